@@ -1,0 +1,16 @@
+"""constructions: the numeric layer of polyapprox.
+
+Sumformers and networks whose weights come from the proofs (MATH.md sections 2, 5-9).
+Implementation lives in underscored modules and in one submodule per construction;
+this file re-exports the public names.
+"""
+
+from ._features import MonomialFeatures as MonomialFeatures
+from ._features import power_sum_features as power_sum_features
+from ._sumformer import Sumformer as Sumformer
+
+__all__ = [
+    "MonomialFeatures",
+    "Sumformer",
+    "power_sum_features",
+]

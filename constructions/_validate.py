@@ -1,0 +1,53 @@
+"""Checks for numeric sequence inputs: shape (n, d) or (b, n, d), finite, in the domain."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyapprox._errors import DomainError, ShapeError
+
+Domain = tuple[float, float]
+
+
+def as_sequences(
+    X: object,
+    n: int | None,
+    d: int,
+    *,
+    domain: Domain | None = None,
+    extrapolate: bool = False,
+    name: str = "X",
+) -> tuple[np.ndarray, bool]:
+    """Return (X as float (b, n, d) array, whether the input was batched).
+
+    Raises ``ShapeError`` naming expected and got shapes, ``DomainError`` for NaN/inf,
+    or for entries outside ``domain`` (a closed box [lo, hi] per coordinate) unless
+    ``extrapolate``.
+
+    >>> as_sequences([[0.5, 0.25]], n=1, d=2)[0].shape
+    (1, 1, 2)
+    """
+    try:
+        array = np.asarray(X, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ShapeError(f"{name} must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+    expected = f"({'n' if n is None else n}, {d}) or (b, {'n' if n is None else n}, {d})"
+    if array.ndim not in (2, 3):
+        raise ShapeError(f"{name} must be {expected}; got shape {array.shape}")
+    batched = array.ndim == 3
+    X3 = array if batched else array[None]
+    if X3.shape[-1] != d or (n is not None and X3.shape[-2] != n) or X3.shape[-2] < 1:
+        raise ShapeError(f"{name} must be {expected}; got shape {array.shape}")
+    if not np.all(np.isfinite(X3)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise DomainError(f"{name} contains NaN or inf (first at index {bad})")
+    if domain is not None and not extrapolate:
+        lo, hi = domain
+        outside = (X3 < lo) | (X3 > hi)
+        if outside.any():
+            bad = tuple(int(i) for i in np.argwhere(outside.reshape(array.shape))[0])
+            raise DomainError(
+                f"{name}{list(bad)} = {array[bad]!r} lies outside the domain [{lo}, {hi}]; "
+                "pass extrapolate=True to evaluate outside it"
+            )
+    return X3, batched

@@ -1,0 +1,48 @@
+"""polyapprox: the exact (symbolic) layer of the toolkit.
+
+Power sums, latent dimensions and the exact Sumformer representations of
+equivariant polynomials (MATH.md sections 3-4). Implementation lives in
+underscored modules; this file re-exports exactly the public API.
+"""
+
+from ._errors import DomainError as DomainError
+from ._errors import NotEquivariantError as NotEquivariantError
+from ._errors import NotPolynomialError as NotPolynomialError
+from ._errors import ParseError as ParseError
+from ._errors import PolyapproxError as PolyapproxError
+from ._errors import ShapeError as ShapeError
+from ._errors import SizeError as SizeError
+from ._errors import UnknownNameError as UnknownNameError
+from ._indices import multi_indices as multi_indices
+from ._indices import power_sum_indices as power_sum_indices
+from ._latent import LatentDimensionTable as LatentDimensionTable
+from ._latent import latent_dimension as latent_dimension
+from ._latent import latent_dimension_table as latent_dimension_table
+from ._power_sums import power_sums as power_sums
+from ._symbols import own_symbols as own_symbols
+from ._symbols import power_sum_symbol as power_sum_symbol
+from ._symbols import sequence_symbols as sequence_symbols
+from ._symbols import token_symbol as token_symbol
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DomainError",
+    "LatentDimensionTable",
+    "NotEquivariantError",
+    "NotPolynomialError",
+    "ParseError",
+    "PolyapproxError",
+    "ShapeError",
+    "SizeError",
+    "UnknownNameError",
+    "latent_dimension",
+    "latent_dimension_table",
+    "multi_indices",
+    "own_symbols",
+    "power_sum_indices",
+    "power_sum_symbol",
+    "power_sums",
+    "sequence_symbols",
+    "token_symbol",
+]

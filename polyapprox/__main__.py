@@ -1,0 +1,7 @@
+"""``python -m polyapprox``: the same CLI as the ``polyapprox`` command."""
+
+import sys
+
+from polyapprox.cli import main
+
+sys.exit(main())

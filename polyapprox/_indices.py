@@ -1,0 +1,80 @@
+"""Multi-indices in graded-lex order (MATH.md section 1 and 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from math import comb
+
+from ._validate import check_int, check_size
+
+MultiIndex = tuple[int, ...]
+
+
+def count_multi_indices(d: int, max_degree: int, min_degree: int = 1) -> int:
+    """Number of alpha in N^d with min_degree <= |alpha| <= max_degree (stars and bars).
+
+    >>> count_multi_indices(2, 2)
+    5
+    """
+    d = check_int("d", d)
+    max_degree = check_int("max_degree", max_degree, minimum=0)
+    min_degree = check_int("min_degree", min_degree, minimum=0)
+    if min_degree > max_degree:
+        return 0
+    below = comb(min_degree - 1 + d, d) if min_degree > 0 else 0
+    return comb(max_degree + d, d) - below
+
+
+def _compositions(total: int, parts: int) -> Iterator[MultiIndex]:
+    """All alpha in N^parts with |alpha| = total, lexicographically descending."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total, -1, -1):
+        for rest in _compositions(total - first, parts - 1):
+            yield (first, *rest)
+
+
+def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiIndex]:
+    """All alpha in N^d with min_degree <= |alpha| <= max_degree, in graded-lex order.
+
+    Graded-lex: by total degree ascending, then lexicographically descending
+    (MATH.md section 1). ``multi_indices(d, K)`` is I_{d,K}, which has
+    C(K+d, d) - 1 entries.
+
+    >>> multi_indices(2, 2)
+    [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
+    >>> multi_indices(1, 3, min_degree=0)
+    [(0,), (1,), (2,), (3,)]
+
+    Raises ``PolyapproxError`` for d < 1, negative degrees, non-integers, or a
+    list with more than ten million entries.
+    """
+    count = count_multi_indices(d, max_degree, min_degree)
+    check_size(f"multi_indices(d={d}, max_degree={max_degree})", count)
+    return [
+        alpha
+        for degree in range(min_degree, max_degree + 1)
+        for alpha in _compositions(degree, d)
+    ]
+
+
+def power_sum_indices(n: int, d: int, refined: bool = False) -> list[MultiIndex]:
+    """The alphas of the power sums of the continuous construction.
+
+    |alpha| <= n (MATH.md section 3, latent dimension C(n+d, d) - 1), or
+    |alpha| <= n - 1 when ``refined`` (C(n-1+d, d) - 1; empty for n = 1).
+
+    >>> power_sum_indices(2, 1)
+    [(1,), (2,)]
+    >>> power_sum_indices(3, 2, refined=True)
+    [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
+    """
+    n = check_int("n", n)
+    d = check_int("d", d)
+    return multi_indices(d, n - 1 if refined else n)
+
+
+def degree(alpha: MultiIndex) -> int:
+    """|alpha|, the total degree of a multi-index."""
+    return sum(alpha)

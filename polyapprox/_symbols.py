@@ -1,0 +1,56 @@
+"""The sympy symbols of the symbolic layer (API.md conventions).
+
+Token variables ``x{i}_{k}`` (token i, coordinate k, both 1-based); Psi's own-token
+variables ``y_{k}``; power-sum variables ``p_{a1}_{a2}...`` for alpha = (a1, a2, ...).
+Every function here returns the same sympy ``Symbol`` objects (no assumptions), so
+expressions built anywhere in the package share variables.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ._indices import MultiIndex
+from ._validate import check_int, check_size
+
+
+def token_symbol(i: int, k: int) -> sympy.Symbol:
+    """The variable x{i}_{k}: coordinate k of token i (both 1-based).
+
+    >>> token_symbol(2, 1)
+    x2_1
+    """
+    return sympy.Symbol(f"x{check_int('i', i)}_{check_int('k', k)}")
+
+
+def own_symbols(d: int) -> list[sympy.Symbol]:
+    """Psi's own-token variables y_1, ..., y_d.
+
+    >>> own_symbols(2)
+    [y_1, y_2]
+    """
+    d = check_int("d", d)
+    return [sympy.Symbol(f"y_{k}") for k in range(1, d + 1)]
+
+
+def power_sum_symbol(alpha: MultiIndex) -> sympy.Symbol:
+    """The power-sum variable of alpha: p_2_1 for alpha = (2, 1).
+
+    >>> power_sum_symbol((2, 1))
+    p_2_1
+    """
+    return sympy.Symbol("p_" + "_".join(str(check_int("alpha entry", a, 0)) for a in alpha))
+
+
+def sequence_symbols(n: int, d: int) -> sympy.Matrix:
+    """The n x d sympy Matrix of token variables; row i is token i+1.
+
+    >>> sequence_symbols(2, 2)
+    Matrix([
+    [x1_1, x1_2],
+    [x2_1, x2_2]])
+    """
+    n = check_int("n", n)
+    d = check_int("d", d)
+    check_size(f"sequence_symbols(n={n}, d={d})", n * d)
+    return sympy.Matrix(n, d, lambda i, k: token_symbol(i + 1, k + 1))

@@ -1,0 +1,54 @@
+"""Argument checks shared by both layers: integers, names, sizes."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+
+from ._errors import PolyapproxError, SizeError, UnknownNameError
+
+#: Largest number of items (indices, table rows, candidate terms) we agree to build.
+MAX_ITEMS = 10_000_000
+
+
+def check_int(name: str, value: object, minimum: int | None = 1) -> int:
+    """Return ``value`` as a Python int, or raise naming the argument.
+
+    Booleans, floats (even 2.0), strings and None are rejected.
+
+    >>> check_int("n", 3)
+    3
+    >>> check_int("n", 0)
+    Traceback (most recent call last):
+    ...
+    polyapprox._errors.PolyapproxError: n must be an integer >= 1; got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        bound = f" >= {minimum}" if minimum is not None else ""
+        raise PolyapproxError(
+            f"{name} must be an integer{bound}; got {value!r} of type {type(value).__name__}"
+        )
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise PolyapproxError(f"{name} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``allowed``, else raise listing them."""
+    allowed = list(allowed)
+    if not isinstance(value, str) or value not in allowed:
+        raise UnknownNameError(
+            f"unknown {name} {value!r}; allowed: {', '.join(repr(a) for a in allowed)}"
+        )
+    return value
+
+
+def check_size(what: str, count: int, limit: int = MAX_ITEMS) -> int:
+    """Refuse to build more than ``limit`` items, giving the estimated size."""
+    if count > limit:
+        raise SizeError(
+            f"{what} would have {count:,} entries, more than the limit of {limit:,}; "
+            "choose smaller parameters"
+        )
+    return count

@@ -1,0 +1,35 @@
+"""``polyapprox reproduce [--out DIR] [--quick] [--only SECTION ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from ..report.sections import SECTIONS
+
+    p = subparsers.add_parser(
+        "reproduce",
+        help="run every theorem reproduction and write a report",
+        description="Run the reproductions of MATH.md and write report.md, PNG figures and "
+        "results.json into DIR. Exit code 1 if any claim fails.",
+    )
+    p.add_argument("--out", default="report", help="output directory (default: ./report)")
+    p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
+    p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(SECTIONS)}")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..report import run_report
+
+    sections = run_report(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
+    claims = [c for s in sections for c in s.claims]
+    failed = [c for c in claims if not c.passed]
+    print(f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "
+          f"claims passed: {len(claims) - len(failed)}/{len(claims)}")
+    for c in failed:
+        print(f"FAILED {c.id}: {c.statement} (measured {c.measured}, expected {c.expected})", file=sys.stderr)
+    return 1 if failed else 0

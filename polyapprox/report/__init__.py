@@ -1,0 +1,110 @@
+"""``polyapprox reproduce``: run every theorem reproduction and write a report.
+
+The report folder receives ``report.md``, one PNG per figure and ``results.json``
+with every number and the claim it checks (pass/fail).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .._errors import PolyapproxError
+from .._validate import check_choice
+from ._model import Claim, ReportContext, Section
+from .sections import SECTIONS
+
+__all__ = ["Claim", "ReportContext", "Section", "SECTIONS", "prepare_output_dir", "run_report"]
+
+
+def prepare_output_dir(out: str | os.PathLike) -> Path:
+    """Create ``out`` (and parents) or fail clearly if it is a file or not writable."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise PolyapproxError(f"output directory {str(path)!r} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PolyapproxError(f"cannot create output directory {str(path)!r}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PolyapproxError(f"output directory {str(path)!r} is not writable")
+    return path
+
+
+def _select(only: Iterable[str] | None) -> list[str]:
+    if not only:
+        return list(SECTIONS)
+    return [check_choice("section", name, SECTIONS) for name in only]
+
+
+def run_report(
+    out: str | os.PathLike = "report",
+    *,
+    quick: bool = False,
+    only: Iterable[str] | None = None,
+    overrides: dict[str, float] | None = None,
+    progress: bool = True,
+    jobs: int = 1,
+    scheduler: str | None = None,
+) -> list[Section]:
+    """Run the selected sections (all by default) and write the report into ``out``.
+
+    Returns the sections; ``all(c.passed for s in sections for c in s.claims)`` says
+    whether every claim held.
+    """
+    names = _select(only)
+    ctx = ReportContext(out=prepare_output_dir(out), quick=quick, overrides=dict(overrides or {}),
+                        jobs=jobs, scheduler=scheduler)
+    sections = []
+    from tqdm import tqdm
+
+    bar = tqdm(names, desc="reproduce", unit="section", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        module_name, title = SECTIONS[name]
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        start = time.perf_counter()
+        section = module.build(ctx)
+        section.seconds = time.perf_counter() - start
+        sections.append(section)
+    _write(ctx, sections)
+    return sections
+
+
+def _write(ctx: ReportContext, sections: list[Section]) -> None:
+    claims = [(s, c) for s in sections for c in s.claims]
+    passed = sum(c.passed for _, c in claims)
+    lines = [
+        "# polyapprox reproduction report",
+        "",
+        f"Mode: {'quick' if ctx.quick else 'full'}. Claims: {passed}/{len(claims)} passed. "
+        "Outputs of constructions marked *reconstruction* in MATH.md are labelled so.",
+        "",
+        "| section | claim | statement | measured | expected | result |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s, c in claims:
+        lines.append(f"| {s.name} | {c.id} | {c.statement} | {_short(c.measured)} | {_short(c.expected)} | "
+                     f"{'pass' if c.passed else '**FAIL**'} |")
+    for s in sections:
+        lines += ["", f"## {s.title}", "", s.markdown.strip(), ""]
+        lines += [f"![{f}]({f})" for f in s.figures]
+        lines += ["", f"*Section `{s.name}` took {s.seconds:.1f} s.*"]
+    (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
+    results = {
+        "mode": "quick" if ctx.quick else "full",
+        "all_passed": passed == len(claims),
+        "claims": [{"section": s.name, **c.to_dict()} for s, c in claims],
+        "sections": {s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures,
+                              "numbers": s.numbers} for s in sections},
+    }
+    (ctx.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+
+
+def _short(value: object, width: int = 60) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."

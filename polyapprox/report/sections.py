@@ -1,0 +1,11 @@
+"""The registry of report sections: name -> (module under polyapprox.report, title).
+
+Each module defines ``build(ctx: ReportContext) -> Section``. Modules are imported
+only when their section runs, so ``--only`` stays fast.
+"""
+
+from __future__ import annotations
+
+SECTIONS: dict[str, tuple[str, str]] = {
+    "latent": ("latent", "Latent dimension of the constructions"),
+}

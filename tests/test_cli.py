@@ -1,0 +1,59 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from polyapprox.cli import main
+
+
+def test_latent_dim_markdown(capsys):
+    assert main(["latent-dim", "3", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| 3 | 2 | 9 | 5 | 1 |" in out and "Wagstaff" in out
+
+
+def test_latent_dim_json_with_k(capsys):
+    assert main(["latent-dim", "2", "2", "--k", "4", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    row = data["rows"][0]
+    assert (row["continuous"], row["histogram"], row["injective-2nd+1"]) == (5, 16, 9)
+
+
+def test_latent_dim_table(capsys):
+    assert main(["latent-dim", "--table", "--n-max", "8", "--d-max", "5", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert len(rows) == 40 and rows[-1]["continuous"] == 1286  # C(13,5) - 1
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["latent-dim", "0", "2"], "n must be an integer >= 1"),
+        (["latent-dim", "2"], "give N and D"),
+        (["latent-dim", "2", "2", "--k", "0"], "k must be an integer >= 1"),
+        (["latent-dim", "--table", "--n-max", "100000", "--d-max", "100"], "more than the limit"),
+        (["latent-dim", "--table", "--n-max", "0"], "--n-max must be"),
+        (["reproduce", "--only", "nonsense", "--no-progress"], "unknown section 'nonsense'"),
+    ],
+)
+def test_user_errors_one_line_exit_2(argv, fragment, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["latent-dim", "three", "2"])
+    assert info.value.code == 2
+
+
+def test_module_entry_point():
+    result = subprocess.run([sys.executable, "-m", "polyapprox", "latent-dim", "2", "1"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "| 2 | 1 | 2 | 1 | 1 |" in result.stdout
+    bad = subprocess.run([sys.executable, "-m", "polyapprox", "latent-dim", "-1", "1"],
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -1,0 +1,69 @@
+from math import comb
+
+import pytest
+
+from polyapprox import PolyapproxError, SizeError, multi_indices, power_sum_indices
+from polyapprox._indices import count_multi_indices
+
+
+@pytest.mark.parametrize("d", range(1, 9))
+@pytest.mark.parametrize("K", range(0, 9))
+def test_counts_match_stars_and_bars(d, K):
+    indices = multi_indices(d, K)
+    assert len(indices) == comb(K + d, d) - 1 == count_multi_indices(d, K)
+    assert len(set(indices)) == len(indices)
+    assert all(len(a) == d and 1 <= sum(a) <= K and min(a) >= 0 for a in indices)
+
+
+def test_order_d2_k2_by_hand():
+    assert multi_indices(2, 2) == [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
+
+
+def test_order_d3_k3_by_hand():
+    assert multi_indices(3, 3) == [
+        (1, 0, 0), (0, 1, 0), (0, 0, 1),
+        (2, 0, 0), (1, 1, 0), (1, 0, 1), (0, 2, 0), (0, 1, 1), (0, 0, 2),
+        (3, 0, 0), (2, 1, 0), (2, 0, 1), (1, 2, 0), (1, 1, 1), (1, 0, 2),
+        (0, 3, 0), (0, 2, 1), (0, 1, 2), (0, 0, 3),
+    ]
+
+
+@pytest.mark.parametrize("d", range(1, 5))
+def test_graded_lex_is_degree_then_lex_descending(d):
+    indices = multi_indices(d, 4)
+    assert indices == sorted(indices, key=lambda a: (sum(a), tuple(-x for x in a)))
+
+
+def test_min_degree():
+    assert multi_indices(2, 2, min_degree=2) == [(2, 0), (1, 1), (0, 2)]
+    assert multi_indices(2, 1, min_degree=0) == [(0, 0), (1, 0), (0, 1)]
+    assert multi_indices(2, 1, min_degree=2) == []
+
+
+@pytest.mark.parametrize("n", range(1, 7))
+@pytest.mark.parametrize("d", range(1, 5))
+def test_power_sum_indices(n, d):
+    assert power_sum_indices(n, d) == multi_indices(d, n)
+    assert len(power_sum_indices(n, d, refined=True)) == comb(n - 1 + d, d) - 1
+
+
+@pytest.mark.parametrize(
+    "call, fragment",
+    [
+        (lambda: multi_indices(0, 2), "d must be an integer >= 1"),
+        (lambda: multi_indices(2, -1), "max_degree"),
+        (lambda: multi_indices(2.0, 2), "d must be an integer"),
+        (lambda: multi_indices(True, 2), "d must be an integer"),
+        (lambda: multi_indices(2, "3"), "max_degree must be an integer"),
+        (lambda: power_sum_indices(0, 2), "n must be an integer >= 1"),
+        (lambda: power_sum_indices(2, None), "d must be an integer"),
+    ],
+)
+def test_bad_input(call, fragment):
+    with pytest.raises(PolyapproxError, match=fragment):
+        call()
+
+
+def test_absurd_size_refused_with_estimate():
+    with pytest.raises(SizeError, match="more than the limit"):
+        multi_indices(30, 30)

@@ -1,0 +1,32 @@
+import json
+
+import pytest
+
+from polyapprox import PolyapproxError
+from polyapprox.cli import main
+from polyapprox.report import run_report
+
+
+def test_latent_section_files_and_claims(tmp_path):
+    sections = run_report(tmp_path, quick=True, only=["latent"], progress=False)
+    assert [s.name for s in sections] == ["latent"]
+    results = json.loads((tmp_path / "results.json").read_text())
+    ids = {c["id"] for c in results["claims"]}
+    assert {"L1", "L2", "L3"} <= ids and results["all_passed"] is True
+    png = tmp_path / "latent_dimension.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    report = (tmp_path / "report.md").read_text()
+    assert "latent_dimension.png" in report and "| 3 | 2 | 9 |" in report
+
+
+def test_cli_reproduce_quick_latent(tmp_path, capsys):
+    assert main(["reproduce", "--quick", "--only", "latent", "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    assert "claims passed" in capsys.readouterr().out
+    assert (tmp_path / "r" / "report.md").exists()
+
+
+def test_output_dir_is_a_file(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(PolyapproxError, match="not a directory"):
+        run_report(target, only=["latent"], progress=False)
