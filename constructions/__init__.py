@@ -8,9 +8,11 @@ this file re-exports the public names.
 from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
 from ._sumformer import Sumformer as Sumformer
+from . import targets as targets
 
 __all__ = [
     "MonomialFeatures",
     "Sumformer",
     "power_sum_features",
+    "targets",
 ]

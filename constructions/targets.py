@@ -1,0 +1,139 @@
+"""Named equivariant benchmark functions (MATH.md section 10 (i), issue "continuous").
+
+Each :class:`Target` is a vectorised map (n, d) or (b, n, d) -> (.., n, d_out) on the
+domain [0, 1]^{n x d}, with its Lipschitz constant from (max-norm) to (max-norm)
+where known, so that error bounds omega_f(t) <= L t can be stated.
+
+>>> from constructions import targets
+>>> f = targets.get("centered")
+>>> f(np.array([[0.0], [1.0]]))
+array([[-0.5],
+       [ 0.5]])
+>>> sorted(targets.names())[:3]
+['centered', 'gaussian-kernel-sum', 'max-inner']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from math import e, sqrt
+
+import numpy as np
+
+from polyapprox._errors import PolyapproxError
+from polyapprox._validate import check_choice, check_int
+
+from ._validate import as_sequences
+
+
+@dataclass(frozen=True)
+class Target:
+    """An equivariant benchmark function f: [0,1]^{n x d} -> R^{n x d_out}.
+
+    ``fn`` takes a (b, n, d) float array and returns (b, n, d_out).
+    ``lipschitz(n, d)`` is L with ||f(X) - f(Y)||_max <= L ||X - Y||_max on [0,1]^{n x d}
+    (None if not known); ``continuous`` is False for discontinuous targets.
+    """
+
+    name: str
+    description: str
+    fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    d_out: Callable[[int], int] = field(repr=False)
+    lipschitz: Callable[[int, int], float] | None = field(default=None, repr=False)
+    continuous: bool = True
+    dims: tuple[int, ...] | None = None  # allowed d (None: any)
+    polynomial_degree: int | None = None  # total degree if f is an equivariant polynomial
+
+    def check_d(self, d: int) -> int:
+        d = check_int("d", d)
+        if self.dims is not None and d not in self.dims:
+            raise PolyapproxError(f"target {self.name!r} is defined for d in {self.dims}; got d = {d}")
+        return d
+
+    def output_dim(self, d: int) -> int:
+        """d_out of this target for token dimension d."""
+        return self.d_out(self.check_d(d))
+
+    def lipschitz_constant(self, n: int, d: int) -> float | None:
+        """L in ||f(X) - f(Y)||_max <= L ||X - Y||_max, or None if unknown."""
+        return None if self.lipschitz is None else float(self.lipschitz(check_int("n", n), self.check_d(d)))
+
+    def __call__(self, X: object) -> np.ndarray:
+        """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
+        shape = np.shape(X)
+        X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
+        self.check_d(X3.shape[-1])
+        out = self.fn(X3)
+        return out if batched else out[0]
+
+
+def _gaussian_kernel_sum(X: np.ndarray) -> np.ndarray:
+    diff = X[:, :, None, :] - X[:, None, :, :]
+    return np.exp(-(diff**2).sum(-1)).sum(-1, keepdims=True)
+
+
+def _times_mean(X: np.ndarray) -> np.ndarray:
+    return X * X.mean(axis=1, keepdims=True)
+
+
+def _centered(X: np.ndarray) -> np.ndarray:
+    return X - X.mean(axis=1, keepdims=True)
+
+
+def _poly_mean_field(X: np.ndarray) -> np.ndarray:
+    return X**2 - X / 2 + (X**2).mean(axis=1, keepdims=True)
+
+
+def _max_inner(X: np.ndarray) -> np.ndarray:
+    return np.einsum("bic,bjc->bij", X, X).max(axis=-1, keepdims=True)
+
+
+def _softmax_attention_weights(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1234 + d)  # fixed weights per d (seeded)
+    return tuple(rng.normal(scale=1 / sqrt(d), size=(d, d)) for _ in range(3))
+
+
+def _softmax_attention(X: np.ndarray) -> np.ndarray:
+    W_Q, W_K, W_V = _softmax_attention_weights(X.shape[-1])
+    scores = (X @ W_Q) @ np.swapaxes(X @ W_K, 1, 2)
+    scores -= scores.max(axis=-1, keepdims=True)
+    weights = np.exp(scores)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return weights @ (X @ W_V)
+
+
+def _rank(X: np.ndarray) -> np.ndarray:
+    x = X[..., 0]
+    return (x[:, None, :] < x[:, :, None]).sum(axis=-1, keepdims=True).astype(float)
+
+
+_TARGETS = [
+    Target("gaussian-kernel-sum", "f(X)_i = sum_j exp(-|x_i - x_j|^2) (MATH.md sec. 5 reference)",
+           _gaussian_kernel_sum, lambda d: 1,
+           # each pair: |grad g|_1 <= sqrt(d) sqrt(2/e), x_i - x_j moves by <= 2t per coordinate
+           lambda n, d: 2 * (n - 1) * sqrt(d) * sqrt(2 / e)),
+    Target("softmax-attention", "f(X)_i = sum_j softmax_j(<x_i W_Q, x_j W_K>) x_j W_V, fixed seeded weights",
+           _softmax_attention, lambda d: d),
+    Target("times-mean", "f(X)_i = x_i * mean_j x_j (coordinate-wise)", _times_mean, lambda d: d,
+           lambda n, d: 2.0, polynomial_degree=2),
+    Target("centered", "f(X)_i = x_i - mean_j x_j", _centered, lambda d: d, lambda n, d: 2.0,
+           polynomial_degree=1),
+    Target("poly-mean-field", "f(X)_i = x_i^2 - x_i/2 + mean_j x_j^2 (token-wise polynomial + mean field)",
+           _poly_mean_field, lambda d: d, lambda n, d: 3.5, polynomial_degree=2),
+    Target("max-inner", "f(X)_i = max_j <x_i, x_j>", _max_inner, lambda d: 1, lambda n, d: 2.0 * d),
+    Target("rank", "f(X)_i = #{j : x_j < x_i} (discontinuous, d = 1)", _rank, lambda d: 1,
+           continuous=False, dims=(1,)),
+]
+
+REGISTRY: dict[str, Target] = {t.name: t for t in _TARGETS}
+
+
+def names() -> list[str]:
+    """Names of the registered targets."""
+    return list(REGISTRY)
+
+
+def get(name: str) -> Target:
+    """The registered target called ``name``; raises listing the names if unknown."""
+    return REGISTRY[check_choice("target", name, REGISTRY)]
