@@ -1,0 +1,74 @@
+"""Candidate terms T_{beta,m}(y, s) = y^beta prod_gamma s_gamma^{m_gamma} (MATH.md section 4, step 3).
+
+The canonical order: beta in graded-lex order starting with beta = 0; for fixed beta,
+the exponent tuples m = (m_{gamma_1}, m_{gamma_2}, ...) in increasing lexicographic
+order (m_{gamma_1} most significant). Weighted degree |beta| + sum_gamma m_gamma |gamma| <= D.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from ._indices import MultiIndex, multi_indices
+from ._validate import check_int, check_size
+
+Candidate = tuple[MultiIndex, tuple[int, ...]]  # (beta, m)
+
+
+def _exponent_tuples(weights: Sequence[int], budget: int) -> Iterator[tuple[int, ...]]:
+    """All m in N^len(weights) with sum m_j weights_j <= budget, increasing lexicographic order."""
+    if not weights:
+        yield ()
+        return
+    first, rest = weights[0], weights[1:]
+    for m in range(budget // first + 1):
+        for tail in _exponent_tuples(rest, budget - m * first):
+            yield (m, *tail)
+
+
+def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
+    """Number of candidate terms, by dynamic programming (no enumeration).
+
+    >>> from polyapprox import power_sum_indices
+    >>> count_candidates(2, power_sum_indices(2, 2), 3)   # MATH.md section 4: (n,d,D,K) = (2,2,3,2)
+    50
+    """
+    d = check_int("d", d)
+    degree = check_int("degree", degree, minimum=0)
+    # ways[t] = number of m with weighted degree exactly t
+    ways = [1] + [0] * degree
+    for gamma in indices:
+        w = sum(gamma)
+        for t in range(w, degree + 1):
+            ways[t] += ways[t - w]
+    from math import comb
+
+    # betas of degree b: C(b+d-1, d-1); m of weighted degree <= degree - b
+    prefix = [sum(ways[: t + 1]) for t in range(degree + 1)]
+    return sum(comb(b + d - 1, d - 1) * prefix[degree - b] for b in range(degree + 1))
+
+
+def candidate_terms(d: int, indices: Sequence[MultiIndex], degree: int) -> list[Candidate]:
+    """The candidate terms (beta, m) of weighted degree <= ``degree``, in canonical order.
+
+    ``indices`` are the power-sum alphas Gamma (graded-lex), e.g. ``power_sum_indices(n, d)``.
+
+    >>> candidate_terms(1, [(1,), (2,)], 2)
+    [((0,), (0, 0)), ((0,), (0, 1)), ((0,), (1, 0)), ((0,), (2, 0)), ((1,), (0, 0)), ((1,), (1, 0)), ((2,), (0, 0))]
+
+    Returns a list whose length is :func:`count_candidates`; raises ``SizeError`` when
+    it would exceed ten million terms.
+    """
+    check_size(f"candidate_terms(d={d}, degree={degree})", count_candidates(d, indices, degree))
+    weights = [sum(gamma) for gamma in indices]
+    return [
+        (beta, m)
+        for beta in multi_indices(d, degree, min_degree=0)
+        for m in _exponent_tuples(weights, degree - sum(beta))
+    ]
+
+
+def weighted_degree(candidate: Candidate, indices: Sequence[MultiIndex]) -> int:
+    """|beta| + sum_gamma m_gamma |gamma|: the degree of T_{beta,m}(x_1, P(X))."""
+    beta, m = candidate
+    return sum(beta) + sum(mj * sum(gamma) for mj, gamma in zip(m, indices))

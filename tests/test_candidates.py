@@ -1,0 +1,46 @@
+import itertools
+
+import pytest
+
+from polyapprox import SizeError, multi_indices, power_sum_indices
+from polyapprox._candidates import candidate_terms, count_candidates, weighted_degree
+
+# MATH.md section 4 "Sizes": (n, d, D, K) -> number of candidates.
+MATH_SIZES = [((2, 2, 3, 2), 50), ((2, 2, 3, 1), 35), ((3, 1, 3, 3), 14), ((3, 1, 3, 2), 13),
+              ((3, 2, 3, 3), 54), ((3, 2, 3, 2), 50), ((4, 1, 4, 4), 26), ((4, 1, 4, 3), 25),
+              ((3, 2, 4, 2), 121)]
+
+
+@pytest.mark.parametrize("case, expected", MATH_SIZES, ids=str)
+def test_counts_match_math_md(case, expected):
+    n, d, D, K = case
+    indices = multi_indices(d, K)
+    assert len(candidate_terms(d, indices, D)) == count_candidates(d, indices, D) == expected
+
+
+def _brute_force(d, indices, D):
+    """Every (beta, m) with weighted degree <= D, sorted into the canonical order by a key."""
+    betas = multi_indices(d, D, min_degree=0)
+    beta_rank = {b: i for i, b in enumerate(betas)}
+    found = []
+    for beta in betas:
+        for m in itertools.product(range(D + 1), repeat=len(indices)):
+            if weighted_degree((beta, m), indices) <= D:
+                found.append((beta, m))
+    return sorted(found, key=lambda c: (beta_rank[c[0]], c[1]))
+
+
+@pytest.mark.parametrize("n, d, D", [(2, 1, 4), (3, 1, 3), (2, 2, 3), (3, 2, 2)])
+def test_order_and_contents_against_brute_force(n, d, D):
+    indices = power_sum_indices(n, d)
+    assert candidate_terms(d, indices, D) == _brute_force(d, indices, D)
+
+
+def test_math_md_example_seven_candidates():
+    # n=2, d=1, K=2, D=2: 7 candidates (MATH.md section 4, non-uniqueness example)
+    assert len(candidate_terms(1, power_sum_indices(2, 1), 2)) == 7
+
+
+def test_too_many_refused():
+    with pytest.raises(SizeError, match="more than the limit"):
+        candidate_terms(3, power_sum_indices(6, 3), 12)
