@@ -18,6 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="report", help="output directory (default: ./report)")
     p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
     p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(SECTIONS)}")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask",
+                   help="run sweeps on a Dask cluster (needs the 'distributed' extra)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
 
@@ -25,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import run_report
 
-    sections = run_report(args.out, quick=args.quick, only=args.only, progress=not args.no_progress)
+    sections = run_report(args.out, quick=args.quick, only=args.only, progress=not args.no_progress,
+                          jobs=args.jobs, scheduler=args.scheduler)
     claims = [c for s in sections for c in s.claims]
     failed = [c for c in claims if not c.passed]
     print(f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "

@@ -16,6 +16,7 @@ from pathlib import Path
 from .._errors import PolyapproxError
 from .._validate import check_choice
 from ._model import Claim, ReportContext, Section
+from .executor import make_executor
 from .sections import SECTIONS
 
 __all__ = ["Claim", "ReportContext", "Section", "SECTIONS", "prepare_output_dir", "run_report"]
@@ -53,24 +54,27 @@ def run_report(
 ) -> list[Section]:
     """Run the selected sections (all by default) and write the report into ``out``.
 
+    Sweeps run on ``make_executor(jobs, scheduler)``: this process (jobs=1), ``jobs``
+    local processes, or Dask (``scheduler="local-dask"`` or an address). ``overrides``
+    replaces named tolerances (a test hook: an impossible tolerance makes its claim fail).
     Returns the sections; ``all(c.passed for s in sections for c in s.claims)`` says
     whether every claim held.
     """
     names = _select(only)
-    ctx = ReportContext(out=prepare_output_dir(out), quick=quick, overrides=dict(overrides or {}),
-                        jobs=jobs, scheduler=scheduler)
+    out = prepare_output_dir(out)
     sections = []
     from tqdm import tqdm
 
-    bar = tqdm(names, desc="reproduce", unit="section", disable=not progress)
-    for name in bar:
-        bar.set_postfix_str(name)
-        module_name, title = SECTIONS[name]
-        module = importlib.import_module(f"{__name__}.{module_name}")
-        start = time.perf_counter()
-        section = module.build(ctx)
-        section.seconds = time.perf_counter() - start
-        sections.append(section)
+    with make_executor(jobs, scheduler) as executor:
+        ctx = ReportContext(out=out, quick=quick, overrides=dict(overrides or {}), executor=executor)
+        bar = tqdm(names, desc="reproduce", unit="section", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            module = importlib.import_module(f"{__name__}.{SECTIONS[name][0]}")
+            start = time.perf_counter()
+            section = module.build(ctx)
+            section.seconds = time.perf_counter() - start
+            sections.append(section)
     _write(ctx, sections)
     return sections
 
@@ -97,6 +101,7 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
     (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
     results = {
         "mode": "quick" if ctx.quick else "full",
+        "executor": ctx.executor.name,
         "all_passed": passed == len(claims),
         "claims": [{"section": s.name, **c.to_dict()} for s, c in claims],
         "sections": {s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures,

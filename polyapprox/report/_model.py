@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .executor import SweepExecutor
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -45,15 +47,23 @@ class ReportContext:
     """Passed to every section: where to write, how thorough to be, test hooks.
 
     ``overrides`` replaces named tolerances (see :meth:`tol`), so tests can inject an
-    impossible tolerance and check that the claim fails.
+    impossible tolerance and check that the claim fails. Sweeps go through :meth:`map`,
+    which runs on the executor chosen by ``reproduce --jobs/--scheduler``.
     """
 
     out: Path
     quick: bool = False
     seed: int = 0
     overrides: dict[str, float] = field(default_factory=dict)
-    jobs: int = 1
-    scheduler: str | None = None
+    executor: SweepExecutor = field(default_factory=SweepExecutor)
+
+    def map(self, fn, items) -> list:
+        """Run a sweep: ``[fn(item) for item in items]`` on the report's executor, in order.
+
+        ``fn`` must be a module-level function and items picklable (they may run in other
+        processes); each item should carry its own seed so results do not depend on the executor.
+        """
+        return self.executor.map(fn, items)
 
     def tol(self, name: str, default: float) -> float:
         """The tolerance called ``name`` (default unless overridden)."""

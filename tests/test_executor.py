@@ -1,0 +1,62 @@
+"""Every executor returns the same results, in order; bad schedulers fail fast and clearly."""
+
+import time
+
+import numpy as np
+import pytest
+
+from polyapprox import PolyapproxError
+from polyapprox.report.executor import SweepExecutor, make_executor
+
+
+def seeded_task(item):
+    """A sweep item: a seeded random least-squares fit (deterministic given its seed)."""
+    seed, size = item
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(size, 4))
+    b = rng.normal(size=size)
+    return np.linalg.lstsq(A, b, rcond=None)[0].tolist()
+
+
+ITEMS = [(seed, 50 + 10 * seed) for seed in range(6)]
+
+
+def test_serial_is_plain_map():
+    with make_executor() as ex:
+        assert type(ex) is SweepExecutor
+        assert ex.map(seeded_task, ITEMS) == [seeded_task(item) for item in ITEMS]
+
+
+def test_processes_identical_to_serial():
+    expected = [seeded_task(item) for item in ITEMS]
+    with make_executor(jobs=2) as ex:
+        assert "processes" in ex.name
+        assert ex.map(seeded_task, ITEMS) == expected
+
+
+def test_local_dask_two_workers_identical_to_serial():
+    pytest.importorskip("distributed")
+    expected = [seeded_task(item) for item in ITEMS]
+    with make_executor(jobs=2, scheduler="local-dask") as ex:
+        assert ex._client.nthreads() and len(ex._client.nthreads()) == 2
+        assert ex.map(seeded_task, ITEMS) == expected
+
+
+def test_unreachable_scheduler_fails_within_timeout():
+    pytest.importorskip("distributed")
+    start = time.monotonic()
+    with pytest.raises(PolyapproxError, match="cannot reach the Dask scheduler"):
+        make_executor(scheduler="tcp://127.0.0.1:9", timeout=2)
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("scheduler", ["not an address", "http://x y", ""])
+def test_malformed_scheduler(scheduler):
+    pytest.importorskip("distributed")
+    with pytest.raises(PolyapproxError, match="scheduler must be"):
+        make_executor(scheduler=scheduler)
+
+
+def test_bad_jobs():
+    with pytest.raises(PolyapproxError, match="jobs must be an integer >= 1"):
+        make_executor(jobs=0)
