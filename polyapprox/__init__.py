@@ -19,6 +19,8 @@ from ._latent import LatentDimensionTable as LatentDimensionTable
 from ._latent import latent_dimension as latent_dimension
 from ._latent import latent_dimension_table as latent_dimension_table
 from ._power_sums import power_sums as power_sums
+from ._representation import EquivariantRepresentation as EquivariantRepresentation
+from ._representation import InvariantRepresentation as InvariantRepresentation
 from ._symbols import own_symbols as own_symbols
 from ._symbols import power_sum_symbol as power_sum_symbol
 from ._symbols import sequence_symbols as sequence_symbols
@@ -28,6 +30,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DomainError",
+    "EquivariantRepresentation",
+    "InvariantRepresentation",
     "LatentDimensionTable",
     "NotEquivariantError",
     "NotPolynomialError",

@@ -1,0 +1,240 @@
+"""A safe parser for polynomials typed by users or read from files.
+
+Text is parsed with ``ast.parse(text, mode="eval")`` and the syntax tree is walked over a
+whitelist; nothing is ever evaluated, ``eval``-ed, ``sympify``-ed or ``exec``-ed (sympy's
+``sympify``/``parse_expr`` call ``eval`` on their input, sympy issue #10805). Accepted:
+
+- integer literals and decimal literals (``0.5``, ``1e-3``), converted EXACTLY to
+  fractions from their source text (``0.1`` is 1/10, never a binary float);
+- the token variables ``x{i}_{k}`` with 1 <= i <= n and 1 <= k <= d (no leading zeros),
+  and the names in ``extra_symbols`` (e.g. ``y_1``, ``p_2_1`` when reading a saved Psi);
+- binary ``+ - *``, ``/`` by a nonzero constant, ``**`` with a non-negative integer
+  literal exponent, unary ``+ -``, parentheses; a top-level comma separates entries
+  (:func:`parse_polynomials`).
+
+Everything else (calls, attributes, subscripts, ``^``, lambdas, strings, comparisons,
+unknown names) raises :class:`polyapprox.ParseError` naming the offending piece; calls of
+non-polynomial functions (``sin``, ``sqrt``, ``abs``...), fractional powers and division by
+a variable raise :class:`polyapprox.NotPolynomialError`, which points to the numeric route.
+Inputs longer than ``MAX_LENGTH`` characters, exponents above ``MAX_EXPONENT`` and total
+degrees above ``MAX_DEGREE`` are refused with a ``SizeError``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from fractions import Fraction
+
+import sympy
+
+from ._errors import NotPolynomialError, ParseError, PolyapproxError, SizeError
+from ._poly import NUMERIC_ROUTE, check_token_name
+from ._symbols import token_symbol
+from ._validate import check_int
+
+MAX_LENGTH = 200_000
+MAX_EXPONENT = 1000
+MAX_DEGREE = 1000
+
+#: Names of functions that are not polynomials: calling them points to the numeric route.
+NON_POLYNOMIAL_FUNCTIONS = frozenset({
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln",
+    "sqrt", "cbrt", "abs", "Abs", "max", "Max", "min", "Min", "sign", "floor", "ceil", "ceiling",
+    "relu", "sigmoid", "softmax", "erf", "pow", "root",
+})
+
+_OPERATOR_NAMES = {
+    ast.BitXor: "'^' (write powers as '**', e.g. x1_1**2)", ast.BitOr: "'|'", ast.BitAnd: "'&'",
+    ast.FloorDiv: "'//'", ast.Mod: "'%'", ast.MatMult: "'@'", ast.LShift: "'<<'", ast.RShift: "'>>'",
+    ast.Invert: "'~'", ast.Not: "'not'",
+}
+
+
+def parse_polynomial(text: str, n: int, d: int, *,
+                     extra_symbols: Iterable[sympy.Symbol | str] = ()) -> sympy.Expr:
+    """Parse one polynomial in the token variables x{i}_{k} (i <= n, k <= d), safely.
+
+    Nothing is evaluated: the text is walked as a syntax tree over a whitelist (module
+    docstring). Decimal literals are converted exactly (0.5 -> 1/2).
+
+    >>> parse_polynomial("x2_1*x3_1 + 0.5*x1_2**2", n=3, d=2)
+    x1_2**2/2 + x2_1*x3_1
+    >>> parse_polynomial("__import__('os').system('echo hi')", n=3, d=2)
+    Traceback (most recent call last):
+    ...
+    polyapprox._errors.ParseError: function calls are not allowed: __import__('os').system('echo hi') ...
+
+    Raises ``ParseError`` (syntax, unknown names, disallowed constructs),
+    ``NotPolynomialError`` (sin, sqrt, x**0.5, division by a variable) or ``SizeError``.
+    """
+    entries = parse_polynomials(text, n, d, extra_symbols=extra_symbols)
+    if len(entries) != 1:
+        raise ParseError(f"expected one polynomial; got {len(entries)} comma-separated entries")
+    return entries[0]
+
+
+def parse_polynomials(text: str, n: int, d: int, *,
+                      extra_symbols: Iterable[sympy.Symbol | str] = ()) -> list[sympy.Expr]:
+    """Parse comma-separated polynomials (one per output coordinate), safely.
+
+    >>> parse_polynomials("x2_1*x3_1, x2_1 + x3_1", n=3, d=1)
+    [x2_1*x3_1, x2_1 + x3_1]
+    """
+    n = check_int("n", n)
+    d = check_int("d", d)
+    if not isinstance(text, str):
+        raise ParseError(f"expected a string; got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise SizeError(f"input has {len(text):,} characters, more than the limit of {MAX_LENGTH:,}")
+    if not text.strip():
+        raise ParseError("empty expression; write a polynomial such as 'x2_1*x3_1 + x1_1'")
+    extra = {}
+    for sym in extra_symbols:
+        name = sym if isinstance(sym, str) else sym.name
+        extra[name] = sympy.Symbol(name)
+    walker = _Walker(text, n, d, extra)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.msg} (column {exc.offset})") from None
+    except (RecursionError, MemoryError, ValueError) as exc:
+        raise ParseError(f"cannot parse the input ({type(exc).__name__}: nested too deeply or invalid)") from None
+    walker.text = text.strip()
+    body = tree.body
+    nodes = body.elts if isinstance(body, ast.Tuple) else [body]
+    if not nodes:
+        raise ParseError("empty tuple; write one polynomial per output coordinate, separated by commas")
+    try:
+        return [walker.expr(node)[0] for node in nodes]
+    except RecursionError:
+        raise ParseError("expression nested too deeply") from None
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Walker:
+    """Turns whitelisted syntax nodes into sympy expressions, tracking a degree bound."""
+
+    def __init__(self, text: str, n: int, d: int, extra: dict[str, sympy.Symbol]) -> None:
+        self.text, self.n, self.d, self.extra = text, n, d, extra
+
+    def source(self, node: ast.AST) -> str:
+        segment = ast.get_source_segment(self.text, node)
+        return _clip(segment if segment is not None else type(node).__name__)
+
+    def expr(self, node: ast.AST) -> tuple[sympy.Expr, int]:
+        """(expression, upper bound of its total degree)."""
+        if isinstance(node, ast.Constant):
+            return self.constant(node), 0
+        if isinstance(node, ast.Name):
+            return self.name(node), 1
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, (ast.UAdd, ast.USub)):
+                value, degree = self.expr(node.operand)
+                return (-value if isinstance(node.op, ast.USub) else value), degree
+            raise ParseError(f"operator {_OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)} "
+                             f"is not allowed: {self.source(node)}")
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in NON_POLYNOMIAL_FUNCTIONS:
+                raise NotPolynomialError(f"{self.source(node)} is not a polynomial; {NUMERIC_ROUTE}")
+            raise ParseError(f"function calls are not allowed: {self.source(node)} "
+                             "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)")
+        if isinstance(node, ast.Tuple):
+            raise ParseError(f"nested tuples are not allowed: {self.source(node)}")
+        kinds = {ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+                 ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditionals",
+                 ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "f-strings",
+                 ast.NamedExpr: "assignments", ast.Starred: "starred expressions"}
+        kind = next((v for k, v in kinds.items() if isinstance(node, k)), type(node).__name__)
+        raise ParseError(f"{kind} not allowed: {self.source(node)} "
+                         "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)")
+
+    def constant(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        if isinstance(value, bool) or value is None or isinstance(value, (str, bytes, complex)):
+            raise ParseError(f"literal {self.source(node)} is not allowed; only integer and decimal numbers")
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        if isinstance(value, float):  # exact decimal fraction from the source text, never the binary float
+            segment = ast.get_source_segment(self.text, node) or repr(value)
+            try:
+                exact = Fraction(segment.replace("_", ""))
+            except (ValueError, ZeroDivisionError):
+                raise ParseError(f"cannot read the number {segment!r} exactly") from None
+            return sympy.Rational(exact.numerator, exact.denominator)
+        raise ParseError(f"literal {self.source(node)} is not allowed")  # pragma: no cover - Ellipsis etc.
+
+    def name(self, node: ast.Name) -> sympy.Symbol:
+        name = node.id
+        if name in self.extra:
+            return self.extra[name]
+        try:
+            ik = check_token_name(name, self.n, self.d)
+        except PolyapproxError as exc:
+            raise ParseError(str(exc)) from None
+        if ik is not None:
+            return token_symbol(*ik)
+        if name in NON_POLYNOMIAL_FUNCTIONS:
+            raise NotPolynomialError(f"{name} is not a polynomial; {NUMERIC_ROUTE}")
+        allowed = f"token variables x{{i}}_{{k}} with 1 <= i <= {self.n}, 1 <= k <= {self.d}"
+        if self.extra:
+            shown = sorted(self.extra)
+            allowed += "; and " + (", ".join(shown) if len(shown) <= 6 else f"{shown[0]}, ..., {shown[-1]}")
+        raise ParseError(f"unknown name {name!r}; allowed: {allowed}")
+
+    def binop(self, node: ast.BinOp) -> tuple[sympy.Expr, int]:
+        op = node.op
+        if isinstance(op, (ast.Add, ast.Sub)):  # flatten long left-nested sums without recursion
+            terms, chain = [], node
+            while isinstance(chain, ast.BinOp) and isinstance(chain.op, (ast.Add, ast.Sub)):
+                value, degree = self.expr(chain.right)
+                terms.append((-value if isinstance(chain.op, ast.Sub) else value, degree))
+                chain = chain.left
+            terms.append(self.expr(chain))
+            return sympy.Add(*[t for t, _ in terms]), max(dg for _, dg in terms)
+        if isinstance(op, ast.Mult):
+            (a, da), (b, db) = self.expr(node.left), self.expr(node.right)
+            return a * b, self.check_degree(da + db, node)
+        if isinstance(op, ast.Div):
+            (a, da), (b, db) = self.expr(node.left), self.expr(node.right)
+            if b.free_symbols:
+                raise NotPolynomialError(f"division by a variable in {self.source(node)} is not a polynomial; "
+                                         f"{NUMERIC_ROUTE}")
+            if b == 0:
+                raise ParseError(f"division by zero in {self.source(node)}")
+            return a / b, da
+        if isinstance(op, ast.Pow):
+            base, degree = self.expr(node.left)
+            exponent = node.right
+            if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.UAdd):
+                exponent = exponent.operand
+            if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int)
+                    and not isinstance(exponent.value, bool)):
+                message = (f"exponent in {self.source(node)} must be a non-negative integer literal "
+                           f"(e.g. x1_1**3)")
+                if base.free_symbols:
+                    raise NotPolynomialError(f"{message}; a fractional, negative or symbolic power is not "
+                                             f"a polynomial; {NUMERIC_ROUTE}")
+                raise ParseError(message)
+            e = exponent.value
+            if e > MAX_EXPONENT:
+                raise SizeError(f"exponent {e} in {self.source(node)} exceeds the limit of {MAX_EXPONENT}")
+            return base ** e, self.check_degree(degree * e, node)
+        raise ParseError(f"operator {_OPERATOR_NAMES.get(type(op), type(op).__name__)} is not allowed: "
+                         f"{self.source(node)}")
+
+    def check_degree(self, degree: int, node: ast.AST) -> int:
+        if degree > MAX_DEGREE:
+            raise SizeError(f"{self.source(node)} has degree up to {degree}, more than the limit of {MAX_DEGREE}")
+        return degree
+
+
+def parse_rows(rows: Sequence[Sequence[str]], n: int, d: int) -> list[list[sympy.Expr]]:
+    """Parse a list of rows of strings (e.g. a saved F) entry by entry."""
+    return [[parse_polynomial(entry, n, d) for entry in row] for row in rows]

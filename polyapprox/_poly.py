@@ -1,0 +1,283 @@
+"""Exact sparse polynomials over Q: conversion between sympy and term dicts, composition.
+
+The one place where sympy expressions become exact term dicts ``{exponents: Fraction}``
+(and back), and where Psi(x_i, P(X)) is expanded (python-flint ``fmpq_mpoly`` when
+present, else sympy's sparse ``ring`` over QQ; see :func:`compose_flint_or_ring`).
+
+Coefficient policy (documented in API terms): coefficients must be rational. sympy
+``Float`` and Python ``float`` coefficients are REJECTED with a message suggesting
+``sympy.Rational`` (or a string such as ``"0.5*x1_1"``, which the safe parser converts
+exactly as a decimal fraction); they are never rounded silently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from fractions import Fraction
+from numbers import Integral, Rational
+
+import sympy
+
+from ._errors import NotPolynomialError, PolyapproxError
+from ._indices import MultiIndex
+from ._symbols import own_symbols, power_sum_symbol, token_symbol
+
+Terms = dict[tuple[int, ...], Fraction]
+
+TOKEN_NAME = re.compile(r"x([1-9][0-9]*)_([1-9][0-9]*)")
+NUMERIC_ROUTE = ("for a non-polynomial target use the numeric route "
+                 "constructions.continuous.approximate(f, n, d, degree)")
+
+try:  # python-flint >= 0.7 has sparse multivariate polynomials
+    import flint as _flint
+
+    HAVE_FLINT_MPOLY = hasattr(_flint, "fmpq_mpoly_ctx")
+except ImportError:  # pragma: no cover - python-flint is a declared dependency
+    _flint = None
+    HAVE_FLINT_MPOLY = False
+
+
+def token_gens(n: int, d: int) -> list[sympy.Symbol]:
+    """x1_1, ..., x1_d, x2_1, ..., xn_d: token-major order of the exponent vectors."""
+    return [token_symbol(i, k) for i in range(1, n + 1) for k in range(1, d + 1)]
+
+
+def psi_gens(d: int, indices: Sequence[MultiIndex]) -> list[sympy.Symbol]:
+    """y_1..y_d then p_alpha for alpha in ``indices``: the variables of Psi."""
+    return own_symbols(d) + [power_sum_symbol(alpha) for alpha in indices]
+
+
+def to_fraction(value: object) -> Fraction:
+    """An exact rational from a domain element, sympy Rational, int or Fraction."""
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, Integral):
+        return Fraction(int(value))
+    if isinstance(value, sympy.Rational):
+        return Fraction(int(value.p), int(value.q))
+    if isinstance(value, Rational) or (hasattr(value, "numerator") and hasattr(value, "denominator")):
+        return Fraction(int(value.numerator), int(value.denominator))
+    return Fraction(str(value))  # pragma: no cover - other exact domain types print as p/q
+
+
+def check_token_name(name: str, n: int, d: int) -> tuple[int, int] | None:
+    """(i, k) for a token variable name within n, d; None if not token-shaped; raise if out of range."""
+    match = TOKEN_NAME.fullmatch(name)
+    if not match:
+        return None
+    i, k = int(match.group(1)), int(match.group(2))
+    if i > n:
+        raise PolyapproxError(f"variable {name} refers to token {i}, but n = {n} (tokens 1..{n})")
+    if k > d:
+        raise PolyapproxError(f"variable {name} refers to coordinate {k}, but d = {d} (coordinates 1..{d})")
+    return i, k
+
+
+def as_sympy(value: object, what: str) -> sympy.Expr:
+    """A sympy expression from sympy input, an int or a Fraction; floats rejected, strings refused here."""
+    if isinstance(value, bool):
+        raise PolyapproxError(f"{what} must be a polynomial; got the boolean {value!r}")
+    if isinstance(value, float):
+        raise PolyapproxError(
+            f"{what} has the float coefficient {value!r}; floats are rejected to avoid silent rounding: "
+            "use sympy.Rational (e.g. sympy.Rational(1, 2)) or a string such as '0.5*x1_1', "
+            "whose decimals are converted exactly")
+    if isinstance(value, Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, sympy.Basic):
+        if not isinstance(value, sympy.Expr):
+            raise PolyapproxError(f"{what} must be a sympy expression; got {type(value).__name__}: {value}")
+        return value
+    raise PolyapproxError(f"{what} must be a sympy expression, an int, a Fraction or a string; "
+                          f"got {type(value).__name__}")
+
+
+def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str,
+                  name_check=None) -> Terms:
+    """Exact term dict of a polynomial ``expr`` in ``gens`` (rational coefficients).
+
+    Symbols are matched by name (a ``Symbol('x1_1', real=True)`` is x1_1).
+    ``name_check(name)`` may raise a specific error for a symbol not in ``gens``.
+    Raises ``PolyapproxError`` for floats, unknown names or irrational coefficients and
+    ``NotPolynomialError`` for functions, negative or fractional powers of variables.
+    """
+    floats = expr.atoms(sympy.Float)
+    if floats:
+        raise PolyapproxError(
+            f"{what} has the float coefficient(s) {sorted(map(str, floats))}; floats are rejected to avoid "
+            "silent rounding: use sympy.Rational (e.g. sympy.Rational(1, 2)) or a string such as "
+            "'0.5*x1_1', whose decimals are converted exactly")
+    by_name = {g.name: g for g in gens}
+    replace = {}
+    for sym in sorted(expr.free_symbols, key=lambda s: s.name):
+        gen = by_name.get(sym.name)
+        if gen is None:
+            if name_check is not None:
+                name_check(sym.name)
+            raise PolyapproxError(f"{what} uses the unknown variable {sym.name}; allowed: "
+                                  f"{_allowed(gens)}")
+        if gen != sym:
+            replace[sym] = gen
+    if replace:
+        expr = expr.xreplace(replace)
+    try:
+        poly = sympy.Poly(expr, *gens, domain=sympy.QQ) if gens else None
+    except sympy.PolynomialError as exc:  # e.g. sin(x1_1), x1_1**(1/2)
+        raise NotPolynomialError(f"{what} is not a polynomial in the token variables ({exc}); "
+                                 f"{NUMERIC_ROUTE}") from None
+    except sympy.polys.polyerrors.CoercionFailed:
+        _raise_non_rational(expr, gens, what)
+    if poly is None:  # no generators: a constant
+        if not expr.is_Rational:
+            _raise_non_rational(expr, gens, what)
+        return {(): to_fraction(expr)} if expr != 0 else {}
+    return {monom: to_fraction(c) for monom, c in poly.rep.to_dict().items()}
+
+
+def _raise_non_rational(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str):
+    gens_set = set(gens)
+    for sub in sympy.preorder_traversal(expr):
+        if isinstance(sub, sympy.Pow) and sub.base.free_symbols & gens_set and not (
+                sub.exp.is_Integer and sub.exp >= 0):
+            raise NotPolynomialError(f"{what} contains {sub}, which is not a polynomial in the token "
+                                     f"variables; {NUMERIC_ROUTE}") from None
+        if isinstance(sub, sympy.Function) and sub.free_symbols & gens_set:
+            raise NotPolynomialError(f"{what} contains {sub}, which is not a polynomial in the token "
+                                     f"variables; {NUMERIC_ROUTE}") from None
+    raise PolyapproxError(f"{what} must have rational coefficients; got {expr}") from None
+
+
+def _allowed(gens: Sequence[sympy.Symbol]) -> str:
+    names = [g.name for g in gens]
+    return ", ".join(names) if len(names) <= 8 else f"{', '.join(names[:3])}, ..., {names[-1]}"
+
+
+def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
+    """The sympy expression sum c * prod gens**e of a term dict (exact)."""
+    if not terms:
+        return sympy.Integer(0)
+    if not gens:
+        return sympy.Rational(terms[()].numerator, terms[()].denominator)
+    poly = sympy.Poly.from_dict({m: sympy.Rational(c.numerator, c.denominator) for m, c in terms.items()},
+                                *gens, domain=sympy.QQ)
+    return poly.as_expr()
+
+
+def terms_equal(a: Terms, b: Terms) -> bool:
+    """Exact equality of two term dicts, ignoring explicit zero coefficients."""
+    return {m: c for m, c in a.items() if c} == {m: c for m, c in b.items() if c}
+
+
+def subtract(a: Terms, b: Terms) -> Terms:
+    """a - b, without zero coefficients."""
+    out = dict(a)
+    for m, c in b.items():
+        v = out.get(m, 0) - c
+        if v:
+            out[m] = v
+        else:
+            out.pop(m, None)
+    return out
+
+
+def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
+    """Terms of g(sigma X), where (sigma X)_i = x_{sigma^{-1}(i)} (MATH.md section 1).
+
+    ``sigma`` holds 0-based positions: token j moves to position sigma[j]. Variable x_{i,c}
+    of g is replaced by x_{sigma^{-1}(i), c}, so the exponent block of token i moves to
+    token sigma^{-1}(i).
+    """
+    n = len(sigma)
+    inverse = [0] * n
+    for j, s in enumerate(sigma):
+        inverse[s] = j
+    out: Terms = {}
+    for monom, c in terms.items():
+        new = [0] * (n * d)
+        for i in range(n):
+            j = inverse[i]
+            new[j * d:(j + 1) * d] = monom[i * d:(i + 1) * d]
+        out[tuple(new)] = c
+    return out
+
+
+def transposition(n: int, a: int, b: int) -> tuple[int, ...]:
+    """The 0-based permutation tuple swapping positions a and b."""
+    sigma = list(range(n))
+    sigma[a], sigma[b] = sigma[b], sigma[a]
+    return tuple(sigma)
+
+
+# --- composition Psi(x_i, P(X)) ------------------------------------------------------------
+
+def compose_flint_or_ring(psi: Terms, n: int, d: int, indices: Sequence[MultiIndex], token: int,
+                          *, use_flint: bool | None = None) -> Terms:
+    """Expand Psi(x_token, P_{indices}(X)) into token-variable terms (exact).
+
+    ``token`` is 0-based; ``psi`` has exponent vectors over (y_1..y_d, p_alpha...).
+    Uses python-flint ``fmpq_mpoly.compose`` when available (or when ``use_flint`` is True),
+    else sympy's sparse ``ring`` over QQ, so both paths can be tested.
+    """
+    if use_flint is None:
+        use_flint = HAVE_FLINT_MPOLY
+    if not psi:
+        return {}
+    nvars = n * d
+    if use_flint:
+        return _compose_flint(psi, n, d, indices, token, nvars)
+    return _compose_ring(psi, n, d, indices, token, nvars)
+
+
+def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex], one):
+    values = []
+    for alpha in indices:
+        total = 0 * one
+        for j in range(n):
+            term = one
+            for k, a in enumerate(alpha):
+                if a:
+                    term = term * gens[j * d + k] ** a
+            total = total + term
+        values.append(total)
+    return values
+
+
+def _compose_flint(psi: Terms, n, d, indices, token, nvars) -> Terms:
+    ctx_x = _flint.fmpq_mpoly_ctx.get(tuple(f"v{t}" for t in range(nvars))) if nvars else None
+    ctx_psi = _flint.fmpq_mpoly_ctx.get(tuple(f"w{t}" for t in range(d + len(indices))))
+    f = ctx_psi.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in psi.items()})
+    gens = list(ctx_x.gens())
+    one = ctx_x.from_dict({(0,) * nvars: 1})
+    args = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one)
+    result = f.compose(*args, ctx=ctx_x)
+    return {tuple(m): Fraction(int(c.numerator), int(c.denominator))
+            for m, c in zip(result.monoms(), result.coeffs())}
+
+
+def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:
+    from sympy.polys.rings import ring
+
+    R, *gens = ring(",".join(f"v{t}" for t in range(nvars)), sympy.QQ)
+    one = R.one
+    values = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one)
+    # Horner-free direct evaluation with cached powers
+    powers: dict[tuple[int, int], object] = {}
+
+    def power(v: int, e: int):
+        key = (v, e)
+        if key not in powers:
+            powers[key] = values[v] ** e
+        return powers[key]
+
+    total = R.zero
+    for monom, c in psi.items():
+        term = R(sympy.QQ(c.numerator, c.denominator))
+        for v, e in enumerate(monom):
+            if e:
+                term = term * power(v, e)
+        total += term
+    return {tuple(m): to_fraction(c) for m, c in total.items()}
+
