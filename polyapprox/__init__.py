@@ -5,6 +5,9 @@ equivariant polynomials (MATH.md sections 3-4). Implementation lives in
 underscored modules; this file re-exports exactly the public API.
 """
 
+from ._equivariance import equivariance_witness as equivariance_witness
+from ._equivariance import is_equivariant as is_equivariant
+from ._equivariance import symmetrize as symmetrize
 from ._errors import DomainError as DomainError
 from ._errors import NotEquivariantError as NotEquivariantError
 from ._errors import NotPolynomialError as NotPolynomialError
@@ -21,6 +24,8 @@ from ._latent import latent_dimension_table as latent_dimension_table
 from ._power_sums import power_sums as power_sums
 from ._representation import EquivariantRepresentation as EquivariantRepresentation
 from ._representation import InvariantRepresentation as InvariantRepresentation
+from ._representation import represent_equivariant as represent_equivariant
+from ._representation import represent_invariant as represent_invariant
 from ._symbols import own_symbols as own_symbols
 from ._symbols import power_sum_symbol as power_sum_symbol
 from ._symbols import sequence_symbols as sequence_symbols
@@ -40,6 +45,8 @@ __all__ = [
     "ShapeError",
     "SizeError",
     "UnknownNameError",
+    "equivariance_witness",
+    "is_equivariant",
     "latent_dimension",
     "latent_dimension_table",
     "multi_indices",
@@ -47,6 +54,9 @@ __all__ = [
     "power_sum_indices",
     "power_sum_symbol",
     "power_sums",
+    "represent_equivariant",
+    "represent_invariant",
     "sequence_symbols",
+    "symmetrize",
     "token_symbol",
 ]

@@ -12,6 +12,7 @@ exactly as a decimal fraction); they are never rounded silently.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -123,18 +124,37 @@ def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str,
             replace[sym] = gen
     if replace:
         expr = expr.xreplace(replace)
+    if not gens:  # a constant
+        if not expr.is_Rational:
+            _raise_non_rational(expr, gens, what)
+        return {(): to_fraction(expr)} if expr != 0 else {}
+    R = _ring(tuple(gens))
     try:
-        poly = sympy.Poly(expr, *gens, domain=sympy.QQ) if gens else None
+        poly = R.from_expr(expr)
+    except (ValueError, TypeError, sympy.polys.polyerrors.CoercionFailed):
+        _diagnose(expr, gens, what)
+    return {monom: to_fraction(c) for monom, c in poly.items()}
+
+
+@functools.lru_cache(maxsize=64)
+def _ring(gens: tuple[sympy.Symbol, ...]):
+    """sympy's sparse polynomial ring QQ[gens] (dict-based, fast conversions)."""
+    from sympy.polys.rings import ring
+
+    return ring(list(gens), sympy.QQ)[0]
+
+
+def _diagnose(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str):
+    """Raise the precise error for an expression the sparse ring refused."""
+    try:
+        sympy.Poly(expr, *gens, domain=sympy.QQ)
     except sympy.PolynomialError as exc:  # e.g. sin(x1_1), x1_1**(1/2)
         raise NotPolynomialError(f"{what} is not a polynomial in the token variables ({exc}); "
                                  f"{NUMERIC_ROUTE}") from None
     except sympy.polys.polyerrors.CoercionFailed:
         _raise_non_rational(expr, gens, what)
-    if poly is None:  # no generators: a constant
-        if not expr.is_Rational:
-            _raise_non_rational(expr, gens, what)
-        return {(): to_fraction(expr)} if expr != 0 else {}
-    return {monom: to_fraction(c) for monom, c in poly.rep.to_dict().items()}
+    raise PolyapproxError(f"{what} is not a polynomial with rational coefficients in "  # pragma: no cover
+                          f"{_allowed(gens)}: {expr}")
 
 
 def _raise_non_rational(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str):
@@ -161,9 +181,9 @@ def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
         return sympy.Integer(0)
     if not gens:
         return sympy.Rational(terms[()].numerator, terms[()].denominator)
-    poly = sympy.Poly.from_dict({m: sympy.Rational(c.numerator, c.denominator) for m, c in terms.items()},
-                                *gens, domain=sympy.QQ)
-    return poly.as_expr()
+    R = _ring(tuple(gens))
+    QQ = sympy.QQ
+    return R.from_dict({m: QQ(c.numerator, c.denominator) for m, c in terms.items()}).as_expr()
 
 
 def terms_equal(a: Terms, b: Terms) -> bool:

@@ -132,6 +132,16 @@ class EquivariantRepresentation:
         else:
             set_(self, "_f_terms", None)
 
+    @classmethod
+    def _trusted(cls, n, d, d_out, indices, Psi, F, refined, method, psi_terms, f_terms):
+        """Internal: build from the engine's already validated parts, without re-reading them."""
+        self = object.__new__(cls)
+        for name, value in (("n", n), ("d", d), ("d_out", d_out), ("indices", indices), ("Psi", Psi), ("F", F),
+                            ("refined", refined), ("method", method), ("_psi_terms", psi_terms),
+                            ("_f_terms", f_terms)):
+            object.__setattr__(self, name, value)
+        return self
+
     # -- exact content ---------------------------------------------------------------------
     @property
     def latent_dim(self) -> int:
@@ -406,3 +416,138 @@ def _latex_names(d: int, indices: tuple[MultiIndex, ...]) -> dict[sympy.Symbol, 
         label = "".join(map(str, alpha)) if all(a < 10 for a in alpha) else ",".join(map(str, alpha))
         names[power_sum_symbol(alpha)] = f"s_{{{label}}}"
     return names
+
+
+# -- the engine's public entry points ---------------------------------------------------------------
+
+METHODS = ("default", "reference")
+
+
+def _target_degree(rows: list, degree: int | None) -> int:
+    actual = max((sum(m) for t in rows for m in t), default=0)
+    if degree is None:
+        return actual
+    degree = check_int("degree", degree, minimum=0)
+    if degree < actual:
+        raise PolyapproxError(f"degree must be >= the total degree of the target, {actual}; got {degree}")
+    return degree
+
+
+def _represent_equivariant_stats(F: Any, n: int, d: int, refined: bool = False, *, method: str = "default",
+                                 degree: int | None = None, use_flint: bool | None = None):
+    """:func:`represent_equivariant` returning ``(representation, SolveStats)``."""
+    from ._equivariance import check_target
+    from ._semi_invariant import NotRepresentableError, solve
+    from ._validate import check_choice
+
+    n, d = check_int("n", n), check_int("d", d)
+    if not isinstance(refined, bool):
+        raise PolyapproxError(f"refined must be True or False; got {refined!r}")
+    check_choice("method", method, METHODS)
+    target = check_target(F, n, d)
+    D = _target_degree(target.rows[0], degree)
+    indices = power_sum_indices(n, d, refined)
+    try:
+        solution, stats = solve(target.rows[0], n, d, indices, D, own=True, method=method, use_flint=use_flint)
+    except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
+        raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
+    gens = psi_gens(d, indices)
+    Psi = sympy.Matrix([[terms_to_expr({beta + m: c for (beta, m), c in sol.items()}, gens) for sol in solution]])
+    psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
+    F_matrix = F if isinstance(F, sympy.MatrixBase) and not target.first_row_only else target.matrix()
+    rep = EquivariantRepresentation._trusted(n, d, target.d_out, tuple(indices), Psi, F_matrix, refined, method,
+                                             psi_terms, tuple(tuple(row) for row in target.rows))
+    return rep, stats
+
+
+def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, method: str = "default",
+                          degree: int | None = None) -> EquivariantRepresentation:
+    """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
+
+    MATH.md section 4 (Theorem and Algorithm), K = n - 1 if ``refined`` else n (n = 1 with
+    ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
+    the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
+    in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
+    ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
+
+    Normal form: the canonical Psi of MATH.md section 4 step 6 (candidates in canonical order,
+    RREF, free unknowns set to 0); ``method="default"`` (degree blocks x Stab(1)-orbit rows,
+    python-flint) and ``method="reference"`` (dense expansion, sympy rref) return the same Psi.
+
+    Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
+    decimals in strings are read exactly (0.5 -> 1/2).
+
+    >>> from polyapprox import sequence_symbols
+    >>> X = sequence_symbols(2, 1)               # x1_1, x2_1
+    >>> F = X.applyfunc(lambda xi: xi * sum(X))  # F_i = x_i (x_1 + x_2)
+    >>> represent_equivariant(F, n=2, d=1).Psi
+    Matrix([[p_1*y_1]])
+    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # MATH.md worked example 1
+    Matrix([[p_1**2 - 2*p_1*y_1 + y_1**2]])
+
+    Returns an :class:`EquivariantRepresentation`: Psi(x_i, P(X)) expands to F_i for every i,
+    and ``verify()`` checks this exactly.
+
+    Raises ``NotEquivariantError`` (with ``.witness``) when F is not equivariant,
+    ``NotPolynomialError`` for sin/abs/sqrt... (use ``constructions.continuous.approximate``),
+    ``ParseError``/``PolyapproxError`` for unknown or out-of-range variables and floats,
+    ``SizeError`` when the candidate space is too large (the message gives its size).
+
+    Notes: reconstruction of the route of [A] (MATH.md section 4).
+    """
+    return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree)[0]
+
+
+def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = "default", degree: int | None = None,
+                               use_flint: bool | None = None):
+    """:func:`represent_invariant` returning ``(representation, SolveStats)``."""
+    from ._equivariance import _show, read_target
+    from ._errors import NotEquivariantError
+    from ._poly import permute_tokens, terms_equal, transposition
+    from ._semi_invariant import NotRepresentableError, solve
+    from ._validate import check_choice
+
+    n, d = check_int("n", n), check_int("d", d)
+    check_choice("method", method, METHODS)
+    if isinstance(f, sympy.MatrixBase):
+        if f.shape != (1, 1):
+            raise ShapeError(f"f must be one polynomial (a 1 x 1 Matrix at most); got {f.shape[0]} x {f.shape[1]}")
+        f = f[0, 0]
+    rows, _ = read_target(f if isinstance(f, str) else [f], n, d, what="f")
+    if len(rows) != 1 or len(rows[0]) != 1:
+        raise ShapeError(f"f must be a single polynomial; got {len(rows)} x {len(rows[0])} entries")
+    terms = rows[0][0]
+    gens = token_gens(n, d)
+    for i in range(1, n):
+        sigma = transposition(n, 0, i)
+        moved = permute_tokens(terms, sigma, d)
+        if not terms_equal(moved, terms):
+            raise NotEquivariantError(sigma, f"f is not invariant: f(sigma X) = {_show(moved, gens)} "
+                                             f"but f(X) = {_show(terms, gens)}")
+    D = _target_degree([terms], degree)
+    indices = power_sum_indices(n, d)
+    try:
+        solution, stats = solve([terms], n, d, indices, D, own=False, method=method, use_flint=use_flint)
+    except NotRepresentableError as exc:  # pragma: no cover - impossible for invariant f (generation theorem)
+        raise PolyapproxError(f"f is invariant but no Q was found ({exc}); please report this") from None
+    Q = terms_to_expr({m: c for (_, m), c in solution[0].items()}, psi_gens(d, indices)[d:])
+    return InvariantRepresentation(n, d, tuple(indices), Q, f=terms_to_expr(terms, gens), method=method), stats
+
+
+def represent_invariant(f: Any, n: int, d: int, *, method: str = "default",
+                        degree: int | None = None) -> InvariantRepresentation:
+    """f(X) = Q(P_{<=n}(X)) for an invariant polynomial f (MATH.md section 3, generation theorem).
+
+    ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
+    as in :func:`represent_equivariant` (canonical order of the products of power sums,
+    free unknowns 0); both methods return the same Q.
+
+    >>> from polyapprox import sequence_symbols
+    >>> X = sequence_symbols(2, 1)
+    >>> represent_invariant(X[0] * X[1], n=2, d=1).Q
+    p_1**2/2 - p_2/2
+
+    Returns an :class:`InvariantRepresentation`; Q(P(X)) expands to f, ``verify()`` checks it.
+    Raises ``NotEquivariantError`` (witness: a transposition) when f is not invariant.
+    """
+    return _represent_invariant_stats(f, n, d, method=method, degree=degree)[0]
