@@ -17,6 +17,7 @@ from .._errors import PolyapproxError
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = [
     "latent_dim",
+    "represent",
     "build",
     "reproduce",
 ]
