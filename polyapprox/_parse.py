@@ -23,6 +23,9 @@ degrees above ``MAX_DEGREE`` are refused with a ``SizeError``.
 from __future__ import annotations
 
 import ast
+import io
+import keyword
+import tokenize
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
@@ -94,21 +97,60 @@ def parse_polynomials(text: str, n: int, d: int, *,
         name = sym if isinstance(sym, str) else sym.name
         extra[name] = sympy.Symbol(name)
     walker = _Walker(text, n, d, extra)
+    entries = []
+    for entry in _split(text.strip()):
+        if not entry:
+            raise ParseError(f"empty entry in {_clip(text)!r}; separate output entries by single commas")
+        terms = [walker.chunk(chunk) for chunk in entry]
+        entries.append(terms[0] if len(terms) == 1 else sympy.Add(*terms))
+    return entries
+
+
+def _split(text: str) -> list[list[str]]:
+    """Entries (top-level commas) of signed summands (top-level binary + and -), via ``tokenize``.
+
+    Splitting long sums first keeps every piece given to ``ast.parse`` small, so inputs with
+    many thousands of terms do not hit the recursion limit of Python's own parser.
+    """
+    starts, offset = [], 0
+    for line in text.splitlines(keepends=True) or [""]:
+        starts.append(offset)
+        offset += len(line)
+    entries: list[list[str]] = []
+    pieces: list[str] = []
+    begin, depth, previous = 0, 0, None
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.msg} (column {exc.offset})") from None
-    except (RecursionError, MemoryError, ValueError) as exc:
-        raise ParseError(f"cannot parse the input ({type(exc).__name__}: nested too deeply or invalid)") from None
-    walker.text = text.strip()
-    body = tree.body
-    nodes = body.elts if isinstance(body, ast.Tuple) else [body]
-    if not nodes:
-        raise ParseError("empty tuple; write one polynomial per output coordinate, separated by commas")
-    try:
-        return [walker.expr(node)[0] for node in nodes]
-    except RecursionError:
-        raise ParseError("expression nested too deeply") from None
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError) as exc:
+        raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.args[0] if exc.args else exc}") from None
+    for tok in tokens:
+        if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
+                        tokenize.ENDMARKER):
+            continue
+        at = starts[tok.start[0] - 1] + tok.start[1]
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        elif depth == 0 and tok.type == tokenize.OP and tok.string == ",":
+            pieces.append(text[begin:at].strip())
+            entries.append(pieces)
+            pieces, begin, previous = [], at + 1, None
+            continue
+        elif (depth == 0 and tok.type == tokenize.OP and tok.string in "+-" and previous is not None
+              and _is_operand_end(previous)):
+            pieces.append(text[begin:at].strip())
+            begin = at
+        previous = tok
+    pieces.append(text[begin:].strip())
+    entries.append(pieces)
+    return [[p for p in entry if p] if any(entry) else [] for entry in entries]
+
+
+def _is_operand_end(tok: tokenize.TokenInfo) -> bool:
+    if tok.type == tokenize.NAME:
+        return not keyword.iskeyword(tok.string)
+    return tok.type in (tokenize.NUMBER, tokenize.STRING) or (tok.type == tokenize.OP and tok.string in ")]}")
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -120,6 +162,24 @@ class _Walker:
 
     def __init__(self, text: str, n: int, d: int, extra: dict[str, sympy.Symbol]) -> None:
         self.text, self.n, self.d, self.extra = text, n, d, extra
+
+    def chunk(self, text: str) -> sympy.Expr:
+        """Parse one summand (it may begin with its sign) into an expression."""
+        self.text = text
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError as exc:
+            raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.msg}") from None
+        except (RecursionError, MemoryError, ValueError) as exc:
+            raise ParseError(f"cannot parse {_clip(text)!r} ({type(exc).__name__}: nested too deeply "
+                             "or invalid)") from None
+        if isinstance(tree.body, ast.Tuple):
+            raise ParseError(f"tuples are not allowed inside an entry: {_clip(text)!r}; separate output "
+                             "entries by top-level commas")
+        try:
+            return self.expr(tree.body)[0]
+        except RecursionError:
+            raise ParseError(f"expression nested too deeply: {_clip(text)!r}") from None
 
     def source(self, node: ast.AST) -> str:
         segment = ast.get_source_segment(self.text, node)
@@ -146,7 +206,7 @@ class _Walker:
             raise ParseError(f"function calls are not allowed: {self.source(node)} "
                              "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)")
         if isinstance(node, ast.Tuple):
-            raise ParseError(f"nested tuples are not allowed: {self.source(node)}")
+            raise ParseError(f"tuples are not allowed inside an entry: {self.source(node)}")
         kinds = {ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
                  ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditionals",
                  ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "f-strings",

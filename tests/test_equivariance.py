@@ -1,0 +1,161 @@
+"""is_equivariant, equivariance_witness, symmetrize: against brute force over all permutations."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy
+
+from polyapprox import (
+    NotEquivariantError,
+    PolyapproxError,
+    ShapeError,
+    equivariance_witness,
+    is_equivariant,
+    sequence_symbols,
+    symmetrize,
+    token_symbol,
+)
+from polyapprox._equivariance import check_target, read_target
+
+x = token_symbol
+
+
+def act(F, sigma, n, d):
+    """(F(sigma X), sigma F(X)) by substitution, with (sigma X)_i = x_{sigma^{-1}(i)} (MATH.md sec. 1)."""
+    inverse = [sigma.index(i) for i in range(n)]
+    subs = {x(i + 1, k): x(inverse[i] + 1, k) for i in range(n) for k in range(1, d + 1)}
+    return F.xreplace(subs), sympy.Matrix([list(F.row(inverse[i])) for i in range(n)])
+
+
+def brute_force_equivariant(F, n, d):
+    for sigma in itertools.permutations(range(n)):
+        lhs, rhs = act(F, sigma, n, d)
+        if (lhs - rhs).expand() != sympy.zeros(*F.shape):
+            return False
+    return True
+
+
+def random_poly(n, d, seed, degree=3, terms=4):
+    rng = np.random.default_rng(seed)
+    X = list(sequence_symbols(n, d))
+    g = sympy.Integer(0)
+    for _ in range(terms):
+        mon = sympy.Integer(int(rng.integers(-4, 5)))
+        for _ in range(int(rng.integers(0, degree + 1))):
+            mon *= X[int(rng.integers(len(X)))]
+        g += mon
+    return g
+
+
+@pytest.mark.parametrize("n, d", [(2, 1), (3, 1), (3, 2), (4, 1), (4, 2)])
+@pytest.mark.parametrize("seed", range(4))
+def test_random_matrices_against_brute_force(n, d, seed):
+    F = sympy.Matrix(n, 2, lambda i, c: random_poly(n, d, seed * 31 + 3 * int(i) + int(c)))
+    expected = brute_force_equivariant(F, n, d)
+    assert is_equivariant(F, n, d) == expected
+    witness = equivariance_witness(F, n, d)
+    if expected:
+        assert witness is None
+    else:
+        lhs, rhs = act(F, witness, n, d)
+        assert (lhs - rhs).expand() != sympy.zeros(n, 2)
+
+
+@pytest.mark.parametrize("n, d", [(2, 1), (3, 2), (4, 1), (4, 2)])
+@pytest.mark.parametrize("seed", range(3))
+def test_symmetrize_is_the_stabilizer_average(n, d, seed):
+    g = [random_poly(n, d, seed), random_poly(n, d, seed + 50)]
+    F = symmetrize(g, n, d)
+    assert F.shape == (n, 2)
+    assert brute_force_equivariant(F, n, d)
+    # row 1 is the average over all (n-1)! permutations fixing token 1 (brute force)
+    for c in range(2):
+        total = 0
+        perms = list(itertools.permutations(range(1, n)))
+        for perm in perms:
+            sigma = (0, *perm)
+            total += g[c].xreplace({x(i + 1, k): x(sigma[i] + 1, k) for i in range(n) for k in range(1, d + 1)})
+        assert sympy.expand(total / len(perms) - F[0, c]) == 0
+
+
+def test_symmetrize_keeps_semi_invariant_rows_and_doc_example():
+    g = x(1, 1) * (x(2, 1) + x(3, 1)) + 7
+    F = symmetrize(g, 3, 1)
+    assert sympy.expand(F[0, 0] - g) == 0
+    assert sympy.expand(F[2, 0] - (x(3, 1) * (x(2, 1) + x(1, 1)) + 7)) == 0
+    assert symmetrize("x2_1", 3, 1) == symmetrize(sympy.Matrix([[x(2, 1)]]), 3, 1)
+    assert symmetrize(x(1, 1), 1, 1) == sympy.Matrix([[x(1, 1)]])
+
+
+def test_symmetrize_errors():
+    with pytest.raises(ShapeError):
+        symmetrize(sympy.Matrix([[x(1, 1)], [x(2, 1)]]), 2, 1)
+    with pytest.raises(ShapeError):
+        symmetrize([[x(1, 1)], [x(2, 1)]], 2, 1)
+    with pytest.raises(PolyapproxError, match="x3_1"):
+        symmetrize(x(3, 1), 2, 1)
+
+
+def test_only_generators_are_tested_yet_complete():
+    # equivariant under tau_12 but not under tau_13: a witness must still be found
+    F = sympy.Matrix([[x(2, 1)], [x(1, 1)], [x(3, 1) ** 2]])
+    assert not brute_force_equivariant(F, 3, 1)
+    assert equivariance_witness(F, 3, 1) == (2, 1, 0)
+
+
+def test_first_row_forms_and_witness_in_stabilizer():
+    assert is_equivariant("x2_1 + x3_1", 3, 1)
+    assert is_equivariant([x(2, 1) * x(3, 1), x(1, 1)], 3, 1)
+    witness = equivariance_witness("x2_1*x3_2", 3, 2)
+    assert witness == (0, 2, 1) and witness[0] == 0  # fixes token 1
+    with pytest.raises(NotEquivariantError, match="swapping tokens 2 and 3") as info:
+        check_target("x1_1 + x2_1**2", 3, 1)
+    assert info.value.witness == (0, 2, 1)
+
+
+def test_message_names_first_differing_entry():
+    F = sympy.Matrix([[x(1, 1), x(2, 1)], [x(2, 1), x(2, 1)]])
+    with pytest.raises(NotEquivariantError) as info:
+        check_target(F, 2, 1)
+    assert info.value.witness == (1, 0)
+    assert "row 1, column 2" in str(info.value)
+    assert info.value.detail and "sigma F(X) has x2_1" in str(info.value)
+
+
+def test_n1_is_always_equivariant():
+    assert is_equivariant(sympy.Matrix([[x(1, 1) ** 2, x(1, 2)]]), 1, 2)
+    assert equivariance_witness("x1_1", 1, 1) is None
+
+
+def test_read_target_forms_and_errors():
+    rows, first = read_target(sympy.Matrix([[x(1, 1)], [x(2, 1)]]), 2, 1)
+    assert not first and len(rows) == 2
+    rows, first = read_target([[x(1, 1)], [x(2, 1)]], 2, 1)
+    assert not first
+    rows, first = read_target(["x2_1", x(1, 1)], 2, 1)
+    assert first and len(rows[0]) == 2
+    with pytest.raises(ShapeError):
+        read_target(sympy.Matrix([[x(1, 1)], [x(2, 1)]]), 3, 1)
+    with pytest.raises(ShapeError):
+        read_target(sympy.zeros(2, 0), 2, 1)
+    with pytest.raises(ShapeError):
+        read_target([], 2, 1)
+    with pytest.raises(ShapeError):
+        read_target([[x(1, 1)], [x(1, 1)], [x(1, 1)]], 2, 1)
+    with pytest.raises(ShapeError):
+        read_target([[x(1, 1)], x(2, 1)], 2, 1)
+    with pytest.raises(ShapeError):
+        read_target([[x(1, 1)], [x(2, 1), x(1, 1)]], 2, 1)
+    with pytest.raises(PolyapproxError, match="one polynomial"):
+        read_target([["x1_1, x2_1"]], 2, 1)
+    with pytest.raises(PolyapproxError, match="boolean"):
+        read_target(True, 2, 1)
+    with pytest.raises(PolyapproxError, match="float"):
+        read_target(0.5, 2, 1)
+    with pytest.raises(PolyapproxError, match="got dict"):
+        read_target({}, 2, 1)
+    with pytest.raises(PolyapproxError, match="sympy expression"):
+        read_target([sympy.Eq(x(1, 1), 1)], 2, 1)

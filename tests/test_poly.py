@@ -1,0 +1,113 @@
+"""Exact term dicts: conversion policy (floats, names, non-polynomials), permutation convention, composition."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from polyapprox import NotPolynomialError, PolyapproxError, own_symbols, power_sum_symbol, power_sums, token_symbol
+from polyapprox._poly import (
+    as_sympy,
+    check_token_name,
+    compose_flint_or_ring,
+    expr_to_terms,
+    permute_tokens,
+    psi_gens,
+    subtract,
+    terms_equal,
+    terms_to_expr,
+    token_gens,
+    transposition,
+)
+
+x = token_symbol
+G = token_gens(2, 2)
+
+
+def test_round_trip_and_exact_coefficients():
+    expr = sympy.Rational(2, 3) * x(1, 1) ** 2 * x(2, 2) - 5
+    terms = expr_to_terms(expr, G, "f")
+    assert terms == {(2, 0, 0, 1): Fraction(2, 3), (0, 0, 0, 0): Fraction(-5)}
+    assert terms_to_expr(terms, G) == expr
+    assert terms_to_expr({}, G) == 0
+    assert expr_to_terms(sympy.Integer(0), G, "f") == {}
+
+
+def test_symbols_matched_by_name():
+    assert expr_to_terms(sympy.Symbol("x1_1", real=True) * 2, G, "f") == {(1, 0, 0, 0): 2}
+
+
+@pytest.mark.parametrize("expr, error, match", [
+    (sympy.Float(0.5) * x(1, 1), PolyapproxError, "Rational"),
+    (sympy.sqrt(2) * x(1, 1), PolyapproxError, "rational coefficients"),
+    (sympy.pi, PolyapproxError, "rational coefficients"),
+    (sympy.sin(x(1, 1)), NotPolynomialError, "approximate"),
+    (sympy.exp(x(1, 1)) + 1, NotPolynomialError, "approximate"),
+    (1 / x(1, 1), NotPolynomialError, "approximate"),
+    (x(1, 1) ** sympy.Rational(1, 2), NotPolynomialError, "approximate"),
+    (sympy.Symbol("z"), PolyapproxError, "unknown variable z"),
+], ids=str)
+def test_rejections(expr, error, match):
+    with pytest.raises(error, match=match):
+        expr_to_terms(expr, G, "f")
+
+
+def test_constants_without_generators():
+    assert expr_to_terms(sympy.Rational(3, 4), [], "c") == {(): Fraction(3, 4)}
+    assert expr_to_terms(sympy.Integer(0), [], "c") == {}
+    assert terms_to_expr({(): Fraction(3, 4)}, []) == sympy.Rational(3, 4)
+    with pytest.raises(PolyapproxError):
+        expr_to_terms(sympy.sqrt(3), [], "c")
+
+
+def test_check_token_name():
+    assert check_token_name("x2_3", 2, 3) == (2, 3)
+    assert check_token_name("y_1", 2, 3) is None
+    with pytest.raises(PolyapproxError, match="token 3"):
+        check_token_name("x3_1", 2, 3)
+    with pytest.raises(PolyapproxError, match="coordinate 4"):
+        check_token_name("x1_4", 2, 3)
+
+
+def test_as_sympy_policy():
+    assert as_sympy(3, "v") == 3 and as_sympy(Fraction(1, 3), "v") == sympy.Rational(1, 3)
+    for bad, match in [(True, "boolean"), (0.5, "float"), ("x", "string"), (sympy.Matrix([1]), "expression")]:
+        with pytest.raises(PolyapproxError, match=match):
+            as_sympy(bad, "v")
+
+
+@pytest.mark.parametrize("sigma", list(itertools.permutations(range(3))))
+def test_permute_tokens_convention(sigma):
+    # (sigma X)_i = x_{sigma^{-1}(i)}: substitute x_{i,k} -> x_{sigma^{-1}(i),k}
+    n, d = 3, 2
+    gens = token_gens(n, d)
+    g = x(1, 1) ** 2 * x(2, 2) + 3 * x(3, 1)
+    inverse = [sigma.index(i) for i in range(n)]
+    expected = g.xreplace({x(i + 1, k): x(inverse[i] + 1, k) for i in range(n) for k in (1, 2)})
+    assert permute_tokens(expr_to_terms(g, gens, "g"), sigma, d) == expr_to_terms(expected, gens, "g")
+
+
+def test_transposition_subtract_equal():
+    assert transposition(4, 1, 3) == (0, 3, 2, 1)
+    a = {(1,): Fraction(1), (2,): Fraction(2)}
+    assert subtract(a, a) == {}
+    assert subtract(a, {(2,): Fraction(2)}) == {(1,): 1}
+    assert terms_equal({(1,): 1, (2,): 0}, {(1,): 1})
+
+
+@pytest.mark.parametrize("use_flint", [True, False])
+def test_composition_equals_sympy_substitution(use_flint):
+    n, d = 3, 2
+    indices = [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
+    y1, y2 = own_symbols(d)
+    psi = sympy.Rational(1, 2) * power_sum_symbol((1, 0)) ** 2 * y2 - power_sum_symbol((1, 1)) + 3 * y1 ** 2 + 1
+    psi_terms = expr_to_terms(psi, psi_gens(d, indices), "Psi")
+    subs = {power_sum_symbol(a): v for a, v in power_sums(n, d, refined=True).items()}
+    for token in range(n):
+        subs.update({y1: x(token + 1, 1), y2: x(token + 1, 2)})
+        expected = expr_to_terms(sympy.expand(psi.xreplace(subs)), token_gens(n, d), "e")
+        assert compose_flint_or_ring(psi_terms, n, d, indices, token, use_flint=use_flint) == expected
+    assert compose_flint_or_ring({}, n, d, indices, 0, use_flint=use_flint) == {}
