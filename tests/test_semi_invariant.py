@@ -45,7 +45,7 @@ def test_orbit_key():
     assert orbit_key((1, 0, 1, 1, 0, 2), 3, 2, True) == ((1, 0), ((1, 1), (0, 2)))
     assert orbit_key((1, 0, 0, 2, 1, 1), 3, 2, True) is None
     assert orbit_key((1, 0, 0, 2, 1, 1), 3, 2, False) is None
-    assert orbit_key((1, 0, 1, 1, 0, 0), 3, 2, False) == ((0, 0), ((1, 1), (1, 0)))
+    assert orbit_key((1, 1, 1, 0, 0, 0), 3, 2, False) == ((0, 0), ((1, 1), (1, 0)))
 
 
 @pytest.mark.parametrize("n, d, own", [(3, 2, True), (4, 1, True), (2, 3, True), (3, 2, False)])
