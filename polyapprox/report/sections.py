@@ -8,4 +8,5 @@ from __future__ import annotations
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "latent": ("latent", "Latent dimension of the constructions"),
+    "representation": ("representation", "Exact Sumformer representation of equivariant polynomials"),
 }
