@@ -21,6 +21,7 @@ from ._indices import power_sum_indices as power_sum_indices
 from ._latent import LatentDimensionTable as LatentDimensionTable
 from ._latent import latent_dimension as latent_dimension
 from ._latent import latent_dimension_table as latent_dimension_table
+from ._parse import parse_polynomial as parse_polynomial
 from ._power_sums import power_sums as power_sums
 from ._representation import EquivariantRepresentation as EquivariantRepresentation
 from ._representation import InvariantRepresentation as InvariantRepresentation
@@ -51,6 +52,7 @@ __all__ = [
     "latent_dimension_table",
     "multi_indices",
     "own_symbols",
+    "parse_polynomial",
     "power_sum_indices",
     "power_sum_symbol",
     "power_sums",

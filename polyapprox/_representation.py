@@ -66,6 +66,9 @@ def _as_matrix(value: Any, what: str) -> sympy.Matrix:
         return sympy.Matrix(value)
     if isinstance(value, (list, tuple)):
         rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+        if any(isinstance(v, str) for r in rows for v in r):  # sympy.Matrix would sympify (eval) them
+            raise PolyapproxError(f"{what}: strings are not accepted here (sympy would eval them); parse them "
+                                  "with polyapprox.parse_polynomial or load saved data with from_dict")
         if rows and any(len(r) != len(rows[0]) for r in rows):
             raise ShapeError(f"{what}: rows have different lengths {[len(r) for r in rows]}")
         return sympy.Matrix(rows)

@@ -442,6 +442,8 @@ def test_constructor_validation():
         EquivariantRepresentation(2, 1, 1, idx, [[p1], [p1, p2]])
     with pytest.raises(PolyapproxError, match="sympy Matrix"):
         EquivariantRepresentation(2, 1, 1, idx, "p_1")
+    with pytest.raises(PolyapproxError, match="strings are not accepted"):
+        EquivariantRepresentation(2, 1, 1, idx, [["__import__('os')"]])
     with pytest.raises(PolyapproxError, match="refined"):
         EquivariantRepresentation(2, 1, 1, idx, [[p1]], refined=1)
     with pytest.raises(PolyapproxError, match="method"):
