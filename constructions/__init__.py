@@ -9,10 +9,12 @@ from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
 from ._sumformer import Sumformer as Sumformer
 from . import targets as targets
+from . import verify as verify
 
 __all__ = [
     "MonomialFeatures",
     "Sumformer",
     "power_sum_features",
     "targets",
+    "verify",
 ]
