@@ -8,11 +8,13 @@ this file re-exports the public names.
 from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
 from ._sumformer import Sumformer as Sumformer
+from . import continuous as continuous
 from . import targets as targets
 from . import verify as verify
 
 __all__ = [
     "MonomialFeatures",
+    "continuous",
     "Sumformer",
     "power_sum_features",
     "targets",
