@@ -103,4 +103,4 @@ class Sumformer:
             parts.append(f"domain={self.domain}")
         if self.description:
             parts.append(self.description)
-        return f"Sumformer({', '.join(parts)})"
+        return f"{type(self).__name__}({', '.join(parts)})"

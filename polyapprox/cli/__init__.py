@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "latent_dim",
     "represent",
     "build",
+    "verify",
     "reproduce",
 ]
 

@@ -10,6 +10,7 @@ import importlib
 
 #: Modules of the build kinds, in the order ``build --help`` lists them.
 KINDS: list[str] = [
+    "build_continuous",
 ]
 
 
