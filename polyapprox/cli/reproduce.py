@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+
+from .._errors import PolyapproxError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask",
                    help="run sweeps on a Dask cluster (needs the 'distributed' extra)")
+    p.add_argument("--tolerance", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a named tolerance of a claim (e.g. C.factor=2); repeatable")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(run=run)
 
@@ -29,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from ..report import run_report
 
     sections = run_report(args.out, quick=args.quick, only=args.only, progress=not args.no_progress,
-                          jobs=args.jobs, scheduler=args.scheduler)
+                          jobs=args.jobs, scheduler=args.scheduler, overrides=_overrides(args.tolerance))
     claims = [c for s in sections for c in s.claims]
     failed = [c for c in claims if not c.passed]
     print(f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "
@@ -37,3 +42,17 @@ def run(args: argparse.Namespace) -> int:
     for c in failed:
         print(f"FAILED {c.id}: {c.statement} (measured {c.measured}, expected {c.expected})", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _overrides(items: list[str]) -> dict[str, float]:
+    overrides = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not sep or not name or math.isnan(number):
+            raise PolyapproxError(f"--tolerance takes NAME=VALUE with a number, e.g. C.factor=2; got {item!r}")
+        overrides[name] = number
+    return overrides

@@ -9,4 +9,5 @@ from __future__ import annotations
 SECTIONS: dict[str, tuple[str, str]] = {
     "latent": ("latent", "Latent dimension of the constructions"),
     "representation": ("representation", "Exact Sumformer representation of equivariant polynomials"),
+    "continuous": ("continuous", "Continuous Sumformer: error vs degree"),
 }
