@@ -10,10 +10,38 @@ from . import patterns as patterns
 from ._assumption import AssumptionReport as AssumptionReport
 from ._assumption import check_assumption as check_assumption
 from ._assumption import held_karp_path as held_karp_path
+from ._contextual import ContextualCheck as ContextualCheck
+from ._contextual import ContextualMapping as ContextualMapping
+from ._contextual import contextual_mapping as contextual_mapping
+from ._layers import LayerCounts as LayerCounts
+from ._layers import as_delta as as_delta
+from ._layers import layer_counts as layer_counts
+from ._rho import RHOS as RHOS
+from ._rho import RhoCheck as RhoCheck
+from ._rho import check_rho as check_rho
+from ._rho import hardmax as hardmax
+from ._rho import normalised_relu as normalised_relu
+from ._rho import rho_threshold as rho_threshold
+from ._rho import softmax as softmax
+from ._rho import sparsemax as sparsemax
 
 __all__ = [
     "AssumptionReport",
+    "ContextualCheck",
+    "ContextualMapping",
+    "LayerCounts",
+    "RHOS",
+    "RhoCheck",
+    "as_delta",
     "check_assumption",
+    "check_rho",
+    "contextual_mapping",
+    "hardmax",
     "held_karp_path",
+    "layer_counts",
+    "normalised_relu",
     "patterns",
+    "rho_threshold",
+    "softmax",
+    "sparsemax",
 ]
