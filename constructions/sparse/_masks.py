@@ -53,7 +53,7 @@ def as_masks(patterns: object, name: str = "patterns") -> Masks:
             bad = (array != 0) & (array != 1)
             if bad.any():
                 q, k = (int(i) for i in np.argwhere(bad)[0])
-                problems.append(f"pattern {l} must be boolean (or 0/1 integers); got {array[q, k]!r} at [{q}, {k}]")
+                problems.append(f"pattern {l} must be boolean (or 0/1 integers); got {array[q, k].item()!r} at [{q}, {k}]")
                 continue
             masks.append(array.astype(bool))
         else:
