@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "represent",
     "build",
     "verify",
+    "sparse",
     "reproduce",
 ]
 
