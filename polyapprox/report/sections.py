@@ -10,4 +10,5 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "latent": ("latent", "Latent dimension of the constructions"),
     "representation": ("representation", "Exact Sumformer representation of equivariant polynomials"),
     "continuous": ("continuous", "Continuous Sumformer: error vs degree"),
+    "sparse": ("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping"),
 }

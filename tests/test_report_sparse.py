@@ -1,0 +1,38 @@
+"""Report section "sparse" (MATH.md 11, S1-S7), quick mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polyapprox.report import run_report
+from polyapprox.report import sparse as section
+
+
+def test_quick_section_files_and_claims(tmp_path):
+    sections = run_report(tmp_path, quick=True, only=["sparse"], progress=False)
+    assert [s.name for s in sections] == ["sparse"]
+    results = json.loads((tmp_path / "results.json").read_text())
+    claims = {c["id"]: c for c in results["claims"]}
+    assert {"S1", "S2", "S3", "S4", "S5", "S6", "S7"} <= set(claims) and results["all_passed"] is True
+    for name in ("sparse_masks.png", "sparse_reachability.png", "sparse_assumption2.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    report = (tmp_path / "report.md").read_text()
+    assert "reconstruction" in report and "| FIXED w=5 | 16 | 76, 61 | 2 | - | fails: connectivity |" in report
+    assert "| STAR n=3 | 4+1 | 9 | 73 | 3/2 |" in report
+
+
+def test_impossible_tolerance_and_wrong_expectation_fail(tmp_path, monkeypatch):
+    monkeypatch.setitem(section.S1_TABLE, "dense", (1, 2, [256]))
+    monkeypatch.setitem(section.S2_CASES, "STAR n=3", (("star", 3), 3, 1, "1/2", (4, 1, 9, 74)))
+    run_report(tmp_path, quick=True, only=["sparse"], progress=False, overrides={"S5.rel": -1.0})
+    claims = {c["id"]: c["passed"] for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
+    assert claims["S1"] is False and claims["S2"] is False and claims["S5"] is False and claims["S4"] is True
+
+
+@pytest.mark.slow
+def test_full_section(tmp_path):
+    run_report(tmp_path, quick=False, only=["sparse"], progress=False)
+    report = (tmp_path / "report.md").read_text()
+    assert "| STRIDED w=32 | 1024 |" in report and "| STAR n=3, d=2 | 8+1 | 111 | 889 |" in report
