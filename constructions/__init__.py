@@ -9,7 +9,11 @@ from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
 from ._sumformer import Sumformer as Sumformer
 from . import continuous as continuous
+from . import linformer as linformer
+from . import performer as performer
+from . import relu as relu
 from . import targets as targets
+from . import transformer as transformer
 from . import verify as verify
 
 __all__ = [
@@ -17,6 +21,10 @@ __all__ = [
     "continuous",
     "Sumformer",
     "power_sum_features",
+    "linformer",
+    "performer",
+    "relu",
     "targets",
+    "transformer",
     "verify",
 ]

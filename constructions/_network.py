@@ -1,0 +1,326 @@
+"""Transformers built from a Sumformer: blocks with labelled weights, one attention layer.
+
+MATH.md section 7 (reconstruction; verified): the residual stream has slots
+``x`` (d), ``phi`` (d'), ``sum`` (d'), ``out`` (d_out), D = d + 2d' + d_out, in this order
+(graded-lex alphas, coordinates 1..d). The network is
+
+    embed:  Z = X W_emb                       (x -> slot x)
+    ff1:    z <- z + (0, phi(x), 0, 0)         (exact token map, or a ReLU MLP)
+    attn:   one attention layer with W_K = 0: every query weighs every key equally, W_V selects
+            phi and W_O writes n x mean = Sigma(X) into slot sum
+    ff2:    z <- z + (0, 0, 0, psi(x, s))      (exact, or a ReLU MLP reading x and s)
+    readout Y = Z W_out                        (slot out)
+
+Row convention throughout: a layer computes Z @ W with W of shape (d_in, d_out). Weight
+blocks are :class:`LabelledArray` objects whose rows and columns are (slot, key) labels, so
+``net.weights["attn.W_V"][("phi", (1, 0)), ("sum", (1, 0))] == 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from polyapprox._errors import PolyapproxError, ShapeError
+from polyapprox._validate import check_int
+
+from . import attention as _attention
+from . import relu as _relu
+from ._sumformer import Sumformer
+from ._validate import as_sequences
+
+Label = tuple[str, Any]
+
+
+class LabelledArray:
+    """A 2-D weight array whose rows and columns carry (slot, key) labels.
+
+    Index with labels ``W[("phi", (1, 0)), ("sum", (1, 0))]`` or with ints/slices like an array;
+    ``np.asarray(W)`` is the plain array.
+
+    >>> W = LabelledArray(np.eye(2), [("x", 1), ("x", 2)], [("out", 1), ("out", 2)])
+    >>> W[("x", 2), ("out", 2)], W.shape
+    (1.0, (2, 2))
+    """
+
+    def __init__(self, values: np.ndarray, rows: Sequence[Label], cols: Sequence[Label]) -> None:
+        values = np.asarray(values, dtype=float)
+        if values.shape != (len(rows), len(cols)):
+            raise ShapeError(f"values {values.shape} do not match {len(rows)} row and {len(cols)} column labels")
+        self.values, self.rows, self.cols = values, list(rows), list(cols)
+        self._row_index = {label: i for i, label in enumerate(self.rows)}
+        self._col_index = {label: i for i, label in enumerate(self.cols)}
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    def _position(self, key: Any, index: dict) -> Any:
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
+            if key not in index:
+                raise PolyapproxError(f"no weight label {key!r}; labels are e.g. {list(index)[:4]}")
+            return index[key]
+        return key
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple) and len(key) == 2 and not isinstance(key[0], str):
+            value = self.values[self._position(key[0], self._row_index), self._position(key[1], self._col_index)]
+        else:
+            value = self.values[self._position(key, self._row_index)]
+        return float(value) if np.ndim(value) == 0 else value
+
+    def __repr__(self) -> str:
+        return f"LabelledArray(shape={self.shape}, rows={self.rows[:3]}..., cols={self.cols[:3]}...)"
+
+
+def assert_weights_equal(a: LabelledArray, b: LabelledArray, atol: float = 0.0) -> None:
+    """Compare labels first, then values (STYLE.md section 7)."""
+    if a.rows != b.rows or a.cols != b.cols:
+        raise AssertionError(f"labels differ: rows {a.rows[:3]}.. vs {b.rows[:3]}.., cols {a.cols[:3]}.. vs {b.cols[:3]}..")
+    np.testing.assert_allclose(a.values, b.values, atol=atol, rtol=0)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One stage of the network: ``apply(Z)`` on (b, n, D) and its named weights."""
+
+    name: str
+    kind: str
+    formula: str
+    weights: dict[str, LabelledArray] = field(default_factory=dict, repr=False)
+    apply: Callable[[np.ndarray], np.ndarray] = field(default=None, repr=False)
+    parameters: int = 0
+
+
+@dataclass(frozen=True)
+class Network:
+    """A Transformer with one attention layer whose weights come from a Sumformer's proof.
+
+    ``__call__(X)``: (n, d) or (b, n, d) -> (n, d_out) / (b, n, d_out); ``weights``: every named
+    labelled weight; ``layout``: slot -> slice of the residual stream; ``error_bound``: proven
+    bound on |network - Sumformer| over the domain (0 for exact feed-forward blocks, up to
+    float rounding).
+    """
+
+    blocks: tuple[Block, ...]
+    n: int
+    d: int
+    d_out: int
+    layout: dict[str, slice]
+    labels: tuple[Label, ...]
+    attention: str
+    ff: str
+    error_bound: float
+    domain: tuple[float, float] | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return len(self.labels)
+
+    @property
+    def weights(self) -> dict[str, LabelledArray]:
+        return {f"{block.name}.{key}": value for block in self.blocks for key, value in block.weights.items()}
+
+    def parameter_count(self) -> int:
+        """Number of weight entries (exact token maps count 0: they are not parameterised)."""
+        return sum(block.parameters for block in self.blocks)
+
+    def __call__(self, X: object, *, extrapolate: bool = False) -> np.ndarray:
+        shape = np.shape(X)
+        if len(shape) in (2, 3) and shape[-2] != self.n:
+            raise ShapeError(f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "
+                             f"got sequences of length {shape[-2]}")
+        X3, batched = as_sequences(X, self.n, self.d, domain=self.domain, extrapolate=extrapolate)
+        Z = X3
+        for block in self.blocks:
+            Z = block.apply(Z)
+        return Z if batched else Z[0]
+
+    def describe(self) -> str:
+        """A table of the blocks: kind, formula, weight shapes, parameters."""
+        lines = [f"{self.attention} Transformer from a Sumformer: n={self.n}, d={self.d}, d_out={self.d_out}, "
+                 f"residual width D={self.width} ({', '.join(f'{k}: {v.stop - v.start}' for k, v in self.layout.items())}), "
+                 f"feed-forward: {self.ff}, ONE attention layer",
+                 "| block | kind | computes | weights | parameters |", "|---|---|---|---|---|"]
+        for block in self.blocks:
+            shapes = ", ".join(f"{k} {v.shape[0]}x{v.shape[1]}" for k, v in block.weights.items()
+                               if not k.startswith("mlp.layer")) or "-"
+            mlp = [k for k in block.weights if k.startswith("mlp.layer") and k.endswith(".W")]
+            if mlp:
+                shapes += f"; ReLU MLP of {len(mlp) - 1} hidden layers"
+            lines.append(f"| {block.name} | {block.kind} | {block.formula} | {shapes} | {block.parameters} |")
+        lines.append(f"total parameters: {self.parameter_count()}; proven error bound vs the Sumformer: "
+                     f"{self.error_bound:.3g}")
+        return "\n".join(lines)
+
+    def to_torch(self):
+        """A ``torch.nn.Module`` with the same weights, in float64 (needs the ``torch`` extra).
+
+        Exact token-map blocks call the Sumformer's numpy phi/psi (not differentiable);
+        every weight-based block is pure torch.
+        """
+        from ._torch import to_torch_module
+
+        return to_torch_module(self)
+
+
+# ---------------------------------------------------------------------------------------------
+# builder: the blocks of MATH.md section 7, one small function each
+
+
+def _residual_labels(S: Sumformer, indices: Sequence) -> list[Label]:
+    keys = list(indices) if indices is not None else list(range(1, S.latent_dim + 1))
+    return ([("x", k) for k in range(1, S.d + 1)] + [("phi", a) for a in keys] + [("sum", a) for a in keys]
+            + [("out", j) for j in range(1, S.d_out + 1)])
+
+
+def _selector(labels: Sequence[Label], layout: dict[str, slice], slot: str) -> np.ndarray:
+    """(D, size of slot) matrix reading one slot of the residual stream."""
+    M = np.zeros((len(labels), layout[slot].stop - layout[slot].start))
+    M[layout[slot], :] = np.eye(M.shape[1])
+    return M
+
+
+def _embed(S: Sumformer, labels, layout) -> Block:
+    W = np.zeros((S.d, len(labels)))
+    W[:, layout["x"]] = np.eye(S.d)
+    Wl = LabelledArray(W, [("x", k) for k in range(1, S.d + 1)], labels)
+    return Block("embed", "embedding", "Z = X W_emb (token x into slot x)", {"W": Wl}, lambda X: X @ W, W.size)
+
+
+def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], np.ndarray], write: slice) -> Block:
+    def apply(Z: np.ndarray) -> np.ndarray:
+        b, n, D = Z.shape
+        out = Z.copy()
+        out[..., write] += fn(Z.reshape(b * n, D)).reshape(b, n, -1)
+        return out
+
+    return Block(name, "feed-forward (exact token map)", formula, {}, apply, 0)
+
+
+def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, write: np.ndarray,
+             labels: Sequence[Label], read_labels: Sequence[Label], write_labels: Sequence[Label]) -> Block:
+    weights = {"in": LabelledArray(read, labels, read_labels)}
+    previous = list(read_labels)
+    for k, (W, b) in enumerate(net.layers):
+        last = k == len(net.layers) - 1
+        cols = list(write_labels) if last else [("hidden", (name, k, j)) for j in range(W.shape[1])]
+        weights[f"mlp.layer{k}.W"] = LabelledArray(W, previous, cols)
+        weights[f"mlp.layer{k}.b"] = LabelledArray(b[None, :], [("one", None)], cols)
+        previous = cols
+    weights["out"] = LabelledArray(write, write_labels, labels)
+
+    def apply(Z: np.ndarray) -> np.ndarray:
+        return Z + net(Z @ read) @ write
+
+    return Block(name, f"feed-forward (ReLU MLP, depth {net.depth}, {net.neurons} neurons)", formula, weights,
+                 apply, net.parameters)
+
+
+def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, query: np.ndarray | None):
+    """One head with W_K = 0: W_V selects phi, W_O = scale x writer into sum (MATH.md sections 7-8)."""
+    D, latent = len(labels), S.latent_dim
+    W_Q = np.zeros((D, d_k)) if query is None else query
+    W_K = np.zeros((D, d_k))
+    W_V = _selector(labels, layout, "phi")
+    W_O = scale * _selector(labels, layout, "sum").T
+    value_labels = [("sum", lab[1]) for lab in labels[layout["sum"]]]
+    qk = [("qk", j) for j in range(1, d_k + 1)]
+    weights = {"W_Q": LabelledArray(W_Q, labels, qk), "W_K": LabelledArray(W_K, labels, qk),
+               "W_V": LabelledArray(W_V, labels, value_labels), "W_O": LabelledArray(W_O, value_labels, labels)}
+    return _attention.Head(W_Q, W_K, W_V, W_O), weights
+
+
+def _readout(S: Sumformer, labels, layout) -> Block:
+    W = _selector(labels, layout, "out")
+    Wl = LabelledArray(W, labels, [("out", j) for j in range(1, S.d_out + 1)])
+    return Block("readout", "readout", "Y = Z W_out (slot out)", {"W": Wl}, lambda Z: Z @ W, W.size)
+
+
+def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
+    """ReLU networks for phi and psi with the error propagation of MATH.md section 7."""
+    rep = getattr(S, "representation", None)
+    if rep is None:
+        raise PolyapproxError("ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
+                              "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise")
+    if S.domain != (0.0, 1.0):
+        raise PolyapproxError(f"ff='relu' realises phi and psi on [0, 1]; this Sumformer's domain is {S.domain}")
+    d, latent = S.d, S.latent_dim
+    phi_net = _relu.monomials(list(S.indices), m) if latent else None
+    eta1 = float(phi_net.error_bound.max()) if latent else 0.0
+    per_output = rep.coefficients()
+    exponents = sorted({beta + mm for terms in per_output for beta, mm in terms}) or [(0,) * (d + latent)]
+    slot = {e: t for t, e in enumerate(exponents)}
+    C = np.zeros((len(exponents), S.d_out))
+    lipschitz = np.zeros(S.d_out)
+    for o, terms in enumerate(per_output):
+        for (beta, mm), c in terms.items():
+            C[slot[beta + mm], o] = float(c) * n ** sum(mm)  # psi is evaluated at s_hat = clip(s / n)
+            lipschitz[o] += abs(float(c)) * sum(mm) * n ** max(sum(mm) - 1, 0)
+    psi_net = _relu.polynomial(exponents, C, m, input_scale=[1.0] * d + [1.0 / n] * latent)
+    eta2 = psi_net.error_bound
+    bound = float((lipschitz * n * eta1 + eta2).max())
+    x_labels, phi_labels = labels[layout["x"]], labels[layout["phi"]]
+    read_x = _selector(labels, layout, "x")
+    blocks = []
+    if latent:
+        blocks.append(_relu_ff("ff1", "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)", phi_net,
+                               read_x, _selector(labels, layout, "phi").T, labels, x_labels, phi_labels))
+    read_psi = np.concatenate([read_x, _selector(labels, layout, "sum")], axis=1)
+    blocks.append(_relu_ff("ff2", "psi~(x, clip(s/n)): ReLU polynomial, error eta_2", psi_net, read_psi,
+                           _selector(labels, layout, "out").T, labels,
+                           list(x_labels) + list(labels[layout["sum"]]), labels[layout["out"]]))
+    details = {"m": m, "eta1": eta1, "eta2": eta2.tolist(), "lipschitz_psi": lipschitz.tolist(),
+               "relu_neurons": sum(net.neurons for net in (phi_net, psi_net) if net is not None),
+               "hat_relus": sum(net.hat_relus for net in (phi_net, psi_net) if net is not None)}
+    ff1 = blocks[0] if latent else _exact_ff("ff1", "phi = () (d' = 0)", lambda z: np.zeros((len(z), 0)),
+                                             layout["phi"])
+    return ff1, blocks[-1], bound, details
+
+
+def build_network(S: Sumformer, n: int, *, attention: str, ff: str = "exact", m_relu: int = 8,
+                  head: Callable | None = None, scale: float | None = None, d_k: int = 1,
+                  random_query: bool = False, seed: int = 0, details: dict | None = None,
+                  apply_attention: Callable | None = None, attention_formula: str = "",
+                  extra_weights: dict | None = None) -> Network:
+    """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); attention kinds plug in."""
+    if not isinstance(S, Sumformer):
+        raise PolyapproxError(f"S must be a constructions.Sumformer; got {type(S).__name__}")
+    n = check_int("n", n)
+    if S.n is not None and S.n != n:
+        raise ShapeError(f"the Sumformer was built for n = {S.n}; got n = {n}")
+    if ff not in ("exact", "relu"):
+        raise PolyapproxError(f"unknown ff {ff!r}; allowed: 'exact', 'relu'")
+    if S.latent_dtype is not float:
+        raise PolyapproxError("a Sumformer with exact integer codes (discontinuous) cannot be turned into a "
+                              "Transformer: a ReLU feed-forward layer is continuous (MATH.md section 6 item 9)")
+    indices = getattr(S, "indices", None)
+    labels = _residual_labels(S, indices)
+    d, latent = S.d, S.latent_dim
+    layout = {"x": slice(0, d), "phi": slice(d, d + latent), "sum": slice(d + latent, d + 2 * latent),
+              "out": slice(d + 2 * latent, d + 2 * latent + S.d_out)}
+    query = None
+    if random_query:
+        query = np.random.default_rng(seed).normal(size=(len(labels), check_int("d_k", d_k)))
+    attn_head, attn_weights = _sum_heads(S, n, labels, layout, n if scale is None else scale, check_int("d_k", d_k),
+                                         query)
+    attn = Block("attn", attention, attention_formula, {**attn_weights, **(extra_weights or {})},
+                 lambda Z: apply_attention(Z, [attn_head]),
+                 sum(w.values.size for w in {**attn_weights, **(extra_weights or {})}.values()))
+    if ff == "exact":
+        read_x, read_s = layout["x"], layout["sum"]
+        ff1 = _exact_ff("ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), layout["phi"])
+        ff2 = _exact_ff("ff2", "z + (0, 0, 0, psi(x, s))", lambda z: S.psi(z[:, read_x], z[:, read_s]), layout["out"])
+        bound, relu_details = 0.0, {}
+    else:
+        ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
+    blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
+    return Network(blocks, n, d, S.d_out, layout, tuple(labels), attention, ff, bound, S.domain,
+                   {**(details or {}), **relu_details})

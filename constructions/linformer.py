@@ -1,0 +1,73 @@
+"""A Linformer with one attention layer equal to a Sumformer (MATH.md section 8; reconstruction).
+
+Linformer attention softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) with E, F in R^{k x n}.
+With W_K = 0 every one of the k softmax weights is 1/k, so token i receives
+(1/k) sum_j c_j v_j, c_j the column sums of F. **Condition: all column sums equal a common
+c != 0**; then W_O = (k / c) x writer gives the exact sum. E is unconstrained.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyapprox._errors import PolyapproxError, ShapeError
+from polyapprox._validate import check_int
+
+from . import attention as _attention
+from ._network import LabelledArray, Network, build_network
+from ._sumformer import Sumformer
+
+
+def _projection(name: str, value, k: int, n: int) -> np.ndarray:
+    if isinstance(value, str):
+        if value == "mean":
+            return np.full((k, n), 1.0 / k)
+        if value == "first":
+            P = np.zeros((k, n))
+            P[0] = 1.0
+            return P
+        raise PolyapproxError(f"unknown {name} {value!r}; allowed: 'mean' (J/k), 'first' (e_1 1^T) or a (k, n) array")
+    P = np.asarray(value, dtype=float)
+    if P.shape != (k, n):
+        raise ShapeError(f"{name} must have shape (k, n) = ({k}, {n}); got {P.shape}")
+    if not np.all(np.isfinite(P)):
+        raise PolyapproxError(f"{name} contains NaN or inf")
+    return P
+
+
+def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E="mean", F="mean", m_relu: int = 8,
+                   random_query: bool = False, seed: int = 0, allow_unequal_columns: bool = False,
+                   column_tol: float = 1e-12) -> Network:
+    """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.
+
+    ``F`` must have equal non-zero column sums c (MATH.md section 8): "mean" (J/k, c = 1),
+    "first" (e_1 1^T, c = 1) or an array. Unequal column sums are refused, unless
+    ``allow_unequal_columns=True`` (the negative control: the sum becomes weighted and the
+    network is no longer equivariant; W_O then uses the mean column sum).
+
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> L = from_sumformer(S, n=4, k=2)
+    >>> X = np.array([[0.1], [0.2], [0.3], [0.4]])
+    >>> bool(np.allclose(L(X), S(X), atol=1e-15))
+    True
+    """
+    n, k = check_int("n", n), check_int("k", k)
+    E_p, F_p = _projection("E", E, k, n), _projection("F", F, k, n)
+    sums = F_p.sum(axis=0)
+    c = float(sums.mean())
+    spread = float(np.abs(sums - sums[0]).max())
+    if abs(c) <= column_tol:
+        raise PolyapproxError("F must have non-zero column sums (their common value c is 0)")
+    if spread > column_tol * max(1.0, abs(c)) and not allow_unequal_columns:
+        raise PolyapproxError(f"F must have equal column sums for the Linformer to compute the sum exactly; "
+                              f"they differ by up to {spread:.3g} (pass allow_unequal_columns=True for the "
+                              "negative control)")
+    tokens = [("token", j) for j in range(n)]
+    projections = [("proj", r) for r in range(1, k + 1)]
+    extra = {"E": LabelledArray(E_p, projections, tokens), "F": LabelledArray(F_p, projections, tokens)}
+    return build_network(S, n, attention="linformer", ff=ff, m_relu=m_relu, scale=k / c, random_query=random_query,
+                         seed=seed, apply_attention=lambda Z, heads: _attention.linformer_attention(Z, heads, E_p, F_p),
+                         attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
+                         extra_weights=extra, details={"k": k, "column_sum": c, "column_spread": spread})

@@ -1,0 +1,46 @@
+"""A Performer (FAVOR attention) with one attention layer equal to a Sumformer (MATH.md section 8).
+
+Reconstruction: with W_Q = W_K = 0 the feature maps are constant, Phi_+(0) = m^{-1/2} 1_m and
+Phi_trig(0) = m^{-1/2} (0_m, 1_m), so every kernel value is 1, D = n I and the head returns the
+exact mean of the values **for every draw omega and every m >= 1**; W_O = n x writer.
+For positive features W_K = 0 alone suffices (``random_query=True``); trigonometric features
+need both zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from polyapprox._errors import PolyapproxError
+from polyapprox._validate import check_choice, check_int
+
+from . import attention as _attention
+from ._network import LabelledArray, Network, build_network
+from ._sumformer import Sumformer
+
+
+def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features: str = "positive",
+                   seed: int = 0, m_relu: int = 8, random_query: bool = False, d_k: int = 1) -> Network:
+    """Performer with m random features (omega ~ N(0, I), seeded) equal to S on n tokens.
+
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> P = from_sumformer(S, n=3, m=4, features="trig", seed=7)
+    >>> X = np.array([[0.1], [0.2], [0.3]])
+    >>> bool(np.allclose(P(X), S(X), atol=1e-15))
+    True
+    """
+    m = check_int("m", m)
+    features = check_choice("features", features, ["positive", "trig"])
+    if random_query and features == "trig":
+        raise PolyapproxError("trigonometric features need W_Q = W_K = 0 (Phi_trig(q) . Phi_trig(0) depends on q); "
+                              "use features='positive' with random_query=True")
+    omega = np.random.default_rng(seed).normal(size=(m, check_int("d_k", d_k)))
+    extra = {"omega": LabelledArray(omega, [("feature", r) for r in range(1, m + 1)],
+                                    [("qk", j) for j in range(1, d_k + 1)])}
+    return build_network(S, n, attention="performer", ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
+                         seed=seed + 1,
+                         apply_attention=lambda Z, heads: _attention.performer_attention(Z, heads, omega, features),
+                         attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
+                         extra_weights=extra, details={"m": m, "features": features, "seed": seed})

@@ -1,0 +1,258 @@
+"""Explicit ReLU networks for squares, products, monomials and polynomials (MATH.md section 7).
+
+Yarotsky (2017): the hat g(x) = 2ReLU(x) - 4ReLU(x - 1/2) + 2ReLU(x - 1) and its powers
+g_s = g o ... o g give S_m(x) = x - sum_{s<=m} g_s(x)/4^s, the piecewise-linear interpolant of
+x^2 at j/2^m: 0 <= S_m(x) - x^2 <= e_m := 2^{-2m-2} on [0, 1], equality at the midpoints.
+Products by polarisation Pi_m(a, b) = 2S_m((a+b)/2) - S_m(a)/2 - S_m(b)/2 (error in
+[-e_m, 2e_m]) followed by clip(t) = ReLU(t) - ReLU(t - 1); monomials x^alpha by chaining
+products, reusing x^alpha = x^(alpha - e_c) x_c, error <= (|alpha| - 1) 2 e_m.
+
+A :class:`ReluNetwork` is a plain stack of affine layers with ReLU between them (no ReLU
+after the last): hidden h_{k+1} = ReLU(h_k W_k + b_k), output h_L W_L + b_L (row convention,
+W of shape (d_in, d_out)). All inputs must lie in [0, 1] (the constructions clip them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from polyapprox._errors import PolyapproxError, ShapeError
+from polyapprox._validate import check_int
+
+Exponent = tuple[int, ...]
+
+
+def square_error(m: int) -> float:
+    """e_m = 2^{-2m-2}: sup_{x in [0,1]} |S_m(x) - x^2| (MATH.md section 7).
+
+    >>> square_error(1)
+    0.0625
+    """
+    return 2.0 ** (-2 * check_int("m", m) - 2)
+
+
+@dataclass(frozen=True)
+class ReluNetwork:
+    """Affine layers (W_k, b_k) with ReLU on all but the last; ``error_bound`` per output.
+
+    ``hat_relus`` counts ReLUs as MATH.md section 7 does (3 per hat, 2 per clip; carried
+    non-negative values excluded); ``neurons`` counts every hidden unit.
+    """
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...] = field(repr=False)
+    error_bound: np.ndarray = field(repr=False)
+    hat_relus: int
+    description: str = ""
+
+    @property
+    def input_dim(self) -> int:
+        return self.layers[0][0].shape[0]
+
+    @property
+    def output_dim(self) -> int:
+        return self.layers[-1][0].shape[1]
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden (ReLU) layers."""
+        return len(self.layers) - 1
+
+    @property
+    def neurons(self) -> int:
+        return sum(W.shape[1] for W, _ in self.layers[:-1])
+
+    @property
+    def parameters(self) -> int:
+        return sum(W.size + b.size for W, b in self.layers)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """x: (..., input_dim) in [0, 1] -> (..., output_dim)."""
+        h = np.asarray(x, dtype=float)
+        if h.shape[-1:] != (self.input_dim,):
+            raise ShapeError(f"ReLU network expects inputs (..., {self.input_dim}); got {h.shape}")
+        for W, b in self.layers[:-1]:
+            h = np.maximum(h @ W + b, 0.0)
+        W, b = self.layers[-1]
+        return h @ W + b
+
+
+class _Builder:
+    """Builds layer-synchronous ReLU networks. A value is an affine form (vector over the current
+    units, constant); every layer maps the forms it needs to new units."""
+
+    def __init__(self, inputs: int) -> None:
+        self.width = inputs
+        self.layers: list[tuple[np.ndarray, np.ndarray]] = []
+        self.hat_relus = 0
+
+    def unit(self, j: int) -> tuple[np.ndarray, float]:
+        v = np.zeros(self.width)
+        v[j] = 1.0
+        return v, 0.0
+
+    def layer(self, forms: list[tuple[np.ndarray, float]]) -> list[tuple[np.ndarray, float]]:
+        """One hidden layer with pre-activations ``forms``; returns the unit forms of its outputs."""
+        W = np.stack([f[0] for f in forms], axis=1) if forms else np.zeros((self.width, 0))
+        b = np.array([f[1] for f in forms])
+        self.layers.append((W, b))
+        self.width = len(forms)
+        return [self.unit(j) for j in range(self.width)]
+
+    def finish(self, forms: list[tuple[np.ndarray, float]], error_bound, description: str) -> ReluNetwork:
+        W = np.stack([f[0] for f in forms], axis=1)
+        b = np.array([f[1] for f in forms])
+        return ReluNetwork(tuple(self.layers) + ((W, b),), np.asarray(error_bound, dtype=float),
+                           self.hat_relus, description)
+
+
+def _lin(*terms: tuple[float, tuple[np.ndarray, float]], const: float = 0.0) -> tuple[np.ndarray, float]:
+    vec = sum(c * f[0] for c, f in terms)
+    return vec, const + sum(c * f[1] for c, f in terms)
+
+
+def _squares(builder: _Builder, jobs: list, carried: list, m: int) -> tuple[list, list]:
+    """m layers computing S_m(t) for every form t in ``jobs`` (values in [0, 1]) while carrying the
+    non-negative forms ``carried`` unchanged (one ReLU each). Returns (S_m forms, carried forms)."""
+    t_forms, acc_forms = list(jobs), list(jobs)
+    for s in range(1, m + 1):
+        pre = []
+        for t, acc in zip(t_forms, acc_forms):
+            pre += [t, _lin((1, t), const=-0.5), _lin((1, t), const=-1.0), acc]
+        pre += carried
+        units = builder.layer(pre)
+        builder.hat_relus += 3 * len(jobs)
+        new_t, new_acc = [], []
+        for j in range(len(jobs)):
+            u1, u2, u3, u4 = units[4 * j:4 * j + 4]
+            g = _lin((2, u1), (-4, u2), (2, u3))
+            new_t.append(g)
+            new_acc.append(_lin((1, u4), (-1 / 4**s, g)))
+        t_forms, acc_forms = new_t, new_acc
+        carried = units[4 * len(jobs):]
+    return acc_forms, carried
+
+
+def _products(builder: _Builder, pairs: list, carried: list, m: int) -> tuple[list, list]:
+    """clip(Pi_m(a, b)) for every pair of forms (values in [0, 1]): m + 1 layers."""
+    jobs = []
+    for a, b in pairs:
+        jobs += [_lin((0.5, a), (0.5, b)), a, b]
+    squares, carried = _squares(builder, jobs, carried, m) if m else (jobs, carried)
+    raw = [_lin((2, squares[3 * j]), (-0.5, squares[3 * j + 1]), (-0.5, squares[3 * j + 2]))
+           for j in range(len(pairs))]
+    pre = []
+    for t in raw:
+        pre += [t, _lin((1, t), const=-1.0)]
+    units = builder.layer(pre + carried)
+    builder.hat_relus += 2 * len(pairs)
+    clipped = [_lin((1, units[2 * j]), (-1, units[2 * j + 1])) for j in range(len(pairs))]
+    return clipped, units[2 * len(pairs):]
+
+
+def _monomial_network(exponents: Sequence[Exponent], m: int, coefficients: np.ndarray | None,
+                      description: str, input_scale: Sequence[float] | None = None) -> ReluNetwork:
+    """Network for the monomials ``exponents`` of [0,1]-valued inputs (or for sum_t C[t] x^{e_t}).
+
+    Inputs are first clipped to [0, 1] after scaling by ``input_scale`` (one layer, 2 ReLUs each).
+    Degree-k monomials are computed in stage k - 1 as (parent monomial) x (one coordinate).
+    """
+    exponents = [tuple(int(a) for a in e) for e in exponents]
+    v = len(exponents[0])
+    scale = np.ones(v) if input_scale is None else np.asarray(input_scale, dtype=float)
+    builder = _Builder(v)
+    units = builder.layer([f for j in range(v) for f in (_lin((scale[j], builder.unit(j))),
+                                                          _lin((scale[j], builder.unit(j)), const=-1.0))])
+    values: dict[Exponent, tuple[np.ndarray, float]] = {}
+    for j in range(v):
+        e = tuple(1 if i == j else 0 for i in range(v))
+        values[e] = _lin((1, units[2 * j]), (-1, units[2 * j + 1]))
+    needed: set[Exponent] = set()
+    for e in exponents:  # close downward along "remove one unit from the last non-zero coordinate"
+        while sum(e) >= 2 and e not in needed:
+            needed.add(e)
+            c = max(i for i, a in enumerate(e) if a)
+            e = e[:c] + (e[c] - 1,) + e[c + 1:]
+    top = max((sum(e) for e in needed), default=1)
+    for degree in range(2, top + 1):
+        stage = sorted(e for e in needed if sum(e) == degree)
+        keys = list(values)
+        pairs = []
+        for e in stage:
+            c = max(i for i, a in enumerate(e) if a)
+            parent = e[:c] + (e[c] - 1,) + e[c + 1:]
+            coordinate = tuple(1 if i == c else 0 for i in range(v))
+            pairs.append((values[parent], values[coordinate]))
+        results, carried = _products(builder, pairs, [values[k] for k in keys], m)
+        values = dict(zip(keys, carried)) | dict(zip(stage, results))
+    zero = (np.zeros(builder.width), 0.0)
+    forms = [(zero[0], 1.0) if sum(e) == 0 else values[e] for e in exponents]
+    e_m = 2 * square_error(m) if m else 0.5
+    monomial_bounds = np.array([max(sum(e) - 1, 0) * e_m for e in exponents])
+    if coefficients is None:
+        return builder.finish(forms, monomial_bounds, description)
+    C = np.asarray(coefficients, dtype=float)
+    outputs = [_lin(*[(C[t, o], forms[t]) for t in range(len(forms))]) for o in range(C.shape[1])]
+    return builder.finish(outputs, np.abs(C).T @ monomial_bounds, description)
+
+
+def square(m: int) -> ReluNetwork:
+    """S_m(x), the Yarotsky approximation of x^2 on [0, 1]: error <= 2^{-2m-2}, attained.
+
+    >>> net = square(2)
+    >>> float(net(np.array([[0.375]]))[0, 0] - 0.375**2), float(net.error_bound[0])
+    (0.015625, 0.015625)
+    """
+    m = check_int("m", m)
+    builder = _Builder(1)
+    (result,), _ = _squares(builder, [builder.unit(0)], [], m)
+    return builder.finish([result], [square_error(m)], f"Yarotsky square S_{m}")
+
+
+def product(m: int) -> ReluNetwork:
+    """clip(2S_m((a+b)/2) - S_m(a)/2 - S_m(b)/2) ~ ab on [0,1]^2: error <= 2 e_m = 2^{-2m-1}.
+
+    >>> round(float(product(6)(np.array([0.3, 0.7]))[0]), 3)
+    0.21
+    """
+    m = check_int("m", m)
+    builder = _Builder(2)
+    (result,), _ = _products(builder, [(builder.unit(0), builder.unit(1))], [], m)
+    return builder.finish([result], [2 * square_error(m)], f"product Pi_{m} with clip")
+
+
+def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
+    """x^alpha on [0,1]^d by chained products: error <= (|alpha| - 1) 2^{-2m-1} (exact for |alpha| = 1).
+
+    >>> net = monomial((2, 1), 8)
+    >>> abs(float(net(np.array([0.5, 0.5]))[0]) - 0.125) <= float(net.error_bound[0])
+    True
+    """
+    alpha = tuple(check_int("alpha entry", a, minimum=0) for a in alpha)
+    if not alpha or sum(alpha) < 1:
+        raise PolyapproxError(f"alpha must be a non-empty multi-index of degree >= 1; got {alpha}")
+    return _monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}")
+
+
+def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
+    """All monomials x^e (e in ``exponents``, degree >= 1) of x in [0,1]^v in one network, sharing
+    lower-degree products: the feature map phi~ of MATH.md section 7 (eta_1 <= (K-1) 2^{-2m-1})."""
+    exponents = list(exponents)
+    if not exponents or any(sum(e) < 1 for e in exponents):
+        raise PolyapproxError("monomials needs multi-indices of degree >= 1")
+    return _monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}")
+
+
+def polynomial(exponents: Sequence[Exponent], coefficients: np.ndarray, m: int,
+               input_scale: Sequence[float] | None = None) -> ReluNetwork:
+    """sum_t C[t, o] z^{e_t} for z = clip(input_scale * x) in [0,1]^v, one output per column of C.
+
+    Error bound per output: sum_t |C[t, o]| (|e_t| - 1)_+ 2^{-2m-1} (MATH.md section 7, eta_2).
+    """
+    C = np.asarray(coefficients, dtype=float)
+    if C.ndim != 2 or C.shape[0] != len(exponents):
+        raise ShapeError(f"coefficients must have shape ({len(exponents)}, outputs); got {C.shape}")
+    return _monomial_network(list(exponents), check_int("m", m), C, f"polynomial of {len(exponents)} terms, m={m}",
+                             input_scale)

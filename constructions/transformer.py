@@ -1,0 +1,35 @@
+"""A standard Transformer with ONE softmax attention layer equal to a Sumformer (MATH.md section 7).
+
+Reconstruction of [A]'s corollary (one attention layer suffices); weights as in section 7:
+W_K = 0 (W_Q = 0, or random with ``random_query=True``: the logits stay 0), so every softmax
+weight is 1/n, W_V selects phi and W_O = n x (writer into slot sum).
+"""
+
+from __future__ import annotations
+
+from . import attention as _attention
+from ._network import LabelledArray, Network, assert_weights_equal, build_network
+from ._sumformer import Sumformer
+
+__all__ = ["LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
+
+
+def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, d_k: int = 1,
+                   random_query: bool = False, seed: int = 0) -> Network:
+    """Transformer (embed, FF, ONE softmax attention layer, FF, readout) equal to S on n tokens.
+
+    ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
+    rounding (MATH.md T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
+    networks with parameter ``m_relu``; ``.error_bound`` is L_psi n eta_1 + eta_2 (section 7).
+
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = from_sumformer(S, n=3)
+    >>> X = np.array([[0.1], [0.2], [0.3]])
+    >>> bool(np.allclose(T(X), S(X), atol=1e-15))
+    True
+    """
+    return build_network(S, n, attention="softmax", ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
+                         seed=seed, apply_attention=_attention.softmax_attention,
+                         attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum")

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from constructions import transformer
+from constructions._network import LabelledArray, assert_weights_equal
+from polyapprox import PolyapproxError, ShapeError
+from polyapprox._errors import DomainError
+
+from _networks import fitted, hand_made
+
+
+def test_layout_labels_and_row_convention():
+    S = fitted()
+    T = transformer.from_sumformer(S, 5)
+    assert T.width == 2 + 2 * 20 + 2 == 44
+    assert T.layout == {"x": slice(0, 2), "phi": slice(2, 22), "sum": slice(22, 42), "out": slice(42, 44)}
+    assert T.labels[:3] == (("x", 1), ("x", 2), ("phi", (1, 0)))
+    assert T.labels[2:22] == tuple(("phi", a) for a in S.indices)  # graded-lex, never sorted by name
+    W_V, W_O = T.weights["attn.W_V"], T.weights["attn.W_O"]
+    assert W_V[("phi", (1, 0)), ("sum", (1, 0))] == 1 and W_V[("phi", (1, 0)), ("sum", (0, 1))] == 0
+    assert W_O[("sum", (2, 1)), ("sum", (2, 1))] == 5  # n x writer
+    assert np.asarray(T.weights["attn.W_K"]).any() == False  # noqa: E712  (W_K = 0)
+    assert T.weights["embed.W"].shape == (2, 44)  # (d_in, d_out): a layer computes X @ W
+
+
+def test_describe_and_parameters():
+    T = transformer.from_sumformer(fitted(), 5)
+    text = T.describe()
+    assert "ONE attention layer" in text and "W_V 44x20" in text and "W_O 20x44" in text
+    assert T.parameter_count() == 2 * 44 + 4 * 44 + 2 * 44 * 20 - 2 * 44 + 44 * 2  # embed, W_Q, W_K, W_V, W_O, readout
+
+
+def test_labelled_array():
+    W = LabelledArray(np.arange(6.0).reshape(2, 3), [("a", 1), ("a", 2)], [("b", 1), ("b", 2), ("b", 3)])
+    assert W[("a", 2), ("b", 1)] == 3.0 and W[1, 2] == 5.0 and np.array_equal(np.asarray(W), W.values)
+    with pytest.raises(PolyapproxError, match="no weight label"):
+        W[("a", 3), ("b", 1)]
+    with pytest.raises(ShapeError):
+        LabelledArray(np.zeros((2, 2)), [("a", 1)], [("b", 1), ("b", 2)])
+    other = LabelledArray(W.values, W.rows, W.cols[::-1])
+    with pytest.raises(AssertionError, match="labels differ"):
+        assert_weights_equal(W, other)
+    assert_weights_equal(W, LabelledArray(W.values.copy(), W.rows, W.cols))
+
+
+def test_bad_input():
+    S = fitted()
+    T = transformer.from_sumformer(S, 5)
+    X = np.random.default_rng(0).uniform(size=(4, 2))
+    with pytest.raises(ShapeError, match="n = 5 baked into W_O .* length 4"):
+        T(X)
+    with pytest.raises(ShapeError, match=r"\(5, 2\)"):
+        T(np.zeros((5, 3)))
+    with pytest.raises(DomainError, match="outside the domain"):
+        T(np.full((5, 2), 1.5))
+    with pytest.raises(ShapeError, match="built for n = 5"):
+        transformer.from_sumformer(S, 4)
+    with pytest.raises(PolyapproxError, match="unknown ff"):
+        transformer.from_sumformer(S, 5, ff="gelu")
+    with pytest.raises(PolyapproxError, match="needs a polynomial Sumformer"):
+        transformer.from_sumformer(hand_made(), 3, ff="relu")
+    with pytest.raises(PolyapproxError, match="must be a constructions.Sumformer"):
+        transformer.from_sumformer(lambda X: X, 3)

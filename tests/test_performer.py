@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from constructions import performer
+from polyapprox import PolyapproxError, UnknownNameError
+
+from _networks import fitted
+
+
+@pytest.mark.parametrize("features", ["positive", "trig"])
+def test_independent_of_draw_and_m_t4(features, rng):
+    S = fitted()
+    X = rng.uniform(size=(30, 5, 2))
+    outputs = [performer.from_sumformer(S, 5, m, features=features, seed=seed)(X)
+               for seed in (0, 1, 17) for m in (1, 4, 16)]
+    reference = S(X)
+    for out in outputs:
+        assert np.abs(out - reference).max() <= 1e-13
+
+
+def test_positive_features_with_random_query(rng):
+    S = fitted()
+    P = performer.from_sumformer(S, 5, 16, random_query=True, seed=2)
+    X = rng.uniform(size=(20, 5, 2))
+    assert np.abs(P(X) - S(X)).max() <= 1e-13
+    assert np.asarray(P.weights["attn.W_Q"]).any()
+
+
+def test_bad_input():
+    S = fitted()
+    with pytest.raises(PolyapproxError, match="m must be an integer >= 1"):
+        performer.from_sumformer(S, 5, 0)
+    with pytest.raises(UnknownNameError, match="unknown features"):
+        performer.from_sumformer(S, 5, 4, features="cos")
+    with pytest.raises(PolyapproxError, match="trigonometric features need W_Q = W_K = 0"):
+        performer.from_sumformer(S, 5, 4, features="trig", random_query=True)
