@@ -7,7 +7,7 @@ from polyapprox.cli import main
 
 @pytest.mark.parametrize("argv", [
     ["transformer"], ["linformer", "--k", "3"], ["performer", "--m", "4", "--features", "trig"],
-    ["transformer", "--ff", "relu", "--m-relu", "4"],
+    ["transformer", "--ff", "relu", "--m-relu", "6"],
 ])
 def test_build_networks(argv, capsys):
     assert main(["build", *argv, "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "4",
