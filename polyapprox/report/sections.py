@@ -10,5 +10,6 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "latent": ("latent", "Latent dimension of the constructions"),
     "representation": ("representation", "Exact Sumformer representation of equivariant polynomials"),
     "continuous": ("continuous", "Continuous Sumformer: error vs degree"),
+    "transformer": ("transformer", "One attention layer: Transformer, Linformer, Performer"),
     "sparse": ("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping"),
 }
