@@ -1,8 +1,13 @@
 """The README starts with the two set-up commands, and its Python examples run as shown."""
 
 import doctest
+import shlex
 import re
 from pathlib import Path
+
+import pytest
+
+from polyapprox.cli import main
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -24,3 +29,13 @@ def test_readme_python_examples():
         test = parser.get_doctest(block, {}, f"README block {i}", "README.md", 0)
         runner.run(test)
     assert runner.failures == 0, f"{runner.failures} README example(s) failed"
+
+
+@pytest.mark.parametrize("command", ["polyapprox latent-dim 3 2",
+                                     'polyapprox represent "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2" '
+                                     "--n 3 --d 2"])
+def test_readme_console_output_is_current(command, capsys):
+    block = README.split(f"$ {command}\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert main(shlex.split(command)[1:]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    assert printed[: len(block)] == block
