@@ -9,6 +9,7 @@ from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
 from ._sumformer import Sumformer as Sumformer
 from . import continuous as continuous
+from . import discontinuous as discontinuous
 from . import linformer as linformer
 from . import performer as performer
 from . import relu as relu
@@ -19,6 +20,7 @@ from . import verify as verify
 __all__ = [
     "MonomialFeatures",
     "continuous",
+    "discontinuous",
     "Sumformer",
     "power_sum_features",
     "linformer",

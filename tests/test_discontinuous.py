@@ -1,0 +1,169 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse
+
+from constructions import discontinuous as dc
+from constructions import targets
+from constructions.verify import sup_error
+from polyapprox import PolyapproxError, ShapeError, SizeError
+from polyapprox._errors import DomainError
+
+
+@pytest.mark.parametrize("n, d, k, expected", [(2, 1, 4, 10), (3, 2, 4, 816)])
+def test_codes_injective_on_all_multisets(n, d, k, expected):
+    """MATH.md L4: C(k^d + n - 1, n) distinct codes, one per multiset (enumerated)."""
+    multisets = list(itertools.combinations_with_replacement(range(k**d), n))
+    codes = {dc.encode(m, n) for m in multisets}
+    assert len(multisets) == len(codes) == expected == math.comb(k**d + n - 1, n)
+    for m in multisets[:: max(1, len(multisets) // 50)]:
+        histogram = dc.decode(dc.encode(m, n), n, k, d)
+        assert sorted(i for i, c in histogram.items() for _ in range(c)) == list(m)
+        assert histogram == dc.decode_digit_by_digit(dc.encode(m, n), n, k, d)
+
+
+def test_code_count_l4_large_case():
+    assert dc.size_accounting(4, 2, 8).distinct_codes == 766480
+
+
+def test_code_digits_d2():
+    """MATH.md D2: max code digits 3, 12, 45, 179, 716 for n = 4, d = 2, k = 2..32."""
+    digits = [dc.size_accounting(4, 2, k).max_code_digits for k in (2, 4, 8, 16, 32)]
+    assert digits == [3, 12, 45, 179, 716]
+    assert [len(str(4 * 5 ** (k * k - 1))) for k in (2, 4, 8, 16, 32)] == digits
+
+
+def test_boundary_points_land_where_math_md_says():
+    k = 4
+    x = np.array([[0.0], [0.25], [0.2499999], [0.5], [0.75], [1.0], [0.999]])
+    assert dc.cell_coordinates(x, k)[:, 0].tolist() == [0, 1, 0, 2, 3, 3, 3]
+    assert dc.cell_index(np.array([[1.0, 0.0], [0.25, 1.0]]), k).tolist() == [3 * 4 + 0, 1 * 4 + 3]
+    np.testing.assert_allclose(dc.representatives(np.array([7]), 4, 2, "corner"), [[0.25, 0.75]])
+
+
+def test_equals_f_at_representatives_and_codes_are_exact_ints(rng):
+    f = targets.get("gaussian-kernel-sum")
+    S = dc.build(f, 4, 2, 32)
+    X = rng.uniform(size=(50, 4, 2))
+    R = dc.representatives(dc.cell_index(X.reshape(-1, 2), 32), 32, 2).reshape(X.shape)
+    # f is evaluated on the sorted multiset: equal up to the order of f's own floating-point sums
+    np.testing.assert_allclose(S(X), f(R), rtol=1e-14, atol=0)
+    code = S.latent(X[0])[0]
+    assert isinstance(code, int) and code.bit_length() > 53 and len(str(code)) > 200
+
+
+def test_exact_equivariance_bitwise(rng):
+    """MATH.md D3: S(sigma X) = sigma S(X) exactly."""
+    S = dc.build(targets.get("softmax-attention"), 5, 2, 8)
+    X = rng.uniform(size=(20, 5, 2))
+    base = S(X)
+    for _ in range(30):
+        perm = rng.permutation(5)
+        assert np.array_equal(S(X[:, perm]), base[:, perm])
+
+
+def test_histogram_and_integer_identical(rng):
+    f = targets.get("max-inner")
+    X = rng.uniform(size=(40, 3, 2))
+    for representative in ("corner", "center"):
+        a = dc.build(f, 3, 2, 6, "integer", representative)(X)
+        b = dc.build(f, 3, 2, 6, "histogram", representative)(X)
+        assert np.array_equal(a, b)
+    H = dc.build(f, 3, 2, 6, "histogram")
+    counts = H.latent(X)
+    assert scipy.sparse.issparse(counts) and counts.shape == (40, 36) and counts.sum() == 120
+
+
+def test_base_class_path_agrees(rng):
+    """The fast batched __call__ equals the generic Sumformer evaluation psi(x_i, sum_j phi(x_j))."""
+    from constructions import Sumformer
+
+    S = dc.build(targets.get("centered"), 3, 1, 5)
+    X = rng.uniform(size=(8, 3, 1))
+    assert np.array_equal(Sumformer.__call__(S, X), S(X))
+
+
+def test_memoisation_calls_f_once_per_multiset(rng):
+    calls = []
+    f0 = targets.get("centered")
+
+    def f(X):
+        calls.append(len(X))
+        return f0(X)
+
+    S = dc.build(f, 3, 1, 4, d_out=1)
+    X = rng.uniform(size=(500, 3, 1))
+    S(X)
+    distinct = len({tuple(sorted(row)) for row in dc.cell_index(X.reshape(-1, 1), 4).reshape(500, 3).tolist()})
+    assert sum(calls) == S.f_calls == distinct <= math.comb(4 + 2, 3) and len(calls) == 1
+    S(X[::-1])
+    assert sum(calls) == distinct  # memoised across calls
+
+
+@pytest.mark.parametrize("name", ["gaussian-kernel-sum", "times-mean", "max-inner", "centered"])
+@pytest.mark.parametrize("representative", ["corner", "center"])
+def test_error_bounds_hold(name, representative):
+    f = targets.get(name)
+    n, d, k = 3, 2, 8
+    S = dc.build(f, n, d, k, representative=representative)
+    measured = sup_error(S, f, n, d, samples=1500, grid_budget=729, local_starts=4, seed=2).error
+    assert measured <= dc.error_bound(f.lipschitz_constant(n, d), k, representative) + 1e-12
+
+
+def test_math_md_d1_corner_bound_and_attained_point():
+    """D1: n=4, d=2, Gaussian kernel sum, corners: sup error <= 3 sqrt(2/e) sqrt(d) delta (derived bound).
+
+    Three tokens at (0,0) and one at (1,1) give 1.4136 at k = 2 (= 2.83 delta), so MATH.md's measured
+    1.005 is a lower estimate of the sup; the bound holds."""
+    f = targets.get("gaussian-kernel-sum")
+    X = np.array([[[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]])
+    S = dc.build(f, 4, 2, 2)
+    gap = np.abs(S(X) - f(X)).max()
+    assert gap == pytest.approx(1.4135861294, abs=1e-9)
+    assert gap <= 3 * math.sqrt(2 / math.e) * math.sqrt(2) / 2
+
+
+def test_rank_target_wrong_only_when_tokens_share_a_cell(rng):
+    f = targets.get("rank")
+    S = dc.build(f, 4, 1, 16)
+    X = rng.uniform(size=(4000, 4, 1))
+    wrong = np.any(S(X) != f(X), axis=(1, 2))
+    cells = dc.cell_index(X.reshape(-1, 1), 16).reshape(4000, 4)
+    shared = np.array([len(set(row)) < 4 for row in cells.tolist()])
+    assert np.array_equal(wrong, shared)
+
+
+def test_bad_input(rng):
+    f = targets.get("centered")
+    with pytest.raises(PolyapproxError, match="k must be an integer >= 1"):
+        dc.build(f, 2, 1, 0)
+    with pytest.raises(PolyapproxError, match="unknown encoding"):
+        dc.build(f, 2, 1, 4, encoding="float")
+    with pytest.raises(PolyapproxError, match="unknown representative"):
+        dc.build(f, 2, 1, 4, representative="middle")
+    with pytest.raises(SizeError):
+        dc.build(f, 2, 3, 2**15)
+    S = dc.build(f, 2, 1, 4)
+    with pytest.raises(DomainError, match="outside the domain"):
+        S(np.array([[0.5], [1.5]]))
+    with pytest.raises(DomainError, match="extrapolation is not possible"):
+        S(np.array([[0.5], [0.5]]), extrapolate=True)
+    with pytest.raises(DomainError, match="NaN"):
+        S(np.array([[np.nan], [0.5]]))
+    with pytest.raises(ShapeError):
+        S(rng.uniform(size=(3, 1)))
+    with pytest.raises(PolyapproxError, match="not a valid histogram"):
+        dc.decode(5 * 3 + 0, n=2, k=4, d=1)        # digit 1 equals 5 > n
+    with pytest.raises(PolyapproxError, match="not a valid histogram"):
+        dc.decode(1, n=2, k=4, d=1)                # digits sum to 1, not 2
+    with pytest.raises(PolyapproxError, match="must be a Python int"):
+        dc.decode(3.0, n=2, k=4, d=1)
+    with pytest.raises(PolyapproxError, match="count 0"):
+        S.psi(np.array([[0.9]]), np.array([[dc.encode([0, 0], 2)]], dtype=object))
+    with pytest.raises(ShapeError, match="f must map"):
+        dc.build(lambda X: X[:, :1], 3, 1, 4)
+    with pytest.raises(PolyapproxError, match="Lipschitz"):
+        dc.error_bound(-1.0, 4)
+    assert dc.error_bound(lambda t: t**0.5, 4) == 0.5
