@@ -356,3 +356,46 @@ def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
                           cells * math.log2(n + 1) <= 53, steps + max(cells - 1, 0),
                           steps + 3 * codes + 3 * cells + pairs,
                           latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"))
+
+
+def relu_phi_network(n: int, d: int, k: int, eps: float = 1e-3):
+    """The ReLU network for phi(x) = (n+1)^{idx(x)} counted by :func:`size_accounting` (derived here).
+
+    Hidden layer 1: 2d(k-1) ReLUs giving steps (ReLU(x_c - j/k + eps) - ReLU(x_c - j/k))/eps, whose sum
+    over j is the cell coordinate c_c(x) except on the bands [j/k - eps, j/k). Hidden layer 2: ReLU(idx)
+    and the hinges ReLU(idx - iota), iota = 1..k^d - 2 (k^d - 1 units); the output is the piecewise-linear
+    interpolant of iota -> (n+1)^iota, exact at the integers. Float64 represents the values exactly only
+    while k^d log2(n+1) <= 53 (``SizeAccounting.float64_exact``).
+
+    >>> net = relu_phi_network(2, 1, 3)
+    >>> net(np.array([[0.1], [0.5], [0.9]]))[:, 0]
+    array([1., 3., 9.])
+    """
+    from .relu import ReluNetwork
+
+    n = check_int("n", n)
+    k, d = _check_grid(k, d)
+    if not 0 < eps < 1 / k:
+        raise PolyapproxError(f"eps must lie in (0, 1/k); got {eps}")
+    cells = k**d
+    thresholds = np.arange(1, k) / k
+    W1 = np.zeros((d, 2 * d * (k - 1)))
+    b1 = np.zeros(2 * d * (k - 1))
+    step_to_idx = np.zeros(2 * d * (k - 1))
+    for c in range(d):
+        for j, t in enumerate(thresholds):
+            u = 2 * (c * (k - 1) + j)
+            W1[c, u] = W1[c, u + 1] = 1.0
+            b1[u], b1[u + 1] = -t + eps, -t
+            weight = k ** (d - 1 - c) / eps
+            step_to_idx[u], step_to_idx[u + 1] = weight, -weight
+    values = (n + 1.0) ** np.arange(cells)
+    slopes = np.diff(values)
+    hinges = np.arange(1, cells - 1)
+    W2 = np.outer(step_to_idx, np.ones(1 + len(hinges)))  # every unit reads idx
+    b2 = np.concatenate([[0.0], -hinges.astype(float)])
+    a1 = slopes[0] if cells > 1 else 0.0
+    W3 = np.concatenate([[a1], np.diff(slopes)])[:, None] if cells > 1 else np.zeros((1, 1))
+    b3 = np.array([1.0])
+    layers = ((W1, b1), (W2, b2), (W3, b3))
+    return ReluNetwork(layers, np.array([0.0]), 2 * d * (k - 1), f"ReLU phi, n={n}, d={d}, k={k}, eps={eps}")

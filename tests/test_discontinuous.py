@@ -167,3 +167,16 @@ def test_bad_input(rng):
     with pytest.raises(PolyapproxError, match="Lipschitz"):
         dc.error_bound(-1.0, 4)
     assert dc.error_bound(lambda t: t**0.5, 4) == 0.5
+
+
+@pytest.mark.parametrize("n, d, k", [(2, 1, 3), (3, 2, 3), (2, 2, 4), (1, 1, 5)])
+def test_relu_phi_network_is_exact_off_the_bands_and_counted(n, d, k, rng):
+    eps = 1e-3
+    net = dc.relu_phi_network(n, d, k, eps)
+    assert net.neurons == dc.size_accounting(n, d, k).phi_relus == 2 * d * (k - 1) + k**d - 1
+    x = rng.uniform(size=(4000, d))
+    off_band = np.all(np.mod(x * k, 1.0) < 1 - eps * k - 1e-9, axis=1)  # outside [j/k - eps, j/k)
+    expected = (n + 1.0) ** dc.cell_index(x, k)
+    # exact in exact arithmetic; in float64 the steps divide by eps, amplifying rounding by 1/eps
+    np.testing.assert_allclose(net(x)[off_band, 0], expected[off_band], rtol=1e-9)
+    assert off_band.mean() > 0.9
