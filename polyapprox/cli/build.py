@@ -11,6 +11,7 @@ import importlib
 #: Modules of the build kinds, in the order ``build --help`` lists them.
 KINDS: list[str] = [
     "build_continuous",
+    "build_discontinuous",
     "build_transformer",
 ]
 
