@@ -1,0 +1,147 @@
+"""Report section "discontinuous": piecewise-constant Sumformers with exact codes (MATH.md sec. 6, D1-D3, L4).
+
+Reconstruction of [A]'s discontinuous proof: latent dimension 1, codes of hundreds of digits,
+error <= omega_f(delta); the trade-off between latent dimension and size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
+
+from ._model import Claim, ReportContext, Section
+
+D1_MATH = {2: 1.005, 4: 0.548, 8: 0.258, 16: 0.147, 32: 0.058}  # MATH.md section 11 (their estimate)
+
+
+def error_case(item: tuple[int, int]) -> dict:
+    """One sweep point: n=4, d=2 Gaussian kernel sum, corners, grid k; sup error and exact equivariance."""
+    from constructions import discontinuous, targets, verify
+
+    k, seed = item
+    f = targets.get("gaussian-kernel-sum")
+    model = discontinuous.build(f, 4, 2, k)
+    result = verify.sup_error(model, f, 4, 2, samples=4096, grid_budget=4096, local_starts=8, seed=seed)
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(size=(200, 4, 2))
+    base = model(X)
+    exact = all(np.array_equal(model(X[:, perm]), base[:, perm]) for perm in (rng.permutation(4) for _ in range(20)))
+    code = model.latent(X[0])[0]
+    return {"k": k, "delta": 1 / k, "sup_error": result.error, "argmax": result.argmax.tolist(),
+            "equivariant_bitwise": bool(exact), "f_calls": model.f_calls, "example_code_digits": len(str(code))}
+
+
+def rank_case(item: tuple[int, int, int]) -> dict:
+    """Fraction of random inputs where the rank target's approximant is wrong, vs 1 - prod(1 - j/k)."""
+    from constructions import discontinuous, targets
+
+    n, k, seed = item
+    f = targets.get("rank")
+    X = np.random.default_rng(seed).uniform(size=(20000, n, 1))
+    wrong = float(np.any(discontinuous.build(f, n, 1, k)(X) != f(X), axis=(1, 2)).mean())
+    analytic = 1 - math.prod(1 - j / k for j in range(1, n))
+    return {"n": n, "k": k, "wrong_fraction": wrong, "analytic": analytic, "samples": 20000}
+
+
+def build(ctx: ReportContext) -> Section:
+    from constructions import discontinuous, targets, verify
+
+    ks = [2, 4, 8, 16] if ctx.quick else [2, 4, 8, 16, 32]
+    errors = ctx.map(error_case, [(k, ctx.seed) for k in ks])
+    bound_factor = 3 * math.sqrt(2 / math.e) * math.sqrt(2)  # MATH.md D1: 3 sqrt(2/e) sqrt(d) delta
+    claims = [Claim("D1", "sup error <= 3 sqrt(2/e) sqrt(d) delta = 3.64 delta (n=4, d=2, corners)",
+                    all(e["sup_error"] <= bound_factor * e["delta"] for e in errors),
+                    [f"{e['sup_error']:.3f}" for e in errors], [f"{bound_factor * e['delta']:.3f}" for e in errors])]
+    slope = float(np.polyfit(np.log([e["delta"] for e in errors]), np.log([e["sup_error"] for e in errors]), 1)[0])
+    claims.append(Claim("D1", "error proportional to delta: log-log slope in [0.8, 1.2]",
+                        abs(slope - 1) <= ctx.tol("D1.slope", 0.2), f"{slope:.2f}", "1"))
+    claims.append(Claim("D3", "exact equivariance: S(sigma X) = sigma S(X) bitwise (20 permutations per k)",
+                        all(e["equivariant_bitwise"] for e in errors), [e["equivariant_bitwise"] for e in errors], True))
+
+    # generic bounds for the registered Lipschitz targets (n=3, d=2, k=8, corners and centres)
+    generic = []
+    for name in ("gaussian-kernel-sum", "times-mean", "centered", "max-inner"):
+        f = targets.get(name)
+        for representative in ("corner", "center"):
+            model = discontinuous.build(f, 3, 2, 8, representative=representative)
+            measured = verify.sup_error(model, f, 3, 2, samples=1500, grid_budget=729, local_starts=3,
+                                        seed=ctx.seed).error
+            generic.append({"target": name, "representative": representative, "measured": measured,
+                            "bound": discontinuous.error_bound(f.lipschitz_constant(3, 2), 8, representative)})
+    claims.append(Claim("D-bounds", "measured sup error <= omega_f(delta) (corner) / omega_f(delta/2) (centre), "
+                        "registered Lipschitz targets, k = 8", all(g["measured"] <= g["bound"] for g in generic),
+                        [f"{g['measured']:.3f}" for g in generic], [f"{g['bound']:.3f}" for g in generic]))
+
+    digits = [discontinuous.size_accounting(4, 2, k).max_code_digits for k in (2, 4, 8, 16, 32)]
+    encoded = [len(str(discontinuous.encode([k * k - 1] * 4, 4))) for k in (2, 4, 8, 16, 32)]
+    claims.append(Claim("D2", "max code digits for n=4, d=2, k=2..32", digits == encoded == [3, 12, 45, 179, 716],
+                        encoded, [3, 12, 45, 179, 716]))
+    counts = [len({discontinuous.encode(m, n) for m in itertools.combinations_with_replacement(range(k**d), n)})
+              for n, d, k in ((2, 1, 4), (3, 2, 4))] + [discontinuous.size_accounting(4, 2, 8).distinct_codes]
+    claims.append(Claim("L4", "distinct codes C(k^d+n-1, n): (2,1,4), (3,2,4) enumerated; (4,2,8) closed form",
+                        counts == [10, 816, 766480], counts, [10, 816, 766480]))
+
+    rank = ctx.map(rank_case, [(4, k, ctx.seed) for k in ([4, 8, 16, 32] if ctx.quick else [4, 8, 16, 32, 64, 128])])
+    claims.append(Claim("D-rank", "rank target: wrong exactly when two tokens share a cell; measured fraction "
+                        "matches 1 - prod_j (1 - j/k) within 4 standard errors",
+                        all(abs(r["wrong_fraction"] - r["analytic"])
+                            <= 4 * math.sqrt(r["analytic"] * (1 - r["analytic"]) / r["samples"]) + 1e-3 for r in rank),
+                        [f"{r['wrong_fraction']:.4f}" for r in rank], [f"{r['analytic']:.4f}" for r in rank]))
+
+    tradeoff = [discontinuous.size_accounting(n, d, k) for n, d, k in
+                ((3, 1, 4), (3, 1, 16), (4, 2, 2), (4, 2, 4), (4, 2, 8), (4, 2, 16))]
+    section = Section("discontinuous", "Discontinuous Sumformer: exact codes, error vs delta, size trade-off "
+                                       "(reconstruction, MATH.md sec. 6)")
+    rows = ["| k | delta | measured sup error | error / delta | MATH.md estimate | bound 3.64 delta | f calls |",
+            "|---|---|---|---|---|---|---|"] + [
+        f"| {e['k']} | {e['delta']:.4g} | {e['sup_error']:.3f} | {e['sup_error'] / e['delta']:.2f} | "
+        f"{D1_MATH[e['k']]} | {bound_factor * e['delta']:.3f} | {e['f_calls']} |" for e in errors]
+    trade = ["| n | d | k | d' (integer) | d' (histogram) | distinct codes | largest code (bits) | ReLUs phi | "
+             "ReLUs psi | continuous d' | refined d' |", "|---|---|---|---|---|---|---|---|---|---|---|"] + [
+        f"| {s.n} | {s.d} | {s.k} | 1 | {s.latent_histogram} | {s.distinct_codes:,} | {s.max_code_bits} | "
+        f"{s.phi_relus:,} | {s.psi_relus:,} | {s.continuous_latent} | {s.continuous_refined_latent} |" for s in tradeoff]
+    section.markdown = (
+        "*Reconstruction* of [A]'s discontinuous proof: phi(x) = (n+1)^{idx(x)} is an exact Python integer, "
+        "psi decodes the multiset of occupied cells. Target: sum_j exp(-|x_i - x_j|^2), n = 4, d = 2, corner "
+        "representatives; sup error estimated by random samples, a grid and local maximisation.\n\n"
+        + "\n".join(rows) + "\n\n"
+        "Our estimates exceed MATH.md's (e.g. 1.414 vs 1.005 at k = 2, attained at X = three tokens at (0,0) "
+        "and one at (1,1)); MATH.md's ratio range [1.5, 2.5] describes a weaker estimate, while the derived "
+        "bound 3.64 delta holds for every k.\n\n"
+        "Trade-off: the latent dimension is 1, but the codes and the ReLU networks that would realise phi "
+        "and psi (derived counts, exact off bands near the cell faces) grow exponentially:\n\n" + "\n".join(trade))
+    section.figures.append(ctx.savefig(_plot(errors, bound_factor, rank), "discontinuous_error_and_rank"))
+    section.numbers = {"errors": errors, "slope": slope, "generic_bounds": generic, "code_digits": encoded,
+                       "code_counts": counts, "rank": rank, "tradeoff": [s.to_dict() for s in tradeoff]}
+    section.claims = claims
+    return section
+
+
+def _plot(errors: list[dict], bound_factor: float, rank: list[dict]) -> Figure:
+    fig = Figure(figsize=(11, 4.2))
+    left, right = fig.subplots(1, 2)
+    deltas = [e["delta"] for e in errors]
+    left.loglog(deltas, [e["sup_error"] for e in errors], "-o", label="measured sup error")
+    left.loglog(deltas, [bound_factor * dl for dl in deltas], "--", label="bound 3 sqrt(2/e) sqrt(d) delta")
+    left.loglog(deltas, [D1_MATH[e["k"]] for e in errors], ":x", label="MATH.md estimate")
+    left.set_xticks(deltas, [f"1/{e['k']}" for e in errors])
+    left.xaxis.set_minor_formatter(NullFormatter())
+    left.set_xlabel("cell width delta = 1/k")
+    left.set_ylabel("sup error")
+    left.set_title("Gaussian kernel sum, n=4, d=2, corners")
+    left.legend(fontsize=8)
+    left.grid(True, which="both", alpha=0.3)
+    ks = [r["k"] for r in rank]
+    right.loglog(ks, [r["wrong_fraction"] for r in rank], "-o", label="measured")
+    right.loglog(ks, [r["analytic"] for r in rank], "--", label="1 - prod (1 - j/k)")
+    right.set_xlabel("k")
+    right.set_ylabel("fraction of inputs where S != f")
+    right.set_title("Rank target (d=1, n=4): wrong set shrinks like 1/k")
+    right.legend(fontsize=8)
+    right.grid(True, which="both", alpha=0.3)
+    fig.subplots_adjust(wspace=0.3)
+    return fig

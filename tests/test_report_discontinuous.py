@@ -1,0 +1,20 @@
+import json
+
+from polyapprox.report import run_report
+
+
+def test_quick_section(tmp_path):
+    run_report(tmp_path, quick=True, only=["discontinuous"], progress=False)
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert {c["id"] for c in results["claims"]} == {"D1", "D2", "D3", "L4", "D-bounds", "D-rank"}
+    assert results["all_passed"]
+    numbers = results["sections"]["discontinuous"]["numbers"]
+    assert numbers["code_digits"] == [3, 12, 45, 179, 716] and numbers["code_counts"] == [10, 816, 766480]
+    assert (tmp_path / "discontinuous_error_and_rank.png").stat().st_size > 20_000
+    assert "reconstruction" in (tmp_path / "report.md").read_text().lower()
+
+
+def test_impossible_slope_tolerance_fails(tmp_path):
+    sections = run_report(tmp_path, quick=True, only=["discontinuous"], progress=False, overrides={"D1.slope": 0})
+    assert [c.statement for s in sections for c in s.claims if not c.passed] == [
+        "error proportional to delta: log-log slope in [0.8, 1.2]"]
