@@ -9,6 +9,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from ._model import Claim, ReportContext, Section
+from ._plots import finish_axes
 
 # MATH.md section 5 reference (gaussian-kernel-sum, 4000 train / 4000 test sequences, seed 0): the spec.
 C1 = {"n": 3, "d": 1, "degrees": [2, 4, 6, 8], "coefficients": [7, 25, 64, 136],
@@ -96,11 +97,8 @@ def _plot(results: list[dict]) -> Figure:
         line, = ax.semilogy(degrees, [max(r["test_sup_error"], 1e-17) for r in rs], "-o",
                             label=f"{name}, n={n}, d={d} (d'={latent})")
         twin.plot(degrees, [r["coefficients"] for r in rs], ":", color=line.get_color(), alpha=0.6)
-    ax.set_xlabel("degree D of psi")
-    ax.set_ylabel("sup error on test set (solid)")
     twin.set_ylabel("number of coefficients of psi (dotted)")
     twin.set_yscale("log")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title("Continuous Sumformer: error vs degree (latent dimension d' fixed)")
+    finish_axes(ax, xlabel="degree D of psi", ylabel="sup error on test set (solid)",
+                title="Continuous Sumformer: error vs degree (latent dimension d' fixed)", legend_loc="lower left")
     return fig

@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 
 from ._model import Claim, ReportContext, Section
+from ._plots import finish_axes
 
 D1_MATH = {2: 1.005, 4: 0.548, 8: 0.258, 16: 0.147, 32: 0.058}  # MATH.md section 11 (their estimate)
 
@@ -128,20 +128,12 @@ def _plot(errors: list[dict], bound_factor: float, rank: list[dict]) -> Figure:
     left.loglog(deltas, [e["sup_error"] for e in errors], "-o", label="measured sup error")
     left.loglog(deltas, [bound_factor * dl for dl in deltas], "--", label="bound 3 sqrt(2/e) sqrt(d) delta")
     left.loglog(deltas, [D1_MATH[e["k"]] for e in errors], ":x", label="MATH.md estimate")
-    left.set_xticks(deltas, [f"1/{e['k']}" for e in errors])
-    left.xaxis.set_minor_formatter(NullFormatter())
-    left.set_xlabel("cell width delta = 1/k")
-    left.set_ylabel("sup error")
-    left.set_title("Gaussian kernel sum, n=4, d=2, corners")
-    left.legend(fontsize=8)
-    left.grid(True, which="both", alpha=0.3)
+    finish_axes(left, xlabel="cell width delta = 1/k", ylabel="sup error", title="Gaussian kernel sum, n=4, d=2, corners",
+                ticks=deltas, tick_labels=[f"1/{e['k']}" for e in errors])
     ks = [r["k"] for r in rank]
     right.loglog(ks, [r["wrong_fraction"] for r in rank], "-o", label="measured")
     right.loglog(ks, [r["analytic"] for r in rank], "--", label="1 - prod (1 - j/k)")
-    right.set_xlabel("k")
-    right.set_ylabel("fraction of inputs where S != f")
-    right.set_title("Rank target (d=1, n=4): wrong set shrinks like 1/k")
-    right.legend(fontsize=8)
-    right.grid(True, which="both", alpha=0.3)
+    finish_axes(right, xlabel="k", ylabel="fraction of inputs where S != f",
+                title="Rank target (d=1, n=4): wrong set shrinks like 1/k")
     fig.subplots_adjust(wspace=0.3)
     return fig

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullFormatter
 
 from ._model import Claim, ReportContext, Section
+from ._plots import finish_axes
 
 
 def build(ctx: ReportContext) -> Section:
@@ -99,20 +99,11 @@ def _plot(relu_rows: list[dict], costs: dict) -> Figure:
     twin = left.twinx()
     twin.plot(ms, [r["parameters"] for r in relu_rows], ":", color="gray", label="parameters")
     twin.set_ylabel("parameters (dotted)")
-    left.set_xlabel("Yarotsky depth parameter m")
-    left.set_ylabel("error")
-    left.set_title("ReLU feed-forward blocks: error vs bound")
-    left.legend(fontsize=8)
-    left.grid(True, which="both", alpha=0.3)
+    finish_axes(left, xlabel="Yarotsky depth parameter m", ylabel="error", title="ReLU feed-forward blocks: error vs bound")
     ns = list(costs)
     for kind in costs[ns[0]]:
         right.loglog(ns, [costs[n][kind] for n in ns], "-o", label=kind)
-    right.set_xticks(ns, [str(n) for n in ns])
-    right.xaxis.set_minor_formatter(NullFormatter())
-    right.set_xlabel("sequence length n")
-    right.set_ylabel("seconds per attention layer")
-    right.set_title("Cost of one attention layer")
-    right.legend(fontsize=8)
-    right.grid(True, which="both", alpha=0.3)
+    finish_axes(right, xlabel="sequence length n", ylabel="seconds per attention layer",
+                title="Cost of one attention layer", ticks=ns, tick_labels=[str(n) for n in ns])
     fig.subplots_adjust(wspace=0.45)
     return fig
