@@ -35,33 +35,49 @@ from ._validate import as_sequences
 Label = tuple[str, Any]
 
 
-class LabelledArray:
-    """A 2-D weight array whose rows and columns carry (slot, key) labels.
+class LabelledArray(np.ndarray):
+    """A 2-D weight array (an ``np.ndarray``) whose rows and columns carry (slot, key) labels.
 
-    Index with labels ``W[("phi", (1, 0)), ("sum", (1, 0))]`` or with ints/slices like an array;
-    ``np.asarray(W)`` is the plain array.
+    Index with labels ``W[("phi", (1, 0)), ("sum", (1, 0))]`` or with ints/slices like any array;
+    arithmetic and numpy functions return plain arrays (labels describe this matrix only).
 
     >>> W = LabelledArray(np.eye(2), [("x", 1), ("x", 2)], [("out", 1), ("out", 2)])
-    >>> W[("x", 2), ("out", 2)], W.shape
-    (1.0, (2, 2))
+    >>> W[("x", 2), ("out", 2)], W.shape, bool((W == np.eye(2)).all())
+    (1.0, (2, 2), True)
     """
 
-    def __init__(self, values: np.ndarray, rows: Sequence[Label], cols: Sequence[Label]) -> None:
-        values = np.asarray(values, dtype=float)
-        if values.shape != (len(rows), len(cols)):
-            raise ShapeError(f"values {values.shape} do not match {len(rows)} row and {len(cols)} column labels")
-        self.values, self.rows, self.cols = values, list(rows), list(cols)
-        self._row_index = {label: i for i, label in enumerate(self.rows)}
-        self._col_index = {label: i for i, label in enumerate(self.cols)}
+    def __new__(cls, values: np.ndarray, rows: Sequence[Label], cols: Sequence[Label]) -> LabelledArray:
+        array = np.array(values, dtype=float)
+        if array.shape != (len(rows), len(cols)):
+            raise ShapeError(f"values {array.shape} do not match {len(rows)} row and {len(cols)} column labels")
+        obj = array.view(cls)
+        obj.rows, obj.cols = list(rows), list(cols)
+        obj._row_index = {label: i for i, label in enumerate(obj.rows)}
+        obj._col_index = {label: i for i, label in enumerate(obj.cols)}
+        return obj
+
+    def __array_finalize__(self, obj) -> None:
+        for name in ("rows", "cols", "_row_index", "_col_index"):
+            setattr(self, name, getattr(obj, name, None))
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        array = np.asarray(array)
+        return array[()] if return_scalar else array
+
+    def __reduce__(self):
+        return (LabelledArray, (np.asarray(self), self.rows, self.cols))
 
     @property
-    def shape(self) -> tuple[int, int]:
-        return self.values.shape
+    def values(self) -> np.ndarray:
+        """The plain array."""
+        return np.asarray(self)
 
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return self.values if dtype is None else self.values.astype(dtype)
+    @property
+    def T(self) -> np.ndarray:
+        return np.asarray(self).T
 
-    def _position(self, key: Any, index: dict) -> Any:
+    @staticmethod
+    def _position(key: Any, index: dict) -> Any:
         if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
             if key not in index:
                 raise PolyapproxError(f"no weight label {key!r}; labels are e.g. {list(index)[:4]}")
@@ -69,10 +85,13 @@ class LabelledArray:
         return key
 
     def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, tuple) and len(key) == 2 and not isinstance(key[0], str):
-            value = self.values[self._position(key[0], self._row_index), self._position(key[1], self._col_index)]
+        plain = np.asarray(self)
+        if isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str):
+            value = plain[self._position(key, self._row_index)]
+        elif isinstance(key, tuple) and len(key) == 2:
+            value = plain[self._position(key[0], self._row_index), self._position(key[1], self._col_index)]
         else:
-            value = self.values[self._position(key, self._row_index)]
+            value = plain[key]
         return float(value) if np.ndim(value) == 0 else value
 
     def __repr__(self) -> str:

@@ -61,3 +61,14 @@ def test_bad_input():
         transformer.from_sumformer(hand_made(), 3, ff="relu")
     with pytest.raises(PolyapproxError, match="must be a constructions.Sumformer"):
         transformer.from_sumformer(lambda X: X, 3)
+
+
+def test_labelled_arrays_behave_as_arrays():
+    T = transformer.from_sumformer(fitted(), 5)
+    W_O = T.weights["attn.W_O"]
+    assert isinstance(W_O, np.ndarray) and (T.weights["attn.W_K"] == 0).all()
+    assert np.count_nonzero(W_O) == 20 and W_O.sum() == 100 and type(W_O.sum()) is not type(W_O)
+    Z = np.ones((3, 20))
+    np.testing.assert_array_equal(Z @ W_O, Z @ W_O.values)
+    assert W_O.T.shape == (44, 20) and type(W_O.T) is np.ndarray and type(W_O + 1) is np.ndarray
+    assert W_O[0, 22] == 5 and W_O[("sum", (1, 0))].shape == (44,)
