@@ -314,8 +314,9 @@ class SizeAccounting:
     ReLU counts (derived here, an explicit construction valid off bands of width eps below each cell
     face, i.e. in L^p, and in exact arithmetic): phi needs 2d(k-1) step ReLUs (cell coordinates) and
     k^d - 1 hinge ReLUs (the piecewise-linear interpolant of iota -> (n+1)^iota); psi needs 2d(k-1)
-    step ReLUs, 3 per distinct code (hat of s - code), 3 per cell (hat of idx - iota), and one AND
-    ReLU(a + b - 1) per (code, cell of the code) pair, k^d C(k^d + n - 2, n - 1) of them.
+    step ReLUs and one carrying s, 3 per distinct code (hat of s - code), 3 per cell (hat of idx - iota),
+    and one AND ReLU(a + b - 1) per (code, cell of the code) pair, k^d C(k^d + n - 2, n - 1) of them
+    (see :func:`relu_phi_network` and :func:`relu_psi_network`, which build them).
     """
 
     n: int
@@ -354,7 +355,7 @@ def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
     steps = 2 * d * (k - 1)
     return SizeAccounting(n, d, k, 1, cells, codes, largest.bit_length(), len(str(largest)),
                           cells * math.log2(n + 1) <= 53, steps + max(cells - 1, 0),
-                          steps + 3 * codes + 3 * cells + pairs,
+                          steps + 1 + 3 * codes + 3 * cells + pairs,
                           latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"))
 
 
@@ -399,3 +400,65 @@ def relu_phi_network(n: int, d: int, k: int, eps: float = 1e-3):
     b3 = np.array([1.0])
     layers = ((W1, b1), (W2, b2), (W3, b3))
     return ReluNetwork(layers, np.array([0.0]), 2 * d * (k - 1), f"ReLU phi, n={n}, d={d}, k={k}, eps={eps}")
+
+
+def relu_psi_network(f: Callable, n: int, d: int, k: int, representative: str = "corner", eps: float = 1e-3):
+    """The ReLU network for psi(x, s) counted by :func:`size_accounting` (derived here; tiny grids only).
+
+    Input (x, s) with s the integer code. Hidden layer 1: the 2d(k-1) step ReLUs of x (as in
+    :func:`relu_phi_network`) and ReLU(s). Layer 2: hat(s - c) = ReLU(s-c+1) - 2ReLU(s-c) + ReLU(s-c-1)
+    for every code c (1 at s = c, 0 at the other integers) and hat(idx - iota) for every cell. Layer 3:
+    AND_{c,iota} = ReLU(hat_c + hat_iota - 1) for every code c and cell iota of its multiset. Output:
+    sum of AND_{c,iota} f(R(M_c))_{position of iota}. Exact off the bands for integer s; float64 is exact
+    only while the codes stay below 2^53.
+
+    >>> from constructions import targets
+    >>> net = relu_psi_network(targets.get("centered"), n=2, d=1, k=2)
+    >>> net(np.array([[0.1, encode([0, 1], 2)], [0.9, encode([0, 1], 2)]]))[:, 0]    # f at corners 0, 1/2
+    array([-0.25,  0.25])
+    """
+    import itertools
+
+    from .relu import ReluNetwork
+
+    n = check_int("n", n)
+    k, d = _check_grid(k, d)
+    cells = k**d
+    multisets = list(itertools.combinations_with_replacement(range(cells), n))
+    if len(multisets) > 20_000 or n * (n + 1) ** (cells - 1) >= 2**53:
+        raise SizeError(f"relu_psi_network is for tiny grids: {len(multisets):,} codes up to "
+                        f"{n * (n + 1) ** (cells - 1):.3g}")
+    phi = relu_phi_network(n, d, k, eps)
+    (W1x, b1x), (W2x, _), _ = phi.layers
+    steps = W1x.shape[1]
+    step_to_idx = W2x[:, 0]
+    # layer 1: steps of x, and ReLU(s)
+    W1 = np.zeros((d + 1, steps + 1))
+    W1[:d, :steps], W1[d, steps] = W1x, 1.0
+    b1 = np.concatenate([b1x, [0.0]])
+    # layer 2: 3 hats per code (reading s), 3 hats per cell (reading idx)
+    codes = [encode(m, n) for m in multisets]
+    units2 = 3 * (len(codes) + cells)
+    W2 = np.zeros((steps + 1, units2))
+    b2 = np.zeros(units2)
+    for j, c in enumerate(codes):
+        W2[steps, 3 * j:3 * j + 3] = 1.0
+        b2[3 * j:3 * j + 3] = [-c + 1, -c, -c - 1]
+    offset = 3 * len(codes)
+    for iota in range(cells):
+        cols = slice(offset + 3 * iota, offset + 3 * iota + 3)
+        W2[:steps, cols] = step_to_idx[:, None]
+        b2[cols] = [-iota + 1, -iota, -iota - 1]
+    hat = np.array([1.0, -2.0, 1.0])
+    # layer 3: one AND per (code, distinct cell of its multiset)
+    pairs = [(j, iota) for j, m in enumerate(multisets) for iota in sorted(set(m))]
+    W3 = np.zeros((units2, len(pairs)))
+    for u, (j, iota) in enumerate(pairs):
+        W3[3 * j:3 * j + 3, u] = hat
+        W3[offset + 3 * iota:offset + 3 * iota + 3, u] = hat
+    b3 = -np.ones(len(pairs))
+    R = representatives(np.array(multisets), k, d, representative)
+    values = np.asarray(f(R), dtype=float)
+    W4 = np.stack([values[j, multisets[j].index(iota)] for j, iota in pairs])
+    layers = ((W1, b1), (W2, b2), (W3, b3), (W4, np.zeros(W4.shape[1])))
+    return ReluNetwork(layers, np.zeros(W4.shape[1]), steps, f"ReLU psi, n={n}, d={d}, k={k}")

@@ -180,3 +180,18 @@ def test_relu_phi_network_is_exact_off_the_bands_and_counted(n, d, k, rng):
     # exact in exact arithmetic; in float64 the steps divide by eps, amplifying rounding by 1/eps
     np.testing.assert_allclose(net(x)[off_band, 0], expected[off_band], rtol=1e-9)
     assert off_band.mean() > 0.9
+
+
+@pytest.mark.parametrize("n, d, k", [(2, 1, 3), (2, 2, 2), (3, 1, 2)])
+def test_relu_psi_network_equals_the_decoder_and_is_counted(n, d, k, rng):
+    f = targets.get("softmax-attention")
+    net = dc.relu_psi_network(f, n, d, k)
+    assert net.neurons == dc.size_accounting(n, d, k).psi_relus
+    S = dc.build(f, n, d, k)
+    X = rng.uniform(size=(300, n, d))
+    off_band = np.all(np.mod(X * k, 1.0) < 1 - 1e-3 * k - 1e-9, axis=(1, 2))
+    X = X[off_band]
+    codes = np.array([float(c) for c in S.latent(X)[:, 0]])
+    inputs = np.concatenate([X, np.repeat(codes[:, None, None], n, axis=1)], axis=2)
+    # exact in exact arithmetic; float64 rounding amplified by 1/eps in the steps
+    np.testing.assert_allclose(net(inputs), S(X), rtol=1e-9, atol=1e-9)
