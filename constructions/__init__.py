@@ -13,6 +13,7 @@ from . import discontinuous as discontinuous
 from . import linformer as linformer
 from . import performer as performer
 from . import relu as relu
+from . import sparse as sparse
 from . import targets as targets
 from . import transformer as transformer
 from . import verify as verify
@@ -26,6 +27,7 @@ __all__ = [
     "linformer",
     "performer",
     "relu",
+    "sparse",
     "targets",
     "transformer",
     "verify",
