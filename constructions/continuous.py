@@ -340,7 +340,7 @@ def _exact_representation(n, d, d_out, indices, refined, exponents, coefficients
         Psi.append(terms_to_expr(terms, gens))
     import sympy
 
-    return EquivariantRepresentation(n, d, d_out, indices, sympy.Matrix([Psi]), refined=refined,
+    return EquivariantRepresentation(n, d, d_out, indices, sympy.Matrix([Psi]), refined=refined,  # no-eval: sympy objects built here
                                      method="least-squares")
 
 

@@ -46,7 +46,7 @@ class Target:
 
     def matrix(self) -> sympy.Matrix:
         gens = token_gens(self.n, self.d)
-        return sympy.Matrix([[terms_to_expr(t, gens) for t in row] for row in self.rows])
+        return sympy.Matrix([[terms_to_expr(t, gens) for t in row] for row in self.rows])  # no-eval: entries are sympy objects built here
 
 
 def read_target(F: Any, n: int, d: int, *, what: str = "F") -> tuple[list[list[Terms]], bool]:

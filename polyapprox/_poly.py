@@ -84,6 +84,9 @@ def as_sympy(value: object, what: str) -> sympy.Expr:
             f"{what} has the float coefficient {value!r}; floats are rejected to avoid silent rounding: "
             "use sympy.Rational (e.g. sympy.Rational(1, 2)) or a string such as '0.5*x1_1', "
             "whose decimals are converted exactly")
+    if isinstance(value, str):
+        raise PolyapproxError(f"{what}: strings are not accepted here (sympy would eval them); parse them with "
+                              "polyapprox.parse_polynomial, or load saved data with from_dict")
     if isinstance(value, Integral):
         return sympy.Integer(int(value))
     if isinstance(value, Fraction):
@@ -92,7 +95,7 @@ def as_sympy(value: object, what: str) -> sympy.Expr:
         if not isinstance(value, sympy.Expr):
             raise PolyapproxError(f"{what} must be a sympy expression; got {type(value).__name__}: {value}")
         return value
-    raise PolyapproxError(f"{what} must be a sympy expression, an int, a Fraction or a string; "
+    raise PolyapproxError(f"{what} must be a sympy expression, an int or a Fraction; "
                           f"got {type(value).__name__}")
 
 

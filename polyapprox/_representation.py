@@ -19,6 +19,7 @@ from ._errors import PolyapproxError, ShapeError
 from ._indices import MultiIndex, power_sum_indices
 from ._poly import (
     Terms,
+    as_sympy,
     check_token_name,
     compose_flint_or_ring,
     expr_to_terms,
@@ -62,17 +63,22 @@ def _token_name_check(n: int, d: int):
 
 
 def _as_matrix(value: Any, what: str) -> sympy.Matrix:
+    """``value`` as a sympy Matrix; every entry passes the leaf whitelist :func:`as_sympy`.
+
+    Raw containers never reach ``sympy.Matrix``: it would ``sympify`` (that is, ``eval``)
+    string leaves at any depth. Entries must be sympy expressions, ints or Fractions.
+    """
     if isinstance(value, sympy.MatrixBase):
-        return sympy.Matrix(value)
-    if isinstance(value, (list, tuple)):
+        rows = value.tolist()
+    elif isinstance(value, (list, tuple)):
         rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
-        if any(isinstance(v, str) for r in rows for v in r):  # sympy.Matrix would sympify (eval) them
-            raise PolyapproxError(f"{what}: strings are not accepted here (sympy would eval them); parse them "
-                                  "with polyapprox.parse_polynomial or load saved data with from_dict")
-        if rows and any(len(r) != len(rows[0]) for r in rows):
-            raise ShapeError(f"{what}: rows have different lengths {[len(r) for r in rows]}")
-        return sympy.Matrix(rows)
-    raise PolyapproxError(f"{what} must be a sympy Matrix or a list of rows; got {type(value).__name__}")
+    else:
+        raise PolyapproxError(f"{what} must be a sympy Matrix or a list of rows; got {type(value).__name__}")
+    if rows and any(len(r) != len(rows[0]) for r in rows):
+        raise ShapeError(f"{what}: rows have different lengths {[len(r) for r in rows]}")
+    entries = [as_sympy(v, f"{what}[{i + 1},{c + 1}]") for i, r in enumerate(rows) for c, v in enumerate(r)]
+    width = len(rows[0]) if rows else 0
+    return sympy.Matrix(len(rows), width, entries)  # no-eval: entries are sympy objects built above
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,7 +127,7 @@ class EquivariantRepresentation:
         set_(self, "Psi", psi)
         gens = psi_gens(d, indices)
         check = _psi_name_check(d, indices, "Psi")
-        set_(self, "_psi_terms", tuple(expr_to_terms(sympy.sympify(e), gens, f"Psi[{c + 1}]", check)
+        set_(self, "_psi_terms", tuple(expr_to_terms(e, gens, f"Psi[{c + 1}]", check)
                                        for c, e in enumerate(psi)))
         if self.F is not None:
             F = _as_matrix(self.F, "F")
@@ -130,7 +136,7 @@ class EquivariantRepresentation:
             set_(self, "F", F)
             xg = token_gens(n, d)
             set_(self, "_f_terms", tuple(tuple(
-                expr_to_terms(sympy.sympify(F[i, c]), xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
+                expr_to_terms(F[i, c], xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
                 for c in range(d_out)) for i in range(n)))
         else:
             set_(self, "_f_terms", None)
@@ -248,12 +254,12 @@ class EquivariantRepresentation:
                                      "EquivariantRepresentation.from_dict")
         psi = _string_list(data["Psi"], d_out, "Psi")
         gens = psi_gens(d, indices)
-        Psi = sympy.Matrix([[_parse_text(t, n, d, gens, f"Psi[{c + 1}]") for c, t in enumerate(psi)]])
+        Psi = sympy.Matrix([[_parse_text(t, n, d, gens, f"Psi[{c + 1}]") for c, t in enumerate(psi)]])  # no-eval: entries are sympy objects built here
         F = data["F"]
         if F is not None:
             if not isinstance(F, list) or len(F) != n:
                 raise PolyapproxError(f"from_dict: F must be null or a list of n = {n} rows; got {_describe(F)}")
-            F = sympy.Matrix([[_parse_text(t, n, d, (), f"F[{i + 1},{c + 1}]")
+            F = sympy.Matrix([[_parse_text(t, n, d, (), f"F[{i + 1},{c + 1}]")  # no-eval: sympy objects built here
                                for c, t in enumerate(_string_list(row, d_out, f"F row {i + 1}"))]
                               for i, row in enumerate(F)])
         return cls(n, d, d_out, indices, Psi, F=F, refined=refined, method=method)
@@ -288,8 +294,6 @@ class InvariantRepresentation:
             raise PolyapproxError(f"method must be a string; got {self.method!r}")
         indices = _normalize_indices(self.indices, d, power_sum_indices(n, d), "InvariantRepresentation")
         set_(self, "indices", indices)
-        from ._poly import as_sympy
-
         Q = as_sympy(self.Q, "Q")
         set_(self, "Q", Q)
         gens = psi_gens(d, indices)[d:]
@@ -455,7 +459,7 @@ def _represent_equivariant_stats(F: Any, n: int, d: int, refined: bool = False, 
     except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
         raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
     gens = psi_gens(d, indices)
-    Psi = sympy.Matrix([[terms_to_expr({beta + m: c for (beta, m), c in sol.items()}, gens) for sol in solution]])
+    Psi = sympy.Matrix([[terms_to_expr({beta + m: c for (beta, m), c in sol.items()}, gens) for sol in solution]])  # no-eval: entries are sympy objects built here
     psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
     F_matrix = F if isinstance(F, sympy.MatrixBase) and not target.first_row_only else target.matrix()
     rep = EquivariantRepresentation._trusted(n, d, target.d_out, tuple(indices), Psi, F_matrix, refined, method,

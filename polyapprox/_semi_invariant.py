@@ -491,7 +491,7 @@ def _solve_reference(targets, n, d, indices, candidates, own):
     for k, t in enumerate(targets):
         for mon, c in t.items():
             A[index[mon]][ncols + k] = sympy.Rational(c.numerator, c.denominator)
-    R, pivots = sympy.Matrix(A).rref()
+    R, pivots = sympy.Matrix(A).rref()  # no-eval: entries are sympy objects built here
     if pivots and pivots[-1] >= ncols:
         raise NotRepresentableError("the linear system is inconsistent")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]

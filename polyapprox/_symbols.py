@@ -53,4 +53,4 @@ def sequence_symbols(n: int, d: int) -> sympy.Matrix:
     n = check_int("n", n)
     d = check_int("d", d)
     check_size(f"sequence_symbols(n={n}, d={d})", n * d)
-    return sympy.Matrix(n, d, lambda i, k: token_symbol(i + 1, k + 1))
+    return sympy.Matrix(n, d, lambda i, k: token_symbol(i + 1, k + 1))  # no-eval: entries are sympy objects built here
