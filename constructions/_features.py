@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError
+from polyapprox.internal import PolyapproxError
 from polyapprox._indices import MultiIndex
 
 from ._validate import as_sequences

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError, ShapeError
-from polyapprox._validate import check_int
+from polyapprox.internal import PolyapproxError, ShapeError
+from polyapprox.internal import check_int
 
 from ._validate import Domain, as_sequences
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError
+from polyapprox.internal import PolyapproxError
 
 
 def to_torch_module(network):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox._errors import DomainError, ShapeError
+from polyapprox.internal import DomainError, ShapeError
 
 Domain = tuple[float, float]
 

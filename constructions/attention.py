@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError, ShapeError
+from polyapprox.internal import PolyapproxError, ShapeError
 
 
 @dataclass(frozen=True)

@@ -33,10 +33,10 @@ import scipy.linalg
 
 from polyapprox import EquivariantRepresentation, NotEquivariantError, PolyapproxError, ShapeError
 from polyapprox._candidates import candidate_terms
-from polyapprox._errors import DomainError
+from polyapprox.internal import DomainError
 from polyapprox._indices import MultiIndex, power_sum_indices
 from polyapprox._poly import psi_gens, terms_to_expr, to_fraction
-from polyapprox._validate import check_int
+from polyapprox.internal import check_int
 
 from ._features import MonomialFeatures
 from ._sumformer import Sumformer

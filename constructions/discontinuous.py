@@ -27,9 +27,9 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse
 
-from polyapprox._errors import DomainError, PolyapproxError, ShapeError, SizeError
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError
 from polyapprox._latent import latent_dimension
-from polyapprox._validate import check_choice, check_int
+from polyapprox.internal import check_choice, check_int
 
 from ._sumformer import Sumformer
 from ._validate import as_sequences

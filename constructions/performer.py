@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError
-from polyapprox._validate import check_choice, check_int
+from polyapprox.internal import PolyapproxError
+from polyapprox.internal import check_choice, check_int
 
 from . import attention as _attention
 from ._network import LabelledArray, Network, build_network

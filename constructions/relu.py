@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError, ShapeError
-from polyapprox._validate import check_int
+from polyapprox.internal import PolyapproxError, ShapeError
+from polyapprox.internal import check_int
 
 Exponent = tuple[int, ...]
 

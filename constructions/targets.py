@@ -21,8 +21,8 @@ from math import e, sqrt
 
 import numpy as np
 
-from polyapprox._errors import PolyapproxError
-from polyapprox._validate import check_choice, check_int
+from polyapprox.internal import PolyapproxError
+from polyapprox.internal import check_choice, check_int
 
 from ._validate import as_sequences
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from polyapprox._errors import DomainError, PolyapproxError, ShapeError
-from polyapprox._validate import check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError
+from polyapprox.internal import check_int
 
 from ._validate import Domain
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox._errors import DomainError, PolyapproxError, ShapeError
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError
 
 Masks = list[np.ndarray]
 

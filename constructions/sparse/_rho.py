@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyapprox._errors import DomainError
-from polyapprox._validate import check_choice, check_int
+from polyapprox.internal import DomainError
+from polyapprox.internal import check_choice, check_int
 
 RHOS = ("softmax", "sparsemax", "hardmax", "normalised-relu")
 

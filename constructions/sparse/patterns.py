@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from polyapprox._errors import DomainError, ShapeError
-from polyapprox._validate import check_choice, check_int
+from polyapprox.internal import DomainError, ShapeError
+from polyapprox.internal import check_choice, check_int
 
 from ._masks import as_masks
 

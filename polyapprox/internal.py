@@ -1,0 +1,33 @@
+"""Shared argument checks for the layers built on the exact core (no stability promise).
+
+The numeric layer (``constructions``) and the app (CLI, report) import the exact core only
+through its public API (``polyapprox``) and this module. It re-exports the argument checks
+that both layers apply in the same words, so every layer refuses bad input alike. Names here
+may change between releases; user code should import from ``polyapprox`` instead.
+
+>>> from polyapprox.internal import check_int
+>>> check_int("n", 3)
+3
+"""
+
+from ._errors import DomainError as DomainError
+from ._errors import PolyapproxError as PolyapproxError
+from ._errors import ShapeError as ShapeError
+from ._errors import SizeError as SizeError
+from ._errors import UnknownNameError as UnknownNameError
+from ._validate import MAX_ITEMS as MAX_ITEMS
+from ._validate import check_choice as check_choice
+from ._validate import check_int as check_int
+from ._validate import check_size as check_size
+
+__all__ = [
+    "DomainError",
+    "MAX_ITEMS",
+    "PolyapproxError",
+    "ShapeError",
+    "SizeError",
+    "UnknownNameError",
+    "check_choice",
+    "check_int",
+    "check_size",
+]
