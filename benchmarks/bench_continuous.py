@@ -15,9 +15,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_time, peak_memory_mb  # noqa: E402
 
 from constructions import MonomialFeatures, Sumformer, continuous, targets  # noqa: E402
-from polyapprox import own_symbols, power_sum_symbol  # noqa: E402
-from polyapprox._candidates import count_candidates  # noqa: E402
-from polyapprox._indices import power_sum_indices  # noqa: E402
+from polyapprox import (  # noqa: E402
+    count_candidates,
+    own_symbols,
+    power_sum_indices,
+    power_sum_symbol,
+)
 
 
 def forward_scaling() -> None:

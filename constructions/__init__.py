@@ -5,9 +5,6 @@ Implementation lives in underscored modules and in one submodule per constructio
 this file re-exports the public names.
 """
 
-from ._features import MonomialFeatures as MonomialFeatures
-from ._features import power_sum_features as power_sum_features
-from ._sumformer import Sumformer as Sumformer
 from . import continuous as continuous
 from . import discontinuous as discontinuous
 from . import linformer as linformer
@@ -17,6 +14,9 @@ from . import sparse as sparse
 from . import targets as targets
 from . import transformer as transformer
 from . import verify as verify
+from ._features import MonomialFeatures as MonomialFeatures
+from ._features import power_sum_features as power_sum_features
+from ._sumformer import Sumformer as Sumformer
 
 __all__ = [
     "MonomialFeatures",

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from polyapprox.internal import PolyapproxError
-from polyapprox._indices import MultiIndex
+
+MultiIndex = tuple[int, ...]
 
 from ._validate import as_sequences
 

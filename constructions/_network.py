@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError
-from polyapprox.internal import check_int
+from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from . import attention as _attention
 from . import relu as _relu

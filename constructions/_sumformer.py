@@ -6,8 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError
-from polyapprox.internal import check_int
+from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from ._validate import Domain, as_sequences
 

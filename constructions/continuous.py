@@ -31,16 +31,19 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from polyapprox import EquivariantRepresentation, NotEquivariantError, PolyapproxError, ShapeError
-from polyapprox._candidates import candidate_terms
-from polyapprox.internal import DomainError
-from polyapprox._indices import MultiIndex, power_sum_indices
-from polyapprox._poly import psi_gens, terms_to_expr, to_fraction
-from polyapprox.internal import check_int
+from polyapprox import (
+    EquivariantRepresentation,
+    NotEquivariantError,
+    PolyapproxError,
+    ShapeError,
+    candidate_terms,
+    power_sum_indices,
+)
+from polyapprox.internal import DomainError, check_int
 
 from ._features import MonomialFeatures
 from ._sumformer import Sumformer
-from ._validate import Domain, as_sequences
+from ._validate import Domain
 
 FORMAT = "polyapprox.sumformer/1"
 
@@ -192,7 +195,7 @@ def check_equivariant(f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0
                                              "can only approximate equivariant maps")
 
 
-def _design(X: np.ndarray, indices: tuple[MultiIndex, ...], exponents: list[tuple[int, ...]],
+def _design(X: np.ndarray, indices: tuple[tuple[int, ...], ...], exponents: list[tuple[int, ...]],
             scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Rows (sequence, token): candidate values T(z'), z' = scale * [x_i, P(X)] + shift (in [-1, 1])."""
     b, n, d = X.shape
@@ -296,7 +299,7 @@ def approximate(
     return model, report
 
 
-def _variable_ranges(X: np.ndarray, indices: tuple[MultiIndex, ...]) -> tuple[np.ndarray, np.ndarray]:
+def _variable_ranges(X: np.ndarray, indices: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
     y_lo, y_hi = X.min(axis=(0, 1)), X.max(axis=(0, 1))
     if not indices:
         return y_lo, y_hi
@@ -305,43 +308,13 @@ def _variable_ranges(X: np.ndarray, indices: tuple[MultiIndex, ...]) -> tuple[np
 
 
 def _exact_representation(n, d, d_out, indices, refined, exponents, coefficients, scale, shift):
-    """Psi(z) = sum_t c_t prod_k (scale_k z_k + shift_k)^{e_tk}, expanded exactly over Q."""
-    from sympy.polys.rings import ring
-    from sympy import QQ
+    """Psi(z) = sum_t c_t prod_k (scale_k z_k + shift_k)^{e_tk}, expanded exactly over Q by the exact core."""
+    def exact(value: float) -> Fraction:
+        return Fraction(float(value))  # the exact binary value of the float64
 
-    def exact(value: float):
-        q = Fraction(float(value))
-        return QQ(q.numerator, q.denominator)
-
-    gens = psi_gens(d, indices)
-    R, *z = ring([g.name for g in gens], QQ)
-    affine = [exact(a) * zk + exact(b) for a, b, zk in zip(scale, shift, z)]
-    powers: dict[tuple[int, int], Any] = {}
-
-    def power(k: int, e: int):
-        if (k, e) not in powers:
-            powers[(k, e)] = affine[k] ** e
-        return powers[(k, e)]
-
-    basis = []
-    for e in exponents:
-        term = R.one
-        for k, ek in enumerate(e):
-            if ek:
-                term = term * power(k, ek)
-        basis.append(term)
-    Psi = []
-    for out in range(d_out):
-        poly = R.zero
-        for c, term in zip(coefficients[:, out], basis):
-            if c != 0:
-                poly += exact(c) * term
-        terms = {monom: to_fraction(c) for monom, c in poly.terms()}
-        Psi.append(terms_to_expr(terms, gens))
-    import sympy
-
-    return EquivariantRepresentation(n, d, d_out, indices, sympy.Matrix([Psi]), refined=refined,  # no-eval: sympy objects built here
-                                     method="least-squares")
+    psi_terms = [{e: exact(c) for e, c in zip(exponents, coefficients[:, out]) if c != 0} for out in range(d_out)]
+    return EquivariantRepresentation.from_terms(n, d, psi_terms, refined=refined, method="least-squares",
+                                                affine=([exact(a) for a in scale], [exact(b) for b in shift]))
 
 
 def _name(f: Callable) -> str:

@@ -27,12 +27,17 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError
-from polyapprox._latent import latent_dimension
-from polyapprox.internal import check_choice, check_int
+from polyapprox import latent_dimension
+from polyapprox.internal import (
+    DomainError,
+    PolyapproxError,
+    ShapeError,
+    SizeError,
+    check_choice,
+    check_int,
+)
 
 from ._sumformer import Sumformer
-from ._validate import as_sequences
 
 ENCODINGS = ("integer", "histogram")
 REPRESENTATIVES = ("corner", "center")

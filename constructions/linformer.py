@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError
-from polyapprox.internal import check_int
+from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from . import attention as _attention
 from ._network import LabelledArray, Network, build_network

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError
-from polyapprox.internal import check_choice, check_int
+from polyapprox.internal import PolyapproxError, check_choice, check_int
 
 from . import attention as _attention
 from ._network import LabelledArray, Network, build_network

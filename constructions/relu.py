@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError
-from polyapprox.internal import check_int
+from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 Exponent = tuple[int, ...]
 

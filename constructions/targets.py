@@ -21,8 +21,7 @@ from math import e, sqrt
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError
-from polyapprox.internal import check_choice, check_int
+from polyapprox.internal import PolyapproxError, check_choice, check_int
 
 from ._validate import as_sequences
 

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError
-from polyapprox.internal import check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
 
 from ._validate import Domain
 

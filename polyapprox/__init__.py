@@ -5,6 +5,8 @@ equivariant polynomials (MATH.md sections 3-4). Implementation lives in
 underscored modules; this file re-exports exactly the public API.
 """
 
+from ._candidates import candidate_terms as candidate_terms
+from ._candidates import count_candidates as count_candidates
 from ._equivariance import equivariance_witness as equivariance_witness
 from ._equivariance import is_equivariant as is_equivariant
 from ._equivariance import symmetrize as symmetrize
@@ -23,10 +25,12 @@ from ._latent import latent_dimension as latent_dimension
 from ._latent import latent_dimension_table as latent_dimension_table
 from ._parse import parse_polynomial as parse_polynomial
 from ._power_sums import power_sums as power_sums
-from ._representation import EquivariantRepresentation as EquivariantRepresentation
-from ._representation import InvariantRepresentation as InvariantRepresentation
+from ._representation import METHODS as METHODS
 from ._representation import represent_equivariant as represent_equivariant
 from ._representation import represent_invariant as represent_invariant
+from ._results import EquivariantRepresentation as EquivariantRepresentation
+from ._results import InvariantRepresentation as InvariantRepresentation
+from ._results import SolveStats as SolveStats
 from ._symbols import own_symbols as own_symbols
 from ._symbols import power_sum_symbol as power_sum_symbol
 from ._symbols import sequence_symbols as sequence_symbols
@@ -39,13 +43,17 @@ __all__ = [
     "EquivariantRepresentation",
     "InvariantRepresentation",
     "LatentDimensionTable",
+    "METHODS",
     "NotEquivariantError",
     "NotPolynomialError",
     "ParseError",
     "PolyapproxError",
     "ShapeError",
     "SizeError",
+    "SolveStats",
     "UnknownNameError",
+    "candidate_terms",
+    "count_candidates",
     "equivariance_witness",
     "is_equivariant",
     "latent_dimension",

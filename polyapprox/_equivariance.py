@@ -26,8 +26,17 @@ from sympy.utilities.iterables import multiset_permutations
 
 from ._errors import NotEquivariantError, PolyapproxError, ShapeError
 from ._parse import parse_polynomials
-from ._poly import Terms, as_sympy, check_token_name, expr_to_terms, permute_tokens, terms_equal, terms_to_expr, \
-    token_gens, transposition
+from ._poly import (
+    Terms,
+    as_sympy,
+    check_token_name,
+    expr_to_terms,
+    permute_tokens,
+    terms_equal,
+    terms_to_expr,
+    token_gens,
+    transposition,
+)
 from ._validate import check_int
 
 

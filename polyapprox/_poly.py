@@ -21,6 +21,8 @@ from numbers import Integral, Rational
 import sympy
 
 from ._errors import NotPolynomialError, PolyapproxError
+from ._flint import HAVE_FLINT_MPOLY
+from ._flint import flint as _flint
 from ._indices import MultiIndex
 from ._symbols import own_symbols, power_sum_symbol, token_symbol
 
@@ -30,13 +32,6 @@ TOKEN_NAME = re.compile(r"x([1-9][0-9]*)_([1-9][0-9]*)")
 NUMERIC_ROUTE = ("for a non-polynomial target use the numeric route "
                  "constructions.continuous.approximate(f, n, d, degree)")
 
-try:  # python-flint >= 0.7 has sparse multivariate polynomials
-    import flint as _flint
-
-    HAVE_FLINT_MPOLY = hasattr(_flint, "fmpq_mpoly_ctx")
-except ImportError:  # pragma: no cover - python-flint is a declared dependency
-    _flint = None
-    HAVE_FLINT_MPOLY = False
 
 
 def token_gens(n: int, d: int) -> list[sympy.Symbol]:
@@ -304,3 +299,41 @@ def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:
         total += term
     return {tuple(m): to_fraction(c) for m, c in total.items()}
 
+
+
+def expand_affine(terms: Terms, scale: Sequence[Fraction], shift: Sequence[Fraction]) -> Terms:
+    """Exact terms of sum_t c_t prod_k (scale_k z_k + shift_k)^{e_tk} in the variables z.
+
+    Substitutes z'_k = scale_k z_k + shift_k into a polynomial given in z' (python-flint
+    ``fmpq_mpoly.compose`` when available, else sympy's sparse ring), exact over Q.
+
+    >>> expand_affine({(2,): Fraction(1)}, [Fraction(2)], [Fraction(-1)])
+    {(0,): Fraction(1, 1), (1,): Fraction(-4, 1), (2,): Fraction(4, 1)}
+    """
+    if not terms:
+        return {}
+    width = len(scale)
+    if HAVE_FLINT_MPOLY:
+        ctx = _flint.fmpq_mpoly_ctx.get(tuple(f"z{k}" for k in range(width)))
+        f = ctx.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in terms.items()})
+        gens = ctx.gens()
+        args = [gens[k] * _flint.fmpq(a.numerator, a.denominator) + _flint.fmpq(b.numerator, b.denominator)
+                for k, (a, b) in enumerate(zip(scale, shift))]
+        result = f.compose(*args, ctx=ctx)
+        out = {tuple(int(v) for v in m): Fraction(int(c.numerator), int(c.denominator))
+               for m, c in zip(result.monoms(), result.coeffs())}
+    else:  # pragma: no cover - python-flint is a declared dependency
+        from sympy.polys.rings import ring
+
+        R, *z = ring(",".join(f"z{k}" for k in range(width)), sympy.QQ)
+        args = [R(sympy.QQ(a.numerator, a.denominator)) * zk + sympy.QQ(b.numerator, b.denominator)
+                for a, b, zk in zip(scale, shift, z)]
+        total = R.zero
+        for monom, c in terms.items():
+            term = R(sympy.QQ(c.numerator, c.denominator))
+            for k, e in enumerate(monom):
+                if e:
+                    term = term * args[k] ** e
+            total += term
+        out = {tuple(m): to_fraction(c) for m, c in total.items()}
+    return dict(sorted(out.items()))

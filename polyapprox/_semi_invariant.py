@@ -5,12 +5,12 @@ of :mod:`polyapprox._candidates` in canonical order, take the reduced row echelo
 set every free (non-pivot) unknown to 0 (the canonical normal form of MATH.md section 4,
 step 6). They differ in the rows of A:
 
-``"reference"``
+``"dense-expansion"`` (old name ``"reference"``)
     The straightforward algorithm: expand every T_{beta,m}(x_1, P(X)) in all n*d token
     variables (sympy ``Poly``), one dense row per monomial, one exact dense sympy ``Matrix``
     rref of the whole system.
 
-``"default"``
+``"orbit-blocks"`` (the default; old name ``"default"``)
     Exploits two structures, neither of which changes which columns are pivots:
 
     * *Grading.* T_{beta,m}(x_1, P(X)) is homogeneous of degree |beta| + sum m_gamma |gamma|,
@@ -26,9 +26,8 @@ step 6). They differ in the rows of A:
       parts) replaced by u + gamma, with coefficient the multiplicity of u + gamma in
       lambda' (the triangular power-sum / monomial-symmetric relation).
 
-    Each block is then reduced over Z with python-flint ``fmpz_mat.rref`` (fraction free),
-    or with sympy ``DomainMatrix`` over QQ when flint is unavailable
-    (:func:`rref_flint_or_domainmatrix`).
+    Each block is then reduced by sparse exact elimination over Q
+    (:func:`polyapprox._linalg.sparse_solve`, python-flint ``fmpq`` when present).
 
 Because the pivot columns of an RREF are the leftmost columns independent of the ones
 before them, and both reductions preserve all column dependencies, both methods return the
@@ -37,23 +36,34 @@ SAME canonical Psi (tested exactly).
 
 from __future__ import annotations
 
-import heapq
+import functools
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from math import comb, lcm
-from typing import Any
+from math import comb
 
 import sympy
 
 from ._candidates import Candidate, _exponent_tuples, candidate_terms, count_candidates
-from ._errors import PolyapproxError, SizeError
+from ._errors import SizeError
 from ._indices import MultiIndex, multi_indices
+from ._linalg import NotRepresentableError, sparse_solve
 from ._poly import Terms, to_fraction, token_gens
+from ._results import SolveStats
 
 Key = tuple[MultiIndex, tuple[MultiIndex, ...]]  # (beta, lambda): x_1^beta m_lambda(x_2..x_n)
+
+#: The algorithms (``method=``): degree blocks x Stab(1)-orbit rows, sparse exact elimination
+#: (the default), and the dense expansion of every candidate with one sympy rref (a baseline).
+ORBIT_BLOCKS = "orbit-blocks"
+DENSE_EXPANSION = "dense-expansion"
+#: Old names kept working for saved files and scripts.
+METHOD_ALIASES = {"default": ORBIT_BLOCKS, "reference": DENSE_EXPANSION}
+METHODS = (ORBIT_BLOCKS, DENSE_EXPANSION)
+
+#: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions).
+BlockSolver = Callable[..., tuple[list[int], list[dict[int, Fraction]]]]
 
 #: Largest number of candidate terms either method accepts.
 MAX_CANDIDATES = 200_000
@@ -61,31 +71,6 @@ MAX_CANDIDATES = 200_000
 MAX_BLOCK_ENTRIES = 30_000_000
 #: Largest dense matrix (monomials * candidates) the reference method builds.
 MAX_REFERENCE_ENTRIES = 5_000_000
-
-try:
-    import flint as _flint
-
-    HAVE_FLINT = hasattr(_flint, "fmpz_mat")
-except ImportError:  # pragma: no cover - python-flint is a declared dependency
-    _flint = None
-    HAVE_FLINT = False
-
-
-@dataclass
-class SolveStats:
-    """Sizes and time of one solve: what the benchmark and the report print."""
-
-    method: str
-    candidates: int = 0
-    rows: int = 0  # monomial rows (reference) or (beta, lambda) orbit rows (default), over all blocks
-    rank: int = 0
-    seconds: float = 0.0
-    blocks: dict[int, tuple[int, int, int]] = field(default_factory=dict)  # degree -> (rows, cols, rank)
-
-
-class NotRepresentableError(PolyapproxError):
-    """Internal: the system A c = b is inconsistent."""
-
 
 # ------------------------------------------------------------------------------------------
 # orbit coordinates
@@ -186,144 +171,6 @@ def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------------
-# exact reduced row echelon form
-# ------------------------------------------------------------------------------------------
-
-def rref_flint_or_domainmatrix(A: list[list[int]], B: list[list[Fraction]], *,
-                               use_flint: bool | None = None) -> tuple[list[int], list[list[Fraction]]]:
-    """Pivot columns of the RREF of [A | B] and, for each pivot row, its B part.
-
-    ``A``: rows of ints (the candidate columns), ``B``: rows of exact rationals (the targets).
-    python-flint ``fmpz_mat.rref`` (fraction free, after scaling each column of B to
-    integers, which changes no pivot) when available or ``use_flint`` is True, else sympy
-    ``DomainMatrix`` over QQ. Raises ``NotRepresentableError`` when a pivot falls in B.
-
-    >>> rref_flint_or_domainmatrix([[1, 2], [2, 4]], [[Fraction(3)], [Fraction(6)]])
-    ([0], [[Fraction(3, 1)]])
-    """
-    if use_flint is None:
-        use_flint = HAVE_FLINT
-    if not A:
-        return [], []
-    ncols, nrhs = len(A[0]), len(B[0])
-    width = ncols + nrhs
-    if use_flint:
-        scales = [lcm(1, *(row[k].denominator for row in B)) for k in range(nrhs)]
-        flat = []
-        for a, b in zip(A, B):
-            flat.extend(a)
-            flat.extend(int(v * s) for v, s in zip(b, scales))
-        R, den, rank = _flint.fmpz_mat(len(A), width, flat).rref()
-        den = int(den)
-        pivots, rhs, c = [], [], 0
-        for r in range(int(rank)):
-            while R[r, c] == 0:  # pivots increase: at most `width` probes in all
-                c += 1
-            pivots.append(c)
-            if c >= ncols:
-                break
-            rhs.append([Fraction(int(R[r, ncols + k]), den * scales[k]) for k in range(nrhs)])
-            c += 1
-    else:
-        from sympy.polys.matrices import DomainMatrix
-
-        QQ = sympy.QQ
-        M = DomainMatrix([[QQ(v) for v in a] + [QQ(v.numerator, v.denominator) for v in b]
-                          for a, b in zip(A, B)], (len(A), width), QQ)
-        R, pivot_cols = M.rref()
-        R = R.to_list()
-        pivots, rhs = [], []
-        for r, c in enumerate(pivot_cols):
-            pivots.append(c)
-            if c >= ncols:
-                break
-            rhs.append([to_fraction(R[r][ncols + k]) for k in range(nrhs)])
-    if pivots and pivots[-1] >= ncols:
-        raise NotRepresentableError("the linear system is inconsistent")
-    return pivots, rhs
-
-
-def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None
-                 ) -> tuple[list[int], list[dict[int, Fraction]]]:
-    """Leftmost independent columns and the solutions with free unknowns 0, by sparse exact elimination.
-
-    ``columns``: sparse vectors {row: int}; ``rhs``: one sparse vector {row: rational} per
-    target. Columns are taken left to right; each is reduced against the pivots found so
-    far (in the order they were found, so earlier pivot rows stay zero), and becomes a
-    new pivot iff a nonzero remainder is left, so the pivots are exactly those of the RREF.
-    Arithmetic is exact: python-flint ``fmpq`` when available (or ``use_flint``), else
-    ``fractions.Fraction``. Returns (pivot columns, per target {column: coefficient}); raises
-    ``NotRepresentableError`` if some target is not in the column span.
-
-    >>> sparse_solve([{0: 1, 1: 2}, {0: 2, 1: 4}, {1: 1}], [{0: Fraction(1), 1: Fraction(3)}])
-    ([0, 2], [{0: Fraction(1, 1), 2: Fraction(1, 1)}])
-    """
-    if use_flint is None:
-        use_flint = HAVE_FLINT
-    number = _flint.fmpq if use_flint else Fraction
-    basis: list[tuple[Any, dict]] = []  # (pivot row, vector with 1 at the pivot row)
-    index_of_row: dict = {}
-    order_of_row: dict = {}
-    pivots: list[int] = []
-    history: list[tuple[Any, list[tuple[int, Any]]]] = []  # (scale s_j, [(i, u_ji)])
-
-    def reduce(v: dict) -> list[tuple[int, Any]]:
-        heap = [index_of_row[r] for r in v if r in index_of_row]
-        heapq.heapify(heap)
-        used = []
-        while heap:
-            j = heapq.heappop(heap)
-            row_j, vec_j = basis[j]
-            t = v.get(row_j)
-            if not t:
-                continue
-            used.append((j, t))
-            for r, x in vec_j.items():
-                old = v.get(r)
-                new = -t * x if old is None else old - t * x
-                if new:
-                    if old is None and r in index_of_row:
-                        heapq.heappush(heap, index_of_row[r])
-                    v[r] = new
-                elif old is not None:
-                    del v[r]
-        return used
-
-    for col, vec in enumerate(columns):
-        v = {r: number(c) for r, c in vec.items() if c}
-        used = reduce(v)
-        if v:
-            for r in v:
-                order_of_row.setdefault(r, len(order_of_row))
-            row = min(v, key=order_of_row.__getitem__)
-            scale = v[row]
-            inv = 1 / scale
-            basis.append((row, {r: x * inv for r, x in v.items()}))
-            index_of_row[row] = len(basis) - 1
-            pivots.append(col)
-            history.append((scale, used))
-    solutions = []
-    for target in rhs:
-        v = {r: number(c.numerator, c.denominator) if use_flint else Fraction(c) for r, c in target.items() if c}
-        used = reduce(v)
-        if v:
-            raise NotRepresentableError("the target is not in the span of the candidate columns")
-        T = dict(used)
-        solution: dict[int, Fraction] = {}
-        for j in range(len(basis) - 1, -1, -1):
-            t = T.get(j)
-            if not t:
-                continue
-            scale, mults = history[j]
-            coef = t / scale
-            solution[pivots[j]] = Fraction(int(coef.numerator), int(coef.denominator)) if use_flint else coef
-            for i, u in mults:
-                T[i] = T.get(i, 0) - coef * u
-        solutions.append(dict(sorted(solution.items())))
-    return pivots, solutions
-
-
-# ------------------------------------------------------------------------------------------
 # the two methods
 # ------------------------------------------------------------------------------------------
 
@@ -333,12 +180,12 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
         raise SizeError(f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
                         f"{len(indices)} power sums), more than the limit of {MAX_CANDIDATES:,}; "
                         "choose a smaller n, d or degree")
-    if method == "reference":
+    if method == DENSE_EXPANSION:
         monomials = comb(nvars + degree, degree)
         if monomials * total > MAX_REFERENCE_ENTRIES:
-            raise SizeError(f"the reference method's dense matrix would have about {monomials:,} x {total:,} = "
+            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x {total:,} = "
                             f"{monomials * total:,} entries, more than the limit of {MAX_REFERENCE_ENTRIES:,}; "
-                            "use method='default'")
+                            "use method='orbit-blocks'")
     else:
         rows = count_orbit_rows(d, degree, parts, own)
         cols = Counter()
@@ -371,27 +218,30 @@ def invariant_candidates(indices: Sequence[MultiIndex], degree: int, d: int) -> 
 
 
 def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], degree: int, *,
-          own: bool = True, method: str = "default", use_flint: bool | None = None,
-          linalg: str = "sparse") -> tuple[list[dict[Candidate, Fraction]], SolveStats]:
+          own: bool = True, method: str = ORBIT_BLOCKS, use_flint: bool | None = None,
+          block_solver: BlockSolver = sparse_solve) -> tuple[list[dict[Candidate, Fraction]], SolveStats]:
     """Canonical coefficients c_{beta,m} (per output) with sum c T_{beta,m}(x_1, P(X)) = target.
 
     ``targets``: one term dict per output coordinate, in the n*d token variables (token-major),
     each symmetric in tokens 2..n (``own``) or in all tokens (``own`` False: invariant case,
-    beta = 0). ``linalg`` (default method only): "sparse" (:func:`sparse_solve`) or "dense"
-    (:func:`rref_flint_or_domainmatrix`); both give the same pivots and solution.
+    beta = 0). ``block_solver`` (orbit-blocks method only) reduces one degree block: it takes
+    sparse columns and right-hand sides and returns the RREF pivots and the solutions with
+    free unknowns 0, like :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense
+    reference in here).
     Raises ``NotRepresentableError`` when the system is inconsistent.
     """
+    method = METHOD_ALIASES.get(method, method)
     parts = n - 1 if own else n
     _check_sizes(d, indices, degree, parts, own, method, n * d)
     start = time.perf_counter()
-    if method == "reference":  # the canonical order exactly as _candidates enumerates it
+    if method == DENSE_EXPANSION:  # the canonical order exactly as _candidates enumerates it
         candidates = candidate_terms(d, indices, degree) if own else invariant_candidates(indices, degree, d)
         solution, stats = _solve_reference(targets, n, d, indices, candidates, own)
     else:
         exponents = list(_exponent_tuples([sum(g) for g in indices], degree))
         candidates = _candidates_from(exponents, d, indices, degree, own)
-        solution, stats = _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, use_flint,
-                                        linalg, exponents)
+        solution, stats = _solve_blocks(targets, n, d, indices, degree, candidates, parts, own,
+                                        functools.partial(block_solver, use_flint=use_flint), exponents)
     stats.candidates = len(candidates)
     stats.seconds = time.perf_counter() - start
     return solution, stats
@@ -405,8 +255,8 @@ def _candidates_from(exponents, d, indices, degree, own) -> list[Candidate]:
     return [(beta, m) for beta in betas for m, w in zip(exponents, wdeg) if w <= degree - sum(beta)]
 
 
-def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, use_flint, linalg, exponents):
-    stats = SolveStats("default")
+def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_solver, exponents):
+    stats = SolveStats(ORBIT_BLOCKS)
     products = power_sum_products(d, indices, degree, parts, own, exponents)
     weights = [sum(g) for g in indices]
     by_block: dict[int, list[Candidate]] = {}
@@ -434,29 +284,13 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, use_fl
                 column_vectors.append(products[m])
         rows = set().union(*column_vectors, *rhs)
         try:
-            if linalg == "sparse":
-                pivots, values = sparse_solve(column_vectors, rhs, use_flint=use_flint)
-                for k in range(nrhs):
-                    for c, value in values[k].items():
-                        solution[k][cols[c]] = value
-            else:
-                row_index = {key: i for i, key in enumerate(sorted(rows))}
-                A = [[0] * len(cols) for _ in row_index]
-                for j, vec in enumerate(column_vectors):
-                    for key, c in vec.items():
-                        A[row_index[key]][j] = c
-                B = [[Fraction(0)] * nrhs for _ in row_index]
-                for k, coords in enumerate(rhs):
-                    for key, c in coords.items():
-                        B[row_index[key]][k] = c
-                pivots, values = rref_flint_or_domainmatrix(A, B, use_flint=use_flint)
-                for c, row in zip(pivots, values):
-                    for k in range(nrhs):
-                        if row[k]:
-                            solution[k][cols[c]] = row[k]
+            pivots, values = block_solver(column_vectors, rhs)
         except NotRepresentableError:
             raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{e} "
                                         "component of the target") from None
+        for k in range(nrhs):
+            for c, value in values[k].items():
+                solution[k][cols[c]] = value
         stats.rows += len(rows)
         stats.rank += len(pivots)
         stats.blocks[e] = (len(rows), len(cols), len(pivots))
@@ -465,7 +299,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, use_fl
 
 def _solve_reference(targets, n, d, indices, candidates, own):
     """Dense: expand every candidate in all n*d variables with sympy, one sympy Matrix rref."""
-    stats = SolveStats("reference")
+    stats = SolveStats(DENSE_EXPANSION)
     gens = token_gens(n, d)
     X = [gens[j * d:(j + 1) * d] for j in range(n)]
     P = [sympy.Poly(sympy.Add(*[sympy.Mul(*[x[k] ** a for k, a in enumerate(g)]) for x in X]), *gens,

@@ -34,7 +34,7 @@ def test_json_round_trip(capsys):
         data.pop(key)
     rep = EquivariantRepresentation.from_dict(data)
     y1, y2 = own_symbols(2)
-    assert rep.Psi[1] == power_sum_symbol((1, 1)) - y1 * y2 and rep.method == "reference" and rep.verify()
+    assert rep.Psi[1] == power_sum_symbol((1, 1)) - y1 * y2 and rep.method == "dense-expansion" and rep.verify()
 
 
 def test_degree_option(capsys):

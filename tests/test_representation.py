@@ -36,7 +36,10 @@ from polyapprox import (
     symmetrize,
     token_symbol,
 )
-from polyapprox._representation import _represent_equivariant_stats, _represent_invariant_stats
+from polyapprox._representation import (
+    _represent_equivariant_stats,
+    _represent_invariant_stats,
+)
 
 x = token_symbol
 
@@ -190,12 +193,15 @@ def test_linear_algebra_paths_agree(case):
     n, d, D = case
     F = symmetrize(_random_polynomial(n, d, D, seed=3), n, d)
     results = [_represent_equivariant_stats(F, n, d, use_flint=flag)[0] for flag in (True, False)]
+    from _dense_reference import dense_block_solver
+
     from polyapprox._equivariance import check_target
+    from polyapprox._linalg import sparse_solve
     from polyapprox._semi_invariant import solve
 
     rows = check_target(F, n, d).rows[0]
-    sols = [solve(rows, n, d, power_sum_indices(n, d), D, linalg=la, use_flint=fl)[0]
-            for la in ("sparse", "dense") for fl in (True, False)]
+    sols = [solve(rows, n, d, power_sum_indices(n, d), D, block_solver=solver, use_flint=fl)[0]
+            for solver in (sparse_solve, dense_block_solver) for fl in (True, False)]
     assert results[0] == results[1]
     assert all(sol == sols[0] for sol in sols)
 
@@ -394,7 +400,7 @@ def example2():
 def test_round_trip_json(example2):
     data = json.loads(json.dumps(example2.to_dict()))
     back = EquivariantRepresentation.from_dict(data)
-    assert back == example2 and back.method == "default" and back.verify()
+    assert back == example2 and back.method == "orbit-blocks" and back.verify()
     assert hash(back) == hash(example2)
     noF = EquivariantRepresentation(3, 2, 2, example2.indices, example2.Psi)
     assert EquivariantRepresentation.from_dict(json.loads(json.dumps(noF.to_dict()))) == noF
@@ -506,3 +512,32 @@ def test_invariant_representation_type(tmp_path):
         InvariantRepresentation(2, 2, rep.indices, rep.Q, method=None)
     noF = InvariantRepresentation(2, 2, rep.indices, rep.Q)
     assert InvariantRepresentation.from_dict(noF.to_dict()) == noF
+
+
+def test_method_names_and_old_aliases():
+    new = {m: represent_equivariant("x2_1**2", 2, 1, method=m) for m in ("orbit-blocks", "dense-expansion")}
+    old = {m: represent_equivariant("x2_1**2", 2, 1, method=m) for m in ("default", "reference")}
+    assert new["orbit-blocks"] == new["dense-expansion"] == old["default"] == old["reference"]
+    assert old["default"].method == "orbit-blocks" and old["reference"].method == "dense-expansion"
+    assert old["default"].stats.method == "orbit-blocks" and old["default"].stats.candidates == 7
+    data = old["default"].to_dict() | {"method": "default"}  # a file saved before the rename
+    assert EquivariantRepresentation.from_dict(data) == new["orbit-blocks"]
+    with pytest.raises(PolyapproxError, match="orbit-blocks"):
+        represent_equivariant("x2_1", 2, 1, method="fast")
+
+
+def test_from_terms_matches_the_engine():
+    from fractions import Fraction
+
+    rep = represent_equivariant("x2_1**2", 2, 1)
+    terms = [{beta + m: c for (beta, m), c in out.items()} for out in rep.coefficients()]
+    back = EquivariantRepresentation.from_terms(2, 1, terms)
+    assert back == EquivariantRepresentation(2, 1, 1, rep.indices, rep.Psi)
+    assert EquivariantRepresentation(2, 1, 1, back.indices, back.Psi, F=rep.F).verify()
+    # affine: Psi(z') with z' = 2 z - 1 expands exactly
+    shifted = EquivariantRepresentation.from_terms(2, 1, [{(1, 0, 0): Fraction(1, 3)}],
+                                                   affine=([2, 1, 1], [-1, 0, 0]))
+    y1 = own_symbols(1)[0]
+    assert sympy.expand(shifted.Psi[0] - (2 * y1 - 1) / 3) == 0
+    with pytest.raises(PolyapproxError, match="exact"):
+        EquivariantRepresentation.from_terms(2, 1, [{(1, 0, 0): 0.5}])

@@ -1,13 +1,12 @@
-"""Orbit coordinates, products of power sums and the exact solvers (sparse, dense flint, DomainMatrix)."""
+"""Orbit coordinates, products of power sums and the degree-block solver of the representation engine."""
 
 from __future__ import annotations
 
 import itertools
-from fractions import Fraction
 
-import numpy as np
 import pytest
 import sympy
+from _dense_reference import dense_block_solver
 
 from polyapprox import SizeError, multi_indices, power_sum_indices, power_sums
 from polyapprox._candidates import candidate_terms
@@ -21,9 +20,7 @@ from polyapprox._semi_invariant import (
     orbit_coordinates,
     orbit_key,
     power_sum_products,
-    rref_flint_or_domainmatrix,
     solve,
-    sparse_solve,
 )
 
 
@@ -67,48 +64,13 @@ def test_candidate_orders_agree():
         assert _candidates_from(exps, d, indices, D, False) == invariant_candidates(indices, D, d)
 
 
-def _random_system(seed, rows=9, cols=12, rank=5):
-    rng = np.random.default_rng(seed)
-    A = rng.integers(-3, 4, size=(rows, rank)) @ rng.integers(-2, 3, size=(rank, cols))
-    A[:, 3] = 0  # a zero column
-    c = rng.integers(-3, 4, size=cols)
-    b = A @ c
-    return A.tolist(), [[Fraction(int(v), 3)] for v in b]
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_solvers_agree_with_sympy_rref(seed):
-    A, B = _random_system(seed)
-    M = sympy.Matrix([a + [sympy.Rational(b[0].numerator, b[0].denominator)] for a, b in zip(A, B)])
-    R, pivots = M.rref()
-    expected_pivots = list(pivots)
-    expected = {p: Fraction(int(R[r, -1].p), int(R[r, -1].q)) for r, p in enumerate(pivots) if R[r, -1] != 0}
-    for use_flint in (True, False):
-        piv, values = rref_flint_or_domainmatrix(A, B, use_flint=use_flint)
-        assert piv == expected_pivots
-        assert {p: v[0] for p, v in zip(piv, values) if v[0]} == expected
-        cols = [{r: A[r][j] for r in range(len(A)) if A[r][j]} for j in range(len(A[0]))]
-        piv, sols = sparse_solve(cols, [{r: B[r][0] for r in range(len(B)) if B[r][0]}], use_flint=use_flint)
-        assert piv == expected_pivots and sols[0] == expected
-
-
-def test_inconsistent_systems_raise():
-    A, B = [[1, 0], [0, 0]], [[Fraction(0)], [Fraction(1)]]
-    for use_flint in (True, False):
-        with pytest.raises(NotRepresentableError):
-            rref_flint_or_domainmatrix(A, B, use_flint=use_flint)
-        with pytest.raises(NotRepresentableError):
-            sparse_solve([{0: 1}, {}], [{1: Fraction(1)}], use_flint=use_flint)
-    assert rref_flint_or_domainmatrix([], []) == ([], [])
-
-
 def test_solve_errors():
     gens = token_gens(2, 1)
     target = expr_to_terms(sympy.Symbol("x1_1") ** 3, gens, "t")
     with pytest.raises(NotRepresentableError):
         solve([target], 2, 1, power_sum_indices(2, 1), 2)
     with pytest.raises(NotRepresentableError):  # not semi-invariant: no solution at this degree
-        solve([expr_to_terms(sympy.Symbol("x2_1"), gens, "t")], 2, 1, [], 1, linalg="dense")
+        solve([expr_to_terms(sympy.Symbol("x2_1"), gens, "t")], 2, 1, [], 1, block_solver=dense_block_solver)
 
 
 def test_size_guards():

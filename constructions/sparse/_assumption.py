@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from polyapprox.internal import DomainError, SizeError
-from polyapprox.internal import check_choice
+from polyapprox.internal import DomainError, SizeError, check_choice
 
 from ._masks import as_masks, check_path
 

@@ -20,8 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from polyapprox.internal import DomainError
-from polyapprox.internal import check_int, check_size
+from polyapprox.internal import DomainError, check_int, check_size
 
 from ._assumption import check_assumption
 from ._layers import as_delta

@@ -6,8 +6,7 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from math import factorial
 
-from polyapprox.internal import DomainError
-from polyapprox.internal import check_int
+from polyapprox.internal import DomainError, check_int
 
 
 def as_delta(delta: object = None, q: object = None) -> Fraction:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from polyapprox.internal import DomainError
-from polyapprox.internal import check_choice, check_int
+from polyapprox.internal import DomainError, check_choice, check_int
 
 RHOS = ("softmax", "sparsemax", "hardmax", "normalised-relu")
 

@@ -14,8 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from polyapprox.internal import DomainError, ShapeError
-from polyapprox.internal import check_choice, check_int
+from polyapprox.internal import DomainError, ShapeError, check_choice, check_int
 
 from ._masks import as_masks
 

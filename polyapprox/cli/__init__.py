@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from .._errors import PolyapproxError
+from ..internal import PolyapproxError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = [

@@ -35,7 +35,14 @@ def register(kinds: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from constructions import continuous, linformer, performer, targets, transformer, verify
+    from constructions import (
+        continuous,
+        linformer,
+        performer,
+        targets,
+        transformer,
+        verify,
+    )
 
     from ._output import print_json
 

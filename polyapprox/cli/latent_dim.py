@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .._errors import PolyapproxError
-from .._latent import latent_dimension_table
+from .. import latent_dimension_table
+from ..internal import PolyapproxError
 from ._output import print_json
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from .._errors import PolyapproxError
-from .._representation import METHODS, _represent_equivariant_stats
+from .. import METHODS, represent_equivariant
+from ..internal import PolyapproxError
 from ._output import print_json
 
 
@@ -28,7 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--d", type=int, required=True, help="token dimension")
     p.add_argument("--refined", action="store_true", help="power sums up to degree n-1 instead of n")
     p.add_argument("--degree", type=int, default=None, help="weighted degree bound of Psi (default: degree of F_1)")
-    p.add_argument("--method", choices=METHODS, default="default", help="solver (default: fast; reference: dense)")
+    p.add_argument("--method", choices=[*METHODS, "default", "reference"], default=METHODS[0],
+                   help="algorithm: orbit-blocks (degree blocks x Stab(1)-orbit rows, sparse; the default) or "
+                   "dense-expansion (every candidate expanded, one dense rref; a baseline). "
+                   "'default' and 'reference' are their old names")
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
     p.add_argument("--json", action="store_true", help="print the representation as JSON (from_dict can read it)")
     p.set_defaults(run=run)
@@ -37,8 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n < 1 or args.d < 1:
         raise PolyapproxError(f"--n and --d must be integers >= 1; got --n {args.n} --d {args.d}")
-    rep, stats = _represent_equivariant_stats(args.row, args.n, args.d, args.refined, method=args.method,
-                                              degree=args.degree)
+    rep = represent_equivariant(args.row, args.n, args.d, args.refined, method=args.method, degree=args.degree)
+    stats = rep.stats
     try:
         verified = rep.verify()
         failure = ""

@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 
-from .._errors import PolyapproxError
+from ..internal import PolyapproxError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

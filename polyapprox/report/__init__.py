@@ -13,8 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .._errors import PolyapproxError
-from .._validate import check_choice
+from ..internal import PolyapproxError, check_choice
 from ._model import Claim, ReportContext, Section
 from .executor import make_executor
 from .sections import SECTIONS

@@ -18,8 +18,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .._errors import PolyapproxError
-from .._validate import check_int
+from ..internal import PolyapproxError, check_int
 
 #: Seconds to wait for a Dask scheduler before giving up (no hang on a bad address).
 CONNECT_TIMEOUT = 10.0

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from .._indices import multi_indices
-from .._latent import latent_dimension, latent_dimension_table
+from .. import latent_dimension, latent_dimension_table, multi_indices
 from ._model import Claim, ReportContext, Section
 
 # MATH.md section 3, the printed table (rows n = 1..6, columns d = 1..5): the spec, not our output.

@@ -13,11 +13,16 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from .._candidates import count_candidates
-from .._equivariance import symmetrize
-from .._indices import power_sum_indices
-from .._representation import _represent_equivariant_stats
-from .._symbols import own_symbols, power_sum_symbol, sequence_symbols, token_symbol
+from .. import (
+    count_candidates,
+    own_symbols,
+    power_sum_indices,
+    power_sum_symbol,
+    represent_equivariant,
+    sequence_symbols,
+    symmetrize,
+    token_symbol,
+)
 from ._model import Claim, ReportContext, Section
 
 # MATH.md section 4 "Sizes" / section 11 P1: (n, d, D, K) -> number of candidates (the spec).
@@ -99,7 +104,8 @@ def build(ctx: ReportContext) -> Section:
               for k in P1_SIZES}
     solved = {}
     for (n, d, D, K), _ in P1_SIZES.items():
-        rep, stats = _represent_equivariant_stats(_random_target(n, d, D, ctx.seed), n, d, K == n - 1, degree=D)
+        rep = represent_equivariant(_random_target(n, d, D, ctx.seed), n, d, K == n - 1, degree=D)
+        stats = rep.stats
         solved[str((n, d, D, K))] = [stats.candidates, stats.rank, rep.verify()]
     expected_counts = {str(k): v for k, v in P1_SIZES.items()}
     measured_engine = {k: v[0] for k, v in solved.items()}
@@ -110,7 +116,8 @@ def build(ctx: ReportContext) -> Section:
     # P2: worked examples
     p2_rows, p2_ok, latex_example = [], True, ""
     for label, n, d, F1, psi, refined in _worked_examples():
-        rep, stats = _represent_equivariant_stats(F1, n, d, refined)
+        rep = represent_equivariant(F1, n, d, refined)
+        stats = rep.stats
         same = all(sympy.expand(a - b) == 0 for a, b in zip(rep.Psi, psi))
         residual = 0 if rep.verify() else 1
         p2_ok = p2_ok and same and residual == 0
@@ -121,7 +128,8 @@ def build(ctx: ReportContext) -> Section:
                         p2_ok, measured=[[r[0], r[1], r[4]] for r in p2_rows], expected="listed Psi; residual 0"))
     # P3: random equivariant polynomial (3, 2, 4), K = 2
     F = _random_target(3, 2, 4, ctx.seed + 1)
-    rep, stats = _represent_equivariant_stats(F, 3, 2, refined=True)
+    rep = represent_equivariant(F, 3, 2, refined=True)
+    stats = rep.stats
     p3 = rep.verify()
     claims.append(Claim("P3", "random equivariant polynomial (n,d,deg)=(3,2,4), K=2: expand(Psi(x_1,P)-F_1)=0",
                         p3, measured={"candidates": stats.candidates, "rank": stats.rank, "verified": p3},
@@ -137,7 +145,8 @@ def build(ctx: ReportContext) -> Section:
     for n, d, D in (QUICK_TABLE if ctx.quick else FULL_TABLE):
         F = _random_target(n, d, D, ctx.seed + 2)
         start = time.perf_counter()
-        rep, stats = _represent_equivariant_stats(F, n, d)
+        rep = represent_equivariant(F, n, d)
+        stats = rep.stats
         seconds = time.perf_counter() - start
         table.append({"n": n, "d": d, "degree": D, "candidates": stats.candidates, "orbit_rows": stats.rows,
                       "rank": stats.rank, "seconds": round(seconds, 4), "verified": rep.verify()})

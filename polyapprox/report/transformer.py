@@ -14,7 +14,14 @@ from ._plots import finish_axes
 
 
 def build(ctx: ReportContext) -> Section:
-    from constructions import continuous, linformer, performer, relu, targets, transformer
+    from constructions import (
+        continuous,
+        linformer,
+        performer,
+        relu,
+        targets,
+        transformer,
+    )
     from constructions._cost import time_attention_kinds
 
     rng = np.random.default_rng(ctx.seed)
