@@ -12,10 +12,10 @@ import numpy as np
 import sympy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, peak_memory_mb  # noqa: E402
+from _common import best_time, peak_memory_mb
 
-from constructions import MonomialFeatures, Sumformer, continuous, targets  # noqa: E402
-from polyapprox import (  # noqa: E402
+from constructions import MonomialFeatures, Sumformer, continuous, targets
+from polyapprox import (
     count_candidates,
     own_symbols,
     power_sum_indices,
@@ -31,7 +31,7 @@ def forward_scaling() -> None:
     times = {}
     for n in (1024, 4096):
         X = rng.uniform(size=(8, n, 2))
-        times[n] = best_time(lambda: free(X)) / 8
+        times[n] = best_time(lambda X=X: free(X)) / 8
         print(f"  n = {n:5d}: {times[n] * 1e3:.2f} ms per sequence (d' = {model.latent_dim})")
     print(f"  ratio n=4096 / n=1024: {times[4096] / times[1024]:.2f} (linear: 4, quadratic: 16)")
     return model

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import peak_memory_mb  # noqa: E402
+from _common import peak_memory_mb
 
-from constructions import discontinuous, targets  # noqa: E402
+from constructions import discontinuous, targets
 
 
 def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, peak_memory_mb  # noqa: E402
+from _common import best_time, peak_memory_mb
 
-from constructions import MonomialFeatures  # noqa: E402
-from polyapprox import multi_indices  # noqa: E402
+from constructions import MonomialFeatures
+from polyapprox import multi_indices
 
 
 def naive(X: np.ndarray, indices: list[tuple[int, ...]]) -> np.ndarray:

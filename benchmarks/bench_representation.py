@@ -19,9 +19,9 @@ import numpy as np
 import sympy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time  # noqa: E402
+from _common import best_time
 
-from polyapprox import SizeError, represent_equivariant, sequence_symbols, symmetrize  # noqa: E402  # noqa: E402
+from polyapprox import SizeError, represent_equivariant, sequence_symbols, symmetrize
 
 CASES = [(3, 2, 4), (4, 2, 4), (4, 3, 4), (5, 2, 5), (6, 2, 6), (5, 3, 5)]
 REQUIRED_RATIO = {(5, 2, 5): 20, (4, 3, 4): 20}
@@ -50,7 +50,7 @@ def main() -> int:
         F = random_target(n, d, D)
         rep = represent_equivariant(F, n, d)
         stats = rep.stats
-        t_default = best_time(lambda: represent_equivariant(F, n, d), repeat=3)
+        t_default = best_time(lambda F=F, n=n, d=d: represent_equivariant(F, n, d), repeat=3)
         start = time.perf_counter()
         verified = rep.verify()
         t_verify = time.perf_counter() - start
@@ -67,7 +67,7 @@ def main() -> int:
             verified = verified and same
             ratio = t_ref / t_default
             ref_text, ratio_text, mono = f"{t_ref:.3f}", f"{ratio:.1f}x", str(ref_stats.rows)
-        print(f"{str((n, d, D)):>10} {stats.candidates:>6} {stats.rows:>10} {mono:>9} {stats.rank:>5} "
+        print(f"{(n, d, D)!s:>10} {stats.candidates:>6} {stats.rows:>10} {mono:>9} {stats.rank:>5} "
               f"{t_default:>9.3f} {ref_text:>11} {ratio_text:>7}  {verified} (verify {t_verify:.3f} s)")
         need = REQUIRED_RATIO.get((n, d, D))
         if need is not None and (ratio is None or ratio < need):

@@ -20,12 +20,12 @@ from ._sumformer import Sumformer as Sumformer
 
 __all__ = [
     "MonomialFeatures",
+    "Sumformer",
     "continuous",
     "discontinuous",
-    "Sumformer",
-    "power_sum_features",
     "linformer",
     "performer",
+    "power_sum_features",
     "relu",
     "sparse",
     "targets",

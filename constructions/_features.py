@@ -12,9 +12,9 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError
 
-MultiIndex = tuple[int, ...]
-
 from ._validate import as_sequences
+
+MultiIndex = tuple[int, ...]
 
 
 class MonomialFeatures:

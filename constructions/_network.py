@@ -244,7 +244,7 @@ def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, 
 
 def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, query: np.ndarray | None):
     """One head with W_K = 0: W_V selects phi, W_O = scale x writer into sum (MATH.md sections 7-8)."""
-    D, latent = len(labels), S.latent_dim
+    D, _latent = len(labels), S.latent_dim
     W_Q = np.zeros((D, d_k)) if query is None else query
     W_K = np.zeros((D, d_k))
     W_V = _selector(labels, layout, "phi")

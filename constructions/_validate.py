@@ -43,7 +43,7 @@ def as_sequences(
         raise DomainError(f"{name} contains NaN or inf (first at index {bad})")
     if domain is not None and not extrapolate:
         lo, hi = domain
-        outside = (X3 < lo) | (X3 > hi)
+        outside = (lo > X3) | (hi < X3)
         if outside.any():
             bad = tuple(int(i) for i in np.argwhere(outside.reshape(array.shape))[0])
             raise DomainError(

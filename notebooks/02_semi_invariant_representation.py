@@ -51,7 +51,7 @@ assert refined.verify() and full.verify()
 rep = represent_equivariant("x2_1*x3_1 + x1_2*(x2_2 + x3_2), x2_1*x2_2 + x3_1*x3_2", n=3, d=2, refined=True)
 display(Math(rep.to_latex()))
 y1, y2 = own_symbols(2)
-s = lambda *a: power_sum_symbol(a)  # noqa: E731
+s = lambda *a: power_sum_symbol(a)
 expected = [s(1, 0) ** 2 / 2 - y1 * s(1, 0) + y1**2 - s(2, 0) / 2 + y2 * s(0, 1) - y2**2, s(1, 1) - y1 * y2]
 assert [sympy.expand(a - b) for a, b in zip(rep.Psi, expected)] == [0, 0]
 print("latent dimension d' =", rep.latent_dim, "; rows of F:", rep.F.shape)

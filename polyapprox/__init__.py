@@ -39,11 +39,11 @@ from ._symbols import token_symbol as token_symbol
 __version__ = "0.1.0"
 
 __all__ = [
+    "METHODS",
     "DomainError",
     "EquivariantRepresentation",
     "InvariantRepresentation",
     "LatentDimensionTable",
-    "METHODS",
     "NotEquivariantError",
     "NotPolynomialError",
     "ParseError",

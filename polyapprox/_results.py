@@ -463,7 +463,7 @@ def _parse_text(text: str, n: int, d: int, extra, what: str) -> sympy.Expr:
     try:
         return parse_polynomial(text, n, d, extra_symbols=extra)
     except PolyapproxError as exc:
-        raise type(exc)(f"from_dict: {what}: {exc}") if isinstance(exc, ParseError) else exc
+        raise (type(exc)(f"from_dict: {what}: {exc}") if isinstance(exc, ParseError) else exc) from None
 
 
 def _latex_names(d: int, indices: tuple[MultiIndex, ...]) -> dict[sympy.Symbol, str]:

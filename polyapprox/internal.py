@@ -21,8 +21,8 @@ from ._validate import check_int as check_int
 from ._validate import check_size as check_size
 
 __all__ = [
-    "DomainError",
     "MAX_ITEMS",
+    "DomainError",
     "PolyapproxError",
     "ShapeError",
     "SizeError",

@@ -33,7 +33,7 @@ def to_sets(masks) -> list[list[set[int]]]:
 
 def loop_patterns(name: str, n: int, w: int = 0) -> list[list[set[int]]]:
     """MATH.md 9.4 definitions written as loops (independent of the numpy code)."""
-    clip = lambda idx: {j for j in idx if 0 <= j < n}  # noqa: E731
+    clip = lambda idx: {j for j in idx if 0 <= j < n}
     if name == "dense":
         return [[set(range(n)) for _ in range(n)]]
     if name == "tridiagonal":

@@ -5,8 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from constructions.attention import (Head, feed_forward, linformer_attention, performer_attention, random_features,
-                                     softmax_attention)
+from constructions.attention import (
+    Head,
+    feed_forward,
+    linformer_attention,
+    performer_attention,
+    random_features,
+    softmax_attention,
+)
 from polyapprox import PolyapproxError, ShapeError
 
 
@@ -15,7 +21,7 @@ def _heads(rng, D, d_k, d_v, count):
 
 
 def _loop_attention(Z, heads, keys=None, values=None):
-    b, n, D = Z.shape
+    b, n, _D = Z.shape
     out = Z.copy()
     for bb in range(b):
         for h in heads:
@@ -65,7 +71,7 @@ def test_performer_matches_loop_definition(rng):
     for kind in ("positive", "trig"):
         out = performer_attention(Z, [head], omega, kind)
         scale = 2 ** -0.25
-        phi = lambda u: random_features(u[None] * scale, omega, kind)[0]
+        phi = lambda u, scale=scale, kind=kind: random_features(u[None] * scale, omega, kind)[0]
         expected = Z.copy()
         for i in range(4):
             q = phi(Z[0, i] @ head.W_Q)

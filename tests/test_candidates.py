@@ -4,16 +4,15 @@ import pytest
 
 from polyapprox import SizeError, multi_indices, power_sum_indices
 from polyapprox._candidates import candidate_terms, count_candidates, weighted_degree
+from polyapprox.report.cases import CASES
 
-# MATH.md section 4 "Sizes": (n, d, D, K) -> number of candidates.
-MATH_SIZES = [((2, 2, 3, 2), 50), ((2, 2, 3, 1), 35), ((3, 1, 3, 3), 14), ((3, 1, 3, 2), 13),
-              ((3, 2, 3, 3), 54), ((3, 2, 3, 2), 50), ((4, 1, 4, 4), 26), ((4, 1, 4, 3), 25),
-              ((3, 2, 4, 2), 121)]
+# Reproduction case P1: (n, d, D, K) -> number of candidates (the table the report reads too).
+MATH_SIZES = list(CASES["P1"].expected.items())
 
 
 @pytest.mark.parametrize("case, expected", MATH_SIZES, ids=str)
 def test_counts_match_math_md(case, expected):
-    n, d, D, K = case
+    _n, d, D, K = case
     indices = multi_indices(d, K)
     assert len(candidate_terms(d, indices, D)) == count_candidates(d, indices, D) == expected
 
@@ -22,11 +21,8 @@ def _brute_force(d, indices, D):
     """Every (beta, m) with weighted degree <= D, sorted into the canonical order by a key."""
     betas = multi_indices(d, D, min_degree=0)
     beta_rank = {b: i for i, b in enumerate(betas)}
-    found = []
-    for beta in betas:
-        for m in itertools.product(range(D + 1), repeat=len(indices)):
-            if weighted_degree((beta, m), indices) <= D:
-                found.append((beta, m))
+    found = [(beta, m) for beta in betas for m in itertools.product(range(D + 1), repeat=len(indices))
+             if weighted_degree((beta, m), indices) <= D]
     return sorted(found, key=lambda c: (beta_rank[c[0]], c[1]))
 
 

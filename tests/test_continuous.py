@@ -7,9 +7,19 @@ import sympy
 
 from constructions import continuous, targets
 from constructions.verify import equivariance_error
-from polyapprox import (EquivariantRepresentation, NotEquivariantError, PolyapproxError, ShapeError,
-                        own_symbols, power_sum_symbol, represent_equivariant, sequence_symbols, symmetrize)
+from polyapprox import (
+    EquivariantRepresentation,
+    NotEquivariantError,
+    PolyapproxError,
+    ShapeError,
+    own_symbols,
+    power_sum_symbol,
+    represent_equivariant,
+    sequence_symbols,
+    symmetrize,
+)
 from polyapprox._errors import DomainError
+from polyapprox.report.cases import CASES
 
 
 def _random_equivariant(n, d, degree, seed, d_out=1):
@@ -85,7 +95,7 @@ def test_built_models_are_equivariant(name, n, d, degree):
 def test_exact_polynomial_targets_are_fitted_exactly():
     for name in ["poly-mean-field", "times-mean", "centered"]:
         f = targets.get(name)
-        S, report = continuous.approximate(f, 3, 2, f.polynomial_degree, samples=300)
+        _S, report = continuous.approximate(f, 3, 2, f.polynomial_degree, samples=300)
         assert report.test_sup_error < 1e-11, name
 
 
@@ -100,13 +110,14 @@ def test_error_decreases_with_degree_reproduction_c1_fast():
 @pytest.mark.slow
 def test_reproduction_c1_and_c2_full():
     f = targets.get("gaussian-kernel-sum")
-    reports = [continuous.approximate(f, 3, 1, D)[1] for D in (2, 4, 6, 8)]
-    assert [r.coefficients for r in reports] == [7, 25, 64, 136]
-    for r, bound, ref in zip(reports, [2e-1, 2e-2, 2e-3, 2e-4], [1.9e-1, 1.6e-2, 1.1e-3, 6.6e-5]):
+    c1, c2 = CASES["C1"].expected, CASES["C2"].expected
+    reports = [continuous.approximate(f, 3, 1, D)[1] for D in c1["degrees"]]
+    assert [r.coefficients for r in reports] == c1["coefficients"]
+    for r, bound, ref in zip(reports, c1["thresholds"], c1["errors"]):
         assert r.test_sup_error <= bound and ref / 3 <= r.test_sup_error <= ref * 3
-    reports = [continuous.approximate(f, 3, 2, D)[1] for D in (2, 3, 4, 5)]
-    assert [r.coefficients for r in reports] == [18, 54, 141, 333]
-    for r, ref in zip(reports, [0.37, 0.37, 0.093, 0.094]):
+    reports = [continuous.approximate(f, 3, 2, D)[1] for D in c2["degrees"]]
+    assert [r.coefficients for r in reports] == c2["coefficients"]
+    for r, ref in zip(reports, c2["errors"]):
         assert ref / 3 <= r.test_sup_error <= ref * 3
 
 

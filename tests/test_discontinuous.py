@@ -10,6 +10,7 @@ from constructions import targets
 from constructions.verify import sup_error
 from polyapprox import PolyapproxError, ShapeError, SizeError
 from polyapprox._errors import DomainError
+from polyapprox.report.cases import CASES
 
 
 @pytest.mark.parametrize("n, d, k, expected", [(2, 1, 4, 10), (3, 2, 4, 816)])
@@ -25,13 +26,13 @@ def test_codes_injective_on_all_multisets(n, d, k, expected):
 
 
 def test_code_count_l4_large_case():
-    assert dc.size_accounting(4, 2, 8).distinct_codes == 766480
+    assert dc.size_accounting(4, 2, 8).distinct_codes == CASES["L4"].expected[(4, 2, 8)]
 
 
 def test_code_digits_d2():
     """MATH.md D2: max code digits 3, 12, 45, 179, 716 for n = 4, d = 2, k = 2..32."""
     digits = [dc.size_accounting(4, 2, k).max_code_digits for k in (2, 4, 8, 16, 32)]
-    assert digits == [3, 12, 45, 179, 716]
+    assert digits == CASES["D2"].expected
     assert [len(str(4 * 5 ** (k * k - 1))) for k in (2, 4, 8, 16, 32)] == digits
 
 

@@ -3,10 +3,10 @@ from math import comb
 import pytest
 
 from polyapprox import PolyapproxError, SizeError, UnknownNameError, latent_dimension, latent_dimension_table
+from polyapprox.report.cases import CASES
 
-# MATH.md section 3, copied from the spec (rows n = 1..6, columns d = 1..5).
-MATH_TABLE = [[1, 2, 3, 4, 5], [2, 5, 9, 14, 20], [3, 9, 19, 34, 55],
-              [4, 14, 34, 69, 125], [5, 20, 55, 125, 251], [6, 27, 83, 209, 461]]
+# Reproduction case L1 (rows n = 1..6, columns d = 1..5), from the one table the report reads too.
+MATH_TABLE = CASES["L1"].expected
 
 
 @pytest.mark.parametrize("n", range(1, 9))

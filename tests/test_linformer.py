@@ -1,11 +1,10 @@
 import numpy as np
 import pytest
+from _networks import fitted
 
 from constructions import linformer
 from constructions.verify import equivariance_error
 from polyapprox import PolyapproxError, ShapeError
-
-from _networks import fitted
 
 
 @pytest.mark.parametrize("F", ["first", "mean"])

@@ -1,12 +1,11 @@
 import numpy as np
 import pytest
+from _networks import fitted, hand_made
 
 from constructions import transformer
 from constructions._network import LabelledArray, assert_weights_equal
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox._errors import DomainError
-
-from _networks import fitted, hand_made
 
 
 def test_layout_labels_and_row_convention():

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from _networks import fitted
 
 from constructions import performer
 from polyapprox import PolyapproxError, UnknownNameError
-
-from _networks import fitted
 
 
 @pytest.mark.parametrize("features", ["positive", "trig"])

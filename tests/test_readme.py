@@ -1,8 +1,8 @@
 """The README starts with the two set-up commands, and its Python examples run as shown."""
 
 import doctest
-import shlex
 import re
+import shlex
 from pathlib import Path
 
 import pytest

@@ -8,8 +8,9 @@ def test_quick_section(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     assert {c["id"] for c in results["claims"]} == {"D1", "D2", "D3", "L4", "D-bounds", "D-rank"}
     assert results["all_passed"]
-    numbers = results["sections"]["discontinuous"]["numbers"]
-    assert numbers["code_digits"] == [3, 12, 45, 179, 716] and numbers["code_counts"] == [10, 816, 766480]
+    assert [c for c in results["claims"] if c["id"] == "D2"][0]["measured"] == [3, 12, 45, 179, 716]
+    assert [c for c in results["claims"] if c["id"] == "L4"][0]["measured"] == {
+        "(2, 1, 4)": 10, "(3, 2, 4)": 816, "(4, 2, 8)": 766480}
     assert (tmp_path / "discontinuous_error_and_rank.png").stat().st_size > 20_000
     assert "reconstruction" in (tmp_path / "report.md").read_text().lower()
 

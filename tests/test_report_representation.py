@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from polyapprox.report import run_report
 from polyapprox.report import representation as section
+from polyapprox.report import run_report
+from polyapprox.report.cases import CASES
 
 
 def test_quick_section_files_and_claims(tmp_path):
@@ -23,15 +24,15 @@ def test_quick_section_files_and_claims(tmp_path):
 
 
 def test_jacobian_ranks_match_math_md():
-    for (n, d), (full, refined) in section.P4_RANKS.items():
+    for (n, d), (full, refined) in CASES["P4"].expected.items():
         assert section.jacobian_ranks(n, d, K=n, seed=3) == full
         assert section.jacobian_ranks(n, d, K=n - 1, seed=3) == refined
     assert section.jacobian_ranks(1, 2, K=0) == (0, 2)
 
 
 def test_a_wrong_expectation_fails_the_claim(tmp_path, monkeypatch):
-    monkeypatch.setitem(section.P1_SIZES, (2, 2, 3, 2), 51)
-    monkeypatch.setitem(section.P4_RANKS, (3, 1), ((3, 3), (3, 3)))
+    monkeypatch.setitem(CASES["P1"].expected, (2, 2, 3, 2), 51)
+    monkeypatch.setitem(CASES["P4"].expected, (3, 1), ((3, 3), (3, 3)))
     run_report(tmp_path, quick=True, only=["representation"], progress=False)
     claims = {c["id"]: c["passed"] for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
     assert claims["P1"] is False and claims["P4"] is False and claims["P2"] is True

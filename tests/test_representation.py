@@ -40,6 +40,7 @@ from polyapprox._representation import (
     _represent_equivariant_stats,
     _represent_invariant_stats,
 )
+from polyapprox.report.cases import CASES
 
 x = token_symbol
 
@@ -111,20 +112,18 @@ def test_worked_example_2_both_K_both_methods():
             assert_represents(rep, F, 3, 2, refined)
 
 
-# MATH.md section 4 "Sizes": (n, d, D, K) -> candidates; all systems solvable.
-MATH_SIZES = [((2, 2, 3, 2), 50), ((2, 2, 3, 1), 35), ((3, 1, 3, 3), 14), ((3, 1, 3, 2), 13),
-              ((3, 2, 3, 3), 54), ((3, 2, 3, 2), 50), ((4, 1, 4, 4), 26), ((4, 1, 4, 3), 25),
-              ((3, 2, 4, 2), 121)]
+# Reproduction case P1: (n, d, D, K) -> candidates; all systems solvable.
+MATH_SIZES = list(CASES["P1"].expected.items())
 
 
 @pytest.mark.parametrize("case, expected", MATH_SIZES, ids=str)
 def test_candidate_counts_of_math_md(case, expected):
     n, d, D, K = case
     F = symmetrize(_random_polynomial(n, d, D, seed=sum(case)), n, d)
-    rep, stats = _represent_equivariant_stats(F, n, d, refined=(K == n - 1), degree=D)
+    rep, stats = _represent_equivariant_stats(F, n, d, refined=(n - 1 == K), degree=D)
     assert stats.candidates == expected
     if case == (3, 2, 4, 2):
-        assert stats.rank == 120  # "121 (rank 120)"
+        assert stats.rank == CASES["P1-rank"].expected  # 121 candidates, rank 120
     assert rep.verify()
 
 
@@ -177,7 +176,7 @@ def test_random_equivariant_default_equals_reference(case):
     g = [_random_polynomial(n, d, D, seed=100 * n + 10 * d + D), _random_polynomial(n, d, D, seed=7 + D)]
     F = symmetrize(g, n, d)
     for refined in (False, True):
-        default, stats = _represent_equivariant_stats(F, n, d, refined)
+        default, _stats = _represent_equivariant_stats(F, n, d, refined)
         assert default.verify()
         reference = represent_equivariant(F, n, d, refined, method="reference")
         assert reference.verify()
@@ -289,7 +288,7 @@ def test_invariant_not_invariant_raises_with_witness():
 
 
 def test_invariant_input_forms_and_errors():
-    assert represent_invariant(sympy.Matrix([[x(1, 1) + x(2, 1)]]), 2, 1).Q == p1
+    assert p1 == represent_invariant(sympy.Matrix([[x(1, 1) + x(2, 1)]]), 2, 1).Q
     with pytest.raises(ShapeError):
         represent_invariant(sympy.Matrix([[x(1, 1), x(2, 1)]]), 2, 1)
     with pytest.raises(ShapeError):
@@ -408,7 +407,7 @@ def test_round_trip_json(example2):
 
 
 def test_coefficients_latent_dim_latex(example2):
-    y1, y2 = own_symbols(2)
+    _y1, _y2 = own_symbols(2)
     coeffs = example2.coefficients()
     zero = (0,) * 9
     assert coeffs[1] == {((0, 0), (0, 0, 0, 1, 0, 0, 0, 0, 0)): Fraction(1), ((1, 1), zero): Fraction(-1)}

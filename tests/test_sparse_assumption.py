@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from _sparse_reference import hamiltonian_exists, reach_bfs, to_sets
+
 from constructions import sparse
 from constructions.sparse import _assumption
 from polyapprox import DomainError, PolyapproxError, ShapeError, SizeError, UnknownNameError

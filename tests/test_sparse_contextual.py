@@ -9,21 +9,15 @@ import pytest
 
 from constructions import sparse
 from polyapprox import DomainError, SizeError
+from polyapprox.report.cases import CASES
 
 P = sparse.patterns
 F = Fraction
 
-# MATH.md 11, S2: (masks, n, d, delta) -> (Phase A, Phase B, M, c_B)
-S2 = [
-    ("star n=3", P.star(3), 3, 1, "1/2", (4, 1, 9, 73)),
-    ("tridiag n=3", P.tridiagonal(3), 3, 1, "1/2", (4, 2, 9, 145)),
-    ("tridiag n=4", P.tridiagonal(4), 4, 1, "1/2", (6, 3, 24, 769)),
-    ("star n=4", P.star(4), 4, 1, "1/2", (6, 2, 24, 385)),
-    ("strided w=2 n=4", P.strided(4, 2), 4, 1, "1/2", (12, 2, 24, 385)),
-    ("fixed w=2 n=4", P.fixed(4, 2), 4, 1, "1/2", (12, 2, 24, 385)),
-    ("star n=3 d=2", P.star(3), 3, 2, "1/2", (8, 1, 111, 889)),
-    ("tridiag n=3 delta=1/3", P.tridiagonal(3), 3, 1, "1/3", (6, 2, 22, 529)),
-]
+# Reproduction case S2: (masks, n, d, delta) -> (Phase A, Phase B, M, c_B), from the table the report reads.
+_BUILDERS = {"star": P.star, "tridiagonal": P.tridiagonal, "strided": P.strided, "fixed": P.fixed}
+S2 = [(name, _BUILDERS[kind](*args), n, d, delta, counts)
+      for name, (((kind, *args), n, d, delta), counts) in CASES["S2"].expected.items()]
 
 
 def reference_codes(L, n, d, q):
@@ -90,7 +84,7 @@ def test_min_code_gap_and_call():
     assert cm.summary()["c_B"] == 73 and cm.M0 == 12
 
 
-@pytest.mark.parametrize("t, expected, rel", [(10, 297.5, 0.05), (50, 0.70, 0.05)])
+@pytest.mark.parametrize("t, expected, rel", [(t, CASES["S5"].expected["deviation"][t], 0.05) for t in (10, 50)])
 def test_s5_softmax_deviation(t, expected, rel):
     cm = sparse.contextual_mapping(P.star(3), 3, 1, "1/2")
     assert cm.numeric_deviation(t) == pytest.approx(expected, rel=rel)

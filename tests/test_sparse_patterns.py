@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from _sparse_reference import loop_patterns, to_sets
+
 from constructions import sparse
 from polyapprox import DomainError, PolyapproxError, ShapeError, UnknownNameError
 

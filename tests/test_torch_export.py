@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from _networks import fitted
 
 from constructions import linformer, performer, transformer
-
-from _networks import fitted
 
 torch = pytest.importorskip("torch")
 

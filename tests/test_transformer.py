@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from _networks import fitted, hand_made
 
 from constructions import transformer
 from constructions.verify import equivariance_error
-
-from _networks import fitted, hand_made
 
 
 @pytest.mark.parametrize("random_query", [False, True])

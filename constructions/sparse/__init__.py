@@ -26,11 +26,11 @@ from ._rho import softmax as softmax
 from ._rho import sparsemax as sparsemax
 
 __all__ = [
+    "RHOS",
     "AssumptionReport",
     "ContextualCheck",
     "ContextualMapping",
     "LayerCounts",
-    "RHOS",
     "RhoCheck",
     "as_delta",
     "check_assumption",

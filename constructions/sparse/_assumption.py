@@ -258,7 +258,7 @@ def _reach_bitset(masks: list[np.ndarray], budget: int | None):
     sizes = [int(np.bitwise_count(S).sum(axis=1).min())]
     totals, t, work = [int(np.bitwise_count(S).sum())], 1, 0
     while True:
-        done = (S == full).all(axis=1)
+        done = (full == S).all(axis=1)
         if done.all():
             return t, None, tuple(sizes)
         if len(totals) > p and totals[-1] == totals[-1 - p]:  # a whole cycle added nothing

@@ -247,7 +247,7 @@ def by_name(name: str, n: int, *, window: int = 3, stride: int | None = None, bl
     """
     check_choice("pattern", name, NAMES)
     n = check_int("n", n)
-    root = max(2, int(round(n ** 0.5)))
+    root = max(2, round(n ** 0.5))
     if name == "dense":
         return dense(n)
     if name == "tridiagonal":

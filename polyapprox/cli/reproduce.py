@@ -10,7 +10,7 @@ from ..internal import PolyapproxError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..report.sections import SECTIONS
+    from ..report.sections import section_names
 
     p = subparsers.add_parser(
         "reproduce",
@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="report", help="output directory (default: ./report)")
     p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
-    p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(SECTIONS)}")
+    p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(section_names())}")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask",
                    help="run sweeps on a Dask cluster (needs the 'distributed' extra)")

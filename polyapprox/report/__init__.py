@@ -6,19 +6,20 @@ with every number and the claim it checks (pass/fail).
 
 from __future__ import annotations
 
-import importlib
 import json
+import math
 import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from ..internal import PolyapproxError, check_choice
-from ._model import Claim, ReportContext, Section
+from ._model import Claim, ReportContext, Section, SectionSpec
 from .executor import make_executor
-from .sections import SECTIONS
+from .sections import section_names, section_specs
 
-__all__ = ["Claim", "ReportContext", "Section", "SECTIONS", "prepare_output_dir", "run_report"]
+__all__ = ["Claim", "ReportContext", "Section", "SectionSpec", "prepare_output_dir", "run_report", "section_names",
+           "section_specs"]
 
 
 def prepare_output_dir(out: str | os.PathLike) -> Path:
@@ -36,9 +37,23 @@ def prepare_output_dir(out: str | os.PathLike) -> Path:
 
 
 def _select(only: Iterable[str] | None) -> list[str]:
+    names = section_names()
     if not only:
-        return list(SECTIONS)
-    return [check_choice("section", name, SECTIONS) for name in only]
+        return names
+    return [check_choice("section", name, names) for name in only]
+
+
+def _check_overrides(overrides: dict[str, float], names: list[str]) -> dict[str, float]:
+    """Refuse unknown tolerance names (a typo must not make a claim pass) and non-finite or negative values."""
+    specs = section_specs()
+    known = {t for name in names for t in specs[name].tolerances}
+    for key, value in overrides.items():
+        if key not in known:
+            raise PolyapproxError(f"unknown tolerance {key!r} for the sections run ({', '.join(names)}); "
+                                  f"known: {', '.join(sorted(known)) or 'none'}")
+        if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+            raise PolyapproxError(f"tolerance {key} must be a finite number >= 0; got {value!r}")
+    return dict(overrides)
 
 
 def run_report(
@@ -60,18 +75,18 @@ def run_report(
     whether every claim held.
     """
     names = _select(only)
+    overrides = _check_overrides(dict(overrides or {}), names)
     out = prepare_output_dir(out)
     sections = []
     from tqdm import tqdm
 
     with make_executor(jobs, scheduler) as executor:
-        ctx = ReportContext(out=out, quick=quick, overrides=dict(overrides or {}), executor=executor)
+        ctx = ReportContext(out=out, quick=quick, overrides=overrides, executor=executor)
         bar = tqdm(names, desc="reproduce", unit="section", disable=not progress)
         for name in bar:
             bar.set_postfix_str(name)
-            module = importlib.import_module(f"{__name__}.{SECTIONS[name][0]}")
             start = time.perf_counter()
-            section = module.build(ctx)
+            section = section_specs()[name].run(ctx)
             section.seconds = time.perf_counter() - start
             sections.append(section)
     _write(ctx, sections)

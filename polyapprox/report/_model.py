@@ -1,8 +1,17 @@
-"""What a report section produces: text, figures, numbers and checked claims."""
+"""Report sections: declared once (name, title, claims), run into text, figures, numbers and checked claims.
+
+A section module defines ``SECTION = SectionSpec(name, title, order=...)`` and registers small
+functions on it: one ``@SECTION.data`` function that computes what the section needs (sweeps
+run through ``ctx.map``), one ``@SECTION.claim(id, statement)`` function per checked statement
+(returning an :class:`Outcome`), and one ``@SECTION.render`` function that writes the Markdown
+and the figures. Adding a section means adding one module; :mod:`polyapprox.report.sections`
+finds it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +36,20 @@ class Claim:
     def to_dict(self) -> dict:
         return {"id": self.id, "statement": self.statement, "passed": bool(self.passed),
                 "measured": self.measured, "expected": self.expected}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a claim function returns: whether the statement held, and the numbers behind it."""
+
+    passed: bool
+    measured: Any = None
+    expected: Any = None
+
+
+def equals(measured: Any, expected: Any) -> Outcome:
+    """The outcome of an exact comparison."""
+    return Outcome(measured == expected, measured, expected)
 
 
 @dataclass
@@ -56,6 +79,7 @@ class ReportContext:
     seed: int = 0
     overrides: dict[str, float] = field(default_factory=dict)
     executor: SweepExecutor = field(default_factory=SweepExecutor)
+    defaults: dict[str, float] = field(default_factory=dict)  # the running section's declared tolerances
 
     def map(self, fn, items) -> list:
         """Run a sweep: ``[fn(item) for item in items]`` on the report's executor, in order.
@@ -65,9 +89,11 @@ class ReportContext:
         """
         return self.executor.map(fn, items)
 
-    def tol(self, name: str, default: float) -> float:
-        """The tolerance called ``name`` (default unless overridden)."""
-        return float(self.overrides.get(name, default))
+    def tol(self, name: str) -> float:
+        """The tolerance called ``name``: the running section's declared default unless overridden."""
+        if name not in self.defaults:
+            raise KeyError(f"tolerance {name!r} is not declared by the running section")
+        return float(self.overrides.get(name, self.defaults[name]))
 
     def savefig(self, fig, filename: str) -> str:
         """Save a matplotlib Figure as PNG into the report folder; returns the file name."""
@@ -75,3 +101,74 @@ class ReportContext:
             filename += ".png"
         fig.savefig(self.out / filename, dpi=110, bbox_inches="tight")
         return filename
+
+
+DataFn = Callable[[ReportContext], dict]
+ClaimFn = Callable[[ReportContext, dict], Outcome]
+RenderFn = Callable[[ReportContext, dict], tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class ClaimSpec:
+    """A checked statement of a section: the case id, the statement, and the function that checks it."""
+
+    id: str
+    statement: str
+    check: ClaimFn
+
+
+class SectionSpec:
+    """One report section, declared once: ``name`` (used by ``--only``), ``title`` and its claims.
+
+    ``order`` places it in the report; ``tolerances`` declares the tolerances its claims read
+    with ``ctx.tol(name)`` (only declared names may be overridden). Register the parts with the decorators
+    :meth:`data`, :meth:`claim` and :meth:`render`; :meth:`run` executes them.
+    """
+
+    def __init__(self, name: str, title: str, *, order: int, tolerances: dict[str, float] | None = None) -> None:
+        self.name, self.title, self.order = name, title, order
+        self.tolerances = dict(tolerances or {})  # name -> default; ``reproduce --tolerance`` may override
+        self.claims: list[ClaimSpec] = []
+        self._data: DataFn | None = None
+        self._render: RenderFn | None = None
+
+    def data(self, fn: DataFn) -> DataFn:
+        """Register the function that computes the section's data (keys starting with _ stay out of the JSON)."""
+        self._data = fn
+        return fn
+
+    def claim(self, id: str, statement: str) -> Callable[[ClaimFn], ClaimFn]:
+        """Register a claim function ``(ctx, data) -> Outcome`` for reproduction case ``id``."""
+        def register(fn: ClaimFn) -> ClaimFn:
+            self.claims.append(ClaimSpec(id, statement, fn))
+            return fn
+        return register
+
+    def render(self, fn: RenderFn) -> RenderFn:
+        """Register the function ``(ctx, data) -> (markdown, figure file names)``."""
+        self._render = fn
+        return fn
+
+    def run(self, ctx: ReportContext) -> Section:
+        """Compute the data, check every claim, render text and figures."""
+        if self._data is None or self._render is None:
+            raise TypeError(f"section {self.name!r} needs a @data and a @render function")
+        ctx.defaults = self.tolerances
+        data = self._data(ctx)
+        claims = [Claim(c.id, c.statement, *_fields(c.check(ctx, data))) for c in self.claims]
+        markdown, figures = self._render(ctx, data)
+        numbers = _jsonable({k: v for k, v in data.items() if not k.startswith("_")})
+        return Section(self.name, self.title, markdown, list(figures), numbers, claims)
+
+
+def _fields(outcome: Outcome) -> tuple[bool, Any, Any]:
+    return bool(outcome.passed), _jsonable(outcome.measured), _jsonable(outcome.expected)
+
+
+def _jsonable(value: Any) -> Any:
+    """Tuple keys become strings and tuples lists, so results.json holds what the claim compared."""
+    if isinstance(value, dict):
+        return {str(k) if isinstance(k, tuple) else k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,16 +1,38 @@
-"""The registry of report sections: name -> (module under polyapprox.report, title).
+"""The registry of report sections, found rather than listed.
 
-Each module defines ``build(ctx: ReportContext) -> Section``. Modules are imported
-only when their section runs, so ``--only`` stays fast.
+Every module of this package that defines ``SECTION`` (a :class:`SectionSpec`) is a
+section; they run in the order of ``SECTION.order``. Adding a section means adding one
+module, nothing else.
 """
 
 from __future__ import annotations
 
-SECTIONS: dict[str, tuple[str, str]] = {
-    "latent": ("latent", "Latent dimension of the constructions"),
-    "representation": ("representation", "Exact Sumformer representation of equivariant polynomials"),
-    "continuous": ("continuous", "Continuous Sumformer: error vs degree"),
-    "discontinuous": ("discontinuous", "Discontinuous Sumformer: exact codes and the size trade-off"),
-    "transformer": ("transformer", "One attention layer: Transformer, Linformer, Performer"),
-    "sparse": ("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping"),
-}
+import functools
+import importlib
+import pkgutil
+
+from ._model import SectionSpec
+
+_NOT_SECTIONS = {"cases", "executor", "sections"}
+
+
+@functools.cache
+def section_specs() -> dict[str, SectionSpec]:
+    """name -> SectionSpec of every section, in report order."""
+    package = importlib.import_module(__package__)
+    specs = []
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name.startswith("_") or info.name in _NOT_SECTIONS:
+            continue
+        spec = getattr(importlib.import_module(f"{__package__}.{info.name}"), "SECTION", None)
+        if isinstance(spec, SectionSpec):
+            specs.append(spec)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise RuntimeError(f"two report sections share a name: {sorted(names)}")
+    return {s.name: s for s in sorted(specs, key=lambda s: (s.order, s.name))}
+
+
+def section_names() -> list[str]:
+    """The section names in report order (what ``reproduce --only`` accepts)."""
+    return list(section_specs())

@@ -1,4 +1,8 @@
-"""Report section "sparse": patterns, Assumptions 1-2, layer counts, exact contextual mapping (MATH.md 9; S1-S7)."""
+"""Report section "sparse": patterns, Assumptions 1-2, layer counts, exact contextual mapping (cases S1-S7).
+
+The wording of the assumptions of Yun et al. (2020) and every constant of the construction are a
+reconstruction; the checks run in exact rationals.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,11 @@ import math
 
 from matplotlib.figure import Figure
 
-from ._model import Claim, ReportContext, Section
+from ._model import Outcome, ReportContext, SectionSpec, equals
+from .cases import QUICK_S2, expected
 
-# MATH.md 9.4 table at n = 16 (the spec): name -> (p, s, connections)
-S1_TABLE = {
-    "tridiagonal": (1, 15, [46]), "window w=5": (1, 8, [74]), "STAR": (1, 2, [74]), "STAR ring": (1, 2, [76]),
-    "STRIDED w=4": (2, 3, [74, 64]), "STRIDED w=4 (reversed)": (2, 3, [64, 74]), "FIXED w=4": (2, 2, [64, 76]),
-    "FIXED w=5": (2, None, [76, 61]), "Longformer w=5, G={0}": (1, 2, [100]), "dense": (1, 1, [256]),
-}
-# MATH.md 11 S2: name -> (pattern builder args, n, d, delta) and (Phase A, Phase B, M, c_B)
-S2_CASES = {
-    "STAR n=3": (("star", 3), 3, 1, "1/2", (4, 1, 9, 73)),
-    "tridiag n=3": (("tridiagonal", 3), 3, 1, "1/2", (4, 2, 9, 145)),
-    "tridiag n=4": (("tridiagonal", 4), 4, 1, "1/2", (6, 3, 24, 769)),
-    "STAR n=4": (("star", 4), 4, 1, "1/2", (6, 2, 24, 385)),
-    "STRIDED w=2 n=4": (("strided", 4, 2), 4, 1, "1/2", (12, 2, 24, 385)),
-    "FIXED w=2 n=4": (("fixed", 4, 2), 4, 1, "1/2", (12, 2, 24, 385)),
-    "STAR n=3, d=2": (("star", 3), 3, 2, "1/2", (8, 1, 111, 889)),
-    "tridiag n=3, delta=1/3": (("tridiagonal", 3), 3, 1, "1/3", (6, 2, 22, 529)),
-}
-QUICK_S2 = ["STAR n=3", "tridiag n=3", "STAR n=4", "tridiag n=3, delta=1/3"]
-S5_EXPECTED = {10: 297.5, 50: 0.70, 200: 5.1e-9, 1000: 0.0}
+SECTION = SectionSpec("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping", order=60,
+                      tolerances={"S5.rel": 0.05})
 
 
 def _patterns_at(n: int) -> dict:
@@ -50,108 +38,131 @@ def _s1_masks() -> dict:
             "FIXED w=5": P.fixed(16, 5), "Longformer w=5, G={0}": P.longformer(16, 5, [0]), "dense": P.dense(16)}
 
 
-def build(ctx: ReportContext) -> Section:
+@SECTION.data
+def _data(ctx: ReportContext) -> dict:
     from constructions import sparse
     from constructions.sparse import patterns as P
 
-    claims, numbers = [], {}
-    # S1: the n = 16 table
-    measured = {}
-    for name, masks in _s1_masks().items():
-        r = sparse.check_assumption(masks)
-        measured[name] = (r.p, r.s, list(r.connections))
-    claims.append(Claim("S1", "patterns at n = 16: (p, s, connections) as in MATH.md 9.4",
-                        measured == {k: v for k, v in S1_TABLE.items()}, measured={k: list(v) for k, v in
-                                                                                   measured.items()},
-                        expected={k: list(v) for k, v in S1_TABLE.items()}))
-    # the table over n
-    ns = [16, 64] if ctx.quick else [16, 64, 256, 1024]
     rows, reports = [], {}
-    for n in ns:
+    for n in ([16, 64] if ctx.quick else [16, 64, 256, 1024]):
         for name, masks in _patterns_at(n).items():
             r = sparse.check_assumption(masks)
             reports[(name, n)] = r
             rows.append({"pattern": name, "n": n, "connections": list(r.connections), "p": r.p, "s": r.s,
                          "holds": r.holds, "failed": r.failed_condition})
-    numbers["assumption_table"] = rows
+    star = sparse.contextual_mapping(P.star(3), 3, 1, "1/2")  # S5: softmax in place of hardmax
+    s5 = ({t: star.numeric_deviation(t) for t in expected("S5")["deviation"]}, star.verify().margin_within)
+    return {"assumption_table": rows, "_reports": reports, "S2": _contextual_cases(ctx), "s5": s5,
+            "s6": {name: sparse.check_rho(name, n=8, zeta=0.5, eta=1e-3) for name in sparse.RHOS},
+            "layers_s4": sparse.layer_counts(4, 1, "1/2", p=2, s=2)}
+
+
+def _contextual_cases(ctx: ReportContext) -> dict:
+    """Every S2 case run exactly over all grid inputs: layers, M, c_B and the verified properties."""
+    from constructions import sparse
+    from constructions.sparse import patterns as P
+
+    builders = {"star": P.star, "tridiagonal": P.tridiagonal, "strided": P.strided, "fixed": P.fixed}
+    results = {}
+    for name in (QUICK_S2 if ctx.quick else list(expected("S2"))):
+        ((kind, *args), n, d, delta), _ = expected("S2")[name]
+        cm = sparse.contextual_mapping(builders[kind](*args), n, d, delta)
+        check = cm.verify()
+        results[name] = {"counts": (cm.phase_a, cm.phase_b, int(cm.M), cm.c_B), "holds": check.holds,
+                         "closed_form": check.closed_form, "injective": check.injective,
+                         "margin_within": str(check.margin_within), "margin_across": str(check.margin_across)}
+    return results
+
+
+@SECTION.claim("S1", "patterns at n = 16: (p, s, connections) as in the reference table")
+def _s1(ctx: ReportContext, data: dict) -> Outcome:
+    from constructions import sparse
+
+    measured = {}
+    for name, masks in _s1_masks().items():
+        r = sparse.check_assumption(masks)
+        measured[name] = (r.p, r.s, list(r.connections))
+    return equals(measured, expected("S1"))
+
+
+@SECTION.claim("S7", "Assumption 1 negatives fail condition 3 (connectivity)")
+def _s7(ctx: ReportContext, data: dict) -> Outcome:
+    from constructions import sparse
+    from constructions.sparse import patterns as P
+
+    negatives = {
+        "FIXED w=5, n=16": P.fixed(16, 5),
+        "A = [{0,1},{0,1},{1,2,3},{2,3}]": P.from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]]),
+        "two tokens A = [{0},{0,1}]": P.from_adjacency([[0], [0, 1]]),
+    }
+    failed = {name: sparse.check_assumption(masks).failed_condition for name, masks in negatives.items()}
+    return Outcome(all(v == expected("S7") for v in failed.values()), failed, expected("S7"))
+
+
+@SECTION.claim("S6", "Assumption 2: softmax t >= ln((n-1)/eta)/zeta, sparsemax t >= 1/zeta hold; normalised ReLU fails")
+def _s6(ctx: ReportContext, data: dict) -> Outcome:
+    rho = data["s6"]
+    holds = {k: c.holds for k, c in rho.items()}
+    thresholds = math.isclose(rho["softmax"].threshold, math.log(7 / 1e-3) / 0.5) and rho["sparsemax"].threshold == 2.0
+    return Outcome(holds == expected("S6") and thresholds, {k: str(v) for k, v in rho.items()}, expected("S6"))
+
+
+@SECTION.claim("S4", "layer formula: STRIDED n=4, d=1, delta=1/2 gives 2*3*2 + 2 = 14 attention layers")
+def _s4(ctx: ReportContext, data: dict) -> Outcome:
+    return equals(data["layers_s4"].contextual, expected("S4"))
+
+
+@SECTION.claim("S2", "contextual mapping (exact, every grid input): layers, M, c_B as listed; properties hold "
+               "(reconstruction)")
+def _s2(ctx: ReportContext, data: dict) -> Outcome:
+    measured = {name: r["counts"] for name, r in data["S2"].items()}
+    wanted = {name: expected("S2")[name][1] for name in measured}
+    return Outcome(measured == wanted and all(r["holds"] for r in data["S2"].values()), measured, wanted)
+
+
+@SECTION.claim("S3", "closed form of g~_n and injectivity of L -> g~_n on every S2 case")
+def _s3(ctx: ReportContext, data: dict) -> Outcome:
+    ok = all(r["closed_form"] and r["injective"] for r in data["S2"].values())
+    return equals(ok, expected("S3"))
+
+
+@SECTION.claim("S5", "softmax for hardmax (STAR n=3, c_B=73): max code deviation 297.5, 0.70, 5.1e-9, 0 at "
+               "t = 10, 50, 200, 1000; min code gap 1.5 (reconstruction)")
+def _s5(ctx: ReportContext, data: dict) -> Outcome:
+    wanted, (deviations, gap) = expected("S5")["deviation"], data["s5"]
+    rel = ctx.tol("S5.rel")
+    ok = all(abs(deviations[t] - e) <= rel * e for t, e in wanted.items() if t != 200) and deviations[200] < 1e-7 \
+        and gap == expected("S5")["gap"]
+    return Outcome(ok, deviations, wanted)
+
+
+@SECTION.render
+def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
+    rows = data["assumption_table"]
     table = ["| pattern | n | connections per layer | p | s | Assumption 1 |", "|---|---|---|---|---|---|"]
     table += [f"| {r['pattern']} | {r['n']} | {', '.join(map(str, r['connections']))} | {r['p']} | "
               f"{r['s'] if r['s'] is not None else '-'} | {'holds' if r['holds'] else 'fails: ' + r['failed']} |"
               for r in rows]
-    # S7
-    negatives = {
-        "FIXED w=5, n=16": sparse.check_assumption(P.fixed(16, 5)).failed_condition,
-        "A = [{0,1},{0,1},{1,2,3},{2,3}]": sparse.check_assumption(
-            P.from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]])).failed_condition,
-        "two tokens A = [{0},{0,1}]": sparse.check_assumption(P.from_adjacency([[0], [0, 1]])).failed_condition,
-    }
-    claims.append(Claim("S7", "Assumption 1 negatives fail condition 3 (connectivity)",
-                        all(v == "connectivity" for v in negatives.values()), measured=negatives,
-                        expected="connectivity"))
-    # S6
-    rho = {name: sparse.check_rho(name, n=8, zeta=0.5, eta=1e-3) for name in sparse.RHOS}
-    s6 = {name: {"holds": c.holds, "threshold": c.threshold, "off_mass_at_threshold": c.at_threshold}
-          for name, c in rho.items()}
-    expected_s6 = {"softmax": True, "sparsemax": True, "hardmax": True, "normalised-relu": False}
-    ok = {k: v["holds"] for k, v in s6.items()} == expected_s6 and \
-        math.isclose(rho["softmax"].threshold, math.log(7 / 1e-3) / 0.5) and rho["sparsemax"].threshold == 2.0
-    claims.append(Claim("S6", "Assumption 2: softmax t >= ln((n-1)/eta)/zeta, sparsemax t >= 1/zeta hold; "
-                              "normalised ReLU fails", ok, measured={k: str(v) for k, v in s6.items()},
-                        expected=expected_s6))
-    # S4
-    counts = sparse.layer_counts(4, 1, "1/2", p=2, s=2)
-    claims.append(Claim("S4", "layer formula: STRIDED n=4, d=1, delta=1/2 gives 2*3*2 + 2 = 14 attention layers",
-                        counts.contextual == 14, measured=counts.contextual, expected=14))
-    # S2, S3
-    builders = {"star": P.star, "tridiagonal": P.tridiagonal, "strided": P.strided, "fixed": P.fixed}
-    margins, s2_ok, s3_ok, s2_measured = [], True, True, {}
-    for name in (QUICK_S2 if ctx.quick else list(S2_CASES)):
-        (kind, *args), n, d, delta, expected = S2_CASES[name]
-        cm = sparse.contextual_mapping(builders[kind](*args), n, d, delta)
-        check = cm.verify()
-        got = (cm.phase_a, cm.phase_b, int(cm.M), cm.c_B)
-        s2_measured[name] = list(got)
-        s2_ok &= got == expected and check.holds
-        s3_ok &= check.closed_form and check.injective
-        margins.append(f"| {name} | {cm.phase_a}+{cm.phase_b} | {cm.M} | {cm.c_B} | {check.margin_within} | "
-                       f"{check.margin_across} | {'yes' if check.holds else 'NO'} |")
-    claims.append(Claim("S2", "contextual mapping (exact, every grid input): layers, M, c_B as MATH.md 11; "
-                              "properties hold (reconstruction)", s2_ok, measured=s2_measured,
-                        expected={k: list(S2_CASES[k][-1]) for k in s2_measured}))
-    claims.append(Claim("S3", "closed form of g~_n and injectivity of L -> g~_n on every S2 case", s3_ok,
-                        measured=s3_ok, expected=True))
-    # S5
-    cm = sparse.contextual_mapping(P.star(3), 3, 1, "1/2")
-    deviations = {t: cm.numeric_deviation(t) for t in S5_EXPECTED}
-    rel = ctx.tol("S5.rel", 0.05)
-    s5_ok = all(abs(deviations[t] - e) <= rel * e for t, e in S5_EXPECTED.items() if t != 200) and \
-        deviations[200] < 1e-7 and cm.verify().margin_within == 1.5
-    claims.append(Claim("S5", "softmax for hardmax (STAR n=3, c_B=73): max code deviation 297.5, 0.70, 5.1e-9, 0 "
-                              "at t = 10, 50, 200, 1000; min code gap 1.5 (reconstruction)", s5_ok,
-                        measured={str(t): v for t, v in deviations.items()}, expected={str(t): v for t, v in
-                                                                                      S5_EXPECTED.items()}))
-    numbers.update(s5=deviations, s6=s6, layers_s4=counts.to_dict())
-
-    section = Section("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping")
-    section.figures.append(ctx.savefig(_mask_figure(_patterns_at(16)), "sparse_masks"))
-    section.figures.append(ctx.savefig(_reach_figure(reports, 64), "sparse_reachability"))
-    section.figures.append(ctx.savefig(_rho_figure(rho), "sparse_assumption2"))
-    section.markdown = "\n".join([
-        "Sparse attention patterns (MATH.md 9.4) and Assumption 1 (9.2): self-loops, a Hamiltonian path in the "
+    margins = [f"| {name} | {r['counts'][0]}+{r['counts'][1]} | {r['counts'][2]} | {r['counts'][3]} | "
+               f"{r['margin_within']} | {r['margin_across']} | {'yes' if r['holds'] else 'NO'} |"
+               for name, r in data["S2"].items()]
+    markdown = "\n".join([
+        "Sparse attention patterns and Assumption 1 of Yun et al. (2020): self-loops, a Hamiltonian path in the "
         "union graph, every token reaching every token within s layers of the cycle. The wording of the "
-        "assumptions and every constant of the construction are a reconstruction (MATH.md 9).", "",
+        "assumptions and every constant of the construction are a reconstruction.", "",
         *table, "",
-        "Layer counts (MATH.md 9.5, reconstruction), STRIDED n=4, d=1, delta=1/2:", "", counts.to_markdown(), "",
+        "Layer counts (reconstruction), STRIDED n=4, d=1, delta=1/2:", "", data["layers_s4"].to_markdown(), "",
         "Exact contextual mapping (reconstruction): every grid input run through the hardmax network in exact "
         "rationals; separation margins = smallest gap between final codes inside one input / across inputs.", "",
         "| case | attention layers (A+B) | M | c_B | margin within | margin across | properties |",
         "|---|---|---|---|---|---|---|", *margins, "",
         "Softmax in place of hardmax (S5, STAR n=3): max code deviation "
-        + ", ".join(f"t={t}: {v:.3g}" for t, v in deviations.items()) + ".",
+        + ", ".join(f"t={t}: {v:.3g}" for t, v in data["s5"][0].items()) + ".",
     ])
-    section.numbers = numbers
-    section.claims = claims
-    return section
+    figures = [ctx.savefig(_mask_figure(_patterns_at(16)), "sparse_masks"),
+               ctx.savefig(_reach_figure(data["_reports"], 64), "sparse_reachability"),
+               ctx.savefig(_rho_figure(data["s6"]), "sparse_assumption2")]
+    return markdown, figures
 
 
 def _mask_figure(masks_by_name: dict) -> Figure:

@@ -1,7 +1,7 @@
-"""Report section "transformer": one attention layer suffices; Linformer and Performer (MATH.md sec. 7-8).
+"""Report section "transformer": one attention layer suffices; Linformer and Performer (cases T1-T5).
 
-Reconstruction of [A]'s corollaries: networks with weights from the proof, cases T1-T5, the
-ReLU error budget as the accuracy tightens, and the cost of one attention layer vs n.
+Reconstruction of the corollaries of Alberti et al. (2023): networks with weights from the
+proof, the ReLU error budget as the accuracy tightens, and the cost of one attention layer vs n.
 """
 
 from __future__ import annotations
@@ -9,92 +9,122 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._model import Claim, ReportContext, Section
+from ._model import Outcome, ReportContext, SectionSpec
 from ._plots import finish_axes
+from .cases import expected
+
+SECTION = SectionSpec("transformer", "One attention layer suffices: Transformer, Linformer, Performer "
+                      "(reconstruction)", order=50,
+                      tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9})
 
 
-def build(ctx: ReportContext) -> Section:
-    from constructions import (
-        continuous,
-        linformer,
-        performer,
-        relu,
-        targets,
-        transformer,
-    )
-    from constructions._cost import time_attention_kinds
+def _deviations(ctx: ReportContext) -> dict:
+    """T1-T5 on n = 5, d = 2, K = n (d' = 20), psi of degree 2 fitted to the softmax-attention target."""
+    from constructions import continuous, linformer, performer, relu, targets, transformer
 
-    rng = np.random.default_rng(ctx.seed)
-    tol = ctx.tol("T.exact", 1e-13)
-    # T1-T4: n=5, d=2, K=n (d'=20), d_out=2
     S, _ = continuous.approximate(targets.get("softmax-attention"), 5, 2, 2, samples=800, seed=ctx.seed)
-    X = rng.uniform(size=(200, 5, 2))
+    X = np.random.default_rng(ctx.seed).uniform(size=(200, 5, 2))
     reference = S(X)
 
     def deviation(net) -> float:
         return float(np.abs(net(X) - reference).max())
 
-    t1 = [deviation(transformer.from_sumformer(S, 5)), deviation(transformer.from_sumformer(S, 5, random_query=True))]
-    t2 = [deviation(linformer.from_sumformer(S, 5, 3, F="first")), deviation(linformer.from_sumformer(S, 5, 3, F="mean"))]
     gaussian = np.random.default_rng(ctx.seed + 1).normal(size=(3, 5))
-    t3 = deviation(linformer.from_sumformer(S, 5, 3, F=gaussian, allow_unequal_columns=True))
-    t4 = [deviation(performer.from_sumformer(S, 5, 16, features=kind, seed=seed))
-          for kind in ("positive", "trig") for seed in (0, 1, 2)]
     x = np.linspace(0, 1, 2**12 + 1)[:, None]
-    ms = [1, 2, 4, 6, 8]
-    t5 = [float((relu.square(m)(x)[:, 0] - x[:, 0] ** 2).max()) for m in ms]
+    return {
+        "T1": [deviation(transformer.from_sumformer(S, 5)), deviation(transformer.from_sumformer(S, 5, random_query=True))],
+        "T2": [deviation(linformer.from_sumformer(S, 5, 3, F="first")), deviation(linformer.from_sumformer(S, 5, 3, F="mean"))],
+        "T3": deviation(linformer.from_sumformer(S, 5, 3, F=gaussian, allow_unequal_columns=True)),
+        "T4": [deviation(performer.from_sumformer(S, 5, 16, features=kind, seed=seed))
+               for kind in ("positive", "trig") for seed in (0, 1, 2)],
+        "T5": [float((relu.square(m)(x)[:, 0] - x[:, 0] ** 2).max()) for m in expected("T5")],
+        "_S": S,
+    }
 
-    claims = [
-        Claim("T1", "one softmax attention layer equals the Sumformer (W_Q = 0 / random W_Q)", max(t1) <= tol,
-              [f"{v:.1e}" for v in t1], f"<= {tol:g}"),
-        Claim("T2", "Linformer with F = e_1 1^T or J/k equals the Sumformer", max(t2) <= tol,
-              [f"{v:.1e}" for v in t2], f"<= {tol:g}"),
-        Claim("T3", "negative control: Gaussian F (unequal column sums) fails", t3 > ctx.tol("T3.min", 1e-3),
-              f"{t3:.2f}", "> 1e-3 (MATH.md saw 0.33)"),
-        Claim("T4", "Performer (positive and trig, m = 16, seeds 0-2) equals the Sumformer", max(t4) <= tol,
-              f"{max(t4):.1e}", f"<= {tol:g}"),
-        Claim("T5", "Yarotsky square: sup error = 2^(-2m-2), attained (m = 1, 2, 4, 6, 8)",
-              all(abs(e - 2.0 ** (-2 * m - 2)) <= ctx.tol("T5.attained", 1e-9) for e, m in zip(t5, ms)),
-              [f"{e:.3g}" for e in t5], [f"{2.0 ** (-2 * m - 2):.3g}" for m in ms]),
-    ]
 
-    # ReLU budget as the accuracy tightens: n=3, d=1, psi of degree 4 fitted to the Gaussian kernel sum
-    S_small, fit = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 4, seed=ctx.seed)
-    Xs = rng.uniform(size=(2000, 3, 1))
-    relu_rows = []
+def _relu_rows(ctx: ReportContext) -> tuple[list[dict], float]:
+    """ReLU feed-forward blocks vs the Sumformer as m grows: n = 3, d = 1, psi of degree 4 (Gaussian kernel sum)."""
+    from constructions import continuous, targets, transformer
+
+    S, fit = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 4, seed=ctx.seed)
+    X = np.random.default_rng(ctx.seed + 3).uniform(size=(2000, 3, 1))
+    rows = []
     for m in ([2, 4, 6] if ctx.quick else [2, 4, 6, 8, 10]):
-        net = transformer.from_sumformer(S_small, 3, ff="relu", m_relu=m)
-        relu_rows.append({"m": m, "measured": float(np.abs(net(Xs) - S_small(Xs)).max()), "bound": net.error_bound,
-                          "parameters": net.parameter_count(), "neurons": net.details["relu_neurons"],
-                          "hat_relus": net.details["hat_relus"]})
-    claims.append(Claim("T-relu", "ReLU network vs Sumformer: measured error <= proven bound L_psi n eta_1 + eta_2",
-                        all(r["measured"] <= r["bound"] for r in relu_rows),
-                        [f"{r['measured']:.1e}" for r in relu_rows], [f"{r['bound']:.1e}" for r in relu_rows]))
+        net = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)
+        rows.append({"m": m, "measured": float(np.abs(net(X) - S(X)).max()), "bound": net.error_bound,
+                     "parameters": net.parameter_count(), "neurons": net.details["relu_neurons"],
+                     "hat_relus": net.details["hat_relus"]})
+    return rows, fit.test_sup_error
 
+
+@SECTION.data
+def _data(ctx: ReportContext) -> dict:
+    from constructions._cost import time_attention_kinds
+
+    relu_rows, fit_error = _relu_rows(ctx)
     ns = [256, 1024] if ctx.quick else [256, 1024, 4096]
     costs = {n: time_attention_kinds(n, seed=ctx.seed) for n in ns}
+    return {**_deviations(ctx), "relu": relu_rows, "relu_fit_error": fit_error,
+            "cost_seconds": {str(n): row for n, row in costs.items()}, "_costs": costs}
 
-    section = Section("transformer", "One attention layer suffices: Transformer, Linformer, Performer "
-                                     "(reconstruction, MATH.md sec. 7-8)")
-    T = transformer.from_sumformer(S, 5)
+
+@SECTION.claim("T1", "one softmax attention layer equals the Sumformer (W_Q = 0 / random W_Q)")
+def _t1(ctx: ReportContext, data: dict) -> Outcome:
+    return Outcome(max(data["T1"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T1"]], f"<= {ctx.tol('T.exact'):g}")
+
+
+@SECTION.claim("T2", "Linformer with F = e_1 1^T or J/k equals the Sumformer")
+def _t2(ctx: ReportContext, data: dict) -> Outcome:
+    return Outcome(max(data["T2"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T2"]], f"<= {ctx.tol('T.exact'):g}")
+
+
+@SECTION.claim("T3", "negative control: Gaussian F (unequal column sums) fails")
+def _t3(ctx: ReportContext, data: dict) -> Outcome:
+    return Outcome(data["T3"] > ctx.tol("T3.min"), f"{data['T3']:.2f}", f"> {ctx.tol('T3.min'):g} (seen 0.33)")
+
+
+@SECTION.claim("T4", "Performer (positive and trig, m = 16, seeds 0-2) equals the Sumformer")
+def _t4(ctx: ReportContext, data: dict) -> Outcome:
+    return Outcome(max(data["T4"]) <= ctx.tol("T.exact"), f"{max(data['T4']):.1e}", f"<= {ctx.tol('T.exact'):g}")
+
+
+@SECTION.claim("T5", "Yarotsky square: sup error = 2^(-2m-2), attained (m = 1, 2, 4, 6, 8)")
+def _t5(ctx: ReportContext, data: dict) -> Outcome:
+    exact = [2.0 ** (-2 * m - 2) for m in expected("T5")]
+    ok = all(abs(e - x) <= ctx.tol("T5.attained") for e, x in zip(data["T5"], exact))
+    return Outcome(ok, [f"{e:.3g}" for e in data["T5"]], [f"{x:.3g}" for x in exact])
+
+
+@SECTION.claim("T-relu", "ReLU network vs Sumformer: measured error <= proven bound L_psi n eta_1 + eta_2")
+def _t_relu(ctx: ReportContext, data: dict) -> Outcome:
+    rows = data["relu"]
+    return Outcome(all(r["measured"] <= r["bound"] for r in rows), [f"{r['measured']:.1e}" for r in rows],
+                   [f"{r['bound']:.1e}" for r in rows])
+
+
+@SECTION.render
+def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
+    from constructions import transformer
+
+    T = transformer.from_sumformer(data["_S"], 5)
+    costs = data["_costs"]
+    ns = list(costs)
     relu_table = ["| m | measured max error vs Sumformer | proven bound | parameters | ReLU neurons |",
                   "|---|---|---|---|---|"] + [
-        f"| {r['m']} | {r['measured']:.2e} | {r['bound']:.2e} | {r['parameters']} | {r['neurons']} |" for r in relu_rows]
+        f"| {r['m']} | {r['measured']:.2e} | {r['bound']:.2e} | {r['parameters']} | {r['neurons']} |"
+        for r in data["relu"]]
     cost_table = ["| n | " + " | ".join(costs[ns[0]]) + " |", "|---|" + "---|" * len(costs[ns[0]])] + [
         f"| {n} | " + " | ".join(f"{t * 1e3:.2f} ms" for t in row.values()) + " |" for n, row in costs.items()]
-    section.markdown = (
-        "Weights are constructed, not trained (*reconstruction* of [A]'s corollaries). Worked example: "
-        "n = 5, d = 2, psi of degree 2 fitted to the softmax-attention target, d' = 20, residual width "
-        f"D = {T.width}.\n\n" + T.describe() + "\n\n"
+    t1, t2, t3, t4 = data["T1"], data["T2"], data["T3"], data["T4"]
+    markdown = (
+        "Weights are constructed, not trained (*reconstruction* of the corollaries of Alberti et al. 2023). "
+        "Worked example: n = 5, d = 2, psi of degree 2 fitted to the softmax-attention target, d' = 20, residual "
+        f"width D = {T.width}.\n\n" + T.describe() + "\n\n"
         f"Deviations from the Sumformer on 200 random sequences: softmax {t1[0]:.1e} (random W_Q {t1[1]:.1e}), "
         f"Linformer {t2[0]:.1e} / {t2[1]:.1e}, Performer {max(t4):.1e}; Gaussian F control {t3:.2f}.\n\n"
-        f"ReLU feed-forward blocks (n = 3, d = 1, Sumformer test sup error {fit.test_sup_error:.1e}):\n\n"
+        f"ReLU feed-forward blocks (n = 3, d = 1, Sumformer max test-sample error {data['relu_fit_error']:.1e}):\n\n"
         + "\n".join(relu_table) + "\n\nCost of one attention layer (D = 16):\n\n" + "\n".join(cost_table))
-    section.figures.append(ctx.savefig(_plot(relu_rows, costs), "transformer_relu_and_cost"))
-    section.numbers = {"T1": t1, "T2": t2, "T3": t3, "T4": t4, "T5": t5, "relu": relu_rows,
-                       "cost_seconds": {str(n): row for n, row in costs.items()}}
-    section.claims = claims
-    return section
+    return markdown, [ctx.savefig(_plot(data["relu"], costs), "transformer_relu_and_cost")]
 
 
 def _plot(relu_rows: list[dict], costs: dict) -> Figure:

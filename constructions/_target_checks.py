@@ -1,0 +1,55 @@
+"""Numeric checks of a user's target: its values on a batch, and equivariance f(sigma X) = sigma f(X).
+
+The exact layer checks symbolic maps exactly; a numeric target (any callable on (b, n, d))
+can only be probed: :func:`check_equivariant` tests random permutations on random sequences
+and names the permutation that fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from polyapprox import NotEquivariantError
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError
+
+from ._validate import Domain
+
+
+def target_values(f: Callable, X: np.ndarray, n: int, what: str) -> np.ndarray:
+    try:
+        Y = np.asarray(f(X), dtype=float)
+    except PolyapproxError:
+        raise
+    except Exception as exc:  # a user callable failed: say which call
+        raise PolyapproxError(f"the target raised {type(exc).__name__} on a batch of shape {X.shape}: {exc}") from exc
+    if Y.ndim != 3 or Y.shape[:2] != X.shape[:2]:
+        raise ShapeError(f"the target must map (b, n, d) = {X.shape} to (b, {n}, d_out); got {Y.shape} ({what})")
+    if not np.all(np.isfinite(Y)):
+        raise DomainError(f"the target returned NaN or inf ({what})")
+    return Y
+
+
+def check_equivariant(f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0), trials: int = 6,
+                      rtol: float = 1e-8, seed: int = 0) -> None:
+    """Raise ``NotEquivariantError`` (with the witness permutation) if f(sigma X) != sigma f(X) numerically.
+
+    sigma is tested on random sequences; the witness tuple sends token j to position sigma[j].
+    """
+    if n == 1:
+        return
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(*domain, size=(4, n, d))
+    Y = target_values(f, X, n, "equivariance check")
+    scale = max(1.0, float(np.abs(Y).max()))
+    for _ in range(trials):
+        perm = rng.permutation(n)  # (sigma X)_i = x_{perm[i]}, so sigma^{-1} = perm
+        moved = target_values(f, X[:, perm], n, "equivariance check")
+        gap = np.abs(moved - Y[:, perm])
+        if gap.max() > rtol * scale:
+            _b, i, c = np.unravel_index(int(gap.argmax()), gap.shape)
+            sigma = tuple(int(v) for v in np.argsort(perm))
+            raise NotEquivariantError(sigma, f"the target is not equivariant: output ({i}, {c}) differs by "
+                                             f"{gap.max():.3g} (tolerance {rtol:g} x {scale:.3g}); a Sumformer "
+                                             "can only approximate equivariant maps")
