@@ -40,6 +40,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -139,6 +140,155 @@ class _PsiJets:
         return outputs
 
 
+def _row_polynomials(representation: Any, n: int) -> list[dict[tuple[int, ...], Fraction]]:
+    """Exact expansions of S(X)_{ic} = Psi_c(x_i, P(X)) in the n*d variables x_{j,c} (flat index j*d + c).
+
+    Rows are ordered (i, c) with c fastest. Computed over Q with python-flint.
+    """
+    import flint
+
+    rep = representation
+    d = rep.d
+    N = n * d
+    ctx = flint.fmpq_mpoly_ctx.get(("x", N), "lex")
+    gens = ctx.gens()
+    one = ctx.from_dict({(0,) * N: 1})
+
+    def mono(vars_: list, e: tuple[int, ...]) -> Any:
+        out = one
+        for v, k in zip(vars_, e):
+            if k:
+                out = out * v**k
+        return out
+
+    tokens = [[gens[j * d + c] for c in range(d)] for j in range(n)]
+    sums = [sum((mono(tokens[j], g) for j in range(n)), ctx.from_dict({})) for g in rep.indices]
+    rows = []
+    per_output = rep.coefficients()
+    for i in range(n):
+        cache: dict[tuple[int, ...], Any] = {}
+        for terms in per_output:
+            poly = ctx.from_dict({})
+            for (beta, m), q in terms.items():
+                key = tuple(m)
+                if key not in cache:
+                    cache[key] = mono(sums, key)
+                poly += flint.fmpq(q.numerator, q.denominator) * mono(tokens[i], beta) * cache[key]
+            rows.append({tuple(int(a) for a in e): Fraction(int(c.p), int(c.q))
+                         for e, c in zip(poly.monoms(), poly.coeffs())})
+    return rows
+
+
+class _ShiftedPolynomial:
+    """Rigorous Taylor coefficients b_beta(c) of polynomials S_r at points c (outward-rounded).
+
+    S_r(c + h) = sum_beta b_beta(c) h^beta with b_beta(c) = sum_gamma a_{gamma+beta} C(gamma+beta, beta) c^gamma.
+    Every exact product a C is enclosed in a float interval, c^gamma is built by interval products.
+    """
+
+    def __init__(self, rows: list[dict[tuple[int, ...], Fraction]], N: int) -> None:
+        from math import comb
+
+        self.N, self.R = N, len(rows)
+        supports = sorted({a for row in rows for a in row} | {(0,) * N}, key=lambda e: (sum(e), e))
+        betas: set[tuple[int, ...]] = set()
+        entries = []  # (segment key (r, beta), gamma, weight)
+        for r, row in enumerate(rows):
+            for alpha, a in row.items():
+                for beta in np.ndindex(*(k + 1 for k in alpha)):
+                    gamma = tuple(x - y for x, y in zip(alpha, beta))
+                    weight = a
+                    for x, y in zip(alpha, beta):
+                        weight *= comb(x, y)
+                    betas.add(beta)
+                    entries.append(((r, beta), gamma, weight))
+        # every beta of order <= 2 takes part (the target's Taylor terms), even where S has none
+        for k in range(N):
+            betas.add(tuple(int(j == k) for j in range(N)))
+            for l in range(k, N):
+                betas.add(tuple(int(j == k) + int(j == l) for j in range(N)))
+        betas.add((0,) * N)
+        self.betas = sorted(betas, key=lambda e: (sum(e), e))
+        self.beta_slot = {b: j for j, b in enumerate(self.betas)}
+        gammas = sorted({g for _, g, _ in entries} | {(0,) * N}, key=lambda e: (sum(e), e))
+        self.gammas = gammas
+        self.gamma_plan = _plan(gammas)
+        gslot = {g: j for j, g in enumerate(gammas)}
+        M = len(self.betas)
+        # segments r * M + beta_slot; order entries by segment, then pad-free prefix sums by length
+        seg = np.array([r * M + self.beta_slot[b] for (r, b), _, _ in entries], dtype=np.int64)
+        gam = np.array([gslot[g] for _, g, _ in entries], dtype=np.int64)
+        enc = np.array([rational_enclosure(w) for _, _, w in entries]).reshape(-1, 2)
+        counts = np.bincount(seg, minlength=self.R * M)
+        order_seg = np.argsort(-counts, kind="stable")  # segments by decreasing length
+        rank = np.empty_like(order_seg)
+        rank[order_seg] = np.arange(len(order_seg))
+        position = np.zeros(len(seg), dtype=np.int64)
+        srt = np.lexsort((np.arange(len(seg)), seg))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        position[srt] = np.arange(len(seg)) - starts[seg[srt]]
+        self.order_seg, self.counts_sorted = order_seg, counts[order_seg]
+        # column j of the prefix scheme: entries with position j, laid out by segment rank
+        self.columns = []
+        for j in range(int(counts.max()) if len(counts) else 0):
+            sel = np.nonzero(position == j)[0]
+            sel = sel[np.argsort(rank[seg[sel]])]
+            self.columns.append((gam[sel], enc[sel, 0], enc[sel, 1], len(sel)))
+        self.M = M
+
+    def monomials(self, h: Interval) -> Interval:
+        """Enclosures of h^beta for every beta (squares kept non-negative), shape (B, M)."""
+        return _powers(h, self.betas, _plan(self.betas))
+
+    def __call__(self, c: np.ndarray) -> Interval:
+        """b_{r, beta}(c) enclosures, shape (B, R, M)."""
+        B = len(c)
+        V = _powers(Interval(c), self.gammas, self.gamma_plan)
+        nseg = self.R * self.M
+        lo, hi = np.zeros((B, nseg)), np.zeros((B, nseg))
+        for g, w_lo, w_hi, k in self.columns:
+            prod = V[:, g] * Interval(w_lo, w_hi)
+            lo[:, :k] = np.nextafter(lo[:, :k] + prod.lo, -np.inf)
+            hi[:, :k] = np.nextafter(hi[:, :k] + prod.hi, np.inf)
+        out_lo, out_hi = np.empty_like(lo), np.empty_like(hi)
+        out_lo[:, self.order_seg], out_hi[:, self.order_seg] = lo, hi
+        return Interval(out_lo.reshape(B, self.R, self.M), out_hi.reshape(B, self.R, self.M))
+
+
+def _plan(exponents: list[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """For each exponent (sorted by degree): (slot of parent, variable) or (-1, -1) for the constant."""
+    slot = {e: j for j, e in enumerate(exponents)}
+    plan = []
+    for e in exponents:
+        if sum(e) == 0:
+            plan.append((-1, -1))
+            continue
+        v = max(k for k, a in enumerate(e) if a > 0)
+        parent = e[:v] + (e[v] - 1,) + e[v + 1:]
+        if parent not in slot:
+            raise PolyapproxError("internal: exponent set is not closed under taking parents")
+        plan.append((slot[parent], v))
+    return plan
+
+
+def _powers(x: Interval, exponents: list[tuple[int, ...]], plan: list[tuple[int, int]]) -> Interval:
+    """x^e for each exponent (x: (B, N) intervals); even powers of one variable use squares."""
+    B = x.shape[0]
+    lo, hi = np.empty((B, len(exponents))), np.empty((B, len(exponents)))
+    for j, (e, (parent, v)) in enumerate(zip(exponents, plan)):
+        if parent < 0:
+            lo[:, j] = hi[:, j] = 1.0
+            continue
+        if sum(e) == e[v] and e[v] % 2 == 0:  # a pure even power x_v^(2m) = (x_v^m)^2 >= 0
+            half = e[:v] + (e[v] // 2,) + e[v + 1:]
+            base = Interval(lo[:, exponents.index(half)], hi[:, exponents.index(half)])
+            p = base.square()
+        else:
+            p = Interval(lo[:, parent], hi[:, parent]) * x[:, v]
+        lo[:, j], hi[:, j] = p.lo, p.hi
+    return Interval(lo, hi)
+
+
 def _as_target(target: Any) -> Any:
     from . import targets
 
@@ -150,59 +300,60 @@ def _as_target(target: Any) -> Any:
 
 
 class _BoxBounder:
-    """Rigorous bounds of max_{i,c} |S - f| on a batch of boxes (lo, hi) of shape (B, n*d)."""
+    """Rigorous bounds of max_{i,c} |S - f| on a batch of boxes (lo, hi) of shape (B, n*d).
+
+    S's Taylor expansion at the centre is exact (S is a polynomial; :class:`_ShiftedPolynomial`),
+    f's is of second order with a Hessian enclosure over the box (interval jets), so
+    e(c + h) = sum_beta (b_beta - f_beta) h^beta with f_beta the value, gradient and (halved on
+    the diagonal) Hessian of f for |beta| <= 2 and 0 above.
+    """
 
     def __init__(self, model: Any, target: Any, n: int, d: int) -> None:
-        self.psi = _PsiJets(model.representation)
-        self.target, self.n, self.d = target, n, d
+        self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
+        self.shifted = _ShiftedPolynomial(_row_polynomials(model.representation, n), self.N)
         self.smooth = True
-        self.pairs = Jet.pair_index(self.N)
-
-    def _target(self, X: Any) -> Any:
-        return self.target.interval(X)
+        k, l = Jet.pair_index(self.N)
+        slot = self.shifted.beta_slot
+        unit = [tuple(int(j == q) for j in range(self.N)) for q in range(self.N)]
+        self.grad_slots = np.array([slot[u] for u in unit])
+        self.hess_slots = np.array([slot[tuple(a + b for a, b in zip(unit[p], unit[q]))] for p, q in zip(k, l)])
+        self.hess_diag = k == l
 
     def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        B, n, d = len(lo), self.n, self.d
+        B, n, d, d_out = len(lo), self.n, self.d, self.d_out
         c = (lo + hi) * 0.5  # a float inside [lo, hi] (2lo <= fl(lo + hi) <= 2hi; halving is exact)
         h = Interval(np.nextafter(lo - c, -np.inf), np.nextafter(hi - c, np.inf))
-        centre = Jet.variables(Interval(c), order=1).reshape((B, n, d))
-        box = Jet.variables(Interval(lo, hi), order=2).reshape((B, n, d))
-        S_c = self.psi(centre)
-        S_B = self.psi(box)
-        k, l = self.pairs
-        hh = h[:, k] * h[:, l]
-        diag = k == l
-        hh_lo, hh_hi = hh.lo.copy(), hh.hi.copy()
-        sq = h.square()
-        # (1/2) h_k^2 in [0, up(max h_k^2 / 2)]: h contains 0 since c is in the box
-        hh_lo[:, diag], hh_hi[:, diag] = 0.0, np.nextafter(sq.hi * 0.5, np.inf)
-        hh = Interval(hh_lo, hh_hi)
-        h_e, hh_e = h[:, None, :], hh[:, None, :]
-
-        def taylor(value: Interval, grad: Interval, hess: Interval) -> Interval:
-            return value + (grad * h_e).sum(-1) + (hess * hh_e).sum(-1)
-
-        f_c = f_B = None
+        coef = self.shifted(c)  # (B, R, M), rows r = i * d_out + out
+        coef_lo, coef_hi = coef.lo, coef.hi
+        plain = None
         if self.smooth:
             try:
-                f_c, f_B = self._target(centre), self._target(box)
+                f_c = self.target.interval(Jet.variables(Interval(c), order=1).reshape((B, n, d)))
+                f_B = self.target.interval(Jet.variables(Interval(lo, hi), order=2).reshape((B, n, d)))
             except NotSmoothError:
                 self.smooth = False
-        if not self.smooth:
-            f_plain = self.target.interval(Interval(lo, hi).reshape((B, n, d)))
-        worst = np.zeros(B)
-        for out in range(len(S_c)):
-            if self.smooth:
-                e_c, e_B = S_c[out] - f_c[:, :, out], S_B[out] - f_B[:, :, out]
-                bound_t = taylor(e_c.value, e_c.grad, e_B.hess)
-                bound = np.minimum(bound_t.mag(), e_B.value.mag())
-            else:
-                s_t = taylor(S_c[out].value, S_c[out].grad, S_B[out].hess)
-                s_lo, s_hi = np.maximum(s_t.lo, S_B[out].value.lo), np.minimum(s_t.hi, S_B[out].value.hi)
-                bound = (Interval(s_lo, s_hi) - f_plain[:, :, out]).mag()
-            worst = np.maximum(worst, bound.max(axis=1))
-        return worst
+        if self.smooth:
+            R = n * d_out
+            f_val = f_c.value.reshape((B, R))
+            f_grad = f_c.grad.reshape((B, R, self.N))
+            f_hess = f_B.hess.reshape((B, R, len(self.hess_slots)))
+            half = np.where(self.hess_diag, 0.5, 1.0)  # exact scaling of the diagonal
+            f_hess = Interval(f_hess.lo * half, f_hess.hi * half)  # halving: exact barring underflow
+            f_hess = Interval(np.nextafter(f_hess.lo, -np.inf), np.nextafter(f_hess.hi, np.inf))
+            coef_lo, coef_hi = coef_lo.copy(), coef_hi.copy()
+            for slots, part in ((np.array([0]), Interval(f_val.lo[..., None], f_val.hi[..., None])),
+                                (self.grad_slots, f_grad), (self.hess_slots, f_hess)):
+                diff = Interval(coef_lo[:, :, slots], coef_hi[:, :, slots]) - part
+                coef_lo[:, :, slots], coef_hi[:, :, slots] = diff.lo, diff.hi
+        else:
+            plain = self.target.interval(Interval(lo, hi).reshape((B, n, d))).reshape((B, n * d_out))
+        hm = self.shifted.monomials(h)  # (B, M)
+        terms = Interval(coef_lo, coef_hi) * Interval(hm.lo[:, None, :], hm.hi[:, None, :])
+        total = terms.sum(-1)  # (B, R)
+        if plain is not None:
+            total = total - plain
+        return total.mag().max(axis=1)
 
 
 def _contract(lo: np.ndarray, hi: np.ndarray, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

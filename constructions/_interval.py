@@ -274,8 +274,8 @@ class Jet:
 
     >>> x = Jet.variables(Interval(np.array([[0.5, 2.0]])), order=2)   # x0 = 0.5, x1 = 2 (points)
     >>> f = (x[:, 0] * x[:, 1]).square()                               # (x0 x1)^2
-    >>> float(f.value.lo[0]), f.grad.lo[0].tolist(), f.hess.lo[0].tolist()   # hess: (00, 01, 11)
-    (1.0, [4.0, 1.0], [8.0, 4.0, 0.5])
+    >>> bool(f.value.contains(1.0)[0]), f.grad.contains([4.0, 1.0]).tolist(), f.hess.contains([8.0, 4.0, 0.5]).tolist()
+    (True, [[True, True]], [[True, True, True]])
     """
 
     __slots__ = ("value", "grad", "hess", "pairs")
