@@ -452,7 +452,7 @@ def certified_sup_error(
         return err, C
 
     N = n * d
-    per_axis = max(1, int(np.floor((max(batch, 2) ** (1.0 / N)))))
+    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
     per_axis = min(per_axis, 8)
     edges = np.linspace(lo_d, hi_d, per_axis + 1)
     grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
