@@ -45,7 +45,10 @@ def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.nda
     C = np.zeros((max(len(exponents), 1), rep.d_out))
     for out, terms in enumerate(per_output):
         for (beta, m), c in terms.items():
-            C[slot[beta + m], out] = float(c)
+            try:
+                C[slot[beta + m], out] = float(c)
+            except OverflowError:
+                raise PolyapproxError(f"Psi coefficient of {beta + m} is too large for float64 (non-finite)") from None
     evaluator = _PolynomialEvaluator(exponents or [(0,) * (rep.d + rep.latent_dim)], C, rep.d + rep.latent_dim)
 
     def psi(y: np.ndarray, s: np.ndarray) -> np.ndarray:

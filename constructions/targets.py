@@ -16,7 +16,7 @@ array([[-0.5],
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from math import e, sqrt
 
 import numpy as np
@@ -43,6 +43,8 @@ class Target:
     continuous: bool = True
     dims: tuple[int, ...] | None = None  # allowed d (None: any)
     polynomial_degree: int | None = None  # total degree if f is an equivariant polynomial
+    # interval evaluation for certified bounds: (b, n, d) Interval/Jet -> (b, n, d_out) enclosure (None: none)
+    interval: Callable[[object], object] | None = field(default=None, repr=False)
 
     def check_d(self, d: int) -> int:
         d = check_int("d", d)
@@ -124,6 +126,11 @@ _TARGETS = [
     Target("rank", "f(X)_i = #{j : x_j < x_i} (discontinuous, d = 1)", _rank, lambda d: 1,
            continuous=False, dims=(1,)),
 ]
+
+# interval evaluations (certified error bounds), attached by name to the table above
+from ._target_intervals import INTERVALS as _INTERVALS  # noqa: E402
+
+_TARGETS = [replace(t, interval=_INTERVALS.get(t.name, t.interval)) for t in _TARGETS]
 
 REGISTRY: dict[str, Target] = {t.name: t for t in _TARGETS}
 

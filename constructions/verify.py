@@ -204,3 +204,7 @@ def equivariance_error(
         moved = np.asarray(model(X[:, perm]), dtype=float)
         worst = max(worst, float(np.abs(moved - base[:, perm]).max()) / scale)
     return worst
+
+
+from ._certify import CertifiedResult as CertifiedResult  # noqa: E402
+from ._certify import certified_sup_error as certified_sup_error  # noqa: E402
