@@ -38,7 +38,6 @@ interval), not its float64 implementation, whose own rounding is ~1e-15.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -190,7 +189,6 @@ class _ShiftedPolynomial:
         from math import comb
 
         self.N, self.R = N, len(rows)
-        supports = sorted({a for row in rows for a in row} | {(0,) * N}, key=lambda e: (sum(e), e))
         betas: set[tuple[int, ...]] = set()
         entries = []  # (segment key (r, beta), gamma, weight)
         for r, row in enumerate(rows):
