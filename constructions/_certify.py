@@ -47,6 +47,7 @@ import numpy as np
 from polyapprox.internal import DomainError, PolyapproxError, check_int
 
 from ._interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
+from ._monomial_plan import parent
 
 _DEFAULT_BATCH = 2048
 
@@ -261,11 +262,10 @@ def _plan(exponents: list[tuple[int, ...]]) -> list[tuple[int, int]]:
         if sum(e) == 0:
             plan.append((-1, -1))
             continue
-        v = max(k for k, a in enumerate(e) if a > 0)
-        parent = e[:v] + (e[v] - 1,) + e[v + 1:]
-        if parent not in slot:
+        up, v = parent(e)
+        if up not in slot:
             raise PolyapproxError("internal: exponent set is not closed under taking parents")
-        plan.append((slot[parent], v))
+        plan.append((slot[up], v))
     return plan
 
 
@@ -273,8 +273,8 @@ def _powers(x: Interval, exponents: list[tuple[int, ...]], plan: list[tuple[int,
     """x^e for each exponent (x: (B, N) intervals); even powers of one variable use squares."""
     B = x.shape[0]
     lo, hi = np.empty((B, len(exponents))), np.empty((B, len(exponents)))
-    for j, (e, (parent, v)) in enumerate(zip(exponents, plan)):
-        if parent < 0:
+    for j, (e, (up, v)) in enumerate(zip(exponents, plan)):
+        if up < 0:
             lo[:, j] = hi[:, j] = 1.0
             continue
         if sum(e) == e[v] and e[v] % 2 == 0:  # a pure even power x_v^(2m) = (x_v^m)^2 >= 0
@@ -282,7 +282,7 @@ def _powers(x: Interval, exponents: list[tuple[int, ...]], plan: list[tuple[int,
             base = Interval(lo[:, exponents.index(half)], hi[:, exponents.index(half)])
             p = base.square()
         else:
-            p = Interval(lo[:, parent], hi[:, parent]) * x[:, v]
+            p = Interval(lo[:, up], hi[:, up]) * x[:, v]
         lo[:, j], hi[:, j] = p.lo, p.hi
     return Interval(lo, hi)
 

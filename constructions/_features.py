@@ -12,6 +12,7 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError
 
+from ._monomial_plan import downward_closure, parent
 from ._validate import as_sequences
 
 MultiIndex = tuple[int, ...]
@@ -40,22 +41,12 @@ class MonomialFeatures:
         self.indices = indices
         self.d = d
         # plan: every alpha needed, in order of degree, with (parent slot or -1, coordinate)
-        needed: dict[MultiIndex, None] = {}
-        for alpha in indices:
-            chain = []
-            while sum(alpha) >= 1 and alpha not in needed:
-                chain.append(alpha)
-                c = max(i for i, a in enumerate(alpha) if a > 0)
-                alpha = alpha[:c] + (alpha[c] - 1,) + alpha[c + 1:]
-            for a in reversed(chain):
-                needed[a] = None
-        order = sorted(needed, key=sum)
+        order = downward_closure(indices)
         slot = {alpha: i for i, alpha in enumerate(order)}
         self._steps: list[tuple[int, int]] = []
         for alpha in order:
-            c = max(i for i, a in enumerate(alpha) if a > 0)
-            parent = alpha[:c] + (alpha[c] - 1,) + alpha[c + 1:]
-            self._steps.append((slot[parent] if sum(parent) else -1, c))
+            up, c = parent(alpha)
+            self._steps.append((slot[up] if sum(up) else -1, c))
         self._select = np.array([slot[a] for a in indices])
 
     def __len__(self) -> int:
@@ -72,11 +63,11 @@ class MonomialFeatures:
             raise PolyapproxError(f"tokens must have last axis d = {self.d}; got shape {x.shape}")
         columns = np.empty((len(self._steps),) + x.shape[:-1])
         coords = np.moveaxis(x, -1, 0)
-        for j, (parent, c) in enumerate(self._steps):
-            if parent < 0:
+        for j, (up, c) in enumerate(self._steps):
+            if up < 0:
                 columns[j] = coords[c]
             else:
-                np.multiply(columns[parent], coords[c], out=columns[j])
+                np.multiply(columns[up], coords[c], out=columns[j])
         return columns
 
     def sums(self, X: np.ndarray) -> np.ndarray:

@@ -21,6 +21,8 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
+from ._monomial_plan import downward_closure, parent
+
 Exponent = tuple[int, ...]
 
 
@@ -168,22 +170,16 @@ def _monomial_network(exponents: Sequence[Exponent], m: int, coefficients: np.nd
     for j in range(v):
         e = tuple(1 if i == j else 0 for i in range(v))
         values[e] = _lin((1, units[2 * j]), (-1, units[2 * j + 1]))
-    needed: set[Exponent] = set()
-    for e in exponents:  # close downward along "remove one unit from the last non-zero coordinate"
-        while sum(e) >= 2 and e not in needed:
-            needed.add(e)
-            c = max(i for i, a in enumerate(e) if a)
-            e = e[:c] + (e[c] - 1,) + e[c + 1:]
+    needed = downward_closure(exponents, min_degree=2)  # degree-1 monomials are the clipped inputs
     top = max((sum(e) for e in needed), default=1)
     for degree in range(2, top + 1):
         stage = sorted(e for e in needed if sum(e) == degree)
         keys = list(values)
         pairs = []
         for e in stage:
-            c = max(i for i, a in enumerate(e) if a)
-            parent = e[:c] + (e[c] - 1,) + e[c + 1:]
+            up, c = parent(e)
             coordinate = tuple(1 if i == c else 0 for i in range(v))
-            pairs.append((values[parent], values[coordinate]))
+            pairs.append((values[up], values[coordinate]))
         results, carried = _products(builder, pairs, [values[k] for k in keys], m)
         values = dict(zip(keys, carried)) | dict(zip(stage, results))
     zero = (np.zeros(builder.width), 0.0)

@@ -26,6 +26,20 @@ def _exponent_tuples(weights: Sequence[int], budget: int) -> Iterator[tuple[int,
             yield (m, *tail)
 
 
+def power_sum_products_by_degree(indices: Sequence[MultiIndex], degree: int) -> list[int]:
+    """ways[t] = number of m with sum_gamma m_gamma |gamma| = t, t = 0..degree (coin-change recursion).
+
+    >>> power_sum_products_by_degree([(1,), (2,)], 4)   # s_1^a s_2^b with a + 2b = t
+    [1, 1, 2, 2, 3]
+    """
+    ways = [1] + [0] * degree
+    for gamma in indices:
+        w = sum(gamma)
+        for t in range(w, degree + 1):
+            ways[t] += ways[t - w]
+    return ways
+
+
 def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
     """Number of candidate terms, by dynamic programming (no enumeration).
 
@@ -35,12 +49,7 @@ def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
     """
     d = check_int("d", d)
     degree = check_int("degree", degree, minimum=0)
-    # ways[t] = number of m with weighted degree exactly t
-    ways = [1] + [0] * degree
-    for gamma in indices:
-        w = sum(gamma)
-        for t in range(w, degree + 1):
-            ways[t] += ways[t - w]
+    ways = power_sum_products_by_degree(indices, degree)
     from math import comb
 
     # betas of degree b: C(b+d-1, d-1); m of weighted degree <= degree - b

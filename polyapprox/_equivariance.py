@@ -31,9 +31,11 @@ from ._poly import (
     as_sympy,
     check_token_name,
     expr_to_terms,
+    inverse_permutation,
     permute_tokens,
     terms_equal,
     terms_to_expr,
+    token_blocks,
     token_gens,
     transposition,
 )
@@ -116,9 +118,7 @@ def read_target(F: Any, n: int, d: int, *, what: str = "F") -> tuple[list[list[T
 def _violation_of_rows(rows: list[list[Terms]], n: int, d: int, sigmas: Sequence[tuple[int, ...]]):
     """First (sigma, row, col, lhs, rhs) with F(sigma X)_r != (sigma F(X))_r = F_{sigma^{-1}(r)}(X)."""
     for sigma in sigmas:
-        inverse = [0] * n
-        for j, s in enumerate(sigma):
-            inverse[s] = j
+        inverse = inverse_permutation(sigma)
         for r in range(len(rows)):
             for c in range(len(rows[0])):
                 lhs = permute_tokens(rows[r][c], sigma, d)
@@ -238,7 +238,7 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
 def _average_over_stabilizer(terms: Terms, n: int, d: int) -> Terms:
     orbits: dict[tuple, Fraction] = {}
     for monom, c in terms.items():
-        blocks = [tuple(monom[j * d:(j + 1) * d]) for j in range(n)]
+        blocks = token_blocks(monom, n, d)
         key = (blocks[0], tuple(sorted(blocks[1:], reverse=True)))
         orbits[key] = orbits.get(key, 0) + c
     out: Terms = {}

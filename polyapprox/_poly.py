@@ -201,6 +201,27 @@ def subtract(a: Terms, b: Terms) -> Terms:
     return out
 
 
+def inverse_permutation(sigma: Sequence[int]) -> list[int]:
+    """sigma^{-1}: ``inverse[sigma[j]] = j``.
+
+    >>> inverse_permutation((2, 0, 1))
+    [1, 2, 0]
+    """
+    inverse = [0] * len(sigma)
+    for j, s in enumerate(sigma):
+        inverse[s] = j
+    return inverse
+
+
+def token_blocks(monom: Sequence[int], n: int, d: int) -> list[tuple[int, ...]]:
+    """The exponent vector of each token in a monomial over the n*d token variables (token-major).
+
+    >>> token_blocks((1, 0, 2, 3), 2, 2)
+    [(1, 0), (2, 3)]
+    """
+    return [tuple(monom[j * d:(j + 1) * d]) for j in range(n)]
+
+
 def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
     """Terms of g(sigma X), where (sigma X)_i = x_{sigma^{-1}(i)} (MATH.md section 1).
 
@@ -209,9 +230,7 @@ def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
     token sigma^{-1}(i).
     """
     n = len(sigma)
-    inverse = [0] * n
-    for j, s in enumerate(sigma):
-        inverse[s] = j
+    inverse = inverse_permutation(sigma)
     out: Terms = {}
     for monom, c in terms.items():
         new = [0] * (n * d)

@@ -45,11 +45,17 @@ from math import comb
 
 import sympy
 
-from ._candidates import Candidate, _exponent_tuples, candidate_terms, count_candidates
+from ._candidates import (
+    Candidate,
+    _exponent_tuples,
+    candidate_terms,
+    count_candidates,
+    power_sum_products_by_degree,
+)
 from ._errors import SizeError
 from ._indices import MultiIndex, multi_indices
 from ._linalg import NotRepresentableError, sparse_solve
-from ._poly import Terms, to_fraction, token_gens
+from ._poly import Terms, to_fraction, token_blocks, token_gens
 from ._results import SolveStats
 
 Key = tuple[MultiIndex, tuple[MultiIndex, ...]]  # (beta, lambda): x_1^beta m_lambda(x_2..x_n)
@@ -82,7 +88,7 @@ def orbit_key(monom: Sequence[int], n: int, d: int, own: bool) -> Key | None:
     Canonical: the exponent vectors of the symmetric tokens (2..n, or 1..n when ``own`` is
     False) are in non-increasing tuple order. Returns None for other monomials.
     """
-    blocks = [tuple(monom[j * d:(j + 1) * d]) for j in range(n)]
+    blocks = token_blocks(monom, n, d)
     beta, tail = (blocks[0], blocks[1:]) if own else ((0,) * d, blocks)
     for a, b in zip(tail, tail[1:]):
         if a < b:
@@ -189,11 +195,7 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
     else:
         rows = count_orbit_rows(d, degree, parts, own)
         cols = Counter()
-        weights = [sum(g) for g in indices]
-        ways = [1] + [0] * degree
-        for w in weights:
-            for t in range(w, degree + 1):
-                ways[t] += ways[t - w]
+        ways = power_sum_products_by_degree(indices, degree)
         for e in range(degree + 1):
             cols[e] = sum(comb(b + d - 1, d - 1) * ways[e - b] for b in range(e + 1)) if own else ways[e]
         worst = max(rows[e] * cols[e] for e in range(degree + 1))
@@ -203,12 +205,7 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
 
 
 def _count_invariant_candidates(indices, degree: int) -> int:
-    ways = [1] + [0] * degree
-    for g in indices:
-        w = sum(g)
-        for t in range(w, degree + 1):
-            ways[t] += ways[t - w]
-    return sum(ways)
+    return sum(power_sum_products_by_degree(indices, degree))
 
 
 def invariant_candidates(indices: Sequence[MultiIndex], degree: int, d: int) -> list[Candidate]:
