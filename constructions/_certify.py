@@ -405,9 +405,37 @@ def certified_sup_error(
     >>> r.reached, r.lower <= r.upper <= 1.05 * r.lower
     (True, True)
     """
-    from .continuous import PolynomialSumformer, check_equivariant
-
     start = time.perf_counter()
+    t, (lo_d, hi_d), tol, atol, time_limit = _check_arguments(model, target, tol, atol, time_limit, domain)
+    max_boxes, batch, samples = (check_int(name, v) for name, v in
+                                 (("max_boxes", max_boxes), ("batch", batch), ("samples", samples)))
+    from .continuous import check_equivariant
+    from .verify import sup_error
+
+    n, d = model.n, model.d
+    check_float_environment()
+    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    check_equivariant(t, n, d, domain=(lo_d, hi_d), seed=seed)  # the symmetry reduction needs it
+    sampled = sup_error(model, t.fn, n, d, domain=(lo_d, hi_d), samples=samples, local_starts=4,
+                        local_maxiter=50, seed=seed, equivariance_trials=0)
+    search = _BranchAndBound(model, t.fn, bounder, (lo_d, hi_d), batch, sampled.error,
+                             np.asarray(sampled.argmax, dtype=float))
+    lo, _hi, ub = search.run(*_initial_boxes(lo_d, hi_d, n, d, min(batch, max_boxes)), tol=tol, atol=atol,
+                            max_boxes=max_boxes, deadline=start + time_limit)
+    upper = max(search.done_max, float(ub.max()) if len(ub) else -np.inf)
+    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
+        upper = 0.0
+    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * search.lower, atol))
+    return CertifiedResult(lower=float(search.lower), witness=np.asarray(search.witness).reshape(n, d),
+                           upper=float(upper), boxes=int(search.boxes), reached=reached,
+                           seconds=time.perf_counter() - start, tol=tol, pending=len(lo), target=t.name)
+
+
+def _check_arguments(model: Any, target: Any, tol: float, atol: float, time_limit: float,
+                     domain: tuple[float, float] | None) -> tuple[Any, tuple[float, float], float, float, float]:
+    """Validate everything :func:`certified_sup_error` takes; returns (target, domain, tol, atol, time_limit)."""
+    from .continuous import PolynomialSumformer
+
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError("certified_sup_error needs a continuous polynomial Sumformer "
                               f"(continuous.approximate / from_representation); got {type(model).__name__}")
@@ -420,89 +448,83 @@ def certified_sup_error(
         raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
     if not time_limit > 0:
         raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    max_boxes = check_int("max_boxes", max_boxes)
-    batch = check_int("batch", batch)
-    samples = check_int("samples", samples)
-    n, d = model.n, model.d
-    t.check_d(d)
-    if t.output_dim(d) != model.d_out:
-        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(d)} but the model has {model.d_out}")
+    t.check_d(model.d)
+    if t.output_dim(model.d) != model.d_out:
+        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(model.d)} but the model has {model.d_out}")
     m_lo, m_hi = (float(v) for v in model.domain)
     lo_d, hi_d = (m_lo, m_hi) if domain is None else (float(domain[0]), float(domain[1]))
     if not (np.isfinite(lo_d) and np.isfinite(hi_d) and lo_d < hi_d):
         raise DomainError(f"domain must be finite with lo < hi; got {domain!r}")
     if lo_d < m_lo or hi_d > m_hi:
         raise DomainError(f"the box [{lo_d}, {hi_d}] lies outside the model's domain [{m_lo}, {m_hi}]")
-    check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
-    check_equivariant(t, n, d, domain=(lo_d, hi_d), seed=seed)  # the symmetry reduction needs it
+    return t, (lo_d, hi_d), tol, atol, time_limit
 
-    from .verify import _ErrorOracle, _local_maximise, sup_error
 
-    f_np = t.fn
-    sampled = sup_error(model, f_np, n, d, domain=(lo_d, hi_d), samples=samples, local_starts=4,
-                        local_maxiter=50, seed=seed, equivariance_trials=0)
-    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
-
-    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        C = ((lo + hi) * 0.5).reshape(-1, n, d)
-        err = np.abs(model(C) - f_np(C)).reshape(len(C), -1).max(axis=1)
-        return err, C
-
+def _initial_boxes(lo_d: float, hi_d: float, n: int, d: int, budget: int) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform grid of at most ``budget`` boxes (at most 8 per axis), restricted to sorted tokens."""
     N = n * d
-    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
-    per_axis = min(per_axis, 8)
+    per_axis = min(max(1, int(np.floor(max(budget, 1) ** (1.0 / N) + 1e-9))), 8)
     edges = np.linspace(lo_d, hi_d, per_axis + 1)
     grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
-    lo, hi = edges[grids], edges[grids + 1]
-    lo, hi, keep = _contract(lo, hi, n, d)
-    lo, hi = lo[keep], hi[keep]
+    lo, hi, keep = _contract(edges[grids], edges[grids + 1], n, d)
+    return lo[keep], hi[keep]
 
-    def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        nonlocal lower, witness
-        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch]) for s in range(0, len(lo), batch)])
-        err, C = centre_errors(lo, hi)
+
+class _BranchAndBound:
+    """Best-first refinement of boxes: split the worst, keep the best error found at box centres."""
+
+    def __init__(self, model: Any, f: Any, bounder: Any, domain: tuple[float, float], batch: int,
+                 lower: float, witness: np.ndarray) -> None:
+        self.model, self.f, self.bounder, self.domain, self.batch = model, f, bounder, domain, batch
+        self.n, self.d = model.n, model.d
+        self.lower, self.witness = lower, witness
+        self.boxes, self.done_max = 0, -np.inf
+
+    def evaluate(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Rigorous upper bounds per box; the centres' errors raise the lower bound."""
+        b = self.batch
+        ub = np.concatenate([self.bounder(lo[s:s + b], hi[s:s + b]) for s in range(0, len(lo), b)])
+        C = ((lo + hi) * 0.5).reshape(-1, self.n, self.d)
+        err = np.abs(self.model(C) - self.f(C)).reshape(len(C), -1).max(axis=1)
         j = int(np.argmax(err))
-        if err[j] > lower:
-            lower, witness = float(err[j]), C[j].copy()
+        if err[j] > self.lower:
+            self.lower, self.witness = float(err[j]), C[j].copy()
+        self.boxes += len(lo)
         return ub
 
-    ub = evaluate(lo, hi)
-    boxes = len(lo)
-    done_max = -np.inf
-    refined = False
-    while True:
-        threshold = max((1.0 + tol) * lower, atol)
-        final = ub <= threshold
-        if final.any():
-            done_max = max(done_max, float(ub[final].max()))
-            lo, hi, ub = lo[~final], hi[~final], ub[~final]
-        if not len(lo):
-            break
-        if boxes >= max_boxes or time.perf_counter() - start > time_limit:
-            if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
-                refined = True
-                oracle = _ErrorOracle(model, f_np, n, d, 4096)
-                for j in np.argsort(ub)[::-1][:4]:
-                    value, point = _local_maximise(oracle, ((lo[j] + hi[j]) * 0.5).reshape(n, d), lo_d, hi_d, 50)
-                    if value > lower:
-                        lower, witness = value, point
+    def _polish_lower(self, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray) -> None:
+        """Last chance for the lower bound: local maximisation from the four worst boxes."""
+        from .verify import _ErrorOracle, _local_maximise
+
+        oracle = _ErrorOracle(self.model, self.f, self.n, self.d, 4096)
+        for j in np.argsort(ub)[::-1][:4]:
+            start = ((lo[j] + hi[j]) * 0.5).reshape(self.n, self.d)
+            value, point = _local_maximise(oracle, start, *self.domain, 50)
+            if value > self.lower:
+                self.lower, self.witness = value, point
+
+    def run(self, lo: np.ndarray, hi: np.ndarray, *, tol: float, atol: float, max_boxes: int,
+            deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Refine until every box is below (1 + tol) lower (or atol) or a budget runs out; the open boxes."""
+        ub, polished = self.evaluate(lo, hi), False
+        while True:
+            final = ub <= max((1.0 + tol) * self.lower, atol)
+            if final.any():
+                self.done_max = max(self.done_max, float(ub[final].max()))
+                lo, hi, ub = lo[~final], hi[~final], ub[~final]
+            if not len(lo):
+                return lo, hi, ub
+            if self.boxes >= max_boxes or time.perf_counter() > deadline:
+                if polished:
+                    return lo, hi, ub
+                self._polish_lower(lo, hi, ub)
+                polished = True
                 continue
-            break
-        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
-        order = np.argsort(ub)[::-1]
-        pick, rest = order[:take], order[take:]
-        c_lo, c_hi = _split(lo[pick], hi[pick])
-        c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
-        c_lo, c_hi = c_lo[keep], c_hi[keep]
-        c_ub = evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
-        boxes += len(c_lo)
-        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
-        ub = np.concatenate([ub[rest], c_ub])
-    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
-    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
-        upper = 0.0
-    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
-    return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
-                           boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
-                           pending=int(len(lo)), target=t.name)
+            take = min(len(lo), max(1, self.batch // 2), max(1, (max_boxes - self.boxes + 1) // 2))
+            order = np.argsort(ub)[::-1]
+            pick, rest = order[:take], order[take:]
+            c_lo, c_hi, keep = _contract(*_split(lo[pick], hi[pick]), self.n, self.d)
+            c_lo, c_hi = c_lo[keep], c_hi[keep]
+            c_ub = self.evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
+            lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
+            ub = np.concatenate([ub[rest], c_ub])

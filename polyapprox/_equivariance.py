@@ -43,7 +43,7 @@ from ._validate import check_int
 
 
 @dataclass(frozen=True)
-class Target:
+class PolynomialMap:
     """F read into exact term dicts: ``rows[i][c]`` for every token i (completed if only row 1 was given)."""
 
     n: int
@@ -133,7 +133,7 @@ def complete_rows(first: list[Terms], n: int, d: int) -> list[list[Terms]]:
     return [first] + [[permute_tokens(t, transposition(n, 0, i), d) for t in first] for i in range(1, n)]
 
 
-def check_target(F: Any, n: int, d: int, *, what: str = "F") -> Target:
+def check_target(F: Any, n: int, d: int, *, what: str = "F") -> PolynomialMap:
     """Read F and check equivariance exactly; raise ``NotEquivariantError`` with a witness.
 
     For a full F the transpositions tau_{1i} are tested; for a first row alone, its
@@ -161,7 +161,7 @@ def check_target(F: Any, n: int, d: int, *, what: str = "F") -> Target:
             raise NotEquivariantError(sigma, (
                 f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
                 f"{_show(lhs, gens)}, sigma F(X) has {_show(rhs, gens)}"))
-    return Target(n, d, rows, first)
+    return PolynomialMap(n, d, rows, first)
 
 
 def _show(terms: Terms, gens) -> str:
@@ -232,7 +232,7 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     if len(rows) != 1:
         raise ShapeError(f"g must be the first output row only; got {len(rows)} rows")
     first = [_average_over_stabilizer(t, n, d) for t in rows[0]]
-    return Target(n, d, complete_rows(first, n, d), True).matrix()
+    return PolynomialMap(n, d, complete_rows(first, n, d), True).matrix()
 
 
 def _average_over_stabilizer(terms: Terms, n: int, d: int) -> Terms:
