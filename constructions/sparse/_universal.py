@@ -614,6 +614,31 @@ class UniversalNetwork:
                 "mismatch": mismatch, "omega": omega, "omega_how": how,
                 "bound_f_fbar": (self.n * self.d_out) ** (1 / p) * omega, "p": p, "samples": samples}
 
+    def grid_check(self, exact_limit: int = 512, float_limit: int = 20_000) -> dict:
+        """Evaluate g on every grid input and count those where g == f-bar.
+
+        Exact rationals (hardmax, sparsemax) for at most ``exact_limit`` inputs, comparing
+        exactly; else float64 at the cube centres (when float64 resolves the codes) within
+        the rounding estimate; else skipped. Returns checked, inputs, equal, arithmetic, reason.
+        """
+        inputs = self.contextual.inputs
+        count = len(inputs)
+        L = np.array(inputs, dtype=object)
+        if self.rho != "softmax" and count <= exact_limit:
+            equal = (self.exact(L) == self.f_bar(L, exact=True)).all(axis=(1, 2))
+            arithmetic = "exact"
+        elif self.arithmetic == "float64" and count <= float_limit:
+            X = L.astype(float) + float(self.delta) / 2
+            fb = self.f_bar(X)
+            tol = (1e-9 + self.float_error_estimate()) * (1 + float(np.abs(fb).max()))
+            equal = np.abs(self(X, "float64") - fb).max(axis=(1, 2)) <= tol
+            arithmetic = "float64"
+        else:
+            return {"checked": 0, "inputs": count, "equal": 0, "arithmetic": None,
+                    "reason": f"{count} grid inputs would need exact arithmetic; the limit is {exact_limit}"}
+        return {"checked": count, "inputs": count, "equal": int(equal.sum()), "arithmetic": arithmetic,
+                "reason": None}
+
     # ---------------------------------------------------------- output
     def describe(self) -> str:
         """Stages with layer counts, heads, widths, constants and the arithmetic used."""

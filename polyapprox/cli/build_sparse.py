@@ -13,10 +13,6 @@ from .._errors import PolyapproxError
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
-#: Grid inputs checked against f-bar in exact rationals (more are checked in float64 when it resolves the codes).
-EXACT_GRID_CHECK = 512
-FLOAT_GRID_CHECK = 20_000
-
 
 def register(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser(
@@ -50,8 +46,6 @@ def _delta(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    import numpy as np
-
     from constructions import sparse, targets
 
     target = targets.get(args.target)
@@ -59,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
     net = sparse.universal_network(target, args.n, args.d, _delta(args.delta), _masks(args), rho=args.rho, t=args.t,
                                    eps=args.eps, path=_path(args.path), **budget)
-    grid = _grid_check(net, np)
+    grid = net.grid_check()
     dist = net.distance(p=args.norm_p, samples=args.samples, seed=args.sample_seed)
     summary = {"network": "sparse-transformer", "target": target.name, "pattern": args.pattern,
                **net.to_dict(), "grid_check": grid, "distance": dist}
@@ -86,28 +80,4 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         print(f"saved the exact weights to {args.save}")
     return 0
-
-
-def _grid_check(net, np) -> dict:
-    """Evaluate g on grid inputs and compare with f-bar (exactly in rationals when small enough)."""
-    inputs = net.contextual.inputs
-    count = len(inputs)
-    exact_ok = net.rho != "softmax"
-    if exact_ok and count <= EXACT_GRID_CHECK:
-        arithmetic = "exact"
-    elif net.arithmetic == "float64" and count <= FLOAT_GRID_CHECK:
-        arithmetic = "float64"
-    else:
-        return {"checked": 0, "inputs": count, "equal": 0, "arithmetic": None,
-                "reason": f"{count} grid inputs need exact arithmetic: more than {EXACT_GRID_CHECK}"}
-    L = np.array(inputs, dtype=object)
-    if arithmetic == "exact":
-        equal = (net.exact(L) == net.f_bar(L, exact=True)).all(axis=(1, 2))
-    else:
-        X = L.astype(float) + float(net.delta) / 2      # cube centres: exact in float for delta = 1/2^k
-        fb = net.f_bar(X)
-        tol = (1e-9 + net.float_error_estimate()) * (1 + np.abs(fb).max())   # float64 rounding of the codes
-        equal = np.abs(net(X, "float64") - fb).max(axis=(1, 2)) <= tol
-    return {"checked": count, "inputs": count, "equal": int(equal.sum()), "arithmetic": arithmetic,
-            "reason": None}
 
