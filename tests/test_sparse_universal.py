@@ -332,3 +332,14 @@ def test_error_table_rows():
     assert by[("delta", 800.0, None, "1/4")]["d_p(f,g)"] < by[("delta", 200.0, None, "1/2")]["d_p(f,g)"]
     for r in rows:
         assert r["d_p(f,f_bar)"] <= r["bound_f_fbar"]
+
+
+def test_given_hamiltonian_path_is_used():
+    net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3), path=[2, 1, 0])
+    assert net.gamma == (2, 1, 0)
+    E = [row[0] for row in net.layer("position").B]
+    assert E == [F(1), F(0), F(2)]          # E_gamma(1) = n - 1, E_gamma(i) = i - 2
+    L = grid_inputs(3, 1, 2)
+    assert (net.exact(L) == reference_fbar(centered, L, 2)).all()
+    with pytest.raises(DomainError, match="path"):
+        sparse.universal_network(centered, 3, 1, "1/2", P.tridiagonal(3), path=[0, 2, 1])

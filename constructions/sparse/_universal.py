@@ -775,7 +775,7 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
 
     Notes
     -----
-    Reconstruction of the proof of Yun et al. 2020 (Theorem 1: Step 1 piecewise-constant f-bar,
+    Reconstruction of the proof of Yun et al. 2020 (universality theorem: Step 1 piecewise-constant f-bar,
     Step 2 (a)-(g) exact modified network, Step 3 softmax and four-ReLU activations); constants
     may differ from the paper's. Collision caveat of the value mapping: a row rewritten to
     a_{L,k} has code a.u, which must stay outside every later window [q - delta/2, q + delta/2);
@@ -915,7 +915,7 @@ def error_table(f: Callable, n: int, d: int, patterns: object, *, deltas=("1/2",
     where g differs from f-bar), omega = omega_f(delta/2), the bound (n d_out)^(1/p) omega on
     d_p(f, f_bar), the arithmetic used, layers and parameters.
 
-    Notes: reconstruction (Yun et al. 2020, Theorem 1, Steps 1-3); Monte Carlo with ``samples``
+    Notes: reconstruction (Yun et al. 2020, universality theorem, Steps 1-3); Monte Carlo with ``samples``
     seeded points, so a band of small measure may contain no sample.
 
     >>> from constructions.sparse import patterns
