@@ -24,18 +24,25 @@ from ._rho import normalised_relu as normalised_relu
 from ._rho import rho_threshold as rho_threshold
 from ._rho import softmax as softmax
 from ._rho import sparsemax as sparsemax
+from ._universal import Layer as Layer
+from ._universal import UniversalNetwork as UniversalNetwork
+from ._universal import error_table as error_table
+from ._universal import universal_network as universal_network
 
 __all__ = [
     "RHOS",
     "AssumptionReport",
     "ContextualCheck",
     "ContextualMapping",
+    "Layer",
     "LayerCounts",
     "RhoCheck",
+    "UniversalNetwork",
     "as_delta",
     "check_assumption",
     "check_rho",
     "contextual_mapping",
+    "error_table",
     "hardmax",
     "held_karp_path",
     "layer_counts",
@@ -44,4 +51,5 @@ __all__ = [
     "rho_threshold",
     "softmax",
     "sparsemax",
+    "universal_network",
 ]

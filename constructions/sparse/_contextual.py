@@ -127,10 +127,12 @@ class ContextualMapping:
     ``U``; ``layers`` (Blocks in order: Phase A then Phase B); ``phase_a``/``phase_b`` block
     counts; ``M`` the exact maximum Phase-A code over grid inputs; ``M0`` = n U delta^{-(n-1)d};
     ``c_B``; ``inputs`` (every grid input L as a tuple of n tuples of d Fractions);
-    ``phase_a_codes[L]`` and ``final_codes[L]`` (per token, 0-based token order).
+    ``phase_a_codes[L]`` and ``final_codes[L]`` (per token, 0-based token order); ``final_rows[L]``
+    (the n x d residual rows after Phase B, which the value mapping rewrites).
 
     Notes: reconstruction (MATH.md 9.5); ``shift_factor`` and ``c_B`` may be overridden to show
-    that wrong parameters break the properties.
+    that wrong parameters break the properties; ``c_B_min`` only enlarges the default c_B (any
+    integer above the bound keeps every property), as the value mapping's collision caveat needs.
 
     >>> from constructions.sparse import patterns
     >>> cm = contextual_mapping(patterns.star(3), n=3, d=1, delta="1/2")
@@ -138,7 +140,7 @@ class ContextualMapping:
     (4, 1, Fraction(9, 1), 73, True)
     """
 
-    def __init__(self, masks, n, d, delta, gamma=None, *, c_B=None, shift_factor=None):
+    def __init__(self, masks, n, d, delta, gamma=None, *, c_B=None, shift_factor=None, c_B_min=None):
         self.masks = as_masks(masks)
         self.n = check_int("n", n)
         self.d = check_int("d", d)
@@ -172,25 +174,32 @@ class ContextualMapping:
         levels = [Fraction(k, q) for k in range(q)]
         self.inputs = [tuple(tuple(cell[t * d_:(t + 1) * d_]) for t in range(n_))
                        for cell in itertools.product(levels, repeat=n_ * d_)]
-        self.phase_a_codes = {}
+        self.phase_a_codes, phase_a_rows = {}, {}
         for L in self.inputs:
             Z = self._run(phase_a, self.embed(L))
+            phase_a_rows[L] = Z
             self.phase_a_codes[L] = self.codes(Z)
         self.M = max(max(c) for c in self.phase_a_codes.values())
-        self.c_B = int(1 + 2 ** (self.s + 1) * self.M / self.delta) if c_B is None else check_int("c_B", c_B)
+        if c_B is None:
+            self.c_B = int(1 + 2 ** (self.s + 1) * self.M / self.delta)
+            if c_B_min is not None:   # a larger c_B keeps every property (value-mapping collision caveat)
+                self.c_B = max(self.c_B, check_int("c_B_min", c_B_min))
+        else:
+            self.c_B = check_int("c_B", c_B)
         phase_b = [all_max_shift(t % self.p, self.c_B) for t in range(self.s)]
         self.phase_b = len(phase_b)
         self.layers = phase_a + phase_b
         self._phase_b_layers = phase_b
-        self.final_codes, self._trace = {}, {}
+        self.final_codes, self.final_rows, self._trace = {}, {}, {}
         for L in self.inputs:
-            Z = self._run(phase_a, self.embed(L))
+            Z = phase_a_rows.pop(L)
             trace = []
             for block in phase_b:
                 Z = apply_block(block, Z, self.masks[block.pattern], self.u)
                 trace.append(self.codes(Z))
             self._trace[L] = trace
             self.final_codes[L] = trace[-1]
+            self.final_rows[L] = Z
 
     def embed(self, L) -> list[list[Fraction]]:
         """Z^0 = L + E (MATH.md 9.5 (a))."""
@@ -359,12 +368,14 @@ def _show(values) -> str:
 
 
 def contextual_mapping(patterns: object, n: int, d: int = 1, delta: object = "1/2", gamma: object = None, *,
-                       c_B: int | None = None, shift_factor: object = None) -> ContextualMapping:
+                       c_B: int | None = None, shift_factor: object = None,
+                       c_B_min: int | None = None) -> ContextualMapping:
     """Build the exact contextual mapping of MATH.md 9.5 and run every grid input through it.
 
     ``patterns``: a cycle of masks satisfying Assumption 1 (else ``DomainError``); ``gamma``:
     a Hamiltonian path (default: the one :func:`check_assumption` finds, the identity where it
-    is one); ``delta`` = 1/q. Refuses more than ``MAX_INPUTS`` grid inputs (``SizeError``).
+    is one); ``delta`` = 1/q; ``c_B_min`` enlarges the default c_B. Refuses more than ``MAX_INPUTS``
+    grid inputs (``SizeError``).
 
     Notes: reconstruction (MATH.md 9.5 Step 2).
 
@@ -373,4 +384,4 @@ def contextual_mapping(patterns: object, n: int, d: int = 1, delta: object = "1/
     >>> (cm.phase_a, cm.phase_b, cm.M, cm.c_B)
     (6, 2, Fraction(22, 1), 529)
     """
-    return ContextualMapping(patterns, n, d, delta, gamma, c_B=c_B, shift_factor=shift_factor)
+    return ContextualMapping(patterns, n, d, delta, gamma, c_B=c_B, shift_factor=shift_factor, c_B_min=c_B_min)

@@ -13,6 +13,7 @@ KINDS: list[str] = [
     "build_continuous",
     "build_discontinuous",
     "build_transformer",
+    "build_sparse",
 ]
 
 

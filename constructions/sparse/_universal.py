@@ -1,0 +1,942 @@
+"""The universal-approximation network of Yun et al. 2020 (Theorem; proof steps 1-3), built end to end.
+
+Every weight of every layer is given explicitly (exact rationals) and labelled. The residual
+stream has D = max(d, d_out) coordinates ("z", 1..D); tokens are rows, a layer computes
+``Z @ W`` with ``W: (d_in, d_out)``. Stages, in order:
+
+===============  ==========================================================  ============
+stage            layer                                                       count
+===============  ==========================================================  ============
+input            Z = X W_in (x_c -> z_c)                                     1 (affine)
+clip             z_c <- z_c - ReLU(z_c - (1 - delta/2)), one FF per c        d
+position         Z <- Z + E, E along the Hamiltonian path gamma              1 (affine)
+quantisation     z_c <- z_c + phi_Q(z_c - q' delta), q' = 0..n/delta - 1      d n / delta
+phase-a          selective shifts (two heads), one per code value and step    p (n-1) delta^-d
+phase-b          all-max shifts z_k += c_B max_{A_k} code                     s
+value            z <- z + phi_V(z.u - q(L)_k)(a_{L,k} - z_{L,k})              n delta^-(n d)
+readout          Y = Z W_out (z_c -> out_c, c <= d_out)                        1 (affine)
+===============  ==========================================================  ============
+
+The three proof stages (quantisation, contextual mapping = phase-a + phase-b, value mapping)
+have exactly the layer counts of :func:`layer_counts`; the clip (d width-1 ReLU layers, so
+that inputs with a coordinate equal to 1 fall in the last cube) and the affine input,
+position and readout maps are extra and counted separately.
+
+Two variants (Step 2 and Step 3 of the proof):
+
+* ``rho="hardmax"``, ``eps=None``: the modified network (hardmax attention, activations
+  phi_Q and phi_V piecewise linear with three pieces, FF width 1). Evaluated in exact
+  rationals it equals f-bar (f at the centre of the input's grid cube) exactly.
+* ``rho="softmax"`` (or ``"sparsemax"``) with query scale ``t`` and/or ``eps``: every
+  piecewise-linear activation is replaced by four ReLUs of width eps (FF width 4) and the
+  queries (W_Q and b_Q) are multiplied by t. This is the real network; its distance to f
+  falls as t grows and eps, delta shrink.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError
+from polyapprox.internal import check_choice, check_int, check_size
+
+from ._contextual import MAX_INPUTS, ContextualMapping
+from ._layers import LayerCounts, as_delta, layer_counts
+from ._masks import as_masks
+
+#: Attention maps the network accepts (Assumption 2 holds for each).
+RHOS = ("hardmax", "softmax", "sparsemax")
+#: How a forward pass may compute: float64, exact rationals, or mpmath at a chosen precision.
+ARITHMETICS = ("auto", "float64", "exact", "mpmath")
+#: Default budget of value-mapping layers n delta^-(n d) (each is one FF layer; the build runs
+#: every grid input through the contextual mapping in exact arithmetic).
+MAX_VALUE_LAYERS = 20_000
+STAGES = ("input", "clip", "position", "quantisation", "phase-a", "phase-b", "value", "readout")
+
+Label = tuple[str, Any]
+_ZERO = Fraction(0)
+
+
+# ------------------------------------------------------------------ activations
+
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """zeta(x) = b1 on (-inf, c1), a2 x + b2 on [c1, c2), a3 x + b3 on [c2, inf): the class Phi.
+
+    >>> phi_Q = PiecewiseLinear.quantiser(Fraction(1, 2))
+    >>> [str(v) for v in phi_Q(np.array([Fraction(x, 4) for x in (-1, 0, 1, 2)], dtype=object))]
+    ['0', '0', '-1/4', '0']
+    """
+
+    c1: Fraction
+    c2: Fraction
+    b1: Fraction
+    a2: Fraction
+    b2: Fraction
+    a3: Fraction
+    b3: Fraction
+    name: str = ""
+
+    @staticmethod
+    def quantiser(delta: Fraction) -> PiecewiseLinear:
+        """phi_Q(t) = -t on [0, delta), 0 elsewhere (floors an entry to the delta-grid)."""
+        return PiecewiseLinear(_ZERO, delta, _ZERO, Fraction(-1), _ZERO, _ZERO, _ZERO, "phi_Q")
+
+    @staticmethod
+    def indicator(delta: Fraction) -> PiecewiseLinear:
+        """phi_V(t) = 1 on [-delta/2, delta/2), 0 elsewhere (selects one code)."""
+        return PiecewiseLinear(-delta / 2, delta / 2, _ZERO, _ZERO, Fraction(1), _ZERO, _ZERO, "phi_V")
+
+    def __call__(self, x: Any) -> Any:
+        x = np.asarray(x)
+        middle, right = (x >= self.c1) & (x < self.c2), x >= self.c2
+        out = np.full(x.shape, self.b1, dtype=x.dtype)
+        for piece, a, b in ((middle, self.a2, self.b2), (right, self.a3, self.b3)):
+            if piece.any():          # constant pieces need no arithmetic
+                out[piece] = a * x[piece] + b if a else b
+        return out
+
+    def four_relu(self, eps: Fraction) -> tuple[Fraction, tuple[Fraction, ...], tuple[Fraction, ...]]:
+        """(b1, offsets, coefficients) of zeta~(x) = b1 + sum_j coef_j ReLU(x + offset_j).
+
+        K1 = (a2 c1 + b2 - b1)/eps, K2 = (a3 c2 + b3 - a2 (c2 - eps) - b2)/eps and
+        zeta~(x) = b1 + K1 ReLU(x - c1 + eps) + (a2 - K1) ReLU(x - c1) + (K2 - a2) ReLU(x - c2 + eps)
+        + (a3 - K2) ReLU(x - c2), equal to zeta outside [c1 - eps, c1) and [c2 - eps, c2).
+        """
+        K1 = (self.a2 * self.c1 + self.b2 - self.b1) / eps
+        K2 = (self.a3 * self.c2 + self.b3 - self.a2 * (self.c2 - eps) - self.b2) / eps
+        offsets = (-self.c1 + eps, -self.c1, -self.c2 + eps, -self.c2)
+        coefs = (K1, self.a2 - K1, K2 - self.a2, self.a3 - K2)
+        return self.b1, offsets, coefs
+
+
+RELU = "relu"
+
+
+# ------------------------------------------------------------------ layers
+
+@dataclass(frozen=True)
+class Head:
+    """One attention head of size 1: query z.W_Q + b_Q, key z.W_K, value z.W_V, output value * W_O."""
+
+    W_Q: tuple[Fraction, ...]
+    b_Q: Fraction
+    W_K: tuple[Fraction, ...]
+    W_V: tuple[Fraction, ...]
+    W_O: tuple[Fraction, ...]
+
+    @staticmethod
+    def zero(D: int) -> Head:
+        z = (_ZERO,) * D
+        return Head(z, _ZERO, z, z, z)
+
+    @property
+    def is_zero(self) -> bool:
+        return not any(self.W_O)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer with exact weights; ``kind`` is 'affine', 'feed-forward' or 'attention'.
+
+    affine: Z = X W + B (B: one row per token). feed-forward: Z <- Z + act(Z W1 + b1) W2 + b2
+    (W1: D x r, W2: r x D; ``activation`` a :class:`PiecewiseLinear` or 'relu'). attention:
+    Z <- Z + sum_h sum_{j in A_k} a^h_kj (z_j.W_V^h) W_O^h with a^h = rho(query_k * keys over
+    A_k of pattern ``pattern``) (Yun et al. 2020, sparse attention with heads of size 1).
+    """
+
+    name: str
+    stage: str
+    kind: str
+    formula: str
+    pattern: int | None = None
+    heads: tuple[Head, ...] = ()
+    W1: tuple[tuple[Fraction, ...], ...] = ()
+    b1: tuple[Fraction, ...] = ()
+    activation: Any = None
+    W2: tuple[tuple[Fraction, ...], ...] = ()
+    b2: tuple[Fraction, ...] = ()
+    W: tuple[tuple[Fraction, ...], ...] = ()
+    B: tuple[tuple[Fraction, ...], ...] = ()
+
+    @property
+    def width(self) -> int:
+        """Hidden width r of a feed-forward layer (0 otherwise)."""
+        return len(self.b1)
+
+    @property
+    def parameters(self) -> int:
+        """Number of stored weight entries (zero entries included)."""
+        if self.kind == "attention":
+            return sum(len(h.W_Q) + 1 + len(h.W_K) + len(h.W_V) + len(h.W_O) for h in self.heads)
+        if self.kind == "feed-forward":
+            return sum(map(len, self.W1)) + len(self.b1) + sum(map(len, self.W2)) + len(self.b2)
+        return sum(map(len, self.W)) + sum(map(len, self.B))
+
+    def exact_weights(self, labels: dict[str, list[Label]]) -> dict[str, tuple[list[Label], list[Label], list]]:
+        """name -> (row labels, column labels, rows of Fractions)."""
+        z = labels["z"]
+        if self.kind == "attention":
+            out: dict[str, tuple[list[Label], list[Label], list]] = {}
+            for h, head in enumerate(self.heads):
+                for key in ("W_Q", "W_K", "W_V"):
+                    out[f"head{h}.{key}"] = (z, [("head", h)], [[w] for w in getattr(head, key)])
+                out[f"head{h}.b_Q"] = ([("one", None)], [("head", h)], [[head.b_Q]])
+                out[f"head{h}.W_O"] = ([("head", h)], z, [list(head.W_O)])
+            return out
+        if self.kind == "feed-forward":
+            hidden = [("hidden", j) for j in range(self.width)]
+            return {"W1": (z, hidden, [list(r) for r in self.W1]),
+                    "b1": ([("one", None)], hidden, [list(self.b1)]),
+                    "W2": (hidden, z, [list(r) for r in self.W2]),
+                    "b2": ([("one", None)], z, [list(self.b2)])}
+        rows = labels["x"] if self.stage == "input" else z
+        cols = labels["out"] if self.stage == "readout" else z
+        out = {"W": (rows, cols, [list(r) for r in self.W])}
+        if self.B:
+            out["E"] = ([("token", k) for k in range(len(self.B))], z, [list(r) for r in self.B])
+        return out
+
+
+def _vec(D: int, entries: dict[int, Fraction]) -> tuple[Fraction, ...]:
+    return tuple(entries.get(c, _ZERO) for c in range(D))
+
+
+def _ff(name: str, stage: str, formula: str, read: tuple[Fraction, ...], bias: Fraction, act: PiecewiseLinear,
+        write: tuple[Fraction, ...], eps: Fraction | None) -> Layer:
+    """z <- z + act(z.read + bias) write; with ``eps`` the activation becomes four ReLUs (width 4)."""
+    if eps is None:
+        return Layer(name, stage, "feed-forward", formula, W1=tuple((r,) for r in read), b1=(bias,),
+                     activation=act, W2=(write,), b2=(_ZERO,) * len(write))
+    b0, offsets, coefs = act.four_relu(eps)
+    return Layer(name, stage, "feed-forward", formula + f" [four ReLUs, eps = {eps}]",
+                 W1=tuple((r,) * 4 for r in read), b1=tuple(bias + o for o in offsets), activation=RELU,
+                 W2=tuple(tuple(c * w for w in write) for c in coefs), b2=tuple(b0 * w for w in write))
+
+
+# ------------------------------------------------------------------ arithmetic backends
+
+class _Backend:
+    """Element conversion and exp for one arithmetic: 'float64', 'exact' (Fraction) or 'mpmath'."""
+
+    def __init__(self, kind: str, bits: int = 53):
+        self.kind, self.bits = kind, bits
+        if kind == "mpmath":
+            import mpmath
+
+            self.ctx = mpmath.MPContext()
+            self.ctx.prec = bits
+            self._exp = np.frompyfunc(self.ctx.exp, 1, 1)
+
+    @property
+    def dtype(self):
+        return float if self.kind == "float64" else object
+
+    def scalar(self, x: Fraction) -> Any:
+        if self.kind == "float64":
+            return float(x)
+        if self.kind == "exact":
+            return x
+        return self.ctx.mpf(x.numerator) / x.denominator
+
+    def array(self, values) -> np.ndarray:
+        values = np.asarray(values, dtype=object)
+        if self.kind == "float64":
+            return values.astype(float)
+        return np.frompyfunc(self.scalar, 1, 1)(values).astype(object) if values.size else values
+
+    def from_input(self, X: np.ndarray) -> np.ndarray:
+        if self.kind == "float64":
+            return np.asarray(X, dtype=float)
+        if X.dtype == object:
+            return np.frompyfunc(lambda v: self.scalar(Fraction(v)), 1, 1)(X).astype(object)
+        conv = (lambda v: Fraction(float(v))) if self.kind == "exact" else (lambda v: self.ctx.mpf(float(v)))
+        return np.frompyfunc(conv, 1, 1)(X).astype(object)
+
+    def exp(self, x: np.ndarray) -> np.ndarray:
+        if self.kind == "float64":
+            return np.exp(x)
+        if self.kind == "exact":
+            raise DomainError("softmax has irrational weights: exact arithmetic is for hardmax and sparsemax only")
+        return self._exp(x).astype(object)
+
+    def zero(self):
+        return 0.0 if self.kind == "float64" else (_ZERO if self.kind == "exact" else self.ctx.mpf(0))
+
+
+def _attention_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray, rho: str, be: _Backend) -> np.ndarray:
+    """rho over A_k of the scores q_k k_j, shape (b, n, n); masked keys get weight 0.
+
+    Computed from the shifted logits q_k (k_j - k*_k), with k*_k the largest allowed key if
+    q_k >= 0 and the smallest otherwise: the same probabilities (rho is invariant under a
+    shift of each row), without forming the products of two large codes.
+    """
+    allowed = mask[None]
+    keys = np.broadcast_to(k[:, None, :], (k.shape[0], k.shape[1], k.shape[1]))
+    low = k.min(axis=-1)[:, None, None] - 1
+    high = k.max(axis=-1)[:, None, None] + 1
+    kmax = np.where(allowed, keys, low).max(axis=-1)
+    kmin = np.where(allowed, keys, high).min(axis=-1)
+    star = np.where(q >= 0, kmax, kmin)
+    logits = q[..., None] * (keys - star[..., None])          # <= 0 where allowed, 0 at the argmax
+    if rho == "hardmax":
+        top = allowed & (logits == 0)
+        count = top.sum(axis=-1, keepdims=True)
+        return np.where(top, be.scalar(Fraction(1)), be.zero()) / count
+    if rho == "softmax":
+        e = np.where(allowed, be.exp(np.where(allowed, logits, be.zero())), be.zero())
+        return e / e.sum(axis=-1, keepdims=True)
+    # sparsemax (Martins & Astudillo 2016): entries below max - 1 = -1 never get mass
+    v = np.where(allowed, logits, be.scalar(Fraction(-2)))
+    z = -np.sort(-v, axis=-1)
+    ks = np.arange(1, v.shape[-1] + 1)
+    cums = np.cumsum(z, axis=-1)
+    support = 1 + ks * z > cums
+    kz = support.sum(axis=-1, keepdims=True)
+    tau = (np.take_along_axis(cums, kz - 1, axis=-1) - 1) / kz
+    return np.where(allowed, np.maximum(v - tau, be.zero()), be.zero())
+
+
+class _Compiled:
+    """The layers as arrays of one backend, and the forward pass over them."""
+
+    def __init__(self, net: UniversalNetwork, be: _Backend):
+        self.be, self.rho, self.masks = be, net.rho, net.masks
+        self.ops: list[tuple] = []
+        for layer in net.layers:
+            if layer.kind == "affine":
+                B = be.array(layer.B) if layer.B else None
+                self.ops.append(("affine", be.array(layer.W), B))
+            elif layer.kind == "feed-forward":
+                act = layer.activation
+                if isinstance(act, PiecewiseLinear):
+                    act = PiecewiseLinear(*(be.scalar(getattr(act, f)) for f in
+                                            ("c1", "c2", "b1", "a2", "b2", "a3", "b3")), act.name)
+                self.ops.append(("ff", be.array(layer.W1), be.array(layer.b1), act, be.array(layer.W2),
+                                 be.array(layer.b2), any(layer.b2)))
+            else:
+                heads = [tuple(be.array(getattr(h, key)) for key in ("W_Q", "W_K", "W_V", "W_O")) + (be.scalar(h.b_Q),)
+                         for h in layer.heads if not h.is_zero]       # zero heads add exactly 0
+                self.ops.append(("attn", layer.pattern, heads))
+
+    def run(self, Z: np.ndarray) -> np.ndarray:
+        be = self.be
+        for op in self.ops:
+            if op[0] == "affine":
+                _, W, B = op
+                Z = Z @ W
+                if B is not None:
+                    Z = Z + B[None]
+            elif op[0] == "ff":
+                _, W1, b1, act, W2, b2, has_b2 = op
+                H = Z @ W1 + b1
+                H = np.maximum(H, be.zero()) if isinstance(act, str) else act(H)
+                if H.dtype == object and H.shape[-1] == 1:
+                    # a width-1 layer adds H W2 only where H != 0 (same result, fewer rational operations)
+                    hit = np.nonzero(H[..., 0] != 0)
+                    Z = Z.copy()
+                    if hit[0].size:
+                        Z[hit] = Z[hit] + H[hit] * W2[0]
+                else:
+                    Z = Z + H @ W2
+                if has_b2:
+                    Z = Z + b2
+            else:
+                _, pattern, heads = op
+                if not heads:
+                    continue
+                mask = self.masks[pattern]
+                update = None
+                for W_Q, W_K, W_V, W_O, b_Q in heads:
+                    q, k, v = Z @ W_Q + b_Q, Z @ W_K, Z @ W_V
+                    a = _attention_weights(q, k, mask, self.rho, be)
+                    out = (a * v[:, None, :]).sum(axis=-1)[..., None] * W_O
+                    update = out if update is None else update + out
+                Z = Z + update
+        return Z
+
+
+# ------------------------------------------------------------------ the network
+
+@dataclass
+class UniversalNetwork:
+    """The sparse Transformer g of the universality theorem (Yun et al. 2020), layer by layer.
+
+    ``__call__(X)``: (n, d) or (b, n, d) in [0, 1] -> (n, d_out) / (b, n, d_out) float64.
+    ``exact(X)``: the same in exact rationals (object array of Fractions; hardmax/sparsemax).
+    ``f_bar(X)``: the piecewise-constant target (f at cube centres), looked up in the exact
+    table ``values`` of the value mapping. Attributes: ``heads`` (2), ``head_size`` (1),
+    ``ff_width`` (1 with the piecewise-linear activations, 4 with four-ReLU ones),
+    ``layers`` (tuple of :class:`Layer`), ``stage_counts()``, ``counts`` (the formulas of
+    :func:`layer_counts`), ``contextual`` (the :class:`ContextualMapping`), ``c_B``,
+    ``max_code`` (largest code any grid input reaches), ``arithmetic`` (what ``"auto"`` picks).
+    """
+
+    f: Callable = field(repr=False)
+    n: int
+    d: int
+    d_out: int
+    delta: Fraction
+    rho: str
+    t: Fraction
+    eps: Fraction | None
+    masks: list = field(repr=False)
+    contextual: ContextualMapping = field(repr=False)
+    layers: tuple[Layer, ...] = field(repr=False)
+    values: dict = field(repr=False)
+    max_abs_value_code: Fraction = field(repr=False)
+    heads: int = 2
+    head_size: int = 1
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------- structure
+    @property
+    def D(self) -> int:
+        """Width of the residual stream, max(d, d_out)."""
+        return max(self.d, self.d_out)
+
+    @property
+    def q(self) -> int:
+        return self.delta.denominator
+
+    @property
+    def p(self) -> int:
+        return self.contextual.p
+
+    @property
+    def s(self) -> int:
+        return self.contextual.s
+
+    @property
+    def gamma(self) -> tuple[int, ...]:
+        return self.contextual.gamma
+
+    @property
+    def c_B(self) -> int:
+        return self.contextual.c_B
+
+    @property
+    def ff_width(self) -> int:
+        return max(layer.width for layer in self.layers if layer.kind == "feed-forward")
+
+    @property
+    def counts(self) -> LayerCounts:
+        """The layer-count formulas for this (n, d, delta, p, s)."""
+        return layer_counts(self.n, self.d, self.delta, self.p, self.s)
+
+    @property
+    def max_code(self) -> Fraction:
+        """Largest final code over grid inputs (about c_B^s M_0): sets the arithmetic needed."""
+        return max(max(c) for c in self.contextual.final_codes.values())
+
+    def stage_counts(self) -> dict[str, int]:
+        """Number of layers per stage, in network order."""
+        out = {stage: 0 for stage in STAGES}
+        for layer in self.layers:
+            out[layer.stage] += 1
+        return out
+
+    def parameter_count(self) -> int:
+        """Stored weight entries over all layers (zero entries included)."""
+        return sum(layer.parameters for layer in self.layers)
+
+    @property
+    def labels(self) -> dict[str, list[Label]]:
+        return {"x": [("x", c + 1) for c in range(self.d)], "z": [("z", c + 1) for c in range(self.D)],
+                "out": [("out", c + 1) for c in range(self.d_out)]}
+
+    def weights(self, name: str) -> dict:
+        """Labelled float weights of the layer called ``name`` (e.g. 'phase-b.0')."""
+        from .._network import LabelledArray
+
+        layer = self.layer(name)
+        return {key: LabelledArray(np.array([[float(v) for v in row] for row in values], dtype=float), rows, cols)
+                for key, (rows, cols, values) in layer.exact_weights(self.labels).items()}
+
+    def layer(self, name: str) -> Layer:
+        index = self._cache.setdefault("names", {layer.name: i for i, layer in enumerate(self.layers)})
+        if name not in index:
+            raise PolyapproxError(f"no layer called {name!r}; names look like {[l.name for l in self.layers[:3]]}")
+        return self.layers[index[name]]
+
+    # ---------------------------------------------------------- arithmetic
+    def float_error_estimate(self) -> float:
+        """Rough bound on the float64 rounding error of a code (absolute): decides ``"auto"``.
+
+        Codes reach ``max_code`` C; one rounding is C 2^-52. With four-ReLU activations of
+        width eps, each value-mapping layer cancels terms of size C/eps and multiplies by
+        weights of size C: m 4 C (C + A) 2^-52 / eps over m layers (A = max |a.u|).
+        """
+        C = float(self.max_code) + 1.0
+        unit = C * 2.0**-52
+        err = 16 * unit * len(self.layers) ** 0.5
+        if self.eps is not None:
+            A = float(self.max_abs_value_code)
+            err += self.stage_counts()["value"] * 4 * unit * (C + A) / float(self.eps)
+        return err
+
+    @property
+    def arithmetic(self) -> str:
+        """What ``"auto"`` uses: float64 if the rounding estimate is below delta/64, else
+        exact rationals (hardmax, sparsemax: no irrational weights), else mpmath (softmax)."""
+        if self.float_error_estimate() <= float(self.delta) / 64:
+            return "float64"
+        return "mpmath" if self.rho == "softmax" else "exact"
+
+    def mpmath_bits(self) -> int:
+        """Binary precision for mpmath: enough that the rounding estimate falls below 2^-50,
+        so the outputs are as accurate as float64 numbers can show."""
+        return 53 + max(11, math.ceil(math.log2(self.float_error_estimate() * 2.0**50)))
+
+    def _compiled(self, arithmetic: str) -> _Compiled:
+        key = (arithmetic, self.mpmath_bits() if arithmetic == "mpmath" else 0)
+        if key not in self._cache:
+            self._cache[key] = _Compiled(self, _Backend(arithmetic, key[1]))
+        return self._cache[key]
+
+    def _check_input(self, X: object) -> tuple[np.ndarray, bool]:
+        if (isinstance(X, np.ndarray) and X.dtype == object) or (isinstance(X, (list, tuple)) and _has_fraction(X)):
+            array = np.array(X, dtype=object)
+            try:
+                values = np.frompyfunc(Fraction, 1, 1)(array) if array.size else array
+            except (TypeError, ValueError):
+                raise DomainError("X must contain numbers (Fractions, ints or floats)") from None
+            as_float = values.astype(float)
+        else:
+            try:
+                as_float = np.asarray(X, dtype=float)
+            except (TypeError, ValueError) as exc:
+                raise ShapeError(f"X must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+            values = as_float
+        expected = f"({self.n}, {self.d}) or (b, {self.n}, {self.d})"
+        if as_float.ndim not in (2, 3) or as_float.shape[-2:] != (self.n, self.d):
+            raise ShapeError(f"X must be {expected}; got shape {as_float.shape}")
+        if not np.all(np.isfinite(as_float)):
+            raise DomainError("X contains NaN or inf; the domain is [0, 1]^(n x d)")
+        low = values < 0 if values.dtype == object else as_float < 0
+        high = values > 1 if values.dtype == object else as_float > 1
+        if np.any(low) or np.any(high):
+            raise DomainError(f"X must lie in [0, 1]^(n x d); got entries in [{as_float.min()}, {as_float.max()}]")
+        batched = as_float.ndim == 3
+        return (values if batched else values[None]), batched
+
+    def forward(self, X: object, arithmetic: str = "auto") -> np.ndarray:
+        """g(X) in the chosen arithmetic (object arrays for 'exact' and 'mpmath').
+
+        Shapes: X (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
+        """
+        arithmetic = check_choice("arithmetic", arithmetic, ARITHMETICS)
+        if arithmetic == "auto":
+            arithmetic = self.arithmetic
+        if arithmetic == "exact" and self.rho == "softmax":
+            raise DomainError("softmax has irrational weights: use arithmetic 'float64' or 'mpmath'")
+        X3, batched = self._check_input(X)
+        compiled = self._compiled(arithmetic)
+        out = compiled.run(compiled.be.from_input(X3))
+        return out if batched else out[0]
+
+    def __call__(self, X: object, arithmetic: str = "auto") -> np.ndarray:
+        """g(X) as float64 (computed in ``arithmetic``, default as :attr:`arithmetic` decides).
+
+        Shapes: X (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
+        """
+        out = self.forward(X, arithmetic)
+        return np.asarray(out.astype(float) if out.dtype == object else out, dtype=float)
+
+    def exact(self, X: object) -> np.ndarray:
+        """g(X) in exact rationals (object array of Fractions); hardmax or sparsemax only.
+
+        Shapes: X (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
+        """
+        return self.forward(X, "exact")
+
+    # ---------------------------------------------------------- the target
+    def cube_index(self, X: np.ndarray) -> np.ndarray:
+        """Integer cube coordinates floor(x / delta), the last cube closed: (b, n, d) ints."""
+        X3 = np.asarray(X, dtype=float)
+        return np.minimum(np.floor(X3 * self.q), self.q - 1).astype(int)
+
+    def f_bar(self, X: object, exact: bool = False) -> np.ndarray:
+        """f at the centre of the grid cube of X (Step 1), from the exact value table.
+
+        Shapes: X (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
+        """
+        X3, batched = self._check_input(X)
+        idx = self.cube_index(X3.astype(float) if X3.dtype == object else X3)
+        keys = [tuple(tuple(Fraction(int(v), self.q) for v in row) for row in sample) for sample in idx]
+        table = np.array([self.values[k] for k in keys], dtype=object)  # (b, n, d_out) Fractions
+        out = table if exact else table.astype(float)
+        return out if batched else out[0]
+
+    def omega_bound(self) -> tuple[float, str]:
+        """(omega_f(delta/2), how it was obtained): L delta/2 for a target with a Lipschitz
+        constant, else a sampled lower estimate of the modulus of continuity."""
+        lipschitz = getattr(self.f, "lipschitz_constant", None)
+        L = lipschitz(self.n, self.d) if callable(lipschitz) else None
+        if L is not None:
+            return L * float(self.delta) / 2, "Lipschitz bound L delta/2"
+        rng = np.random.default_rng(0)
+        X = rng.uniform(size=(4000, self.n, self.d))
+        Y = np.clip(X + rng.uniform(-1, 1, size=X.shape) * float(self.delta) / 2, 0, 1)
+        diff = np.abs(_evaluate(self.f, X, self.d_out) - _evaluate(self.f, Y, self.d_out))
+        return float(diff.max()), "sampled lower estimate"
+
+    def distance(self, p: float = 2, samples: int = 2000, seed: int = 0, arithmetic: str = "auto") -> dict:
+        """Monte Carlo d_p(f, g) on [0,1]^(n x d) (volume 1) next to d_p(f, f-bar) and the bound.
+
+        Returns ``d_p(f,g)``, ``d_p(f,f_bar)``, ``d_p(f_bar,g)``, ``mismatch`` (share of samples
+        with g != f-bar beyond rounding: 1e-9 plus the float64 estimate when float64 is used),
+        ``omega`` = omega_f(delta/2) and the Step-1 bound
+        (n d_out)^(1/p) omega.
+        """
+        if not (isinstance(p, (int, float)) and 1 <= p < math.inf):
+            raise DomainError(f"p must be a number in [1, inf); got {p!r}")
+        samples = check_int("samples", samples)
+        X = np.random.default_rng(seed).uniform(size=(samples, self.n, self.d))
+        g = self(X, arithmetic)
+        fX = _evaluate(self.f, X, self.d_out)
+        fb = self.f_bar(X)
+
+        def dp(a, b):
+            return float(np.mean((np.abs(a - b) ** p).sum(axis=(1, 2))) ** (1 / p))
+
+        omega, how = self.omega_bound()
+        used = self.arithmetic if arithmetic == "auto" else arithmetic
+        tol = (1e-9 + (self.float_error_estimate() if used == "float64" else 0.0)) * (1 + float(np.abs(fb).max()))
+        mismatch = float(np.mean(np.abs(g - fb).max(axis=(1, 2)) > tol))
+        return {"d_p(f,g)": dp(fX, g), "d_p(f,f_bar)": dp(fX, fb), "d_p(f_bar,g)": dp(fb, g),
+                "mismatch": mismatch, "omega": omega, "omega_how": how,
+                "bound_f_fbar": (self.n * self.d_out) ** (1 / p) * omega, "p": p, "samples": samples}
+
+    def grid_check(self, exact_limit: int = 512, float_limit: int = 20_000) -> dict:
+        """Evaluate g on every grid input and count those where g == f-bar.
+
+        Exact rationals (hardmax, sparsemax) for at most ``exact_limit`` inputs, comparing
+        exactly; else float64 at the cube centres (when float64 resolves the codes) within
+        the rounding estimate; else skipped. Returns checked, inputs, equal, arithmetic, reason.
+        """
+        inputs = self.contextual.inputs
+        count = len(inputs)
+        L = np.array(inputs, dtype=object)
+        if self.rho != "softmax" and count <= exact_limit:
+            equal = (self.exact(L) == self.f_bar(L, exact=True)).all(axis=(1, 2))
+            arithmetic = "exact"
+        elif self.arithmetic == "float64" and count <= float_limit:
+            X = L.astype(float) + float(self.delta) / 2
+            fb = self.f_bar(X)
+            tol = (1e-9 + self.float_error_estimate()) * (1 + float(np.abs(fb).max()))
+            equal = np.abs(self(X, "float64") - fb).max(axis=(1, 2)) <= tol
+            arithmetic = "float64"
+        else:
+            return {"checked": 0, "inputs": count, "equal": 0, "arithmetic": None,
+                    "reason": f"{count} grid inputs would need exact arithmetic; the limit is {exact_limit}"}
+        return {"checked": count, "inputs": count, "equal": int(equal.sum()), "arithmetic": arithmetic,
+                "reason": None}
+
+    # ---------------------------------------------------------- output
+    def describe(self) -> str:
+        """Stages with layer counts, heads, widths, constants and the arithmetic used."""
+        counts = self.stage_counts()
+        lc = self.counts
+        lines = [f"sparse Transformer (Yun et al. 2020; reconstruction): n = {self.n}, d = {self.d}, "
+                 f"d_out = {self.d_out}, delta = {self.delta}, p = {self.p}, s = {self.s}, gamma = {list(self.gamma)}",
+                 f"rho = {self.rho}, t = {self.t}, eps = {self.eps}; heads = {self.heads} of size {self.head_size}, "
+                 f"FF width {self.ff_width}; c_B = {self.c_B}, largest code = {self.max_code} "
+                 f"(~2^{round(math.log2(float(self.max_code)), 1)})",
+                 "| stage | layers | formula |", "|---|---|---|"]
+        formulas = {"clip": "d (extra)", "quantisation": f"d n / delta = {lc.quantisation}",
+                    "phase-a": f"p (n-1) delta^-d = {lc.phase_a}", "phase-b": f"s = {lc.phase_b}",
+                    "value": f"n delta^-(n d) = {lc.value}"}
+        lines += [f"| {stage} | {counts[stage]} | {formulas.get(stage, 'affine')} |" for stage in STAGES]
+        lines.append(f"layers {len(self.layers)}, parameters {self.parameter_count():,}; auto arithmetic: "
+                     f"{self.arithmetic}")
+        return "\n".join(lines)
+
+    def to_dict(self, weights: bool = False) -> dict:
+        """JSON-able summary; with ``weights`` every layer's exact weights as strings of rationals."""
+        data = {"n": self.n, "d": self.d, "d_out": self.d_out, "delta": str(self.delta), "rho": self.rho,
+                "t": str(self.t), "eps": None if self.eps is None else str(self.eps), "p": self.p, "s": self.s,
+                "gamma": list(self.gamma), "heads": self.heads, "head_size": self.head_size,
+                "ff_width": self.ff_width, "c_B": self.c_B, "max_code": str(self.max_code),
+                "stage_counts": self.stage_counts(), "formula_counts": self.counts.to_dict(),
+                "parameters": self.parameter_count(), "arithmetic": self.arithmetic,
+                "masks": [m.astype(int).tolist() for m in self.masks]}
+        if weights:
+            data["layers"] = [_layer_json(layer, self.labels) for layer in self.layers]
+        return data
+
+    def to_torch(self):
+        """A float64 ``torch.nn.Module`` computing the same network with boolean attention masks."""
+        from ._universal_torch import to_torch_module
+
+        return to_torch_module(self)
+
+
+def _layer_json(layer: Layer, labels) -> dict:
+    entry = {"name": layer.name, "stage": layer.stage, "kind": layer.kind, "formula": layer.formula}
+    if layer.pattern is not None:
+        entry["pattern"] = layer.pattern
+    if isinstance(layer.activation, PiecewiseLinear):
+        a = layer.activation
+        entry["activation"] = {"name": a.name, **{k: str(getattr(a, k)) for k in ("c1", "c2", "b1", "a2", "b2",
+                                                                                 "a3", "b3")}}
+    elif layer.activation is not None:
+        entry["activation"] = layer.activation
+    entry["weights"] = {key: {"rows": [list(map(str, r)) for r in rows], "cols": [list(map(str, c)) for c in cols],
+                              "values": [[str(v) for v in row] for row in values]}
+                        for key, (rows, cols, values) in layer.exact_weights(labels).items()}
+    return entry
+
+
+def _has_fraction(X: object) -> bool:
+    if isinstance(X, Fraction):
+        return True
+    if isinstance(X, (list, tuple)):
+        return any(_has_fraction(x) for x in X)
+    return False
+
+
+def _evaluate(f: Callable, X: np.ndarray, d_out: int | None = None) -> np.ndarray:
+    """f on a (b, n, d) float batch as a (b, n, d_out) float array; checks shape and finiteness."""
+    try:
+        out = np.asarray(f(X), dtype=float)
+    except PolyapproxError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"f must map a (b, n, d) float array to (b, n, d_out) or (b, n) numbers; {exc}") from None
+    if out.ndim == 2 and out.shape == X.shape[:2]:
+        out = out[..., None]
+    if out.ndim != 3 or out.shape[:2] != X.shape[:2] or (d_out is not None and out.shape[2] != d_out):
+        raise ShapeError(f"f must return shape (b, n, d_out) = ({X.shape[0]}, {X.shape[1]}, d_out) or (b, n); "
+                         f"got {out.shape}")
+    if not np.all(np.isfinite(out)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        raise DomainError(f"f returned a non-finite value {out[bad]} at sample {bad[0]} (input {X[bad[0]].tolist()})")
+    return out
+
+
+def _positive(name: str, value: object) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
+        raise DomainError(f"{name} must be a positive number; got {value!r}")
+    try:
+        x = Fraction(value) if not isinstance(value, (float, np.floating)) else Fraction(float(value))
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        raise DomainError(f"{name} must be a positive finite number; got {value!r}") from None
+    if x <= 0:
+        raise DomainError(f"{name} must be > 0; got {value!r}")
+    return x
+
+
+def read_delta(delta: object) -> Fraction:
+    """delta = 1/q. An int is read as q (q >= 2); otherwise a Fraction, "1/q" or a float equal to 1/q.
+
+    >>> read_delta(3), read_delta("1/2"), read_delta(Fraction(1, 4))
+    (Fraction(1, 3), Fraction(1, 2), Fraction(1, 4))
+    """
+    if isinstance(delta, (int, np.integer)) and not isinstance(delta, bool):
+        if delta < 2:
+            raise DomainError(f"an integer delta is read as q (delta = 1/q) and must be >= 2; got {delta}")
+        return Fraction(1, int(delta))
+    return as_delta(delta)
+
+
+def universal_network(f: Callable, n: int, d: int, delta: object, patterns: object, *, rho: str = "hardmax",
+                      t: object = None, eps: object = None, path: object = None,
+                      max_value_layers: int = MAX_VALUE_LAYERS) -> UniversalNetwork:
+    """Build the sparse Transformer of the universality theorem of Yun et al. 2020 for f.
+
+    Parameters
+    ----------
+    f : callable (b, n, d) float array -> (b, n, d_out) (or (b, n)), e.g. a registered target.
+    n, d : sequence length (n >= 2) and token dimension.
+    delta : grid width 1/q; an int is read as q (q >= 2).
+    patterns : a cycle of boolean (n, n) masks ``mask[query, key]`` satisfying Assumption 1.
+    rho : 'hardmax' (Step 2), 'softmax' or 'sparsemax' (Step 3; need ``t``).
+    t : query scale (> 0); required for softmax/sparsemax, default 1 for hardmax.
+    eps : width (0 < eps < delta/2) of the four-ReLU replacements of the piecewise-linear
+        activations; None keeps the piecewise-linear ones (FF width 1).
+    path : a Hamiltonian path gamma (0-based) to use instead of the one the checker finds.
+    max_value_layers : budget for the n delta^-(n d) value-mapping layers (``SizeError``).
+
+    Returns
+    -------
+    UniversalNetwork. With ``rho='hardmax'`` and ``eps=None``, ``net.exact(X) == net.f_bar(X,
+    exact=True)`` for every X in [0,1]^(n x d) (every grid input, every point inside a cube).
+
+    Raises ``DomainError`` for patterns failing Assumption 1 (naming the failed condition and
+    its witness), delta not 1/q, t or eps not positive, non-finite values of f; ``SizeError``
+    before building when the value mapping exceeds the budget.
+
+    Notes
+    -----
+    Reconstruction of the proof of Yun et al. 2020 (universality theorem: Step 1 piecewise-constant f-bar,
+    Step 2 (a)-(g) exact modified network, Step 3 softmax and four-ReLU activations); constants
+    may differ from the paper's. Collision caveat of the value mapping: a row rewritten to
+    a_{L,k} has code a.u, which must stay outside every later window [q - delta/2, q + delta/2);
+    c_B is enlarged until every final code exceeds max |a.u| + delta (final codes are at least
+    c_B^s (n-1) U), and the build checks it exactly. n = 1 is refused: the single token's code
+    can be 0 for every c_B, so the caveat cannot be met.
+
+    Arithmetic: codes reach about c_B^s M_0, beyond float64 resolution for all but the
+    smallest cases; and the four-ReLU activations cancel terms of size code/eps. ``net(X)``
+    uses float64 when the estimated rounding error is below delta/64, otherwise exact
+    rationals (hardmax, sparsemax) or mpmath with enough bits (softmax: exp is irrational).
+
+    >>> import numpy as np
+    >>> from constructions.sparse import patterns
+    >>> f = lambda X: X.sum(axis=1, keepdims=True) * np.ones_like(X)
+    >>> net = universal_network(f, 2, 1, "1/2", patterns.dense(2))
+    >>> net.heads, net.head_size, net.ff_width, net.stage_counts()["value"]
+    (2, 1, 1, 8)
+    >>> X = np.array([[0.1], [0.7]])
+    >>> net.exact(X)[:, 0].tolist() == [Fraction(1), Fraction(1)]     # f at centres (.25, .75)
+    True
+    """
+    n, d = check_int("n", n, minimum=2), check_int("d", d)
+    delta = read_delta(delta)
+    q = delta.denominator
+    masks = as_masks(patterns)
+    if masks[0].shape[0] != n:
+        raise ShapeError(f"patterns are for n = {masks[0].shape[0]} tokens; got n = {n}")
+    rho = check_choice("rho", rho, RHOS)
+    if rho != "hardmax" and t is None:
+        raise DomainError(f"rho = {rho!r} needs a query scale t > 0")
+    t = Fraction(1) if t is None else _positive("t", t)
+    if eps is not None:
+        eps = _positive("eps", eps)
+        if eps >= delta / 2:
+            raise DomainError(f"eps must be < delta/2 = {delta / 2} (the four-ReLU bands must not meet); got {eps}")
+    budget = check_int("max_value_layers", max_value_layers)
+    check_size("value-mapping layers n delta^-(n d)", n * q ** (n * d), budget)
+    check_size("grid inputs delta^-(n d)", q ** (n * d), MAX_INPUTS)
+    from ._assumption import check_assumption
+
+    report = check_assumption(masks, path=path)
+    if not report.holds:
+        raise DomainError(f"the patterns fail Assumption 1, condition {report.failed_condition!r}, witness "
+                          f"{report.witness}: {report.summary()}")
+
+    # Step 1: f at the cube centres of every grid input (same order as the contextual mapping)
+    levels = np.arange(q)
+    grid = np.stack(np.meshgrid(*([levels] * (n * d)), indexing="ij"), axis=-1).reshape(-1, n, d)
+    centres = (grid + 0.5) / q
+    fc = _evaluate(f, centres)
+    d_out = fc.shape[2]
+    D = max(d, d_out)
+    values = {tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
+              for g, a in zip(grid, fc.tolist())}
+    u_full = [Fraction(q) ** c for c in range(d)]
+    A = max(sum(abs(row[c]) * u_full[c] for c in range(min(d, d_out))) for a in values.values() for row in a)
+    U = sum(u_full, _ZERO)
+    # collision caveat: every final code >= c_B^s (n-1) U must exceed A + delta
+    c_B_min = 1
+    while Fraction(c_B_min) ** report.s * (n - 1) * U <= A + delta:
+        c_B_min *= 2
+    cm = ContextualMapping(masks, n, d, delta, path, c_B_min=c_B_min)
+    lowest = min(min(c) for c in cm.final_codes.values())
+    if not lowest - delta / 2 > A:  # pragma: no cover - guaranteed by the choice of c_B
+        raise PolyapproxError(f"collision caveat violated: lowest final code {lowest} <= max |a.u| + delta/2")
+    values = {L: values[L] for L in cm.inputs}
+
+    layers = _build_layers(n, d, d_out, D, delta, t, eps, cm, values)
+    return UniversalNetwork(f=f, n=n, d=d, d_out=d_out, delta=delta, rho=rho, t=t, eps=eps, masks=masks,
+                            contextual=cm, layers=tuple(layers), values=values, max_abs_value_code=A)
+
+
+def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) -> list[Layer]:
+    q = delta.denominator
+    u = tuple(cm.u) + (_ZERO,) * (D - d)
+    e = [_vec(D, {c: Fraction(1)}) for c in range(D)]
+    layers = [Layer("input", "input", "affine", "Z = X W_in: x_c -> z_c",
+                    W=tuple(e[c] for c in range(d)))]
+    for c in range(d):     # clip: z_c - ReLU(z_c - 1 + delta/2), so x = 1 falls in the last cube
+        layers.append(Layer(f"clip.{c + 1}", "clip", "feed-forward",
+                            f"z_{c + 1} <- z_{c + 1} - ReLU(z_{c + 1} - (1 - delta/2))",
+                            W1=tuple((w,) for w in e[c]), b1=(-(1 - delta / 2),), activation=RELU,
+                            W2=(tuple(-w for w in e[c]),), b2=(_ZERO,) * D))
+    E = tuple(tuple(row) + (_ZERO,) * (D - d) for row in cm.E)
+    layers.append(Layer("position", "position", "affine", "Z <- Z + E (E_gamma(1) = n-1, E_gamma(i) = i-2)",
+                        W=tuple(e), B=E))
+    phi_Q, phi_V = PiecewiseLinear.quantiser(delta), PiecewiseLinear.indicator(delta)
+    for c in range(d):
+        for k in range(n * q):
+            layers.append(_ff(f"quantisation.{c + 1}.{k}", "quantisation",
+                              f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})", e[c], -k * delta, phi_Q,
+                              e[c], eps))
+    zero = Head.zero(D)
+
+    def head(bias: Fraction, scale: Fraction) -> Head:
+        return Head(tuple(t * w for w in u), t * bias, u, u, tuple(scale * w for w in e[0]))
+
+    for i, block in enumerate(cm.layers):
+        stage = "phase-a" if i < cm.phase_a else "phase-b"
+        index = i if stage == "phase-a" else i - cm.phase_a
+        heads = tuple(head(h.bias, h.scale) for h in block.heads)
+        heads = heads + (zero,) * (2 - len(heads))
+        if block.kind == "shift":
+            formula = f"selective shift b = {block.b}, c = {block.c}: code b gains c (max - min) over A_k"
+        elif block.kind == "all-max":
+            formula = f"all-max shift: z_k += {block.c} max over A_k of codes"
+        else:
+            formula = "identity (pattern not on the path step)"
+        layers.append(Layer(f"{stage}.{index}", stage, "attention", formula, pattern=block.pattern, heads=heads))
+    index = 0
+    for L in cm.inputs:
+        rows, codes, a = cm.final_rows[L], cm.final_codes[L], values[L]
+        for k in range(n):
+            target = tuple(a[k]) + (_ZERO,) * (D - d_out)
+            z = tuple(rows[k]) + (_ZERO,) * (D - d)
+            write = tuple(x - y for x, y in zip(target, z))
+            layers.append(_ff(f"value.{index}", "value", f"token {k} of grid input {index // n}: code {codes[k]}",
+                              u, -codes[k], phi_V, write, eps))
+            index += 1
+    layers.append(Layer("readout", "readout", "affine", "Y = Z W_out: z_c -> out_c",
+                        W=tuple(tuple(Fraction(int(r == c)) for c in range(d_out)) for r in range(D))))
+    return layers
+
+
+def error_table(f: Callable, n: int, d: int, patterns: object, *, deltas=("1/2", "1/3"), ts=(10, 30, 100, 300, 1000),
+                epss=(0.05, 0.01, 0.001), rho: str = "softmax", p: float = 2, samples: int = 2000,
+                seed: int = 0, max_value_layers: int = MAX_VALUE_LAYERS) -> list[dict]:
+    """Measured d_p(f, g) of the real network (Step 3) against t, eps and delta, next to the Step-1 bound.
+
+    Three sweeps, one row each: ``t`` over ``ts`` (delta = deltas[0], piecewise-linear
+    activations: attention error only); ``eps`` over ``epss`` (delta = deltas[0], t = max(ts):
+    activation bands only); ``delta`` over ``deltas`` (t = max(ts) (deltas[0]/delta)^2, since the
+    Phase-A score margin is delta^2/2; piecewise-linear activations, as a fixed eps would hide
+    the decrease: smaller delta means larger codes). Each row
+    has sweep, delta, t, eps, d_p(f,g), d_p(f,f_bar), d_p(f_bar,g), mismatch (share of samples
+    where g differs from f-bar), omega = omega_f(delta/2), the bound (n d_out)^(1/p) omega on
+    d_p(f, f_bar), the arithmetic used, layers and parameters.
+
+    Notes: reconstruction (Yun et al. 2020, universality theorem, Steps 1-3); Monte Carlo with ``samples``
+    seeded points, so a band of small measure may contain no sample.
+
+    >>> from constructions.sparse import patterns
+    >>> f = lambda X: X - X.mean(axis=1, keepdims=True)
+    >>> rows = error_table(f, 2, 1, patterns.dense(2), deltas=("1/2",), ts=(1, 100), epss=(0.01,), samples=200)
+    >>> [r["sweep"] for r in rows], rows[0]["d_p(f,g)"] > rows[1]["d_p(f,g)"]
+    (['t', 't', 'eps', 'delta'], True)
+    """
+    deltas = [read_delta(x) for x in deltas]
+    if not deltas or not ts or not epss:
+        raise DomainError("deltas, ts and epss must each contain at least one value")
+    t_max = max(ts, key=float)
+    plan = [("t", deltas[0], t, None) for t in ts]
+    plan += [("eps", deltas[0], t_max, e) for e in epss]
+    plan += [("delta", dl, Fraction(t_max) * (deltas[0] / dl) ** 2, None) for dl in deltas]
+    rows = []
+    for sweep, dl, t, e in plan:
+        net = universal_network(f, n, d, dl, patterns, rho=rho, t=t, eps=e, max_value_layers=max_value_layers)
+        r = net.distance(p=p, samples=samples, seed=seed)
+        rows.append({"sweep": sweep, "delta": str(dl), "t": float(t), "eps": None if e is None else float(e),
+                     **{k: r[k] for k in ("d_p(f,g)", "d_p(f,f_bar)", "d_p(f_bar,g)", "mismatch", "omega",
+                                          "bound_f_fbar")},
+                     "arithmetic": net.arithmetic, "layers": len(net.layers), "parameters": net.parameter_count()})
+    return rows
