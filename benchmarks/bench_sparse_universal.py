@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import peak_memory_mb  # noqa: E402
+from _common import peak_memory_mb
 
-from constructions import sparse, targets  # noqa: E402
+from constructions import sparse, targets
 
 P = sparse.patterns
 

@@ -99,7 +99,7 @@ class Interval:
     array([0.])
     """
 
-    __slots__ = ("lo", "hi")
+    __slots__ = ("hi", "lo")
     __array_priority__ = 100
 
     def __init__(self, lo: object, hi: object | None = None) -> None:
@@ -278,7 +278,7 @@ class Jet:
     (True, [[True, True]], [[True, True, True]])
     """
 
-    __slots__ = ("value", "grad", "hess", "pairs")
+    __slots__ = ("grad", "hess", "pairs", "value")
     __array_priority__ = 200
 
     def __init__(self, value: Interval, grad: Interval, hess: Interval | None,

@@ -20,7 +20,7 @@ def _rep_from_psi(n: int, psi: sympy.Expr) -> EquivariantRepresentation:
 
 
 def _zero_target() -> targets.Target:
-    zero = lambda X: np.zeros(X.shape[:2] + (1,))  # noqa: E731
+    zero = lambda X: np.zeros(X.shape[:2] + (1,))
     return targets.Target("zero", "f = 0", zero, lambda d: 1, interval=lambda X: X[:, :, 0:1] * 0.0)
 
 

@@ -229,7 +229,7 @@ def test_mpmath_when_float64_is_not_enough():
 
 
 def test_collision_caveat_enlarges_c_B():
-    big = lambda X: 1e4 * X  # noqa: E731
+    big = lambda X: 1e4 * X
     net = sparse.universal_network(big, 2, 1, "1/2", P.dense(2))
     default = sparse.contextual_mapping(P.dense(2), 2, 1, "1/2").c_B
     assert net.c_B > default
@@ -338,7 +338,7 @@ def test_given_hamiltonian_path_is_used():
     net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3), path=[2, 1, 0])
     assert net.gamma == (2, 1, 0)
     E = [row[0] for row in net.layer("position").B]
-    assert E == [F(1), F(0), F(2)]          # E_gamma(1) = n - 1, E_gamma(i) = i - 2
+    assert [F(1), F(0), F(2)] == E          # E_gamma(1) = n - 1, E_gamma(i) = i - 2
     L = grid_inputs(3, 1, 2)
     assert (net.exact(L) == reference_fbar(centered, L, 2)).all()
     with pytest.raises(DomainError, match="path"):

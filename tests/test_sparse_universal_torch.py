@@ -50,3 +50,14 @@ def test_torch_missing_gives_one_line_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(PolyapproxError, match=r"pip install 'polyapprox\[torch\]'"):
         net.to_torch()
+
+
+def test_module_class_is_module_level_and_round_trips(tmp_path):
+    torch = pytest.importorskip("torch")
+    net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3))
+    module = net.to_torch()
+    path = tmp_path / "net.pt"
+    torch.save(module, path)
+    back = torch.load(path, weights_only=False)
+    X = torch.tensor(np.random.default_rng(1).uniform(size=(5, 3, 1)))
+    assert torch.equal(back(X), module(X)) and type(back).__qualname__ == "UniversalSparseTransformer"

@@ -287,25 +287,8 @@ class ContextualMapping:
             if gaps and min(gaps) == 0 and within:
                 within = False
                 witness = witness or f"equal final codes within L = {_show(L)}: {_show(self.final_codes[L])}"
-        entries = sorted((c, index) for index, L in enumerate(self.inputs) for c in self.final_codes[L])
-        separated, margin_across = True, None
-        # the closest pair of codes from different inputs lies among neighbours of the sorted list
-        # after skipping runs of the same input: compare each code with the nearest foreign one.
-        previous_foreign: list[tuple[Fraction, int]] = []
-        for c, index in entries:
-            for pc, pindex in reversed(previous_foreign[-2:]):
-                if pindex != index:
-                    gap = c - pc
-                    margin_across = gap if margin_across is None else min(margin_across, gap)
-                    if gap == 0 and separated:
-                        separated = False
-                        witness = witness or (f"inputs {_show(self.inputs[pindex])} and {_show(self.inputs[index])} "
-                                              f"share the final code {c}")
-                    break
-            if previous_foreign and previous_foreign[-1][1] == index:
-                previous_foreign[-1] = (c, index)
-            else:
-                previous_foreign.append((c, index))
+        separated, margin_across, note = _across_inputs(self.inputs, self.final_codes)
+        witness = witness or note
         return ContextualCheck(closed, increasing, injective, within, separated, leading, margin_within,
                                margin_across, witness)
 
@@ -385,3 +368,28 @@ def contextual_mapping(patterns: object, n: int, d: int = 1, delta: object = "1/
     (6, 2, Fraction(22, 1), 529)
     """
     return ContextualMapping(patterns, n, d, delta, gamma, c_B=c_B, shift_factor=shift_factor, c_B_min=c_B_min)
+
+
+def _across_inputs(inputs: list, final_codes: dict) -> tuple[bool, Fraction | None, str | None]:
+    """(distinct across inputs, smallest gap between codes of different inputs, witness of a clash).
+
+    The closest pair of codes from different inputs lies among neighbours of the sorted list after
+    skipping runs of the same input: compare each code with the nearest foreign one.
+    """
+    entries = sorted((c, index) for index, L in enumerate(inputs) for c in final_codes[L])
+    separated, margin_across, witness = True, None, None
+    previous_foreign: list[tuple[Fraction, int]] = []
+    for c, index in entries:
+        for pc, pindex in reversed(previous_foreign[-2:]):
+            if pindex != index:
+                gap = c - pc
+                margin_across = gap if margin_across is None else min(margin_across, gap)
+                if gap == 0 and separated:
+                    separated = False
+                    witness = f"inputs {_show(inputs[pindex])} and {_show(inputs[index])} share the final code {c}"
+                break
+        if previous_foreign and previous_foreign[-1][1] == index:
+            previous_foreign[-1] = (c, index)
+        else:
+            previous_foreign.append((c, index))
+    return separated, margin_across, witness

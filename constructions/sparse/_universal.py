@@ -43,8 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError
-from polyapprox.internal import check_choice, check_int, check_size
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
@@ -673,9 +672,14 @@ class UniversalNetwork:
 
     def to_torch(self):
         """A float64 ``torch.nn.Module`` computing the same network with boolean attention masks."""
-        from ._universal_torch import to_torch_module
+        try:
+            import torch  # noqa: F401  (the module below needs it)
+        except ImportError:
+            raise PolyapproxError("the torch module needs PyTorch: pip install 'polyapprox[torch]' (on machines "
+                                  "that keep the CPU build, install torch==2.13.0 first)") from None
+        from ._universal_torch import UniversalSparseTransformer
 
-        return to_torch_module(self)
+        return UniversalSparseTransformer(self)
 
 
 def _layer_json(layer: Layer, labels) -> dict:

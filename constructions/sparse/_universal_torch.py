@@ -1,147 +1,142 @@
 """The sparse universal network as a float64 ``torch.nn.Module`` with boolean attention masks.
 
-Self-contained (no dependency on the dense-network export), so that it can be plugged into an
-attention-kind registry later: :func:`to_torch_module` takes a
-:class:`~constructions.sparse.UniversalNetwork` and returns a module whose ``forward`` runs
-the same layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
-``mask[query, key]``) restricting the keys. Layers of one stage are stacked into tensors.
+Imported only when torch is present (``UniversalNetwork.to_torch`` checks). The module class is
+defined at module level, so ``torch.save(module)`` round-trips. Its ``forward`` runs the same
+layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
+``mask[query, key]``) restricting the keys; the layers of one stage are stacked into tensors.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from polyapprox.internal import PolyapproxError
+import torch
 
 from ._universal import RELU, STAGES, PiecewiseLinear, UniversalNetwork
 
-
-def _require_torch():
-    try:
-        import torch
-    except ImportError:
-        raise PolyapproxError("the torch module needs PyTorch: pip install 'polyapprox[torch]'") from None
-    return torch
+F64 = torch.float64
 
 
-def to_torch_module(net: UniversalNetwork):
-    """A ``torch.nn.Module`` computing ``net`` in float64 (hardmax, softmax or sparsemax attention).
+def _tensor(values) -> torch.Tensor:
+    array = (np.array([[float(v) for v in row] for row in values], dtype=float).reshape(len(values), -1)
+             if len(values) else np.zeros((0, 0)))
+    return torch.tensor(array, dtype=F64)
+
+
+class UniversalSparseTransformer(torch.nn.Module):
+    """Stages of the sparse universal network (Yun et al. 2020), stacked per stage.
 
     Shapes: forward takes X (n, d) or (b, n, d) and returns (n, d_out) or (b, n, d_out).
     Agrees with ``net(X, "float64")`` to rounding wherever float64 resolves the codes
     (``net.arithmetic == "float64"``).
 
     >>> from constructions.sparse import patterns, universal_network
-    >>> import torch
     >>> net = universal_network(lambda X: X, 2, 1, "1/2", patterns.dense(2))
     >>> module = net.to_torch()
     >>> module(torch.tensor([[0.1], [0.6]], dtype=torch.float64)).flatten().tolist()
     [0.25, 0.75]
     """
-    torch = _require_torch()
-    f64 = torch.float64
 
-    def tensor(values) -> torch.Tensor:
-        return torch.tensor(np.array([[float(v) for v in row] for row in values], dtype=float).reshape(
-            len(values), -1) if len(values) else np.zeros((0, 0)), dtype=f64)
+    def __init__(self, net: UniversalNetwork) -> None:
+        super().__init__()
+        self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho
+        self.register_buffer("attn_mask", torch.tensor(np.stack(net.masks), dtype=torch.bool))
+        self.stages: list[tuple[str, str]] = []
+        for stage in STAGES:
+            layers = [layer for layer in net.layers if layer.stage == stage]
+            if not layers:
+                continue
+            kind = layers[0].kind
+            self.stages.append((stage, kind))
+            register = {"affine": self._register_affine, "feed-forward": self._register_feed_forward}
+            register.get(kind, self._register_attention)(stage.replace("-", "_"), layers, net.n)
 
-    class UniversalSparseTransformer(torch.nn.Module):
-        """Stages of the sparse universal network (Yun et al. 2020), stacked per stage."""
+    def _register_affine(self, key: str, layers: list, n: int) -> None:
+        (layer,) = layers
+        self.register_buffer(f"{key}_W", _tensor(layer.W))
+        self.register_buffer(f"{key}_B", _tensor(layer.B) if layer.B else torch.zeros((n, len(layer.W[0])), dtype=F64))
 
-        def __init__(self):
-            super().__init__()
-            self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho
-            self.register_buffer("attn_mask", torch.tensor(np.stack(net.masks), dtype=torch.bool))
-            self.stages: list[tuple[str, str]] = []
-            for stage in STAGES:
-                layers = [layer for layer in net.layers if layer.stage == stage]
-                if not layers:
+    def _register_feed_forward(self, key: str, layers: list, n: int) -> None:
+        self.register_buffer(f"{key}_W1", torch.stack([_tensor(l.W1) for l in layers]))
+        self.register_buffer(f"{key}_b1", torch.stack([_tensor([l.b1])[0] for l in layers]))
+        self.register_buffer(f"{key}_W2", torch.stack([_tensor(l.W2) for l in layers]))
+        self.register_buffer(f"{key}_b2", torch.stack([_tensor([l.b2])[0] for l in layers]))
+        if isinstance(layers[0].activation, PiecewiseLinear):
+            params = [[float(getattr(l.activation, k)) for k in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")]
+                      for l in layers]
+            self.register_buffer(f"{key}_act", torch.tensor(params, dtype=F64))
+        elif layers[0].activation != RELU:  # pragma: no cover - the builder makes only these two
+            raise TypeError(f"unknown activation {layers[0].activation!r}")
+
+    def _register_attention(self, key: str, layers: list, n: int) -> None:
+        heads = [list(l.heads) for l in layers]
+        for name in ("W_Q", "W_K", "W_V", "W_O"):
+            self.register_buffer(f"{key}_{name}", torch.tensor(
+                [[[float(v) for v in getattr(h, name)] for h in hs] for hs in heads], dtype=F64))
+        self.register_buffer(f"{key}_b_Q", torch.tensor([[float(h.b_Q) for h in hs] for hs in heads], dtype=F64))
+        self.register_buffer(f"{key}_pattern", torch.tensor([l.pattern for l in layers]))
+        self.register_buffer(f"{key}_active", torch.tensor([[not h.is_zero for h in hs] for hs in heads]))
+
+    def _weights(self, allowed: torch.Tensor, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+        """rho over the allowed keys of row-shifted scores q_k (k_j - k*): same probabilities, no huge products."""
+        b, n = k.shape
+        keys = k[:, None, :].expand(b, n, n)
+        inf = torch.tensor(float("inf"), dtype=F64)
+        kmax = keys.masked_fill(~allowed, -inf).amax(-1)
+        kmin = keys.masked_fill(~allowed, inf).amin(-1)
+        star = torch.where(q >= 0, kmax, kmin)
+        logits = q[..., None] * (keys - star[..., None])     # rho is shift invariant per query
+        if self.rho == "hardmax":
+            top = allowed & (logits == 0)
+            return top / top.sum(-1, keepdim=True)
+        if self.rho == "softmax":
+            return torch.softmax(logits.masked_fill(~allowed, -inf), dim=-1)
+        v = logits.masked_fill(~allowed, -2.0)  # sparsemax
+        z = torch.sort(v, dim=-1, descending=True).values
+        ks = torch.arange(1, n + 1, dtype=F64)
+        cums = torch.cumsum(z, dim=-1)
+        kz = (1 + ks * z > cums).sum(-1, keepdim=True)
+        tau = (torch.gather(cums, -1, kz - 1) - 1) / kz
+        return torch.where(allowed, torch.clamp(v - tau, min=0.0), torch.zeros((), dtype=F64))
+
+    def _feed_forward(self, key: str, Z: torch.Tensor) -> torch.Tensor:
+        W1, b1, W2, b2 = (getattr(self, f"{key}_{x}") for x in ("W1", "b1", "W2", "b2"))
+        act = getattr(self, f"{key}_act", None)
+        for i in range(W1.shape[0]):
+            H = Z @ W1[i] + b1[i]
+            if act is None:
+                H = torch.relu(H)
+            else:
+                c1, c2, bb1, a2, bb2, a3, bb3 = act[i]
+                H = torch.where(c1 > H, bb1, torch.where(c2 > H, a2 * H + bb2, a3 * H + bb3))
+            Z = Z + H @ W2[i] + b2[i]
+        return Z
+
+    def _attention(self, key: str, Z: torch.Tensor) -> torch.Tensor:
+        WQ, WK, WV, WO, bQ = (getattr(self, f"{key}_{x}") for x in ("W_Q", "W_K", "W_V", "W_O", "b_Q"))
+        patterns, active = getattr(self, f"{key}_pattern"), getattr(self, f"{key}_active")
+        for i in range(WQ.shape[0]):
+            allowed = self.attn_mask[patterns[i]][None]
+            update = None
+            for h in range(WQ.shape[1]):
+                if not bool(active[i, h]):
                     continue
-                kind = layers[0].kind
-                self.stages.append((stage, kind))
-                key = stage.replace("-", "_")
-                if kind == "affine":
-                    (layer,) = layers
-                    self.register_buffer(f"{key}_W", tensor(layer.W))
-                    B = tensor(layer.B) if layer.B else torch.zeros((net.n, len(layer.W[0])), dtype=f64)
-                    self.register_buffer(f"{key}_B", B)
-                elif kind == "feed-forward":
-                    self.register_buffer(f"{key}_W1", torch.stack([tensor(l.W1) for l in layers]))
-                    self.register_buffer(f"{key}_b1", torch.stack([tensor([l.b1])[0] for l in layers]))
-                    self.register_buffer(f"{key}_W2", torch.stack([tensor(l.W2) for l in layers]))
-                    self.register_buffer(f"{key}_b2", torch.stack([tensor([l.b2])[0] for l in layers]))
-                    act = layers[0].activation
-                    if isinstance(act, PiecewiseLinear):
-                        params = [[float(getattr(l.activation, k)) for k in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")]
-                                  for l in layers]
-                        self.register_buffer(f"{key}_act", torch.tensor(params, dtype=f64))
-                    else:
-                        assert act == RELU
-                else:
-                    heads = [[h for h in l.heads] for l in layers]
-                    for name in ("W_Q", "W_K", "W_V", "W_O"):
-                        self.register_buffer(f"{key}_{name}", torch.tensor(
-                            [[[float(v) for v in getattr(h, name)] for h in hs] for hs in heads], dtype=f64))
-                    self.register_buffer(f"{key}_b_Q", torch.tensor([[float(h.b_Q) for h in hs] for hs in heads],
-                                                                    dtype=f64))
-                    self.register_buffer(f"{key}_pattern", torch.tensor([l.pattern for l in layers]))
-                    self.register_buffer(f"{key}_active", torch.tensor([[not h.is_zero for h in hs] for hs in heads]))
+                q, k, v = Z @ WQ[i, h] + bQ[i, h], Z @ WK[i, h], Z @ WV[i, h]
+                out = (self._weights(allowed, q, k) * v[:, None, :]).sum(-1)[..., None] * WO[i, h]
+                update = out if update is None else update + out
+            if update is not None:
+                Z = Z + update
+        return Z
 
-        def _weights(self, allowed, q, k):
-            b, n = k.shape
-            keys = k[:, None, :].expand(b, n, n)
-            inf = torch.tensor(float("inf"), dtype=f64)
-            kmax = keys.masked_fill(~allowed, -inf).amax(-1)
-            kmin = keys.masked_fill(~allowed, inf).amin(-1)
-            star = torch.where(q >= 0, kmax, kmin)
-            logits = q[..., None] * (keys - star[..., None])     # rho is shift invariant per query
-            if self.rho == "hardmax":
-                top = allowed & (logits == 0)
-                return top / top.sum(-1, keepdim=True)
-            if self.rho == "softmax":
-                return torch.softmax(logits.masked_fill(~allowed, -inf), dim=-1)
-            v = logits.masked_fill(~allowed, -2.0)
-            z = torch.sort(v, dim=-1, descending=True).values
-            ks = torch.arange(1, n + 1, dtype=f64)
-            cums = torch.cumsum(z, dim=-1)
-            kz = (1 + ks * z > cums).sum(-1, keepdim=True)
-            tau = (torch.gather(cums, -1, kz - 1) - 1) / kz
-            return torch.where(allowed, torch.clamp(v - tau, min=0.0), torch.zeros((), dtype=f64))
-
-        def forward(self, X):
-            X = torch.as_tensor(X, dtype=f64)
-            batched = X.dim() == 3
-            Z = X if batched else X[None]
-            for stage, kind in self.stages:
-                key = stage.replace("-", "_")
-                if kind == "affine":
-                    Z = Z @ getattr(self, f"{key}_W") + getattr(self, f"{key}_B")
-                elif kind == "feed-forward":
-                    W1, b1, W2, b2 = (getattr(self, f"{key}_{x}") for x in ("W1", "b1", "W2", "b2"))
-                    act = getattr(self, f"{key}_act", None)
-                    for i in range(W1.shape[0]):
-                        H = Z @ W1[i] + b1[i]
-                        if act is None:
-                            H = torch.relu(H)
-                        else:
-                            c1, c2, bb1, a2, bb2, a3, bb3 = act[i]
-                            H = torch.where(H < c1, bb1, torch.where(H < c2, a2 * H + bb2, a3 * H + bb3))
-                        Z = Z + H @ W2[i] + b2[i]
-                else:
-                    WQ, WK, WV, WO, bQ = (getattr(self, f"{key}_{x}") for x in ("W_Q", "W_K", "W_V", "W_O", "b_Q"))
-                    patterns, active = getattr(self, f"{key}_pattern"), getattr(self, f"{key}_active")
-                    for i in range(WQ.shape[0]):
-                        allowed = self.attn_mask[patterns[i]][None]
-                        update = None
-                        for h in range(WQ.shape[1]):
-                            if not bool(active[i, h]):
-                                continue
-                            q, k, v = Z @ WQ[i, h] + bQ[i, h], Z @ WK[i, h], Z @ WV[i, h]
-                            a = self._weights(allowed, q, k)
-                            out = (a * v[:, None, :]).sum(-1)[..., None] * WO[i, h]
-                            update = out if update is None else update + out
-                        if update is not None:
-                            Z = Z + update
-            return Z if batched else Z[0]
-
-    return UniversalSparseTransformer()
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        X = torch.as_tensor(X, dtype=F64)
+        batched = X.dim() == 3
+        Z = X if batched else X[None]
+        for stage, kind in self.stages:
+            key = stage.replace("-", "_")
+            if kind == "affine":
+                Z = Z @ getattr(self, f"{key}_W") + getattr(self, f"{key}_B")
+            elif kind == "feed-forward":
+                Z = self._feed_forward(key, Z)
+            else:
+                Z = self._attention(key, Z)
+        return Z if batched else Z[0]

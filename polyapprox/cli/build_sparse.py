@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .._errors import PolyapproxError
+from ..internal import PolyapproxError
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
