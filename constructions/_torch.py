@@ -246,6 +246,70 @@ def performer_module(weights: Mapping[str, Any], params: Mapping[str, Any], trai
 
 
 # ---------------------------------------------------------------------------------------------
+# pieces for the standard-module interop (constructions.interop)
+
+
+def padded_head(weights: Mapping[str, Any], width: int, q_factor: float = 1.0, k_factor: float = 1.0):
+    """W_Q, W_K, W_V zero-padded to ``width`` columns and W_O to ``width`` rows, W_Q x q_factor,
+    W_K x k_factor (see "Scaling and padding" above). Returns four numpy arrays."""
+    W_Q, W_K, W_V, W_O = (np.asarray(weights[k], dtype=float) for k in ("W_Q", "W_K", "W_V", "W_O"))
+    if max(W_Q.shape[1], W_V.shape[1]) > width:
+        raise PolyapproxError(f"head widths d_k = {W_Q.shape[1]}, d_v = {W_V.shape[1]} exceed the target's "
+                              f"head width {width}")
+    D = W_Q.shape[0]
+    out = []
+    for W, factor in ((W_Q, q_factor), (W_K, k_factor), (W_V, 1.0)):
+        P = np.zeros((D, width))
+        P[:, :W.shape[1]] = W * factor
+        out.append(P)
+    O = np.zeros((width, D))
+    O[:W_O.shape[0]] = W_O
+    return (*out, O)
+
+
+class MultiheadSelfAttention(nn.Module):
+    """Self-attention through ``nn.MultiheadAttention``: Z -> mha(Z, Z, Z)[0]; ``mask[query, key]``
+    True where attending is allowed (negated for the module, where True blocks)."""
+
+    def __init__(self, mha: nn.MultiheadAttention, mask: Any = None) -> None:
+        super().__init__()
+        self.mha = mha
+        blocked = None if mask is None else ~torch.tensor(np.asarray(mask, dtype=bool))
+        self.register_buffer("blocked", blocked)
+
+    def forward(self, Z: torch.Tensor) -> torch.Tensor:
+        return self.mha(Z, Z, Z, attn_mask=self.blocked, need_weights=False)[0]
+
+
+def carried_relu_stack(block, width: int) -> list[nn.Module]:
+    """z + MLP(z W_in) W_out as nn.Linear/nn.ReLU layers only, carrying z as (ReLU(z), ReLU(-z)).
+
+    First layer: [I, -I, W_in W_0] with bias [0, 0, b_0]; middle layers: diag(I_2D, W_k) with
+    bias [0, b_k]; last layer: [I, -I, W_L W_out] with bias b_L W_out. W_in and W_out are 0/1
+    slot selectors, so the products are exact.
+    """
+    w = block.weights
+    count = block.spec["layers"]
+    if count < 2:
+        raise PolyapproxError("a ReLU block without hidden layers has no carried-stack form")
+    Ws = [np.asarray(w[f"mlp.layer{k}.W"]) for k in range(count)]
+    bs = [np.asarray(w[f"mlp.layer{k}.b"]).reshape(-1) for k in range(count)]
+    I = np.eye(width)
+    carry = np.concatenate([I, -I], axis=1)
+    first = np.concatenate([carry, np.asarray(w["in"]) @ Ws[0]], axis=1)
+    layers: list[nn.Module] = [_linear(first, np.concatenate([np.zeros(2 * width), bs[0]])), nn.ReLU()]
+    for k in range(1, count - 1):
+        h_in, h_out = Ws[k].shape
+        M = np.zeros((2 * width + h_in, 2 * width + h_out))
+        M[:2 * width, :2 * width] = np.eye(2 * width)
+        M[2 * width:, 2 * width:] = Ws[k]
+        layers += [_linear(M, np.concatenate([np.zeros(2 * width), bs[k]])), nn.ReLU()]
+    last = np.concatenate([I, -I, (Ws[-1] @ np.asarray(w["out"])).T], axis=1).T
+    layers.append(_linear(last, bs[-1] @ np.asarray(w["out"])))
+    return layers
+
+
+# ---------------------------------------------------------------------------------------------
 # the whole network
 
 
