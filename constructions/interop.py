@@ -12,7 +12,8 @@ zero-padded to the package's single head width h and the scale corrected as docu
 boolean masks with the opposite meaning (True = blocked), so the pattern is passed negated;
 ``performer_pytorch`` adds eps = 1e-4 to every random feature and subtracts running maxima
 (its ``softmax_kernel`` does not expose eps), so it equals the construction exactly when
-W_K = 0 (all key features equal; the construction's case) and only to about 1e-4 otherwise;
+W_K = 0 (all key features equal; the construction's case) but not otherwise (eps is added after
+the maxima are subtracted, so it can dominate small features: 0.1 off for random W_K in the tests);
 its kernel interface has no trigonometric features, which are refused.
 
 All functions raise ``PolyapproxError`` naming the missing package or the unsupported kind.
