@@ -21,6 +21,7 @@ All functions raise ``PolyapproxError`` naming the missing package or the unsupp
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections import OrderedDict
 from typing import Any
@@ -49,7 +50,7 @@ def _attention_block(network: Network, allowed: tuple[str, ...], target: str):
 def _package(name: str, pip_name: str):
     import_torch_module()
     try:
-        return __import__(name)
+        return importlib.import_module(name)
     except ImportError:
         raise PolyapproxError(f"this needs the package {name!r}: pip install {pip_name} "
                               "(install torch==2.13.0 first on machines that keep that CPU build)") from None
