@@ -8,6 +8,7 @@ this file re-exports the public names.
 from . import continuous as continuous
 from . import discontinuous as discontinuous
 from . import linformer as linformer
+from . import masked as masked
 from . import performer as performer
 from . import relu as relu
 from . import sparse as sparse
@@ -16,14 +17,23 @@ from . import transformer as transformer
 from . import verify as verify
 from ._features import MonomialFeatures as MonomialFeatures
 from ._features import power_sum_features as power_sum_features
+from ._kinds import AttentionKind as AttentionKind
+from ._kinds import BlockKind as BlockKind
+from ._kinds import attention_kinds as attention_kinds
+from ._kinds import get_attention_kind as get_attention_kind
 from ._sumformer import Sumformer as Sumformer
 
 __all__ = [
+    "AttentionKind",
+    "BlockKind",
     "MonomialFeatures",
     "Sumformer",
+    "attention_kinds",
     "continuous",
     "discontinuous",
+    "get_attention_kind",
     "linformer",
+    "masked",
     "performer",
     "power_sum_features",
     "relu",

@@ -28,6 +28,7 @@ from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from . import attention as _attention
 from . import relu as _relu
+from ._kinds import AttentionKind, BlockKind, get_attention_kind
 from ._sumformer import Sumformer
 from ._validate import as_sequences
 
@@ -106,14 +107,21 @@ def assert_weights_equal(a: LabelledArray, b: LabelledArray, atol: float = 0.0) 
 
 @dataclass(frozen=True)
 class Block:
-    """One stage of the network: ``apply(Z)`` on (b, n, D) and its named weights."""
+    """One stage of the network: ``apply(Z)`` on (b, n, D) and its named weights.
+
+    ``kind`` says what the stage computes (:class:`BlockKind`), ``label`` describes it in words;
+    ``spec`` holds what the torch export needs besides the weights (slots read and written,
+    exact polynomial exponents and coefficients).
+    """
 
     name: str
-    kind: str
+    kind: BlockKind
+    label: str
     formula: str
     weights: dict[str, LabelledArray] = field(default_factory=dict, repr=False)
     apply: Callable[[np.ndarray], np.ndarray] = field(default=None, repr=False)
     parameters: int = 0
+    spec: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,12 @@ class Network:
     error_bound: float
     domain: tuple[float, float] | None
     details: dict[str, Any] = field(default_factory=dict)
+    attention_params: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def attention_kind(self) -> AttentionKind:
+        """The registered attention kind of the attention block."""
+        return get_attention_kind(self.attention)
 
     @property
     def width(self) -> int:
@@ -173,20 +187,34 @@ class Network:
             mlp = [k for k in block.weights if k.startswith("mlp.layer") and k.endswith(".W")]
             if mlp:
                 shapes += f"; ReLU MLP of {len(mlp) - 1} hidden layers"
-            lines.append(f"| {block.name} | {block.kind} | {block.formula} | {shapes} | {block.parameters} |")
+            lines.append(f"| {block.name} | {block.label} | {block.formula} | {shapes} | {block.parameters} |")
         lines.append(f"total parameters: {self.parameter_count()}; proven error bound vs the Sumformer: "
                      f"{self.error_bound:.3g}")
         return "\n".join(lines)
 
-    def to_torch(self):
-        """A ``torch.nn.Module`` with the same weights, in float64 (needs the ``torch`` extra).
+    def to_torch(self, trainable: bool = True, *, check_domain: bool = False):
+        """This network as a float64 ``torch.nn.Module`` (needs the ``torch`` extra).
 
-        Exact token-map blocks call the Sumformer's numpy phi/psi (not differentiable);
-        every weight-based block is pure torch.
+        Every block is a torch module of a module-level class (``torch.save`` works): the
+        embedding and readout are ``nn.Linear``, ReLU feed-forward blocks ``nn.Linear`` +
+        ``nn.ReLU`` stacks inside an explicit residual, exact phi and psi are polynomial modules
+        whose coefficients and integer exponents live in the ``state_dict``, attention runs
+        through ``F.scaled_dot_product_attention`` (Performer: FAVOR features). Weights are
+        ``nn.Parameter``s (buffers when ``trainable=False``); the forward is differentiable
+        and has no numpy in it. ``check_domain=True`` rejects inputs outside the domain.
+        Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
+
+        >>> import numpy as np, torch
+        >>> from constructions import continuous, targets, transformer
+        >>> S, _ = continuous.approximate(targets.get("poly-mean-field"), 3, 1, 2, samples=60)
+        >>> T = transformer.from_sumformer(S, 3)
+        >>> X = np.array([[0.1], [0.5], [0.9]])
+        >>> bool(np.allclose(T.to_torch()(torch.tensor(X)).detach().numpy(), T(X), atol=1e-12, rtol=0))
+        True
         """
-        from ._torch import to_torch_module
+        from ._torch_support import import_torch_module
 
-        return to_torch_module(self)
+        return import_torch_module().to_torch_module(self, trainable=trainable, check_domain=check_domain)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -210,17 +238,40 @@ def _embed(S: Sumformer, labels, layout) -> Block:
     W = np.zeros((S.d, len(labels)))
     W[:, layout["x"]] = np.eye(S.d)
     Wl = LabelledArray(W, [("x", k) for k in range(1, S.d + 1)], labels)
-    return Block("embed", "embedding", "Z = X W_emb (token x into slot x)", {"W": Wl}, lambda X: X @ W, W.size)
+    return Block("embed", BlockKind.EMBEDDING, "embedding", "Z = X W_emb (token x into slot x)", {"W": Wl},
+                 lambda X: X @ W, W.size)
 
 
-def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], np.ndarray], write: slice) -> Block:
+def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
+    """Exponents and float64 coefficients of exact phi and psi, or None for a non-polynomial Sumformer.
+
+    phi(x) = (x^alpha)_{alpha in indices}; psi(y, s) = sum_t C[t] (y, s)^{e_t} with the exponents
+    e_t = (beta_t, mu_t) of the exact representation, in sorted order.
+    """
+    rep = getattr(S, "representation", None)
+    if rep is None:
+        return None
+    per_output = rep.coefficients()
+    exponents = sorted({beta + m for terms in per_output for beta, m in terms}) or [(0,) * (S.d + S.latent_dim)]
+    slot = {e: t for t, e in enumerate(exponents)}
+    C = np.zeros((len(exponents), S.d_out))
+    for o, terms in enumerate(per_output):
+        for (beta, m), c in terms.items():
+            C[slot[beta + m], o] = float(c)
+    phi_exponents = np.array(list(S.indices), dtype=np.int64).reshape(len(S.indices), S.d)
+    return {"phi_exponents": phi_exponents, "psi_exponents": np.array(exponents, dtype=np.int64), "psi_coefficients": C}
+
+
+def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], np.ndarray], read: Sequence[slice], write: slice,
+              spec: dict[str, Any]) -> Block:
     def apply(Z: np.ndarray) -> np.ndarray:
         b, n, D = Z.shape
         out = Z.copy()
         out[..., write] += fn(Z.reshape(b * n, D)).reshape(b, n, -1)
         return out
 
-    return Block(name, "feed-forward (exact token map)", formula, {}, apply, 0)
+    return Block(name, BlockKind.FF_EXACT, BlockKind.FF_EXACT.value, formula, {}, apply, 0,
+                 {"read": tuple(read), "write": write, **spec})
 
 
 def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, write: np.ndarray,
@@ -238,13 +289,13 @@ def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, 
     def apply(Z: np.ndarray) -> np.ndarray:
         return Z + net(Z @ read) @ write
 
-    return Block(name, f"feed-forward (ReLU MLP, depth {net.depth}, {net.neurons} neurons)", formula, weights,
-                 apply, net.parameters)
+    return Block(name, BlockKind.FF_RELU, f"feed-forward (ReLU MLP, depth {net.depth}, {net.neurons} neurons)",
+                 formula, weights, apply, net.parameters, {"layers": len(net.layers)})
 
 
 def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, query: np.ndarray | None):
     """One head with W_K = 0: W_V selects phi, W_O = scale x writer into sum (MATH.md sections 7-8)."""
-    D, _latent = len(labels), S.latent_dim
+    D = len(labels)
     W_Q = np.zeros((D, d_k)) if query is None else query
     W_K = np.zeros((D, d_k))
     W_V = _selector(labels, layout, "phi")
@@ -259,7 +310,7 @@ def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, que
 def _readout(S: Sumformer, labels, layout) -> Block:
     W = _selector(labels, layout, "out")
     Wl = LabelledArray(W, labels, [("out", j) for j in range(1, S.d_out + 1)])
-    return Block("readout", "readout", "Y = Z W_out (slot out)", {"W": Wl}, lambda Z: Z @ W, W.size)
+    return Block("readout", BlockKind.READOUT, "readout", "Y = Z W_out (slot out)", {"W": Wl}, lambda Z: Z @ W, W.size)
 
 
 def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
@@ -298,17 +349,19 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
     details = {"m": m, "eta1": eta1, "eta2": eta2.tolist(), "lipschitz_psi": lipschitz.tolist(),
                "relu_neurons": sum(net.neurons for net in (phi_net, psi_net) if net is not None),
                "hat_relus": sum(net.hat_relus for net in (phi_net, psi_net) if net is not None)}
+    empty_phi = {"map": "phi", "phi_exponents": np.zeros((0, d), dtype=np.int64)}
     ff1 = blocks[0] if latent else _exact_ff("ff1", "phi = () (d' = 0)", lambda z: np.zeros((len(z), 0)),
-                                             layout["phi"])
+                                             (layout["x"],), layout["phi"], empty_phi)
     return ff1, blocks[-1], bound, details
 
 
-def build_network(S: Sumformer, n: int, *, attention: str, ff: str = "exact", m_relu: int = 8,
-                  head: Callable | None = None, scale: float | None = None, d_k: int = 1,
-                  random_query: bool = False, seed: int = 0, details: dict | None = None,
-                  apply_attention: Callable | None = None, attention_formula: str = "",
-                  extra_weights: dict | None = None) -> Network:
-    """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); attention kinds plug in."""
+def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: str = "exact", m_relu: int = 8,
+                  scale: float | None = None, d_k: int = 1, random_query: bool = False, seed: int = 0,
+                  details: dict | None = None, attention_formula: str = "", extra_weights: dict | None = None,
+                  attention_params: dict | None = None) -> Network:
+    """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); the attention kind is looked up
+    in the registry and its numpy forward runs the attention block with ``attention_params``."""
+    kind = get_attention_kind(attention)
     if not isinstance(S, Sumformer):
         raise PolyapproxError(f"S must be a constructions.Sumformer; got {type(S).__name__}")
     n = check_int("n", n)
@@ -329,16 +382,23 @@ def build_network(S: Sumformer, n: int, *, attention: str, ff: str = "exact", m_
         query = np.random.default_rng(seed).normal(size=(len(labels), check_int("d_k", d_k)))
     attn_head, attn_weights = _sum_heads(S, n, labels, layout, n if scale is None else scale, check_int("d_k", d_k),
                                          query)
-    attn = Block("attn", attention, attention_formula, {**attn_weights, **(extra_weights or {})},
-                 lambda Z: apply_attention(Z, [attn_head]),
-                 sum(w.values.size for w in {**attn_weights, **(extra_weights or {})}.values()))
+    params = dict(attention_params or {})
+    all_weights = {**attn_weights, **(extra_weights or {})}
+    attn = Block("attn", BlockKind.ATTENTION, kind.name, attention_formula, all_weights,
+                 lambda Z: kind.forward(Z, [attn_head], params),
+                 sum(w.values.size for w in all_weights.values()), {"kind": kind.name})
     if ff == "exact":
         read_x, read_s = layout["x"], layout["sum"]
-        ff1 = _exact_ff("ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), layout["phi"])
-        ff2 = _exact_ff("ff2", "z + (0, 0, 0, psi(x, s))", lambda z: S.psi(z[:, read_x], z[:, read_s]), layout["out"])
+        poly = _polynomial_spec(S) or {}
+        phi_spec = {"map": "phi", **{k: v for k, v in poly.items() if k.startswith("phi")}}
+        psi_spec = {"map": "psi", **{k: v for k, v in poly.items() if k.startswith("psi")}}
+        ff1 = _exact_ff("ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), (read_x,), layout["phi"],
+                        phi_spec)
+        ff2 = _exact_ff("ff2", "z + (0, 0, 0, psi(x, s))", lambda z: S.psi(z[:, read_x], z[:, read_s]),
+                        (read_x, read_s), layout["out"], psi_spec)
         bound, relu_details = 0.0, {}
     else:
         ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
     blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
-    return Network(blocks, n, d, S.d_out, layout, tuple(labels), attention, ff, bound, S.domain,
-                   {**(details or {}), **relu_details})
+    return Network(blocks, n, d, S.d_out, layout, tuple(labels), kind.name, ff, bound, S.domain,
+                   {**(details or {}), **relu_details}, params)

@@ -8,11 +8,15 @@ c != 0**; then W_O = (k / c) x writer gives the exact sum. E is unconstrained.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from . import attention as _attention
+from ._kinds import AttentionKind, CliOption, register
 from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 
@@ -66,7 +70,26 @@ def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E="mean",
     tokens = [("token", j) for j in range(n)]
     projections = [("proj", r) for r in range(1, k + 1)]
     extra = {"E": LabelledArray(E_p, projections, tokens), "F": LabelledArray(F_p, projections, tokens)}
-    return build_network(S, n, attention="linformer", ff=ff, m_relu=m_relu, scale=k / c, random_query=random_query,
-                         seed=seed, apply_attention=lambda Z, heads: _attention.linformer_attention(Z, heads, E_p, F_p),
+    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, scale=k / c, random_query=random_query,
+                         seed=seed, attention_params={"E": E_p, "F": F_p},
                          attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
                          extra_weights=extra, details={"k": k, "column_sum": c, "column_spread": spread})
+
+
+def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
+    from ._torch_support import import_torch_module
+
+    return import_torch_module().linformer_module(weights, params, trainable)
+
+
+KIND = register(AttentionKind(
+    name="linformer", network="linformer",
+    description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
+    forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
+    torch_module=_torch_module,
+    cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
+    timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
+    build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+    cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
+    labels={"E": ("proj", "token"), "F": ("proj", "token")},
+))

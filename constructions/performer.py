@@ -9,11 +9,15 @@ need both zero.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from polyapprox.internal import PolyapproxError, check_choice, check_int
 
 from . import attention as _attention
+from ._kinds import AttentionKind, CliOption, register
 from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 
@@ -38,8 +42,33 @@ def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features:
     omega = np.random.default_rng(seed).normal(size=(m, check_int("d_k", d_k)))
     extra = {"omega": LabelledArray(omega, [("feature", r) for r in range(1, m + 1)],
                                     [("qk", j) for j in range(1, d_k + 1)])}
-    return build_network(S, n, attention="performer", ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
-                         seed=seed + 1,
-                         apply_attention=lambda Z, heads: _attention.performer_attention(Z, heads, omega, features),
+    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
+                         seed=seed + 1, attention_params={"omega": omega, "features": features},
                          attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
                          extra_weights=extra, details={"m": m, "features": features, "seed": seed})
+
+
+def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
+    from ._torch_support import import_torch_module
+
+    return import_torch_module().performer_module(weights, params, trainable)
+
+
+def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
+    width = params["omega"].shape[0] * (2 if params["features"] == "trig" else 1)
+    return 2 * n * width * (d_k + d_v)
+
+
+KIND = register(AttentionKind(
+    name="performer", network="performer",
+    description="Performer with m random features (Choromanski et al. 2021)",
+    forward=lambda Z, heads, params: _attention.performer_attention(Z, heads, params["omega"], params["features"]),
+    torch_module=_torch_module,
+    cost=_cost,
+    timing_params=lambda n, d_k, rng, k, m: {"omega": rng.normal(size=(m, d_k)), "features": "positive"},
+    build=lambda S, n, o: from_sumformer(S, n, o["m"], o["ff"], features=o["features"], seed=o["seed"],
+                                         m_relu=o["m_relu"]),
+    cli_options=(CliOption("--m", {"type": int, "default": 16, "help": "number of random features"}),
+                 CliOption("--features", {"choices": ["positive", "trig"], "default": "positive"})),
+    labels={"omega": ("feature", "qk")},
+))

@@ -7,11 +7,15 @@ weight is 1/n, W_V selects phi and W_O = n x (writer into slot sum).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from . import attention as _attention
+from ._kinds import AttentionKind, register
 from ._network import LabelledArray, Network, assert_weights_equal, build_network
 from ._sumformer import Sumformer
 
-__all__ = ["LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
+__all__ = ["KIND", "LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
 
 
 def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, d_k: int = 1,
@@ -30,6 +34,23 @@ def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, 
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    return build_network(S, n, attention="softmax", ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
-                         seed=seed, apply_attention=_attention.softmax_attention,
+    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
+                         seed=seed,
                          attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum")
+
+
+def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
+    from ._torch_support import import_torch_module
+
+    return import_torch_module().softmax_module(weights, params, trainable)
+
+
+KIND = register(AttentionKind(
+    name="softmax", network="transformer",
+    description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
+    forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
+    torch_module=_torch_module,
+    cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
+    timing_params=lambda n, d_k, rng, k, m: {},
+    build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+))

@@ -1,14 +1,14 @@
-"""``polyapprox build transformer|linformer|performer --target NAME --n N --d D --degree K ...``."""
+"""``polyapprox build transformer|linformer|performer|masked-transformer --target NAME --n N --d D --degree K``.
+
+One subcommand per registered attention kind (``constructions.attention_kinds()``)."""
 
 from __future__ import annotations
 
 import argparse
 
-KINDS = {
-    "transformer": "standard Transformer with ONE softmax attention layer (MATH.md section 7)",
-    "linformer": "Linformer with projections E, F of shape (k, n) (MATH.md section 8)",
-    "performer": "Performer with m random features (MATH.md section 8)",
-}
+from constructions import attention_kinds, get_attention_kind
+
+KINDS = {kind.network: kind.description for kind in attention_kinds().values()}
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -23,11 +23,8 @@ def register(kinds: argparse._SubParsersAction) -> None:
         p.add_argument("--ff", choices=["exact", "relu"], default="exact")
         p.add_argument("--m-relu", type=int, default=6, help="Yarotsky depth parameter m for --ff relu")
         p.add_argument("--seed", type=int, default=0)
-        if kind == "linformer":
-            p.add_argument("--k", type=int, default=2, help="projected length k")
-        if kind == "performer":
-            p.add_argument("--m", type=int, default=16, help="number of random features")
-            p.add_argument("--features", choices=["positive", "trig"], default="positive")
+        for option in get_attention_kind(kind).cli_options:
+            p.add_argument(option.flag, **option.kwargs)
         p.add_argument("--json", action="store_true")
         p.set_defaults(run=run, network_kind=kind)
 
@@ -35,26 +32,13 @@ def register(kinds: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from constructions import (
-        continuous,
-        linformer,
-        performer,
-        targets,
-        transformer,
-        verify,
-    )
+    from constructions import continuous, targets, verify
 
     from ._output import print_json
 
     target = targets.get(args.target)
     S, report = continuous.approximate(target, args.n, args.d, args.degree, seed=args.seed)
-    common = {"ff": args.ff, "m_relu": args.m_relu}
-    if args.network_kind == "transformer":
-        net = transformer.from_sumformer(S, args.n, **common)
-    elif args.network_kind == "linformer":
-        net = linformer.from_sumformer(S, args.n, args.k, **common)
-    else:
-        net = performer.from_sumformer(S, args.n, args.m, features=args.features, seed=args.seed, **common)
+    net = get_attention_kind(args.network_kind).build(S, args.n, vars(args))
     X = np.random.default_rng(args.seed + 1).uniform(size=(2000, args.n, args.d))
     vs_sumformer = float(np.abs(net(X) - S(X)).max())
     vs_target = verify.sup_error(net, target, args.n, args.d, samples=2000, local_starts=2, seed=args.seed)

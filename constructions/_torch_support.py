@@ -1,0 +1,25 @@
+"""Optional PyTorch: one place that imports it and says how to install it when it is missing."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from polyapprox.internal import PolyapproxError
+
+MISSING_TORCH = ("this needs PyTorch: pip install 'polyapprox[torch]' (on machines that keep the CPU build, "
+                 "install torch==2.13.0 first so pip does not download another build)")
+
+
+def import_torch_module() -> ModuleType:
+    """``constructions._torch`` (the torch modules), or a one-line ``PolyapproxError`` if torch is missing.
+
+    >>> import_torch_module().__name__
+    'constructions._torch'
+    """
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise PolyapproxError(MISSING_TORCH) from None
+    from . import _torch
+
+    return _torch
