@@ -17,9 +17,19 @@ from . import sparse as sparse
 from . import targets as targets
 from . import transformer as transformer
 from . import verify as verify
+from ._modelfile import MAX_BYTES as MAX_MODEL_BYTES
+from ._modelfile import ModelFile as ModelFile
+from ._modelfile import load as load
+from ._modelfile import read as read
+from ._modelfile import save as save
 
 __all__ = [
+    "MAX_MODEL_BYTES",
+    "ModelFile",
     "MonomialFeatures",
+    "load",
+    "read",
+    "save",
     "continuous",
     "discontinuous",
     "Sumformer",

@@ -138,6 +138,9 @@ class Network:
     error_bound: float
     domain: tuple[float, float] | None
     details: dict[str, Any] = field(default_factory=dict)
+    #: the Sumformer and the builder arguments this network was built from (model files rebuild from them)
+    sumformer: Sumformer | None = field(default=None, repr=False, compare=False)
+    recipe: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def width(self) -> int:
@@ -308,7 +311,7 @@ def build_network(S: Sumformer, n: int, *, attention: str, ff: str = "exact", m_
                   head: Callable | None = None, scale: float | None = None, d_k: int = 1,
                   random_query: bool = False, seed: int = 0, details: dict | None = None,
                   apply_attention: Callable | None = None, attention_formula: str = "",
-                  extra_weights: dict | None = None) -> Network:
+                  extra_weights: dict | None = None, recipe: dict | None = None) -> Network:
     """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); attention kinds plug in."""
     if not isinstance(S, Sumformer):
         raise PolyapproxError(f"S must be a constructions.Sumformer; got {type(S).__name__}")
@@ -342,4 +345,4 @@ def build_network(S: Sumformer, n: int, *, attention: str, ff: str = "exact", m_
         ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
     blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
     return Network(blocks, n, d, S.d_out, layout, tuple(labels), attention, ff, bound, S.domain,
-                   {**(details or {}), **relu_details})
+                   {**(details or {}), **relu_details}, S, dict(recipe or {}))

@@ -43,4 +43,6 @@ def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features:
                          seed=seed + 1,
                          apply_attention=lambda Z, heads: _attention.performer_attention(Z, heads, omega, features),
                          attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
-                         extra_weights=extra, details={"m": m, "features": features, "seed": seed})
+                         extra_weights=extra, details={"m": m, "features": features, "seed": seed},
+                         recipe={"kind": "performer", "n": n, "m": m, "ff": ff, "features": features, "seed": seed,
+                                 "m_relu": m_relu, "random_query": random_query, "d_k": d_k})

@@ -165,3 +165,7 @@ def formula(name: str) -> str:
 from ._expression import ExpressionTarget as ExpressionTarget  # noqa: E402  (needs Target above)
 from ._expression import estimate_lipschitz as estimate_lipschitz  # noqa: E402
 from ._expression import from_expression as from_expression  # noqa: E402
+from ._resolve import from_callable as from_callable  # noqa: E402
+from ._resolve import from_spec as from_spec  # noqa: E402
+from ._resolve import resolve as resolve  # noqa: E402
+from ._resolve import to_spec as to_spec  # noqa: E402
