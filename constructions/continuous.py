@@ -367,13 +367,20 @@ def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | No
 def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> PolynomialSumformer:
     """Read a model written by :func:`save`, validating everything; nothing in the file is executed.
 
-    Only regular files of at most ``max_bytes`` (default ``constructions.MAX_MODEL_BYTES``) are
-    read; symlinks, FIFOs and devices are refused.
+    Also reads continuous models written by ``constructions.save``. Only regular files of at
+    most ``max_bytes`` (default ``constructions.MAX_MODEL_BYTES``) are read; symlinks, FIFOs
+    and devices are refused.
     """
-    from ._modelfile import MAX_BYTES, _json, read_bytes
+    from ._modelfile import MAX_BYTES, _json, read, read_bytes
 
     path = os.fspath(path)
-    data = read_bytes(path, MAX_BYTES if max_bytes is None else max_bytes)
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    data = read_bytes(path, limit)
+    if data[:1] != b"{":  # a constructions.save file (safetensors)
+        info = read(path, max_bytes=limit)
+        if info.kind != "continuous":
+            raise PolyapproxError(f"{path!r} holds a {info.kind} model; read it with constructions.load")
+        return info.model
     return model_from_json(_json(data, path, "the file"), path)
 
 

@@ -54,5 +54,29 @@ def _overrides(items: list[str]) -> dict[str, float]:
             number = math.nan
         if not sep or not name or math.isnan(number):
             raise PolyapproxError(f"--tolerance takes NAME=VALUE with a number, e.g. C.factor=2; got {item!r}")
+        if not (math.isfinite(number) and number >= 0):
+            raise PolyapproxError(f"--tolerance {name} must be a finite number >= 0; got {value}")
+        known = known_tolerances()
+        if known and name not in known:
+            raise PolyapproxError(f"unknown tolerance {name!r}; known: {', '.join(sorted(known))}")
         overrides[name] = number
     return overrides
+
+
+def known_tolerances() -> set[str]:
+    """Names of the report's tolerances: the string literals passed to ``ctx.tol(...)`` in its source
+    (read as syntax trees, never run)."""
+    import ast
+    from pathlib import Path
+
+    names: set[str] = set()
+    for path in sorted((Path(__file__).resolve().parent.parent / "report").rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError):  # pragma: no cover - a broken install
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tol"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+                names.add(node.args[0].value)
+    return names

@@ -1,42 +1,71 @@
-"""``polyapprox verify FILE --target NAME``: measured sup error and equivariance error of a saved model."""
+"""``polyapprox verify FILE [--target T] [--tol X] [--json]``: measured error of a saved model of any kind."""
 
 from __future__ import annotations
 
 import argparse
 
+from ._common import TARGET_HELP, add_json, inputs, parse_bytes, resolve_target, target_label
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "verify",
-        help="measure the sup-norm error of a saved model against a target",
-        description="Load a model saved by 'build continuous --save' (nothing in the file is executed) and "
-        "estimate its sup-norm error against the target: random samples, a grid, local maximisation.",
+        help="measure the sup-norm error of a saved model against its target",
+        description="Load a model saved by 'build ... --save' (any kind; nothing in the file is executed) and "
+        "estimate its sup-norm error against the target recorded in the file (or --target): random samples, "
+        "a grid, then local maximisation; the result is the best found sup, a lower bound of the true sup. "
+        "Exit code 1 when it exceeds --tol.",
     )
-    p.add_argument("file", help="model file (JSON)")
-    p.add_argument("--target", required=True)
-    p.add_argument("--samples", type=int, default=4096)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("file", help="model file written by 'build ... --save'")
+    p.add_argument("--target", default=None, help="override the recorded target: " + TARGET_HELP)
+    p.add_argument("--tol", type=float, default=None, help="exit with code 1 when the measured error exceeds X")
+    p.add_argument("--samples", type=int, default=4096, help="random test sequences (first stage)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
+    p.add_argument("--max-bytes", type=parse_bytes, default=None, metavar="SIZE",
+                   help="largest model file read (default 256M)")
+    add_json(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructions import continuous, targets, verify
+    import math
 
+    import constructions
+    from constructions import verify
+
+    from .._errors import PolyapproxError
     from ._output import print_json
 
-    model = continuous.load(args.file)
-    target = targets.get(args.target)
-    result = verify.sup_error(model, target, model.n, model.d, domain=model.domain, samples=args.samples,
+    if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
+        raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
+    info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
+    if args.target is not None:
+        target = resolve_target(args.target)
+    elif info.target is not None:
+        target = info.target
+    else:
+        recorded = (info.target_spec or {}).get("callable")
+        raise PolyapproxError("the file records " + (f"the Python callable {recorded!r}, which is never imported "
+                                                     "from a file" if recorded else "no target")
+                              + "; give --target")
+    result = verify.sup_error(info.model, target, info.n, info.d, domain=info.domain, samples=args.samples,
                               seed=args.seed)
-    summary = {"model": repr(model), "target": target.name, "sup_error": result.error,
+    passed = args.tol is None or result.error <= args.tol
+    summary = {"inputs": inputs(args), "kind": info.kind, "n": info.n, "d": info.d, "d_out": info.d_out,
+               "model": repr(info.model), "target": target_label(target),
+               "target_source": "--target" if args.target is not None else "recorded in the file",
+               "sup_error": result.error, "sup_error_is": "best found sup (random + grid + local search)",
                "by_stage": result.by_stage, "evaluations": result.evaluations,
-               "equivariance_error": result.equivariance_error, "argmax": result.argmax}
+               "equivariance_error": result.equivariance_error, "argmax": result.argmax, "tol": args.tol,
+               "passed": passed, "version": info.version}
     if args.json:
         print_json(summary)
     else:
-        print(model)
-        print(f"sup error vs {target.name}: {result.error:.3e} ({result.evaluations} evaluations; "
-              + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")")
+        print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {info.model!r}")
+        print(f"best found sup error vs {target_label(target)} ({summary['target_source']}): {result.error:.3e} "
+              f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items())
+              + ")")
         print(f"equivariance error (relative): {result.equivariance_error:.1e}")
-    return 0
+        if args.tol is not None:
+            print(f"{'PASS' if passed else 'FAIL'}: {result.error:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
+    return 0 if passed else 1
