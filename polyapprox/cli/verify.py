@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                               seed=args.seed)
     passed = args.tol is None or result.error <= args.tol
     summary = {"inputs": inputs(args), "kind": info.kind, "n": info.n, "d": info.d, "d_out": info.d_out,
-               "model": repr(info.model), "target": target_label(target),
+               "model": _short(info.model), "target": target_label(target),
                "target_source": "--target" if args.target is not None else "recorded in the file",
                "sup_error": result.error, "sup_error_is": "best found sup (random + grid + local search)",
                "by_stage": result.by_stage, "evaluations": result.evaluations,
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {info.model!r}")
+        print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
         print(f"best found sup error vs {target_label(target)} ({summary['target_source']}): {result.error:.3e} "
               f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items())
               + ")")
@@ -69,3 +69,11 @@ def run(args: argparse.Namespace) -> int:
         if args.tol is not None:
             print(f"{'PASS' if passed else 'FAIL'}: {result.error:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
     return 0 if passed else 1
+
+
+def _short(model) -> str:
+    """One line about the model (a network's repr lists every block)."""
+    if hasattr(model, "blocks") and hasattr(model, "parameter_count"):
+        return (f"{model.attention} attention, feed-forward {model.ff}, {model.parameter_count()} weights, "
+                f"proven error bound vs its Sumformer {model.error_bound:.3g}")
+    return repr(model)
