@@ -85,7 +85,7 @@ def show_int(value: int) -> str:
     """An int as text: exact when short, else its digit count and leading digits in scientific form.
 
     >>> show_int(12345), show_int(7 ** 200)
-    ('12345', '3.24e+168 (169 digits)')
+    ('12345', '1.05e+169 (170 digits)')
     """
     value = int(value)
     bits = value.bit_length()
