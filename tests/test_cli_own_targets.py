@@ -203,3 +203,10 @@ def test_console_script_error_is_one_line():
     result = subprocess.run([sys.executable, "-m", "polyapprox", "build", "continuous", "--target", "x_j",
                              *FAST_FIT], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reproduce_json_has_inputs_and_claims(tmp_path, capsys):
+    assert main(["reproduce", "--only", "latent", "--quick", "--no-progress", "--out", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs"]["only"] == ["latent"] and data["total"] == data["passed"] > 0
+    assert {c["id"] for c in data["claims"]} >= {"L1"}

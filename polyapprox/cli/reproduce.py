@@ -27,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance", action="append", default=[], metavar="NAME=VALUE",
                    help="override a named tolerance of a claim (e.g. C.factor=2); repeatable")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("--json", action="store_true", help="print the inputs and every claim's result as JSON")
     p.set_defaults(run=run)
 
 
@@ -37,6 +38,14 @@ def run(args: argparse.Namespace) -> int:
                           jobs=args.jobs, scheduler=args.scheduler, overrides=_overrides(args.tolerance))
     claims = [c for s in sections for c in s.claims]
     failed = [c for c in claims if not c.passed]
+    if args.json:
+        from ._output import print_json
+
+        print_json({"inputs": {k: v for k, v in vars(args).items() if k not in ("run", "json")},
+                    "claims": [{"id": c.id, "statement": c.statement, "passed": c.passed, "measured": c.measured,
+                                "expected": c.expected} for c in claims],
+                    "passed": len(claims) - len(failed), "total": len(claims)})
+        return 1 if failed else 0
     print(f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "
           f"claims passed: {len(claims) - len(failed)}/{len(claims)}")
     for c in failed:
