@@ -46,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
         verified, failure = False, str(exc)
     if args.json:
         data = rep.to_dict()
-        data.update(latent_dim=rep.latent_dim, verified=verified, candidates=stats.candidates, rank=stats.rank,
-                    inputs={k: v for k, v in vars(args).items() if k not in ("run", "json")})
+        data.update(latent_dim=rep.latent_dim, verified=verified, candidates=stats.candidates, rank=stats.rank)
         print_json(data)
     else:
         K = rep.K
