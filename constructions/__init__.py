@@ -1,7 +1,7 @@
 """constructions: the numeric layer of polyapprox.
 
-Sumformers and networks whose weights come from the proofs (MATH.md sections 2, 5-9).
-Implementation lives in underscored modules and in one submodule per construction;
+Sumformers and networks whose weights come from the proofs (Alberti et al. 2023; Yun et al.
+2020). Implementation lives in underscored modules and in one submodule per construction;
 this file re-exports the public names.
 """
 
@@ -21,11 +21,18 @@ from ._kinds import AttentionKind as AttentionKind
 from ._kinds import BlockKind as BlockKind
 from ._kinds import attention_kinds as attention_kinds
 from ._kinds import get_attention_kind as get_attention_kind
+from ._modelfile import MAX_BYTES as MAX_MODEL_BYTES
+from ._modelfile import ModelFile as ModelFile
+from ._modelfile import load as load
+from ._modelfile import read as read
+from ._modelfile import save as save
 from ._sumformer import Sumformer as Sumformer
 
 __all__ = [
+    "MAX_MODEL_BYTES",
     "AttentionKind",
     "BlockKind",
+    "ModelFile",
     "MonomialFeatures",
     "Sumformer",
     "attention_kinds",
@@ -33,10 +40,13 @@ __all__ = [
     "discontinuous",
     "get_attention_kind",
     "linformer",
+    "load",
     "masked",
     "performer",
     "power_sum_features",
+    "read",
     "relu",
+    "save",
     "sparse",
     "targets",
     "transformer",

@@ -150,6 +150,7 @@ def approximate(
     rep = _exact_representation(n, d, d_out, indices, refined, exponents, coefficients, scale, shift)
     model = PolynomialSumformer(rep, domain=(lo, hi),
                                 description=f"least-squares fit of degree {degree} to {_name(f)}")
+    model.target = f
     fit = np.abs(model(X_train) - Y_train)
     test = np.abs(model(X_test) - target_values(f, X_test, n, "test samples"))
     report = ApproximationReport(

@@ -146,6 +146,9 @@ class Network:
     domain: tuple[float, float] | None
     details: dict[str, Any] = field(default_factory=dict)
     attention_params: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: the Sumformer and the builder arguments this network was built from (model files rebuild from them)
+    sumformer: Sumformer | None = field(default=None, repr=False, compare=False)
+    recipe: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def attention_kind(self) -> AttentionKind:
@@ -358,7 +361,7 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
 def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: str = "exact", m_relu: int = 8,
                   scale: float | None = None, d_k: int = 1, random_query: bool = False, seed: int = 0,
                   details: dict | None = None, attention_formula: str = "", extra_weights: dict | None = None,
-                  attention_params: dict | None = None) -> Network:
+                  attention_params: dict | None = None, recipe: dict | None = None) -> Network:
     """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); the attention kind is looked up
     in the registry and its numpy forward runs the attention block with ``attention_params``."""
     kind = get_attention_kind(attention)
@@ -401,4 +404,4 @@ def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: s
         ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
     blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
     return Network(blocks, n, d, S.d_out, layout, tuple(labels), kind.name, ff, bound, S.domain,
-                   {**(details or {}), **relu_details}, params)
+                   {**(details or {}), **relu_details}, params, S, dict(recipe or {}))

@@ -83,6 +83,7 @@ class PolynomialSumformer(Sumformer):
                                                     f"({sum(len(t) for t in rep.coefficients())} terms)")
         self.representation = rep
         self.indices = indices
+        self.target = None  # the target a fit approximates (set by approximate; model files record it)
 
 
 def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:

@@ -20,7 +20,9 @@ polynomial parser of :meth:`polyapprox.EquivariantRepresentation.from_dict`.
 from __future__ import annotations
 
 import json
+import math
 import os
+from typing import Any
 
 from polyapprox import EquivariantRepresentation, PolyapproxError
 
@@ -31,30 +33,47 @@ from ._polynomial_sumformer import from_representation as from_representation
 from ._target_checks import check_equivariant as check_equivariant
 
 __all__ = ["ApproximationReport", "PolynomialSumformer", "approximate", "check_equivariant", "from_representation",
-           "load", "save"]
+           "load", "model_from_json", "save"]
 
 FORMAT = "polyapprox.sumformer/1"
 
 
 def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | None = None) -> None:
-    """Write ``model`` as JSON (module docstring); exact, so :func:`load` gives an equal model."""
+    """Write ``model`` as JSON (module docstring); exact, so :func:`load` gives an equal model.
+
+    ``constructions.save`` writes the same model (and every other kind) as a safetensors file.
+    """
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError(f"only continuous PolynomialSumformer models can be saved; got {type(model).__name__}")
+    from ._modelfile import write_atomic
+
     data = {"format": FORMAT, "kind": "continuous", "representation": model.representation.to_dict(),
             "domain": list(model.domain), "meta": dict(meta or {})}
-    with open(path, "w") as handle:
-        json.dump(data, handle, indent=1, default=str)
+    write_atomic(path, json.dumps(data, indent=1, default=str).encode("utf-8"))
 
 
-def load(path: str | os.PathLike) -> PolynomialSumformer:
-    """Read a model written by :func:`save`, validating everything; nothing in the file is executed."""
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise PolyapproxError(f"cannot read {str(path)!r}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise PolyapproxError(f"{str(path)!r} is not a polyapprox model file (invalid JSON: {exc.msg})") from None
+def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> PolynomialSumformer:
+    """Read a model written by :func:`save`, validating everything; nothing in the file is executed.
+
+    Also reads continuous models written by ``constructions.save``. Only regular files of at
+    most ``max_bytes`` (default ``constructions.MAX_MODEL_BYTES``) are read; symlinks, FIFOs
+    and devices are refused.
+    """
+    from ._modelfile import MAX_BYTES, _json, read, read_bytes
+
+    path = os.fspath(path)
+    limit = MAX_BYTES if max_bytes is None else max_bytes
+    data = read_bytes(path, limit)
+    if data[:1] != b"{":  # a constructions.save file (safetensors)
+        info = read(path, max_bytes=limit)
+        if info.kind != "continuous":
+            raise PolyapproxError(f"{path!r} holds a {info.kind} model; read it with constructions.load")
+        return info.model
+    return model_from_json(_json(data, path, "the file"), path)
+
+
+def model_from_json(data: Any, path: str = "model") -> PolynomialSumformer:
+    """The model of a parsed JSON document written by :func:`save` (validated field by field)."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PolyapproxError(f"{str(path)!r} is not a polyapprox model file (expected format {FORMAT!r})")
     if data.get("kind") != "continuous":
@@ -64,7 +83,7 @@ def load(path: str | os.PathLike) -> PolynomialSumformer:
         raise PolyapproxError(f"unexpected keys in model file: {unknown}")
     domain = data.get("domain")
     if (not isinstance(domain, list) or len(domain) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in domain)):
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)):
         raise PolyapproxError(f"model file: domain must be a list [lo, hi] of numbers; got {domain!r}")
     rep = EquivariantRepresentation.from_dict(data.get("representation"))
     return PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))

@@ -348,10 +348,20 @@ def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
     codes = math.comb(cells + n - 1, n)
     pairs = cells * math.comb(cells + n - 2, n - 1)
     steps = 2 * d * (k - 1)
-    return SizeAccounting(n, d, k, 1, cells, codes, largest.bit_length(), len(str(largest)),
+    return SizeAccounting(n, d, k, 1, cells, codes, largest.bit_length(), _digit_count(largest),
                           cells * math.log2(n + 1) <= 53, steps + max(cells - 1, 0),
                           steps + 1 + 3 * codes + 3 * cells + pairs,
                           latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"))
+
+
+def _digit_count(value: int) -> int:
+    """Decimal digits of a positive int, exactly, without str() (which refuses ints over 4300 digits)."""
+    guess = max(1, int((value.bit_length() - 1) * math.log10(2)) + 1)
+    while guess > 1 and 10 ** (guess - 1) > value:
+        guess -= 1
+    while 10**guess <= value:
+        guess += 1
+    return guess
 
 
 # The literal ReLU networks build on the functions above, so they are imported last.

@@ -73,7 +73,10 @@ def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E="mean",
     return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, scale=k / c, random_query=random_query,
                          seed=seed, attention_params={"E": E_p, "F": F_p},
                          attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
-                         extra_weights=extra, details={"k": k, "column_sum": c, "column_spread": spread})
+                         extra_weights=extra, details={"k": k, "column_sum": c, "column_spread": spread},
+                         recipe={"kind": "linformer", "n": n, "k": k, "ff": ff, "m_relu": m_relu,
+                                 "random_query": random_query, "seed": seed,
+                                 "allow_unequal_columns": allow_unequal_columns, "column_tol": column_tol})
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):

@@ -45,7 +45,9 @@ def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features:
     return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
                          seed=seed + 1, attention_params={"omega": omega, "features": features},
                          attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
-                         extra_weights=extra, details={"m": m, "features": features, "seed": seed})
+                         extra_weights=extra, details={"m": m, "features": features, "seed": seed},
+                         recipe={"kind": "performer", "n": n, "m": m, "ff": ff, "features": features, "seed": seed,
+                                 "m_relu": m_relu, "random_query": random_query, "d_k": d_k})
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
@@ -69,6 +71,7 @@ KIND = register(AttentionKind(
     build=lambda S, n, o: from_sumformer(S, n, o["m"], o["ff"], features=o["features"], seed=o["seed"],
                                          m_relu=o["m_relu"]),
     cli_options=(CliOption("--m", {"type": int, "default": 16, "help": "number of random features"}),
-                 CliOption("--features", {"choices": ["positive", "trig"], "default": "positive"})),
+                 CliOption("--features", {"choices": ["positive", "trig"], "default": "positive",
+                                          "help": "random feature map of the kernel approximation"})),
     labels={"omega": ("feature", "qk")},
 ))

@@ -143,3 +143,35 @@ def names() -> list[str]:
 def get(name: str) -> Target:
     """The registered target called ``name``; raises listing the names if unknown."""
     return REGISTRY[check_choice("target", name, REGISTRY)]
+
+
+#: Target-expression formulas of the registered targets that the expression language can write
+#: (``from_expression(FORMULAS[name])`` computes the same map; tests check it against the
+#: hand-written numpy above). softmax-attention (fixed random weights) and rank (a comparison)
+#: have none.
+FORMULAS: dict[str, str] = {
+    "gaussian-kernel-sum": "sum_j(exp(-norm2(x_i - x_j)))",
+    "times-mean": "x_i * mean_j(x_j)",
+    "centered": "x_i - mean_j(x_j)",
+    "poly-mean-field": "x_i**2 - x_i/2 + mean_j(x_j**2)",
+    "max-inner": "max_j(dot(x_i, x_j))",
+}
+
+
+def formula(name: str) -> str:
+    """The formula of a registered target: its target expression if it has one, else its description.
+
+    >>> formula("centered")
+    'x_i - mean_j(x_j)'
+    """
+    target = get(name)
+    return FORMULAS.get(target.name, target.description)
+
+
+from ._expression import ExpressionTarget as ExpressionTarget  # noqa: E402  (needs Target above)
+from ._expression import estimate_lipschitz as estimate_lipschitz  # noqa: E402
+from ._expression import from_expression as from_expression  # noqa: E402
+from ._resolve import from_callable as from_callable  # noqa: E402
+from ._resolve import from_spec as from_spec  # noqa: E402
+from ._resolve import resolve as resolve  # noqa: E402
+from ._resolve import to_spec as to_spec  # noqa: E402

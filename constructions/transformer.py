@@ -36,7 +36,9 @@ def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, 
     """
     return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
                          seed=seed,
-                         attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum")
+                         attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
+                         recipe={"kind": "transformer", "n": n, "ff": ff, "m_relu": m_relu, "d_k": d_k,
+                                 "random_query": random_query, "seed": seed})
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):

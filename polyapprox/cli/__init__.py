@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "represent",
     "build",
     "verify",
+    "targets",
     "sparse",
     "reproduce",
 ]
@@ -31,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="polyapprox",
         description="Proof companion for universal approximation by efficient Transformers.",
     )
+    from .. import __version__
+
+    parser.add_argument("--version", action="version", version=f"polyapprox {__version__}",
+                        help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
@@ -48,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. piped into head
         return 0
+    except OSError as exc:  # a file the user named cannot be read or written
+        where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
+        print(f"polyapprox {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,21 @@ def _default(value: object) -> object:
     return str(value)
 
 
+def _printable(value: object) -> object:
+    """Ints too long for JSON (over 4000 digits) become their digit-count text; containers are walked."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        from ._common import json_int
+
+        return json_int(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
+
+
 def print_json(data: object) -> None:
-    """Print ``data`` as indented JSON (Fractions as strings, numpy as lists)."""
-    print(json.dumps(data, indent=2, default=_default))
+    """Print ``data`` as indented JSON (Fractions as strings, numpy as lists, huge ints by digit count)."""
+    print(json.dumps(_printable(data), indent=2, default=_default))

@@ -1,8 +1,10 @@
-"""``polyapprox build continuous --target NAME --n N --d D --degree K [--save FILE]``."""
+"""``polyapprox build continuous --target T --n N --d D --degree K [--save FILE]``."""
 
 from __future__ import annotations
 
 import argparse
+
+from ._common import add_json, add_max_memory, add_target, check_memory, inputs, resolve_target, target_label
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -10,35 +12,64 @@ def register(kinds: argparse._SubParsersAction) -> None:
         "continuous",
         help="least-squares continuous Sumformer (power sums + polynomial psi) for a target",
         description="Fit Psi of total degree K so that S(X)_i = Psi(x_i, P(X)) approximates the target "
-        "(MATH.md section 5), report the errors, and optionally save the exact model as JSON.",
+        "(Alberti et al. 2023, continuous construction), report the errors, and optionally save the exact model.",
     )
-    p.add_argument("--target", required=True, help="a registered target (see constructions.targets)")
-    p.add_argument("--n", type=int, required=True)
-    p.add_argument("--d", type=int, required=True)
-    p.add_argument("--degree", type=int, required=True)
+    add_target(p)
+    p.add_argument("--n", type=int, required=True, help="number of tokens")
+    p.add_argument("--d", type=int, required=True, help="token dimension")
+    p.add_argument("--degree", type=int, required=True, help="total degree K of the fitted Psi")
     p.add_argument("--refined", action="store_true", help="power sums up to degree n-1 only")
-    p.add_argument("--samples", type=int, default=None, help="training sequences (default max(4000, ...))")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save", metavar="FILE", help="write the model (exact rationals) as JSON")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--samples", type=int, default=None,
+                   help="training sequences (default max(4000, 2 x terms / n)); as many test sequences")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random training and test sequences")
+    p.add_argument("--save", metavar="FILE", help="write the model (exact rationals, safetensors) to FILE")
+    add_max_memory(p)
+    add_json(p)
     p.set_defaults(run=run)
 
 
+def fit(args: argparse.Namespace, target):
+    """The least-squares fit of the build commands, after the memory check."""
+    from constructions import continuous
+
+    from ._estimate import fit_bytes
+
+    if min(args.n, args.d, args.degree) >= 1:
+        estimate, terms = fit_bytes(args.n, args.d, args.degree, args.samples, getattr(args, "refined", False))
+        check_memory(estimate, args, f"the least-squares fit ({terms:,} candidate terms)")
+    return continuous.approximate(target, args.n, args.d, args.degree, refined=getattr(args, "refined", False),
+                                  samples=args.samples, seed=args.seed)
+
+
 def run(args: argparse.Namespace) -> int:
-    from constructions import continuous, targets
+    import constructions
 
     from ._output import print_json
 
-    target = targets.get(args.target)
-    model, report = continuous.approximate(target, args.n, args.d, args.degree, refined=args.refined,
-                                           samples=args.samples, seed=args.seed)
+    target = resolve_target(args.target)
+    model, report = fit(args, target)
     if args.save:
-        continuous.save(model, args.save, meta={"target": target.name, "report": report.to_dict()})
+        constructions.save(model, args.save, target=target, meta={"report": report.to_dict()})
     if args.json:
-        print_json({"model": repr(model), "report": report.to_dict(), "saved": args.save})
+        print_json({"inputs": inputs(args), "target": target_label(target), "model": repr(model),
+                    "latent_dim": model.latent_dim, "report": report.to_dict(), "saved": args.save})
     else:
         print(model)
-        print(report)
+        print(format_report(report))
         if args.save:
             print(f"saved to {args.save}")
     return 0
+
+
+def format_report(report) -> str:
+    """The fit report with honest names: sampled maxima are maxima over the samples, not the sup."""
+    r = report.to_dict()
+    labels = {"fit_sup_error": f"max error over {r['samples']} training samples",
+              "fit_rms_error": "rms error (training)",
+              "test_sup_error": f"max error over {r['test_samples']} test samples",
+              "test_rms_error": "rms error (test)"}
+    lines = []
+    for key, value in r.items():
+        label = labels.get(key, key)
+        lines.append(f"{label:>38}: {value:.3g}" if isinstance(value, float) else f"{label:>38}: {value}")
+    return "\n".join(lines)

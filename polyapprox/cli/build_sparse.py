@@ -10,6 +10,7 @@ import argparse
 import json
 
 from ..internal import PolyapproxError
+from ._common import add_target, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
@@ -22,11 +23,12 @@ def register(kinds: argparse._SubParsersAction) -> None:
                     "target: positional embedding along a Hamiltonian path, quantisation, selective and all-max "
                     "shifts (contextual mapping), value mapping. With hardmax the network equals f at the cube "
                     "centres exactly; with --rho softmax/sparsemax (--t) and --eps the real network is measured.")
-    p.add_argument("--target", required=True, help="registered target name (polyapprox targets)")
+    add_target(p)
     _pattern_args(p, required=True)
     p.add_argument("--d", type=int, required=True, help="token dimension")
     p.add_argument("--delta", default="1/2", help="grid width 1/q, e.g. 1/2 (an integer is read as q)")
-    p.add_argument("--rho", choices=["hardmax", "softmax", "sparsemax"], default="hardmax")
+    p.add_argument("--rho", choices=["hardmax", "softmax", "sparsemax"], default="hardmax",
+                   help="attention probability map: hardmax (exact network) or softmax/sparsemax with --t")
     p.add_argument("--t", type=float, default=None, help="query scale (needed for softmax/sparsemax)")
     p.add_argument("--eps", type=float, default=None,
                    help="width of the four-ReLU activations (0 < eps < delta/2); default: piecewise-linear ones")
@@ -46,9 +48,9 @@ def _delta(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from constructions import sparse, targets
+    from constructions import sparse
 
-    target = targets.get(args.target)
+    target = resolve_target(args.target)
     target.check_d(args.d)
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
     net = sparse.universal_network(target, args.n, args.d, _delta(args.delta), _masks(args), rho=args.rho, t=args.t,

@@ -18,11 +18,12 @@ def _pattern_args(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--n", type=int, required=True, help="sequence length")
     p.add_argument("--stride", type=int, default=None, help="STRIDED w (default round(sqrt(n)))")
     p.add_argument("--block", type=int, default=None, help="FIXED block size w (default round(sqrt(n)))")
-    p.add_argument("--window", type=int, default=3, help="window width w (window, longformer, bigbird)")
-    p.add_argument("--random", type=int, default=2, help="BigBird random keys per query")
-    p.add_argument("--global", dest="global_", type=int, default=1, help="number of global tokens (0..g-1)")
-    p.add_argument("--ring", action="store_true", help="STAR ring variant")
-    p.add_argument("--seed", type=int, default=0, help="seed of the BigBird random keys")
+    p.add_argument("--window", type=int, default=None, help="window width w (window, longformer, bigbird; default 3)")
+    p.add_argument("--random", type=int, default=None, help="BigBird random keys per query (default 2)")
+    p.add_argument("--global", dest="global_", type=int, default=None,
+                   help="number of global tokens 0..g-1 (longformer, bigbird; default 1)")
+    p.add_argument("--ring", action="store_true", default=None, help="STAR ring variant")
+    p.add_argument("--seed", type=int, default=None, help="seed of the BigBird random keys (default 0)")
     p.add_argument("--path", default=None, help="Hamiltonian path as comma-separated 0-based tokens")
 
 
@@ -50,11 +51,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     layers.set_defaults(run=run_layers)
 
 
+#: pattern options and the patterns they apply to
+APPLIES = {"window": ("--window", ("window", "longformer", "bigbird")), "stride": ("--stride", ("strided",)),
+           "block": ("--block", ("fixed",)), "random": ("--random", ("bigbird",)),
+           "global_": ("--global", ("longformer", "bigbird")), "ring": ("--ring", ("star",)),
+           "seed": ("--seed", ("bigbird",))}
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Refuse pattern options that do not apply to the chosen pattern (or to --p/--s)."""
+    for dest, (option, names) in APPLIES.items():
+        if getattr(args, dest) is not None and args.pattern not in names:
+            where = f"to pattern {args.pattern!r}" if args.pattern else "without --pattern"
+            raise PolyapproxError(f"{option} does not apply {where}; it applies to: {', '.join(names)}")
+
+
 def _masks(args: argparse.Namespace):
     from constructions.sparse import patterns
 
-    return patterns.by_name(args.pattern, args.n, window=args.window, stride=args.stride, block=args.block,
-                            random=args.random, global_=args.global_, ring=args.ring, seed=args.seed)
+    _check_options(args)
+    given = {k: getattr(args, k) for k in ("window", "stride", "block", "random", "global_", "seed")
+             if getattr(args, k) is not None}
+    return patterns.by_name(args.pattern, args.n, ring=bool(args.ring), **given)
 
 
 def _path(text: str | None):
@@ -73,6 +91,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.json:
         data = report.to_dict()
         data["pattern"] = args.pattern
+        data["inputs"] = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
         print_json(data)
     else:
         print(f"pattern {args.pattern}, n = {args.n}: {report.summary()}")
@@ -94,10 +113,13 @@ def run_layers(args: argparse.Namespace) -> int:
     else:
         if args.p is None or args.s is None:
             raise PolyapproxError("give --pattern NAME, or both --p and --s")
+        _check_options(args)
         p, s = args.p, args.s
     counts = layer_counts(args.n, args.d, args.delta, p, s, q=args.q)
     if args.json:
-        print_json(counts.to_dict())
+        data = counts.to_dict()
+        data["inputs"] = {k: v for k, v in vars(args).items() if k not in ("run", "json")}
+        print_json(data)
     else:
         print(counts.to_markdown())
     return 0

@@ -1,0 +1,420 @@
+"""Model files for every network kind: arrays in safetensors, exact rationals and metadata in its header.
+
+One format for the continuous and discontinuous Sumformers and the Transformer, Linformer and
+Performer built from them. A file is a ``safetensors`` file (no pickle anywhere): the arrays
+(psi's coefficient matrix, every named network weight, check values) are stored bitwise, and
+the header's ``__metadata__["polyapprox"]`` holds one JSON document::
+
+    {"format": "polyapprox.model/1", "kind": "transformer", "version": "0.1.0",
+     "n": 3, "d": 1, "d_out": 1,
+     "target": {"name": "centered"} | {"expression": "...", "lipschitz": null} | null,
+     "parameters": {...construction parameters, the exact Psi as rationals...},
+     "tensors": [...names...], "meta": {...}}
+
+Reading (:func:`read`) opens regular files only (no symlinks, FIFOs or devices), refuses files
+above ``max_bytes`` before reading them, parses the header itself, rebuilds the model from its
+exact description (Psi through the safe polynomial parser, the target through the expression
+walker) and checks every stored array against the rebuilt one: a tampered, truncated or
+inconsistent file raises a one-line :class:`polyapprox.PolyapproxError`; nothing in it is executed.
+The JSON files of ``continuous.save`` are still read.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from polyapprox import EquivariantRepresentation, __version__
+from polyapprox.internal import PolyapproxError, SizeError
+
+from . import continuous as _continuous
+from . import discontinuous as _discontinuous
+from ._network import Network
+from ._resolve import from_spec, to_spec
+from .targets import Target
+
+FORMAT = "polyapprox.model/1"
+KINDS = ("continuous", "discontinuous", "transformer", "linformer", "performer")
+MAX_BYTES = 256 * 2**20  # default cap on a model file's size (raise with max_bytes=)
+CHECK_SEQUENCES = 16  # check values stored for a discontinuous model
+
+
+class ModelFileError(PolyapproxError):
+    """A model file is unreadable, corrupted, tampered with or inconsistent."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """What :func:`read` found: the rebuilt ``model``, its ``kind``, the recorded ``target``
+    (a :class:`Target`, or None when none was recorded or it was a Python callable, which is never
+    imported: ``target_spec`` then says which), construction ``parameters``, ``version`` and ``meta``."""
+
+    path: str
+    kind: str
+    model: Any = field(repr=False)
+    n: int
+    d: int
+    d_out: int
+    target: Target | None = field(repr=False)
+    target_spec: dict | None
+    parameters: dict = field(repr=False)
+    version: str
+    meta: dict = field(repr=False)
+
+    @property
+    def domain(self) -> tuple[float, float]:
+        return tuple(self.model.domain) if self.model.domain is not None else (0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def kind_of(model: Any) -> str:
+    """The model-file kind of a model, or raise naming what can be saved."""
+    if isinstance(model, _continuous.PolynomialSumformer):
+        return "continuous"
+    if isinstance(model, _discontinuous.DiscontinuousSumformer):
+        return "discontinuous"
+    if isinstance(model, Network):
+        kind = model.recipe.get("kind")
+        if kind in ("transformer", "linformer", "performer") and isinstance(model.sumformer,
+                                                                            _continuous.PolynomialSumformer):
+            return kind
+        raise PolyapproxError("only networks built by transformer/linformer/performer.from_sumformer from a "
+                              "continuous (polynomial) Sumformer can be saved: the file rebuilds them exactly")
+    raise PolyapproxError(f"cannot save a {type(model).__name__}; savable: continuous and discontinuous Sumformers "
+                          "and the Transformer, Linformer and Performer built from a continuous one")
+
+
+def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
+    """The float64 coefficient matrix of psi (rows: monomials of (y, s) in sorted order)."""
+    per_output = rep.coefficients()
+    exponents = sorted({beta + m for terms in per_output for beta, m in terms})
+    slot = {e: j for j, e in enumerate(exponents)}
+    C = np.zeros((max(len(exponents), 1), rep.d_out))
+    for out, terms in enumerate(per_output):
+        for (beta, m), c in terms.items():
+            C[slot[beta + m], out] = float(c)
+    return C
+
+
+def _continuous_part(S: _continuous.PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:
+    return ({"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
+            {"psi.coefficients": _psi_matrix(S.representation)})
+
+
+def _check_sequences(model: _discontinuous.DiscontinuousSumformer) -> np.ndarray:
+    """Representatives of a few seeded random cell multisets (check points for the recorded target)."""
+    rng = np.random.default_rng(0)
+    cells = model.k ** model.d
+    idx = np.sort(rng.integers(0, cells, size=(CHECK_SEQUENCES, model.n)), axis=1)
+    return _discontinuous.representatives(idx, model.k, model.d, model.representative)
+
+
+def _describe(model: Any, target: Target | None) -> tuple[str, dict, dict[str, np.ndarray], Target | None]:
+    kind = kind_of(model)
+    if kind == "continuous":
+        params, tensors = _continuous_part(model)
+        return kind, params, tensors, target if target is not None else model.target
+    if kind == "discontinuous":
+        f = target if target is not None else model.f
+        spec = to_spec(f) if isinstance(f, Target) else {"callable": getattr(f, "__name__", type(f).__name__)}
+        if spec is None or "callable" in spec:
+            raise PolyapproxError("a discontinuous model is rebuilt from its target, and this one is a Python "
+                                  "callable that a file cannot hold safely; build it from a registered target or a "
+                                  "target expression (targets.from_expression) to save it")
+        points = _check_sequences(model)
+        params = {"k": model.k, "encoding": model.encoding, "representative": model.representative}
+        return kind, params, {"check.points": points, "check.values": np.asarray(f(points), dtype=float)}, f
+    S = model.sumformer
+    params, tensors = _continuous_part(S)
+    params = {"sumformer": params, "network": {k: v for k, v in model.recipe.items() if k != "kind"}}
+    tensors.update({f"weights.{name}": np.asarray(w, dtype=float) for name, w in model.weights.items()})
+    return kind, params, tensors, target if target is not None else S.target
+
+
+def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, meta: dict | None = None) -> None:
+    """Write any savable model (module docstring) to ``path``; :func:`load` rebuilds it bitwise.
+
+    ``target`` defaults to the one the model was built for (a fit's target, a discontinuous
+    model's f). Written atomically (a temporary file, then a rename); an existing symlink at
+    ``path`` is replaced, never followed.
+
+    >>> import tempfile, numpy as np
+    >>> from constructions import continuous, targets, transformer
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
+    >>> net = transformer.from_sumformer(S, 2)
+    >>> path = tempfile.mkdtemp() + "/net.safetensors"
+    >>> save(net, path)
+    >>> again = load(path)
+    >>> X = np.random.default_rng(0).uniform(size=(5, 2, 1))
+    >>> bool(np.array_equal(again(X), net(X))), read(path).target.name
+    (True, 'centered')
+    """
+    from safetensors.numpy import save as st_save
+
+    kind, params, tensors, recorded = _describe(model, target)
+    header = {"format": FORMAT, "kind": kind, "version": __version__, "n": int(model.n), "d": int(model.d),
+              "d_out": int(model.d_out), "target": to_spec(recorded) if isinstance(recorded, Target) else
+              (None if recorded is None else {"callable": getattr(recorded, "__name__", type(recorded).__name__)}),
+              "parameters": params, "tensors": sorted(tensors), "meta": meta or {}}
+    try:
+        text = json.dumps(header, default=str, allow_nan=False)
+    except ValueError as exc:
+        raise PolyapproxError(f"cannot save: the metadata holds a non-finite number ({exc})") from None
+    data = st_save({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in tensors.items()},
+                   metadata={"polyapprox": text})
+    write_atomic(path, data)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path`` (one-line errors)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise PolyapproxError(f"cannot write {path!r}: it is a directory")
+    if not os.path.isdir(folder):
+        raise PolyapproxError(f"cannot write {path!r}: the directory {folder!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".polyapprox-", suffix=".tmp")
+    except OSError as exc:
+        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.unlink(tmp) if os.path.exists(tmp) else None
+        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (symlinks, FIFOs and devices refused)."""
+    path = os.fspath(path)
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path!r}: {exc.strerror}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ModelFileError(f"{path!r} is a symbolic link; model files are read only as regular files "
+                             "(pass the real path)")
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFileError(f"{path!r} is not a regular file (a directory, FIFO, socket or device)")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise ModelFileError(f"cannot read {path!r}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(f"{path!r} is not a regular file")
+        if info.st_size > max_bytes:
+            raise SizeError(f"{path!r} has {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
+                            "(raise it with max_bytes= / --max-bytes)")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise SizeError(f"{path!r} has more than {max_bytes:,} bytes (raise the limit with max_bytes= / --max-bytes)")
+    return data
+
+
+def _json(text: bytes | str, path: str, what: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelFileError(f"{path!r} is corrupted: {what} is invalid JSON or not UTF-8 ({str(exc)[:80]})") from None
+    except RecursionError:
+        raise ModelFileError(f"{path!r} is corrupted: {what} is nested too deeply") from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"non-finite number {name}")
+
+
+def _split_safetensors(data: bytes, path: str) -> dict:
+    if len(data) < 8:
+        raise ModelFileError(f"{path!r} is truncated or not a model file ({len(data)} bytes)")
+    (length,) = struct.unpack("<Q", data[:8])
+    if length > len(data) - 8:
+        raise ModelFileError(f"{path!r} is truncated or not a model file (header of {length:,} bytes in a file "
+                             f"of {len(data):,})")
+    header = _json(data[8:8 + length], path, "the safetensors header")
+    if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
+        raise ModelFileError(f"{path!r} is not a polyapprox model file (no metadata in its header)")
+    text = header["__metadata__"].get("polyapprox")
+    if not isinstance(text, str):
+        raise ModelFileError(f"{path!r} is not a polyapprox model file (no 'polyapprox' metadata)")
+    return _json(text, path, "the polyapprox metadata")
+
+
+def _int(value: Any, name: str, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6:
+        raise ModelFileError(f"{path!r}: {name} must be an integer in [1, 10^6]; got {value!r:.40}")
+    return value
+
+
+def _field(data: dict, key: str, kind: type, path: str) -> Any:
+    value = data.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ModelFileError(f"{path!r}: {key!r} must be a {kind.__name__}; got {type(value).__name__}")
+    return value
+
+
+def _continuous_from(params: Any, path: str) -> _continuous.PolynomialSumformer:
+    if not isinstance(params, dict) or set(params) != {"representation", "domain"}:
+        raise ModelFileError(f"{path!r}: the Sumformer needs exactly 'representation' and 'domain'")
+    domain = params["domain"]
+    if (not isinstance(domain, list) or len(domain) != 2
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)):
+        raise ModelFileError(f"{path!r}: domain must be [lo, hi] with finite numbers; got {domain!r:.60}")
+    rep = EquivariantRepresentation.from_dict(params["representation"])
+    return _continuous.PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))
+
+
+def _rebuild_network(kind: str, S: _continuous.PolynomialSumformer, recipe: Any, tensors: dict, path: str) -> Network:
+    from . import linformer, performer, transformer
+
+    if not isinstance(recipe, dict):
+        raise ModelFileError(f"{path!r}: network parameters must be an object")
+    allowed = {"transformer": {"n", "ff", "m_relu", "d_k", "random_query", "seed"},
+               "linformer": {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"},
+               "performer": {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"}}[kind]
+    if set(recipe) != allowed:
+        raise ModelFileError(f"{path!r}: {kind} parameters must be {sorted(allowed)}; got {sorted(recipe)}")
+    args = dict(recipe)
+    for key in ("m_relu", "d_k", "k", "m"):
+        if key in args:
+            _int(args[key], key, path)
+    if kind == "transformer":
+        return transformer.from_sumformer(S, **args)
+    if kind == "linformer":
+        E, F = tensors.get("weights.attn.E"), tensors.get("weights.attn.F")
+        if E is None or F is None:
+            raise ModelFileError(f"{path!r}: a Linformer file needs the projections weights.attn.E and weights.attn.F")
+        n, k = args.pop("n"), args.pop("k")
+        return linformer.from_sumformer(S, n, k, E=E, F=F, **args)
+    n, m = args.pop("n"), args.pop("m")
+    return performer.from_sumformer(S, n, m, **args)
+
+
+def _compare(stored: dict[str, np.ndarray], rebuilt: dict[str, np.ndarray], path: str) -> None:
+    if set(stored) != set(rebuilt):
+        extra, missing = sorted(set(stored) - set(rebuilt)), sorted(set(rebuilt) - set(stored))
+        raise ModelFileError(f"{path!r} is inconsistent: arrays {extra[:3]} unexpected, {missing[:3]} missing")
+    for name in sorted(stored):
+        a, b = stored[name], np.asarray(rebuilt[name], dtype=float)
+        if a.shape != b.shape or not np.array_equal(a, b):
+            raise ModelFileError(f"{path!r} is inconsistent: the stored array {name!r} differs from the one its "
+                                 "exact description rebuilds (tampered or corrupted)")
+
+
+def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> ModelFile:
+    """Read and rebuild a model file of any kind (module docstring), validating it; nothing is executed.
+
+    ``check=False`` skips comparing the stored arrays with the rebuilt ones (for trusted large
+    files); the exact description is validated either way.
+    """
+    path = os.fspath(path)
+    data = read_bytes(path, max_bytes)
+    if data[:1] == b"{":  # the JSON format of continuous.save
+        return _read_legacy(data, path)
+    header = _split_safetensors(data, path)
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise ModelFileError(f"{path!r} is not a polyapprox model file (expected format {FORMAT!r})")
+    expected = {"format", "kind", "version", "n", "d", "d_out", "target", "parameters", "tensors", "meta"}
+    if set(header) != expected:
+        raise ModelFileError(f"{path!r}: unexpected or missing fields {sorted(set(header) ^ expected)}")
+    kind = header["kind"]
+    if kind not in KINDS:
+        raise ModelFileError(f"{path!r}: unknown model kind {kind!r:.40}; known: {', '.join(KINDS)}")
+    n, d, d_out = (_int(header[k], k, path) for k in ("n", "d", "d_out"))
+    version, meta = _field(header, "version", str, path), _field(header, "meta", dict, path)
+    params = _field(header, "parameters", dict, path)
+    from safetensors import SafetensorError
+    from safetensors.numpy import load as st_load
+
+    try:
+        tensors = st_load(data)
+    except (SafetensorError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{path!r} is corrupted: {str(exc)[:100]}") from None
+    if sorted(tensors) != header["tensors"] or any(t.dtype != np.float64 for t in tensors.values()):
+        raise ModelFileError(f"{path!r} is inconsistent: its arrays do not match the list in its metadata")
+    target = from_spec(header["target"])
+    if kind == "continuous":
+        model = _continuous_from(params, path)
+        model.target = target
+        rebuilt = _continuous_part(model)[1]
+    elif kind == "discontinuous":
+        model, rebuilt = _read_discontinuous(params, target, n, d, d_out, tensors, path)
+    else:
+        if set(params) != {"sumformer", "network"}:
+            raise ModelFileError(f"{path!r}: network parameters need exactly 'sumformer' and 'network'")
+        S = _continuous_from(params["sumformer"], path)
+        S.target = target
+        model = _rebuild_network(kind, S, params["network"], tensors, path)
+        rebuilt = {"psi.coefficients": _psi_matrix(S.representation)}
+        rebuilt.update({f"weights.{name}": w for name, w in model.weights.items()})
+    if (model.n, model.d, model.d_out) != (n, d, d_out):
+        raise ModelFileError(f"{path!r} is inconsistent: header says n, d, d_out = {(n, d, d_out)}, the model "
+                             f"has {(model.n, model.d, model.d_out)}")
+    if check:
+        _compare(tensors, rebuilt, path)
+    return ModelFile(path, kind, model, n, d, d_out, target, header["target"], params, version, meta)
+
+
+def _read_discontinuous(params, target, n, d, d_out, tensors, path):
+    if target is None:
+        raise ModelFileError(f"{path!r}: a discontinuous model needs its target (a name or an expression)")
+    if set(params) != {"k", "encoding", "representative"}:
+        raise ModelFileError(f"{path!r}: discontinuous parameters must be k, encoding, representative")
+    k = _int(params["k"], "k", path)
+    model = _discontinuous.build(target, n, d, k, params["encoding"], params["representative"], d_out=d_out)
+    points = tensors.get("check.points")
+    values = tensors.get("check.values")
+    if points is None or values is None or points.shape != (CHECK_SEQUENCES, n, d):
+        raise ModelFileError(f"{path!r}: missing or malformed check values of the target")
+    want = _check_sequences(model)
+    if not np.array_equal(points, want):
+        raise ModelFileError(f"{path!r} is inconsistent: check points are not the construction's representatives")
+    got = np.asarray(target(points), dtype=float)
+    if got.shape != values.shape or not np.allclose(got, values, rtol=1e-12, atol=1e-12):
+        raise ModelFileError(f"{path!r} is inconsistent: its recorded target does not give the stored check values "
+                             "(tampered, or the target changed)")
+    return model, {"check.points": want, "check.values": values}
+
+
+def _read_legacy(data: bytes, path: str) -> ModelFile:
+    doc = _json(data, path, "the file")
+    model = _continuous.model_from_json(doc, path)
+    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    name = meta.get("target")
+    target = None
+    if isinstance(name, str):
+        try:
+            from ._resolve import resolve
+
+            target = resolve(name)
+        except PolyapproxError:
+            target = None
+    model.target = target
+    spec = to_spec(target) if target is not None else None
+    return ModelFile(path, "continuous", model, model.n, model.d, model.d_out, target, spec,
+                     {"representation": doc.get("representation"), "domain": doc.get("domain")}, "legacy-json", meta)
+
+
+def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> Any:
+    """The model stored at ``path`` (any kind; see :func:`read` for the recorded target and metadata)."""
+    return read(path, max_bytes=max_bytes, check=check).model
