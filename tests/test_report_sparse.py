@@ -15,7 +15,9 @@ def test_quick_section_files_and_claims(tmp_path):
     assert [s.name for s in sections] == ["sparse"]
     results = json.loads((tmp_path / "results.json").read_text())
     claims = {c["id"]: c for c in results["claims"]}
-    assert {"S1", "S2", "S3", "S4", "S5", "S6", "S7"} <= set(claims) and results["all_passed"] is True
+    assert {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S-universal", "S-universal-softmax"} <= set(claims)
+    assert results["all_passed"] is True
+    assert claims["S-universal"]["measured"]["STAR n=3, delta=1/3"] == "27/27"
     for name in ("sparse_masks.png", "sparse_reachability.png", "sparse_assumption2.png"):
         assert (tmp_path / name).stat().st_size > 1000
     report = (tmp_path / "report.md").read_text()
@@ -26,9 +28,10 @@ def test_quick_section_files_and_claims(tmp_path):
 def test_impossible_tolerance_and_wrong_expectation_fail(tmp_path, monkeypatch):
     monkeypatch.setitem(CASES["S1"].expected, "dense", (1, 2, [256]))
     monkeypatch.setitem(CASES["S2"].expected, "STAR n=3", ((("star", 3), 3, 1, "1/2"), (4, 1, 9, 74)))
-    run_report(tmp_path, quick=True, only=["sparse"], progress=False, overrides={"S5.rel": 0.0})
+    run_report(tmp_path, quick=True, only=["sparse"], progress=False, overrides={"S5.rel": 0.0, "S-universal.zero": 0.0})
     claims = {c["id"]: c["passed"] for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
     assert claims["S1"] is False and claims["S2"] is False and claims["S5"] is False and claims["S4"] is True
+    assert claims["S-universal-softmax"] is False and claims["S-universal"] is True
 
 
 @pytest.mark.slow
