@@ -56,3 +56,10 @@ def test_delta_parsing_and_errors():
         sparse.as_delta(q=1)
     with pytest.raises(PolyapproxError, match="s must be an integer >= 1; got 0"):
         sparse.layer_counts(3, 1, "1/2", 1, 0)
+
+
+def test_y19_value_estimate_is_printed_as_whole_layers():
+    counts = sparse.layer_counts(6, 1, "1/2")  # n q^(nd) / n! = 6 * 64 / 720 = 8/15 < 1
+    assert counts.y19_value == Fraction(8, 15) and counts.y19_value_layers == 1
+    assert "O(1)" in counts.to_markdown() and "8/15" not in counts.to_markdown()
+    assert sparse.layer_counts(4, 1, "1/2").y19_value_layers == 3  # 4 * 16 / 24 = 8/3 -> 3

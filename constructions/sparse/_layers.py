@@ -68,6 +68,11 @@ class LayerCounts:
         """quantisation + contextual + value (without the <= p-1 padding blocks)."""
         return self.quantisation + self.contextual + self.value
 
+    @property
+    def y19_value_layers(self) -> int:
+        """The [Y19] value-mapping estimate n delta^(-nd) / n! as a whole number of layers (its ceiling, >= 1)."""
+        return max(1, -(-self.y19_value.numerator // self.y19_value.denominator))
+
     def rows(self) -> list[dict]:
         """Table rows: this sparse construction, the dense one (p = s = 1), [Y19]."""
         return [
@@ -76,7 +81,7 @@ class LayerCounts:
             {"construction": "dense (p=s=1) (reconstruction)", "quantisation": self.quantisation,
              "contextual": self.dense_contextual, "value": self.value},
             {"construction": "[Y19], equivariant, no E", "quantisation": self.y19_quantisation,
-             "contextual": self.y19_contextual, "value": f"O({self.y19_value})"},
+             "contextual": self.y19_contextual, "value": f"O({self.y19_value_layers})"},
         ]
 
     def to_markdown(self) -> str:
@@ -91,7 +96,8 @@ class LayerCounts:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(delta=str(self.delta), y19_value=str(self.y19_value), contextual=self.contextual,
+        data.update(delta=str(self.delta), y19_value=str(self.y19_value), y19_value_layers=self.y19_value_layers,
+                    contextual=self.contextual,
                     total=self.total)
         return data
 
