@@ -1,6 +1,6 @@
 """constructions: the numeric layer of polyapprox.
 
-Sumformers and networks whose weights come from the proofs (MATH.md sections 2, 5-9).
+Sumformers and networks whose weights come from the proofs (docs/theory/: Alberti et al. 2023; Yun et al. 2020).
 Implementation lives in underscored modules and in one submodule per construction;
 this file re-exports the public names.
 """

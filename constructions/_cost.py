@@ -1,4 +1,4 @@
-"""Timing of one attention layer of each kind against the plain Sumformer sum (MATH.md section 8, cost)."""
+"""Timing of one attention layer of each kind against the plain Sumformer sum (theory/attention, cost)."""
 
 from __future__ import annotations
 

@@ -119,6 +119,38 @@ def test_app_modules_are_not_in_the_api_reference():
     assert not [n for n in polyapprox_docs.public_names() if n.startswith(("polyapprox.cli", "polyapprox.report"))]
 
 
+# -- nothing user-facing cites the team's documents ---------------------------------------------
+
+TEAM_FILES = re.compile(r"MATH\.md|API\.md")
+GENERATED = ("_build", "notebooks", "generated", "report-latest", "jupyter_execute")
+
+
+def _user_facing_files() -> list[Path]:
+    files = [ROOT / "README.md"]
+    files += [p for p in DOCS.rglob("*") if p.is_file() and p.suffix in {".md", ".rst", ".py", ".txt"}
+              and not set(p.relative_to(DOCS).parts[:-1]) & set(GENERATED)
+              and p.relative_to(DOCS).as_posix() != "reference/api.rst"]
+    files += sorted((ROOT / "notebooks").glob("*.py"))
+    for package in ("polyapprox", "constructions"):
+        files += sorted((ROOT / package).rglob("*.py"))
+    return files
+
+
+def test_the_scan_covers_the_user_facing_files():
+    names = {p.relative_to(ROOT).as_posix() for p in _user_facing_files()}
+    assert {"README.md", "docs/index.md", "docs/theory/continuous.md", "polyapprox/cli/__init__.py",
+            "polyapprox/report/cases.py", "constructions/continuous.py", "notebooks/01_latent_dimension.py"} <= names
+
+
+def test_no_user_facing_file_cites_the_team_documents():
+    offenders = []
+    for path in _user_facing_files():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if TEAM_FILES.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")
+    assert not offenders, "cite the papers and the theory pages instead:\n" + "\n".join(offenders)
+
+
 # -- the site builds with warnings as errors ----------------------------------------------------
 
 

@@ -10,7 +10,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
         "continuous",
         help="least-squares continuous Sumformer (power sums + polynomial psi) for a target",
         description="Fit Psi of total degree K so that S(X)_i = Psi(x_i, P(X)) approximates the target "
-        "(MATH.md section 5), report the errors, and optionally save the exact model as JSON.",
+        "(theory/continuous), report the errors, and optionally save the exact model as JSON.",
     )
     p.add_argument("--target", required=True, help="a registered target (see constructions.targets)")
     p.add_argument("--n", type=int, required=True)

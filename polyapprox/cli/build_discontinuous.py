@@ -9,7 +9,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p = kinds.add_parser(
         "discontinuous",
         help="piecewise-constant Sumformer with exact cell codes (latent dimension 1)",
-        description="Build the discontinuous Sumformer on the grid of width 1/k (MATH.md section 6; "
+        description="Build the discontinuous Sumformer on the grid of width 1/k (theory/discontinuous; "
         "reconstruction): phi encodes the occupied cells as an exact integer, psi decodes it.",
     )
     p.add_argument("--target", required=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 KINDS = {
-    "transformer": "standard Transformer with ONE softmax attention layer (MATH.md section 7)",
-    "linformer": "Linformer with projections E, F of shape (k, n) (MATH.md section 8)",
-    "performer": "Performer with m random features (MATH.md section 8)",
+    "transformer": "standard Transformer with ONE softmax attention layer (theory/attention)",
+    "linformer": "Linformer with projections E, F of shape (k, n) (theory/attention)",
+    "performer": "Performer with m random features (theory/attention)",
 }
 
 
