@@ -1,6 +1,6 @@
 """Cost of one attention layer of each registered kind: a multiply-add model and measured time.
 
-Both read the attention-kind registry (MATH.md section 8, cost): softmax O(n^2 (d_k + d_v)),
+Both read the attention-kind registry (theory/attention, cost): softmax O(n^2 (d_k + d_v)),
 Linformer O(nk(d_k + d_v)), Performer O(nm(d_k + d_v)), masked softmax O(nnz(mask)(d_k + d_v));
 the plain Sumformer sum is O(n d_v).
 """

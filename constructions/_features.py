@@ -1,4 +1,4 @@
-"""Numeric monomial and power-sum features, built incrementally (MATH.md section 3).
+"""Numeric monomial and power-sum features, built incrementally (theory/latent).
 
 Each monomial x^alpha is computed as x^(alpha - e_c) * x_c from a lower one, so a
 feature map of d' monomials costs d' vectorised multiplications, never a power.

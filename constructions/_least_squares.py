@@ -41,7 +41,7 @@ class ApproximationReport:
     coefficients: int
     samples: int
     test_samples: int
-    rank: int  # numerical rank of the design matrix (dependent columns: MATH.md section 4)
+    rank: int  # numerical rank of the design matrix (dependent columns: theory/representation)
     condition_number: float  # largest / smallest retained singular value, after column scaling
     fit_sup_error: float
     fit_rms_error: float
@@ -89,7 +89,7 @@ def approximate(
 ) -> tuple[PolynomialSumformer, ApproximationReport]:
     """Fit an equivariant polynomial of total degree ``degree`` to f, in exact Sumformer form.
 
-    MATH.md section 5, "least squares in Sumformer form": rows are (sequence, token) pairs,
+    theory/continuous, "least squares in Sumformer form": rows are (sequence, token) pairs,
     columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
     (canonical order of section 4), K = n (or n - 1 if ``refined``). Each variable is first
     mapped affinely onto [-1, 1] (range over the training set) for conditioning; the system is

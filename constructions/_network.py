@@ -1,6 +1,6 @@
 """Transformers built from a Sumformer: blocks with labelled weights, one attention layer.
 
-MATH.md section 7 (reconstruction; verified): the residual stream has slots
+theory/attention (reconstruction; verified): the residual stream has slots
 ``x`` (d), ``phi`` (d'), ``sum`` (d'), ``out`` (d_out), D = d + 2d' + d_out, in this order
 (graded-lex alphas, coordinates 1..d). The network is
 
@@ -221,7 +221,7 @@ class Network:
 
 
 # ---------------------------------------------------------------------------------------------
-# builder: the blocks of MATH.md section 7, one small function each
+# builder: the blocks of theory/attention, one small function each
 
 
 def _residual_labels(S: Sumformer, indices: Sequence) -> list[Label]:
@@ -297,7 +297,7 @@ def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, 
 
 
 def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, query: np.ndarray | None):
-    """One head with W_K = 0: W_V selects phi, W_O = scale x writer into sum (MATH.md sections 7-8)."""
+    """One head with W_K = 0: W_V selects phi, W_O = scale x writer into sum (theory/attention)."""
     D = len(labels)
     W_Q = np.zeros((D, d_k)) if query is None else query
     W_K = np.zeros((D, d_k))
@@ -317,7 +317,7 @@ def _readout(S: Sumformer, labels, layout) -> Block:
 
 
 def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
-    """ReLU networks for phi and psi with the error propagation of MATH.md section 7."""
+    """ReLU networks for phi and psi with the error propagation of theory/attention."""
     rep = getattr(S, "representation", None)
     if rep is None:
         raise PolyapproxError("ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
@@ -362,7 +362,7 @@ def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: s
                   scale: float | None = None, d_k: int = 1, random_query: bool = False, seed: int = 0,
                   details: dict | None = None, attention_formula: str = "", extra_weights: dict | None = None,
                   attention_params: dict | None = None, recipe: dict | None = None) -> Network:
-    """Assemble embed, ff1, attention, ff2, readout (MATH.md section 7); the attention kind is looked up
+    """Assemble embed, ff1, attention, ff2, readout (theory/attention); the attention kind is looked up
     in the registry and its numpy forward runs the attention block with ``attention_params``."""
     kind = get_attention_kind(attention)
     if not isinstance(S, Sumformer):
@@ -374,7 +374,7 @@ def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: s
         raise PolyapproxError(f"unknown ff {ff!r}; allowed: 'exact', 'relu'")
     if S.latent_dtype is not float:
         raise PolyapproxError("a Sumformer with exact integer codes (discontinuous) cannot be turned into a "
-                              "Transformer: a ReLU feed-forward layer is continuous (MATH.md section 6 item 9)")
+                              "Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)")
     indices = getattr(S, "indices", None)
     labels = _residual_labels(S, indices)
     d, latent = S.d, S.latent_dim

@@ -60,7 +60,7 @@ def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.nda
 class PolynomialSumformer(Sumformer):
     """A Sumformer whose phi are the power-sum monomials and psi an exact polynomial Psi.
 
-    S(X)_i = Psi(x_i, P_{<=K}(X)) (MATH.md section 4, Theorem; section 5). ``representation``
+    S(X)_i = Psi(x_i, P_{<=K}(X)) (theory/representation, Theorem; section 5). ``representation``
     holds the exact Psi; ``indices`` the power-sum alphas (latent dimension d' = len(indices)).
     Inputs must have exactly ``n`` tokens and lie in ``domain`` (pass ``extrapolate=True`` to a
     call to evaluate outside it).
@@ -89,7 +89,7 @@ class PolynomialSumformer(Sumformer):
 def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:
     """The Sumformer of an exact representation: phi = power sums of ``rep.indices``, psi = ``rep.Psi``.
 
-    MATH.md section 4 Theorem: S(X)_i = Psi(x_i, P(X)) equals F_i(X) exactly; numerically up to
+    theory/representation Theorem: S(X)_i = Psi(x_i, P(X)) equals F_i(X) exactly; numerically up to
     float64 rounding. psi is evaluated from the exact coefficients, vectorised over all tokens.
 
     >>> from polyapprox import represent_equivariant, sequence_symbols

@@ -1,4 +1,4 @@
-"""The Sumformer S(X)_i = psi(x_i, sum_j phi(x_j)) (MATH.md section 2; Alberti et al. 2023)."""
+"""The Sumformer S(X)_i = psi(x_i, sum_j phi(x_j)) (theory/sumformer; Alberti et al. 2023)."""
 
 from __future__ import annotations
 

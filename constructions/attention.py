@@ -2,12 +2,12 @@
 
 Every layer takes Z of shape (b, n, D) and returns the same shape, residual included:
 - :func:`softmax_attention`: Z + sum_h softmax((Z W_Q^h)(Z W_K^h)^T / sqrt(d_k)) (Z W_V^h) W_O^h
-  (Vaswani et al. 2017; MATH.md section 7, row convention).
+  (Vaswani et al. 2017; theory/attention, row convention).
 - :func:`feed_forward`: Z + ReLU(Z W_1 + b_1) W_2 + b_2, token-wise.
 - :func:`linformer_attention`: softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) W_O, E, F of shape
-  (k, n) (Wang et al. 2020; MATH.md section 8).
+  (k, n) (Wang et al. 2020; theory/attention).
 - :func:`performer_attention`: FAVOR D^{-1}(Phi(Q)(Phi(K)^T V)) with positive or trigonometric random
-  features (Choromanski et al. 2021; MATH.md section 8).
+  features (Choromanski et al. 2021; theory/attention).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Continuous Sumformer: numeric phi/psi from exact representations, and least-squares approximation.
 
-MATH.md section 5 (continuous universal approximation; a reconstruction of [A]'s theorem):
+theory/continuous (continuous universal approximation; a reconstruction of [A]'s theorem):
 phi(x) = (x^alpha)_{alpha in I_{d,K}} is fixed, and psi = Psi is a polynomial with
 F_i(X) = Psi(x_i, P_{<=K}(X)). :func:`from_representation` turns an exact
 :class:`polyapprox.EquivariantRepresentation` into a vectorised :class:`PolynomialSumformer`;

@@ -1,6 +1,6 @@
-"""Discontinuous Sumformer: piecewise-constant approximation with exact cell codes (MATH.md section 6).
+"""Discontinuous Sumformer: piecewise-constant approximation with exact cell codes (theory/discontinuous).
 
-Reconstruction (MATH.md marks it so): a base-(n+1) version of the countable-set encoding of
+Reconstruction (theory/discontinuous): a base-(n+1) version of the countable-set encoding of
 DeepSets; exact and verified. On Omega = [0,1]^{n x d} with grid parameter k (delta = 1/k):
 
 1. cell coordinates c(x) = min(floor(k x_c), k - 1): half-open cells, x_c = 1 in the last cell;
@@ -51,7 +51,7 @@ def _check_grid(k: int, d: int) -> tuple[int, int]:
 
 
 def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
-    """c(x) = min(floor(k x_c), k - 1) per coordinate, for tokens x in [0, 1]^d (MATH.md sec. 6, step 1).
+    """c(x) = min(floor(k x_c), k - 1) per coordinate, for tokens x in [0, 1]^d (theory/discontinuous, step 1).
 
     >>> cell_coordinates(np.array([[0.0, 0.5], [0.24, 1.0]]), 4)
     array([[0, 2],
@@ -68,7 +68,7 @@ def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def cell_index(x: np.ndarray, k: int) -> np.ndarray:
-    """idx(x) = sum_c c_c(x) k^{d-c}, first coordinate most significant (MATH.md sec. 6, step 2).
+    """idx(x) = sum_c c_c(x) k^{d-c}, first coordinate most significant (theory/discontinuous, step 2).
 
     >>> cell_index(np.array([[0.0, 0.5], [0.24, 1.0], [1.0, 1.0]]), 4)
     array([ 2,  3, 15])
@@ -141,7 +141,7 @@ def decode(code: int, n: int, k: int, d: int) -> dict[int, int]:
 
 
 class DiscontinuousSumformer(Sumformer):
-    """Piecewise-constant Sumformer S(X) = f(R(X)) on the grid of width 1/k (MATH.md section 6).
+    """Piecewise-constant Sumformer S(X) = f(R(X)) on the grid of width 1/k (theory/discontinuous).
 
     ``latent(X)``: integer encoding -> object array (b, 1) of exact Python ints; histogram encoding ->
     a ``scipy.sparse.csr_matrix`` (b, k^d) of exact counts. ``psi`` sees only (x_i, code); it decodes
@@ -257,7 +257,7 @@ class DiscontinuousSumformer(Sumformer):
 
 def build(f: Callable, n: int, d: int, k: int, encoding: str = "integer", representative: str = "corner",
           *, d_out: int | None = None) -> DiscontinuousSumformer:
-    """Piecewise-constant Sumformer on the grid of width 1/k with S(X) = f(R(X)) (MATH.md section 6).
+    """Piecewise-constant Sumformer on the grid of width 1/k with S(X) = f(R(X)) (theory/discontinuous).
 
     ``f``: an equivariant callable (b, n, d) -> (b, n, d_out), e.g. a ``constructions.targets`` entry;
     ``d_out`` is read from one evaluation unless given. "integer" encoding: latent dimension 1, codes
@@ -304,7 +304,7 @@ def error_bound(f_lipschitz: float | Callable[[float], float], k: int, represent
 
 @dataclass(frozen=True)
 class SizeAccounting:
-    """Sizes of the discontinuous construction for (n, d, k) beside the continuous one (MATH.md sec. 6).
+    """Sizes of the discontinuous construction for (n, d, k) beside the continuous one (theory/discontinuous).
 
     ReLU counts (derived here, an explicit construction valid off bands of width eps below each cell
     face, i.e. in L^p, and in exact arithmetic): phi needs 2d(k-1) step ReLUs (cell coordinates) and

@@ -1,4 +1,4 @@
-"""A Linformer with one attention layer equal to a Sumformer (MATH.md section 8; reconstruction).
+"""A Linformer with one attention layer equal to a Sumformer (theory/attention; reconstruction).
 
 Linformer attention softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) with E, F in R^{k x n}.
 With W_K = 0 every one of the k softmax weights is 1/k, so token i receives
@@ -43,7 +43,7 @@ def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E="mean",
                    column_tol: float = 1e-12) -> Network:
     """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.
 
-    ``F`` must have equal non-zero column sums c (MATH.md section 8): "mean" (J/k, c = 1),
+    ``F`` must have equal non-zero column sums c (theory/attention): "mean" (J/k, c = 1),
     "first" (e_1 1^T, c = 1) or an array. Unequal column sums are refused, unless
     ``allow_unequal_columns=True`` (the negative control: the sum becomes weighted and the
     network is no longer equivariant; W_O then uses the mean column sum).

@@ -1,4 +1,4 @@
-"""A Performer (FAVOR attention) with one attention layer equal to a Sumformer (MATH.md section 8).
+"""A Performer (FAVOR attention) with one attention layer equal to a Sumformer (theory/attention).
 
 Reconstruction: with W_Q = W_K = 0 the feature maps are constant, Phi_+(0) = m^{-1/2} 1_m and
 Phi_trig(0) = m^{-1/2} (0_m, 1_m), so every kernel value is 1, D = n I and the head returns the

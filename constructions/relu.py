@@ -1,4 +1,4 @@
-"""Explicit ReLU networks for squares, products, monomials and polynomials (MATH.md section 7).
+"""Explicit ReLU networks for squares, products, monomials and polynomials (theory/attention).
 
 Yarotsky (2017): the hat g(x) = 2ReLU(x) - 4ReLU(x - 1/2) + 2ReLU(x - 1) and its powers
 g_s = g o ... o g give S_m(x) = x - sum_{s<=m} g_s(x)/4^s, the piecewise-linear interpolant of
@@ -27,7 +27,7 @@ Exponent = tuple[int, ...]
 
 
 def square_error(m: int) -> float:
-    """e_m = 2^{-2m-2}: sup_{x in [0,1]} |S_m(x) - x^2| (MATH.md section 7).
+    """e_m = 2^{-2m-2}: sup_{x in [0,1]} |S_m(x) - x^2| (theory/attention).
 
     >>> square_error(1)
     0.0625
@@ -39,7 +39,7 @@ def square_error(m: int) -> float:
 class ReluNetwork:
     """Affine layers (W_k, b_k) with ReLU on all but the last; ``error_bound`` per output.
 
-    ``hat_relus`` counts ReLUs as MATH.md section 7 does (3 per hat, 2 per clip; carried
+    ``hat_relus`` counts ReLUs as theory/attention does (3 per hat, 2 per clip; carried
     non-negative values excluded); ``neurons`` counts every hidden unit.
     """
 
@@ -233,7 +233,7 @@ def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
 
 def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
     """All monomials x^e (e in ``exponents``, degree >= 1) of x in [0,1]^v in one network, sharing
-    lower-degree products: the feature map phi~ of MATH.md section 7 (eta_1 <= (K-1) 2^{-2m-1})."""
+    lower-degree products: the feature map phi~ of theory/attention (eta_1 <= (K-1) 2^{-2m-1})."""
     exponents = list(exponents)
     if not exponents or any(sum(e) < 1 for e in exponents):
         raise PolyapproxError("monomials needs multi-indices of degree >= 1")
@@ -244,7 +244,7 @@ def polynomial(exponents: Sequence[Exponent], coefficients: np.ndarray, m: int,
                input_scale: Sequence[float] | None = None) -> ReluNetwork:
     """sum_t C[t, o] z^{e_t} for z = clip(input_scale * x) in [0,1]^v, one output per column of C.
 
-    Error bound per output: sum_t |C[t, o]| (|e_t| - 1)_+ 2^{-2m-1} (MATH.md section 7, eta_2).
+    Error bound per output: sum_t |C[t, o]| (|e_t| - 1)_+ 2^{-2m-1} (theory/attention, eta_2).
     """
     C = np.asarray(coefficients, dtype=float)
     if C.ndim != 2 or C.shape[0] != len(exponents):

@@ -1,4 +1,4 @@
-"""Named equivariant benchmark functions (MATH.md section 10 (i), issue "continuous").
+"""Named equivariant benchmark functions (the benchmark targets of Alberti et al. 2023 and theory/continuous).
 
 Each :class:`Target` is a vectorised map (n, d) or (b, n, d) -> (.., n, d_out) on the
 domain [0, 1]^{n x d}, with its Lipschitz constant from (max-norm) to (max-norm)
@@ -110,7 +110,7 @@ def _rank(X: np.ndarray) -> np.ndarray:
 
 
 _TARGETS = [
-    Target("gaussian-kernel-sum", "f(X)_i = sum_j exp(-|x_i - x_j|^2) (MATH.md sec. 5 reference)",
+    Target("gaussian-kernel-sum", "f(X)_i = sum_j exp(-|x_i - x_j|^2) (theory/continuous reference)",
            _gaussian_kernel_sum, lambda d: 1,
            # each pair: |grad g|_1 <= sqrt(d) sqrt(2/e), x_i - x_j moves by <= 2t per coordinate
            lambda n, d: 2 * (n - 1) * sqrt(d) * sqrt(2 / e)),

@@ -1,4 +1,4 @@
-"""A standard Transformer with ONE softmax attention layer equal to a Sumformer (MATH.md section 7).
+"""A standard Transformer with ONE softmax attention layer equal to a Sumformer (theory/attention).
 
 Reconstruction of [A]'s corollary (one attention layer suffices); weights as in section 7:
 W_K = 0 (W_Q = 0, or random with ``random_query=True``: the logits stay 0), so every softmax
@@ -23,7 +23,7 @@ def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, 
     """Transformer (embed, FF, ONE softmax attention layer, FF, readout) equal to S on n tokens.
 
     ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
-    rounding (MATH.md T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
+    rounding (reproduction case T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
     networks with parameter ``m_relu``; ``.error_bound`` is L_psi n eta_1 + eta_2 (section 7).
 
     >>> import numpy as np

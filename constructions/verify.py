@@ -1,6 +1,6 @@
 """Measured errors of constructed models: sup-norm error and equivariance error.
 
-``sup_error`` estimates sup_{X in Omega} ||model(X) - f(X)||_max (MATH.md section 1, uniform
+``sup_error`` estimates sup_{X in Omega} ||model(X) - f(X)||_max (theory/index, uniform
 distance) in three stages, reporting the best found by each: (1) seeded uniform random
 sequences; (2) a regular grid over the box when it is affordable; (3) local maximisation
 (scipy L-BFGS-B inside the box, finite-difference gradients evaluated as one batch) from the

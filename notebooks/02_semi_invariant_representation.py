@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 02 — Exact Sumformer form of equivariant polynomials
 #
-# MATH.md §4 (reconstruction of the route of Alberti et al. 2023): every equivariant polynomial map
+# docs/theory/representation.md (reconstruction of the route of Alberti et al. 2023): every equivariant polynomial map
 # $F:\mathbb{R}^{n\times d}\to\mathbb{R}^{n\times d_{out}}$ can be written **exactly** as
 # $F_i(X) = \Psi(x_i, P(X))$, with the power sums $P_\gamma(X) = \sum_j x_j^\gamma$, $1 \le |\gamma| \le K$,
 # $K = n$ or (refined) $K = n-1$. So a Sumformer with $\varphi(x) = (x^\gamma)_\gamma$ and $\psi = \Psi$

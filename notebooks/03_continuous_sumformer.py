@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 03 — Continuous Sumformer: universal approximation with fixed power sums
 #
-# MATH.md §5 (a reconstruction of the continuous theorem of Alberti et al. 2023): for every
+# docs/theory/continuous.md (a reconstruction of the continuous theorem of Alberti et al. 2023): for every
 # continuous equivariant $f$ and $\varepsilon > 0$ there is a Sumformer with
 # $\varphi(x) = (x^\alpha)_{1 \le |\alpha| \le n}$, *fixed*, and a polynomial $\psi$ with
 # $\|S - f\|_\infty < \varepsilon$. Only the degree of $\psi$ grows as $\varepsilon \to 0$.
@@ -23,7 +23,7 @@ for degree in (2, 4, 6, 8):
           f"sup test error {report.test_sup_error:.2e}")
 
 # %% [markdown]
-# The error falls by about a decade per two degrees (MATH.md C1: 1.9e-1, 1.6e-2, 1.1e-3, 6.6e-5),
+# The error falls by about a decade per two degrees (reproduction case C1: 1.9e-1, 1.6e-2, 1.1e-3, 6.6e-5),
 # while the latent dimension stays $d' = \binom{3+1}{1} - 1 = 3$.
 
 # %%

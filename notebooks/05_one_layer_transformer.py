@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 05 — One attention layer suffices
 #
-# Corollary of Alberti et al. (2023), MATH.md §7 (weights: *reconstruction*, verified): a standard
+# Corollary of Alberti et al. (2023), docs/theory/attention.md (weights: *reconstruction*, verified): a standard
 # Transformer with a single attention layer equals any Sumformer. The residual stream has slots
 # `x | phi | sum | out`; the first feed-forward block writes $\varphi(x_i)$, the attention layer
 # has $W_K = 0$ so every weight is $1/n$, $W_V$ selects `phi` and $W_O = n \times$ (writer into
@@ -20,7 +20,7 @@ print(T.describe())
 X = np.random.default_rng(0).uniform(size=(100, 5, 2))
 deviation = np.abs(T(X) - S(X)).max()
 print(f"max |T - S| = {deviation:.1e}")
-assert deviation <= 1e-13  # MATH.md T1
+assert deviation <= 1e-13  # reproduction case T1
 
 # %% [markdown]
 # Every weight carries labels: rows and columns are (slot, key) pairs, keyed like the symbolic
@@ -57,5 +57,6 @@ ax.semilogy([r[0] for r in rows], [r[1] for r in rows], "-o", label="measured")
 ax.semilogy([r[0] for r in rows], [r[2] for r in rows], "--s", label="bound")
 ax.set_xlabel("m")
 ax.set_ylabel("max |T - S|")
+ax.set_title("ReLU Transformer vs its Sumformer: error and bound")
 ax.legend()
 plt.show()

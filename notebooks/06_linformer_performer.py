@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 06 — Linformer and Performer are universal too
 #
-# MATH.md §8 (*reconstruction*, verified). **Linformer**: with $W_K = 0$ every token receives
+# docs/theory/attention.md (*reconstruction*, verified). **Linformer**: with $W_K = 0$ every token receives
 # $\frac1k\sum_j c_j v_j$, $c_j$ the column sums of $F$; if all $c_j = c \ne 0$ the head computes the
 # exact sum. **Performer**: with $W_Q = W_K = 0$ the random features are constant, every kernel
 # value is 1, and the head returns the exact mean for every draw and every $m$.
@@ -21,7 +21,7 @@ for F in ("first", "mean"):
 
 # %% [markdown]
 # Negative control: a Gaussian $F$ has unequal column sums, so the sum is weighted and no longer
-# permutation-invariant (MATH.md T3 saw 0.33; the network refuses such $F$ unless asked).
+# permutation-invariant (reproduction case T3 saw 0.33; the network refuses such $F$ unless asked).
 
 # %%
 G = np.random.default_rng(1).normal(size=(3, 5))
@@ -53,5 +53,8 @@ for kind in costs[256]:
     ax.loglog(list(costs), [costs[n][kind] for n in costs], "-o", label=kind)
 ax.set_xlabel("n")
 ax.set_ylabel("seconds")
+ax.set_title("Cost of one attention layer vs sequence length")
+ax.set_xticks(list(costs), [str(n) for n in costs])
+ax.minorticks_off()
 ax.legend()
 plt.show()

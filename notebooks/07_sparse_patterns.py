@@ -2,10 +2,10 @@
 # # 07 — Sparse Transformers: which patterns keep universal approximation
 #
 # Yun et al. (2020) show that sparse attention with O(n) connections per layer is still a
-# universal approximator, provided the patterns satisfy **Assumption 1** (MATH.md §9.2):
+# universal approximator, provided the patterns satisfy **Assumption 1** (docs/theory/sparse.md):
 # self-loops, a Hamiltonian path in the union graph, and every token reaching every token
 # within s layers when the p patterns are cycled. The wording and every constant below are a
-# *reconstruction* (MATH.md §9). Masks are `mask[query, key]`, 0-based.
+# *reconstruction* (docs/theory/sparse.md). Masks are `mask[query, key]`, 0-based.
 
 # %%
 from fractions import Fraction
@@ -22,7 +22,7 @@ for name, masks in table.items():
     print(f"| {name} | {r.p} | {r.s} | {list(r.connections)} | {'holds' if r.holds else r.failed_condition} |")
 
 # %% [markdown]
-# The values are those of MATH.md §9.4. FIXED with a block size that does not divide n fails
+# The values are those of docs/theory/sparse.md. FIXED with a block size that does not divide n fails
 # condition 3: the last partial block has no summary token, and the checker names a token pair
 # that can never reach each other.
 
@@ -42,6 +42,10 @@ for ax, (name, mask) in zip(axes, [("STAR", P.star(16)[0]), ("STRIDED [1]", P.st
     ax.set_title(name)
     ax.set_xlabel("key")
     ax.set_ylabel("query")
+    ax.set_xticks(range(0, 16, 5))
+    ax.set_yticks(range(0, 16, 5))
+fig.suptitle("Sparse attention masks at n = 16 (black: query attends to key)")
+fig.tight_layout()
 
 # %% [markdown]
 # ## Assumption 2: which rho becomes hardmax
@@ -87,7 +91,7 @@ print(bad.witness)
 assert not bad.holds and not bad.injective
 
 # %% [markdown]
-# Replacing hardmax by softmax with logits t·score (MATH.md §11, S5) perturbs the codes by
+# Replacing hardmax by softmax with logits t·score (reproduction case S5, docs/theory/sparse.md) perturbs the codes by
 # ≈ 297 at t = 10, 0.70 at t = 50 and 5e-9 at t = 200: the scale must be large.
 
 # %%

@@ -1,7 +1,7 @@
 """polyapprox: the exact (symbolic) layer of the toolkit.
 
 Power sums, latent dimensions and the exact Sumformer representations of
-equivariant polynomials (MATH.md sections 3-4). Implementation lives in
+equivariant polynomials (theory/latent, theory/representation). Implementation lives in
 underscored modules; this file re-exports exactly the public API.
 """
 

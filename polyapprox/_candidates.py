@@ -1,4 +1,4 @@
-"""Candidate terms T_{beta,m}(y, s) = y^beta prod_gamma s_gamma^{m_gamma} (MATH.md section 4, step 3).
+"""Candidate terms T_{beta,m}(y, s) = y^beta prod_gamma s_gamma^{m_gamma} (theory/representation, step 3).
 
 The canonical order: beta in graded-lex order starting with beta = 0; for fixed beta,
 the exponent tuples m = (m_{gamma_1}, m_{gamma_2}, ...) in increasing lexicographic
@@ -44,7 +44,7 @@ def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
     """Number of candidate terms, by dynamic programming (no enumeration).
 
     >>> from polyapprox import power_sum_indices
-    >>> count_candidates(2, power_sum_indices(2, 2), 3)   # MATH.md section 4: (n,d,D,K) = (2,2,3,2)
+    >>> count_candidates(2, power_sum_indices(2, 2), 3)   # theory/representation: (n,d,D,K) = (2,2,3,2)
     50
     """
     d = check_int("d", d)

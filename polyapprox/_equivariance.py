@@ -1,11 +1,11 @@
-"""Exact equivariance checks and symmetrisation (MATH.md sections 1 and 4).
+"""Exact equivariance checks and symmetrisation (theory/index, theory/representation).
 
 Checks use generators only: F is equivariant iff F(tau X) = tau F(X) for the transpositions
 tau_{1i}, i = 2..n (they generate S_n, and the permutations commuting with F form a group).
 A first row alone must be semi-invariant: invariant under tau_{2i}, i = 3..n (they generate
 Stab(1)); F is then completed by the structure lemma, F_i = F_1 o tau_{1i}.
 
-Permutation convention (MATH.md section 1): a witness is a tuple sigma of 0-based positions;
+Permutation convention (theory/index): a witness is a tuple sigma of 0-based positions;
 token j moves to position sigma[j], so (sigma X)_i = x_{sigma^{-1}(i)}.
 
 Accepted forms of F: a sympy Matrix n x d_out (all rows) or 1 x d_out (the first row only,
@@ -129,7 +129,7 @@ def _violation_of_rows(rows: list[list[Terms]], n: int, d: int, sigmas: Sequence
 
 
 def complete_rows(first: list[Terms], n: int, d: int) -> list[list[Terms]]:
-    """F_i = F_1 o tau_{1i} for i = 1..n (MATH.md section 4, structure lemma)."""
+    """F_i = F_1 o tau_{1i} for i = 1..n (theory/representation, structure lemma)."""
     return [first] + [[permute_tokens(t, transposition(n, 0, i), d) for t in first] for i in range(1, n)]
 
 
@@ -172,7 +172,7 @@ def _show(terms: Terms, gens) -> str:
 def is_equivariant(F: Any, n: int, d: int) -> bool:
     """True iff F(sigma X) = sigma F(X) for every permutation sigma, checked exactly.
 
-    F: sympy Matrix n x d_out or list of rows in the token variables (MATH.md section 1).
+    F: sympy Matrix n x d_out or list of rows in the token variables (theory/index).
     Only the generators tau_{1i} are tested (a first row alone: its invariance under Stab(1)).
 
     >>> from polyapprox import sequence_symbols
@@ -188,7 +188,7 @@ def is_equivariant(F: Any, n: int, d: int) -> bool:
 def equivariance_witness(F: Any, n: int, d: int) -> tuple[int, ...] | None:
     """None if F is equivariant, else a permutation sigma (0-based tuple) with F(sigma X) != sigma F(X).
 
-    Convention: token j moves to position sigma[j] (MATH.md section 1).
+    Convention: token j moves to position sigma[j] (theory/index).
 
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
@@ -203,7 +203,7 @@ def equivariance_witness(F: Any, n: int, d: int) -> tuple[int, ...] | None:
 
 
 def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
-    """The equivariant F whose first row is the average of g over Stab(1) (MATH.md section 4).
+    """The equivariant F whose first row is the average of g over Stab(1) (theory/representation).
 
     ``g`` is the would-be first output row: an expression, a list of d_out expressions or a
     string. Works orbit by orbit: the terms of g are grouped by their Stab(1)-orbit (the

@@ -1,4 +1,4 @@
-"""Multi-indices in graded-lex order (MATH.md section 1 and 3)."""
+"""Multi-indices in graded-lex order (theory/index, theory/latent)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiInd
     """All alpha in N^d with min_degree <= |alpha| <= max_degree, in graded-lex order.
 
     Graded-lex: by total degree ascending, then lexicographically descending
-    (MATH.md section 1). ``multi_indices(d, K)`` is I_{d,K}, which has
+    (theory/index). ``multi_indices(d, K)`` is I_{d,K}, which has
     C(K+d, d) - 1 entries.
 
     >>> multi_indices(2, 2)
@@ -62,7 +62,7 @@ def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiInd
 def power_sum_indices(n: int, d: int, refined: bool = False) -> list[MultiIndex]:
     """The alphas of the power sums of the continuous construction.
 
-    |alpha| <= n (MATH.md section 3, latent dimension C(n+d, d) - 1), or
+    |alpha| <= n (theory/latent, latent dimension C(n+d, d) - 1), or
     |alpha| <= n - 1 when ``refined`` (C(n-1+d, d) - 1; empty for n = 1).
 
     >>> power_sum_indices(2, 1)

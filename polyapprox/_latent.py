@@ -1,6 +1,6 @@
 """Latent dimension d' of each Sumformer construction, beside the literature's bounds.
 
-MATH.md section 3: continuous C(n+d, d) - 1 (power sums up to degree n, [A]);
+theory/latent: continuous C(n+d, d) - 1 (power sums up to degree n, [A]);
 refined C(n-1+d, d) - 1 (degree n-1 suffices because psi also sees x_i);
 discontinuous 1 (integer cell code, section 6); histogram k^d (one-hot cells).
 """
@@ -21,7 +21,7 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
     """Latent dimension d' of a Sumformer construction for n tokens of dimension d.
 
     - "continuous": C(n+d, d) - 1 (power sums P_alpha, 1 <= |alpha| <= n; [A]).
-    - "continuous-refined": C(n-1+d, d) - 1 (|alpha| <= n-1; MATH.md section 3).
+    - "continuous-refined": C(n-1+d, d) - 1 (|alpha| <= n-1; theory/latent).
     - "discontinuous": 1 (integer code of the occupied grid cells; section 6).
     - "histogram": k^d (one-hot cell counts); needs ``k=``.
 
@@ -68,13 +68,13 @@ def _columns(k: int | None) -> list[LatentColumn]:
     columns = [
         LatentColumn("continuous", "C(n+d,d)-1", "Alberti et al. 2023 (power sums, |alpha|<=n)",
                      "explicit", lambda n, d: comb(n + d, d) - 1),
-        LatentColumn("continuous-refined", "C(n-1+d,d)-1", "MATH.md sec. 3 refinement (|alpha|<=n-1)",
+        LatentColumn("continuous-refined", "C(n-1+d,d)-1", "theory/latent refinement (|alpha|<=n-1)",
                      "explicit", lambda n, d: comb(n - 1 + d, d) - 1),
         LatentColumn("discontinuous", "1", "Alberti et al. 2023 (discontinuous phi, integer cell code)",
                      "explicit", lambda n, d: 1),
     ]
     if k is not None:
-        columns.append(LatentColumn("histogram", f"k^d (k={k})", "one-hot cell histogram (MATH.md sec. 6)",
+        columns.append(LatentColumn("histogram", f"k^d (k={k})", "one-hot cell histogram (theory/discontinuous)",
                                     "explicit", lambda n, d: k**d))
     columns += [
         LatentColumn("multiset-lower-bound", "nd",

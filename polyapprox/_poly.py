@@ -223,7 +223,7 @@ def token_blocks(monom: Sequence[int], n: int, d: int) -> list[tuple[int, ...]]:
 
 
 def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
-    """Terms of g(sigma X), where (sigma X)_i = x_{sigma^{-1}(i)} (MATH.md section 1).
+    """Terms of g(sigma X), where (sigma X)_i = x_{sigma^{-1}(i)} (theory/index).
 
     ``sigma`` holds 0-based positions: token j moves to position sigma[j]. Variable x_{i,c}
     of g is replaced by x_{sigma^{-1}(i), c}, so the exponent block of token i moves to

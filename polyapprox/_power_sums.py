@@ -1,4 +1,4 @@
-"""Symbolic multisymmetric power sums P_alpha(X) = sum_j x_j^alpha (MATH.md section 3)."""
+"""Symbolic multisymmetric power sums P_alpha(X) = sum_j x_j^alpha (theory/latent)."""
 
 from __future__ import annotations
 

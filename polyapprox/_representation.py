@@ -67,13 +67,13 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
                           degree: int | None = None) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
-    MATH.md section 4 (Theorem and Algorithm), K = n - 1 if ``refined`` else n (n = 1 with
+    theory/representation (Theorem and Algorithm), K = n - 1 if ``refined`` else n (n = 1 with
     ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
     the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
     in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
     ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
 
-    Normal form: the canonical Psi of MATH.md section 4 step 6 (candidates in canonical order,
+    Normal form: the canonical Psi of theory/representation step 6 (candidates in canonical order,
     RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
     Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
     candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
@@ -87,7 +87,7 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     >>> F = X.applyfunc(lambda xi: xi * sum(X))  # F_i = x_i (x_1 + x_2)
     >>> represent_equivariant(F, n=2, d=1).Psi
     Matrix([[p_1*y_1]])
-    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # MATH.md worked example 1
+    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # worked example 1, theory/representation
     Matrix([[p_1**2 - 2*p_1*y_1 + y_1**2]])
 
     Returns an :class:`EquivariantRepresentation`: Psi(x_i, P(X)) expands to F_i for every i,
@@ -98,7 +98,7 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     ``ParseError``/``PolyapproxError`` for unknown or out-of-range variables and floats,
     ``SizeError`` when the candidate space is too large (the message gives its size).
 
-    Notes: reconstruction of the route of [A] (MATH.md section 4).
+    Notes: reconstruction of the route of [A] (theory/representation).
     """
     return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree)[0]
 
@@ -141,7 +141,7 @@ def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = ORBIT_BL
 
 def represent_invariant(f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS,
                         degree: int | None = None) -> InvariantRepresentation:
-    """f(X) = Q(P_{<=n}(X)) for an invariant polynomial f (MATH.md section 3, generation theorem).
+    """f(X) = Q(P_{<=n}(X)) for an invariant polynomial f (theory/latent, generation theorem).
 
     ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
     as in :func:`represent_equivariant` (canonical order of the products of power sums,

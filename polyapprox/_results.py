@@ -1,4 +1,4 @@
-"""The result types of the exact representation engine (MATH.md section 4).
+"""The result types of the exact representation engine (theory/representation).
 
 :class:`EquivariantRepresentation` holds Psi with F_i(X) = Psi(x_i, P(X)) for every token i;
 :class:`InvariantRepresentation` holds Q with f(X) = Q(P(X)). Both verify themselves by
@@ -101,7 +101,7 @@ class SolveStats:
 
 @dataclass(frozen=True, eq=False)
 class EquivariantRepresentation:
-    """F_i(X) = Psi(x_i, P(X)) for every token i (MATH.md section 4, Theorem).
+    """F_i(X) = Psi(x_i, P(X)) for every token i (theory/representation, Theorem).
 
     Fields: ``n, d, d_out``; ``indices`` the power-sum alphas Gamma = I_{d,K} (graded-lex,
     K = n - 1 if ``refined`` else n); ``Psi`` a 1 x d_out sympy Matrix in ``own_symbols(d)``
@@ -315,7 +315,7 @@ class EquivariantRepresentation:
 
 @dataclass(frozen=True, eq=False)
 class InvariantRepresentation:
-    """f(X) = Q(P(X)) with P = (P_alpha)_{|alpha| <= n} (MATH.md section 3, generation theorem).
+    """f(X) = Q(P(X)) with P = (P_alpha)_{|alpha| <= n} (theory/latent, generation theorem).
 
     ``Q`` is a sympy expression in the ``p_...`` variables of ``indices`` (= I_{d,n});
     ``f`` the invariant target (None when absent). Equality compares exact content, not ``method``.

@@ -1,8 +1,8 @@
-"""Exact coefficient matching for Psi (MATH.md section 4, Algorithm): two methods, same result.
+"""Exact coefficient matching for Psi (theory/representation, Algorithm): two methods, same result.
 
 Both methods solve A c = b for the candidate terms T_{beta,m}(y, s) = y^beta prod s_gamma^m_gamma
 of :mod:`polyapprox._candidates` in canonical order, take the reduced row echelon form and
-set every free (non-pivot) unknown to 0 (the canonical normal form of MATH.md section 4,
+set every free (non-pivot) unknown to 0 (the canonical normal form of theory/representation,
 step 6). They differ in the rows of A:
 
 ``"dense-expansion"`` (old name ``"reference"``)

@@ -1,4 +1,4 @@
-"""The sympy symbols of the symbolic layer (API.md conventions).
+"""The sympy symbols of the symbolic layer (the naming conventions of theory/index).
 
 Token variables ``x{i}_{k}`` (token i, coordinate k, both 1-based); Psi's own-token
 variables ``y_{k}``; power-sum variables ``p_{a1}_{a2}...`` for alpha = (a1, a2, ...).

@@ -1,4 +1,4 @@
-"""Sparse Transformers (Yun et al. 2020; MATH.md section 9): patterns, Assumptions 1 and 2,
+"""Sparse Transformers (Yun et al. 2020; theory/sparse): patterns, Assumptions 1 and 2,
 layer counts and the exact contextual mapping with sparse selective shifts.
 
 >>> from constructions import sparse

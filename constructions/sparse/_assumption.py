@@ -1,4 +1,4 @@
-"""Assumption 1 of MATH.md section 9.2: self-loops, a Hamiltonian path, connectivity in s layers.
+"""Assumption 1 of theory/sparse: self-loops, a Hamiltonian path, connectivity in s layers.
 
 Reach sets S_k^1 = A_k^1, S_k^t = union_{j in A_k^{l_t}} S_j^{t-1} (block t uses pattern
 l_t = ((t-1) mod p) + 1). Two exact algorithms compute them:
@@ -35,7 +35,7 @@ CONDITIONS = ("self-loops", "hamiltonian-path", "connectivity")
 
 @dataclass(frozen=True)
 class AssumptionReport:
-    """Result of :func:`check_assumption` (MATH.md section 9.2).
+    """Result of :func:`check_assumption` (theory/sparse).
 
     ``holds``: all three conditions hold. ``failed_condition``: None or the first failing one
     of 'self-loops', 'hamiltonian-path', 'connectivity'. ``witness``: what shows the failure
@@ -74,7 +74,7 @@ class AssumptionReport:
 
 
 def check_assumption(patterns: object, *, path: object = None, method: str = "auto") -> AssumptionReport:
-    """Check Assumption 1 (MATH.md 9.2) for a cycle of masks ``mask[query, key]``.
+    """Check Assumption 1 (theory/sparse) for a cycle of masks ``mask[query, key]``.
 
     Conditions, in order: (1) self-loops k in A_k^l; (2) a Hamiltonian path gamma in the
     union graph (gamma[i-1] in A_{gamma[i]}^l for some l): identity, reverse, a user-given

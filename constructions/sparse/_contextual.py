@@ -1,4 +1,4 @@
-"""The contextual mapping of MATH.md section 9.5 Step 2 (c)-(f), in exact rational arithmetic.
+"""The contextual mapping of theory/sparse, step 2 (c)-(f), in exact rational arithmetic.
 
 Modified network: hardmax attention, heads of size 1 with W_Q = W_K = W_V = u. Phase A
 (selective shifts along a Hamiltonian path gamma) gives token gamma(i) the code
@@ -9,7 +9,7 @@ distinct across inputs). Every grid input is run through the layers with
 ``fractions.Fraction``; :meth:`ContextualMapping.verify` checks the properties against
 references computed without the network (closed form, reach sets by breadth-first search).
 
-Notes: this is a reconstruction (MATH.md 9.5); constants may differ from [Y].
+Notes: this is a reconstruction (theory/sparse); constants may differ from Yun et al. 2020.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class Block:
 
 
 def selective_shift(pattern: int, b: Fraction, c: Fraction, delta: Fraction) -> Block:
-    """MATH.md 9.5 (d): heads with query biases -(b - delta/2), -(b + delta/2) and W_O = +c e_1, -c e_1.
+    """theory/sparse, step 2 (d): heads with query biases -(b - delta/2), -(b + delta/2) and W_O = +c e_1, -c e_1.
 
     Under hardmax the token whose code is exactly b gets c (max - min of the codes it attends to)
     added to coordinate 1; every other token is unchanged (codes are multiples of delta).
@@ -67,12 +67,12 @@ def selective_shift(pattern: int, b: Fraction, c: Fraction, delta: Fraction) -> 
 
 
 def all_max_shift(pattern: int, c_B: int) -> Block:
-    """MATH.md 9.5 (f): one head with query bias +1 and W_O = c_B e_1: z_k += c_B max_{A_k} code."""
+    """theory/sparse, step 2 (f): one head with query bias +1 and W_O = c_B e_1: z_k += c_B max_{A_k} code."""
     return Block("all-max", pattern, (Head(Fraction(1), Fraction(c_B)),), c=Fraction(c_B))
 
 
 def apply_block(block: Block, Z: list[list[Fraction]], mask: np.ndarray, u: list[Fraction]) -> list[list[Fraction]]:
-    """Z + sum over heads of hardmax attention (MATH.md 9.1), exactly; Z is n rows of d Fractions."""
+    """Z + sum over heads of hardmax attention (theory/sparse), exactly; Z is n rows of d Fractions."""
     if not block.heads:
         return Z
     codes = [sum((z * w for z, w in zip(row, u)), Fraction(0)) for row in Z]
@@ -90,7 +90,7 @@ def apply_block(block: Block, Z: list[list[Fraction]], mask: np.ndarray, u: list
 
 @dataclass(frozen=True)
 class ContextualCheck:
-    """Result of :meth:`ContextualMapping.verify` (MATH.md 9.5 (e)-(f), cases S2-S3).
+    """Result of :meth:`ContextualMapping.verify` (theory/sparse, step 2 (e)-(f), cases S2-S3).
 
     ``closed_form``: every Phase-A code of token gamma(i) equals the recursion
     g~_i = delta^-d g~_{i-1} - (delta^-d - 1) g_i (g~_1 = g_1), hence the closed form of g~_n;
@@ -120,7 +120,7 @@ class ContextualCheck:
 
 
 class ContextualMapping:
-    """The exact contextual-mapping network for one pattern cycle and grid (MATH.md 9.5 (a), (c)-(f)).
+    """The exact contextual-mapping network for one pattern cycle and grid (theory/sparse, step 2 (a), (c)-(f)).
 
     Attributes: ``n, d, delta, p, s``; ``gamma`` (Hamiltonian path, 0-based) and ``path_patterns``
     (pattern l_i of each step, 0-based); ``E`` positional embedding (n x d Fractions); ``u``;
@@ -130,7 +130,7 @@ class ContextualMapping:
     ``phase_a_codes[L]`` and ``final_codes[L]`` (per token, 0-based token order); ``final_rows[L]``
     (the n x d residual rows after Phase B, which the value mapping rewrites).
 
-    Notes: reconstruction (MATH.md 9.5); ``shift_factor`` and ``c_B`` may be overridden to show
+    Notes: reconstruction (theory/sparse); ``shift_factor`` and ``c_B`` may be overridden to show
     that wrong parameters break the properties; ``c_B_min`` only enlarges the default c_B (any
     integer above the bound keeps every property), as the value mapping's collision caveat needs.
 
@@ -164,7 +164,7 @@ class ContextualMapping:
         self.c = Fraction(q**d_) if shift_factor is None else Fraction(shift_factor)
         self.M0 = n_ * self.U * Fraction(q) ** ((n_ - 1) * d_)
         phase_a = []
-        for i in range(1, n_):           # path position i (0-based) = i+1 in MATH.md
+        for i in range(1, n_):           # path position i (0-based) = i+1 in theory/sparse
             for m in range(q**d_):
                 b = (i - 1) * self.U + m * self.delta
                 for l in range(self.p):
@@ -202,7 +202,7 @@ class ContextualMapping:
             self.final_rows[L] = Z
 
     def embed(self, L) -> list[list[Fraction]]:
-        """Z^0 = L + E (MATH.md 9.5 (a))."""
+        """Z^0 = L + E (theory/sparse, step 2 (a))."""
         return [[Fraction(x) + e for x, e in zip(row, erow)] for row, erow in zip(L, self.E)]
 
     def codes(self, Z) -> list[Fraction]:
@@ -220,11 +220,11 @@ class ContextualMapping:
 
     # ------------------------------------------------------------ verification
     def grid_codes(self, L) -> list[Fraction]:
-        """g for each token: the code of L + E (MATH.md 9.5 (c)), independent of the network."""
+        """g for each token: the code of L + E (theory/sparse, step 2 (c)), independent of the network."""
         return self.codes(self.embed(L))
 
     def closed_form(self, L) -> Fraction:
-        """g~_n = delta^{-(n-1)d} g_1 - (delta^-d - 1) sum_{i=2}^n delta^{-(n-i)d} g_i (MATH.md 9.5 (e))."""
+        """g~_n = delta^{-(n-1)d} g_1 - (delta^-d - 1) sum_{i=2}^n delta^{-(n-i)d} g_i (theory/sparse, step 2 (e))."""
         g = self.grid_codes(L)
         g_path = [g[t] for t in self.gamma]
         Q = Fraction(self.delta.denominator) ** self.d
@@ -232,7 +232,7 @@ class ContextualMapping:
         return Q ** (n - 1) * g_path[0] - (Q - 1) * sum(Q ** (n - i) * g_path[i - 1] for i in range(2, n + 1))
 
     def _reach_sets(self) -> list[list[set[int]]]:
-        """S_k^t by the set recursion of MATH.md 9.2 (reference for ``leading``)."""
+        """S_k^t by the set recursion of theory/sparse (reference for ``leading``)."""
         sets = [{int(j) for j in np.flatnonzero(self.masks[0][k])} for k in range(self.n)]
         out = [sets]
         for t in range(1, self.s):
@@ -295,7 +295,7 @@ class ContextualMapping:
     def run_numeric(self, t: float, rho: str = "softmax") -> np.ndarray:
         """Final codes (inputs x n, float64) with hardmax replaced by ``rho`` on logits t * score.
 
-        MATH.md 9.5 Step 3: queries (W_Q and b_Q) scaled by t; all grid inputs at once.
+        theory/sparse, step 3: queries (W_Q and b_Q) scaled by t; all grid inputs at once.
         ``rho="hardmax"`` reproduces the exact codes (up to float rounding).
         """
         from ._rho import rho as get_rho
@@ -353,14 +353,14 @@ def _show(values) -> str:
 def contextual_mapping(patterns: object, n: int, d: int = 1, delta: object = "1/2", gamma: object = None, *,
                        c_B: int | None = None, shift_factor: object = None,
                        c_B_min: int | None = None) -> ContextualMapping:
-    """Build the exact contextual mapping of MATH.md 9.5 and run every grid input through it.
+    """Build the exact contextual mapping of theory/sparse and run every grid input through it.
 
     ``patterns``: a cycle of masks satisfying Assumption 1 (else ``DomainError``); ``gamma``:
     a Hamiltonian path (default: the one :func:`check_assumption` finds, the identity where it
     is one); ``delta`` = 1/q; ``c_B_min`` enlarges the default c_B. Refuses more than ``MAX_INPUTS``
     grid inputs (``SizeError``).
 
-    Notes: reconstruction (MATH.md 9.5 Step 2).
+    Notes: reconstruction (theory/sparse, step 2).
 
     >>> from constructions.sparse import patterns
     >>> cm = contextual_mapping(patterns.tridiagonal(3), 3, 1, "1/3")

@@ -1,4 +1,4 @@
-"""Layer counts of the three proof steps of MATH.md section 9.5 (sparse and dense)."""
+"""Layer counts of the three proof steps of theory/sparse (sparse and dense)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from polyapprox.internal import DomainError, check_int
 
 
 def as_delta(delta: object = None, q: object = None) -> Fraction:
-    """delta = 1/q with an integer q >= 2 (MATH.md 9.5 Step 1), from ``delta`` or ``q``.
+    """delta = 1/q with an integer q >= 2 (theory/sparse Step 1), from ``delta`` or ``q``.
 
     ``delta`` may be a Fraction, an int ratio string "1/3" or a float equal to 1/q.
 
@@ -33,7 +33,7 @@ def as_delta(delta: object = None, q: object = None) -> Fraction:
 
 @dataclass(frozen=True)
 class LayerCounts:
-    """Blocks of the three proof steps (MATH.md 9.5 table) for one (n, d, delta, p, s).
+    """Blocks of the three proof steps (theory/sparse table) for one (n, d, delta, p, s).
 
     ``quantisation`` = d n/delta FF layers; ``contextual`` = p (n-1) delta^-d + s attention
     layers (``phase_a`` + ``phase_b``); ``value`` = n delta^{-nd} FF layers; ``padding`` <= p-1
@@ -103,9 +103,9 @@ class LayerCounts:
 
 
 def layer_counts(n: int, d: int, delta: object = None, p: int = 1, s: int = 1, *, q: object = None) -> LayerCounts:
-    """Blocks of quantisation, contextual mapping and value mapping (MATH.md 9.5, layer table).
+    """Blocks of quantisation, contextual mapping and value mapping (theory/sparse, layer table).
 
-    Notes: the sparse construction is a reconstruction (MATH.md 9.5); its constants may
+    Notes: the sparse construction is a reconstruction (theory/sparse); its constants may
     differ from the paper's.
 
     >>> c = layer_counts(4, 1, "1/2", p=2, s=2)           # STRIDED w=2, n=4 (case S4)

@@ -1,4 +1,4 @@
-"""Validation of sparsity patterns: a cycle of boolean (n, n) masks (MATH.md section 9.1)."""
+"""Validation of sparsity patterns: a cycle of boolean (n, n) masks (theory/sparse)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Assumption 2 of MATH.md section 9.3: which probability maps rho become hardmax under scaling.
+"""Assumption 2 of theory/sparse: which probability maps rho become hardmax under scaling.
 
 rho satisfies it if for all zeta > 0, eta in (0, 1] some t makes rho(t v)_{j*} >= 1 - eta for
 every score vector v whose maximiser j* is unique with margin >= zeta. Derived thresholds:
@@ -47,7 +47,7 @@ def sparsemax(v: np.ndarray) -> np.ndarray:
 
 
 def hardmax(v: np.ndarray) -> np.ndarray:
-    """sigma_H: uniform over the argmax set (MATH.md 9.1), over the last axis.
+    """sigma_H: uniform over the argmax set (theory/sparse), over the last axis.
 
     >>> hardmax(np.array([1.0, 3.0, 3.0]))
     array([0. , 0.5, 0.5])
@@ -89,7 +89,7 @@ def _check_params(n: object, zeta: object, eta: object) -> tuple[int, float, flo
 
 
 def rho_threshold(name: str, n: int, zeta: float, eta: float) -> float:
-    """The scale t of MATH.md 9.3 from which rho(t v) is eta-close to one-hot (margin >= zeta).
+    """The scale t of theory/sparse from which rho(t v) is eta-close to one-hot (margin >= zeta).
 
     softmax: max(0, ln((n-1)/eta)/zeta); sparsemax: 1/zeta; hardmax: 0 (every t > 0 works);
     normalised ReLU: inf (no t works).
@@ -110,7 +110,7 @@ def rho_threshold(name: str, n: int, zeta: float, eta: float) -> float:
 
 @dataclass(frozen=True)
 class RhoCheck:
-    """Numerical demonstration of Assumption 2 for one rho (MATH.md 9.3, case S6).
+    """Numerical demonstration of Assumption 2 for one rho (theory/sparse, case S6).
 
     ``holds``: the off-maximiser mass was <= eta at the threshold scale for every tested score
     vector (and, for the normalised ReLU, False because the mass does not shrink with t).

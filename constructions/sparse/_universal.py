@@ -770,8 +770,9 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
 
     Returns
     -------
-    UniversalNetwork. With ``rho='hardmax'`` and ``eps=None``, ``net.exact(X) == net.f_bar(X,
-    exact=True)`` for every X in [0,1]^(n x d) (every grid input, every point inside a cube).
+    UniversalNetwork
+        With ``rho='hardmax'`` and ``eps=None``, ``net.exact(X) == net.f_bar(X, exact=True)``
+        for every X in [0,1]^(n x d) (every grid input, every point inside a cube).
 
     Raises ``DomainError`` for patterns failing Assumption 1 (naming the failed condition and
     its witness), delta not 1/q, t or eps not positive, non-finite values of f; ``SizeError``

@@ -1,10 +1,10 @@
-"""Sparse attention patterns of MATH.md section 9.4 (Yun et al. 2020), as cycles of masks.
+"""Sparse attention patterns of theory/sparse (Yun et al. 2020), as cycles of masks.
 
 Every function returns a list of boolean (n, n) numpy arrays, one per layer of the cycle
 (p = len(list)); ``mask[query, key]`` is True where the query token attends to the key
 token. Indices are 0-based; windows are bidirectional and truncated at the sequence ends.
 
->>> [m.sum() for m in strided(16, 4)]        # MATH.md section 9.4 table: 74, 64
+>>> [m.sum() for m in strided(16, 4)]        # theory/sparse table: 74, 64
 [np.int64(74), np.int64(64)]
 """
 
@@ -28,7 +28,7 @@ def _band(n: int, half: int) -> np.ndarray:
 
 
 def dense(n: int) -> list[np.ndarray]:
-    """Dense attention A_k = [n] (MATH.md 9.4): p = 1, s = 1, n^2 connections.
+    """Dense attention A_k = [n] (theory/sparse): p = 1, s = 1, n^2 connections.
 
     >>> dense(3)[0].sum()
     np.int64(9)
@@ -38,7 +38,7 @@ def dense(n: int) -> list[np.ndarray]:
 
 
 def tridiagonal(n: int) -> list[np.ndarray]:
-    """A_k = {k-1, k, k+1} clipped to [0, n) (MATH.md 9.4): p = 1, s = n-1, 3n-2 connections.
+    """A_k = {k-1, k, k+1} clipped to [0, n) (theory/sparse): p = 1, s = n-1, 3n-2 connections.
 
     >>> tridiagonal(4)[0].astype(int)
     array([[1, 1, 0, 0],
@@ -51,7 +51,7 @@ def tridiagonal(n: int) -> list[np.ndarray]:
 
 
 def sliding_window(n: int, w: int) -> list[np.ndarray]:
-    """Window w: A_k = {k - floor(w/2), ..., k + floor(w/2)} clipped (MATH.md 9.4).
+    """Window w: A_k = {k - floor(w/2), ..., k + floor(w/2)} clipped (theory/sparse).
 
     p = 1, s = ceil((n-1)/floor(w/2)); w must be >= 2 (w = 2, 3 give the tridiagonal pattern).
 
@@ -64,7 +64,7 @@ def sliding_window(n: int, w: int) -> list[np.ndarray]:
 
 
 def star(n: int, ring: bool = False) -> list[np.ndarray]:
-    """STAR with relay token n-1 (MATH.md 9.4): A_k = {k-1, k, k+1, n-1} for k < n-1, A_{n-1} = [n].
+    """STAR with relay token n-1 (theory/sparse): A_k = {k-1, k, k+1, n-1} for k < n-1, A_{n-1} = [n].
 
     ``ring=True`` takes the neighbours k +- 1 modulo n-1 (a ring over tokens 0..n-2).
     p = 1, s = 2 (for n >= 3), 5n - 6 connections (ring: 5n - 4 for n >= 4).
@@ -90,7 +90,7 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
 
 
 def strided(n: int, w: int) -> list[np.ndarray]:
-    """STRIDED w (MATH.md 9.4): pattern 1 = window w, pattern 2 = {j : j = k mod w}; p = 2.
+    """STRIDED w (theory/sparse): pattern 1 = window w, pattern 2 = {j : j = k mod w}; p = 2.
 
     O(n^1.5) connections for w close to sqrt(n).
 
@@ -104,7 +104,7 @@ def strided(n: int, w: int) -> list[np.ndarray]:
 
 
 def fixed(n: int, w: int) -> list[np.ndarray]:
-    """FIXED w (MATH.md 9.4): pattern 1 = own block {j : floor(j/w) = floor(k/w)},
+    """FIXED w (theory/sparse): pattern 1 = own block {j : floor(j/w) = floor(k/w)},
     pattern 2 = {j : j mod w = w-1} union {k}; p = 2.
 
     If w does not divide n, the last partial block has no summary token and Assumption 1
@@ -122,7 +122,7 @@ def fixed(n: int, w: int) -> list[np.ndarray]:
 
 
 def longformer(n: int, w: int, global_tokens: Iterable[int] = (0,)) -> list[np.ndarray]:
-    """Longformer-type (MATH.md 9.4): window w plus global tokens G (attend to all, attended by all).
+    """Longformer-type (theory/sparse): window w plus global tokens G (attend to all, attended by all).
 
     p = 1, s = 2 if G is not empty.
 
@@ -140,7 +140,7 @@ def longformer(n: int, w: int, global_tokens: Iterable[int] = (0,)) -> list[np.n
 
 
 def bigbird(n: int, w: int, r: int, g: int, seed: int | np.random.Generator = 0) -> list[np.ndarray]:
-    """BigBird-type (MATH.md 9.4): window w, r random keys per query, global tokens 0..g-1; p = 1.
+    """BigBird-type (theory/sparse): window w, r random keys per query, global tokens 0..g-1; p = 1.
 
     The r random keys of each query are drawn without replacement from the keys it does not
     already attend to (window and global), with ``numpy.random.default_rng(seed)``; fewer if
@@ -185,7 +185,7 @@ def from_adjacency(lists: object, n: int | None = None) -> list[np.ndarray]:
     such patterns (a sequence of them). ``n`` defaults to the number of queries; for dicts,
     to one more than the largest index. Self-loops are NOT added: list them.
 
-    >>> from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]])[0].sum()   # MATH.md 9.2 negative example
+    >>> from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]])[0].sum()   # theory/sparse negative example
     np.int64(9)
     """
     if isinstance(lists, Mapping) or (isinstance(lists, Sequence) and lists and all(

@@ -2,7 +2,7 @@
 
 Reads the first output row F_1 (comma-separated entries for d_out > 1) with the safe parser,
 completes F by equivariance after checking that F_1 is symmetric in tokens 2..n, computes
-Psi with F_i(X) = Psi(x_i, P(X)) (MATH.md section 4) and certifies it by exact expansion.
+Psi with F_i(X) = Psi(x_i, P(X)) (theory/representation) and certifies it by exact expansion.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "reproduce",
         help="run every theorem reproduction and write a report",
-        description="Run the reproductions of MATH.md and write report.md, PNG figures and "
+        description="Run the reproduction cases of the theory pages (docs/theory/) and write report.md, PNG figures and "
         "results.json into DIR. Exit code 1 if any claim fails.",
     )
     p.add_argument("--out", default="report", help="output directory (default: ./report)")

@@ -1,4 +1,4 @@
-"""``polyapprox sparse check|layers ...``: Assumption 1 for a named pattern; layer counts (MATH.md 9).
+"""``polyapprox sparse check|layers ...``: Assumption 1 for a named pattern; layer counts (theory/sparse).
 
     polyapprox sparse check --pattern strided --n 64 [--stride 8] [--json]
     polyapprox sparse layers --pattern star --n 4 --d 1 --delta 1/2     (or --q 2, or --p P --s S)
@@ -30,7 +30,7 @@ def _pattern_args(p: argparse.ArgumentParser, required: bool) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "sparse", help="sparse attention patterns: Assumption 1 check and layer counts (Yun et al. 2020)",
-        description="Sparse Transformers (MATH.md section 9): check Assumption 1 for a pattern, or count the "
+        description="Sparse Transformers (theory/sparse): check Assumption 1 for a pattern, or count the "
                     "layers of the three proof steps next to the dense case.")
     sub = parser.add_subparsers(dest="sparse_command", metavar="SUBCOMMAND", required=True)
     check = sub.add_parser("check", help="check Assumption 1 (self-loops, Hamiltonian path, connectivity)",
@@ -39,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(run=run_check)
     layers = sub.add_parser("layers", help="layers of quantisation, contextual mapping, value mapping",
-                            description="Layer counts of MATH.md 9.5 for a pattern (p, s from the checker) or "
+                            description="Layer counts of theory/sparse for a pattern (p, s from the checker) or "
                                         "given --p/--s, next to the dense construction and [Y19].")
     _pattern_args(layers, required=False)
     layers.add_argument("--d", type=int, required=True, help="token dimension")

@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List the registered equivariant targets usable as --target NAME, with formulas, output "
         "dimension and Lipschitz constants. --target also takes a target expression such as "
         "\"sum_j(exp(-norm2(x_i - x_j)))\" (own token x_i; other tokens x_j only inside sum_j, mean_j, max_j, "
-        "min_j; coordinates x_i[0]; + - * / **; exp log sqrt sin cos tanh abs dot norm norm2), or "
+        "min_j; coordinates x_i[0]; arithmetic with powers; exp log sqrt sin cos tanh abs dot norm norm2), or "
         "module:function, which imports and runs your Python code.")
     add_json(p)
     p.set_defaults(run=run)

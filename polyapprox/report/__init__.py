@@ -100,7 +100,7 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         "# polyapprox reproduction report",
         "",
         f"Mode: {'quick' if ctx.quick else 'full'}. Claims: {passed}/{len(claims)} passed. "
-        "Outputs of constructions marked *reconstruction* in MATH.md are labelled so.",
+        "Outputs of constructions marked *reconstruction* on the theory pages (docs/theory/) are labelled so.",
         "",
         "| section | claim | statement | measured | expected | result |",
         "|---|---|---|---|---|---|",

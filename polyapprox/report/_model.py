@@ -21,9 +21,9 @@ from .executor import SweepExecutor
 
 @dataclass(frozen=True)
 class Claim:
-    """One checkable statement of MATH.md and whether this run confirmed it.
+    """One checkable statement of the theory (docs/theory/) and whether this run confirmed it.
 
-    ``id`` is the reproduction case of MATH.md section 11 where there is one
+    ``id`` is the reproduction case of theory/index where there is one
     (e.g. "L1"), ``measured``/``expected`` are JSON-able values.
     """
 
