@@ -9,6 +9,31 @@ from polyapprox.internal import DomainError, ShapeError
 Domain = tuple[float, float]
 
 
+def _real_array(X: object, name: str) -> np.ndarray:
+    """X as a float64 array, refusing what float() would silently change or misread.
+
+    Complex numbers (their imaginary part would be dropped), masked arrays (their mask would be
+    ignored), booleans, strings, dates, objects and other non-real dtypes are refused by name.
+    """
+    if isinstance(X, np.ma.MaskedArray):
+        raise ShapeError(f"{name} is a masked array; its mask would be ignored: pass X.filled(...) or drop "
+                         "the masked sequences")
+    array = X if isinstance(X, np.ndarray) else None
+    if array is None:
+        try:
+            array = np.asarray(X)
+        except (TypeError, ValueError) as exc:
+            raise ShapeError(f"{name} must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+    kind = array.dtype.kind
+    if kind == "c":
+        raise DomainError(f"{name} is complex; the constructions are real (the imaginary part would be lost)")
+    if kind not in "iuf":
+        described = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time deltas",
+                     "O": "Python objects", "V": "raw records"}.get(kind, f"dtype {array.dtype}")
+        raise ShapeError(f"{name} must hold real numbers (int or float); got {described}")
+    return array.astype(float, copy=False)
+
+
 def as_sequences(
     X: object,
     n: int | None,
@@ -27,10 +52,7 @@ def as_sequences(
     >>> as_sequences([[0.5, 0.25]], n=1, d=2)[0].shape
     (1, 1, 2)
     """
-    try:
-        array = np.asarray(X, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ShapeError(f"{name} must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+    array = _real_array(X, name)
     expected = f"({'n' if n is None else n}, {d}) or (b, {'n' if n is None else n}, {d})"
     if array.ndim not in (2, 3):
         raise ShapeError(f"{name} must be {expected}; got shape {array.shape}")

@@ -89,7 +89,13 @@ def representatives(indices: np.ndarray, k: int, d: int, representative: str = "
     """
     check_choice("representative", representative, REPRESENTATIVES)
     k, d = _check_grid(k, d)
-    indices = np.asarray(indices, dtype=np.int64)
+    indices = np.asarray(indices)
+    if indices.dtype.kind not in "iu":
+        raise PolyapproxError(f"cell indices must be integers; got dtype {indices.dtype}")
+    indices = indices.astype(np.int64)
+    if indices.size and (indices.min() < 0 or indices.max() >= k**d):
+        bad = int(indices[(indices < 0) | (indices >= k**d)].flat[0])
+        raise DomainError(f"cell index {bad} is outside 0..k^d - 1 = 0..{k**d - 1}")
     digits = (indices[..., None] // k ** np.arange(d - 1, -1, -1, dtype=np.int64)) % k
     return (digits + (0.5 if representative == "center" else 0.0)) / k
 
@@ -101,7 +107,7 @@ def encode(indices, n: int) -> int:
     33
     """
     base = check_int("n", n) + 1
-    indices = [int(i) for i in indices]
+    indices = [check_int("cell index", i, minimum=0) for i in indices]
     if len(indices) != n:
         raise ShapeError(f"a code encodes exactly n = {n} cells; got {len(indices)}")
     return sum(base**i for i in indices)
@@ -280,6 +286,9 @@ def build(f: Callable, n: int, d: int, k: int, encoding: str = "integer", repres
         if probe.ndim != 3 or probe.shape[:2] != (1, n):
             raise ShapeError(f"f must map (b, {n}, {d}) to (b, {n}, d_out); got {probe.shape}")
         d_out = probe.shape[2]
+    from ._target_checks import check_equivariant
+
+    check_equivariant(f, n, d)  # S(X) = f(R(X)) needs f equivariant, as approximate does
     return DiscontinuousSumformer(f, n, d, k, check_int("d_out", d_out), encoding, representative)
 
 

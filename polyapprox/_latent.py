@@ -7,11 +7,12 @@ discontinuous 1 (integer cell code, section 6); histogram k^d (one-hot cells).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from math import comb
 
-from ._errors import PolyapproxError
+from ._errors import PolyapproxError, SizeError
 from ._validate import check_choice, check_int, check_size
 
 CONSTRUCTIONS = ("continuous", "continuous-refined", "discontinuous", "histogram")
@@ -43,14 +44,35 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
             f"allowed: {sorted(allowed) or 'none'}"
         )
     if construction == "continuous":
-        return comb(n + d, d) - 1
+        return _exact_binomial(n + d, d) - 1
     if construction == "continuous-refined":
-        return comb(n - 1 + d, d) - 1
+        return _exact_binomial(n - 1 + d, d) - 1
     if construction == "discontinuous":
         return 1
     if "k" not in params:
         raise PolyapproxError("construction 'histogram' needs the grid parameter k= (an integer >= 1)")
-    return check_int("k", params["k"]) ** d
+    k = check_int("k", params["k"])
+    _check_digits(f"k^d with k = {k}, d = {d}", d * math.log10(k) if k > 1 else 0.0)
+    return k**d
+
+
+#: Largest result (in decimal digits) the latent dimensions are computed exactly for.
+MAX_RESULT_DIGITS = 100_000
+
+
+def _check_digits(what: str, log10_value: float) -> None:
+    """Refuse, before computing it, an exact integer of more than MAX_RESULT_DIGITS digits."""
+    if log10_value > MAX_RESULT_DIGITS:
+        raise SizeError(f"{what} has about {log10_value:.3g} decimal digits, more than the limit of "
+                        f"{MAX_RESULT_DIGITS:,}; choose smaller parameters")
+
+
+def _exact_binomial(a: int, b: int) -> int:
+    """C(a, b), refused before computing when its size (by log-gamma) exceeds the digit limit."""
+    b = min(b, a - b)
+    log10 = (math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1)) / math.log(10)
+    _check_digits(f"C({a}, {b})", log10)
+    return comb(a, b)
 
 
 @dataclass(frozen=True)

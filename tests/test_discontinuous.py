@@ -9,7 +9,7 @@ from _discontinuous_reference import decode_digit_by_digit
 from constructions import discontinuous as dc
 from constructions import targets
 from constructions.verify import sup_error
-from polyapprox import PolyapproxError, ShapeError, SizeError
+from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError, SizeError
 from polyapprox._errors import DomainError
 from polyapprox.report.cases import CASES
 
@@ -96,6 +96,7 @@ def test_memoisation_calls_f_once_per_multiset(rng):
         return f0(X)
 
     S = dc.build(f, 3, 1, 4, d_out=1)
+    calls.clear()  # build probes f once for its equivariance check; count the evaluations only
     X = rng.uniform(size=(500, 3, 1))
     S(X)
     distinct = len({tuple(sorted(row)) for row in dc.cell_index(X.reshape(-1, 1), 4).reshape(500, 3).tolist()})
@@ -197,3 +198,17 @@ def test_relu_psi_network_equals_the_decoder_and_is_counted(n, d, k, rng):
     inputs = np.concatenate([X, np.repeat(codes[:, None, None], n, axis=1)], axis=2)
     # exact in exact arithmetic; float64 rounding amplified by 1/eps in the steps
     np.testing.assert_allclose(net(inputs), S(X), rtol=1e-9, atol=1e-9)
+
+
+def test_build_refuses_a_non_equivariant_target():
+    with pytest.raises(NotEquivariantError):
+        dc.build(lambda X: X[:, ::-1] * np.arange(1, 4)[None, :, None], 3, 1, 4)
+
+
+def test_cell_indices_outside_the_grid_are_refused():
+    with pytest.raises(PolyapproxError):
+        dc.encode([-1, 0], 2)
+    with pytest.raises(DomainError, match="outside"):
+        dc.representatives(np.array([16]), 4, 2)
+    with pytest.raises(DomainError, match="outside"):
+        dc.representatives(np.array([-1]), 4, 2)

@@ -87,3 +87,16 @@ def test_table_markdown_and_dict():
 def test_table_bad_input(ns, ds, error):
     with pytest.raises(error):
         latent_dimension_table(ns, ds)
+
+
+@pytest.mark.parametrize("n, d, construction, params", [
+    (10**9, 10**9, "continuous", {}), (10**6, 10**6, "continuous-refined", {}), (2, 10**6, "histogram", {"k": 10}),
+])
+def test_huge_results_refused_before_computing(n, d, construction, params):
+    # computing C(2 * 10^9, 10^9) would not finish: the refusal comes from the log-gamma estimate
+    with pytest.raises(SizeError, match="decimal digits"):
+        latent_dimension(n, d, construction, **params)
+
+
+def test_large_but_allowed_results_are_exact():
+    assert latent_dimension(200, 200) == comb(400, 200) - 1

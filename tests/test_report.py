@@ -30,3 +30,23 @@ def test_output_dir_is_a_file(tmp_path):
     target.write_text("x")
     with pytest.raises(PolyapproxError, match="not a directory"):
         run_report(target, only=["latent"], progress=False)
+
+
+def test_report_files_are_not_written_through_symlinks(tmp_path):
+    outside = tmp_path / "outside.md"
+    outside.write_text("keep me")
+    out = tmp_path / "r"
+    out.mkdir()
+    (out / "report.md").symlink_to(outside)
+    with pytest.raises(PolyapproxError, match="symbolic link"):
+        run_report(out, quick=True, only=["latent"], progress=False)
+    assert outside.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--out", ""], "non-empty"), (["--out", " "], "non-empty"), (["--jobs", "100000", "--out", "{tmp}"], "at most"),
+])
+def test_reproduce_option_bounds(tmp_path, capsys, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path / "r")) for a in argv]
+    assert main(["reproduce", "--only", "latent", "--no-progress", *argv]) == 2
+    assert message in capsys.readouterr().err

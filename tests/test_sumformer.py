@@ -74,3 +74,19 @@ def test_bad_phi_psi_outputs(rng):
         Sumformer(lambda x: x, lambda x, s: x, 1, 0, 1)
     with pytest.raises(PolyapproxError, match="domain"):
         Sumformer(lambda x: x, lambda x, s: x, 1, 1, 1, domain=(1, 0))
+
+
+@pytest.mark.parametrize("bad, error", [
+    (np.array([[0.5 + 1j], [0.25]]), "complex"),
+    (np.ma.masked_array([[0.5], [0.25]], mask=[[1], [0]]), "masked"),
+    ([["0.5"], ["0.25"]], "strings"),
+    (np.array([[True], [False]]), "booleans"),
+    (np.array([[0.5], [0.25]], dtype=object), "objects"),
+    (np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]").reshape(2, 1), "dates"),
+])
+def test_only_real_numbers_are_accepted(bad, error):
+    from constructions import continuous, targets
+
+    S, _ = continuous.approximate(targets.get("times-mean"), 2, 1, 1, samples=50)
+    with pytest.raises(PolyapproxError, match=error):
+        S(bad)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..internal import PolyapproxError, check_choice
+from ._files import write_atomic
 from ._model import Claim, ReportContext, Section, SectionSpec
 from .executor import make_executor
 from .sections import section_names, section_specs
@@ -23,7 +24,9 @@ __all__ = ["Claim", "ReportContext", "Section", "SectionSpec", "prepare_output_d
 
 
 def prepare_output_dir(out: str | os.PathLike) -> Path:
-    """Create ``out`` (and parents) or fail clearly if it is a file or not writable."""
+    """Create ``out`` (and parents) or fail clearly if it is empty, a file or not writable."""
+    if not str(out).strip():
+        raise PolyapproxError("the output directory must be a non-empty path (e.g. report)")
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise PolyapproxError(f"output directory {str(path)!r} exists and is not a directory")
@@ -112,7 +115,7 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         lines += ["", f"## {s.title}", "", s.markdown.strip(), ""]
         lines += [f"![{f}]({f})" for f in s.figures]
         lines += ["", f"*Section `{s.name}` took {s.seconds:.1f} s.*"]
-    (ctx.out / "report.md").write_text("\n".join(lines) + "\n")
+    write_atomic(ctx.out / "report.md", ("\n".join(lines) + "\n").encode("utf-8"))
     results = {
         "mode": "quick" if ctx.quick else "full",
         "executor": ctx.executor.name,
@@ -121,7 +124,7 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         "sections": {s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures,
                               "numbers": s.numbers} for s in sections},
     }
-    (ctx.out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    write_atomic(ctx.out / "results.json", (json.dumps(results, indent=2, default=str) + "\n").encode("utf-8"))
 
 
 def _short(value: object, width: int = 60) -> str:

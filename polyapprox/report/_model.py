@@ -10,12 +10,14 @@ finds it.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._files import write_atomic
 from .executor import SweepExecutor
 
 
@@ -99,7 +101,9 @@ class ReportContext:
         """Save a matplotlib Figure as PNG into the report folder; returns the file name."""
         if not filename.endswith(".png"):
             filename += ".png"
-        fig.savefig(self.out / filename, dpi=110, bbox_inches="tight")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        write_atomic(self.out / filename, buffer.getvalue())
         return filename
 
 

@@ -111,10 +111,16 @@ def _check_address(address: str) -> str:
     return address if "://" in address else f"tcp://{address}"
 
 
+#: Most local worker processes ``--jobs`` may start (each holds a copy of the libraries).
+MAX_JOBS = 256
+
+
 def make_executor(jobs: int = 1, scheduler: str | None = None, *,
                   timeout: float = CONNECT_TIMEOUT) -> SweepExecutor:
     """The executor for ``--jobs``/``--scheduler``: serial (jobs=1), processes, or Dask."""
     jobs = check_int("jobs", jobs)
+    if jobs > MAX_JOBS:
+        raise PolyapproxError(f"jobs must be at most {MAX_JOBS} (local worker processes); got {jobs}")
     if scheduler is not None:
         return DaskExecutor(scheduler, jobs=max(jobs, 2) if scheduler == "local-dask" else jobs, timeout=timeout)
     return SweepExecutor() if jobs == 1 else ProcessExecutor(jobs)
