@@ -10,7 +10,6 @@ from constructions import discontinuous as dc
 from constructions import targets
 from constructions.verify import sup_error
 from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError, SizeError
-from polyapprox._errors import DomainError
 from polyapprox.report.cases import CASES
 
 
