@@ -16,8 +16,10 @@ Everything else (calls, attributes, subscripts, ``^``, lambdas, strings, compari
 unknown names) raises :class:`polyapprox.ParseError` naming the offending piece; calls of
 non-polynomial functions (``sin``, ``sqrt``, ``abs``...), fractional powers and division by
 a variable raise :class:`polyapprox.NotPolynomialError`, which points to the numeric route.
-Inputs longer than ``MAX_LENGTH`` characters, exponents above ``MAX_EXPONENT`` and total
-degrees above ``MAX_DEGREE`` are refused with a ``SizeError``.
+Inputs longer than ``MAX_LENGTH`` characters, exponents above ``MAX_EXPONENT``, total
+degrees above ``MAX_DEGREE``, expansions of more than ``MAX_TERMS`` terms and coefficients of
+more than ``MAX_DIGITS`` digits are refused with a ``SizeError``, estimated from the syntax tree
+before anything is computed (so a short input such as ``((9**1000)**1000)**1000`` cannot hang).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import io
 import keyword
 import tokenize
 from collections.abc import Iterable, Sequence
+import math
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -39,6 +43,31 @@ from ._validate import check_int
 MAX_LENGTH = 200_000
 MAX_EXPONENT = 1000
 MAX_DEGREE = 1000
+#: Most terms the expanded polynomial may have (estimated from the syntax tree before expanding).
+MAX_TERMS = 1_000_000
+#: Most decimal digits a coefficient may have (estimated before any arithmetic on it).
+MAX_DIGITS = 10_000
+
+
+@dataclass(frozen=True)
+class _Cost:
+    """Upper bounds for a sub-expression, known before sympy builds or expands anything."""
+
+    degree: int
+    terms: int
+    digits: float
+
+    def add(self, other: _Cost) -> _Cost:
+        return _Cost(max(self.degree, other.degree), self.terms + other.terms, max(self.digits, other.digits) + 1)
+
+    def times(self, other: _Cost) -> _Cost:
+        return _Cost(self.degree + other.degree, self.terms * other.terms, self.digits + other.digits)
+
+    def power(self, e: int) -> _Cost:
+        # a sum of t terms to the power e has at most C(t + e - 1, e) terms; coefficients are products of
+        # e coefficients times a multinomial coefficient below t^e
+        terms = math.comb(self.terms + e - 1, e) if self.terms > 1 and e > 0 else 1
+        return _Cost(self.degree * e, terms, e * (self.digits + math.log10(max(self.terms, 1))))
 
 #: Names of functions that are not polynomials: calling them points to the numeric route.
 NON_POLYNOMIAL_FUNCTIONS = frozenset({
@@ -185,16 +214,17 @@ class _Walker:
         segment = ast.get_source_segment(self.text, node)
         return _clip(segment if segment is not None else type(node).__name__)
 
-    def expr(self, node: ast.AST) -> tuple[sympy.Expr, int]:
-        """(expression, upper bound of its total degree)."""
+    def expr(self, node: ast.AST) -> tuple[sympy.Expr, _Cost]:
+        """(expression, upper bounds of its degree, expanded terms and coefficient digits)."""
         if isinstance(node, ast.Constant):
-            return self.constant(node), 0
+            value = self.constant(node)
+            return value, _Cost(0, 1, _digits(value))
         if isinstance(node, ast.Name):
-            return self.name(node), 1
+            return self.name(node), _Cost(1, 1, 0.0)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, (ast.UAdd, ast.USub)):
-                value, degree = self.expr(node.operand)
-                return (-value if isinstance(node.op, ast.USub) else value), degree
+                value, cost = self.expr(node.operand)
+                return (-value if isinstance(node.op, ast.USub) else value), cost
             raise ParseError(f"operator {_OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)} "
                              f"is not allowed: {self.source(node)}")
         if isinstance(node, ast.BinOp):
@@ -223,6 +253,10 @@ class _Walker:
             return sympy.Integer(value)
         if isinstance(value, float):  # exact decimal fraction from the source text, never the binary float
             segment = ast.get_source_segment(self.text, node) or repr(value)
+            mantissa, _, exponent = segment.replace("_", "").lower().partition("e")
+            if exponent and abs(int(exponent)) > MAX_DIGITS:
+                raise SizeError(f"the number {_clip(segment)} has about {abs(int(exponent)):,} digits, more than "
+                                f"the limit of {MAX_DIGITS:,}")
             try:
                 exact = Fraction(segment.replace("_", ""))
             except (ValueError, ZeroDivisionError):
@@ -248,29 +282,32 @@ class _Walker:
             allowed += "; and " + (", ".join(shown) if len(shown) <= 6 else f"{shown[0]}, ..., {shown[-1]}")
         raise ParseError(f"unknown name {name!r}; allowed: {allowed}")
 
-    def binop(self, node: ast.BinOp) -> tuple[sympy.Expr, int]:
+    def binop(self, node: ast.BinOp) -> tuple[sympy.Expr, _Cost]:
         op = node.op
         if isinstance(op, (ast.Add, ast.Sub)):  # flatten long left-nested sums without recursion
             terms, chain = [], node
             while isinstance(chain, ast.BinOp) and isinstance(chain.op, (ast.Add, ast.Sub)):
-                value, degree = self.expr(chain.right)
-                terms.append((-value if isinstance(chain.op, ast.Sub) else value, degree))
+                value, cost = self.expr(chain.right)
+                terms.append((-value if isinstance(chain.op, ast.Sub) else value, cost))
                 chain = chain.left
             terms.append(self.expr(chain))
-            return sympy.Add(*[t for t, _ in terms]), max(dg for _, dg in terms)
+            total = terms[0][1]
+            for _, cost in terms[1:]:
+                total = total.add(cost)
+            return sympy.Add(*[t for t, _ in terms]), self.check(total, node)
         if isinstance(op, ast.Mult):
-            (a, da), (b, db) = self.expr(node.left), self.expr(node.right)
-            return a * b, self.check_degree(da + db, node)
+            (a, ca), (b, cb) = self.expr(node.left), self.expr(node.right)
+            return a * b, self.check(ca.times(cb), node)
         if isinstance(op, ast.Div):
-            (a, da), (b, db) = self.expr(node.left), self.expr(node.right)
+            (a, ca), (b, cb) = self.expr(node.left), self.expr(node.right)
             if b.free_symbols:
                 raise NotPolynomialError(f"division by a variable in {self.source(node)} is not a polynomial; "
                                          f"{NUMERIC_ROUTE}")
             if b == 0:
                 raise ParseError(f"division by zero in {self.source(node)}")
-            return a / b, da
+            return a / b, self.check(_Cost(ca.degree, ca.terms, ca.digits + cb.digits), node)
         if isinstance(op, ast.Pow):
-            base, degree = self.expr(node.left)
+            base, cost = self.expr(node.left)
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.UAdd):
                 exponent = exponent.operand
@@ -285,14 +322,31 @@ class _Walker:
             e = exponent.value
             if e > MAX_EXPONENT:
                 raise SizeError(f"exponent {e} in {self.source(node)} exceeds the limit of {MAX_EXPONENT}")
-            return base ** e, self.check_degree(degree * e, node)
+            return base ** e, self.check(cost.power(e), node)
         raise ParseError(f"operator {_OPERATOR_NAMES.get(type(op), type(op).__name__)} is not allowed: "
                          f"{self.source(node)}")
 
-    def check_degree(self, degree: int, node: ast.AST) -> int:
-        if degree > MAX_DEGREE:
-            raise SizeError(f"{self.source(node)} has degree up to {degree}, more than the limit of {MAX_DEGREE}")
-        return degree
+    def check(self, cost: _Cost, node: ast.AST) -> _Cost:
+        """Refuse a sub-expression whose bounds exceed the limits, before it is built or expanded."""
+        if cost.degree > MAX_DEGREE:
+            raise SizeError(f"{self.source(node)} has degree up to {cost.degree}, more than the limit of {MAX_DEGREE}")
+        if cost.terms > MAX_TERMS:
+            raise SizeError(f"expanding {self.source(node)} could give up to {_show_count(cost.terms)} terms, more "
+                            f"than the limit of {MAX_TERMS:,}")
+        if cost.digits > MAX_DIGITS:
+            raise SizeError(f"{self.source(node)} has coefficients of up to about {cost.digits:,.0f} digits, more "
+                            f"than the limit of {MAX_DIGITS:,}")
+        return cost
+
+
+def _digits(value: sympy.Expr) -> float:
+    """Decimal digits of a rational constant's numerator and denominator (an upper bound)."""
+    p, q = sympy.fraction(value)
+    return sum(int(abs(int(x))).bit_length() * 0.30103 + 1 for x in (p, q))
+
+
+def _show_count(count: int) -> str:
+    return f"{count:,}" if count < 10**15 else f"about 10^{math.floor(math.log10(count))}"
 
 
 def parse_rows(rows: Sequence[Sequence[str]], n: int, d: int) -> list[list[sympy.Expr]]:

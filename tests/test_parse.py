@@ -148,3 +148,21 @@ def test_nothing_is_evaluated(monkeypatch, tmp_path):
     with pytest.raises(ParseError):
         parse_polynomial(f"__import__('pathlib').Path({str(marker)!r}).touch()", 2, 1)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("((9**1000)**1000)**1000", "digits"),
+    ("1e99999999999*x1_1", "digits"),
+    ("(x1_1+x2_1+x3_1+1)**300", "terms"),
+    ("(x1_1+x2_1)**999 * (x1_1+x2_1)**999", "degree"),
+    ("(1 + x1_1 + x2_1 + x3_1 + x1_2)**100", "terms"),
+])
+def test_short_inputs_that_would_explode_are_refused_from_the_syntax_tree(text, message):
+    # each of these hung or exhausted memory when the size was only checked after expanding
+    with pytest.raises(SizeError, match=message):
+        parse_polynomial(text, 3, 2)
+
+
+def test_size_estimates_leave_ordinary_inputs_alone():
+    assert parse_polynomial("9**1000*x1_1", 3, 1).as_coeff_Mul()[0] == 9**1000
+    assert parse_polynomial("(x1_1 + x2_1 + 1)**20", 3, 1).expand().subs({"x1_1": 1, "x2_1": 1}) == 3**20
