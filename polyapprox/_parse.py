@@ -27,9 +27,9 @@ from __future__ import annotations
 import ast
 import io
 import keyword
+import math
 import tokenize
 from collections.abc import Iterable, Sequence
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 
