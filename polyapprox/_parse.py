@@ -253,7 +253,7 @@ class _Walker:
             return sympy.Integer(value)
         if isinstance(value, float):  # exact decimal fraction from the source text, never the binary float
             segment = ast.get_source_segment(self.text, node) or repr(value)
-            mantissa, _, exponent = segment.replace("_", "").lower().partition("e")
+            exponent = segment.replace("_", "").lower().partition("e")[2]
             if exponent and abs(int(exponent)) > MAX_DIGITS:
                 raise SizeError(f"the number {_clip(segment)} has about {abs(int(exponent)):,} digits, more than "
                                 f"the limit of {MAX_DIGITS:,}")
