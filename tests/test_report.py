@@ -50,3 +50,10 @@ def test_reproduce_option_bounds(tmp_path, capsys, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path / "r")) for a in argv]
     assert main(["reproduce", "--only", "latent", "--no-progress", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_latent_figure_legend_lists_every_plotted_column():
+    from polyapprox.report.latent import PLOTTED, _plot
+
+    fig = _plot(8, k=4)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == PLOTTED

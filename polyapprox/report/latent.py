@@ -51,9 +51,11 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
 
 
 def _plot(n_max: int, k: int) -> Figure:
-    fig = Figure(figsize=(11, 8))
+    fig = Figure(figsize=(11, 8.6))
     axes = fig.subplots(2, 2, sharex=True)
     ns = list(range(1, n_max + 1))
+    colors = {name: f"C{i}" for i, name in enumerate(PLOTTED)}  # one colour per column, in every panel
+    handles = {}
     for ax, d in zip(axes.flat, range(1, 5)):
         table = latent_dimension_table(ns, [d], k=k)
         for name in PLOTTED:
@@ -63,12 +65,16 @@ def _plot(n_max: int, k: int) -> Figure:
                 continue
             style = "--" if "bound" in name or name in ("generic-separation", "injective-2nd+1",
                                                          "tabaghi-wang-2nd") else "-o"
-            ax.plot(*zip(*points), style, label=name, markersize=4)
+            (line,) = ax.plot(*zip(*points), style, color=colors[name], label=name, markersize=4)
+            handles.setdefault(name, line)
         ax.set_yscale("log")
+        ax.set_xticks(ns)
         ax.set_title(f"d = {d}")
         ax.set_xlabel("n (tokens)")
         ax.set_ylabel("latent dimension d'")
         ax.grid(True, which="both", alpha=0.3)
-    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.legend([handles[name] for name in PLOTTED if name in handles], [n for n in PLOTTED if n in handles],
+               loc="lower center", ncol=4, fontsize=8, frameon=False)
     fig.suptitle("Latent dimension vs n: constructions (solid) and literature bounds (dashed); histogram k=4")
+    fig.subplots_adjust(bottom=0.12, hspace=0.25)
     return fig
