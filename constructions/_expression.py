@@ -355,21 +355,28 @@ class CompiledExpression:
             self._report_non_finite(X, out)
         return out
 
-    def _evaluate(self, X: np.ndarray, trace: bool = False) -> np.ndarray:
+    def _evaluate(self, X: np.ndarray) -> np.ndarray:
+        columns = self._columns(X, _Context(X, False))
+        return np.concatenate(columns, axis=-1).astype(float, copy=False)
+
+    def _trace(self, X: np.ndarray) -> _Context:
+        """The evaluation context after a traced run (it records the first non-finite part)."""
+        ctx = _Context(X, True)
+        self._columns(X, ctx)
+        return ctx
+
+    def _columns(self, X: np.ndarray, ctx: _Context) -> list[np.ndarray]:
         b, n, d = X.shape
-        ctx = _Context(X, trace)
         columns = []
         with np.errstate(all="ignore"):
             for entry in self.entries:
                 value = _as_vector(_full(entry(ctx), 0, entry.vector), entry.vector)
                 columns.append(np.broadcast_to(value, (b, n, d if entry.vector else 1)))
-        if trace:
-            return ctx
-        return np.concatenate(columns, axis=-1).astype(float, copy=False)
+        return columns
 
     def _report_non_finite(self, X: np.ndarray, out: np.ndarray) -> None:
         s, i, c = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
-        ctx = self._evaluate(X[s:s + 1], trace=True)
+        ctx = self._trace(X[s:s + 1])
         part = f"; first at its part {ctx.first_bad[0]!r}" if ctx.first_bad is not None else ""
         where = np.array2string(X[s], precision=4, threshold=20, separator=", ").replace("\n", "")
         raise DomainError(f"the target expression {_clip(self.text)!r} gives {out[s, i, c]} at output ({i}, {c}) "
@@ -490,16 +497,22 @@ def from_expression(text: str, *, lipschitz: float | None = None, name: str | No
         if isinstance(lipschitz, bool) or not isinstance(lipschitz, (int, float)) or not 0 <= lipschitz < math.inf:
             raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {lipschitz!r}")
         given = float(lipschitz)
-        lip: Callable[[int, int], float] = lambda n, d: given
+
+        def given_lipschitz(n: int, d: int) -> float:
+            return given
+
+        lip: Callable[[int, int], float] = given_lipschitz
     else:
         cache: dict[tuple[int, int], float] = {}
 
-        def lip(n: int, d: int) -> float:
+        def estimated_lipschitz(n: int, d: int) -> float:
             if (n, d) not in cache:
                 per = max(1, program.bytes_per_sequence(n, d))
                 samples = int(min(64, max(4, 2**26 // (per * 2 * n * d))))
                 cache[(n, d)] = estimate_lipschitz(program, n, d, samples=samples)
             return cache[(n, d)]
+
+        lip = estimated_lipschitz
 
     return ExpressionTarget(
         name=name or program.text, description=description or f"f(X)_i = {program.text}", fn=program,

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from numbers import Integral, Rational
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -130,7 +131,7 @@ class Interval:
     def __repr__(self) -> str:
         return f"Interval(lo={self.lo!r}, hi={self.hi!r})"
 
-    def __getitem__(self, index: object) -> Interval:
+    def __getitem__(self, index: Any) -> Interval:  # any numpy index
         shape = self.shape
         return Interval(np.broadcast_to(self.lo, shape)[index], np.broadcast_to(self.hi, shape)[index])
 
@@ -202,6 +203,7 @@ class Interval:
             if k % 2:
                 result = base if result is None else result * base
             k //= 2
+        assert result is not None  # k >= 1 has a set bit, so result was assigned
         return result
 
     def exp(self) -> Interval:
@@ -253,7 +255,10 @@ class Interval:
                         np.broadcast_to(self.hi, full).max(axis=axis, keepdims=keepdims))
 
 
-def matmul(x: Interval | Jet, W: np.ndarray) -> Interval | Jet:
+_IntervalOrJet = TypeVar("_IntervalOrJet", "Interval", "Jet")
+
+
+def matmul(x: _IntervalOrJet, W: np.ndarray) -> _IntervalOrJet:
     """x @ W contracting the last axis of x (rows of a token array) with a float matrix W."""
     W = np.asarray(W, dtype=float)
     k = x.shape[-1]
@@ -372,7 +377,7 @@ class Jet:
         return self * (Interval.of(Fraction(1) / Fraction(other)) if isinstance(other, (Integral, Fraction))
                        else Interval.of(other).reciprocal())
 
-    def _chain(self, f0: Interval, f1: Interval, f2: Interval | None) -> Jet:
+    def _chain(self, f0: Interval, f1: Interval, f2: Interval) -> Jet:
         """g = f(u): g' = f1 u', g'' = f1 u'' + f2 u' u'^T (f1, f2 enclose f', f'' on the value)."""
         e1 = _expand(f1)
         grad = self.grad * e1

@@ -108,6 +108,8 @@ def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
 
 
 def _continuous_part(S: _continuous.PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:
+    if S.domain is None:
+        raise ModelFileError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
     return ({"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
             {"psi.coefficients": _psi_matrix(S.representation)})
 

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from . import attention as _attention
 from . import relu as _relu
 from ._kinds import AttentionKind, BlockKind, get_attention_kind
+from ._polynomial_sumformer import PolynomialSumformer
 from ._sumformer import Sumformer
 from ._validate import as_sequences
 
@@ -45,6 +47,11 @@ class LabelledArray(np.ndarray):
     >>> W[("x", 2), ("out", 2)], W.shape, bool((W == np.eye(2)).all())
     (1.0, (2, 2), True)
     """
+
+    rows: list[Label]
+    cols: list[Label]
+    _row_index: dict[Label, int]
+    _col_index: dict[Label, int]
 
     def __new__(cls, values: np.ndarray, rows: Sequence[Label], cols: Sequence[Label]) -> LabelledArray:
         array = np.array(values, dtype=float)
@@ -105,6 +112,10 @@ def assert_weights_equal(a: LabelledArray, b: LabelledArray, atol: float = 0.0) 
     np.testing.assert_allclose(a.values, b.values, atol=atol, rtol=0)
 
 
+def _no_forward() -> np.ndarray:
+    raise PolyapproxError("this Block was built without an apply function (its numpy forward)")
+
+
 @dataclass(frozen=True)
 class Block:
     """One stage of the network: ``apply(Z)`` on (b, n, D) and its named weights.
@@ -119,7 +130,7 @@ class Block:
     label: str
     formula: str
     weights: dict[str, LabelledArray] = field(default_factory=dict, repr=False)
-    apply: Callable[[np.ndarray], np.ndarray] = field(default=None, repr=False)
+    apply: Callable[[np.ndarray], np.ndarray] = field(default=lambda Z: _no_forward(), repr=False)
     parameters: int = 0
     spec: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -167,7 +178,7 @@ class Network:
         """Number of weight entries (exact token maps count 0: they are not parameterised)."""
         return sum(block.parameters for block in self.blocks)
 
-    def __call__(self, X: object, *, extrapolate: bool = False) -> np.ndarray:
+    def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
         shape = np.shape(X)
         if len(shape) in (2, 3) and shape[-2] != self.n:
             raise ShapeError(f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "
@@ -224,7 +235,7 @@ class Network:
 # builder: the blocks of theory/attention, one small function each
 
 
-def _residual_labels(S: Sumformer, indices: Sequence) -> list[Label]:
+def _residual_labels(S: Sumformer, indices: Sequence | None) -> list[Label]:
     keys = list(indices) if indices is not None else list(range(1, S.latent_dim + 1))
     return ([("x", k) for k in range(1, S.d + 1)] + [("phi", a) for a in keys] + [("sum", a) for a in keys]
             + [("out", j) for j in range(1, S.d_out + 1)])
@@ -251,9 +262,9 @@ def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
     phi(x) = (x^alpha)_{alpha in indices}; psi(y, s) = sum_t C[t] (y, s)^{e_t} with the exponents
     e_t = (beta_t, mu_t) of the exact representation, in sorted order.
     """
-    rep = getattr(S, "representation", None)
-    if rep is None:
+    if not isinstance(S, PolynomialSumformer):
         return None
+    rep = S.representation
     per_output = rep.coefficients()
     exponents = sorted({beta + m for terms in per_output for beta, m in terms}) or [(0,) * (S.d + S.latent_dim)]
     slot = {e: t for t, e in enumerate(exponents)}
@@ -318,15 +329,15 @@ def _readout(S: Sumformer, labels, layout) -> Block:
 
 def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
     """ReLU networks for phi and psi with the error propagation of theory/attention."""
-    rep = getattr(S, "representation", None)
-    if rep is None:
+    if not isinstance(S, PolynomialSumformer):
         raise PolyapproxError("ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
                               "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise")
     if S.domain != (0.0, 1.0):
         raise PolyapproxError(f"ff='relu' realises phi and psi on [0, 1]; this Sumformer's domain is {S.domain}")
+    rep = S.representation
     d, latent = S.d, S.latent_dim
     phi_net = _relu.monomials(list(S.indices), m) if latent else None
-    eta1 = float(phi_net.error_bound.max()) if latent else 0.0
+    eta1 = float(phi_net.error_bound.max()) if phi_net is not None else 0.0
     per_output = rep.coefficients()
     exponents = sorted({beta + mm for terms in per_output for beta, mm in terms}) or [(0,) * (d + latent)]
     slot = {e: t for t, e in enumerate(exponents)}
@@ -342,7 +353,7 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
     x_labels, phi_labels = labels[layout["x"]], labels[layout["phi"]]
     read_x = _selector(labels, layout, "x")
     blocks = []
-    if latent:
+    if phi_net is not None:  # latent > 0
         blocks.append(_relu_ff("ff1", "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)", phi_net,
                                read_x, _selector(labels, layout, "phi").T, labels, x_labels, phi_labels))
     read_psi = np.concatenate([read_x, _selector(labels, layout, "sum")], axis=1)

@@ -75,6 +75,8 @@ def from_callable(spec: str) -> Target:
             if not path.is_file():
                 raise PolyapproxError(f"cannot import {spec!r}: {module_name} is not a file")
             loader_spec = importlib.util.spec_from_file_location(f"_polyapprox_user_{path.stem}", path)
+            if loader_spec is None or loader_spec.loader is None:
+                raise PolyapproxError(f"cannot import {spec!r}: Python has no loader for {module_name}")
             module = importlib.util.module_from_spec(loader_spec)
             loader_spec.loader.exec_module(module)  # no-eval: user asked to run their own file (module:function)
         else:
@@ -120,7 +122,8 @@ def to_spec(target: Target | None) -> dict | None:
     if target is None:
         return None
     if isinstance(target, ExpressionTarget):
-        given = None if target.lipschitz_estimated else float(target.lipschitz(1, 1))
+        lipschitz = target.lipschitz
+        given = None if target.lipschitz_estimated or lipschitz is None else float(lipschitz(1, 1))
         return {"expression": target.expression, "lipschitz": given}
     if isinstance(target, Target) and REGISTRY.get(target.name) is target:
         return {"name": target.name}

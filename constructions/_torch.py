@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import torch
@@ -42,6 +42,8 @@ from torch import nn
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError
 
 from ._kinds import BlockKind, get_attention_kind
+
+_M = TypeVar("_M", bound=nn.Module)
 
 
 def _tensor(array: Any, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -57,7 +59,7 @@ def _store(module: nn.Module, name: str, array: Any, trainable: bool) -> None:
         module.register_buffer(name, value)
 
 
-def _freeze(module: nn.Module, trainable: bool) -> nn.Module:
+def _freeze(module: _M, trainable: bool) -> _M:
     """Turn the parameters of a module of standard layers into buffers when not trainable."""
     if trainable:
         return module
@@ -119,6 +121,8 @@ class Monomials(nn.Module):
     phi of the continuous Sumformer is Monomials(indices): the power-sum features x^alpha.
     """
 
+    exponents: torch.Tensor  # buffer (T, v) int64
+
     def __init__(self, exponents: Any) -> None:
         super().__init__()
         e = np.asarray(exponents, dtype=np.int64)
@@ -137,6 +141,8 @@ class Polynomial(nn.Module):
     an integer buffer: loading another fit's state either replaces both or fails on shape.
     """
 
+    coefficients: torch.Tensor  # parameter or buffer (T, outputs)
+
     def __init__(self, exponents: Any, coefficients: Any, trainable: bool = True) -> None:
         super().__init__()
         self.monomials = Monomials(exponents)
@@ -151,6 +157,11 @@ class Polynomial(nn.Module):
 
 class _Heads(nn.Module):
     """The four projections of one head as bias-free ``nn.Linear`` named W_Q, W_K, W_V, W_O."""
+
+    W_Q: nn.Linear
+    W_K: nn.Linear
+    W_V: nn.Linear
+    W_O: nn.Linear
 
     def __init__(self, weights: Mapping[str, Any], trainable: bool) -> None:
         super().__init__()
@@ -167,6 +178,8 @@ class SoftmaxAttention(_Heads):
     (the convention of SDPA's boolean ``attn_mask`` and of ``constructions.sparse.patterns``).
     """
 
+    mask: torch.Tensor | None  # buffer (n, n) bool, or None for full attention
+
     def __init__(self, weights: Mapping[str, Any], trainable: bool = True, mask: Any = None) -> None:
         super().__init__(weights, trainable)
         self.register_buffer("mask", None if mask is None else torch.tensor(np.asarray(mask, dtype=bool)))
@@ -179,6 +192,9 @@ class SoftmaxAttention(_Heads):
 
 class LinformerAttention(_Heads):
     """softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) W_O, E and F of shape (k, n) (Wang et al. 2020)."""
+
+    E: torch.Tensor  # parameter or buffer (k, n)
+    F: torch.Tensor  # parameter or buffer (k, n)
 
     def __init__(self, weights: Mapping[str, Any], E: Any, F_: Any, trainable: bool = True) -> None:
         super().__init__(weights, trainable)
@@ -199,6 +215,8 @@ class FavorAttention(_Heads):
     trigonometric, e^{|u|^2/2} m^{-1/2} (sin omega u, cos omega u). ``omega`` (m, d_k) is the
     seeded random draw, a buffer (it is resampled, not trained, in the Performer).
     """
+
+    omega: torch.Tensor  # buffer (m, d_k)
 
     def __init__(self, weights: Mapping[str, Any], omega: Any, features: str, trainable: bool = True) -> None:
         super().__init__(weights, trainable)
@@ -381,7 +399,8 @@ class TorchNetwork(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.stages["embed"].weight.dtype
+        # torch's stubs type a submodule's attribute as Tensor | Module; the embedding is an nn.Linear
+        return cast(torch.Tensor, self.stages["embed"].weight).dtype
 
     def __prepare_scriptable__(self):
         raise PolyapproxError("torch.jit.script is not supported for constructed networks (TorchScript cannot "

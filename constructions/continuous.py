@@ -45,6 +45,8 @@ def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | No
     """
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError(f"only continuous PolynomialSumformer models can be saved; got {type(model).__name__}")
+    if model.domain is None:
+        raise PolyapproxError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
     from ._modelfile import write_atomic
 
     data = {"format": FORMAT, "kind": "continuous", "representation": model.representation.to_dict(),

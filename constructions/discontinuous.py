@@ -157,6 +157,8 @@ class DiscontinuousSumformer(Sumformer):
     Notes: reconstruction of [A]'s discontinuous proof (base-(n+1) encoding, verified exactly).
     """
 
+    n: int  # always given: the encoding base is n + 1
+
     def __init__(self, f: Callable, n: int, d: int, k: int, d_out: int, encoding: str, representative: str) -> None:
         self.f, self.k = f, k
         self.encoding, self.representative = encoding, representative
@@ -249,7 +251,9 @@ class DiscontinuousSumformer(Sumformer):
         sums = self.latent(X3)
         idx = cell_index(X3.reshape(b * n, d), self.k).reshape(b, n)
         if self.encoding == "histogram":
-            multisets = [tuple(np.repeat(np.arange(self.latent_dim), sums.getrow(s).toarray().ravel().astype(np.int64)))
+            assert isinstance(sums, scipy.sparse.csr_matrix)  # latent() gives sparse counts for this encoding
+            multisets = [tuple(np.repeat(np.arange(self.latent_dim),
+                                         sums.getrow(s).toarray().ravel().astype(np.int64)).tolist())
                          for s in range(b)]
         else:
             multisets = [self._multiset(code) for code in sums[:, 0]]

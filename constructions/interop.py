@@ -128,7 +128,8 @@ def to_performer(network: Network):
             layer.weight.copy_(torch.tensor(W.T))
         padded = np.zeros((omega.shape[0], h))
         padded[:, :d_k] = omega
-        module.fast_attention.projection_matrix.copy_(torch.tensor(padded))
+        # a registered buffer, which torch's stubs type as Tensor | Module
+        module.fast_attention.projection_matrix.copy_(torch.tensor(padded))  # pyright: ignore[reportCallIssue]
     return module
 
 

@@ -110,7 +110,7 @@ class _Builder:
 
 
 def _lin(*terms: tuple[float, tuple[np.ndarray, float]], const: float = 0.0) -> tuple[np.ndarray, float]:
-    vec = sum(c * f[0] for c, f in terms)
+    vec = np.asarray(sum(c * f[0] for c, f in terms))  # the same array; an int 0 only for no terms
     return vec, const + sum(c * f[1] for c, f in terms)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from math import e, sqrt
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, check_choice, check_int
 
@@ -60,7 +61,7 @@ class Target:
         """L in ||f(X) - f(Y)||_max <= L ||X - Y||_max, or None if unknown."""
         return None if self.lipschitz is None else float(self.lipschitz(check_int("n", n), self.check_d(d)))
 
-    def __call__(self, X: object) -> np.ndarray:
+    def __call__(self, X: ArrayLike) -> np.ndarray:
         """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
         shape = np.shape(X)
         X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
@@ -92,7 +93,8 @@ def _max_inner(X: np.ndarray) -> np.ndarray:
 
 def _softmax_attention_weights(d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(1234 + d)  # fixed weights per d (seeded)
-    return tuple(rng.normal(scale=1 / sqrt(d), size=(d, d)) for _ in range(3))
+    W_Q, W_K, W_V = (rng.normal(scale=1 / sqrt(d), size=(d, d)) for _ in range(3))
+    return W_Q, W_K, W_V
 
 
 def _softmax_attention(X: np.ndarray) -> np.ndarray:

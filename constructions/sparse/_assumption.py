@@ -16,6 +16,7 @@ method when it is exceeded (e.g. tridiagonal masks at n = 4096, s = 4095).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TypedDict
 
 import numpy as np
 
@@ -30,6 +31,18 @@ BITSET_BUDGET = 250_000_000
 _CHUNK_WORDS = 8_000_000  # gathered uint64 words per chunk (64 MB)
 
 METHODS = ("auto", "bitset", "graph")
+
+#: (s or None, connectivity witness or None, reach_sizes) of one reachability algorithm.
+_Reach = tuple[int | None, dict[str, int] | None, tuple[int, ...]]
+
+
+class _Common(TypedDict):
+    """Fields of :class:`AssumptionReport` shared by every outcome of one check."""
+
+    p: int
+    connections: tuple[int, ...]
+    n: int
+
 CONDITIONS = ("self-loops", "hamiltonian-path", "connectivity")
 
 
@@ -98,7 +111,7 @@ def check_assumption(patterns: object, *, path: object = None, method: str = "au
     n, p = masks[0].shape[0], len(masks)
     connections = tuple(int(m.sum()) for m in masks)
     gamma = None if path is None else check_path(path, n)
-    common = dict(p=p, connections=connections, n=n)
+    common = _Common(p=p, connections=connections, n=n)
 
     for l, m in enumerate(masks):
         missing = np.flatnonzero(~np.diagonal(m))
@@ -136,7 +149,9 @@ def _is_path(union: np.ndarray, gamma: tuple[int, ...]) -> int | None:
     return None if ok.all() else int(np.flatnonzero(~ok)[0]) + 1
 
 
-def _hamiltonian_path(union: np.ndarray, gamma: tuple[int, ...] | None):
+def _hamiltonian_path(
+    union: np.ndarray, gamma: tuple[int, ...] | None
+) -> tuple[tuple[int, ...] | None, dict | None]:
     """(path, None) if found; (None, witness) if proven absent; (None, None) if undetermined."""
     n = union.shape[0]
     if gamma is not None:
@@ -213,13 +228,17 @@ def held_karp_path(union: np.ndarray) -> tuple[int, ...] | None:
 
 # ---------------------------------------------------------------- reachability
 
-def reach_analysis(masks: list[np.ndarray], method: str = "auto"):
+def reach_analysis(
+    masks: list[np.ndarray], method: str = "auto"
+) -> tuple[int | None, dict[str, int] | None, tuple[int, ...], str]:
     """(s or None, witness or None, reach_sizes, method used) for masks with self-loops."""
     if method in ("auto", "bitset"):
         result = _reach_bitset(masks, budget=BITSET_BUDGET if method == "auto" else None)
         if result is not None:
-            return (*result, "bitset")
-    return (*_reach_graph(masks), "graph")
+            s, witness, sizes = result
+            return s, witness, sizes, "bitset"
+    s, witness, sizes = _reach_graph(masks)
+    return s, witness, sizes, "graph"
 
 
 def _pack(mask: np.ndarray) -> np.ndarray:
@@ -249,7 +268,7 @@ def _step(S: np.ndarray, keys: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _reach_bitset(masks: list[np.ndarray], budget: int | None):
+def _reach_bitset(masks: list[np.ndarray], budget: int | None) -> _Reach | None:
     n, p = masks[0].shape[0], len(masks)
     full = _pack(np.ones((1, n), dtype=bool))[0]
     csr = [_csr(m) for m in masks]
@@ -276,7 +295,7 @@ def _reach_bitset(masks: list[np.ndarray], budget: int | None):
         totals.append(int(counts.sum()))
 
 
-def _reach_graph(masks: list[np.ndarray]):
+def _reach_graph(masks: list[np.ndarray]) -> _Reach:
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
 
@@ -292,7 +311,7 @@ def _reach_graph(masks: list[np.ndarray]):
     cap = n * p + 1  # finite distances are < n p; bucket cap collects unreachable pairs
     minima = np.full((p, cap + 1), n, dtype=np.int64)  # minima[rho, d] = min_k #{j : D((k,rho),(j,0)) <= d}
     ecc = np.zeros(p)
-    witness = None
+    witness: dict[str, int] | None = None
     chunk = max(1, 4_000_000 // cap)
     for rho in range(p):
         for start in range(0, n, chunk):

@@ -153,8 +153,8 @@ class ContextualMapping:
         if not report.holds:
             raise DomainError(f"the patterns do not satisfy Assumption 1: {report.summary()}")
         self.assumption = report
-        self.p, self.s = report.p, report.s
-        self.gamma, self.path_patterns = report.path, report.path_patterns
+        assert report.s is not None and report.path is not None and report.path_patterns is not None  # as it holds
+        self.p, self.s, self.gamma, self.path_patterns = report.p, report.s, report.path, report.path_patterns
         d_, n_ = self.d, self.n
         self.u = [Fraction(q) ** c for c in range(d_)]
         self.U = sum(self.u, Fraction(0))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from fractions import Fraction
 from math import factorial
 
@@ -21,6 +23,8 @@ def as_delta(delta: object = None, q: object = None) -> Fraction:
         raise DomainError(f"give exactly one of delta or q; got delta={delta!r}, q={q!r}")
     if q is not None:
         return Fraction(1, check_int("q", q, minimum=2))
+    if not isinstance(delta, (numbers.Rational, float, Decimal, str)):  # what Fraction() accepts
+        raise DomainError(f"delta must be 1/q with an integer q >= 2; got {delta!r}")
     try:
         value = Fraction(delta) if not isinstance(delta, float) else Fraction(delta).limit_denominator(10**6)
     except (TypeError, ValueError, ZeroDivisionError):

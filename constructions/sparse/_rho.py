@@ -78,7 +78,7 @@ def rho(name: str):
     return _FUNCTIONS[check_choice("rho", name, RHOS)]
 
 
-def _check_params(n: object, zeta: object, eta: object) -> tuple[int, float, float]:
+def _check_params(n: object, zeta: float, eta: float) -> tuple[int, float, float]:
     n = check_int("n", n, minimum=2)
     zeta, eta = float(zeta), float(eta)
     if not (math.isfinite(zeta) and zeta > 0):

@@ -39,7 +39,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -221,6 +221,12 @@ def _ff(name: str, stage: str, formula: str, read: tuple[Fraction, ...], bias: F
 
 # ------------------------------------------------------------------ arithmetic backends
 
+def _map_objects(fn: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
+    """``fn`` on every entry of ``values`` (an object array of the same shape)."""
+    # numpy's stubs let a frompyfunc ufunc's scalar overload match an array argument
+    return cast(np.ndarray, np.frompyfunc(fn, 1, 1)(values))
+
+
 class _Backend:
     """Element conversion and exp for one arithmetic: 'float64', 'exact' (Fraction) or 'mpmath'."""
 
@@ -256,7 +262,7 @@ class _Backend:
         if X.dtype == object:
             return np.frompyfunc(lambda v: self.scalar(Fraction(v)), 1, 1)(X).astype(object)
         conv = (lambda v: Fraction(float(v))) if self.kind == "exact" else (lambda v: self.ctx.mpf(float(v)))
-        return np.frompyfunc(conv, 1, 1)(X).astype(object)
+        return _map_objects(conv, X).astype(object)
 
     def exp(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "float64":
@@ -265,7 +271,7 @@ class _Backend:
             raise DomainError("softmax has irrational weights: exact arithmetic is for hardmax and sparsemax only")
         return self._exp(x).astype(object)
 
-    def zero(self):
+    def zero(self) -> Any:
         return 0.0 if self.kind == "float64" else (_ZERO if self.kind == "exact" else self.ctx.mpf(0))
 
 
@@ -315,8 +321,9 @@ class _Compiled:
             elif layer.kind == "feed-forward":
                 act = layer.activation
                 if isinstance(act, PiecewiseLinear):
-                    act = PiecewiseLinear(*(be.scalar(getattr(act, f)) for f in
-                                            ("c1", "c2", "b1", "a2", "b2", "a3", "b3")), act.name)
+                    c1, c2, b1, a2, b2, a3, b3 = (be.scalar(getattr(act, f)) for f in
+                                                  ("c1", "c2", "b1", "a2", "b2", "a3", "b3"))
+                    act = PiecewiseLinear(c1, c2, b1, a2, b2, a3, b3, act.name)
                 self.ops.append(("ff", be.array(layer.W1), be.array(layer.b1), act, be.array(layer.W2),
                                  be.array(layer.b2), any(layer.b2)))
             else:
@@ -503,7 +510,7 @@ class UniversalNetwork:
         if (isinstance(X, np.ndarray) and X.dtype == object) or (isinstance(X, (list, tuple)) and _has_fraction(X)):
             array = np.array(X, dtype=object)
             try:
-                values = np.frompyfunc(Fraction, 1, 1)(array) if array.size else array
+                values = _map_objects(Fraction, array) if array.size else array
             except (TypeError, ValueError):
                 raise DomainError("X must contain numbers (Fractions, ints or floats)") from None
             as_float = values.astype(float)
@@ -576,7 +583,7 @@ class UniversalNetwork:
     def omega_bound(self) -> tuple[float, str]:
         """(omega_f(delta/2), how it was obtained): L delta/2 for a target with a Lipschitz
         constant, else a sampled lower estimate of the modulus of continuity."""
-        lipschitz = getattr(self.f, "lipschitz_constant", None)
+        lipschitz: Callable[[int, int], float] | None = getattr(self.f, "lipschitz_constant", None)
         L = lipschitz(self.n, self.d) if callable(lipschitz) else None
         if L is not None:
             return L * float(self.delta) / 2, "Lipschitz bound L delta/2"
@@ -683,7 +690,7 @@ class UniversalNetwork:
 
 
 def _layer_json(layer: Layer, labels) -> dict:
-    entry = {"name": layer.name, "stage": layer.stage, "kind": layer.kind, "formula": layer.formula}
+    entry: dict[str, Any] = {"name": layer.name, "stage": layer.stage, "kind": layer.kind, "formula": layer.formula}
     if layer.pattern is not None:
         entry["pattern"] = layer.pattern
     if isinstance(layer.activation, PiecewiseLinear):
@@ -729,7 +736,8 @@ def _positive(name: str, value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
         raise DomainError(f"{name} must be a positive number; got {value!r}")
     try:
-        x = Fraction(value) if not isinstance(value, (float, np.floating)) else Fraction(float(value))
+        x = (Fraction(value)  # pyright: ignore[reportArgumentType, reportCallIssue]  # np.integer is a numbers.Integral at runtime, not in numpy's stubs
+             if not isinstance(value, (float, np.floating)) else Fraction(float(value)))
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         raise DomainError(f"{name} must be a positive finite number; got {value!r}") from None
     if x <= 0:
@@ -826,6 +834,7 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
     if not report.holds:
         raise DomainError(f"the patterns fail Assumption 1, condition {report.failed_condition!r}, witness "
                           f"{report.witness}: {report.summary()}")
+    assert report.s is not None  # a report that holds always carries s
 
     # Step 1: f at the cube centres of every grid input (same order as the contextual mapping)
     levels = np.arange(q)
@@ -837,7 +846,7 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
     values = {tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
               for g, a in zip(grid, fc.tolist())}
     u_full = [Fraction(q) ** c for c in range(d)]
-    A = max(sum(abs(row[c]) * u_full[c] for c in range(min(d, d_out))) for a in values.values() for row in a)
+    A = max(sum((abs(row[c]) * u_full[c] for c in range(min(d, d_out))), _ZERO) for a in values.values() for row in a)
     U = sum(u_full, _ZERO)
     # collision caveat: every final code >= c_B^s (n-1) U must exceed A + delta
     c_B_min = 1

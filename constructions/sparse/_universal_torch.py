@@ -36,6 +36,8 @@ class UniversalSparseTransformer(torch.nn.Module):
     [0.25, 0.75]
     """
 
+    attn_mask: torch.Tensor  # registered buffer: (p, n, n) bool, one mask per pattern
+
     def __init__(self, net: UniversalNetwork) -> None:
         super().__init__()
         self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho

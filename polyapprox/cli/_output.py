@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
+from typing import Any
 
 
-def _default(value: object) -> object:
+def _default(value: Any) -> object:
     if isinstance(value, Fraction):
         return str(value)
     if hasattr(value, "tolist"):

@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         raise PolyapproxError(f"--n and --d must be integers >= 1; got --n {args.n} --d {args.d}")
     rep = represent_equivariant(args.row, args.n, args.d, args.refined, method=args.method, degree=args.degree)
     stats = rep.stats
+    if stats is None:  # represent_equivariant records them on every result it returns
+        raise PolyapproxError("represent_equivariant returned a result without solve statistics")
     try:
         verified = rep.verify()
         failure = ""
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         if args.latex:
             print(rep.to_latex())
         else:
-            for c, expr in enumerate(rep.Psi):
+            for c, expr in enumerate(rep.Psi):  # pyright: ignore[reportArgumentType]  # sympy's Matrix iterates via __getitem__/__len__
                 label = "Psi" if rep.d_out == 1 else f"Psi[{c + 1}]"
                 print(f"{label}(y, p) = {expr}")
         if verified:

@@ -110,6 +110,7 @@ def run_layers(args: argparse.Namespace) -> int:
         if not report.holds:
             raise PolyapproxError(f"pattern {args.pattern} does not satisfy Assumption 1: {report.summary()}")
         p, s = report.p, report.s
+        assert s is not None  # a report that holds always carries s
     else:
         if args.p is None or args.s is None:
             raise PolyapproxError("give --pattern NAME, or both --p and --s")

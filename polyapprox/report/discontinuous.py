@@ -12,6 +12,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..internal import PolyapproxError
 from ._model import Outcome, ReportContext, SectionSpec, equals
 from ._plots import finish_axes
 from .cases import expected
@@ -62,8 +63,11 @@ def generic_bounds(seed: int) -> list[dict]:
         for representative in ("corner", "center"):
             model = discontinuous.build(f, 3, 2, 8, representative=representative)
             measured = verify.sup_error(model, f, 3, 2, samples=1500, grid_budget=729, local_starts=3, seed=seed).error
+            lipschitz = f.lipschitz_constant(3, 2)
+            if lipschitz is None:
+                raise PolyapproxError(f"generic target {name!r} has no Lipschitz constant for the error bound")
             rows.append({"target": name, "representative": representative, "measured": measured,
-                         "bound": discontinuous.error_bound(f.lipschitz_constant(3, 2), 8, representative)})
+                         "bound": discontinuous.error_bound(lipschitz, 8, representative)})
     return rows
 
 

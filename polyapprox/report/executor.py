@@ -16,7 +16,7 @@ import concurrent.futures
 import multiprocessing
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from ..internal import PolyapproxError, check_int
 
@@ -75,7 +75,8 @@ class DaskExecutor(SweepExecutor):
         self._cluster = None
         if scheduler == "local-dask":
             self._cluster = LocalCluster(n_workers=check_int("jobs", jobs), threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+                                         processes=True,
+                                         dashboard_address=None)  # pyright: ignore[reportArgumentType]  # None (no dashboard) is documented; the annotation says str
             address = self._cluster.scheduler_address
         else:
             address = _check_address(scheduler)
@@ -90,7 +91,8 @@ class DaskExecutor(SweepExecutor):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         futures = self._client.map(fn, list(items), pure=False)
-        return self._client.gather(futures)
+        # gather of a list of futures returns a list; distributed annotates every input kind at once
+        return cast(list[Any], self._client.gather(futures))
 
     def close(self) -> None:
         client = getattr(self, "_client", None)

@@ -30,7 +30,7 @@ def _l1(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.claim("L2", "refined latent dimension C(n-1+d,d)-1 at (3,2), (2,1), (1,d)")
 def _l2(ctx: ReportContext, data: dict) -> Outcome:
-    return equals({nd: latent_dimension(*nd, "continuous-refined") for nd in expected("L2")}, expected("L2"))
+    return equals({(n, d): latent_dimension(n, d, "continuous-refined") for n, d in expected("L2")}, expected("L2"))
 
 
 @SECTION.claim("L3", "graded-lex order of I_{2,2}")

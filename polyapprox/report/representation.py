@@ -14,6 +14,9 @@ import numpy as np
 import sympy
 
 from .. import (
+    EquivariantRepresentation,
+    PolyapproxError,
+    SolveStats,
     count_candidates,
     own_symbols,
     parse_polynomial,
@@ -27,6 +30,13 @@ from ._model import Outcome, ReportContext, SectionSpec, equals
 from .cases import expected
 
 SECTION = SectionSpec("representation", "Exact Sumformer representation of equivariant polynomials", order=20)
+
+
+def _stats(rep: EquivariantRepresentation) -> SolveStats:
+    """The solve statistics, which ``represent_equivariant`` records on every result it returns."""
+    if rep.stats is None:
+        raise PolyapproxError("represent_equivariant returned a result without solve statistics")
+    return rep.stats
 
 QUICK_TABLE = [(2, 1, 3), (3, 1, 4), (3, 2, 3), (3, 2, 4)]
 FULL_TABLE = QUICK_TABLE + [(4, 2, 4), (4, 3, 4), (5, 2, 5), (6, 2, 6), (5, 3, 5)]
@@ -45,7 +55,7 @@ def worked_examples() -> list[tuple[str, int, int, str, list[sympy.Expr], bool]]
 
 def _random_target(n: int, d: int, degree: int, seed: int) -> sympy.Matrix:
     rng = np.random.default_rng(seed)
-    X = list(sequence_symbols(n, d))
+    X = list(sequence_symbols(n, d))  # pyright: ignore[reportArgumentType]  # sympy's Matrix iterates via __getitem__/__len__
     g = sympy.Integer(0)
     for _ in range(10):
         mon = sympy.Integer(int(rng.integers(-5, 6)))
@@ -89,17 +99,18 @@ def _data(ctx: ReportContext) -> dict:
     solved = {}
     for (n, d, D, K) in expected("P1"):
         rep = represent_equivariant(_random_target(n, d, D, ctx.seed), n, d, n - 1 == K, degree=D)
-        solved[(n, d, D, K)] = {"candidates": rep.stats.candidates, "rank": rep.stats.rank, "verified": rep.verify()}
+        solved[(n, d, D, K)] = {"candidates": _stats(rep).candidates, "rank": _stats(rep).rank, "verified": rep.verify()}
     examples = []
     for label, n, d, F1, psi, refined in worked_examples():
         rep = represent_equivariant(F1, n, d, refined)
-        examples.append({"label": label, "Psi": " ; ".join(map(str, rep.Psi)), "candidates": rep.stats.candidates,
-                         "as_listed": all(sympy.expand(a - b) == 0 for a, b in zip(rep.Psi, psi)),
+        Psi = list(rep.Psi)  # pyright: ignore[reportArgumentType]  # sympy's Matrix iterates via __getitem__/__len__
+        examples.append({"label": label, "Psi": " ; ".join(map(str, Psi)), "candidates": _stats(rep).candidates,
+                         "as_listed": all(sympy.expand(a - b) == 0 for a, b in zip(Psi, psi)),
                          "residual": 0 if rep.verify() else 1, "_latex": rep.to_latex() if n == 3 and refined else ""})
     p3 = represent_equivariant(_random_target(3, 2, 4, ctx.seed + 1), 3, 2, refined=True)
     ranks = {nd: (jacobian_ranks(*nd, K=nd[0], seed=ctx.seed), jacobian_ranks(*nd, K=nd[0] - 1, seed=ctx.seed))
              for nd in expected("P4")}
-    return {"P1": solved, "P2": examples, "P3": {"candidates": p3.stats.candidates, "rank": p3.stats.rank,
+    return {"P1": solved, "P2": examples, "P3": {"candidates": _stats(p3).candidates, "rank": _stats(p3).rank,
                                                  "verified": p3.verify()},
             "P4": ranks, "table": [_timed_case(n, d, D, ctx.seed + 2)
                                    for n, d, D in (QUICK_TABLE if ctx.quick else FULL_TABLE)]}
@@ -110,8 +121,8 @@ def _timed_case(n: int, d: int, D: int, seed: int) -> dict:
     start = time.perf_counter()
     rep = represent_equivariant(F, n, d)
     seconds = time.perf_counter() - start
-    return {"n": n, "d": d, "degree": D, "candidates": rep.stats.candidates, "orbit_rows": rep.stats.rows,
-            "rank": rep.stats.rank, "seconds": round(seconds, 4), "verified": rep.verify()}
+    return {"n": n, "d": d, "degree": D, "candidates": _stats(rep).candidates, "orbit_rows": _stats(rep).rows,
+            "rank": _stats(rep).rank, "seconds": round(seconds, 4), "verified": rep.verify()}
 
 
 @SECTION.claim("P1", "candidate counts (closed form and engine); every system solvable; rank 120 at (3,2,4,2)")
