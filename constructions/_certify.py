@@ -377,6 +377,78 @@ def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([lo, lo2]), np.concatenate([hi1, hi2])
 
 
+def branch_and_bound(
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    refine: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
+    *, n: int, d: int, domain: tuple[float, float], lower: float, witness: np.ndarray, tol: float, atol: float,
+    max_boxes: int, time_limit: float, batch: int, start: float,
+) -> tuple[float, np.ndarray, float, int, int, bool]:
+    """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
+
+    ``bounder(lo, hi)`` returns rigorous per-box upper bounds (B,) of the error on boxes (B, n*d);
+    ``point_errors(lo, hi)`` errors at points of the boxes and the points (b, n, d) (lower bounds);
+    ``refine(point)`` a local maximisation from a point (value, point), used once when a budget runs out.
+    Returns (lower, witness, upper, boxes, pending, reached); ``upper`` is the largest bound of every
+    final box and of every box left pending, so it stays rigorous when a budget runs out.
+    """
+    lo_d, hi_d = domain
+    N = n * d
+    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
+    per_axis = min(per_axis, 8)
+    edges = np.linspace(lo_d, hi_d, per_axis + 1)
+    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
+    lo, hi = edges[grids], edges[grids + 1]
+    lo, hi, keep = _contract(lo, hi, n, d)
+    lo, hi = lo[keep], hi[keep]
+
+    def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        nonlocal lower, witness
+        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch]) for s in range(0, len(lo), batch)])
+        err, C = point_errors(lo, hi)
+        j = int(np.argmax(err))
+        if err[j] > lower:
+            lower, witness = float(err[j]), C[j].copy()
+        return ub
+
+    ub = evaluate(lo, hi)
+    boxes = len(lo)
+    done_max = -np.inf
+    refined = refine is None
+    while True:
+        threshold = max((1.0 + tol) * lower, atol)
+        final = ub <= threshold
+        if final.any():
+            done_max = max(done_max, float(ub[final].max()))
+            lo, hi, ub = lo[~final], hi[~final], ub[~final]
+        if not len(lo):
+            break
+        if boxes >= max_boxes or time.perf_counter() - start > time_limit:
+            if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
+                refined = True
+                for j in np.argsort(ub)[::-1][:4]:
+                    value, point = refine(((lo[j] + hi[j]) * 0.5).reshape(n, d))
+                    if value > lower:
+                        lower, witness = value, point
+                continue
+            break
+        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
+        order = np.argsort(ub)[::-1]
+        pick, rest = order[:take], order[take:]
+        c_lo, c_hi = _split(lo[pick], hi[pick])
+        c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
+        c_lo, c_hi = c_lo[keep], c_hi[keep]
+        c_ub = evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
+        boxes += len(c_lo)
+        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
+        ub = np.concatenate([ub[rest], c_ub])
+    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
+    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
+        upper = 0.0
+    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
+    return float(lower), witness, float(upper), int(boxes), int(len(lo)), reached
+
+
 def certified_sup_error(
     model: Any,
     target: Any,
@@ -451,60 +523,12 @@ def certified_sup_error(
         err = np.abs(model(C) - f_np(C)).reshape(len(C), -1).max(axis=1)
         return err, C
 
-    N = n * d
-    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
-    per_axis = min(per_axis, 8)
-    edges = np.linspace(lo_d, hi_d, per_axis + 1)
-    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
-    lo, hi = edges[grids], edges[grids + 1]
-    lo, hi, keep = _contract(lo, hi, n, d)
-    lo, hi = lo[keep], hi[keep]
+    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
+        return _local_maximise(_ErrorOracle(model, f_np, n, d, 4096), point, lo_d, hi_d, 50)
 
-    def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        nonlocal lower, witness
-        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch]) for s in range(0, len(lo), batch)])
-        err, C = centre_errors(lo, hi)
-        j = int(np.argmax(err))
-        if err[j] > lower:
-            lower, witness = float(err[j]), C[j].copy()
-        return ub
-
-    ub = evaluate(lo, hi)
-    boxes = len(lo)
-    done_max = -np.inf
-    refined = False
-    while True:
-        threshold = max((1.0 + tol) * lower, atol)
-        final = ub <= threshold
-        if final.any():
-            done_max = max(done_max, float(ub[final].max()))
-            lo, hi, ub = lo[~final], hi[~final], ub[~final]
-        if not len(lo):
-            break
-        if boxes >= max_boxes or time.perf_counter() - start > time_limit:
-            if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
-                refined = True
-                oracle = _ErrorOracle(model, f_np, n, d, 4096)
-                for j in np.argsort(ub)[::-1][:4]:
-                    value, point = _local_maximise(oracle, ((lo[j] + hi[j]) * 0.5).reshape(n, d), lo_d, hi_d, 50)
-                    if value > lower:
-                        lower, witness = value, point
-                continue
-            break
-        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
-        order = np.argsort(ub)[::-1]
-        pick, rest = order[:take], order[take:]
-        c_lo, c_hi = _split(lo[pick], hi[pick])
-        c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
-        c_lo, c_hi = c_lo[keep], c_hi[keep]
-        c_ub = evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
-        boxes += len(c_lo)
-        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
-        ub = np.concatenate([ub[rest], c_ub])
-    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
-    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
-        upper = 0.0
-    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
+    lower, witness, upper, boxes, pending, reached = branch_and_bound(
+        bounder, centre_errors, refine, n=n, d=d, domain=(lo_d, hi_d), lower=lower, witness=witness, tol=tol,
+        atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch, start=start)
     return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
                            boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
-                           pending=int(len(lo)), target=t.name)
+                           pending=int(pending), target=t.name)
