@@ -51,12 +51,27 @@ _MAX_VARIABLES = 12     # n * d: boxes of the cube grow like 2^(n d)
 _U, _ETA = 2.0**-53, 2.0**-1074
 
 
-def _down(x: np.ndarray) -> np.ndarray:
-    return np.nextafter(x, -np.inf)
-
-
 def _up(x: np.ndarray) -> np.ndarray:
-    return np.nextafter(x, np.inf)
+    """A float >= z for every real z whose round-to-nearest float is x (faster than nextafter).
+
+    Proof: x = fl(z) gives |z - x| <= u|x| + eta/2 (u = 2^-53, eta = 2^-1074). The code computes
+    b = fl(fl(|x| 2^-51) + tau), tau = 2^-1022, so b >= 4u|x|(1 - u) + tau/2, and
+    fl(x + b) >= x + b(1 - u) - u|x| - eta/2 >= x + 2u|x| + tau/4 >= z. Non-finite x stay non-finite
+    (or NaN, which every caller treats as unbounded)."""
+    a = np.abs(x)
+    a *= 2.0**-51
+    a += 2.0**-1022
+    a += x
+    return a
+
+
+def _down(x: np.ndarray) -> np.ndarray:
+    """A float <= z for every real z whose round-to-nearest float is x: -_up(-x)."""
+    a = np.abs(x)
+    a *= 2.0**-51
+    a += 2.0**-1022
+    np.subtract(x, a, out=a)
+    return a
 
 
 class _Linear:
@@ -67,13 +82,13 @@ class _Linear:
     some order with correctly rounded operations or fused multiply-adds, so (Higham 2002, eq. 3.5
     with gradual underflow) |fl(x y) - x y| <= g_k |x| |y| + k eta, with g_k = k u / (1 - k u) <= 1.01 k u,
     u = 2^-53, eta = 2^-1074. For non-negative data this gives x y <= (fl(x y) + k eta)(1 + 2 g_k).
-    With mid m and radius r >= 0 of x, the exact set {x W} lies within
-    R = (r |W| + g |m| |W|)(1 + 2g) + 3 k eta of fl(m W) (exact products r|W|, |m||W|). The code
-    computes q = fl(fl(r|W|) + fl(g fl(|m||W|))), three non-negative float results each at least
-    (1 - u) times its exact value minus k eta, and r' = up(fl(q c1) + c2) with
-    c1 >= (1 + 2g)(1 + 8u) >= (1 + 2g) / (1 - u)^4 and c2 = 8 (k + 1) eta, so r' >= R. The
-    conversions [lo, hi] -> (m, r) -> [lo, hi] and the bias round outward with nextafter (the
-    lemma of :mod:`constructions._interval`). Non-finite results become [-inf, inf].
+    With mid m and radius r >= 0 of x (r >= max(hi - m, m - lo) by upward rounding), the exact set
+    {x W} lies within R = (r + g|m|) |W| + k eta of fl(m W), g >= g_k. The code computes
+    t = fl(r + fl(g |m|)) >= (r + g|m|)(1 - u)^2 - eta and q = fl(t |W|) >= (1 - g)(t |W|) - k eta,
+    so R <= (q + (k + ||W||) eta)(1 + 2g)(1 + 4u) + k eta, ||W|| the largest row sum of |W|. With
+    c1 = up((1 + 2g)(1 + 16u)) and c2 = 2^-1000 (far above every eta term since k, ||W|| <= 2^40),
+    r' = up(fl(q c1) + c2) >= R (``_up``'s lemma). The bias adds round outward with ``_up``/``_down``.
+    Non-finite values turn into inf or NaN, and NaN is read as unbounded at the end (``Interval.mag``).
     """
 
     def __init__(self, W: np.ndarray, b: np.ndarray | None = None) -> None:
@@ -86,14 +101,14 @@ class _Linear:
         if not np.all(np.isfinite(self.b)):
             raise PolyapproxError("network biases must be finite")
         k = max(self.n_in, 1)
-        if k * _U > 1e-3:
-            raise SizeError(f"a layer with {k} inputs is too wide for the rounding bound used here")
+        if k > 2**40 or (W.size and np.abs(W).sum(axis=1).max() > 2.0**40):
+            raise SizeError(f"a layer with {k} inputs or row sums above 2^40 is outside the rounding bound used here")
         self.g = _up(np.float64(1.01 * k * _U))
-        self.c1 = _up(_up(1.0 + _up(2.0 * self.g)) * (1.0 + 8 * _U))
-        self.c2 = np.float64(8 * (k + 1) * _ETA)
+        self.c1 = _up(_up(1.0 + _up(2.0 * self.g)) * (1.0 + 16 * _U))
+        self.c2 = np.float64(2.0**-1000)
 
-    def __call__(self, x: Interval, bias: bool = True) -> Interval:
-        """x W, plus b on the last entry of axis -2 (the constant row K of an affine form) when ``bias``."""
+    def __call__(self, x: Interval, bias_rows: int = 2) -> Interval:
+        """x W, plus b on the last ``bias_rows`` entries of axis -2 (the constant rows K, K0 of an affine form)."""
         shape = np.broadcast_shapes(x.lo.shape, x.hi.shape)
         xl, xh = np.broadcast_to(x.lo, shape).reshape(-1, self.n_in), np.broadcast_to(x.hi, shape).reshape(-1, self.n_in)
         out = shape[:-1] + (self.n_out,)
@@ -101,21 +116,34 @@ class _Linear:
             mid = (xl + xh) * 0.5
             rad = np.maximum(_up(xh - mid), _up(mid - xl))
             m = (mid @ self.W).reshape(out)
-            q = (rad @ self.absW + self.g * (np.abs(mid) @ self.absW)).reshape(out)
-            r = _up(q * self.c1 + self.c2)
+            t = np.abs(mid)
+            t *= self.g
+            t += rad
+            q = (t @ self.absW).reshape(out)
+            q *= self.c1
+            q += self.c2
+            r = _up(q)
             lo, hi = _down(m - r), _up(m + r)
-            if bias:
-                lo[..., -1, :] = _down(lo[..., -1, :] + self.b)
-                hi[..., -1, :] = _up(hi[..., -1, :] + self.b)
-        bad = ~(np.isfinite(lo) & np.isfinite(hi))
-        if bad.any():
-            lo, hi = np.where(bad, -np.inf, lo), np.where(bad, np.inf, hi)
+            if bias_rows:
+                lo[..., -bias_rows:, :] = _down(lo[..., -bias_rows:, :] + self.b)
+                hi[..., -bias_rows:, :] = _up(hi[..., -bias_rows:, :] + self.b)
         return Interval(lo, hi)
 
 
+def _sum_up(x: np.ndarray, k: int) -> np.ndarray:
+    """An upper bound of an exact sum of k non-negative terms from its float sum x (any order).
+
+    x >= (1 - u)^k exact - k eta, so exact <= (x + k eta)(1 + 2 k u) for k u <= 1/4; the product is
+    inflated once more and rounded up."""
+    factor = 1.0 + 4.0 * (k + 1) * _U
+    return _up((x + (k + 1) * _ETA) * factor + _ETA)
+
+
 class _Affine:
-    """Activations K + G . h over a batch of boxes, stored as one interval array A (B, n, N + 1, W):
-    A[:, :, :N] is G (one row per input coordinate), A[:, :, N] is K."""
+    """Activations over a batch of boxes, one interval array A (B, n, N + 2, W):
+    A[:, :, :N] is G (one row per input coordinate), A[:, :, N] is K and A[:, :, N + 1] is K0, so that
+    the activation is in K + G . h, and equals K0 + G . h + sum_l C_l eps_l (eps_l the ReLU
+    relaxation terms in [0, e_l], C_l their exact coefficients: see ``_NetworkBounder.backward``)."""
 
     __slots__ = ("A",)
 
@@ -124,32 +152,28 @@ class _Affine:
 
     @property
     def K(self) -> Interval:
-        return self.A[:, :, -1]
+        return self.A[:, :, -2]
 
     @property
     def G(self) -> Interval:
-        return self.A[:, :, :-1]
+        return self.A[:, :, :-2]
 
     def linear(self, layer: _Linear) -> _Affine:
-        return _Affine(layer(self.A))
+        return _Affine(layer(self.A, bias_rows=2))
 
     def __add__(self, other: _Affine) -> _Affine:
         return _Affine(self.A + other.A)
 
     def range(self, h: Interval) -> Interval:
-        """Enclosure of K + G . h over the box (h: (B, N) intervals).
-
-        |G . h| <= sum_k mag(G_k) mag(h_k); the non-negative sum of N + 1 float terms is within a
-        factor (1 - u)^(N + 1) of exact, less (N + 1) eta, so inflating it by 1 + 2^-40 (N <= 12)
-        plus 2^-1060 and one upward step bounds it above."""
+        """Enclosure of K + G . h over the box (h: (B, N) intervals): |G . h| <= sum_k mag(G_k) mag(h_k)."""
         mag_h = np.maximum(np.abs(h.lo), np.abs(h.hi))
         with np.errstate(over="ignore", invalid="ignore"):
-            t = np.einsum("bjkw,bk->bjw", self.G.mag(), mag_h)
-            t = _up(t * (1.0 + 2.0**-40) + 2.0**-1060)
+            t = _sum_up(np.einsum("bjkw,bk->bjw", self.G.mag(), mag_h), mag_h.shape[1])
             K = self.K
             return Interval(_down(K.lo - t), _up(K.hi + t))
 
-    def relu(self, h: Interval) -> _Affine:
+    def relu(self, h: Interval) -> tuple[_Affine, np.ndarray, np.ndarray]:
+        """ReLU(z) in lambda z + [0, e] (module docstring); returns the new form, lambda and e (B, n, W)."""
         z = self.range(h)
         l, u = z.lo, z.hi
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -159,17 +183,21 @@ class _Affine:
         g_l = Interval(np.maximum(l, 0.0)) - lam * Interval(l)   # g at the endpoints, rounded up
         g_u = Interval(np.maximum(u, 0.0)) - lam * Interval(u)
         e = np.maximum(np.maximum(g_l.hi, g_u.hi), 0.0)
-        s = slope[:, :, None, :]  # >= 0: lambda [lo, hi] = [lambda lo, lambda hi]; exact for lambda in {0, 1}
-        exact = (s == 0.0) | (s == 1.0)
-        lo, hi = self.A.lo * s, self.A.hi * s
-        lo, hi = np.where(exact, lo, _down(lo)), np.where(exact, hi, _up(hi))
-        hi[:, :, -1] = _up(hi[:, :, -1] + e)  # K gains [0, e]
-        return _Affine(Interval(lo, hi))
+        lo, hi = _scale(self.A.lo, self.A.hi, slope[:, :, None, :])
+        hi[:, :, -2] = _up(hi[:, :, -2] + e)  # K gains [0, e]; K0 does not
+        return _Affine(Interval(lo, hi)), slope, e
 
     def token_mean(self) -> _Affine:
         """(1/n) sum_j over tokens (uniform attention), kept as one token that broadcasts to all."""
         n = self.A.shape[1]
         return _Affine(self.A.sum(1, keepdims=True) / n)
+
+
+def _scale(lo: np.ndarray, hi: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[s lo, s hi] rounded outward for s >= 0 (exact, so not widened, where s is 0 or 1)."""
+    exact = (s == 0.0) | (s == 1.0)
+    a, b = lo * s, hi * s
+    return np.where(exact, a, _down(a)), np.where(exact, b, _up(b))
 
 
 class _Mlp:
@@ -186,12 +214,29 @@ class _Mlp:
             raise PolyapproxError(f"block {name!r} has no ReLU MLP weights")
         self.write = _Linear(weights[f"{name}.out"])
         self.widths = [layer.n_out for layer in self.layers]
+        self.back = [_Linear(layer.W.T) for layer in self.layers]
+        self.read_back, self.write_back = _Linear(self.read.W.T), _Linear(self.write.W.T)
 
-    def __call__(self, z: _Affine, h: Interval) -> _Affine:
+    def __call__(self, z: _Affine, h: Interval) -> tuple[_Affine, list]:
         a = z.linear(self.read)
+        relaxations = []
         for layer in self.layers[:-1]:
-            a = a.linear(layer).relu(h)
-        return z + a.linear(self.layers[-1]).linear(self.write)
+            a, slope, e = a.linear(layer).relu(h)
+            relaxations.append((slope, e))
+        return z + a.linear(self.layers[-1]).linear(self.write), relaxations
+
+    def backward(self, cot: Interval, relaxations: list, bounds: list) -> Interval:
+        """Cotangent on the block input from ``cot`` (B, R, n, D) on its output; appends to ``bounds``
+        the enclosure [lo, hi] (B, R) of sum_l C_l eps_l over this block's relaxations."""
+        c = self.back[-1](self.write_back(cot, bias_rows=0), bias_rows=0)  # on the last hidden activation
+        for back, (slope, e) in zip(self.back[-2::-1], relaxations[::-1]):
+            k = e.shape[1] * e.shape[2]
+            with np.errstate(over="ignore", invalid="ignore"):
+                pos = _sum_up(np.einsum("brjw,bjw->br", np.maximum(c.hi, 0.0), e), k)
+                neg = _sum_up(np.einsum("brjw,bjw->br", np.maximum(-c.lo, 0.0), e), k)
+            bounds.append((-neg, pos))
+            c = back(Interval(*_scale(c.lo, c.hi, slope[:, None])), bias_rows=0)
+        return cot + self.read_back(c, bias_rows=0)
 
 
 class _NetworkBounder:
@@ -220,42 +265,72 @@ class _NetworkBounder:
         slot = self.shifted.beta_slot
         self.grad_slots = np.array([slot[tuple(int(j == k) for j in range(self.N))] for k in range(self.N)])
 
+        self.value_back, self.out_back = _Linear(self.value.W.T), _Linear(self.out.W.T)
+
     def bytes_per_box(self) -> int:
-        """Affine-form storage of one box: n tokens x (N + 1) coefficients x width, lo and hi, ~6 live copies."""
-        return 6 * 2 * 8 * self.n * (self.N + 1) * self.width
+        """Storage of one box: n tokens x (N + 2 + R) coefficient rows x width, lo and hi, ~6 live copies."""
+        return 6 * 2 * 8 * self.n * (self.N + 2 + self.n * self.d_out) * self.width
 
     def network_form(self, lo: np.ndarray, hi: np.ndarray) -> tuple[Interval, Interval, Interval]:
-        """K_T (B, n, d_out), G_T (B, n, N, d_out) and h with T(c + h) in K_T + G_T . h; c is returned inside h's caller."""
-        B, n, d, N = len(lo), self.n, self.d, self.N
+        """(K_T, G_T, h): T(c + h)_{i,o} - G_T[:, r] . h lies in K_T[:, r] for every h in the box h,
+        with c = (lo + hi) / 2, rows r = i d_out + o; K_T (B, R), G_T (B, R, N) (point) intervals."""
+        B, n, d, N, d_out = len(lo), self.n, self.d, self.N, self.d_out
         c = (lo + hi) * 0.5  # a float inside [lo, hi]
         h = Interval(_down(lo - c), _up(hi - c))
-        A0 = np.zeros((B, n, N + 1, d))
-        A0[:, :, N, :] = c.reshape(B, n, d)
+        A0 = np.zeros((B, n, N + 2, d))
+        A0[:, :, N, :] = A0[:, :, N + 1, :] = c.reshape(B, n, d)
         for j in range(n):
             A0[:, j, j * d:(j + 1) * d, :] = np.eye(d)
         z = _Affine(Interval(A0)).linear(self.embed)
+        relax1: list = []
         if self.ff1 is not None:
-            z = self.ff1(z, h)
+            z, relax1 = self.ff1(z, h)
         z = z + z.linear(self.value).token_mean().linear(self.out)
-        z = self.ff2(z, h)
-        y = z.linear(self.readout)
-        return y.K, y.G, h
+        z, relax2 = self.ff2(z, h)
+        y = z.linear(self.readout).A  # (B, n, N + 2, d_out)
+        R = n * d_out
+
+        def rows(a: np.ndarray) -> np.ndarray:
+            return np.moveaxis(a, 2, 3).reshape(B, R, N + 2)
+
+        Y = Interval(rows(y.lo), rows(y.hi))
+        G, K, K0 = Y[:, :, :N], Y[:, :, N], Y[:, :, N + 1]
+        # backward pass: enclosures of the exact coefficients of every relaxation term on every output row
+        W_out = self.readout.W  # (D, d_out)
+        cot = np.zeros((B, R, n, W_out.shape[0]))
+        for i in range(n):
+            cot[:, i * d_out:(i + 1) * d_out, i, :] = W_out.T
+        bounds: list = []
+        cot = self.ff2.backward(Interval(cot), relax2, bounds)
+        total = cot.sum(2, keepdims=True) / n  # attention: z2_i = z1_i + (1/n) sum_j z1_j W_V W_O
+        cot = cot + self.value_back(self.out_back(total, bias_rows=0), bias_rows=0)
+        if self.ff1 is not None:
+            self.ff1.backward(cot, relax1, bounds)
+        eps_lo, eps_hi = np.zeros((B, R)), np.zeros((B, R))
+        for b_lo, b_hi in bounds:
+            eps_lo, eps_hi = _down(eps_lo + b_lo), _up(eps_hi + b_hi)
+        # with G = Gm +- Gr: T - Gm . h lies in K + [-Gr |h|, Gr |h|] and in K0 + [eps_lo, eps_hi] + the same
+        Gm = (G.lo + G.hi) * 0.5
+        Gr = np.maximum(_up(G.hi - Gm), _up(Gm - G.lo))
+        mag_h = np.maximum(np.abs(h.lo), np.abs(h.hi))
+        spread = _sum_up(np.einsum("brk,bk->br", Gr, mag_h), N)
+        k_lo = np.maximum(K.lo, _down(K0.lo + eps_lo))
+        k_hi = np.minimum(K.hi, _up(K0.hi + eps_hi))
+        return Interval(_down(k_lo - spread), _up(k_hi + spread)), Interval(Gm), h
 
     def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        B, n, N, d_out = len(lo), self.n, self.N, self.d_out
+        B = len(lo)
         K, G, h = self.network_form(lo, hi)
         c = (lo + hi) * 0.5
         coef = self.shifted(c)  # (B, R, M), rows r = i * d_out + o
         coef_lo, coef_hi = coef.lo.copy(), coef.hi.copy()
-        R = n * d_out
-        k_T = Interval(K.lo.reshape(B, R, 1), K.hi.reshape(B, R, 1))
-        g_T = Interval(np.moveaxis(G.lo, 2, 3).reshape(B, R, N), np.moveaxis(G.hi, 2, 3).reshape(B, R, N))
-        for slots, part in ((np.array([0]), k_T), (self.grad_slots, g_T)):
+        k_T = Interval(K.lo[:, :, None], K.hi[:, :, None])
+        for slots, part in ((np.array([0]), k_T), (self.grad_slots, G)):
             diff = Interval(coef_lo[:, :, slots], coef_hi[:, :, slots]) - part
             coef_lo[:, :, slots], coef_hi[:, :, slots] = diff.lo, diff.hi
         hm = self.shifted.monomials(h)
         terms = Interval(coef_lo, coef_hi) * Interval(hm.lo[:, None, :], hm.hi[:, None, :])
-        return terms.sum(-1).mag().max(axis=1)
+        return terms.sum(-1).mag().max(axis=1).reshape(B)
 
 
 def certified_network_error(
