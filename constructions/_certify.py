@@ -446,7 +446,7 @@ def branch_and_bound(
     if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
         upper = 0.0
     reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
-    return float(lower), witness, float(upper), int(boxes), int(len(lo)), reached
+    return float(lower), witness, float(upper), int(boxes), len(lo), reached
 
 
 def certified_sup_error(

@@ -139,7 +139,9 @@ def certified_discontinuous_error(
     digits = (cells[..., None] // k ** np.arange(d - 1, -1, -1, dtype=np.int64)) % k  # (C, n, d)
     # closed cells [c/k, (c+1)/k], widened by two floats each side: they hold every float the model's
     # floor(k x) puts in the cell as well as the real cell (clipped to the domain [0, 1])
-    widen = lambda x, to: np.nextafter(np.nextafter(x, to), to)  # noqa: E731
+    def widen(x: np.ndarray, to: float) -> np.ndarray:
+        return np.nextafter(np.nextafter(x, to), to)
+
     lo = np.maximum(widen(digits / k, -np.inf), 0.0).reshape(len(cells), N)
     hi = np.minimum(widen((digits + 1) / k, np.inf), 1.0).reshape(len(cells), N)
     vals = v.reshape(len(cells), R)
@@ -192,4 +194,4 @@ def certified_discontinuous_error(
     reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
     return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
                            boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
-                           pending=int(len(lo)), target=t.name)
+                           pending=len(lo), target=t.name)

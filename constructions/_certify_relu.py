@@ -110,7 +110,8 @@ class _Linear:
     def __call__(self, x: Interval, bias_rows: int = 2) -> Interval:
         """x W, plus b on the last ``bias_rows`` entries of axis -2 (the constant rows K, K0 of an affine form)."""
         shape = np.broadcast_shapes(x.lo.shape, x.hi.shape)
-        xl, xh = np.broadcast_to(x.lo, shape).reshape(-1, self.n_in), np.broadcast_to(x.hi, shape).reshape(-1, self.n_in)
+        xl = np.broadcast_to(x.lo, shape).reshape(-1, self.n_in)
+        xh = np.broadcast_to(x.hi, shape).reshape(-1, self.n_in)
         out = shape[:-1] + (self.n_out,)
         with np.errstate(over="ignore", invalid="ignore"):
             mid = (xl + xh) * 0.5
@@ -387,7 +388,8 @@ def certified_network_error(
         raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
     if not time_limit > 0:
         raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    max_boxes, batch, samples = check_int("max_boxes", max_boxes), check_int("batch", batch), check_int("samples", samples)
+    max_boxes, batch = check_int("max_boxes", max_boxes), check_int("batch", batch)
+    samples = check_int("samples", samples)
     if n * d > _MAX_VARIABLES:
         raise SizeError(f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
                         "the number of boxes grows like 2^(n d)")

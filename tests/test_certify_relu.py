@@ -1,4 +1,4 @@
-"""Certified |T - S| for the one-attention-layer ReLU Transformer: against sampling, exact rationals, the a-priori bound."""
+"""Certified |T - S| for the one-attention-layer ReLU Transformer: vs sampling, exact rationals, the a-priori bound."""
 
 from fractions import Fraction
 
@@ -52,14 +52,16 @@ def test_midpoint_radius_product_encloses_exact_rational_product(seed):
     for row in range(4):
         for point in (lo[row], hi[row], (lo[row] + hi[row]) / 2):
             for col in range(5):
-                exact = sum(Fraction(float(point[i])) * Fraction(float(W[i, col])) for i in range(7)) + Fraction(float(b[col]))
+                exact = sum(Fraction(float(point[i])) * Fraction(float(W[i, col])) for i in range(7))
+                exact += Fraction(float(b[col]))
                 assert Fraction(float(out.lo[row, 0, col])) <= exact <= Fraction(float(out.hi[row, 0, col]))
 
 
 # -- the certified bound -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("degree,m", [(2, 2), pytest.param(3, 2, marks=pytest.mark.slow),
-                                      pytest.param(4, 2, marks=pytest.mark.slow), pytest.param(2, 4, marks=pytest.mark.slow)])
+                                      pytest.param(4, 2, marks=pytest.mark.slow),
+                                      pytest.param(2, 4, marks=pytest.mark.slow)])
 def test_bound_holds_the_dense_sampled_maximum_and_beats_the_a_priori_bound(degree, m):
     S = _fit(degree)
     T = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)
