@@ -40,10 +40,12 @@ def test_quick_section_certifies_the_reference_fits(tmp_path):
     results = json.loads((tmp_path / "results.json").read_text())
     fits = results["sections"]["continuous"]["numbers"]["fits"]
     certified = [f for f in fits if "certified" in f]
-    assert [(f["n"], f["d"], f["degree"]) for f in certified] == [(3, 1, D) for D in (2, 4, 6, 8)]
+    assert [(f["n"], f["d"], f["degree"]) for f in certified] == [(3, 1, D) for D in (2, 4, 6, 8)] + [
+        (3, 2, D) for D in (2, 3, 4)]
     for f in certified:
         c = f["certified"]
-        assert f["test_sup_error"] <= c["lower"] <= c["upper"] <= 1.5 * c["lower"] and c["reached"]
+        ratio = 1.5 if f["d"] == 1 else 3.0
+        assert f["test_sup_error"] <= c["lower"] <= c["upper"] <= ratio * c["lower"] and c["reached"]
     # independent reference: the degree-2 fit refitted and sampled densely never exceeds the certified upper bound
     model, _ = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 2, samples=4000, test_samples=4000,
                                       seed=0)

@@ -47,9 +47,9 @@ def fit_case(item: tuple) -> dict:
 def _data(ctx: ReportContext) -> dict:
     tol1, tol2 = ctx.tol("C.certify_tol_d1"), ctx.tol("C.certify_tol_d2")
     reference = [("gaussian-kernel-sum", 3, 1, D, REFERENCE_SAMPLES, ctx.seed, tol1) for D in expected("C1")["degrees"]]
-    # n = 3, d = 2 certification takes minutes per degree: full mode only, degrees <= 4
-    reference += [("gaussian-kernel-sum", 3, 2, D, REFERENCE_SAMPLES, ctx.seed)
-                  + ((tol2,) if not ctx.quick and D <= 4 else ()) for D in expected("C2")["degrees"]]
+    # n = 3, d = 2: degrees <= 4 are certified (about a second each); degree 5 is not
+    reference += [("gaussian-kernel-sum", 3, 2, D, REFERENCE_SAMPLES, ctx.seed) + ((tol2,) if D <= 4 else ())
+                  for D in expected("C2")["degrees"]]
     extra_degrees = [1, 2, 3, 4] if ctx.quick else [1, 2, 3, 4, 5, 6]
     extra = [(name, 3, 1, D, 2000, ctx.seed) for name in ("softmax-attention", "max-inner") for D in extra_degrees]
     if not ctx.quick:
@@ -168,8 +168,8 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
         "sup exceeds the maximum over the test samples: at degrees 2 and 4 it is above the sample thresholds "
         "2e-1 and 2e-2 of claim C1, which therefore speaks about the test samples only; claim C1-certified "
         "states the thresholds that hold for the sup. "
-        + ("The n = 3, d = 2 fits are certified in the full report only (minutes per degree)."
-           if ctx.quick else "The n = 3, d = 2 fits of degree <= 4 are certified as well.") + "\n\n"
+        "The n = 3, d = 2 fits of degree <= 4 are certified as well; there too the sup is well above the "
+        "test-sample maximum.\n\n"
         + "\n".join(rows))
     return markdown, [ctx.savefig(_plot(data["fits"]), "continuous_error_vs_degree")]
 
