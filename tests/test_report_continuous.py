@@ -1,11 +1,21 @@
 import json
 
+import pytest
+
 from polyapprox.cli import main
 from polyapprox.report import run_report
 
 
-def test_quick_section_files_and_claims(tmp_path):
-    run_report(tmp_path, quick=True, only=["continuous"], progress=False)
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One quick run of the section (it certifies seven fits), shared by the tests that read its output."""
+    out = tmp_path_factory.mktemp("continuous")
+    run_report(out, quick=True, only=["continuous"], progress=False)
+    return out
+
+
+def test_quick_section_files_and_claims(quick_run):
+    tmp_path = quick_run
     results = json.loads((tmp_path / "results.json").read_text())
     claims = [c for c in results["claims"] if c["section"] == "continuous"]
     assert {c["id"] for c in claims} >= {"C1", "C2", "C-equivariance"} and results["all_passed"]
@@ -31,12 +41,12 @@ def test_bad_tolerance_option(tmp_path, capsys):
     assert "NAME=VALUE" in capsys.readouterr().err
 
 
-def test_quick_section_certifies_the_reference_fits(tmp_path):
+def test_quick_section_certifies_the_reference_fits(quick_run):
     import numpy as np
 
     from constructions import continuous, targets
 
-    run_report(tmp_path, quick=True, only=["continuous"], progress=False)
+    tmp_path = quick_run
     results = json.loads((tmp_path / "results.json").read_text())
     fits = results["sections"]["continuous"]["numbers"]["fits"]
     certified = [f for f in fits if "certified" in f]
