@@ -38,6 +38,7 @@ interval), not its float64 implementation, whose own rounding is ~1e-15.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -105,9 +106,7 @@ class _PsiJets:
             if sum(e) == 0:
                 self.plan.append((None, None))
                 continue
-            v = max(k for k, a in enumerate(e) if a > 0)
-            parent = e[:v] + (e[v] - 1,) + e[v + 1:]
-            self.plan.append((parent, v))
+            self.plan.append(parent(e))
         self.token_exponents = sorted({g for g in self.indices}, key=lambda g: (sum(g), g))
 
     def __call__(self, X: Jet | Interval) -> list[Jet | Interval]:
@@ -117,18 +116,17 @@ class _PsiJets:
         # token monomials x_j^gamma and their sums over tokens
         token = {}
         for g in self.token_exponents:
-            v = max(k for k, a in enumerate(g) if a > 0)
-            parent = g[:v] + (g[v] - 1,) + g[v + 1:]
-            token[g] = coords[v] if sum(parent) == 0 else token[parent] * coords[v]
+            up, v = parent(g)
+            token[g] = coords[v] if sum(up) == 0 else token[up] * coords[v]
         variables = coords + [token[g].sum(1, keepdims=True) for g in self.indices]
         mono: dict[tuple[int, ...], Any] = {}
-        for e, (parent, v) in zip(self.exponents, self.plan):
-            if parent is None:
+        for e, (up, v) in zip(self.exponents, self.plan):
+            if up is None:
                 mono[e] = None
-            elif sum(parent) == 0:
+            elif sum(up) == 0:
                 mono[e] = variables[v]
             else:
-                mono[e] = mono[parent] * variables[v]
+                mono[e] = mono[up] * variables[v]
         outputs = []
         for row in self.coefficients:
             acc = coords[0] * 0.0  # zero of shape (b, n), a jet when X is one
@@ -375,6 +373,78 @@ def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([lo, lo2]), np.concatenate([hi1, hi2])
 
 
+def branch_and_bound(
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    refine: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
+    *, n: int, d: int, domain: tuple[float, float], lower: float, witness: np.ndarray, tol: float, atol: float,
+    max_boxes: int, time_limit: float, batch: int, start: float,
+) -> tuple[float, np.ndarray, float, int, int, bool]:
+    """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
+
+    ``bounder(lo, hi)`` returns rigorous per-box upper bounds (B,) of the error on boxes (B, n*d);
+    ``point_errors(lo, hi)`` errors at points of the boxes and the points (b, n, d) (lower bounds);
+    ``refine(point)`` a local maximisation from a point (value, point), used once when a budget runs out.
+    Returns (lower, witness, upper, boxes, pending, reached); ``upper`` is the largest bound of every
+    final box and of every box left pending, so it stays rigorous when a budget runs out.
+    """
+    lo_d, hi_d = domain
+    N = n * d
+    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
+    per_axis = min(per_axis, 8)
+    edges = np.linspace(lo_d, hi_d, per_axis + 1)
+    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
+    lo, hi = edges[grids], edges[grids + 1]
+    lo, hi, keep = _contract(lo, hi, n, d)
+    lo, hi = lo[keep], hi[keep]
+
+    def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        nonlocal lower, witness
+        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch]) for s in range(0, len(lo), batch)])
+        err, C = point_errors(lo, hi)
+        j = int(np.argmax(err))
+        if err[j] > lower:
+            lower, witness = float(err[j]), C[j].copy()
+        return ub
+
+    ub = evaluate(lo, hi)
+    boxes = len(lo)
+    done_max = -np.inf
+    refined = refine is None
+    while True:
+        threshold = max((1.0 + tol) * lower, atol)
+        final = ub <= threshold
+        if final.any():
+            done_max = max(done_max, float(ub[final].max()))
+            lo, hi, ub = lo[~final], hi[~final], ub[~final]
+        if not len(lo):
+            break
+        if boxes >= max_boxes or time.perf_counter() - start > time_limit:
+            if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
+                refined = True
+                for j in np.argsort(ub)[::-1][:4]:
+                    value, point = refine(((lo[j] + hi[j]) * 0.5).reshape(n, d))
+                    if value > lower:
+                        lower, witness = value, point
+                continue
+            break
+        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
+        order = np.argsort(ub)[::-1]
+        pick, rest = order[:take], order[take:]
+        c_lo, c_hi = _split(lo[pick], hi[pick])
+        c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
+        c_lo, c_hi = c_lo[keep], c_hi[keep]
+        c_ub = evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
+        boxes += len(c_lo)
+        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
+        ub = np.concatenate([ub[rest], c_ub])
+    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
+    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
+        upper = 0.0
+    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
+    return float(lower), witness, float(upper), int(boxes), len(lo), reached
+
+
 def certified_sup_error(
     model: Any,
     target: Any,
@@ -405,37 +475,9 @@ def certified_sup_error(
     >>> r.reached, r.lower <= r.upper <= 1.05 * r.lower
     (True, True)
     """
+    from .continuous import PolynomialSumformer, check_equivariant
+
     start = time.perf_counter()
-    t, (lo_d, hi_d), tol, atol, time_limit = _check_arguments(model, target, tol, atol, time_limit, domain)
-    max_boxes, batch, samples = (check_int(name, v) for name, v in
-                                 (("max_boxes", max_boxes), ("batch", batch), ("samples", samples)))
-    from .continuous import check_equivariant
-    from .verify import sup_error
-
-    n, d = model.n, model.d
-    check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
-    check_equivariant(t, n, d, domain=(lo_d, hi_d), seed=seed)  # the symmetry reduction needs it
-    sampled = sup_error(model, t.fn, n, d, domain=(lo_d, hi_d), samples=samples, local_starts=4,
-                        local_maxiter=50, seed=seed, equivariance_trials=0)
-    search = _BranchAndBound(model, t.fn, bounder, (lo_d, hi_d), batch, sampled.error,
-                             np.asarray(sampled.argmax, dtype=float))
-    lo, _hi, ub = search.run(*_initial_boxes(lo_d, hi_d, n, d, min(batch, max_boxes)), tol=tol, atol=atol,
-                            max_boxes=max_boxes, deadline=start + time_limit)
-    upper = max(search.done_max, float(ub.max()) if len(ub) else -np.inf)
-    if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
-        upper = 0.0
-    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * search.lower, atol))
-    return CertifiedResult(lower=float(search.lower), witness=np.asarray(search.witness).reshape(n, d),
-                           upper=float(upper), boxes=int(search.boxes), reached=reached,
-                           seconds=time.perf_counter() - start, tol=tol, pending=len(lo), target=t.name)
-
-
-def _check_arguments(model: Any, target: Any, tol: float, atol: float, time_limit: float,
-                     domain: tuple[float, float] | None) -> tuple[Any, tuple[float, float], float, float, float]:
-    """Validate everything :func:`certified_sup_error` takes; returns (target, domain, tol, atol, time_limit)."""
-    from .continuous import PolynomialSumformer
-
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError("certified_sup_error needs a continuous polynomial Sumformer "
                               f"(continuous.approximate / from_representation); got {type(model).__name__}")
@@ -448,83 +490,41 @@ def _check_arguments(model: Any, target: Any, tol: float, atol: float, time_limi
         raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
     if not time_limit > 0:
         raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    t.check_d(model.d)
-    if t.output_dim(model.d) != model.d_out:
-        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(model.d)} but the model has {model.d_out}")
+    max_boxes = check_int("max_boxes", max_boxes)
+    batch = check_int("batch", batch)
+    samples = check_int("samples", samples)
+    n, d = model.n, model.d
+    t.check_d(d)
+    if t.output_dim(d) != model.d_out:
+        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(d)} but the model has {model.d_out}")
     m_lo, m_hi = (float(v) for v in model.domain)
     lo_d, hi_d = (m_lo, m_hi) if domain is None else (float(domain[0]), float(domain[1]))
     if not (np.isfinite(lo_d) and np.isfinite(hi_d) and lo_d < hi_d):
         raise DomainError(f"domain must be finite with lo < hi; got {domain!r}")
     if lo_d < m_lo or hi_d > m_hi:
         raise DomainError(f"the box [{lo_d}, {hi_d}] lies outside the model's domain [{m_lo}, {m_hi}]")
-    return t, (lo_d, hi_d), tol, atol, time_limit
+    check_float_environment()
+    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    check_equivariant(t, n, d, domain=(lo_d, hi_d), seed=seed)  # the symmetry reduction needs it
 
+    from .verify import _ErrorOracle, _local_maximise, sup_error
 
-def _initial_boxes(lo_d: float, hi_d: float, n: int, d: int, budget: int) -> tuple[np.ndarray, np.ndarray]:
-    """A uniform grid of at most ``budget`` boxes (at most 8 per axis), restricted to sorted tokens."""
-    N = n * d
-    per_axis = min(max(1, int(np.floor(max(budget, 1) ** (1.0 / N) + 1e-9))), 8)
-    edges = np.linspace(lo_d, hi_d, per_axis + 1)
-    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
-    lo, hi, keep = _contract(edges[grids], edges[grids + 1], n, d)
-    return lo[keep], hi[keep]
+    f_np = t.fn
+    sampled = sup_error(model, f_np, n, d, domain=(lo_d, hi_d), samples=samples, local_starts=4,
+                        local_maxiter=50, seed=seed, equivariance_trials=0)
+    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
 
+    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        C = ((lo + hi) * 0.5).reshape(-1, n, d)
+        err = np.abs(model(C) - f_np(C)).reshape(len(C), -1).max(axis=1)
+        return err, C
 
-class _BranchAndBound:
-    """Best-first refinement of boxes: split the worst, keep the best error found at box centres."""
+    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
+        return _local_maximise(_ErrorOracle(model, f_np, n, d, 4096), point, lo_d, hi_d, 50)
 
-    def __init__(self, model: Any, f: Any, bounder: Any, domain: tuple[float, float], batch: int,
-                 lower: float, witness: np.ndarray) -> None:
-        self.model, self.f, self.bounder, self.domain, self.batch = model, f, bounder, domain, batch
-        self.n, self.d = model.n, model.d
-        self.lower, self.witness = lower, witness
-        self.boxes, self.done_max = 0, -np.inf
-
-    def evaluate(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        """Rigorous upper bounds per box; the centres' errors raise the lower bound."""
-        b = self.batch
-        ub = np.concatenate([self.bounder(lo[s:s + b], hi[s:s + b]) for s in range(0, len(lo), b)])
-        C = ((lo + hi) * 0.5).reshape(-1, self.n, self.d)
-        err = np.abs(self.model(C) - self.f(C)).reshape(len(C), -1).max(axis=1)
-        j = int(np.argmax(err))
-        if err[j] > self.lower:
-            self.lower, self.witness = float(err[j]), C[j].copy()
-        self.boxes += len(lo)
-        return ub
-
-    def _polish_lower(self, lo: np.ndarray, hi: np.ndarray, ub: np.ndarray) -> None:
-        """Last chance for the lower bound: local maximisation from the four worst boxes."""
-        from .verify import _ErrorOracle, _local_maximise
-
-        oracle = _ErrorOracle(self.model, self.f, self.n, self.d, 4096)
-        for j in np.argsort(ub)[::-1][:4]:
-            start = ((lo[j] + hi[j]) * 0.5).reshape(self.n, self.d)
-            value, point = _local_maximise(oracle, start, *self.domain, 50)
-            if value > self.lower:
-                self.lower, self.witness = value, point
-
-    def run(self, lo: np.ndarray, hi: np.ndarray, *, tol: float, atol: float, max_boxes: int,
-            deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Refine until every box is below (1 + tol) lower (or atol) or a budget runs out; the open boxes."""
-        ub, polished = self.evaluate(lo, hi), False
-        while True:
-            final = ub <= max((1.0 + tol) * self.lower, atol)
-            if final.any():
-                self.done_max = max(self.done_max, float(ub[final].max()))
-                lo, hi, ub = lo[~final], hi[~final], ub[~final]
-            if not len(lo):
-                return lo, hi, ub
-            if self.boxes >= max_boxes or time.perf_counter() > deadline:
-                if polished:
-                    return lo, hi, ub
-                self._polish_lower(lo, hi, ub)
-                polished = True
-                continue
-            take = min(len(lo), max(1, self.batch // 2), max(1, (max_boxes - self.boxes + 1) // 2))
-            order = np.argsort(ub)[::-1]
-            pick, rest = order[:take], order[take:]
-            c_lo, c_hi, keep = _contract(*_split(lo[pick], hi[pick]), self.n, self.d)
-            c_lo, c_hi = c_lo[keep], c_hi[keep]
-            c_ub = self.evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
-            lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
-            ub = np.concatenate([ub[rest], c_ub])
+    lower, witness, upper, boxes, pending, reached = branch_and_bound(
+        bounder, centre_errors, refine, n=n, d=d, domain=(lo_d, hi_d), lower=lower, witness=witness, tol=tol,
+        atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch, start=start)
+    return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
+                           boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
+                           pending=int(pending), target=t.name)

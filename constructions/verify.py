@@ -208,3 +208,5 @@ def equivariance_error(
 
 from ._certify import CertifiedResult as CertifiedResult  # noqa: E402
 from ._certify import certified_sup_error as certified_sup_error  # noqa: E402
+from ._certify_discontinuous import certified_discontinuous_error as certified_discontinuous_error  # noqa: E402
+from ._certify_relu import certified_network_error as certified_network_error  # noqa: E402

@@ -6,11 +6,16 @@ from polyapprox.report import run_report
 def test_quick_section(tmp_path):
     run_report(tmp_path, quick=True, only=["transformer"], progress=False)
     results = json.loads((tmp_path / "results.json").read_text())
-    assert {c["id"] for c in results["claims"]} == {"T1", "T2", "T3", "T4", "T5", "T-relu"}
+    assert {c["id"] for c in results["claims"]} == {"T1", "T2", "T3", "T4", "T5", "T-relu", "T-relu-certified"}
     assert results["all_passed"]
     numbers = results["sections"]["transformer"]["numbers"]
     assert numbers["T3"] > 1e-3 and max(numbers["T1"]) <= 1e-13
     assert all(r["measured"] <= r["bound"] for r in numbers["relu"])
+    certified = [r for r in numbers["relu"] if "certified" in r]
+    assert [r["m"] for r in certified] == [2]
+    for r in certified:
+        c = r["certified"]
+        assert r["measured"] <= c["lower"] <= c["upper"] <= min(1.5 * c["lower"], r["bound"]) and c["reached"]
     assert (tmp_path / "transformer_relu_and_cost.png").stat().st_size > 20_000
     report = (tmp_path / "report.md").read_text()
     assert "ONE attention layer" in report and "reconstruction" in report.lower()
@@ -20,3 +25,16 @@ def test_impossible_tolerance_fails(tmp_path):
     sections = run_report(tmp_path, quick=True, only=["transformer"], progress=False, overrides={"T3.min": 1e9})
     failed = [c.id for s in sections for c in s.claims if not c.passed]
     assert failed == ["T3"]
+
+
+def test_certified_relu_claim_fails_above_the_a_priori_bound():
+    from polyapprox.report._model import ReportContext
+    from polyapprox.report.transformer import SECTION, _t_relu_certified
+
+    ctx = ReportContext(out=None, quick=True, defaults=SECTION.tolerances)
+    row = {"m": 2, "measured": 0.7, "bound": 13.0, "certified": {"lower": 0.75, "upper": 1.1, "ratio": 1.47,
+                                                                 "reached": True}}
+    assert _t_relu_certified(ctx, {"relu": [row]}).passed
+    assert not _t_relu_certified(ctx, {"relu": [dict(row, bound=1.0)]}).passed
+    assert not _t_relu_certified(ctx, {"relu": [dict(row, measured=1.2)]}).passed
+    assert not _t_relu_certified(ctx, {"relu": [dict(row, certified=dict(row["certified"], reached=False))]}).passed

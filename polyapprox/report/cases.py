@@ -61,6 +61,11 @@ CASES: dict[str, Case] = {c.id: c for c in [
     _case("C1", "n = 3, d = 1, degrees 2, 4, 6, 8: coefficients, test errors of the reference run, thresholds",
           {"degrees": [2, 4, 6, 8], "coefficients": [7, 25, 64, 136], "errors": [1.9e-1, 1.6e-2, 1.1e-3, 6.6e-5],
            "thresholds": [2e-1, 2e-2, 2e-3, 2e-4]}, "counts exact; errors within x3, decreasing"),
+    _case("C1-certified", "n = 3, d = 1, degrees 2, 4, 6, 8: the certified sup error (an upper bound of the true sup "
+          "over the whole cube) stays below these thresholds; the sampled maxima 2e-1, 2e-2 thresholds of C1 are "
+          "exceeded by the true sup at degrees 2 and 4",
+          {"degrees": [2, 4, 6, 8], "thresholds": [3e-1, 5e-2, 4e-3, 2e-4], "sample_thresholds_exceeded": [2, 4]},
+          "upper <= threshold; certified lower > C1 threshold at the listed degrees"),
     _case("C2", "n = 3, d = 2, degrees 2..5: coefficients and test errors of the reference run",
           {"degrees": [2, 3, 4, 5], "coefficients": [18, 54, 141, 333], "errors": [0.37, 0.37, 0.093, 0.094]},
           "counts exact; errors within x3"),

@@ -1,0 +1,74 @@
+"""Certified sup error of the discontinuous Sumformer: closed forms, dense sampling, the Lipschitz bound."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from constructions import discontinuous, targets
+from constructions.verify import certified_discontinuous_error
+from polyapprox import PolyapproxError
+from polyapprox.internal import SizeError
+
+
+def _dense_max(S, f, n: int, k: int, seed: int = 0) -> float:
+    """Independent reference: random points plus points just inside the far corner of every cell product."""
+    rng = np.random.default_rng(seed)
+    X = [rng.uniform(size=(30_000, n, 1))]
+    inside = np.array([1e-9, 0.5, 1 - 1e-9])
+    for cells in itertools.product(range(k), repeat=n):
+        pts = (np.array(cells)[None, :] + np.array(list(itertools.product(inside, repeat=n)))) / k
+        X.append(pts[..., None])
+    X = np.concatenate(X)
+    return float(np.abs(S(X) - f(X)).max())
+
+
+@pytest.mark.parametrize("n,k,representative", [(2, 2, "corner"), (2, 4, "center"), (3, 3, "corner"),
+                                                (3, 4, "center")])
+def test_closed_form_for_the_centred_target(n, k, representative):
+    # S - f = (x_i - r_i) - mean_j (x_j - r_j); each x_j - r_j ranges over [0, 1/k) (corner) or
+    # [-1/(2k), 1/(2k)) (centre), so the sup is (n - 1) / (n k) in both cases, approached but not attained
+    S = discontinuous.build(targets.get("centered"), n, 1, k, representative=representative)
+    r = certified_discontinuous_error(S, "centered", tol=1e-3)
+    true = (n - 1) / (n * k)
+    assert r.lower <= true <= r.upper <= true * (1 + 1e-3) and r.reached
+    assert true - r.lower < 1e-6
+
+
+@pytest.mark.parametrize("name", ["gaussian-kernel-sum", "times-mean", "poly-mean-field", "max-inner"])
+@pytest.mark.parametrize("n,k,representative", [(2, 3, "corner"), (3, 2, "center"), (3, 4, "corner")])
+def test_bound_holds_dense_sampling_and_beats_the_lipschitz_bound(name, n, k, representative):
+    t = targets.get(name)
+    S = discontinuous.build(t, n, 1, k, representative=representative)
+    r = certified_discontinuous_error(S, name, tol=0.05, time_limit=30)
+    dense = _dense_max(S, t, n, k)
+    assert r.reached and r.lower <= r.upper <= 1.05 * r.lower
+    assert dense <= r.upper
+    assert np.isclose(float(np.abs(S(r.witness) - t(r.witness)).max()), r.lower, rtol=1e-12, atol=1e-15)
+    L = t.lipschitz_constant(n, 1)
+    assert r.upper <= discontinuous.error_bound(L, k, representative) * (1 + 1e-12)
+
+
+def test_budget_exhaustion_keeps_a_rigorous_bound():
+    t = targets.get("gaussian-kernel-sum")
+    S = discontinuous.build(t, 3, 1, 4)
+    short = certified_discontinuous_error(S, t, tol=1e-4, max_boxes=30)
+    full = certified_discontinuous_error(S, t, tol=0.01)
+    assert not short.reached and short.pending > 0
+    assert short.upper >= full.lower and short.upper >= _dense_max(S, t, 3, 4)
+
+
+def test_bad_input():
+    t = targets.get("times-mean")
+    S = discontinuous.build(t, 2, 1, 3)
+    with pytest.raises(PolyapproxError, match="discontinuous Sumformer"):
+        certified_discontinuous_error(lambda X: X, t)
+    with pytest.raises(PolyapproxError, match="another function"):
+        certified_discontinuous_error(S, "centered")
+    plain = targets.Target("no-interval", "x", lambda X: X, lambda d: d)
+    with pytest.raises(PolyapproxError, match="no interval evaluation"):
+        certified_discontinuous_error(discontinuous.build(plain, 2, 1, 3), plain)
+    with pytest.raises(SizeError, match="max_cells"):
+        certified_discontinuous_error(discontinuous.build(t, 3, 1, 30), t, max_cells=1000)
+    with pytest.raises(PolyapproxError, match="tol"):
+        certified_discontinuous_error(S, t, tol=float("inf"))
