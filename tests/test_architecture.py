@@ -90,3 +90,13 @@ def test_no_function_over_60_lines_without_a_reason():
                     if _code_lines(node) > 60 and key not in LONG_FUNCTIONS:
                         long.append(f"{key} ({_code_lines(node)} lines)")
     assert not long, "split these functions, or justify them in LONG_FUNCTIONS: " + ", ".join(long)
+
+
+def test_class_names_are_unique_across_the_library():
+    seen: dict[str, list[str]] = {}
+    for package in ("polyapprox", "constructions"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ClassDef):
+                    seen.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert not {name: where for name, where in seen.items() if len(where) > 1}

@@ -31,7 +31,7 @@ MAX_INPUTS = 200_000
 
 
 @dataclass(frozen=True)
-class Head:
+class ShiftHead:
     """One attention head of size 1: query z.u + bias, key and value z.u, output scale * value on e_1."""
 
     bias: Fraction
@@ -39,7 +39,7 @@ class Head:
 
 
 @dataclass(frozen=True)
-class Block:
+class ShiftBlock:
     """One attention block with pattern ``pattern`` (0-based); no heads = identity block.
 
     ``kind``: 'shift' (Phase A selective shift, threshold ``b``, factor ``c``), 'all-max'
@@ -48,30 +48,30 @@ class Block:
 
     kind: str
     pattern: int
-    heads: tuple[Head, ...] = ()
+    heads: tuple[ShiftHead, ...] = ()
     b: Fraction | None = None
     c: Fraction | None = None
 
 
-def selective_shift(pattern: int, b: Fraction, c: Fraction, delta: Fraction) -> Block:
+def selective_shift(pattern: int, b: Fraction, c: Fraction, delta: Fraction) -> ShiftBlock:
     """theory/sparse, step 2 (d): heads with query biases -(b - delta/2), -(b + delta/2) and W_O = +c e_1, -c e_1.
 
     Under hardmax the token whose code is exactly b gets c (max - min of the codes it attends to)
     added to coordinate 1; every other token is unchanged (codes are multiples of delta).
 
     >>> selective_shift(0, Fraction(1), Fraction(2), Fraction(1, 2)).heads[0]
-    Head(bias=Fraction(-3, 4), scale=Fraction(2, 1))
+    ShiftHead(bias=Fraction(-3, 4), scale=Fraction(2, 1))
     """
     half = delta / 2
-    return Block("shift", pattern, (Head(-(b - half), c), Head(-(b + half), -c)), b=b, c=c)
+    return ShiftBlock("shift", pattern, (ShiftHead(-(b - half), c), ShiftHead(-(b + half), -c)), b=b, c=c)
 
 
-def all_max_shift(pattern: int, c_B: int) -> Block:
+def all_max_shift(pattern: int, c_B: int) -> ShiftBlock:
     """theory/sparse, step 2 (f): one head with query bias +1 and W_O = c_B e_1: z_k += c_B max_{A_k} code."""
-    return Block("all-max", pattern, (Head(Fraction(1), Fraction(c_B)),), c=Fraction(c_B))
+    return ShiftBlock("all-max", pattern, (ShiftHead(Fraction(1), Fraction(c_B)),), c=Fraction(c_B))
 
 
-def apply_block(block: Block, Z: list[list[Fraction]], mask: np.ndarray, u: list[Fraction]) -> list[list[Fraction]]:
+def apply_block(block: ShiftBlock, Z: list[list[Fraction]], mask: np.ndarray, u: list[Fraction]) -> list[list[Fraction]]:
     """Z + sum over heads of hardmax attention (theory/sparse), exactly; Z is n rows of d Fractions."""
     if not block.heads:
         return Z
@@ -169,7 +169,7 @@ class ContextualMapping:
                 b = (i - 1) * self.U + m * self.delta
                 for l in range(self.p):
                     phase_a.append(selective_shift(l, b, self.c, self.delta) if l == self.path_patterns[i - 1]
-                                   else Block("identity", l))
+                                   else ShiftBlock("identity", l))
         self.phase_a = len(phase_a)
         levels = [Fraction(k, q) for k in range(q)]
         self.inputs = [tuple(tuple(cell[t * d_:(t + 1) * d_]) for t in range(n_))

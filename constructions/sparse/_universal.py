@@ -121,7 +121,7 @@ RELU = "relu"
 # ------------------------------------------------------------------ layers
 
 @dataclass(frozen=True)
-class Head:
+class SparseHead:
     """One attention head of size 1: query z.W_Q + b_Q, key z.W_K, value z.W_V, output value * W_O."""
 
     W_Q: tuple[Fraction, ...]
@@ -131,9 +131,9 @@ class Head:
     W_O: tuple[Fraction, ...]
 
     @staticmethod
-    def zero(D: int) -> Head:
+    def zero(D: int) -> SparseHead:
         z = (_ZERO,) * D
-        return Head(z, _ZERO, z, z, z)
+        return SparseHead(z, _ZERO, z, z, z)
 
     @property
     def is_zero(self) -> bool:
@@ -155,7 +155,7 @@ class Layer:
     kind: str
     formula: str
     pattern: int | None = None
-    heads: tuple[Head, ...] = ()
+    heads: tuple[SparseHead, ...] = ()
     W1: tuple[tuple[Fraction, ...], ...] = ()
     b1: tuple[Fraction, ...] = ()
     activation: Any = None
@@ -883,10 +883,10 @@ def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) 
             layers.append(_ff(f"quantisation.{c + 1}.{k}", "quantisation",
                               f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})", e[c], -k * delta, phi_Q,
                               e[c], eps))
-    zero = Head.zero(D)
+    zero = SparseHead.zero(D)
 
-    def head(bias: Fraction, scale: Fraction) -> Head:
-        return Head(tuple(t * w for w in u), t * bias, u, u, tuple(scale * w for w in e[0]))
+    def head(bias: Fraction, scale: Fraction) -> SparseHead:
+        return SparseHead(tuple(t * w for w in u), t * bias, u, u, tuple(scale * w for w in e[0]))
 
     for i, block in enumerate(cm.layers):
         stage = "phase-a" if i < cm.phase_a else "phase-b"
