@@ -16,14 +16,26 @@ Candidate = tuple[MultiIndex, tuple[int, ...]]  # (beta, m)
 
 
 def _exponent_tuples(weights: Sequence[int], budget: int) -> Iterator[tuple[int, ...]]:
-    """All m in N^len(weights) with sum m_j weights_j <= budget, increasing lexicographic order."""
-    if not weights:
-        yield ()
-        return
-    first, rest = weights[0], weights[1:]
-    for m in range(budget // first + 1):
-        for tail in _exponent_tuples(rest, budget - m * first):
-            yield (m, *tail)
+    """All m in N^len(weights) with sum m_j weights_j <= budget, increasing lexicographic order.
+
+    Iterative (an odometer), so the number of power sums may be any size: increment the last
+    position that still fits the budget, resetting the positions after it.
+    """
+    k = len(weights)
+    m, used = [0] * k, 0
+    while True:
+        yield tuple(m)
+        j = k - 1
+        while j >= 0:
+            if used + weights[j] <= budget:
+                m[j] += 1
+                used += weights[j]
+                break
+            used -= m[j] * weights[j]
+            m[j] = 0
+            j -= 1
+        if j < 0:
+            return
 
 
 def power_sum_products_by_degree(indices: Sequence[MultiIndex], degree: int) -> list[int]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from math import comb
+from math import comb, lgamma, log
 
+from ._errors import SizeError
 from ._validate import check_int, check_size
 
 MultiIndex = tuple[int, ...]
@@ -21,18 +22,30 @@ def count_multi_indices(d: int, max_degree: int, min_degree: int = 1) -> int:
     min_degree = check_int("min_degree", min_degree, minimum=0)
     if min_degree > max_degree:
         return 0
+    small = min(d, max_degree)  # refuse from the size of C(max_degree + d, d) before computing it
+    log10 = (lgamma(max_degree + d + 1) - lgamma(small + 1) - lgamma(max_degree + d - small + 1)) / log(10)
+    if log10 > 18:
+        raise SizeError(f"multi_indices(d={d}, max_degree={max_degree}) would have about 10^{log10:.0f} "
+                        "entries; choose a smaller d or degree")
     below = comb(min_degree - 1 + d, d) if min_degree > 0 else 0
     return comb(max_degree + d, d) - below
 
 
 def _compositions(total: int, parts: int) -> Iterator[MultiIndex]:
-    """All alpha in N^parts with |alpha| = total, lexicographically descending."""
-    if parts == 1:
-        yield (total,)
-        return
-    for first in range(total, -1, -1):
-        for rest in _compositions(total - first, parts - 1):
-            yield (first, *rest)
+    """All alpha in N^parts with |alpha| = total, lexicographically descending (iterative: any d).
+
+    The successor of alpha moves the last entry's mass, plus one unit taken from the rightmost
+    other non-zero entry, to the position after that entry.
+    """
+    alpha = [total] + [0] * (parts - 1)
+    while True:
+        yield tuple(alpha)
+        tail, alpha[-1] = alpha[-1], 0
+        i = next((j for j in range(parts - 2, -1, -1) if alpha[j] > 0), -1)
+        if i < 0:
+            return
+        alpha[i] -= 1
+        alpha[i + 1] = tail + 1
 
 
 def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiIndex]:

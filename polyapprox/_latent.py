@@ -51,9 +51,7 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
         return 1
     if "k" not in params:
         raise PolyapproxError("construction 'histogram' needs the grid parameter k= (an integer >= 1)")
-    k = check_int("k", params["k"])
-    _check_digits(f"k^d with k = {k}, d = {d}", d * math.log10(k) if k > 1 else 0.0)
-    return k**d
+    return _exact_power(check_int("k", params["k"]), d)
 
 
 #: Largest result (in decimal digits) the latent dimensions are computed exactly for.
@@ -65,6 +63,12 @@ def _check_digits(what: str, log10_value: float) -> None:
     if log10_value > MAX_RESULT_DIGITS:
         raise SizeError(f"{what} has about {log10_value:.3g} decimal digits, more than the limit of "
                         f"{MAX_RESULT_DIGITS:,}; choose smaller parameters")
+
+
+def _exact_power(k: int, d: int) -> int:
+    """k^d, refused before computing when it has more than MAX_RESULT_DIGITS digits."""
+    _check_digits(f"k^d with k = {k}, d = {d}", d * math.log10(k) if k > 1 else 0.0)
+    return k**d
 
 
 def _exact_binomial(a: int, b: int) -> int:
@@ -89,15 +93,15 @@ class LatentColumn:
 def _columns(k: int | None) -> list[LatentColumn]:
     columns = [
         LatentColumn("continuous", "C(n+d,d)-1", "Alberti et al. 2023 (power sums, |alpha|<=n)",
-                     "explicit", lambda n, d: comb(n + d, d) - 1),
+                     "explicit", lambda n, d: _exact_binomial(n + d, d) - 1),
         LatentColumn("continuous-refined", "C(n-1+d,d)-1", "theory/latent refinement (|alpha|<=n-1)",
-                     "explicit", lambda n, d: comb(n - 1 + d, d) - 1),
+                     "explicit", lambda n, d: _exact_binomial(n - 1 + d, d) - 1),
         LatentColumn("discontinuous", "1", "Alberti et al. 2023 (discontinuous phi, integer cell code)",
                      "explicit", lambda n, d: 1),
     ]
     if k is not None:
         columns.append(LatentColumn("histogram", f"k^d (k={k})", "one-hot cell histogram (theory/discontinuous)",
-                                    "explicit", lambda n, d: k**d))
+                                    "explicit", lambda n, d: _exact_power(k, d)))
     columns += [
         LatentColumn("multiset-lower-bound", "nd",
                      "invariance of domain: a continuous injective encoding of n-point multisets needs nd numbers",

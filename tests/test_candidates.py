@@ -40,3 +40,24 @@ def test_math_md_example_seven_candidates():
 def test_too_many_refused():
     with pytest.raises(SizeError, match="more than the limit"):
         candidate_terms(3, power_sum_indices(6, 3), 20)  # 921,591,628 terms
+
+
+def _exponent_tuples_recursive(weights, budget):
+    if not weights:
+        yield ()
+        return
+    for m in range(budget // weights[0] + 1):
+        for tail in _exponent_tuples_recursive(weights[1:], budget - m * weights[0]):
+            yield (m, *tail)
+
+
+@pytest.mark.parametrize("weights, budget", [((), 3), ((1,), 0), ((1, 1), 2), ((1, 2, 3), 6), ((2, 2, 1, 3), 7)])
+def test_iterative_exponent_tuples_equal_the_recursive_reference(weights, budget):
+    from polyapprox._candidates import _exponent_tuples
+
+    assert list(_exponent_tuples(weights, budget)) == list(_exponent_tuples_recursive(weights, budget))
+
+
+def test_many_power_sums_have_no_recursion_limit():
+    indices = power_sum_indices(1000, 1)
+    assert len(candidate_terms(1, indices, 3)) == count_candidates(1, indices, 3)

@@ -67,3 +67,27 @@ def test_bad_input(call, fragment):
 def test_absurd_size_refused_with_estimate():
     with pytest.raises(SizeError, match="more than the limit"):
         multi_indices(30, 30)
+
+
+def _compositions_recursive(total, parts):
+    """The straightforward recursive enumeration (a reference for the iterative one)."""
+    if parts == 1:
+        yield (total,)
+        return
+    for first in range(total, -1, -1):
+        for rest in _compositions_recursive(total - first, parts - 1):
+            yield (first, *rest)
+
+
+@pytest.mark.parametrize("total, parts", [(0, 1), (3, 1), (0, 3), (2, 3), (4, 4), (5, 2), (3, 6)])
+def test_iterative_compositions_equal_the_recursive_reference(total, parts):
+    from polyapprox._indices import _compositions
+
+    assert list(_compositions(total, parts)) == list(_compositions_recursive(total, parts))
+
+
+def test_large_d_has_no_recursion_limit():
+    alphas = multi_indices(1000, 2)
+    assert len(alphas) == comb(1002, 2) - 1 and alphas[0] == (1,) + (0,) * 999
+    with pytest.raises(SizeError, match="about 10"):
+        multi_indices(10**6, 10**6)

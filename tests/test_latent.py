@@ -100,3 +100,9 @@ def test_huge_results_refused_before_computing(n, d, construction, params):
 
 def test_large_but_allowed_results_are_exact():
     assert latent_dimension(200, 200) == comb(400, 200) - 1
+
+
+def test_table_refuses_huge_entries_before_computing():
+    with pytest.raises(SizeError, match="decimal digits"):
+        latent_dimension_table([10**6], [10**6])
+    assert latent_dimension_table([300], [300]).rows[0]["continuous"] == comb(600, 300) - 1
