@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from polyapprox import NotEquivariantError
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int, check_nonnegative, check_seed
 
 from ._validate import Domain
 
@@ -36,7 +36,11 @@ def check_equivariant(f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0
     """Raise ``NotEquivariantError`` (with the witness permutation) if f(sigma X) != sigma f(X) numerically.
 
     sigma is tested on random sequences; the witness tuple sends token j to position sigma[j].
+    ``rtol`` must be a finite number >= 0 (NaN would silently turn the check off).
     """
+    rtol = check_nonnegative("equivariance_rtol", rtol)
+    seed = check_seed(seed)
+    trials = check_int("trials", trials)
     if n == 1:
         return
     rng = np.random.default_rng(seed)

@@ -15,11 +15,11 @@ W of shape (d_in, d_out)). All inputs must lie in [0, 1] (the constructions clip
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
 
 from ._monomial_plan import downward_closure, parent
 
@@ -47,6 +47,8 @@ class ReluNetwork:
     error_bound: np.ndarray = field(repr=False)
     hat_relus: int
     description: str = ""
+    #: inputs the error bound holds on (a closed box per coordinate); None: no check (e.g. integer codes)
+    domain: tuple[float, float] | None = None
 
     @property
     def input_dim(self) -> int:
@@ -69,11 +71,22 @@ class ReluNetwork:
     def parameters(self) -> int:
         return sum(W.size + b.size for W, b in self.layers)
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """x: (..., input_dim) in [0, 1] -> (..., output_dim)."""
+    def __call__(self, x: np.ndarray, *, extrapolate: bool = False) -> np.ndarray:
+        """x: (..., input_dim) in ``domain`` -> (..., output_dim).
+
+        Shapes: (..., input_dim) -> (..., output_dim). Inputs outside ``domain`` (where the error
+        bound does not hold) raise ``DomainError`` unless ``extrapolate=True``.
+        """
         h = np.asarray(x, dtype=float)
         if h.shape[-1:] != (self.input_dim,):
             raise ShapeError(f"ReLU network expects inputs (..., {self.input_dim}); got {h.shape}")
+        if not np.all(np.isfinite(h)):
+            raise DomainError("ReLU network input contains NaN or inf")
+        if self.domain is not None and not extrapolate:
+            lo, hi = self.domain
+            if h.size and (h.min() < lo or h.max() > hi):
+                raise DomainError(f"ReLU network input lies outside [{lo}, {hi}] (min {h.min():g}, max "
+                                  f"{h.max():g}), where its error bound holds; pass extrapolate=True to evaluate")
         for W, b in self.layers[:-1]:
             h = np.maximum(h @ W + b, 0.0)
         W, b = self.layers[-1]
@@ -203,7 +216,7 @@ def square(m: int) -> ReluNetwork:
     m = check_int("m", m)
     builder = _Builder(1)
     (result,), _ = _squares(builder, [builder.unit(0)], [], m)
-    return builder.finish([result], [square_error(m)], f"Yarotsky square S_{m}")
+    return replace(builder.finish([result], [square_error(m)], f"Yarotsky square S_{m}"), domain=(0.0, 1.0))
 
 
 def product(m: int) -> ReluNetwork:
@@ -215,7 +228,7 @@ def product(m: int) -> ReluNetwork:
     m = check_int("m", m)
     builder = _Builder(2)
     (result,), _ = _products(builder, [(builder.unit(0), builder.unit(1))], [], m)
-    return builder.finish([result], [2 * square_error(m)], f"product Pi_{m} with clip")
+    return replace(builder.finish([result], [2 * square_error(m)], f"product Pi_{m} with clip"), domain=(0.0, 1.0))
 
 
 def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
@@ -228,7 +241,8 @@ def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
     alpha = tuple(check_int("alpha entry", a, minimum=0) for a in alpha)
     if not alpha or sum(alpha) < 1:
         raise PolyapproxError(f"alpha must be a non-empty multi-index of degree >= 1; got {alpha}")
-    return _monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}")
+    return replace(_monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}"),
+                   domain=(0.0, 1.0))
 
 
 def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
@@ -237,7 +251,8 @@ def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
     exponents = list(exponents)
     if not exponents or any(sum(e) < 1 for e in exponents):
         raise PolyapproxError("monomials needs multi-indices of degree >= 1")
-    return _monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}")
+    return replace(_monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}"),
+                   domain=(0.0, 1.0))
 
 
 def polynomial(exponents: Sequence[Exponent], coefficients: np.ndarray, m: int,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 
@@ -52,3 +53,23 @@ def check_size(what: str, count: int, limit: int = MAX_ITEMS) -> int:
             "choose smaller parameters"
         )
     return count
+
+
+def check_seed(seed: object) -> int:
+    """A seed for ``numpy.random.default_rng``: a Python int >= 0 (booleans and floats refused).
+
+    >>> check_seed(0)
+    0
+    """
+    return check_int("seed", seed, minimum=0)
+
+
+def check_nonnegative(name: str, value: object) -> float:
+    """A finite real number >= 0 (NaN, inf, booleans and strings refused), as a float.
+
+    >>> check_nonnegative("rtol", 1e-8)
+    1e-08
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise PolyapproxError(f"{name} must be a finite number >= 0; got {value!r}")
+    return float(value)

@@ -18,6 +18,8 @@ from ._errors import UnknownNameError as UnknownNameError
 from ._validate import MAX_ITEMS as MAX_ITEMS
 from ._validate import check_choice as check_choice
 from ._validate import check_int as check_int
+from ._validate import check_nonnegative as check_nonnegative
+from ._validate import check_seed as check_seed
 from ._validate import check_size as check_size
 
 __all__ = [
@@ -29,5 +31,7 @@ __all__ = [
     "UnknownNameError",
     "check_choice",
     "check_int",
+    "check_nonnegative",
+    "check_seed",
     "check_size",
 ]

@@ -191,3 +191,13 @@ def test_bad_input():
         S(np.array([[np.nan], [0.0], [0.0]]))
     with pytest.raises(PolyapproxError, match="EquivariantRepresentation"):
         continuous.from_representation("Psi")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"equivariance_rtol": float("nan")}, "equivariance_rtol"), ({"equivariance_rtol": -1.0}, "equivariance_rtol"),
+    ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"seed": True}, "seed"),
+])
+def test_check_parameters_are_validated_not_silently_disabled(kwargs, message):
+    # NaN compared false with every gap, so it used to turn the equivariance check off
+    with pytest.raises(PolyapproxError, match=message):
+        continuous.approximate(lambda X: X[:, ::-1] * 1.0, 2, 1, 1, samples=50, **kwargs)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from constructions import relu
-from polyapprox import PolyapproxError, ShapeError, multi_indices
+from polyapprox import DomainError, PolyapproxError, ShapeError, multi_indices
 
 
 @pytest.mark.parametrize("m", [1, 2, 4, 6, 8])
@@ -65,3 +65,12 @@ def test_bad_input():
         relu.polynomial([(1,), (2,)], np.ones((3, 1)), 2)
     with pytest.raises(ShapeError, match="expects inputs"):
         relu.square(2)(np.ones((3, 2)))
+
+
+def test_networks_refuse_inputs_outside_their_domain():
+    net = relu.square(3)
+    with pytest.raises(DomainError, match="outside"):
+        net(np.array([[5.0]]))
+    with pytest.raises(DomainError, match="NaN"):
+        net(np.array([[np.nan]]))
+    assert net(np.array([[5.0]]), extrapolate=True).shape == (1, 1)
