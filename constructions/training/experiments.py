@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 from polyapprox import latent_dimension
 from polyapprox.internal import check_choice, check_int
 
-from ._common import ResultsTable, check_steps, log_axes
+from ._common import ResultsTable, check_rate, check_steps, log_axes
 
 Mapper = Callable[[Callable[[Any], Any], list], list]
 
@@ -60,6 +60,18 @@ def _settings(quick: bool, steps: int | None, quick_steps: int, full_steps: int)
     return (quick_steps if quick else full_steps) if steps is None else check_steps(steps)
 
 
+def _target(target: Any) -> tuple[Any, str]:
+    """The target as given (checked: resolvable) and its display name."""
+    from ._common import resolve_target, target_name
+
+    return target, target_name(resolve_target(target))
+
+
+def _rate(lr: float | None) -> dict[str, float]:
+    """{"lr": lr} when the caller set a learning rate (checked here, before any run), else {}."""
+    return {} if lr is None else {"lr": check_rate(lr)}
+
+
 def _median(values: list[float]) -> float:
     return float(np.median(values))
 
@@ -79,13 +91,15 @@ def run_sumformer(item: dict) -> dict:
 
 
 def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                     target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 6) -> ExperimentResult:
+                     target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 6,
+                     lr: float | None = None) -> ExperimentResult:
     """Learning curves of the polynomial Sumformer (psi polynomial or MLP) and the MLP Sumformer."""
+    target, label = _target(target)
     steps = _settings(quick, steps, 150, 1500)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     samples = 256 if quick else 512
     items = [{"target": target, "n": n, "d": d, "kind": kind, "psi": psi, "degree": degree, "steps": steps,
-              "samples": samples, "test_samples": samples, "seed": s, "reference": s == seeds[0]}
+              "samples": samples, "test_samples": samples, "seed": s, "reference": s == seeds[0], **_rate(lr)}
              for kind, psi in SUMFORMER_MODELS for s in seeds]
     runs = (map or _serial)(run_sumformer, items)
     reference = runs[0]["reference"]
@@ -101,7 +115,7 @@ def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = N
                  "parameters": reference["coefficients"], "seeds": 1, "final test MSE": reference["test_mse"],
                  "final test max": reference["test_max"]})
     table = ResultsTable(["model", "parameters", "seeds", f"test MSE @ {early}", "final test MSE", "final test max"],
-                         rows, f"Sumformers on {target}, n={n}, d={d}, {steps} steps")
+                         rows, f"Sumformers on {label}, n={n}, d={d}, {steps} steps")
     poly, mlp_row = rows[1], rows[2]  # phi fixed + MLP psi (the paper's polynomial Sumformer) and the MLP one
     notes = [
         _verdict(poly[f"test MSE @ {early}"] < mlp_row[f"test MSE @ {early}"],
@@ -113,7 +127,7 @@ def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = N
         f"no learned model reaches the constructed least-squares Sumformer (test MSE {reference['test_mse']:.3g}): "
         f"best learned {min(r['final test MSE'] for r in rows[:-1]):.3g}",
     ]
-    return ExperimentResult("sumformer-curves", table, _curves_figure(runs, reference, target, n, d), runs, notes)
+    return ExperimentResult("sumformer-curves", table, _curves_figure(runs, reference, label, n, d), runs, notes)
 
 
 def _verdict(agrees: bool, statement: str) -> str:
@@ -144,18 +158,20 @@ def _curves_figure(runs: list[dict], reference: dict, target: str, n: int, d: in
 
 
 def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                 target: str = "gaussian-kernel-sum", n: int = 3, d: int = 2, degree: int = 4) -> ExperimentResult:
+                 target: str = "gaussian-kernel-sum", n: int = 3, d: int = 2, degree: int = 4,
+                 lr: float | None = None) -> ExperimentResult:
     """Final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1)."""
-    from .sumformers import TEST_SEED, constructed_reference
     from ._common import resolve_target, sample, target_values
+    from .sumformers import TEST_SEED, constructed_reference
 
+    target, label = _target(target)
     steps = _settings(quick, steps, 150, 1000)
     full, refined, injective = latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"), 2 * n * d + 1
     dims = sorted({1, refined, full, injective} if quick else {1, 2, refined, full, injective, 2 * injective})
     seeds = [seed] if quick else [seed, seed + 1]
     samples = 256 if quick else 512
     items = [{"target": target, "n": n, "d": d, "kind": "mlp", "latent_dim": dp, "steps": steps, "samples": samples,
-              "test_samples": samples, "seed": s, "reference": False} for dp in dims for s in seeds]
+              "test_samples": samples, "seed": s, "reference": False, **_rate(lr)} for dp in dims for s in seeds]
     runs = (map or _serial)(run_sumformer, items)
     f = resolve_target(target)
     X_test = sample(n, d, samples, TEST_SEED)
@@ -168,7 +184,7 @@ def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None,
     rows = []
     for dp in dims:
         group = [r for r in runs if r["settings"]["latent_dim"] == dp]
-        mark = ", ".join(label for value, label in ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"),
+        mark = ", ".join(name for value, name in ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"),
                                                    (injective, "2nd+1")) if value == dp)
         rows.append({"d'": dp, "marks": mark, "learned final test MSE": _median([r["test_mse"][-1] for r in group]),
                      "learned best test MSE": min(min(r["test_mse"]) for r in group),
@@ -177,9 +193,9 @@ def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None,
                      "constructed test max": refs.get(dp, {}).get("test_max")})
     table = ResultsTable(["d'", "marks", "learned final test MSE", "learned best test MSE", "learned final test max",
                           "constructed test MSE", "constructed test max"], rows,
-                         f"MLP Sumformer vs d' on {target}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds")
+                         f"MLP Sumformer vs d' on {label}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds")
     notes = _latent_notes(rows, refs, full)
-    fig = _latent_figure(rows, refs, target, n, d, (refined, full, injective))
+    fig = _latent_figure(rows, refs, label, n, d, (refined, full, injective))
     return ExperimentResult("latent-sweep", table, fig, runs, notes, {"constructed": refs})
 
 
@@ -222,28 +238,30 @@ def run_one_layer(item: dict) -> dict:
 
 
 def init_comparison(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                    target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 4) -> ExperimentResult:
+                    target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 4,
+                    lr: float | None = None) -> ExperimentResult:
     """One-layer Transformer, Linformer, Performer: fine-tuned from the constructed weights vs from random."""
     from .one_layer import ONE_LAYER_KINDS
 
+    target, label = _target(target)
     steps = _settings(quick, steps, 60, 500)
     samples = 256 if quick else 512
     items = [{"target": target, "n": n, "d": d, "kind": kind, "init": init, "degree": degree, "steps": steps,
-              "samples": samples, "test_samples": samples, "seed": seed}
+              "samples": samples, "test_samples": samples, "seed": seed, **_rate(lr)}
              for kind in ONE_LAYER_KINDS for init in ("constructed", "random")]
     runs = (map or _serial)(run_one_layer, items)
     rows = [{"network": r["settings"]["kind"], "init": r["settings"]["init"], "parameters": r["parameters"],
              "lr": r["settings"]["lr"], "start test MSE": r["test_mse"][0], "final test MSE": r["test_mse"][-1],
              "best test MSE": min(r["test_mse"]), "final test max": r["test_max"][-1],
              "constructed test MSE": r["reference"]["test_mse"]} for r in runs]
-    table = ResultsTable(list(rows[0]), rows, f"one attention layer on {target}, n={n}, d={d}, {steps} steps")
+    table = ResultsTable(list(rows[0]), rows, f"one attention layer on {label}, n={n}, d={d}, {steps} steps")
     start_gap = max(abs(r["start test MSE"] - r["constructed test MSE"]) for r in rows if r["init"] == "constructed")
     better = all(c["final test MSE"] < r["final test MSE"] for c, r in zip(rows[::2], rows[1::2]))
     notes = [f"fine-tuning starts at the constructed error (largest gap {start_gap:.2g})",
              f"{'every' if better else 'not every'} network ends lower from the constructed weights than from random",
              "fine-tuning barely moves the error: the constructed psi is already the least-squares optimum on the "
              "training sample; from random weights no network gets near it in this budget"]
-    return ExperimentResult("init", table, _init_figure(runs, target, n, d), runs, notes, {"start_gap": start_gap})
+    return ExperimentResult("init", table, _init_figure(runs, label, n, d), runs, notes, {"start_gap": start_gap})
 
 
 def _init_figure(runs, target, n, d) -> Figure:
@@ -277,7 +295,8 @@ def run_copying(item: dict) -> dict:
 
 
 def sparse_copying(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                   n: int | None = None, patterns: tuple[str, ...] | None = None) -> ExperimentResult:
+                   n: int | None = None, patterns: tuple[str, ...] | None = None,
+                   lr: float | None = None) -> ExperimentResult:
     """Accuracy vs steps per pattern on the copying task, the ranking, and Assumption 1 at that n."""
     from .copying import PATTERNS, assumption_table
 
@@ -287,7 +306,7 @@ def sparse_copying(*, quick: bool = True, seed: int = 0, steps: int | None = Non
     seeds = [seed] if quick else [seed, seed + 1]
     size = {"width": 32, "heads": 2} if quick else {"width": 64, "heads": 4}
     items = [{"pattern": p, "n": n, "steps": steps, "seed": s, "eval_every": max(1, steps // 15),
-              "test_batch": 128 if quick else 512, **size} for p in chosen for s in seeds]
+              "test_batch": 128 if quick else 512, **size, **_rate(lr)} for p in chosen for s in seeds]
     runs = (map or _serial)(run_copying, items)
     assumption = {r["pattern"]: r for r in assumption_table(n, seed=seed).rows}
     rows = [_copy_row(p, [r for r in runs if r["pattern"] == p], assumption[p]) for p in chosen]

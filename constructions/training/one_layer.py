@@ -33,8 +33,19 @@ import torch
 
 from polyapprox.internal import check_choice
 
-from ._common import (TrainingHistory, check_positive, check_rate, check_steps, deterministic, errors, fit,
-                      resolve_target, sample, target_name, target_values)
+from ._common import (
+    TrainingHistory,
+    check_positive,
+    check_rate,
+    check_steps,
+    deterministic,
+    errors,
+    fit,
+    resolve_target,
+    sample,
+    target_name,
+    target_values,
+)
 from .sumformers import TEST_SEED
 
 ONE_LAYER_KINDS = ("transformer", "linformer", "performer")

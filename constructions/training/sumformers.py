@@ -27,8 +27,19 @@ from polyapprox import candidate_terms, latent_dimension, power_sum_indices
 from polyapprox.internal import check_choice
 
 from .._torch import Monomials
-from ._common import (TrainingHistory, check_positive, check_rate, check_steps, deterministic, errors, fit,
-                      resolve_target, sample, target_name, target_values)
+from ._common import (
+    TrainingHistory,
+    check_positive,
+    check_rate,
+    check_steps,
+    deterministic,
+    errors,
+    fit,
+    resolve_target,
+    sample,
+    target_name,
+    target_values,
+)
 
 KINDS = ("mlp", "polynomial")
 PSI_KINDS = ("polynomial", "mlp")
