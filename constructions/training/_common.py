@@ -83,6 +83,8 @@ def target_values(f: Callable, X: np.ndarray, what: str) -> np.ndarray:
     b, n, _ = X.shape
     try:
         Y = np.asarray(f(X), dtype=float)
+    except PolyapproxError:
+        raise
     except (TypeError, ValueError) as exc:
         raise PolyapproxError(f"the target failed on the {what}: {type(exc).__name__}: {exc}") from None
     if Y.ndim == 2 and Y.shape == (b, n):

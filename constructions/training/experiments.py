@@ -60,11 +60,14 @@ def _settings(quick: bool, steps: int | None, quick_steps: int, full_steps: int)
     return (quick_steps if quick else full_steps) if steps is None else check_steps(steps)
 
 
-def _target(target: Any) -> tuple[Any, str]:
-    """The target as given (checked: resolvable) and its display name."""
-    from ._common import resolve_target, target_name
+def _target(target: Any, n: int, d: int) -> tuple[Any, str]:
+    """The target as given and its display name, checked before any run (resolvable; finite values of
+    shape (b, n, d_out) on a small sample), so a bad target fails at once with one line."""
+    from ._common import resolve_target, sample, target_name, target_values
 
-    return target, target_name(resolve_target(target))
+    f = resolve_target(target)
+    target_values(f, sample(check_int("n", n), check_int("d", d), 8, seed=1), "check sample")
+    return target, target_name(f)
 
 
 def _rate(lr: float | None) -> dict[str, float]:
@@ -94,7 +97,7 @@ def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = N
                      target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 6,
                      lr: float | None = None) -> ExperimentResult:
     """Learning curves of the polynomial Sumformer (psi polynomial or MLP) and the MLP Sumformer."""
-    target, label = _target(target)
+    target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1500)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     samples = 256 if quick else 512
@@ -164,7 +167,7 @@ def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None,
     from ._common import resolve_target, sample, target_values
     from .sumformers import TEST_SEED, constructed_reference
 
-    target, label = _target(target)
+    target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1000)
     full, refined, injective = latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"), 2 * n * d + 1
     dims = sorted({1, refined, full, injective} if quick else {1, 2, refined, full, injective, 2 * injective})
@@ -243,7 +246,7 @@ def init_comparison(*, quick: bool = True, seed: int = 0, steps: int | None = No
     """One-layer Transformer, Linformer, Performer: fine-tuned from the constructed weights vs from random."""
     from .one_layer import ONE_LAYER_KINDS
 
-    target, label = _target(target)
+    target, label = _target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
     samples = 256 if quick else 512
     items = [{"target": target, "n": n, "d": d, "kind": kind, "init": init, "degree": degree, "steps": steps,

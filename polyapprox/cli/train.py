@@ -95,7 +95,8 @@ def _progress_map(executor, name: str, quiet: bool):
                 results = executor.map(fn, items)
                 bar.update(len(items))
             return results
-        return [fn(item) for item in tqdm(items, desc=name, unit="run", disable=quiet)]
+        with tqdm(items, desc=name, unit="run", disable=quiet, leave=False) as bar:
+            return [fn(item) for item in bar]
 
     return mapper
 
