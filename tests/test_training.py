@@ -220,3 +220,16 @@ def test_missing_torch_is_a_one_line_install_hint(monkeypatch):
     with pytest.raises(PolyapproxError, match=r"pip install 'polyapprox\[torch\]'") as info:
         training.train_sumformer  # noqa: B018
     assert "\n" not in str(info.value) and "torch==2.13.0" in str(info.value)
+
+
+# ------------------------------------------------------------------------------------------- sweeps
+
+
+def test_experiment_sweeps_are_identical_in_worker_processes():
+    from polyapprox.report.executor import make_executor
+
+    serial = training.sumformer_curves(steps=3, target="times-mean", degree=2)
+    with make_executor(jobs=2) as processes:
+        parallel = training.sumformer_curves(steps=3, target="times-mean", degree=2, map=processes.map)
+    strip = lambda runs: [{k: v for k, v in r.items() if k != "seconds"} for r in runs]
+    assert strip(parallel.runs) == strip(serial.runs) and parallel.table.rows == serial.table.rows
