@@ -67,3 +67,10 @@ def test_target_of_the_wrong_shape_exits_2(tmp_path, capsys):
     module.write_text("import numpy as np\n\ndef f(X):\n    return np.concatenate([X, X], axis=1)\n")
     _one_line_exit_2(["train", "latent-sweep", "--quick", "--steps", "1", "--target", f"{module}:f"], capsys,
                      "to (b, n, d_out)")
+
+
+def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    _one_line_exit_2(["train", "init", "--quick"], capsys, "pip install 'polyapprox[torch]'")

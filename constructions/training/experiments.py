@@ -273,7 +273,8 @@ def _init_figure(runs, target, n, d) -> Figure:
     for ax, kind in zip(axes, ("transformer", "linformer", "performer")):
         for r in (r for r in runs if r["settings"]["kind"] == kind):
             ax.plot(r["steps"], r["test_mse"], label=f"from {r['settings']['init']} weights")
-        ax.axhline(runs[0]["reference"]["test_mse"], color="k", linestyle="--", linewidth=1, label="constructed")
+        ax.axhline(runs[0]["reference"]["test_mse"], color="grey", linestyle="--", linewidth=2.5, alpha=0.6, zorder=0,
+                   label="constructed (least squares)")
         log_axes(ax, kind, "training step", "test mean-square error")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"One attention layer on {target} (n={n}, d={d}): constructed vs random initialisation")
