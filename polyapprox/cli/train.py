@@ -3,6 +3,20 @@
 Runs one training experiment of ``constructions.training`` (needs PyTorch), prints its results
 table and the notes that set it beside the papers, and writes the figure, table and records to
 ``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``).
+
+Measured run times (this project's 2-core machine, shared with other jobs, load average 10-12;
+wall clock, whole command including start-up):
+
+=================  ==========================================  =================================
+experiment         ``--quick`` (wall / CPU user)                full (``--jobs 2``)
+=================  ==========================================  =================================
+sumformer-curves   16.5 s / 5.3 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
+latent-sweep       38.2 s / 8.1 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
+init               17.9 s / 7.2 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
+sparse-copying     15.1 s / 10.5 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
+=================  ==========================================  =================================
+
+Under a heavier load (the same machine a few minutes earlier) each quick run took 74-84 s wall.
 """
 
 from __future__ import annotations
@@ -29,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sparse-copying (attention patterns on a copying task). Seeded and deterministic on the CPU.",
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
-    p.add_argument("--quick", action="store_true", help="small settings (under a minute on 2 cores)")
+    p.add_argument("--quick", action="store_true",
+                   help="small settings (measured 15-40 s wall on a shared 2-core machine; full runs 2-20 min)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
