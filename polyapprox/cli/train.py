@@ -4,19 +4,20 @@ Runs one training experiment of ``constructions.training`` (needs PyTorch), prin
 table and the notes that set it beside the papers, and writes the figure, table and records to
 ``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``).
 
-Measured run times (this project's 2-core machine, shared with other jobs, load average 10-12;
+Measured run times (this project's 2-core machine, shared with other jobs;
 wall clock, whole command including start-up):
 
 =================  ==========================================  =================================
 experiment         ``--quick`` (wall / CPU user)                full (``--jobs 2``)
 =================  ==========================================  =================================
-sumformer-curves   16.5 s / 5.3 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
-latent-sweep       38.2 s / 8.1 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
-init               17.9 s / 7.2 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
-sparse-copying     15.1 s / 10.5 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
+sumformer-curves    9.9 s / 6.2 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
+latent-sweep       11.6 s / 8.6 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
+init               11.9 s / 7.3 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
+sparse-copying     19.3 s / 12.4 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
 =================  ==========================================  =================================
 
-Under a heavier load (the same machine a few minutes earlier) each quick run took 74-84 s wall.
+The quick times are from load average ~9; at ~11 they were 15-38 s wall, and at ~12 (the same
+machine minutes earlier) 74-84 s. The full runs were measured at load ~10-12.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
     p.add_argument("--quick", action="store_true",
-                   help="small settings (measured 15-40 s wall on a shared 2-core machine; full runs 2-20 min)")
+                   help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
