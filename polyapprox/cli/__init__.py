@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "verify",
     "targets",
     "sparse",
+    "train",
     "reproduce",
 ]
 

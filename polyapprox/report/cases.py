@@ -106,6 +106,11 @@ CASES: dict[str, Case] = {c.id: c for c in [
     _case("S6", "Assumption 2 holds for softmax, sparsemax, hardmax and fails for the normalised ReLU",
           {"softmax": True, "sparsemax": True, "hardmax": True, "normalised-relu": False}),
     _case("S7", "patterns failing Assumption 1 fail its connectivity condition", "connectivity"),
+    # -- training (copying-task masks at n = 16, w = 4; s from the closed forms of the pattern table:
+    # dense 1, STAR 2, STRIDED w=4 3, FIXED w=4 2, window of half-width 2: ceil(15/2) = 8; UNION of
+    # STRIDED's masks: token 0 reaches residues 0, 1, 2 mod 4 in two layers, all tokens in three)
+    _case("TR1", "Assumption 1 holds at n = 16 for the copying-task patterns; their s (p = 1 or 2)",
+          {"dense": 1, "star": 2, "strided": 3, "fixed": 2, "sliding_window": 8, "union": 3}),
 ]}
 
 

@@ -1,0 +1,46 @@
+"""Training experiments: learned Sumformers and one-layer networks beside the constructed ones,
+and sparse attention patterns compared on a copying task (Alberti et al. 2023; Yun et al. 2020).
+
+PyTorch is optional: importing this package never needs it, but every name below does and
+raises a one-line ``PolyapproxError`` (how to install it) when torch is missing. Every run is
+seeded, on the CPU, with ``torch.use_deterministic_algorithms(True)`` and a fixed thread count,
+so a re-run gives bitwise the same losses.
+
+Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_layer``
+(one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
+``copying`` (the copying task with sparse masks), ``experiments`` (the four experiments: a
+results table and a figure each), ``_common`` (determinism, records, checks).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from polyapprox.internal import PolyapproxError
+
+from .._torch_support import MISSING_TORCH
+
+#: public name -> submodule defining it (imported on first use, so torch stays optional)
+_NAMES = {
+    "TrainingHistory": "_common", "ResultsTable": "_common", "deterministic": "_common",
+    "MLPSumformer": "sumformers", "PolySumformer": "sumformers", "train_sumformer": "sumformers",
+    "constructed_reference": "sumformers",
+    "ONE_LAYER_KINDS": "one_layer", "one_layer_network": "one_layer", "train_one_layer": "one_layer",
+    "PATTERNS": "copying", "copy_batch": "copying", "copy_masks": "copying", "random_mask": "copying",
+    "SparseCopyTransformer": "copying", "train_copying": "copying", "assumption_table": "copying",
+    "EXPERIMENTS": "experiments", "run_experiment": "experiments", "sumformer_curves": "experiments",
+    "latent_sweep": "experiments", "init_comparison": "experiments", "sparse_copying": "experiments",
+}
+
+__all__ = sorted(_NAMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _NAMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise PolyapproxError(MISSING_TORCH) from None
+    return getattr(importlib.import_module(f"{__name__}.{_NAMES[name]}"), name)

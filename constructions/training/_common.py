@@ -1,0 +1,221 @@
+"""Shared pieces of the training runs: determinism, hyper-parameter checks, targets, records, tables.
+
+Determinism: :func:`deterministic` seeds torch, turns on ``torch.use_deterministic_algorithms``
+and fixes the intra-op thread count (1 by default) for the duration of a run and restores the
+previous settings afterwards; on the CPU this makes a re-run bitwise identical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
+
+#: Largest number of (sequence, token, output) values one run may hold in a sample (memory guard).
+MAX_SAMPLE_VALUES = 50_000_000
+
+
+@contextlib.contextmanager
+def deterministic(seed: int, threads: int = 1) -> Iterator[torch.Generator]:
+    """Seed torch, force deterministic algorithms and ``threads`` CPU threads; yields a seeded Generator.
+
+    >>> with deterministic(0) as g:
+    ...     a = torch.rand(2, generator=g)
+    >>> with deterministic(0) as g:
+    ...     b = torch.rand(2, generator=g)
+    >>> bool(torch.equal(a, b))
+    True
+    """
+    seed, threads = check_int("seed", seed, minimum=0), check_int("threads", threads)
+    previous = (torch.are_deterministic_algorithms_enabled(), torch.get_num_threads())
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    try:
+        yield torch.Generator().manual_seed(seed)
+    finally:
+        torch.use_deterministic_algorithms(previous[0])
+        torch.set_num_threads(previous[1])
+
+
+def check_steps(steps: Any) -> int:
+    """Number of optimisation steps: an integer >= 0."""
+    return check_int("steps", steps, minimum=0)
+
+
+def check_rate(lr: Any) -> float:
+    """Learning rate: a finite number > 0."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise PolyapproxError(f"learning rate must be a finite number > 0; got {lr!r}")
+    return float(lr)
+
+
+def check_positive(name: str, value: Any) -> int:
+    """An integer >= 1 (latent dimension d', widths, batch sizes)."""
+    return check_int(name, value, minimum=1)
+
+
+def resolve_target(target: Any):
+    """A registered name, a target expression, a ``Target`` or a callable (b, n, d) -> (b, n, d_out)."""
+    from constructions import targets
+
+    if isinstance(target, (str, targets.Target)):
+        return targets.resolve(target)
+    if callable(target):
+        return target
+    raise PolyapproxError(f"target must be a registered name, an expression, a Target or a callable; "
+                          f"got {type(target).__name__}")
+
+
+def target_name(target: Any) -> str:
+    return str(getattr(target, "name", None) or getattr(target, "__name__", None) or type(target).__name__)
+
+
+def target_values(f: Callable, X: np.ndarray, what: str) -> np.ndarray:
+    """f(X) for X (b, n, d), checked: a finite array of shape (b, n, d_out)."""
+    b, n, _ = X.shape
+    try:
+        Y = np.asarray(f(X), dtype=float)
+    except PolyapproxError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise PolyapproxError(f"the target failed on the {what}: {type(exc).__name__}: {exc}") from None
+    if Y.ndim == 2 and Y.shape == (b, n):
+        Y = Y[..., None]
+    if Y.ndim != 3 or Y.shape[:2] != (b, n):
+        raise ShapeError(f"the target must return (b, n, d_out) = ({b}, {n}, d_out) for (b, n, d) inputs; "
+                         f"got {Y.shape} on the {what}")
+    if not np.all(np.isfinite(Y)):
+        raise DomainError(f"the target returned NaN or inf on the {what}")
+    return Y
+
+
+def sample(n: int, d: int, count: int, seed: int) -> np.ndarray:
+    """``count`` sequences uniform on [0, 1]^{n x d} (numpy, seeded), after a size check."""
+    if count * n * d > MAX_SAMPLE_VALUES:
+        from polyapprox.internal import SizeError
+
+        raise SizeError(f"a sample of {count} x {n} x {d} values exceeds the budget of {MAX_SAMPLE_VALUES}")
+    return np.random.default_rng(seed).uniform(size=(count, n, d))
+
+
+@dataclass(frozen=True)
+class TrainingHistory:
+    """Per-step records of one training run.
+
+    ``train_loss[t]`` is the mean-square loss of the step-t update (before it), ``test_mse[t]`` and
+    ``test_max[t]`` are the mean-square and max absolute errors over the fixed test sample after
+    ``steps[t]`` updates (``steps[0] = 0``: the initial network). ``reference`` holds the
+    constructed network's errors on the same test sample (``None`` when there is none).
+    """
+
+    model: str
+    target: str
+    steps: tuple[int, ...]
+    train_loss: tuple[float, ...]
+    test_mse: tuple[float, ...]
+    test_max: tuple[float, ...]
+    parameters: int
+    seconds: float
+    reference: dict[str, Any] | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def final(self) -> dict[str, float]:
+        """The last test errors and the best test mean-square error of the run."""
+        return {"test_mse": self.test_mse[-1], "test_max": self.test_max[-1], "best_test_mse": min(self.test_mse)}
+
+
+def errors(prediction: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
+    """(mean-square, max absolute) error over all entries."""
+    diff = np.abs(np.asarray(prediction, dtype=float) - truth)
+    return float((diff**2).mean()), float(diff.max())
+
+
+def fit(model: torch.nn.Module, forward: Callable[[], torch.Tensor], evaluate: Callable[[], tuple[float, float]],
+        steps: int, lr: float, *, name: str, target: str, reference: dict | None, settings: dict,
+        progress: bool = False) -> TrainingHistory:
+    """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors every step."""
+    import time
+
+    start = time.perf_counter()
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(parameters, lr=lr)
+    mse, worst = evaluate()
+    record = {"steps": [0], "train_loss": [], "test_mse": [mse], "test_max": [worst]}
+    for step in _steps(steps, progress, name):
+        optimiser.zero_grad(set_to_none=True)
+        loss = forward()
+        loss.backward()
+        optimiser.step()
+        record["train_loss"].append(float(loss.detach()))
+        mse, worst = evaluate()
+        record["steps"].append(step + 1)
+        record["test_mse"].append(mse)
+        record["test_max"].append(worst)
+    return TrainingHistory(name, target, tuple(record["steps"]), tuple(record["train_loss"]), tuple(record["test_mse"]),
+                           tuple(record["test_max"]), sum(p.numel() for p in parameters), time.perf_counter() - start,
+                           reference, settings)
+
+
+def _steps(steps: int, progress: bool, name: str) -> Sequence[int] | Iterator[int]:
+    if not progress:
+        return range(steps)
+    from tqdm.auto import tqdm
+
+    return tqdm(range(steps), desc=name, leave=False)
+
+
+@dataclass(frozen=True)
+class ResultsTable:
+    """A results table: column names and rows (dicts), with Markdown and JSON forms.
+
+    >>> t = ResultsTable(["model", "mse"], [{"model": "mlp", "mse": 0.00123}])
+    >>> print(t.to_markdown())
+    | model | mse |
+    |---|---|
+    | mlp | 0.00123 |
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    title: str = ""
+
+    def to_markdown(self) -> str:
+        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(_cell(row.get(c)) for c in self.columns) + " |" for row in self.rows]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": list(self.columns), "rows": [dict(r) for r in self.rows]}
+
+    def column(self, name: str) -> list[Any]:
+        return [row.get(name) for row in self.rows]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def log_axes(ax, title: str, xlabel: str, ylabel: str) -> None:
+    """Common look of the learning-curve panels: log y, grid, labels, readable ticks."""
+    ax.set_yscale("log")
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.tick_params(labelsize=8)

@@ -1,0 +1,147 @@
+"""One-attention-layer Transformer, Linformer and Performer: trained from random weights or fine-tuned
+from the constructed ones (Alberti et al. 2023: one attention layer suffices).
+
+The constructed network is ``<kind>.from_sumformer(S, n, ...)`` of the least-squares Sumformer S
+(continuous theorem) with exact phi/psi feed-forward blocks, as a trainable torch module
+(``Network.to_torch(trainable=True)``: every weight an ``nn.Parameter``, float64). Random
+initialisation keeps that architecture and redraws every parameter (seeded): ``nn.Linear``
+weights N(0, 1/fan_in), psi's coefficients and the Linformer projections N(0, 1/rows).
+
+The W_Q = W_K = 0 saddle
+------------------------
+The construction sets W_K = 0 (and W_Q = 0), so every logit is 0 and attention is the exact mean.
+The logits are (Z W_Q)(Z W_K)^T, so dL/dW_Q = Z^T G (Z W_K) and dL/dW_K = Z^T G^T (Z W_Q) (G the
+logit gradient): at W_Q = W_K = 0 both vanish exactly and plain gradient descent never leaves
+the uniform attention. ``saddle`` chooses what to do:
+
+- ``"random-query"`` (default): the construction's own option ``random_query=True``: W_Q is a
+  seeded N(0, 1) draw and W_K = 0. The logits stay exactly 0 (the start is the constructed
+  network, bit for bit), but dL/dW_K is no longer 0, so attention can move.
+- ``"freeze"``: W_Q = W_K = 0 and both are excluded from training (attention stays the mean).
+- ``"none"``: W_Q = W_K = 0, trained: their gradients are exactly zero, so they stay 0 (the saddle;
+  kept to demonstrate it).
+Performer uses positive features (with W_K = 0 alone the FAVOR output is the exact mean).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from polyapprox.internal import check_choice
+
+from ._common import (
+    TrainingHistory,
+    check_positive,
+    check_rate,
+    check_steps,
+    deterministic,
+    errors,
+    fit,
+    resolve_target,
+    sample,
+    target_name,
+    target_values,
+)
+from .sumformers import TEST_SEED
+
+ONE_LAYER_KINDS = ("transformer", "linformer", "performer")
+INITS = ("constructed", "random")
+SADDLES = ("random-query", "freeze", "none")
+
+
+def one_layer_network(S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8,
+                      seed: int = 0):
+    """The constructed one-layer network of ``kind`` for the Sumformer S (numpy ``Network``).
+
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = one_layer_network(S, 3, "linformer")
+    >>> X = np.array([[0.1], [0.2], [0.3]])
+    >>> bool(np.allclose(T(X), S(X), atol=1e-15))
+    True
+    """
+    from constructions import linformer, performer, transformer
+
+    kind = check_choice("kind", kind, ONE_LAYER_KINDS)
+    random_query = check_choice("saddle", saddle, SADDLES) == "random-query"
+    if kind == "transformer":
+        return transformer.from_sumformer(S, n, random_query=random_query, seed=seed)
+    if kind == "linformer":
+        return linformer.from_sumformer(S, n, check_positive("k", k), random_query=random_query, seed=seed)
+    return performer.from_sumformer(S, n, check_positive("m", m), random_query=random_query, seed=seed)
+
+
+def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
+    """Redraw every parameter of ``module`` in place (seeded by ``generator``)."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            rows = p.shape[-1] if name.endswith("weight") else p.shape[0]
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / math.sqrt(rows))
+
+
+def _attention_projections(module: torch.nn.Module) -> list[torch.nn.Parameter]:
+    return [p for name, p in module.named_parameters() if name.endswith(("W_Q.weight", "W_K.weight"))]
+
+
+def train_one_layer(target: Any, n: int, d: int, *, kind: str = "transformer", init: str = "constructed",
+                    saddle: str = "random-query", degree: int = 4, k: int = 2, m: int = 8, steps: int = 100,
+                    lr: float | None = None, samples: int = 512, test_samples: int = 512, seed: int = 0,
+                    threads: int = 1, progress: bool = False) -> TrainingHistory:
+    """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
+
+    The constructed network is built from the least-squares Sumformer of degree ``degree``
+    (latent dimension C(n+d,d) - 1); ``history.reference`` holds its test errors, and with
+    ``init="constructed"`` ``history.test_mse[0]`` equals them up to rounding. ``lr`` defaults to
+    1e-5 for fine-tuning (the constructed psi has large, cancelling coefficients) and 3e-2 from
+    random weights.
+
+    >>> h = train_one_layer("centered", 3, 1, degree=1, steps=2, samples=64, test_samples=64)
+    >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
+    True
+    """
+    from .sumformers import constructed_reference
+
+    kind, init = check_choice("kind", kind, ONE_LAYER_KINDS), check_choice("init", init, INITS)
+    saddle = check_choice("saddle", saddle, SADDLES)
+    steps = check_steps(steps)
+    lr = check_rate((1e-5 if init == "constructed" else 3e-2) if lr is None else lr)
+    n, d = check_positive("n", n), check_positive("d", d)
+    f = resolve_target(target)
+    X_train, X_test = sample(n, d, check_positive("samples", samples), seed), sample(
+        n, d, check_positive("test_samples", test_samples), TEST_SEED)
+    Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
+    ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
+    network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, k=k, m=m, seed=seed)
+    settings = {"n": n, "d": d, "kind": kind, "init": init, "saddle": saddle, "degree": degree, "k": k, "m": m,
+                "steps": steps, "lr": lr, "samples": samples, "test_samples": test_samples, "seed": seed}
+    with deterministic(seed, threads) as generator:
+        module = network.to_torch(trainable=True)
+        if init == "random":
+            randomise(module, generator)
+        elif saddle == "freeze":
+            for p in _attention_projections(module):
+                p.requires_grad_(False)
+        return _train(module, X_train, Y_train, X_test, Y_test, steps, lr, f"{kind} ({init})", target_name(f), ref,
+                      settings, progress)
+
+
+def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
+    Xt, Yt, Xv = torch.from_numpy(X_train), torch.from_numpy(Y_train), torch.from_numpy(X_test)
+
+    def forward() -> torch.Tensor:
+        return ((module(Xt) - Yt) ** 2).mean()
+
+    def evaluate() -> tuple[float, float]:
+        with torch.no_grad():
+            out = module(Xv).numpy()
+        if not np.all(np.isfinite(out)):  # a diverged run: record it as infinite error
+            return math.inf, math.inf
+        return errors(out, Y_test)
+
+    return fit(module, forward, evaluate, steps, lr, name=name, target=target, reference=ref, settings=settings,
+               progress=progress)

@@ -1,0 +1,76 @@
+"""CLI: ``polyapprox train EXPERIMENT``: outputs, JSON, and one-line errors with exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+
+from polyapprox.cli import main
+
+
+def _one_line_exit_2(argv, capsys, fragment):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert fragment in err, err
+
+
+def test_train_writes_figure_table_and_records(tmp_path, capsys):
+    out = tmp_path / "runs"
+    argv = ["train", "sparse-copying", "--quick", "--steps", "4", "--patterns", "strided,star", "--out", str(out),
+            "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["inputs"]["experiment"] == "sparse-copying" and data["inputs"]["steps"] == 4
+    assert [r["pattern"] for r in data["runs"]] == ["strided", "star"]
+    assert all(r["eval_steps"][-1] == 4 and len(r["train_loss"]) == 4 for r in data["runs"])
+    assert {p.name for p in out.iterdir()} == {"sparse-copying.png", "sparse-copying.md", "sparse-copying.json"}
+    assert (out / "sparse-copying.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| rank | pattern |" in (out / "sparse-copying.md").read_text()
+
+
+def test_train_markdown_reports_table_and_notes(capsys):
+    assert main(["train", "init", "--quick", "--steps", "2", "--target", "centered"]) == 0
+    text = capsys.readouterr().out
+    assert "one attention layer on centered" in text and "fine-tuning starts at the constructed error" in text
+
+
+def test_same_seed_same_numbers(capsys):
+    argv = ["train", "sumformer-curves", "--quick", "--steps", "3", "--target", "times-mean", "--json"]
+    runs = []
+    for _ in range(2):
+        assert main(argv) == 0
+        runs.append(json.loads(capsys.readouterr().out)["runs"])
+    assert [r["train_loss"] for r in runs[0]] == [r["train_loss"] for r in runs[1]]
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "nonsense"], "unknown experiment"),
+    (["train", "init", "--steps", "-1"], "steps must be an integer >= 0"),
+    (["train", "init", "--lr", "-0.5"], "learning rate must be a finite number > 0"),
+    (["train", "sparse-copying", "--patterns", "strided,zigzag"], "pattern"),
+    (["train", "sparse-copying", "--target", "centered"], "--target does not apply"),
+    (["train", "init", "--patterns", "star"], "--patterns applies only"),
+    (["train", "init", "--target", "no-such-target"], "unknown target"),
+    (["train", "sumformer-curves", "--steps", "1", "--target", "log(x_i - 2)"], "nan"),
+])
+def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
+    _one_line_exit_2(argv, capsys, fragment)
+
+
+def test_target_of_the_wrong_shape_exits_2(tmp_path, capsys):
+    module = tmp_path / "badtarget.py"
+    module.write_text("import numpy as np\n\ndef f(X):\n    return np.concatenate([X, X], axis=1)\n")
+    _one_line_exit_2(["train", "latent-sweep", "--quick", "--steps", "1", "--target", f"{module}:f"], capsys,
+                     "to (b, n, d_out)")
+
+
+def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
+    _one_line_exit_2(["train", "init", "--quick"], capsys, "pip install 'polyapprox[torch]'")
