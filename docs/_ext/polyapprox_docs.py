@@ -257,6 +257,10 @@ def literal_indent_of(line: str) -> int:
 
 
 def _process_docstring(app: Sphinx, what: str, name: str, obj: Any, options: Any, lines: list[str]) -> None:
+    if what in ("data", "attribute") and getattr(obj, "__doc__", None) == getattr(type(obj), "__doc__", None):
+        # a module constant (a dict, a tuple, ...) would otherwise show its type's docstring
+        lines[:] = [f"A constant of type ``{type(obj).__name__}``; see the module's documentation."]
+        return
     lines[:] = plain_math_docstring(lines)
 
 
