@@ -125,8 +125,8 @@ def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = N
                  f"polynomial Sumformer trains better at first (test MSE at step {early}: "
                  f"{poly[f'test MSE @ {early}']:.3g} vs MLP {mlp_row[f'test MSE @ {early}']:.3g})"),
         _verdict(mlp_row["final test MSE"] <= 2 * poly["final test MSE"],
-                 f"the MLP Sumformer catches up (final test MSE {mlp_row['final test MSE']:.3g} vs polynomial "
-                 f"{poly['final test MSE']:.3g}, within a factor 2)"),
+                 f"the paper says the MLP Sumformer catches up (here: final test MSE {mlp_row['final test MSE']:.3g} "
+                 f"vs polynomial {poly['final test MSE']:.3g}; catching up means within a factor 2)"),
         f"no learned model reaches the constructed least-squares Sumformer (test MSE {reference['test_mse']:.3g}): "
         f"best learned {min(r['final test MSE'] for r in rows[:-1]):.3g}",
     ]
@@ -134,7 +134,8 @@ def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = N
 
 
 def _verdict(agrees: bool, statement: str) -> str:
-    return f"{'agrees' if agrees else 'differs'}: {statement}"
+    """``statement`` is the paper's finding with this run's numbers; say whether the run agrees with it."""
+    return f"{'agrees with the paper' if agrees else 'differs from the paper'}: {statement}"
 
 
 def _curves_figure(runs: list[dict], reference: dict, target: str, n: int, d: int) -> Figure:
