@@ -53,3 +53,12 @@ def test_unit_tests_read_the_case_table(test_file, case_ids):
     used = {node.slice.value for node in ast.walk(tree) if isinstance(node, ast.Subscript)
             and isinstance(node.value, ast.Name) and node.value.id == "CASES" and isinstance(node.slice, ast.Constant)}
     assert set(case_ids) <= used
+
+
+def test_every_section_links_an_existing_theory_page():
+    for spec in section_specs().values():
+        assert (TESTS.parent / "docs" / f"{spec.theory}.md").is_file(), spec.name
+
+
+def test_report_claims_link_their_theory_page(claims):
+    assert all(c["theory"].startswith("theory/") for c in claims)

@@ -105,14 +105,16 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         f"Mode: {'quick' if ctx.quick else 'full'}. Claims: {passed}/{len(claims)} passed. "
         "Outputs of constructions marked *reconstruction* on the theory pages (docs/theory/) are labelled so.",
         "",
-        "| section | claim | statement | measured | expected | result |",
-        "|---|---|---|---|---|---|",
+        "Each claim names the documentation page (docs/...) that states the theorem it checks.",
+        "",
+        "| section | claim | statement | measured | expected | result | theory |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s, c in claims:
         lines.append(f"| {s.name} | {c.id} | {c.statement} | {_short(c.measured)} | {_short(c.expected)} | "
-                     f"{'pass' if c.passed else '**FAIL**'} |")
+                     f"{'pass' if c.passed else '**FAIL**'} | docs/{s.theory}.md |")
     for s in sections:
-        lines += ["", f"## {s.title}", "", s.markdown.strip(), ""]
+        lines += ["", f"## {s.title}", "", f"Theory: docs/{s.theory}.md", "", s.markdown.strip(), ""]
         lines += [f"![{f}]({f})" for f in s.figures]
         lines += ["", f"*Section `{s.name}` took {s.seconds:.1f} s.*"]
     write_atomic(ctx.out / "report.md", ("\n".join(lines) + "\n").encode("utf-8"))
@@ -120,7 +122,7 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         "mode": "quick" if ctx.quick else "full",
         "executor": ctx.executor.name,
         "all_passed": passed == len(claims),
-        "claims": [{"section": s.name, **c.to_dict()} for s, c in claims],
+        "claims": [{"section": s.name, "theory": s.theory, **c.to_dict()} for s, c in claims],
         "sections": {s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures,
                               "numbers": s.numbers} for s in sections},
     }

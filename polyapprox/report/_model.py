@@ -65,6 +65,7 @@ class Section:
     numbers: dict[str, Any] = field(default_factory=dict)
     claims: list[Claim] = field(default_factory=list)
     seconds: float = math.nan
+    theory: str = ""  # the documentation page of the theorem, e.g. "theory/continuous"
 
 
 @dataclass
@@ -129,8 +130,11 @@ class SectionSpec:
     :meth:`data`, :meth:`claim` and :meth:`render`; :meth:`run` executes them.
     """
 
-    def __init__(self, name: str, title: str, *, order: int, tolerances: dict[str, float] | None = None) -> None:
+    def __init__(self, name: str, title: str, *, order: int, tolerances: dict[str, float] | None = None,
+                 theory: str | None = None) -> None:
         self.name, self.title, self.order = name, title, order
+        #: the documentation page that states the theorem this section checks (docs/<theory>.md)
+        self.theory = theory or f"theory/{name}"
         self.tolerances = dict(tolerances or {})  # name -> default; ``reproduce --tolerance`` may override
         self.claims: list[ClaimSpec] = []
         self._data: DataFn | None = None
@@ -162,7 +166,7 @@ class SectionSpec:
         claims = [Claim(c.id, c.statement, *_fields(c.check(ctx, data))) for c in self.claims]
         markdown, figures = self._render(ctx, data)
         numbers = _jsonable({k: v for k, v in data.items() if not k.startswith("_")})
-        return Section(self.name, self.title, markdown, list(figures), numbers, claims)
+        return Section(self.name, self.title, markdown, list(figures), numbers, claims, theory=self.theory)
 
 
 def _fields(outcome: Outcome) -> tuple[bool, Any, Any]:

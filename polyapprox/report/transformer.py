@@ -14,7 +14,7 @@ from ._plots import finish_axes
 from .cases import expected
 
 SECTION = SectionSpec("transformer", "One attention layer suffices: Transformer, Linformer, Performer "
-                      "(reconstruction)", order=50,
+                      "(reconstruction)", order=50, theory="theory/attention",
                       tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9,
                                   "T.certify_tol": 0.5})
 CERTIFIED_M = (2,)  # Yarotsky parameters whose ReLU network is certified (m >= 4 needs far more boxes: see text)
