@@ -57,3 +57,19 @@ def test_latent_figure_legend_lists_every_plotted_column():
 
     fig = _plot(8, k=4)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == PLOTTED
+
+
+@pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])
+def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags, quick):
+    from constructions import training
+
+    seen = []
+
+    def stop(*, quick, seed, map):
+        seen.append(quick)
+        raise RuntimeError("stop after recording the settings")
+
+    monkeypatch.setattr(training, "sumformer_curves", stop)
+    with pytest.raises(RuntimeError, match="stop"):
+        main(["reproduce", "--only", "training", "--out", str(tmp_path), "--no-progress", *flags])
+    assert seen == [quick]

@@ -20,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="report", help="output directory (default: ./report)")
     p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
+    p.add_argument("--full-training", action="store_true",
+                   help="run the training experiments at their full settings (about 30 min on 2 cores; "
+                   "by default the report runs their quick settings)")
     p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(section_names())}")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask",
@@ -34,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import run_report
 
-    sections = run_report(args.out, quick=args.quick, only=args.only, progress=not args.no_progress,
+    sections = run_report(args.out, quick=args.quick, only=args.only, full_training=args.full_training, progress=not args.no_progress,
                           jobs=args.jobs, scheduler=args.scheduler, overrides=_overrides(args.tolerance))
     claims = [c for s in sections for c in s.claims]
     failed = [c for c in claims if not c.passed]

@@ -68,6 +68,7 @@ def run_report(
     progress: bool = True,
     jobs: int = 1,
     scheduler: str | None = None,
+    full_training: bool = False,
 ) -> list[Section]:
     """Run the selected sections (all by default) and write the report into ``out``.
 
@@ -84,7 +85,7 @@ def run_report(
     from tqdm import tqdm
 
     with make_executor(jobs, scheduler) as executor:
-        ctx = ReportContext(out=out, quick=quick, overrides=overrides, executor=executor)
+        ctx = ReportContext(out=out, quick=quick, overrides=overrides, executor=executor, full_training=full_training)
         bar = tqdm(names, desc="reproduce", unit="section", disable=not progress)
         for name in bar:
             bar.set_postfix_str(name)

@@ -83,6 +83,7 @@ class ReportContext:
     overrides: dict[str, float] = field(default_factory=dict)
     executor: SweepExecutor = field(default_factory=SweepExecutor)
     defaults: dict[str, float] = field(default_factory=dict)  # the running section's declared tolerances
+    full_training: bool = False  # run the training experiments at their full settings (reproduce --full-training)
 
     def map(self, fn, items) -> list:
         """Run a sweep: ``[fn(item) for item in items]`` on the report's executor, in order.

@@ -1,7 +1,8 @@
 """Report section "training": learned networks beside the constructed ones, sparse patterns on copying.
 
-Runs the quick settings of the training experiments (``polyapprox train EXPERIMENT --quick``);
-the full runs are ``polyapprox train EXPERIMENT`` (their measured times are in the CLI's docs).
+Runs the quick settings of the training experiments (``polyapprox train EXPERIMENT --quick``) by
+default, and the full settings with ``polyapprox reproduce --full-training`` (about half an hour on
+2 cores; each full run is also ``polyapprox train EXPERIMENT``).
 Needs PyTorch; without it the section reports that and its claims fail with the install hint.
 """
 
@@ -20,9 +21,10 @@ COPY_PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random"
 def _data(ctx: ReportContext) -> dict:
     from constructions import training
 
-    curves = training.sumformer_curves(quick=True, seed=ctx.seed, map=ctx.map)
-    init = training.init_comparison(quick=True, seed=ctx.seed, map=ctx.map)
-    copying = training.sparse_copying(quick=True, seed=ctx.seed, map=ctx.map)
+    quick = not ctx.full_training  # the full runs take 2-20 minutes each: only with reproduce --full-training
+    curves = training.sumformer_curves(quick=quick, seed=ctx.seed, map=ctx.map)
+    init = training.init_comparison(quick=quick, seed=ctx.seed, map=ctx.map)
+    copying = training.sparse_copying(quick=quick, seed=ctx.seed, map=ctx.map)
     again = [training.train_sumformer("centered", 3, 1, steps=20, samples=64, test_samples=64, reference=False,
                                       seed=ctx.seed).train_loss for _ in range(2)]
     return {"sumformer_curves": curves.table.to_dict(), "init": init.table.to_dict(),
