@@ -38,6 +38,7 @@ from polyapprox.internal import PolyapproxError, SizeError
 from . import continuous as _continuous
 from . import discontinuous as _discontinuous
 from ._network import Network
+from ._polynomial_sumformer import psi_table
 from ._resolve import from_spec, to_spec
 from .targets import Target
 
@@ -97,14 +98,7 @@ def kind_of(model: Any) -> str:
 
 def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
     """The float64 coefficient matrix of psi (rows: monomials of (y, s) in sorted order)."""
-    per_output = rep.coefficients()
-    exponents = sorted({beta + m for terms in per_output for beta, m in terms})
-    slot = {e: j for j, e in enumerate(exponents)}
-    C = np.zeros((max(len(exponents), 1), rep.d_out))
-    for out, terms in enumerate(per_output):
-        for (beta, m), c in terms.items():
-            C[slot[beta + m], out] = float(c)
-    return C
+    return psi_table(rep)[1]
 
 
 def _continuous_part(S: _continuous.PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:

@@ -30,7 +30,7 @@ from polyapprox.internal import PolyapproxError, ShapeError, check_int
 from . import attention as _attention
 from . import relu as _relu
 from ._kinds import AttentionKind, BlockKind, get_attention_kind
-from ._polynomial_sumformer import PolynomialSumformer
+from ._polynomial_sumformer import PolynomialSumformer, psi_table
 from ._sumformer import Sumformer
 from ._validate import as_sequences
 
@@ -264,14 +264,7 @@ def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
     """
     if not isinstance(S, PolynomialSumformer):
         return None
-    rep = S.representation
-    per_output = rep.coefficients()
-    exponents = sorted({beta + m for terms in per_output for beta, m in terms}) or [(0,) * (S.d + S.latent_dim)]
-    slot = {e: t for t, e in enumerate(exponents)}
-    C = np.zeros((len(exponents), S.d_out))
-    for o, terms in enumerate(per_output):
-        for (beta, m), c in terms.items():
-            C[slot[beta + m], o] = float(c)
+    exponents, C = psi_table(S.representation)
     phi_exponents = np.array(list(S.indices), dtype=np.int64).reshape(len(S.indices), S.d)
     return {"phi_exponents": phi_exponents, "psi_exponents": np.array(exponents, dtype=np.int64), "psi_coefficients": C}
 
@@ -338,15 +331,10 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
     d, latent = S.d, S.latent_dim
     phi_net = _relu.monomials(list(S.indices), m) if latent else None
     eta1 = float(phi_net.error_bound.max()) if phi_net is not None else 0.0
-    per_output = rep.coefficients()
-    exponents = sorted({beta + mm for terms in per_output for beta, mm in terms}) or [(0,) * (d + latent)]
-    slot = {e: t for t, e in enumerate(exponents)}
-    C = np.zeros((len(exponents), S.d_out))
-    lipschitz = np.zeros(S.d_out)
-    for o, terms in enumerate(per_output):
-        for (beta, mm), c in terms.items():
-            C[slot[beta + mm], o] = float(c) * n ** sum(mm)  # psi is evaluated at s_hat = clip(s / n)
-            lipschitz[o] += abs(float(c)) * sum(mm) * n ** max(sum(mm) - 1, 0)
+    exponents, C = psi_table(rep)
+    mu = np.array([sum(e[d:]) for e in exponents], dtype=float)  # degree of each term in s
+    lipschitz = (np.abs(C) * (mu * float(n) ** np.maximum(mu - 1, 0))[:, None]).sum(axis=0)
+    C = C * (float(n) ** mu)[:, None]  # psi is evaluated at s_hat = clip(s / n)
     psi_net = _relu.polynomial(exponents, C, m, input_scale=[1.0] * d + [1.0 / n] * latent)
     eta2 = psi_net.error_bound
     bound = float((lipschitz * n * eta1 + eta2).max())

@@ -37,19 +37,29 @@ class _PolynomialEvaluator:
         return out
 
 
-def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """psi(y, s) = Psi(y, s) evaluated from the exact coefficients (as float64), no sympy at call time."""
+def psi_table(rep: EquivariantRepresentation) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """(exponents e_t over (y, s), float64 C of shape (terms, d_out)) with Psi_o = sum_t C[t, o] (y, s)^{e_t}.
+
+    The exponents are sorted; a zero Psi gets the single constant exponent and a zero row, so
+    every evaluator (numpy, ReLU, torch, model files) reads the same table.
+    """
     per_output = rep.coefficients()
-    exponents = sorted({beta + m for terms in per_output for beta, m in terms})
+    exponents = sorted({beta + m for terms in per_output for beta, m in terms}) or [(0,) * (rep.d + rep.latent_dim)]
     slot = {e: j for j, e in enumerate(exponents)}
-    C = np.zeros((max(len(exponents), 1), rep.d_out))
+    C = np.zeros((len(exponents), rep.d_out))
     for out, terms in enumerate(per_output):
         for (beta, m), c in terms.items():
             try:
                 C[slot[beta + m], out] = float(c)
             except OverflowError:
                 raise PolyapproxError(f"Psi coefficient of {beta + m} is too large for float64 (non-finite)") from None
-    evaluator = _PolynomialEvaluator(exponents or [(0,) * (rep.d + rep.latent_dim)], C, rep.d + rep.latent_dim)
+    return exponents, C
+
+
+def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """psi(y, s) = Psi(y, s) evaluated from the exact coefficients (as float64), no sympy at call time."""
+    exponents, C = psi_table(rep)
+    evaluator = _PolynomialEvaluator(exponents, C, rep.d + rep.latent_dim)
 
     def psi(y: np.ndarray, s: np.ndarray) -> np.ndarray:
         return evaluator(np.concatenate([y, s], axis=1))
