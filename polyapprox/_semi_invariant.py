@@ -257,7 +257,9 @@ def _candidates_from(exponents, d, indices, degree, own) -> list[Candidate]:
 
 def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_solver, exponents):
     stats = SolveStats(ORBIT_BLOCKS)
+    clock = time.perf_counter()
     products = power_sum_products(d, indices, degree, parts, own, exponents)
+    stats.candidates_seconds += time.perf_counter() - clock
     weights = [sum(g) for g in indices]
     by_block: dict[int, list[Candidate]] = {}
     for cand in candidates:
@@ -273,6 +275,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
         raise NotRepresentableError(f"the target has degree {max(rhs_by_block)} > {degree}")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]
     for e in sorted(by_block):
+        clock = time.perf_counter()
         cols = by_block[e]
         rhs = rhs_by_block.get(e, [{} for _ in targets])
         column_vectors = []
@@ -283,11 +286,15 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
             else:
                 column_vectors.append(products[m])
         rows = set().union(*column_vectors, *rhs)
+        stats.nonzeros += sum(map(len, column_vectors))
+        stats.candidates_seconds += time.perf_counter() - clock
+        clock = time.perf_counter()
         try:
             pivots, values = block_solver(column_vectors, rhs)
         except NotRepresentableError:
             raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{e} "
                                         "component of the target") from None
+        stats.solve_seconds += time.perf_counter() - clock
         for k in range(nrhs):
             for c, value in values[k].items():
                 solution[k][cols[c]] = value
@@ -300,6 +307,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
 def _solve_reference(targets, n, d, indices, candidates, own):
     """Dense: expand every candidate in all n*d variables with sympy, one sympy Matrix rref."""
     stats = SolveStats(DENSE_EXPANSION)
+    clock = time.perf_counter()
     gens = token_gens(n, d)
     X = [gens[j * d:(j + 1) * d] for j in range(n)]
     P = [sympy.Poly(sympy.Add(*[sympy.Mul(*[x[k] ** a for k, a in enumerate(g)]) for x in X]), *gens,
@@ -325,7 +333,10 @@ def _solve_reference(targets, n, d, indices, candidates, own):
     for k, t in enumerate(targets):
         for mon, c in t.items():
             A[index[mon]][ncols + k] = sympy.Rational(c.numerator, c.denominator)
+    stats.candidates_seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
     R, pivots = sympy.Matrix(A).rref()  # no-eval: entries are sympy objects built here
+    stats.solve_seconds = time.perf_counter() - clock
     if pivots and pivots[-1] >= ncols:
         raise NotRepresentableError("the linear system is inconsistent")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]
