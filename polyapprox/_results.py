@@ -94,7 +94,8 @@ class SolveStats:
     ``check_seconds`` the equivariance check, ``candidates_seconds`` building the candidate
     columns, ``solve_seconds`` the exact elimination, ``verify_seconds`` the certificate;
     ``verified`` is True once the exact expansion Psi(x_1, P(X)) - F_1 = 0 was checked
-    (None when skipped). ``nonzeros`` counts the sparse entries of the columns built.
+    (None when skipped). ``nonzeros`` counts the sparse entries of the columns built and
+    ``estimated_nonzeros`` is the upper estimate the size guard checked before building them.
     """
 
     method: str
@@ -110,6 +111,7 @@ class SolveStats:
     verify_seconds: float = 0.0
     verified: bool | None = None
     nonzeros: int = 0
+    estimated_nonzeros: int = 0
 
 
 _PENDING = object()  # a lazily built matrix not built yet

@@ -37,6 +37,7 @@ SAME canonical Psi (tested exactly).
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -62,13 +63,16 @@ DENSE_EXPANSION = "dense-expansion"
 METHOD_ALIASES = {"default": ORBIT_BLOCKS, "reference": DENSE_EXPANSION}
 METHODS = (ORBIT_BLOCKS, DENSE_EXPANSION)
 
-#: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions).
+#: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions);
+#: called with the keywords ``use_flint`` and ``max_nonzeros`` (the elimination budget).
 BlockSolver = Callable[..., tuple[list[int], list[dict[int, Fraction]]]]
 
 #: Largest number of candidate terms either method accepts.
 MAX_CANDIDATES = 200_000
-#: Largest dense block (rows * columns) the default method builds.
-MAX_BLOCK_ENTRIES = 30_000_000
+#: Largest number of nonzeros (sound upper estimate) in one degree block of the default method.
+MAX_BLOCK_NONZEROS = 20_000_000
+#: Largest number of nonzeros the sparse elimination may store (its reduced basis, fill-in included).
+MAX_ELIMINATION_NONZEROS = 40_000_000
 #: Largest dense matrix (monomials * candidates) the reference method builds.
 MAX_REFERENCE_ENTRIES = 5_000_000
 
@@ -174,7 +178,8 @@ def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
 # the two methods
 # ------------------------------------------------------------------------------------------
 
-def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> None:
+def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> int:
+    """Refuse oversized requests before building anything; returns the nonzero estimate (orbit blocks)."""
     total = count_candidates(d, indices, degree) if own else _count_invariant_candidates(indices, degree)
     if total > MAX_CANDIDATES:
         raise SizeError(f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
@@ -183,23 +188,77 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
     if method == DENSE_EXPANSION:
         monomials = comb(nvars + degree, degree)
         if monomials * total > MAX_REFERENCE_ENTRIES:
-            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x {total:,} = "
-                            f"{monomials * total:,} entries, more than the limit of {MAX_REFERENCE_ENTRIES:,}; "
-                            "use method='orbit-blocks'")
-    else:
-        rows = count_orbit_rows(d, degree, parts, own)
-        cols = Counter()
-        weights = [sum(g) for g in indices]
-        ways = [1] + [0] * degree
-        for w in weights:
-            for t in range(w, degree + 1):
-                ways[t] += ways[t - w]
-        for e in range(degree + 1):
-            cols[e] = sum(comb(b + d - 1, d - 1) * ways[e - b] for b in range(e + 1)) if own else ways[e]
-        worst = max(rows[e] * cols[e] for e in range(degree + 1))
-        if worst > MAX_BLOCK_ENTRIES:
-            raise SizeError(f"the largest degree block would have {worst:,} entries, more than the limit of "
-                            f"{MAX_BLOCK_ENTRIES:,}; choose a smaller n, d or degree")
+            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x "
+                            f"{total:,} = {monomials * total:,} entries, more than the limit of "
+                            f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'")
+        return 0
+    per_block = estimate_block_nonzeros(d, indices, degree, parts, own)
+    worst = max(per_block.values(), default=0)
+    if worst > MAX_BLOCK_NONZEROS:
+        raise SizeError(f"the largest degree block would have up to {worst:,} nonzero entries, more than the limit "
+                        f"of {MAX_BLOCK_NONZEROS:,}; choose a smaller n, d or degree")
+    return sum(per_block.values())
+
+
+def estimate_block_nonzeros(d: int, indices: Sequence[MultiIndex], degree: int, parts: int,
+                            own: bool) -> dict[int, int]:
+    """An upper bound on the nonzeros of each degree block's columns, without building them.
+
+    Column (beta, m) is x_1^beta prod_gamma P_gamma^{m_gamma} in the basis x_1^b m_lambda. Each
+    of its (b, lambda) has b - beta + sum(lambda) = v(m) = sum_gamma m_gamma gamma (every P_gamma
+    adds gamma to the exponent summed over tokens) and lambda has at most
+    k(m) = sum_gamma m_gamma parts (and at most ``parts``). So the column has at most
+    N(v, k) = #{(b', lambda) : b' + sum(lambda) = v, |lambda| <= min(k, parts)} nonzeros
+    (b' = 0 in the invariant case), and at most the block's row count. N is counted by a
+    knapsack over the nonzero vectors, for all v at once.
+    """
+    zero = (0,) * d
+    weights = [sum(g) for g in indices]
+    cap = min(parts, degree)
+    vectors = [v for v in multi_indices(d, degree, min_degree=1)] if degree >= 1 else []
+    # table[w][j]: multisets of j nonzero vectors with sum w (w of degree <= degree)
+    targets = [zero, *vectors]
+    table = {w: [0] * (cap + 1) for w in targets}
+    table[zero][0] = 1
+    for u in vectors:
+        for w in targets:  # graded order: w - u comes before w
+            if sum(w) >= sum(u) and all(a >= b for a, b in zip(w, u)):
+                prev = table[tuple(a - b for a, b in zip(w, u))]
+                row = table[w]
+                for j in range(1, cap + 1):
+                    row[j] += prev[j - 1]
+    cumulative = {w: list(itertools.accumulate(row)) for w, row in table.items()}
+
+    @functools.cache
+    def bound(v: tuple[int, ...], k: int) -> int:
+        k = min(k, cap)
+        if not own:
+            return cumulative[v][k]
+        return sum(cumulative[tuple(a - b for a, b in zip(v, bp))][k]
+                   for bp in itertools.product(*(range(a + 1) for a in v)))
+
+    rows = count_orbit_rows(d, degree, parts, own)
+    by_weight: dict[int, Counter] = {}  # weighted degree of m -> Counter of column bounds
+    order = sorted(range(len(indices)), key=weights.__getitem__)
+
+    def walk(start: int, v: tuple[int, ...], k: int, w: int) -> None:
+        """Every m as a multiset of power sums (positions >= start added), v and k kept incrementally."""
+        by_weight.setdefault(w, Counter())[bound(v, k)] += 1
+        for pos in range(start, len(order)):
+            j = order[pos]
+            if w + weights[j] > degree:
+                break
+            walk(pos, tuple(a + b for a, b in zip(v, indices[j])), k + 1, w + weights[j])
+
+    walk(0, zero, 0, 0)
+    out: dict[int, int] = {}
+    for b in range(degree + 1 if own else 1):
+        betas = comb(b + d - 1, d - 1)  # the betas of degree b
+        for w, counts in by_weight.items():
+            e = w + b
+            if e <= degree:
+                out[e] = out.get(e, 0) + betas * sum(k * min(nnz, rows[e]) for nnz, k in counts.items())
+    return out
 
 
 def _count_invariant_candidates(indices, degree: int) -> int:
@@ -232,7 +291,7 @@ def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], d
     """
     method = METHOD_ALIASES.get(method, method)
     parts = n - 1 if own else n
-    _check_sizes(d, indices, degree, parts, own, method, n * d)
+    estimate = _check_sizes(d, indices, degree, parts, own, method, n * d)
     start = time.perf_counter()
     if method == DENSE_EXPANSION:  # the canonical order exactly as _candidates enumerates it
         candidates = candidate_terms(d, indices, degree) if own else invariant_candidates(indices, degree, d)
@@ -241,8 +300,10 @@ def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], d
         exponents = list(_exponent_tuples([sum(g) for g in indices], degree))
         candidates = _candidates_from(exponents, d, indices, degree, own)
         solution, stats = _solve_blocks(targets, n, d, indices, degree, candidates, parts, own,
-                                        functools.partial(block_solver, use_flint=use_flint), exponents)
+                                        functools.partial(block_solver, use_flint=use_flint,
+                                                          max_nonzeros=MAX_ELIMINATION_NONZEROS), exponents)
     stats.candidates = len(candidates)
+    stats.estimated_nonzeros = estimate
     stats.seconds = time.perf_counter() - start
     return solution, stats
 
