@@ -9,6 +9,7 @@ is what makes the representation engine's Psi canonical. python-flint is used wh
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from fractions import Fraction
 from typing import Any
 
@@ -69,8 +70,12 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
                     del v[r]
         return used
 
+    remaining = Counter(r for vec in columns for r, c in vec.items() if c)  # columns still to come, per row
     stored = 0
     for col, vec in enumerate(columns):
+        for r, c in vec.items():
+            if c:
+                remaining[r] -= 1
         v = {r: number(c) for r, c in vec.items() if c}
         used = reduce(v)
         if v:
@@ -81,7 +86,9 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
                                 "choose a smaller n, d or degree")
             for r in v:
                 order_of_row.setdefault(r, len(order_of_row))
-            row = min(v, key=order_of_row.__getitem__)
+            # any nonzero row may be the pivot (the pivot columns and the solution do not depend on
+            # it); the one fewest later columns touch is eliminated least often (less fill-in)
+            row = min(v, key=lambda r: (remaining[r], order_of_row[r]))
             scale = v[row]
             inv = 1 / scale
             basis.append((row, {r: x * inv for r, x in v.items()}))

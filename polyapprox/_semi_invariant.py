@@ -316,29 +316,45 @@ def _candidates_from(exponents, d, indices, degree, own) -> list[Candidate]:
     return [(beta, m) for beta in betas for m, w in zip(exponents, wdeg) if w <= degree - sum(beta)]
 
 
+def _multidegree(key: Key) -> tuple[int, ...]:
+    """beta + sum(lambda): the exponent vector summed over tokens of x_1^beta m_lambda."""
+    beta, lam = key
+    return tuple(b + sum(part[c] for part in lam) for c, b in enumerate(beta))
+
+
 def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_solver, exponents):
+    """Reduce block by block. The blocks are finer than the degrees: every P_gamma adds gamma to
+    the exponent vector summed over all tokens, so column (beta, m) lives in the rows (b, lambda)
+    of multidegree V = beta + sum_gamma m_gamma gamma, and the system splits into one block per V
+    (the pivots of a block-diagonal matrix are the union of its blocks' pivots, so the RREF and
+    the canonical Psi are unchanged). ``stats.blocks`` aggregates them per total degree |V|."""
     stats = SolveStats(ORBIT_BLOCKS)
     clock = time.perf_counter()
     products = power_sum_products(d, indices, degree, parts, own, exponents)
     stats.candidates_seconds += time.perf_counter() - clock
-    weights = [sum(g) for g in indices]
-    by_block: dict[int, list[Candidate]] = {}
+    by_block: dict[tuple[int, ...], list[Candidate]] = {}
     for cand in candidates:
         beta, m = cand
-        by_block.setdefault(sum(beta) + sum(w * x for w, x in zip(weights, m) if x), []).append(cand)
+        V = tuple(b + sum(mj * g[c] for mj, g in zip(m, indices) if mj) for c, b in enumerate(beta))
+        by_block.setdefault(V, []).append(cand)
     nrhs = len(targets)
-    rhs_by_block: dict[int, list[dict[Key, Fraction]]] = {}
+    rhs_by_block: dict[tuple[int, ...], list[dict[Key, Fraction]]] = {}
     for k, t in enumerate(targets):
         for key, c in orbit_coordinates(t, n, d, own).items():
-            e = sum(key[0]) + sum(sum(part) for part in key[1])
-            rhs_by_block.setdefault(e, [{} for _ in targets])[k][key] = c
-    if any(e > degree for e in rhs_by_block):
-        raise NotRepresentableError(f"the target has degree {max(rhs_by_block)} > {degree}")
+            rhs_by_block.setdefault(_multidegree(key), [{} for _ in targets])[k][key] = c
+    top = max((sum(V) for V in rhs_by_block), default=0)
+    if top > degree:
+        raise NotRepresentableError(f"the target has degree {top} > {degree}")
+    missing = [V for V in rhs_by_block if V not in by_block and any(rhs_by_block[V])]
+    if missing:
+        raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{sum(missing[0])} "
+                                    "component of the target")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]
-    for e in sorted(by_block):
+    for V in sorted(by_block, key=lambda V: (sum(V), V)):
+        e = sum(V)
         clock = time.perf_counter()
-        cols = by_block[e]
-        rhs = rhs_by_block.get(e, [{} for _ in targets])
+        cols = by_block[V]
+        rhs = rhs_by_block.get(V, [{} for _ in targets])
         column_vectors = []
         for beta, m in cols:
             if any(beta):
@@ -361,7 +377,10 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
                 solution[k][cols[c]] = value
         stats.rows += len(rows)
         stats.rank += len(pivots)
-        stats.blocks[e] = (len(rows), len(cols), len(pivots))
+        before = stats.blocks.get(e, (0, 0, 0))
+        stats.blocks[e] = (before[0] + len(rows), before[1] + len(cols), before[2] + len(pivots))
+    position = {cand: i for i, cand in enumerate(candidates)}  # list coefficients in canonical order
+    solution = [dict(sorted(sol.items(), key=lambda item: position[item[0]])) for sol in solution]
     return solution, stats
 
 
