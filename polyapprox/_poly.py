@@ -20,8 +20,6 @@ from fractions import Fraction
 from numbers import Integral, Rational
 
 import sympy
-from sympy.core.add import _addsort
-from sympy.core.mul import _mulsort
 
 from ._errors import NotPolynomialError, PolyapproxError
 from ._flint import HAVE_FLINT_MPOLY
@@ -120,6 +118,7 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
     position = _positions(tuple(gens))
     width = len(gens)
     known: dict[int, tuple[int, int]] = {}  # id(factor) -> (variable, exponent); factors live as long as expr
+    fractions: dict[sympy.Rational, Fraction] = {}  # coefficients repeat: convert each once
     out: dict[tuple[int, ...], Fraction] = {}
     for term in (expr.args if expr.is_Add else (expr,)):
         if term.is_Mul:
@@ -150,7 +149,9 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
                     found = known[id(factor)] = (k, e)
                 exponents[found[0]] += found[1]
         key = tuple(exponents)
-        value = Fraction(int(coeff.p), int(coeff.q))
+        value = fractions.get(coeff)
+        if value is None:
+            value = fractions[coeff] = Fraction(int(coeff.p), int(coeff.q))
         out[key] = out[key] + value if key in out else value
     return {m: c for m, c in out.items() if c}
 
@@ -243,8 +244,11 @@ def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
     if not gens:
         c = terms.get((), 0)
         return sympy.Rational(c.numerator, c.denominator) if c else sympy.Integer(0)
-    powers: dict[tuple[int, int], sympy.Expr] = {}
-    pieces = []
+    powers: dict[tuple[int, int], tuple[tuple, sympy.Expr]] = {}  # (variable, exponent) -> (key, factor)
+    coeff_keys: dict[sympy.Rational, tuple] = {}
+    mul_class = _class_key(sympy.Mul)
+    commutative = all(g.is_commutative for g in gens) or None  # None: let sympy work it out
+    keyed = []
     constant = None
     for monom, c in terms.items():
         if not c:
@@ -253,25 +257,57 @@ def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
         factors = []
         for k, e in enumerate(monom):
             if e:
-                factor = powers.get((k, e))
-                if factor is None:
-                    factor = powers[k, e] = gens[k] if e == 1 else sympy.Pow(gens[k], e)
-                factors.append(factor)
+                found = powers.get((k, e))
+                if found is None:
+                    factor = gens[k] if e == 1 else sympy.Pow(gens[k], e)
+                    found = powers[k, e] = (_canonical_key(factor), factor)
+                factors.append(found)
         if not factors:
             constant = coeff
             continue
         if len(factors) > 1:
-            _mulsort(factors)
-        if coeff is sympy.S.One:
-            pieces.append(factors[0] if len(factors) == 1 else sympy.Mul._from_args(factors))
-        else:
-            pieces.append(sympy.Mul._from_args([coeff, *factors]))
-    _addsort(pieces)
+            factors.sort(key=lambda kf: kf[0])
+        if coeff is sympy.S.One and len(factors) == 1:
+            keyed.append(factors[0])
+            continue
+        args = [f for _, f in factors]
+        keys = [k for k, _ in factors]
+        if coeff is not sympy.S.One:
+            ck = coeff_keys.get(coeff)
+            if ck is None:
+                ck = coeff_keys[coeff] = _canonical_key(coeff)
+            args.insert(0, coeff)
+            keys.insert(0, ck)
+        keyed.append(((mul_class, len(args), tuple(keys)), sympy.Mul._from_args(args, commutative)))
+    keyed.sort(key=lambda kf: kf[0])
+    pieces = [f for _, f in keyed]
     if constant is not None:
         pieces.insert(0, constant)
     if not pieces:
         return sympy.Integer(0)
-    return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces)
+    return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces, commutative)
+
+
+def _canonical_key(expr: sympy.Basic) -> tuple:
+    """A sort key reproducing sympy's ``Basic.compare`` (the order ``Add``/``Mul`` sort their args by).
+
+    ``compare`` orders by class (``ordering_of_classes``, else the class name), then by the
+    length of the hashable content, then item by item; the key is that tuple, built once
+    per object instead of re-walking both objects at every comparison.
+    """
+    content = expr._hashable_content()
+    return (_class_key(type(expr)), len(content),
+            tuple(_canonical_key(item) if isinstance(item, sympy.Basic) else item for item in content))
+
+
+@functools.lru_cache(maxsize=256)
+def _class_key(cls: type) -> tuple[int, str]:
+    from sympy.core.basic import ordering_of_classes
+
+    try:
+        return ordering_of_classes.index(cls.__name__), ""
+    except ValueError:
+        return len(ordering_of_classes) + 1, cls.__name__
 
 
 def _terms_to_expr_ring(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:

@@ -165,3 +165,17 @@ def test_composes_to_agrees_with_expansion(seed):
             wrong = dict(expanded)
             wrong[(0, 0, 1)] = wrong.get((0, 0, 1), 0) + 1
             assert not composes_to(psi, wrong, 3, 1, indices, token, use_flint=flag)
+
+
+def test_canonical_builder_on_large_polynomials():
+    """Hundreds of terms of mixed degrees and signs: the same args order as sympy's own sort."""
+    from polyapprox._poly import _terms_to_expr_ring
+
+    for n, d, seed in ((4, 2, 1), (6, 1, 2), (3, 3, 3)):
+        gens = token_gens(n, d)
+        terms = {}
+        for k in range(30):
+            terms.update(_random_terms(gens, 1000 * seed + k, count=12, top=5))
+        terms[(0,) * (n * d)] = Fraction(-7, 3)
+        fast, slow = terms_to_expr(terms, gens), _terms_to_expr_ring(terms, gens)
+        assert len(fast.args) > 100 and fast.args == slow.args and fast == slow
