@@ -173,12 +173,16 @@ def _normal_equations(plan: _Plan, Y: np.ndarray, S: np.ndarray, B: np.ndarray, 
     sizes = np.array([len(m) for m in plan.m_index])
     starts = np.concatenate([[0], np.cumsum(sizes)])
     YB = np.einsum("snk,sno->sko", Y, B)  # sum over tokens of T_beta(x_i) f_i
+    buffer = np.empty_like(S_all)
     for k1 in range(nb):
         lo, hi = starts[k1], starts[k1 + 1]
         S1 = S_all[:, lo:hi]
         R[lo:hi] += S1.T @ YB[:, k1, :]
         h = np.einsum("sn,snl->sl", Y[:, :, k1], Y[:, :, k1:])  # (b, nb - k1)
-        Z = S_all[:, lo:] * np.repeat(h, sizes[k1:], axis=1)
+        Z = buffer[:, :starts[-1] - lo]
+        for k2 in range(k1, nb):  # Z = [h_{k1 k2} S_{k2}]_{k2 >= k1}, written in place
+            a, b = starts[k2] - lo, starts[k2 + 1] - lo
+            np.multiply(S_all[:, lo + a:lo + b], h[:, k2 - k1, None], out=Z[:, a:b])
         G[lo:hi, lo:] += S1.T @ Z
 
 
@@ -194,7 +198,7 @@ def _solve_normal(G: np.ndarray, R: np.ndarray, count: int) -> tuple[np.ndarray,
     if info < 0:  # pragma: no cover - LAPACK argument error
         raise PolyapproxError(f"pivoted Cholesky failed (LAPACK info {info})")
     piv = piv[:rank] - 1
-    U = np.triu(factor[:rank, :rank])
+    U = factor[:rank, :rank]  # only its upper triangle is read below
     rc, _ = scipy.linalg.lapack.dtrcon(U, norm="1", uplo="U", diag="N")
     condition = float(1.0 / rc) if rc > 0 else math.inf
     rhs = Rs[piv]

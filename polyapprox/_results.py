@@ -537,7 +537,10 @@ def _exact_terms(terms: Any, width: int, what: str) -> dict[tuple[int, ...], Fra
         raise PolyapproxError(f"{what} must be a dict {{exponent tuple: coefficient}}; got {type(terms).__name__}")
     out = {}
     for e, c in terms.items():
-        exponent = tuple(check_int("exponent entry", v, 0) for v in e)
+        if type(e) is tuple and all(type(v) is int and v >= 0 for v in e):  # the common case, checked fast
+            exponent = e
+        else:
+            exponent = tuple(check_int("exponent entry", v, 0) for v in e)
         if len(exponent) != width:
             raise ShapeError(f"{what}: exponent {e!r} must have d + d' = {width} entries")
         out[exponent] = _exact_number(c, what)
