@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "verify",
     "sparse",
     "reproduce",
+    "sweep",
 ]
 
 
