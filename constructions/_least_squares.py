@@ -227,9 +227,9 @@ def approximate(
 ) -> tuple[PolynomialSumformer, ApproximationReport]:
     """Fit an equivariant polynomial of total degree ``degree`` to f, in exact Sumformer form.
 
-    MATH.md section 5, "least squares in Sumformer form": rows are (sequence, token) pairs,
-    columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
-    (canonical order of section 4), K = n (or n - 1 if ``refined``). Each variable is first
+    Least squares in Sumformer form (Alberti et al. 2023, continuous theorem): rows are
+    (sequence, token) pairs, columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
+    (canonical order), K = n (or n - 1 if ``refined``). Each variable is first
     mapped affinely onto [-1, 1] (range over the training set) and the columns are the
     products of Chebyshev polynomials there (same span as the monomials, better conditioned).
     ``solver="auto"`` (default) accumulates the normal equations blockwise (tokens summed

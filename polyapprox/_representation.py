@@ -82,7 +82,7 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
                           verify: bool = True) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
-    MATH.md section 4 (Theorem and Algorithm), K = n - 1 if ``refined`` else n (n = 1 with
+    Alberti et al. 2023 (equivariant polynomials in Sumformer form), K = n - 1 if ``refined`` else n (n = 1 with
     ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
     the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
     in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
@@ -97,7 +97,7 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     (structure lemma); ``.stats`` has the time split (``convert_seconds``, ``check_seconds``,
     ``candidates_seconds``, ``solve_seconds``, ``verify_seconds``).
 
-    Normal form: the canonical Psi of MATH.md section 4 step 6 (candidates in canonical order,
+    Normal form: the canonical Psi (candidates in canonical order,
     RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
     Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
     candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
@@ -111,7 +111,7 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     >>> F = X.applyfunc(lambda xi: xi * sum(X))  # F_i = x_i (x_1 + x_2)
     >>> represent_equivariant(F, n=2, d=1).Psi
     Matrix([[p_1*y_1]])
-    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # MATH.md worked example 1
+    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # F_1 = x_2^2, K = 1
     Matrix([[p_1**2 - 2*p_1*y_1 + y_1**2]])
     >>> represent_equivariant([X[1], X[0]], n=2, d=1, first_row=False).stats.verified   # rows x2, x1
     True
@@ -125,7 +125,8 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     ``ShapeError`` for an ambiguous flat list, ``SizeError`` when the candidate space or the
     sparse solve is too large (the message gives the estimate).
 
-    Notes: reconstruction of the route of [A] (MATH.md section 4).
+    Notes: reconstruction of the route of Alberti et al. 2023 (semi-invariant first row, power sums
+    of the other tokens rewritten through P(X) - x_1^gamma).
     """
     return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree, first_row=first_row,
                                         verify=verify)[0]
