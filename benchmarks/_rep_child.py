@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import resource
+import signal
 import sys
 import time
 from fractions import Fraction
@@ -67,8 +69,21 @@ def build(terms: list, gens: list) -> sympy.Expr:
     return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces, True)
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def main() -> None:
     path, repeat = sys.argv[1], int(sys.argv[2])
+    limit = int(sys.argv[3]) if len(sys.argv) > 3 else 0  # seconds allowed to the engine (0: none)
     with open(path) as fh:
         data = json.load(fh)
     n, d, degree = data["n"], data["d"], data["degree"]
@@ -76,24 +91,32 @@ def main() -> None:
     F = sympy.Matrix([[build(entry, gens) for entry in row] for row in data["rows"]])
     import polyapprox
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = peak_rss_mb()
     print(json.dumps({"ready": True, "polyapprox": polyapprox.__file__}), flush=True)
-    times, split, rep = [], {}, None
+
+    def out_of_time(signum, frame):  # the engine did not finish within the limit
+        print(json.dumps({"timeout": limit, "rss_peak_mb": peak_rss_mb()}), flush=True)
+        os._exit(3)
+
+    signal.signal(signal.SIGALRM, out_of_time)
+    times, splits, rep = [], [], None
     for _ in range(repeat):
         del rep
+        signal.alarm(limit)
         start = time.perf_counter()
         rep = polyapprox.represent_equivariant(F, n, d, degree=degree)
         times.append(time.perf_counter() - start)
-    stats = rep.stats
-    for name in ("convert_seconds", "check_seconds", "candidates_seconds", "solve_seconds", "verify_seconds"):
-        if hasattr(stats, name):
-            split[name] = getattr(stats, name)
+        signal.alarm(0)
+        stats = rep.stats
+        splits.append({name: getattr(stats, name) for name in ("convert_seconds", "check_seconds",
+                       "candidates_seconds", "solve_seconds", "verify_seconds") if hasattr(stats, name)})
+    split = splits[sorted(range(repeat), key=times.__getitem__)[repeat // 2]]  # the median run's split
     coefficients = repr([sorted((k, (Fraction(v).numerator, Fraction(v).denominator)) for k, v in c.items())
                          for c in rep.coefficients()])
     print(json.dumps({"times": times, "split": split, "candidates": stats.candidates, "rank": stats.rank,
                       "verified": getattr(stats, "verified", None),
                       "rss_before_mb": rss_before,
-                      "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "rss_peak_mb": peak_rss_mb(),
                       "psi_digest": hashlib.sha256(coefficients.encode()).hexdigest()[:16]}), flush=True)
 
 

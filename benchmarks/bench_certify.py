@@ -24,7 +24,7 @@ def certify_table(cases: list[tuple[int, int, int, float]]) -> None:
     for n, d, degree, tol in cases:
         model, _ = continuous.approximate(f, n, d, degree, samples=4000, test_samples=4000, seed=0)
         r = certified_sup_error(model, f, tol=tol, max_boxes=10**6, time_limit=300)
-        print(f"{n} {d} {degree:6d} | {r.lower:.3e}  {r.upper:.3e}  {r.ratio:.3f}  {str(r.reached):7s} "
+        print(f"{n} {d} {degree:6d} | {r.lower:.3e}  {r.upper:.3e}  {r.ratio:.3f}  {r.reached!s:7s} "
               f"{r.boxes:7d} {r.seconds:7.1f}")
 
 
