@@ -51,7 +51,7 @@ class ApproximationReport:
     samples: int
     test_samples: int
     rank: int  # numerical rank of the design matrix (dependent columns: MATH.md section 4)
-    condition_number: float  # largest / smallest retained singular value, after column scaling
+    condition_number: float  # of the retained columns after scaling: SVD ratio, or 1-norm estimate (normal eqs.)
     fit_sup_error: float
     fit_rms_error: float
     test_sup_error: float
@@ -68,9 +68,11 @@ class ApproximationReport:
 
 #: Default memory budget of a fit (MB): the estimate is checked before anything large is allocated.
 MEMORY_MB = 1024.0
-#: Largest condition number (after column scaling) accepted from the normal equations; beyond it the
-#: fit is recomputed by SVD of the design matrix (normal equations square the condition number).
-NORMAL_EQUATIONS_MAX_CONDITION = 1e5
+#: Largest condition number estimate (1-norm, retained columns after scaling) accepted from the normal
+#: equations; beyond it the fit is recomputed by SVD of the design matrix when that fits the budget
+#: (normal equations square the condition number: 1e8 squared reaches float64's 1e-16). Measured: at
+#: (n, d, D) = (4, 2, 8) an estimate of 8e8 (SVD ratio 4e6) gave the SVD's errors to four digits.
+NORMAL_EQUATIONS_MAX_CONDITION = 1e8
 SOLVERS = ("auto", "normal", "svd")
 
 
@@ -234,7 +236,7 @@ def approximate(
     products of Chebyshev polynomials there (same span as the monomials, better conditioned).
     ``solver="auto"`` (default) accumulates the normal equations blockwise (tokens summed
     first, no design matrix) and solves them by rank-revealing pivoted Cholesky after column
-    scaling; if the kept columns' condition number exceeds 1e5 (normal equations square it)
+    scaling; if the kept columns' condition estimate exceeds 1e8 (normal equations square it)
     the fit is redone by SVD of the design matrix with relative cutoff ``rcond``, when that
     fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route. The memory estimate is
     checked before anything large is allocated (``SizeError`` past ``memory_mb``). The
