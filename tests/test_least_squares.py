@@ -70,3 +70,17 @@ def test_memory_budget_refused_before_allocating():
         continuous.approximate(f, 3, 1, 2, solver="qr")
     with pytest.raises(PolyapproxError, match="memory_mb"):
         continuous.approximate(f, 3, 1, 2, memory_mb=float("nan"))
+
+
+@pytest.mark.parametrize("r", [5, 100, 200])
+def test_condition_estimate_against_svd(r):
+    import scipy.linalg
+
+    from constructions._least_squares import _triangular_condition
+
+    rng = np.random.default_rng(r)
+    A = rng.normal(size=(r + 20, r)) @ np.diag(np.logspace(0, -5, r))
+    U = np.asfortranarray(scipy.linalg.qr(A, mode="r")[0][:r])
+    U[np.tril_indices(r, -1)] = 7.0   # garbage below the diagonal is never read
+    s = np.linalg.svd(A, compute_uv=False)
+    assert 0.8 * s[0] / s[-1] <= _triangular_condition(U) <= 1.0001 * s[0] / s[-1]
