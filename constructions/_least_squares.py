@@ -76,6 +76,8 @@ MEMORY_MB = 1024.0
 #: and 6.0575e-4 (SVD).
 NORMAL_EQUATIONS_MAX_CONDITION = 1e8
 SOLVERS = ("auto", "normal", "svd")
+#: ``solver="auto"`` takes the SVD route directly when it needs at most this many bytes.
+AUTO_SVD_BYTES = 64e6
 
 
 def _chebyshev_tables(z: np.ndarray, degree: int) -> np.ndarray:
@@ -261,10 +263,11 @@ def approximate(
     (canonical order), K = n (or n - 1 if ``refined``). Each variable is first
     mapped affinely onto [-1, 1] (range over the training set) and the columns are the
     products of Chebyshev polynomials there (same span as the monomials, better conditioned).
-    ``solver="auto"`` (default) accumulates the normal equations blockwise (tokens summed
-    first, no design matrix) and solves them by rank-revealing pivoted Cholesky after column
-    scaling; if the kept columns' condition number exceeds 1e8 (normal equations square it)
-    the fit is redone by SVD of the design matrix with relative cutoff ``rcond``, when that
+    ``solver="auto"`` (default) solves small fits (design matrix under 64 MB) by SVD of the
+    design matrix with relative cutoff ``rcond`` after column scaling; larger ones accumulate
+    the normal equations blockwise (tokens summed first, no design matrix) and solve them by
+    rank-revealing pivoted Cholesky after column scaling, redone by SVD if the kept columns'
+    condition number exceeds 1e8 (normal equations square it) and the SVD route
     fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route. The memory estimate is
     checked before anything large is allocated (``SizeError`` past ``memory_mb``). The
     coefficients are then made exact rationals (exact binary values of the float64 fit) and
@@ -397,6 +400,8 @@ def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degre
         raise SizeError(f"the least-squares fit needs about {need / 1e6:,.0f} MB ({count:,} coefficients, {b:,} x {n} "
                         f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
                         "the samples, or raise memory_mb")
+    if solver == "auto" and svd_bytes <= AUTO_SVD_BYTES:
+        solver = "svd"  # small: the SVD of the design matrix is cheap and the most accurate
     if solver != "svd":
         # sequences per chunk: the per-chunk temporaries stay near 32 MB each (GEMMs stay large enough)
         chunk = max(1, min(b, int((budget - fixed) / 2 / per_sequence), max(64, int(32e6 / (8 * count)))))
