@@ -1,11 +1,23 @@
 """Continuous Sumformer (issue: continuous): forward pass linear in n; vectorised psi vs per-point sympy;
 fitting memory at degree 8, n = 4, d = 2. Ratios are measured in this run.
-Run: python benchmarks/bench_continuous.py
+
+Fits (issue 17), Gaussian kernel sum, seed 0, each in a fresh process: (n, d, D) = (6, 3, 6) with
+the default samples (goal: under 30 s and 1 GB, test error no worse than the previous code) and
+(4, 2, 8) with 2 x coefficients / n samples and 200 test sequences (goal: under 300 MB traced).
+The previous least-squares code (tagged commit 0e3988d, temporary git worktree) runs the same
+fits in the same run, cut off after --previous-timeout seconds. Wall and CPU seconds are both
+printed: the machine is shared, so wall time depends on the load.
+Run: python benchmarks/bench_continuous.py [--fits-only] [--skip-previous]
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +78,80 @@ def fitting_memory() -> None:
           f"design matrix {samples * n * count * 8 / 1e6:.0f} MB, peak traced memory {peak:.0f} MB")
 
 
+PREVIOUS = "0e3988d"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fit_child(args: list[str], pythonpath: str | None, timeout: float) -> dict:
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    cmd = [sys.executable, str(Path(__file__).parent / "_fit_child.py"), *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
+    return lines[-1]
+
+
+def fits(skip_previous: bool, previous_timeout: float) -> bool:
+    count = count_candidates(2, power_sum_indices(4, 2), 8)
+    cases = [  # (label, child args, wall goal s, memory goal MB, which memory)
+        ("(6,3,6) defaults", ["6", "3", "6", "default", "default"], 30.0, 1024.0, "rss_peak_mb"),
+        ("(4,2,8) 2c/n samples", ["4", "2", "8", str(2 * count // 4 + 1), "200", "--trace"], None, 300.0,
+         "traced_peak_mb"),
+    ]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fit-"))
+    old_tree = tmp / "previous"
+    if not skip_previous:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), PREVIOUS],
+                       check=True, capture_output=True)
+    ok = True
+    print(f"{'case':>22} {'tree':>9} {'coef.':>6} {'rank':>5} {'cond.':>8} {'wall s':>7} {'CPU s':>7} "
+          f"{'RSS MB':>7} {'traced MB':>9} {'test sup':>9} {'fit sup':>9}  goal")
+    try:
+        for label, args, wall_goal, memory_goal, memory_key in cases:
+            runs = [("current", _fit_child(args, None, 1800))]
+            if not skip_previous:
+                runs.append((PREVIOUS, _fit_child(args, str(old_tree), previous_timeout)))
+            for tree, r in runs:
+                if "seconds" not in r:
+                    print(f"{label:>22} {tree:>9}  {r}")
+                    continue
+                traced = "-" if r["traced_peak_mb"] is None else f"{r['traced_peak_mb']:.0f}"
+                goal = ""
+                if tree == "current":
+                    met = r[memory_key] <= memory_goal and (wall_goal is None or r["seconds"] <= wall_goal)
+                    if len(runs) > 1 and "test_sup" in runs[1][1]:
+                        met = met and r["test_sup"] <= runs[1][1]["test_sup"] * 1.001
+                    goal = ("met" if met else "MISSED") + (f" (< {wall_goal:g} s" if wall_goal else " (") + \
+                        f", < {memory_goal:g} MB {memory_key.split('_')[0]}, error <= previous)"
+                    ok = ok and met
+                print(f"{label:>22} {tree:>9} {r['coefficients']:>6} {r['rank']:>5} {r['condition']:>8.1e} "
+                      f"{r['seconds']:>7.1f} {r['cpu_seconds']:>7.1f} {r['rss_peak_mb']:>7.0f} {traced:>9} "
+                      f"{r['test_sup']:>9.2e} {r['fit_sup']:>9.2e}  {goal}", flush=True)
+    finally:
+        if not skip_previous:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
+                           capture_output=True)
+    return ok
+
+
 if __name__ == "__main__":
-    print("forward pass, fixed d':")
-    model = forward_scaling()
-    print("psi evaluation:")
-    psi_vectorised_vs_sympy(model)
-    print("fitting memory:")
-    fitting_memory()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fits-only", action="store_true")
+    parser.add_argument("--skip-previous", action="store_true")
+    parser.add_argument("--previous-timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    if not args.fits_only:
+        print("forward pass, fixed d':")
+        model = forward_scaling()
+        print("psi evaluation:")
+        psi_vectorised_vs_sympy(model)
+        print("fitting memory:")
+        fitting_memory()
+    print("least-squares fits, current tree vs previous:")
+    sys.exit(0 if fits(args.skip_previous, args.previous_timeout) else 1)

@@ -1,9 +1,18 @@
 """Least squares in Sumformer form: fit Psi of weighted degree <= D to a numeric equivariant target.
 
 Rows are (sequence, token) pairs, columns the candidate terms T_{beta,m}(x_i, P(X)) in
-canonical order; every variable is mapped affinely onto [-1, 1] for conditioning; the exact
-core turns the float64 solution into an exact rational representation (Alberti et al. 2023,
-continuous theorem: only the degree of psi grows as the error falls).
+canonical order (Alberti et al. 2023, continuous theorem: only the degree of psi grows as the
+error falls). Every variable is mapped affinely onto [-1, 1] and the columns are products of
+Chebyshev polynomials T_{beta}(y') T_{m}(s') there: the candidate exponent set is closed under
+lowering any exponent, so this basis spans exactly the same functions as the monomials, with
+far better conditioning. The normal equations are accumulated without the design matrix: the
+row of (sequence s, token i) is Y(x_i) (x) S(P(X_s)) restricted to the candidates, so
+A^T A = sum_s (sum_i Y_i Y_i^T) (x) S_s S_s^T, assembled block by block over pairs of beta
+(tokens summed first: n times fewer operations than forming A^T A from A). They are solved by
+pivoted Cholesky (rank revealing: dependent columns when K = n) after column scaling; when
+the retained part is too ill-conditioned for normal equations the fit falls back to an SVD of
+the design matrix, if it fits the memory budget. The exact core turns the float64 solution
+into an exact rational representation.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from polyapprox import EquivariantRepresentation, candidate_terms, power_sum_indices
-from polyapprox.internal import PolyapproxError, check_int
+from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_int
 
 from ._features import MonomialFeatures
 from ._polynomial_sumformer import PolynomialSumformer
@@ -42,7 +51,7 @@ class ApproximationReport:
     samples: int
     test_samples: int
     rank: int  # numerical rank of the design matrix (dependent columns: theory/representation)
-    condition_number: float  # largest / smallest retained singular value, after column scaling
+    condition_number: float  # largest / smallest retained singular value after column scaling (normal eqs.: estimated)
     fit_sup_error: float
     fit_rms_error: float
     test_sup_error: float
@@ -57,20 +66,178 @@ class ApproximationReport:
                          for key, value in self.to_dict().items())
 
 
-def _design(X: np.ndarray, indices: tuple[tuple[int, ...], ...], exponents: list[tuple[int, ...]],
-            scale: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """Rows (sequence, token): candidate values T(z'), z' = scale * [x_i, P(X)] + shift (in [-1, 1])."""
-    b, n, d = X.shape
-    y = X.reshape(b * n, d)
-    if indices:
-        s = np.repeat(MonomialFeatures(indices).sums(X), n, axis=0)
-        z = np.concatenate([y, s], axis=1)
-    else:
-        z = y
-    z = z * scale + shift
-    varying = [e for e in exponents if sum(e) > 0]
-    columns = MonomialFeatures(varying)(z)
-    return np.concatenate([np.ones((len(z), 1)), columns], axis=1)  # exponents[0] is the constant
+#: Default memory budget of a fit (MB): the estimate is checked before anything large is allocated.
+MEMORY_MB = 1024.0
+#: Largest condition number (sigma_max / sigma_min of the retained scaled columns, estimated from the
+#: Cholesky factor) accepted from the normal equations; beyond it the fit is recomputed by SVD of the
+#: design matrix when that fits the budget (normal equations square the condition number, and their
+#: estimate reads high: rounding in A^T A lifts the smallest singular values). Measured at
+#: (n, d, D) = (4, 2, 8): estimate 3.5e7, SVD ratio 4.1e6, test errors 6.0565e-4 (normal equations)
+#: and 6.0575e-4 (SVD).
+NORMAL_EQUATIONS_MAX_CONDITION = 1e8
+SOLVERS = ("auto", "normal", "svd")
+#: ``solver="auto"`` takes the SVD route directly when it needs at most this many bytes.
+AUTO_SVD_BYTES = 64e6
+
+
+def _chebyshev_tables(z: np.ndarray, degree: int) -> np.ndarray:
+    """T_0..T_degree of every entry of z (in [-1, 1]): shape (degree + 1, *z.shape)."""
+    out = np.empty((degree + 1,) + z.shape)
+    out[0] = 1.0
+    if degree >= 1:
+        out[1] = z
+    for k in range(2, degree + 1):
+        np.multiply(2.0 * z, out[k - 1], out=out[k])
+        out[k] -= out[k - 2]
+    return out
+
+
+def _products(tables: np.ndarray, exponents: list[tuple[int, ...]]) -> np.ndarray:
+    """prod_k T_{e_k}(z_k) for every exponent e: tables (degree+1, ..., width) -> (..., len(exponents))."""
+    out = np.ones(tables.shape[1:-1] + (len(exponents),))
+    for j, e in enumerate(exponents):
+        for k, ek in enumerate(e):
+            if ek:
+                out[..., j] *= tables[ek, ..., k]
+    return out
+
+
+def _chebyshev_to_monomials(degree: int) -> list[list[int]]:
+    """Integer coefficients of T_0..T_degree in the monomial basis."""
+    coeffs = [[1], [0, 1]]
+    for k in range(2, degree + 1):
+        prev, prev2 = coeffs[k - 1], coeffs[k - 2]
+        new = [0] * (k + 1)
+        for i, c in enumerate(prev):
+            new[i + 1] += 2 * c
+        for i, c in enumerate(prev2):
+            new[i] -= c
+        coeffs.append(new)
+    return coeffs[:degree + 1]
+
+
+class _Plan:
+    """The candidate columns grouped by beta: T_beta(y') times T_m(s') for the m allowed with beta."""
+
+    def __init__(self, candidates: list[tuple[tuple[int, ...], tuple[int, ...]]]) -> None:
+        self.betas: list[tuple[int, ...]] = []
+        self.ms: list[tuple[int, ...]] = []
+        beta_slot: dict = {}
+        m_slot: dict = {}
+        columns: dict[int, list[int]] = {}
+        m_of: dict[int, list[int]] = {}
+        for j, (beta, m) in enumerate(candidates):
+            if beta not in beta_slot:
+                beta_slot[beta] = len(self.betas)
+                self.betas.append(beta)
+            if m not in m_slot:
+                m_slot[m] = len(self.ms)
+                self.ms.append(m)
+            b = beta_slot[beta]
+            columns.setdefault(b, []).append(j)
+            m_of.setdefault(b, []).append(m_slot[m])
+        self.columns = [np.array(columns[b]) for b in range(len(self.betas))]
+        # candidate_terms lists the candidates beta by beta: each beta's columns form one range
+        if any(int(c[0]) != int(sum(len(x) for x in self.columns[:k])) or len(c) != c[-1] - c[0] + 1
+               for k, c in enumerate(self.columns)):  # pragma: no cover - the canonical order guarantees it
+            raise PolyapproxError("internal: candidate columns are not grouped by beta")
+        self.m_index = [np.array(m_of[b]) for b in range(len(self.betas))]
+        self.count = len(candidates)
+
+    def features(self, X: np.ndarray, indices, scale: np.ndarray, shift: np.ndarray, degree: int):
+        """(Y, S): Y (b, n, #betas) = T_beta(y'), S (b, #m) = T_m(s') for sequences X (b, n, d)."""
+        b, _, d = X.shape
+        y = X * scale[:d] + shift[:d]
+        Y = _products(_chebyshev_tables(y, degree), self.betas)
+        if indices:
+            s = MonomialFeatures(indices).sums(X) * scale[d:] + shift[d:]
+            S = _products(_chebyshev_tables(s, degree), self.ms)
+        else:
+            S = np.ones((b, 1))
+        return Y, S
+
+    def design(self, Y: np.ndarray, S: np.ndarray) -> np.ndarray:
+        """The design matrix rows (sequence, token) x candidates (used by the SVD route only)."""
+        b, n, _ = Y.shape
+        A = np.empty((b * n, self.count))
+        for k, (cols, ms) in enumerate(zip(self.columns, self.m_index)):
+            A[:, cols] = (Y[:, :, k, None] * S[:, None, ms]).reshape(b * n, len(ms))
+        return A
+
+
+def _normal_equations(plan: _Plan, Y: np.ndarray, S: np.ndarray, B: np.ndarray, G: np.ndarray,
+                      R: np.ndarray) -> None:
+    """Add the upper triangle of A^T A to G and A^T B to R for one chunk of sequences.
+
+    Y: (b, n, #betas), S: (b, #m), B: (b, n, d_out). The columns of each beta are contiguous
+    (candidates are listed beta by beta), so block row beta_1 of A^T A is one product
+    S_{beta_1}^T [h_{beta_1 beta_2} S_{beta_2}]_{beta_2 >= beta_1}, h = sum over tokens of
+    T_{beta_1}(x_i) T_{beta_2}(x_i).
+    """
+    nb = len(plan.betas)
+    S_all = S[:, np.concatenate(plan.m_index)]  # the S part of every column, in column order
+    sizes = np.array([len(m) for m in plan.m_index])
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    YB = np.einsum("snk,sno->sko", Y, B)  # sum over tokens of T_beta(x_i) f_i
+    buffer = np.empty_like(S_all)
+    for k1 in range(nb):
+        lo, hi = starts[k1], starts[k1 + 1]
+        S1 = S_all[:, lo:hi]
+        R[lo:hi] += S1.T @ YB[:, k1, :]
+        h = np.einsum("sn,snl->sl", Y[:, :, k1], Y[:, :, k1:])  # (b, nb - k1)
+        Z = buffer[:, :starts[-1] - lo]
+        for k2 in range(k1, nb):  # Z = [h_{k1 k2} S_{k2}]_{k2 >= k1}, written in place
+            a, b = starts[k2] - lo, starts[k2 + 1] - lo
+            np.multiply(S_all[:, lo + a:lo + b], h[:, k2 - k1, None], out=Z[:, a:b])
+        G[lo:hi, lo:] += S1.T @ Z
+
+
+def _triangular_condition(U: np.ndarray, iterations: int = 30) -> float:
+    """sigma_max / sigma_min of the upper triangle of U (= of the kept, scaled columns of A), estimated.
+
+    Power iteration on U^T U for sigma_max and inverse iteration (two triangular solves per
+    step) for sigma_min, from a fixed start: O(iterations r^2), no extra r x r matrix.
+    """
+    r = U.shape[0]
+    if r == 0:
+        return math.inf
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=r)
+    w = v.copy()
+    big = small = 0.0
+    for _ in range(iterations):
+        v /= np.linalg.norm(v)
+        Uv = np.triu(U) @ v if r <= 64 else scipy.linalg.blas.dtrmv(U, v)
+        big = float(np.linalg.norm(Uv))
+        v = scipy.linalg.blas.dtrmv(U, Uv, trans=1) if r > 64 else np.triu(U).T @ Uv
+        w /= np.linalg.norm(w)
+        x = scipy.linalg.solve_triangular(U, w, trans="T", lower=False, check_finite=False)
+        small = 1.0 / max(float(np.linalg.norm(x)), 1e-300)
+        w = scipy.linalg.solve_triangular(U, x, lower=False, check_finite=False)
+    return big / small if small > 0 else math.inf
+
+
+def _solve_normal(G: np.ndarray, R: np.ndarray, count: int) -> tuple[np.ndarray, int, float]:
+    """Pivoted Cholesky of the column-scaled normal equations: (solution, rank, condition of A's kept columns)."""
+    norms = np.sqrt(np.diag(G).copy())
+    norms[norms == 0] = 1.0
+    G /= norms[:, None]
+    G /= norms[None, :]
+    Rs = R / norms[:, None]
+    tol = max(count, 10) * np.finfo(float).eps * 10
+    factor, piv, rank, info = scipy.linalg.lapack.dpstrf(G, tol=tol, lower=0, overwrite_a=1)  # in place (G is F-order)
+    if info < 0:  # pragma: no cover - LAPACK argument error
+        raise PolyapproxError(f"pivoted Cholesky failed (LAPACK info {info})")
+    piv = piv[:rank] - 1
+    U = factor if rank == count else np.asfortranarray(factor[:rank, :rank])  # only the upper triangle is read
+    del factor
+    condition = _triangular_condition(U)
+    rhs = Rs[piv]
+    z = scipy.linalg.solve_triangular(U, rhs, trans="T", lower=False, check_finite=False)
+    z = scipy.linalg.solve_triangular(U, z, lower=False, check_finite=False)
+    solution = np.zeros((count, R.shape[1]))
+    solution[piv] = z
+    return solution / norms[:, None], int(rank), condition
 
 
 def approximate(
@@ -86,17 +253,27 @@ def approximate(
     refined: bool = False,
     rcond: float = 1e-13,
     equivariance_rtol: float = 1e-8,
+    solver: str = "auto",
+    memory_mb: float = MEMORY_MB,
 ) -> tuple[PolynomialSumformer, ApproximationReport]:
     """Fit an equivariant polynomial of total degree ``degree`` to f, in exact Sumformer form.
 
-    theory/continuous, "least squares in Sumformer form": rows are (sequence, token) pairs,
-    columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
-    (canonical order of section 4), K = n (or n - 1 if ``refined``). Each variable is first
-    mapped affinely onto [-1, 1] (range over the training set) for conditioning; the system is
-    solved by SVD with relative cutoff ``rcond`` after column scaling. The coefficients are
-    then made exact rationals (exact binary values of the float64 fit) and mapped back to the
-    original variables exactly, so the result is an :class:`EquivariantRepresentation` and
-    saving is lossless. ``f`` is checked for equivariance first (``NotEquivariantError``).
+    Least squares in Sumformer form (Alberti et al. 2023, continuous theorem): rows are
+    (sequence, token) pairs, columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
+    (canonical order), K = n (or n - 1 if ``refined``). Each variable is first
+    mapped affinely onto [-1, 1] (range over the training set) and the columns are the
+    products of Chebyshev polynomials there (same span as the monomials, better conditioned).
+    ``solver="auto"`` (default) solves small fits (design matrix under 64 MB) by SVD of the
+    design matrix with relative cutoff ``rcond`` after column scaling; larger ones accumulate
+    the normal equations blockwise (tokens summed first, no design matrix) and solve them by
+    rank-revealing pivoted Cholesky after column scaling, redone by SVD if the kept columns'
+    condition number exceeds 1e8 (normal equations square it) and the SVD route
+    fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route. The memory estimate is
+    checked before anything large is allocated (``SizeError`` past ``memory_mb``). The
+    coefficients are then made exact rationals (exact binary values of the float64 fit) and
+    mapped back to monomials in the original variables exactly, so the result is an
+    :class:`EquivariantRepresentation` and saving is lossless. ``f`` is checked for
+    equivariance first (``NotEquivariantError``).
 
     ``samples`` (default max(4000, 2 x coefficients / n)) training and ``test_samples``
     (default = samples) independent test sequences are drawn uniformly from the box, seeded.
@@ -116,9 +293,12 @@ def approximate(
     start = time.perf_counter()
     check_equivariant(f, n, d, domain=(lo, hi), rtol=equivariance_rtol, seed=seed)
 
+    solver = check_choice("solver", solver, SOLVERS)
+    memory_mb = float(memory_mb)
+    if not (math.isfinite(memory_mb) and memory_mb > 0):
+        raise PolyapproxError(f"memory_mb must be a positive number of megabytes; got {memory_mb!r}")
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
-    exponents = [beta + m for beta, m in candidates]
     count = len(candidates)
     samples = max(4000, math.ceil(2 * count / n)) if samples is None else check_int("samples", samples)
     test_samples = samples if test_samples is None else check_int("test_samples", test_samples)
@@ -138,16 +318,10 @@ def approximate(
     scale = np.array([float(Fraction(2.0) / Fraction(float(w))) for w in width])
     shift = np.array([float(-Fraction(float(a)) * Fraction(float(s)) - 1) for a, s in zip(z_lo, scale)])
 
-    A = _design(X_train, indices, exponents, scale, shift)
-    B = Y_train.reshape(samples * n, d_out)
-    norms = np.linalg.norm(A, axis=0)
-    norms[norms == 0] = 1.0
-    solution, _, rank, singular = scipy.linalg.lstsq(A / norms, B, cond=rcond, lapack_driver="gelsd")
-    coefficients = solution / norms[:, None]
-    # condition number of the retained subspace (columns are exactly dependent when K = n)
-    condition = float(singular[0] / singular[rank - 1]) if rank else math.inf
-
-    rep = _exact_representation(n, d, d_out, indices, refined, exponents, coefficients, scale, shift)
+    plan = _Plan(candidates)
+    coefficients, rank, condition = _fit(plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver,
+                                         memory_mb)
+    rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
     model = PolynomialSumformer(rep, domain=(lo, hi),
                                 description=f"least-squares fit of degree {degree} to {_name(f)}")
     model.target = f
@@ -170,14 +344,88 @@ def _variable_ranges(X: np.ndarray, indices: tuple[tuple[int, ...], ...]) -> tup
     return np.concatenate([y_lo, s.min(axis=0)]), np.concatenate([y_hi, s.max(axis=0)])
 
 
-def _exact_representation(n, d, d_out, indices, refined, exponents, coefficients, scale, shift):
-    """Psi(z) = sum_t c_t prod_k (scale_k z_k + shift_k)^{e_tk}, expanded exactly over Q by the exact core."""
+def _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree):
+    """Psi(z) = sum_t c_t prod_k T_{e_tk}(scale_k z_k + shift_k), expanded exactly over Q.
+
+    The Chebyshev products are expanded into monomials of z' with integer arithmetic here,
+    then the exact core substitutes z' = scale z + shift (``from_terms(affine=...)``).
+    """
     def exact(value: float) -> Fraction:
         return Fraction(float(value))  # the exact binary value of the float64
 
-    psi_terms = [{e: exact(c) for e, c in zip(exponents, coefficients[:, out]) if c != 0} for out in range(d_out)]
+    cheb = _chebyshev_to_monomials(degree)
+    expansions: dict[tuple[int, ...], dict[tuple[int, ...], int]] = {}
+
+    def expand(e: tuple[int, ...]) -> dict[tuple[int, ...], int]:
+        """prod_k T_{e_k}(z'_k) in monomials of z' (integers)."""
+        if e not in expansions:
+            terms = {(0,) * len(e): 1}
+            for k, ek in enumerate(e):
+                if ek:
+                    new: dict[tuple[int, ...], int] = {}
+                    for mono, c in terms.items():
+                        for power, a in enumerate(cheb[ek]):
+                            if a:
+                                key = mono[:k] + (power,) + mono[k + 1:]
+                                new[key] = new.get(key, 0) + c * a
+                    terms = new
+            expansions[e] = terms
+        return expansions[e]
+
+    psi_terms = []
+    for out in range(d_out):
+        total: dict[tuple[int, ...], Fraction] = {}
+        for (beta, m), c in zip(candidates, coefficients[:, out]):
+            if c != 0:
+                value = exact(c)
+                for mono, a in expand(beta + m).items():
+                    total[mono] = total.get(mono, 0) + a * value
+        psi_terms.append({mono: c for mono, c in total.items() if c})
     return EquivariantRepresentation.from_terms(n, d, psi_terms, refined=refined, method="least-squares",
                                                 affine=([exact(a) for a in scale], [exact(b) for b in shift]))
+
+
+def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degree: int, rcond: float,
+         solver: str, memory_mb: float) -> tuple[np.ndarray, int, float]:
+    """Coefficients (count x d_out) in the Chebyshev basis, numerical rank, condition number."""
+    b, n, _ = X.shape
+    d_out = Y.shape[2]
+    count, nb, nm = plan.count, len(plan.betas), len(plan.ms)
+    per_sequence = 8 * (n * nb + nm + 3 * count + nb * d_out)  # features, S of every column, block temporaries
+    fixed = 8 * (count * count + 2 * count * d_out)                # G, right-hand side, solution
+    budget = memory_mb * 1e6
+    normal_bytes = fixed + per_sequence * min(b, 256)
+    svd_bytes = 8 * (3 * b * n * count + 2 * b * n * d_out) + per_sequence * b
+    if (solver == "svd" and svd_bytes > budget) or (solver != "svd" and normal_bytes > budget):
+        need = svd_bytes if solver == "svd" else normal_bytes
+        raise SizeError(f"the least-squares fit needs about {need / 1e6:,.0f} MB ({count:,} coefficients, {b:,} x {n} "
+                        f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
+                        "the samples, or raise memory_mb")
+    if solver == "auto" and svd_bytes <= AUTO_SVD_BYTES:
+        solver = "svd"  # small: the SVD of the design matrix is cheap and the most accurate
+    if solver != "svd":
+        # sequences per chunk: the per-chunk temporaries stay near 32 MB each (GEMMs stay large enough)
+        chunk = max(1, min(b, int((budget - fixed) / 2 / per_sequence), max(64, int(32e6 / (8 * count)))))
+        G = np.zeros((count, count), order="F")
+        R = np.zeros((count, d_out))
+        for start in range(0, b, chunk):
+            Yf, Sf = plan.features(X[start:start + chunk], indices, scale, shift, degree)
+            _normal_equations(plan, Yf, Sf, Y[start:start + chunk], G, R)
+        coefficients, rank, condition = _solve_normal(G, R, count)
+        del G  # factorised in place
+        if solver == "normal" or condition <= NORMAL_EQUATIONS_MAX_CONDITION or svd_bytes > budget:
+            return coefficients, rank, condition
+    Yf, Sf = plan.features(X, indices, scale, shift, degree)
+    A = plan.design(Yf, Sf)
+    del Yf, Sf
+    norms = np.linalg.norm(A, axis=0)
+    norms[norms == 0] = 1.0
+    A /= norms
+    solution, _, rank, singular = scipy.linalg.lstsq(A, Y.reshape(b * n, d_out), cond=rcond, lapack_driver="gelsd",
+                                                     overwrite_a=True)
+    # condition number of the retained subspace (columns are exactly dependent when K = n)
+    condition = float(singular[0] / singular[rank - 1]) if rank else math.inf
+    return solution / norms[:, None], int(rank), condition
 
 
 def _name(f: Callable) -> str:

@@ -30,10 +30,15 @@ class _PolynomialEvaluator:
         self.features = MonomialFeatures([exponents[j] for j in varying]) if varying else None
         self.matrix = coefficients[varying]
 
+    #: Rows evaluated at once: the monomial features of a chunk stay below about 64 MB.
+    CHUNK_BYTES = 64e6
+
     def __call__(self, z: np.ndarray) -> np.ndarray:
         out = np.broadcast_to(self.constant, (len(z), len(self.constant))).copy()
         if self.features is not None:
-            out += self.features(z) @ self.matrix
+            chunk = max(1, int(self.CHUNK_BYTES / 8 / max(len(self.features), 1)))
+            for start in range(0, len(z), chunk):
+                out[start:start + chunk] += self.features(z[start:start + chunk]) @ self.matrix
         return out
 
 

@@ -9,8 +9,11 @@ Permutation convention (theory/index): a witness is a tuple sigma of 0-based pos
 token j moves to position sigma[j], so (sigma X)_i = x_{sigma^{-1}(i)}.
 
 Accepted forms of F: a sympy Matrix n x d_out (all rows) or 1 x d_out (the first row only,
-when n > 1); a list of n rows; a list of d_out expressions or one expression (first row);
-a string of comma-separated entries (first row, read by the safe parser).
+when n > 1); a list of n rows, or a list holding one row (the first row); a flat list of
+d_out expressions (the first row) when d_out != n, or one expression; a string of
+comma-separated entries (first row, read by the safe parser). A flat list of exactly n > 1
+expressions is refused as ambiguous: write [[F_1], ..., [F_n]] for n rows of one column or
+[[F_11, ..., F_1n]] for a first row of n columns.
 """
 
 from __future__ import annotations
@@ -60,41 +63,90 @@ class PolynomialMap:
         return sympy.Matrix([[terms_to_expr(t, gens) for t in row] for row in self.rows])  # no-eval: entries are sympy objects built here
 
 
-def read_target(F: Any, n: int, d: int, *, what: str = "F") -> tuple[list[list[Terms]], bool]:
-    """(rows of term dicts, first_row_only) from any accepted form of F (module docstring)."""
+def read_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | None = None,
+                refuse_ambiguous: bool = False) -> tuple[list[list[Terms]], bool]:
+    """(rows of term dicts, first_row_only) from any accepted form of F (module docstring).
+
+    ``first_row``: True reads F as the first output row only (refusing n-row forms), False
+    as all n rows (a flat list of n expressions is then n rows of one column), None decides
+    by shape. A flat list of exactly n > 1 expressions is ambiguous under None: it is read
+    as a first row, or refused with a message showing both spellings when
+    ``refuse_ambiguous`` (the public entry points).
+    """
     n = check_int("n", n)
     d = check_int("d", d)
+    if first_row is not None and not isinstance(first_row, bool):
+        raise PolyapproxError(f"first_row must be True, False or None; got {first_row!r}")
     if isinstance(F, str):
+        if first_row is False and n > 1:
+            raise ShapeError(f"{what}: a string gives the first row only; with first_row=False give the n = {n} "
+                             "rows as a list of rows or an n x d_out Matrix")
         entries = parse_polynomials(F, n, d)
         rows, first = [entries], True
     elif isinstance(F, sympy.MatrixBase):
-        if F.rows == n:
-            rows, first = [list(F.row(i)) for i in range(n)], False
-        elif F.rows == 1:
-            rows, first = [list(F.row(0))], True
-        else:
-            raise ShapeError(f"{what} must have n = {n} rows (all outputs) or 1 row (the first output row); "
-                             f"got a {F.rows} x {F.cols} Matrix")
-        if F.cols == 0:
-            raise ShapeError(f"{what} must have at least one column; got a {F.rows} x 0 Matrix")
+        rows, first = _rows_of_matrix(F, n, what, first_row)
     elif isinstance(F, (list, tuple)):
-        if not F:
-            raise ShapeError(f"{what} is empty; give n = {n} rows or the first row")
-        if all(isinstance(r, (list, tuple, sympy.MatrixBase)) for r in F):
-            rows = [list(r) for r in F]
-            if len(rows) not in (1, n):
-                raise ShapeError(f"{what} must have n = {n} rows or 1 (the first row); got {len(rows)} rows")
-            first = len(rows) == 1 and n > 1
-        elif any(isinstance(r, (list, tuple, sympy.MatrixBase)) for r in F):
-            raise ShapeError(f"{what} mixes rows (lists) and single entries")
-        else:
-            rows, first = [list(F)], True
-        widths = {len(r) for r in rows}
-        if len(widths) != 1 or 0 in widths:
-            raise ShapeError(f"{what}: every row must have the same nonzero length d_out; "
-                             f"got lengths {[len(r) for r in rows]}")
+        rows, first = _rows_of_list(F, n, what, first_row, refuse_ambiguous)
     else:
+        if first_row is False and n > 1:
+            raise ShapeError(f"{what}: one expression is the first row only; with first_row=False give n = {n} rows")
         rows, first = [[F]], True
+    return _terms_of_rows(rows, n, d, what), first
+
+
+def _rows_of_matrix(F: sympy.MatrixBase, n: int, what: str, first_row: bool | None) -> tuple[list[list], bool]:
+    """The rows of a sympy Matrix F (all n rows, or the first row), and whether it is the first row only."""
+    if F.rows == 1 and (first_row or (first_row is None and n > 1)):
+        rows, first = [list(F.row(0))], n > 1
+    elif F.rows == n and not first_row:
+        rows, first = [list(F.row(i)) for i in range(n)], False
+    elif first_row:
+        raise ShapeError(f"{what} with first_row=True must be the first output row (a 1 x d_out Matrix); "
+                         f"got a {F.rows} x {F.cols} Matrix")
+    else:
+        raise ShapeError(f"{what} must have n = {n} rows (all outputs) or 1 row (the first output row); "
+                         f"got a {F.rows} x {F.cols} Matrix")
+    if F.cols == 0:
+        raise ShapeError(f"{what} must have at least one column; got a {F.rows} x 0 Matrix")
+    return rows, first
+
+
+def _rows_of_list(F: list | tuple, n: int, what: str, first_row: bool | None,
+                  refuse_ambiguous: bool) -> tuple[list[list], bool]:
+    """The rows of F given as a list (of rows, or of the first row's entries), and whether it is the first row."""
+    if not F:
+        raise ShapeError(f"{what} is empty; give n = {n} rows or the first row")
+    if all(isinstance(r, (list, tuple, sympy.MatrixBase)) for r in F):
+        rows = [list(r) for r in F]
+        if len(rows) not in (1, n):
+            raise ShapeError(f"{what} must have n = {n} rows or 1 (the first row); got {len(rows)} rows")
+        if first_row and len(rows) != 1:
+            raise ShapeError(f"{what} with first_row=True must be one row; got {len(rows)} rows")
+        if first_row is False and len(rows) != n:
+            raise ShapeError(f"{what} with first_row=False must have n = {n} rows; got {len(rows)}")
+        first = len(rows) == 1 and n > 1 and first_row is not False
+    elif any(isinstance(r, (list, tuple, sympy.MatrixBase)) for r in F):
+        raise ShapeError(f"{what} mixes rows (lists) and single entries")
+    elif first_row is False:
+        if len(F) != n:
+            raise ShapeError(f"{what} with first_row=False must have n = {n} rows; got a flat list of {len(F)}")
+        rows, first = [[e] for e in F], False
+    else:
+        if len(F) == n > 1 and first_row is None and refuse_ambiguous:
+            raise ShapeError(
+                f"{what} is a flat list of n = {n} entries: the n rows of a one-column {what}, or its first "
+                f"row with d_out = {n}? Write the rows as [[{what}_1], ..., [{what}_{n}]] or pass "
+                f"first_row=False; write the first row as [[{what}_11, ..., {what}_1{n}]] or pass first_row=True")
+        rows, first = [list(F)], True
+    widths = {len(r) for r in rows}
+    if len(widths) != 1 or 0 in widths:
+        raise ShapeError(f"{what}: every row must have the same nonzero length d_out; "
+                         f"got lengths {[len(r) for r in rows]}")
+    return rows, first
+
+
+def _terms_of_rows(rows: list[list], n: int, d: int, what: str) -> list[list[Terms]]:
+    """Every entry (sympy, int, Fraction or text for the safe parser) as an exact term dict."""
     gens = token_gens(n, d)
 
     def check(name: str) -> None:
@@ -112,7 +164,7 @@ def read_target(F: Any, n: int, d: int, *, what: str = "F") -> tuple[list[list[T
                 entry = entry[0]
             out_row.append(expr_to_terms(as_sympy(entry, label), gens, label, check))
         out.append(out_row)
-    return out, first
+    return out
 
 
 def _violation_of_rows(rows: list[list[Terms]], n: int, d: int, sigmas: Sequence[tuple[int, ...]]):
@@ -133,35 +185,68 @@ def complete_rows(first: list[Terms], n: int, d: int) -> list[list[Terms]]:
     return [first] + [[permute_tokens(t, transposition(n, 0, i), d) for t in first] for i in range(1, n)]
 
 
-def check_target(F: Any, n: int, d: int, *, what: str = "F") -> PolynomialMap:
+def stabilizer_generators(n: int) -> list[tuple[int, ...]]:
+    """Generators of Stab(1) ~ S_{n-1}: the transposition of tokens 2, 3 and the cycle 2 -> 3 -> ... -> n -> 2."""
+    if n <= 2:
+        return []
+    cycle = (0, *range(2, n), 1)  # token j moves to position j + 1 (0-based 1..n-2), token n - 1 to 1
+    return [transposition(n, 1, 2)] + ([cycle] if n > 3 else [])
+
+
+def _equal(a: Terms, b: Terms) -> bool:
+    return a == b or terms_equal(a, b)
+
+
+def is_equivariant_rows(rows: list[list[Terms]], n: int, d: int, first: bool) -> bool:
+    """Exact check with two generators of Stab(1) and the structure lemma; cost linear in the terms.
+
+    ``first``: ``rows`` holds F_1 only, which must be symmetric in tokens 2..n. Otherwise
+    F_1 must be symmetric in tokens 2..n and F_i = F_1 o tau_{1i} for i = 2..n (structure
+    lemma; together equivalent to F(sigma X) = sigma F(X) for every sigma in S_n). Every
+    term of the input is permuted a bounded number of times.
+    """
+    head = rows[0]
+    for sigma in stabilizer_generators(n):
+        if not all(_equal(permute_tokens(t, sigma, d), t) for t in head):
+            return False
+    if first:
+        return True
+    return all(_equal(permute_tokens(t, transposition(n, 0, i), d), rows[i][c])
+               for i in range(1, n) for c, t in enumerate(head))
+
+
+def check_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | None = None) -> PolynomialMap:
     """Read F and check equivariance exactly; raise ``NotEquivariantError`` with a witness.
 
-    For a full F the transpositions tau_{1i} are tested; for a first row alone, its
-    invariance under tau_{2i} (Stab(1)), after which F is completed by equivariance.
+    The check is :func:`is_equivariant_rows` (generators of Stab(1) and the structure
+    lemma, linear in the number of terms). When it fails, the witness is the first failing
+    generator of the classical scan: for a full F the transpositions tau_{1i}; for a first
+    row alone, tau_{2i} (its invariance under Stab(1)). After the check a first row is
+    completed by equivariance, F_i = F_1 o tau_{1i}.
     """
-    rows, first = read_target(F, n, d, what=what)
-    n = int(n)
-    d = int(d)
+    rows, first = read_target(F, n, d, what=what, first_row=first_row, refuse_ambiguous=True)
+    return _checked(rows, first, int(n), int(d))
+
+
+def _checked(rows: list[list[Terms]], first: bool, n: int, d: int) -> PolynomialMap:
+    """:func:`check_target` on term dicts already read."""
+    if is_equivariant_rows(rows, n, d, first):
+        return PolynomialMap(n, d, complete_rows(rows[0], n, d) if first else rows, first)
     gens = token_gens(n, d)
     if first:
         sigmas = [transposition(n, 1, i) for i in range(2, n)]
         found = _violation_of_rows(rows[:1], n, d, sigmas)
-        if found:
-            sigma, r, c, lhs, rhs = found
-            a, b = (j + 1 for j in range(n) if sigma[j] != j)
-            raise NotEquivariantError(sigma, (
-                f"the given first row is not invariant under permutations fixing token 1 "
-                f"(it must be symmetric in tokens 2..{n}): entry {c + 1} of row 1 is "
-                f"{_show(rhs, gens)} but becomes {_show(lhs, gens)} after swapping tokens {a} and {b}"))
-        rows = complete_rows(rows[0], n, d)
-    else:
-        found = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)])
-        if found:
-            sigma, r, c, lhs, rhs = found
-            raise NotEquivariantError(sigma, (
-                f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
-                f"{_show(lhs, gens)}, sigma F(X) has {_show(rhs, gens)}"))
-    return PolynomialMap(n, d, rows, first)
+        sigma, r, c, lhs, rhs = found
+        a, b = (j + 1 for j in range(n) if sigma[j] != j)
+        raise NotEquivariantError(sigma, (
+            f"the given first row is not invariant under permutations fixing token 1 "
+            f"(it must be symmetric in tokens 2..{n}): entry {c + 1} of row 1 is "
+            f"{_show(rhs, gens)} but becomes {_show(lhs, gens)} after swapping tokens {a} and {b}"))
+    found = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)])
+    sigma, r, c, lhs, rhs = found
+    raise NotEquivariantError(sigma, (
+        f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
+        f"{_show(lhs, gens)}, sigma F(X) has {_show(rhs, gens)}"))
 
 
 def _show(terms: Terms, gens) -> str:
@@ -169,11 +254,14 @@ def _show(terms: Terms, gens) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def is_equivariant(F: Any, n: int, d: int) -> bool:
+def is_equivariant(F: Any, n: int, d: int, *, first_row: bool | None = None) -> bool:
     """True iff F(sigma X) = sigma F(X) for every permutation sigma, checked exactly.
 
-    F: sympy Matrix n x d_out or list of rows in the token variables (theory/index).
-    Only the generators tau_{1i} are tested (a first row alone: its invariance under Stab(1)).
+    F: sympy Matrix n x d_out or list of rows in the token variables (Alberti et al. 2023,
+    equivariance), or the first row alone (then: is it symmetric in tokens 2..n?).
+    ``first_row=True`` reads F as the first row, ``False`` as all n rows; the default decides
+    by shape and refuses a flat list of exactly n > 1 expressions as ambiguous. Generators
+    only are tested (two of Stab(1) and the transpositions tau_{1i}): cost linear in the terms.
 
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
@@ -181,14 +269,20 @@ def is_equivariant(F: Any, n: int, d: int) -> bool:
     True
     >>> is_equivariant(sympy.Matrix([X[1], X[1], X[1]]), 3, 1)
     False
+    >>> is_equivariant([X[1], X[1], X[1]], 3, 1, first_row=False)   # the rows x2, x2, x2
+    False
+    >>> is_equivariant([X[1] + X[2], X[0], X[0]], 3, 1, first_row=True)   # F_1 = (x2 + x3, x1, x1)
+    True
     """
-    return equivariance_witness(F, n, d) is None
+    return equivariance_witness(F, n, d, first_row=first_row) is None
 
 
-def equivariance_witness(F: Any, n: int, d: int) -> tuple[int, ...] | None:
+def equivariance_witness(F: Any, n: int, d: int, *, first_row: bool | None = None) -> tuple[int, ...] | None:
     """None if F is equivariant, else a permutation sigma (0-based tuple) with F(sigma X) != sigma F(X).
 
-    Convention: token j moves to position sigma[j] (theory/index).
+    Convention: token j moves to position sigma[j]. The witness is the first failing
+    transposition tau_{1i} (for a first row alone: tau_{2i}). ``first_row`` as in
+    :func:`is_equivariant`.
 
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
@@ -196,7 +290,7 @@ def equivariance_witness(F: Any, n: int, d: int) -> tuple[int, ...] | None:
     (1, 0, 2)
     """
     try:
-        check_target(F, n, d)
+        check_target(F, n, d, first_row=first_row)
     except NotEquivariantError as exc:
         return exc.witness
     return None

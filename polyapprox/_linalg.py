@@ -9,10 +9,11 @@ is what makes the representation engine's Psi canonical. python-flint is used wh
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from fractions import Fraction
 from typing import Any
 
-from ._errors import PolyapproxError
+from ._errors import PolyapproxError, SizeError
 from ._flint import HAVE_FLINT
 from ._flint import flint as _flint
 
@@ -21,8 +22,8 @@ class NotRepresentableError(PolyapproxError):
     """The linear system A c = b is inconsistent (b is not in the span of the columns)."""
 
 
-def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None
-                 ) -> tuple[list[int], list[dict[int, Fraction]]]:
+def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None,
+                 max_nonzeros: int | None = None) -> tuple[list[int], list[dict[int, Fraction]]]:
     """Leftmost independent columns and the solutions with free unknowns 0, by sparse exact elimination.
 
     ``columns``: sparse vectors {row: int}; ``rhs``: one sparse vector {row: rational} per
@@ -31,7 +32,9 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
     new pivot iff a nonzero remainder is left, so the pivots are exactly those of the RREF.
     Arithmetic is exact: python-flint ``fmpq`` when available (or ``use_flint``), else
     ``fractions.Fraction``. Returns (pivot columns, per target {column: coefficient}); raises
-    ``NotRepresentableError`` if some target is not in the column span.
+    ``NotRepresentableError`` if some target is not in the column span, and ``SizeError``
+    as soon as the reduced basis (fill-in included) would store more than ``max_nonzeros``
+    entries, so memory stays bounded by that budget.
 
     >>> sparse_solve([{0: 1, 1: 2}, {0: 2, 1: 4}, {1: 1}], [{0: Fraction(1), 1: Fraction(3)}])
     ([0, 2], [{0: Fraction(1, 1), 2: Fraction(1, 1)}])
@@ -67,13 +70,25 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
                     del v[r]
         return used
 
+    remaining = Counter(r for vec in columns for r, c in vec.items() if c)  # columns still to come, per row
+    stored = 0
     for col, vec in enumerate(columns):
+        for r, c in vec.items():
+            if c:
+                remaining[r] -= 1
         v = {r: number(c) for r, c in vec.items() if c}
         used = reduce(v)
         if v:
+            stored += len(v) + len(used)
+            if max_nonzeros is not None and stored > max_nonzeros:
+                raise SizeError(f"the sparse elimination would store more than {max_nonzeros:,} nonzero entries "
+                                f"(fill-in after {len(basis):,} pivots of {len(columns):,} columns); "
+                                "choose a smaller n, d or degree")
             for r in v:
                 order_of_row.setdefault(r, len(order_of_row))
-            row = min(v, key=order_of_row.__getitem__)
+            # any nonzero row may be the pivot (the pivot columns and the solution do not depend on
+            # it); the one fewest later columns touch is eliminated least often (less fill-in)
+            row = min(v, key=lambda r: (remaining[r], order_of_row[r]))
             scale = v[row]
             inv = 1 / scale
             basis.append((row, {r: x * inv for r, x in v.items()}))

@@ -13,6 +13,7 @@ exactly as a decimal fraction); they are never rounded silently.
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -102,7 +103,66 @@ def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str,
     ``name_check(name)`` may raise a specific error for a symbol not in ``gens``.
     Raises ``PolyapproxError`` for floats, unknown names or irrational coefficients and
     ``NotPolynomialError`` for functions, negative or fractional powers of variables.
+
+    An expanded sum of rational multiples of products of powers of ``gens`` (the common
+    case) is read term by term in one pass; anything else goes through sympy's sparse ring.
     """
+    fast = _expanded_terms(expr, gens)
+    if fast is not None:
+        return fast
+    return _ring_terms(expr, gens, what, name_check)
+
+
+def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | None:
+    """One pass over an expanded sum c * prod g**e with g in ``gens``; None for any other shape."""
+    position = _positions(tuple(gens))
+    width = len(gens)
+    known: dict[int, tuple[int, int]] = {}  # id(factor) -> (variable, exponent); factors live as long as expr
+    fractions: dict[sympy.Rational, Fraction] = {}  # coefficients repeat: convert each once
+    out: dict[tuple[int, ...], Fraction] = {}
+    for term in (expr.args if expr.is_Add else (expr,)):
+        if term.is_Mul:
+            factors = term.args
+            coeff = factors[0] if factors[0].is_Number else sympy.S.One
+            if coeff is not sympy.S.One:
+                factors = factors[1:]
+        elif term.is_Number:
+            coeff, factors = term, ()
+        else:
+            coeff, factors = sympy.S.One, (term,)
+        if not coeff.is_Rational:
+            return None
+        exponents = [0] * width
+        if factors:
+            for factor in factors:
+                found = known.get(id(factor))
+                if found is None:
+                    if factor.is_Pow:
+                        base, exp = factor.args
+                        if not (isinstance(exp, sympy.Integer) and exp.p > 0):
+                            return None
+                        k, e = position.get(base), int(exp.p)
+                    else:
+                        k, e = position.get(factor), 1
+                    if k is None:
+                        return None
+                    found = known[id(factor)] = (k, e)
+                exponents[found[0]] += found[1]
+        key = tuple(exponents)
+        value = fractions.get(coeff)
+        if value is None:
+            value = fractions[coeff] = Fraction(int(coeff.p), int(coeff.q))
+        out[key] = out[key] + value if key in out else value
+    return {m: c for m, c in out.items() if c}
+
+
+@functools.lru_cache(maxsize=64)
+def _positions(gens: tuple[sympy.Symbol, ...]) -> dict[sympy.Symbol, int]:
+    return {g: k for k, g in enumerate(gens)}
+
+
+def _ring_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_check=None) -> Terms:
+    """:func:`expr_to_terms` through sympy's sparse ring (any polynomial expression; precise errors)."""
     floats = expr.atoms(sympy.Float)
     if floats:
         raise PolyapproxError(
@@ -174,7 +234,84 @@ def _allowed(gens: Sequence[sympy.Symbol]) -> str:
 
 
 def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
-    """The sympy expression sum c * prod gens**e of a term dict (exact)."""
+    """The sympy expression sum c * prod gens**e of a term dict (exact).
+
+    Built directly in sympy's canonical form (factors and terms sorted as sympy's own
+    ``Mul``/``Add`` would sort them), without re-simplifying: the result is the same object
+    sympy's arithmetic gives (tested against :func:`_terms_to_expr_ring`), in time linear in
+    the number of terms up to the sort.
+    """
+    if not gens:
+        c = terms.get((), 0)
+        return sympy.Rational(c.numerator, c.denominator) if c else sympy.Integer(0)
+    powers: dict[tuple[int, int], tuple[tuple, sympy.Expr]] = {}  # (variable, exponent) -> (key, factor)
+    coeff_keys: dict[sympy.Rational, tuple] = {}
+    mul_class = _class_key(sympy.Mul)
+    commutative = all(g.is_commutative for g in gens) or None  # None: let sympy work it out
+    keyed = []
+    constant = None
+    for monom, c in terms.items():
+        if not c:
+            continue
+        coeff = sympy.Rational(c.numerator, c.denominator)
+        factors = []
+        for k, e in enumerate(monom):
+            if e:
+                found = powers.get((k, e))
+                if found is None:
+                    factor = gens[k] if e == 1 else sympy.Pow(gens[k], e)
+                    found = powers[k, e] = (_canonical_key(factor), factor)
+                factors.append(found)
+        if not factors:
+            constant = coeff
+            continue
+        if len(factors) > 1:
+            factors.sort(key=lambda kf: kf[0])
+        if coeff is sympy.S.One and len(factors) == 1:
+            keyed.append(factors[0])
+            continue
+        args = [f for _, f in factors]
+        keys = [k for k, _ in factors]
+        if coeff is not sympy.S.One:
+            ck = coeff_keys.get(coeff)
+            if ck is None:
+                ck = coeff_keys[coeff] = _canonical_key(coeff)
+            args.insert(0, coeff)
+            keys.insert(0, ck)
+        keyed.append(((mul_class, len(args), tuple(keys)), sympy.Mul._from_args(args, commutative)))
+    keyed.sort(key=lambda kf: kf[0])
+    pieces = [f for _, f in keyed]
+    if constant is not None:
+        pieces.insert(0, constant)
+    if not pieces:
+        return sympy.Integer(0)
+    return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces, commutative)
+
+
+def _canonical_key(expr: sympy.Basic) -> tuple:
+    """A sort key reproducing sympy's ``Basic.compare`` (the order ``Add``/``Mul`` sort their args by).
+
+    ``compare`` orders by class (``ordering_of_classes``, else the class name), then by the
+    length of the hashable content, then item by item; the key is that tuple, built once
+    per object instead of re-walking both objects at every comparison.
+    """
+    content = expr._hashable_content()
+    return (_class_key(type(expr)), len(content),
+            tuple(_canonical_key(item) if isinstance(item, sympy.Basic) else item for item in content))
+
+
+@functools.lru_cache(maxsize=256)
+def _class_key(cls: type) -> tuple[int, str]:
+    from sympy.core.basic import ordering_of_classes
+
+    try:
+        return ordering_of_classes.index(cls.__name__), ""
+    except ValueError:
+        return len(ordering_of_classes) + 1, cls.__name__
+
+
+def _terms_to_expr_ring(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
+    """:func:`terms_to_expr` through sympy's sparse ring and full evaluation (the slow reference)."""
     if not terms:
         return sympy.Integer(0)
     if not gens:
@@ -230,15 +367,11 @@ def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
     token sigma^{-1}(i).
     """
     n = len(sigma)
-    inverse = inverse_permutation(sigma)
-    out: Terms = {}
-    for monom, c in terms.items():
-        new = [0] * (n * d)
-        for i in range(n):
-            j = inverse[i]
-            new[j * d:(j + 1) * d] = monom[i * d:(i + 1) * d]
-        out[tuple(new)] = c
-    return out
+    source = [sigma[j] * d + k for j in range(n) for k in range(d)]  # new exponent p takes old source[p]
+    if len(source) == 1:
+        return dict(terms)
+    pick = operator.itemgetter(*source)
+    return {pick(monom): c for monom, c in terms.items()}
 
 
 def transposition(n: int, a: int, b: int) -> tuple[int, ...]:
@@ -268,6 +401,24 @@ def compose_flint_or_ring(psi: Terms, n: int, d: int, indices: Sequence[MultiInd
     return _compose_ring(psi, n, d, indices, token, nvars)
 
 
+def composes_to(psi: Terms, target: Terms, n: int, d: int, indices: Sequence[MultiIndex], token: int,
+                 *, use_flint: bool | None = None) -> bool:
+    """Exactly whether Psi(x_token, P_{indices}(X)) expands to ``target`` (the certificate).
+
+    With python-flint the difference is formed and tested for zero inside ``fmpq_mpoly``
+    (no conversion of the expansion back to Python); else the two term dicts are compared.
+    """
+    if use_flint is None:
+        use_flint = HAVE_FLINT_MPOLY
+    if not use_flint or not psi:
+        return terms_equal(compose_flint_or_ring(psi, n, d, indices, token, use_flint=use_flint), target)
+    nvars = n * d
+    ctx_x = _flint.fmpq_mpoly_ctx.get(tuple(f"v{t}" for t in range(nvars)))
+    expanded = _compose_flint_poly(psi, n, d, indices, token, ctx_x)
+    given = ctx_x.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in target.items() if c})
+    return (expanded - given).is_zero()
+
+
 def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex], one):
     values = []
     for alpha in indices:
@@ -284,14 +435,18 @@ def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex],
 
 def _compose_flint(psi: Terms, n, d, indices, token, nvars) -> Terms:
     ctx_x = _flint.fmpq_mpoly_ctx.get(tuple(f"v{t}" for t in range(nvars))) if nvars else None
+    result = _compose_flint_poly(psi, n, d, indices, token, ctx_x)
+    return {tuple(m): Fraction(int(c.numerator), int(c.denominator))
+            for m, c in zip(result.monoms(), result.coeffs())}
+
+
+def _compose_flint_poly(psi: Terms, n, d, indices, token, ctx_x):
     ctx_psi = _flint.fmpq_mpoly_ctx.get(tuple(f"w{t}" for t in range(d + len(indices))))
     f = ctx_psi.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in psi.items()})
     gens = list(ctx_x.gens())
-    one = ctx_x.from_dict({(0,) * nvars: 1})
+    one = ctx_x.from_dict({(0,) * (n * d): 1})
     args = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one)
-    result = f.compose(*args, ctx=ctx_x)
-    return {tuple(m): Fraction(int(c.numerator), int(c.denominator))
-            for m, c in zip(result.monoms(), result.coeffs())}
+    return f.compose(*args, ctx=ctx_x)
 
 
 def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:

@@ -7,6 +7,7 @@ exact solver of :mod:`polyapprox._semi_invariant` and return the result types of
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sympy
@@ -38,42 +39,65 @@ def _target_degree(rows: list, degree: int | None) -> int:
 
 
 def _represent_equivariant_stats(F: Any, n: int, d: int, refined: bool = False, *, method: str = ORBIT_BLOCKS,
-                                 degree: int | None = None, use_flint: bool | None = None):
+                                 degree: int | None = None, use_flint: bool | None = None,
+                                 first_row: bool | None = None, verify: bool = True):
     """:func:`represent_equivariant` returning ``(representation, SolveStats)``."""
-    from ._equivariance import check_target
+    from ._equivariance import _checked, read_target
+    from ._poly import composes_to
     from ._semi_invariant import NotRepresentableError, solve
 
     n, d = check_int("n", n), check_int("d", d)
-    if not isinstance(refined, bool):
-        raise PolyapproxError(f"refined must be True or False; got {refined!r}")
+    for name, flag in (("refined", refined), ("verify", verify)):
+        if not isinstance(flag, bool):
+            raise PolyapproxError(f"{name} must be True or False; got {flag!r}")
     method = _check_method(method)
-    target = check_target(F, n, d)
+    start = time.perf_counter()
+    rows, first = read_target(F, n, d, first_row=first_row, refuse_ambiguous=True)
+    converted = time.perf_counter()
+    target = _checked(rows, first, n, d)
+    checked = time.perf_counter()
     D = _target_degree(target.rows[0], degree)
     indices = power_sum_indices(n, d, refined)
     try:
         solution, stats = solve(target.rows[0], n, d, indices, D, own=True, method=method, use_flint=use_flint)
     except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
         raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
-    gens = psi_gens(d, indices)
-    Psi = sympy.Matrix([[terms_to_expr({beta + m: c for (beta, m), c in sol.items()}, gens) for sol in solution]])  # no-eval: entries are sympy objects built here
+    stats.convert_seconds, stats.check_seconds = converted - start, checked - converted
     psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
-    F_matrix = F if isinstance(F, sympy.MatrixBase) and not target.first_row_only else target.matrix()
-    rep = EquivariantRepresentation._trusted(n, d, target.d_out, tuple(indices), Psi, F_matrix, refined, method,
+    if verify:
+        begin = time.perf_counter()
+        for c, psi in enumerate(psi_terms):
+            if not composes_to(psi, target.rows[0][c], n, d, indices, 0, use_flint=use_flint):  # pragma: no cover
+                raise PolyapproxError(f"certification failed: Psi(x_1, P(X)) differs from F_1 in output "
+                                      f"entry {c + 1}; please report this")
+        stats.verify_seconds, stats.verified = time.perf_counter() - begin, True
+    F_matrix = F if isinstance(F, sympy.MatrixBase) and not target.first_row_only else None  # else built lazily
+    rep = EquivariantRepresentation._trusted(n, d, target.d_out, tuple(indices), None, F_matrix, refined, method,
                                              psi_terms, tuple(tuple(row) for row in target.rows), stats)
     return rep, stats
 
 
 def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, method: str = ORBIT_BLOCKS,
-                          degree: int | None = None) -> EquivariantRepresentation:
+                          degree: int | None = None, first_row: bool | None = None,
+                          verify: bool = True) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
-    theory/representation (Theorem and Algorithm), K = n - 1 if ``refined`` else n (n = 1 with
+    Alberti et al. 2023 (equivariant polynomials in Sumformer form), K = n - 1 if ``refined`` else n (n = 1 with
     ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
     the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
     in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
+    ``first_row=True``/``False`` says explicitly whether F is the first row or all n rows
+    (needed for a flat list of exactly n > 1 expressions, refused as ambiguous otherwise).
     ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
 
-    Normal form: the canonical Psi of theory/representation step 6 (candidates in canonical order,
+    The input is converted once into exact sparse term dicts; the equivariance check, the
+    solve and the certificate run there, and ``Psi``/``F`` become sympy matrices only when
+    read. With ``verify`` (the default) the result is certified: Psi(x_1, P(X)) - F_1 is
+    expanded exactly and must vanish, which with the equivariance of F gives every row
+    (structure lemma); ``.stats`` has the time split (``convert_seconds``, ``check_seconds``,
+    ``candidates_seconds``, ``solve_seconds``, ``verify_seconds``).
+
+    Normal form: the canonical Psi (candidates in canonical order,
     RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
     Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
     candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
@@ -87,20 +111,25 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     >>> F = X.applyfunc(lambda xi: xi * sum(X))  # F_i = x_i (x_1 + x_2)
     >>> represent_equivariant(F, n=2, d=1).Psi
     Matrix([[p_1*y_1]])
-    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # worked example 1, theory/representation
+    >>> represent_equivariant("x2_1**2", n=2, d=1, refined=True).Psi     # F_1 = x_2^2, K = 1
     Matrix([[p_1**2 - 2*p_1*y_1 + y_1**2]])
+    >>> represent_equivariant([X[1], X[0]], n=2, d=1, first_row=False).stats.verified   # rows x2, x1
+    True
 
     Returns an :class:`EquivariantRepresentation`: Psi(x_i, P(X)) expands to F_i for every i,
-    and ``verify()`` checks this exactly.
+    and ``verify()`` checks this exactly for every token.
 
     Raises ``NotEquivariantError`` (with ``.witness``) when F is not equivariant,
     ``NotPolynomialError`` for sin/abs/sqrt... (use ``constructions.continuous.approximate``),
     ``ParseError``/``PolyapproxError`` for unknown or out-of-range variables and floats,
-    ``SizeError`` when the candidate space is too large (the message gives its size).
+    ``ShapeError`` for an ambiguous flat list, ``SizeError`` when the candidate space or the
+    sparse solve is too large (the message gives the estimate).
 
-    Notes: reconstruction of the route of [A] (theory/representation).
+    Notes: reconstruction of the route of Alberti et al. 2023 (semi-invariant first row, power sums
+    of the other tokens rewritten through P(X) - x_1^gamma).
     """
-    return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree)[0]
+    return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree, first_row=first_row,
+                                        verify=verify)[0]
 
 
 def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None,

@@ -83,12 +83,19 @@ def _as_matrix(value: Any, what: str) -> sympy.Matrix:
 
 @dataclass
 class SolveStats:
-    """Sizes and time of one exact solve, kept on the result as ``.stats``.
+    """Sizes and times of one exact solve, kept on the result as ``.stats``.
 
     ``method`` the algorithm; ``candidates`` the number of candidate terms; ``rows`` the
     monomial rows (dense expansion) or (beta, lambda) orbit rows (orbit blocks) over all
-    blocks; ``rank`` the rank found; ``seconds`` the solve time; ``blocks`` maps each degree
-    to (rows, columns, rank) of its block.
+    blocks; ``rank`` the rank found; ``seconds`` the solve time (candidate columns and
+    elimination); ``blocks`` maps each degree to (rows, columns, rank) of its block.
+
+    Time split (seconds): ``convert_seconds`` reading the input into exact term dicts,
+    ``check_seconds`` the equivariance check, ``candidates_seconds`` building the candidate
+    columns, ``solve_seconds`` the exact elimination, ``verify_seconds`` the certificate;
+    ``verified`` is True once the exact expansion Psi(x_1, P(X)) - F_1 = 0 was checked
+    (None when skipped). ``nonzeros`` counts the sparse entries of the columns built and
+    ``estimated_nonzeros`` is the upper estimate the size guard checked before building them.
     """
 
     method: str
@@ -97,6 +104,45 @@ class SolveStats:
     rank: int = 0
     seconds: float = 0.0
     blocks: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    convert_seconds: float = 0.0
+    check_seconds: float = 0.0
+    candidates_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    verify_seconds: float = 0.0
+    verified: bool | None = None
+    nonzeros: int = 0
+    estimated_nonzeros: int = 0
+
+
+_PENDING = object()  # a lazily built matrix not built yet
+
+
+class _LazyMatrix:
+    """A dataclass field whose sympy Matrix is built from the exact terms on first access.
+
+    The engine works on term dicts only; ``Psi`` and ``F`` become sympy objects when (and
+    if) someone reads them. ``required`` fields have no default (class access raises).
+    """
+
+    def __init__(self, build: str, required: bool) -> None:
+        self.build, self.required = build, required
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}_value"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            if self.required:
+                raise AttributeError(self.slot)
+            return None
+        value = obj.__dict__.get(self.slot, None)
+        if value is _PENDING:
+            value = getattr(obj, self.build)()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,8 +169,8 @@ class EquivariantRepresentation:
     d: int
     d_out: int
     indices: tuple[tuple[int, ...], ...]
-    Psi: sympy.Matrix
-    F: sympy.Matrix | None = None
+    Psi: sympy.Matrix = _LazyMatrix("_build_psi", required=True)  # type: ignore[assignment]
+    F: sympy.Matrix | None = _LazyMatrix("_build_f", required=False)  # type: ignore[assignment]
     refined: bool = False
     method: str = ""
     stats: SolveStats | None = field(default=None, compare=False, repr=False)
@@ -162,13 +208,27 @@ class EquivariantRepresentation:
 
     @classmethod
     def _trusted(cls, n, d, d_out, indices, Psi, F, refined, method, psi_terms, f_terms, stats=None):
-        """Internal: build from the engine's already validated parts, without re-reading them."""
+        """Internal: build from the engine's already validated parts, without re-reading them.
+
+        ``Psi`` or ``F`` may be None: they are then built from the terms on first access.
+        """
         self = object.__new__(cls)
-        for name, value in (("n", n), ("d", d), ("d_out", d_out), ("indices", indices), ("Psi", Psi), ("F", F),
+        for name, value in (("n", n), ("d", d), ("d_out", d_out), ("indices", indices),
+                            ("Psi", _PENDING if Psi is None else Psi),
+                            ("F", _PENDING if F is None and f_terms is not None else F),
                             ("refined", refined), ("method", method), ("_psi_terms", psi_terms),
                             ("_f_terms", f_terms), ("stats", stats)):
             object.__setattr__(self, name, value)
         return self
+
+    def _build_psi(self) -> sympy.Matrix:
+        gens = psi_gens(self.d, self.indices)
+        return sympy.Matrix([[terms_to_expr(t, gens) for t in self._psi_terms]])  # no-eval: sympy objects built here
+
+    def _build_f(self) -> sympy.Matrix:
+        xg = token_gens(self.n, self.d)
+        rows = [[terms_to_expr(t, xg) for t in row] for row in self._f_terms]
+        return sympy.Matrix(rows)  # no-eval: entries are sympy objects built here
 
     @classmethod
     def from_terms(cls, n: int, d: int, psi_terms: list[dict[tuple[int, ...], Fraction]], *,
@@ -195,9 +255,7 @@ class EquivariantRepresentation:
         if affine is not None:
             scale, shift = (_exact_vector(v, width, name) for v, name in zip(affine, ("scale", "shift")))
             terms = [expand_affine(t, scale, shift) for t in terms]
-        gens = psi_gens(d, indices)
-        Psi = sympy.Matrix([[terms_to_expr(t, gens) for t in terms]])  # no-eval: sympy objects built here
-        return cls._trusted(n, d, len(terms), indices, Psi, None, refined, method, tuple(terms), None)
+        return cls._trusted(n, d, len(terms), indices, None, None, refined, method, tuple(terms), None)
 
     # -- exact content ---------------------------------------------------------------------
     @property
@@ -479,7 +537,10 @@ def _exact_terms(terms: Any, width: int, what: str) -> dict[tuple[int, ...], Fra
         raise PolyapproxError(f"{what} must be a dict {{exponent tuple: coefficient}}; got {type(terms).__name__}")
     out = {}
     for e, c in terms.items():
-        exponent = tuple(check_int("exponent entry", v, 0) for v in e)
+        if type(e) is tuple and all(type(v) is int and v >= 0 for v in e):  # the common case, checked fast
+            exponent = e
+        else:
+            exponent = tuple(check_int("exponent entry", v, 0) for v in e)
         if len(exponent) != width:
             raise ShapeError(f"{what}: exponent {e!r} must have d + d' = {width} entries")
         out[exponent] = _exact_number(c, what)

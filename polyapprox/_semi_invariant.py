@@ -37,6 +37,7 @@ SAME canonical Psi (tested exactly).
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -68,13 +69,16 @@ DENSE_EXPANSION = "dense-expansion"
 METHOD_ALIASES = {"default": ORBIT_BLOCKS, "reference": DENSE_EXPANSION}
 METHODS = (ORBIT_BLOCKS, DENSE_EXPANSION)
 
-#: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions).
+#: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions);
+#: called with the keywords ``use_flint`` and ``max_nonzeros`` (the elimination budget).
 BlockSolver = Callable[..., tuple[list[int], list[dict[int, Fraction]]]]
 
 #: Largest number of candidate terms either method accepts.
 MAX_CANDIDATES = 200_000
-#: Largest dense block (rows * columns) the default method builds.
-MAX_BLOCK_ENTRIES = 30_000_000
+#: Largest number of nonzeros (sound upper estimate) in one degree block of the default method.
+MAX_BLOCK_NONZEROS = 20_000_000
+#: Largest number of nonzeros the sparse elimination may store (its reduced basis, fill-in included).
+MAX_ELIMINATION_NONZEROS = 40_000_000
 #: Largest dense matrix (monomials * candidates) the reference method builds.
 MAX_REFERENCE_ENTRIES = 5_000_000
 
@@ -180,7 +184,8 @@ def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
 # the two methods
 # ------------------------------------------------------------------------------------------
 
-def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> None:
+def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> int:
+    """Refuse oversized requests before building anything; returns the nonzero estimate (orbit blocks)."""
     total = count_candidates(d, indices, degree) if own else _count_invariant_candidates(indices, degree)
     if total > MAX_CANDIDATES:
         raise SizeError(f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
@@ -189,19 +194,77 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
     if method == DENSE_EXPANSION:
         monomials = comb(nvars + degree, degree)
         if monomials * total > MAX_REFERENCE_ENTRIES:
-            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x {total:,} = "
-                            f"{monomials * total:,} entries, more than the limit of {MAX_REFERENCE_ENTRIES:,}; "
-                            "use method='orbit-blocks'")
-    else:
-        rows = count_orbit_rows(d, degree, parts, own)
-        cols = Counter()
-        ways = power_sum_products_by_degree(indices, degree)
-        for e in range(degree + 1):
-            cols[e] = sum(comb(b + d - 1, d - 1) * ways[e - b] for b in range(e + 1)) if own else ways[e]
-        worst = max(rows[e] * cols[e] for e in range(degree + 1))
-        if worst > MAX_BLOCK_ENTRIES:
-            raise SizeError(f"the largest degree block would have {worst:,} entries, more than the limit of "
-                            f"{MAX_BLOCK_ENTRIES:,}; choose a smaller n, d or degree")
+            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x "
+                            f"{total:,} = {monomials * total:,} entries, more than the limit of "
+                            f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'")
+        return 0
+    per_block = estimate_block_nonzeros(d, indices, degree, parts, own)
+    worst = max(per_block.values(), default=0)
+    if worst > MAX_BLOCK_NONZEROS:
+        raise SizeError(f"the largest degree block would have up to {worst:,} nonzero entries, more than the limit "
+                        f"of {MAX_BLOCK_NONZEROS:,}; choose a smaller n, d or degree")
+    return sum(per_block.values())
+
+
+def estimate_block_nonzeros(d: int, indices: Sequence[MultiIndex], degree: int, parts: int,
+                            own: bool) -> dict[int, int]:
+    """An upper bound on the nonzeros of each degree block's columns, without building them.
+
+    Column (beta, m) is x_1^beta prod_gamma P_gamma^{m_gamma} in the basis x_1^b m_lambda. Each
+    of its (b, lambda) has b - beta + sum(lambda) = v(m) = sum_gamma m_gamma gamma (every P_gamma
+    adds gamma to the exponent summed over tokens) and lambda has at most
+    k(m) = sum_gamma m_gamma parts (and at most ``parts``). So the column has at most
+    N(v, k) = #{(b', lambda) : b' + sum(lambda) = v, |lambda| <= min(k, parts)} nonzeros
+    (b' = 0 in the invariant case), and at most the block's row count. N is counted by a
+    knapsack over the nonzero vectors, for all v at once.
+    """
+    zero = (0,) * d
+    weights = [sum(g) for g in indices]
+    cap = min(parts, degree)
+    vectors = [v for v in multi_indices(d, degree, min_degree=1)] if degree >= 1 else []
+    # table[w][j]: multisets of j nonzero vectors with sum w (w of degree <= degree)
+    targets = [zero, *vectors]
+    table = {w: [0] * (cap + 1) for w in targets}
+    table[zero][0] = 1
+    for u in vectors:
+        for w in targets:  # graded order: w - u comes before w
+            if sum(w) >= sum(u) and all(a >= b for a, b in zip(w, u)):
+                prev = table[tuple(a - b for a, b in zip(w, u))]
+                row = table[w]
+                for j in range(1, cap + 1):
+                    row[j] += prev[j - 1]
+    cumulative = {w: list(itertools.accumulate(row)) for w, row in table.items()}
+
+    @functools.cache
+    def bound(v: tuple[int, ...], k: int) -> int:
+        k = min(k, cap)
+        if not own:
+            return cumulative[v][k]
+        return sum(cumulative[tuple(a - b for a, b in zip(v, bp))][k]
+                   for bp in itertools.product(*(range(a + 1) for a in v)))
+
+    rows = count_orbit_rows(d, degree, parts, own)
+    by_weight: dict[int, Counter] = {}  # weighted degree of m -> Counter of column bounds
+    order = sorted(range(len(indices)), key=weights.__getitem__)
+
+    def walk(start: int, v: tuple[int, ...], k: int, w: int) -> None:
+        """Every m as a multiset of power sums (positions >= start added), v and k kept incrementally."""
+        by_weight.setdefault(w, Counter())[bound(v, k)] += 1
+        for pos in range(start, len(order)):
+            j = order[pos]
+            if w + weights[j] > degree:
+                break
+            walk(pos, tuple(a + b for a, b in zip(v, indices[j])), k + 1, w + weights[j])
+
+    walk(0, zero, 0, 0)
+    out: dict[int, int] = {}
+    for b in range(degree + 1 if own else 1):
+        betas = comb(b + d - 1, d - 1)  # the betas of degree b
+        for w, counts in by_weight.items():
+            e = w + b
+            if e <= degree:
+                out[e] = out.get(e, 0) + betas * sum(k * min(nnz, rows[e]) for nnz, k in counts.items())
+    return out
 
 
 def _count_invariant_candidates(indices, degree: int) -> int:
@@ -229,7 +292,7 @@ def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], d
     """
     method = METHOD_ALIASES.get(method, method)
     parts = n - 1 if own else n
-    _check_sizes(d, indices, degree, parts, own, method, n * d)
+    estimate = _check_sizes(d, indices, degree, parts, own, method, n * d)
     start = time.perf_counter()
     if method == DENSE_EXPANSION:  # the canonical order exactly as _candidates enumerates it
         candidates = candidate_terms(d, indices, degree) if own else invariant_candidates(indices, degree, d)
@@ -238,8 +301,10 @@ def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], d
         exponents = list(_exponent_tuples([sum(g) for g in indices], degree))
         candidates = _candidates_from(exponents, d, indices, degree, own)
         solution, stats = _solve_blocks(targets, n, d, indices, degree, candidates, parts, own,
-                                        functools.partial(block_solver, use_flint=use_flint), exponents)
+                                        functools.partial(block_solver, use_flint=use_flint,
+                                                          max_nonzeros=MAX_ELIMINATION_NONZEROS), exponents)
     stats.candidates = len(candidates)
+    stats.estimated_nonzeros = estimate
     stats.seconds = time.perf_counter() - start
     return solution, stats
 
@@ -252,26 +317,45 @@ def _candidates_from(exponents, d, indices, degree, own) -> list[Candidate]:
     return [(beta, m) for beta in betas for m, w in zip(exponents, wdeg) if w <= degree - sum(beta)]
 
 
+def _multidegree(key: Key) -> tuple[int, ...]:
+    """beta + sum(lambda): the exponent vector summed over tokens of x_1^beta m_lambda."""
+    beta, lam = key
+    return tuple(b + sum(part[c] for part in lam) for c, b in enumerate(beta))
+
+
 def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_solver, exponents):
+    """Reduce block by block. The blocks are finer than the degrees: every P_gamma adds gamma to
+    the exponent vector summed over all tokens, so column (beta, m) lives in the rows (b, lambda)
+    of multidegree V = beta + sum_gamma m_gamma gamma, and the system splits into one block per V
+    (the pivots of a block-diagonal matrix are the union of its blocks' pivots, so the RREF and
+    the canonical Psi are unchanged). ``stats.blocks`` aggregates them per total degree |V|."""
     stats = SolveStats(ORBIT_BLOCKS)
+    clock = time.perf_counter()
     products = power_sum_products(d, indices, degree, parts, own, exponents)
-    weights = [sum(g) for g in indices]
-    by_block: dict[int, list[Candidate]] = {}
+    stats.candidates_seconds += time.perf_counter() - clock
+    by_block: dict[tuple[int, ...], list[Candidate]] = {}
     for cand in candidates:
         beta, m = cand
-        by_block.setdefault(sum(beta) + sum(w * x for w, x in zip(weights, m) if x), []).append(cand)
+        V = tuple(b + sum(mj * g[c] for mj, g in zip(m, indices) if mj) for c, b in enumerate(beta))
+        by_block.setdefault(V, []).append(cand)
     nrhs = len(targets)
-    rhs_by_block: dict[int, list[dict[Key, Fraction]]] = {}
+    rhs_by_block: dict[tuple[int, ...], list[dict[Key, Fraction]]] = {}
     for k, t in enumerate(targets):
         for key, c in orbit_coordinates(t, n, d, own).items():
-            e = sum(key[0]) + sum(sum(part) for part in key[1])
-            rhs_by_block.setdefault(e, [{} for _ in targets])[k][key] = c
-    if any(e > degree for e in rhs_by_block):
-        raise NotRepresentableError(f"the target has degree {max(rhs_by_block)} > {degree}")
+            rhs_by_block.setdefault(_multidegree(key), [{} for _ in targets])[k][key] = c
+    top = max((sum(V) for V in rhs_by_block), default=0)
+    if top > degree:
+        raise NotRepresentableError(f"the target has degree {top} > {degree}")
+    missing = [V for V in rhs_by_block if V not in by_block and any(rhs_by_block[V])]
+    if missing:
+        raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{sum(missing[0])} "
+                                    "component of the target")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]
-    for e in sorted(by_block):
-        cols = by_block[e]
-        rhs = rhs_by_block.get(e, [{} for _ in targets])
+    for V in sorted(by_block, key=lambda V: (sum(V), V)):
+        e = sum(V)
+        clock = time.perf_counter()
+        cols = by_block[V]
+        rhs = rhs_by_block.get(V, [{} for _ in targets])
         column_vectors = []
         for beta, m in cols:
             if any(beta):
@@ -280,23 +364,31 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
             else:
                 column_vectors.append(products[m])
         rows = set().union(*column_vectors, *rhs)
+        stats.nonzeros += sum(map(len, column_vectors))
+        stats.candidates_seconds += time.perf_counter() - clock
+        clock = time.perf_counter()
         try:
             pivots, values = block_solver(column_vectors, rhs)
         except NotRepresentableError:
             raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{e} "
                                         "component of the target") from None
+        stats.solve_seconds += time.perf_counter() - clock
         for k in range(nrhs):
             for c, value in values[k].items():
                 solution[k][cols[c]] = value
         stats.rows += len(rows)
         stats.rank += len(pivots)
-        stats.blocks[e] = (len(rows), len(cols), len(pivots))
+        before = stats.blocks.get(e, (0, 0, 0))
+        stats.blocks[e] = (before[0] + len(rows), before[1] + len(cols), before[2] + len(pivots))
+    position = {cand: i for i, cand in enumerate(candidates)}  # list coefficients in canonical order
+    solution = [dict(sorted(sol.items(), key=lambda item: position[item[0]])) for sol in solution]
     return solution, stats
 
 
 def _solve_reference(targets, n, d, indices, candidates, own):
     """Dense: expand every candidate in all n*d variables with sympy, one sympy Matrix rref."""
     stats = SolveStats(DENSE_EXPANSION)
+    clock = time.perf_counter()
     gens = token_gens(n, d)
     X = [gens[j * d:(j + 1) * d] for j in range(n)]
     P = [sympy.Poly(sympy.Add(*[sympy.Mul(*[x[k] ** a for k, a in enumerate(g)]) for x in X]), *gens,
@@ -322,7 +414,10 @@ def _solve_reference(targets, n, d, indices, candidates, own):
     for k, t in enumerate(targets):
         for mon, c in t.items():
             A[index[mon]][ncols + k] = sympy.Rational(c.numerator, c.denominator)
+    stats.candidates_seconds = time.perf_counter() - clock
+    clock = time.perf_counter()
     R, pivots = sympy.Matrix(A).rref()  # no-eval: entries are sympy objects built here
+    stats.solve_seconds = time.perf_counter() - clock
     if pivots and pivots[-1] >= ncols:
         raise NotRepresentableError("the linear system is inconsistent")
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]

@@ -73,9 +73,9 @@ def rref_flint_or_domainmatrix(A: list[list[int]], B: list[list[Fraction]], *,
     return pivots, rhs
 
 
-def dense_block_solver(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None
-                       ) -> tuple[list[int], list[dict[int, Fraction]]]:
-    """The same contract as ``sparse_solve``, by densifying and one exact RREF."""
+def dense_block_solver(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None,
+                       max_nonzeros: int | None = None) -> tuple[list[int], list[dict[int, Fraction]]]:
+    """The same contract as ``sparse_solve``, by densifying and one exact RREF (no budget: tests only)."""
     rows = sorted(set().union(*columns, *rhs), key=repr)
     row_index = {key: i for i, key in enumerate(rows)}
     A = [[0] * len(columns) for _ in rows]

@@ -159,3 +159,61 @@ def test_read_target_forms_and_errors():
         read_target({}, 2, 1)
     with pytest.raises(PolyapproxError, match="sympy expression"):
         read_target([sympy.Eq(x(1, 1), 1)], 2, 1)
+
+
+def test_flat_list_of_n_entries_is_ambiguous_and_made_explicit():
+    a, b = x(1, 1), x(2, 1)
+    with pytest.raises(ShapeError, match=r"first_row=True.*|\[\[F_1\], \.\.\., \[F_2\]\]"):
+        is_equivariant([b, b], 2, 1)
+    with pytest.raises(ShapeError, match="first_row=False"):
+        equivariance_witness([b, b], 2, 1)
+    # the two readings, explicit: rows (x2, x2) are not equivariant; the first row (x2, x2) is
+    assert is_equivariant([b, b], 2, 1, first_row=False) is False
+    assert is_equivariant(sympy.Matrix([b, b]), 2, 1) is False   # n x 1 Matrix: rows, as before
+    assert is_equivariant([[b], [b]], 2, 1) is False
+    assert is_equivariant([b, b], 2, 1, first_row=True) is True
+    assert is_equivariant([[b, b]], 2, 1) is True                  # one row in a list: the first row
+    assert is_equivariant([b, a], 2, 1, first_row=False) is True   # rows x2, x1
+    assert equivariance_witness([b, b], 2, 1, first_row=False) == (1, 0)
+    # not ambiguous: d_out != n
+    assert is_equivariant([b * x(3, 1), a], 3, 1)
+    with pytest.raises(ShapeError, match="first_row=True"):
+        is_equivariant(sympy.Matrix([[a], [b]]), 2, 1, first_row=True)
+    with pytest.raises(ShapeError, match="first_row=False"):
+        is_equivariant("x2_1", 2, 1, first_row=False)
+    with pytest.raises(PolyapproxError, match="first_row"):
+        is_equivariant([b, a], 2, 1, first_row="yes")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_stabilizer_generators_generate(n):
+    """The two generators of Stab(1) reach all (n-1)! permutations fixing token 1 (closure)."""
+    from polyapprox._equivariance import stabilizer_generators
+
+    group = {tuple(range(n))}
+    frontier = list(group)
+    while frontier:
+        g = frontier.pop()
+        for s in stabilizer_generators(n):
+            h = tuple(s[g[j]] for j in range(n))
+            if h not in group:
+                group.add(h)
+                frontier.append(h)
+    assert group == {(0, *p) for p in itertools.permutations(range(1, n))}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_linear_check_agrees_with_the_transposition_scan(seed):
+    """The generator check and the scan over tau_{1i} decide alike on near-equivariant inputs."""
+    from polyapprox._equivariance import _violation_of_rows, is_equivariant_rows
+    from polyapprox._poly import transposition
+
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(2, 6)), int(rng.integers(1, 3))
+    F = symmetrize(random_poly(n, d, seed), n, d)
+    if seed % 2:  # break one entry of one row
+        r = int(rng.integers(n))
+        F[r, 0] = F[r, 0] + x(int(rng.integers(1, n + 1)), 1)
+    rows, first = read_target(F, n, d)
+    scan = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)]) is None
+    assert is_equivariant_rows(rows, n, d, first) == scan == brute_force_equivariant(F, n, d)

@@ -60,3 +60,11 @@ def test_malformed_scheduler(scheduler):
 def test_bad_jobs():
     with pytest.raises(PolyapproxError, match="jobs must be an integer >= 1"):
         make_executor(jobs=0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_as_completed_yields_every_position_once(jobs):
+    expected = [seeded_task(item) for item in ITEMS]
+    with make_executor(jobs=jobs) as ex:
+        got = dict(ex.as_completed(seeded_task, ITEMS))
+    assert sorted(got) == list(range(len(ITEMS))) and [got[i] for i in range(len(ITEMS))] == expected

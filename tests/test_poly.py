@@ -111,3 +111,71 @@ def test_composition_equals_sympy_substitution(use_flint):
         expected = expr_to_terms(sympy.expand(psi.xreplace(subs)), token_gens(n, d), "e")
         assert compose_flint_or_ring(psi_terms, n, d, indices, token, use_flint=use_flint) == expected
     assert compose_flint_or_ring({}, n, d, indices, 0, use_flint=use_flint) == {}
+
+
+def _random_terms(gens, seed, count=8, top=3):
+    import random
+
+    rng = random.Random(seed)
+    terms = {}
+    for _ in range(rng.randint(0, count)):
+        monom = tuple(rng.choice([0, 0, 0, 1, 2, top]) for _ in gens)
+        terms[monom] = terms.get(monom, 0) + Fraction(rng.randint(-5, 5), rng.randint(1, 4))
+    return {m: c for m, c in terms.items() if c}
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_fast_conversions_equal_sympy_arithmetic(seed):
+    """terms_to_expr builds sympy's canonical object directly; expr_to_terms reads it in one pass."""
+    from polyapprox._poly import _ring_terms, _terms_to_expr_ring
+
+    gens = token_gens(3, 2)
+    terms = _random_terms(gens, seed)
+    fast, slow = terms_to_expr(terms, gens), _terms_to_expr_ring(terms, gens)
+    assert fast == slow and fast.args == slow.args and hash(fast) == hash(slow)
+    assert sympy.expand(fast - slow) == 0 and str(fast) == str(slow)
+    assert expr_to_terms(slow, gens, "f") == terms == _ring_terms(slow, gens, "f")
+
+
+def test_fast_reader_falls_back_for_unexpanded_and_bad_input():
+    gens = token_gens(2, 1)
+    a, b = gens
+    assert expr_to_terms((a + 1) ** 2 - a * (a + 2), gens, "f") == {(0, 0): 1}   # not expanded: sparse ring
+    assert expr_to_terms(sympy.Symbol("x2_1", positive=True) ** 3, gens, "f") == {(0, 3): 1}
+    with pytest.raises(PolyapproxError, match="float"):
+        expr_to_terms(a + sympy.Float(0.5) * b, gens, "f")
+    with pytest.raises(NotPolynomialError):
+        expr_to_terms(a ** -1 + b, gens, "f")
+    with pytest.raises(PolyapproxError, match="rational"):
+        expr_to_terms(sympy.sqrt(2) * a, gens, "f")
+    with pytest.raises(PolyapproxError, match="unknown variable"):
+        expr_to_terms(a + sympy.Symbol("z"), gens, "f")
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_composes_to_agrees_with_expansion(seed):
+    from polyapprox._poly import composes_to
+
+    indices = [(1,), (2,), (3,)]
+    psi = _random_terms(psi_gens(1, indices), seed, count=5, top=2)
+    for token in range(3):
+        expanded = compose_flint_or_ring(psi, 3, 1, indices, token, use_flint=False)
+        for flag in (True, False):
+            assert composes_to(psi, expanded, 3, 1, indices, token, use_flint=flag)
+            wrong = dict(expanded)
+            wrong[(0, 0, 1)] = wrong.get((0, 0, 1), 0) + 1
+            assert not composes_to(psi, wrong, 3, 1, indices, token, use_flint=flag)
+
+
+def test_canonical_builder_on_large_polynomials():
+    """Hundreds of terms of mixed degrees and signs: the same args order as sympy's own sort."""
+    from polyapprox._poly import _terms_to_expr_ring
+
+    for n, d, seed in ((4, 2, 1), (6, 1, 2), (3, 3, 3)):
+        gens = token_gens(n, d)
+        terms = {}
+        for k in range(30):
+            terms.update(_random_terms(gens, 1000 * seed + k, count=12, top=5))
+        terms[(0,) * (n * d)] = Fraction(-7, 3)
+        fast, slow = terms_to_expr(terms, gens), _terms_to_expr_ring(terms, gens)
+        assert len(fast.args) > 100 and fast.args == slow.args and fast == slow

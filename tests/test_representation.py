@@ -540,3 +540,50 @@ def test_from_terms_matches_the_engine():
     assert sympy.expand(shifted.Psi[0] - (2 * y1 - 1) / 3) == 0
     with pytest.raises(PolyapproxError, match="exact"):
         EquivariantRepresentation.from_terms(2, 1, [{(1, 0, 0): 0.5}])
+
+
+def test_certified_by_default_with_time_split():
+    F = symmetrize([_random_polynomial(3, 2, 3, seed=5), _random_polynomial(3, 2, 3, seed=6)], 3, 2)
+    rep = represent_equivariant(F, 3, 2)
+    st = rep.stats
+    assert st.verified is True and st.verify_seconds > 0
+    assert min(st.convert_seconds, st.check_seconds, st.candidates_seconds, st.solve_seconds) >= 0
+    assert st.nonzeros > 0
+    skipped = represent_equivariant(F, 3, 2, verify=False)
+    assert skipped.stats.verified is None and skipped.stats.verify_seconds == 0.0
+    assert skipped == rep
+    with pytest.raises(PolyapproxError, match="verify"):
+        represent_equivariant(F, 3, 2, verify="yes")
+
+
+def test_lazy_matrices_keep_their_values():
+    """Psi and F are built from the exact terms on first access and equal the eager objects."""
+    X = sequence_symbols(3, 1)
+    F = X.applyfunc(lambda xi: xi * sum(X) ** 2)
+    rep = represent_equivariant(F, 3, 1)
+    assert "_Psi_value" in rep.__dict__ and rep.F is F               # a full Matrix input is kept as given
+    Psi = rep.Psi
+    assert Psi is rep.Psi                                           # built once
+    assert Psi == sympy.Matrix([[sympy.expand(e) for e in Psi]])    # canonical sympy form
+    eager = EquivariantRepresentation(3, 1, 1, rep.indices, Psi, F=F)
+    assert eager == rep and eager.verify()
+    first = represent_equivariant("x2_1*x3_1", 3, 1)                 # F completed from the first row
+    assert full_F([x(2, 1) * x(3, 1)], 3, 1) == first.F
+    assert first.Psi == sympy.Matrix([[s(1) ** 2 / 2 - s(1) * x_own() - s(2) / 2 + x_own() ** 2]])
+    with pytest.raises(TypeError):
+        EquivariantRepresentation(3, 1, 1, rep.indices)             # Psi stays a required field
+
+
+def x_own():
+    return own_symbols(1)[0]
+
+
+def test_flat_list_ambiguity_in_represent_equivariant():
+    a, b = x(1, 1), x(2, 1)
+    with pytest.raises(ShapeError, match="first_row"):
+        represent_equivariant([b, a], 2, 1)
+    rows = represent_equivariant([b, a], 2, 1, first_row=False)        # F_1 = x2, F_2 = x1
+    assert rows.d_out == 1 and rows.Psi == sympy.Matrix([[s(1) - x_own()]])
+    first = represent_equivariant([b, a], 2, 1, first_row=True)        # F_1 = (x2, x1)
+    assert first.d_out == 2 and first.Psi == sympy.Matrix([[s(1) - x_own(), x_own()]])
+    assert sympy.Matrix([[b, a], [a, b]]) == first.F

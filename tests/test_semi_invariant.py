@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -80,10 +81,61 @@ def test_size_guards():
         solve([{}], 6, 3, multi_indices(3, 6), 6, method="reference")
     from polyapprox import _semi_invariant
 
-    old = _semi_invariant.MAX_BLOCK_ENTRIES
-    _semi_invariant.MAX_BLOCK_ENTRIES = 100
+    old = _semi_invariant.MAX_BLOCK_NONZEROS
+    _semi_invariant.MAX_BLOCK_NONZEROS = 100
     try:
         with pytest.raises(SizeError, match="largest degree block"):
             solve([{}], 3, 2, power_sum_indices(3, 2), 3)
     finally:
-        _semi_invariant.MAX_BLOCK_ENTRIES = old
+        _semi_invariant.MAX_BLOCK_NONZEROS = old
+
+
+@pytest.mark.parametrize("case", [(2, 1, 4, True), (3, 2, 4, True), (4, 2, 4, False), (3, 3, 3, True),
+                                  (5, 1, 6, True), (3, 2, 5, False)], ids=str)
+def test_nonzero_estimate_bounds_every_block(case):
+    """The guard's estimate is an upper bound on the nonzeros of each degree block's columns."""
+    from polyapprox._semi_invariant import estimate_block_nonzeros, power_sum_products
+
+    n, d, degree, own = case
+    parts = n - 1 if own else n
+    indices = power_sum_indices(n, d)
+    products = power_sum_products(d, indices, degree, parts, own)
+    weights = [sum(g) for g in indices]
+    actual: dict[int, int] = {}
+    betas = multi_indices(d, degree, min_degree=0) if own else [(0,) * d]
+    for beta in betas:
+        for m, vec in products.items():
+            e = sum(beta) + sum(w * x for w, x in zip(weights, m))
+            if e <= degree:
+                actual[e] = actual.get(e, 0) + len(vec)
+    estimate = estimate_block_nonzeros(d, indices, degree, parts, own)
+    assert set(actual) == set(estimate)
+    assert all(actual[e] <= estimate[e] for e in actual)
+    assert sum(estimate.values()) <= 3 * sum(actual.values())  # and not a dense-size overestimate
+
+
+def test_sparse_guard_admits_what_fits_and_refuses_oversized_before_allocating():
+    import tracemalloc
+
+    from polyapprox._semi_invariant import MAX_BLOCK_NONZEROS, _check_sizes
+
+    # (4, 4, 6) was refused by the dense rows x columns bound (140,919,160 entries); its nonzeros fit
+    assert 0 < _check_sizes(4, power_sum_indices(4, 4), 6, 3, True, "orbit-blocks", 16) < MAX_BLOCK_NONZEROS
+    tracemalloc.start()
+    try:
+        with pytest.raises(SizeError, match=r"largest degree block would have up to [0-9,]+ nonzero"):
+            solve([{(12,) + (0,) * 23: Fraction(1)}], 12, 2, power_sum_indices(12, 2), 12)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # refused from the counts alone (its blocks would need gigabytes)
+
+
+def test_elimination_budget_refuses_fill_in():
+    from polyapprox._linalg import sparse_solve
+
+    columns = [{r: 1 + (r * c) % 7 for r in range(12)} for c in range(12)]
+    pivots, _ = sparse_solve(columns, [], max_nonzeros=10_000)
+    assert len(pivots) > 1
+    with pytest.raises(SizeError, match="more than 20 nonzero"):
+        sparse_solve(columns, [], max_nonzeros=20)

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "sparse",
     "train",
     "reproduce",
+    "sweep",
 ]
 
 

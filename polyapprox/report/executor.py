@@ -15,7 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
 from ..internal import PolyapproxError, check_int
@@ -31,6 +31,14 @@ class SweepExecutor:
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         return [fn(item) for item in items]
+
+    def as_completed(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        """Yield (position in ``items``, result) as each item finishes (any order).
+
+        Lets a caller stream results to disk: an interrupted sweep keeps what finished.
+        """
+        for i, item in enumerate(items):
+            yield i, fn(item)
 
     def close(self) -> None:
         """Release workers (nothing to release here)."""
@@ -57,6 +65,15 @@ class ProcessExecutor(SweepExecutor):
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
         return list(self._pool.map(fn, list(items)))
+
+    def as_completed(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        futures = {self._pool.submit(fn, item): i for i, item in enumerate(items)}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def close(self) -> None:
         self._pool.shutdown()
@@ -93,6 +110,19 @@ class DaskExecutor(SweepExecutor):
         futures = self._client.map(fn, list(items), pure=False)
         # gather of a list of futures returns a list; distributed annotates every input kind at once
         return cast(list[Any], self._client.gather(futures))
+
+    def as_completed(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[tuple[int, Any]]:
+        from distributed import as_completed
+
+        futures = self._client.map(fn, list(items), pure=False)
+        position = {future.key: i for i, future in enumerate(futures)}
+        try:
+            with self._client.as_current():  # as_completed looks up the current client
+                finished = as_completed(futures)
+            for future in finished:
+                yield position[future.key], future.result()
+        finally:
+            self._client.cancel(futures)
 
     def close(self) -> None:
         client = getattr(self, "_client", None)

@@ -1,0 +1,52 @@
+"""One least-squares fit in a fresh process (used by bench_continuous.py).
+
+Standalone: it imports whichever ``constructions`` is first on the path, so the same script
+times the current tree and an older commit checked out in a temporary worktree. Prints one
+JSON line: wall and CPU seconds, peak RSS, traced peak (with --trace), the report's errors.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import tracemalloc
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    n, d, degree = (int(v) for v in sys.argv[1:4])
+    samples = None if sys.argv[4] == "default" else int(sys.argv[4])
+    test_samples = None if sys.argv[5] == "default" else int(sys.argv[5])
+    trace = "--trace" in sys.argv
+    from constructions import continuous, targets
+
+    f = targets.get("gaussian-kernel-sum")
+    kwargs = {"samples": samples, "test_samples": test_samples}
+    cpu = time.process_time()
+    start = time.perf_counter()
+    if trace:
+        tracemalloc.start()
+    _, report = continuous.approximate(f, n, d, degree, **kwargs)
+    traced = tracemalloc.get_traced_memory()[1] / 1e6 if trace else None
+    print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
+                      "rss_peak_mb": peak_rss_mb(),
+                      "traced_peak_mb": traced, "coefficients": report.coefficients, "rank": report.rank,
+                      "condition": report.condition_number, "test_sup": report.test_sup_error,
+                      "fit_sup": report.fit_sup_error, "samples": report.samples}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

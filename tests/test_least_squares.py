@@ -1,0 +1,86 @@
+"""The least-squares fit's numerics: Chebyshev basis, blockwise normal equations, budget, SVD route."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.polynomial import chebyshev
+
+from constructions import continuous, targets
+from constructions._least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
+from polyapprox import PolyapproxError, SizeError, candidate_terms, power_sum_indices
+
+
+def test_chebyshev_tables_and_monomial_coefficients_match_numpy():
+    z = np.linspace(-1, 1, 7)
+    tables = _chebyshev_tables(z, 6)
+    for k, coeffs in enumerate(_chebyshev_to_monomials(6)):
+        unit = np.zeros(k + 1)
+        unit[k] = 1
+        np.testing.assert_allclose(tables[k], chebyshev.chebval(z, unit), atol=1e-14)
+        assert coeffs == [int(c) for c in chebyshev.cheb2poly(unit)]
+
+
+@pytest.mark.parametrize("n, d, degree", [(3, 1, 4), (2, 2, 3), (3, 2, 2)])
+def test_blockwise_normal_equations_equal_the_design_matrix_ones(n, d, degree):
+    """A^T A (upper triangle) and A^T B from per-beta blocks with tokens summed first equal the dense products."""
+    indices = tuple(power_sum_indices(n, d))
+    plan = _Plan(candidate_terms(d, indices, degree))
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(50, n, d))
+    B = rng.normal(size=(50, n, 2))
+    width = d + len(indices)
+    scale, shift = np.full(width, 0.3), np.full(width, -0.2)
+    Y, S = plan.features(X, indices, scale, shift, degree)
+    A = plan.design(Y, S)
+    G = np.zeros((plan.count, plan.count))
+    R = np.zeros((plan.count, 2))
+    _normal_equations(plan, Y[:20], S[:20], B[:20], G, R)   # two chunks
+    _normal_equations(plan, Y[20:], S[20:], B[20:], G, R)
+    upper = np.triu(np.ones_like(G, dtype=bool))
+    np.testing.assert_allclose(G[upper], (A.T @ A)[upper], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(R, A.T @ B.reshape(-1, 2), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n, d, degree", [(3, 1, 6), (3, 2, 3)])
+def test_normal_equations_and_svd_routes_agree(n, d, degree):
+    f = targets.get("gaussian-kernel-sum")
+    X = np.random.default_rng(5).uniform(size=(300, n, d))
+    (Sn, rn), (Ss, rs) = (continuous.approximate(f, n, d, degree, samples=800, solver=s) for s in ("normal", "svd"))
+    assert rn.rank == rs.rank and rn.coefficients == rs.coefficients
+    np.testing.assert_allclose(Sn(X), Ss(X), atol=1e-8)
+    assert abs(rn.test_sup_error - rs.test_sup_error) <= 1e-8
+
+
+def test_memory_budget_refused_before_allocating():
+    f = targets.get("gaussian-kernel-sum")
+    tracemalloc.start()
+    try:
+        with pytest.raises(SizeError, match=r"needs about [0-9,]+ MB .* more than memory_mb = 20"):
+            continuous.approximate(f, 4, 2, 8, memory_mb=20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20e6
+    with pytest.raises(SizeError, match="solver 'svd'"):
+        continuous.approximate(f, 3, 2, 4, solver="svd", memory_mb=5)
+    with pytest.raises(PolyapproxError, match="solver"):
+        continuous.approximate(f, 3, 1, 2, solver="qr")
+    with pytest.raises(PolyapproxError, match="memory_mb"):
+        continuous.approximate(f, 3, 1, 2, memory_mb=float("nan"))
+
+
+@pytest.mark.parametrize("r", [5, 100, 200])
+def test_condition_estimate_against_svd(r):
+    import scipy.linalg
+
+    from constructions._least_squares import _triangular_condition
+
+    rng = np.random.default_rng(r)
+    A = rng.normal(size=(r + 20, r)) @ np.diag(np.logspace(0, -5, r))
+    U = np.asfortranarray(scipy.linalg.qr(A, mode="r")[0][:r])
+    U[np.tril_indices(r, -1)] = 7.0   # garbage below the diagonal is never read
+    s = np.linalg.svd(A, compute_uv=False)
+    assert 0.8 * s[0] / s[-1] <= _triangular_condition(U) <= 1.0001 * s[0] / s[-1]
