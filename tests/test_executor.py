@@ -68,3 +68,37 @@ def test_as_completed_yields_every_position_once(jobs):
     with make_executor(jobs=jobs) as ex:
         got = dict(ex.as_completed(seeded_task, ITEMS))
     assert sorted(got) == list(range(len(ITEMS))) and [got[i] for i in range(len(ITEMS))] == expected
+
+
+def _fake_scheduler(reply: bytes | None) -> int:
+    """A loopback TCP server that answers with ``reply`` (another protocol) or never answers."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def loop() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            if reply is None:
+                time.sleep(60)
+            else:
+                conn.sendall(reply)
+
+    threading.Thread(target=loop, daemon=True).start()
+    return server.getsockname()[1]
+
+
+@pytest.mark.parametrize("reply, message", [(b"HTTP/1.1 200 OK\r\n" + b"\xff" * 64, "did not answer as a Dask"),
+                                            (None, "did not answer within")])
+def test_a_peer_that_is_not_a_scheduler_gives_one_line(reply, message):
+    pytest.importorskip("distributed")
+    port = _fake_scheduler(reply)
+    with pytest.raises(PolyapproxError, match=message):
+        make_executor(1, f"tcp://127.0.0.1:{port}", timeout=1.0)

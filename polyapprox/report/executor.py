@@ -15,6 +15,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
@@ -79,6 +80,40 @@ class ProcessExecutor(SweepExecutor):
         self._pool.shutdown()
 
 
+def _connect(client_class: Any, address: str, timeout: float) -> Any:
+    """A Dask client within ``timeout`` seconds (plus a short grace), or a one-line error.
+
+    The connection runs in a daemon thread with a hard deadline: a peer that accepts the
+    connection but never answers (or Dask's own retries) cannot hold the caller longer, and a peer
+    that answers with another protocol gives a clear error instead of a raw exception.
+    """
+    import dask
+
+    outcome: dict[str, Any] = {}
+    settings = {"distributed.comm.timeouts.connect": f"{timeout}s", "distributed.comm.retry.count": 0}
+
+    def connect() -> None:
+        try:
+            with dask.config.set(settings):
+                outcome["client"] = client_class(address, timeout=timeout, set_as_default=False)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout + 5.0)
+    if thread.is_alive():
+        raise PolyapproxError(f"the Dask scheduler at {address!r} did not answer within {timeout:g} s")
+    error = outcome.get("error")
+    if isinstance(error, (OSError, TimeoutError)):
+        raise PolyapproxError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s "
+                              f"({type(error).__name__})")
+    if error is not None:
+        raise PolyapproxError(f"{address!r} did not answer as a Dask scheduler ({type(error).__name__}); "
+                              "check the address")
+    return outcome["client"]
+
+
 class DaskExecutor(SweepExecutor):
     """A Dask distributed client: ``"local-dask"`` starts a LocalCluster, else connect to ADDRESS."""
 
@@ -98,12 +133,10 @@ class DaskExecutor(SweepExecutor):
         else:
             address = _check_address(scheduler)
         try:
-            self._client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
+            self._client = _connect(Client, address, timeout)
+        except PolyapproxError:
             self.close()
-            raise PolyapproxError(
-                f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s ({type(exc).__name__})"
-            ) from None
+            raise
         self.name = f"dask ({address})"
 
     def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
