@@ -421,6 +421,7 @@ def branch_and_bound(
             break
         if boxes >= max_boxes or time.perf_counter() - start > time_limit:
             if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
+                assert refine is not None  # refined starts as (refine is None)
                 refined = True
                 for j in np.argsort(ub)[::-1][:4]:
                     value, point = refine(((lo[j] + hi[j]) * 0.5).reshape(n, d))

@@ -37,7 +37,7 @@ uniform attention), as is S, so the sorted-token region of :mod:`constructions._
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -51,7 +51,11 @@ _MAX_VARIABLES = 12     # n * d: boxes of the cube grow like 2^(n d)
 _U, _ETA = 2.0**-53, 2.0**-1074
 
 
-def _up(x: np.ndarray) -> np.ndarray:
+@overload
+def _up(x: np.ndarray) -> np.ndarray: ...
+@overload
+def _up(x: np.float64 | float) -> np.float64: ...
+def _up(x: Any) -> Any:
     """A float >= z for every real z whose round-to-nearest float is x (faster than nextafter).
 
     Proof: x = fl(z) gives |z - x| <= u|x| + eta/2 (u = 2^-53, eta = 2^-1074). The code computes

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.linalg
@@ -207,11 +207,11 @@ def _triangular_condition(U: np.ndarray, iterations: int = 30) -> float:
     big = small = 0.0
     for _ in range(iterations):
         v /= np.linalg.norm(v)
-        Uv = np.triu(U) @ v if r <= 64 else scipy.linalg.blas.dtrmv(U, v)
+        Uv = np.triu(U) @ v if r <= 64 else scipy.linalg.blas.dtrmv(U, v)  # pyright: ignore[reportAttributeAccessIssue]  # BLAS wrappers are generated at import
         big = float(np.linalg.norm(Uv))
-        v = scipy.linalg.blas.dtrmv(U, Uv, trans=1) if r > 64 else np.triu(U).T @ Uv
+        v = scipy.linalg.blas.dtrmv(U, Uv, trans=1)  # pyright: ignore[reportAttributeAccessIssue]  # generated BLAS wrapper if r > 64 else np.triu(U).T @ Uv
         w /= np.linalg.norm(w)
-        x = scipy.linalg.solve_triangular(U, w, trans="T", lower=False, check_finite=False)
+        x = scipy.linalg.solve_triangular(U, w, trans="T", lower=False, check_finite=False)  # pyright: ignore[reportArgumentType]  # "T" is documented; type inferred from default 0
         small = 1.0 / max(float(np.linalg.norm(x)), 1e-300)
         w = scipy.linalg.solve_triangular(U, x, lower=False, check_finite=False)
     return big / small if small > 0 else math.inf
@@ -225,7 +225,7 @@ def _solve_normal(G: np.ndarray, R: np.ndarray, count: int) -> tuple[np.ndarray,
     G /= norms[None, :]
     Rs = R / norms[:, None]
     tol = max(count, 10) * np.finfo(float).eps * 10
-    factor, piv, rank, info = scipy.linalg.lapack.dpstrf(G, tol=tol, lower=0, overwrite_a=1)  # in place (G is F-order)
+    factor, piv, rank, info = scipy.linalg.lapack.dpstrf(G, tol=tol, lower=0, overwrite_a=1)  # pyright: ignore[reportAttributeAccessIssue]  # generated LAPACK wrapper; in place (G is F-order)
     if info < 0:  # pragma: no cover - LAPACK argument error
         raise PolyapproxError(f"pivoted Cholesky failed (LAPACK info {info})")
     piv = piv[:rank] - 1
@@ -233,7 +233,7 @@ def _solve_normal(G: np.ndarray, R: np.ndarray, count: int) -> tuple[np.ndarray,
     del factor
     condition = _triangular_condition(U)
     rhs = Rs[piv]
-    z = scipy.linalg.solve_triangular(U, rhs, trans="T", lower=False, check_finite=False)
+    z = scipy.linalg.solve_triangular(U, rhs, trans="T", lower=False, check_finite=False)  # pyright: ignore[reportArgumentType]  # "T" is documented
     z = scipy.linalg.solve_triangular(U, z, lower=False, check_finite=False)
     solution = np.zeros((count, R.shape[1]))
     solution[piv] = z
@@ -421,8 +421,9 @@ def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degre
     norms = np.linalg.norm(A, axis=0)
     norms[norms == 0] = 1.0
     A /= norms
-    solution, _, rank, singular = scipy.linalg.lstsq(A, Y.reshape(b * n, d_out), cond=rcond, lapack_driver="gelsd",
-                                                     overwrite_a=True)
+    solution, _, rank, singular = cast("tuple[np.ndarray, np.ndarray, int, np.ndarray]",  # untyped scipy source
+                                       scipy.linalg.lstsq(A, Y.reshape(b * n, d_out), cond=rcond,
+                                                          lapack_driver="gelsd", overwrite_a=True))
     # condition number of the retained subspace (columns are exactly dependent when K = n)
     condition = float(singular[0] / singular[rank - 1]) if rank else math.inf
     return solution / norms[:, None], int(rank), condition

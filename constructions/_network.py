@@ -269,7 +269,7 @@ def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
     return {"phi_exponents": phi_exponents, "psi_exponents": np.array(exponents, dtype=np.int64), "psi_coefficients": C}
 
 
-def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], np.ndarray], read: Sequence[slice], write: slice,
+def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], Any], read: Sequence[slice], write: slice,
               spec: dict[str, Any]) -> Block:
     def apply(Z: np.ndarray) -> np.ndarray:
         b, n, D = Z.shape

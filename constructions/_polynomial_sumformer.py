@@ -81,6 +81,9 @@ class PolynomialSumformer(Sumformer):
     call to evaluate outside it).
     """
 
+    n: int  # always given: the representation fixes the number of tokens
+    domain: Domain  # always given (default (0, 1))
+
     def __init__(self, representation: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0),
                  description: str = "") -> None:
         if not isinstance(representation, EquivariantRepresentation):
@@ -98,7 +101,7 @@ class PolynomialSumformer(Sumformer):
                                                     f"({sum(len(t) for t in rep.coefficients())} terms)")
         self.representation = rep
         self.indices = indices
-        self.target = None  # the target a fit approximates (set by approximate; model files record it)
+        self.target: Callable[[np.ndarray], np.ndarray] | None = None  # the target a fit approximates (set by approximate; model files record it)
 
 
 def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,7 +11,11 @@ from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from ._validate import Domain, as_sequences
 
-Phi = Callable[[np.ndarray], np.ndarray]
+if TYPE_CHECKING:
+    from scipy.sparse import spmatrix
+
+# phi may return a scipy sparse matrix (the histogram encoding of the discontinuous Sumformer)
+Phi = Callable[[np.ndarray], "np.ndarray | spmatrix"]
 Psi = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
@@ -38,7 +39,8 @@ def _projection(name: str, value, k: int, n: int) -> np.ndarray:
     return P
 
 
-def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E="mean", F="mean", m_relu: int = 8,
+def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E: str | ArrayLike = "mean",
+                   F: str | ArrayLike = "mean", m_relu: int = 8,
                    random_query: bool = False, seed: int = 0, allow_unequal_columns: bool = False,
                    column_tol: float = 1e-12) -> Network:
     """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.

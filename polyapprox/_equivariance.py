@@ -236,6 +236,7 @@ def _checked(rows: list[list[Terms]], first: bool, n: int, d: int) -> Polynomial
     if first:
         sigmas = [transposition(n, 1, i) for i in range(2, n)]
         found = _violation_of_rows(rows[:1], n, d, sigmas)
+        assert found is not None  # the row is not invariant, so one of these transpositions breaks it
         sigma, r, c, lhs, rhs = found
         a, b = (j + 1 for j in range(n) if sigma[j] != j)
         raise NotEquivariantError(sigma, (
@@ -243,6 +244,7 @@ def _checked(rows: list[list[Terms]], first: bool, n: int, d: int) -> Polynomial
             f"(it must be symmetric in tokens 2..{n}): entry {c + 1} of row 1 is "
             f"{_show(rhs, gens)} but becomes {_show(lhs, gens)} after swapping tokens {a} and {b}"))
     found = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)])
+    assert found is not None  # the rows are not equivariant, so a transposition (1 i) breaks them
     sigma, r, c, lhs, rhs = found
     raise NotEquivariantError(sigma, (
         f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
@@ -321,7 +323,7 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     if isinstance(g, sympy.MatrixBase):
         if g.rows != 1:
             raise ShapeError(f"g must be the first output row (a 1 x d_out Matrix); got {g.rows} x {g.cols}")
-        g = list(g)
+        g = list(g)  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
     rows, _ = read_target(g if isinstance(g, (str, list, tuple)) else [g], n, d, what="g")
     if len(rows) != 1:
         raise ShapeError(f"g must be the first output row only; got {len(rows)} rows")
@@ -344,7 +346,7 @@ def _average_over_stabilizer(terms: Terms, n: int, d: int) -> Terms:
             size //= math.factorial(count)
         share = Fraction(total) / size
         for arrangement in multiset_permutations(list(tail)):
-            monom = head + tuple(e for block in arrangement for e in block)
+            monom = head + tuple(e for block in arrangement for e in block)  # pyright: ignore[reportGeneralTypeIssues]  # sympy's untyped multiset_permutations is inferred to yield ints
             out[monom] = out.get(monom, 0) + share
     return out
 

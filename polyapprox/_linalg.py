@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -41,7 +42,7 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
     """
     if use_flint is None:
         use_flint = HAVE_FLINT
-    number = _flint.fmpq if use_flint else Fraction
+    number: Callable[..., Any] = _flint.fmpq if use_flint else Fraction  # one exact type for the whole solve
     basis: list[tuple[Any, dict]] = []  # (pivot row, vector with 1 at the pivot row)
     index_of_row: dict = {}
     order_of_row: dict = {}
@@ -76,7 +77,7 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
         for r, c in vec.items():
             if c:
                 remaining[r] -= 1
-        v = {r: number(c) for r, c in vec.items() if c}
+        v: dict[Any, Any] = {r: number(c) for r, c in vec.items() if c}  # values: fmpq or Fraction
         used = reduce(v)
         if v:
             stored += len(v) + len(used)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from fractions import Fraction
 from numbers import Integral, Rational
+from typing import Any, cast
 
 import sympy
 
@@ -54,7 +55,8 @@ def to_fraction(value: object) -> Fraction:
     if isinstance(value, sympy.Rational):
         return Fraction(int(value.p), int(value.q))
     if isinstance(value, Rational) or (hasattr(value, "numerator") and hasattr(value, "denominator")):
-        return Fraction(int(value.numerator), int(value.denominator))
+        exact: Any = value  # a numbers.Rational, or a domain element with numerator/denominator (flint fmpq)
+        return Fraction(int(exact.numerator), int(exact.denominator))
     return Fraction(str(value))  # pragma: no cover - other exact domain types print as p/q
 
 
@@ -118,7 +120,7 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
     position = _positions(tuple(gens))
     width = len(gens)
     known: dict[int, tuple[int, int]] = {}  # id(factor) -> (variable, exponent); factors live as long as expr
-    fractions: dict[sympy.Rational, Fraction] = {}  # coefficients repeat: convert each once
+    fractions: dict[sympy.Basic, Fraction] = {}  # coefficients repeat: convert each once
     out: dict[tuple[int, ...], Fraction] = {}
     for term in (expr.args if expr.is_Add else (expr,)):
         if term.is_Mul:
@@ -132,6 +134,7 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
             coeff, factors = sympy.S.One, (term,)
         if not coeff.is_Rational:
             return None
+        coeff = cast(sympy.Rational, coeff)  # checked just above; sympy's is_* flags do not narrow
         exponents = [0] * width
         if factors:
             for factor in factors:
@@ -157,7 +160,7 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
 
 
 @functools.lru_cache(maxsize=64)
-def _positions(gens: tuple[sympy.Symbol, ...]) -> dict[sympy.Symbol, int]:
+def _positions(gens: tuple[sympy.Symbol, ...]) -> dict[sympy.Basic, int]:
     return {g: k for k, g in enumerate(gens)}
 
 
@@ -171,7 +174,7 @@ def _ring_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_
             "'0.5*x1_1', whose decimals are converted exactly")
     by_name = {g.name: g for g in gens}
     replace = {}
-    for sym in sorted(expr.free_symbols, key=lambda s: s.name):
+    for sym in sorted(cast("set[sympy.Symbol]", expr.free_symbols), key=lambda s: s.name):  # sympy types them Basic
         gen = by_name.get(sym.name)
         if gen is None:
             if name_check is not None:
@@ -181,7 +184,7 @@ def _ring_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_
         if gen != sym:
             replace[sym] = gen
     if replace:
-        expr = expr.xreplace(replace)
+        expr = cast(sympy.Expr, expr.xreplace(replace))  # sympy types xreplace as returning Basic
     if not gens:  # a constant
         if not expr.is_Rational:
             _raise_non_rational(expr, gens, what)
@@ -245,7 +248,7 @@ def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
         c = terms.get((), 0)
         return sympy.Rational(c.numerator, c.denominator) if c else sympy.Integer(0)
     powers: dict[tuple[int, int], tuple[tuple, sympy.Expr]] = {}  # (variable, exponent) -> (key, factor)
-    coeff_keys: dict[sympy.Rational, tuple] = {}
+    coeff_keys: dict[sympy.Basic, tuple] = {}
     mul_class = _class_key(sympy.Mul)
     commutative = all(g.is_commutative for g in gens) or None  # None: let sympy work it out
     keyed = []
@@ -285,7 +288,7 @@ def terms_to_expr(terms: Terms, gens: Sequence[sympy.Symbol]) -> sympy.Expr:
         pieces.insert(0, constant)
     if not pieces:
         return sympy.Integer(0)
-    return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces, commutative)
+    return pieces[0] if len(pieces) == 1 else cast(sympy.Expr, sympy.Add._from_args(pieces, commutative))
 
 
 def _canonical_key(expr: sympy.Basic) -> tuple:

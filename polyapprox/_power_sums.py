@@ -10,7 +10,7 @@ from ._symbols import sequence_symbols
 
 def monomial(x: sympy.Matrix | list, alpha: MultiIndex) -> sympy.Expr:
     """x^alpha = prod_k x_k^alpha_k for one token x (a row of symbols or numbers)."""
-    return sympy.Mul(*[x[k] ** a for k, a in enumerate(alpha)])
+    return sympy.Mul(*[x[k] ** a for k, a in enumerate(alpha)])  # pyright: ignore[reportOperatorIssue]  # sympy types Matrix[k] as element-or-list
 
 
 def power_sums(n: int, d: int, refined: bool = False) -> dict[MultiIndex, sympy.Expr]:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sympy
 
 from ._errors import PolyapproxError, ShapeError
 from ._indices import MultiIndex, power_sum_indices
 from ._poly import (
+    Terms,
     as_sympy,
     check_token_name,
     compose_flint_or_ring,
@@ -174,6 +175,9 @@ class EquivariantRepresentation:
     refined: bool = False
     method: str = ""
     stats: SolveStats | None = field(default=None, compare=False, repr=False)
+    if TYPE_CHECKING:  # exact term tables, set in __post_init__ (not dataclass fields at runtime)
+        _psi_terms: tuple[Terms, ...] = field(init=False)
+        _f_terms: tuple[tuple[Terms, ...], ...] | None = field(init=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -193,7 +197,7 @@ class EquivariantRepresentation:
         gens = psi_gens(d, indices)
         check = _psi_name_check(d, indices, "Psi")
         set_(self, "_psi_terms", tuple(expr_to_terms(e, gens, f"Psi[{c + 1}]", check)
-                                       for c, e in enumerate(psi)))
+                                       for c, e in enumerate(psi)))  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
         if self.F is not None:
             F = _as_matrix(self.F, "F")
             if F.shape != (n, d_out):
@@ -201,7 +205,7 @@ class EquivariantRepresentation:
             set_(self, "F", F)
             xg = token_gens(n, d)
             set_(self, "_f_terms", tuple(tuple(
-                expr_to_terms(F[i, c], xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
+                expr_to_terms(cast("sympy.Expr", F[i, c]), xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
                 for c in range(d_out)) for i in range(n)))
         else:
             set_(self, "_f_terms", None)
@@ -227,6 +231,7 @@ class EquivariantRepresentation:
 
     def _build_f(self) -> sympy.Matrix:
         xg = token_gens(self.n, self.d)
+        assert self._f_terms is not None  # F is only pending when its terms exist
         rows = [[terms_to_expr(t, xg) for t in row] for row in self._f_terms]
         return sympy.Matrix(rows)  # no-eval: entries are sympy objects built here
 
@@ -329,7 +334,7 @@ class EquivariantRepresentation:
         """
         names = _latex_names(self.d, self.indices)
         lines = []
-        for c, expr in enumerate(self.Psi):
+        for c, expr in enumerate(self.Psi):  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable at runtime
             label = r"\Psi" if self.d_out == 1 else rf"\Psi^{{({c + 1})}}"
             lines.append(rf"{label}(y, s) &= {sympy.latex(expr, symbol_names=names)}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
@@ -392,6 +397,9 @@ class InvariantRepresentation:
     f: sympy.Expr | None = None
     method: str = ""
     stats: SolveStats | None = field(default=None, compare=False, repr=False)
+    if TYPE_CHECKING:  # exact term tables, set in __post_init__ (not dataclass fields at runtime)
+        _q_terms: Terms = field(init=False)
+        _f_terms: Terms | None = field(init=False)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

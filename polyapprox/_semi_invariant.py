@@ -120,7 +120,7 @@ def _times_power_sum(vec: dict[Key, int], gamma: MultiIndex, parts: int, own: bo
             out[key] = out.get(key, 0) + c
         # p_gamma(symmetric tokens) * m_lambda
         seen = set()
-        choices = list(lam)
+        choices: list[MultiIndex | None] = list(lam)
         if len(lam) < parts:
             choices.append(None)  # a new part
         for u in choices:
@@ -407,7 +407,7 @@ def _solve_reference(targets, n, d, indices, candidates, own):
     monomials = sorted({mon for col in columns for mon in col} | {mon for t in targets for mon in t})
     index = {mon: i for i, mon in enumerate(monomials)}
     ncols, nrhs = len(columns), len(targets)
-    A = [[0] * (ncols + nrhs) for _ in monomials]
+    A: list[list[int | sympy.Expr]] = [[0] * (ncols + nrhs) for _ in monomials]
     for j, col in enumerate(columns):
         for mon, c in col.items():
             A[index[mon]][j] = sympy.Rational(c.numerator, c.denominator)

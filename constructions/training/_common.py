@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -168,7 +168,7 @@ def fit(model: torch.nn.Module, forward: Callable[[], torch.Tensor], evaluate: C
                            reference, settings)
 
 
-def _steps(steps: int, progress: bool, name: str) -> Sequence[int] | Iterator[int]:
+def _steps(steps: int, progress: bool, name: str) -> Iterable[int]:
     if not progress:
         return range(steps)
     from tqdm.auto import tqdm

@@ -143,6 +143,8 @@ def assumption_table(n: int, layers: int = 4, seed: int = 0) -> ResultsTable:
 class MaskedBlock(nn.Module):
     """x + Attn(LN(x)) under a fixed boolean mask, then + MLP(LN(.)): one pre-LayerNorm encoder block."""
 
+    mask: torch.Tensor  # a registered buffer
+
     def __init__(self, width: int, heads: int, mask: np.ndarray) -> None:
         super().__init__()
         self.heads = heads

@@ -333,7 +333,7 @@ def _copy_row(pattern: str, group: list[dict], assumption: dict) -> dict:
     return {"pattern": pattern, "connections per layer": group[0]["connections"],
             "assumption 1": assumption["assumption 1"], "s": assumption["s"], "final accuracy": accuracy,
             "final sequence accuracy": _median([r["sequence_accuracy"][-1] for r in group]),
-            "steps to 90%": None if None in reach else int(np.median(reach)), "learns": learns,
+            "steps to 90%": None if None in reach else int(np.median([s for s in reach if s is not None])), "learns": learns,
             "paper: learns": "not tested" if paper is None else paper,
             "agrees": "-" if paper is None else ("yes" if paper == learns else "no")}
 

@@ -92,7 +92,7 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
 
     n, d, degree = item["n"], item["d"], item["degree"]
     rng = random.Random(item["seed"])
-    X = list(sequence_symbols(n, d))
+    X = list(sequence_symbols(n, d))  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
     g = sympy.Integer(0)
     for _ in range(6):
         term = sympy.Integer(rng.randint(-5, 5))
@@ -100,6 +100,7 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
             term *= X[rng.randrange(len(X))]
         g += term
     rep = represent_equivariant(symmetrize(g, n, d), n, d, item["refined"], degree=degree)
+    assert rep.stats is not None  # represent_equivariant always attaches its solve statistics
     coefficients = [sorted((repr(k), f"{v.numerator}/{v.denominator}") for k, v in c.items())
                     for c in rep.coefficients()]
     return {"candidates": rep.stats.candidates, "rank": rep.stats.rank, "latent_dim": rep.latent_dim,
