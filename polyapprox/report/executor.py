@@ -87,7 +87,7 @@ def _connect(client_class: Any, address: str, timeout: float) -> Any:
     connection but never answers (or Dask's own retries) cannot hold the caller longer, and a peer
     that answers with another protocol gives a clear error instead of a raw exception.
     """
-    import dask
+    import dask.config
 
     outcome: dict[str, Any] = {}
     settings = {"distributed.comm.timeouts.connect": f"{timeout}s", "distributed.comm.retry.count": 0}
