@@ -353,11 +353,12 @@ class EquivariantRepresentation:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> EquivariantRepresentation:
+    def from_dict(cls, data: Any, *, verify: bool = True) -> EquivariantRepresentation:
         """Rebuild from :meth:`to_dict` output, validating every field; nothing is executed.
 
         Polynomials are read by the safe parser: a tampered entry (a call, an attribute,
-        an unknown name) raises ``ParseError``.
+        an unknown name) raises ``ParseError``. With ``verify`` (the default) an F that Psi does
+        not represent is refused (exact expansion); pass ``verify=False`` for trusted large files.
         """
         n, d, d_out, refined, method = _header(data, "EquivariantRepresentation",
                                                 ("n", "d", "d_out", "indices", "refined", "method", "Psi", "F"))
@@ -373,7 +374,13 @@ class EquivariantRepresentation:
             F = sympy.Matrix([[_parse_text(t, n, d, (), f"F[{i + 1},{c + 1}]")  # no-eval: sympy objects built here
                                for c, t in enumerate(_string_list(row, d_out, f"F row {i + 1}"))]
                               for i, row in enumerate(F)])
-        return cls(n, d, d_out, indices, Psi, F=F, refined=refined, method=method)
+        rep = cls(n, d, d_out, indices, Psi, F=F, refined=refined, method=method)
+        if verify and rep.F is not None:  # a file whose F contradicts its Psi is refused on load
+            try:
+                rep.verify()
+            except PolyapproxError as exc:
+                raise PolyapproxError(f"from_dict: F and Psi disagree ({exc}); the data is inconsistent") from None
+        return rep
 
 
 @dataclass(frozen=True, eq=False)
@@ -491,7 +498,8 @@ def _header(data: Any, kind: str, keys: tuple[str, ...]) -> tuple[int, int, int,
         raise PolyapproxError(f"from_dict expects a dict; got {_describe(data)}")
     if data.get("type") != kind:
         raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {data.get('type')!r}")
-    if data.get("version") != FORMAT_VERSION:
+    version = data.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in JSON and Python: refuse booleans
         raise PolyapproxError(f"from_dict: unsupported format version {data.get('version')!r}; "
                               f"expected {FORMAT_VERSION}")
     missing = [k for k in keys if k not in data]

@@ -587,3 +587,15 @@ def test_flat_list_ambiguity_in_represent_equivariant():
     first = represent_equivariant([b, a], 2, 1, first_row=True)        # F_1 = (x2, x1)
     assert first.d_out == 2 and first.Psi == sympy.Matrix([[s(1) - x_own(), x_own()]])
     assert sympy.Matrix([[b, a], [a, b]]) == first.F
+
+
+def test_from_dict_refuses_inconsistent_or_boolean_versioned_data():
+    rep = represent_equivariant("x2_1", 2, 1)
+    data = rep.to_dict()
+    with pytest.raises(PolyapproxError, match="version"):
+        EquivariantRepresentation.from_dict({**data, "version": True})
+    contradicting = {**data, "F": [["x1_1"], ["x2_1"]]}  # Psi = p_1 - y_1 represents F_1 = x2_1, not x1_1
+    with pytest.raises(PolyapproxError, match="disagree"):
+        EquivariantRepresentation.from_dict(contradicting)
+    trusted = EquivariantRepresentation.from_dict(contradicting, verify=False)  # explicitly skipped
+    assert trusted.Psi == rep.Psi
