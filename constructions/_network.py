@@ -371,9 +371,11 @@ def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: s
         raise ShapeError(f"the Sumformer was built for n = {S.n}; got n = {n}")
     if ff not in ("exact", "relu"):
         raise PolyapproxError(f"unknown ff {ff!r}; allowed: 'exact', 'relu'")
-    if S.latent_dtype is not float:
-        raise PolyapproxError("a Sumformer with exact integer codes (discontinuous) cannot be turned into a "
-                              "Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)")
+    from .discontinuous import DiscontinuousSumformer
+
+    if S.latent_dtype is not float or isinstance(S, DiscontinuousSumformer):
+        raise PolyapproxError("a discontinuous Sumformer (integer codes or cell histograms) cannot be turned into "
+                              "a Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)")
     indices = getattr(S, "indices", None)
     labels = _residual_labels(S, indices)
     d, latent = S.d, S.latent_dim

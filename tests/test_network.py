@@ -71,3 +71,13 @@ def test_labelled_arrays_behave_as_arrays():
     np.testing.assert_array_equal(Z @ W_O, Z @ W_O.values)
     assert W_O.T.shape == (44, 20) and type(W_O.T) is np.ndarray and type(W_O + 1) is np.ndarray
     assert W_O[0, 22] == 5 and W_O[("sum", (1, 0))].shape == (44,)
+
+
+@pytest.mark.parametrize("encoding", ["integer", "histogram"])
+def test_discontinuous_sumformers_are_refused_with_one_line(encoding):
+    from constructions import discontinuous, targets, transformer
+    from polyapprox import PolyapproxError
+
+    S = discontinuous.build(targets.get("centered"), 2, 1, 4, encoding=encoding)
+    with pytest.raises(PolyapproxError, match="discontinuous Sumformer"):
+        transformer.from_sumformer(S, 2)
