@@ -73,3 +73,13 @@ def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags
     with pytest.raises(RuntimeError, match="stop"):
         main(["reproduce", "--only", "training", "--out", str(tmp_path), "--no-progress", *flags])
     assert seen == [quick]
+
+
+def test_a_section_whose_package_is_missing_is_skipped_and_says_so(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    sections = run_report(tmp_path, quick=True, only=["training"], progress=False)
+    assert sections[0].claims == [] and "needs the optional package `torch`" in sections[0].markdown
+    assert "Skipped" in (tmp_path / "report.md").read_text()

@@ -10,6 +10,7 @@ finds it.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 from collections.abc import Callable
@@ -132,8 +133,10 @@ class SectionSpec:
     """
 
     def __init__(self, name: str, title: str, *, order: int, tolerances: dict[str, float] | None = None,
-                 theory: str | None = None) -> None:
+                 theory: str | None = None, requires: str | None = None) -> None:
         self.name, self.title, self.order = name, title, order
+        #: an optional package the section needs (e.g. "torch"); without it the section is skipped, saying why
+        self.requires = requires
         #: the documentation page that states the theorem this section checks (docs/<theory>.md)
         self.theory = theory or f"theory/{name}"
         self.tolerances = dict(tolerances or {})  # name -> default; ``reproduce --tolerance`` may override
@@ -162,6 +165,12 @@ class SectionSpec:
         """Compute the data, check every claim, render text and figures."""
         if self._data is None or self._render is None:
             raise TypeError(f"section {self.name!r} needs a @data and a @render function")
+        if self.requires is not None and importlib.util.find_spec(self.requires) is None:
+            note = (f"**Skipped**: this section needs the optional package `{self.requires}` "
+                    f"(pip install 'polyapprox[{self.requires}]'; for torch, on machines that keep the CPU "
+                    "build, install torch==2.13.0 first). Its claims were not checked.")
+            return Section(self.name, self.title, note, [], {"skipped": f"needs {self.requires}"}, [],
+                           theory=self.theory)
         ctx.defaults = self.tolerances
         data = self._data(ctx)
         claims = [Claim(c.id, c.statement, *_fields(c.check(ctx, data))) for c in self.claims]

@@ -12,7 +12,7 @@ from ._model import Outcome, ReportContext, SectionSpec, equals
 from .cases import expected
 
 SECTION = SectionSpec("training", "Training: learned vs constructed networks, sparse patterns on a copying task",
-                      order=70, tolerances={"loss_drop": 10.0, "start_gap": 1e-9, "learns": 0.9, "fails": 0.6})
+                      order=70, requires="torch", tolerances={"loss_drop": 10.0, "start_gap": 1e-9, "learns": 0.9, "fails": 0.6})
 
 COPY_PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
 
