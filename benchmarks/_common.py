@@ -1,7 +1,8 @@
-"""Helpers for benchmark scripts: best-of-k timing and peak memory of a call."""
+"""Helpers for benchmark scripts: best-of-k timing, peak memory of a call, peak RSS of a process."""
 
 from __future__ import annotations
 
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -25,3 +26,15 @@ def peak_memory_mb(fn: Callable[[], object]) -> float:
         return tracemalloc.get_traced_memory()[1] / 1e6
     finally:
         tracemalloc.stop()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -8,22 +8,11 @@ JSON line: wall and CPU seconds, peak RSS, traced peak (with --trace), the repor
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 import tracemalloc
 
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from _common import peak_rss_mb  # benchmarks/ is on sys.path: this file runs as a script
 
 
 def main() -> None:

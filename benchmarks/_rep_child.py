@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import resource
 import signal
 import sys
 import time
 from fractions import Fraction
 
 import sympy
+from _common import peak_rss_mb  # benchmarks/ is on sys.path: this file runs as a script
 
 
 def _class_key(cls: type) -> tuple[int, str]:
@@ -67,18 +67,6 @@ def build(terms: list, gens: list) -> sympy.Expr:
     if not pieces:
         return sympy.Integer(0)
     return pieces[0] if len(pieces) == 1 else sympy.Add._from_args(pieces, True)
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
