@@ -30,11 +30,23 @@ def main() -> None:
         tracemalloc.start()
     _, report = continuous.approximate(f, n, d, degree, **kwargs)
     traced = tracemalloc.get_traced_memory()[1] / 1e6 if trace else None
-    print(json.dumps({"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu,
-                      "rss_peak_mb": peak_rss_mb(),
-                      "traced_peak_mb": traced, "coefficients": report.coefficients, "rank": report.rank,
-                      "condition": report.condition_number, "test_sup": report.test_sup_error,
-                      "fit_sup": report.fit_sup_error, "samples": report.samples}), flush=True)
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - start,
+                "cpu_seconds": time.process_time() - cpu,
+                "rss_peak_mb": peak_rss_mb(),
+                "traced_peak_mb": traced,
+                "coefficients": report.coefficients,
+                "rank": report.rank,
+                "condition": report.condition_number,
+                "test_sup": report.test_sup_error,
+                "fit_sup": report.fit_sup_error,
+                "samples": report.samples,
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

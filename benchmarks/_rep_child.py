@@ -32,8 +32,11 @@ def _class_key(cls: type) -> tuple[int, str]:
 
 def _key(expr: sympy.Basic) -> tuple:
     content = expr._hashable_content()
-    return (_class_key(type(expr)), len(content),
-            tuple(_key(item) if isinstance(item, sympy.Basic) else item for item in content))
+    return (
+        _class_key(type(expr)),
+        len(content),
+        tuple(_key(item) if isinstance(item, sympy.Basic) else item for item in content),
+    )
 
 
 def build(terms: list, gens: list) -> sympy.Expr:
@@ -96,16 +99,41 @@ def main() -> None:
         times.append(time.perf_counter() - start)
         signal.alarm(0)
         stats = rep.stats
-        splits.append({name: getattr(stats, name) for name in ("convert_seconds", "check_seconds",
-                       "candidates_seconds", "solve_seconds", "verify_seconds") if hasattr(stats, name)})
+        splits.append(
+            {
+                name: getattr(stats, name)
+                for name in (
+                    "convert_seconds",
+                    "check_seconds",
+                    "candidates_seconds",
+                    "solve_seconds",
+                    "verify_seconds",
+                )
+                if hasattr(stats, name)
+            }
+        )
     split = splits[sorted(range(repeat), key=times.__getitem__)[repeat // 2]]  # the median run's split
-    coefficients = repr([sorted((k, (Fraction(v).numerator, Fraction(v).denominator)) for k, v in c.items())
-                         for c in rep.coefficients()])
-    print(json.dumps({"times": times, "split": split, "candidates": stats.candidates, "rank": stats.rank,
-                      "verified": getattr(stats, "verified", None),
-                      "rss_before_mb": rss_before,
-                      "rss_peak_mb": peak_rss_mb(),
-                      "psi_digest": hashlib.sha256(coefficients.encode()).hexdigest()[:16]}), flush=True)
+    coefficients = repr(
+        [
+            sorted((k, (Fraction(v).numerator, Fraction(v).denominator)) for k, v in c.items())
+            for c in rep.coefficients()
+        ]
+    )
+    print(
+        json.dumps(
+            {
+                "times": times,
+                "split": split,
+                "candidates": stats.candidates,
+                "rank": stats.rank,
+                "verified": getattr(stats, "verified", None),
+                "rss_before_mb": rss_before,
+                "rss_peak_mb": peak_rss_mb(),
+                "psi_digest": hashlib.sha256(coefficients.encode()).hexdigest()[:16],
+            }
+        ),
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,13 @@ def main(ns=(256, 1024, 4096, 16384)) -> None:
         table[n] = time_attention_kinds(n, kinds=kinds)
     print(f"{'n':>6} " + " ".join(f"{k:>12}" for k in ("softmax", "linformer", "performer", "sumformer")))
     for n, row in table.items():
-        print(f"{n:>6} " + " ".join(f"{row[k] * 1e3:>10.2f}ms" if k in row else f"{'(memory)':>12}"
-                                    for k in ("softmax", "linformer", "performer", "sumformer")))
+        print(
+            f"{n:>6} "
+            + " ".join(
+                f"{row[k] * 1e3:>10.2f}ms" if k in row else f"{'(memory)':>12}"
+                for k in ("softmax", "linformer", "performer", "sumformer")
+            )
+        )
     print("growth ratio per 4x n (quadratic: 16, linear: 4):")
     for a, b in zip(ns, ns[1:]):
         ratios = {k: table[b][k] / table[a][k] for k in table[b] if k in table[a]}

@@ -24,8 +24,10 @@ def certify_table(cases: list[tuple[int, int, int, float]]) -> None:
     for n, d, degree, tol in cases:
         model, _ = continuous.approximate(f, n, d, degree, samples=4000, test_samples=4000, seed=0)
         r = certified_sup_error(model, f, tol=tol, max_boxes=10**6, time_limit=300)
-        print(f"{n} {d} {degree:6d} | {r.lower:.3e}  {r.upper:.3e}  {r.ratio:.3f}  {r.reached!s:7s} "
-              f"{r.boxes:7d} {r.seconds:7.1f}")
+        print(
+            f"{n} {d} {degree:6d} | {r.lower:.3e}  {r.upper:.3e}  {r.ratio:.3f}  {r.reached!s:7s} "
+            f"{r.boxes:7d} {r.seconds:7.1f}"
+        )
 
 
 def arb_box_bound(rows: list[dict], f_rows, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -69,12 +71,14 @@ def boxes_per_second(degree: int, repeat: int = 5, count: int = 2048) -> None:
             arb_box_bound(rows, f_rows, lo[j], hi[j])
         slow.append(k / (time.perf_counter() - t))
     mf, ms = np.median(fast), np.median(slow)
-    print(f"degree {degree}: vectorised Taylor bounder {mf:9.0f} boxes/s (spread {min(fast):.0f}-{max(fast):.0f}); "
-          f"per-box arb loop {ms:7.0f} boxes/s (spread {min(slow):.0f}-{max(slow):.0f}); ratio {mf / ms:.1f}x")
+    print(
+        f"degree {degree}: vectorised Taylor bounder {mf:9.0f} boxes/s (spread {min(fast):.0f}-{max(fast):.0f}); "
+        f"per-box arb loop {ms:7.0f} boxes/s (spread {min(slow):.0f}-{max(slow):.0f}); ratio {mf / ms:.1f}x"
+    )
 
 
 def main(quick: bool = False) -> None:
-    for degree in ([2, 8] if quick else [2, 4, 6, 8]):
+    for degree in [2, 8] if quick else [2, 4, 6, 8]:
         boxes_per_second(degree, repeat=3 if quick else 5)
     cases = [(3, 1, D, 0.5) for D in ([2, 4] if quick else [2, 4, 6, 8])]
     cases += [(2, 1, 6, 0.5), (4, 1, 4, 0.5)] if not quick else []

@@ -58,24 +58,32 @@ def psi_vectorised_vs_sympy(model) -> None:
     s = np.repeat(MonomialFeatures(rep.indices).sums(X), 3, axis=0)
 
     def per_point():
-        return [float(Psi.xreplace(dict(zip(symbols, map(sympy.Float, np.concatenate([yi, si])))))) for yi, si in
-                zip(y, s)]
+        return [
+            float(Psi.xreplace(dict(zip(symbols, map(sympy.Float, np.concatenate([yi, si])))))) for yi, si in zip(y, s)
+        ]
 
     t_vec = best_time(lambda: model.psi(y, s), repeat=5)
     t_sym = best_time(per_point, repeat=1)
     np.testing.assert_allclose(model.psi(y, s)[:, 0], per_point(), rtol=1e-9)
-    print(f"  psi on {len(y)} tokens: vectorised {t_vec * 1e3:.2f} ms, per-point sympy {t_sym * 1e3:.0f} ms, "
-          f"ratio {t_sym / t_vec:.0f}x")
+    print(
+        f"  psi on {len(y)} tokens: vectorised {t_vec * 1e3:.2f} ms, per-point sympy {t_sym * 1e3:.0f} ms, "
+        f"ratio {t_sym / t_vec:.0f}x"
+    )
 
 
 def fitting_memory() -> None:
     n, d, degree = 4, 2, 8
     count = count_candidates(d, power_sum_indices(n, d), degree)
     samples = 2 * count // n + 1
-    peak = peak_memory_mb(lambda: continuous.approximate(targets.get("gaussian-kernel-sum"), n, d, degree,
-                                                         samples=samples, test_samples=200))
-    print(f"  fit n={n}, d={d}, degree {degree}: {count} coefficients, {samples} x {n} rows, "
-          f"design matrix {samples * n * count * 8 / 1e6:.0f} MB, peak traced memory {peak:.0f} MB")
+    peak = peak_memory_mb(
+        lambda: continuous.approximate(
+            targets.get("gaussian-kernel-sum"), n, d, degree, samples=samples, test_samples=200
+        )
+    )
+    print(
+        f"  fit n={n}, d={d}, degree {degree}: {count} coefficients, {samples} x {n} rows, "
+        f"design matrix {samples * n * count * 8 / 1e6:.0f} MB, peak traced memory {peak:.0f} MB"
+    )
 
 
 PREVIOUS = "0e3988d"
@@ -101,17 +109,27 @@ def fits(skip_previous: bool, previous_timeout: float) -> bool:
     count = count_candidates(2, power_sum_indices(4, 2), 8)
     cases = [  # (label, child args, wall goal s, memory goal MB, which memory)
         ("(6,3,6) defaults", ["6", "3", "6", "default", "default"], 30.0, 1024.0, "rss_peak_mb"),
-        ("(4,2,8) 2c/n samples", ["4", "2", "8", str(2 * count // 4 + 1), "200", "--trace"], None, 300.0,
-         "traced_peak_mb"),
+        (
+            "(4,2,8) 2c/n samples",
+            ["4", "2", "8", str(2 * count // 4 + 1), "200", "--trace"],
+            None,
+            300.0,
+            "traced_peak_mb",
+        ),
     ]
     tmp = Path(tempfile.mkdtemp(prefix="bench-fit-"))
     old_tree = tmp / "previous"
     if not skip_previous:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), PREVIOUS],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), PREVIOUS],
+            check=True,
+            capture_output=True,
+        )
     ok = True
-    print(f"{'case':>22} {'tree':>9} {'coef.':>6} {'rank':>5} {'cond.':>8} {'wall s':>7} {'CPU s':>7} "
-          f"{'RSS MB':>7} {'traced MB':>9} {'test sup':>9} {'fit sup':>9}  goal")
+    print(
+        f"{'case':>22} {'tree':>9} {'coef.':>6} {'rank':>5} {'cond.':>8} {'wall s':>7} {'CPU s':>7} "
+        f"{'RSS MB':>7} {'traced MB':>9} {'test sup':>9} {'fit sup':>9}  goal"
+    )
     try:
         for label, args, wall_goal, memory_goal, memory_key in cases:
             runs = [("current", _fit_child(args, None, 1800))]
@@ -127,16 +145,23 @@ def fits(skip_previous: bool, previous_timeout: float) -> bool:
                     met = r[memory_key] <= memory_goal and (wall_goal is None or r["seconds"] <= wall_goal)
                     if len(runs) > 1 and "test_sup" in runs[1][1]:
                         met = met and r["test_sup"] <= runs[1][1]["test_sup"] * 1.001
-                    goal = ("met" if met else "MISSED") + (f" (< {wall_goal:g} s" if wall_goal else " (") + \
-                        f", < {memory_goal:g} MB {memory_key.split('_')[0]}, error <= previous)"
+                    goal = (
+                        ("met" if met else "MISSED")
+                        + (f" (< {wall_goal:g} s" if wall_goal else " (")
+                        + f", < {memory_goal:g} MB {memory_key.split('_')[0]}, error <= previous)"
+                    )
                     ok = ok and met
-                print(f"{label:>22} {tree:>9} {r['coefficients']:>6} {r['rank']:>5} {r['condition']:>8.1e} "
-                      f"{r['seconds']:>7.1f} {r['cpu_seconds']:>7.1f} {r['rss_peak_mb']:>7.0f} {traced:>9} "
-                      f"{r['test_sup']:>9.2e} {r['fit_sup']:>9.2e}  {goal}", flush=True)
+                print(
+                    f"{label:>22} {tree:>9} {r['coefficients']:>6} {r['rank']:>5} {r['condition']:>8.1e} "
+                    f"{r['seconds']:>7.1f} {r['cpu_seconds']:>7.1f} {r['rss_peak_mb']:>7.0f} {traced:>9} "
+                    f"{r['test_sup']:>9.2e} {r['fit_sup']:>9.2e}  {goal}",
+                    flush=True,
+                )
     finally:
         if not skip_previous:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
-                           capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], capture_output=True
+            )
     return ok
 
 

@@ -27,8 +27,10 @@ def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:
     out = model(X)
     seconds = time.perf_counter() - start
     peak = peak_memory_mb(lambda: discontinuous.build(f, n, d, k)(X))
-    print(f"b={b}, n={n}, d={d}, k={k}: {b / seconds:,.0f} sequences/s ({seconds:.2f} s), "
-          f"f evaluated on {model.f_calls} distinct multisets in {model.f_batches} batch(es), peak {peak:.0f} MB")
+    print(
+        f"b={b}, n={n}, d={d}, k={k}: {b / seconds:,.0f} sequences/s ({seconds:.2f} s), "
+        f"f evaluated on {model.f_calls} distinct multisets in {model.f_batches} batch(es), peak {peak:.0f} MB"
+    )
 
     codes = model.latent(X[:200])[:, 0]
     start = time.perf_counter()
@@ -38,8 +40,10 @@ def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:
     slow = [decode_digit_by_digit(code, n, k, d) for code in codes[:20]]
     t_slow = (time.perf_counter() - start) / 20
     assert fast[:20] == slow
-    print(f"decode one code: top-down {t_fast * 1e6:.0f} us, digit by digit {t_slow * 1e6:.0f} us "
-          f"(x{n} tokens per sequence if done per token): ratio {t_slow * n / t_fast:.0f}x per sequence")
+    print(
+        f"decode one code: top-down {t_fast * 1e6:.0f} us, digit by digit {t_slow * 1e6:.0f} us "
+        f"(x{n} tokens per sequence if done per token): ratio {t_slow * n / t_fast:.0f}x per sequence"
+    )
     assert out.shape == (b, n, 1)
 
 

@@ -66,15 +66,21 @@ def random_target_rows(n: int, d: int, degree: int, seed: int = 0, terms: int = 
 
 def random_target(n: int, d: int, degree: int, seed: int = 0, terms: int = 12) -> sympy.Matrix:
     gens = token_gens(n, d)
-    return sympy.Matrix([[terms_to_expr(t, gens) for t in row]  # no-eval: entries are sympy objects
-                         for row in random_target_rows(n, d, degree, seed, terms)])
+    return sympy.Matrix(
+        [
+            [terms_to_expr(t, gens) for t in row]  # no-eval: entries are sympy objects
+            for row in random_target_rows(n, d, degree, seed, terms)
+        ]
+    )
 
 
 def part1() -> bool:
     ok = True
     print("part 1: orbit-blocks (default) vs dense-expansion, d_out = 2")
-    header = (f"{'(n,d,D)':>10} {'cand.':>6} {'orbit rows':>10} {'mono rows':>9} {'rank':>5} "
-              f"{'default s':>9} {'reference s':>11} {'ratio':>7}  verified")
+    header = (
+        f"{'(n,d,D)':>10} {'cand.':>6} {'orbit rows':>10} {'mono rows':>9} {'rank':>5} "
+        f"{'default s':>9} {'reference s':>11} {'ratio':>7}  verified"
+    )
     print(header)
     for n, d, D in CASES:
         F = random_target(n, d, D)
@@ -97,8 +103,10 @@ def part1() -> bool:
             verified = verified and same
             ratio = t_ref / t_default
             ref_text, ratio_text, mono = f"{t_ref:.3f}", f"{ratio:.1f}x", str(ref_stats.rows)
-        print(f"{(n, d, D)!s:>10} {stats.candidates:>6} {stats.rows:>10} {mono:>9} {stats.rank:>5} "
-              f"{t_default:>9.3f} {ref_text:>11} {ratio_text:>7}  {verified} (verify {t_verify:.3f} s)")
+        print(
+            f"{(n, d, D)!s:>10} {stats.candidates:>6} {stats.rows:>10} {mono:>9} {stats.rank:>5} "
+            f"{t_default:>9.3f} {ref_text:>11} {ratio_text:>7}  {verified} (verify {t_verify:.3f} s)"
+        )
         need = REQUIRED_RATIO.get((n, d, D))
         if need is not None and (ratio is None or ratio < need):
             print(f"  FAILED: ratio below the required {need}x")
@@ -130,22 +138,40 @@ def _run_child(target: Path, repeat: int, pythonpath: str | None, limit: int) ->
 
 def part2(skip_previous: bool, previous_timeout: float, repeat: int) -> bool:
     ok = True
-    print(f"\npart 2: goal cases, each in a fresh process ({repeat} runs, median [min-max]); previous = {PREVIOUS} "
-          f"(its engine cut off after {previous_timeout:.0f} s); RSS = peak resident memory of the fresh process "
-          "(VmHWM) after building the sympy input / after the engine runs")
-    print(f"{'(n,d,D)':>10} {'cand.':>6} {'rank':>5} {'median s':>9} {'[min-max]':>15} {'convert':>7} {'check':>6} "
-          f"{'cand s':>6} {'solve':>6} {'verify':>6} {'RSS MB (before/peak)':>20} {'previous s':>11} {'ratio':>7} goal")
+    print(
+        f"\npart 2: goal cases, each in a fresh process ({repeat} runs, median [min-max]); previous = {PREVIOUS} "
+        f"(its engine cut off after {previous_timeout:.0f} s); RSS = peak resident memory of the fresh process "
+        "(VmHWM) after building the sympy input / after the engine runs"
+    )
+    print(
+        f"{'(n,d,D)':>10} {'cand.':>6} {'rank':>5} {'median s':>9} {'[min-max]':>15} {'convert':>7} {'check':>6} "
+        f"{'cand s':>6} {'solve':>6} {'verify':>6} {'RSS MB (before/peak)':>20} {'previous s':>11} {'ratio':>7} goal"
+    )
     tmp = Path(tempfile.mkdtemp(prefix="bench-rep-"))
     old_tree = tmp / "previous"
     if not skip_previous:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), PREVIOUS],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_tree), PREVIOUS],
+            check=True,
+            capture_output=True,
+        )
     try:
         for (n, d, D), limit in GOALS.items():
             target = tmp / f"target-{n}-{d}-{D}.json"
             rows = random_target_rows(n, d, D)
-            target.write_text(json.dumps({"n": n, "d": d, "degree": D, "rows": [
-                [[[list(m), [c.numerator, c.denominator]] for m, c in t.items()] for t in row] for row in rows]}))
+            target.write_text(
+                json.dumps(
+                    {
+                        "n": n,
+                        "d": d,
+                        "degree": D,
+                        "rows": [
+                            [[[list(m), [c.numerator, c.denominator]] for m, c in t.items()] for t in row]
+                            for row in rows
+                        ],
+                    }
+                )
+            )
             del rows  # the children read the file; keep this process small
             new = _run_child(target, repeat, None, 600)
             if "times" not in new:
@@ -174,15 +200,19 @@ def part2(skip_previous: bool, previous_timeout: float, repeat: int) -> bool:
             ok = ok and met and same is not False
             spread = f"[{min(times):.2f}-{max(times):.2f}]"
             rss = f"{new['rss_before_mb']:.0f}/{new['rss_peak_mb']:.0f}"
-            print(f"{(n, d, D)!s:>10} {new['candidates']:>6} {new['rank']:>5} {median:>9.2f} {spread:>15} "
-                  f"{sp['convert_seconds']:>7.2f} {sp['check_seconds']:>6.2f} {sp['candidates_seconds']:>6.2f} "
-                  f"{sp['solve_seconds']:>6.2f} {sp['verify_seconds']:>6.2f} {rss:>20} "
-                  f"{previous_text:>11} {ratio_text:>7} {'met' if met else 'MISSED'} (< {limit:g} s)"
-                  + ("" if same is None else f", same Psi as previous: {same}"), flush=True)
+            print(
+                f"{(n, d, D)!s:>10} {new['candidates']:>6} {new['rank']:>5} {median:>9.2f} {spread:>15} "
+                f"{sp['convert_seconds']:>7.2f} {sp['check_seconds']:>6.2f} {sp['candidates_seconds']:>6.2f} "
+                f"{sp['solve_seconds']:>6.2f} {sp['verify_seconds']:>6.2f} {rss:>20} "
+                f"{previous_text:>11} {ratio_text:>7} {'met' if met else 'MISSED'} (< {limit:g} s)"
+                + ("" if same is None else f", same Psi as previous: {same}"),
+                flush=True,
+            )
     finally:
         if not skip_previous:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)],
-                           capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], capture_output=True
+            )
     return ok
 
 

@@ -40,9 +40,13 @@ def reference_s(masks: list[np.ndarray]) -> int | None:
 
 def main() -> None:
     for n in (1024, 4096):
-        root = round(n ** 0.5)
-        cases = {"STAR": P.star(n), f"STRIDED w={root}": P.strided(n, root), f"FIXED w={root}": P.fixed(n, root),
-                 "BigBird w=3 r=2 g=1": P.bigbird(n, 3, 2, 1, seed=0)}
+        root = round(n**0.5)
+        cases = {
+            "STAR": P.star(n),
+            f"STRIDED w={root}": P.strided(n, root),
+            f"FIXED w={root}": P.fixed(n, root),
+            "BigBird w=3 r=2 g=1": P.bigbird(n, 3, 2, 1, seed=0),
+        }
         if n == 4096:
             cases = {k: v for k, v in cases.items() if k.startswith(("STAR", "STRIDED"))}
         for name, masks in cases.items():
@@ -52,14 +56,18 @@ def main() -> None:
             s_ref = reference_s(masks)
             t_ref = time.perf_counter() - start
             assert s_ref == report.s, (name, s_ref, report.s)
-            print(f"n={n:5d} {name:22s} s={report.s} ({report.method}): check_assumption {t_fast:.3f} s, "
-                  f"brute-force BFS {t_ref:.2f} s, ratio {t_ref / t_fast:.0f}x")
+            print(
+                f"n={n:5d} {name:22s} s={report.s} ({report.method}): check_assumption {t_fast:.3f} s, "
+                f"brute-force BFS {t_ref:.2f} s, ratio {t_ref / t_fast:.0f}x"
+            )
     for n in (1024, 4096):
         masks = P.tridiagonal(n)
         t_fast = best_time(lambda masks=masks: sparse.check_assumption(masks), repeat=1)
         r = sparse.check_assumption(masks)
-        print(f"n={n:5d} tridiagonal s={r.s} ({r.method}): check_assumption {t_fast:.2f} s "
-              "(brute force not run: O(n^3) set work)")
+        print(
+            f"n={n:5d} tridiagonal s={r.s} ({r.method}): check_assumption {t_fast:.2f} s "
+            "(brute force not run: O(n^3) set work)"
+        )
 
 
 if __name__ == "__main__":

@@ -27,9 +27,21 @@ from constructions import sparse, targets
 P = sparse.patterns
 
 CASES = [  # (pattern, n, d, q) in growing value-mapping size n q^(n d)
-    ("star", 3, 1, 2), ("dense", 2, 2, 2), ("star", 3, 1, 3), ("star", 4, 1, 2), ("star", 3, 2, 2),
-    ("star", 3, 1, 4), ("star", 4, 1, 3), ("dense", 2, 2, 4), ("star", 4, 2, 2), ("star", 3, 2, 3),
-    ("star", 5, 2, 2), ("star", 3, 3, 2), ("dense", 2, 3, 3), ("star", 3, 2, 4), ("star", 4, 3, 2),
+    ("star", 3, 1, 2),
+    ("dense", 2, 2, 2),
+    ("star", 3, 1, 3),
+    ("star", 4, 1, 2),
+    ("star", 3, 2, 2),
+    ("star", 3, 1, 4),
+    ("star", 4, 1, 3),
+    ("dense", 2, 2, 4),
+    ("star", 4, 2, 2),
+    ("star", 3, 2, 3),
+    ("star", 5, 2, 2),
+    ("star", 3, 3, 2),
+    ("dense", 2, 3, 3),
+    ("star", 3, 2, 4),
+    ("star", 4, 3, 2),
     ("star", 4, 2, 3),
 ]
 QUICK = CASES[:6]
@@ -53,8 +65,10 @@ def main() -> None:
     args = parser.parse_args()
     f = targets.get("centered")
     rng = np.random.default_rng(0)
-    print("| pattern | n | d | 1/delta | value layers | layers | parameters | code bits | build s (median, spread) "
-          "| peak MB | float64 256 inputs s | exact 16 inputs s | exact/float per input |")
+    print(
+        "| pattern | n | d | 1/delta | value layers | layers | parameters | code bits | build s (median, spread) "
+        "| peak MB | float64 256 inputs s | exact 16 inputs s | exact/float per input |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     largest = None
     for name, n, d, q in QUICK if args.quick else CASES:
@@ -78,17 +92,22 @@ def main() -> None:
         ratio = (e_med / 16) / (f_med / 256)
         bits = math.log2(float(net.max_code))
         note = "" if arithmetic == "float64" else f" (float64 unsafe: auto uses {arithmetic})"
-        print(f"| {name} | {n} | {d} | {q} | {value_layers} | {len(net.layers)} | {net.parameter_count():,} | "
-              f"{bits:.1f} | {b_med:.3f} ({b_spread:.3f}) | {memory:.1f} | {f_med:.4f}{note} | {e_med:.3f} | "
-              f"{ratio:.0f}x |", flush=True)
+        print(
+            f"| {name} | {n} | {d} | {q} | {value_layers} | {len(net.layers)} | {net.parameter_count():,} | "
+            f"{bits:.1f} | {b_med:.3f} ({b_spread:.3f}) | {memory:.1f} | {f_med:.4f}{note} | {e_med:.3f} | "
+            f"{ratio:.0f}x |",
+            flush=True,
+        )
         if b_med <= args.limit:
             largest = (name, n, d, q, value_layers, b_med)
         else:
             break
     if largest:
         name, n, d, q, value_layers, seconds = largest
-        print(f"\nlargest case built in under {args.limit:g} s: {name} n={n} d={d} delta=1/{q} "
-              f"({value_layers} value-mapping layers) in {seconds:.1f} s")
+        print(
+            f"\nlargest case built in under {args.limit:g} s: {name} n={n} d={d} delta=1/{q} "
+            f"({value_layers} value-mapping layers) in {seconds:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -44,15 +44,21 @@ def cell(times: list[float]) -> str:
 
 
 def main(ns=(1024, 4096), repeat: int = 7) -> None:
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeat {repeat}; "
-          "median ms (min-max); ratio = numpy median / torch median")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeat {repeat}; "
+        "median ms (min-max); ratio = numpy median / torch median"
+    )
     print(f"{'kind':>15} {'n':>5} {'numpy':>28} {'torch':>28} {'torch.compile':>28} {'x torch':>8} {'x compile':>9}")
     for name, kind in attention_kinds().items():
         for n in ns:
             rng = np.random.default_rng(0)
             Z = rng.uniform(size=(1, n, WIDTH))
-            weights = {"W_Q": rng.normal(size=(WIDTH, D_K)) / 4, "W_K": rng.normal(size=(WIDTH, D_K)) / 4,
-                       "W_V": rng.normal(size=(WIDTH, D_V)), "W_O": rng.normal(size=(D_V, WIDTH))}
+            weights = {
+                "W_Q": rng.normal(size=(WIDTH, D_K)) / 4,
+                "W_K": rng.normal(size=(WIDTH, D_K)) / 4,
+                "W_V": rng.normal(size=(WIDTH, D_V)),
+                "W_O": rng.normal(size=(D_V, WIDTH)),
+            }
             head = Head(**weights)
             params = kind.timing_params(n, D_K, rng, K, M)
             module = Residual(kind.torch_module(weights, params, False)).eval()
@@ -60,15 +66,19 @@ def main(ns=(1024, 4096), repeat: int = 7) -> None:
             Zt = torch.tensor(Z)
             with torch.no_grad():
                 reference = kind.forward(Z, [head], params)
-                gap = max(float(np.abs(module(Zt).numpy() - reference).max()),
-                          float(np.abs(compiled(Zt).numpy() - reference).max()))
+                gap = max(
+                    float(np.abs(module(Zt).numpy() - reference).max()),
+                    float(np.abs(compiled(Zt).numpy() - reference).max()),
+                )
                 t_np = timings(lambda: kind.forward(Z, [head], params), repeat)
                 t_torch = timings(lambda: module(Zt), repeat)
                 t_comp = timings(lambda: compiled(Zt), repeat)
             ratio = statistics.median(t_np) / statistics.median(t_torch)
             ratio_c = statistics.median(t_np) / statistics.median(t_comp)
-            print(f"{name:>15} {n:>5} {cell(t_np):>28} {cell(t_torch):>28} {cell(t_comp):>28} {ratio:>8.2f} "
-                  f"{ratio_c:>9.2f}   max|torch - numpy| {gap:.1e}")
+            print(
+                f"{name:>15} {n:>5} {cell(t_np):>28} {cell(t_torch):>28} {cell(t_comp):>28} {ratio:>8.2f} "
+                f"{ratio_c:>9.2f}   max|torch - numpy| {gap:.1e}"
+            )
 
 
 if __name__ == "__main__":

@@ -29,25 +29,50 @@ def step_rate(run, steps: int, repeat: int) -> tuple[float, float, float]:
 
 
 MODELS = {
-    "MLP Sumformer": lambda s: training.train_sumformer("gaussian-kernel-sum", 3, 1, steps=s, degree=6, samples=256,
-                                                        test_samples=256, reference=False),
+    "MLP Sumformer": lambda s: training.train_sumformer(
+        "gaussian-kernel-sum", 3, 1, steps=s, degree=6, samples=256, test_samples=256, reference=False
+    ),
     "polynomial Sumformer (psi polynomial)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, kind="polynomial", steps=s, degree=6, samples=256, test_samples=256,
-        reference=False),
+        "gaussian-kernel-sum",
+        3,
+        1,
+        kind="polynomial",
+        steps=s,
+        degree=6,
+        samples=256,
+        test_samples=256,
+        reference=False,
+    ),
     "polynomial Sumformer (psi MLP)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, kind="polynomial", psi="mlp", steps=s, degree=6, samples=256, test_samples=256,
-        reference=False),
-    **{f"one-layer {kind}": (lambda s, kind=kind: training.train_one_layer(
-        "gaussian-kernel-sum", 3, 1, kind=kind, steps=s, degree=4, samples=256, test_samples=256))
-       for kind in ("transformer", "linformer", "performer")},
-    "copying (dense, n=16)": lambda s: training.train_copying("dense", 16, steps=s, width=32, heads=2,
-                                                              eval_every=10, test_batch=128),
+        "gaussian-kernel-sum",
+        3,
+        1,
+        kind="polynomial",
+        psi="mlp",
+        steps=s,
+        degree=6,
+        samples=256,
+        test_samples=256,
+        reference=False,
+    ),
+    **{
+        f"one-layer {kind}": (
+            lambda s, kind=kind: training.train_one_layer(
+                "gaussian-kernel-sum", 3, 1, kind=kind, steps=s, degree=4, samples=256, test_samples=256
+            )
+        )
+        for kind in ("transformer", "linformer", "performer")
+    },
+    "copying (dense, n=16)": lambda s: training.train_copying(
+        "dense", 16, steps=s, width=32, heads=2, eval_every=10, test_batch=128
+    ),
 }
 
 
 def copy_step(pattern: str, n: int, steps: int, repeat: int) -> tuple[float, float, float]:
-    run = lambda s: training.train_copying(pattern, n, steps=s, width=32, heads=2, batch=16, eval_every=10**6,
-                                           test_batch=1)
+    run = lambda s: training.train_copying(
+        pattern, n, steps=s, width=32, heads=2, batch=16, eval_every=10**6, test_batch=1
+    )
     rates = step_rate(run, steps, repeat)
     return tuple(1 / r for r in (rates[0], rates[2], rates[1]))  # seconds per step: median, min, max
 
@@ -69,8 +94,10 @@ def main() -> None:
         dense = copy_step("dense", n, steps, args.repeat)
         for pattern in ("dense", "strided", "star", "sliding_window", "random"):
             t = dense if pattern == "dense" else copy_step(pattern, n, steps, args.repeat)
-            print(f"| {n} | {pattern} | {1e3 * t[0]:.1f} | {1e3 * t[1]:.1f} - {1e3 * t[2]:.1f} | "
-                  f"{dense[0] / t[0]:.2f} |", flush=True)
+            print(
+                f"| {n} | {pattern} | {1e3 * t[0]:.1f} | {1e3 * t[1]:.1f} - {1e3 * t[2]:.1f} | {dense[0] / t[0]:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -172,8 +172,9 @@ def _row_polynomials(representation: Any, n: int) -> list[dict[tuple[int, ...], 
                 if key not in cache:
                     cache[key] = mono(sums, key)
                 poly += flint.fmpq(q.numerator, q.denominator) * mono(tokens[i], beta) * cache[key]
-            rows.append({tuple(int(a) for a in e): Fraction(int(c.p), int(c.q))
-                         for e, c in zip(poly.monoms(), poly.coeffs())})
+            rows.append(
+                {tuple(int(a) for a in e): Fraction(int(c.p), int(c.q)) for e, c in zip(poly.monoms(), poly.coeffs())}
+            )
     return rows
 
 
@@ -276,7 +277,7 @@ def _powers(x: Interval, exponents: list[tuple[int, ...]], plan: list[tuple[int,
             lo[:, j] = hi[:, j] = 1.0
             continue
         if sum(e) == e[v] and e[v] % 2 == 0:  # a pure even power x_v^(2m) = (x_v^m)^2 >= 0
-            half = e[:v] + (e[v] // 2,) + e[v + 1:]
+            half = e[:v] + (e[v] // 2,) + e[v + 1 :]
             base = Interval(lo[:, exponents.index(half)], hi[:, exponents.index(half)])
             p = base.square()
         else:
@@ -338,8 +339,11 @@ class _BoxBounder:
             f_hess = Interval(f_hess.lo * half, f_hess.hi * half)  # halving: exact barring underflow
             f_hess = Interval(np.nextafter(f_hess.lo, -np.inf), np.nextafter(f_hess.hi, np.inf))
             coef_lo, coef_hi = coef_lo.copy(), coef_hi.copy()
-            for slots, part in ((np.array([0]), Interval(f_val.lo[..., None], f_val.hi[..., None])),
-                                (self.grad_slots, f_grad), (self.hess_slots, f_hess)):
+            for slots, part in (
+                (np.array([0]), Interval(f_val.lo[..., None], f_val.hi[..., None])),
+                (self.grad_slots, f_grad),
+                (self.hess_slots, f_hess),
+            ):
                 diff = Interval(coef_lo[:, :, slots], coef_hi[:, :, slots]) - part
                 coef_lo[:, :, slots], coef_hi[:, :, slots] = diff.lo, diff.hi
         else:
@@ -377,8 +381,18 @@ def branch_and_bound(
     bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
     point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     refine: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
-    *, n: int, d: int, domain: tuple[float, float], lower: float, witness: np.ndarray, tol: float, atol: float,
-    max_boxes: int, time_limit: float, batch: int, start: float,
+    *,
+    n: int,
+    d: int,
+    domain: tuple[float, float],
+    lower: float,
+    witness: np.ndarray,
+    tol: float,
+    atol: float,
+    max_boxes: int,
+    time_limit: float,
+    batch: int,
+    start: float,
 ) -> tuple[float, np.ndarray, float, int, int, bool]:
     """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
 
@@ -400,7 +414,7 @@ def branch_and_bound(
 
     def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         nonlocal lower, witness
-        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch]) for s in range(0, len(lo), batch)])
+        ub = np.concatenate([bounder(lo[s : s + batch], hi[s : s + batch]) for s in range(0, len(lo), batch)])
         err, C = point_errors(lo, hi)
         j = int(np.argmax(err))
         if err[j] > lower:
@@ -480,12 +494,16 @@ def certified_sup_error(
 
     start = time.perf_counter()
     if not isinstance(model, PolynomialSumformer):
-        raise PolyapproxError("certified_sup_error needs a continuous polynomial Sumformer "
-                              f"(continuous.approximate / from_representation); got {type(model).__name__}")
+        raise PolyapproxError(
+            "certified_sup_error needs a continuous polynomial Sumformer "
+            f"(continuous.approximate / from_representation); got {type(model).__name__}"
+        )
     t = _as_target(target)
     if t.interval is None:
-        raise PolyapproxError(f"target {t.name!r} has no interval evaluation, so its error cannot be certified; "
-                              "targets with one: give the Target an 'interval' function")
+        raise PolyapproxError(
+            f"target {t.name!r} has no interval evaluation, so its error cannot be certified; "
+            "targets with one: give the Target an 'interval' function"
+        )
     tol, atol, time_limit = float(tol), float(atol), float(time_limit)
     if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
         raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
@@ -511,8 +529,18 @@ def certified_sup_error(
     from .verify import _ErrorOracle, _local_maximise, sup_error
 
     f_np = t.fn
-    sampled = sup_error(model, f_np, n, d, domain=(lo_d, hi_d), samples=samples, local_starts=4,
-                        local_maxiter=50, seed=seed, equivariance_trials=0)
+    sampled = sup_error(
+        model,
+        f_np,
+        n,
+        d,
+        domain=(lo_d, hi_d),
+        samples=samples,
+        local_starts=4,
+        local_maxiter=50,
+        seed=seed,
+        equivariance_trials=0,
+    )
     lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
 
     def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -524,8 +552,29 @@ def certified_sup_error(
         return _local_maximise(_ErrorOracle(model, f_np, n, d, 4096), point, lo_d, hi_d, 50)
 
     lower, witness, upper, boxes, pending, reached = branch_and_bound(
-        bounder, centre_errors, refine, n=n, d=d, domain=(lo_d, hi_d), lower=lower, witness=witness, tol=tol,
-        atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch, start=start)
-    return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
-                           boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
-                           pending=int(pending), target=t.name)
+        bounder,
+        centre_errors,
+        refine,
+        n=n,
+        d=d,
+        domain=(lo_d, hi_d),
+        lower=lower,
+        witness=witness,
+        tol=tol,
+        atol=atol,
+        max_boxes=max_boxes,
+        time_limit=time_limit,
+        batch=batch,
+        start=start,
+    )
+    return CertifiedResult(
+        lower=float(lower),
+        witness=np.asarray(witness).reshape(n, d),
+        upper=float(upper),
+        boxes=int(boxes),
+        reached=reached,
+        seconds=time.perf_counter() - start,
+        tol=tol,
+        pending=int(pending),
+        target=t.name,
+    )

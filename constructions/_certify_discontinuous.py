@@ -66,8 +66,10 @@ class _CellBounder:
 def _multisets(n: int, cells: int, max_cells: int) -> np.ndarray:
     count = math.comb(cells + n - 1, n)
     if count > max_cells:
-        raise SizeError(f"certifying needs one box per multiset of cells: C({cells} + {n} - 1, {n}) = {count:,} "
-                        f"exceeds max_cells = {max_cells:,} (tiny grids only)")
+        raise SizeError(
+            f"certifying needs one box per multiset of cells: C({cells} + {n} - 1, {n}) = {count:,} "
+            f"exceeds max_cells = {max_cells:,} (tiny grids only)"
+        )
     return np.array(list(itertools.combinations_with_replacement(range(cells), n)), dtype=np.int64).reshape(count, n)
 
 
@@ -104,8 +106,11 @@ def certified_discontinuous_error(
     """
     start = time.perf_counter()
     t, tol, atol, time_limit = _checked_arguments(model, target, tol, atol, time_limit)
-    max_boxes, max_cells, batch = check_int("max_boxes", max_boxes), check_int("max_cells", max_cells), \
-        check_int("batch", batch)
+    max_boxes, max_cells, batch = (
+        check_int("max_boxes", max_boxes),
+        check_int("max_cells", max_cells),
+        check_int("batch", batch),
+    )
     n, d = model.n, model.d
     N, R = n * d, n * model.d_out
     lo, hi, vals, corner = _cell_boxes(model, t, max_cells)
@@ -127,8 +132,9 @@ def certified_discontinuous_error(
 
     def evaluate(lo: np.ndarray, hi: np.ndarray, v: np.ndarray) -> np.ndarray:
         nonlocal lower, witness
-        ub = np.concatenate([bounder(lo[s:s + batch], hi[s:s + batch], v[s:s + batch])
-                             for s in range(0, len(lo), batch)])
+        ub = np.concatenate(
+            [bounder(lo[s : s + batch], hi[s : s + batch], v[s : s + batch]) for s in range(0, len(lo), batch)]
+        )
         err, P = point_errors(lo, hi)
         j = int(np.argmax(err))
         if err[j] > lower:
@@ -156,9 +162,17 @@ def certified_discontinuous_error(
         vals, ub = np.concatenate([vals[rest], c_v]), np.concatenate([ub[rest], c_ub])
     upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
     reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
-    return CertifiedResult(lower=float(lower), witness=np.asarray(witness).reshape(n, d), upper=float(upper),
-                           boxes=int(boxes), reached=reached, seconds=time.perf_counter() - start, tol=tol,
-                           pending=len(lo), target=t.name)
+    return CertifiedResult(
+        lower=float(lower),
+        witness=np.asarray(witness).reshape(n, d),
+        upper=float(upper),
+        boxes=int(boxes),
+        reached=reached,
+        seconds=time.perf_counter() - start,
+        tol=tol,
+        pending=len(lo),
+        target=t.name,
+    )
 
 
 def _checked_arguments(model: Any, target: Any, tol: float, atol: float, time_limit: float):
@@ -166,8 +180,10 @@ def _checked_arguments(model: Any, target: Any, tol: float, atol: float, time_li
     from .discontinuous import DiscontinuousSumformer
 
     if not isinstance(model, DiscontinuousSumformer):
-        raise PolyapproxError("certified_discontinuous_error needs a discontinuous Sumformer (discontinuous.build); "
-                              f"got {type(model).__name__}")
+        raise PolyapproxError(
+            "certified_discontinuous_error needs a discontinuous Sumformer (discontinuous.build); "
+            f"got {type(model).__name__}"
+        )
     t = _as_target(target)
     if t.interval is None:
         raise PolyapproxError(f"target {t.name!r} has no interval evaluation, so its error cannot be certified")
@@ -193,15 +209,17 @@ def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndar
     from .discontinuous import cell_index, representatives
 
     n, d, k = model.n, model.d, model.k
-    cells = _multisets(n, k**d, max_cells)                          # (C, n) sorted cell indices
+    cells = _multisets(n, k**d, max_cells)  # (C, n) sorted cell indices
     corner = representatives(cells, k, d, "corner").reshape(len(cells), n, d)
-    v = np.asarray(model(corner), dtype=float)                       # S on each product of half-open cells
+    v = np.asarray(model(corner), dtype=float)  # S on each product of half-open cells
     if not np.all(np.isfinite(v)):
         raise PolyapproxError("the model returned NaN or inf")
     rep = representatives(cells, k, d, model.representative).reshape(len(cells), n, d)
     if not np.allclose(v, np.asarray(t.fn(rep), dtype=float), rtol=1e-12, atol=1e-12):
-        raise PolyapproxError(f"the model does not equal target {t.name!r} at its cell representatives: it was "
-                              "built from another function")
+        raise PolyapproxError(
+            f"the model does not equal target {t.name!r} at its cell representatives: it was "
+            "built from another function"
+        )
     if not np.array_equal(cell_index(corner.reshape(-1, d), k).reshape(len(cells), n), cells):
         raise PolyapproxError("internal: representative corners are not in their cells")
     digits = (cells[..., None] // k ** np.arange(d - 1, -1, -1, dtype=np.int64)) % k  # (C, n, d)

@@ -47,7 +47,7 @@ from ._certify import CertifiedResult, _row_polynomials, _ShiftedPolynomial, bra
 from ._interval import Interval, check_float_environment
 
 _MEMORY_BUDGET = 2**28  # bytes of affine-form storage per batch of boxes
-_MAX_VARIABLES = 12     # n * d: boxes of the cube grow like 2^(n d)
+_MAX_VARIABLES = 12  # n * d: boxes of the cube grow like 2^(n d)
 _U, _ETA = 2.0**-53, 2.0**-1074
 
 
@@ -185,7 +185,7 @@ class _Affine:
             slope = np.where(u <= 0, 0.0, np.where(l >= 0, 1.0, u / (u - l)))
         slope = np.clip(np.nan_to_num(slope, nan=1.0), 0.0, 1.0)
         lam = Interval(slope)
-        g_l = Interval(np.maximum(l, 0.0)) - lam * Interval(l)   # g at the endpoints, rounded up
+        g_l = Interval(np.maximum(l, 0.0)) - lam * Interval(l)  # g at the endpoints, rounded up
         g_u = Interval(np.maximum(u, 0.0)) - lam * Interval(u)
         e = np.maximum(np.maximum(g_l.hi, g_u.hi), 0.0)
         lo, hi = _scale(self.A.lo, self.A.hi, slope[:, :, None, :])
@@ -258,8 +258,9 @@ class _NetworkBounder:
         if names != ["embed", "ff1", "attn", "ff2", "readout"]:
             raise PolyapproxError(f"expected blocks embed, ff1, attn, ff2, readout; got {names}")
         if np.any(weights["attn.W_K"] != 0):
-            raise PolyapproxError("certification needs W_K = 0 (uniform attention weights 1/n); this network has "
-                                  "a non-zero W_K")
+            raise PolyapproxError(
+                "certification needs W_K = 0 (uniform attention weights 1/n); this network has a non-zero W_K"
+            )
         self.n, self.d, self.d_out = network.n, network.d, network.d_out
         self.N = self.n * self.d
         self.embed = _Linear(weights["embed.W"])
@@ -290,7 +291,7 @@ class _NetworkBounder:
         A0 = np.zeros((B, n, N + 2, d))
         A0[:, :, N, :] = A0[:, :, N + 1, :] = c.reshape(B, n, d)
         for j in range(n):
-            A0[:, j, j * d:(j + 1) * d, :] = np.eye(d)
+            A0[:, j, j * d : (j + 1) * d, :] = np.eye(d)
         z = _Affine(Interval(A0)).linear(self.embed)
         relax1: list = []
         if self.ff1 is not None:
@@ -311,7 +312,7 @@ class _NetworkBounder:
         W_out = self.readout.W  # (D, d_out)
         cot = np.zeros((B, R, n, W_out.shape[0]))
         for i in range(n):
-            cot[:, i * d_out:(i + 1) * d_out, i, :] = W_out.T
+            cot[:, i * d_out : (i + 1) * d_out, i, :] = W_out.T
         bounds: list = []
         cot = self.ff2.backward(Interval(cot), relax2, bounds)
         total = cot.sum(2, keepdims=True) / n  # attention: z2_i = z1_i + (1/n) sum_j z1_j W_V W_O
@@ -385,15 +386,21 @@ def certified_network_error(
 
     start = time.perf_counter()
     if not isinstance(network, Network) or network.ff != "relu" or network.attention != "softmax":
-        raise PolyapproxError("certified_network_error needs a softmax Transformer with ReLU feed-forward blocks "
-                              "(transformer.from_sumformer(S, n, ff='relu'))")
+        raise PolyapproxError(
+            "certified_network_error needs a softmax Transformer with ReLU feed-forward blocks "
+            "(transformer.from_sumformer(S, n, ff='relu'))"
+        )
     if not isinstance(sumformer, PolynomialSumformer):
-        raise PolyapproxError("certified_network_error compares against a continuous polynomial Sumformer; got "
-                              f"{type(sumformer).__name__}")
+        raise PolyapproxError(
+            "certified_network_error compares against a continuous polynomial Sumformer; got "
+            f"{type(sumformer).__name__}"
+        )
     n, d = network.n, network.d
     if (sumformer.d, sumformer.d_out) != (d, network.d_out) or (sumformer.n not in (None, n)):
-        raise PolyapproxError(f"the Sumformer (d={sumformer.d}, d_out={sumformer.d_out}) does not match the network "
-                              f"(n={n}, d={d}, d_out={network.d_out})")
+        raise PolyapproxError(
+            f"the Sumformer (d={sumformer.d}, d_out={sumformer.d_out}) does not match the network "
+            f"(n={n}, d={d}, d_out={network.d_out})"
+        )
     tol, atol, time_limit = float(tol), float(atol), float(time_limit)
     if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
         raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
@@ -402,19 +409,33 @@ def certified_network_error(
     max_boxes, batch = check_int("max_boxes", max_boxes), check_int("batch", batch)
     samples = check_int("samples", samples)
     if n * d > _MAX_VARIABLES:
-        raise SizeError(f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
-                        "the number of boxes grows like 2^(n d)")
+        raise SizeError(
+            f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
+            "the number of boxes grows like 2^(n d)"
+        )
     check_float_environment()
     bounder = _NetworkBounder(network, sumformer)
     per_box = bounder.bytes_per_box()
     if per_box > _MEMORY_BUDGET:
-        raise SizeError(f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
-                        f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB")
+        raise SizeError(
+            f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
+            f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
+        )
     batch = max(1, min(batch, _MEMORY_BUDGET // per_box))
     domain = (0.0, 1.0)
 
-    sampled = sup_error(network, sumformer, n, d, domain=domain, samples=samples, local_starts=4,
-                        local_maxiter=50, seed=seed, equivariance_trials=0)
+    sampled = sup_error(
+        network,
+        sumformer,
+        n,
+        d,
+        domain=domain,
+        samples=samples,
+        local_starts=4,
+        local_maxiter=50,
+        seed=seed,
+        equivariance_trials=0,
+    )
     lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
 
     def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -425,8 +446,29 @@ def certified_network_error(
         return _local_maximise(_ErrorOracle(network, sumformer, n, d, 4096), point, *domain, 50)
 
     lower, witness, upper, boxes, pending, reached = branch_and_bound(
-        bounder, centre_errors, refine, n=n, d=d, domain=domain, lower=lower, witness=witness, tol=tol, atol=atol,
-        max_boxes=max_boxes, time_limit=time_limit, batch=batch, start=start)
-    return CertifiedResult(lower=lower, witness=np.asarray(witness).reshape(n, d), upper=upper, boxes=boxes,
-                           reached=reached, seconds=time.perf_counter() - start, tol=tol, pending=pending,
-                           target="sumformer")
+        bounder,
+        centre_errors,
+        refine,
+        n=n,
+        d=d,
+        domain=domain,
+        lower=lower,
+        witness=witness,
+        tol=tol,
+        atol=atol,
+        max_boxes=max_boxes,
+        time_limit=time_limit,
+        batch=batch,
+        start=start,
+    )
+    return CertifiedResult(
+        lower=lower,
+        witness=np.asarray(witness).reshape(n, d),
+        upper=upper,
+        boxes=boxes,
+        reached=reached,
+        seconds=time.perf_counter() - start,
+        tol=tol,
+        pending=pending,
+        target="sumformer",
+    )

@@ -28,17 +28,29 @@ def attention_cost(kind: str, n: int, d_k: int, d_v: int, params: Mapping[str, A
     return int(get_attention_kind(kind).cost(n, d_k, d_v, params or {}))
 
 
-def time_attention_kinds(n: int, *, width: int = 16, latent: int = 8, k: int = 32, m: int = 32,
-                         repeat: int = 3, seed: int = 0, kinds=("softmax", "linformer", "performer", "sumformer")
-                         ) -> dict[str, float]:
+def time_attention_kinds(
+    n: int,
+    *,
+    width: int = 16,
+    latent: int = 8,
+    k: int = 32,
+    m: int = 32,
+    repeat: int = 3,
+    seed: int = 0,
+    kinds=("softmax", "linformer", "performer", "sumformer"),
+) -> dict[str, float]:
     """Best-of-``repeat`` seconds for one layer on one sequence of length n (width D, d_v = latent).
 
     ``kinds``: registered attention kinds, or 'sumformer' for the plain sum.
     """
     rng = np.random.default_rng(seed)
     Z = rng.uniform(size=(1, n, width))
-    head = _attention.Head(rng.normal(size=(width, 4)) / 4, rng.normal(size=(width, 4)) / 4,
-                           rng.normal(size=(width, latent)), rng.normal(size=(latent, width)))
+    head = _attention.Head(
+        rng.normal(size=(width, 4)) / 4,
+        rng.normal(size=(width, 4)) / 4,
+        rng.normal(size=(width, latent)),
+        rng.normal(size=(latent, width)),
+    )
     calls = {}
     for name in kinds:
         if name == "sumformer":

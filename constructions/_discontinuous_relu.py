@@ -83,8 +83,9 @@ def relu_psi_network(f: Callable, n: int, d: int, k: int, representative: str = 
     cells = k**d
     multisets = list(itertools.combinations_with_replacement(range(cells), n))
     if len(multisets) > 20_000 or n * (n + 1) ** (cells - 1) >= 2**53:
-        raise SizeError(f"relu_psi_network is for tiny grids: {len(multisets):,} codes up to "
-                        f"{n * (n + 1) ** (cells - 1):.3g}")
+        raise SizeError(
+            f"relu_psi_network is for tiny grids: {len(multisets):,} codes up to {n * (n + 1) ** (cells - 1):.3g}"
+        )
     phi = relu_phi_network(n, d, k, eps)
     (W1x, b1x), (W2x, _), _ = phi.layers
     steps = W1x.shape[1]
@@ -99,8 +100,8 @@ def relu_psi_network(f: Callable, n: int, d: int, k: int, representative: str = 
     W2 = np.zeros((steps + 1, units2))
     b2 = np.zeros(units2)
     for j, c in enumerate(codes):
-        W2[steps, 3 * j:3 * j + 3] = 1.0
-        b2[3 * j:3 * j + 3] = [-c + 1, -c, -c - 1]
+        W2[steps, 3 * j : 3 * j + 3] = 1.0
+        b2[3 * j : 3 * j + 3] = [-c + 1, -c, -c - 1]
     offset = 3 * len(codes)
     for iota in range(cells):
         cols = slice(offset + 3 * iota, offset + 3 * iota + 3)
@@ -111,8 +112,8 @@ def relu_psi_network(f: Callable, n: int, d: int, k: int, representative: str = 
     pairs = [(j, iota) for j, m in enumerate(multisets) for iota in sorted(set(m))]
     W3 = np.zeros((units2, len(pairs)))
     for u, (j, iota) in enumerate(pairs):
-        W3[3 * j:3 * j + 3, u] = hat
-        W3[offset + 3 * iota:offset + 3 * iota + 3, u] = hat
+        W3[3 * j : 3 * j + 3, u] = hat
+        W3[offset + 3 * iota : offset + 3 * iota + 3, u] = hat
     b3 = -np.ones(len(pairs))
     R = representatives(np.array(multisets), k, d, representative)
     values = np.asarray(f(R), dtype=float)

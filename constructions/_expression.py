@@ -53,15 +53,23 @@ MAX_OUTPUTS = 256
 EVAL_BUDGET_BYTES = 2**27  # intermediates per evaluation chunk (128 MiB)
 
 ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "abs": np.abs,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "abs": np.abs,
 }
 VECTOR_FUNCTIONS = ("dot", "norm", "norm2")
 REDUCTIONS: dict[str, Callable[..., np.ndarray]] = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
 CONSTANTS = {"pi": math.pi, "e": math.e}
 _REDUCTION_NAME = re.compile(r"(sum|mean|max|min)_([a-z])")
 _TOKEN_NAME = re.compile(r"x_([a-z])")
-ALLOWED = ("x_i, x_i[c], reductions sum_j(...) mean_j(...) max_j(...) min_j(...) binding x_j, + - * / **, "
-           "exp log sqrt sin cos tanh abs dot norm norm2, numbers, pi, e")
+ALLOWED = (
+    "x_i, x_i[c], reductions sum_j(...) mean_j(...) max_j(...) min_j(...) binding x_j, + - * / **, "
+    "exp log sqrt sin cos tanh abs dot norm norm2, numbers, pi, e"
+)
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -160,12 +168,27 @@ class _Compiler:
             return self.subscript(node, bound)
         if isinstance(node, ast.Tuple):
             raise self.fail(node, "a tuple is allowed only as the whole expression (one entry per output)")
-        kinds = {ast.Attribute: "attribute access", ast.Lambda: "lambdas", ast.Compare: "comparisons",
-                 ast.BoolOp: "boolean operators", ast.IfExp: "conditionals", ast.List: "lists", ast.Dict: "dicts",
-                 ast.Set: "sets", ast.JoinedStr: "f-strings", ast.NamedExpr: "assignments",
-                 ast.Starred: "starred expressions", ast.UnaryOp: "this unary operator",
-                 ast.ListComp: "comprehensions", ast.GeneratorExp: "generators", ast.Slice: "slices",
-                 ast.Await: "await", ast.Yield: "yield", ast.SetComp: "comprehensions", ast.DictComp: "comprehensions"}
+        kinds = {
+            ast.Attribute: "attribute access",
+            ast.Lambda: "lambdas",
+            ast.Compare: "comparisons",
+            ast.BoolOp: "boolean operators",
+            ast.IfExp: "conditionals",
+            ast.List: "lists",
+            ast.Dict: "dicts",
+            ast.Set: "sets",
+            ast.JoinedStr: "f-strings",
+            ast.NamedExpr: "assignments",
+            ast.Starred: "starred expressions",
+            ast.UnaryOp: "this unary operator",
+            ast.ListComp: "comprehensions",
+            ast.GeneratorExp: "generators",
+            ast.Slice: "slices",
+            ast.Await: "await",
+            ast.Yield: "yield",
+            ast.SetComp: "comprehensions",
+            ast.DictComp: "comprehensions",
+        }
         kind = next((v for k, v in kinds.items() if isinstance(node, k)), type(node).__name__)
         raise self.fail(node, f"{kind} not allowed")
 
@@ -193,9 +216,11 @@ class _Compiler:
                 return _Node(name, True, depth, _token_view(0, depth))
             if letter in bound:
                 return _Node(name, True, depth, _token_view(1 + bound.index(letter), depth))
-            raise ParseError(f"not equivariant: {name} appears outside a reduction over {letter} (in "
-                             f"{self.source(node)!r}); another token may enter only inside sum_{letter}(...), "
-                             f"mean_{letter}(...), max_{letter}(...) or min_{letter}(...); the own token is x_i")
+            raise ParseError(
+                f"not equivariant: {name} appears outside a reduction over {letter} (in "
+                f"{self.source(node)!r}); another token may enter only inside sum_{letter}(...), "
+                f"mean_{letter}(...), max_{letter}(...) or min_{letter}(...); the own token is x_i"
+            )
         if name in ELEMENTWISE or name in VECTOR_FUNCTIONS or _REDUCTION_NAME.fullmatch(name):
             raise self.fail(node, f"{name} is a function: call it, e.g. {name}(...)")
         raise self.fail(node, f"unknown name {name!r}")
@@ -212,9 +237,16 @@ class _Compiler:
             return _Node(src, base.vector, depth, lambda ctx: np.power(base(ctx), exponent))
         functions = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
         if type(op) not in functions:
-            symbol = {ast.BitXor: "'^' (write powers as '**')", ast.FloorDiv: "'//'", ast.Mod: "'%'",
-                      ast.MatMult: "'@' (write dot(u, v))", ast.BitOr: "'|'", ast.BitAnd: "'&'",
-                      ast.LShift: "'<<'", ast.RShift: "'>>'"}.get(type(op), type(op).__name__)
+            symbol = {
+                ast.BitXor: "'^' (write powers as '**')",
+                ast.FloorDiv: "'//'",
+                ast.Mod: "'%'",
+                ast.MatMult: "'@' (write dot(u, v))",
+                ast.BitOr: "'|'",
+                ast.BitAnd: "'&'",
+                ast.LShift: "'<<'",
+                ast.RShift: "'>>'",
+            }.get(type(op), type(op).__name__)
             raise self.fail(node, f"operator {symbol} is not allowed")
         fn = functions[type(op)]
         left, right = self.expr(node.left, bound), self.expr(node.right, bound)
@@ -230,14 +262,17 @@ class _Compiler:
         while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
             sign = -sign if isinstance(node.op, ast.USub) else sign
             node = node.operand
-        if not (isinstance(node, ast.Constant) and isinstance(node.value, (int, float))
-                and not isinstance(node.value, bool)):
+        if not (
+            isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        ):
             raise self.fail(node, "an exponent must be a numeric constant such as 2, -1 or 0.5")
         if isinstance(node.value, int) and node.value.bit_length() > 64:
             raise SizeError(f"exponent {_clip(self.source(node))} exceeds the limit of {MAX_EXPONENT}")
         value = sign * float(node.value)
         if not abs(value) <= MAX_EXPONENT:
-            raise SizeError(f"exponent {_clip(self.source(node))} exceeds the limit of {MAX_EXPONENT} in absolute value")
+            raise SizeError(
+                f"exponent {_clip(self.source(node))} exceeds the limit of {MAX_EXPONENT} in absolute value"
+            )
         return value
 
     def call(self, node: ast.Call, bound: tuple[str, ...]) -> _Node:
@@ -261,8 +296,9 @@ class _Compiler:
             return _Node(src, a.vector, depth, lambda ctx: fn(a(ctx)))
         for a, arg in zip(args, node.args):
             if not a.vector:
-                raise self.fail(arg, f"{name} needs vector arguments (tokens such as x_i - x_j); "
-                                     f"{self.source(arg)!r} is a scalar")
+                raise self.fail(
+                    arg, f"{name} needs vector arguments (tokens such as x_i - x_j); {self.source(arg)!r} is a scalar"
+                )
         if name == "dot":
             u, v = args
             return _Node(src, False, depth, lambda ctx: (u(ctx) * v(ctx)).sum(axis=-1))
@@ -276,13 +312,18 @@ class _Compiler:
         if letter == "i":
             raise self.fail(node, "a reduction cannot bind i (the own token); use another letter, e.g. sum_j")
         if letter in bound:
-            raise self.fail(node, f"index {letter} is already bound by an enclosing reduction; "
-                                  "name nested reductions with new letters, e.g. sum_j(... sum_k(... x_k ...))")
+            raise self.fail(
+                node,
+                f"index {letter} is already bound by an enclosing reduction; "
+                "name nested reductions with new letters, e.g. sum_j(... sum_k(... x_k ...))",
+            )
         if len(node.args) != 1:
             raise self.fail(node, f"{kind}_{letter} takes one argument; got {len(node.args)}")
         if depth + 1 > MAX_REDUCTION_DEPTH:
-            raise SizeError(f"{_clip(src)!r} nests {depth + 1} reductions; the limit is {MAX_REDUCTION_DEPTH} "
-                            "(cost grows like n^(nesting + 1))")
+            raise SizeError(
+                f"{_clip(src)!r} nests {depth + 1} reductions; the limit is {MAX_REDUCTION_DEPTH} "
+                "(cost grows like n^(nesting + 1))"
+            )
         self.max_depth = max(self.max_depth, depth + 1)
         body = self.expr(node.args[0], bound + (letter,))
         axis = 2 + depth  # the bound token's axis in the body's value
@@ -332,8 +373,10 @@ class CompiledExpression:
 
     def check_d(self, d: int) -> int:
         if d < self.min_d:
-            raise ShapeError(f"the expression {_clip(self.text)!r} reads coordinate {self.min_d - 1}, so it needs "
-                             f"d >= {self.min_d}; got d = {d}")
+            raise ShapeError(
+                f"the expression {_clip(self.text)!r} reads coordinate {self.min_d - 1}, so it needs "
+                f"d >= {self.min_d}; got d = {d}"
+            )
         return d
 
     def bytes_per_sequence(self, n: int, d: int) -> int:
@@ -345,11 +388,13 @@ class CompiledExpression:
         self.check_d(d)
         per_sequence = self.bytes_per_sequence(n, d)
         if per_sequence > EVAL_BUDGET_BYTES:
-            raise SizeError(f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
-                            f"per sequence ({self.reduction_depth} nested reductions: n^{self.reduction_depth + 1} "
-                            f"x d values), more than the budget of {EVAL_BUDGET_BYTES:.3g}")
+            raise SizeError(
+                f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
+                f"per sequence ({self.reduction_depth} nested reductions: n^{self.reduction_depth + 1} "
+                f"x d values), more than the budget of {EVAL_BUDGET_BYTES:.3g}"
+            )
         chunk = max(1, EVAL_BUDGET_BYTES // per_sequence)
-        parts = [self._evaluate(X[start:start + chunk]) for start in range(0, b, chunk)]
+        parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         if not np.all(np.isfinite(out)):
             self._report_non_finite(X, out)
@@ -376,11 +421,13 @@ class CompiledExpression:
 
     def _report_non_finite(self, X: np.ndarray, out: np.ndarray) -> None:
         s, i, c = (int(v) for v in np.argwhere(~np.isfinite(out))[0])
-        ctx = self._trace(X[s:s + 1])
+        ctx = self._trace(X[s : s + 1])
         part = f"; first at its part {ctx.first_bad[0]!r}" if ctx.first_bad is not None else ""
         where = np.array2string(X[s], precision=4, threshold=20, separator=", ").replace("\n", "")
-        raise DomainError(f"the target expression {_clip(self.text)!r} gives {out[s, i, c]} at output ({i}, {c}) "
-                          f"of sequence {s}{part}; X = {where}")
+        raise DomainError(
+            f"the target expression {_clip(self.text)!r} gives {out[s, i, c]} at output ({i}, {c}) "
+            f"of sequence {s}{part}; X = {where}"
+        )
 
 
 def compile_expression(text: str) -> CompiledExpression:
@@ -453,8 +500,9 @@ class ExpressionTarget(Target):
         return self.program.check_d(d) if self.program is not None else d
 
 
-def estimate_lipschitz(f: Callable[[np.ndarray], np.ndarray], n: int, d: int, *, samples: int = 64,
-                       seed: int = 0, step: float = 1e-6) -> float:
+def estimate_lipschitz(
+    f: Callable[[np.ndarray], np.ndarray], n: int, d: int, *, samples: int = 64, seed: int = 0, step: float = 1e-6
+) -> float:
     """Sampled estimate of L in ||f(X) - f(Y)||_max <= L ||X - Y||_max on [0, 1]^{n x d}.
 
     The (max-norm -> max-norm) operator norm of the Jacobian is the largest absolute row sum;
@@ -476,8 +524,9 @@ def estimate_lipschitz(f: Callable[[np.ndarray], np.ndarray], n: int, d: int, *,
     return float(np.abs(J).sum(axis=1).max())
 
 
-def from_expression(text: str, *, lipschitz: float | None = None, name: str | None = None,
-                    description: str | None = None) -> ExpressionTarget:
+def from_expression(
+    text: str, *, lipschitz: float | None = None, name: str | None = None, description: str | None = None
+) -> ExpressionTarget:
     """The :class:`Target` f(X)_i = <expression> for a target expression (module docstring).
 
     Equivariant by construction; evaluated by one vectorised numpy pass over (b, n, d).
@@ -515,6 +564,12 @@ def from_expression(text: str, *, lipschitz: float | None = None, name: str | No
         lip = estimated_lipschitz
 
     return ExpressionTarget(
-        name=name or program.text, description=description or f"f(X)_i = {program.text}", fn=program,
-        d_out=program.output_dim, lipschitz=lip, expression=program.text, lipschitz_estimated=lipschitz is None,
-        program=program)
+        name=name or program.text,
+        description=description or f"f(X)_i = {program.text}",
+        fn=program,
+        d_out=program.output_dim,
+        lipschitz=lip,
+        expression=program.text,
+        lipschitz_estimated=lipschitz is None,
+        program=program,
+    )

@@ -60,10 +60,17 @@ def check_float_environment() -> None:
     one = np.float64(1.0)
     tie, above = one + np.float64(2.0**-53), one + np.float64(0.75 * 2.0**-52)
     small = np.float64(2.0**-1022) * np.float64(0.5)
-    if not (tie == one and above == one + np.float64(2.0**-52) and -(one + np.float64(0.75 * 2.0**-52))
-            == -(one + np.float64(2.0**-52)) and small == np.float64(2.0**-1023) and small > 0):
-        raise PolyapproxError("float64 arithmetic is not in IEEE round-to-nearest mode with gradual underflow; "
-                              "certified bounds need the default floating-point environment")
+    if not (
+        tie == one
+        and above == one + np.float64(2.0**-52)
+        and -(one + np.float64(0.75 * 2.0**-52)) == -(one + np.float64(2.0**-52))
+        and small == np.float64(2.0**-1023)
+        and small > 0
+    ):
+        raise PolyapproxError(
+            "float64 arithmetic is not in IEEE round-to-nearest mode with gradual underflow; "
+            "certified bounds need the default floating-point environment"
+        )
 
 
 def rational_enclosure(q: Rational | float) -> tuple[float, float]:
@@ -80,7 +87,9 @@ def rational_enclosure(q: Rational | float) -> tuple[float, float]:
     try:
         f = float(q)
     except OverflowError:
-        raise PolyapproxError(f"a coefficient is too large for float64 (about 10^{len(str(abs(q.numerator))) - len(str(q.denominator))})") from None
+        raise PolyapproxError(
+            f"a coefficient is too large for float64 (about 10^{len(str(abs(q.numerator))) - len(str(q.denominator))})"
+        ) from None
     exact = Fraction(f)
     if exact == q:
         return f, f
@@ -251,8 +260,10 @@ class Interval:
     def maximum(self, axis: int, keepdims: bool = False) -> Interval:
         """max along an axis: [max lo, max hi] (exact, no rounding)."""
         full = self.shape
-        return Interval(np.broadcast_to(self.lo, full).max(axis=axis, keepdims=keepdims),
-                        np.broadcast_to(self.hi, full).max(axis=axis, keepdims=keepdims))
+        return Interval(
+            np.broadcast_to(self.lo, full).max(axis=axis, keepdims=keepdims),
+            np.broadcast_to(self.hi, full).max(axis=axis, keepdims=keepdims),
+        )
 
 
 _IntervalOrJet = TypeVar("_IntervalOrJet", "Interval", "Jet")
@@ -286,8 +297,9 @@ class Jet:
     __slots__ = ("grad", "hess", "pairs", "value")
     __array_priority__ = 200
 
-    def __init__(self, value: Interval, grad: Interval, hess: Interval | None,
-                 pairs: tuple[np.ndarray, np.ndarray]) -> None:
+    def __init__(
+        self, value: Interval, grad: Interval, hess: Interval | None, pairs: tuple[np.ndarray, np.ndarray]
+    ) -> None:
         self.value, self.grad, self.hess, self.pairs = value, grad, hess, pairs
 
     @staticmethod
@@ -374,8 +386,11 @@ class Jet:
     def __truediv__(self, other: object) -> Jet:
         if isinstance(other, Jet):
             return self * other.reciprocal()
-        return self * (Interval.of(Fraction(1) / Fraction(other)) if isinstance(other, (Integral, Fraction))
-                       else Interval.of(other).reciprocal())
+        return self * (
+            Interval.of(Fraction(1) / Fraction(other))
+            if isinstance(other, (Integral, Fraction))
+            else Interval.of(other).reciprocal()
+        )
 
     def _chain(self, f0: Interval, f1: Interval, f2: Interval) -> Jet:
         """g = f(u): g' = f1 u', g'' = f1 u'' + f2 u' u'^T (f1, f2 enclose f', f'' on the value)."""
@@ -402,8 +417,11 @@ class Jet:
 
     def sum(self, axis: int, keepdims: bool = False) -> Jet:
         axis = axis % self.ndim
-        return self._wrap(self.value.sum(axis, keepdims), self.grad.sum(axis, keepdims),
-                          None if self.hess is None else self.hess.sum(axis, keepdims))
+        return self._wrap(
+            self.value.sum(axis, keepdims),
+            self.grad.sum(axis, keepdims),
+            None if self.hess is None else self.hess.sum(axis, keepdims),
+        )
 
     def mean(self, axis: int, keepdims: bool = False) -> Jet:
         return self.sum(axis, keepdims) / self.shape[axis % self.ndim]
@@ -412,8 +430,11 @@ class Jet:
         return matmul(self, W)
 
     def reshape(self, shape: tuple[int, ...]) -> Jet:
-        return self._wrap(self.value.reshape(shape), self.grad.reshape(shape + self.grad.shape[-1:]),
-                          None if self.hess is None else self.hess.reshape(shape + self.hess.shape[-1:]))
+        return self._wrap(
+            self.value.reshape(shape),
+            self.grad.reshape(shape + self.grad.shape[-1:]),
+            None if self.hess is None else self.hess.reshape(shape + self.hess.shape[-1:]),
+        )
 
     def maximum(self, axis: int, keepdims: bool = False) -> Jet:
         raise NotSmoothError("max is not differentiable: this target has only a plain interval evaluation")

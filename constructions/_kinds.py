@@ -27,11 +27,11 @@ from polyapprox.internal import PolyapproxError, UnknownNameError
 class BlockKind(enum.Enum):
     """What one stage of a constructed network computes (tokens are rows, Z of shape (b, n, D))."""
 
-    EMBEDDING = "embedding"          # Z = X W_emb
-    FF_EXACT = "feed-forward (exact token map)"   # z + (exact phi or psi of the Sumformer) written into a slot
-    FF_RELU = "feed-forward (ReLU MLP)"            # z + ReLU MLP(z W_in) W_out
-    ATTENTION = "attention"          # z + one attention layer of a registered kind
-    READOUT = "readout"              # Y = Z W_out
+    EMBEDDING = "embedding"  # Z = X W_emb
+    FF_EXACT = "feed-forward (exact token map)"  # z + (exact phi or psi of the Sumformer) written into a slot
+    FF_RELU = "feed-forward (ReLU MLP)"  # z + ReLU MLP(z W_in) W_out
+    ATTENTION = "attention"  # z + one attention layer of a registered kind
+    READOUT = "readout"  # Y = Z W_out
 
 
 @dataclass(frozen=True)

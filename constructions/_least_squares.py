@@ -62,8 +62,10 @@ class ApproximationReport:
         return asdict(self)
 
     def __str__(self) -> str:
-        return "\n".join(f"{key:>17}: {value:.3g}" if isinstance(value, float) else f"{key:>17}: {value}"
-                         for key, value in self.to_dict().items())
+        return "\n".join(
+            f"{key:>17}: {value:.3g}" if isinstance(value, float) else f"{key:>17}: {value}"
+            for key, value in self.to_dict().items()
+        )
 
 
 #: Default memory budget of a fit (MB): the estimate is checked before anything large is allocated.
@@ -113,7 +115,7 @@ def _chebyshev_to_monomials(degree: int) -> list[list[int]]:
         for i, c in enumerate(prev2):
             new[i] -= c
         coeffs.append(new)
-    return coeffs[:degree + 1]
+    return coeffs[: degree + 1]
 
 
 class _Plan:
@@ -138,8 +140,10 @@ class _Plan:
             m_of.setdefault(b, []).append(m_slot[m])
         self.columns = [np.array(columns[b]) for b in range(len(self.betas))]
         # candidate_terms lists the candidates beta by beta: each beta's columns form one range
-        if any(int(c[0]) != int(sum(len(x) for x in self.columns[:k])) or len(c) != c[-1] - c[0] + 1
-               for k, c in enumerate(self.columns)):  # pragma: no cover - the canonical order guarantees it
+        if any(
+            int(c[0]) != int(sum(len(x) for x in self.columns[:k])) or len(c) != c[-1] - c[0] + 1
+            for k, c in enumerate(self.columns)
+        ):  # pragma: no cover - the canonical order guarantees it
             raise PolyapproxError("internal: candidate columns are not grouped by beta")
         self.m_index = [np.array(m_of[b]) for b in range(len(self.betas))]
         self.count = len(candidates)
@@ -165,8 +169,7 @@ class _Plan:
         return A
 
 
-def _normal_equations(plan: _Plan, Y: np.ndarray, S: np.ndarray, B: np.ndarray, G: np.ndarray,
-                      R: np.ndarray) -> None:
+def _normal_equations(plan: _Plan, Y: np.ndarray, S: np.ndarray, B: np.ndarray, G: np.ndarray, R: np.ndarray) -> None:
     """Add the upper triangle of A^T A to G and A^T B to R for one chunk of sequences.
 
     Y: (b, n, #betas), S: (b, #m), B: (b, n, d_out). The columns of each beta are contiguous
@@ -185,10 +188,10 @@ def _normal_equations(plan: _Plan, Y: np.ndarray, S: np.ndarray, B: np.ndarray, 
         S1 = S_all[:, lo:hi]
         R[lo:hi] += S1.T @ YB[:, k1, :]
         h = np.einsum("sn,snl->sl", Y[:, :, k1], Y[:, :, k1:])  # (b, nb - k1)
-        Z = buffer[:, :starts[-1] - lo]
+        Z = buffer[:, : starts[-1] - lo]
         for k2 in range(k1, nb):  # Z = [h_{k1 k2} S_{k2}]_{k2 >= k1}, written in place
             a, b = starts[k2] - lo, starts[k2 + 1] - lo
-            np.multiply(S_all[:, lo + a:lo + b], h[:, k2 - k1, None], out=Z[:, a:b])
+            np.multiply(S_all[:, lo + a : lo + b], h[:, k2 - k1, None], out=Z[:, a:b])
         G[lo:hi, lo:] += S1.T @ Z
 
 
@@ -303,8 +306,10 @@ def approximate(
     samples = max(4000, math.ceil(2 * count / n)) if samples is None else check_int("samples", samples)
     test_samples = samples if test_samples is None else check_int("test_samples", test_samples)
     if samples * n < count:
-        raise PolyapproxError(f"underdetermined fit: {count} coefficients but only {samples} x {n} = "
-                              f"{samples * n} (sequence, token) rows; use samples >= {math.ceil(count / n)}")
+        raise PolyapproxError(
+            f"underdetermined fit: {count} coefficients but only {samples} x {n} = "
+            f"{samples * n} (sequence, token) rows; use samples >= {math.ceil(count / n)}"
+        )
 
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
@@ -319,20 +324,33 @@ def approximate(
     shift = np.array([float(-Fraction(float(a)) * Fraction(float(s)) - 1) for a, s in zip(z_lo, scale)])
 
     plan = _Plan(candidates)
-    coefficients, rank, condition = _fit(plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver,
-                                         memory_mb)
+    coefficients, rank, condition = _fit(
+        plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb
+    )
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
-    model = PolynomialSumformer(rep, domain=(lo, hi),
-                                description=f"least-squares fit of degree {degree} to {_name(f)}")
+    model = PolynomialSumformer(rep, domain=(lo, hi), description=f"least-squares fit of degree {degree} to {_name(f)}")
     model.target = f
     fit = np.abs(model(X_train) - Y_train)
     test = np.abs(model(X_test) - target_values(f, X_test, n, "test samples"))
     report = ApproximationReport(
-        target=_name(f), n=n, d=d, d_out=d_out, degree=degree, refined=refined, latent_dim=len(indices),
-        coefficients=count, samples=samples, test_samples=test_samples, rank=int(rank),
-        condition_number=condition, fit_sup_error=float(fit.max()), fit_rms_error=float(np.sqrt((fit**2).mean())),
-        test_sup_error=float(test.max()), test_rms_error=float(np.sqrt((test**2).mean())),
-        seconds=time.perf_counter() - start)
+        target=_name(f),
+        n=n,
+        d=d,
+        d_out=d_out,
+        degree=degree,
+        refined=refined,
+        latent_dim=len(indices),
+        coefficients=count,
+        samples=samples,
+        test_samples=test_samples,
+        rank=int(rank),
+        condition_number=condition,
+        fit_sup_error=float(fit.max()),
+        fit_rms_error=float(np.sqrt((fit**2).mean())),
+        test_sup_error=float(test.max()),
+        test_rms_error=float(np.sqrt((test**2).mean())),
+        seconds=time.perf_counter() - start,
+    )
     return model, report
 
 
@@ -350,6 +368,7 @@ def _exact_representation(n, d, d_out, indices, refined, candidates, coefficient
     The Chebyshev products are expanded into monomials of z' with integer arithmetic here,
     then the exact core substitutes z' = scale z + shift (``from_terms(affine=...)``).
     """
+
     def exact(value: float) -> Fraction:
         return Fraction(float(value))  # the exact binary value of the float64
 
@@ -366,7 +385,7 @@ def _exact_representation(n, d, d_out, indices, refined, candidates, coefficient
                     for mono, c in terms.items():
                         for power, a in enumerate(cheb[ek]):
                             if a:
-                                key = mono[:k] + (power,) + mono[k + 1:]
+                                key = mono[:k] + (power,) + mono[k + 1 :]
                                 new[key] = new.get(key, 0) + c * a
                     terms = new
             expansions[e] = terms
@@ -381,26 +400,44 @@ def _exact_representation(n, d, d_out, indices, refined, candidates, coefficient
                 for mono, a in expand(beta + m).items():
                     total[mono] = total.get(mono, 0) + a * value
         psi_terms.append({mono: c for mono, c in total.items() if c})
-    return EquivariantRepresentation.from_terms(n, d, psi_terms, refined=refined, method="least-squares",
-                                                affine=([exact(a) for a in scale], [exact(b) for b in shift]))
+    return EquivariantRepresentation.from_terms(
+        n,
+        d,
+        psi_terms,
+        refined=refined,
+        method="least-squares",
+        affine=([exact(a) for a in scale], [exact(b) for b in shift]),
+    )
 
 
-def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degree: int, rcond: float,
-         solver: str, memory_mb: float) -> tuple[np.ndarray, int, float]:
+def _fit(
+    plan: _Plan,
+    X: np.ndarray,
+    Y: np.ndarray,
+    indices,
+    scale,
+    shift,
+    degree: int,
+    rcond: float,
+    solver: str,
+    memory_mb: float,
+) -> tuple[np.ndarray, int, float]:
     """Coefficients (count x d_out) in the Chebyshev basis, numerical rank, condition number."""
     b, n, _ = X.shape
     d_out = Y.shape[2]
     count, nb, nm = plan.count, len(plan.betas), len(plan.ms)
     per_sequence = 8 * (n * nb + nm + 3 * count + nb * d_out)  # features, S of every column, block temporaries
-    fixed = 8 * (count * count + 2 * count * d_out)                # G, right-hand side, solution
+    fixed = 8 * (count * count + 2 * count * d_out)  # G, right-hand side, solution
     budget = memory_mb * 1e6
     normal_bytes = fixed + per_sequence * min(b, 256)
     svd_bytes = 8 * (3 * b * n * count + 2 * b * n * d_out) + per_sequence * b
     if (solver == "svd" and svd_bytes > budget) or (solver != "svd" and normal_bytes > budget):
         need = svd_bytes if solver == "svd" else normal_bytes
-        raise SizeError(f"the least-squares fit needs about {need / 1e6:,.0f} MB ({count:,} coefficients, {b:,} x {n} "
-                        f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
-                        "the samples, or raise memory_mb")
+        raise SizeError(
+            f"the least-squares fit needs about {need / 1e6:,.0f} MB ({count:,} coefficients, {b:,} x {n} "
+            f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
+            "the samples, or raise memory_mb"
+        )
     if solver == "auto" and svd_bytes <= AUTO_SVD_BYTES:
         solver = "svd"  # small: the SVD of the design matrix is cheap and the most accurate
     if solver != "svd":
@@ -409,8 +446,8 @@ def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degre
         G = np.zeros((count, count), order="F")
         R = np.zeros((count, d_out))
         for start in range(0, b, chunk):
-            Yf, Sf = plan.features(X[start:start + chunk], indices, scale, shift, degree)
-            _normal_equations(plan, Yf, Sf, Y[start:start + chunk], G, R)
+            Yf, Sf = plan.features(X[start : start + chunk], indices, scale, shift, degree)
+            _normal_equations(plan, Yf, Sf, Y[start : start + chunk], G, R)
         coefficients, rank, condition = _solve_normal(G, R, count)
         del G  # factorised in place
         if solver == "normal" or condition <= NORMAL_EQUATIONS_MAX_CONDITION or svd_bytes > budget:
@@ -421,9 +458,10 @@ def _fit(plan: _Plan, X: np.ndarray, Y: np.ndarray, indices, scale, shift, degre
     norms = np.linalg.norm(A, axis=0)
     norms[norms == 0] = 1.0
     A /= norms
-    solution, _, rank, singular = cast("tuple[np.ndarray, np.ndarray, int, np.ndarray]",  # untyped scipy source
-                                       scipy.linalg.lstsq(A, Y.reshape(b * n, d_out), cond=rcond,
-                                                          lapack_driver="gelsd", overwrite_a=True))
+    solution, _, rank, singular = cast(
+        "tuple[np.ndarray, np.ndarray, int, np.ndarray]",  # untyped scipy source
+        scipy.linalg.lstsq(A, Y.reshape(b * n, d_out), cond=rcond, lapack_driver="gelsd", overwrite_a=True),
+    )
     # condition number of the retained subspace (columns are exactly dependent when K = n)
     condition = float(singular[0] / singular[rank - 1]) if rank else math.inf
     return solution / norms[:, None], int(rank), condition

@@ -87,13 +87,18 @@ def kind_of(model: Any) -> str:
         return "discontinuous"
     if isinstance(model, Network):
         kind = model.recipe.get("kind")
-        if kind in ("transformer", "linformer", "performer") and isinstance(model.sumformer,
-                                                                            _continuous.PolynomialSumformer):
+        if kind in ("transformer", "linformer", "performer") and isinstance(
+            model.sumformer, _continuous.PolynomialSumformer
+        ):
             return kind
-        raise PolyapproxError("only networks built by transformer/linformer/performer.from_sumformer from a "
-                              "continuous (polynomial) Sumformer can be saved: the file rebuilds them exactly")
-    raise PolyapproxError(f"cannot save a {type(model).__name__}; savable: continuous and discontinuous Sumformers "
-                          "and the Transformer, Linformer and Performer built from a continuous one")
+        raise PolyapproxError(
+            "only networks built by transformer/linformer/performer.from_sumformer from a "
+            "continuous (polynomial) Sumformer can be saved: the file rebuilds them exactly"
+        )
+    raise PolyapproxError(
+        f"cannot save a {type(model).__name__}; savable: continuous and discontinuous Sumformers "
+        "and the Transformer, Linformer and Performer built from a continuous one"
+    )
 
 
 def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
@@ -104,14 +109,16 @@ def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
 def _continuous_part(S: _continuous.PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:
     if S.domain is None:
         raise ModelFileError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
-    return ({"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
-            {"psi.coefficients": _psi_matrix(S.representation)})
+    return (
+        {"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
+        {"psi.coefficients": _psi_matrix(S.representation)},
+    )
 
 
 def _check_sequences(model: _discontinuous.DiscontinuousSumformer) -> np.ndarray:
     """Representatives of a few seeded random cell multisets (check points for the recorded target)."""
     rng = np.random.default_rng(0)
-    cells = model.k ** model.d
+    cells = model.k**model.d
     idx = np.sort(rng.integers(0, cells, size=(CHECK_SEQUENCES, model.n)), axis=1)
     return _discontinuous.representatives(idx, model.k, model.d, model.representative)
 
@@ -125,9 +132,11 @@ def _describe(model: Any, target: Target | None) -> tuple[str, dict, dict[str, n
         f = target if target is not None else model.f
         spec = to_spec(f) if isinstance(f, Target) else {"callable": getattr(f, "__name__", type(f).__name__)}
         if spec is None or "callable" in spec:
-            raise PolyapproxError("a discontinuous model is rebuilt from its target, and this one is a Python "
-                                  "callable that a file cannot hold safely; build it from a registered target or a "
-                                  "target expression (targets.from_expression) to save it")
+            raise PolyapproxError(
+                "a discontinuous model is rebuilt from its target, and this one is a Python "
+                "callable that a file cannot hold safely; build it from a registered target or a "
+                "target expression (targets.from_expression) to save it"
+            )
         points = _check_sequences(model)
         params = {"k": model.k, "encoding": model.encoding, "representative": model.representative}
         return kind, params, {"check.points": points, "check.values": np.asarray(f(points), dtype=float)}, f
@@ -159,16 +168,27 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     from safetensors.numpy import save as st_save
 
     kind, params, tensors, recorded = _describe(model, target)
-    header = {"format": FORMAT, "kind": kind, "version": __version__, "n": int(model.n), "d": int(model.d),
-              "d_out": int(model.d_out), "target": to_spec(recorded) if isinstance(recorded, Target) else
-              (None if recorded is None else {"callable": getattr(recorded, "__name__", type(recorded).__name__)}),
-              "parameters": params, "tensors": sorted(tensors), "meta": meta or {}}
+    header = {
+        "format": FORMAT,
+        "kind": kind,
+        "version": __version__,
+        "n": int(model.n),
+        "d": int(model.d),
+        "d_out": int(model.d_out),
+        "target": to_spec(recorded)
+        if isinstance(recorded, Target)
+        else (None if recorded is None else {"callable": getattr(recorded, "__name__", type(recorded).__name__)}),
+        "parameters": params,
+        "tensors": sorted(tensors),
+        "meta": meta or {},
+    }
     try:
         text = json.dumps(header, default=str, allow_nan=False)
     except ValueError as exc:
         raise PolyapproxError(f"cannot save: the metadata holds a non-finite number ({exc})") from None
-    data = st_save({k: np.ascontiguousarray(v, dtype=np.float64) for k, v in tensors.items()},
-                   metadata={"polyapprox": text})
+    data = st_save(
+        {k: np.ascontiguousarray(v, dtype=np.float64) for k, v in tensors.items()}, metadata={"polyapprox": text}
+    )
     write_atomic(path, data)
 
 
@@ -205,8 +225,9 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
     except OSError as exc:
         raise ModelFileError(f"cannot read {path!r}: {exc.strerror}") from None
     if stat.S_ISLNK(info.st_mode):
-        raise ModelFileError(f"{path!r} is a symbolic link; model files are read only as regular files "
-                             "(pass the real path)")
+        raise ModelFileError(
+            f"{path!r} is a symbolic link; model files are read only as regular files (pass the real path)"
+        )
     if not stat.S_ISREG(info.st_mode):
         raise ModelFileError(f"{path!r} is not a regular file (a directory, FIFO, socket or device)")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -219,8 +240,10 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise ModelFileError(f"{path!r} is not a regular file")
         if info.st_size > max_bytes:
-            raise SizeError(f"{path!r} has {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
-                            "(raise it with max_bytes= / --max-bytes)")
+            raise SizeError(
+                f"{path!r} has {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
+                "(raise it with max_bytes= / --max-bytes)"
+            )
         data = handle.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise SizeError(f"{path!r} has more than {max_bytes:,} bytes (raise the limit with max_bytes= / --max-bytes)")
@@ -245,9 +268,10 @@ def _split_safetensors(data: bytes, path: str) -> dict:
         raise ModelFileError(f"{path!r} is truncated or not a model file ({len(data)} bytes)")
     (length,) = struct.unpack("<Q", data[:8])
     if length > len(data) - 8:
-        raise ModelFileError(f"{path!r} is truncated or not a model file (header of {length:,} bytes in a file "
-                             f"of {len(data):,})")
-    header = _json(data[8:8 + length], path, "the safetensors header")
+        raise ModelFileError(
+            f"{path!r} is truncated or not a model file (header of {length:,} bytes in a file of {len(data):,})"
+        )
+    header = _json(data[8 : 8 + length], path, "the safetensors header")
     if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
         raise ModelFileError(f"{path!r} is not a polyapprox model file (no metadata in its header)")
     text = header["__metadata__"].get("polyapprox")
@@ -273,8 +297,11 @@ def _continuous_from(params: Any, path: str) -> _continuous.PolynomialSumformer:
     if not isinstance(params, dict) or set(params) != {"representation", "domain"}:
         raise ModelFileError(f"{path!r}: the Sumformer needs exactly 'representation' and 'domain'")
     domain = params["domain"]
-    if (not isinstance(domain, list) or len(domain) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)):
+    if (
+        not isinstance(domain, list)
+        or len(domain) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)
+    ):
         raise ModelFileError(f"{path!r}: domain must be [lo, hi] with finite numbers; got {domain!r:.60}")
     rep = EquivariantRepresentation.from_dict(params["representation"])
     return _continuous.PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))
@@ -285,9 +312,11 @@ def _rebuild_network(kind: str, S: _continuous.PolynomialSumformer, recipe: Any,
 
     if not isinstance(recipe, dict):
         raise ModelFileError(f"{path!r}: network parameters must be an object")
-    allowed = {"transformer": {"n", "ff", "m_relu", "d_k", "random_query", "seed"},
-               "linformer": {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"},
-               "performer": {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"}}[kind]
+    allowed = {
+        "transformer": {"n", "ff", "m_relu", "d_k", "random_query", "seed"},
+        "linformer": {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"},
+        "performer": {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"},
+    }[kind]
     if set(recipe) != allowed:
         raise ModelFileError(f"{path!r}: {kind} parameters must be {sorted(allowed)}; got {sorted(recipe)}")
     args = dict(recipe)
@@ -313,8 +342,10 @@ def _compare(stored: dict[str, np.ndarray], rebuilt: dict[str, np.ndarray], path
     for name in sorted(stored):
         a, b = stored[name], np.asarray(rebuilt[name], dtype=float)
         if a.shape != b.shape or not np.array_equal(a, b):
-            raise ModelFileError(f"{path!r} is inconsistent: the stored array {name!r} differs from the one its "
-                                 "exact description rebuilds (tampered or corrupted)")
+            raise ModelFileError(
+                f"{path!r} is inconsistent: the stored array {name!r} differs from the one its "
+                "exact description rebuilds (tampered or corrupted)"
+            )
 
 
 def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> ModelFile:
@@ -364,8 +395,10 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
         rebuilt = {"psi.coefficients": _psi_matrix(S.representation)}
         rebuilt.update({f"weights.{name}": w for name, w in model.weights.items()})
     if (model.n, model.d, model.d_out) != (n, d, d_out):
-        raise ModelFileError(f"{path!r} is inconsistent: header says n, d, d_out = {(n, d, d_out)}, the model "
-                             f"has {(model.n, model.d, model.d_out)}")
+        raise ModelFileError(
+            f"{path!r} is inconsistent: header says n, d, d_out = {(n, d, d_out)}, the model "
+            f"has {(model.n, model.d, model.d_out)}"
+        )
     if check:
         _compare(tensors, rebuilt, path)
     return ModelFile(path, kind, model, n, d, d_out, target, header["target"], params, version, meta)
@@ -387,8 +420,10 @@ def _read_discontinuous(params, target, n, d, d_out, tensors, path):
         raise ModelFileError(f"{path!r} is inconsistent: check points are not the construction's representatives")
     got = np.asarray(target(points), dtype=float)
     if got.shape != values.shape or not np.allclose(got, values, rtol=1e-12, atol=1e-12):
-        raise ModelFileError(f"{path!r} is inconsistent: its recorded target does not give the stored check values "
-                             "(tampered, or the target changed)")
+        raise ModelFileError(
+            f"{path!r} is inconsistent: its recorded target does not give the stored check values "
+            "(tampered, or the target changed)"
+        )
     return model, {"check.points": want, "check.values": values}
 
 
@@ -407,8 +442,19 @@ def _read_legacy(data: bytes, path: str) -> ModelFile:
             target = None
     model.target = target
     spec = to_spec(target) if target is not None else None
-    return ModelFile(path, "continuous", model, model.n, model.d, model.d_out, target, spec,
-                     {"representation": doc.get("representation"), "domain": doc.get("domain")}, "legacy-json", meta)
+    return ModelFile(
+        path,
+        "continuous",
+        model,
+        model.n,
+        model.d,
+        model.d_out,
+        target,
+        spec,
+        {"representation": doc.get("representation"), "domain": doc.get("domain")},
+        "legacy-json",
+        meta,
+    )
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> Any:

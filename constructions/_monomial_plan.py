@@ -20,7 +20,7 @@ def parent(alpha: Exponent) -> tuple[Exponent, int]:
     ((2, 0, 0), 1)
     """
     c = max(i for i, a in enumerate(alpha) if a > 0)
-    return alpha[:c] + (alpha[c] - 1,) + alpha[c + 1:], c
+    return alpha[:c] + (alpha[c] - 1,) + alpha[c + 1 :], c
 
 
 def downward_closure(exponents: Iterable[Exponent], *, min_degree: int = 1) -> list[Exponent]:

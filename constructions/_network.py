@@ -108,7 +108,9 @@ class LabelledArray(np.ndarray):
 def assert_weights_equal(a: LabelledArray, b: LabelledArray, atol: float = 0.0) -> None:
     """Compare labels first, then values (STYLE.md section 7)."""
     if a.rows != b.rows or a.cols != b.cols:
-        raise AssertionError(f"labels differ: rows {a.rows[:3]}.. vs {b.rows[:3]}.., cols {a.cols[:3]}.. vs {b.cols[:3]}..")
+        raise AssertionError(
+            f"labels differ: rows {a.rows[:3]}.. vs {b.rows[:3]}.., cols {a.cols[:3]}.. vs {b.cols[:3]}.."
+        )
     np.testing.assert_allclose(a.values, b.values, atol=atol, rtol=0)
 
 
@@ -181,8 +183,10 @@ class Network:
     def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
         shape = np.shape(X)
         if len(shape) in (2, 3) and shape[-2] != self.n:
-            raise ShapeError(f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "
-                             f"got sequences of length {shape[-2]}")
+            raise ShapeError(
+                f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "
+                f"got sequences of length {shape[-2]}"
+            )
         X3, batched = as_sequences(X, self.n, self.d, domain=self.domain, extrapolate=extrapolate)
         Z = X3
         for block in self.blocks:
@@ -191,19 +195,27 @@ class Network:
 
     def describe(self) -> str:
         """A table of the blocks: kind, formula, weight shapes, parameters."""
-        lines = [f"{self.attention} Transformer from a Sumformer: n={self.n}, d={self.d}, d_out={self.d_out}, "
-                 f"residual width D={self.width} ({', '.join(f'{k}: {v.stop - v.start}' for k, v in self.layout.items())}), "
-                 f"feed-forward: {self.ff}, ONE attention layer",
-                 "| block | kind | computes | weights | parameters |", "|---|---|---|---|---|"]
+        lines = [
+            f"{self.attention} Transformer from a Sumformer: n={self.n}, d={self.d}, d_out={self.d_out}, "
+            f"residual width D={self.width} ({', '.join(f'{k}: {v.stop - v.start}' for k, v in self.layout.items())}), "
+            f"feed-forward: {self.ff}, ONE attention layer",
+            "| block | kind | computes | weights | parameters |",
+            "|---|---|---|---|---|",
+        ]
         for block in self.blocks:
-            shapes = ", ".join(f"{k} {v.shape[0]}x{v.shape[1]}" for k, v in block.weights.items()
-                               if not k.startswith("mlp.layer")) or "-"
+            shapes = (
+                ", ".join(
+                    f"{k} {v.shape[0]}x{v.shape[1]}" for k, v in block.weights.items() if not k.startswith("mlp.layer")
+                )
+                or "-"
+            )
             mlp = [k for k in block.weights if k.startswith("mlp.layer") and k.endswith(".W")]
             if mlp:
                 shapes += f"; ReLU MLP of {len(mlp) - 1} hidden layers"
             lines.append(f"| {block.name} | {block.label} | {block.formula} | {shapes} | {block.parameters} |")
-        lines.append(f"total parameters: {self.parameter_count()}; proven error bound vs the Sumformer: "
-                     f"{self.error_bound:.3g}")
+        lines.append(
+            f"total parameters: {self.parameter_count()}; proven error bound vs the Sumformer: {self.error_bound:.3g}"
+        )
         return "\n".join(lines)
 
     def to_torch(self, trainable: bool = True, *, check_domain: bool = False):
@@ -237,8 +249,12 @@ class Network:
 
 def _residual_labels(S: Sumformer, indices: Sequence | None) -> list[Label]:
     keys = list(indices) if indices is not None else list(range(1, S.latent_dim + 1))
-    return ([("x", k) for k in range(1, S.d + 1)] + [("phi", a) for a in keys] + [("sum", a) for a in keys]
-            + [("out", j) for j in range(1, S.d_out + 1)])
+    return (
+        [("x", k) for k in range(1, S.d + 1)]
+        + [("phi", a) for a in keys]
+        + [("sum", a) for a in keys]
+        + [("out", j) for j in range(1, S.d_out + 1)]
+    )
 
 
 def _selector(labels: Sequence[Label], layout: dict[str, slice], slot: str) -> np.ndarray:
@@ -252,8 +268,15 @@ def _embed(S: Sumformer, labels, layout) -> Block:
     W = np.zeros((S.d, len(labels)))
     W[:, layout["x"]] = np.eye(S.d)
     Wl = LabelledArray(W, [("x", k) for k in range(1, S.d + 1)], labels)
-    return Block("embed", BlockKind.EMBEDDING, "embedding", "Z = X W_emb (token x into slot x)", {"W": Wl},
-                 lambda X: X @ W, W.size)
+    return Block(
+        "embed",
+        BlockKind.EMBEDDING,
+        "embedding",
+        "Z = X W_emb (token x into slot x)",
+        {"W": Wl},
+        lambda X: X @ W,
+        W.size,
+    )
 
 
 def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
@@ -269,20 +292,37 @@ def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
     return {"phi_exponents": phi_exponents, "psi_exponents": np.array(exponents, dtype=np.int64), "psi_coefficients": C}
 
 
-def _exact_ff(name: str, formula: str, fn: Callable[[np.ndarray], Any], read: Sequence[slice], write: slice,
-              spec: dict[str, Any]) -> Block:
+def _exact_ff(
+    name: str, formula: str, fn: Callable[[np.ndarray], Any], read: Sequence[slice], write: slice, spec: dict[str, Any]
+) -> Block:
     def apply(Z: np.ndarray) -> np.ndarray:
         b, n, D = Z.shape
         out = Z.copy()
         out[..., write] += fn(Z.reshape(b * n, D)).reshape(b, n, -1)
         return out
 
-    return Block(name, BlockKind.FF_EXACT, BlockKind.FF_EXACT.value, formula, {}, apply, 0,
-                 {"read": tuple(read), "write": write, **spec})
+    return Block(
+        name,
+        BlockKind.FF_EXACT,
+        BlockKind.FF_EXACT.value,
+        formula,
+        {},
+        apply,
+        0,
+        {"read": tuple(read), "write": write, **spec},
+    )
 
 
-def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, write: np.ndarray,
-             labels: Sequence[Label], read_labels: Sequence[Label], write_labels: Sequence[Label]) -> Block:
+def _relu_ff(
+    name: str,
+    formula: str,
+    net: _relu.ReluNetwork,
+    read: np.ndarray,
+    write: np.ndarray,
+    labels: Sequence[Label],
+    read_labels: Sequence[Label],
+    write_labels: Sequence[Label],
+) -> Block:
     weights = {"in": LabelledArray(read, labels, read_labels)}
     previous = list(read_labels)
     for k, (W, b) in enumerate(net.layers):
@@ -296,8 +336,16 @@ def _relu_ff(name: str, formula: str, net: _relu.ReluNetwork, read: np.ndarray, 
     def apply(Z: np.ndarray) -> np.ndarray:
         return Z + net(Z @ read) @ write
 
-    return Block(name, BlockKind.FF_RELU, f"feed-forward (ReLU MLP, depth {net.depth}, {net.neurons} neurons)",
-                 formula, weights, apply, net.parameters, {"layers": len(net.layers)})
+    return Block(
+        name,
+        BlockKind.FF_RELU,
+        f"feed-forward (ReLU MLP, depth {net.depth}, {net.neurons} neurons)",
+        formula,
+        weights,
+        apply,
+        net.parameters,
+        {"layers": len(net.layers)},
+    )
 
 
 def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, query: np.ndarray | None):
@@ -309,8 +357,12 @@ def _sum_heads(S: Sumformer, n: int, labels, layout, scale: float, d_k: int, que
     W_O = scale * _selector(labels, layout, "sum").T
     value_labels = [("sum", lab[1]) for lab in labels[layout["sum"]]]
     qk = [("qk", j) for j in range(1, d_k + 1)]
-    weights = {"W_Q": LabelledArray(W_Q, labels, qk), "W_K": LabelledArray(W_K, labels, qk),
-               "W_V": LabelledArray(W_V, labels, value_labels), "W_O": LabelledArray(W_O, value_labels, labels)}
+    weights = {
+        "W_Q": LabelledArray(W_Q, labels, qk),
+        "W_K": LabelledArray(W_K, labels, qk),
+        "W_V": LabelledArray(W_V, labels, value_labels),
+        "W_O": LabelledArray(W_O, value_labels, labels),
+    }
     return _attention.Head(W_Q, W_K, W_V, W_O), weights
 
 
@@ -323,8 +375,10 @@ def _readout(S: Sumformer, labels, layout) -> Block:
 def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
     """ReLU networks for phi and psi with the error propagation of theory/attention."""
     if not isinstance(S, PolynomialSumformer):
-        raise PolyapproxError("ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
-                              "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise")
+        raise PolyapproxError(
+            "ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
+            "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise"
+        )
     if S.domain != (0.0, 1.0):
         raise PolyapproxError(f"ff='relu' realises phi and psi on [0, 1]; this Sumformer's domain is {S.domain}")
     rep = S.representation
@@ -342,25 +396,67 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
     read_x = _selector(labels, layout, "x")
     blocks = []
     if phi_net is not None:  # latent > 0
-        blocks.append(_relu_ff("ff1", "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)", phi_net,
-                               read_x, _selector(labels, layout, "phi").T, labels, x_labels, phi_labels))
+        blocks.append(
+            _relu_ff(
+                "ff1",
+                "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)",
+                phi_net,
+                read_x,
+                _selector(labels, layout, "phi").T,
+                labels,
+                x_labels,
+                phi_labels,
+            )
+        )
     read_psi = np.concatenate([read_x, _selector(labels, layout, "sum")], axis=1)
-    blocks.append(_relu_ff("ff2", "psi~(x, clip(s/n)): ReLU polynomial, error eta_2", psi_net, read_psi,
-                           _selector(labels, layout, "out").T, labels,
-                           list(x_labels) + list(labels[layout["sum"]]), labels[layout["out"]]))
-    details = {"m": m, "eta1": eta1, "eta2": eta2.tolist(), "lipschitz_psi": lipschitz.tolist(),
-               "relu_neurons": sum(net.neurons for net in (phi_net, psi_net) if net is not None),
-               "hat_relus": sum(net.hat_relus for net in (phi_net, psi_net) if net is not None)}
+    blocks.append(
+        _relu_ff(
+            "ff2",
+            "psi~(x, clip(s/n)): ReLU polynomial, error eta_2",
+            psi_net,
+            read_psi,
+            _selector(labels, layout, "out").T,
+            labels,
+            list(x_labels) + list(labels[layout["sum"]]),
+            labels[layout["out"]],
+        )
+    )
+    details = {
+        "m": m,
+        "eta1": eta1,
+        "eta2": eta2.tolist(),
+        "lipschitz_psi": lipschitz.tolist(),
+        "relu_neurons": sum(net.neurons for net in (phi_net, psi_net) if net is not None),
+        "hat_relus": sum(net.hat_relus for net in (phi_net, psi_net) if net is not None),
+    }
     empty_phi = {"map": "phi", "phi_exponents": np.zeros((0, d), dtype=np.int64)}
-    ff1 = blocks[0] if latent else _exact_ff("ff1", "phi = () (d' = 0)", lambda z: np.zeros((len(z), 0)),
-                                             (layout["x"],), layout["phi"], empty_phi)
+    ff1 = (
+        blocks[0]
+        if latent
+        else _exact_ff(
+            "ff1", "phi = () (d' = 0)", lambda z: np.zeros((len(z), 0)), (layout["x"],), layout["phi"], empty_phi
+        )
+    )
     return ff1, blocks[-1], bound, details
 
 
-def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: str = "exact", m_relu: int = 8,
-                  scale: float | None = None, d_k: int = 1, random_query: bool = False, seed: int = 0,
-                  details: dict | None = None, attention_formula: str = "", extra_weights: dict | None = None,
-                  attention_params: dict | None = None, recipe: dict | None = None) -> Network:
+def build_network(
+    S: Sumformer,
+    n: int,
+    *,
+    attention: str | AttentionKind,
+    ff: str = "exact",
+    m_relu: int = 8,
+    scale: float | None = None,
+    d_k: int = 1,
+    random_query: bool = False,
+    seed: int = 0,
+    details: dict | None = None,
+    attention_formula: str = "",
+    extra_weights: dict | None = None,
+    attention_params: dict | None = None,
+    recipe: dict | None = None,
+) -> Network:
     """Assemble embed, ff1, attention, ff2, readout (theory/attention); the attention kind is looked up
     in the registry and its numpy forward runs the attention block with ``attention_params``."""
     kind = get_attention_kind(attention)
@@ -374,35 +470,70 @@ def build_network(S: Sumformer, n: int, *, attention: str | AttentionKind, ff: s
     from .discontinuous import DiscontinuousSumformer
 
     if S.latent_dtype is not float or isinstance(S, DiscontinuousSumformer):
-        raise PolyapproxError("a discontinuous Sumformer (integer codes or cell histograms) cannot be turned into "
-                              "a Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)")
+        raise PolyapproxError(
+            "a discontinuous Sumformer (integer codes or cell histograms) cannot be turned into "
+            "a Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)"
+        )
     indices = getattr(S, "indices", None)
     labels = _residual_labels(S, indices)
     d, latent = S.d, S.latent_dim
-    layout = {"x": slice(0, d), "phi": slice(d, d + latent), "sum": slice(d + latent, d + 2 * latent),
-              "out": slice(d + 2 * latent, d + 2 * latent + S.d_out)}
+    layout = {
+        "x": slice(0, d),
+        "phi": slice(d, d + latent),
+        "sum": slice(d + latent, d + 2 * latent),
+        "out": slice(d + 2 * latent, d + 2 * latent + S.d_out),
+    }
     query = None
     if random_query:
         query = np.random.default_rng(seed).normal(size=(len(labels), check_int("d_k", d_k)))
-    attn_head, attn_weights = _sum_heads(S, n, labels, layout, n if scale is None else scale, check_int("d_k", d_k),
-                                         query)
+    attn_head, attn_weights = _sum_heads(
+        S, n, labels, layout, n if scale is None else scale, check_int("d_k", d_k), query
+    )
     params = dict(attention_params or {})
     all_weights = {**attn_weights, **(extra_weights or {})}
-    attn = Block("attn", BlockKind.ATTENTION, kind.name, attention_formula, all_weights,
-                 lambda Z: kind.forward(Z, [attn_head], params),
-                 sum(w.values.size for w in all_weights.values()), {"kind": kind.name})
+    attn = Block(
+        "attn",
+        BlockKind.ATTENTION,
+        kind.name,
+        attention_formula,
+        all_weights,
+        lambda Z: kind.forward(Z, [attn_head], params),
+        sum(w.values.size for w in all_weights.values()),
+        {"kind": kind.name},
+    )
     if ff == "exact":
         read_x, read_s = layout["x"], layout["sum"]
         poly = _polynomial_spec(S) or {}
         phi_spec = {"map": "phi", **{k: v for k, v in poly.items() if k.startswith("phi")}}
         psi_spec = {"map": "psi", **{k: v for k, v in poly.items() if k.startswith("psi")}}
-        ff1 = _exact_ff("ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), (read_x,), layout["phi"],
-                        phi_spec)
-        ff2 = _exact_ff("ff2", "z + (0, 0, 0, psi(x, s))", lambda z: S.psi(z[:, read_x], z[:, read_s]),
-                        (read_x, read_s), layout["out"], psi_spec)
+        ff1 = _exact_ff(
+            "ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), (read_x,), layout["phi"], phi_spec
+        )
+        ff2 = _exact_ff(
+            "ff2",
+            "z + (0, 0, 0, psi(x, s))",
+            lambda z: S.psi(z[:, read_x], z[:, read_s]),
+            (read_x, read_s),
+            layout["out"],
+            psi_spec,
+        )
         bound, relu_details = 0.0, {}
     else:
         ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
     blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
-    return Network(blocks, n, d, S.d_out, layout, tuple(labels), kind.name, ff, bound, S.domain,
-                   {**(details or {}), **relu_details}, params, S, dict(recipe or {}))
+    return Network(
+        blocks,
+        n,
+        d,
+        S.d_out,
+        layout,
+        tuple(labels),
+        kind.name,
+        ff,
+        bound,
+        S.domain,
+        {**(details or {}), **relu_details},
+        params,
+        S,
+        dict(recipe or {}),
+    )

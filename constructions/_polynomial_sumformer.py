@@ -38,7 +38,7 @@ class _PolynomialEvaluator:
         if self.features is not None:
             chunk = max(1, int(self.CHUNK_BYTES / 8 / max(len(self.features), 1)))
             for start in range(0, len(z), chunk):
-                out[start:start + chunk] += self.features(z[start:start + chunk]) @ self.matrix
+                out[start : start + chunk] += self.features(z[start : start + chunk]) @ self.matrix
         return out
 
 
@@ -84,11 +84,13 @@ class PolynomialSumformer(Sumformer):
     n: int  # always given: the representation fixes the number of tokens
     domain: Domain  # always given (default (0, 1))
 
-    def __init__(self, representation: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0),
-                 description: str = "") -> None:
+    def __init__(
+        self, representation: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0), description: str = ""
+    ) -> None:
         if not isinstance(representation, EquivariantRepresentation):
-            raise PolyapproxError("representation must be a polyapprox.EquivariantRepresentation; "
-                                  f"got {type(representation).__name__}")
+            raise PolyapproxError(
+                f"representation must be a polyapprox.EquivariantRepresentation; got {type(representation).__name__}"
+            )
         rep = representation
         indices = tuple(rep.indices)
         if indices:
@@ -96,12 +98,23 @@ class PolynomialSumformer(Sumformer):
             phi = features
         else:  # n = 1, refined: no power sums at all
             phi = lambda x: np.zeros((len(x), 0))
-        super().__init__(phi, _compile_psi(rep), len(indices), rep.d, rep.d_out, n=rep.n, domain=domain,
-                         description=description or f"phi = power sums |alpha| <= {rep.K}, psi = exact Psi "
-                                                    f"({sum(len(t) for t in rep.coefficients())} terms)")
+        super().__init__(
+            phi,
+            _compile_psi(rep),
+            len(indices),
+            rep.d,
+            rep.d_out,
+            n=rep.n,
+            domain=domain,
+            description=description
+            or f"phi = power sums |alpha| <= {rep.K}, psi = exact Psi "
+            f"({sum(len(t) for t in rep.coefficients())} terms)",
+        )
         self.representation = rep
         self.indices = indices
-        self.target: Callable[[np.ndarray], np.ndarray] | None = None  # the target a fit approximates (set by approximate; model files record it)
+        self.target: Callable[[np.ndarray], np.ndarray] | None = (
+            None  # the target a fit approximates (set by approximate; model files record it)
+        )
 
 
 def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:

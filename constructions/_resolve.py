@@ -40,22 +40,27 @@ def resolve(spec: Any, *, allow_import: bool = False) -> Target:
     if isinstance(spec, Target):
         return spec
     if not isinstance(spec, str):
-        raise PolyapproxError(f"a target is a registered name, an expression or module:function; "
-                              f"got {type(spec).__name__}")
+        raise PolyapproxError(
+            f"a target is a registered name, an expression or module:function; got {type(spec).__name__}"
+        )
     text = spec.strip()
     if text in REGISTRY:
         return REGISTRY[text]
     if _CALLABLE.fullmatch(text):
         if not allow_import:
-            raise PolyapproxError(f"target {text!r} names Python code to import and run; pass allow_import=True "
-                                  "to do so (model files never store such targets)")
+            raise PolyapproxError(
+                f"target {text!r} names Python code to import and run; pass allow_import=True "
+                "to do so (model files never store such targets)"
+            )
         return from_callable(text)
     try:
         return from_expression(text)
     except ParseError as exc:
         if (_NAME_LIKE.fullmatch(text) and "-" in text) or (text.isidentifier() and "unknown name" in str(exc)):
-            raise UnknownNameError(f"unknown target {text!r}; registered: {', '.join(REGISTRY)}; or write an "
-                                   f"expression such as {EXAMPLE!r}, or module:function") from None
+            raise UnknownNameError(
+                f"unknown target {text!r}; registered: {', '.join(REGISTRY)}; or write an "
+                f"expression such as {EXAMPLE!r}, or module:function"
+            ) from None
         raise
 
 
@@ -127,7 +132,9 @@ def to_spec(target: Target | None) -> dict | None:
         return {"expression": target.expression, "lipschitz": given}
     if isinstance(target, Target) and REGISTRY.get(target.name) is target:
         return {"name": target.name}
-    return {"callable": str(getattr(target, "name", None) or getattr(target, "__name__", None) or type(target).__name__)}
+    return {
+        "callable": str(getattr(target, "name", None) or getattr(target, "__name__", None) or type(target).__name__)
+    }
 
 
 def from_spec(spec: Any) -> Target | None:
@@ -147,5 +154,6 @@ def from_spec(spec: Any) -> Target | None:
         return from_expression(spec["expression"], lipschitz=lip)
     if set(spec) == {"callable"} and isinstance(spec["callable"], str):
         return None
-    raise PolyapproxError(f"model file: target must be {{'name': ...}} or {{'expression': ..., 'lipschitz': ...}}; "
-                          f"got {spec!r:.80}")
+    raise PolyapproxError(
+        f"model file: target must be {{'name': ...}} or {{'expression': ..., 'lipschitz': ...}}; got {spec!r:.80}"
+    )

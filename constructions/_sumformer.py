@@ -76,9 +76,7 @@ class Sumformer:
         b, n, d = X3.shape
         values = np.asarray(self.phi(X3.reshape(b * n, d)), dtype=self.latent_dtype)
         if values.shape != (b * n, self.latent_dim):
-            raise ShapeError(
-                f"phi must map (m, {d}) to (m, {self.latent_dim}); got {values.shape} for m = {b * n}"
-            )
+            raise ShapeError(f"phi must map (m, {d}) to (m, {self.latent_dim}); got {values.shape} for m = {b * n}")
         return values.reshape(b, n, self.latent_dim)
 
     def latent(self, X: object, *, extrapolate: bool = False) -> np.ndarray:

@@ -31,8 +31,9 @@ def target_values(f: Callable, X: np.ndarray, n: int, what: str) -> np.ndarray:
     return Y
 
 
-def check_equivariant(f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0), trials: int = 6,
-                      rtol: float = 1e-8, seed: int = 0) -> None:
+def check_equivariant(
+    f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0), trials: int = 6, rtol: float = 1e-8, seed: int = 0
+) -> None:
     """Raise ``NotEquivariantError`` (with the witness permutation) if f(sigma X) != sigma f(X) numerically.
 
     sigma is tested on random sequences; the witness tuple sends token j to position sigma[j].
@@ -54,6 +55,9 @@ def check_equivariant(f: Callable, n: int, d: int, *, domain: Domain = (0.0, 1.0
         if gap.max() > rtol * scale:
             _b, i, c = np.unravel_index(int(gap.argmax()), gap.shape)
             sigma = tuple(int(v) for v in np.argsort(perm))
-            raise NotEquivariantError(sigma, f"the target is not equivariant: output ({i}, {c}) differs by "
-                                             f"{gap.max():.3g} (tolerance {rtol:g} x {scale:.3g}); a Sumformer "
-                                             "can only approximate equivariant maps")
+            raise NotEquivariantError(
+                sigma,
+                f"the target is not equivariant: output ({i}, {c}) differs by "
+                f"{gap.max():.3g} (tolerance {rtol:g} x {scale:.3g}); a Sumformer "
+                "can only approximate equivariant maps",
+            )

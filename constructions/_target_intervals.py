@@ -56,7 +56,7 @@ def softmax_attention(X):
 
     W_Q, W_K, W_V = _softmax_attention_weights(X.shape[-1])
     q, k, v = X.matmul(W_Q), X.matmul(W_K), X.matmul(W_V)
-    scores = (q[:, :, None, :] * k[:, None, :, :]).sum(-1)        # (b, n, n)
+    scores = (q[:, :, None, :] * k[:, None, :, :]).sum(-1)  # (b, n, n)
     weights = scores.exp()
     total = weights.sum(-1, keepdims=True)
     return (weights[:, :, :, None] * v[:, None, :, :]).sum(2) * total.reciprocal()
@@ -69,8 +69,8 @@ def rank(X):
     lo, hi = X.lo[..., 0], X.hi[..., 0]
     n = lo.shape[1]
     off = ~np.eye(n, dtype=bool)
-    surely = ((hi[:, None, :] < lo[:, :, None]) & off).sum(-1)      # x_j < x_i for every point
-    maybe = ((lo[:, None, :] < hi[:, :, None]) & off).sum(-1)       # x_j < x_i for some point
+    surely = ((hi[:, None, :] < lo[:, :, None]) & off).sum(-1)  # x_j < x_i for every point
+    maybe = ((lo[:, None, :] < hi[:, :, None]) & off).sum(-1)  # x_j < x_i for some point
     return Interval(surely[..., None].astype(float), maybe[..., None].astype(float))
 
 

@@ -224,7 +224,7 @@ class FavorAttention(_Heads):
             raise PolyapproxError(f"unknown feature kind {features!r}; allowed: 'positive', 'trig'")
         self.register_buffer("omega", _tensor(omega))
         self.trig = features == "trig"
-        self.qk_scale = self.d_k ** -0.25
+        self.qk_scale = self.d_k**-0.25
 
     def _features(self, U: torch.Tensor) -> torch.Tensor:
         projections = torch.matmul(U, self.omega.transpose(0, 1))
@@ -272,16 +272,17 @@ def padded_head(weights: Mapping[str, Any], width: int, q_factor: float = 1.0, k
     W_K x k_factor (see "Scaling and padding" above). Returns four numpy arrays."""
     W_Q, W_K, W_V, W_O = (np.asarray(weights[k], dtype=float) for k in ("W_Q", "W_K", "W_V", "W_O"))
     if max(W_Q.shape[1], W_V.shape[1]) > width:
-        raise PolyapproxError(f"head widths d_k = {W_Q.shape[1]}, d_v = {W_V.shape[1]} exceed the target's "
-                              f"head width {width}")
+        raise PolyapproxError(
+            f"head widths d_k = {W_Q.shape[1]}, d_v = {W_V.shape[1]} exceed the target's head width {width}"
+        )
     D = W_Q.shape[0]
     out = []
     for W, factor in ((W_Q, q_factor), (W_K, k_factor), (W_V, 1.0)):
         P = np.zeros((D, width))
-        P[:, :W.shape[1]] = W * factor
+        P[:, : W.shape[1]] = W * factor
         out.append(P)
     O = np.zeros((width, D))
-    O[:W_O.shape[0]] = W_O
+    O[: W_O.shape[0]] = W_O
     return (*out, O)
 
 
@@ -319,8 +320,8 @@ def carried_relu_stack(block, width: int) -> list[nn.Module]:
     for k in range(1, count - 1):
         h_in, h_out = Ws[k].shape
         M = np.zeros((2 * width + h_in, 2 * width + h_out))
-        M[:2 * width, :2 * width] = np.eye(2 * width)
-        M[2 * width:, 2 * width:] = Ws[k]
+        M[: 2 * width, : 2 * width] = np.eye(2 * width)
+        M[2 * width :, 2 * width :] = Ws[k]
         layers += [_linear(M, np.concatenate([np.zeros(2 * width), bs[k]])), nn.ReLU()]
     last = np.concatenate([I, -I, (Ws[-1] @ np.asarray(w["out"])).T], axis=1).T
     layers.append(_linear(last, bs[-1] @ np.asarray(w["out"])))
@@ -343,11 +344,20 @@ def _exact_block(block, width: int, trainable: bool) -> nn.Module:
     elif spec["map"] == "psi" and "psi_exponents" in spec:
         fn = Polynomial(spec["psi_exponents"], spec["psi_coefficients"], trainable)
     else:
-        raise PolyapproxError("to_torch() of ff='exact' needs a polynomial Sumformer (continuous.from_representation "
-                              "or continuous.approximate): this Sumformer's phi/psi are numpy callables with no "
-                              "torch form; build with ff='relu' or from a polynomial Sumformer")
-    body = nn.Sequential(OrderedDict([("read", SelectSlots(_ranges(spec["read"]))), ("map", fn),
-                                      ("write", PlaceInSlot(write.start, write.stop, width))]))
+        raise PolyapproxError(
+            "to_torch() of ff='exact' needs a polynomial Sumformer (continuous.from_representation "
+            "or continuous.approximate): this Sumformer's phi/psi are numpy callables with no "
+            "torch form; build with ff='relu' or from a polynomial Sumformer"
+        )
+    body = nn.Sequential(
+        OrderedDict(
+            [
+                ("read", SelectSlots(_ranges(spec["read"]))),
+                ("map", fn),
+                ("write", PlaceInSlot(write.start, write.stop, width)),
+            ]
+        )
+    )
     return Residual(body)
 
 
@@ -394,8 +404,9 @@ class TorchNetwork(nn.Module):
         self.check_domain = bool(check_domain)
         self.attention = network.attention
         self.ff = network.ff
-        self.stages = nn.ModuleDict(OrderedDict((block.name, _stage(block, network, trainable))
-                                                for block in network.blocks))
+        self.stages = nn.ModuleDict(
+            OrderedDict((block.name, _stage(block, network, trainable)) for block in network.blocks)
+        )
 
     @property
     def dtype(self) -> torch.dtype:
@@ -403,15 +414,19 @@ class TorchNetwork(nn.Module):
         return cast(torch.Tensor, self.stages["embed"].weight).dtype
 
     def __prepare_scriptable__(self):
-        raise PolyapproxError("torch.jit.script is not supported for constructed networks (TorchScript cannot "
-                              "compile the input checks and is deprecated); use torch.export.export or torch.compile")
+        raise PolyapproxError(
+            "torch.jit.script is not supported for constructed networks (TorchScript cannot "
+            "compile the input checks and is deprecated); use torch.export.export or torch.compile"
+        )
 
     def _check(self, X: torch.Tensor) -> None:
         if not isinstance(X, torch.Tensor):
             raise PolyapproxError(f"input must be a torch.Tensor; got {type(X).__name__}")
         if X.dtype != self.dtype:
-            raise PolyapproxError(f"input dtype {X.dtype} does not match the module's {self.dtype}; convert the "
-                                  f"input (X.to({self.dtype})) or the module (module.to({X.dtype}))")
+            raise PolyapproxError(
+                f"input dtype {X.dtype} does not match the module's {self.dtype}; convert the "
+                f"input (X.to({self.dtype})) or the module (module.to({X.dtype}))"
+            )
         if X.dim() not in (2, 3) or X.shape[-2] != self.n or X.shape[-1] != self.d:
             raise ShapeError(f"input must be ({self.n}, {self.d}) or (b, {self.n}, {self.d}); got {tuple(X.shape)}")
         if torch.compiler.is_compiling():

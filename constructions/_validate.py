@@ -16,8 +16,9 @@ def _real_array(X: object, name: str) -> np.ndarray:
     ignored), booleans, strings, dates, objects and other non-real dtypes are refused by name.
     """
     if isinstance(X, np.ma.MaskedArray):
-        raise ShapeError(f"{name} is a masked array; its mask would be ignored: pass X.filled(...) or drop "
-                         "the masked sequences")
+        raise ShapeError(
+            f"{name} is a masked array; its mask would be ignored: pass X.filled(...) or drop the masked sequences"
+        )
     array = X if isinstance(X, np.ndarray) else None
     if array is None:
         try:
@@ -28,8 +29,15 @@ def _real_array(X: object, name: str) -> np.ndarray:
     if kind == "c":
         raise DomainError(f"{name} is complex; the constructions are real (the imaginary part would be lost)")
     if kind not in "iuf":
-        described = {"b": "booleans", "U": "strings", "S": "bytes", "M": "dates", "m": "time deltas",
-                     "O": "Python objects", "V": "raw records"}.get(kind, f"dtype {array.dtype}")
+        described = {
+            "b": "booleans",
+            "U": "strings",
+            "S": "bytes",
+            "M": "dates",
+            "m": "time deltas",
+            "O": "Python objects",
+            "V": "raw records",
+        }.get(kind, f"dtype {array.dtype}")
         raise ShapeError(f"{name} must hold real numbers (int or float); got {described}")
     return array.astype(float, copy=False)
 

@@ -32,8 +32,16 @@ from ._polynomial_sumformer import PolynomialSumformer as PolynomialSumformer
 from ._polynomial_sumformer import from_representation as from_representation
 from ._target_checks import check_equivariant as check_equivariant
 
-__all__ = ["ApproximationReport", "PolynomialSumformer", "approximate", "check_equivariant", "from_representation",
-           "load", "model_from_json", "save"]
+__all__ = [
+    "ApproximationReport",
+    "PolynomialSumformer",
+    "approximate",
+    "check_equivariant",
+    "from_representation",
+    "load",
+    "model_from_json",
+    "save",
+]
 
 FORMAT = "polyapprox.sumformer/1"
 
@@ -49,8 +57,13 @@ def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | No
         raise PolyapproxError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
     from ._modelfile import write_atomic
 
-    data = {"format": FORMAT, "kind": "continuous", "representation": model.representation.to_dict(),
-            "domain": list(model.domain), "meta": dict(meta or {})}
+    data = {
+        "format": FORMAT,
+        "kind": "continuous",
+        "representation": model.representation.to_dict(),
+        "domain": list(model.domain),
+        "meta": dict(meta or {}),
+    }
     write_atomic(path, json.dumps(data, indent=1, default=str).encode("utf-8"))
 
 
@@ -84,8 +97,11 @@ def model_from_json(data: Any, path: str = "model") -> PolynomialSumformer:
     if unknown:
         raise PolyapproxError(f"unexpected keys in model file: {unknown}")
     domain = data.get("domain")
-    if (not isinstance(domain, list) or len(domain) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)):
+    if (
+        not isinstance(domain, list)
+        or len(domain) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)
+    ):
         raise PolyapproxError(f"model file: domain must be a list [lo, hi] of numbers; got {domain!r}")
     rep = EquivariantRepresentation.from_dict(data.get("representation"))
     return PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))

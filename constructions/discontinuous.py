@@ -62,8 +62,9 @@ def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise DomainError("tokens contain NaN or inf")
     if np.any((x < 0) | (x > 1)):
-        raise DomainError(f"tokens must lie in [0, 1]^d for the grid construction; got values in "
-                          f"[{x.min():g}, {x.max():g}]")
+        raise DomainError(
+            f"tokens must lie in [0, 1]^d for the grid construction; got values in [{x.min():g}, {x.max():g}]"
+        )
     return np.minimum(np.floor(k * x).astype(np.int64), k - 1)
 
 
@@ -141,8 +142,9 @@ def decode(code: int, n: int, k: int, d: int) -> dict[int, int]:
             raise PolyapproxError(f"{code} is not a valid histogram of n = {n} tokens: digit {iota} is {count}")
         histogram[iota] = count
     if sum(histogram.values()) != n:
-        raise PolyapproxError(f"{code} is not a valid histogram of n = {n} tokens: its digits sum to "
-                              f"{sum(histogram.values())}")
+        raise PolyapproxError(
+            f"{code} is not a valid histogram of n = {n} tokens: its digits sum to {sum(histogram.values())}"
+        )
     return histogram
 
 
@@ -167,16 +169,25 @@ class DiscontinuousSumformer(Sumformer):
         self._decoded: dict[int, tuple[int, ...]] = {}
         self._powers: dict[int, int] = {}
         latent = 1 if encoding == "integer" else k**d
-        super().__init__(self._phi, self._psi, latent, d, d_out, n=n, domain=(0.0, 1.0),
-                         latent_dtype=object if encoding == "integer" else float,
-                         description=f"piecewise constant, k={k}, {encoding} codes, {representative} representatives")
+        super().__init__(
+            self._phi,
+            self._psi,
+            latent,
+            d,
+            d_out,
+            n=n,
+            domain=(0.0, 1.0),
+            latent_dtype=object if encoding == "integer" else float,
+            description=f"piecewise constant, k={k}, {encoding} codes, {representative} representatives",
+        )
 
     # phi and psi: the token-level maps of the construction
     def _phi(self, x: np.ndarray):
         idx = cell_index(x, self.k)
         if self.encoding == "histogram":
-            return scipy.sparse.csr_matrix((np.ones(len(idx)), (np.arange(len(idx)), idx)),
-                                           shape=(len(idx), self.latent_dim))
+            return scipy.sparse.csr_matrix(
+                (np.ones(len(idx)), (np.arange(len(idx)), idx)), shape=(len(idx), self.latent_dim)
+            )
         base = self.n + 1
         for i in np.unique(idx).tolist():
             if i not in self._powers:
@@ -186,8 +197,12 @@ class DiscontinuousSumformer(Sumformer):
     def _multiset(self, code) -> tuple[int, ...]:
         if self.encoding == "histogram":
             counts = np.asarray(code).ravel()
-            if (counts.shape != (self.latent_dim,) or np.any(counts < 0) or np.any(counts != np.round(counts))
-                    or counts.sum() != self.n):
+            if (
+                counts.shape != (self.latent_dim,)
+                or np.any(counts < 0)
+                or np.any(counts != np.round(counts))
+                or counts.sum() != self.n
+            ):
                 raise PolyapproxError(f"not a valid histogram of n = {self.n} tokens on {self.latent_dim} cells")
             return tuple(np.repeat(np.arange(self.latent_dim), counts.astype(np.int64)).tolist())
         if code not in self._decoded:
@@ -252,9 +267,10 @@ class DiscontinuousSumformer(Sumformer):
         idx = cell_index(X3.reshape(b * n, d), self.k).reshape(b, n)
         if self.encoding == "histogram":
             assert isinstance(sums, scipy.sparse.csr_matrix)  # latent() gives sparse counts for this encoding
-            multisets = [tuple(np.repeat(np.arange(self.latent_dim),
-                                         sums.getrow(s).toarray().ravel().astype(np.int64)).tolist())
-                         for s in range(b)]
+            multisets = [
+                tuple(np.repeat(np.arange(self.latent_dim), sums.getrow(s).toarray().ravel().astype(np.int64)).tolist())
+                for s in range(b)
+            ]
         else:
             multisets = [self._multiset(code) for code in sums[:, 0]]
         self._values(multisets)
@@ -265,8 +281,16 @@ class DiscontinuousSumformer(Sumformer):
         return out if batched else out[0]
 
 
-def build(f: Callable, n: int, d: int, k: int, encoding: str = "integer", representative: str = "corner",
-          *, d_out: int | None = None) -> DiscontinuousSumformer:
+def build(
+    f: Callable,
+    n: int,
+    d: int,
+    k: int,
+    encoding: str = "integer",
+    representative: str = "corner",
+    *,
+    d_out: int | None = None,
+) -> DiscontinuousSumformer:
     """Piecewise-constant Sumformer on the grid of width 1/k with S(X) = f(R(X)) (theory/discontinuous).
 
     ``f``: an equivariant callable (b, n, d) -> (b, n, d_out), e.g. a ``constructions.targets`` entry;
@@ -311,7 +335,9 @@ def error_bound(f_lipschitz: float | Callable[[float], float], k: int, represent
     if callable(f_lipschitz):
         return float(f_lipschitz(t))
     if isinstance(f_lipschitz, bool) or not isinstance(f_lipschitz, (int, float)) or not f_lipschitz >= 0:
-        raise PolyapproxError(f"f_lipschitz must be a Lipschitz constant >= 0 or a modulus callable; got {f_lipschitz!r}")
+        raise PolyapproxError(
+            f"f_lipschitz must be a Lipschitz constant >= 0 or a modulus callable; got {f_lipschitz!r}"
+        )
     return float(f_lipschitz) * t
 
 
@@ -361,10 +387,21 @@ def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
     codes = math.comb(cells + n - 1, n)
     pairs = cells * math.comb(cells + n - 2, n - 1)
     steps = 2 * d * (k - 1)
-    return SizeAccounting(n, d, k, 1, cells, codes, largest.bit_length(), _digit_count(largest),
-                          cells * math.log2(n + 1) <= 53, steps + max(cells - 1, 0),
-                          steps + 1 + 3 * codes + 3 * cells + pairs,
-                          latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"))
+    return SizeAccounting(
+        n,
+        d,
+        k,
+        1,
+        cells,
+        codes,
+        largest.bit_length(),
+        _digit_count(largest),
+        cells * math.log2(n + 1) <= 53,
+        steps + max(cells - 1, 0),
+        steps + 1 + 3 * codes + 3 * cells + pairs,
+        latent_dimension(n, d),
+        latent_dimension(n, d, "continuous-refined"),
+    )
 
 
 def _digit_count(value: int) -> int:

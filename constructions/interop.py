@@ -41,8 +41,9 @@ def _attention_block(network: Network, allowed: tuple[str, ...], target: str):
     if not isinstance(network, Network):
         raise PolyapproxError(f"expected a constructed Network; got {type(network).__name__}")
     if network.attention not in allowed:
-        raise PolyapproxError(f"{target} holds {' or '.join(allowed)} attention; this network's attention is "
-                              f"{network.attention!r}")
+        raise PolyapproxError(
+            f"{target} holds {' or '.join(allowed)} attention; this network's attention is {network.attention!r}"
+        )
     block = next(b for b in network.blocks if b.kind is BlockKind.ATTENTION)
     return {k: np.asarray(v) for k, v in block.weights.items()}
 
@@ -52,8 +53,10 @@ def _package(name: str, pip_name: str):
     try:
         return importlib.import_module(name)
     except ImportError:
-        raise PolyapproxError(f"this needs the package {name!r}: pip install {pip_name} "
-                              "(install torch==2.13.0 first on machines that keep that CPU build)") from None
+        raise PolyapproxError(
+            f"this needs the package {name!r}: pip install {pip_name} "
+            "(install torch==2.13.0 first on machines that keep that CPU build)"
+        ) from None
 
 
 def to_multihead_attention(network: Network):
@@ -89,8 +92,9 @@ def to_linformer(network: Network):
     h = max(d_k, d_v)
     Q, K, V, O = import_torch_module().padded_head(weights, h, q_factor=math.sqrt(h / d_k))
     E, F = network.attention_params["E"], network.attention_params["F"]
-    module = linformer.LinformerSelfAttention(dim=network.width, seq_len=network.n, k=E.shape[0], heads=1,
-                                              dim_head=h).to(torch.float64)
+    module = linformer.LinformerSelfAttention(
+        dim=network.width, seq_len=network.n, k=E.shape[0], heads=1, dim_head=h
+    ).to(torch.float64)
     with torch.no_grad():
         for layer, W in ((module.to_q, Q), (module.to_k, K), (module.to_v, V), (module.to_out, O)):
             layer.weight.copy_(torch.tensor(W.T))
@@ -110,8 +114,10 @@ def to_performer(network: Network):
     """
     weights = _attention_block(network, ("performer",), "performer_pytorch.SelfAttention")
     if network.attention_params["features"] != "positive":
-        raise PolyapproxError("performer_pytorch's softmax kernel has positive random features only; this network "
-                              "uses trigonometric features (build with features='positive')")
+        raise PolyapproxError(
+            "performer_pytorch's softmax kernel has positive random features only; this network "
+            "uses trigonometric features (build with features='positive')"
+        )
     _package("performer_pytorch", "performer-pytorch")
     from performer_pytorch import SelfAttention
 
@@ -121,8 +127,9 @@ def to_performer(network: Network):
     h = max(d_k, d_v)
     factor = (h / d_k) ** 0.25
     Q, K, V, O = import_torch_module().padded_head(weights, h, q_factor=factor, k_factor=factor)
-    module = SelfAttention(dim=network.width, heads=1, dim_head=h, nb_features=omega.shape[0],
-                           attn_out_bias=False).to(torch.float64)
+    module = SelfAttention(dim=network.width, heads=1, dim_head=h, nb_features=omega.shape[0], attn_out_bias=False).to(
+        torch.float64
+    )
     with torch.no_grad():
         for layer, W in ((module.to_q, Q), (module.to_k, K), (module.to_v, V), (module.to_out, O)):
             layer.weight.copy_(torch.tensor(W.T))
@@ -145,14 +152,18 @@ def to_sequential(network: Network):
     tm = import_torch_module()
     torch = tm.torch
     if not isinstance(network, Network) or network.ff != "relu":
-        raise PolyapproxError("to_sequential needs a network built with ff='relu': exact phi and psi are "
-                              "polynomials, not standard layers (use network.to_torch() for those)")
+        raise PolyapproxError(
+            "to_sequential needs a network built with ff='relu': exact phi and psi are "
+            "polynomials, not standard layers (use network.to_torch() for those)"
+        )
     layers: list[tuple[str, Any]] = []
     for block in network.blocks:
         if block.kind in (BlockKind.EMBEDDING, BlockKind.READOUT):
             layers.append((block.name, tm._linear(block.weights["W"])))
         elif block.kind is BlockKind.FF_RELU:
-            layers += [(f"{block.name}_{k}", layer) for k, layer in enumerate(tm.carried_relu_stack(block, network.width))]
+            layers += [
+                (f"{block.name}_{k}", layer) for k, layer in enumerate(tm.carried_relu_stack(block, network.width))
+            ]
         elif block.kind is BlockKind.ATTENTION:
             if network.attention in ("softmax", "masked-softmax"):
                 mask = network.attention_params.get("mask")

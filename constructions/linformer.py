@@ -39,10 +39,20 @@ def _projection(name: str, value, k: int, n: int) -> np.ndarray:
     return P
 
 
-def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E: str | ArrayLike = "mean",
-                   F: str | ArrayLike = "mean", m_relu: int = 8,
-                   random_query: bool = False, seed: int = 0, allow_unequal_columns: bool = False,
-                   column_tol: float = 1e-12) -> Network:
+def from_sumformer(
+    S: Sumformer,
+    n: int,
+    k: int,
+    ff: str = "exact",
+    *,
+    E: str | ArrayLike = "mean",
+    F: str | ArrayLike = "mean",
+    m_relu: int = 8,
+    random_query: bool = False,
+    seed: int = 0,
+    allow_unequal_columns: bool = False,
+    column_tol: float = 1e-12,
+) -> Network:
     """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.
 
     ``F`` must have equal non-zero column sums c (theory/attention): "mean" (J/k, c = 1),
@@ -66,19 +76,39 @@ def from_sumformer(S: Sumformer, n: int, k: int, ff: str = "exact", *, E: str | 
     if abs(c) <= column_tol:
         raise PolyapproxError("F must have non-zero column sums (their common value c is 0)")
     if spread > column_tol * max(1.0, abs(c)) and not allow_unequal_columns:
-        raise PolyapproxError(f"F must have equal column sums for the Linformer to compute the sum exactly; "
-                              f"they differ by up to {spread:.3g} (pass allow_unequal_columns=True for the "
-                              "negative control)")
+        raise PolyapproxError(
+            f"F must have equal column sums for the Linformer to compute the sum exactly; "
+            f"they differ by up to {spread:.3g} (pass allow_unequal_columns=True for the "
+            "negative control)"
+        )
     tokens = [("token", j) for j in range(n)]
     projections = [("proj", r) for r in range(1, k + 1)]
     extra = {"E": LabelledArray(E_p, projections, tokens), "F": LabelledArray(F_p, projections, tokens)}
-    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, scale=k / c, random_query=random_query,
-                         seed=seed, attention_params={"E": E_p, "F": F_p},
-                         attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
-                         extra_weights=extra, details={"k": k, "column_sum": c, "column_spread": spread},
-                         recipe={"kind": "linformer", "n": n, "k": k, "ff": ff, "m_relu": m_relu,
-                                 "random_query": random_query, "seed": seed,
-                                 "allow_unequal_columns": allow_unequal_columns, "column_tol": column_tol})
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        scale=k / c,
+        random_query=random_query,
+        seed=seed,
+        attention_params={"E": E_p, "F": F_p},
+        attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
+        extra_weights=extra,
+        details={"k": k, "column_sum": c, "column_spread": spread},
+        recipe={
+            "kind": "linformer",
+            "n": n,
+            "k": k,
+            "ff": ff,
+            "m_relu": m_relu,
+            "random_query": random_query,
+            "seed": seed,
+            "allow_unequal_columns": allow_unequal_columns,
+            "column_tol": column_tol,
+        },
+    )
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
@@ -87,14 +117,17 @@ def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainab
     return import_torch_module().linformer_module(weights, params, trainable)
 
 
-KIND = register(AttentionKind(
-    name="linformer", network="linformer",
-    description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
-    forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
-    torch_module=_torch_module,
-    cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
-    timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
-    build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
-    cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
-    labels={"E": ("proj", "token"), "F": ("proj", "token")},
-))
+KIND = register(
+    AttentionKind(
+        name="linformer",
+        network="linformer",
+        description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
+        forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
+        torch_module=_torch_module,
+        cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
+        timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
+        build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+        cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
+        labels={"E": ("proj", "token"), "F": ("proj", "token")},
+    )
+)

@@ -72,9 +72,18 @@ def masked_softmax_attention(Z: np.ndarray, heads: Sequence[_attention.Head], ma
     return out
 
 
-def from_sumformer(S: Sumformer, n: int, masks: object, ff: str = "exact", *, layer: int = 0,
-                   allow_partial: bool = False, m_relu: int = 8, random_query: bool = False,
-                   seed: int = 0) -> Network:
+def from_sumformer(
+    S: Sumformer,
+    n: int,
+    masks: object,
+    ff: str = "exact",
+    *,
+    layer: int = 0,
+    allow_partial: bool = False,
+    m_relu: int = 8,
+    random_query: bool = False,
+    seed: int = 0,
+) -> Network:
     """One masked softmax attention layer (W_K = 0, W_O = n x writer) between the two FF blocks.
 
     ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
@@ -93,14 +102,24 @@ def from_sumformer(S: Sumformer, n: int, masks: object, ff: str = "exact", *, la
     mask = as_mask(masks, n, layer)
     partial = np.flatnonzero(~mask.all(axis=1))
     if partial.size and not allow_partial:
-        raise PolyapproxError(f"query {int(partial[0])} does not attend to every key: one masked attention layer "
-                              "writes the sum only for a dense pattern (sparse patterns need several layers, "
-                              "Yun et al. 2020); pass allow_partial=True for the negative control")
-    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, random_query=random_query, seed=seed,
-                         attention_params={"mask": mask},
-                         attention_formula=f"Z + masked softmax(QK^T/sqrt(d_k)) V W_O, {int(mask.sum())} of {n * n} "
-                                           "connections, W_K = 0",
-                         details={"connections": int(mask.sum()), "partial_queries": int(partial.size)})
+        raise PolyapproxError(
+            f"query {int(partial[0])} does not attend to every key: one masked attention layer "
+            "writes the sum only for a dense pattern (sparse patterns need several layers, "
+            "Yun et al. 2020); pass allow_partial=True for the negative control"
+        )
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        random_query=random_query,
+        seed=seed,
+        attention_params={"mask": mask},
+        attention_formula=f"Z + masked softmax(QK^T/sqrt(d_k)) V W_O, {int(mask.sum())} of {n * n} "
+        "connections, W_K = 0",
+        details={"connections": int(mask.sum()), "partial_queries": int(partial.size)},
+    )
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
@@ -114,17 +133,30 @@ def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
     return from_sumformer(S, n, masks, o["ff"], m_relu=o["m_relu"], seed=o["seed"], allow_partial=o["allow_partial"])
 
 
-KIND = register(AttentionKind(
-    name="masked-softmax", network="masked-transformer",
-    description="Transformer with ONE masked (sparse-pattern) softmax attention layer (Yun et al. 2020 patterns)",
-    forward=lambda Z, heads, params: masked_softmax_attention(Z, heads, params["mask"]),
-    torch_module=_torch_module,
-    cost=lambda n, d_k, d_v, params: int(np.asarray(params["mask"]).sum()) * (d_k + d_v),
-    timing_params=lambda n, d_k, rng, k, m: {"mask": _patterns.sliding_window(n, max(2, min(n, 2 * k)))[0]},
-    build=_cli_build,
-    cli_options=(CliOption("--pattern", {"choices": sorted(_patterns.NAMES), "default": "dense",
-                                         "help": "sparsity pattern of the attention layer"}),
-                 CliOption("--window", {"type": int, "default": 3, "help": "window of window-based patterns"}),
-                 CliOption("--allow-partial", {"action": "store_true",
-                                               "help": "build even if some query misses keys (negative control)"})),
-))
+KIND = register(
+    AttentionKind(
+        name="masked-softmax",
+        network="masked-transformer",
+        description="Transformer with ONE masked (sparse-pattern) softmax attention layer (Yun et al. 2020 patterns)",
+        forward=lambda Z, heads, params: masked_softmax_attention(Z, heads, params["mask"]),
+        torch_module=_torch_module,
+        cost=lambda n, d_k, d_v, params: int(np.asarray(params["mask"]).sum()) * (d_k + d_v),
+        timing_params=lambda n, d_k, rng, k, m: {"mask": _patterns.sliding_window(n, max(2, min(n, 2 * k)))[0]},
+        build=_cli_build,
+        cli_options=(
+            CliOption(
+                "--pattern",
+                {
+                    "choices": sorted(_patterns.NAMES),
+                    "default": "dense",
+                    "help": "sparsity pattern of the attention layer",
+                },
+            ),
+            CliOption("--window", {"type": int, "default": 3, "help": "window of window-based patterns"}),
+            CliOption(
+                "--allow-partial",
+                {"action": "store_true", "help": "build even if some query misses keys (negative control)"},
+            ),
+        ),
+    )
+)

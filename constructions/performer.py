@@ -22,8 +22,18 @@ from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 
 
-def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features: str = "positive",
-                   seed: int = 0, m_relu: int = 8, random_query: bool = False, d_k: int = 1) -> Network:
+def from_sumformer(
+    S: Sumformer,
+    n: int,
+    m: int,
+    ff: str = "exact",
+    *,
+    features: str = "positive",
+    seed: int = 0,
+    m_relu: int = 8,
+    random_query: bool = False,
+    d_k: int = 1,
+) -> Network:
     """Performer with m random features (omega ~ N(0, I), seeded) equal to S on n tokens.
 
     >>> import numpy as np
@@ -37,17 +47,39 @@ def from_sumformer(S: Sumformer, n: int, m: int, ff: str = "exact", *, features:
     m = check_int("m", m)
     features = check_choice("features", features, ["positive", "trig"])
     if random_query and features == "trig":
-        raise PolyapproxError("trigonometric features need W_Q = W_K = 0 (Phi_trig(q) . Phi_trig(0) depends on q); "
-                              "use features='positive' with random_query=True")
+        raise PolyapproxError(
+            "trigonometric features need W_Q = W_K = 0 (Phi_trig(q) . Phi_trig(0) depends on q); "
+            "use features='positive' with random_query=True"
+        )
     omega = np.random.default_rng(seed).normal(size=(m, check_int("d_k", d_k)))
-    extra = {"omega": LabelledArray(omega, [("feature", r) for r in range(1, m + 1)],
-                                    [("qk", j) for j in range(1, d_k + 1)])}
-    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
-                         seed=seed + 1, attention_params={"omega": omega, "features": features},
-                         attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
-                         extra_weights=extra, details={"m": m, "features": features, "seed": seed},
-                         recipe={"kind": "performer", "n": n, "m": m, "ff": ff, "features": features, "seed": seed,
-                                 "m_relu": m_relu, "random_query": random_query, "d_k": d_k})
+    extra = {
+        "omega": LabelledArray(omega, [("feature", r) for r in range(1, m + 1)], [("qk", j) for j in range(1, d_k + 1)])
+    }
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        d_k=d_k,
+        random_query=random_query,
+        seed=seed + 1,
+        attention_params={"omega": omega, "features": features},
+        attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
+        extra_weights=extra,
+        details={"m": m, "features": features, "seed": seed},
+        recipe={
+            "kind": "performer",
+            "n": n,
+            "m": m,
+            "ff": ff,
+            "features": features,
+            "seed": seed,
+            "m_relu": m_relu,
+            "random_query": random_query,
+            "d_k": d_k,
+        },
+    )
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
@@ -61,17 +93,29 @@ def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
     return 2 * n * width * (d_k + d_v)
 
 
-KIND = register(AttentionKind(
-    name="performer", network="performer",
-    description="Performer with m random features (Choromanski et al. 2021)",
-    forward=lambda Z, heads, params: _attention.performer_attention(Z, heads, params["omega"], params["features"]),
-    torch_module=_torch_module,
-    cost=_cost,
-    timing_params=lambda n, d_k, rng, k, m: {"omega": rng.normal(size=(m, d_k)), "features": "positive"},
-    build=lambda S, n, o: from_sumformer(S, n, o["m"], o["ff"], features=o["features"], seed=o["seed"],
-                                         m_relu=o["m_relu"]),
-    cli_options=(CliOption("--m", {"type": int, "default": 16, "help": "number of random features"}),
-                 CliOption("--features", {"choices": ["positive", "trig"], "default": "positive",
-                                          "help": "random feature map of the kernel approximation"})),
-    labels={"omega": ("feature", "qk")},
-))
+KIND = register(
+    AttentionKind(
+        name="performer",
+        network="performer",
+        description="Performer with m random features (Choromanski et al. 2021)",
+        forward=lambda Z, heads, params: _attention.performer_attention(Z, heads, params["omega"], params["features"]),
+        torch_module=_torch_module,
+        cost=_cost,
+        timing_params=lambda n, d_k, rng, k, m: {"omega": rng.normal(size=(m, d_k)), "features": "positive"},
+        build=lambda S, n, o: from_sumformer(
+            S, n, o["m"], o["ff"], features=o["features"], seed=o["seed"], m_relu=o["m_relu"]
+        ),
+        cli_options=(
+            CliOption("--m", {"type": int, "default": 16, "help": "number of random features"}),
+            CliOption(
+                "--features",
+                {
+                    "choices": ["positive", "trig"],
+                    "default": "positive",
+                    "help": "random feature map of the kernel approximation",
+                },
+            ),
+        ),
+        labels={"omega": ("feature", "qk")},
+    )
+)

@@ -85,8 +85,10 @@ class ReluNetwork:
         if self.domain is not None and not extrapolate:
             lo, hi = self.domain
             if h.size and (h.min() < lo or h.max() > hi):
-                raise DomainError(f"ReLU network input lies outside [{lo}, {hi}] (min {h.min():g}, max "
-                                  f"{h.max():g}), where its error bound holds; pass extrapolate=True to evaluate")
+                raise DomainError(
+                    f"ReLU network input lies outside [{lo}, {hi}] (min {h.min():g}, max "
+                    f"{h.max():g}), where its error bound holds; pass extrapolate=True to evaluate"
+                )
         for W, b in self.layers[:-1]:
             h = np.maximum(h @ W + b, 0.0)
         W, b = self.layers[-1]
@@ -118,8 +120,9 @@ class _Builder:
     def finish(self, forms: list[tuple[np.ndarray, float]], error_bound, description: str) -> ReluNetwork:
         W = np.stack([f[0] for f in forms], axis=1)
         b = np.array([f[1] for f in forms])
-        return ReluNetwork(tuple(self.layers) + ((W, b),), np.asarray(error_bound, dtype=float),
-                           self.hat_relus, description)
+        return ReluNetwork(
+            tuple(self.layers) + ((W, b),), np.asarray(error_bound, dtype=float), self.hat_relus, description
+        )
 
 
 def _lin(*terms: tuple[float, tuple[np.ndarray, float]], const: float = 0.0) -> tuple[np.ndarray, float]:
@@ -140,12 +143,12 @@ def _squares(builder: _Builder, jobs: list, carried: list, m: int) -> tuple[list
         builder.hat_relus += 3 * len(jobs)
         new_t, new_acc = [], []
         for j in range(len(jobs)):
-            u1, u2, u3, u4 = units[4 * j:4 * j + 4]
+            u1, u2, u3, u4 = units[4 * j : 4 * j + 4]
             g = _lin((2, u1), (-4, u2), (2, u3))
             new_t.append(g)
             new_acc.append(_lin((1, u4), (-1 / 4**s, g)))
         t_forms, acc_forms = new_t, new_acc
-        carried = units[4 * len(jobs):]
+        carried = units[4 * len(jobs) :]
     return acc_forms, carried
 
 
@@ -155,19 +158,23 @@ def _products(builder: _Builder, pairs: list, carried: list, m: int) -> tuple[li
     for a, b in pairs:
         jobs += [_lin((0.5, a), (0.5, b)), a, b]
     squares, carried = _squares(builder, jobs, carried, m) if m else (jobs, carried)
-    raw = [_lin((2, squares[3 * j]), (-0.5, squares[3 * j + 1]), (-0.5, squares[3 * j + 2]))
-           for j in range(len(pairs))]
+    raw = [_lin((2, squares[3 * j]), (-0.5, squares[3 * j + 1]), (-0.5, squares[3 * j + 2])) for j in range(len(pairs))]
     pre = []
     for t in raw:
         pre += [t, _lin((1, t), const=-1.0)]
     units = builder.layer(pre + carried)
     builder.hat_relus += 2 * len(pairs)
     clipped = [_lin((1, units[2 * j]), (-1, units[2 * j + 1])) for j in range(len(pairs))]
-    return clipped, units[2 * len(pairs):]
+    return clipped, units[2 * len(pairs) :]
 
 
-def _monomial_network(exponents: Sequence[Exponent], m: int, coefficients: np.ndarray | None,
-                      description: str, input_scale: Sequence[float] | None = None) -> ReluNetwork:
+def _monomial_network(
+    exponents: Sequence[Exponent],
+    m: int,
+    coefficients: np.ndarray | None,
+    description: str,
+    input_scale: Sequence[float] | None = None,
+) -> ReluNetwork:
     """Network for the monomials ``exponents`` of [0,1]-valued inputs (or for sum_t C[t] x^{e_t}).
 
     Inputs are first clipped to [0, 1] after scaling by ``input_scale`` (one layer, 2 ReLUs each).
@@ -177,8 +184,13 @@ def _monomial_network(exponents: Sequence[Exponent], m: int, coefficients: np.nd
     v = len(exponents[0])
     scale = np.ones(v) if input_scale is None else np.asarray(input_scale, dtype=float)
     builder = _Builder(v)
-    units = builder.layer([f for j in range(v) for f in (_lin((scale[j], builder.unit(j))),
-                                                          _lin((scale[j], builder.unit(j)), const=-1.0))])
+    units = builder.layer(
+        [
+            f
+            for j in range(v)
+            for f in (_lin((scale[j], builder.unit(j))), _lin((scale[j], builder.unit(j)), const=-1.0))
+        ]
+    )
     values: dict[Exponent, tuple[np.ndarray, float]] = {}
     for j in range(v):
         e = tuple(1 if i == j else 0 for i in range(v))
@@ -241,8 +253,7 @@ def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
     alpha = tuple(check_int("alpha entry", a, minimum=0) for a in alpha)
     if not alpha or sum(alpha) < 1:
         raise PolyapproxError(f"alpha must be a non-empty multi-index of degree >= 1; got {alpha}")
-    return replace(_monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}"),
-                   domain=(0.0, 1.0))
+    return replace(_monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}"), domain=(0.0, 1.0))
 
 
 def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
@@ -251,12 +262,14 @@ def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
     exponents = list(exponents)
     if not exponents or any(sum(e) < 1 for e in exponents):
         raise PolyapproxError("monomials needs multi-indices of degree >= 1")
-    return replace(_monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}"),
-                   domain=(0.0, 1.0))
+    return replace(
+        _monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}"), domain=(0.0, 1.0)
+    )
 
 
-def polynomial(exponents: Sequence[Exponent], coefficients: np.ndarray, m: int,
-               input_scale: Sequence[float] | None = None) -> ReluNetwork:
+def polynomial(
+    exponents: Sequence[Exponent], coefficients: np.ndarray, m: int, input_scale: Sequence[float] | None = None
+) -> ReluNetwork:
     """sum_t C[t, o] z^{e_t} for z = clip(input_scale * x) in [0,1]^v, one output per column of C.
 
     Error bound per output: sum_t |C[t, o]| (|e_t| - 1)_+ 2^{-2m-1} (theory/attention, eta_2).
@@ -264,5 +277,6 @@ def polynomial(exponents: Sequence[Exponent], coefficients: np.ndarray, m: int,
     C = np.asarray(coefficients, dtype=float)
     if C.ndim != 2 or C.shape[0] != len(exponents):
         raise ShapeError(f"coefficients must have shape ({len(exponents)}, outputs); got {C.shape}")
-    return _monomial_network(list(exponents), check_int("m", m), C, f"polynomial of {len(exponents)} terms, m={m}",
-                             input_scale)
+    return _monomial_network(
+        list(exponents), check_int("m", m), C, f"polynomial of {len(exponents)} terms, m={m}", input_scale
+    )

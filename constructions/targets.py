@@ -112,21 +112,39 @@ def _rank(X: np.ndarray) -> np.ndarray:
 
 
 _TARGETS = [
-    Target("gaussian-kernel-sum", "f(X)_i = sum_j exp(-|x_i - x_j|^2) (theory/continuous reference)",
-           _gaussian_kernel_sum, lambda d: 1,
-           # each pair: |grad g|_1 <= sqrt(d) sqrt(2/e), x_i - x_j moves by <= 2t per coordinate
-           lambda n, d: 2 * (n - 1) * sqrt(d) * sqrt(2 / e)),
-    Target("softmax-attention", "f(X)_i = sum_j softmax_j(<x_i W_Q, x_j W_K>) x_j W_V, fixed seeded weights",
-           _softmax_attention, lambda d: d),
-    Target("times-mean", "f(X)_i = x_i * mean_j x_j (coordinate-wise)", _times_mean, lambda d: d,
-           lambda n, d: 2.0, polynomial_degree=2),
-    Target("centered", "f(X)_i = x_i - mean_j x_j", _centered, lambda d: d, lambda n, d: 2.0,
-           polynomial_degree=1),
-    Target("poly-mean-field", "f(X)_i = x_i^2 - x_i/2 + mean_j x_j^2 (token-wise polynomial + mean field)",
-           _poly_mean_field, lambda d: d, lambda n, d: 3.5, polynomial_degree=2),
+    Target(
+        "gaussian-kernel-sum",
+        "f(X)_i = sum_j exp(-|x_i - x_j|^2) (theory/continuous reference)",
+        _gaussian_kernel_sum,
+        lambda d: 1,
+        # each pair: |grad g|_1 <= sqrt(d) sqrt(2/e), x_i - x_j moves by <= 2t per coordinate
+        lambda n, d: 2 * (n - 1) * sqrt(d) * sqrt(2 / e),
+    ),
+    Target(
+        "softmax-attention",
+        "f(X)_i = sum_j softmax_j(<x_i W_Q, x_j W_K>) x_j W_V, fixed seeded weights",
+        _softmax_attention,
+        lambda d: d,
+    ),
+    Target(
+        "times-mean",
+        "f(X)_i = x_i * mean_j x_j (coordinate-wise)",
+        _times_mean,
+        lambda d: d,
+        lambda n, d: 2.0,
+        polynomial_degree=2,
+    ),
+    Target("centered", "f(X)_i = x_i - mean_j x_j", _centered, lambda d: d, lambda n, d: 2.0, polynomial_degree=1),
+    Target(
+        "poly-mean-field",
+        "f(X)_i = x_i^2 - x_i/2 + mean_j x_j^2 (token-wise polynomial + mean field)",
+        _poly_mean_field,
+        lambda d: d,
+        lambda n, d: 3.5,
+        polynomial_degree=2,
+    ),
     Target("max-inner", "f(X)_i = max_j <x_i, x_j>", _max_inner, lambda d: 1, lambda n, d: 2.0 * d),
-    Target("rank", "f(X)_i = #{j : x_j < x_i} (discontinuous, d = 1)", _rank, lambda d: 1,
-           continuous=False, dims=(1,)),
+    Target("rank", "f(X)_i = #{j : x_j < x_i} (discontinuous, d = 1)", _rank, lambda d: 1, continuous=False, dims=(1,)),
 ]
 
 # interval evaluations (certified error bounds), attached by name to the table above

@@ -18,8 +18,9 @@ from ._sumformer import Sumformer
 __all__ = ["KIND", "LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
 
 
-def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, d_k: int = 1,
-                   random_query: bool = False, seed: int = 0) -> Network:
+def from_sumformer(
+    S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, d_k: int = 1, random_query: bool = False, seed: int = 0
+) -> Network:
     """Transformer (embed, FF, ONE softmax attention layer, FF, readout) equal to S on n tokens.
 
     ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
@@ -34,11 +35,26 @@ def from_sumformer(S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, 
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    return build_network(S, n, attention=KIND, ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query,
-                         seed=seed,
-                         attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
-                         recipe={"kind": "transformer", "n": n, "ff": ff, "m_relu": m_relu, "d_k": d_k,
-                                 "random_query": random_query, "seed": seed})
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        d_k=d_k,
+        random_query=random_query,
+        seed=seed,
+        attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
+        recipe={
+            "kind": "transformer",
+            "n": n,
+            "ff": ff,
+            "m_relu": m_relu,
+            "d_k": d_k,
+            "random_query": random_query,
+            "seed": seed,
+        },
+    )
 
 
 def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
@@ -47,12 +63,15 @@ def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainab
     return import_torch_module().softmax_module(weights, params, trainable)
 
 
-KIND = register(AttentionKind(
-    name="softmax", network="transformer",
-    description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
-    forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
-    torch_module=_torch_module,
-    cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
-    timing_params=lambda n, d_k, rng, k, m: {},
-    build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
-))
+KIND = register(
+    AttentionKind(
+        name="softmax",
+        network="transformer",
+        description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
+        forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
+        torch_module=_torch_module,
+        cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
+        timing_params=lambda n, d_k, rng, k, m: {},
+        build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+    )
+)

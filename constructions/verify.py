@@ -60,16 +60,17 @@ class _ErrorOracle:
     def __call__(self, X: np.ndarray) -> np.ndarray:
         out = np.empty(len(X))
         for start in range(0, len(X), self.batch):
-            chunk = X[start:start + self.batch]
+            chunk = X[start : start + self.batch]
             got = np.asarray(self.model(chunk), dtype=float)
             want = np.asarray(self.f(chunk), dtype=float)
             if got.shape != want.shape or got.shape[:2] != chunk.shape[:2]:
-                raise ShapeError(f"model returns shape {got.shape} but f returns {want.shape} "
-                                 f"for a batch of shape {chunk.shape}")
+                raise ShapeError(
+                    f"model returns shape {got.shape} but f returns {want.shape} for a batch of shape {chunk.shape}"
+                )
             if not (np.all(np.isfinite(got)) and np.all(np.isfinite(want))):
                 which = "model" if not np.all(np.isfinite(got)) else "f"
                 raise DomainError(f"{which} returned NaN or inf")
-            out[start:start + len(chunk)] = np.abs(got - want).reshape(len(chunk), -1).max(axis=1)
+            out[start : start + len(chunk)] = np.abs(got - want).reshape(len(chunk), -1).max(axis=1)
         self.evaluations += len(X)
         return out
 
@@ -83,8 +84,9 @@ def _grid(n: int, d: int, lo: float, hi: float, budget: int) -> np.ndarray:
     return mesh.reshape(-1, n, d)
 
 
-def _local_maximise(oracle: _ErrorOracle, start: np.ndarray, lo: float, hi: float,
-                    maxiter: int) -> tuple[float, np.ndarray]:
+def _local_maximise(
+    oracle: _ErrorOracle, start: np.ndarray, lo: float, hi: float, maxiter: int
+) -> tuple[float, np.ndarray]:
     shape = start.shape
     size = start.size
     h = 1e-6 * (hi - lo)
@@ -94,14 +96,19 @@ def _local_maximise(oracle: _ErrorOracle, start: np.ndarray, lo: float, hi: floa
         steps = np.concatenate([np.zeros((1, size)), h * np.eye(size), -h * np.eye(size)])
         points = np.clip(flat[None, :] + steps, lo, hi)
         values = oracle(points.reshape((-1,) + shape))
-        width = points[1:size + 1].diagonal() - points[size + 1:].diagonal()
+        width = points[1 : size + 1].diagonal() - points[size + 1 :].diagonal()
         with np.errstate(invalid="ignore", divide="ignore"):
-            gradient = np.where(width > 0, (values[1:size + 1] - values[size + 1:]) / width, 0.0)
+            gradient = np.where(width > 0, (values[1 : size + 1] - values[size + 1 :]) / width, 0.0)
         return -values[0], -gradient
 
-    result = scipy.optimize.minimize(negative_error_and_gradient, start.ravel(), jac=True,
-                                     method="L-BFGS-B", bounds=[(lo, hi)] * size,
-                                     options={"maxiter": maxiter})
+    result = scipy.optimize.minimize(
+        negative_error_and_gradient,
+        start.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(lo, hi)] * size,
+        options={"maxiter": maxiter},
+    )
     best = np.clip(result.x, lo, hi).reshape(shape)
     return float(oracle(best[None])[0]), best
 

@@ -19,8 +19,10 @@ errors = {}
 for degree in (2, 4, 6, 8):
     S, report = continuous.approximate(f, n=3, d=1, degree=degree)
     errors[degree] = report.test_sup_error
-    print(f"degree {degree}: {report.coefficients:4d} coefficients, d' = {report.latent_dim}, "
-          f"sup test error {report.test_sup_error:.2e}")
+    print(
+        f"degree {degree}: {report.coefficients:4d} coefficients, d' = {report.latent_dim}, "
+        f"sup test error {report.test_sup_error:.2e}"
+    )
 
 # %% [markdown]
 # The error falls by about a decade per two degrees (reproduction case C1: 1.9e-1, 1.6e-2, 1.1e-3, 6.6e-5),

@@ -43,8 +43,10 @@ print("f evaluated on", S.f_calls, "distinct multisets for", 2 * len(X), "sequen
 # %%
 for k in (2, 4, 8):
     s = discontinuous.size_accounting(4, 2, k)
-    print(f"k={k}: {s.distinct_codes:,} codes, largest {s.max_code_bits} bits, ReLUs phi {s.phi_relus:,}, "
-          f"psi {s.psi_relus:,}; continuous d' = {s.continuous_latent}")
+    print(
+        f"k={k}: {s.distinct_codes:,} codes, largest {s.max_code_bits} bits, ReLUs phi {s.phi_relus:,}, "
+        f"psi {s.psi_relus:,}; continuous d' = {s.continuous_latent}"
+    )
 assert discontinuous.size_accounting(4, 2, 8).distinct_codes == 766480
 
 # %%

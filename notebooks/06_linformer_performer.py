@@ -30,8 +30,12 @@ print(f"Gaussian F: {control:.2f}")
 assert control > 1e-3
 
 # %%
-errors = {(kind, seed, m): np.abs(performer.from_sumformer(S, 5, m, features=kind, seed=seed)(X) - S(X)).max()
-          for kind in ("positive", "trig") for seed in (0, 1, 2) for m in (1, 4, 16)}
+errors = {
+    (kind, seed, m): np.abs(performer.from_sumformer(S, 5, m, features=kind, seed=seed)(X) - S(X)).max()
+    for kind in ("positive", "trig")
+    for seed in (0, 1, 2)
+    for m in (1, 4, 16)
+}
 print(f"Performer, 18 draws: max deviation {max(errors.values()):.1e}")
 assert max(errors.values()) <= 1e-13
 

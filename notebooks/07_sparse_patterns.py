@@ -13,9 +13,16 @@ from fractions import Fraction
 from constructions import sparse
 from constructions.sparse import patterns as P
 
-table = {"tridiagonal": P.tridiagonal(16), "window w=5": P.sliding_window(16, 5), "STAR": P.star(16),
-         "STRIDED w=4": P.strided(16, 4), "FIXED w=4": P.fixed(16, 4), "FIXED w=5": P.fixed(16, 5),
-         "Longformer w=5": P.longformer(16, 5, [0]), "dense": P.dense(16)}
+table = {
+    "tridiagonal": P.tridiagonal(16),
+    "window w=5": P.sliding_window(16, 5),
+    "STAR": P.star(16),
+    "STRIDED w=4": P.strided(16, 4),
+    "FIXED w=4": P.fixed(16, 4),
+    "FIXED w=5": P.fixed(16, 5),
+    "Longformer w=5": P.longformer(16, 5, [0]),
+    "dense": P.dense(16),
+}
 print("| pattern | p | s | connections | Assumption 1 |")
 for name, masks in table.items():
     r = sparse.check_assumption(masks)
@@ -36,8 +43,15 @@ assert sparse.check_assumption(P.star(16)).connections == (74,)
 import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 4, figsize=(12, 3))
-for ax, (name, mask) in zip(axes, [("STAR", P.star(16)[0]), ("STRIDED [1]", P.strided(16, 4)[0]),
-                                   ("STRIDED [2]", P.strided(16, 4)[1]), ("FIXED w=5 [2]", P.fixed(16, 5)[1])]):
+for ax, (name, mask) in zip(
+    axes,
+    [
+        ("STAR", P.star(16)[0]),
+        ("STRIDED [1]", P.strided(16, 4)[0]),
+        ("STRIDED [2]", P.strided(16, 4)[1]),
+        ("FIXED w=5 [2]", P.fixed(16, 5)[1]),
+    ],
+):
     ax.imshow(mask, cmap="Greys", vmin=0, vmax=1)
     ax.set_title(name)
     ax.set_xlabel("key")

@@ -23,7 +23,7 @@ import numpy as np
 from constructions import sparse, targets
 from constructions.sparse import patterns as P
 
-f = targets.get("centered")                        # f(X)_i = x_i - mean_j x_j
+f = targets.get("centered")  # f(X)_i = x_i - mean_j x_j
 net = sparse.universal_network(f, n=3, d=1, delta="1/2", patterns=P.star(3))
 print(net.describe())
 assert (net.heads, net.head_size, net.ff_width) == (2, 1, 1)
@@ -37,7 +37,8 @@ assert (net.heads, net.head_size, net.ff_width) == (2, 1, 1)
 print(net.grid_check())
 rng = np.random.default_rng(0)
 X = np.vectorize(lambda k, r: Fraction(int(k), 2) + Fraction(int(r), 2 * 1000), otypes=[object])(
-    rng.integers(0, 2, size=(20, 3, 1)), rng.integers(1, 1000, size=(20, 3, 1)))
+    rng.integers(0, 2, size=(20, 3, 1)), rng.integers(1, 1000, size=(20, 3, 1))
+)
 assert (net.exact(X) == net.f_bar(X, exact=True)).all()
 assert net.grid_check()["equal"] == 8
 
@@ -47,15 +48,21 @@ assert net.grid_check()["equal"] == 8
 
 # %%
 print("| pattern | n | d | delta | quantisation | contextual | value | parameters |")
-for name, masks, n, d, delta in [("STAR", P.star(3), 3, 1, "1/2"), ("STAR", P.star(3), 3, 1, "1/3"),
-                                 ("STRIDED w=2", P.strided(4, 2), 4, 1, "1/2"), ("dense", P.dense(2), 2, 2, "1/2"),
-                                 ("STAR", P.star(3), 3, 2, "1/2")]:
+for name, masks, n, d, delta in [
+    ("STAR", P.star(3), 3, 1, "1/2"),
+    ("STAR", P.star(3), 3, 1, "1/3"),
+    ("STRIDED w=2", P.strided(4, 2), 4, 1, "1/2"),
+    ("dense", P.dense(2), 2, 2, "1/2"),
+    ("STAR", P.star(3), 3, 2, "1/2"),
+]:
     g = sparse.universal_network(f, n, d, delta, masks)
     c = g.stage_counts()
     lc = g.counts
     assert (c["quantisation"], c["phase-a"] + c["phase-b"], c["value"]) == (lc.quantisation, lc.contextual, lc.value)
-    print(f"| {name} | {n} | {d} | {delta} | {c['quantisation']} | {lc.contextual} | {c['value']} | "
-          f"{g.parameter_count()} |")
+    print(
+        f"| {name} | {n} | {d} | {delta} | {c['quantisation']} | {lc.contextual} | {c['value']} | "
+        f"{g.parameter_count()} |"
+    )
 
 # %% [markdown]
 # ## Step 3: softmax and four-ReLU activations
@@ -65,16 +72,20 @@ for name, masks, n, d, delta in [("STAR", P.star(3), 3, 1, "1/2"), ("STAR", P.st
 # score margin is δ²/2). d(f, f̄) is bounded by (n d_out)^{1/p} ω_f(δ/2) (Step 1).
 
 # %%
-rows = sparse.error_table(f, 3, 1, P.star(3), deltas=("1/2", "1/3", "1/4"), ts=(10, 50, 100, 300),
-                          epss=(0.05, 0.01, 0.001), samples=2000)
+rows = sparse.error_table(
+    f, 3, 1, P.star(3), deltas=("1/2", "1/3", "1/4"), ts=(10, 50, 100, 300), epss=(0.05, 0.01, 0.001), samples=2000
+)
 print("| sweep | delta | t | eps | d_2(f, g) | d_2(f, f_bar) | Step-1 bound | share g != f_bar |")
 for r in rows:
-    print(f"| {r['sweep']} | {r['delta']} | {r['t']:g} | {r['eps']} | {r['d_p(f,g)']:.3g} | "
-          f"{r['d_p(f,f_bar)']:.3g} | {r['bound_f_fbar']:.3g} | {r['mismatch']:.3g} |")
+    print(
+        f"| {r['sweep']} | {r['delta']} | {r['t']:g} | {r['eps']} | {r['d_p(f,g)']:.3g} | "
+        f"{r['d_p(f,f_bar)']:.3g} | {r['bound_f_fbar']:.3g} | {r['mismatch']:.3g} |"
+    )
 by_t = [r["d_p(f,g)"] for r in rows if r["sweep"] == "t"]
 assert by_t[0] > by_t[-1] and by_t[-1] <= rows[0]["bound_f_fbar"]
 assert [r["mismatch"] for r in rows if r["sweep"] == "eps"] == sorted(
-    [r["mismatch"] for r in rows if r["sweep"] == "eps"], reverse=True)
+    [r["mismatch"] for r in rows if r["sweep"] == "eps"], reverse=True
+)
 
 # %%
 import matplotlib.pyplot as plt
@@ -102,8 +113,10 @@ fig.tight_layout()
 # %%
 for eps in (None, "1/100", "1/100000"):
     g = sparse.universal_network(f, 3, 2, "1/2", P.star(3), rho="softmax", t=2000, eps=eps)
-    print(f"eps = {eps}: largest code {float(g.max_code):.3g}, float64 rounding estimate "
-          f"{g.float_error_estimate():.2g} -> {g.arithmetic}")
+    print(
+        f"eps = {eps}: largest code {float(g.max_code):.3g}, float64 rounding estimate "
+        f"{g.float_error_estimate():.2g} -> {g.arithmetic}"
+    )
 
 # %% [markdown]
 # ## The same network in PyTorch

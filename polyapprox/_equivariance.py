@@ -60,11 +60,13 @@ class PolynomialMap:
 
     def matrix(self) -> sympy.Matrix:
         gens = token_gens(self.n, self.d)
-        return sympy.Matrix([[terms_to_expr(t, gens) for t in row] for row in self.rows])  # no-eval: entries are sympy objects built here
+        entries = [[terms_to_expr(t, gens) for t in row] for row in self.rows]
+        return sympy.Matrix(entries)  # no-eval: entries are sympy objects built here
 
 
-def read_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | None = None,
-                refuse_ambiguous: bool = False) -> tuple[list[list[Terms]], bool]:
+def read_target(
+    F: Any, n: int, d: int, *, what: str = "F", first_row: bool | None = None, refuse_ambiguous: bool = False
+) -> tuple[list[list[Terms]], bool]:
     """(rows of term dicts, first_row_only) from any accepted form of F (module docstring).
 
     ``first_row``: True reads F as the first output row only (refusing n-row forms), False
@@ -79,8 +81,10 @@ def read_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | No
         raise PolyapproxError(f"first_row must be True, False or None; got {first_row!r}")
     if isinstance(F, str):
         if first_row is False and n > 1:
-            raise ShapeError(f"{what}: a string gives the first row only; with first_row=False give the n = {n} "
-                             "rows as a list of rows or an n x d_out Matrix")
+            raise ShapeError(
+                f"{what}: a string gives the first row only; with first_row=False give the n = {n} "
+                "rows as a list of rows or an n x d_out Matrix"
+            )
         entries = parse_polynomials(F, n, d)
         rows, first = [entries], True
     elif isinstance(F, sympy.MatrixBase):
@@ -101,18 +105,23 @@ def _rows_of_matrix(F: sympy.MatrixBase, n: int, what: str, first_row: bool | No
     elif F.rows == n and not first_row:
         rows, first = [list(F.row(i)) for i in range(n)], False
     elif first_row:
-        raise ShapeError(f"{what} with first_row=True must be the first output row (a 1 x d_out Matrix); "
-                         f"got a {F.rows} x {F.cols} Matrix")
+        raise ShapeError(
+            f"{what} with first_row=True must be the first output row (a 1 x d_out Matrix); "
+            f"got a {F.rows} x {F.cols} Matrix"
+        )
     else:
-        raise ShapeError(f"{what} must have n = {n} rows (all outputs) or 1 row (the first output row); "
-                         f"got a {F.rows} x {F.cols} Matrix")
+        raise ShapeError(
+            f"{what} must have n = {n} rows (all outputs) or 1 row (the first output row); "
+            f"got a {F.rows} x {F.cols} Matrix"
+        )
     if F.cols == 0:
         raise ShapeError(f"{what} must have at least one column; got a {F.rows} x 0 Matrix")
     return rows, first
 
 
-def _rows_of_list(F: list | tuple, n: int, what: str, first_row: bool | None,
-                  refuse_ambiguous: bool) -> tuple[list[list], bool]:
+def _rows_of_list(
+    F: list | tuple, n: int, what: str, first_row: bool | None, refuse_ambiguous: bool
+) -> tuple[list[list], bool]:
     """The rows of F given as a list (of rows, or of the first row's entries), and whether it is the first row."""
     if not F:
         raise ShapeError(f"{what} is empty; give n = {n} rows or the first row")
@@ -136,12 +145,14 @@ def _rows_of_list(F: list | tuple, n: int, what: str, first_row: bool | None,
             raise ShapeError(
                 f"{what} is a flat list of n = {n} entries: the n rows of a one-column {what}, or its first "
                 f"row with d_out = {n}? Write the rows as [[{what}_1], ..., [{what}_{n}]] or pass "
-                f"first_row=False; write the first row as [[{what}_11, ..., {what}_1{n}]] or pass first_row=True")
+                f"first_row=False; write the first row as [[{what}_11, ..., {what}_1{n}]] or pass first_row=True"
+            )
         rows, first = [list(F)], True
     widths = {len(r) for r in rows}
     if len(widths) != 1 or 0 in widths:
-        raise ShapeError(f"{what}: every row must have the same nonzero length d_out; "
-                         f"got lengths {[len(r) for r in rows]}")
+        raise ShapeError(
+            f"{what}: every row must have the same nonzero length d_out; got lengths {[len(r) for r in rows]}"
+        )
     return rows, first
 
 
@@ -211,8 +222,11 @@ def is_equivariant_rows(rows: list[list[Terms]], n: int, d: int, first: bool) ->
             return False
     if first:
         return True
-    return all(_equal(permute_tokens(t, transposition(n, 0, i), d), rows[i][c])
-               for i in range(1, n) for c, t in enumerate(head))
+    return all(
+        _equal(permute_tokens(t, transposition(n, 0, i), d), rows[i][c])
+        for i in range(1, n)
+        for c, t in enumerate(head)
+    )
 
 
 def check_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | None = None) -> PolynomialMap:
@@ -239,16 +253,24 @@ def _checked(rows: list[list[Terms]], first: bool, n: int, d: int) -> Polynomial
         assert found is not None  # the row is not invariant, so one of these transpositions breaks it
         sigma, r, c, lhs, rhs = found
         a, b = (j + 1 for j in range(n) if sigma[j] != j)
-        raise NotEquivariantError(sigma, (
-            f"the given first row is not invariant under permutations fixing token 1 "
-            f"(it must be symmetric in tokens 2..{n}): entry {c + 1} of row 1 is "
-            f"{_show(rhs, gens)} but becomes {_show(lhs, gens)} after swapping tokens {a} and {b}"))
+        raise NotEquivariantError(
+            sigma,
+            (
+                f"the given first row is not invariant under permutations fixing token 1 "
+                f"(it must be symmetric in tokens 2..{n}): entry {c + 1} of row 1 is "
+                f"{_show(rhs, gens)} but becomes {_show(lhs, gens)} after swapping tokens {a} and {b}"
+            ),
+        )
     found = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)])
     assert found is not None  # the rows are not equivariant, so a transposition (1 i) breaks them
     sigma, r, c, lhs, rhs = found
-    raise NotEquivariantError(sigma, (
-        f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
-        f"{_show(lhs, gens)}, sigma F(X) has {_show(rhs, gens)}"))
+    raise NotEquivariantError(
+        sigma,
+        (
+            f"first differing output entry (row {r + 1}, column {c + 1}): F(sigma X) has "
+            f"{_show(lhs, gens)}, sigma F(X) has {_show(rhs, gens)}"
+        ),
+    )
 
 
 def _show(terms: Terms, gens) -> str:

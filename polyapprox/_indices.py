@@ -25,8 +25,10 @@ def count_multi_indices(d: int, max_degree: int, min_degree: int = 1) -> int:
     small = min(d, max_degree)  # refuse from the size of C(max_degree + d, d) before computing it
     log10 = (lgamma(max_degree + d + 1) - lgamma(small + 1) - lgamma(max_degree + d - small + 1)) / log(10)
     if log10 > 18:
-        raise SizeError(f"multi_indices(d={d}, max_degree={max_degree}) would have about 10^{log10:.0f} "
-                        "entries; choose a smaller d or degree")
+        raise SizeError(
+            f"multi_indices(d={d}, max_degree={max_degree}) would have about 10^{log10:.0f} "
+            "entries; choose a smaller d or degree"
+        )
     below = comb(min_degree - 1 + d, d) if min_degree > 0 else 0
     return comb(max_degree + d, d) - below
 
@@ -65,11 +67,7 @@ def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiInd
     """
     count = count_multi_indices(d, max_degree, min_degree)
     check_size(f"multi_indices(d={d}, max_degree={max_degree})", count)
-    return [
-        alpha
-        for degree in range(min_degree, max_degree + 1)
-        for alpha in _compositions(degree, d)
-    ]
+    return [alpha for degree in range(min_degree, max_degree + 1) for alpha in _compositions(degree, d)]
 
 
 def power_sum_indices(n: int, d: int, refined: bool = False) -> list[MultiIndex]:

@@ -40,8 +40,7 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise PolyapproxError(
-            f"unknown parameter(s) {unknown} for construction {construction!r}; "
-            f"allowed: {sorted(allowed) or 'none'}"
+            f"unknown parameter(s) {unknown} for construction {construction!r}; allowed: {sorted(allowed) or 'none'}"
         )
     if construction == "continuous":
         return _exact_binomial(n + d, d) - 1
@@ -61,8 +60,10 @@ MAX_RESULT_DIGITS = 100_000
 def _check_digits(what: str, log10_value: float) -> None:
     """Refuse, before computing it, an exact integer of more than MAX_RESULT_DIGITS digits."""
     if log10_value > MAX_RESULT_DIGITS:
-        raise SizeError(f"{what} has about {log10_value:.3g} decimal digits, more than the limit of "
-                        f"{MAX_RESULT_DIGITS:,}; choose smaller parameters")
+        raise SizeError(
+            f"{what} has about {log10_value:.3g} decimal digits, more than the limit of "
+            f"{MAX_RESULT_DIGITS:,}; choose smaller parameters"
+        )
 
 
 def _exact_power(k: int, d: int) -> int:
@@ -92,31 +93,77 @@ class LatentColumn:
 
 def _columns(k: int | None) -> list[LatentColumn]:
     columns = [
-        LatentColumn("continuous", "C(n+d,d)-1", "Alberti et al. 2023 (power sums, |alpha|<=n)",
-                     "explicit", lambda n, d: _exact_binomial(n + d, d) - 1),
-        LatentColumn("continuous-refined", "C(n-1+d,d)-1", "theory/latent refinement (|alpha|<=n-1)",
-                     "explicit", lambda n, d: _exact_binomial(n - 1 + d, d) - 1),
-        LatentColumn("discontinuous", "1", "Alberti et al. 2023 (discontinuous phi, integer cell code)",
-                     "explicit", lambda n, d: 1),
+        LatentColumn(
+            "continuous",
+            "C(n+d,d)-1",
+            "Alberti et al. 2023 (power sums, |alpha|<=n)",
+            "explicit",
+            lambda n, d: _exact_binomial(n + d, d) - 1,
+        ),
+        LatentColumn(
+            "continuous-refined",
+            "C(n-1+d,d)-1",
+            "theory/latent refinement (|alpha|<=n-1)",
+            "explicit",
+            lambda n, d: _exact_binomial(n - 1 + d, d) - 1,
+        ),
+        LatentColumn(
+            "discontinuous",
+            "1",
+            "Alberti et al. 2023 (discontinuous phi, integer cell code)",
+            "explicit",
+            lambda n, d: 1,
+        ),
     ]
     if k is not None:
-        columns.append(LatentColumn("histogram", f"k^d (k={k})", "one-hot cell histogram (theory/discontinuous)",
-                                    "explicit", lambda n, d: _exact_power(k, d)))
+        columns.append(
+            LatentColumn(
+                "histogram",
+                f"k^d (k={k})",
+                "one-hot cell histogram (theory/discontinuous)",
+                "explicit",
+                lambda n, d: _exact_power(k, d),
+            )
+        )
     columns += [
-        LatentColumn("multiset-lower-bound", "nd",
-                     "invariance of domain: a continuous injective encoding of n-point multisets needs nd numbers",
-                     "lower bound", lambda n, d: n * d),
-        LatentColumn("sumformer-lower-bound", "(n-1)d",
-                     "exact continuous Sumformer for all continuous equivariant f needs d + d' >= nd (psi also sees x_i)",
-                     "lower bound", lambda n, d: (n - 1) * d),
-        LatentColumn("wagstaff-d1", "n (d=1 only)", "Wagstaff et al. 2019: d=1 needs exactly n",
-                     "explicit", lambda n, d: n if d == 1 else None),
-        LatentColumn("generic-separation", "nd+1", "Dym & Gortler 2022 (generic separation)",
-                     "existence", lambda n, d: n * d + 1),
-        LatentColumn("injective-2nd+1", "2nd+1", "Dym & Gortler 2022; Amir et al. 2023 (analytic non-polynomial)",
-                     "existence", lambda n, d: 2 * n * d + 1),
-        LatentColumn("tabaghi-wang-2nd", "2nd", "Tabaghi & Wang 2024 (continuous encoder+decoder, identifiable multisets)",
-                     "existence", lambda n, d: 2 * n * d),
+        LatentColumn(
+            "multiset-lower-bound",
+            "nd",
+            "invariance of domain: a continuous injective encoding of n-point multisets needs nd numbers",
+            "lower bound",
+            lambda n, d: n * d,
+        ),
+        LatentColumn(
+            "sumformer-lower-bound",
+            "(n-1)d",
+            "exact continuous Sumformer for all continuous equivariant f needs d + d' >= nd (psi also sees x_i)",
+            "lower bound",
+            lambda n, d: (n - 1) * d,
+        ),
+        LatentColumn(
+            "wagstaff-d1",
+            "n (d=1 only)",
+            "Wagstaff et al. 2019: d=1 needs exactly n",
+            "explicit",
+            lambda n, d: n if d == 1 else None,
+        ),
+        LatentColumn(
+            "generic-separation", "nd+1", "Dym & Gortler 2022 (generic separation)", "existence", lambda n, d: n * d + 1
+        ),
+        LatentColumn(
+            "injective-2nd+1",
+            "2nd+1",
+            "Dym & Gortler 2022; Amir et al. 2023 (analytic non-polynomial)",
+            "existence",
+            lambda n, d: 2 * n * d + 1,
+        ),
+        LatentColumn(
+            "tabaghi-wang-2nd",
+            "2nd",
+            "Tabaghi & Wang 2024 (continuous encoder+decoder, identifiable multisets)",
+            "existence",
+            lambda n, d: 2 * n * d,
+        ),
     ]
     return columns
 
@@ -140,8 +187,7 @@ class LatentDimensionTable:
     def to_markdown(self) -> str:
         """A Markdown table, with a legend saying where each column comes from."""
         names = [c.name for c in self.columns]
-        lines = ["| n | d | " + " | ".join(names) + " |",
-                 "|---|---|" + "---|" * len(names)]
+        lines = ["| n | d | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
         for row in self.rows:
             cells = ["-" if row[c] is None else str(row[c]) for c in names]
             lines.append(f"| {row['n']} | {row['d']} | " + " | ".join(cells) + " |")
@@ -152,8 +198,9 @@ class LatentDimensionTable:
     def to_dict(self) -> dict:
         """JSON-able form: column metadata and rows."""
         return {
-            "columns": [{"name": c.name, "formula": c.formula, "source": c.source, "kind": c.kind}
-                        for c in self.columns],
+            "columns": [
+                {"name": c.name, "formula": c.formula, "source": c.source, "kind": c.kind} for c in self.columns
+            ],
             "rows": [dict(row) for row in self.rows],
         }
 

@@ -23,8 +23,9 @@ class NotRepresentableError(PolyapproxError):
     """The linear system A c = b is inconsistent (b is not in the span of the columns)."""
 
 
-def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None,
-                 max_nonzeros: int | None = None) -> tuple[list[int], list[dict[int, Fraction]]]:
+def sparse_solve(
+    columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None, max_nonzeros: int | None = None
+) -> tuple[list[int], list[dict[int, Fraction]]]:
     """Leftmost independent columns and the solutions with free unknowns 0, by sparse exact elimination.
 
     ``columns``: sparse vectors {row: int}; ``rhs``: one sparse vector {row: rational} per
@@ -82,9 +83,11 @@ def sparse_solve(columns: list[dict], rhs: list[dict], *, use_flint: bool | None
         if v:
             stored += len(v) + len(used)
             if max_nonzeros is not None and stored > max_nonzeros:
-                raise SizeError(f"the sparse elimination would store more than {max_nonzeros:,} nonzero entries "
-                                f"(fill-in after {len(basis):,} pivots of {len(columns):,} columns); "
-                                "choose a smaller n, d or degree")
+                raise SizeError(
+                    f"the sparse elimination would store more than {max_nonzeros:,} nonzero entries "
+                    f"(fill-in after {len(basis):,} pivots of {len(columns):,} columns); "
+                    "choose a smaller n, d or degree"
+                )
             for r in v:
                 order_of_row.setdefault(r, len(order_of_row))
             # any nonzero row may be the pivot (the pivot columns and the solution do not depend on

@@ -69,22 +69,58 @@ class _Cost:
         terms = math.comb(self.terms + e - 1, e) if self.terms > 1 and e > 0 else 1
         return _Cost(self.degree * e, terms, e * (self.digits + math.log10(max(self.terms, 1))))
 
+
 #: Names of functions that are not polynomials: calling them points to the numeric route.
-NON_POLYNOMIAL_FUNCTIONS = frozenset({
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln",
-    "sqrt", "cbrt", "abs", "Abs", "max", "Max", "min", "Min", "sign", "floor", "ceil", "ceiling",
-    "relu", "sigmoid", "softmax", "erf", "pow", "root",
-})
+NON_POLYNOMIAL_FUNCTIONS = frozenset(
+    {
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "exp",
+        "log",
+        "ln",
+        "sqrt",
+        "cbrt",
+        "abs",
+        "Abs",
+        "max",
+        "Max",
+        "min",
+        "Min",
+        "sign",
+        "floor",
+        "ceil",
+        "ceiling",
+        "relu",
+        "sigmoid",
+        "softmax",
+        "erf",
+        "pow",
+        "root",
+    }
+)
 
 _OPERATOR_NAMES = {
-    ast.BitXor: "'^' (write powers as '**', e.g. x1_1**2)", ast.BitOr: "'|'", ast.BitAnd: "'&'",
-    ast.FloorDiv: "'//'", ast.Mod: "'%'", ast.MatMult: "'@'", ast.LShift: "'<<'", ast.RShift: "'>>'",
-    ast.Invert: "'~'", ast.Not: "'not'",
+    ast.BitXor: "'^' (write powers as '**', e.g. x1_1**2)",
+    ast.BitOr: "'|'",
+    ast.BitAnd: "'&'",
+    ast.FloorDiv: "'//'",
+    ast.Mod: "'%'",
+    ast.MatMult: "'@'",
+    ast.LShift: "'<<'",
+    ast.RShift: "'>>'",
+    ast.Invert: "'~'",
+    ast.Not: "'not'",
 }
 
 
-def parse_polynomial(text: str, n: int, d: int, *,
-                     extra_symbols: Iterable[sympy.Symbol | str] = ()) -> sympy.Expr:
+def parse_polynomial(text: str, n: int, d: int, *, extra_symbols: Iterable[sympy.Symbol | str] = ()) -> sympy.Expr:
     """Parse one polynomial in the token variables x{i}_{k} (i <= n, k <= d), safely.
 
     Nothing is evaluated: the text is walked as a syntax tree over a whitelist (module
@@ -106,8 +142,9 @@ def parse_polynomial(text: str, n: int, d: int, *,
     return entries[0]
 
 
-def parse_polynomials(text: str, n: int, d: int, *,
-                      extra_symbols: Iterable[sympy.Symbol | str] = ()) -> list[sympy.Expr]:
+def parse_polynomials(
+    text: str, n: int, d: int, *, extra_symbols: Iterable[sympy.Symbol | str] = ()
+) -> list[sympy.Expr]:
     """Parse comma-separated polynomials (one per output coordinate), safely.
 
     >>> parse_polynomials("x2_1*x3_1, x2_1 + x3_1", n=3, d=1)
@@ -153,8 +190,14 @@ def _split(text: str) -> list[list[str]]:
     except (tokenize.TokenError, SyntaxError) as exc:
         raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.args[0] if exc.args else exc}") from None
     for tok in tokens:
-        if tok.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT,
-                        tokenize.ENDMARKER):
+        if tok.type in (
+            tokenize.NL,
+            tokenize.NEWLINE,
+            tokenize.COMMENT,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+            tokenize.ENDMARKER,
+        ):
             continue
         at = starts[tok.start[0] - 1] + tok.start[1]
         if tok.type == tokenize.OP and tok.string in "([{":
@@ -166,8 +209,13 @@ def _split(text: str) -> list[list[str]]:
             entries.append(pieces)
             pieces, begin, previous = [], at + 1, None
             continue
-        elif (depth == 0 and tok.type == tokenize.OP and tok.string in "+-" and previous is not None
-              and _is_operand_end(previous)):
+        elif (
+            depth == 0
+            and tok.type == tokenize.OP
+            and tok.string in "+-"
+            and previous is not None
+            and _is_operand_end(previous)
+        ):
             pieces.append(text[begin:at].strip())
             begin = at
         previous = tok
@@ -200,11 +248,13 @@ class _Walker:
         except SyntaxError as exc:
             raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.msg}") from None
         except (RecursionError, MemoryError, ValueError) as exc:
-            raise ParseError(f"cannot parse {_clip(text)!r} ({type(exc).__name__}: nested too deeply "
-                             "or invalid)") from None
+            raise ParseError(
+                f"cannot parse {_clip(text)!r} ({type(exc).__name__}: nested too deeply or invalid)"
+            ) from None
         if isinstance(tree.body, ast.Tuple):
-            raise ParseError(f"tuples are not allowed inside an entry: {_clip(text)!r}; separate output "
-                             "entries by top-level commas")
+            raise ParseError(
+                f"tuples are not allowed inside an entry: {_clip(text)!r}; separate output entries by top-level commas"
+            )
         try:
             return self.expr(tree.body)[0]
         except RecursionError:
@@ -225,25 +275,41 @@ class _Walker:
             if isinstance(node.op, (ast.UAdd, ast.USub)):
                 value, cost = self.expr(node.operand)
                 return (-value if isinstance(node.op, ast.USub) else value), cost
-            raise ParseError(f"operator {_OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)} "
-                             f"is not allowed: {self.source(node)}")
+            raise ParseError(
+                f"operator {_OPERATOR_NAMES.get(type(node.op), type(node.op).__name__)} "
+                f"is not allowed: {self.source(node)}"
+            )
         if isinstance(node, ast.BinOp):
             return self.binop(node)
         if isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Name) and func.id in NON_POLYNOMIAL_FUNCTIONS:
                 raise NotPolynomialError(f"{self.source(node)} is not a polynomial; {NUMERIC_ROUTE}")
-            raise ParseError(f"function calls are not allowed: {self.source(node)} "
-                             "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)")
+            raise ParseError(
+                f"function calls are not allowed: {self.source(node)} "
+                "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)"
+            )
         if isinstance(node, ast.Tuple):
             raise ParseError(f"tuples are not allowed inside an entry: {self.source(node)}")
-        kinds = {ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
-                 ast.Compare: "comparisons", ast.BoolOp: "boolean operators", ast.IfExp: "conditionals",
-                 ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets", ast.JoinedStr: "f-strings",
-                 ast.NamedExpr: "assignments", ast.Starred: "starred expressions"}
+        kinds = {
+            ast.Attribute: "attribute access",
+            ast.Subscript: "subscripts",
+            ast.Lambda: "lambdas",
+            ast.Compare: "comparisons",
+            ast.BoolOp: "boolean operators",
+            ast.IfExp: "conditionals",
+            ast.List: "lists",
+            ast.Dict: "dicts",
+            ast.Set: "sets",
+            ast.JoinedStr: "f-strings",
+            ast.NamedExpr: "assignments",
+            ast.Starred: "starred expressions",
+        }
         kind = next((v for k, v in kinds.items() if isinstance(node, k)), type(node).__name__)
-        raise ParseError(f"{kind} not allowed: {self.source(node)} "
-                         "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)")
+        raise ParseError(
+            f"{kind} not allowed: {self.source(node)} "
+            "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)"
+        )
 
     def constant(self, node: ast.Constant) -> sympy.Expr:
         value = node.value
@@ -255,8 +321,10 @@ class _Walker:
             segment = ast.get_source_segment(self.text, node) or repr(value)
             exponent = segment.replace("_", "").lower().partition("e")[2]
             if exponent and abs(int(exponent)) > MAX_DIGITS:
-                raise SizeError(f"the number {_clip(segment)} has about {abs(int(exponent)):,} digits, more than "
-                                f"the limit of {MAX_DIGITS:,}")
+                raise SizeError(
+                    f"the number {_clip(segment)} has about {abs(int(exponent)):,} digits, more than "
+                    f"the limit of {MAX_DIGITS:,}"
+                )
             try:
                 exact = Fraction(segment.replace("_", ""))
             except (ValueError, ZeroDivisionError):
@@ -301,8 +369,9 @@ class _Walker:
         if isinstance(op, ast.Div):
             (a, ca), (b, cb) = self.expr(node.left), self.expr(node.right)
             if b.free_symbols:
-                raise NotPolynomialError(f"division by a variable in {self.source(node)} is not a polynomial; "
-                                         f"{NUMERIC_ROUTE}")
+                raise NotPolynomialError(
+                    f"division by a variable in {self.source(node)} is not a polynomial; {NUMERIC_ROUTE}"
+                )
             if b == 0:
                 raise ParseError(f"division by zero in {self.source(node)}")
             return a / b, self.check(_Cost(ca.degree, ca.terms, ca.digits + cb.digits), node)
@@ -311,31 +380,39 @@ class _Walker:
             exponent = node.right
             if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.UAdd):
                 exponent = exponent.operand
-            if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int)
-                    and not isinstance(exponent.value, bool)):
-                message = (f"exponent in {self.source(node)} must be a non-negative integer literal "
-                           f"(e.g. x1_1**3)")
+            if not (
+                isinstance(exponent, ast.Constant)
+                and isinstance(exponent.value, int)
+                and not isinstance(exponent.value, bool)
+            ):
+                message = f"exponent in {self.source(node)} must be a non-negative integer literal (e.g. x1_1**3)"
                 if base.free_symbols:
-                    raise NotPolynomialError(f"{message}; a fractional, negative or symbolic power is not "
-                                             f"a polynomial; {NUMERIC_ROUTE}")
+                    raise NotPolynomialError(
+                        f"{message}; a fractional, negative or symbolic power is not a polynomial; {NUMERIC_ROUTE}"
+                    )
                 raise ParseError(message)
             e = exponent.value
             if e > MAX_EXPONENT:
                 raise SizeError(f"exponent {e} in {self.source(node)} exceeds the limit of {MAX_EXPONENT}")
-            return base ** e, self.check(cost.power(e), node)
-        raise ParseError(f"operator {_OPERATOR_NAMES.get(type(op), type(op).__name__)} is not allowed: "
-                         f"{self.source(node)}")
+            return base**e, self.check(cost.power(e), node)
+        raise ParseError(
+            f"operator {_OPERATOR_NAMES.get(type(op), type(op).__name__)} is not allowed: {self.source(node)}"
+        )
 
     def check(self, cost: _Cost, node: ast.AST) -> _Cost:
         """Refuse a sub-expression whose bounds exceed the limits, before it is built or expanded."""
         if cost.degree > MAX_DEGREE:
             raise SizeError(f"{self.source(node)} has degree up to {cost.degree}, more than the limit of {MAX_DEGREE}")
         if cost.terms > MAX_TERMS:
-            raise SizeError(f"expanding {self.source(node)} could give up to {_show_count(cost.terms)} terms, more "
-                            f"than the limit of {MAX_TERMS:,}")
+            raise SizeError(
+                f"expanding {self.source(node)} could give up to {_show_count(cost.terms)} terms, more "
+                f"than the limit of {MAX_TERMS:,}"
+            )
         if cost.digits > MAX_DIGITS:
-            raise SizeError(f"{self.source(node)} has coefficients of up to about {cost.digits:,.0f} digits, more "
-                            f"than the limit of {MAX_DIGITS:,}")
+            raise SizeError(
+                f"{self.source(node)} has coefficients of up to about {cost.digits:,.0f} digits, more "
+                f"than the limit of {MAX_DIGITS:,}"
+            )
         return cost
 
 

@@ -31,9 +31,9 @@ from ._symbols import own_symbols, power_sum_symbol, token_symbol
 Terms = dict[tuple[int, ...], Fraction]
 
 TOKEN_NAME = re.compile(r"x([1-9][0-9]*)_([1-9][0-9]*)")
-NUMERIC_ROUTE = ("for a non-polynomial target use the numeric route "
-                 "constructions.continuous.approximate(f, n, d, degree)")
-
+NUMERIC_ROUTE = (
+    "for a non-polynomial target use the numeric route constructions.continuous.approximate(f, n, d, degree)"
+)
 
 
 def token_gens(n: int, d: int) -> list[sympy.Symbol]:
@@ -81,10 +81,13 @@ def as_sympy(value: object, what: str) -> sympy.Expr:
         raise PolyapproxError(
             f"{what} has the float coefficient {value!r}; floats are rejected to avoid silent rounding: "
             "use sympy.Rational (e.g. sympy.Rational(1, 2)) or a string such as '0.5*x1_1', "
-            "whose decimals are converted exactly")
+            "whose decimals are converted exactly"
+        )
     if isinstance(value, str):
-        raise PolyapproxError(f"{what}: strings are not accepted here (sympy would eval them); parse them with "
-                              "polyapprox.parse_polynomial, or load saved data with from_dict")
+        raise PolyapproxError(
+            f"{what}: strings are not accepted here (sympy would eval them); parse them with "
+            "polyapprox.parse_polynomial, or load saved data with from_dict"
+        )
     if isinstance(value, Integral):
         return sympy.Integer(int(value))
     if isinstance(value, Fraction):
@@ -93,12 +96,10 @@ def as_sympy(value: object, what: str) -> sympy.Expr:
         if not isinstance(value, sympy.Expr):
             raise PolyapproxError(f"{what} must be a sympy expression; got {type(value).__name__}: {value}")
         return value
-    raise PolyapproxError(f"{what} must be a sympy expression, an int or a Fraction; "
-                          f"got {type(value).__name__}")
+    raise PolyapproxError(f"{what} must be a sympy expression, an int or a Fraction; got {type(value).__name__}")
 
 
-def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str,
-                  name_check=None) -> Terms:
+def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_check=None) -> Terms:
     """Exact term dict of a polynomial ``expr`` in ``gens`` (rational coefficients).
 
     Symbols are matched by name (a ``Symbol('x1_1', real=True)`` is x1_1).
@@ -122,7 +123,7 @@ def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | N
     known: dict[int, tuple[int, int]] = {}  # id(factor) -> (variable, exponent); factors live as long as expr
     fractions: dict[sympy.Basic, Fraction] = {}  # coefficients repeat: convert each once
     out: dict[tuple[int, ...], Fraction] = {}
-    for term in (expr.args if expr.is_Add else (expr,)):
+    for term in expr.args if expr.is_Add else (expr,):
         if term.is_Mul:
             factors = term.args
             coeff = factors[0] if factors[0].is_Number else sympy.S.One
@@ -171,7 +172,8 @@ def _ring_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_
         raise PolyapproxError(
             f"{what} has the float coefficient(s) {sorted(map(str, floats))}; floats are rejected to avoid "
             "silent rounding: use sympy.Rational (e.g. sympy.Rational(1, 2)) or a string such as "
-            "'0.5*x1_1', whose decimals are converted exactly")
+            "'0.5*x1_1', whose decimals are converted exactly"
+        )
     by_name = {g.name: g for g in gens}
     replace = {}
     for sym in sorted(cast("set[sympy.Symbol]", expr.free_symbols), key=lambda s: s.name):  # sympy types them Basic
@@ -179,8 +181,7 @@ def _ring_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_
         if gen is None:
             if name_check is not None:
                 name_check(sym.name)
-            raise PolyapproxError(f"{what} uses the unknown variable {sym.name}; allowed: "
-                                  f"{_allowed(gens)}")
+            raise PolyapproxError(f"{what} uses the unknown variable {sym.name}; allowed: {_allowed(gens)}")
         if gen != sym:
             replace[sym] = gen
     if replace:
@@ -210,24 +211,32 @@ def _diagnose(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str):
     try:
         sympy.Poly(expr, *gens, domain=sympy.QQ)
     except sympy.PolynomialError as exc:  # e.g. sin(x1_1), x1_1**(1/2)
-        raise NotPolynomialError(f"{what} is not a polynomial in the token variables ({exc}); "
-                                 f"{NUMERIC_ROUTE}") from None
+        raise NotPolynomialError(
+            f"{what} is not a polynomial in the token variables ({exc}); {NUMERIC_ROUTE}"
+        ) from None
     except sympy.polys.polyerrors.CoercionFailed:
         _raise_non_rational(expr, gens, what)
-    raise PolyapproxError(f"{what} is not a polynomial with rational coefficients in "  # pragma: no cover
-                          f"{_allowed(gens)}: {expr}")
+    raise PolyapproxError(
+        f"{what} is not a polynomial with rational coefficients in "  # pragma: no cover
+        f"{_allowed(gens)}: {expr}"
+    )
 
 
 def _raise_non_rational(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str):
     gens_set = set(gens)
     for sub in sympy.preorder_traversal(expr):
-        if isinstance(sub, sympy.Pow) and sub.base.free_symbols & gens_set and not (
-                sub.exp.is_Integer and sub.exp >= 0):
-            raise NotPolynomialError(f"{what} contains {sub}, which is not a polynomial in the token "
-                                     f"variables; {NUMERIC_ROUTE}") from None
+        if (
+            isinstance(sub, sympy.Pow)
+            and sub.base.free_symbols & gens_set
+            and not (sub.exp.is_Integer and sub.exp >= 0)
+        ):
+            raise NotPolynomialError(
+                f"{what} contains {sub}, which is not a polynomial in the token variables; {NUMERIC_ROUTE}"
+            ) from None
         if isinstance(sub, sympy.Function) and sub.free_symbols & gens_set:
-            raise NotPolynomialError(f"{what} contains {sub}, which is not a polynomial in the token "
-                                     f"variables; {NUMERIC_ROUTE}") from None
+            raise NotPolynomialError(
+                f"{what} contains {sub}, which is not a polynomial in the token variables; {NUMERIC_ROUTE}"
+            ) from None
     raise PolyapproxError(f"{what} must have rational coefficients; got {expr}") from None
 
 
@@ -299,8 +308,11 @@ def _canonical_key(expr: sympy.Basic) -> tuple:
     per object instead of re-walking both objects at every comparison.
     """
     content = expr._hashable_content()
-    return (_class_key(type(expr)), len(content),
-            tuple(_canonical_key(item) if isinstance(item, sympy.Basic) else item for item in content))
+    return (
+        _class_key(type(expr)),
+        len(content),
+        tuple(_canonical_key(item) if isinstance(item, sympy.Basic) else item for item in content),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -359,7 +371,7 @@ def token_blocks(monom: Sequence[int], n: int, d: int) -> list[tuple[int, ...]]:
     >>> token_blocks((1, 0, 2, 3), 2, 2)
     [(1, 0), (2, 3)]
     """
-    return [tuple(monom[j * d:(j + 1) * d]) for j in range(n)]
+    return [tuple(monom[j * d : (j + 1) * d]) for j in range(n)]
 
 
 def permute_tokens(terms: Terms, sigma: Sequence[int], d: int) -> Terms:
@@ -386,8 +398,10 @@ def transposition(n: int, a: int, b: int) -> tuple[int, ...]:
 
 # --- composition Psi(x_i, P(X)) ------------------------------------------------------------
 
-def compose_flint_or_ring(psi: Terms, n: int, d: int, indices: Sequence[MultiIndex], token: int,
-                          *, use_flint: bool | None = None) -> Terms:
+
+def compose_flint_or_ring(
+    psi: Terms, n: int, d: int, indices: Sequence[MultiIndex], token: int, *, use_flint: bool | None = None
+) -> Terms:
     """Expand Psi(x_token, P_{indices}(X)) into token-variable terms (exact).
 
     ``token`` is 0-based; ``psi`` has exponent vectors over (y_1..y_d, p_alpha...).
@@ -404,8 +418,16 @@ def compose_flint_or_ring(psi: Terms, n: int, d: int, indices: Sequence[MultiInd
     return _compose_ring(psi, n, d, indices, token, nvars)
 
 
-def composes_to(psi: Terms, target: Terms, n: int, d: int, indices: Sequence[MultiIndex], token: int,
-                 *, use_flint: bool | None = None) -> bool:
+def composes_to(
+    psi: Terms,
+    target: Terms,
+    n: int,
+    d: int,
+    indices: Sequence[MultiIndex],
+    token: int,
+    *,
+    use_flint: bool | None = None,
+) -> bool:
     """Exactly whether Psi(x_token, P_{indices}(X)) expands to ``target`` (the certificate).
 
     With python-flint the difference is formed and tested for zero inside ``fmpq_mpoly``
@@ -439,8 +461,7 @@ def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex],
 def _compose_flint(psi: Terms, n, d, indices, token, nvars) -> Terms:
     ctx_x = _flint.fmpq_mpoly_ctx.get(tuple(f"v{t}" for t in range(nvars))) if nvars else None
     result = _compose_flint_poly(psi, n, d, indices, token, ctx_x)
-    return {tuple(m): Fraction(int(c.numerator), int(c.denominator))
-            for m, c in zip(result.monoms(), result.coeffs())}
+    return {tuple(m): Fraction(int(c.numerator), int(c.denominator)) for m, c in zip(result.monoms(), result.coeffs())}
 
 
 def _compose_flint_poly(psi: Terms, n, d, indices, token, ctx_x):
@@ -477,7 +498,6 @@ def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:
     return {tuple(m): to_fraction(c) for m, c in total.items()}
 
 
-
 def expand_affine(terms: Terms, scale: Sequence[Fraction], shift: Sequence[Fraction]) -> Terms:
     """Exact terms of sum_t c_t prod_k (scale_k z_k + shift_k)^{e_tk} in the variables z.
 
@@ -494,17 +514,23 @@ def expand_affine(terms: Terms, scale: Sequence[Fraction], shift: Sequence[Fract
         ctx = _flint.fmpq_mpoly_ctx.get(tuple(f"z{k}" for k in range(width)))
         f = ctx.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in terms.items()})
         gens = ctx.gens()
-        args = [gens[k] * _flint.fmpq(a.numerator, a.denominator) + _flint.fmpq(b.numerator, b.denominator)
-                for k, (a, b) in enumerate(zip(scale, shift))]
+        args = [
+            gens[k] * _flint.fmpq(a.numerator, a.denominator) + _flint.fmpq(b.numerator, b.denominator)
+            for k, (a, b) in enumerate(zip(scale, shift))
+        ]
         result = f.compose(*args, ctx=ctx)
-        out = {tuple(int(v) for v in m): Fraction(int(c.numerator), int(c.denominator))
-               for m, c in zip(result.monoms(), result.coeffs())}
+        out = {
+            tuple(int(v) for v in m): Fraction(int(c.numerator), int(c.denominator))
+            for m, c in zip(result.monoms(), result.coeffs())
+        }
     else:  # pragma: no cover - python-flint is a declared dependency
         from sympy.polys.rings import ring
 
         R, *z = ring(",".join(f"z{k}" for k in range(width)), sympy.QQ)
-        args = [R(sympy.QQ(a.numerator, a.denominator)) * zk + sympy.QQ(b.numerator, b.denominator)
-                for a, b, zk in zip(scale, shift, z)]
+        args = [
+            R(sympy.QQ(a.numerator, a.denominator)) * zk + sympy.QQ(b.numerator, b.denominator)
+            for a, b, zk in zip(scale, shift, z)
+        ]
         total = R.zero
         for monom, c in terms.items():
             term = R(sympy.QQ(c.numerator, c.denominator))

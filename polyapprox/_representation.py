@@ -38,9 +38,18 @@ def _target_degree(rows: list, degree: int | None) -> int:
     return degree
 
 
-def _represent_equivariant_stats(F: Any, n: int, d: int, refined: bool = False, *, method: str = ORBIT_BLOCKS,
-                                 degree: int | None = None, use_flint: bool | None = None,
-                                 first_row: bool | None = None, verify: bool = True):
+def _represent_equivariant_stats(
+    F: Any,
+    n: int,
+    d: int,
+    refined: bool = False,
+    *,
+    method: str = ORBIT_BLOCKS,
+    degree: int | None = None,
+    use_flint: bool | None = None,
+    first_row: bool | None = None,
+    verify: bool = True,
+):
     """:func:`represent_equivariant` returning ``(representation, SolveStats)``."""
     from ._equivariance import _checked, read_target
     from ._poly import composes_to
@@ -68,18 +77,38 @@ def _represent_equivariant_stats(F: Any, n: int, d: int, refined: bool = False, 
         begin = time.perf_counter()
         for c, psi in enumerate(psi_terms):
             if not composes_to(psi, target.rows[0][c], n, d, indices, 0, use_flint=use_flint):  # pragma: no cover
-                raise PolyapproxError(f"certification failed: Psi(x_1, P(X)) differs from F_1 in output "
-                                      f"entry {c + 1}; please report this")
+                raise PolyapproxError(
+                    f"certification failed: Psi(x_1, P(X)) differs from F_1 in output entry {c + 1}; please report this"
+                )
         stats.verify_seconds, stats.verified = time.perf_counter() - begin, True
     F_matrix = F if isinstance(F, sympy.MatrixBase) and not target.first_row_only else None  # else built lazily
-    rep = EquivariantRepresentation._trusted(n, d, target.d_out, tuple(indices), None, F_matrix, refined, method,
-                                             psi_terms, tuple(tuple(row) for row in target.rows), stats)
+    rep = EquivariantRepresentation._trusted(
+        n,
+        d,
+        target.d_out,
+        tuple(indices),
+        None,
+        F_matrix,
+        refined,
+        method,
+        psi_terms,
+        tuple(tuple(row) for row in target.rows),
+        stats,
+    )
     return rep, stats
 
 
-def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, method: str = ORBIT_BLOCKS,
-                          degree: int | None = None, first_row: bool | None = None,
-                          verify: bool = True) -> EquivariantRepresentation:
+def represent_equivariant(
+    F: Any,
+    n: int,
+    d: int,
+    refined: bool = False,
+    *,
+    method: str = ORBIT_BLOCKS,
+    degree: int | None = None,
+    first_row: bool | None = None,
+    verify: bool = True,
+) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
     Alberti et al. 2023 (equivariant polynomials in Sumformer form), K = n - 1 if ``refined`` else n (n = 1 with
@@ -128,12 +157,14 @@ def represent_equivariant(F: Any, n: int, d: int, refined: bool = False, *, meth
     Notes: reconstruction of the route of Alberti et al. 2023 (semi-invariant first row, power sums
     of the other tokens rewritten through P(X) - x_1^gamma).
     """
-    return _represent_equivariant_stats(F, n, d, refined, method=method, degree=degree, first_row=first_row,
-                                        verify=verify)[0]
+    return _represent_equivariant_stats(
+        F, n, d, refined, method=method, degree=degree, first_row=first_row, verify=verify
+    )[0]
 
 
-def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None,
-                               use_flint: bool | None = None):
+def _represent_invariant_stats(
+    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None, use_flint: bool | None = None
+):
     """:func:`represent_invariant` returning ``(representation, SolveStats)``."""
     from ._equivariance import _show, read_target
     from ._errors import NotEquivariantError
@@ -155,8 +186,9 @@ def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = ORBIT_BL
         sigma = transposition(n, 0, i)
         moved = permute_tokens(terms, sigma, d)
         if not terms_equal(moved, terms):
-            raise NotEquivariantError(sigma, f"f is not invariant: f(sigma X) = {_show(moved, gens)} "
-                                             f"but f(X) = {_show(terms, gens)}")
+            raise NotEquivariantError(
+                sigma, f"f is not invariant: f(sigma X) = {_show(moved, gens)} but f(X) = {_show(terms, gens)}"
+            )
     D = _target_degree([terms], degree)
     indices = power_sum_indices(n, d)
     try:
@@ -168,8 +200,9 @@ def _represent_invariant_stats(f: Any, n: int, d: int, *, method: str = ORBIT_BL
     return rep, stats
 
 
-def represent_invariant(f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS,
-                        degree: int | None = None) -> InvariantRepresentation:
+def represent_invariant(
+    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None
+) -> InvariantRepresentation:
     """f(X) = Q(P_{<=n}(X)) for an invariant polynomial f (theory/latent, generation theorem).
 
     ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form

@@ -41,8 +41,9 @@ def _normalize_indices(indices: Any, d: int, expected: list[MultiIndex], what: s
     except TypeError:
         raise PolyapproxError(f"{what}: indices must be a sequence of multi-indices; got {indices!r}") from None
     if out != tuple(expected):
-        raise PolyapproxError(f"{what}: indices must be the power-sum indices {expected} "
-                              f"(graded-lex, d = {d}); got {list(out)}")
+        raise PolyapproxError(
+            f"{what}: indices must be the power-sum indices {expected} (graded-lex, d = {d}); got {list(out)}"
+        )
     return out
 
 
@@ -52,14 +53,18 @@ def _psi_name_check(d: int, indices: tuple[MultiIndex, ...], what: str):
             raise PolyapproxError(f"{what} uses {name}, but d = {d} (own-token variables y_1..y_{d})")
         if name.startswith("p_"):
             top = max((sum(a) for a in indices), default=0)
-            raise PolyapproxError(f"{what} uses {name}, which is not one of the {len(indices)} power sums "
-                                  f"p_alpha with alpha in N^{d}, 1 <= |alpha| <= {top}")
+            raise PolyapproxError(
+                f"{what} uses {name}, which is not one of the {len(indices)} power sums "
+                f"p_alpha with alpha in N^{d}, 1 <= |alpha| <= {top}"
+            )
+
     return check
 
 
 def _token_name_check(n: int, d: int):
     def check(name: str) -> None:
         check_token_name(name, n, d)
+
     return check
 
 
@@ -187,8 +192,9 @@ class EquivariantRepresentation:
             raise PolyapproxError(f"refined must be True or False; got {self.refined!r}")
         if not isinstance(self.method, str):
             raise PolyapproxError(f"method must be a string; got {self.method!r}")
-        indices = _normalize_indices(self.indices, d, power_sum_indices(n, d, self.refined),
-                                     "EquivariantRepresentation")
+        indices = _normalize_indices(
+            self.indices, d, power_sum_indices(n, d, self.refined), "EquivariantRepresentation"
+        )
         set_(self, "indices", indices)
         psi = _as_matrix(self.Psi, "Psi")
         if psi.shape != (1, d_out):
@@ -196,17 +202,24 @@ class EquivariantRepresentation:
         set_(self, "Psi", psi)
         gens = psi_gens(d, indices)
         check = _psi_name_check(d, indices, "Psi")
-        set_(self, "_psi_terms", tuple(expr_to_terms(e, gens, f"Psi[{c + 1}]", check)
-                                       for c, e in enumerate(psi)))  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
+        set_(self, "_psi_terms", tuple(expr_to_terms(e, gens, f"Psi[{c + 1}]", check) for c, e in enumerate(psi)))  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
         if self.F is not None:
             F = _as_matrix(self.F, "F")
             if F.shape != (n, d_out):
                 raise ShapeError(f"F must be an n x d_out = {n} x {d_out} Matrix; got {F.shape[0]} x {F.shape[1]}")
             set_(self, "F", F)
             xg = token_gens(n, d)
-            set_(self, "_f_terms", tuple(tuple(
-                expr_to_terms(cast("sympy.Expr", F[i, c]), xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
-                for c in range(d_out)) for i in range(n)))
+            set_(
+                self,
+                "_f_terms",
+                tuple(
+                    tuple(
+                        expr_to_terms(cast("sympy.Expr", F[i, c]), xg, f"F[{i + 1},{c + 1}]", _token_name_check(n, d))
+                        for c in range(d_out)
+                    )
+                    for i in range(n)
+                ),
+            )
         else:
             set_(self, "_f_terms", None)
 
@@ -217,11 +230,19 @@ class EquivariantRepresentation:
         ``Psi`` or ``F`` may be None: they are then built from the terms on first access.
         """
         self = object.__new__(cls)
-        for name, value in (("n", n), ("d", d), ("d_out", d_out), ("indices", indices),
-                            ("Psi", _PENDING if Psi is None else Psi),
-                            ("F", _PENDING if F is None and f_terms is not None else F),
-                            ("refined", refined), ("method", method), ("_psi_terms", psi_terms),
-                            ("_f_terms", f_terms), ("stats", stats)):
+        for name, value in (
+            ("n", n),
+            ("d", d),
+            ("d_out", d_out),
+            ("indices", indices),
+            ("Psi", _PENDING if Psi is None else Psi),
+            ("F", _PENDING if F is None and f_terms is not None else F),
+            ("refined", refined),
+            ("method", method),
+            ("_psi_terms", psi_terms),
+            ("_f_terms", f_terms),
+            ("stats", stats),
+        ):
             object.__setattr__(self, name, value)
         return self
 
@@ -236,9 +257,16 @@ class EquivariantRepresentation:
         return sympy.Matrix(rows)  # no-eval: entries are sympy objects built here
 
     @classmethod
-    def from_terms(cls, n: int, d: int, psi_terms: list[dict[tuple[int, ...], Fraction]], *,
-                   refined: bool = False, affine: tuple[list[Fraction], list[Fraction]] | None = None,
-                   method: str = "") -> EquivariantRepresentation:
+    def from_terms(
+        cls,
+        n: int,
+        d: int,
+        psi_terms: list[dict[tuple[int, ...], Fraction]],
+        *,
+        refined: bool = False,
+        affine: tuple[list[Fraction], list[Fraction]] | None = None,
+        method: str = "",
+    ) -> EquivariantRepresentation:
         """Psi from exact coefficients: one dict {exponent over (y_1..y_d, s_gamma...): c} per output.
 
         With ``affine = (scale, shift)`` the exponents refer to the shifted variables
@@ -275,8 +303,15 @@ class EquivariantRepresentation:
 
     def _key(self) -> tuple:
         f = None if self._f_terms is None else tuple(tuple(sorted(t.items())) for row in self._f_terms for t in row)
-        return (self.n, self.d, self.d_out, self.indices, self.refined,
-                tuple(tuple(sorted(t.items())) for t in self._psi_terms), f)
+        return (
+            self.n,
+            self.d,
+            self.d_out,
+            self.indices,
+            self.refined,
+            tuple(tuple(sorted(t.items())) for t in self._psi_terms),
+            f,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, EquivariantRepresentation):
@@ -296,8 +331,7 @@ class EquivariantRepresentation:
         [{((0,), (0, 1)): Fraction(-1, 2), ((0,), (2, 0)): Fraction(1, 2)}]
         """
         d = self.d
-        return [dict(sorted(((m[:d], m[d:]), c) for m, c in terms.items()))
-                for terms in self._psi_terms]
+        return [dict(sorted(((m[:d], m[d:]), c) for m, c in terms.items())) for terms in self._psi_terms]
 
     # -- certification -----------------------------------------------------------------------
     def verify(self, *, use_flint: bool | None = None) -> bool:
@@ -317,7 +351,8 @@ class EquivariantRepresentation:
                     shown = str(terms_to_expr(residual, xg))
                     raise PolyapproxError(
                         f"verification failed: Psi(x_{i + 1}, P(X)) - F_{i + 1} in output entry {c + 1} "
-                        f"is {shown[:300]}{'...' if len(shown) > 300 else ''}, not 0")
+                        f"is {shown[:300]}{'...' if len(shown) > 300 else ''}, not 0"
+                    )
         return True
 
     # -- presentation --------------------------------------------------------------------------
@@ -344,12 +379,16 @@ class EquivariantRepresentation:
         """JSON-able, lossless: polynomials as strings in x{i}_{k}, y_k, p_... with exact rationals."""
         xg = token_gens(self.n, self.d)
         return {
-            "type": "EquivariantRepresentation", "version": FORMAT_VERSION,
-            "n": self.n, "d": self.d, "d_out": self.d_out,
-            "indices": [list(a) for a in self.indices], "refined": self.refined, "method": self.method,
+            "type": "EquivariantRepresentation",
+            "version": FORMAT_VERSION,
+            "n": self.n,
+            "d": self.d,
+            "d_out": self.d_out,
+            "indices": [list(a) for a in self.indices],
+            "refined": self.refined,
+            "method": self.method,
             "Psi": [str(terms_to_expr(t, psi_gens(self.d, self.indices))) for t in self._psi_terms],
-            "F": None if self._f_terms is None else [[str(terms_to_expr(t, xg)) for t in row]
-                                                      for row in self._f_terms],
+            "F": None if self._f_terms is None else [[str(terms_to_expr(t, xg)) for t in row] for row in self._f_terms],
         }
 
     @classmethod
@@ -360,20 +399,28 @@ class EquivariantRepresentation:
         an unknown name) raises ``ParseError``. With ``verify`` (the default) an F that Psi does
         not represent is refused (exact expansion); pass ``verify=False`` for trusted large files.
         """
-        n, d, d_out, refined, method = _header(data, "EquivariantRepresentation",
-                                                ("n", "d", "d_out", "indices", "refined", "method", "Psi", "F"))
-        indices = _normalize_indices(data["indices"], d, power_sum_indices(n, d, refined),
-                                     "EquivariantRepresentation.from_dict")
+        n, d, d_out, refined, method = _header(
+            data, "EquivariantRepresentation", ("n", "d", "d_out", "indices", "refined", "method", "Psi", "F")
+        )
+        indices = _normalize_indices(
+            data["indices"], d, power_sum_indices(n, d, refined), "EquivariantRepresentation.from_dict"
+        )
         psi = _string_list(data["Psi"], d_out, "Psi")
         gens = psi_gens(d, indices)
-        Psi = sympy.Matrix([[_parse_text(t, n, d, gens, f"Psi[{c + 1}]") for c, t in enumerate(psi)]])  # no-eval: entries are sympy objects built here
+        psi_row = [_parse_text(t, n, d, gens, f"Psi[{c + 1}]") for c, t in enumerate(psi)]
+        Psi = sympy.Matrix([psi_row])  # no-eval: entries are sympy objects built here
         F = data["F"]
         if F is not None:
             if not isinstance(F, list) or len(F) != n:
                 raise PolyapproxError(f"from_dict: F must be null or a list of n = {n} rows; got {_describe(F)}")
-            F = sympy.Matrix([[_parse_text(t, n, d, (), f"F[{i + 1},{c + 1}]")  # no-eval: sympy objects built here
-                               for c, t in enumerate(_string_list(row, d_out, f"F row {i + 1}"))]
-                              for i, row in enumerate(F)])
+            f_rows = [
+                [
+                    _parse_text(t, n, d, (), f"F[{i + 1},{c + 1}]")
+                    for c, t in enumerate(_string_list(row, d_out, f"F row {i + 1}"))
+                ]
+                for i, row in enumerate(F)
+            ]
+            F = sympy.Matrix(f_rows)  # no-eval: entries are sympy objects built here
         rep = cls(n, d, d_out, indices, Psi, F=F, refined=refined, method=method)
         if verify and rep.F is not None:  # a file whose F contradicts its Psi is refused on load
             try:
@@ -467,9 +514,13 @@ class InvariantRepresentation:
     def to_dict(self) -> dict:
         """JSON-able, lossless: Q and f as strings with exact rationals."""
         return {
-            "type": "InvariantRepresentation", "version": FORMAT_VERSION, "n": self.n, "d": self.d,
-            "indices": [list(a) for a in self.indices], "method": self.method,
-            "Q": str(terms_to_expr(self._q_terms, psi_gens(self.d, self.indices)[self.d:])),
+            "type": "InvariantRepresentation",
+            "version": FORMAT_VERSION,
+            "n": self.n,
+            "d": self.d,
+            "indices": [list(a) for a in self.indices],
+            "method": self.method,
+            "Q": str(terms_to_expr(self._q_terms, psi_gens(self.d, self.indices)[self.d :])),
             "f": None if self._f_terms is None else str(terms_to_expr(self._f_terms, token_gens(self.n, self.d))),
         }
 
@@ -488,6 +539,7 @@ class InvariantRepresentation:
 
 # -- helpers for from_dict ------------------------------------------------------------------------
 
+
 def _describe(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
@@ -500,8 +552,9 @@ def _header(data: Any, kind: str, keys: tuple[str, ...]) -> tuple[int, int, int,
         raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {data.get('type')!r}")
     version = data.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in JSON and Python: refuse booleans
-        raise PolyapproxError(f"from_dict: unsupported format version {data.get('version')!r}; "
-                              f"expected {FORMAT_VERSION}")
+        raise PolyapproxError(
+            f"from_dict: unsupported format version {data.get('version')!r}; expected {FORMAT_VERSION}"
+        )
     missing = [k for k in keys if k not in data]
     unknown = sorted(set(data) - set(keys) - {"type", "version"})
     if missing or unknown:

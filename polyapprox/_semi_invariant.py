@@ -86,6 +86,7 @@ MAX_REFERENCE_ENTRIES = 5_000_000
 # orbit coordinates
 # ------------------------------------------------------------------------------------------
 
+
 def orbit_key(monom: Sequence[int], n: int, d: int, own: bool) -> Key | None:
     """The (beta, lambda) of a monomial if it is its Stab(1)-orbit's canonical representative.
 
@@ -139,8 +140,9 @@ def _times_power_sum(vec: dict[Key, int], gamma: MultiIndex, parts: int, own: bo
     return out
 
 
-def power_sum_products(d: int, indices: Sequence[MultiIndex], degree: int, parts: int,
-                       own: bool, exponents=None) -> dict[tuple[int, ...], dict[Key, int]]:
+def power_sum_products(
+    d: int, indices: Sequence[MultiIndex], degree: int, parts: int, own: bool, exponents=None
+) -> dict[tuple[int, ...], dict[Key, int]]:
     """prod_gamma P_gamma^{m_gamma} in orbit coordinates, for every m of weighted degree <= degree.
 
     ``parts`` is the number of symmetric tokens (n - 1, or n when ``own`` is False).
@@ -158,7 +160,7 @@ def power_sum_products(d: int, indices: Sequence[MultiIndex], degree: int, parts
             products[m] = {(zero, ()): 1}
             continue
         j = nonzero[-1]
-        prev = m[:j] + (m[j] - 1,) + m[j + 1:]
+        prev = m[:j] + (m[j] - 1,) + m[j + 1 :]
         products[m] = _times_power_sum(products[prev], indices[j], parts, own)
     return products
 
@@ -184,30 +186,38 @@ def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
 # the two methods
 # ------------------------------------------------------------------------------------------
 
+
 def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> int:
     """Refuse oversized requests before building anything; returns the nonzero estimate (orbit blocks)."""
     total = count_candidates(d, indices, degree) if own else _count_invariant_candidates(indices, degree)
     if total > MAX_CANDIDATES:
-        raise SizeError(f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
-                        f"{len(indices)} power sums), more than the limit of {MAX_CANDIDATES:,}; "
-                        "choose a smaller n, d or degree")
+        raise SizeError(
+            f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
+            f"{len(indices)} power sums), more than the limit of {MAX_CANDIDATES:,}; "
+            "choose a smaller n, d or degree"
+        )
     if method == DENSE_EXPANSION:
         monomials = comb(nvars + degree, degree)
         if monomials * total > MAX_REFERENCE_ENTRIES:
-            raise SizeError(f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x "
-                            f"{total:,} = {monomials * total:,} entries, more than the limit of "
-                            f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'")
+            raise SizeError(
+                f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x "
+                f"{total:,} = {monomials * total:,} entries, more than the limit of "
+                f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'"
+            )
         return 0
     per_block = estimate_block_nonzeros(d, indices, degree, parts, own)
     worst = max(per_block.values(), default=0)
     if worst > MAX_BLOCK_NONZEROS:
-        raise SizeError(f"the largest degree block would have up to {worst:,} nonzero entries, more than the limit "
-                        f"of {MAX_BLOCK_NONZEROS:,}; choose a smaller n, d or degree")
+        raise SizeError(
+            f"the largest degree block would have up to {worst:,} nonzero entries, more than the limit "
+            f"of {MAX_BLOCK_NONZEROS:,}; choose a smaller n, d or degree"
+        )
     return sum(per_block.values())
 
 
-def estimate_block_nonzeros(d: int, indices: Sequence[MultiIndex], degree: int, parts: int,
-                            own: bool) -> dict[int, int]:
+def estimate_block_nonzeros(
+    d: int, indices: Sequence[MultiIndex], degree: int, parts: int, own: bool
+) -> dict[int, int]:
     """An upper bound on the nonzeros of each degree block's columns, without building them.
 
     Column (beta, m) is x_1^beta prod_gamma P_gamma^{m_gamma} in the basis x_1^b m_lambda. Each
@@ -240,8 +250,9 @@ def estimate_block_nonzeros(d: int, indices: Sequence[MultiIndex], degree: int, 
         k = min(k, cap)
         if not own:
             return cumulative[v][k]
-        return sum(cumulative[tuple(a - b for a, b in zip(v, bp))][k]
-                   for bp in itertools.product(*(range(a + 1) for a in v)))
+        return sum(
+            cumulative[tuple(a - b for a, b in zip(v, bp))][k] for bp in itertools.product(*(range(a + 1) for a in v))
+        )
 
     rows = count_orbit_rows(d, degree, parts, own)
     by_weight: dict[int, Counter] = {}  # weighted degree of m -> Counter of column bounds
@@ -277,9 +288,18 @@ def invariant_candidates(indices: Sequence[MultiIndex], degree: int, d: int) -> 
     return [(zero, m) for m in _exponent_tuples([sum(g) for g in indices], degree)]
 
 
-def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], degree: int, *,
-          own: bool = True, method: str = ORBIT_BLOCKS, use_flint: bool | None = None,
-          block_solver: BlockSolver = sparse_solve) -> tuple[list[dict[Candidate, Fraction]], SolveStats]:
+def solve(
+    targets: list[Terms],
+    n: int,
+    d: int,
+    indices: Sequence[MultiIndex],
+    degree: int,
+    *,
+    own: bool = True,
+    method: str = ORBIT_BLOCKS,
+    use_flint: bool | None = None,
+    block_solver: BlockSolver = sparse_solve,
+) -> tuple[list[dict[Candidate, Fraction]], SolveStats]:
     """Canonical coefficients c_{beta,m} (per output) with sum c T_{beta,m}(x_1, P(X)) = target.
 
     ``targets``: one term dict per output coordinate, in the n*d token variables (token-major),
@@ -300,9 +320,18 @@ def solve(targets: list[Terms], n: int, d: int, indices: Sequence[MultiIndex], d
     else:
         exponents = list(_exponent_tuples([sum(g) for g in indices], degree))
         candidates = _candidates_from(exponents, d, indices, degree, own)
-        solution, stats = _solve_blocks(targets, n, d, indices, degree, candidates, parts, own,
-                                        functools.partial(block_solver, use_flint=use_flint,
-                                                          max_nonzeros=MAX_ELIMINATION_NONZEROS), exponents)
+        solution, stats = _solve_blocks(
+            targets,
+            n,
+            d,
+            indices,
+            degree,
+            candidates,
+            parts,
+            own,
+            functools.partial(block_solver, use_flint=use_flint, max_nonzeros=MAX_ELIMINATION_NONZEROS),
+            exponents,
+        )
     stats.candidates = len(candidates)
     stats.estimated_nonzeros = estimate
     stats.seconds = time.perf_counter() - start
@@ -348,8 +377,9 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
         raise NotRepresentableError(f"the target has degree {top} > {degree}")
     missing = [V for V in rhs_by_block if V not in by_block and any(rhs_by_block[V])]
     if missing:
-        raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{sum(missing[0])} "
-                                    "component of the target")
+        raise NotRepresentableError(
+            f"no Psi of weighted degree <= {degree} matches the degree-{sum(missing[0])} component of the target"
+        )
     solution: list[dict[Candidate, Fraction]] = [{} for _ in targets]
     for V in sorted(by_block, key=lambda V: (sum(V), V)):
         e = sum(V)
@@ -359,8 +389,9 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
         column_vectors = []
         for beta, m in cols:
             if any(beta):
-                column_vectors.append({(tuple(x + y for x, y in zip(b, beta)), lam): c
-                                       for (b, lam), c in products[m].items()})
+                column_vectors.append(
+                    {(tuple(x + y for x, y in zip(b, beta)), lam): c for (b, lam), c in products[m].items()}
+                )
             else:
                 column_vectors.append(products[m])
         rows = set().union(*column_vectors, *rhs)
@@ -370,8 +401,9 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
         try:
             pivots, values = block_solver(column_vectors, rhs)
         except NotRepresentableError:
-            raise NotRepresentableError(f"no Psi of weighted degree <= {degree} matches the degree-{e} "
-                                        "component of the target") from None
+            raise NotRepresentableError(
+                f"no Psi of weighted degree <= {degree} matches the degree-{e} component of the target"
+            ) from None
         stats.solve_seconds += time.perf_counter() - clock
         for k in range(nrhs):
             for c, value in values[k].items():
@@ -390,9 +422,11 @@ def _solve_reference(targets, n, d, indices, candidates, own):
     stats = SolveStats(DENSE_EXPANSION)
     clock = time.perf_counter()
     gens = token_gens(n, d)
-    X = [gens[j * d:(j + 1) * d] for j in range(n)]
-    P = [sympy.Poly(sympy.Add(*[sympy.Mul(*[x[k] ** a for k, a in enumerate(g)]) for x in X]), *gens,
-                    domain=sympy.QQ) for g in indices]
+    X = [gens[j * d : (j + 1) * d] for j in range(n)]
+    P = [
+        sympy.Poly(sympy.Add(*[sympy.Mul(*[x[k] ** a for k, a in enumerate(g)]) for x in X]), *gens, domain=sympy.QQ)
+        for g in indices
+    ]
     one = sympy.Poly(1, *gens, domain=sympy.QQ)
     columns = []
     for beta, m in candidates:

@@ -26,9 +26,7 @@ def check_int(name: str, value: object, minimum: int | None = 1) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         bound = f" >= {minimum}" if minimum is not None else ""
-        raise PolyapproxError(
-            f"{name} must be an integer{bound}; got {value!r} of type {type(value).__name__}"
-        )
+        raise PolyapproxError(f"{name} must be an integer{bound}; got {value!r} of type {type(value).__name__}")
     value = int(value)
     if minimum is not None and value < minimum:
         raise PolyapproxError(f"{name} must be an integer >= {minimum}; got {value}")
@@ -39,9 +37,7 @@ def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
     """Return ``value`` if it is one of ``allowed``, else raise listing them."""
     allowed = list(allowed)
     if not isinstance(value, str) or value not in allowed:
-        raise UnknownNameError(
-            f"unknown {name} {value!r}; allowed: {', '.join(repr(a) for a in allowed)}"
-        )
+        raise UnknownNameError(f"unknown {name} {value!r}; allowed: {', '.join(repr(a) for a in allowed)}")
     return value
 
 
@@ -49,8 +45,7 @@ def check_size(what: str, count: int, limit: int = MAX_ITEMS) -> int:
     """Refuse to build more than ``limit`` items, giving the estimated size."""
     if count > limit:
         raise SizeError(
-            f"{what} would have {count:,} entries, more than the limit of {limit:,}; "
-            "choose smaller parameters"
+            f"{what} would have {count:,} entries, more than the limit of {limit:,}; choose smaller parameters"
         )
     return count
 

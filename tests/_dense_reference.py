@@ -19,8 +19,9 @@ from polyapprox._linalg import NotRepresentableError
 from polyapprox._poly import to_fraction
 
 
-def rref_flint_or_domainmatrix(A: list[list[int]], B: list[list[Fraction]], *,
-                               use_flint: bool | None = None) -> tuple[list[int], list[list[Fraction]]]:
+def rref_flint_or_domainmatrix(
+    A: list[list[int]], B: list[list[Fraction]], *, use_flint: bool | None = None
+) -> tuple[list[int], list[list[Fraction]]]:
     """Pivot columns of the RREF of [A | B] and, for each pivot row, its B part.
 
     ``A``: rows of ints (the candidate columns), ``B``: rows of exact rationals (the targets).
@@ -58,8 +59,11 @@ def rref_flint_or_domainmatrix(A: list[list[int]], B: list[list[Fraction]], *,
         from sympy.polys.matrices import DomainMatrix
 
         QQ = sympy.QQ
-        M = DomainMatrix([[QQ(v) for v in a] + [QQ(v.numerator, v.denominator) for v in b]
-                          for a, b in zip(A, B)], (len(A), width), QQ)
+        M = DomainMatrix(
+            [[QQ(v) for v in a] + [QQ(v.numerator, v.denominator) for v in b] for a, b in zip(A, B)],
+            (len(A), width),
+            QQ,
+        )
         R, pivot_cols = M.rref()
         R = R.to_list()
         pivots, rhs = [], []
@@ -73,8 +77,9 @@ def rref_flint_or_domainmatrix(A: list[list[int]], B: list[list[Fraction]], *,
     return pivots, rhs
 
 
-def dense_block_solver(columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None,
-                       max_nonzeros: int | None = None) -> tuple[list[int], list[dict[int, Fraction]]]:
+def dense_block_solver(
+    columns: list[dict], rhs: list[dict], *, use_flint: bool | None = None, max_nonzeros: int | None = None
+) -> tuple[list[int], list[dict[int, Fraction]]]:
     """The same contract as ``sparse_solve``, by densifying and one exact RREF (no budget: tests only)."""
     rows = sorted(set().union(*columns, *rhs), key=repr)
     row_index = {key: i for i, key in enumerate(rows)}

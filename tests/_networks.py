@@ -14,5 +14,5 @@ def fitted(n=5, d=2, degree=2):
 def hand_made():
     """A non-polynomial Sumformer (d=3, d'=2, d_out=1) for ff='exact' only."""
     phi = lambda x: np.stack([np.sin(x).sum(1), np.exp(-x[:, 0])], axis=1)
-    psi = lambda x, s: (np.tanh(s[:, :1]) * x[:, 1:2] + s[:, 1:2] ** 2)
+    psi = lambda x, s: np.tanh(s[:, :1]) * x[:, 1:2] + s[:, 1:2] ** 2
     return Sumformer(phi, psi, latent_dim=2, d=3, d_out=1)

@@ -50,9 +50,13 @@ def loop_patterns(name: str, n: int, w: int = 0) -> list[list[set[int]]]:
         return [rows + [set(range(n))]]
     if name == "strided":
         h = w // 2
-        return [[clip(set(range(k - h, k + h + 1))) for k in range(n)],
-                [{j for j in range(n) if j % w == k % w} for k in range(n)]]
+        return [
+            [clip(set(range(k - h, k + h + 1))) for k in range(n)],
+            [{j for j in range(n) if j % w == k % w} for k in range(n)],
+        ]
     if name == "fixed":
-        return [[{j for j in range(n) if j // w == k // w} for k in range(n)],
-                [{j for j in range(n) if j % w == w - 1} | {k} for k in range(n)]]
+        return [
+            [{j for j in range(n) if j // w == k // w} for k in range(n)],
+            [{j for j in range(n) if j % w == w - 1} | {k} for k in range(n)],
+        ]
     raise KeyError(name)

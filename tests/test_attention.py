@@ -49,8 +49,9 @@ def test_linformer_matches_loops(rng):
     E, F = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
     keys = lambda z, h: [sum(E[r, j] * (z[j] @ h.W_K) for j in range(5)) for r in range(3)]
     values = lambda z, h: [sum(F[r, j] * (z[j] @ h.W_V) for j in range(5)) for r in range(3)]
-    np.testing.assert_allclose(linformer_attention(Z, heads, E, F), _loop_attention(Z, heads, keys, values),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        linformer_attention(Z, heads, E, F), _loop_attention(Z, heads, keys, values), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_feed_forward_matches_loops(rng):
@@ -70,7 +71,7 @@ def test_performer_matches_loop_definition(rng):
     omega = rng.normal(size=(5, 2))
     for kind in ("positive", "trig"):
         out = performer_attention(Z, [head], omega, kind)
-        scale = 2 ** -0.25
+        scale = 2**-0.25
         phi = lambda u, scale=scale, kind=kind: random_features(u[None] * scale, omega, kind)[0]
         expected = Z.copy()
         for i in range(4):

@@ -21,8 +21,12 @@ def _brute_force(d, indices, D):
     """Every (beta, m) with weighted degree <= D, sorted into the canonical order by a key."""
     betas = multi_indices(d, D, min_degree=0)
     beta_rank = {b: i for i, b in enumerate(betas)}
-    found = [(beta, m) for beta in betas for m in itertools.product(range(D + 1), repeat=len(indices))
-             if weighted_degree((beta, m), indices) <= D]
+    found = [
+        (beta, m)
+        for beta in betas
+        for m in itertools.product(range(D + 1), repeat=len(indices))
+        if weighted_degree((beta, m), indices) <= D
+    ]
     return sorted(found, key=lambda c: (beta_rank[c[0]], c[1]))
 
 

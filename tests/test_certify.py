@@ -26,6 +26,7 @@ def _zero_target() -> targets.Target:
 
 # -- interval arithmetic -----------------------------------------------------------------------
 
+
 def test_outward_rounding_encloses_where_round_to_nearest_underestimates():
     # 0.1 + 0.2 rounds to nearest BELOW the exact sum of the two doubles? check exactly with Fractions
     a, b = 0.1, 0.7
@@ -35,10 +36,18 @@ def test_outward_rounding_encloses_where_round_to_nearest_underestimates():
     z = Interval(np.array(a)) * Interval(np.array(b))
     assert Fraction(float(z.lo)) <= exact <= Fraction(float(z.hi))
     # a case where the nearest float is below the exact value: the bare product would under-estimate
-    under = next((x, y) for x in np.linspace(0.1, 0.9, 97) for y in np.linspace(0.1, 0.9, 89)
-                 if Fraction(float(x * y)) < Fraction(float(x)) * Fraction(float(y)))
+    under = next(
+        (x, y)
+        for x in np.linspace(0.1, 0.9, 97)
+        for y in np.linspace(0.1, 0.9, 89)
+        if Fraction(float(x * y)) < Fraction(float(x)) * Fraction(float(y))
+    )
     z = Interval(np.array(under[0])) * Interval(np.array(under[1]))
-    assert Fraction(float(z.hi)) >= Fraction(float(under[0])) * Fraction(float(under[1])) > Fraction(float(under[0] * under[1]))
+    assert (
+        Fraction(float(z.hi))
+        >= Fraction(float(under[0])) * Fraction(float(under[1]))
+        > Fraction(float(under[0] * under[1]))
+    )
 
 
 def test_sum_of_many_terms_encloses_exact_sum_where_nearest_rounding_is_low():
@@ -56,8 +65,13 @@ def test_interval_ops_agree_with_arb(seed):
     hi = lo + rng.uniform(0, 0.5, size=40)
     x, y = Interval(lo, hi), Interval(lo[::-1], hi[::-1])
     ours = {"add": x + y, "mul": x * y, "sq": x.square(), "exp": (x * y).exp(), "rec": (x.square() + 1.0).reciprocal()}
-    ops = {"add": lambda a, b: a + b, "mul": lambda a, b: a * b, "sq": lambda a, b: a**2,
-           "exp": lambda a, b: (a * b).exp(), "rec": lambda a, b: 1 / (a**2 + 1)}
+    ops = {
+        "add": lambda a, b: a + b,
+        "mul": lambda a, b: a * b,
+        "sq": lambda a, b: a**2,
+        "exp": lambda a, b: (a * b).exp(),
+        "rec": lambda a, b: 1 / (a**2 + 1),
+    }
     old = flint.ctx.prec
     flint.ctx.prec = 200
     try:
@@ -95,7 +109,7 @@ def test_jets_enclose_sympy_derivatives_of_the_gaussian_target():
     box = Interval(c - 0.01, c + 0.01)
     J = targets.get("gaussian-kernel-sum").interval(Jet.variables(box, order=2).reshape((1, 3, 1)))
     xs = sympy.symbols("x0:3")
-    f0 = sum(sympy.exp(-(xs[0] - xj) ** 2) for xj in xs)
+    f0 = sum(sympy.exp(-((xs[0] - xj) ** 2)) for xj in xs)
     k, l = Jet.pair_index(3)
     for point in c + rng.uniform(-0.01, 0.01, size=(20, 3)):
         sub = dict(zip(xs, point))
@@ -111,6 +125,7 @@ def test_float_environment_is_default():
 
 
 # -- certification against known maxima -------------------------------------------------------
+
 
 def test_closed_form_polynomial_sup_is_contained_and_tight():
     # n = 2, d = 1: S(X)_i = x_i (x_1 + x_2) - x_i^2 / 2 vs f = 0. |S_1| = |x_1 x_2 + x_1^2 / 2|, sup at X = (1, 1): 3/2
@@ -133,8 +148,16 @@ def test_planted_interior_bump_is_contained_and_tight():
     np.testing.assert_allclose(r.witness, [[2 / 3]], atol=1e-3)
 
 
-@pytest.mark.parametrize("name,degree", [("gaussian-kernel-sum", 2), ("gaussian-kernel-sum", 4),
-                                         ("softmax-attention", 2), ("times-mean", 1), ("max-inner", 2)])
+@pytest.mark.parametrize(
+    "name,degree",
+    [
+        ("gaussian-kernel-sum", 2),
+        ("gaussian-kernel-sum", 4),
+        ("softmax-attention", 2),
+        ("times-mean", 1),
+        ("max-inner", 2),
+    ],
+)
 def test_bound_holds_the_sampled_maximum(name, degree):
     f = targets.get(name)
     model, _ = continuous.approximate(f, 3, 1, degree, samples=400, seed=0)
@@ -167,6 +190,7 @@ def test_exhausted_budget_returns_a_rigorous_bound_flagged_not_reached():
 
 # -- bad input --------------------------------------------------------------------------------
 
+
 def test_target_without_interval_evaluation_is_refused_by_name():
     model, _ = continuous.approximate(targets.get("times-mean"), 2, 1, 2, samples=100)
     plain = targets.Target("plain", "no intervals", targets.get("times-mean").fn, lambda d: 1)
@@ -185,9 +209,9 @@ def test_bad_model_target_and_domain_are_refused():
     with pytest.raises(PolyapproxError, match="tol"):
         certified_sup_error(model, "times-mean", tol=float("nan"))
     with pytest.raises(PolyapproxError, match="d_out"):
-        certified_sup_error(model, "gaussian-kernel-sum") if model.d_out != 1 else \
-            certified_sup_error(continuous.approximate(targets.get("times-mean"), 2, 2, 1, samples=100)[0],
-                                "gaussian-kernel-sum")
+        certified_sup_error(model, "gaussian-kernel-sum") if model.d_out != 1 else certified_sup_error(
+            continuous.approximate(targets.get("times-mean"), 2, 2, 1, samples=100)[0], "gaussian-kernel-sum"
+        )
 
 
 def test_non_finite_coefficients_are_refused():

@@ -23,8 +23,7 @@ def _dense_max(S, f, n: int, k: int, seed: int = 0) -> float:
     return float(np.abs(S(X) - f(X)).max())
 
 
-@pytest.mark.parametrize("n,k,representative", [(2, 2, "corner"), (2, 4, "center"), (3, 3, "corner"),
-                                                (3, 4, "center")])
+@pytest.mark.parametrize("n,k,representative", [(2, 2, "corner"), (2, 4, "center"), (3, 3, "corner"), (3, 4, "center")])
 def test_closed_form_for_the_centred_target(n, k, representative):
     # S - f = (x_i - r_i) - mean_j (x_j - r_j); each x_j - r_j ranges over [0, 1/k) (corner) or
     # [-1/(2k), 1/(2k)) (centre), so the sup is (n - 1) / (n k) in both cases, approached but not attained

@@ -30,6 +30,7 @@ def _dense_max(T, S, n: int, samples: int = 40_000, seed: int = 1) -> float:
 
 # -- rounding primitives -------------------------------------------------------------------------
 
+
 def test_fast_directed_rounding_encloses_exact_results():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=2000) * 10.0 ** rng.integers(-300, 300, 2000), rng.normal(size=2000)
@@ -59,9 +60,16 @@ def test_midpoint_radius_product_encloses_exact_rational_product(seed):
 
 # -- the certified bound -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("degree,m", [(2, 2), pytest.param(3, 2, marks=pytest.mark.slow),
-                                      pytest.param(4, 2, marks=pytest.mark.slow),
-                                      pytest.param(2, 4, marks=pytest.mark.slow)])
+
+@pytest.mark.parametrize(
+    "degree,m",
+    [
+        (2, 2),
+        pytest.param(3, 2, marks=pytest.mark.slow),
+        pytest.param(4, 2, marks=pytest.mark.slow),
+        pytest.param(2, 4, marks=pytest.mark.slow),
+    ],
+)
 def test_bound_holds_the_dense_sampled_maximum_and_beats_the_a_priori_bound(degree, m):
     S = _fit(degree)
     T = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)

@@ -51,9 +51,11 @@ def test_argparse_errors_exit_2(capsys):
 
 
 def test_module_entry_point():
-    result = subprocess.run([sys.executable, "-m", "polyapprox", "latent-dim", "2", "1"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "polyapprox", "latent-dim", "2", "1"], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "| 2 | 1 | 2 | 1 | 1 |" in result.stdout
-    bad = subprocess.run([sys.executable, "-m", "polyapprox", "latent-dim", "-1", "1"],
-                         capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "polyapprox", "latent-dim", "-1", "1"], capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

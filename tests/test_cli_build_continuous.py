@@ -6,8 +6,26 @@ from polyapprox.cli import main
 
 def test_build_prints_report_and_saves(tmp_path, capsys):
     path = tmp_path / "m.json"
-    assert main(["build", "continuous", "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1",
-                 "--degree", "4", "--save", str(path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "continuous",
+                "--target",
+                "gaussian-kernel-sum",
+                "--n",
+                "3",
+                "--d",
+                "1",
+                "--degree",
+                "4",
+                "--save",
+                str(path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["report"]["coefficients"] == 25 and out["report"]["test_sup_error"] < 2e-2
     assert continuous.load(path).latent_dim == 3

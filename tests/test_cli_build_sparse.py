@@ -18,13 +18,16 @@ def test_hardmax_exact_on_grid_text(capsys):
 
 
 def test_json_summary(capsys):
-    assert main(BASE + ["--delta", "3", "--json"]) == 0        # an integer delta is q
+    assert main(BASE + ["--delta", "3", "--json"]) == 0  # an integer delta is q
     out = json.loads(capsys.readouterr().out)
     assert out["delta"] == "1/3" and out["heads"] == 2 and out["head_size"] == 1 and out["ff_width"] == 1
     assert out["grid_check"]["equal"] == out["grid_check"]["checked"] == 27
     sc, fc = out["stage_counts"], out["formula_counts"]
-    assert (sc["quantisation"], sc["phase-a"], sc["phase-b"], sc["value"]) == (
-        fc["quantisation"], fc["phase_a"], fc["phase_b"], fc["value"]) == (9, 6, 1, 81)
+    assert (
+        (sc["quantisation"], sc["phase-a"], sc["phase-b"], sc["value"])
+        == (fc["quantisation"], fc["phase_a"], fc["phase_b"], fc["value"])
+        == (9, 6, 1, 81)
+    )
     assert out["distance"]["d_p(f_bar,g)"] < 1e-9
     assert out["distance"]["d_p(f,f_bar)"] <= out["distance"]["bound_f_fbar"]
 
@@ -49,14 +52,17 @@ def test_softmax_eps_and_save(tmp_path, capsys):
     assert len(thresholds) == 24 and len(set(thresholds)) == 24
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--pattern", "fixed", "--block", "2"], "condition 'connectivity', witness"),
-    (["--delta", "2/3"], "delta must be 1/q"),
-    (["--rho", "softmax"], "needs a query scale t"),
-    (["--rho", "softmax", "--t", "-1"], "t must be > 0"),
-    (["--eps", "0.3"], "eps must be < delta/2"),
-    (["--max-value-layers", "10"], "24 entries, more than the limit of 10"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--pattern", "fixed", "--block", "2"], "condition 'connectivity', witness"),
+        (["--delta", "2/3"], "delta must be 1/q"),
+        (["--rho", "softmax"], "needs a query scale t"),
+        (["--rho", "softmax", "--t", "-1"], "t must be > 0"),
+        (["--eps", "0.3"], "eps must be < delta/2"),
+        (["--max-value-layers", "10"], "24 entries, more than the limit of 10"),
+    ],
+)
 def test_errors_one_line(extra, message, capsys):
     argv = (BASE[:-2] if "--pattern" in extra else BASE) + extra
     assert main(argv) == 2
@@ -66,8 +72,9 @@ def test_errors_one_line(extra, message, capsys):
 
 def test_unknown_target_and_size(capsys):
     assert main(["build", "sparse-transformer", "--target", "nope", "--n", "2", "--d", "1", "--pattern", "dense"]) == 2
-    assert main(["build", "sparse-transformer", "--target", "centered", "--n", "6", "--d", "2",
-                 "--pattern", "star"]) == 2
+    assert (
+        main(["build", "sparse-transformer", "--target", "centered", "--n", "6", "--d", "2", "--pattern", "star"]) == 2
+    )
     err = capsys.readouterr().err
     assert "unknown target" in err and "24,576" in err
 

@@ -5,13 +5,20 @@ import pytest
 from polyapprox.cli import main
 
 
-@pytest.mark.parametrize("argv", [
-    ["transformer"], ["linformer", "--k", "3"], ["performer", "--m", "4", "--features", "trig"],
-    ["transformer", "--ff", "relu", "--m-relu", "6"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["transformer"],
+        ["linformer", "--k", "3"],
+        ["performer", "--m", "4", "--features", "trig"],
+        ["transformer", "--ff", "relu", "--m-relu", "6"],
+    ],
+)
 def test_build_networks(argv, capsys):
-    assert main(["build", *argv, "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "4",
-                 "--json"]) == 0
+    assert (
+        main(["build", *argv, "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "4", "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["error_vs_sumformer"] <= max(out["error_bound_vs_sumformer"], 1e-13)
     assert out["sup_error_vs_target"] < 0.05 and out["equivariance_error"] < 1e-12
@@ -24,8 +31,9 @@ def test_describe_printed(capsys):
 
 
 def test_errors(capsys):
-    assert main(["build", "linformer", "--target", "centered", "--n", "2", "--d", "1", "--degree", "1",
-                 "--k", "0"]) == 2
+    assert (
+        main(["build", "linformer", "--target", "centered", "--n", "2", "--d", "1", "--degree", "1", "--k", "0"]) == 2
+    )
     assert main(["build", "performer", "--target", "nope", "--n", "2", "--d", "1", "--degree", "1"]) == 2
     err = capsys.readouterr().err
     assert "k must be an integer >= 1" in err and "unknown target" in err and "Traceback" not in err

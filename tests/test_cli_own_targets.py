@@ -26,30 +26,65 @@ def _one_line_exit_2(argv, capsys, fragment):
     return err
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["build", "discontinuous", "--target", "gaussian-kernel-sum", "--n", "4", "--d", "3", "--k", "100",
-      "--max-memory", "1G"], "needs an estimated"),
-    (["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "50", "--k", "100"], "too large"),
-    (["build", "continuous", "--target", "centered", *FAST_FIT, "--save", "/nonexistent/dir/m.json"],
-     "does not exist"),
-    (["build", "continuous", "--target", "gaussian-kernel-sum", "--n", "6", "--d", "3", "--degree", "6",
-      "--max-memory", "500M"], "needs an estimated"),
-    (["build", "transformer", "--target", "centered", *FAST_FIT, "--m-relu", "4"], "--m-relu does not apply"),
-    (["build", "continuous", "--target", "x_i + x_j", *FAST_FIT], "not equivariant: x_j"),
-    (["build", "continuous", "--target", "exp(x_i).real", *FAST_FIT], "attribute"),
-    (["build", "continuous", "--target", "gausian-kernel-sum", *FAST_FIT], "unknown target 'gausian-kernel-sum'"),
-    (["build", "continuous", "--target", "no_such_module_xyz:f", *FAST_FIT], "cannot import target"),
-    (["build", "continuous", "--target", "log(x_i - 0.5)", *FAST_FIT], "gives nan"),
-    (["latent-dim", "3", "2", "--n-max", "4"], "apply only with --table"),
-    (["latent-dim", "3", "2", "--n", "3"], "not both"),
-    (["reproduce", "--tolerance", "nonsense=1", "--only", "latent"], "unknown tolerance 'nonsense'"),
-    (["reproduce", "--tolerance", "C.factor=inf", "--only", "latent"], "finite number"),
-    (["sparse", "check", "--pattern", "strided", "--n", "16", "--window", "3"], "--window does not apply"),
-    (["sparse", "check", "--pattern", "window", "--n", "16", "--stride", "3"], "--stride does not apply"),
-    (["sparse", "layers", "--p", "2", "--s", "2", "--n", "4", "--d", "1", "--q", "2", "--ring"], "--ring does not"),
-    (["verify", "/nonexistent/m.safetensors"], "cannot read"),
-    (["verify", "/dev/zero"], "not a regular file"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (
+            [
+                "build",
+                "discontinuous",
+                "--target",
+                "gaussian-kernel-sum",
+                "--n",
+                "4",
+                "--d",
+                "3",
+                "--k",
+                "100",
+                "--max-memory",
+                "1G",
+            ],
+            "needs an estimated",
+        ),
+        (["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "50", "--k", "100"], "too large"),
+        (
+            ["build", "continuous", "--target", "centered", *FAST_FIT, "--save", "/nonexistent/dir/m.json"],
+            "does not exist",
+        ),
+        (
+            [
+                "build",
+                "continuous",
+                "--target",
+                "gaussian-kernel-sum",
+                "--n",
+                "6",
+                "--d",
+                "3",
+                "--degree",
+                "6",
+                "--max-memory",
+                "500M",
+            ],
+            "needs an estimated",
+        ),
+        (["build", "transformer", "--target", "centered", *FAST_FIT, "--m-relu", "4"], "--m-relu does not apply"),
+        (["build", "continuous", "--target", "x_i + x_j", *FAST_FIT], "not equivariant: x_j"),
+        (["build", "continuous", "--target", "exp(x_i).real", *FAST_FIT], "attribute"),
+        (["build", "continuous", "--target", "gausian-kernel-sum", *FAST_FIT], "unknown target 'gausian-kernel-sum'"),
+        (["build", "continuous", "--target", "no_such_module_xyz:f", *FAST_FIT], "cannot import target"),
+        (["build", "continuous", "--target", "log(x_i - 0.5)", *FAST_FIT], "gives nan"),
+        (["latent-dim", "3", "2", "--n-max", "4"], "apply only with --table"),
+        (["latent-dim", "3", "2", "--n", "3"], "not both"),
+        (["reproduce", "--tolerance", "nonsense=1", "--only", "latent"], "unknown tolerance 'nonsense'"),
+        (["reproduce", "--tolerance", "C.factor=inf", "--only", "latent"], "finite number"),
+        (["sparse", "check", "--pattern", "strided", "--n", "16", "--window", "3"], "--window does not apply"),
+        (["sparse", "check", "--pattern", "window", "--n", "16", "--stride", "3"], "--stride does not apply"),
+        (["sparse", "layers", "--p", "2", "--s", "2", "--n", "4", "--d", "1", "--q", "2", "--ring"], "--ring does not"),
+        (["verify", "/nonexistent/m.safetensors"], "cannot read"),
+        (["verify", "/dev/zero"], "not a regular file"),
+    ],
+)
 def test_expected_failures_are_one_line_exit_2(argv, fragment, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     _one_line_exit_2(argv, capsys, fragment)
@@ -87,8 +122,28 @@ def test_targets_lists_formulas(capsys):
 
 def test_expression_target_build_and_verify(tmp_path, capsys):
     path = tmp_path / "m.safetensors"
-    assert main(["build", "continuous", "--target", "x_i * mean_j(x_j)", "--n", "2", "--d", "2", "--degree", "2",
-                 "--samples", "200", "--save", str(path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "continuous",
+                "--target",
+                "x_i * mean_j(x_j)",
+                "--n",
+                "2",
+                "--d",
+                "2",
+                "--degree",
+                "2",
+                "--samples",
+                "200",
+                "--save",
+                str(path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["inputs"]["target"] == "x_i * mean_j(x_j)" and out["report"]["test_sup_error"] < 1e-12
     assert main(["verify", str(path), "--json", "--samples", "200"]) == 0
@@ -108,16 +163,35 @@ def test_module_function_target(tmp_path, capsys, monkeypatch):
     _one_line_exit_2(["verify", str(path)], capsys, "never imported")
     assert main(["verify", str(path), "--target", "mytargets:doubled", "--tol", "1e-9", "--samples", "100"]) == 0
     assert main(["verify", str(path), "--target", "mytargets.py:doubled", "--tol", "1e-9", "--samples", "100"]) == 0
-    _one_line_exit_2(["build", "discontinuous", "--target", "mytargets:doubled", "--n", "2", "--d", "1", "--k", "3",
-                      "--save", str(tmp_path / "d.safetensors")], capsys, "Python callable")
+    _one_line_exit_2(
+        [
+            "build",
+            "discontinuous",
+            "--target",
+            "mytargets:doubled",
+            "--n",
+            "2",
+            "--d",
+            "1",
+            "--k",
+            "3",
+            "--save",
+            str(tmp_path / "d.safetensors"),
+        ],
+        capsys,
+        "Python callable",
+    )
 
 
-@pytest.mark.parametrize("kind, extra", [
-    ("continuous", []),
-    ("transformer", ["--ff", "relu", "--m-relu", "3"]),
-    ("linformer", ["--k", "3"]),
-    ("performer", ["--m", "5", "--features", "trig"]),
-])
+@pytest.mark.parametrize(
+    "kind, extra",
+    [
+        ("continuous", []),
+        ("transformer", ["--ff", "relu", "--m-relu", "3"]),
+        ("linformer", ["--k", "3"]),
+        ("performer", ["--m", "5", "--features", "trig"]),
+    ],
+)
 def test_save_and_verify_every_fitted_kind(tmp_path, capsys, kind, extra):
     path = tmp_path / f"{kind}.safetensors"
     assert main(["build", kind, "--target", "centered", *FAST_FIT, *extra, "--save", str(path), "--json"]) == 0
@@ -138,8 +212,28 @@ def test_save_and_verify_every_fitted_kind(tmp_path, capsys, kind, extra):
 
 def test_discontinuous_save_and_verify(tmp_path, capsys):
     path = tmp_path / "disc.safetensors"
-    assert main(["build", "discontinuous", "--target", "sum_j(exp(-norm2(x_i - x_j)))", "--n", "3", "--d", "1",
-                 "--k", "8", "--samples", "300", "--save", str(path), "--json"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "discontinuous",
+                "--target",
+                "sum_j(exp(-norm2(x_i - x_j)))",
+                "--n",
+                "3",
+                "--d",
+                "1",
+                "--k",
+                "8",
+                "--samples",
+                "300",
+                "--save",
+                str(path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["lipschitz_source"] == "estimated by sampling" and out["sup_error"] <= out["error_bound"]
     X = np.random.default_rng(0).uniform(size=(20, 3, 1))
@@ -176,8 +270,26 @@ def test_big_integers_are_shown_by_digit_count():
 
 def test_discontinuous_sizes_with_huge_codes_print(capsys):
     # 4 tokens on a 10^4-cell grid: the largest code 4 x 5^9999 has more digits than str() allows
-    assert main(["build", "discontinuous", "--target", "centered", "--n", "4", "--d", "2", "--k", "100",
-                 "--samples", "20", "--json"]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "discontinuous",
+                "--target",
+                "centered",
+                "--n",
+                "4",
+                "--d",
+                "2",
+                "--k",
+                "100",
+                "--samples",
+                "20",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     limit = sys.get_int_max_str_digits()
     sys.set_int_max_str_digits(0)
@@ -186,8 +298,12 @@ def test_discontinuous_sizes_with_huge_codes_print(capsys):
     finally:
         sys.set_int_max_str_digits(limit)
     assert out["sizes"]["max_code_digits"] == expected
-    assert main(["build", "discontinuous", "--target", "centered", "--n", "4", "--d", "2", "--k", "100",
-                 "--samples", "20"]) == 0
+    assert (
+        main(
+            ["build", "discontinuous", "--target", "centered", "--n", "4", "--d", "2", "--k", "100", "--samples", "20"]
+        )
+        == 0
+    )
     assert f"largest code {expected} digits" in capsys.readouterr().out
 
 
@@ -200,8 +316,12 @@ def test_huge_ints_in_json_are_printed_by_digit_count(capsys):
 
 
 def test_console_script_error_is_one_line():
-    result = subprocess.run([sys.executable, "-m", "polyapprox", "build", "continuous", "--target", "x_j",
-                             *FAST_FIT], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "polyapprox", "build", "continuous", "--target", "x_j", *FAST_FIT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
 
 

@@ -43,15 +43,18 @@ def test_degree_option(capsys):
     assert "Psi(y, p) = p_1 - y_1" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["x2_1", "--n", "3", "--d", "1"], "not invariant under permutations fixing token 1"),
-    (["sin(x2_1)", "--n", "2", "--d", "1"], "constructions.continuous.approximate"),
-    (["x4_1", "--n", "3", "--d", "1"], "x4_1 refers to token 4"),
-    (["x1_1^2", "--n", "3", "--d", "1"], "'\\*\\*'"),
-    (["__import__('os').system('echo pwned')", "--n", "2", "--d", "1"], "function calls are not allowed"),
-    (["x1_1", "--n", "0", "--d", "1"], "--n and --d"),
-    (["x1_1**3", "--n", "2", "--d", "1", "--degree", "1"], "degree"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["x2_1", "--n", "3", "--d", "1"], "not invariant under permutations fixing token 1"),
+        (["sin(x2_1)", "--n", "2", "--d", "1"], "constructions.continuous.approximate"),
+        (["x4_1", "--n", "3", "--d", "1"], "x4_1 refers to token 4"),
+        (["x1_1^2", "--n", "3", "--d", "1"], "'\\*\\*'"),
+        (["__import__('os').system('echo pwned')", "--n", "2", "--d", "1"], "function calls are not allowed"),
+        (["x1_1", "--n", "0", "--d", "1"], "--n and --d"),
+        (["x1_1**3", "--n", "2", "--d", "1", "--degree", "1"], "degree"),
+    ],
+)
 def test_errors_one_line_exit_2(args, message, capfd):
     assert main(["represent", *args]) == 2
     captured = capfd.readouterr()  # file-descriptor level: a spawned 'echo' would show up in out

@@ -20,13 +20,13 @@ def test_interrupted_sweep_resumes_to_the_same_file(tmp_path, capsys):
     assert main(["sweep", "engine", *GRID, "--out", str(reference)]) == 0
     records = _lines(reference)
     assert len(records) == 8 and all(r["verified"] and "error" not in r for r in records)
-    assert [r["item"]["n"] for r in records] == [2, 2, 2, 2, 3, 3, 3, 3]   # grid order
+    assert [r["item"]["n"] for r in records] == [2, 2, 2, 2, 3, 3, 3, 3]  # grid order
 
     resumed = tmp_path / "resumed.jsonl"
     assert main(["sweep", "engine", *GRID, "--out", str(resumed), "--jobs", "2", "--max-items", "3"]) == 1
-    assert len(_lines(resumed)) == 3                                        # streamed as they finished
+    assert len(_lines(resumed)) == 3  # streamed as they finished
     assert "3/8 items" in capsys.readouterr().out
-    with resumed.open("a") as fh:                                           # a crash mid-write: torn line
+    with resumed.open("a") as fh:  # a crash mid-write: torn line
         fh.write('{"key": "half a rec')
     assert main(["sweep", "engine", *GRID, "--out", str(resumed), "--jobs", "2"]) == 0
     assert resumed.read_bytes() == reference.read_bytes()
@@ -34,29 +34,64 @@ def test_interrupted_sweep_resumes_to_the_same_file(tmp_path, capsys):
 
 def test_failed_items_are_recorded_and_retried(tmp_path):
     out = tmp_path / "r.jsonl"
-    assert main(["sweep", "engine", "--n", "2", "--d", "1", "4", "--degree", "2", "30", "--no-progress",
-                 "--out", str(out)]) == 1
+    assert (
+        main(
+            ["sweep", "engine", "--n", "2", "--d", "1", "4", "--degree", "2", "30", "--no-progress", "--out", str(out)]
+        )
+        == 1
+    )
     records = _lines(out)
     errors = [r for r in records if "error" in r]
     assert errors and all("SizeError" in r["error"] for r in errors)
     assert all(r["item"]["degree"] == 30 and r["item"]["d"] == 4 for r in errors)
     before = len(records)
-    assert main(["sweep", "engine", "--n", "2", "--d", "1", "4", "--degree", "2", "30", "--no-progress",
-                 "--out", str(out)]) == 1
-    assert len(_lines(out)) == before + len(errors)                         # only the failed ones re-run
+    assert (
+        main(
+            ["sweep", "engine", "--n", "2", "--d", "1", "4", "--degree", "2", "30", "--no-progress", "--out", str(out)]
+        )
+        == 1
+    )
+    assert len(_lines(out)) == before + len(errors)  # only the failed ones re-run
 
 
 def test_fit_sweep_and_bad_input(tmp_path, capsys):
     out = tmp_path / "fits.jsonl"
-    assert main(["sweep", "fit", "--target", "poly-mean-field", "--n", "3", "--d", "1", "--degree", "2",
-                 "--samples", "100", "--seed", "0", "1", "--no-progress", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "fit",
+                "--target",
+                "poly-mean-field",
+                "--n",
+                "3",
+                "--d",
+                "1",
+                "--degree",
+                "2",
+                "--samples",
+                "100",
+                "--seed",
+                "0",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     records = _lines(out)
     assert [r["item"]["seed"] for r in records] == [0, 1]
     assert all(r["coefficients"] == 7 and r["test_sup_error"] < 1e-10 for r in records)
     assert main(["sweep", "engine", "--n", "0", "--d", "1", "--degree", "2", "--out", str(out)]) == 2
     assert "n must be an integer >= 1" in capsys.readouterr().err
-    assert main(["sweep", "engine", "--n", "2", "--d", "1", "--degree", "2",
-                 "--out", str(tmp_path / "missing" / "x.jsonl")]) == 2
+    assert (
+        main(
+            ["sweep", "engine", "--n", "2", "--d", "1", "--degree", "2", "--out", str(tmp_path / "missing" / "x.jsonl")]
+        )
+        == 2
+    )
 
 
 @pytest.mark.slow
@@ -65,7 +100,23 @@ def test_sweep_on_a_local_dask_cluster(tmp_path):
     serial, dask = tmp_path / "serial.jsonl", tmp_path / "dask.jsonl"
     grid = ["--n", "2", "3", "--d", "1", "--degree", "2", "3", "--no-progress"]
     assert main(["sweep", "engine", *grid, "--out", str(serial)]) == 0
-    assert main(["sweep", "engine", *grid, "--out", str(dask), "--scheduler", "local-dask", "--jobs", "2",
-                 "--max-items", "2"]) == 1
+    assert (
+        main(
+            [
+                "sweep",
+                "engine",
+                *grid,
+                "--out",
+                str(dask),
+                "--scheduler",
+                "local-dask",
+                "--jobs",
+                "2",
+                "--max-items",
+                "2",
+            ]
+        )
+        == 1
+    )
     assert main(["sweep", "engine", *grid, "--out", str(dask), "--scheduler", "local-dask", "--jobs", "2"]) == 0
     assert dask.read_bytes() == serial.read_bytes()

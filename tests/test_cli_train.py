@@ -21,8 +21,18 @@ def _one_line_exit_2(argv, capsys, fragment):
 
 def test_train_writes_figure_table_and_records(tmp_path, capsys):
     out = tmp_path / "runs"
-    argv = ["train", "sparse-copying", "--quick", "--steps", "4", "--patterns", "strided,star", "--out", str(out),
-            "--json"]
+    argv = [
+        "train",
+        "sparse-copying",
+        "--quick",
+        "--steps",
+        "4",
+        "--patterns",
+        "strided,star",
+        "--out",
+        str(out),
+        "--json",
+    ]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["inputs"]["experiment"] == "sparse-copying" and data["inputs"]["steps"] == 4
@@ -48,16 +58,19 @@ def test_same_seed_same_numbers(capsys):
     assert [r["train_loss"] for r in runs[0]] == [r["train_loss"] for r in runs[1]]
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["train", "nonsense"], "unknown experiment"),
-    (["train", "init", "--steps", "-1"], "steps must be an integer >= 0"),
-    (["train", "init", "--lr", "-0.5"], "learning rate must be a finite number > 0"),
-    (["train", "sparse-copying", "--patterns", "strided,zigzag"], "pattern"),
-    (["train", "sparse-copying", "--target", "centered"], "--target does not apply"),
-    (["train", "init", "--patterns", "star"], "--patterns applies only"),
-    (["train", "init", "--target", "no-such-target"], "unknown target"),
-    (["train", "sumformer-curves", "--steps", "1", "--target", "log(x_i - 2)"], "nan"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "nonsense"], "unknown experiment"),
+        (["train", "init", "--steps", "-1"], "steps must be an integer >= 0"),
+        (["train", "init", "--lr", "-0.5"], "learning rate must be a finite number > 0"),
+        (["train", "sparse-copying", "--patterns", "strided,zigzag"], "pattern"),
+        (["train", "sparse-copying", "--target", "centered"], "--target does not apply"),
+        (["train", "init", "--patterns", "star"], "--patterns applies only"),
+        (["train", "init", "--target", "no-such-target"], "unknown target"),
+        (["train", "sumformer-curves", "--steps", "1", "--target", "log(x_i - 2)"], "nan"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
     _one_line_exit_2(argv, capsys, fragment)
 
@@ -65,8 +78,9 @@ def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
 def test_target_of_the_wrong_shape_exits_2(tmp_path, capsys):
     module = tmp_path / "badtarget.py"
     module.write_text("import numpy as np\n\ndef f(X):\n    return np.concatenate([X, X], axis=1)\n")
-    _one_line_exit_2(["train", "latent-sweep", "--quick", "--steps", "1", "--target", f"{module}:f"], capsys,
-                     "to (b, n, d_out)")
+    _one_line_exit_2(
+        ["train", "latent-sweep", "--quick", "--steps", "1", "--target", f"{module}:f"], capsys, "to (b, n, d_out)"
+    )
 
 
 def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):

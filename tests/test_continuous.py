@@ -28,8 +28,11 @@ def _random_equivariant(n, d, degree, seed, d_out=1):
     variables = list(X)
     rows = []
     for _ in range(d_out):
-        g = sum(int(rnd.integers(-4, 5)) * sympy.Mul(*[variables[int(j)] for j in rnd.integers(0, n * d, size=k)])
-                for k in range(0, degree + 1) for _ in range(3))
+        g = sum(
+            int(rnd.integers(-4, 5)) * sympy.Mul(*[variables[int(j)] for j in rnd.integers(0, n * d, size=k)])
+            for k in range(0, degree + 1)
+            for _ in range(3)
+        )
         rows.append(symmetrize(g, n, d))
     return sympy.Matrix.hstack(*rows) if d_out > 1 else rows[0]
 
@@ -38,13 +41,14 @@ def _exact_eval(F, point):
     """Exact rational evaluation of the sympy rows F at a rational point (n x d Fractions)."""
     n, d = len(point), len(point[0])
     X = sequence_symbols(n, d)
-    subs = {X[i, c]: sympy.Rational(point[i][c].numerator, point[i][c].denominator)
-            for i in range(n) for c in range(d)}
+    subs = {X[i, c]: sympy.Rational(point[i][c].numerator, point[i][c].denominator) for i in range(n) for c in range(d)}
     return [[F[i, j].xreplace(subs) for j in range(F.shape[1])] for i in range(n)]
 
 
-@pytest.mark.parametrize("n, d, degree, refined", [(2, 1, 3, False), (3, 2, 3, True), (3, 2, 2, False),
-                                                   (4, 1, 4, True), (2, 3, 2, False), (1, 2, 2, True)])
+@pytest.mark.parametrize(
+    "n, d, degree, refined",
+    [(2, 1, 3, False), (3, 2, 3, True), (3, 2, 2, False), (4, 1, 4, True), (2, 3, 2, False), (1, 2, 2, True)],
+)
 def test_from_representation_reproduces_exact_polynomial(n, d, degree, refined):
     F = _random_equivariant(n, d, degree, seed=n + 10 * d + degree, d_out=2)
     rep = represent_equivariant(F, n, d, refined=refined)
@@ -67,10 +71,20 @@ def test_math_md_worked_example_2_numeric():
     F1 = [X[1, 0] * X[2, 0] + X[0, 1] * (X[1, 1] + X[2, 1]), X[1, 0] * X[1, 1] + X[2, 0] * X[2, 1]]
     S = continuous.from_representation(represent_equivariant([F1], n, d))
     Xn = np.random.default_rng(0).uniform(size=(50, 3, 2))
-    expected = np.stack([np.stack([Xn[:, (i + 1) % 3, 0] * Xn[:, (i + 2) % 3, 0]
-                                   + Xn[:, i, 1] * (Xn[:, (i + 1) % 3, 1] + Xn[:, (i + 2) % 3, 1]),
-                                   Xn[:, (i + 1) % 3, 0] * Xn[:, (i + 1) % 3, 1]
-                                   + Xn[:, (i + 2) % 3, 0] * Xn[:, (i + 2) % 3, 1]], axis=-1) for i in range(3)], 1)
+    expected = np.stack(
+        [
+            np.stack(
+                [
+                    Xn[:, (i + 1) % 3, 0] * Xn[:, (i + 2) % 3, 0]
+                    + Xn[:, i, 1] * (Xn[:, (i + 1) % 3, 1] + Xn[:, (i + 2) % 3, 1]),
+                    Xn[:, (i + 1) % 3, 0] * Xn[:, (i + 1) % 3, 1] + Xn[:, (i + 2) % 3, 0] * Xn[:, (i + 2) % 3, 1],
+                ],
+                axis=-1,
+            )
+            for i in range(3)
+        ],
+        1,
+    )
     np.testing.assert_allclose(S(Xn), expected, rtol=1e-12, atol=1e-14)
 
 
@@ -84,8 +98,10 @@ def test_hand_made_representation_and_repr():
     assert "latent_dim=2" in repr(S) and "power sums" in repr(S)
 
 
-@pytest.mark.parametrize("name, n, d, degree", [("gaussian-kernel-sum", 3, 1, 4), ("softmax-attention", 3, 2, 2),
-                                                 ("times-mean", 4, 2, 2), ("max-inner", 3, 1, 3)])
+@pytest.mark.parametrize(
+    "name, n, d, degree",
+    [("gaussian-kernel-sum", 3, 1, 4), ("softmax-attention", 3, 2, 2), ("times-mean", 4, 2, 2), ("max-inner", 3, 1, 3)],
+)
 def test_built_models_are_equivariant(name, n, d, degree):
     S, report = continuous.approximate(targets.get(name), n, d, degree, samples=600)
     assert equivariance_error(S, n, d, trials=10) < 1e-12
@@ -136,13 +152,19 @@ def test_save_load_round_trip(tmp_path):
     assert np.array_equal(loaded(X), S(X))
 
 
-@pytest.mark.parametrize("tamper, fragment", [
-    (lambda data: data["representation"].__setitem__("Psi", ["__import__('os').system('touch HACKED')"]), "function calls are not allowed"),
-    (lambda data: data["representation"].__setitem__("Psi", ["q_1 + 1"]), "unknown name 'q_1'"),
-    (lambda data: data.__setitem__("format", "pickle"), "not a polyapprox model file"),
-    (lambda data: data.__setitem__("domain", "0,1"), "domain must be a list"),
-    (lambda data: data.__setitem__("extra", 1), "unexpected keys"),
-])
+@pytest.mark.parametrize(
+    "tamper, fragment",
+    [
+        (
+            lambda data: data["representation"].__setitem__("Psi", ["__import__('os').system('touch HACKED')"]),
+            "function calls are not allowed",
+        ),
+        (lambda data: data["representation"].__setitem__("Psi", ["q_1 + 1"]), "unknown name 'q_1'"),
+        (lambda data: data.__setitem__("format", "pickle"), "not a polyapprox model file"),
+        (lambda data: data.__setitem__("domain", "0,1"), "domain must be a list"),
+        (lambda data: data.__setitem__("extra", 1), "unexpected keys"),
+    ],
+)
 def test_tampered_files_rejected_without_executing(tmp_path, monkeypatch, tamper, fragment):
     monkeypatch.chdir(tmp_path)
     S, _ = continuous.approximate(targets.get("centered"), 2, 1, 1, samples=50)
@@ -193,10 +215,16 @@ def test_bad_input():
         continuous.from_representation("Psi")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"equivariance_rtol": float("nan")}, "equivariance_rtol"), ({"equivariance_rtol": -1.0}, "equivariance_rtol"),
-    ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"), ({"seed": True}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"equivariance_rtol": float("nan")}, "equivariance_rtol"),
+        ({"equivariance_rtol": -1.0}, "equivariance_rtol"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": True}, "seed"),
+    ],
+)
 def test_check_parameters_are_validated_not_silently_disabled(kwargs, message):
     # NaN compared false with every gap, so it used to turn the equivariance check off
     with pytest.raises(PolyapproxError, match=message):

@@ -157,9 +157,9 @@ def test_bad_input(rng):
     with pytest.raises(ShapeError):
         S(rng.uniform(size=(3, 1)))
     with pytest.raises(PolyapproxError, match="not a valid histogram"):
-        dc.decode(5 * 3 + 0, n=2, k=4, d=1)        # digit 1 equals 5 > n
+        dc.decode(5 * 3 + 0, n=2, k=4, d=1)  # digit 1 equals 5 > n
     with pytest.raises(PolyapproxError, match="not a valid histogram"):
-        dc.decode(1, n=2, k=4, d=1)                # digits sum to 1, not 2
+        dc.decode(1, n=2, k=4, d=1)  # digits sum to 1, not 2
     with pytest.raises(PolyapproxError, match="must be a Python int"):
         dc.decode(3.0, n=2, k=4, d=1)
     with pytest.raises(PolyapproxError, match="count 0"):

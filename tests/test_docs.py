@@ -16,8 +16,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = sorted(p for p in DOCS.rglob("*.md") if not p.relative_to(DOCS).parts[0].startswith(("_build", "notebooks"))
-               and "report-latest" not in p.parts and "generated" not in p.parts)
+PAGES = sorted(
+    p
+    for p in DOCS.rglob("*.md")
+    if not p.relative_to(DOCS).parts[0].startswith(("_build", "notebooks"))
+    and "report-latest" not in p.parts
+    and "generated" not in p.parts
+)
 PYCON = re.compile(r"```pycon\n(.*?)```", re.S)
 
 # pages whose examples need an optional extra
@@ -75,8 +80,13 @@ def _independent_public_names() -> set[str]:
             stack.append(module)
             exported = getattr(module, "__all__", None)
             if exported is None:  # a module without __all__: the functions and classes it defines
-                exported = [n for n, o in vars(module).items() if not n.startswith("_")
-                            and (inspect.isfunction(o) or inspect.isclass(o)) and o.__module__ == module.__name__]
+                exported = [
+                    n
+                    for n, o in vars(module).items()
+                    if not n.startswith("_")
+                    and (inspect.isfunction(o) or inspect.isclass(o))
+                    and o.__module__ == module.__name__
+                ]
             names |= {f"{module.__name__}.{n}" for n in exported if not inspect.ismodule(getattr(module, n))}
     return names
 
@@ -97,8 +107,9 @@ def test_every_public_name_is_in_the_api_reference():
     text = polyapprox_docs.api_rst()
     for full in documented:
         module, _, name = full.rpartition(".")
-        assert re.search(rf"\.\. module:: {re.escape(module)}\n(?:(?!\.\. module::).)*\n   {re.escape(name)}\n", text,
-                         re.S), f"{full} is not listed in the API reference"
+        assert re.search(
+            rf"\.\. module:: {re.escape(module)}\n(?:(?!\.\. module::).)*\n   {re.escape(name)}\n", text, re.S
+        ), f"{full} is not listed in the API reference"
     objects = _documented_objects(documented)
     missing = []
     for full in sorted(_independent_public_names()):
@@ -127,9 +138,14 @@ GENERATED = ("_build", "notebooks", "generated", "report-latest", "jupyter_execu
 
 def _user_facing_files() -> list[Path]:
     files = [ROOT / "README.md"]
-    files += [p for p in DOCS.rglob("*") if p.is_file() and p.suffix in {".md", ".rst", ".py", ".txt"}
-              and not set(p.relative_to(DOCS).parts[:-1]) & set(GENERATED)
-              and p.relative_to(DOCS).as_posix() != "reference/api.rst"]
+    files += [
+        p
+        for p in DOCS.rglob("*")
+        if p.is_file()
+        and p.suffix in {".md", ".rst", ".py", ".txt"}
+        and not set(p.relative_to(DOCS).parts[:-1]) & set(GENERATED)
+        and p.relative_to(DOCS).as_posix() != "reference/api.rst"
+    ]
     files += sorted((ROOT / "notebooks").glob("*.py"))
     for package in ("polyapprox", "constructions"):
         files += sorted((ROOT / package).rglob("*.py"))
@@ -138,8 +154,15 @@ def _user_facing_files() -> list[Path]:
 
 def test_the_scan_covers_the_user_facing_files():
     names = {p.relative_to(ROOT).as_posix() for p in _user_facing_files()}
-    assert {"README.md", "docs/index.md", "docs/theory/continuous.md", "polyapprox/cli/__init__.py",
-            "polyapprox/report/cases.py", "constructions/continuous.py", "notebooks/01_latent_dimension.py"} <= names
+    assert {
+        "README.md",
+        "docs/index.md",
+        "docs/theory/continuous.md",
+        "polyapprox/cli/__init__.py",
+        "polyapprox/report/cases.py",
+        "constructions/continuous.py",
+        "notebooks/01_latent_dimension.py",
+    } <= names
 
 
 def test_no_user_facing_file_cites_the_team_documents():
@@ -159,8 +182,13 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     pytest.importorskip("sphinx")
     pytest.importorskip("myst_nb")
     out = tmp_path / "html"
-    result = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-b", "html", "-q", str(DOCS), str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-b", "html", "-q", str(DOCS), str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     # every notebook was executed during the build (its outputs are in the page)
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):

@@ -169,11 +169,11 @@ def test_flat_list_of_n_entries_is_ambiguous_and_made_explicit():
         equivariance_witness([b, b], 2, 1)
     # the two readings, explicit: rows (x2, x2) are not equivariant; the first row (x2, x2) is
     assert is_equivariant([b, b], 2, 1, first_row=False) is False
-    assert is_equivariant(sympy.Matrix([b, b]), 2, 1) is False   # n x 1 Matrix: rows, as before
+    assert is_equivariant(sympy.Matrix([b, b]), 2, 1) is False  # n x 1 Matrix: rows, as before
     assert is_equivariant([[b], [b]], 2, 1) is False
     assert is_equivariant([b, b], 2, 1, first_row=True) is True
-    assert is_equivariant([[b, b]], 2, 1) is True                  # one row in a list: the first row
-    assert is_equivariant([b, a], 2, 1, first_row=False) is True   # rows x2, x1
+    assert is_equivariant([[b, b]], 2, 1) is True  # one row in a list: the first row
+    assert is_equivariant([b, a], 2, 1, first_row=False) is True  # rows x2, x1
     assert equivariance_witness([b, b], 2, 1, first_row=False) == (1, 0)
     # not ambiguous: d_out != n
     assert is_equivariant([b * x(3, 1), a], 3, 1)

@@ -95,8 +95,10 @@ def _fake_scheduler(reply: bytes | None) -> int:
     return server.getsockname()[1]
 
 
-@pytest.mark.parametrize("reply, message", [(b"HTTP/1.1 200 OK\r\n" + b"\xff" * 64, "did not answer as a Dask"),
-                                            (None, "did not answer within")])
+@pytest.mark.parametrize(
+    "reply, message",
+    [(b"HTTP/1.1 200 OK\r\n" + b"\xff" * 64, "did not answer as a Dask"), (None, "did not answer within")],
+)
 def test_a_peer_that_is_not_a_scheduler_gives_one_line(reply, message):
     pytest.importorskip("distributed")
     port = _fake_scheduler(reply)

@@ -32,14 +32,19 @@ def _nested(Xs, i):  # sum_j x_j0 * max_k (x_k1 - x_j0)^2 + x_i0
 def _tuple(Xs, i):
     n = len(Xs)
     mean = [sum(Xs[j][c] for j in range(n)) / n for c in range(len(Xs[i]))]
-    return ([Xs[i][c] - mean[c] for c in range(len(Xs[i]))]
-            + [math.sqrt(sum(v * v for v in Xs[i])), min(sum(a * b for a, b in zip(Xs[i], Xs[j])) for j in range(n))])
+    return [Xs[i][c] - mean[c] for c in range(len(Xs[i]))] + [
+        math.sqrt(sum(v * v for v in Xs[i])),
+        min(sum(a * b for a, b in zip(Xs[i], Xs[j])) for j in range(n)),
+    ]
 
 
 def _misc(Xs, i):
     n = len(Xs)
-    return [math.tanh(Xs[i][1]) * math.cos(math.pi * Xs[i][0]) / (1 + sum(abs(Xs[j][0] - 0.5) for j in range(n)) / n)
-            + math.sqrt(1 + Xs[i][0] ** 2) ** -1.5 + math.log(2 + math.sin(Xs[i][1])) * math.e]
+    return [
+        math.tanh(Xs[i][1]) * math.cos(math.pi * Xs[i][0]) / (1 + sum(abs(Xs[j][0] - 0.5) for j in range(n)) / n)
+        + math.sqrt(1 + Xs[i][0] ** 2) ** -1.5
+        + math.log(2 + math.sin(Xs[i][1])) * math.e
+    ]
 
 
 CASES = {
@@ -77,8 +82,7 @@ def test_equivariant_under_random_permutations(text):
 @pytest.mark.parametrize("name", list(targets.FORMULAS))
 def test_formulas_of_registered_targets_match_their_numpy(name):
     X = np.random.default_rng(2).uniform(size=(9, 4, 3))
-    np.testing.assert_allclose(from_expression(targets.FORMULAS[name])(X), targets.get(name)(X), rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(from_expression(targets.FORMULAS[name])(X), targets.get(name)(X), rtol=1e-12, atol=1e-14)
     assert targets.formula(name) == targets.FORMULAS[name]
     assert targets.formula("rank") == targets.get("rank").description
 
@@ -111,64 +115,68 @@ def test_target_records_its_expression():
     assert isinstance(f, targets.Target) and f.continuous
 
 
-@pytest.mark.parametrize("text, match", [
-    ("x_j", "not equivariant: x_j"),
-    ("x_i + x_k", "not equivariant: x_k"),
-    ("sum_j(x_j) + x_j", "not equivariant: x_j"),
-    ("__import__('os').system('echo hi')", "function '__import__' is not allowed|only the listed"),
-    ("foo(x_i)", "function 'foo' is not allowed"),
-    ("x_i.conjugate", "attribute"),
-    ("np.exp(x_i)", "attribute|plain names"),
-    ("x_i[0:1]", "non-negative integer literal"),
-    ("x_i[-1]", "non-negative integer literal|out of range"),
-    ("x_i[0][0]", "scalar"),
-    ("lambda: 1", "lambdas"),
-    ("'x_i'", "literal"),
-    ("x_i^2", r"\*\*"),
-    ("x_i < 2", "comparisons"),
-    ("x_i and x_i", "boolean"),
-    ("x_i if 1 else 2", "conditionals"),
-    ("[x_i]", "lists"),
-    ("{1: 2}", "dicts"),
-    ("{x_i}", "sets"),
-    ("f'{x_i}'", "f-strings"),
-    ("(y := 1)", "assignments"),
-    ("(x_i, (x_i, 1))", "tuple"),
-    ("x_i + (", "invalid syntax"),
-    ("x_i $ 2", "invalid syntax"),
-    ("sum_j exp(x_j)", "reductions as calls"),
-    ("z", "unknown name 'z'"),
-    ("X_i", "unknown name"),
-    ("x_1", "unknown name"),
-    ("exp", "is a function"),
-    ("sum_j", "is a function"),
-    ("True", "literal"),
-    ("None", "literal"),
-    ("1j", "literal"),
-    ("b'1'", "literal"),
-    ("not x_i", "unary operator"),
-    ("~x_i", "unary operator"),
-    ("x_i % 2", "'%'"),
-    ("x_i // 2", "'//'"),
-    ("x_i @ x_i", "'@'"),
-    ("x_i << 1", "'<<'"),
-    ("x_i | 1", r"'\|'"),
-    ("x_i & 1", "'&'"),
-    ("x_i ** x_i", "exponent must be a numeric constant"),
-    ("2 ** (1/2)", "exponent must be a numeric constant"),
-    ("", "empty"),
-    ("   ", "empty"),
-    ("()", "empty tuple"),
-    ("*x_i", "invalid syntax|starred"),
-    ("exp(x_i, 2)", "takes 1 argument"),
-    ("dot(x_i)", "takes 2 arguments"),
-    ("sum_j(x_j, x_i)", "takes one argument"),
-    ("exp(x=x_i)", "positional"),
-    ("exp(*x_i)", "positional"),
-    ("norm(x_i[0])", "needs vector arguments"),
-    ("[c for c in x_i]", "comprehensions"),
-    ("(c for c in x_i)", "generators"),
-], ids=str)
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("x_j", "not equivariant: x_j"),
+        ("x_i + x_k", "not equivariant: x_k"),
+        ("sum_j(x_j) + x_j", "not equivariant: x_j"),
+        ("__import__('os').system('echo hi')", "function '__import__' is not allowed|only the listed"),
+        ("foo(x_i)", "function 'foo' is not allowed"),
+        ("x_i.conjugate", "attribute"),
+        ("np.exp(x_i)", "attribute|plain names"),
+        ("x_i[0:1]", "non-negative integer literal"),
+        ("x_i[-1]", "non-negative integer literal|out of range"),
+        ("x_i[0][0]", "scalar"),
+        ("lambda: 1", "lambdas"),
+        ("'x_i'", "literal"),
+        ("x_i^2", r"\*\*"),
+        ("x_i < 2", "comparisons"),
+        ("x_i and x_i", "boolean"),
+        ("x_i if 1 else 2", "conditionals"),
+        ("[x_i]", "lists"),
+        ("{1: 2}", "dicts"),
+        ("{x_i}", "sets"),
+        ("f'{x_i}'", "f-strings"),
+        ("(y := 1)", "assignments"),
+        ("(x_i, (x_i, 1))", "tuple"),
+        ("x_i + (", "invalid syntax"),
+        ("x_i $ 2", "invalid syntax"),
+        ("sum_j exp(x_j)", "reductions as calls"),
+        ("z", "unknown name 'z'"),
+        ("X_i", "unknown name"),
+        ("x_1", "unknown name"),
+        ("exp", "is a function"),
+        ("sum_j", "is a function"),
+        ("True", "literal"),
+        ("None", "literal"),
+        ("1j", "literal"),
+        ("b'1'", "literal"),
+        ("not x_i", "unary operator"),
+        ("~x_i", "unary operator"),
+        ("x_i % 2", "'%'"),
+        ("x_i // 2", "'//'"),
+        ("x_i @ x_i", "'@'"),
+        ("x_i << 1", "'<<'"),
+        ("x_i | 1", r"'\|'"),
+        ("x_i & 1", "'&'"),
+        ("x_i ** x_i", "exponent must be a numeric constant"),
+        ("2 ** (1/2)", "exponent must be a numeric constant"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("()", "empty tuple"),
+        ("*x_i", "invalid syntax|starred"),
+        ("exp(x_i, 2)", "takes 1 argument"),
+        ("dot(x_i)", "takes 2 arguments"),
+        ("sum_j(x_j, x_i)", "takes one argument"),
+        ("exp(x=x_i)", "positional"),
+        ("exp(*x_i)", "positional"),
+        ("norm(x_i[0])", "needs vector arguments"),
+        ("[c for c in x_i]", "comprehensions"),
+        ("(c for c in x_i)", "generators"),
+    ],
+    ids=str,
+)
 def test_rejected_with_a_clear_error(text, match):
     with pytest.raises(ParseError, match=match):
         from_expression(text)
@@ -245,14 +253,16 @@ def test_nothing_is_evaluated(monkeypatch, tmp_path):
         raise AssertionError("eval/exec must never be called")
 
     marker = tmp_path / "created"
-    payloads = [f"__import__('pathlib').Path({str(marker)!r}).touch()",
-                f"exp(__import__('pathlib').Path({str(marker)!r}).touch())",
-                f"sum_j(x_j + __import__('pathlib').Path({str(marker)!r}).touch())",
-                f"(x_i, open({str(marker)!r}, 'w'))",
-                f"x_i[__import__('pathlib').Path({str(marker)!r}).touch()]",
-                f"x_i ** __import__('pathlib').Path({str(marker)!r}).touch()",
-                "().__class__.__bases__[0].__subclasses__()",
-                "[x for x in ().__class__.__mro__]"]
+    payloads = [
+        f"__import__('pathlib').Path({str(marker)!r}).touch()",
+        f"exp(__import__('pathlib').Path({str(marker)!r}).touch())",
+        f"sum_j(x_j + __import__('pathlib').Path({str(marker)!r}).touch())",
+        f"(x_i, open({str(marker)!r}, 'w'))",
+        f"x_i[__import__('pathlib').Path({str(marker)!r}).touch()]",
+        f"x_i ** __import__('pathlib').Path({str(marker)!r}).touch()",
+        "().__class__.__bases__[0].__subclasses__()",
+        "[x for x in ().__class__.__mro__]",
+    ]
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
     for text in payloads:

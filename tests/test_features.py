@@ -17,8 +17,7 @@ def _exact_power_sums(points, n, d, K):
     X = sequence_symbols(n, d)
     out = []
     for seq in points:
-        subs = {X[i, c]: sympy.Rational(seq[i][c].numerator, seq[i][c].denominator)
-                for i in range(n) for c in range(d)}
+        subs = {X[i, c]: sympy.Rational(seq[i][c].numerator, seq[i][c].denominator) for i in range(n) for c in range(d)}
         out.append([p.xreplace(subs) for p in power_sums(n, d).values()])
     return out
 
@@ -70,13 +69,13 @@ def test_permutation_invariance_of_sums(rng):
 @pytest.mark.parametrize(
     "X, indices, error",
     [
-        (np.zeros((2, 3)), [(1, 0)], ShapeError),           # d mismatch
-        (np.zeros((2,)), [(1,)], ShapeError),                # 1-D
-        (np.full((2, 1), np.nan), [(1,)], DomainError),      # NaN
-        (np.zeros((2, 2)), [], PolyapproxError),             # no indices
+        (np.zeros((2, 3)), [(1, 0)], ShapeError),  # d mismatch
+        (np.zeros((2,)), [(1,)], ShapeError),  # 1-D
+        (np.full((2, 1), np.nan), [(1,)], DomainError),  # NaN
+        (np.zeros((2, 2)), [], PolyapproxError),  # no indices
         (np.zeros((2, 2)), [(1, 0), (1,)], PolyapproxError),  # ragged indices
-        (np.zeros((2, 2)), [(0, 0)], PolyapproxError),       # degree 0
-        ([["a", "b"]], [(1, 0)], ShapeError),                # not numeric
+        (np.zeros((2, 2)), [(0, 0)], PolyapproxError),  # degree 0
+        ([["a", "b"]], [(1, 0)], ShapeError),  # not numeric
     ],
 )
 def test_bad_input(X, indices, error):

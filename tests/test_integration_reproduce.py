@@ -43,15 +43,45 @@ def test_sweeps_identical_on_every_executor():
 
 def test_reproduce_with_local_dask(tmp_path):
     pytest.importorskip("distributed")
-    assert main(["reproduce", "--quick", "--only", "continuous", "--out", str(tmp_path), "--no-progress",
-                 "--scheduler", "local-dask", "--jobs", "2"]) == 0
+    assert (
+        main(
+            [
+                "reproduce",
+                "--quick",
+                "--only",
+                "continuous",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+                "--scheduler",
+                "local-dask",
+                "--jobs",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "results.json").read_text())["executor"].startswith("dask")
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
     pytest.importorskip("distributed")
-    assert main(["reproduce", "--quick", "--only", "latent", "--out", str(tmp_path), "--no-progress",
-                 "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert (
+        main(
+            [
+                "reproduce",
+                "--quick",
+                "--only",
+                "latent",
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+                "--scheduler",
+                "tcp://127.0.0.1:9",
+            ]
+        )
+        == 2
+    )
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
 
 

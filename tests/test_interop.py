@@ -25,7 +25,9 @@ def with_random_qk(net, seed, d_k=2):
     D = net.width
     W["W_Q"], W["W_K"] = rng.normal(size=(D, d_k)) / 2, rng.normal(size=(D, d_k)) / 2
     qk = [("qk", j) for j in range(1, d_k + 1)]
-    labelled = dict(block.weights, W_Q=LabelledArray(W["W_Q"], net.labels, qk), W_K=LabelledArray(W["W_K"], net.labels, qk))
+    labelled = dict(
+        block.weights, W_Q=LabelledArray(W["W_Q"], net.labels, qk), W_K=LabelledArray(W["W_K"], net.labels, qk)
+    )
     head = Head(W["W_Q"], W["W_K"], W["W_V"], W["W_O"])
     kind = net.attention_kind
     new = dataclasses.replace(block, weights=labelled, apply=lambda Z: kind.forward(Z, [head], net.attention_params))
@@ -40,8 +42,11 @@ def update(net, Z):
 @pytest.mark.parametrize("random_qk", [False, True])
 @pytest.mark.parametrize("kind", ["softmax", "masked-softmax"])
 def test_multihead_attention(S, kind, random_qk, rng):
-    net = (transformer.from_sumformer(S, 3) if kind == "softmax"
-           else masked.from_sumformer(S, 3, sparse.patterns.tridiagonal(3), allow_partial=True))
+    net = (
+        transformer.from_sumformer(S, 3)
+        if kind == "softmax"
+        else masked.from_sumformer(S, 3, sparse.patterns.tridiagonal(3), allow_partial=True)
+    )
     net = with_random_qk(net, 1) if random_qk else net
     mha = interop.to_multihead_attention(net)
     assert isinstance(mha, torch.nn.MultiheadAttention)
@@ -68,7 +73,7 @@ def _performer_pytorch_reference(net, Z, eps=1e-4):
     W = net.blocks[2].weights
     omega = net.attention_params["omega"]
     d_k = np.asarray(W["W_Q"]).shape[1]
-    c = d_k ** -0.25
+    c = d_k**-0.25
     Q, K, V = c * (Z @ W["W_Q"]), c * (Z @ W["W_K"]), Z @ W["W_V"]
     m = omega.shape[0]
 
@@ -108,12 +113,15 @@ def test_performer_trig_refused(S):
         interop.to_performer(performer.from_sumformer(S, 3, 4, features="trig"))
 
 
-@pytest.mark.parametrize("build", [
-    lambda S: transformer.from_sumformer(S, 3, "relu", m_relu=2),
-    lambda S: linformer.from_sumformer(S, 3, 2, "relu", m_relu=2),
-    lambda S: performer.from_sumformer(S, 3, 4, "relu", m_relu=2),
-    lambda S: masked.from_sumformer(S, 3, sparse.patterns.star(3), "relu", m_relu=2, allow_partial=True),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda S: transformer.from_sumformer(S, 3, "relu", m_relu=2),
+        lambda S: linformer.from_sumformer(S, 3, 2, "relu", m_relu=2),
+        lambda S: performer.from_sumformer(S, 3, 4, "relu", m_relu=2),
+        lambda S: masked.from_sumformer(S, 3, sparse.patterns.star(3), "relu", m_relu=2, allow_partial=True),
+    ],
+)
 def test_sequential_of_standard_layers(S, build, rng):
     net = build(S)
     seq = interop.to_sequential(net)

@@ -16,12 +16,15 @@ def test_registry_holds_each_kind_once():
     assert get_attention_kind("transformer") is kinds["softmax"] is constructions.transformer.KIND
 
 
-@pytest.mark.parametrize("call", [
-    lambda: get_attention_kind("sparse"),
-    lambda: build_network(fitted(n=3), 3, attention="flash"),
-    lambda: attention_cost("flash", 4, 1, 1),
-    lambda: time_attention_kinds(8, kinds=("softmax", "flash")),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: get_attention_kind("sparse"),
+        lambda: build_network(fitted(n=3), 3, attention="flash"),
+        lambda: attention_cost("flash", 4, 1, 1),
+        lambda: time_attention_kinds(8, kinds=("softmax", "flash")),
+    ],
+)
 def test_unknown_kind_raises_everywhere(call):
     with pytest.raises(UnknownNameError, match="unknown attention kind .*allowed: 'linformer', 'masked-softmax'"):
         call()
@@ -40,8 +43,13 @@ def test_unknown_kind_in_torch_export_raises():
 
 def test_block_kinds_are_an_enum():
     net = transformer.from_sumformer(fitted(n=3), 3, "relu", m_relu=2)
-    assert [b.kind for b in net.blocks] == [BlockKind.EMBEDDING, BlockKind.FF_RELU, BlockKind.ATTENTION,
-                                             BlockKind.FF_RELU, BlockKind.READOUT]
+    assert [b.kind for b in net.blocks] == [
+        BlockKind.EMBEDDING,
+        BlockKind.FF_RELU,
+        BlockKind.ATTENTION,
+        BlockKind.FF_RELU,
+        BlockKind.READOUT,
+    ]
     assert "ReLU MLP, depth" in net.describe()
 
 

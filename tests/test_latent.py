@@ -50,15 +50,27 @@ def test_bad_input(kwargs, error, fragment):
 def test_table_columns_and_sources():
     table = latent_dimension_table([1, 2, 3], [1, 2], k=2)
     names = [c.name for c in table.columns]
-    for required in ["continuous", "continuous-refined", "discontinuous", "histogram", "wagstaff-d1",
-                     "generic-separation", "injective-2nd+1", "tabaghi-wang-2nd", "multiset-lower-bound"]:
+    for required in [
+        "continuous",
+        "continuous-refined",
+        "discontinuous",
+        "histogram",
+        "wagstaff-d1",
+        "generic-separation",
+        "injective-2nd+1",
+        "tabaghi-wang-2nd",
+        "multiset-lower-bound",
+    ]:
         assert required in names
     assert all(c.source and c.kind in {"explicit", "existence", "lower bound"} for c in table.columns)
     for row in table.rows:
         n, d = row["n"], row["d"]
         assert row["wagstaff-d1"] == (n if d == 1 else None)
         assert (row["generic-separation"], row["injective-2nd+1"], row["tabaghi-wang-2nd"]) == (
-            n * d + 1, 2 * n * d + 1, 2 * n * d)
+            n * d + 1,
+            2 * n * d + 1,
+            2 * n * d,
+        )
         assert row["histogram"] == 2**d
         # MATH.md section 3: d + d'_ref >= nd (the refined construction meets the Sumformer bound)
         assert d + row["continuous-refined"] >= n * d
@@ -81,17 +93,26 @@ def test_table_markdown_and_dict():
 
 @pytest.mark.parametrize(
     "ns, ds, error",
-    [([0], [1], PolyapproxError), ([1], [], PolyapproxError), ("12", [1], PolyapproxError),
-     (range(1, 10**4), range(1, 100), SizeError)],
+    [
+        ([0], [1], PolyapproxError),
+        ([1], [], PolyapproxError),
+        ("12", [1], PolyapproxError),
+        (range(1, 10**4), range(1, 100), SizeError),
+    ],
 )
 def test_table_bad_input(ns, ds, error):
     with pytest.raises(error):
         latent_dimension_table(ns, ds)
 
 
-@pytest.mark.parametrize("n, d, construction, params", [
-    (10**9, 10**9, "continuous", {}), (10**6, 10**6, "continuous-refined", {}), (2, 10**6, "histogram", {"k": 10}),
-])
+@pytest.mark.parametrize(
+    "n, d, construction, params",
+    [
+        (10**9, 10**9, "continuous", {}),
+        (10**6, 10**6, "continuous-refined", {}),
+        (2, 10**6, "histogram", {"k": 10}),
+    ],
+)
 def test_huge_results_refused_before_computing(n, d, construction, params):
     # computing C(2 * 10^9, 10^9) would not finish: the refusal comes from the log-gamma estimate
     with pytest.raises(SizeError, match="decimal digits"):

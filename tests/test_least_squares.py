@@ -37,7 +37,7 @@ def test_blockwise_normal_equations_equal_the_design_matrix_ones(n, d, degree):
     A = plan.design(Y, S)
     G = np.zeros((plan.count, plan.count))
     R = np.zeros((plan.count, 2))
-    _normal_equations(plan, Y[:20], S[:20], B[:20], G, R)   # two chunks
+    _normal_equations(plan, Y[:20], S[:20], B[:20], G, R)  # two chunks
     _normal_equations(plan, Y[20:], S[20:], B[20:], G, R)
     upper = np.triu(np.ones_like(G, dtype=bool))
     np.testing.assert_allclose(G[upper], (A.T @ A)[upper], rtol=1e-12, atol=1e-12)
@@ -81,6 +81,6 @@ def test_condition_estimate_against_svd(r):
     rng = np.random.default_rng(r)
     A = rng.normal(size=(r + 20, r)) @ np.diag(np.logspace(0, -5, r))
     U = np.asfortranarray(scipy.linalg.qr(A, mode="r")[0][:r])
-    U[np.tril_indices(r, -1)] = 7.0   # garbage below the diagonal is never read
+    U[np.tril_indices(r, -1)] = 7.0  # garbage below the diagonal is never read
     s = np.linalg.svd(A, compute_uv=False)
     assert 0.8 * s[0] / s[-1] <= _triangular_condition(U) <= 1.0001 * s[0] / s[-1]

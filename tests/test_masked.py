@@ -25,11 +25,13 @@ def test_forward_against_brute_force(rng):
     head = Head(rng.normal(size=(5, 2)), rng.normal(size=(5, 2)), rng.normal(size=(5, 3)), rng.normal(size=(3, 5)))
     Z = rng.normal(size=(2, 7, 5))
     mask = sparse.patterns.strided(7, 3)[1]
-    np.testing.assert_allclose(masked.masked_softmax_attention(Z, [head], mask), brute_force(Z, head, mask),
-                               atol=1e-13, rtol=0)
+    np.testing.assert_allclose(
+        masked.masked_softmax_attention(Z, [head], mask), brute_force(Z, head, mask), atol=1e-13, rtol=0
+    )
     dense = np.ones((7, 7), dtype=bool)
-    np.testing.assert_allclose(masked.masked_softmax_attention(Z, [head], dense), softmax_attention(Z, [head]),
-                               atol=1e-13, rtol=0)
+    np.testing.assert_allclose(
+        masked.masked_softmax_attention(Z, [head], dense), softmax_attention(Z, [head]), atol=1e-13, rtol=0
+    )
 
 
 def test_dense_pattern_equals_the_sumformer_and_the_softmax_network(rng):

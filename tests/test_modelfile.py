@@ -54,8 +54,9 @@ def test_continuous_round_trip_is_bitwise(fit, tmp_path):
     assert info.target_spec == {"name": "gaussian-kernel-sum"}
 
 
-@pytest.mark.parametrize("name", ["transformer-exact", "transformer-relu", "linformer", "performer-positive",
-                                  "performer-trig"])
+@pytest.mark.parametrize(
+    "name", ["transformer-exact", "transformer-relu", "linformer", "performer-positive", "performer-trig"]
+)
 def test_network_round_trip_is_bitwise(fit, tmp_path, name):
     net = _networks(fit)[name]
     path = tmp_path / f"{name}.safetensors"
@@ -124,8 +125,9 @@ def test_unsavable_models_and_unwritable_paths(fit, tmp_path):
     with pytest.raises(PolyapproxError, match="cannot save a Sumformer"):
         constructions.save(Sumformer(lambda x: x, lambda x, s: s, 1, 1, 1), tmp_path / "s")
     with pytest.raises(PolyapproxError, match="only networks built"):
-        constructions.save(transformer.from_sumformer(Sumformer(lambda x: x, lambda x, s: s, 1, 1, 1), 2),
-                           tmp_path / "t")
+        constructions.save(
+            transformer.from_sumformer(Sumformer(lambda x: x, lambda x, s: s, 1, 1, 1), 2), tmp_path / "t"
+        )
     with pytest.raises(PolyapproxError, match="does not exist"):
         constructions.save(fit, tmp_path / "no" / "dir" / "m.safetensors")
     with pytest.raises(PolyapproxError, match="is a directory"):
@@ -140,7 +142,7 @@ def _rewrite(path, edit_meta=None, edit_tensors=None):
     """Re-save a model file with its metadata and/or tensors edited (a tamperer's tool)."""
     data = path.read_bytes()
     (length,) = struct.unpack("<Q", data[:8])
-    meta = json.loads(json.loads(data[8:8 + length])["__metadata__"]["polyapprox"])
+    meta = json.loads(json.loads(data[8 : 8 + length])["__metadata__"]["polyapprox"])
     tensors = st_load(data)
     if edit_meta:
         edit_meta(meta)
@@ -179,10 +181,12 @@ def test_tampered_rational_is_rejected(saved):
 def test_code_in_metadata_is_never_executed(saved, tmp_path):
     marker = tmp_path / "marker"
     payload = f"__import__('pathlib').Path({str(marker)!r}).write_text('pwned')"
-    for edit in (lambda m: m["parameters"]["sumformer"]["representation"].__setitem__("Psi", [payload]),
-                 lambda m: m.__setitem__("target", {"expression": payload, "lipschitz": None}),
-                 lambda m: m.__setitem__("target", {"callable": "os:system"}),
-                 lambda m: m.__setitem__("target", {"name": payload})):
+    for edit in (
+        lambda m: m["parameters"]["sumformer"]["representation"].__setitem__("Psi", [payload]),
+        lambda m: m.__setitem__("target", {"expression": payload, "lipschitz": None}),
+        lambda m: m.__setitem__("target", {"callable": "os:system"}),
+        lambda m: m.__setitem__("target", {"name": payload}),
+    ):
         _rewrite(saved, edit_meta=edit)
         try:
             info = constructions.read(saved)
@@ -193,16 +197,19 @@ def test_code_in_metadata_is_never_executed(saved, tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda m: m.__setitem__("kind", "pickle"), "unknown model kind"),
-    (lambda m: m.__setitem__("n", True), "n must be an integer"),
-    (lambda m: m.__setitem__("n", 4), "inconsistent|n = 4|built for n"),
-    (lambda m: m.__setitem__("format", "other/1"), "expected format"),
-    (lambda m: m.pop("meta"), "missing fields"),
-    (lambda m: m["parameters"]["network"].__setitem__("m_relu", 10**9), "m_relu"),
-    (lambda m: m["parameters"]["network"].__setitem__("evil", 1), "parameters must be"),
-    (lambda m: m.__setitem__("tensors", ["x"]), "do not match the list"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda m: m.__setitem__("kind", "pickle"), "unknown model kind"),
+        (lambda m: m.__setitem__("n", True), "n must be an integer"),
+        (lambda m: m.__setitem__("n", 4), "inconsistent|n = 4|built for n"),
+        (lambda m: m.__setitem__("format", "other/1"), "expected format"),
+        (lambda m: m.pop("meta"), "missing fields"),
+        (lambda m: m["parameters"]["network"].__setitem__("m_relu", 10**9), "m_relu"),
+        (lambda m: m["parameters"]["network"].__setitem__("evil", 1), "parameters must be"),
+        (lambda m: m.__setitem__("tensors", ["x"]), "do not match the list"),
+    ],
+)
 def test_malformed_metadata(saved, edit, match):
     _rewrite(saved, edit_meta=edit)
     with pytest.raises(PolyapproxError, match=match):

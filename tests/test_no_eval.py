@@ -82,7 +82,9 @@ def test_bare_string_leaf_refused_with_advice(tmp_path, entry):
 
 
 def test_valid_containers_still_work():
-    r = pa.EquivariantRepresentation(2, 1, 1, ((1,), (2,)), [[p1 - y1]], F=[[sympy.Symbol("x2_1")], [sympy.Symbol("x1_1")]])
+    r = pa.EquivariantRepresentation(
+        2, 1, 1, ((1,), (2,)), [[p1 - y1]], F=[[sympy.Symbol("x2_1")], [sympy.Symbol("x1_1")]]
+    )
     assert r.verify() is True
     assert r.Psi == sympy.Matrix([[p1 - y1]])
 

@@ -17,6 +17,7 @@ def test_notebook_executes(path, tmp_path):
     nbclient = pytest.importorskip("nbclient")
     notebook = jupytext.read(path)
     assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()

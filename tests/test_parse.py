@@ -13,17 +13,21 @@ from polyapprox._parse import MAX_LENGTH, parse_polynomial, parse_polynomials, p
 x = token_symbol
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("x2_1*x3_1 + x1_2*(x2_2 + x3_2)", x(2, 1) * x(3, 1) + x(1, 2) * (x(2, 2) + x(3, 2))),
-    ("-x1_1**2 + +3", -x(1, 1) ** 2 + 3),
-    ("x1_1 - x2_1 - x3_1", x(1, 1) - x(2, 1) - x(3, 1)),
-    ("0.5*x1_1", sympy.Rational(1, 2) * x(1, 1)),
-    ("0.1 + 1e-3 + 2.50 + 1_000", sympy.Rational(1, 10) + sympy.Rational(1, 1000) + sympy.Rational(5, 2) + 1000),
-    ("(x1_1 + x2_1)**2 / 4", (x(1, 1) + x(2, 1)) ** 2 / 4),
-    ("x1_1 / (2 - 0.5)", x(1, 1) * sympy.Rational(2, 3)),
-    ("x1_1**+2", x(1, 1) ** 2),
-    ("7", sympy.Integer(7)),
-], ids=str)
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("x2_1*x3_1 + x1_2*(x2_2 + x3_2)", x(2, 1) * x(3, 1) + x(1, 2) * (x(2, 2) + x(3, 2))),
+        ("-x1_1**2 + +3", -(x(1, 1) ** 2) + 3),
+        ("x1_1 - x2_1 - x3_1", x(1, 1) - x(2, 1) - x(3, 1)),
+        ("0.5*x1_1", sympy.Rational(1, 2) * x(1, 1)),
+        ("0.1 + 1e-3 + 2.50 + 1_000", sympy.Rational(1, 10) + sympy.Rational(1, 1000) + sympy.Rational(5, 2) + 1000),
+        ("(x1_1 + x2_1)**2 / 4", (x(1, 1) + x(2, 1)) ** 2 / 4),
+        ("x1_1 / (2 - 0.5)", x(1, 1) * sympy.Rational(2, 3)),
+        ("x1_1**+2", x(1, 1) ** 2),
+        ("7", sympy.Integer(7)),
+    ],
+    ids=str,
+)
 def test_accepted(text, expected):
     assert sympy.expand(parse_polynomial(text, 3, 2) - expected) == 0
 
@@ -47,61 +51,79 @@ def test_extra_symbols():
         parse_polynomial("p_2_0", 1, 2, extra_symbols=["p_1_0"])
 
 
-@pytest.mark.parametrize("text, match", [
-    ("__import__('os').system('echo hi')", "function calls"),
-    ("foo(x1_1)", "function calls"),
-    ("x1_1.conjugate", "attribute"),
-    ("x1_1[0]", "subscripts"),
-    ("lambda: 1", "lambdas"),
-    ("'x1_1'", "literal"),
-    ("x1_1^2", r"\*\*"),
-    ("x1_1 < 2", "comparisons"),
-    ("x1_1 and x2_1", "boolean"),
-    ("x1_1 if 1 else 2", "conditionals"),
-    ("[x1_1]", "lists"),
-    ("{1: 2}", "dicts"),
-    ("{x1_1}", "sets"),
-    ("f'{x1_1}'", "f-strings"),
-    ("(y := 1)", "assignments"),
-    ("(x1_1, (x2_1, 1))", "tuple"),
-    ("x1_1,,x2_1", "empty entry"),
-    ("x1_1 + (", "invalid syntax"),
-    ("x1_1 $ 2", "invalid syntax"),
-    ("z", "unknown name 'z'"),
-    ("x0_1", "unknown name"),
-    ("x01_1", "unknown name"),
-    ("X1_1", "unknown name"),
-    ("x4_1", "token 4"),
-    ("x1_3", "coordinate 3"),
-    ("True", "literal"),
-    ("None", "literal"),
-    ("1j", "literal"),
-    ("b'1'", "literal"),
-    ("not x1_1", "'not'"),
-    ("~x1_1", "'~'"),
-    ("x1_1 % 2", "'%'"),
-    ("x1_1 // 2", "'//'"),
-    ("x1_1 @ x2_1", "'@'"),
-    ("x1_1 << 1", "'<<'"),
-    ("x1_1 | 1", "'\\|'"),
-    ("x1_1 & 1", "'&'"),
-    ("x1_1 >> 1", "'>>'"),
-    ("2**-1", "non-negative integer"),
-    ("2**0.5", "non-negative integer"),
-    ("x1_1 / 0", "division by zero"),
-    ("", "empty"),
-    ("   ", "empty"),
-    ("x1_1 +", "invalid syntax"),
-    ("()", "tuple"),
-    ("*x1_1", "invalid syntax|starred"),
-], ids=str)
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("__import__('os').system('echo hi')", "function calls"),
+        ("foo(x1_1)", "function calls"),
+        ("x1_1.conjugate", "attribute"),
+        ("x1_1[0]", "subscripts"),
+        ("lambda: 1", "lambdas"),
+        ("'x1_1'", "literal"),
+        ("x1_1^2", r"\*\*"),
+        ("x1_1 < 2", "comparisons"),
+        ("x1_1 and x2_1", "boolean"),
+        ("x1_1 if 1 else 2", "conditionals"),
+        ("[x1_1]", "lists"),
+        ("{1: 2}", "dicts"),
+        ("{x1_1}", "sets"),
+        ("f'{x1_1}'", "f-strings"),
+        ("(y := 1)", "assignments"),
+        ("(x1_1, (x2_1, 1))", "tuple"),
+        ("x1_1,,x2_1", "empty entry"),
+        ("x1_1 + (", "invalid syntax"),
+        ("x1_1 $ 2", "invalid syntax"),
+        ("z", "unknown name 'z'"),
+        ("x0_1", "unknown name"),
+        ("x01_1", "unknown name"),
+        ("X1_1", "unknown name"),
+        ("x4_1", "token 4"),
+        ("x1_3", "coordinate 3"),
+        ("True", "literal"),
+        ("None", "literal"),
+        ("1j", "literal"),
+        ("b'1'", "literal"),
+        ("not x1_1", "'not'"),
+        ("~x1_1", "'~'"),
+        ("x1_1 % 2", "'%'"),
+        ("x1_1 // 2", "'//'"),
+        ("x1_1 @ x2_1", "'@'"),
+        ("x1_1 << 1", "'<<'"),
+        ("x1_1 | 1", "'\\|'"),
+        ("x1_1 & 1", "'&'"),
+        ("x1_1 >> 1", "'>>'"),
+        ("2**-1", "non-negative integer"),
+        ("2**0.5", "non-negative integer"),
+        ("x1_1 / 0", "division by zero"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("x1_1 +", "invalid syntax"),
+        ("()", "tuple"),
+        ("*x1_1", "invalid syntax|starred"),
+    ],
+    ids=str,
+)
 def test_rejected_with_a_clear_error(text, match):
     with pytest.raises(ParseError, match=match):
         parse_polynomial(text, 3, 2)
 
 
-@pytest.mark.parametrize("text", ["sin(x1_1)", "sqrt(x1_1)", "abs(x1_1)", "exp(x2_1)", "x1_1**0.5",
-                                  "x1_1**(1/2)", "x1_1**-1", "x1_1**x2_1", "1/x1_1", "x2_1/(x1_1 + 1)", "sqrt"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sin(x1_1)",
+        "sqrt(x1_1)",
+        "abs(x1_1)",
+        "exp(x2_1)",
+        "x1_1**0.5",
+        "x1_1**(1/2)",
+        "x1_1**-1",
+        "x1_1**x2_1",
+        "1/x1_1",
+        "x2_1/(x1_1 + 1)",
+        "sqrt",
+    ],
+)
 def test_non_polynomial_points_to_numeric_route(text):
     with pytest.raises(NotPolynomialError, match="constructions.continuous.approximate"):
         parse_polynomial(text, 3, 2)
@@ -150,13 +172,16 @@ def test_nothing_is_evaluated(monkeypatch, tmp_path):
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("text, message", [
-    ("((9**1000)**1000)**1000", "digits"),
-    ("1e99999999999*x1_1", "digits"),
-    ("(x1_1+x2_1+x3_1+1)**300", "terms"),
-    ("(x1_1+x2_1)**999 * (x1_1+x2_1)**999", "degree"),
-    ("(1 + x1_1 + x2_1 + x3_1 + x1_2)**100", "terms"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("((9**1000)**1000)**1000", "digits"),
+        ("1e99999999999*x1_1", "digits"),
+        ("(x1_1+x2_1+x3_1+1)**300", "terms"),
+        ("(x1_1+x2_1)**999 * (x1_1+x2_1)**999", "degree"),
+        ("(1 + x1_1 + x2_1 + x3_1 + x1_2)**100", "terms"),
+    ],
+)
 def test_short_inputs_that_would_explode_are_refused_from_the_syntax_tree(text, message):
     # each of these hung or exhausted memory when the size was only checked after expanding
     with pytest.raises(SizeError, match=message):

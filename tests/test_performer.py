@@ -10,8 +10,9 @@ from polyapprox import PolyapproxError, UnknownNameError
 def test_independent_of_draw_and_m_t4(features, rng):
     S = fitted()
     X = rng.uniform(size=(30, 5, 2))
-    outputs = [performer.from_sumformer(S, 5, m, features=features, seed=seed)(X)
-               for seed in (0, 1, 17) for m in (1, 4, 16)]
+    outputs = [
+        performer.from_sumformer(S, 5, m, features=features, seed=seed)(X) for seed in (0, 1, 17) for m in (1, 4, 16)
+    ]
     reference = S(X)
     for out in outputs:
         assert np.abs(out - reference).max() <= 1e-13

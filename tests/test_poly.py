@@ -40,16 +40,20 @@ def test_symbols_matched_by_name():
     assert expr_to_terms(sympy.Symbol("x1_1", real=True) * 2, G, "f") == {(1, 0, 0, 0): 2}
 
 
-@pytest.mark.parametrize("expr, error, match", [
-    (sympy.Float(0.5) * x(1, 1), PolyapproxError, "Rational"),
-    (sympy.sqrt(2) * x(1, 1), PolyapproxError, "rational coefficients"),
-    (sympy.pi, PolyapproxError, "rational coefficients"),
-    (sympy.sin(x(1, 1)), NotPolynomialError, "approximate"),
-    (sympy.exp(x(1, 1)) + 1, NotPolynomialError, "approximate"),
-    (1 / x(1, 1), NotPolynomialError, "approximate"),
-    (x(1, 1) ** sympy.Rational(1, 2), NotPolynomialError, "approximate"),
-    (sympy.Symbol("z"), PolyapproxError, "unknown variable z"),
-], ids=str)
+@pytest.mark.parametrize(
+    "expr, error, match",
+    [
+        (sympy.Float(0.5) * x(1, 1), PolyapproxError, "Rational"),
+        (sympy.sqrt(2) * x(1, 1), PolyapproxError, "rational coefficients"),
+        (sympy.pi, PolyapproxError, "rational coefficients"),
+        (sympy.sin(x(1, 1)), NotPolynomialError, "approximate"),
+        (sympy.exp(x(1, 1)) + 1, NotPolynomialError, "approximate"),
+        (1 / x(1, 1), NotPolynomialError, "approximate"),
+        (x(1, 1) ** sympy.Rational(1, 2), NotPolynomialError, "approximate"),
+        (sympy.Symbol("z"), PolyapproxError, "unknown variable z"),
+    ],
+    ids=str,
+)
 def test_rejections(expr, error, match):
     with pytest.raises(error, match=match):
         expr_to_terms(expr, G, "f")
@@ -103,7 +107,7 @@ def test_composition_equals_sympy_substitution(use_flint):
     n, d = 3, 2
     indices = [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
     y1, y2 = own_symbols(d)
-    psi = sympy.Rational(1, 2) * power_sum_symbol((1, 0)) ** 2 * y2 - power_sum_symbol((1, 1)) + 3 * y1 ** 2 + 1
+    psi = sympy.Rational(1, 2) * power_sum_symbol((1, 0)) ** 2 * y2 - power_sum_symbol((1, 1)) + 3 * y1**2 + 1
     psi_terms = expr_to_terms(psi, psi_gens(d, indices), "Psi")
     subs = {power_sum_symbol(a): v for a, v in power_sums(n, d, refined=True).items()}
     for token in range(n):
@@ -140,12 +144,12 @@ def test_fast_conversions_equal_sympy_arithmetic(seed):
 def test_fast_reader_falls_back_for_unexpanded_and_bad_input():
     gens = token_gens(2, 1)
     a, b = gens
-    assert expr_to_terms((a + 1) ** 2 - a * (a + 2), gens, "f") == {(0, 0): 1}   # not expanded: sparse ring
+    assert expr_to_terms((a + 1) ** 2 - a * (a + 2), gens, "f") == {(0, 0): 1}  # not expanded: sparse ring
     assert expr_to_terms(sympy.Symbol("x2_1", positive=True) ** 3, gens, "f") == {(0, 3): 1}
     with pytest.raises(PolyapproxError, match="float"):
         expr_to_terms(a + sympy.Float(0.5) * b, gens, "f")
     with pytest.raises(NotPolynomialError):
-        expr_to_terms(a ** -1 + b, gens, "f")
+        expr_to_terms(a**-1 + b, gens, "f")
     with pytest.raises(PolyapproxError, match="rational"):
         expr_to_terms(sympy.sqrt(2) * a, gens, "f")
     with pytest.raises(PolyapproxError, match="unknown variable"):

@@ -52,8 +52,7 @@ def test_values_equal_direct_evaluation():
     n, d = 3, 2
     point = [[Fraction(rnd.randint(-9, 9), rnd.randint(1, 9)) for _ in range(d)] for _ in range(n)]
     X = sequence_symbols(n, d)
-    subs = {X[i, c]: sympy.Rational(point[i][c].numerator, point[i][c].denominator)
-            for i in range(n) for c in range(d)}
+    subs = {X[i, c]: sympy.Rational(point[i][c].numerator, point[i][c].denominator) for i in range(n) for c in range(d)}
     for alpha, p in power_sums(n, d).items():
         assert p.xreplace(subs) == sympy.Rational(*_as_pair(_exact_value(alpha, point)))
 

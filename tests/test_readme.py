@@ -31,9 +31,13 @@ def test_readme_python_examples():
     assert runner.failures == 0, f"{runner.failures} README example(s) failed"
 
 
-@pytest.mark.parametrize("command", ["polyapprox latent-dim 3 2",
-                                     'polyapprox represent "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2" '
-                                     "--n 3 --d 2"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "polyapprox latent-dim 3 2",
+        'polyapprox represent "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2" --n 3 --d 2',
+    ],
+)
 def test_readme_console_output_is_current(command, capsys):
     block = README.split(f"$ {command}\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert main(shlex.split(command)[1:]) == 0

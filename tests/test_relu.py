@@ -9,7 +9,7 @@ from polyapprox import DomainError, PolyapproxError, ShapeError, multi_indices
 def test_square_error_bound_attained(m):
     """MATH.md T5: sup |S_m(x) - x^2| = 2^{-2m-2}, attained at the midpoints (2j+1)/2^{m+1}."""
     net = relu.square(m)
-    x = np.linspace(0, 1, 2**(m + 3) + 1)[:, None]
+    x = np.linspace(0, 1, 2 ** (m + 3) + 1)[:, None]
     error = net(x)[:, 0] - x[:, 0] ** 2
     assert error.min() >= -1e-15 and abs(error.max() - 2.0 ** (-2 * m - 2)) <= 1e-9
     midpoint = np.array([[0.5 / 2**m]])

@@ -43,9 +43,14 @@ def test_report_files_are_not_written_through_symlinks(tmp_path):
     assert outside.read_text() == "keep me"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--out", ""], "non-empty"), (["--out", " "], "non-empty"), (["--jobs", "100000", "--out", "{tmp}"], "at most"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--out", ""], "non-empty"),
+        (["--out", " "], "non-empty"),
+        (["--jobs", "100000", "--out", "{tmp}"], "at most"),
+    ],
+)
 def test_reproduce_option_bounds(tmp_path, capsys, argv, message):
     argv = [a.replace("{tmp}", str(tmp_path / "r")) for a in argv]
     assert main(["reproduce", "--only", "latent", "--no-progress", *argv]) == 2

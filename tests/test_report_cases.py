@@ -39,19 +39,32 @@ def test_every_claim_id_is_a_case_or_a_section_check():
 
 
 # The unit tests that check reproduction cases take their expected values from the same table.
-@pytest.mark.parametrize("test_file, case_ids", [
-    ("test_latent.py", ["L1"]), ("test_candidates.py", ["P1"]), ("test_representation.py", ["P1", "P1-rank"]),
-    ("test_continuous.py", ["C1", "C2"]), ("test_discontinuous.py", ["L4", "D2"]),
-    ("test_sparse_contextual.py", ["S2", "S5"]),
-])
+@pytest.mark.parametrize(
+    "test_file, case_ids",
+    [
+        ("test_latent.py", ["L1"]),
+        ("test_candidates.py", ["P1"]),
+        ("test_representation.py", ["P1", "P1-rank"]),
+        ("test_continuous.py", ["C1", "C2"]),
+        ("test_discontinuous.py", ["L4", "D2"]),
+        ("test_sparse_contextual.py", ["S2", "S5"]),
+    ],
+)
 def test_unit_tests_read_the_case_table(test_file, case_ids):
     source = (TESTS / test_file).read_text()
     tree = ast.parse(source)
-    imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               and node.module == "polyapprox.report.cases"]
+    imports = [
+        node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "polyapprox.report.cases"
+    ]
     assert imports, f"{test_file} does not import the case table"
-    used = {node.slice.value for node in ast.walk(tree) if isinstance(node, ast.Subscript)
-            and isinstance(node.value, ast.Name) and node.value.id == "CASES" and isinstance(node.slice, ast.Constant)}
+    used = {
+        node.slice.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "CASES"
+        and isinstance(node.slice, ast.Constant)
+    }
     assert set(case_ids) <= used
 
 

@@ -27,8 +27,19 @@ def test_quick_section_files_and_claims(quick_run):
 
 
 def test_impossible_tolerance_fails_claim_and_exit_code(tmp_path, capsys):
-    code = main(["reproduce", "--quick", "--only", "continuous", "--out", str(tmp_path), "--no-progress",
-                 "--tolerance", "C1.threshold_scale=0"])
+    code = main(
+        [
+            "reproduce",
+            "--quick",
+            "--only",
+            "continuous",
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+            "--tolerance",
+            "C1.threshold_scale=0",
+        ]
+    )
     assert code == 1
     results = json.loads((tmp_path / "results.json").read_text())
     failed = [c for c in results["claims"] if not c["passed"]]
@@ -51,14 +62,16 @@ def test_quick_section_certifies_the_reference_fits(quick_run):
     fits = results["sections"]["continuous"]["numbers"]["fits"]
     certified = [f for f in fits if "certified" in f]
     assert [(f["n"], f["d"], f["degree"]) for f in certified] == [(3, 1, D) for D in (2, 4, 6, 8)] + [
-        (3, 2, D) for D in (2, 3, 4)]
+        (3, 2, D) for D in (2, 3, 4)
+    ]
     for f in certified:
         c = f["certified"]
         ratio = 1.5 if f["d"] == 1 else 3.0
         assert f["test_sup_error"] <= c["lower"] <= c["upper"] <= ratio * c["lower"] and c["reached"]
     # independent reference: the degree-2 fit refitted and sampled densely never exceeds the certified upper bound
-    model, _ = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 2, samples=4000, test_samples=4000,
-                                      seed=0)
+    model, _ = continuous.approximate(
+        targets.get("gaussian-kernel-sum"), 3, 1, 2, samples=4000, test_samples=4000, seed=0
+    )
     X = np.random.default_rng(7).uniform(size=(200_000, 3, 1))
     dense = float(np.abs(model(X) - targets.get("gaussian-kernel-sum")(X)).max())
     assert dense <= certified[0]["certified"]["upper"]
@@ -73,9 +86,15 @@ def test_certified_claims_fail_on_violations():
     from polyapprox.report.continuous import SECTION, _c1_certified, _certified_holds, _certified_reached
 
     ctx = ReportContext(out=None, quick=True, defaults=SECTION.tolerances)
-    good = [{"degree": D, "d": 1, "test_sup_error": u / 2, "certified": {"lower": u / 1.2, "upper": u, "ratio": 1.2,
-                                                                       "reached": True}}
-            for D, u in zip((2, 4, 6, 8), (0.25, 0.04, 3e-3, 1.5e-4))]
+    good = [
+        {
+            "degree": D,
+            "d": 1,
+            "test_sup_error": u / 2,
+            "certified": {"lower": u / 1.2, "upper": u, "ratio": 1.2, "reached": True},
+        }
+        for D, u in zip((2, 4, 6, 8), (0.25, 0.04, 3e-3, 1.5e-4))
+    ]
     data = {"fits": good, "_C1": good}
     assert _certified_holds(ctx, data).passed and _certified_reached(ctx, data).passed
     assert _c1_certified(ctx, data).passed

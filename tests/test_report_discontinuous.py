@@ -10,7 +10,10 @@ def test_quick_section(tmp_path):
     assert results["all_passed"]
     assert [c for c in results["claims"] if c["id"] == "D2"][0]["measured"] == [3, 12, 45, 179, 716]
     assert [c for c in results["claims"] if c["id"] == "L4"][0]["measured"] == {
-        "(2, 1, 4)": 10, "(3, 2, 4)": 816, "(4, 2, 8)": 766480}
+        "(2, 1, 4)": 10,
+        "(3, 2, 4)": 816,
+        "(4, 2, 8)": 766480,
+    }
     assert (tmp_path / "discontinuous_error_and_rank.png").stat().st_size > 20_000
     assert "reconstruction" in (tmp_path / "report.md").read_text().lower()
 
@@ -18,4 +21,5 @@ def test_quick_section(tmp_path):
 def test_impossible_slope_tolerance_fails(tmp_path):
     sections = run_report(tmp_path, quick=True, only=["discontinuous"], progress=False, overrides={"D1.slope": 0})
     assert [c.statement for s in sections for c in s.claims if not c.passed] == [
-        "error proportional to delta: log-log slope in [0.8, 1.2]"]
+        "error proportional to delta: log-log slope in [0.8, 1.2]"
+    ]

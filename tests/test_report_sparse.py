@@ -28,7 +28,9 @@ def test_quick_section_files_and_claims(tmp_path):
 def test_impossible_tolerance_and_wrong_expectation_fail(tmp_path, monkeypatch):
     monkeypatch.setitem(CASES["S1"].expected, "dense", (1, 2, [256]))
     monkeypatch.setitem(CASES["S2"].expected, "STAR n=3", ((("star", 3), 3, 1, "1/2"), (4, 1, 9, 74)))
-    run_report(tmp_path, quick=True, only=["sparse"], progress=False, overrides={"S5.rel": 0.0, "S-universal.zero": 0.0})
+    run_report(
+        tmp_path, quick=True, only=["sparse"], progress=False, overrides={"S5.rel": 0.0, "S-universal.zero": 0.0}
+    )
     claims = {c["id"]: c["passed"] for c in json.loads((tmp_path / "results.json").read_text())["claims"]}
     assert claims["S1"] is False and claims["S2"] is False and claims["S5"] is False and claims["S4"] is True
     assert claims["S-universal-softmax"] is False and claims["S-universal"] is True

@@ -32,8 +32,12 @@ def test_certified_relu_claim_fails_above_the_a_priori_bound():
     from polyapprox.report.transformer import SECTION, _t_relu_certified
 
     ctx = ReportContext(out=None, quick=True, defaults=SECTION.tolerances)
-    row = {"m": 2, "measured": 0.7, "bound": 13.0, "certified": {"lower": 0.75, "upper": 1.1, "ratio": 1.47,
-                                                                 "reached": True}}
+    row = {
+        "m": 2,
+        "measured": 0.7,
+        "bound": 13.0,
+        "certified": {"lower": 0.75, "upper": 1.1, "ratio": 1.47, "reached": True},
+    }
     assert _t_relu_certified(ctx, {"relu": [row]}).passed
     assert not _t_relu_certified(ctx, {"relu": [dict(row, bound=1.0)]}).passed
     assert not _t_relu_certified(ctx, {"relu": [dict(row, measured=1.2)]}).passed

@@ -51,8 +51,7 @@ def s(*alpha):
 
 def swap_1i(expr, i, d):
     """F_1 o tau_{1i}: exchange the variables of tokens 1 and i (independent of the engine)."""
-    return expr.xreplace({**{x(1, k): x(i, k) for k in range(1, d + 1)},
-                          **{x(i, k): x(1, k) for k in range(1, d + 1)}})
+    return expr.xreplace({**{x(1, k): x(i, k) for k in range(1, d + 1)}, **{x(i, k): x(1, k) for k in range(1, d + 1)}})
 
 
 def full_F(first_row, n, d):
@@ -102,8 +101,9 @@ def test_worked_example_2_both_K_both_methods():
     F1 = [x(2, 1) * x(3, 1) + x(1, 2) * (x(2, 2) + x(3, 2)), x(2, 1) * x(2, 2) + x(3, 1) * x(3, 2)]
     expected = [s(1, 0) ** 2 / 2 - y1 * s(1, 0) + y1**2 - s(2, 0) / 2 + y2 * s(0, 1) - y2**2, s(1, 1) - y1 * y2]
     F = full_F(F1, 3, 2)
-    assert F[1, :] == sympy.Matrix([[x(1, 1) * x(3, 1) + x(2, 2) * (x(1, 2) + x(3, 2)),
-                                     x(1, 1) * x(1, 2) + x(3, 1) * x(3, 2)]])  # MATH.md's F_2
+    assert F[1, :] == sympy.Matrix(
+        [[x(1, 1) * x(3, 1) + x(2, 2) * (x(1, 2) + x(3, 2)), x(1, 1) * x(1, 2) + x(3, 1) * x(3, 2)]]
+    )  # MATH.md's F_2
     for refined in (True, False):
         for method in ("default", "reference"):
             rep, stats = _represent_equivariant_stats(F, 3, 2, refined, method=method)
@@ -148,6 +148,7 @@ def test_docstring_style_example():
 # ---------------------------------------------------------------------------------------------
 # random equivariant polynomials, every (n, d, degree) with n <= 4, d <= 3, degree <= 4
 # ---------------------------------------------------------------------------------------------
+
 
 def _random_polynomial(n, d, degree, seed, terms=6):
     rng = np.random.default_rng(seed)
@@ -199,8 +200,11 @@ def test_linear_algebra_paths_agree(case):
     from polyapprox._semi_invariant import solve
 
     rows = check_target(F, n, d).rows[0]
-    sols = [solve(rows, n, d, power_sum_indices(n, d), D, block_solver=solver, use_flint=fl)[0]
-            for solver in (sparse_solve, dense_block_solver) for fl in (True, False)]
+    sols = [
+        solve(rows, n, d, power_sum_indices(n, d), D, block_solver=solver, use_flint=fl)[0]
+        for solver in (sparse_solve, dense_block_solver)
+        for fl in (True, False)
+    ]
     assert results[0] == results[1]
     assert all(sol == sols[0] for sol in sols)
 
@@ -241,6 +245,7 @@ def test_degree_parameter_allows_more_candidates_and_same_psi_in_full_rank_case(
 # invariant polynomials; d = 1 cross-check against sympy's symmetrize + Newton's identities
 # ---------------------------------------------------------------------------------------------
 
+
 def _elementary_via_power_sums(n):
     """e_0..e_n in p_1..p_n by Newton's identities: k e_k = sum_{i=1}^k (-1)^(i-1) e_{k-i} p_i."""
     e = [sympy.Integer(1)]
@@ -255,8 +260,9 @@ def test_d1_against_sympy_symmetrize(n, seed):
     from sympy.polys.polyfuncs import symmetrize as sympy_symmetrize
 
     X = [x(i, 1) for i in range(1, n + 1)]
-    f = sympy.expand(sum(_random_polynomial(n, 1, 4, seed=seed).xreplace(dict(zip(X, perm)))
-                         for perm in itertools.permutations(X)))
+    f = sympy.expand(
+        sum(_random_polynomial(n, 1, 4, seed=seed).xreplace(dict(zip(X, perm))) for perm in itertools.permutations(X))
+    )
     sym, rest, defs = sympy_symmetrize(f, *X, formal=True)
     assert rest == 0
     e = _elementary_via_power_sums(n)
@@ -272,8 +278,12 @@ def test_invariant_d2_verifies_and_methods_agree():
     n, d = 3, 2
     X = sequence_symbols(n, d)
     g = _random_polynomial(n, d, 3, seed=5)
-    f = sympy.expand(sum(g.xreplace({X[i, k]: X[perm[i], k] for i in range(n) for k in range(d)})
-                         for perm in itertools.permutations(range(n))))
+    f = sympy.expand(
+        sum(
+            g.xreplace({X[i, k]: X[perm[i], k] for i in range(n) for k in range(d)})
+            for perm in itertools.permutations(range(n))
+        )
+    )
     a, stats = _represent_invariant_stats(f, n, d)
     b = represent_invariant(f, n, d, method="reference")
     assert a == b and a.verify() and stats.candidates > 0
@@ -301,6 +311,7 @@ def test_invariant_input_forms_and_errors():
 # bad input
 # ---------------------------------------------------------------------------------------------
 
+
 def _brute_force_violates(F, n, d, sigma):
     """F(sigma X) != sigma F(X) with (sigma X)_i = x_{sigma^{-1}(i)}, by substitution."""
     inverse = [sigma.index(i) for i in range(n)]
@@ -326,15 +337,38 @@ def test_first_row_not_semi_invariant():
     assert "not invariant under permutations fixing token 1" in str(info.value)
 
 
-@pytest.mark.parametrize("F", [sympy.sin(x(2, 1)), sympy.Abs(x(1, 1)), sympy.sqrt(x(1, 1)), 1 / x(1, 1),
-                               "sin(x2_1)", "abs(x1_1)", "sqrt(x1_1)", "x1_1**0.5", "1/x1_1"], ids=str)
+@pytest.mark.parametrize(
+    "F",
+    [
+        sympy.sin(x(2, 1)),
+        sympy.Abs(x(1, 1)),
+        sympy.sqrt(x(1, 1)),
+        1 / x(1, 1),
+        "sin(x2_1)",
+        "abs(x1_1)",
+        "sqrt(x1_1)",
+        "x1_1**0.5",
+        "1/x1_1",
+    ],
+    ids=str,
+)
 def test_non_polynomial_points_to_numeric_route(F):
     with pytest.raises(NotPolynomialError, match="constructions.continuous.approximate"):
         represent_equivariant(F, 2, 1)
 
 
-@pytest.mark.parametrize("F, name", [(x(4, 1), "x4_1"), ("x4_1", "x4_1"), (x(1, 3), "x1_3"), ("x1_3", "x1_3"),
-                                     (sympy.Symbol("z"), "z"), ("z + x1_1", "z")], ids=str)
+@pytest.mark.parametrize(
+    "F, name",
+    [
+        (x(4, 1), "x4_1"),
+        ("x4_1", "x4_1"),
+        (x(1, 3), "x1_3"),
+        ("x1_3", "x1_3"),
+        (sympy.Symbol("z"), "z"),
+        ("z + x1_1", "z"),
+    ],
+    ids=str,
+)
 def test_variables_out_of_range_are_named(F, name):
     with pytest.raises(PolyapproxError, match=name):
         represent_equivariant(F, 3, 2)
@@ -380,8 +414,7 @@ def test_other_argument_errors():
 def test_input_forms_agree():
     F1 = [x(2, 1) * x(3, 1) + x(1, 2), x(1, 1) * (x(2, 2) + x(3, 2))]
     F = full_F(F1, 3, 2)
-    forms = [F, [list(F.row(i)) for i in range(3)], F1, sympy.Matrix([F1]),
-             "x2_1*x3_1 + x1_2, x1_1*(x2_2 + x3_2)"]
+    forms = [F, [list(F.row(i)) for i in range(3)], F1, sympy.Matrix([F1]), "x2_1*x3_1 + x1_2, x1_1*(x2_2 + x3_2)"]
     reps = [represent_equivariant(form, 3, 2) for form in forms]
     assert all(r == reps[0] for r in reps)
     assert all((r.F - F).expand() == sympy.zeros(3, 2) for r in reps)
@@ -390,6 +423,7 @@ def test_input_forms_agree():
 # ---------------------------------------------------------------------------------------------
 # the result types
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def example2():
@@ -468,14 +502,31 @@ def test_from_dict_rejects_tampering_and_executes_nothing(example2, tmp_path, mo
     marker = tmp_path / "pwned"
     data = example2.to_dict()
     evil = f"__import__('pathlib').Path({str(marker)!r}).touch()"
-    for key, value in [("Psi", [evil, "p_1_1"]), ("Psi", ["os.system('ls')", "p_1_1"]),
-                       ("Psi", ["q_1 + y_1", "p_1_1"]), ("F", [[evil, "0"]] * 3)]:
+    for key, value in [
+        ("Psi", [evil, "p_1_1"]),
+        ("Psi", ["os.system('ls')", "p_1_1"]),
+        ("Psi", ["q_1 + y_1", "p_1_1"]),
+        ("F", [[evil, "0"]] * 3),
+    ]:
         with pytest.raises(ParseError):
             EquivariantRepresentation.from_dict(_tamper(data, **{key: value}))
     assert not marker.exists()
-    bad = [("n", "3"), ("n", 0), ("d", 2.0), ("refined", "no"), ("method", 1), ("indices", [[1, 0]]),
-           ("indices", "all"), ("Psi", "p_1_1"), ("Psi", ["p_1_1"]), ("Psi", [1, 2]), ("F", [["0", "0"]]),
-           ("F", "x1_1"), ("type", "InvariantRepresentation"), ("version", 2)]
+    bad = [
+        ("n", "3"),
+        ("n", 0),
+        ("d", 2.0),
+        ("refined", "no"),
+        ("method", 1),
+        ("indices", [[1, 0]]),
+        ("indices", "all"),
+        ("Psi", "p_1_1"),
+        ("Psi", ["p_1_1"]),
+        ("Psi", [1, 2]),
+        ("F", [["0", "0"]]),
+        ("F", "x1_1"),
+        ("type", "InvariantRepresentation"),
+        ("version", 2),
+    ]
     for key, value in bad:
         with pytest.raises(PolyapproxError):
             EquivariantRepresentation.from_dict(_tamper(data, **{key: value}))
@@ -534,8 +585,7 @@ def test_from_terms_matches_the_engine():
     assert back == EquivariantRepresentation(2, 1, 1, rep.indices, rep.Psi)
     assert EquivariantRepresentation(2, 1, 1, back.indices, back.Psi, F=rep.F).verify()
     # affine: Psi(z') with z' = 2 z - 1 expands exactly
-    shifted = EquivariantRepresentation.from_terms(2, 1, [{(1, 0, 0): Fraction(1, 3)}],
-                                                   affine=([2, 1, 1], [-1, 0, 0]))
+    shifted = EquivariantRepresentation.from_terms(2, 1, [{(1, 0, 0): Fraction(1, 3)}], affine=([2, 1, 1], [-1, 0, 0]))
     y1 = own_symbols(1)[0]
     assert sympy.expand(shifted.Psi[0] - (2 * y1 - 1) / 3) == 0
     with pytest.raises(PolyapproxError, match="exact"):
@@ -561,17 +611,17 @@ def test_lazy_matrices_keep_their_values():
     X = sequence_symbols(3, 1)
     F = X.applyfunc(lambda xi: xi * sum(X) ** 2)
     rep = represent_equivariant(F, 3, 1)
-    assert "_Psi_value" in rep.__dict__ and rep.F is F               # a full Matrix input is kept as given
+    assert "_Psi_value" in rep.__dict__ and rep.F is F  # a full Matrix input is kept as given
     Psi = rep.Psi
-    assert Psi is rep.Psi                                           # built once
-    assert Psi == sympy.Matrix([[sympy.expand(e) for e in Psi]])    # canonical sympy form
+    assert Psi is rep.Psi  # built once
+    assert Psi == sympy.Matrix([[sympy.expand(e) for e in Psi]])  # canonical sympy form
     eager = EquivariantRepresentation(3, 1, 1, rep.indices, Psi, F=F)
     assert eager == rep and eager.verify()
-    first = represent_equivariant("x2_1*x3_1", 3, 1)                 # F completed from the first row
+    first = represent_equivariant("x2_1*x3_1", 3, 1)  # F completed from the first row
     assert full_F([x(2, 1) * x(3, 1)], 3, 1) == first.F
     assert first.Psi == sympy.Matrix([[s(1) ** 2 / 2 - s(1) * x_own() - s(2) / 2 + x_own() ** 2]])
     with pytest.raises(TypeError):
-        EquivariantRepresentation(3, 1, 1, rep.indices)             # Psi stays a required field
+        EquivariantRepresentation(3, 1, 1, rep.indices)  # Psi stays a required field
 
 
 def x_own():
@@ -582,9 +632,9 @@ def test_flat_list_ambiguity_in_represent_equivariant():
     a, b = x(1, 1), x(2, 1)
     with pytest.raises(ShapeError, match="first_row"):
         represent_equivariant([b, a], 2, 1)
-    rows = represent_equivariant([b, a], 2, 1, first_row=False)        # F_1 = x2, F_2 = x1
+    rows = represent_equivariant([b, a], 2, 1, first_row=False)  # F_1 = x2, F_2 = x1
     assert rows.d_out == 1 and rows.Psi == sympy.Matrix([[s(1) - x_own()]])
-    first = represent_equivariant([b, a], 2, 1, first_row=True)        # F_1 = (x2, x1)
+    first = represent_equivariant([b, a], 2, 1, first_row=True)  # F_1 = (x2, x1)
     assert first.d_out == 2 and first.Psi == sympy.Matrix([[s(1) - x_own(), x_own()]])
     assert sympy.Matrix([[b, a], [a, b]]) == first.F
 

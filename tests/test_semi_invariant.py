@@ -90,8 +90,11 @@ def test_size_guards():
         _semi_invariant.MAX_BLOCK_NONZEROS = old
 
 
-@pytest.mark.parametrize("case", [(2, 1, 4, True), (3, 2, 4, True), (4, 2, 4, False), (3, 3, 3, True),
-                                  (5, 1, 6, True), (3, 2, 5, False)], ids=str)
+@pytest.mark.parametrize(
+    "case",
+    [(2, 1, 4, True), (3, 2, 4, True), (4, 2, 4, False), (3, 3, 3, True), (5, 1, 6, True), (3, 2, 5, False)],
+    ids=str,
+)
 def test_nonzero_estimate_bounds_every_block(case):
     """The guard's estimate is an upper bound on the nonzeros of each degree block's columns."""
     from polyapprox._semi_invariant import estimate_block_nonzeros, power_sum_products

@@ -12,13 +12,25 @@ from polyapprox import DomainError, PolyapproxError, ShapeError, SizeError, Unkn
 
 P = sparse.patterns
 
-SMALL = [(f"{name}-{n}", build(n)) for n in (4, 5, 6, 7, 8) for name, build in [
-    ("dense", P.dense), ("tridiagonal", P.tridiagonal), ("window5", lambda n: P.sliding_window(n, 5)),
-    ("star", P.star), ("ring", lambda n: P.star(n, ring=True)), ("strided2", lambda n: P.strided(n, 2)),
-    ("strided3", lambda n: P.strided(n, 3)), ("strided3-rev", lambda n: P.strided(n, 3)[::-1]),
-    ("fixed2", lambda n: P.fixed(n, 2)), ("fixed3", lambda n: P.fixed(n, 3)),
-    ("longformer", lambda n: P.longformer(n, 3, [n // 2])), ("bigbird", lambda n: P.bigbird(n, 3, 1, 1, seed=n)),
-    ("bigbird-g0", lambda n: P.bigbird(n, 3, 1, 0, seed=n))]]
+SMALL = [
+    (f"{name}-{n}", build(n))
+    for n in (4, 5, 6, 7, 8)
+    for name, build in [
+        ("dense", P.dense),
+        ("tridiagonal", P.tridiagonal),
+        ("window5", lambda n: P.sliding_window(n, 5)),
+        ("star", P.star),
+        ("ring", lambda n: P.star(n, ring=True)),
+        ("strided2", lambda n: P.strided(n, 2)),
+        ("strided3", lambda n: P.strided(n, 3)),
+        ("strided3-rev", lambda n: P.strided(n, 3)[::-1]),
+        ("fixed2", lambda n: P.fixed(n, 2)),
+        ("fixed3", lambda n: P.fixed(n, 3)),
+        ("longformer", lambda n: P.longformer(n, 3, [n // 2])),
+        ("bigbird", lambda n: P.bigbird(n, 3, 1, 1, seed=n)),
+        ("bigbird-g0", lambda n: P.bigbird(n, 3, 1, 0, seed=n)),
+    ]
+]
 
 
 @pytest.mark.parametrize("name, masks", SMALL, ids=[c[0] for c in SMALL])
@@ -38,10 +50,14 @@ def test_small_patterns_against_brute_force(name, masks, method):
 
 def test_s1_table_at_n16():
     expected = {  # MATH.md 9.4 table: (p, s, connections)
-        "tridiagonal": (P.tridiagonal(16), 1, 15, (46,)), "window5": (P.sliding_window(16, 5), 1, 8, (74,)),
-        "star": (P.star(16), 1, 2, (74,)), "ring": (P.star(16, ring=True), 1, 2, (76,)),
-        "strided4": (P.strided(16, 4), 2, 3, (74, 64)), "strided4-rev": (P.strided(16, 4)[::-1], 2, 3, (64, 74)),
-        "fixed4": (P.fixed(16, 4), 2, 2, (64, 76)), "longformer": (P.longformer(16, 5, [0]), 1, 2, (100,)),
+        "tridiagonal": (P.tridiagonal(16), 1, 15, (46,)),
+        "window5": (P.sliding_window(16, 5), 1, 8, (74,)),
+        "star": (P.star(16), 1, 2, (74,)),
+        "ring": (P.star(16, ring=True), 1, 2, (76,)),
+        "strided4": (P.strided(16, 4), 2, 3, (74, 64)),
+        "strided4-rev": (P.strided(16, 4)[::-1], 2, 3, (64, 74)),
+        "fixed4": (P.fixed(16, 4), 2, 2, (64, 76)),
+        "longformer": (P.longformer(16, 5, [0]), 1, 2, (100,)),
         "dense": (P.dense(16), 1, 1, (256,)),
     }
     for name, (masks, p, s, conn) in expected.items():
@@ -149,7 +165,10 @@ def test_bad_input_and_method():
     with pytest.raises(UnknownNameError, match="unknown method"):
         sparse.check_assumption(P.dense(3), method="magic")
     assert sparse.check_assumption(np.eye(1, dtype=int)).s == 1
-    assert sparse.check_assumption(P.dense(1) * 2).s == 1 and sparse.check_assumption(P.dense(1) * 2, method="graph").s == 1
+    assert (
+        sparse.check_assumption(P.dense(1) * 2).s == 1
+        and sparse.check_assumption(P.dense(1) * 2, method="graph").s == 1
+    )
 
 
 def test_auto_switches_to_graph_on_budget(monkeypatch):

@@ -16,8 +16,10 @@ F = Fraction
 
 # Reproduction case S2: (masks, n, d, delta) -> (Phase A, Phase B, M, c_B), from the table the report reads.
 _BUILDERS = {"star": P.star, "tridiagonal": P.tridiagonal, "strided": P.strided, "fixed": P.fixed}
-S2 = [(name, _BUILDERS[kind](*args), n, d, delta, counts)
-      for name, (((kind, *args), n, d, delta), counts) in CASES["S2"].expected.items()]
+S2 = [
+    (name, _BUILDERS[kind](*args), n, d, delta, counts)
+    for name, (((kind, *args), n, d, delta), counts) in CASES["S2"].expected.items()
+]
 
 
 def reference_codes(L, n, d, q):
@@ -131,6 +133,9 @@ def test_bad_input():
 
 @pytest.mark.slow
 def test_larger_cases():
-    for masks, n, d, delta in [(P.strided(4, 2), 4, 1, "1/3"), (P.tridiagonal(4), 4, 2, "1/2"),
-                               (P.fixed(4, 2), 4, 1, "1/3")]:
+    for masks, n, d, delta in [
+        (P.strided(4, 2), 4, 1, "1/3"),
+        (P.tridiagonal(4), 4, 2, "1/2"),
+        (P.fixed(4, 2), 4, 1, "1/3"),
+    ]:
         assert sparse.contextual_mapping(masks, n, d, delta).verify().holds

@@ -29,8 +29,13 @@ def test_counts_against_formulas(n, d, q, p, s):
 
 def test_s2_layer_counts_match_the_table():
     # MATH.md 11 S2: attention layers per case = p(n-1)delta^-d + s
-    for (n, d, q, p, s), (a, b) in {(3, 1, 2, 1, 1): (4, 1), (4, 1, 2, 2, 2): (12, 2), (3, 2, 2, 1, 1): (8, 1),
-                                    (3, 1, 3, 1, 2): (6, 2), (4, 1, 2, 1, 3): (6, 3)}.items():
+    for (n, d, q, p, s), (a, b) in {
+        (3, 1, 2, 1, 1): (4, 1),
+        (4, 1, 2, 2, 2): (12, 2),
+        (3, 2, 2, 1, 1): (8, 1),
+        (3, 1, 3, 1, 2): (6, 2),
+        (4, 1, 2, 1, 3): (6, 3),
+    }.items():
         c = sparse.layer_counts(n, d, q=q, p=p, s=s)
         assert (c.phase_a, c.phase_b) == (a, b)
 

@@ -13,18 +13,21 @@ P = sparse.patterns
 
 
 @pytest.mark.parametrize("n", [4, 5, 7, 8])
-@pytest.mark.parametrize("name, w, build", [
-    ("dense", 0, lambda n, w: P.dense(n)),
-    ("tridiagonal", 0, lambda n, w: P.tridiagonal(n)),
-    ("window", 5, lambda n, w: P.sliding_window(n, w)),
-    ("window", 4, lambda n, w: P.sliding_window(n, w)),
-    ("star", 0, lambda n, w: P.star(n)),
-    ("star-ring", 0, lambda n, w: P.star(n, ring=True)),
-    ("strided", 2, lambda n, w: P.strided(n, w)),
-    ("strided", 3, lambda n, w: P.strided(n, w)),
-    ("fixed", 2, lambda n, w: P.fixed(n, w)),
-    ("fixed", 3, lambda n, w: P.fixed(n, w)),
-])
+@pytest.mark.parametrize(
+    "name, w, build",
+    [
+        ("dense", 0, lambda n, w: P.dense(n)),
+        ("tridiagonal", 0, lambda n, w: P.tridiagonal(n)),
+        ("window", 5, lambda n, w: P.sliding_window(n, w)),
+        ("window", 4, lambda n, w: P.sliding_window(n, w)),
+        ("star", 0, lambda n, w: P.star(n)),
+        ("star-ring", 0, lambda n, w: P.star(n, ring=True)),
+        ("strided", 2, lambda n, w: P.strided(n, w)),
+        ("strided", 3, lambda n, w: P.strided(n, w)),
+        ("fixed", 2, lambda n, w: P.fixed(n, w)),
+        ("fixed", 3, lambda n, w: P.fixed(n, w)),
+    ],
+)
 def test_masks_equal_loop_definitions(name, w, build, n):
     masks = build(n, w)
     assert all(m.dtype == bool and m.shape == (n, n) for m in masks)

@@ -59,7 +59,7 @@ def reference_fbar(f, X_exact, q):
 def grid_inputs(n, d, q):
     levels = [F(k, q) for k in range(q)]
     cells = itertools.product(levels, repeat=n * d)
-    return np.array([[list(c[i * d:(i + 1) * d]) for i in range(n)] for c in cells], dtype=object)
+    return np.array([[list(c[i * d : (i + 1) * d]) for i in range(n)] for c in cells], dtype=object)
 
 
 def inside_points(n, d, q, count, seed):
@@ -86,8 +86,10 @@ def test_hardmax_exact_equals_fbar_on_grid_and_inside(case, built):
     X = inside_points(n, d, q, 40, seed=len(name))
     assert (net.exact(X) == reference_fbar(f, X, q)).all()
     # float inputs inside cubes (away from the faces by more than float rounding)
-    Xf = (np.random.default_rng(1).integers(0, q, size=(30, n, d)) + np.random.default_rng(2).uniform(
-        0.01, 0.99, size=(30, n, d))) / q
+    Xf = (
+        np.random.default_rng(1).integers(0, q, size=(30, n, d))
+        + np.random.default_rng(2).uniform(0.01, 0.99, size=(30, n, d))
+    ) / q
     Xf_exact = np.vectorize(Fraction, otypes=[object])(Xf)
     assert (net.exact(Xf) == reference_fbar(f, Xf_exact, q)).all()
 
@@ -112,7 +114,11 @@ def test_counts_equal_formulas(case, built):
     counts = net.stage_counts()
     q = F(delta).denominator
     assert (counts["quantisation"], counts["phase-a"], counts["phase-b"], counts["value"]) == (
-        formula.quantisation, formula.phase_a, formula.phase_b, formula.value)
+        formula.quantisation,
+        formula.phase_a,
+        formula.phase_b,
+        formula.value,
+    )
     assert counts["value"] == n * q ** (n * d) and counts["quantisation"] == d * n * q
     assert counts["phase-a"] == report.p * (n - 1) * q**d and counts["phase-b"] == report.s
     assert (counts["input"], counts["clip"], counts["position"], counts["readout"]) == (1, d, 1, 1)
@@ -132,7 +138,7 @@ def test_block_structure(case, built):
     attn = [layer for layer in net.layers if layer.kind == "attention"]
     for i, layer in enumerate(attn):
         assert len(layer.heads) == 2
-        assert layer.pattern == i % p                           # the cycle of patterns, Phase B aligned
+        assert layer.pattern == i % p  # the cycle of patterns, Phase B aligned
         for h in layer.heads:
             assert all(len(v) == net.D for v in (h.W_Q, h.W_K, h.W_V, h.W_O))
             assert isinstance(h.b_Q, Fraction)
@@ -172,8 +178,10 @@ def test_four_relu_structure_and_exact_outside_bands():
 
 def test_zeta_tilde_formula_against_definition():
     eps = F(1, 10)
-    for act in (sparse._universal.PiecewiseLinear.quantiser(F(1, 2)),
-                sparse._universal.PiecewiseLinear.indicator(F(1, 3))):
+    for act in (
+        sparse._universal.PiecewiseLinear.quantiser(F(1, 2)),
+        sparse._universal.PiecewiseLinear.indicator(F(1, 3)),
+    ):
         b0, offsets, coefs = act.four_relu(eps)
         for x in [F(k, 60) for k in range(-60, 61)]:
             tilde = b0 + sum(c * max(x + o, 0) for o, c in zip(offsets, coefs))
@@ -202,8 +210,12 @@ def test_softmax_error_decreases_in_t():
 
 def test_eps_sweep_error_decreases():
     f = targets.get("centered")
-    mism = [sparse.universal_network(f, 3, 1, "1/2", P.star(3), rho="softmax", t=1000, eps=e).distance(
-        samples=2000, seed=1)["mismatch"] for e in (0.1, 0.02, 0.002)]
+    mism = [
+        sparse.universal_network(f, 3, 1, "1/2", P.star(3), rho="softmax", t=1000, eps=e).distance(
+            samples=2000, seed=1
+        )["mismatch"]
+        for e in (0.1, 0.02, 0.002)
+    ]
     assert mism[0] > mism[1] > mism[2]
 
 
@@ -225,7 +237,7 @@ def test_mpmath_when_float64_is_not_enough():
     Xf = X.astype(float)
     exact = ref.exact(Xf).astype(float)
     np.testing.assert_allclose(net(Xf), exact, atol=1e-12, rtol=0)
-    assert np.abs(ref(Xf, "float64") - exact).max() > 1e-6       # why float64 is not used here
+    assert np.abs(ref(Xf, "float64") - exact).max() > 1e-6  # why float64 is not used here
 
 
 def test_collision_caveat_enlarges_c_B():
@@ -255,6 +267,7 @@ def test_dense_n4_d2_exact_on_grid():
 
 # ---------------------------------------------------------------- bad input
 
+
 def test_refuses_patterns_failing_assumption():
     bad = P.from_adjacency([[{0, 1}, {0, 1}, {1, 2, 3}, {2, 3}]])
     with pytest.raises(DomainError, match=r"connectivity.*witness.*query"):
@@ -281,15 +294,18 @@ def test_size_budget_refuses_before_building():
         sparse.universal_network(centered, 2, 1, "1/2", P.dense(2), max_value_layers=4)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"rho": "softmax"}, "needs a query scale t"),
-    ({"rho": "softmax", "t": 0}, "t must be > 0"),
-    ({"rho": "softmax", "t": -1.0}, "t must be > 0"),
-    ({"eps": 0}, "eps must be > 0"),
-    ({"eps": "1/4"}, "eps must be < delta/2"),
-    ({"t": float("inf")}, "t must be a positive finite"),
-    ({"rho": "relu"}, "unknown rho"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"rho": "softmax"}, "needs a query scale t"),
+        ({"rho": "softmax", "t": 0}, "t must be > 0"),
+        ({"rho": "softmax", "t": -1.0}, "t must be > 0"),
+        ({"eps": 0}, "eps must be > 0"),
+        ({"eps": "1/4"}, "eps must be < delta/2"),
+        ({"t": float("inf")}, "t must be a positive finite"),
+        ({"rho": "relu"}, "unknown rho"),
+    ],
+)
 def test_refuses_bad_parameters(kwargs, match):
     with pytest.raises(PolyapproxError, match=match):
         sparse.universal_network(centered, 2, 1, "1/2", P.dense(2), **kwargs)
@@ -324,8 +340,9 @@ def test_refuses_bad_inputs():
 
 
 def test_error_table_rows():
-    rows = sparse.error_table(centered, 2, 1, P.dense(2), deltas=("1/2", "1/4"), ts=(1, 200), epss=(0.1, 0.001),
-                              samples=500)
+    rows = sparse.error_table(
+        centered, 2, 1, P.dense(2), deltas=("1/2", "1/4"), ts=(1, 200), epss=(0.1, 0.001), samples=500
+    )
     by = {(r["sweep"], r["t"], r["eps"], r["delta"]): r for r in rows}
     assert by[("t", 1.0, None, "1/2")]["d_p(f,g)"] > by[("t", 200.0, None, "1/2")]["d_p(f,g)"]
     assert by[("eps", 200.0, 0.1, "1/2")]["mismatch"] > by[("eps", 200.0, 0.001, "1/2")]["mismatch"]
@@ -338,7 +355,7 @@ def test_given_hamiltonian_path_is_used():
     net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3), path=[2, 1, 0])
     assert net.gamma == (2, 1, 0)
     E = [row[0] for row in net.layer("position").B]
-    assert [F(1), F(0), F(2)] == E          # E_gamma(1) = n - 1, E_gamma(i) = i - 2
+    assert [F(1), F(0), F(2)] == E  # E_gamma(1) = n - 1, E_gamma(i) = i - 2
     L = grid_inputs(3, 1, 2)
     assert (net.exact(L) == reference_fbar(centered, L, 2)).all()
     with pytest.raises(DomainError, match="path"):

@@ -43,8 +43,14 @@ def test_equivariant_exactly(rng):
 
 
 def test_exact_integer_latent():
-    S = Sumformer(lambda x: np.array([[10**40 * int(v)] for v in x[:, 0]], dtype=object),
-                  lambda x, s: np.array([[float(v % 7)] for v in s[:, 0]]), 1, 1, 1, latent_dtype=object)
+    S = Sumformer(
+        lambda x: np.array([[10**40 * int(v)] for v in x[:, 0]], dtype=object),
+        lambda x, s: np.array([[float(v % 7)] for v in s[:, 0]]),
+        1,
+        1,
+        1,
+        latent_dtype=object,
+    )
     total = S.latent(np.array([[1.0], [2.0]]))[0]
     assert total == 3 * 10**40 and isinstance(total, int)
 
@@ -76,14 +82,17 @@ def test_bad_phi_psi_outputs(rng):
         Sumformer(lambda x: x, lambda x, s: x, 1, 1, 1, domain=(1, 0))
 
 
-@pytest.mark.parametrize("bad, error", [
-    (np.array([[0.5 + 1j], [0.25]]), "complex"),
-    (np.ma.masked_array([[0.5], [0.25]], mask=[[1], [0]]), "masked"),
-    ([["0.5"], ["0.25"]], "strings"),
-    (np.array([[True], [False]]), "booleans"),
-    (np.array([[0.5], [0.25]], dtype=object), "objects"),
-    (np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]").reshape(2, 1), "dates"),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (np.array([[0.5 + 1j], [0.25]]), "complex"),
+        (np.ma.masked_array([[0.5], [0.25]], mask=[[1], [0]]), "masked"),
+        ([["0.5"], ["0.25"]], "strings"),
+        (np.array([[True], [False]]), "booleans"),
+        (np.array([[0.5], [0.25]], dtype=object), "objects"),
+        (np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]").reshape(2, 1), "dates"),
+    ],
+)
 def test_only_real_numbers_are_accepted(bad, error):
     from constructions import continuous, targets
 

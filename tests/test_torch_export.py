@@ -16,8 +16,9 @@ BUILDERS = {
     "linformer": lambda S, ff, **kw: linformer.from_sumformer(S, 3, 2, ff, m_relu=2, **kw),
     "performer": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, **kw),
     "performer-trig": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, features="trig", **kw),
-    "masked-softmax": lambda S, ff, **kw: masked.from_sumformer(S, 3, sparse.patterns.tridiagonal(3), ff, m_relu=2,
-                                                                allow_partial=True, **kw),
+    "masked-softmax": lambda S, ff, **kw: masked.from_sumformer(
+        S, 3, sparse.patterns.tridiagonal(3), ff, m_relu=2, allow_partial=True, **kw
+    ),
 }
 CASES = [(kind, ff) for kind in BUILDERS for ff in ("exact", "relu")]
 
@@ -31,13 +32,16 @@ def _np(t):
     return t.detach().numpy()
 
 
-@pytest.mark.parametrize("build", [
-    lambda S: transformer.from_sumformer(S, 3, ff="relu", m_relu=3),
-    lambda S: transformer.from_sumformer(S, 3),
-    lambda S: linformer.from_sumformer(S, 3, 2, ff="relu", m_relu=2),
-    lambda S: performer.from_sumformer(S, 3, 8, features="trig", ff="relu", m_relu=2),
-    lambda S: performer.from_sumformer(S, 3, 8, random_query=True),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda S: transformer.from_sumformer(S, 3, ff="relu", m_relu=3),
+        lambda S: transformer.from_sumformer(S, 3),
+        lambda S: linformer.from_sumformer(S, 3, 2, ff="relu", m_relu=2),
+        lambda S: performer.from_sumformer(S, 3, 8, features="trig", ff="relu", m_relu=2),
+        lambda S: performer.from_sumformer(S, 3, 8, random_query=True),
+    ],
+)
 def test_torch_parity_float64(build, rng):
     S = fitted(n=3, d=2, degree=2)
     net = build(S)
@@ -76,8 +80,9 @@ def test_every_kind_and_mode_parity_and_structure(S, kind, ff, rng):
     assert np.abs(_np(frozen(torch.tensor(X))) - net(X)).max() <= 1e-12
 
 
-@pytest.mark.parametrize("kind, ff", [("softmax", "exact"), ("linformer", "relu"), ("performer", "exact"),
-                                      ("masked-softmax", "relu")])
+@pytest.mark.parametrize(
+    "kind, ff", [("softmax", "exact"), ("linformer", "relu"), ("performer", "exact"), ("masked-softmax", "relu")]
+)
 def test_every_parameter_gets_a_gradient_except_the_qk_saddle(S, kind, ff, rng):
     net = BUILDERS[kind](S, ff)
     module = net.to_torch()
@@ -103,14 +108,24 @@ def test_random_query_breaks_the_saddle_for_w_k(S, rng):
     assert torch.count_nonzero(attn.W_Q.weight.grad) == 0  # dL/dW_Q is a multiple of K = 0
 
 
-@pytest.mark.parametrize("kind, ff", [("softmax", "exact"), ("linformer", "exact"), ("performer", "exact"),
-                                      ("softmax", "relu"), ("performer-trig", "exact")])
+@pytest.mark.parametrize(
+    "kind, ff",
+    [
+        ("softmax", "exact"),
+        ("linformer", "exact"),
+        ("performer", "exact"),
+        ("softmax", "relu"),
+        ("performer-trig", "exact"),
+    ],
+)
 def test_gradcheck_tiny(kind, ff):
     S, _ = continuous.approximate(targets.get("poly-mean-field"), 2, 1, 2, samples=40)
-    net = {"softmax": lambda: transformer.from_sumformer(S, 2, ff, m_relu=1, random_query=True),
-           "linformer": lambda: linformer.from_sumformer(S, 2, 2, ff, m_relu=1),
-           "performer": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, random_query=True),
-           "performer-trig": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, features="trig")}[kind]()
+    net = {
+        "softmax": lambda: transformer.from_sumformer(S, 2, ff, m_relu=1, random_query=True),
+        "linformer": lambda: linformer.from_sumformer(S, 2, 2, ff, m_relu=1),
+        "performer": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, random_query=True),
+        "performer-trig": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, features="trig"),
+    }[kind]()
     module = net.to_torch()
     X = torch.tensor([[[0.21], [0.64]], [[0.33], [0.87]]], dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(module, (X,), eps=1e-6, atol=1e-7)
@@ -131,8 +146,9 @@ def test_export_dynamic_batch_parity_on_unseen_inputs(S, kind, ff, strict, rng):
     net = BUILDERS[kind](S, ff)
     module = net.to_torch()
     batch = torch.export.Dim("batch")
-    program = torch.export.export(module, (torch.tensor(rng.uniform(size=(4, 3, 2))),),
-                                  dynamic_shapes={"X": {0: batch}}, strict=strict)
+    program = torch.export.export(
+        module, (torch.tensor(rng.uniform(size=(4, 3, 2))),), dynamic_shapes={"X": {0: batch}}, strict=strict
+    )
     for b in (1, 7):
         X = np.random.default_rng(100 + b).uniform(size=(b, 3, 2))
         assert np.abs(_np(program.module()(torch.tensor(X))) - net(X)).max() <= 1e-12

@@ -22,11 +22,13 @@ SMALL = {"samples": 64, "test_samples": 64}
 # ---------------------------------------------------------------------------------------------- learning
 
 
-@pytest.mark.parametrize("kind, psi, lr", [("mlp", "mlp", 0.05), ("polynomial", "polynomial", 0.1),
-                                           ("polynomial", "mlp", 0.05)])
+@pytest.mark.parametrize(
+    "kind, psi, lr", [("mlp", "mlp", 0.05), ("polynomial", "polynomial", 0.1), ("polynomial", "mlp", 0.05)]
+)
 def test_a_short_run_lowers_the_error_clearly_on_an_easy_target(kind, psi, lr):
-    h = training.train_sumformer("centered", 3, 1, kind=kind, psi=psi, degree=1, steps=60, lr=lr, reference=False,
-                                 **SMALL)
+    h = training.train_sumformer(
+        "centered", 3, 1, kind=kind, psi=psi, degree=1, steps=60, lr=lr, reference=False, **SMALL
+    )
     assert h.test_mse[-1] < h.test_mse[0] / 10
     assert len(h.steps) == len(h.test_mse) == len(h.test_max) == 61 and len(h.train_loss) == 60
     assert all(m <= M**2 + 1e-15 for m, M in zip(h.test_mse, h.test_max))  # mean of squares <= max squared
@@ -41,8 +43,9 @@ def test_polynomial_sumformer_with_exact_psi_is_the_target():
         model.coefficients[exps.index([1, 0, 0, 0]), 0] = 0.5
         model.coefficients[exps.index([0, 1, 0, 0]), 0] = -0.5
     X = np.random.default_rng(3).uniform(size=(5, 3, 1))
-    np.testing.assert_allclose(model(torch.from_numpy(X)).detach().numpy(), X - X.mean(axis=1, keepdims=True),
-                               atol=1e-15)
+    np.testing.assert_allclose(
+        model(torch.from_numpy(X)).detach().numpy(), X - X.mean(axis=1, keepdims=True), atol=1e-15
+    )
 
 
 def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
@@ -105,8 +108,10 @@ def test_random_initialisation_starts_far_from_the_constructed_error():
 
 
 def test_a_rerun_gives_bitwise_equal_losses_and_another_seed_does_not():
-    runs = [training.train_sumformer("gaussian-kernel-sum", 3, 1, steps=15, reference=False, seed=s, **SMALL)
-            for s in (4, 4, 5)]
+    runs = [
+        training.train_sumformer("gaussian-kernel-sum", 3, 1, steps=15, reference=False, seed=s, **SMALL)
+        for s in (4, 4, 5)
+    ]
     assert runs[0].train_loss == runs[1].train_loss and runs[0].test_mse == runs[1].test_mse
     assert runs[0].train_loss != runs[2].train_loss
 
@@ -189,26 +194,36 @@ def _nan_target(X):
     return np.full(X.shape, np.nan)
 
 
-@pytest.mark.parametrize("call, error, fragment", [
-    (lambda: training.train_sumformer("centered", 3, 1, steps=-1), PolyapproxError, "steps must be an integer >= 0"),
-    (lambda: training.train_sumformer("centered", 3, 1, lr=-0.1), PolyapproxError, "learning rate"),
-    (lambda: training.train_sumformer("centered", 3, 1, lr=float("nan")), PolyapproxError, "learning rate"),
-    (lambda: training.train_sumformer("centered", 3, 1, latent_dim=0, reference=False), PolyapproxError,
-     "latent dimension d'"),
-    (lambda: training.train_sumformer("centered", 3, 1, kind="cnn"), UnknownNameError, "kind"),
-    (lambda: training.train_sumformer(_square_plus_token, 3, 1, reference=False), ShapeError, "(b, n, d_out)"),
-    (lambda: training.train_sumformer(_nan_target, 3, 1, reference=False), DomainError, "NaN"),
-    (lambda: training.train_sumformer("no-such-target", 3, 1), UnknownNameError, "unknown target"),
-    (lambda: training.train_sumformer(42, 3, 1), PolyapproxError, "target must be"),
-    (lambda: training.train_one_layer("centered", 3, 1, kind="rnn"), UnknownNameError, "kind"),
-    (lambda: training.train_one_layer("centered", 3, 1, saddle="jump"), UnknownNameError, "saddle"),
-    (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
-    (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
-    (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),
-    (lambda: training.run_experiment("nonsense"), UnknownNameError, "experiment"),
-    (lambda: training.sparse_copying(patterns=("strided", "zigzag")), UnknownNameError, "pattern"),
-    (lambda: training.random_mask(4, 4, seed=0), PolyapproxError, "exceed"),
-])
+@pytest.mark.parametrize(
+    "call, error, fragment",
+    [
+        (
+            lambda: training.train_sumformer("centered", 3, 1, steps=-1),
+            PolyapproxError,
+            "steps must be an integer >= 0",
+        ),
+        (lambda: training.train_sumformer("centered", 3, 1, lr=-0.1), PolyapproxError, "learning rate"),
+        (lambda: training.train_sumformer("centered", 3, 1, lr=float("nan")), PolyapproxError, "learning rate"),
+        (
+            lambda: training.train_sumformer("centered", 3, 1, latent_dim=0, reference=False),
+            PolyapproxError,
+            "latent dimension d'",
+        ),
+        (lambda: training.train_sumformer("centered", 3, 1, kind="cnn"), UnknownNameError, "kind"),
+        (lambda: training.train_sumformer(_square_plus_token, 3, 1, reference=False), ShapeError, "(b, n, d_out)"),
+        (lambda: training.train_sumformer(_nan_target, 3, 1, reference=False), DomainError, "NaN"),
+        (lambda: training.train_sumformer("no-such-target", 3, 1), UnknownNameError, "unknown target"),
+        (lambda: training.train_sumformer(42, 3, 1), PolyapproxError, "target must be"),
+        (lambda: training.train_one_layer("centered", 3, 1, kind="rnn"), UnknownNameError, "kind"),
+        (lambda: training.train_one_layer("centered", 3, 1, saddle="jump"), UnknownNameError, "saddle"),
+        (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
+        (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
+        (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),
+        (lambda: training.run_experiment("nonsense"), UnknownNameError, "experiment"),
+        (lambda: training.sparse_copying(patterns=("strided", "zigzag")), UnknownNameError, "pattern"),
+        (lambda: training.random_mask(4, 4, seed=0), PolyapproxError, "exceed"),
+    ],
+)
 def test_bad_input_is_a_one_line_error(call, error, fragment):
     with pytest.raises(error) as info:
         call()

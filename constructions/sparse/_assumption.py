@@ -43,6 +43,7 @@ class _Common(TypedDict):
     connections: tuple[int, ...]
     n: int
 
+
 CONDITIONS = ("self-loops", "hamiltonian-path", "connectivity")
 
 
@@ -78,8 +79,10 @@ class AssumptionReport:
     def summary(self) -> str:
         """One line: holds/fails, the failing condition and witness, p, s, connections."""
         status = "holds" if self.holds else f"fails ({self.failed_condition}: {self.witness})"
-        return (f"Assumption 1 {status}; n = {self.n}, p = {self.p}, s = {self.s}, "
-                f"connections per layer = {list(self.connections)}")
+        return (
+            f"Assumption 1 {status}; n = {self.n}, p = {self.p}, s = {self.s}, "
+            f"connections per layer = {list(self.connections)}"
+        )
 
     def to_dict(self) -> dict:
         """JSON-able fields."""
@@ -127,20 +130,32 @@ def check_assumption(patterns: object, *, path: object = None, method: str = "au
         raise SizeError(
             f"Hamiltonian path undetermined for n = {n}: neither the identity nor the reverse order is a path "
             f"and exhaustive search is limited to n <= {HELD_KARP_MAX_N} (self-loops hold, s = {s}); "
-            "supply path=[...] (0-based, each token attends to its predecessor in some pattern)")
+            "supply path=[...] (0-based, each token attends to its predecessor in some pattern)"
+        )
     path_patterns = None
     if found is not None:
         path_patterns = tuple(int(np.flatnonzero([m[b, a] for m in masks])[0]) for a, b in zip(found, found[1:]))
     if found is None:
         return AssumptionReport(False, "hamiltonian-path", ham_witness, s=s, reach_sizes=reach, method=used, **common)
     if s is None:
-        return AssumptionReport(False, "connectivity", witness, s=None, path=found, path_patterns=path_patterns,
-                                reach_sizes=reach, method=used, **common)
-    return AssumptionReport(True, None, None, s=s, path=found, path_patterns=path_patterns, reach_sizes=reach,
-                            method=used, **common)
+        return AssumptionReport(
+            False,
+            "connectivity",
+            witness,
+            s=None,
+            path=found,
+            path_patterns=path_patterns,
+            reach_sizes=reach,
+            method=used,
+            **common,
+        )
+    return AssumptionReport(
+        True, None, None, s=s, path=found, path_patterns=path_patterns, reach_sizes=reach, method=used, **common
+    )
 
 
 # ---------------------------------------------------------------- Hamiltonian path
+
 
 def _is_path(union: np.ndarray, gamma: tuple[int, ...]) -> int | None:
     """Index i of the first step gamma[i-1] -> gamma[i] missing from the union graph, or None."""
@@ -149,16 +164,16 @@ def _is_path(union: np.ndarray, gamma: tuple[int, ...]) -> int | None:
     return None if ok.all() else int(np.flatnonzero(~ok)[0]) + 1
 
 
-def _hamiltonian_path(
-    union: np.ndarray, gamma: tuple[int, ...] | None
-) -> tuple[tuple[int, ...] | None, dict | None]:
+def _hamiltonian_path(union: np.ndarray, gamma: tuple[int, ...] | None) -> tuple[tuple[int, ...] | None, dict | None]:
     """(path, None) if found; (None, witness) if proven absent; (None, None) if undetermined."""
     n = union.shape[0]
     if gamma is not None:
         bad = _is_path(union, gamma)
         if bad is not None:
-            raise DomainError(f"path is not a Hamiltonian path of the union graph: token {gamma[bad]} does not "
-                              f"attend to its predecessor {gamma[bad - 1]} in any pattern (step {bad})")
+            raise DomainError(
+                f"path is not a Hamiltonian path of the union graph: token {gamma[bad]} does not "
+                f"attend to its predecessor {gamma[bad - 1]} in any pattern (step {bad})"
+            )
         return gamma, None
     for candidate in (tuple(range(n)), tuple(range(n - 1, -1, -1))):
         if _is_path(union, candidate) is None:
@@ -227,6 +242,7 @@ def held_karp_path(union: np.ndarray) -> tuple[int, ...] | None:
 
 
 # ---------------------------------------------------------------- reachability
+
 
 def reach_analysis(
     masks: list[np.ndarray], method: str = "auto"

@@ -71,7 +71,9 @@ def all_max_shift(pattern: int, c_B: int) -> ShiftBlock:
     return ShiftBlock("all-max", pattern, (ShiftHead(Fraction(1), Fraction(c_B)),), c=Fraction(c_B))
 
 
-def apply_block(block: ShiftBlock, Z: list[list[Fraction]], mask: np.ndarray, u: list[Fraction]) -> list[list[Fraction]]:
+def apply_block(
+    block: ShiftBlock, Z: list[list[Fraction]], mask: np.ndarray, u: list[Fraction]
+) -> list[list[Fraction]]:
     """Z + sum over heads of hardmax attention (theory/sparse), exactly; Z is n rows of d Fractions."""
     if not block.heads:
         return Z
@@ -115,8 +117,9 @@ class ContextualCheck:
 
     @property
     def holds(self) -> bool:
-        return all((self.closed_form, self.increasing, self.injective, self.distinct_within, self.separated,
-                    self.leading))
+        return all(
+            (self.closed_form, self.increasing, self.injective, self.distinct_within, self.separated, self.leading)
+        )
 
 
 class ContextualMapping:
@@ -164,16 +167,21 @@ class ContextualMapping:
         self.c = Fraction(q**d_) if shift_factor is None else Fraction(shift_factor)
         self.M0 = n_ * self.U * Fraction(q) ** ((n_ - 1) * d_)
         phase_a = []
-        for i in range(1, n_):           # path position i (0-based) = i+1 in theory/sparse
+        for i in range(1, n_):  # path position i (0-based) = i+1 in theory/sparse
             for m in range(q**d_):
                 b = (i - 1) * self.U + m * self.delta
                 for l in range(self.p):
-                    phase_a.append(selective_shift(l, b, self.c, self.delta) if l == self.path_patterns[i - 1]
-                                   else ShiftBlock("identity", l))
+                    phase_a.append(
+                        selective_shift(l, b, self.c, self.delta)
+                        if l == self.path_patterns[i - 1]
+                        else ShiftBlock("identity", l)
+                    )
         self.phase_a = len(phase_a)
         levels = [Fraction(k, q) for k in range(q)]
-        self.inputs = [tuple(tuple(cell[t * d_:(t + 1) * d_]) for t in range(n_))
-                       for cell in itertools.product(levels, repeat=n_ * d_)]
+        self.inputs = [
+            tuple(tuple(cell[t * d_ : (t + 1) * d_]) for t in range(n_))
+            for cell in itertools.product(levels, repeat=n_ * d_)
+        ]
         self.phase_a_codes, phase_a_rows = {}, {}
         for L in self.inputs:
             Z = self._run(phase_a, self.embed(L))
@@ -182,7 +190,7 @@ class ContextualMapping:
         self.M = max(max(c) for c in self.phase_a_codes.values())
         if c_B is None:
             self.c_B = int(1 + 2 ** (self.s + 1) * self.M / self.delta)
-            if c_B_min is not None:   # a larger c_B keeps every property (value-mapping collision caveat)
+            if c_B_min is not None:  # a larger c_B keeps every property (value-mapping collision caveat)
                 self.c_B = max(self.c_B, check_int("c_B_min", c_B_min))
         else:
             self.c_B = check_int("c_B", c_B)
@@ -270,9 +278,11 @@ class ContextualMapping:
                     if digits is None or digits[t] != top or digits[0] != a[k] / self.delta:
                         if leading:
                             leading = False
-                            witness = witness or (f"Phase-B layer {t}, token {k}, L = {_show(L)}: base-c_B digits "
-                                                  f"{digits} of code/delta, expected leading {top}, constant "
-                                                  f"{a[k] / self.delta}")
+                            witness = witness or (
+                                f"Phase-B layer {t}, token {k}, L = {_show(L)}: base-c_B digits "
+                                f"{digits} of code/delta, expected leading {top}, constant "
+                                f"{a[k] / self.delta}"
+                            )
         tops = [self.phase_a_codes[L][self.gamma[-1]] for L in self.inputs]
         injective = len(set(tops)) == len(tops)
         if not injective:
@@ -289,8 +299,9 @@ class ContextualMapping:
                 witness = witness or f"equal final codes within L = {_show(L)}: {_show(self.final_codes[L])}"
         separated, margin_across, note = _across_inputs(self.inputs, self.final_codes)
         witness = witness or note
-        return ContextualCheck(closed, increasing, injective, within, separated, leading, margin_within,
-                               margin_across, witness)
+        return ContextualCheck(
+            closed, increasing, injective, within, separated, leading, margin_within, margin_across, witness
+        )
 
     def run_numeric(self, t: float, rho: str = "softmax") -> np.ndarray:
         """Final codes (inputs x n, float64) with hardmax replaced by ``rho`` on logits t * score.
@@ -306,7 +317,7 @@ class ContextualMapping:
         for block in self.layers:
             if not block.heads:
                 continue
-            codes = Z @ u                                                  # (N, n)
+            codes = Z @ u  # (N, n)
             allowed = self.masks[block.pattern][None]
             update = np.zeros(codes.shape)
             for head in block.heads:
@@ -326,10 +337,23 @@ class ContextualMapping:
     def summary(self) -> dict:
         """The S2 quantities: layers (Phase A + Phase B), M, c_B, margins."""
         check = self.verify()
-        return {"n": self.n, "d": self.d, "delta": str(self.delta), "p": self.p, "s": self.s,
-                "gamma": list(self.gamma), "phase_a": self.phase_a, "phase_b": self.phase_b, "M": str(self.M),
-                "M0": str(self.M0), "c_B": self.c_B, "inputs": len(self.inputs), "holds": check.holds,
-                "margin_within": str(check.margin_within), "margin_across": str(check.margin_across)}
+        return {
+            "n": self.n,
+            "d": self.d,
+            "delta": str(self.delta),
+            "p": self.p,
+            "s": self.s,
+            "gamma": list(self.gamma),
+            "phase_a": self.phase_a,
+            "phase_b": self.phase_b,
+            "M": str(self.M),
+            "M0": str(self.M0),
+            "c_B": self.c_B,
+            "inputs": len(self.inputs),
+            "holds": check.holds,
+            "margin_within": str(check.margin_within),
+            "margin_across": str(check.margin_across),
+        }
 
 
 def _digits(value: Fraction, base: int, count: int) -> list[Fraction] | None:
@@ -350,9 +374,17 @@ def _show(values) -> str:
     return "(" + ", ".join(_show(v) for v in values) + ")"
 
 
-def contextual_mapping(patterns: object, n: int, d: int = 1, delta: object = "1/2", gamma: object = None, *,
-                       c_B: int | None = None, shift_factor: object = None,
-                       c_B_min: int | None = None) -> ContextualMapping:
+def contextual_mapping(
+    patterns: object,
+    n: int,
+    d: int = 1,
+    delta: object = "1/2",
+    gamma: object = None,
+    *,
+    c_B: int | None = None,
+    shift_factor: object = None,
+    c_B_min: int | None = None,
+) -> ContextualMapping:
     """Build the exact contextual mapping of theory/sparse and run every grid input through it.
 
     ``patterns``: a cycle of masks satisfying Assumption 1 (else ``DomainError``); ``gamma``:

@@ -29,8 +29,12 @@ def as_delta(delta: object = None, q: object = None) -> Fraction:
         value = Fraction(delta) if not isinstance(delta, float) else Fraction(delta).limit_denominator(10**6)
     except (TypeError, ValueError, ZeroDivisionError):
         raise DomainError(f"delta must be 1/q with an integer q >= 2; got {delta!r}") from None
-    if value <= 0 or value.numerator != 1 or value.denominator < 2 or (
-            isinstance(delta, float) and abs(float(value) - delta) > 1e-12):
+    if (
+        value <= 0
+        or value.numerator != 1
+        or value.denominator < 2
+        or (isinstance(delta, float) and abs(float(value) - delta) > 1e-12)
+    ):
         raise DomainError(f"delta must be 1/q with an integer q >= 2; got {delta!r}")
     return value
 
@@ -80,29 +84,51 @@ class LayerCounts:
     def rows(self) -> list[dict]:
         """Table rows: this sparse construction, the dense one (p = s = 1), [Y19]."""
         return [
-            {"construction": f"sparse (p={self.p}, s={self.s}) (reconstruction)", "quantisation": self.quantisation,
-             "contextual": self.contextual, "value": self.value},
-            {"construction": "dense (p=s=1) (reconstruction)", "quantisation": self.quantisation,
-             "contextual": self.dense_contextual, "value": self.value},
-            {"construction": "[Y19], equivariant, no E", "quantisation": self.y19_quantisation,
-             "contextual": self.y19_contextual, "value": f"O({self.y19_value_layers})"},
+            {
+                "construction": f"sparse (p={self.p}, s={self.s}) (reconstruction)",
+                "quantisation": self.quantisation,
+                "contextual": self.contextual,
+                "value": self.value,
+            },
+            {
+                "construction": "dense (p=s=1) (reconstruction)",
+                "quantisation": self.quantisation,
+                "contextual": self.dense_contextual,
+                "value": self.value,
+            },
+            {
+                "construction": "[Y19], equivariant, no E",
+                "quantisation": self.y19_quantisation,
+                "contextual": self.y19_contextual,
+                "value": f"O({self.y19_value_layers})",
+            },
         ]
 
     def to_markdown(self) -> str:
-        lines = [f"n = {self.n}, d = {self.d}, delta = {self.delta}: blocks per proof step",
-                 "", "| construction | quantisation (FF) | contextual mapping (attention) | value mapping (FF) |",
-                 "|---|---|---|---|"]
-        lines += [f"| {r['construction']} | {r['quantisation']} | {r['contextual']} | {r['value']} |"
-                  for r in self.rows()]
-        lines.append(f"\nsparse contextual mapping = p(n-1)delta^-d + s = {self.phase_a} + {self.phase_b}; "
-                     f"padding <= {self.padding}")
+        lines = [
+            f"n = {self.n}, d = {self.d}, delta = {self.delta}: blocks per proof step",
+            "",
+            "| construction | quantisation (FF) | contextual mapping (attention) | value mapping (FF) |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r['construction']} | {r['quantisation']} | {r['contextual']} | {r['value']} |" for r in self.rows()
+        ]
+        lines.append(
+            f"\nsparse contextual mapping = p(n-1)delta^-d + s = {self.phase_a} + {self.phase_b}; "
+            f"padding <= {self.padding}"
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data.update(delta=str(self.delta), y19_value=str(self.y19_value), y19_value_layers=self.y19_value_layers,
-                    contextual=self.contextual,
-                    total=self.total)
+        data.update(
+            delta=str(self.delta),
+            y19_value=str(self.y19_value),
+            y19_value_layers=self.y19_value_layers,
+            contextual=self.contextual,
+            total=self.total,
+        )
         return data
 
 
@@ -121,8 +147,17 @@ def layer_counts(n: int, d: int, delta: object = None, p: int = 1, s: int = 1, *
     delta = as_delta(delta, q)
     qq = delta.denominator
     return LayerCounts(
-        n=n, d=d, delta=delta, p=p, s=s,
-        quantisation=d * n * qq, phase_a=p * (n - 1) * qq**d, phase_b=s, value=n * qq ** (n * d),
-        dense_contextual=(n - 1) * qq**d + 1, y19_quantisation=d * qq + d, y19_contextual=qq**d + 1,
+        n=n,
+        d=d,
+        delta=delta,
+        p=p,
+        s=s,
+        quantisation=d * n * qq,
+        phase_a=p * (n - 1) * qq**d,
+        phase_b=s,
+        value=n * qq ** (n * d),
+        dense_contextual=(n - 1) * qq**d + 1,
+        y19_quantisation=d * qq + d,
+        y19_contextual=qq**d + 1,
         y19_value=Fraction(n * qq ** (n * d), factorial(n)),
     )

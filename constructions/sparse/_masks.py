@@ -29,8 +29,10 @@ def as_masks(patterns: object, name: str = "patterns") -> Masks:
         elif patterns.ndim == 3:
             items = list(patterns)
         else:
-            raise ShapeError(f"{name} must be a (n, n) mask, a (p, n, n) array or a list of (n, n) masks; "
-                             f"got an array of shape {patterns.shape}")
+            raise ShapeError(
+                f"{name} must be a (n, n) mask, a (p, n, n) array or a list of (n, n) masks; "
+                f"got an array of shape {patterns.shape}"
+            )
     elif isinstance(patterns, (list, tuple)):
         items = list(patterns)
     else:
@@ -53,7 +55,9 @@ def as_masks(patterns: object, name: str = "patterns") -> Masks:
             bad = (array != 0) & (array != 1)
             if bad.any():
                 q, k = (int(i) for i in np.argwhere(bad)[0])
-                problems.append(f"pattern {l} must be boolean (or 0/1 integers); got {array[q, k].item()!r} at [{q}, {k}]")
+                problems.append(
+                    f"pattern {l} must be boolean (or 0/1 integers); got {array[q, k].item()!r} at [{q}, {k}]"
+                )
                 continue
             masks.append(array.astype(bool))
         else:

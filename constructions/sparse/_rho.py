@@ -146,8 +146,8 @@ def margin_vectors(n: int, zeta: float, count: int = 200, seed: int = 0) -> np.n
     V[0], top[0] = -zeta, 0
     second = (top + 1 + rng.integers(0, n - 1, size=count)) % n
     V[rows, top] = 0.0
-    V[rows, second] = -zeta                       # margin exactly zeta
-    V[1:] += rng.normal(size=(count - 1, 1))      # the margin is shift invariant
+    V[rows, second] = -zeta  # margin exactly zeta
+    V[1:] += rng.normal(size=(count - 1, 1))  # the margin is shift invariant
     return V
 
 
@@ -156,8 +156,9 @@ def _off_mass(V: np.ndarray, P: np.ndarray) -> np.ndarray:
     return 1.0 - P[np.arange(len(V)), top]
 
 
-def check_rho(name: str, n: int = 8, zeta: float = 0.5, eta: float = 1e-3, *, ts=None, count: int = 200,
-              seed: int = 0) -> RhoCheck:
+def check_rho(
+    name: str, n: int = 8, zeta: float = 0.5, eta: float = 1e-3, *, ts=None, count: int = 200, seed: int = 0
+) -> RhoCheck:
     """Demonstrate Assumption 2 numerically for ``name`` on seeded score vectors with margin zeta.
 
     Evaluates rho(t v) for t in ``ts`` (default: geometric grid up to 4 x threshold, or to 1000

@@ -64,6 +64,7 @@ _ZERO = Fraction(0)
 
 # ------------------------------------------------------------------ activations
 
+
 @dataclass(frozen=True)
 class PiecewiseLinear:
     """zeta(x) = b1 on (-inf, c1), a2 x + b2 on [c1, c2), a3 x + b3 on [c2, inf): the class Phi.
@@ -97,7 +98,7 @@ class PiecewiseLinear:
         middle, right = (x >= self.c1) & (x < self.c2), x >= self.c2
         out = np.full(x.shape, self.b1, dtype=x.dtype)
         for piece, a, b in ((middle, self.a2, self.b2), (right, self.a3, self.b3)):
-            if piece.any():          # constant pieces need no arithmetic
+            if piece.any():  # constant pieces need no arithmetic
                 out[piece] = a * x[piece] + b if a else b
         return out
 
@@ -119,6 +120,7 @@ RELU = "relu"
 
 
 # ------------------------------------------------------------------ layers
+
 
 @dataclass(frozen=True)
 class SparseHead:
@@ -191,10 +193,12 @@ class Layer:
             return out
         if self.kind == "feed-forward":
             hidden = [("hidden", j) for j in range(self.width)]
-            return {"W1": (z, hidden, [list(r) for r in self.W1]),
-                    "b1": ([("one", None)], hidden, [list(self.b1)]),
-                    "W2": (hidden, z, [list(r) for r in self.W2]),
-                    "b2": ([("one", None)], z, [list(self.b2)])}
+            return {
+                "W1": (z, hidden, [list(r) for r in self.W1]),
+                "b1": ([("one", None)], hidden, [list(self.b1)]),
+                "W2": (hidden, z, [list(r) for r in self.W2]),
+                "b2": ([("one", None)], z, [list(self.b2)]),
+            }
         rows = labels["x"] if self.stage == "input" else z
         cols = labels["out"] if self.stage == "readout" else z
         out = {"W": (rows, cols, [list(r) for r in self.W])}
@@ -207,19 +211,45 @@ def _vec(D: int, entries: dict[int, Fraction]) -> tuple[Fraction, ...]:
     return tuple(entries.get(c, _ZERO) for c in range(D))
 
 
-def _ff(name: str, stage: str, formula: str, read: tuple[Fraction, ...], bias: Fraction, act: PiecewiseLinear,
-        write: tuple[Fraction, ...], eps: Fraction | None) -> Layer:
+def _ff(
+    name: str,
+    stage: str,
+    formula: str,
+    read: tuple[Fraction, ...],
+    bias: Fraction,
+    act: PiecewiseLinear,
+    write: tuple[Fraction, ...],
+    eps: Fraction | None,
+) -> Layer:
     """z <- z + act(z.read + bias) write; with ``eps`` the activation becomes four ReLUs (width 4)."""
     if eps is None:
-        return Layer(name, stage, "feed-forward", formula, W1=tuple((r,) for r in read), b1=(bias,),
-                     activation=act, W2=(write,), b2=(_ZERO,) * len(write))
+        return Layer(
+            name,
+            stage,
+            "feed-forward",
+            formula,
+            W1=tuple((r,) for r in read),
+            b1=(bias,),
+            activation=act,
+            W2=(write,),
+            b2=(_ZERO,) * len(write),
+        )
     b0, offsets, coefs = act.four_relu(eps)
-    return Layer(name, stage, "feed-forward", formula + f" [four ReLUs, eps = {eps}]",
-                 W1=tuple((r,) * 4 for r in read), b1=tuple(bias + o for o in offsets), activation=RELU,
-                 W2=tuple(tuple(c * w for w in write) for c in coefs), b2=tuple(b0 * w for w in write))
+    return Layer(
+        name,
+        stage,
+        "feed-forward",
+        formula + f" [four ReLUs, eps = {eps}]",
+        W1=tuple((r,) * 4 for r in read),
+        b1=tuple(bias + o for o in offsets),
+        activation=RELU,
+        W2=tuple(tuple(c * w for w in write) for c in coefs),
+        b2=tuple(b0 * w for w in write),
+    )
 
 
 # ------------------------------------------------------------------ arithmetic backends
+
 
 def _map_objects(fn: Callable[[Any], Any], values: np.ndarray) -> np.ndarray:
     """``fn`` on every entry of ``values`` (an object array of the same shape)."""
@@ -289,7 +319,7 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray, rho: str,
     kmax = np.where(allowed, keys, low).max(axis=-1)
     kmin = np.where(allowed, keys, high).min(axis=-1)
     star = np.where(q >= 0, kmax, kmin)
-    logits = q[..., None] * (keys - star[..., None])          # <= 0 where allowed, 0 at the argmax
+    logits = q[..., None] * (keys - star[..., None])  # <= 0 where allowed, 0 at the argmax
     if rho == "hardmax":
         top = allowed & (logits == 0)
         count = top.sum(axis=-1, keepdims=True)
@@ -321,14 +351,27 @@ class _Compiled:
             elif layer.kind == "feed-forward":
                 act = layer.activation
                 if isinstance(act, PiecewiseLinear):
-                    c1, c2, b1, a2, b2, a3, b3 = (be.scalar(getattr(act, f)) for f in
-                                                  ("c1", "c2", "b1", "a2", "b2", "a3", "b3"))
+                    c1, c2, b1, a2, b2, a3, b3 = (
+                        be.scalar(getattr(act, f)) for f in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")
+                    )
                     act = PiecewiseLinear(c1, c2, b1, a2, b2, a3, b3, act.name)
-                self.ops.append(("ff", be.array(layer.W1), be.array(layer.b1), act, be.array(layer.W2),
-                                 be.array(layer.b2), any(layer.b2)))
+                self.ops.append(
+                    (
+                        "ff",
+                        be.array(layer.W1),
+                        be.array(layer.b1),
+                        act,
+                        be.array(layer.W2),
+                        be.array(layer.b2),
+                        any(layer.b2),
+                    )
+                )
             else:
-                heads = [tuple(be.array(getattr(h, key)) for key in ("W_Q", "W_K", "W_V", "W_O")) + (be.scalar(h.b_Q),)
-                         for h in layer.heads if not h.is_zero]       # zero heads add exactly 0
+                heads = [
+                    tuple(be.array(getattr(h, key)) for key in ("W_Q", "W_K", "W_V", "W_O")) + (be.scalar(h.b_Q),)
+                    for h in layer.heads
+                    if not h.is_zero
+                ]  # zero heads add exactly 0
                 self.ops.append(("attn", layer.pattern, heads))
 
     def run(self, Z: np.ndarray) -> np.ndarray:
@@ -369,6 +412,7 @@ class _Compiled:
 
 
 # ------------------------------------------------------------------ the network
+
 
 @dataclass
 class UniversalNetwork:
@@ -454,16 +498,21 @@ class UniversalNetwork:
 
     @property
     def labels(self) -> dict[str, list[Label]]:
-        return {"x": [("x", c + 1) for c in range(self.d)], "z": [("z", c + 1) for c in range(self.D)],
-                "out": [("out", c + 1) for c in range(self.d_out)]}
+        return {
+            "x": [("x", c + 1) for c in range(self.d)],
+            "z": [("z", c + 1) for c in range(self.D)],
+            "out": [("out", c + 1) for c in range(self.d_out)],
+        }
 
     def weights(self, name: str) -> dict:
         """Labelled float weights of the layer called ``name`` (e.g. 'phase-b.0')."""
         from .._network import LabelledArray
 
         layer = self.layer(name)
-        return {key: LabelledArray(np.array([[float(v) for v in row] for row in values], dtype=float), rows, cols)
-                for key, (rows, cols, values) in layer.exact_weights(self.labels).items()}
+        return {
+            key: LabelledArray(np.array([[float(v) for v in row] for row in values], dtype=float), rows, cols)
+            for key, (rows, cols, values) in layer.exact_weights(self.labels).items()
+        }
 
     def layer(self, name: str) -> Layer:
         index = self._cache.setdefault("names", {layer.name: i for i, layer in enumerate(self.layers)})
@@ -616,9 +665,17 @@ class UniversalNetwork:
         used = self.arithmetic if arithmetic == "auto" else arithmetic
         tol = (1e-9 + (self.float_error_estimate() if used == "float64" else 0.0)) * (1 + float(np.abs(fb).max()))
         mismatch = float(np.mean(np.abs(g - fb).max(axis=(1, 2)) > tol))
-        return {"d_p(f,g)": dp(fX, g), "d_p(f,f_bar)": dp(fX, fb), "d_p(f_bar,g)": dp(fb, g),
-                "mismatch": mismatch, "omega": omega, "omega_how": how,
-                "bound_f_fbar": (self.n * self.d_out) ** (1 / p) * omega, "p": p, "samples": samples}
+        return {
+            "d_p(f,g)": dp(fX, g),
+            "d_p(f,f_bar)": dp(fX, fb),
+            "d_p(f_bar,g)": dp(fb, g),
+            "mismatch": mismatch,
+            "omega": omega,
+            "omega_how": how,
+            "bound_f_fbar": (self.n * self.d_out) ** (1 / p) * omega,
+            "p": p,
+            "samples": samples,
+        }
 
     def grid_check(self, exact_limit: int = 512, float_limit: int = 20_000) -> dict:
         """Evaluate g on every grid input and count those where g == f-bar.
@@ -640,39 +697,66 @@ class UniversalNetwork:
             equal = np.abs(self(X, "float64") - fb).max(axis=(1, 2)) <= tol
             arithmetic = "float64"
         else:
-            return {"checked": 0, "inputs": count, "equal": 0, "arithmetic": None,
-                    "reason": f"{count} grid inputs would need exact arithmetic; the limit is {exact_limit}"}
-        return {"checked": count, "inputs": count, "equal": int(equal.sum()), "arithmetic": arithmetic,
-                "reason": None}
+            return {
+                "checked": 0,
+                "inputs": count,
+                "equal": 0,
+                "arithmetic": None,
+                "reason": f"{count} grid inputs would need exact arithmetic; the limit is {exact_limit}",
+            }
+        return {"checked": count, "inputs": count, "equal": int(equal.sum()), "arithmetic": arithmetic, "reason": None}
 
     # ---------------------------------------------------------- output
     def describe(self) -> str:
         """Stages with layer counts, heads, widths, constants and the arithmetic used."""
         counts = self.stage_counts()
         lc = self.counts
-        lines = [f"sparse Transformer (Yun et al. 2020; reconstruction): n = {self.n}, d = {self.d}, "
-                 f"d_out = {self.d_out}, delta = {self.delta}, p = {self.p}, s = {self.s}, gamma = {list(self.gamma)}",
-                 f"rho = {self.rho}, t = {self.t}, eps = {self.eps}; heads = {self.heads} of size {self.head_size}, "
-                 f"FF width {self.ff_width}; c_B = {self.c_B}, largest code = {self.max_code} "
-                 f"(~2^{round(math.log2(float(self.max_code)), 1)})",
-                 "| stage | layers | formula |", "|---|---|---|"]
-        formulas = {"clip": "d (extra)", "quantisation": f"d n / delta = {lc.quantisation}",
-                    "phase-a": f"p (n-1) delta^-d = {lc.phase_a}", "phase-b": f"s = {lc.phase_b}",
-                    "value": f"n delta^-(n d) = {lc.value}"}
+        lines = [
+            f"sparse Transformer (Yun et al. 2020; reconstruction): n = {self.n}, d = {self.d}, "
+            f"d_out = {self.d_out}, delta = {self.delta}, p = {self.p}, s = {self.s}, gamma = {list(self.gamma)}",
+            f"rho = {self.rho}, t = {self.t}, eps = {self.eps}; heads = {self.heads} of size {self.head_size}, "
+            f"FF width {self.ff_width}; c_B = {self.c_B}, largest code = {self.max_code} "
+            f"(~2^{round(math.log2(float(self.max_code)), 1)})",
+            "| stage | layers | formula |",
+            "|---|---|---|",
+        ]
+        formulas = {
+            "clip": "d (extra)",
+            "quantisation": f"d n / delta = {lc.quantisation}",
+            "phase-a": f"p (n-1) delta^-d = {lc.phase_a}",
+            "phase-b": f"s = {lc.phase_b}",
+            "value": f"n delta^-(n d) = {lc.value}",
+        }
         lines += [f"| {stage} | {counts[stage]} | {formulas.get(stage, 'affine')} |" for stage in STAGES]
-        lines.append(f"layers {len(self.layers)}, parameters {self.parameter_count():,}; auto arithmetic: "
-                     f"{self.arithmetic}")
+        lines.append(
+            f"layers {len(self.layers)}, parameters {self.parameter_count():,}; auto arithmetic: {self.arithmetic}"
+        )
         return "\n".join(lines)
 
     def to_dict(self, weights: bool = False) -> dict:
         """JSON-able summary; with ``weights`` every layer's exact weights as strings of rationals."""
-        data = {"n": self.n, "d": self.d, "d_out": self.d_out, "delta": str(self.delta), "rho": self.rho,
-                "t": str(self.t), "eps": None if self.eps is None else str(self.eps), "p": self.p, "s": self.s,
-                "gamma": list(self.gamma), "heads": self.heads, "head_size": self.head_size,
-                "ff_width": self.ff_width, "c_B": self.c_B, "max_code": str(self.max_code),
-                "stage_counts": self.stage_counts(), "formula_counts": self.counts.to_dict(),
-                "parameters": self.parameter_count(), "arithmetic": self.arithmetic,
-                "masks": [m.astype(int).tolist() for m in self.masks]}
+        data = {
+            "n": self.n,
+            "d": self.d,
+            "d_out": self.d_out,
+            "delta": str(self.delta),
+            "rho": self.rho,
+            "t": str(self.t),
+            "eps": None if self.eps is None else str(self.eps),
+            "p": self.p,
+            "s": self.s,
+            "gamma": list(self.gamma),
+            "heads": self.heads,
+            "head_size": self.head_size,
+            "ff_width": self.ff_width,
+            "c_B": self.c_B,
+            "max_code": str(self.max_code),
+            "stage_counts": self.stage_counts(),
+            "formula_counts": self.counts.to_dict(),
+            "parameters": self.parameter_count(),
+            "arithmetic": self.arithmetic,
+            "masks": [m.astype(int).tolist() for m in self.masks],
+        }
         if weights:
             data["layers"] = [_layer_json(layer, self.labels) for layer in self.layers]
         return data
@@ -682,8 +766,10 @@ class UniversalNetwork:
         try:
             import torch  # noqa: F401  (the module below needs it)
         except ImportError:
-            raise PolyapproxError("the torch module needs PyTorch: pip install 'polyapprox[torch]' (on machines "
-                                  "that keep the CPU build, install torch==2.13.0 first)") from None
+            raise PolyapproxError(
+                "the torch module needs PyTorch: pip install 'polyapprox[torch]' (on machines "
+                "that keep the CPU build, install torch==2.13.0 first)"
+            ) from None
         from ._universal_torch import UniversalSparseTransformer
 
         return UniversalSparseTransformer(self)
@@ -695,13 +781,20 @@ def _layer_json(layer: Layer, labels) -> dict:
         entry["pattern"] = layer.pattern
     if isinstance(layer.activation, PiecewiseLinear):
         a = layer.activation
-        entry["activation"] = {"name": a.name, **{k: str(getattr(a, k)) for k in ("c1", "c2", "b1", "a2", "b2",
-                                                                                 "a3", "b3")}}
+        entry["activation"] = {
+            "name": a.name,
+            **{k: str(getattr(a, k)) for k in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")},
+        }
     elif layer.activation is not None:
         entry["activation"] = layer.activation
-    entry["weights"] = {key: {"rows": [list(map(str, r)) for r in rows], "cols": [list(map(str, c)) for c in cols],
-                              "values": [[str(v) for v in row] for row in values]}
-                        for key, (rows, cols, values) in layer.exact_weights(labels).items()}
+    entry["weights"] = {
+        key: {
+            "rows": [list(map(str, r)) for r in rows],
+            "cols": [list(map(str, c)) for c in cols],
+            "values": [[str(v) for v in row] for row in values],
+        }
+        for key, (rows, cols, values) in layer.exact_weights(labels).items()
+    }
     return entry
 
 
@@ -724,8 +817,9 @@ def _evaluate(f: Callable, X: np.ndarray, d_out: int | None = None) -> np.ndarra
     if out.ndim == 2 and out.shape == X.shape[:2]:
         out = out[..., None]
     if out.ndim != 3 or out.shape[:2] != X.shape[:2] or (d_out is not None and out.shape[2] != d_out):
-        raise ShapeError(f"f must return shape (b, n, d_out) = ({X.shape[0]}, {X.shape[1]}, d_out) or (b, n); "
-                         f"got {out.shape}")
+        raise ShapeError(
+            f"f must return shape (b, n, d_out) = ({X.shape[0]}, {X.shape[1]}, d_out) or (b, n); got {out.shape}"
+        )
     if not np.all(np.isfinite(out)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise DomainError(f"f returned a non-finite value {out[bad]} at sample {bad[0]} (input {X[bad[0]].tolist()})")
@@ -736,8 +830,11 @@ def _positive(name: str, value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
         raise DomainError(f"{name} must be a positive number; got {value!r}")
     try:
-        x = (Fraction(value)  # pyright: ignore[reportArgumentType, reportCallIssue]  # np.integer is a numbers.Integral at runtime, not in numpy's stubs
-             if not isinstance(value, (float, np.floating)) else Fraction(float(value)))
+        x = (
+            Fraction(value)  # pyright: ignore[reportArgumentType, reportCallIssue]  # np.integer is a numbers.Integral at runtime, not in numpy's stubs
+            if not isinstance(value, (float, np.floating))
+            else Fraction(float(value))
+        )
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         raise DomainError(f"{name} must be a positive finite number; got {value!r}") from None
     if x <= 0:
@@ -758,9 +855,19 @@ def read_delta(delta: object) -> Fraction:
     return as_delta(delta)
 
 
-def universal_network(f: Callable, n: int, d: int, delta: object, patterns: object, *, rho: str = "hardmax",
-                      t: object = None, eps: object = None, path: object = None,
-                      max_value_layers: int = MAX_VALUE_LAYERS) -> UniversalNetwork:
+def universal_network(
+    f: Callable,
+    n: int,
+    d: int,
+    delta: object,
+    patterns: object,
+    *,
+    rho: str = "hardmax",
+    t: object = None,
+    eps: object = None,
+    path: object = None,
+    max_value_layers: int = MAX_VALUE_LAYERS,
+) -> UniversalNetwork:
     """Build the sparse Transformer of the universality theorem of Yun et al. 2020 for f.
 
     Parameters
@@ -832,8 +939,10 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
 
     report = check_assumption(masks, path=path)
     if not report.holds:
-        raise DomainError(f"the patterns fail Assumption 1, condition {report.failed_condition!r}, witness "
-                          f"{report.witness}: {report.summary()}")
+        raise DomainError(
+            f"the patterns fail Assumption 1, condition {report.failed_condition!r}, witness "
+            f"{report.witness}: {report.summary()}"
+        )
     assert report.s is not None  # a report that holds always carries s
 
     # Step 1: f at the cube centres of every grid input (same order as the contextual mapping)
@@ -843,8 +952,10 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
     fc = _evaluate(f, centres)
     d_out = fc.shape[2]
     D = max(d, d_out)
-    values = {tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
-              for g, a in zip(grid, fc.tolist())}
+    values = {
+        tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
+        for g, a in zip(grid, fc.tolist())
+    }
     u_full = [Fraction(q) ** c for c in range(d)]
     A = max(sum((abs(row[c]) * u_full[c] for c in range(min(d, d_out))), _ZERO) for a in values.values() for row in a)
     U = sum(u_full, _ZERO)
@@ -859,30 +970,61 @@ def universal_network(f: Callable, n: int, d: int, delta: object, patterns: obje
     values = {L: values[L] for L in cm.inputs}
 
     layers = _build_layers(n, d, d_out, D, delta, t, eps, cm, values)
-    return UniversalNetwork(f=f, n=n, d=d, d_out=d_out, delta=delta, rho=rho, t=t, eps=eps, masks=masks,
-                            contextual=cm, layers=tuple(layers), values=values, max_abs_value_code=A)
+    return UniversalNetwork(
+        f=f,
+        n=n,
+        d=d,
+        d_out=d_out,
+        delta=delta,
+        rho=rho,
+        t=t,
+        eps=eps,
+        masks=masks,
+        contextual=cm,
+        layers=tuple(layers),
+        values=values,
+        max_abs_value_code=A,
+    )
 
 
 def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) -> list[Layer]:
     q = delta.denominator
     u = tuple(cm.u) + (_ZERO,) * (D - d)
     e = [_vec(D, {c: Fraction(1)}) for c in range(D)]
-    layers = [Layer("input", "input", "affine", "Z = X W_in: x_c -> z_c",
-                    W=tuple(e[c] for c in range(d)))]
-    for c in range(d):     # clip: z_c - ReLU(z_c - 1 + delta/2), so x = 1 falls in the last cube
-        layers.append(Layer(f"clip.{c + 1}", "clip", "feed-forward",
-                            f"z_{c + 1} <- z_{c + 1} - ReLU(z_{c + 1} - (1 - delta/2))",
-                            W1=tuple((w,) for w in e[c]), b1=(-(1 - delta / 2),), activation=RELU,
-                            W2=(tuple(-w for w in e[c]),), b2=(_ZERO,) * D))
+    layers = [Layer("input", "input", "affine", "Z = X W_in: x_c -> z_c", W=tuple(e[c] for c in range(d)))]
+    for c in range(d):  # clip: z_c - ReLU(z_c - 1 + delta/2), so x = 1 falls in the last cube
+        layers.append(
+            Layer(
+                f"clip.{c + 1}",
+                "clip",
+                "feed-forward",
+                f"z_{c + 1} <- z_{c + 1} - ReLU(z_{c + 1} - (1 - delta/2))",
+                W1=tuple((w,) for w in e[c]),
+                b1=(-(1 - delta / 2),),
+                activation=RELU,
+                W2=(tuple(-w for w in e[c]),),
+                b2=(_ZERO,) * D,
+            )
+        )
     E = tuple(tuple(row) + (_ZERO,) * (D - d) for row in cm.E)
-    layers.append(Layer("position", "position", "affine", "Z <- Z + E (E_gamma(1) = n-1, E_gamma(i) = i-2)",
-                        W=tuple(e), B=E))
+    layers.append(
+        Layer("position", "position", "affine", "Z <- Z + E (E_gamma(1) = n-1, E_gamma(i) = i-2)", W=tuple(e), B=E)
+    )
     phi_Q, phi_V = PiecewiseLinear.quantiser(delta), PiecewiseLinear.indicator(delta)
     for c in range(d):
         for k in range(n * q):
-            layers.append(_ff(f"quantisation.{c + 1}.{k}", "quantisation",
-                              f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})", e[c], -k * delta, phi_Q,
-                              e[c], eps))
+            layers.append(
+                _ff(
+                    f"quantisation.{c + 1}.{k}",
+                    "quantisation",
+                    f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})",
+                    e[c],
+                    -k * delta,
+                    phi_Q,
+                    e[c],
+                    eps,
+                )
+            )
     zero = SparseHead.zero(D)
 
     def head(bias: Fraction, scale: Fraction) -> SparseHead:
@@ -907,17 +1049,46 @@ def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) 
             target = tuple(a[k]) + (_ZERO,) * (D - d_out)
             z = tuple(rows[k]) + (_ZERO,) * (D - d)
             write = tuple(x - y for x, y in zip(target, z))
-            layers.append(_ff(f"value.{index}", "value", f"token {k} of grid input {index // n}: code {codes[k]}",
-                              u, -codes[k], phi_V, write, eps))
+            layers.append(
+                _ff(
+                    f"value.{index}",
+                    "value",
+                    f"token {k} of grid input {index // n}: code {codes[k]}",
+                    u,
+                    -codes[k],
+                    phi_V,
+                    write,
+                    eps,
+                )
+            )
             index += 1
-    layers.append(Layer("readout", "readout", "affine", "Y = Z W_out: z_c -> out_c",
-                        W=tuple(tuple(Fraction(int(r == c)) for c in range(d_out)) for r in range(D))))
+    layers.append(
+        Layer(
+            "readout",
+            "readout",
+            "affine",
+            "Y = Z W_out: z_c -> out_c",
+            W=tuple(tuple(Fraction(int(r == c)) for c in range(d_out)) for r in range(D)),
+        )
+    )
     return layers
 
 
-def error_table(f: Callable, n: int, d: int, patterns: object, *, deltas=("1/2", "1/3"), ts=(10, 30, 100, 300, 1000),
-                epss=(0.05, 0.01, 0.001), rho: str = "softmax", p: float = 2, samples: int = 2000,
-                seed: int = 0, max_value_layers: int = MAX_VALUE_LAYERS) -> list[dict]:
+def error_table(
+    f: Callable,
+    n: int,
+    d: int,
+    patterns: object,
+    *,
+    deltas=("1/2", "1/3"),
+    ts=(10, 30, 100, 300, 1000),
+    epss=(0.05, 0.01, 0.001),
+    rho: str = "softmax",
+    p: float = 2,
+    samples: int = 2000,
+    seed: int = 0,
+    max_value_layers: int = MAX_VALUE_LAYERS,
+) -> list[dict]:
     """Measured d_p(f, g) of the real network (Step 3) against t, eps and delta, next to the Step-1 bound.
 
     Three sweeps, one row each: ``t`` over ``ts`` (delta = deltas[0], piecewise-linear
@@ -949,8 +1120,16 @@ def error_table(f: Callable, n: int, d: int, patterns: object, *, deltas=("1/2",
     for sweep, dl, t, e in plan:
         net = universal_network(f, n, d, dl, patterns, rho=rho, t=t, eps=e, max_value_layers=max_value_layers)
         r = net.distance(p=p, samples=samples, seed=seed)
-        rows.append({"sweep": sweep, "delta": str(dl), "t": float(t), "eps": None if e is None else float(e),
-                     **{k: r[k] for k in ("d_p(f,g)", "d_p(f,f_bar)", "d_p(f_bar,g)", "mismatch", "omega",
-                                          "bound_f_fbar")},
-                     "arithmetic": net.arithmetic, "layers": len(net.layers), "parameters": net.parameter_count()})
+        rows.append(
+            {
+                "sweep": sweep,
+                "delta": str(dl),
+                "t": float(t),
+                "eps": None if e is None else float(e),
+                **{k: r[k] for k in ("d_p(f,g)", "d_p(f,f_bar)", "d_p(f_bar,g)", "mismatch", "omega", "bound_f_fbar")},
+                "arithmetic": net.arithmetic,
+                "layers": len(net.layers),
+                "parameters": net.parameter_count(),
+            }
+        )
     return rows

@@ -17,8 +17,11 @@ F64 = torch.float64
 
 
 def _tensor(values) -> torch.Tensor:
-    array = (np.array([[float(v) for v in row] for row in values], dtype=float).reshape(len(values), -1)
-             if len(values) else np.zeros((0, 0)))
+    array = (
+        np.array([[float(v) for v in row] for row in values], dtype=float).reshape(len(values), -1)
+        if len(values)
+        else np.zeros((0, 0))
+    )
     return torch.tensor(array, dtype=F64)
 
 
@@ -63,8 +66,9 @@ class UniversalSparseTransformer(torch.nn.Module):
         self.register_buffer(f"{key}_W2", torch.stack([_tensor(l.W2) for l in layers]))
         self.register_buffer(f"{key}_b2", torch.stack([_tensor([l.b2])[0] for l in layers]))
         if isinstance(layers[0].activation, PiecewiseLinear):
-            params = [[float(getattr(l.activation, k)) for k in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")]
-                      for l in layers]
+            params = [
+                [float(getattr(l.activation, k)) for k in ("c1", "c2", "b1", "a2", "b2", "a3", "b3")] for l in layers
+            ]
             self.register_buffer(f"{key}_act", torch.tensor(params, dtype=F64))
         elif layers[0].activation != RELU:  # pragma: no cover - the builder makes only these two
             raise TypeError(f"unknown activation {layers[0].activation!r}")
@@ -72,8 +76,10 @@ class UniversalSparseTransformer(torch.nn.Module):
     def _register_attention(self, key: str, layers: list, n: int) -> None:
         heads = [list(l.heads) for l in layers]
         for name in ("W_Q", "W_K", "W_V", "W_O"):
-            self.register_buffer(f"{key}_{name}", torch.tensor(
-                [[[float(v) for v in getattr(h, name)] for h in hs] for hs in heads], dtype=F64))
+            self.register_buffer(
+                f"{key}_{name}",
+                torch.tensor([[[float(v) for v in getattr(h, name)] for h in hs] for hs in heads], dtype=F64),
+            )
         self.register_buffer(f"{key}_b_Q", torch.tensor([[float(h.b_Q) for h in hs] for hs in heads], dtype=F64))
         self.register_buffer(f"{key}_pattern", torch.tensor([l.pattern for l in layers]))
         self.register_buffer(f"{key}_active", torch.tensor([[not h.is_zero for h in hs] for hs in heads]))
@@ -86,7 +92,7 @@ class UniversalSparseTransformer(torch.nn.Module):
         kmax = keys.masked_fill(~allowed, -inf).amax(-1)
         kmin = keys.masked_fill(~allowed, inf).amin(-1)
         star = torch.where(q >= 0, kmax, kmin)
-        logits = q[..., None] * (keys - star[..., None])     # rho is shift invariant per query
+        logits = q[..., None] * (keys - star[..., None])  # rho is shift invariant per query
         if self.rho == "hardmax":
             top = allowed & (logits == 0)
             return top / top.sum(-1, keepdim=True)

@@ -18,8 +18,20 @@ from polyapprox.internal import DomainError, ShapeError, check_choice, check_int
 
 from ._masks import as_masks
 
-__all__ = ["NAMES", "bigbird", "by_name", "dense", "fixed", "from_adjacency", "from_masks", "longformer",
-           "sliding_window", "star", "strided", "tridiagonal"]
+__all__ = [
+    "NAMES",
+    "bigbird",
+    "by_name",
+    "dense",
+    "fixed",
+    "from_adjacency",
+    "from_masks",
+    "longformer",
+    "sliding_window",
+    "star",
+    "strided",
+    "tridiagonal",
+]
 
 
 def _band(n: int, half: int) -> np.ndarray:
@@ -188,9 +200,19 @@ def from_adjacency(lists: object, n: int | None = None) -> list[np.ndarray]:
     >>> from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]])[0].sum()   # theory/sparse negative example
     np.int64(9)
     """
-    if isinstance(lists, Mapping) or (isinstance(lists, Sequence) and lists and all(
-            isinstance(row, Mapping) or (isinstance(row, (Sequence, set, frozenset)) and not isinstance(row, str)
-                                         and all(_is_scalar(v) for v in row)) for row in lists)):
+    if isinstance(lists, Mapping) or (
+        isinstance(lists, Sequence)
+        and lists
+        and all(
+            isinstance(row, Mapping)
+            or (
+                isinstance(row, (Sequence, set, frozenset))
+                and not isinstance(row, str)
+                and all(_is_scalar(v) for v in row)
+            )
+            for row in lists
+        )
+    ):
         cycle = [lists]
     elif isinstance(lists, Sequence) and not isinstance(lists, str) and lists:
         cycle = list(lists)
@@ -207,8 +229,12 @@ def _one_adjacency(pattern: object, n: int | None, l: int) -> np.ndarray:
     else:
         raise ShapeError(f"pattern {l}: adjacency must be a list or dict of key lists; got {pattern!r}")
     for q, keys in items:
-        if not _is_scalar(q) or not isinstance(keys, (Sequence, set, frozenset)) or isinstance(keys, str) \
-                or not all(_is_scalar(k) for k in keys):
+        if (
+            not _is_scalar(q)
+            or not isinstance(keys, (Sequence, set, frozenset))
+            or isinstance(keys, str)
+            or not all(_is_scalar(k) for k in keys)
+        ):
             raise ShapeError(f"pattern {l}: query {q!r} must map to a list of integer keys; got {keys!r}")
     if n is None:
         if isinstance(pattern, Mapping):
@@ -229,14 +255,30 @@ def _one_adjacency(pattern: object, n: int | None, l: int) -> np.ndarray:
 
 #: Pattern names accepted by :func:`by_name` (and the CLI), with their parameters.
 NAMES = {
-    "dense": (), "tridiagonal": (), "window": ("window",), "star": ("ring",), "strided": ("stride",),
-    "fixed": ("block",), "longformer": ("window", "global_tokens"), "bigbird": ("window", "random", "global_", "seed"),
+    "dense": (),
+    "tridiagonal": (),
+    "window": ("window",),
+    "star": ("ring",),
+    "strided": ("stride",),
+    "fixed": ("block",),
+    "longformer": ("window", "global_tokens"),
+    "bigbird": ("window", "random", "global_", "seed"),
 }
 
 
-def by_name(name: str, n: int, *, window: int = 3, stride: int | None = None, block: int | None = None,
-            random: int = 2, global_: int = 1, global_tokens: Iterable[int] | None = None, ring: bool = False,
-            seed: int = 0) -> list[np.ndarray]:
+def by_name(
+    name: str,
+    n: int,
+    *,
+    window: int = 3,
+    stride: int | None = None,
+    block: int | None = None,
+    random: int = 2,
+    global_: int = 1,
+    global_tokens: Iterable[int] | None = None,
+    ring: bool = False,
+    seed: int = 0,
+) -> list[np.ndarray]:
     """The pattern called ``name`` (see :data:`NAMES`) with keyword parameters.
 
     Defaults: stride and block round(sqrt(n)) (at least 2 / 1), window 3, random 2, one
@@ -247,7 +289,7 @@ def by_name(name: str, n: int, *, window: int = 3, stride: int | None = None, bl
     """
     check_choice("pattern", name, NAMES)
     n = check_int("n", n)
-    root = max(2, round(n ** 0.5))
+    root = max(2, round(n**0.5))
     if name == "dense":
         return dense(n)
     if name == "tridiagonal":

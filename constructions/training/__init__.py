@@ -23,14 +23,29 @@ from .._torch_support import MISSING_TORCH
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
 _NAMES = {
-    "TrainingHistory": "_common", "ResultsTable": "_common", "deterministic": "_common",
-    "MLPSumformer": "sumformers", "PolySumformer": "sumformers", "train_sumformer": "sumformers",
+    "TrainingHistory": "_common",
+    "ResultsTable": "_common",
+    "deterministic": "_common",
+    "MLPSumformer": "sumformers",
+    "PolySumformer": "sumformers",
+    "train_sumformer": "sumformers",
     "constructed_reference": "sumformers",
-    "ONE_LAYER_KINDS": "one_layer", "one_layer_network": "one_layer", "train_one_layer": "one_layer",
-    "PATTERNS": "copying", "copy_batch": "copying", "copy_masks": "copying", "random_mask": "copying",
-    "SparseCopyTransformer": "copying", "train_copying": "copying", "assumption_table": "copying",
-    "EXPERIMENTS": "experiments", "run_experiment": "experiments", "sumformer_curves": "experiments",
-    "latent_sweep": "experiments", "init_comparison": "experiments", "sparse_copying": "experiments",
+    "ONE_LAYER_KINDS": "one_layer",
+    "one_layer_network": "one_layer",
+    "train_one_layer": "one_layer",
+    "PATTERNS": "copying",
+    "copy_batch": "copying",
+    "copy_masks": "copying",
+    "random_mask": "copying",
+    "SparseCopyTransformer": "copying",
+    "train_copying": "copying",
+    "assumption_table": "copying",
+    "EXPERIMENTS": "experiments",
+    "run_experiment": "experiments",
+    "sumformer_curves": "experiments",
+    "latent_sweep": "experiments",
+    "init_comparison": "experiments",
+    "sparse_copying": "experiments",
 }
 
 __all__ = sorted(_NAMES)

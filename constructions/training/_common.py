@@ -70,8 +70,9 @@ def resolve_target(target: Any):
         return targets.resolve(target)
     if callable(target):
         return target
-    raise PolyapproxError(f"target must be a registered name, an expression, a Target or a callable; "
-                          f"got {type(target).__name__}")
+    raise PolyapproxError(
+        f"target must be a registered name, an expression, a Target or a callable; got {type(target).__name__}"
+    )
 
 
 def target_name(target: Any) -> str:
@@ -90,8 +91,10 @@ def target_values(f: Callable, X: np.ndarray, what: str) -> np.ndarray:
     if Y.ndim == 2 and Y.shape == (b, n):
         Y = Y[..., None]
     if Y.ndim != 3 or Y.shape[:2] != (b, n):
-        raise ShapeError(f"the target must return (b, n, d_out) = ({b}, {n}, d_out) for (b, n, d) inputs; "
-                         f"got {Y.shape} on the {what}")
+        raise ShapeError(
+            f"the target must return (b, n, d_out) = ({b}, {n}, d_out) for (b, n, d) inputs; "
+            f"got {Y.shape} on the {what}"
+        )
     if not np.all(np.isfinite(Y)):
         raise DomainError(f"the target returned NaN or inf on the {what}")
     return Y
@@ -142,9 +145,19 @@ def errors(prediction: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float((diff**2).mean()), float(diff.max())
 
 
-def fit(model: torch.nn.Module, forward: Callable[[], torch.Tensor], evaluate: Callable[[], tuple[float, float]],
-        steps: int, lr: float, *, name: str, target: str, reference: dict | None, settings: dict,
-        progress: bool = False) -> TrainingHistory:
+def fit(
+    model: torch.nn.Module,
+    forward: Callable[[], torch.Tensor],
+    evaluate: Callable[[], tuple[float, float]],
+    steps: int,
+    lr: float,
+    *,
+    name: str,
+    target: str,
+    reference: dict | None,
+    settings: dict,
+    progress: bool = False,
+) -> TrainingHistory:
     """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors every step."""
     import time
 
@@ -163,9 +176,18 @@ def fit(model: torch.nn.Module, forward: Callable[[], torch.Tensor], evaluate: C
         record["steps"].append(step + 1)
         record["test_mse"].append(mse)
         record["test_max"].append(worst)
-    return TrainingHistory(name, target, tuple(record["steps"]), tuple(record["train_loss"]), tuple(record["test_mse"]),
-                           tuple(record["test_max"]), sum(p.numel() for p in parameters), time.perf_counter() - start,
-                           reference, settings)
+    return TrainingHistory(
+        name,
+        target,
+        tuple(record["steps"]),
+        tuple(record["train_loss"]),
+        tuple(record["test_mse"]),
+        tuple(record["test_max"]),
+        sum(p.numel() for p in parameters),
+        time.perf_counter() - start,
+        reference,
+        settings,
+    )
 
 
 def _steps(steps: int, progress: bool, name: str) -> Iterable[int]:

@@ -86,7 +86,7 @@ def random_mask(n: int, r: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(check_int("seed", seed, minimum=0))
     scores = rng.random((n, n))
     np.fill_diagonal(scores, np.inf)  # self first
-    keep = np.argsort(-scores, axis=1, kind="stable")[:, :r + 1]
+    keep = np.argsort(-scores, axis=1, kind="stable")[:, : r + 1]
     M = np.zeros((n, n), dtype=bool)
     np.put_along_axis(M, keep, True, axis=1)
     return M
@@ -105,10 +105,14 @@ def copy_masks(pattern: str, n: int, layers: int = 4, seed: int = 0) -> list[np.
     w = block_width(n)
     if pattern == "random":
         return [random_mask(n, w, seed + t) for t in range(layers)]
-    cycle = {"dense": lambda: patterns.dense(n), "star": lambda: patterns.star(n),
-             "strided": lambda: patterns.strided(n, w), "fixed": lambda: patterns.fixed(n, w),
-             "sliding_window": lambda: patterns.sliding_window(n, w),
-             "union": lambda: [np.logical_or(*patterns.strided(n, w))]}[pattern]()
+    cycle = {
+        "dense": lambda: patterns.dense(n),
+        "star": lambda: patterns.star(n),
+        "strided": lambda: patterns.strided(n, w),
+        "fixed": lambda: patterns.fixed(n, w),
+        "sliding_window": lambda: patterns.sliding_window(n, w),
+        "union": lambda: [np.logical_or(*patterns.strided(n, w))],
+    }[pattern]()
     return [cycle[t % len(cycle)] for t in range(layers)]
 
 
@@ -127,17 +131,26 @@ def assumption_table(n: int, layers: int = 4, seed: int = 0) -> ResultsTable:
     rows = []
     for pattern in PATTERNS:
         masks = copy_masks(pattern, n, layers, seed)
-        cycle = masks if pattern == "random" else masks[:2 if pattern in ("strided", "fixed") else 1]
+        cycle = masks if pattern == "random" else masks[: 2 if pattern in ("strided", "fixed") else 1]
         try:
             report = sparse.check_assumption(cycle)
             verdict = "holds" if report.holds else f"fails ({report.failed_condition})"
             s = report.s
         except SizeError:
             verdict, s = "undetermined", None
-        rows.append({"pattern": pattern, "p": len(cycle), "connections per layer": int(np.mean([m.sum() for m in cycle])),
-                     "assumption 1": verdict, "s": s, "s <= layers": None if s is None else s <= layers})
-    return ResultsTable(["pattern", "p", "connections per layer", "assumption 1", "s", "s <= layers"], rows,
-                        f"Assumption 1 at n = {n}")
+        rows.append(
+            {
+                "pattern": pattern,
+                "p": len(cycle),
+                "connections per layer": int(np.mean([m.sum() for m in cycle])),
+                "assumption 1": verdict,
+                "s": s,
+                "s <= layers": None if s is None else s <= layers,
+            }
+        )
+    return ResultsTable(
+        ["pattern", "p", "connections per layer", "assumption 1", "s", "s <= layers"], rows, f"Assumption 1 at n = {n}"
+    )
 
 
 class MaskedBlock(nn.Module):
@@ -221,9 +234,23 @@ def _accuracy(model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor) -> 
     return float(correct.float().mean()), float(correct.all(dim=1).float().mean())
 
 
-def train_copying(pattern: str, n: int = 16, *, vocab: int = 8, layers: int = 4, width: int = 64, heads: int = 4,
-                  steps: int = 400, lr: float = 3e-3, batch: int = 32, eval_every: int = 20, test_batch: int = 256,
-                  seed: int = 0, threads: int = 1, progress: bool = False) -> CopyHistory:
+def train_copying(
+    pattern: str,
+    n: int = 16,
+    *,
+    vocab: int = 8,
+    layers: int = 4,
+    width: int = 64,
+    heads: int = 4,
+    steps: int = 400,
+    lr: float = 3e-3,
+    batch: int = 32,
+    eval_every: int = 20,
+    test_batch: int = 256,
+    seed: int = 0,
+    threads: int = 1,
+    progress: bool = False,
+) -> CopyHistory:
     """Train the copying model with ``pattern``'s masks (Adam, a fresh seeded batch every step).
 
     >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, steps=3, eval_every=3, test_batch=16)
@@ -236,8 +263,9 @@ def train_copying(pattern: str, n: int = 16, *, vocab: int = 8, layers: int = 4,
     start = time.perf_counter()
     with deterministic(seed, threads) as generator:
         test = copy_batch(test_batch, n, vocab, torch.Generator().manual_seed(10_000 + seed))
-        model = SparseCopyTransformer(vocab, masks, width=check_positive("width", width),
-                                      heads=check_positive("heads", heads))
+        model = SparseCopyTransformer(
+            vocab, masks, width=check_positive("width", width), heads=check_positive("heads", heads)
+        )
         optimiser = torch.optim.Adam(model.parameters(), lr=lr)
         losses, evals, acc, seq = [], [0], *[[v] for v in _accuracy(model, *test)]
         for step in _bar(steps, progress, pattern):
@@ -251,11 +279,29 @@ def train_copying(pattern: str, n: int = 16, *, vocab: int = 8, layers: int = 4,
                 evals.append(step + 1)
                 for record, value in zip((acc, seq), _accuracy(model, *test)):
                     record.append(value)
-    settings = {"vocab": vocab, "layers": layers, "width": width, "heads": heads, "steps": steps, "lr": lr,
-                "batch": batch, "seed": seed, "block_width": block_width(n)}
-    return CopyHistory(pattern, n, tuple(losses), tuple(evals), tuple(acc), tuple(seq),
-                       int(np.mean([M.sum() for M in masks])), sum(p.numel() for p in model.parameters()),
-                       time.perf_counter() - start, settings)
+    settings = {
+        "vocab": vocab,
+        "layers": layers,
+        "width": width,
+        "heads": heads,
+        "steps": steps,
+        "lr": lr,
+        "batch": batch,
+        "seed": seed,
+        "block_width": block_width(n),
+    }
+    return CopyHistory(
+        pattern,
+        n,
+        tuple(losses),
+        tuple(evals),
+        tuple(acc),
+        tuple(seq),
+        int(np.mean([M.sum() for M in masks])),
+        sum(p.numel() for p in model.parameters()),
+        time.perf_counter() - start,
+        settings,
+    )
 
 
 def _bar(steps: int, progress: bool, name: str):

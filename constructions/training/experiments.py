@@ -47,9 +47,13 @@ class ExperimentResult:
         return iter((self.table, self.figure))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "table": self.table.to_dict(), "notes": list(self.notes),
-                "extra": {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in self.extra.items()},
-                "runs": self.runs}
+        return {
+            "name": self.name,
+            "table": self.table.to_dict(),
+            "notes": list(self.notes),
+            "extra": {k: v.to_dict() if hasattr(v, "to_dict") else v for k, v in self.extra.items()},
+            "runs": self.runs,
+        }
 
 
 def _serial(fn, items):
@@ -93,40 +97,83 @@ def run_sumformer(item: dict) -> dict:
     return train_sumformer(**item).to_dict()
 
 
-def sumformer_curves(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                     target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 6,
-                     lr: float | None = None) -> ExperimentResult:
+def sumformer_curves(
+    *,
+    quick: bool = True,
+    seed: int = 0,
+    steps: int | None = None,
+    map: Mapper | None = None,
+    target: str = "gaussian-kernel-sum",
+    n: int = 3,
+    d: int = 1,
+    degree: int = 6,
+    lr: float | None = None,
+) -> ExperimentResult:
     """Learning curves of the polynomial Sumformer (psi polynomial or MLP) and the MLP Sumformer."""
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1500)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
     samples = 256 if quick else 512
-    items = [{"target": target, "n": n, "d": d, "kind": kind, "psi": psi, "degree": degree, "steps": steps,
-              "samples": samples, "test_samples": samples, "seed": s, "reference": s == seeds[0], **_rate(lr)}
-             for kind, psi in SUMFORMER_MODELS for s in seeds]
+    items = [
+        {
+            "target": target,
+            "n": n,
+            "d": d,
+            "kind": kind,
+            "psi": psi,
+            "degree": degree,
+            "steps": steps,
+            "samples": samples,
+            "test_samples": samples,
+            "seed": s,
+            "reference": s == seeds[0],
+            **_rate(lr),
+        }
+        for kind, psi in SUMFORMER_MODELS
+        for s in seeds
+    ]
     runs = (map or _serial)(run_sumformer, items)
     reference = runs[0]["reference"]
     early = max(1, steps // 10)
     rows = []
     for name in dict.fromkeys(r["model"] for r in runs):
         group = [r for r in runs if r["model"] == name]
-        rows.append({"model": name, "parameters": group[0]["parameters"], "seeds": len(group),
-                     f"test MSE @ {early}": _median([r["test_mse"][early] for r in group]),
-                     "final test MSE": _median([r["test_mse"][-1] for r in group]),
-                     "final test max": _median([r["test_max"][-1] for r in group])})
-    rows.append({"model": f"constructed least squares (d'={reference['latent_dim']}, D={degree})",
-                 "parameters": reference["coefficients"], "seeds": 1, "final test MSE": reference["test_mse"],
-                 "final test max": reference["test_max"]})
-    table = ResultsTable(["model", "parameters", "seeds", f"test MSE @ {early}", "final test MSE", "final test max"],
-                         rows, f"Sumformers on {label}, n={n}, d={d}, {steps} steps")
+        rows.append(
+            {
+                "model": name,
+                "parameters": group[0]["parameters"],
+                "seeds": len(group),
+                f"test MSE @ {early}": _median([r["test_mse"][early] for r in group]),
+                "final test MSE": _median([r["test_mse"][-1] for r in group]),
+                "final test max": _median([r["test_max"][-1] for r in group]),
+            }
+        )
+    rows.append(
+        {
+            "model": f"constructed least squares (d'={reference['latent_dim']}, D={degree})",
+            "parameters": reference["coefficients"],
+            "seeds": 1,
+            "final test MSE": reference["test_mse"],
+            "final test max": reference["test_max"],
+        }
+    )
+    table = ResultsTable(
+        ["model", "parameters", "seeds", f"test MSE @ {early}", "final test MSE", "final test max"],
+        rows,
+        f"Sumformers on {label}, n={n}, d={d}, {steps} steps",
+    )
     poly, mlp_row = rows[1], rows[2]  # phi fixed + MLP psi (the paper's polynomial Sumformer) and the MLP one
     notes = [
-        _verdict(poly[f"test MSE @ {early}"] < mlp_row[f"test MSE @ {early}"],
-                 f"polynomial Sumformer trains better at first (test MSE at step {early}: "
-                 f"{poly[f'test MSE @ {early}']:.3g} vs MLP {mlp_row[f'test MSE @ {early}']:.3g})"),
-        _verdict(mlp_row["final test MSE"] <= 2 * poly["final test MSE"],
-                 f"the paper says the MLP Sumformer catches up (here: final test MSE {mlp_row['final test MSE']:.3g} "
-                 f"vs polynomial {poly['final test MSE']:.3g}; catching up means within a factor 2)"),
+        _verdict(
+            poly[f"test MSE @ {early}"] < mlp_row[f"test MSE @ {early}"],
+            f"polynomial Sumformer trains better at first (test MSE at step {early}: "
+            f"{poly[f'test MSE @ {early}']:.3g} vs MLP {mlp_row[f'test MSE @ {early}']:.3g})",
+        ),
+        _verdict(
+            mlp_row["final test MSE"] <= 2 * poly["final test MSE"],
+            f"the paper says the MLP Sumformer catches up (here: final test MSE {mlp_row['final test MSE']:.3g} "
+            f"vs polynomial {poly['final test MSE']:.3g}; catching up means within a factor 2)",
+        ),
         f"no learned model reaches the constructed least-squares Sumformer (test MSE {reference['test_mse']:.3g}): "
         f"best learned {min(r['final test MSE'] for r in rows[:-1]):.3g}",
     ]
@@ -148,8 +195,13 @@ def _curves_figure(runs: list[dict], reference: dict, target: str, n: int, d: in
         for ax, key in zip(axes, ("test_mse", "test_max")):
             ax.plot(r["steps"], r[key], color=colour, label=label, linewidth=1.2)
     for ax, key, what in zip(axes, ("test_mse", "test_max"), ("test mean-square error", "test max error")):
-        ax.axhline(reference[key], color="k", linestyle="--", linewidth=1,
-                   label=f"constructed (least squares, d'={reference['latent_dim']})")
+        ax.axhline(
+            reference[key],
+            color="k",
+            linestyle="--",
+            linewidth=1,
+            label=f"constructed (least squares, d'={reference['latent_dim']})",
+        )
         log_axes(ax, what, "training step", what)
     axes[0].legend(fontsize=8)
     fig.suptitle(f"Polynomial vs MLP Sumformer on {target} (n={n}, d={d})")
@@ -161,9 +213,18 @@ def _curves_figure(runs: list[dict], reference: dict, target: str, n: int, d: in
 # 2. latent-dimension sweep
 
 
-def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                 target: str = "gaussian-kernel-sum", n: int = 3, d: int = 2, degree: int = 4,
-                 lr: float | None = None) -> ExperimentResult:
+def latent_sweep(
+    *,
+    quick: bool = True,
+    seed: int = 0,
+    steps: int | None = None,
+    map: Mapper | None = None,
+    target: str = "gaussian-kernel-sum",
+    n: int = 3,
+    d: int = 2,
+    degree: int = 4,
+    lr: float | None = None,
+) -> ExperimentResult:
     """Final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1)."""
     from ._common import resolve_target, sample, target_values
     from .sumformers import TEST_SEED, constructed_reference
@@ -174,8 +235,23 @@ def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None,
     dims = sorted({1, refined, full, injective} if quick else {1, 2, refined, full, injective, 2 * injective})
     seeds = [seed] if quick else [seed, seed + 1]
     samples = 256 if quick else 512
-    items = [{"target": target, "n": n, "d": d, "kind": "mlp", "latent_dim": dp, "steps": steps, "samples": samples,
-              "test_samples": samples, "seed": s, "reference": False, **_rate(lr)} for dp in dims for s in seeds]
+    items = [
+        {
+            "target": target,
+            "n": n,
+            "d": d,
+            "kind": "mlp",
+            "latent_dim": dp,
+            "steps": steps,
+            "samples": samples,
+            "test_samples": samples,
+            "seed": s,
+            "reference": False,
+            **_rate(lr),
+        }
+        for dp in dims
+        for s in seeds
+    ]
     runs = (map or _serial)(run_sumformer, items)
     f = resolve_target(target)
     X_test = sample(n, d, samples, TEST_SEED)
@@ -188,16 +264,35 @@ def latent_sweep(*, quick: bool = True, seed: int = 0, steps: int | None = None,
     rows = []
     for dp in dims:
         group = [r for r in runs if r["settings"]["latent_dim"] == dp]
-        mark = ", ".join(name for value, name in ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"),
-                                                   (injective, "2nd+1")) if value == dp)
-        rows.append({"d'": dp, "marks": mark, "learned final test MSE": _median([r["test_mse"][-1] for r in group]),
-                     "learned best test MSE": min(min(r["test_mse"]) for r in group),
-                     "learned final test max": _median([r["test_max"][-1] for r in group]),
-                     "constructed test MSE": refs.get(dp, {}).get("test_mse"),
-                     "constructed test max": refs.get(dp, {}).get("test_max")})
-    table = ResultsTable(["d'", "marks", "learned final test MSE", "learned best test MSE", "learned final test max",
-                          "constructed test MSE", "constructed test max"], rows,
-                         f"MLP Sumformer vs d' on {label}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds")
+        mark = ", ".join(
+            name
+            for value, name in ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"), (injective, "2nd+1"))
+            if value == dp
+        )
+        rows.append(
+            {
+                "d'": dp,
+                "marks": mark,
+                "learned final test MSE": _median([r["test_mse"][-1] for r in group]),
+                "learned best test MSE": min(min(r["test_mse"]) for r in group),
+                "learned final test max": _median([r["test_max"][-1] for r in group]),
+                "constructed test MSE": refs.get(dp, {}).get("test_mse"),
+                "constructed test max": refs.get(dp, {}).get("test_max"),
+            }
+        )
+    table = ResultsTable(
+        [
+            "d'",
+            "marks",
+            "learned final test MSE",
+            "learned best test MSE",
+            "learned final test max",
+            "constructed test MSE",
+            "constructed test max",
+        ],
+        rows,
+        f"MLP Sumformer vs d' on {label}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds",
+    )
     notes = _latent_notes(rows, refs, full)
     fig = _latent_figure(rows, refs, label, n, d, (refined, full, injective))
     return ExperimentResult("latent-sweep", table, fig, runs, notes, {"constructed": refs})
@@ -209,8 +304,10 @@ def _latent_notes(rows: list[dict], refs: dict, full: int) -> list[str]:
     plateau = next(r["d'"] for r in rows if r["learned final test MSE"] <= 2 * errors[best])
     gap = errors[best] / refs[full]["test_mse"]
     best_dim = rows[best]["d'"]
-    return [f"learned error stops improving (within 2x of its best) from d' = {plateau}; best at d' = {best_dim}",
-            f"best learned test MSE is {gap:.3g} x the constructed one at d' = {full}"]
+    return [
+        f"learned error stops improving (within 2x of its best) from d' = {plateau}; best at d' = {best_dim}",
+        f"best learned test MSE is {gap:.3g} x the constructed one at d' = {full}",
+    ]
 
 
 def _latent_figure(rows, refs, target, n, d, marks) -> Figure:
@@ -219,12 +316,12 @@ def _latent_figure(rows, refs, target, n, d, marks) -> Figure:
     dims = [r["d'"] for r in rows]
     ax.plot(dims, [r["learned final test MSE"] for r in rows], "-o", label="MLP Sumformer, final (median)")
     ax.plot(dims, [r["learned best test MSE"] for r in rows], ":o", label="MLP Sumformer, best over run")
-    ax.plot(list(refs), [r["test_mse"] for r in refs.values()], "ks", markersize=8,
-            label="constructed least squares")
+    ax.plot(list(refs), [r["test_mse"] for r in refs.values()], "ks", markersize=8, label="constructed least squares")
     for value, label, style in zip(marks, ("C(n-1+d,d)-1", "C(n+d,d)-1", "2nd+1"), (":", "--", "-.")):
         ax.axvline(value, color="grey", linestyle=style, linewidth=1, label=f"{label} = {value}")
-    log_axes(ax, f"Test MSE vs latent dimension d' ({target}, n={n}, d={d})", "latent dimension d'",
-             "test mean-square error")
+    log_axes(
+        ax, f"Test MSE vs latent dimension d' ({target}, n={n}, d={d})", "latent dimension d'", "test mean-square error"
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -241,30 +338,65 @@ def run_one_layer(item: dict) -> dict:
     return train_one_layer(**item).to_dict()
 
 
-def init_comparison(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                    target: str = "gaussian-kernel-sum", n: int = 3, d: int = 1, degree: int = 4,
-                    lr: float | None = None) -> ExperimentResult:
+def init_comparison(
+    *,
+    quick: bool = True,
+    seed: int = 0,
+    steps: int | None = None,
+    map: Mapper | None = None,
+    target: str = "gaussian-kernel-sum",
+    n: int = 3,
+    d: int = 1,
+    degree: int = 4,
+    lr: float | None = None,
+) -> ExperimentResult:
     """One-layer Transformer, Linformer, Performer: fine-tuned from the constructed weights vs from random."""
     from .one_layer import ONE_LAYER_KINDS
 
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
     samples = 256 if quick else 512
-    items = [{"target": target, "n": n, "d": d, "kind": kind, "init": init, "degree": degree, "steps": steps,
-              "samples": samples, "test_samples": samples, "seed": seed, **_rate(lr)}
-             for kind in ONE_LAYER_KINDS for init in ("constructed", "random")]
+    items = [
+        {
+            "target": target,
+            "n": n,
+            "d": d,
+            "kind": kind,
+            "init": init,
+            "degree": degree,
+            "steps": steps,
+            "samples": samples,
+            "test_samples": samples,
+            "seed": seed,
+            **_rate(lr),
+        }
+        for kind in ONE_LAYER_KINDS
+        for init in ("constructed", "random")
+    ]
     runs = (map or _serial)(run_one_layer, items)
-    rows = [{"network": r["settings"]["kind"], "init": r["settings"]["init"], "parameters": r["parameters"],
-             "lr": r["settings"]["lr"], "start test MSE": r["test_mse"][0], "final test MSE": r["test_mse"][-1],
-             "best test MSE": min(r["test_mse"]), "final test max": r["test_max"][-1],
-             "constructed test MSE": r["reference"]["test_mse"]} for r in runs]
+    rows = [
+        {
+            "network": r["settings"]["kind"],
+            "init": r["settings"]["init"],
+            "parameters": r["parameters"],
+            "lr": r["settings"]["lr"],
+            "start test MSE": r["test_mse"][0],
+            "final test MSE": r["test_mse"][-1],
+            "best test MSE": min(r["test_mse"]),
+            "final test max": r["test_max"][-1],
+            "constructed test MSE": r["reference"]["test_mse"],
+        }
+        for r in runs
+    ]
     table = ResultsTable(list(rows[0]), rows, f"one attention layer on {label}, n={n}, d={d}, {steps} steps")
     start_gap = max(abs(r["start test MSE"] - r["constructed test MSE"]) for r in rows if r["init"] == "constructed")
     better = all(c["final test MSE"] < r["final test MSE"] for c, r in zip(rows[::2], rows[1::2]))
-    notes = [f"fine-tuning starts at the constructed error (largest gap {start_gap:.2g})",
-             f"{'every' if better else 'not every'} network ends lower from the constructed weights than from random",
-             "fine-tuning barely moves the error: the constructed psi is already the least-squares optimum on the "
-             "training sample; from random weights no network gets near it in this budget"]
+    notes = [
+        f"fine-tuning starts at the constructed error (largest gap {start_gap:.2g})",
+        f"{'every' if better else 'not every'} network ends lower from the constructed weights than from random",
+        "fine-tuning barely moves the error: the constructed psi is already the least-squares optimum on the "
+        "training sample; from random weights no network gets near it in this budget",
+    ]
     return ExperimentResult("init", table, _init_figure(runs, label, n, d), runs, notes, {"start_gap": start_gap})
 
 
@@ -274,8 +406,15 @@ def _init_figure(runs, target, n, d) -> Figure:
     for ax, kind in zip(axes, ("transformer", "linformer", "performer")):
         for r in (r for r in runs if r["settings"]["kind"] == kind):
             ax.plot(r["steps"], r["test_mse"], label=f"from {r['settings']['init']} weights")
-        ax.axhline(runs[0]["reference"]["test_mse"], color="grey", linestyle="--", linewidth=2.5, alpha=0.6, zorder=0,
-                   label="constructed (least squares)")
+        ax.axhline(
+            runs[0]["reference"]["test_mse"],
+            color="grey",
+            linestyle="--",
+            linewidth=2.5,
+            alpha=0.6,
+            zorder=0,
+            label="constructed (least squares)",
+        )
         log_axes(ax, kind, "training step", "test mean-square error")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"One attention layer on {target} (n={n}, d={d}): constructed vs random initialisation")
@@ -288,8 +427,15 @@ def _init_figure(runs, target, n, d) -> Figure:
 
 
 #: Yun et al. 2020, copying with four sparse layers: every pattern but STAR and RANDOM learns it.
-PAPER_LEARNS = {"dense": True, "star": False, "strided": True, "fixed": True, "sliding_window": None,
-                "random": False, "union": True}
+PAPER_LEARNS = {
+    "dense": True,
+    "star": False,
+    "strided": True,
+    "fixed": True,
+    "sliding_window": None,
+    "random": False,
+    "union": True,
+}
 
 
 def run_copying(item: dict) -> dict:
@@ -299,9 +445,16 @@ def run_copying(item: dict) -> dict:
     return train_copying(**item).to_dict()
 
 
-def sparse_copying(*, quick: bool = True, seed: int = 0, steps: int | None = None, map: Mapper | None = None,
-                   n: int | None = None, patterns: tuple[str, ...] | None = None,
-                   lr: float | None = None) -> ExperimentResult:
+def sparse_copying(
+    *,
+    quick: bool = True,
+    seed: int = 0,
+    steps: int | None = None,
+    map: Mapper | None = None,
+    n: int | None = None,
+    patterns: tuple[str, ...] | None = None,
+    lr: float | None = None,
+) -> ExperimentResult:
     """Accuracy vs steps per pattern on the copying task, the ranking, and Assumption 1 at that n."""
     from .copying import PATTERNS, assumption_table
 
@@ -310,19 +463,51 @@ def sparse_copying(*, quick: bool = True, seed: int = 0, steps: int | None = Non
     chosen = PATTERNS if patterns is None else tuple(check_choice("pattern", p, PATTERNS) for p in patterns)
     seeds = [seed] if quick else [seed, seed + 1]
     size = {"width": 32, "heads": 2} if quick else {"width": 64, "heads": 4}
-    items = [{"pattern": p, "n": n, "steps": steps, "seed": s, "eval_every": max(1, steps // 15),
-              "test_batch": 128 if quick else 512, **size, **_rate(lr)} for p in chosen for s in seeds]
+    items = [
+        {
+            "pattern": p,
+            "n": n,
+            "steps": steps,
+            "seed": s,
+            "eval_every": max(1, steps // 15),
+            "test_batch": 128 if quick else 512,
+            **size,
+            **_rate(lr),
+        }
+        for p in chosen
+        for s in seeds
+    ]
     runs = (map or _serial)(run_copying, items)
     assumption = {r["pattern"]: r for r in assumption_table(n, seed=seed).rows}
     rows = [_copy_row(p, [r for r in runs if r["pattern"] == p], assumption[p]) for p in chosen]
     ranked = sorted(rows, key=lambda r: (-r["final accuracy"], r["steps to 90%"] or math.inf))
     for rank, row in enumerate(ranked, 1):
         row["rank"] = rank
-    table = ResultsTable(["rank", "pattern", "connections per layer", "assumption 1", "s", "final accuracy",
-                          "final sequence accuracy", "steps to 90%", "learns", "paper: learns", "agrees"], ranked,
-                         f"copying, n={n}, 4 layers, {steps} steps x {len(seeds)} seeds")
-    return ExperimentResult("sparse-copying", table, _copy_figure(runs, n), runs, _copy_notes(ranked),
-                            {"assumption": assumption_table(n, seed=seed)})
+    table = ResultsTable(
+        [
+            "rank",
+            "pattern",
+            "connections per layer",
+            "assumption 1",
+            "s",
+            "final accuracy",
+            "final sequence accuracy",
+            "steps to 90%",
+            "learns",
+            "paper: learns",
+            "agrees",
+        ],
+        ranked,
+        f"copying, n={n}, 4 layers, {steps} steps x {len(seeds)} seeds",
+    )
+    return ExperimentResult(
+        "sparse-copying",
+        table,
+        _copy_figure(runs, n),
+        runs,
+        _copy_notes(ranked),
+        {"assumption": assumption_table(n, seed=seed)},
+    )
 
 
 def _copy_row(pattern: str, group: list[dict], assumption: dict) -> dict:
@@ -330,29 +515,47 @@ def _copy_row(pattern: str, group: list[dict], assumption: dict) -> dict:
     reach = [next((s for s, a in zip(r["eval_steps"], r["accuracy"]) if a >= 0.9), None) for r in group]
     learns = accuracy >= 0.9
     paper = PAPER_LEARNS[pattern]
-    return {"pattern": pattern, "connections per layer": group[0]["connections"],
-            "assumption 1": assumption["assumption 1"], "s": assumption["s"], "final accuracy": accuracy,
-            "final sequence accuracy": _median([r["sequence_accuracy"][-1] for r in group]),
-            "steps to 90%": None if None in reach else int(np.median([s for s in reach if s is not None])), "learns": learns,
-            "paper: learns": "not tested" if paper is None else paper,
-            "agrees": "-" if paper is None else ("yes" if paper == learns else "no")}
+    return {
+        "pattern": pattern,
+        "connections per layer": group[0]["connections"],
+        "assumption 1": assumption["assumption 1"],
+        "s": assumption["s"],
+        "final accuracy": accuracy,
+        "final sequence accuracy": _median([r["sequence_accuracy"][-1] for r in group]),
+        "steps to 90%": None if None in reach else int(np.median([s for s in reach if s is not None])),
+        "learns": learns,
+        "paper: learns": "not tested" if paper is None else paper,
+        "agrees": "-" if paper is None else ("yes" if paper == learns else "no"),
+    }
 
 
 def _copy_notes(ranked: list[dict]) -> list[str]:
     by = {r["pattern"]: r for r in ranked}
-    notes = [_verdict(r["agrees"] == "yes", f"{r['pattern']}: {'learns' if r['learns'] else 'does not learn'} "
-                      f"copying (accuracy {r['final accuracy']:.3f}; paper: "
-                      f"{'learns' if r['paper: learns'] is True else 'does not learn'})")
-             for r in ranked if r["agrees"] != "-"]
+    notes = [
+        _verdict(
+            r["agrees"] == "yes",
+            f"{r['pattern']}: {'learns' if r['learns'] else 'does not learn'} "
+            f"copying (accuracy {r['final accuracy']:.3f}; paper: "
+            f"{'learns' if r['paper: learns'] is True else 'does not learn'})",
+        )
+        for r in ranked
+        if r["agrees"] != "-"
+    ]
     compared = [p for p in ("strided", "fixed", "union") if p in by]  # the paper's patterns that learn copying
     if "random" in by and compared:
         worse = all(_score(by["random"]) < _score(by[p]) for p in compared)
-        shown = ", ".join(f"{p} {by[p]['final accuracy']:.3f} / {by[p]['steps to 90%'] or 'never'}"
-                          for p in ("random", *compared))
-        notes.append(_verdict(worse, f"RANDOM is worse than {', '.join(compared).upper()} (final accuracy / steps "
-                                     f"to 90%: {shown})"))
-    notes.append("best pattern on this task: " + ranked[0]["pattern"] + " (the paper: the best pattern depends on "
-                 "the task; only one task is run here, so that finding is not tested)")
+        shown = ", ".join(
+            f"{p} {by[p]['final accuracy']:.3f} / {by[p]['steps to 90%'] or 'never'}" for p in ("random", *compared)
+        )
+        notes.append(
+            _verdict(
+                worse, f"RANDOM is worse than {', '.join(compared).upper()} (final accuracy / steps to 90%: {shown})"
+            )
+        )
+    notes.append(
+        "best pattern on this task: " + ranked[0]["pattern"] + " (the paper: the best pattern depends on "
+        "the task; only one task is run here, so that finding is not tested)"
+    )
     return notes
 
 
@@ -371,8 +574,12 @@ def _copy_figure(runs: list[dict], n: int) -> Figure:
         first = r["settings"]["seed"] == runs[0]["settings"]["seed"]
         error = [max(1 - a, 1e-3) for a in r["accuracy"]]
         ax.plot(r["eval_steps"], error, "-o", color=colour, markersize=3, label=r["pattern"] if first else None)
-    log_axes(ax, f"Copying task (n={n}, 4 sparse layers): token error vs steps", "training step",
-             "token error 1 - accuracy (floor 1e-3)")
+    log_axes(
+        ax,
+        f"Copying task (n={n}, 4 sparse layers): token error vs steps",
+        "training step",
+        "token error 1 - accuracy (floor 1e-3)",
+    )
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
@@ -382,7 +589,9 @@ def _copy_figure(runs: list[dict], n: int) -> Figure:
 
 
 EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
-    "sumformer-curves": sumformer_curves, "latent-sweep": latent_sweep, "init": init_comparison,
+    "sumformer-curves": sumformer_curves,
+    "latent-sweep": latent_sweep,
+    "init": init_comparison,
     "sparse-copying": sparse_copying,
 }
 

@@ -53,8 +53,9 @@ INITS = ("constructed", "random")
 SADDLES = ("random-query", "freeze", "none")
 
 
-def one_layer_network(S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8,
-                      seed: int = 0):
+def one_layer_network(
+    S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8, seed: int = 0
+):
     """The constructed one-layer network of ``kind`` for the Sumformer S (numpy ``Network``).
 
     >>> import numpy as np
@@ -88,10 +89,25 @@ def _attention_projections(module: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for name, p in module.named_parameters() if name.endswith(("W_Q.weight", "W_K.weight"))]
 
 
-def train_one_layer(target: Any, n: int, d: int, *, kind: str = "transformer", init: str = "constructed",
-                    saddle: str = "random-query", degree: int = 4, k: int = 2, m: int = 8, steps: int = 100,
-                    lr: float | None = None, samples: int = 512, test_samples: int = 512, seed: int = 0,
-                    threads: int = 1, progress: bool = False) -> TrainingHistory:
+def train_one_layer(
+    target: Any,
+    n: int,
+    d: int,
+    *,
+    kind: str = "transformer",
+    init: str = "constructed",
+    saddle: str = "random-query",
+    degree: int = 4,
+    k: int = 2,
+    m: int = 8,
+    steps: int = 100,
+    lr: float | None = None,
+    samples: int = 512,
+    test_samples: int = 512,
+    seed: int = 0,
+    threads: int = 1,
+    progress: bool = False,
+) -> TrainingHistory:
     """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
 
     The constructed network is built from the least-squares Sumformer of degree ``degree``
@@ -112,13 +128,28 @@ def train_one_layer(target: Any, n: int, d: int, *, kind: str = "transformer", i
     lr = check_rate((1e-5 if init == "constructed" else 3e-2) if lr is None else lr)
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
-    X_train, X_test = sample(n, d, check_positive("samples", samples), seed), sample(
-        n, d, check_positive("test_samples", test_samples), TEST_SEED)
+    X_train, X_test = (
+        sample(n, d, check_positive("samples", samples), seed),
+        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
+    )
     Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
     ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
     network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, k=k, m=m, seed=seed)
-    settings = {"n": n, "d": d, "kind": kind, "init": init, "saddle": saddle, "degree": degree, "k": k, "m": m,
-                "steps": steps, "lr": lr, "samples": samples, "test_samples": test_samples, "seed": seed}
+    settings = {
+        "n": n,
+        "d": d,
+        "kind": kind,
+        "init": init,
+        "saddle": saddle,
+        "degree": degree,
+        "k": k,
+        "m": m,
+        "steps": steps,
+        "lr": lr,
+        "samples": samples,
+        "test_samples": test_samples,
+        "seed": seed,
+    }
     with deterministic(seed, threads) as generator:
         module = network.to_torch(trainable=True)
         if init == "random":
@@ -126,8 +157,20 @@ def train_one_layer(target: Any, n: int, d: int, *, kind: str = "transformer", i
         elif saddle == "freeze":
             for p in _attention_projections(module):
                 p.requires_grad_(False)
-        return _train(module, X_train, Y_train, X_test, Y_test, steps, lr, f"{kind} ({init})", target_name(f), ref,
-                      settings, progress)
+        return _train(
+            module,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            steps,
+            lr,
+            f"{kind} ({init})",
+            target_name(f),
+            ref,
+            settings,
+            progress,
+        )
 
 
 def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
@@ -143,5 +186,15 @@ def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, re
             return math.inf, math.inf
         return errors(out, Y_test)
 
-    return fit(module, forward, evaluate, steps, lr, name=name, target=target, reference=ref, settings=settings,
-               progress=progress)
+    return fit(
+        module,
+        forward,
+        evaluate,
+        steps,
+        lr,
+        name=name,
+        target=target,
+        reference=ref,
+        settings=settings,
+        progress=progress,
+    )

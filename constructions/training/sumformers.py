@@ -92,8 +92,17 @@ class PolySumformer(nn.Module):
     (3, 7, 0)
     """
 
-    def __init__(self, n: int, d: int, d_out: int, degree: int, psi: str = "polynomial", hidden: int = 32,
-                 depth: int = 2, refined: bool = False) -> None:
+    def __init__(
+        self,
+        n: int,
+        d: int,
+        d_out: int,
+        degree: int,
+        psi: str = "polynomial",
+        hidden: int = 32,
+        depth: int = 2,
+        refined: bool = False,
+    ) -> None:
         super().__init__()
         indices = tuple(power_sum_indices(n, d, refined=refined))
         self.latent_dim = len(indices)
@@ -125,21 +134,53 @@ class PolySumformer(nn.Module):
         return self.psi(self.inputs(X))
 
 
-def constructed_reference(f: Any, n: int, d: int, degree: int, X_test: np.ndarray, Y_test: np.ndarray, *,
-                          samples: int, seed: int, refined: bool = False) -> dict[str, Any]:
+def constructed_reference(
+    f: Any,
+    n: int,
+    d: int,
+    degree: int,
+    X_test: np.ndarray,
+    Y_test: np.ndarray,
+    *,
+    samples: int,
+    seed: int,
+    refined: bool = False,
+) -> dict[str, Any]:
     """The least-squares Sumformer (continuous theorem, constructed) and its errors on the test sample."""
     from constructions import continuous
 
     S, report = continuous.approximate(f, n, d, degree, samples=samples, test_samples=64, seed=seed, refined=refined)
     mse, worst = errors(S(X_test), Y_test)
-    return {"model": S, "latent_dim": report.latent_dim, "degree": degree, "coefficients": report.coefficients,
-            "refined": refined, "test_mse": mse, "test_max": worst}
+    return {
+        "model": S,
+        "latent_dim": report.latent_dim,
+        "degree": degree,
+        "coefficients": report.coefficients,
+        "refined": refined,
+        "test_mse": mse,
+        "test_max": worst,
+    }
 
 
-def train_sumformer(target: Any, n: int, d: int, *, kind: str = "mlp", psi: str = "polynomial",
-                    latent_dim: int | None = None, degree: int = 4, hidden: int = 32, steps: int = 300,
-                    lr: float = 5e-2, samples: int = 512, test_samples: int = 512, seed: int = 0,
-                    reference: bool = True, threads: int = 1, progress: bool = False) -> TrainingHistory:
+def train_sumformer(
+    target: Any,
+    n: int,
+    d: int,
+    *,
+    kind: str = "mlp",
+    psi: str = "polynomial",
+    latent_dim: int | None = None,
+    degree: int = 4,
+    hidden: int = 32,
+    steps: int = 300,
+    lr: float = 5e-2,
+    samples: int = 512,
+    test_samples: int = 512,
+    seed: int = 0,
+    reference: bool = True,
+    threads: int = 1,
+    progress: bool = False,
+) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
     ``latent_dim`` (MLP only) defaults to C(n+d,d) - 1; ``degree`` is D of the polynomial psi and
@@ -156,8 +197,10 @@ def train_sumformer(target: Any, n: int, d: int, *, kind: str = "mlp", psi: str 
     steps, lr = check_steps(steps), check_rate(lr)
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
-    X_train, X_test = sample(n, d, check_positive("samples", samples), seed), sample(
-        n, d, check_positive("test_samples", test_samples), TEST_SEED)
+    X_train, X_test = (
+        sample(n, d, check_positive("samples", samples), seed),
+        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
+    )
     Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
     d_out = Y_train.shape[-1]
     ref = None
@@ -171,9 +214,21 @@ def train_sumformer(target: Any, n: int, d: int, *, kind: str = "mlp", psi: str 
         else:
             model = PolySumformer(n, d, d_out, degree, psi=psi, hidden=hidden)
         name = kind if kind == "mlp" else f"polynomial (psi {model.psi_kind})"
-        settings = {"n": n, "d": d, "d_out": d_out, "kind": kind, "psi": psi if kind == "polynomial" else "mlp",
-                    "latent_dim": model.latent_dim, "degree": degree, "hidden": hidden, "steps": steps, "lr": lr,
-                    "samples": samples, "test_samples": test_samples, "seed": seed}
+        settings = {
+            "n": n,
+            "d": d,
+            "d_out": d_out,
+            "kind": kind,
+            "psi": psi if kind == "polynomial" else "mlp",
+            "latent_dim": model.latent_dim,
+            "degree": degree,
+            "hidden": hidden,
+            "steps": steps,
+            "lr": lr,
+            "samples": samples,
+            "test_samples": test_samples,
+            "seed": seed,
+        }
         return _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target_name(f), ref, settings, progress)
 
 
@@ -195,5 +250,15 @@ def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref
         with torch.no_grad():
             return errors(apply(Xv).numpy(), Y_test)
 
-    return fit(model, forward, evaluate, steps, lr, name=name, target=target, reference=ref, settings=settings,
-               progress=progress)
+    return fit(
+        model,
+        forward,
+        evaluate,
+        steps,
+        lr,
+        name=name,
+        target=target,
+        reference=ref,
+        settings=settings,
+        progress=progress,
+    )

@@ -88,8 +88,13 @@ def public_namespaces() -> list[tuple[str, list[str]]]:
     modules = [importlib.import_module(root) for root in ROOTS]
     modules += [m for m in _submodules(modules[1]) if not m.__name__.startswith(APP_MODULES)]
     # objects that a module's __all__ exports belong there, not to a module that merely imports them
-    claimed = {id(getattr(m, name)): m.__name__ for m in modules if hasattr(m, "__all__") for name in m.__all__
-               if inspect.isclass(getattr(m, name)) or inspect.isfunction(getattr(m, name))}
+    claimed = {
+        id(getattr(m, name)): m.__name__
+        for m in modules
+        if hasattr(m, "__all__")
+        for name in m.__all__
+        if inspect.isclass(getattr(m, name)) or inspect.isfunction(getattr(m, name))
+    }
     seen: set[int] = set()
     result = []
     for module in modules:
@@ -135,8 +140,7 @@ def api_rst() -> str:
     ]
     for module, names in public_namespaces():
         title = f"``{module}``"
-        lines += [f".. _api-{module.replace('.', '-')}:", "", title, "-" * len(title), "",
-                  f".. module:: {module}", ""]
+        lines += [f".. _api-{module.replace('.', '-')}:", "", title, "-" * len(title), "", f".. module:: {module}", ""]
         first = _first_line(module)
         if first:
             lines += [first, ""]
@@ -163,7 +167,8 @@ def _quick_report() -> None:
         REPORT.mkdir(parents=True, exist_ok=True)
         (REPORT / "report.md").write_text(
             "# polyapprox reproduction report\n\nNot generated in this build (POLYAPPROX_DOCS_REPORT=0); "
-            "run `polyapprox reproduce --quick` to produce it.\n")
+            "run `polyapprox reproduce --quick` to produce it.\n"
+        )
         return
     from polyapprox.report import run_report
 
@@ -299,8 +304,13 @@ def _row(cells: list[str], literal: int | None = None) -> nodes.row:
     return row
 
 
-def _table(header: list[str], rows: list[list[str]], widths: list[int], literal: int | None = None,
-           classes: list[str] | None = None) -> nodes.table:
+def _table(
+    header: list[str],
+    rows: list[list[str]],
+    widths: list[int],
+    literal: int | None = None,
+    classes: list[str] | None = None,
+) -> nodes.table:
     table = nodes.table(classes=classes or [])
     group = nodes.tgroup(cols=len(header))
     table += group
@@ -329,8 +339,15 @@ class ReproCases(SphinxDirective):
         if unknown:
             raise self.error(f"unknown reproduction case(s) {unknown}; known: {sorted(CASES)}")
         rows = [[c.id, c.what, format_value(c.expected), c.tolerance] for c in (CASES[i] for i in self.arguments)]
-        return [_table(["case", "what is checked", "expected", "tolerance"], rows, [8, 40, 40, 12], literal=2,
-                       classes=["repro-cases"])]
+        return [
+            _table(
+                ["case", "what is checked", "expected", "tolerance"],
+                rows,
+                [8, 40, 40, 12],
+                literal=2,
+                classes=["repro-cases"],
+            )
+        ]
 
 
 class LatentDimensionTable(SphinxDirective):
@@ -346,8 +363,7 @@ class LatentDimensionTable(SphinxDirective):
 
         table = latent_dimension_table(self.options.get("n", [2, 3, 4]), self.options.get("d", [1, 2, 3]))
         names = [c.name for c in table.columns]
-        rows = [[str(r["n"]), str(r["d"])] + ["-" if r[c] is None else str(r[c]) for c in names]
-                for r in table.rows]
+        rows = [[str(r["n"]), str(r["d"])] + ["-" if r[c] is None else str(r[c]) for c in names] for r in table.rows]
         result: list[nodes.Node] = [_table(["n", "d", *names], rows, [3, 3] + [6] * len(names))]
         legend = nodes.bullet_list()
         for c in table.columns:
@@ -365,8 +381,11 @@ def _missing_reference(app: Sphinx, env: Any, node: Any, contnode: Any) -> None:
     """A link from a hand-written page to a polyapprox or constructions name must resolve."""
     target = node.get("reftarget", "")
     refdoc = node.get("refdoc", "")
-    if (node.get("refdomain") == "py" and target.startswith(("polyapprox", "constructions"))
-            and not refdoc.startswith("reference/generated")):
+    if (
+        node.get("refdomain") == "py"
+        and target.startswith(("polyapprox", "constructions"))
+        and not refdoc.startswith("reference/generated")
+    ):
         logger.warning("unresolved API link %r (not a documented public name)", target, location=node)
 
 

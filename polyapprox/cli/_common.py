@@ -10,11 +10,23 @@ from typing import Any
 
 from ..internal import PolyapproxError, SizeError
 
-TARGET_HELP = ("a registered target (see 'polyapprox targets'), a target expression such as "
-               "\"sum_j(exp(-norm2(x_i - x_j)))\", or module:function / file.py:function "
-               "(imports and RUNS your Python code)")
-_UNITS = {"": 1, "b": 1, "k": 2**10, "kb": 2**10, "m": 2**20, "mb": 2**20, "g": 2**30, "gb": 2**30, "t": 2**40,
-          "tb": 2**40}
+TARGET_HELP = (
+    "a registered target (see 'polyapprox targets'), a target expression such as "
+    '"sum_j(exp(-norm2(x_i - x_j)))", or module:function / file.py:function '
+    "(imports and RUNS your Python code)"
+)
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kb": 2**10,
+    "m": 2**20,
+    "mb": 2**20,
+    "g": 2**30,
+    "gb": 2**30,
+    "t": 2**40,
+    "tb": 2**40,
+}
 MAX_PRINTED_DIGITS = 60
 
 
@@ -61,17 +73,24 @@ def parse_bytes(text: str) -> int:
 
 
 def add_max_memory(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-memory", type=parse_bytes, default=None, metavar="SIZE",
-                   help=f"refuse work estimated to need more memory than SIZE (e.g. 4G; default half of this "
-                        f"machine's memory, {human_bytes(default_max_memory())})")
+    p.add_argument(
+        "--max-memory",
+        type=parse_bytes,
+        default=None,
+        metavar="SIZE",
+        help=f"refuse work estimated to need more memory than SIZE (e.g. 4G; default half of this "
+        f"machine's memory, {human_bytes(default_max_memory())})",
+    )
 
 
 def check_memory(estimate: float, args: argparse.Namespace, what: str) -> None:
     """Refuse (SizeError, before computing) when ``estimate`` bytes exceed --max-memory."""
     budget = args.max_memory if getattr(args, "max_memory", None) is not None else default_max_memory()
     if estimate > budget:
-        raise SizeError(f"{what} needs an estimated {human_bytes(estimate)}, more than the budget of "
-                        f"{human_bytes(budget)}; reduce the sizes or raise --max-memory")
+        raise SizeError(
+            f"{what} needs an estimated {human_bytes(estimate)}, more than the budget of "
+            f"{human_bytes(budget)}; reduce the sizes or raise --max-memory"
+        )
 
 
 def human_bytes(value: float) -> str:

@@ -19,8 +19,12 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--d", type=int, required=True, help="token dimension")
     p.add_argument("--degree", type=int, required=True, help="total degree K of the fitted Psi")
     p.add_argument("--refined", action="store_true", help="power sums up to degree n-1 only")
-    p.add_argument("--samples", type=int, default=None,
-                   help="training sequences (default max(4000, 2 x terms / n)); as many test sequences")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="training sequences (default max(4000, 2 x terms / n)); as many test sequences",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the random training and test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (exact rationals, safetensors) to FILE")
     add_max_memory(p)
@@ -37,8 +41,15 @@ def fit(args: argparse.Namespace, target):
     if min(args.n, args.d, args.degree) >= 1:
         estimate, terms = fit_bytes(args.n, args.d, args.degree, args.samples, getattr(args, "refined", False))
         check_memory(estimate, args, f"the least-squares fit ({terms:,} candidate terms)")
-    return continuous.approximate(target, args.n, args.d, args.degree, refined=getattr(args, "refined", False),
-                                  samples=args.samples, seed=args.seed)
+    return continuous.approximate(
+        target,
+        args.n,
+        args.d,
+        args.degree,
+        refined=getattr(args, "refined", False),
+        samples=args.samples,
+        seed=args.seed,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,8 +62,16 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         constructions.save(model, args.save, target=target, meta={"report": report.to_dict()})
     if args.json:
-        print_json({"inputs": inputs(args), "target": target_label(target), "model": repr(model),
-                    "latent_dim": model.latent_dim, "report": report.to_dict(), "saved": args.save})
+        print_json(
+            {
+                "inputs": inputs(args),
+                "target": target_label(target),
+                "model": repr(model),
+                "latent_dim": model.latent_dim,
+                "report": report.to_dict(),
+                "saved": args.save,
+            }
+        )
     else:
         print(model)
         print(format_report(report))
@@ -64,10 +83,12 @@ def run(args: argparse.Namespace) -> int:
 def format_report(report) -> str:
     """The fit report with honest names: sampled maxima are maxima over the samples, not the sup."""
     r = report.to_dict()
-    labels = {"fit_sup_error": f"max error over {r['samples']} training samples",
-              "fit_rms_error": "rms error (training)",
-              "test_sup_error": f"max error over {r['test_samples']} test samples",
-              "test_rms_error": "rms error (test)"}
+    labels = {
+        "fit_sup_error": f"max error over {r['samples']} training samples",
+        "fit_rms_error": "rms error (training)",
+        "test_sup_error": f"max error over {r['test_samples']} test samples",
+        "test_rms_error": "rms error (test)",
+    }
     lines = []
     for key, value in r.items():
         label = labels.get(key, key)

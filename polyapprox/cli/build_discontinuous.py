@@ -29,13 +29,25 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, required=True, help="number of tokens")
     p.add_argument("--d", type=int, required=True, help="token dimension")
     p.add_argument("--k", type=int, required=True, help="grid parameter: cells of width 1/k")
-    p.add_argument("--encoding", choices=["integer", "histogram"], default="integer",
-                   help="integer: one exact code per sequence (latent dimension 1); histogram: k^d counts")
-    p.add_argument("--representative", choices=["corner", "center"], default="corner",
-                   help="point of each cell where the target is evaluated")
-    p.add_argument("--lipschitz", type=float, default=None,
-                   help="Lipschitz constant of the target for the error bound (default: the registered one, "
-                        "else a sampled estimate)")
+    p.add_argument(
+        "--encoding",
+        choices=["integer", "histogram"],
+        default="integer",
+        help="integer: one exact code per sequence (latent dimension 1); histogram: k^d counts",
+    )
+    p.add_argument(
+        "--representative",
+        choices=["corner", "center"],
+        default="corner",
+        help="point of each cell where the target is evaluated",
+    )
+    p.add_argument(
+        "--lipschitz",
+        type=float,
+        default=None,
+        help="Lipschitz constant of the target for the error bound (default: the registered one, "
+        "else a sampled estimate)",
+    )
     p.add_argument("--samples", type=int, default=4096, help="random test sequences for the measured error")
     p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (its target and grid, safetensors) to FILE")
@@ -58,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
     if min(args.n, args.d, args.k, args.samples) >= 1:
         if args.d * math.log2(args.k) > 40:
             raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
-        check_memory(discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples), args,
-                     f"the exact codes of a grid with k^d = {args.k}^{args.d} cells")
+        check_memory(
+            discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples),
+            args,
+            f"the exact codes of a grid with k^d = {args.k}^{args.d} cells",
+        )
     model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
     sizes = discontinuous.size_accounting(args.n, args.d, args.k)
     result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
@@ -73,22 +88,35 @@ def run(args: argparse.Namespace) -> int:
     bound = None if lipschitz is None else discontinuous.error_bound(lipschitz, args.k, args.representative)
     if args.save:
         constructions.save(model, args.save, target=target)
-    summary = {"inputs": inputs(args), "target": target_label(target), "model": repr(model),
-               "latent_dim": model.latent_dim, "sizes": {k: json_int(v) if isinstance(v, int) else v
-                                                         for k, v in sizes.to_dict().items()},
-               "sup_error": result.error, "sup_error_is": "best found sup (random + grid + local search)",
-               "error_bound": bound, "lipschitz": lipschitz, "lipschitz_source": source if lipschitz is not None
-               else None, "f_calls": model.f_calls, "equivariance_error": result.equivariance_error,
-               "saved": args.save}
+    summary = {
+        "inputs": inputs(args),
+        "target": target_label(target),
+        "model": repr(model),
+        "latent_dim": model.latent_dim,
+        "sizes": {k: json_int(v) if isinstance(v, int) else v for k, v in sizes.to_dict().items()},
+        "sup_error": result.error,
+        "sup_error_is": "best found sup (random + grid + local search)",
+        "error_bound": bound,
+        "lipschitz": lipschitz,
+        "lipschitz_source": source if lipschitz is not None else None,
+        "f_calls": model.f_calls,
+        "equivariance_error": result.equivariance_error,
+        "saved": args.save,
+    }
     if args.json:
         print_json(summary)
     else:
         print(model)
-        print(f"latent dimension {model.latent_dim}; {show_int(sizes.distinct_codes)} distinct codes; largest code "
-              f"{show_int(sizes.max_code_digits)} digits ({show_int(sizes.max_code_bits)} bits); continuous "
-              f"construction d' = {show_int(sizes.continuous_latent)}")
-        tail = (f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})" if bound is not None
-                else " (no Lipschitz bound known; give --lipschitz)")
+        print(
+            f"latent dimension {model.latent_dim}; {show_int(sizes.distinct_codes)} distinct codes; largest code "
+            f"{show_int(sizes.max_code_digits)} digits ({show_int(sizes.max_code_bits)} bits); continuous "
+            f"construction d' = {show_int(sizes.continuous_latent)}"
+        )
+        tail = (
+            f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
+            if bound is not None
+            else " (no Lipschitz bound known; give --lipschitz)"
+        )
         print(f"best found sup error vs {target_label(target)}: {result.error:.3e}{tail}")
         print(f"f evaluated on {model.f_calls} distinct multisets; equivariance error {result.equivariance_error:.1e}")
         if args.save:

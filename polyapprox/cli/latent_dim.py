@@ -42,16 +42,23 @@ def run(args: argparse.Namespace) -> int:
     if args.table:
         if args.n is not None:
             raise PolyapproxError("give either N D or --table (with --n-max/--d-max), not both")
-        table = latent_dimension_table(range(1, _positive("--n-max", args.n_max) + 1),
-                                       range(1, _positive("--d-max", args.d_max) + 1), k=args.k)
+        table = latent_dimension_table(
+            range(1, _positive("--n-max", args.n_max) + 1), range(1, _positive("--d-max", args.d_max) + 1), k=args.k
+        )
     else:
         if args.n is None or args.d is None:
             raise PolyapproxError("give N and D (e.g. 'latent-dim 3 2'), or --table")
         table = latent_dimension_table([args.n], [args.d], k=args.k)
     if args.json:
         data = table.to_dict()
-        data["inputs"] = {"n": args.n, "d": args.d, "k": args.k, "table": args.table, "n_max": args.n_max,
-                          "d_max": args.d_max}
+        data["inputs"] = {
+            "n": args.n,
+            "d": args.d,
+            "k": args.k,
+            "table": args.table,
+            "n_max": args.n_max,
+            "d_max": args.d_max,
+        }
         print_json(data)
     else:
         print(table.to_markdown())

@@ -19,19 +19,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "represent",
         help="exact Sumformer form F_i(X) = Psi(x_i, P(X)) of an equivariant polynomial",
         description="Compute Psi with F_i(X) = Psi(x_i, P(X)) for the equivariant polynomial map whose first "
-                    "output row is given (entries separated by commas; variables x{i}_{k}, token i, coordinate k, "
-                    "1-based; only numbers, + - * / ** and parentheses). Example: "
-                    "polyapprox represent \"x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2\" --n 3 --d 2",
+        "output row is given (entries separated by commas; variables x{i}_{k}, token i, coordinate k, "
+        "1-based; only numbers, + - * / ** and parentheses). Example: "
+        'polyapprox represent "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2" --n 3 --d 2',
     )
-    p.add_argument("row", help="the first output row F_1, e.g. \"x2_1*x3_1\" (comma-separated for d_out > 1)")
+    p.add_argument("row", help='the first output row F_1, e.g. "x2_1*x3_1" (comma-separated for d_out > 1)')
     p.add_argument("--n", type=int, required=True, help="number of tokens")
     p.add_argument("--d", type=int, required=True, help="token dimension")
     p.add_argument("--refined", action="store_true", help="power sums up to degree n-1 instead of n")
     p.add_argument("--degree", type=int, default=None, help="weighted degree bound of Psi (default: degree of F_1)")
-    p.add_argument("--method", choices=[*METHODS, "default", "reference"], default=METHODS[0],
-                   help="algorithm: orbit-blocks (degree blocks x Stab(1)-orbit rows, sparse; the default) or "
-                   "dense-expansion (every candidate expanded, one dense rref; a baseline). "
-                   "'default' and 'reference' are their old names")
+    p.add_argument(
+        "--method",
+        choices=[*METHODS, "default", "reference"],
+        default=METHODS[0],
+        help="algorithm: orbit-blocks (degree blocks x Stab(1)-orbit rows, sparse; the default) or "
+        "dense-expansion (every candidate expanded, one dense rref; a baseline). "
+        "'default' and 'reference' are their old names",
+    )
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
     p.add_argument("--json", action="store_true", help="print the representation as JSON (from_dict can read it)")
     p.set_defaults(run=run)
@@ -55,9 +59,11 @@ def run(args: argparse.Namespace) -> int:
         print_json(data)
     else:
         K = rep.K
-        print(f"n = {rep.n}, d = {rep.d}, d_out = {rep.d_out}; power sums |alpha| <= K = {K}: "
-              f"latent dimension d' = {rep.latent_dim}; method {rep.method}, {stats.candidates} candidate terms, "
-              f"rank {stats.rank}")
+        print(
+            f"n = {rep.n}, d = {rep.d}, d_out = {rep.d_out}; power sums |alpha| <= K = {K}: "
+            f"latent dimension d' = {rep.latent_dim}; method {rep.method}, {stats.candidates} candidate terms, "
+            f"rank {stats.rank}"
+        )
         if args.latex:
             print(rep.to_latex())
         else:

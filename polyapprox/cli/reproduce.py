@@ -20,15 +20,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", default="report", help="output directory (default: ./report)")
     p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
-    p.add_argument("--full-training", action="store_true",
-                   help="run the training experiments at their full settings (about 30 min on 2 cores; "
-                   "by default the report runs their quick settings)")
+    p.add_argument(
+        "--full-training",
+        action="store_true",
+        help="run the training experiments at their full settings (about 30 min on 2 cores; "
+        "by default the report runs their quick settings)",
+    )
     p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(section_names())}")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask",
-                   help="run sweeps on a Dask cluster (needs the 'distributed' extra)")
-    p.add_argument("--tolerance", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a named tolerance of a claim (e.g. C.factor=2); repeatable")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local-dask",
+        help="run sweeps on a Dask cluster (needs the 'distributed' extra)",
+    )
+    p.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a named tolerance of a claim (e.g. C.factor=2); repeatable",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("--json", action="store_true", help="print the inputs and every claim's result as JSON")
     p.set_defaults(run=run)
@@ -37,20 +49,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..report import run_report
 
-    sections = run_report(args.out, quick=args.quick, only=args.only, full_training=args.full_training, progress=not args.no_progress,
-                          jobs=args.jobs, scheduler=args.scheduler, overrides=_overrides(args.tolerance))
+    sections = run_report(
+        args.out,
+        quick=args.quick,
+        only=args.only,
+        full_training=args.full_training,
+        progress=not args.no_progress,
+        jobs=args.jobs,
+        scheduler=args.scheduler,
+        overrides=_overrides(args.tolerance),
+    )
     claims = [c for s in sections for c in s.claims]
     failed = [c for c in claims if not c.passed]
     if args.json:
         from ._output import print_json
 
-        print_json({"inputs": {k: v for k, v in vars(args).items() if k not in ("run", "json")},
-                    "claims": [{"id": c.id, "statement": c.statement, "passed": c.passed, "measured": c.measured,
-                                "expected": c.expected} for c in claims],
-                    "passed": len(claims) - len(failed), "total": len(claims)})
+        print_json(
+            {
+                "inputs": {k: v for k, v in vars(args).items() if k not in ("run", "json")},
+                "claims": [
+                    {
+                        "id": c.id,
+                        "statement": c.statement,
+                        "passed": c.passed,
+                        "measured": c.measured,
+                        "expected": c.expected,
+                    }
+                    for c in claims
+                ],
+                "passed": len(claims) - len(failed),
+                "total": len(claims),
+            }
+        )
         return 1 if failed else 0
-    print(f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "
-          f"claims passed: {len(claims) - len(failed)}/{len(claims)}")
+    print(
+        f"wrote {args.out}/report.md, results.json and {sum(len(s.figures) for s in sections)} figure(s); "
+        f"claims passed: {len(claims) - len(failed)}/{len(claims)}"
+    )
     for c in failed:
         print(f"FAILED {c.id}: {c.statement} (measured {c.measured}, expected {c.expected})", file=sys.stderr)
     return 1 if failed else 0
@@ -88,7 +123,13 @@ def known_tolerances() -> set[str]:
         except (SyntaxError, UnicodeDecodeError, OSError):  # pragma: no cover - a broken install
             continue
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "tol"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "tol"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 names.add(node.args[0].value)
     return names

@@ -30,8 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run a grid of (n, d, degree, seed) items through local processes or a Dask cluster. "
         "Results are appended to --out as they finish; a re-run resumes.",
     )
-    p.add_argument("kind", choices=("engine", "fit"), help="engine: exact Psi of a seeded random equivariant "
-                   "polynomial; fit: least-squares fit of a named target")
+    p.add_argument(
+        "kind",
+        choices=("engine", "fit"),
+        help="engine: exact Psi of a seeded random equivariant polynomial; fit: least-squares fit of a named target",
+    )
     p.add_argument("--n", type=int, nargs="+", required=True, help="numbers of tokens of the grid")
     p.add_argument("--d", type=int, nargs="+", required=True, help="token dimensions of the grid")
     p.add_argument("--degree", type=int, nargs="+", required=True, help="degrees of the grid")
@@ -53,9 +56,14 @@ def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
     names = args.target if args.kind == "fit" else [None]
     items = []
     for name, n, d, degree, seed in itertools.product(names, args.n, args.d, args.degree, args.seed):
-        item = {"kind": args.kind, "n": check_int("n", n), "d": check_int("d", d),
-                "degree": check_int("degree", degree, 0), "seed": check_int("seed", seed, 0),
-                "refined": bool(args.refined)}
+        item = {
+            "kind": args.kind,
+            "n": check_int("n", n),
+            "d": check_int("d", d),
+            "degree": check_int("degree", degree, 0),
+            "seed": check_int("seed", seed, 0),
+            "refined": bool(args.refined),
+        }
         if name is not None:
             item.update(target=name, samples=args.samples)
         items.append(item)
@@ -101,21 +109,37 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
         g += term
     rep = represent_equivariant(symmetrize(g, n, d), n, d, item["refined"], degree=degree)
     assert rep.stats is not None  # represent_equivariant always attaches its solve statistics
-    coefficients = [sorted((repr(k), f"{v.numerator}/{v.denominator}") for k, v in c.items())
-                    for c in rep.coefficients()]
-    return {"candidates": rep.stats.candidates, "rank": rep.stats.rank, "latent_dim": rep.latent_dim,
-            "terms": sum(len(c) for c in coefficients), "verified": bool(rep.stats.verified),
-            "psi_sha256": hashlib.sha256(repr(coefficients).encode()).hexdigest()}
+    coefficients = [
+        sorted((repr(k), f"{v.numerator}/{v.denominator}") for k, v in c.items()) for c in rep.coefficients()
+    ]
+    return {
+        "candidates": rep.stats.candidates,
+        "rank": rep.stats.rank,
+        "latent_dim": rep.latent_dim,
+        "terms": sum(len(c) for c in coefficients),
+        "verified": bool(rep.stats.verified),
+        "psi_sha256": hashlib.sha256(repr(coefficients).encode()).hexdigest(),
+    }
 
 
 def _fit(item: dict[str, Any]) -> dict[str, Any]:
     from constructions import continuous, targets
 
-    _, report = continuous.approximate(targets.get(item["target"]), item["n"], item["d"], item["degree"],
-                                       samples=item["samples"], seed=item["seed"], refined=item["refined"])
-    return {"coefficients": report.coefficients, "rank": report.rank,
-            "test_sup_error": float(f"{report.test_sup_error:.10g}"),
-            "fit_sup_error": float(f"{report.fit_sup_error:.10g}")}
+    _, report = continuous.approximate(
+        targets.get(item["target"]),
+        item["n"],
+        item["d"],
+        item["degree"],
+        samples=item["samples"],
+        seed=item["seed"],
+        refined=item["refined"],
+    )
+    return {
+        "coefficients": report.coefficients,
+        "rank": report.rank,
+        "test_sup_error": float(f"{report.test_sup_error:.10g}"),
+        "fit_sup_error": float(f"{report.fit_sup_error:.10g}"),
+    }
 
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
@@ -171,6 +195,8 @@ def run(args: argparse.Namespace) -> int:
         tmp.write_text("".join(json.dumps(done[item_key(item)], sort_keys=True) + "\n" for item in items))
         os.replace(tmp, out)
     failed = len(items) - len(done)
-    print(f"{len(done)}/{total} items in {out}" + (f"; {failed} failed or not run yet (re-run to resume)"
-                                                     if failed else ""))
+    print(
+        f"{len(done)}/{total} items in {out}"
+        + (f"; {failed} failed or not run yet (re-run to resume)" if failed else "")
+    )
     return 0 if complete else 1

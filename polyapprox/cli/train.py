@@ -44,18 +44,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sparse-copying (attention patterns on a copying task). Seeded and deterministic on the CPU.",
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
-    p.add_argument("--quick", action="store_true",
-                   help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
-    p.add_argument("--target", default=None, metavar="TARGET",
-                   help=TARGET_HELP + " (sumformer-curves, latent-sweep, init; default gaussian-kernel-sum)")
-    p.add_argument("--patterns", default=None, metavar="P1,P2",
-                   help="sparse-copying only: comma-separated patterns (default all)")
+    p.add_argument(
+        "--target",
+        default=None,
+        metavar="TARGET",
+        help=TARGET_HELP + " (sumformer-curves, latent-sweep, init; default gaussian-kernel-sum)",
+    )
+    p.add_argument(
+        "--patterns", default=None, metavar="P1,P2", help="sparse-copying only: comma-separated patterns (default all)"
+    )
     p.add_argument("--jobs", type=int, default=1, help="local worker processes for the runs (default 1)")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help="write EXPERIMENT.png, EXPERIMENT.md and EXPERIMENT.json into DIR")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write EXPERIMENT.png, EXPERIMENT.md and EXPERIMENT.json into DIR",
+    )
     p.add_argument("--json", action="store_true", help="print the complete result (every run's records) as JSON")
     p.set_defaults(run=run)
 
@@ -92,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = result.to_dict()
         data["seconds"] = seconds
-        data["inputs"] = {k: getattr(args, k) for k in ("experiment", "quick", "seed", "steps", "lr", "target",
-                                                        "patterns", "jobs")}
+        data["inputs"] = {
+            k: getattr(args, k) for k in ("experiment", "quick", "seed", "steps", "lr", "target", "patterns", "jobs")
+        }
         print_json(data)
     else:
         print(_markdown(result, seconds))

@@ -19,17 +19,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("file", help="model file written by 'build ... --save'")
     p.add_argument("--target", default=None, help="override the recorded target: " + TARGET_HELP)
-    p.add_argument("--tol", type=float, default=None,
-                   help="exit with code 1 when the error (with --certify: the certified upper bound) exceeds X")
+    p.add_argument(
+        "--tol",
+        type=float,
+        default=None,
+        help="exit with code 1 when the error (with --certify: the certified upper bound) exceeds X",
+    )
     p.add_argument("--samples", type=int, default=4096, help="random test sequences (first stage)")
     p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
-    p.add_argument("--max-bytes", type=parse_bytes, default=None, metavar="SIZE",
-                   help="largest model file read (default 256M)")
-    p.add_argument("--certify", action="store_true",
-                   help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
-                   "branch and bound; continuous models) and print the interval [lower, upper] that contains it")
-    p.add_argument("--ratio", type=float, default=0.5,
-                   help="with --certify: stop when upper <= (1 + RATIO) * lower (default 0.5)")
+    p.add_argument(
+        "--max-bytes", type=parse_bytes, default=None, metavar="SIZE", help="largest model file read (default 256M)"
+    )
+    p.add_argument(
+        "--certify",
+        action="store_true",
+        help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
+        "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
+    )
+    p.add_argument(
+        "--ratio", type=float, default=0.5, help="with --certify: stop when upper <= (1 + RATIO) * lower (default 0.5)"
+    )
     p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: box budget")
     p.add_argument("--time-limit", type=float, default=60.0, help="with --certify: seconds budget")
     add_json(p)
@@ -54,36 +63,56 @@ def run(args: argparse.Namespace) -> int:
         target = info.target
     else:
         recorded = (info.target_spec or {}).get("callable")
-        raise PolyapproxError("the file records " + (f"the Python callable {recorded!r}, which is never imported "
-                                                     "from a file" if recorded else "no target")
-                              + "; give --target")
-    result = verify.sup_error(info.model, target, info.n, info.d, domain=info.domain, samples=args.samples,
-                              seed=args.seed)
+        raise PolyapproxError(
+            "the file records "
+            + (f"the Python callable {recorded!r}, which is never imported from a file" if recorded else "no target")
+            + "; give --target"
+        )
+    result = verify.sup_error(
+        info.model, target, info.n, info.d, domain=info.domain, samples=args.samples, seed=args.seed
+    )
     measured, cert = result.error, None
     if args.certify:
-        cert = verify.certified_sup_error(info.model, target, tol=args.ratio, max_boxes=args.max_boxes,
-                                          time_limit=args.time_limit, seed=args.seed)
+        cert = verify.certified_sup_error(
+            info.model, target, tol=args.ratio, max_boxes=args.max_boxes, time_limit=args.time_limit, seed=args.seed
+        )
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
-    summary = {"inputs": inputs(args), "kind": info.kind, "n": info.n, "d": info.d, "d_out": info.d_out,
-               "model": _short(info.model), "target": target_label(target),
-               "target_source": "--target" if args.target is not None else "recorded in the file",
-               "sup_error": result.error, "sup_error_is": "best found sup (random + grid + local search)",
-               "by_stage": result.by_stage, "evaluations": result.evaluations,
-               "equivariance_error": result.equivariance_error, "argmax": result.argmax, "tol": args.tol,
-               "passed": passed, "version": info.version, "certified": None if cert is None else cert.to_dict()}
+    summary = {
+        "inputs": inputs(args),
+        "kind": info.kind,
+        "n": info.n,
+        "d": info.d,
+        "d_out": info.d_out,
+        "model": _short(info.model),
+        "target": target_label(target),
+        "target_source": "--target" if args.target is not None else "recorded in the file",
+        "sup_error": result.error,
+        "sup_error_is": "best found sup (random + grid + local search)",
+        "by_stage": result.by_stage,
+        "evaluations": result.evaluations,
+        "equivariance_error": result.equivariance_error,
+        "argmax": result.argmax,
+        "tol": args.tol,
+        "passed": passed,
+        "version": info.version,
+        "certified": None if cert is None else cert.to_dict(),
+    }
     if args.json:
         print_json(summary)
     else:
         print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
-        print(f"best found sup error vs {target_label(target)} ({summary['target_source']}): {result.error:.3e} "
-              f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items())
-              + ")")
+        print(
+            f"best found sup error vs {target_label(target)} ({summary['target_source']}): {result.error:.3e} "
+            f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")"
+        )
         print(f"equivariance error (relative): {result.equivariance_error:.1e}")
         if cert is not None:
-            print(f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
-                  f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
-                  f"{cert.seconds:.1f} s)")
+            print(
+                f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
+                f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
+                f"{cert.seconds:.1f} s)"
+            )
         if args.tol is not None:
             print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
     return 0 if passed else 1
@@ -92,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
 def _short(model) -> str:
     """One line about the model (a network's repr lists every block)."""
     if hasattr(model, "blocks") and hasattr(model, "parameter_count"):
-        return (f"{model.attention} attention, feed-forward {model.ff}, {model.parameter_count()} weights, "
-                f"proven error bound vs its Sumformer {model.error_bound:.3g}")
+        return (
+            f"{model.attention} attention, feed-forward {model.ff}, {model.parameter_count()} weights, "
+            f"proven error bound vs its Sumformer {model.error_bound:.3g}"
+        )
     return repr(model)

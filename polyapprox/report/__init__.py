@@ -19,8 +19,16 @@ from ._model import Claim, ReportContext, Section, SectionSpec
 from .executor import make_executor
 from .sections import section_names, section_specs
 
-__all__ = ["Claim", "ReportContext", "Section", "SectionSpec", "prepare_output_dir", "run_report", "section_names",
-           "section_specs"]
+__all__ = [
+    "Claim",
+    "ReportContext",
+    "Section",
+    "SectionSpec",
+    "prepare_output_dir",
+    "run_report",
+    "section_names",
+    "section_specs",
+]
 
 
 def prepare_output_dir(out: str | os.PathLike) -> Path:
@@ -52,8 +60,10 @@ def _check_overrides(overrides: dict[str, float], names: list[str]) -> dict[str,
     known = {t for name in names for t in specs[name].tolerances}
     for key, value in overrides.items():
         if key not in known:
-            raise PolyapproxError(f"unknown tolerance {key!r} for the sections run ({', '.join(names)}); "
-                                  f"known: {', '.join(sorted(known)) or 'none'}")
+            raise PolyapproxError(
+                f"unknown tolerance {key!r} for the sections run ({', '.join(names)}); "
+                f"known: {', '.join(sorted(known)) or 'none'}"
+            )
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise PolyapproxError(f"tolerance {key} must be a finite number >= 0; got {value!r}")
     return dict(overrides)
@@ -112,8 +122,10 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         "|---|---|---|---|---|---|---|",
     ]
     for s, c in claims:
-        lines.append(f"| {s.name} | {c.id} | {c.statement} | {_short(c.measured)} | {_short(c.expected)} | "
-                     f"{'pass' if c.passed else '**FAIL**'} | docs/{s.theory}.md |")
+        lines.append(
+            f"| {s.name} | {c.id} | {c.statement} | {_short(c.measured)} | {_short(c.expected)} | "
+            f"{'pass' if c.passed else '**FAIL**'} | docs/{s.theory}.md |"
+        )
     for s in sections:
         lines += ["", f"## {s.title}", "", f"Theory: docs/{s.theory}.md", "", s.markdown.strip(), ""]
         lines += [f"![{f}]({f})" for f in s.figures]
@@ -124,8 +136,10 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
         "executor": ctx.executor.name,
         "all_passed": passed == len(claims),
         "claims": [{"section": s.name, "theory": s.theory, **c.to_dict()} for s, c in claims],
-        "sections": {s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures,
-                              "numbers": s.numbers} for s in sections},
+        "sections": {
+            s.name: {"title": s.title, "seconds": s.seconds, "figures": s.figures, "numbers": s.numbers}
+            for s in sections
+        },
     }
     write_atomic(ctx.out / "results.json", (json.dumps(results, indent=2, default=str) + "\n").encode("utf-8"))
 

@@ -37,8 +37,13 @@ class Claim:
     expected: Any = None
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "statement": self.statement, "passed": bool(self.passed),
-                "measured": self.measured, "expected": self.expected}
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "passed": bool(self.passed),
+            "measured": self.measured,
+            "expected": self.expected,
+        }
 
 
 @dataclass(frozen=True)
@@ -132,8 +137,16 @@ class SectionSpec:
     :meth:`data`, :meth:`claim` and :meth:`render`; :meth:`run` executes them.
     """
 
-    def __init__(self, name: str, title: str, *, order: int, tolerances: dict[str, float] | None = None,
-                 theory: str | None = None, requires: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        title: str,
+        *,
+        order: int,
+        tolerances: dict[str, float] | None = None,
+        theory: str | None = None,
+        requires: str | None = None,
+    ) -> None:
         self.name, self.title, self.order = name, title, order
         #: an optional package the section needs (e.g. "torch"); without it the section is skipped, saying why
         self.requires = requires
@@ -151,9 +164,11 @@ class SectionSpec:
 
     def claim(self, id: str, statement: str) -> Callable[[ClaimFn], ClaimFn]:
         """Register a claim function ``(ctx, data) -> Outcome`` for reproduction case ``id``."""
+
         def register(fn: ClaimFn) -> ClaimFn:
             self.claims.append(ClaimSpec(id, statement, fn))
             return fn
+
         return register
 
     def render(self, fn: RenderFn) -> RenderFn:
@@ -166,11 +181,14 @@ class SectionSpec:
         if self._data is None or self._render is None:
             raise TypeError(f"section {self.name!r} needs a @data and a @render function")
         if self.requires is not None and importlib.util.find_spec(self.requires) is None:
-            note = (f"**Skipped**: this section needs the optional package `{self.requires}` "
-                    f"(pip install 'polyapprox[{self.requires}]'; for torch, on machines that keep the CPU "
-                    "build, install torch==2.13.0 first). Its claims were not checked.")
-            return Section(self.name, self.title, note, [], {"skipped": f"needs {self.requires}"}, [],
-                           theory=self.theory)
+            note = (
+                f"**Skipped**: this section needs the optional package `{self.requires}` "
+                f"(pip install 'polyapprox[{self.requires}]'; for torch, on machines that keep the CPU "
+                "build, install torch==2.13.0 first). Its claims were not checked."
+            )
+            return Section(
+                self.name, self.title, note, [], {"skipped": f"needs {self.requires}"}, [], theory=self.theory
+            )
         ctx.defaults = self.tolerances
         data = self._data(ctx)
         claims = [Claim(c.id, c.statement, *_fields(c.check(ctx, data))) for c in self.claims]

@@ -15,9 +15,18 @@ from ._model import Outcome, ReportContext, SectionSpec
 from ._plots import finish_axes
 from .cases import expected
 
-SECTION = SectionSpec("continuous", "Continuous Sumformer: error vs degree (reconstruction)", order=30,
-                      tolerances={"C.factor": 3.0, "C1.threshold_scale": 1.0, "C.equivariance": 1e-12,
-                                  "C.certify_tol_d1": 0.5, "C.certify_tol_d2": 2.0})
+SECTION = SectionSpec(
+    "continuous",
+    "Continuous Sumformer: error vs degree (reconstruction)",
+    order=30,
+    tolerances={
+        "C.factor": 3.0,
+        "C1.threshold_scale": 1.0,
+        "C.equivariance": 1e-12,
+        "C.certify_tol_d1": 0.5,
+        "C.certify_tol_d2": 2.0,
+    },
+)
 REFERENCE_SAMPLES = 4000
 CERTIFY_SECONDS = {1: 120.0, 2: 300.0}  # time budget per certified fit, by d
 
@@ -32,14 +41,17 @@ def fit_case(item: tuple) -> dict:
     from constructions.verify import certified_sup_error, equivariance_error
 
     name, n, d, degree, samples, seed = item[:6]
-    model, report = continuous.approximate(targets.get(name), n, d, degree, samples=samples,
-                                           test_samples=samples, seed=seed)
+    model, report = continuous.approximate(
+        targets.get(name), n, d, degree, samples=samples, test_samples=samples, seed=seed
+    )
     out = {**report.to_dict(), "equivariance_error": equivariance_error(model, n, d, seed=seed)}
     if len(item) > 6:
-        cert = certified_sup_error(model, name, tol=item[6], time_limit=CERTIFY_SECONDS.get(d, 300.0),
-                                   max_boxes=2_000_000, seed=seed)
-        out["certified"] = {key: cert.to_dict()[key] for key in
-                            ("lower", "upper", "ratio", "reached", "boxes", "seconds", "tol")}
+        cert = certified_sup_error(
+            model, name, tol=item[6], time_limit=CERTIFY_SECONDS.get(d, 300.0), max_boxes=2_000_000, seed=seed
+        )
+        out["certified"] = {
+            key: cert.to_dict()[key] for key in ("lower", "upper", "ratio", "reached", "boxes", "seconds", "tol")
+        }
     return out
 
 
@@ -48,8 +60,10 @@ def _data(ctx: ReportContext) -> dict:
     tol1, tol2 = ctx.tol("C.certify_tol_d1"), ctx.tol("C.certify_tol_d2")
     reference = [("gaussian-kernel-sum", 3, 1, D, REFERENCE_SAMPLES, ctx.seed, tol1) for D in expected("C1")["degrees"]]
     # n = 3, d = 2: degrees <= 4 are certified (about a second each); degree 5 is not
-    reference += [("gaussian-kernel-sum", 3, 2, D, REFERENCE_SAMPLES, ctx.seed) + ((tol2,) if D <= 4 else ())
-                  for D in expected("C2")["degrees"]]
+    reference += [
+        ("gaussian-kernel-sum", 3, 2, D, REFERENCE_SAMPLES, ctx.seed) + ((tol2,) if D <= 4 else ())
+        for D in expected("C2")["degrees"]
+    ]
     extra_degrees = [1, 2, 3, 4] if ctx.quick else [1, 2, 3, 4, 5, 6]
     extra = [(name, 3, 1, D, 2000, ctx.seed) for name in ("softmax-attention", "max-inner") for D in extra_degrees]
     if not ctx.quick:
@@ -91,28 +105,44 @@ def _certified(fits: list[dict]) -> list[dict]:
     return [r for r in fits if "certified" in r]
 
 
-@SECTION.claim("C-certified", "every certified upper bound holds the max over the test samples and the witness "
-               "(lower <= upper, max test-sample error <= upper)")
+@SECTION.claim(
+    "C-certified",
+    "every certified upper bound holds the max over the test samples and the witness "
+    "(lower <= upper, max test-sample error <= upper)",
+)
 def _certified_holds(ctx: ReportContext, data: dict) -> Outcome:
     rows = _certified(data["fits"])
-    ok = bool(rows) and all(r["certified"]["lower"] <= r["certified"]["upper"]
-                            and r["test_sup_error"] <= r["certified"]["upper"] for r in rows)
-    return Outcome(ok, [f"{r['test_sup_error']:.3g} <= [{r['certified']['lower']:.3g}, {r['certified']['upper']:.3g}]"
-                        for r in rows], "max test-sample error <= certified upper")
+    ok = bool(rows) and all(
+        r["certified"]["lower"] <= r["certified"]["upper"] and r["test_sup_error"] <= r["certified"]["upper"]
+        for r in rows
+    )
+    return Outcome(
+        ok,
+        [f"{r['test_sup_error']:.3g} <= [{r['certified']['lower']:.3g}, {r['certified']['upper']:.3g}]" for r in rows],
+        "max test-sample error <= certified upper",
+    )
 
 
-@SECTION.claim("C-certified", "certification reached upper <= (1 + tol) lower: tol C.certify_tol_d1 (d = 1), "
-               "C.certify_tol_d2 (d = 2)")
+@SECTION.claim(
+    "C-certified",
+    "certification reached upper <= (1 + tol) lower: tol C.certify_tol_d1 (d = 1), C.certify_tol_d2 (d = 2)",
+)
 def _certified_reached(ctx: ReportContext, data: dict) -> Outcome:
     rows = _certified(data["fits"])
     tols = {1: ctx.tol("C.certify_tol_d1"), 2: ctx.tol("C.certify_tol_d2")}
     ok = bool(rows) and all(r["certified"]["reached"] and r["certified"]["ratio"] <= 1 + tols[r["d"]] for r in rows)
-    return Outcome(ok, [f"d={r['d']} D={r['degree']}: {r['certified']['ratio']:.2f}" for r in rows],
-                   {f"d={d}": f"<= {1 + t:g}" for d, t in tols.items()})
+    return Outcome(
+        ok,
+        [f"d={r['d']} D={r['degree']}: {r['certified']['ratio']:.2f}" for r in rows],
+        {f"d={d}": f"<= {1 + t:g}" for d, t in tols.items()},
+    )
 
 
-@SECTION.claim("C1-certified", "n=3, d=1: certified sup error (whole cube) <= 3e-1, 5e-2, 4e-3, 2e-4 at D = 2, 4, 6, "
-               "8; the true sup exceeds the sample thresholds 2e-1, 2e-2 of C1 at D = 2, 4")
+@SECTION.claim(
+    "C1-certified",
+    "n=3, d=1: certified sup error (whole cube) <= 3e-1, 5e-2, 4e-3, 2e-4 at D = 2, 4, 6, "
+    "8; the true sup exceeds the sample thresholds 2e-1, 2e-2 of C1 at D = 2, 4",
+)
 def _c1_certified(ctx: ReportContext, data: dict) -> Outcome:
     case, c1 = expected("C1-certified"), expected("C1")
     rows = {r["degree"]: r["certified"] for r in data["_C1"] if "certified" in r}
@@ -121,8 +151,9 @@ def _c1_certified(ctx: ReportContext, data: dict) -> Outcome:
     below = all(rows[D]["upper"] <= t for D, t in zip(case["degrees"], case["thresholds"]))
     sample_threshold = dict(zip(c1["degrees"], c1["thresholds"]))
     above = all(rows[D]["lower"] > sample_threshold[D] for D in case["sample_thresholds_exceeded"])
-    return Outcome(below and above, [f"[{rows[D]['lower']:.3g}, {rows[D]['upper']:.3g}]" for D in case["degrees"]],
-                   case)
+    return Outcome(
+        below and above, [f"[{rows[D]['lower']:.3g}, {rows[D]['upper']:.3g}]" for D in case["degrees"]], case
+    )
 
 
 @SECTION.claim("C2", "n=3, d=2: coefficient counts 18, 54, 141, 333")
@@ -145,15 +176,23 @@ def _equivariance(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.render
 def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
-    rows = ["| target | n | d | d' | degree | coefficients | rank | condition | max test-sample error | test RMS | "
-            "certified sup [lower, upper] | ratio | reached (boxes, s) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    rows += [f"| {r['target']} | {r['n']} | {r['d']} | {r['latent_dim']} | {r['degree']} | {r['coefficients']} | "
-             f"{r['rank']} | {r['condition_number']:.2g} | {r['test_sup_error']:.2e} | {r['test_rms_error']:.2e} | "
-             + (f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] | {r['certified']['ratio']:.2f} | "
-                f"{'yes' if r['certified']['reached'] else 'no'} ({r['certified']['boxes']:,}, "
-                f"{r['certified']['seconds']:.1f}) |" if "certified" in r else "- | - | - |")
-             for r in data["fits"]]
+    rows = [
+        "| target | n | d | d' | degree | coefficients | rank | condition | max test-sample error | test RMS | "
+        "certified sup [lower, upper] | ratio | reached (boxes, s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| {r['target']} | {r['n']} | {r['d']} | {r['latent_dim']} | {r['degree']} | {r['coefficients']} | "
+        f"{r['rank']} | {r['condition_number']:.2g} | {r['test_sup_error']:.2e} | {r['test_rms_error']:.2e} | "
+        + (
+            f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] | {r['certified']['ratio']:.2f} | "
+            f"{'yes' if r['certified']['reached'] else 'no'} ({r['certified']['boxes']:,}, "
+            f"{r['certified']['seconds']:.1f}) |"
+            if "certified" in r
+            else "- | - | - |"
+        )
+        for r in data["fits"]
+    ]
     markdown = (
         "Least squares in Sumformer form: S(X)_i = Psi(x_i, P(X)) with phi the power sums up to degree n "
         "(latent dimension d' fixed by (n, d)) and Psi of weighted degree <= D, fitted on uniform samples of "
@@ -169,8 +208,8 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
         "2e-1 and 2e-2 of claim C1, which therefore speaks about the test samples only; claim C1-certified "
         "states the thresholds that hold for the sup. "
         "The n = 3, d = 2 fits of degree <= 4 are certified as well; there too the sup is well above the "
-        "test-sample maximum.\n\n"
-        + "\n".join(rows))
+        "test-sample maximum.\n\n" + "\n".join(rows)
+    )
     return markdown, [ctx.savefig(_plot(data["fits"]), "continuous_error_vs_degree")]
 
 
@@ -184,17 +223,33 @@ def _plot(results: list[dict]) -> Figure:
     for (name, n, d, latent), rs in groups.items():
         rs = sorted(rs, key=lambda r: r["degree"])
         degrees = [r["degree"] for r in rs]
-        line, = ax.semilogy(degrees, [max(r["test_sup_error"], 1e-17) for r in rs], "-o",
-                            label=f"{name}, n={n}, d={d} (d'={latent})")
+        (line,) = ax.semilogy(
+            degrees, [max(r["test_sup_error"], 1e-17) for r in rs], "-o", label=f"{name}, n={n}, d={d} (d'={latent})"
+        )
         twin.plot(degrees, [r["coefficients"] for r in rs], ":", color=line.get_color(), alpha=0.6)
         cert = [r for r in rs if "certified" in r]
         if cert:  # the certified interval [lower, upper] that contains the true sup
-            ax.vlines([r["degree"] + 0.08 for r in cert], [r["certified"]["lower"] for r in cert],
-                      [r["certified"]["upper"] for r in cert], color=line.get_color(), linewidth=3)
-            ax.plot([r["degree"] + 0.08 for r in cert], [r["certified"]["upper"] for r in cert], "v",
-                    color=line.get_color(), label=f"certified sup interval, n={n}, d={d}")
+            ax.vlines(
+                [r["degree"] + 0.08 for r in cert],
+                [r["certified"]["lower"] for r in cert],
+                [r["certified"]["upper"] for r in cert],
+                color=line.get_color(),
+                linewidth=3,
+            )
+            ax.plot(
+                [r["degree"] + 0.08 for r in cert],
+                [r["certified"]["upper"] for r in cert],
+                "v",
+                color=line.get_color(),
+                label=f"certified sup interval, n={n}, d={d}",
+            )
     twin.set_ylabel("number of coefficients of psi (dotted)")
     twin.set_yscale("log")
-    finish_axes(ax, xlabel="degree D of psi", ylabel="max error over test samples (solid); certified sup (bars)",
-                title="Continuous Sumformer: error vs degree (latent dimension d' fixed)", legend_loc="lower left")
+    finish_axes(
+        ax,
+        xlabel="degree D of psi",
+        ylabel="max error over test samples (solid); certified sup (bars)",
+        title="Continuous Sumformer: error vs degree (latent dimension d' fixed)",
+        legend_loc="lower left",
+    )
     return fig

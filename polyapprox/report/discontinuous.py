@@ -17,8 +17,12 @@ from ._model import Outcome, ReportContext, SectionSpec, equals
 from ._plots import finish_axes
 from .cases import expected
 
-SECTION = SectionSpec("discontinuous", "Discontinuous Sumformer: exact codes, error vs delta, size trade-off "
-                      "(reconstruction)", order=40, tolerances={"D1.slope": 0.2})
+SECTION = SectionSpec(
+    "discontinuous",
+    "Discontinuous Sumformer: exact codes, error vs delta, size trade-off (reconstruction)",
+    order=40,
+    tolerances={"D1.slope": 0.2},
+)
 #: 3 sqrt(2/e) sqrt(d) with d = 2: the Lipschitz bound of the Gaussian kernel sum per unit of delta (corners)
 BOUND_FACTOR = 3 * math.sqrt(2 / math.e) * math.sqrt(2)
 GENERIC_TARGETS = ("gaussian-kernel-sum", "times-mean", "centered", "max-inner")
@@ -37,8 +41,15 @@ def error_case(item: tuple[int, int]) -> dict:
     base = model(X)
     exact = all(np.array_equal(model(X[:, perm]), base[:, perm]) for perm in (rng.permutation(4) for _ in range(20)))
     code = model.latent(X[0])[0]
-    return {"k": k, "delta": 1 / k, "sup_error": result.error, "argmax": result.argmax.tolist(),
-            "equivariant_bitwise": bool(exact), "f_calls": model.f_calls, "example_code_digits": len(str(code))}
+    return {
+        "k": k,
+        "delta": 1 / k,
+        "sup_error": result.error,
+        "argmax": result.argmax.tolist(),
+        "equivariant_bitwise": bool(exact),
+        "f_calls": model.f_calls,
+        "example_code_digits": len(str(code)),
+    }
 
 
 def rank_case(item: tuple[int, int, int]) -> dict:
@@ -66,8 +77,14 @@ def generic_bounds(seed: int) -> list[dict]:
             lipschitz = f.lipschitz_constant(3, 2)
             if lipschitz is None:
                 raise PolyapproxError(f"generic target {name!r} has no Lipschitz constant for the error bound")
-            rows.append({"target": name, "representative": representative, "measured": measured,
-                         "bound": discontinuous.error_bound(lipschitz, 8, representative)})
+            rows.append(
+                {
+                    "target": name,
+                    "representative": representative,
+                    "measured": measured,
+                    "bound": discontinuous.error_bound(lipschitz, 8, representative),
+                }
+            )
     return rows
 
 
@@ -79,18 +96,28 @@ def _data(ctx: ReportContext) -> dict:
     errors = ctx.map(error_case, [(k, ctx.seed) for k in ks])
     slope = float(np.polyfit(np.log([e["delta"] for e in errors]), np.log([e["sup_error"] for e in errors]), 1)[0])
     rank_ks = [4, 8, 16, 32] if ctx.quick else [4, 8, 16, 32, 64, 128]
-    tradeoff = [discontinuous.size_accounting(n, d, k) for n, d, k in
-                ((3, 1, 4), (3, 1, 16), (4, 2, 2), (4, 2, 4), (4, 2, 8), (4, 2, 16))]
-    return {"errors": errors, "slope": slope, "generic_bounds": generic_bounds(ctx.seed),
-            "rank": ctx.map(rank_case, [(4, k, ctx.seed) for k in rank_ks]),
-            "tradeoff": [t.to_dict() for t in tradeoff], "_tradeoff": tradeoff}
+    tradeoff = [
+        discontinuous.size_accounting(n, d, k)
+        for n, d, k in ((3, 1, 4), (3, 1, 16), (4, 2, 2), (4, 2, 4), (4, 2, 8), (4, 2, 16))
+    ]
+    return {
+        "errors": errors,
+        "slope": slope,
+        "generic_bounds": generic_bounds(ctx.seed),
+        "rank": ctx.map(rank_case, [(4, k, ctx.seed) for k in rank_ks]),
+        "tradeoff": [t.to_dict() for t in tradeoff],
+        "_tradeoff": tradeoff,
+    }
 
 
 @SECTION.claim("D1", "best found sup error <= 3 sqrt(2/e) sqrt(d) delta = 3.64 delta (n=4, d=2, corners)")
 def _d1_bound(ctx: ReportContext, data: dict) -> Outcome:
     errors = data["errors"]
-    return Outcome(all(e["sup_error"] <= BOUND_FACTOR * e["delta"] for e in errors),
-                   [f"{e['sup_error']:.3f}" for e in errors], [f"{BOUND_FACTOR * e['delta']:.3f}" for e in errors])
+    return Outcome(
+        all(e["sup_error"] <= BOUND_FACTOR * e["delta"] for e in errors),
+        [f"{e['sup_error']:.3f}" for e in errors],
+        [f"{BOUND_FACTOR * e['delta']:.3f}" for e in errors],
+    )
 
 
 @SECTION.claim("D1", "error proportional to delta: log-log slope in [0.8, 1.2]")
@@ -104,12 +131,17 @@ def _d3(ctx: ReportContext, data: dict) -> Outcome:
     return Outcome(all(flags) == expected("D3"), flags, expected("D3"))
 
 
-@SECTION.claim("D-bounds", "best found sup error <= omega_f(delta) (corner) / omega_f(delta/2) (centre), "
-               "registered Lipschitz targets, k = 8")
+@SECTION.claim(
+    "D-bounds",
+    "best found sup error <= omega_f(delta) (corner) / omega_f(delta/2) (centre), registered Lipschitz targets, k = 8",
+)
 def _generic(ctx: ReportContext, data: dict) -> Outcome:
     rows = data["generic_bounds"]
-    return Outcome(all(g["measured"] <= g["bound"] for g in rows), [f"{g['measured']:.3f}" for g in rows],
-                   [f"{g['bound']:.3f}" for g in rows])
+    return Outcome(
+        all(g["measured"] <= g["bound"] for g in rows),
+        [f"{g['measured']:.3f}" for g in rows],
+        [f"{g['bound']:.3f}" for g in rows],
+    )
 
 
 @SECTION.claim("D2", "max code digits for n=4, d=2, k=2..32 (size accounting and encoding agree)")
@@ -126,45 +158,60 @@ def _d2(ctx: ReportContext, data: dict) -> Outcome:
 def _l4(ctx: ReportContext, data: dict) -> Outcome:
     from constructions import discontinuous
 
-    counts = {(n, d, k): len({discontinuous.encode(m, n)
-                              for m in itertools.combinations_with_replacement(range(k**d), n)})
-              for n, d, k in ((2, 1, 4), (3, 2, 4))}
+    counts = {
+        (n, d, k): len({discontinuous.encode(m, n) for m in itertools.combinations_with_replacement(range(k**d), n)})
+        for n, d, k in ((2, 1, 4), (3, 2, 4))
+    }
     counts[(4, 2, 8)] = discontinuous.size_accounting(4, 2, 8).distinct_codes
     return equals(counts, expected("L4"))
 
 
-@SECTION.claim("D-rank", "rank target: wrong exactly when two tokens share a cell; measured fraction matches "
-               "1 - prod_j (1 - j/k) within 4 standard errors")
+@SECTION.claim(
+    "D-rank",
+    "rank target: wrong exactly when two tokens share a cell; measured fraction matches "
+    "1 - prod_j (1 - j/k) within 4 standard errors",
+)
 def _rank(ctx: ReportContext, data: dict) -> Outcome:
     rank = data["rank"]
-    ok = all(abs(r["wrong_fraction"] - r["analytic"])
-             <= 4 * math.sqrt(r["analytic"] * (1 - r["analytic"]) / r["samples"]) + 1e-3 for r in rank)
+    ok = all(
+        abs(r["wrong_fraction"] - r["analytic"])
+        <= 4 * math.sqrt(r["analytic"] * (1 - r["analytic"]) / r["samples"]) + 1e-3
+        for r in rank
+    )
     return Outcome(ok, [f"{r['wrong_fraction']:.4f}" for r in rank], [f"{r['analytic']:.4f}" for r in rank])
 
 
 @SECTION.render
 def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
     estimates = expected("D1")["estimates"]
-    rows = ["| k | delta | best found sup error | error / delta | earlier estimate | bound 3.64 delta | f calls |",
-            "|---|---|---|---|---|---|---|"] + [
+    rows = [
+        "| k | delta | best found sup error | error / delta | earlier estimate | bound 3.64 delta | f calls |",
+        "|---|---|---|---|---|---|---|",
+    ] + [
         f"| {e['k']} | {e['delta']:.4g} | {e['sup_error']:.3f} | {e['sup_error'] / e['delta']:.2f} | "
-        f"{estimates[e['k']]} | {BOUND_FACTOR * e['delta']:.3f} | {e['f_calls']} |" for e in data["errors"]]
-    trade = ["| n | d | k | d' (integer) | d' (histogram) | distinct codes | largest code (bits) | ReLUs phi | "
-             "ReLUs psi | continuous d' | refined d' |", "|---|---|---|---|---|---|---|---|---|---|---|"] + [
+        f"{estimates[e['k']]} | {BOUND_FACTOR * e['delta']:.3f} | {e['f_calls']} |"
+        for e in data["errors"]
+    ]
+    trade = [
+        "| n | d | k | d' (integer) | d' (histogram) | distinct codes | largest code (bits) | ReLUs phi | "
+        "ReLUs psi | continuous d' | refined d' |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ] + [
         f"| {s.n} | {s.d} | {s.k} | 1 | {s.latent_histogram} | {s.distinct_codes:,} | {s.max_code_bits} | "
         f"{s.phi_relus:,} | {s.psi_relus:,} | {s.continuous_latent} | {s.continuous_refined_latent} |"
-        for s in data["_tradeoff"]]
+        for s in data["_tradeoff"]
+    ]
     markdown = (
         "*Reconstruction* of the discontinuous proof of Alberti et al. (2023): phi(x) = (n+1)^{idx(x)} is an "
         "exact Python integer, psi decodes the multiset of occupied cells. Target: sum_j exp(-|x_i - x_j|^2), "
         "n = 4, d = 2, corner representatives; the best found sup error comes from random samples, a grid and "
-        "local maximisation (a lower bound of the true sup).\n\n"
-        + "\n".join(rows) + "\n\n"
+        "local maximisation (a lower bound of the true sup).\n\n" + "\n".join(rows) + "\n\n"
         "Our estimates exceed the earlier ones (e.g. 1.414 vs 1.005 at k = 2, attained at X = three tokens at "
         "(0,0) and one at (1,1)); the earlier ratio range [1.5, 2.5] describes a weaker estimate, while the "
         "derived bound 3.64 delta holds for every k.\n\n"
         "Trade-off: the latent dimension is 1, but the codes and the ReLU networks that would realise phi "
-        "and psi (derived counts, exact off bands near the cell faces) grow exponentially:\n\n" + "\n".join(trade))
+        "and psi (derived counts, exact off bands near the cell faces) grow exponentially:\n\n" + "\n".join(trade)
+    )
     figure = ctx.savefig(_plot(data["errors"], BOUND_FACTOR, data["rank"]), "discontinuous_error_and_rank")
     return markdown, [figure]
 
@@ -176,12 +223,22 @@ def _plot(errors: list[dict], bound_factor: float, rank: list[dict]) -> Figure:
     left.loglog(deltas, [e["sup_error"] for e in errors], "-o", label="best found sup error")
     left.loglog(deltas, [bound_factor * dl for dl in deltas], "--", label="bound 3 sqrt(2/e) sqrt(d) delta")
     left.loglog(deltas, [expected("D1")["estimates"][e["k"]] for e in errors], ":x", label="earlier estimate")
-    finish_axes(left, xlabel="cell width delta = 1/k", ylabel="sup error", title="Gaussian kernel sum, n=4, d=2, corners",
-                ticks=deltas, tick_labels=[f"1/{e['k']}" for e in errors])
+    finish_axes(
+        left,
+        xlabel="cell width delta = 1/k",
+        ylabel="sup error",
+        title="Gaussian kernel sum, n=4, d=2, corners",
+        ticks=deltas,
+        tick_labels=[f"1/{e['k']}" for e in errors],
+    )
     ks = [r["k"] for r in rank]
     right.loglog(ks, [r["wrong_fraction"] for r in rank], "-o", label="measured")
     right.loglog(ks, [r["analytic"] for r in rank], "--", label="1 - prod (1 - j/k)")
-    finish_axes(right, xlabel="k", ylabel="fraction of inputs where S != f",
-                title="Rank target (d=1, n=4): wrong set shrinks like 1/k")
+    finish_axes(
+        right,
+        xlabel="k",
+        ylabel="fraction of inputs where S != f",
+        title="Rank target (d=1, n=4): wrong set shrinks like 1/k",
+    )
     fig.subplots_adjust(wspace=0.3)
     return fig

@@ -106,11 +106,13 @@ def _connect(client_class: Any, address: str, timeout: float) -> Any:
         raise PolyapproxError(f"the Dask scheduler at {address!r} did not answer within {timeout:g} s")
     error = outcome.get("error")
     if isinstance(error, (OSError, TimeoutError)):
-        raise PolyapproxError(f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s "
-                              f"({type(error).__name__})")
+        raise PolyapproxError(
+            f"cannot reach the Dask scheduler at {address!r} within {timeout:g} s ({type(error).__name__})"
+        )
     if error is not None:
-        raise PolyapproxError(f"{address!r} did not answer as a Dask scheduler ({type(error).__name__}); "
-                              "check the address")
+        raise PolyapproxError(
+            f"{address!r} did not answer as a Dask scheduler ({type(error).__name__}); check the address"
+        )
     return outcome["client"]
 
 
@@ -121,14 +123,14 @@ class DaskExecutor(SweepExecutor):
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise PolyapproxError(
-                "--scheduler needs Dask distributed: pip install 'polyapprox[distributed]'"
-            ) from None
+            raise PolyapproxError("--scheduler needs Dask distributed: pip install 'polyapprox[distributed]'") from None
         self._cluster = None
         if scheduler == "local-dask":
-            self._cluster = LocalCluster(n_workers=check_int("jobs", jobs), threads_per_worker=1,
-                                         processes=True,
-                                         dashboard_address=None)  # pyright: ignore[reportArgumentType]  # None (no dashboard) is documented; the annotation says str
+            # dashboard_address=None (no dashboard) is documented; the annotation says str
+            no_dashboard: Any = None
+            self._cluster = LocalCluster(
+                n_workers=check_int("jobs", jobs), threads_per_worker=1, processes=True, dashboard_address=no_dashboard
+            )
             address = self._cluster.scheduler_address
         else:
             address = _check_address(scheduler)
@@ -170,9 +172,7 @@ _ADDRESS = re.compile(r"^(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d+)?$|^[A-Za-z0-9.\
 
 def _check_address(address: str) -> str:
     if not isinstance(address, str) or not _ADDRESS.match(address):
-        raise PolyapproxError(
-            f"scheduler must be 'local-dask' or an address such as tcp://host:8786; got {address!r}"
-        )
+        raise PolyapproxError(f"scheduler must be 'local-dask' or an address such as tcp://host:8786; got {address!r}")
     return address if "://" in address else f"tcp://{address}"
 
 
@@ -180,8 +180,7 @@ def _check_address(address: str) -> str:
 MAX_JOBS = 256
 
 
-def make_executor(jobs: int = 1, scheduler: str | None = None, *,
-                  timeout: float = CONNECT_TIMEOUT) -> SweepExecutor:
+def make_executor(jobs: int = 1, scheduler: str | None = None, *, timeout: float = CONNECT_TIMEOUT) -> SweepExecutor:
     """The executor for ``--jobs``/``--scheduler``: serial (jobs=1), processes, or Dask."""
     jobs = check_int("jobs", jobs)
     if jobs > MAX_JOBS:

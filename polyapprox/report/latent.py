@@ -10,17 +10,29 @@ from .cases import expected
 
 SECTION = SectionSpec("latent", "Latent dimension of the constructions", order=10)
 
-PLOTTED = ["continuous", "continuous-refined", "discontinuous", "histogram",
-           "multiset-lower-bound", "generic-separation", "injective-2nd+1", "tabaghi-wang-2nd"]
+PLOTTED = [
+    "continuous",
+    "continuous-refined",
+    "discontinuous",
+    "histogram",
+    "multiset-lower-bound",
+    "generic-separation",
+    "injective-2nd+1",
+    "tabaghi-wang-2nd",
+]
 
 
 @SECTION.data
 def _data(ctx: ReportContext) -> dict:
     table = latent_dimension_table(range(1, 7), range(1, 6), k=4)
     cross = latent_dimension_table([2, 3, 10], [2, 3, 10])
-    return {"table": table.to_dict(), "_table": table,
-            "crossover": {(r["n"], r["d"]): (r["continuous"], r["injective-2nd+1"]) for r in cross.rows
-                          if r["n"] == r["d"]}}
+    return {
+        "table": table.to_dict(),
+        "_table": table,
+        "crossover": {
+            (r["n"], r["d"]): (r["continuous"], r["injective-2nd+1"]) for r in cross.rows if r["n"] == r["d"]
+        },
+    }
 
 
 @SECTION.claim("L1", "continuous latent dimension C(n+d,d)-1 equals the closed-form table (n <= 6, d <= 5)")
@@ -45,8 +57,10 @@ def _crossover(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.render
 def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
-    markdown = ("Latent dimension d' needed by each Sumformer construction for n tokens of dimension d, beside "
-                "bounds from the literature. Histogram column with k = 4.\n\n" + data["_table"].to_markdown())
+    markdown = (
+        "Latent dimension d' needed by each Sumformer construction for n tokens of dimension d, beside "
+        "bounds from the literature. Histogram column with k = 4.\n\n" + data["_table"].to_markdown()
+    )
     return markdown, [ctx.savefig(_plot(8, k=4), "latent_dimension")]
 
 
@@ -63,8 +77,11 @@ def _plot(n_max: int, k: int) -> Figure:
             points = [(n, v) for n, v in zip(ns, values) if v is not None and v > 0]
             if not points:
                 continue
-            style = "--" if "bound" in name or name in ("generic-separation", "injective-2nd+1",
-                                                         "tabaghi-wang-2nd") else "-o"
+            style = (
+                "--"
+                if "bound" in name or name in ("generic-separation", "injective-2nd+1", "tabaghi-wang-2nd")
+                else "-o"
+            )
             (line,) = ax.plot(*zip(*points), style, color=colors[name], label=name, markersize=4)
             handles.setdefault(name, line)
         ax.set_yscale("log")
@@ -73,8 +90,14 @@ def _plot(n_max: int, k: int) -> Figure:
         ax.set_xlabel("n (tokens)")
         ax.set_ylabel("latent dimension d'")
         ax.grid(True, which="both", alpha=0.3)
-    fig.legend([handles[name] for name in PLOTTED if name in handles], [n for n in PLOTTED if n in handles],
-               loc="lower center", ncol=4, fontsize=8, frameon=False)
+    fig.legend(
+        [handles[name] for name in PLOTTED if name in handles],
+        [n for n in PLOTTED if n in handles],
+        loc="lower center",
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+    )
     fig.suptitle("Latent dimension vs n: constructions (solid) and literature bounds (dashed); histogram k=4")
     fig.subplots_adjust(bottom=0.12, hspace=0.25)
     return fig

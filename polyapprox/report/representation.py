@@ -38,6 +38,7 @@ def _stats(rep: EquivariantRepresentation) -> SolveStats:
         raise PolyapproxError("represent_equivariant returned a result without solve statistics")
     return rep.stats
 
+
 QUICK_TABLE = [(2, 1, 3), (3, 1, 4), (3, 2, 3), (3, 2, 4)]
 FULL_TABLE = QUICK_TABLE + [(4, 2, 4), (4, 3, 4), (5, 2, 5), (6, 2, 6), (5, 3, 5)]
 
@@ -97,23 +98,39 @@ def jacobian_ranks(n: int, d: int, K: int, seed: int = 0) -> tuple[int, int]:
 @SECTION.data
 def _data(ctx: ReportContext) -> dict:
     solved = {}
-    for (n, d, D, K) in expected("P1"):
+    for n, d, D, K in expected("P1"):
         rep = represent_equivariant(_random_target(n, d, D, ctx.seed), n, d, n - 1 == K, degree=D)
-        solved[(n, d, D, K)] = {"candidates": _stats(rep).candidates, "rank": _stats(rep).rank, "verified": rep.verify()}
+        solved[(n, d, D, K)] = {
+            "candidates": _stats(rep).candidates,
+            "rank": _stats(rep).rank,
+            "verified": rep.verify(),
+        }
     examples = []
     for label, n, d, F1, psi, refined in worked_examples():
         rep = represent_equivariant(F1, n, d, refined)
         Psi = list(rep.Psi)  # pyright: ignore[reportArgumentType]  # sympy's Matrix iterates via __getitem__/__len__
-        examples.append({"label": label, "Psi": " ; ".join(map(str, Psi)), "candidates": _stats(rep).candidates,
-                         "as_listed": all(sympy.expand(a - b) == 0 for a, b in zip(Psi, psi)),
-                         "residual": 0 if rep.verify() else 1, "_latex": rep.to_latex() if n == 3 and refined else ""})
+        examples.append(
+            {
+                "label": label,
+                "Psi": " ; ".join(map(str, Psi)),
+                "candidates": _stats(rep).candidates,
+                "as_listed": all(sympy.expand(a - b) == 0 for a, b in zip(Psi, psi)),
+                "residual": 0 if rep.verify() else 1,
+                "_latex": rep.to_latex() if n == 3 and refined else "",
+            }
+        )
     p3 = represent_equivariant(_random_target(3, 2, 4, ctx.seed + 1), 3, 2, refined=True)
-    ranks = {nd: (jacobian_ranks(*nd, K=nd[0], seed=ctx.seed), jacobian_ranks(*nd, K=nd[0] - 1, seed=ctx.seed))
-             for nd in expected("P4")}
-    return {"P1": solved, "P2": examples, "P3": {"candidates": _stats(p3).candidates, "rank": _stats(p3).rank,
-                                                 "verified": p3.verify()},
-            "P4": ranks, "table": [_timed_case(n, d, D, ctx.seed + 2)
-                                   for n, d, D in (QUICK_TABLE if ctx.quick else FULL_TABLE)]}
+    ranks = {
+        nd: (jacobian_ranks(*nd, K=nd[0], seed=ctx.seed), jacobian_ranks(*nd, K=nd[0] - 1, seed=ctx.seed))
+        for nd in expected("P4")
+    }
+    return {
+        "P1": solved,
+        "P2": examples,
+        "P3": {"candidates": _stats(p3).candidates, "rank": _stats(p3).rank, "verified": p3.verify()},
+        "P4": ranks,
+        "table": [_timed_case(n, d, D, ctx.seed + 2) for n, d, D in (QUICK_TABLE if ctx.quick else FULL_TABLE)],
+    }
 
 
 def _timed_case(n: int, d: int, D: int, seed: int) -> dict:
@@ -121,14 +138,24 @@ def _timed_case(n: int, d: int, D: int, seed: int) -> dict:
     start = time.perf_counter()
     rep = represent_equivariant(F, n, d)
     seconds = time.perf_counter() - start
-    return {"n": n, "d": d, "degree": D, "candidates": _stats(rep).candidates, "orbit_rows": _stats(rep).rows,
-            "rank": _stats(rep).rank, "seconds": round(seconds, 4), "verified": rep.verify()}
+    return {
+        "n": n,
+        "d": d,
+        "degree": D,
+        "candidates": _stats(rep).candidates,
+        "orbit_rows": _stats(rep).rows,
+        "rank": _stats(rep).rank,
+        "seconds": round(seconds, 4),
+        "verified": rep.verify(),
+    }
 
 
 @SECTION.claim("P1", "candidate counts (closed form and engine); every system solvable; rank 120 at (3,2,4,2)")
 def _p1(ctx: ReportContext, data: dict) -> Outcome:
-    counts = {k: count_candidates(k[1], power_sum_indices(k[0], k[1], refined=(k[3] == k[0] - 1)), k[2])
-              for k in expected("P1")}
+    counts = {
+        k: count_candidates(k[1], power_sum_indices(k[0], k[1], refined=(k[3] == k[0] - 1)), k[2])
+        for k in expected("P1")
+    }
     engine = {k: v["candidates"] for k, v in data["P1"].items()}
     solvable = all(v["verified"] for v in data["P1"].values())
     rank_ok = data["P1"][(3, 2, 4, 2)]["rank"] == expected("P1-rank")
@@ -138,14 +165,20 @@ def _p1(ctx: ReportContext, data: dict) -> Outcome:
 @SECTION.claim("P2", "worked examples 1 and 2: the listed canonical Psi, certification residual 0")
 def _p2(ctx: ReportContext, data: dict) -> Outcome:
     rows = data["P2"]
-    return Outcome(all(r["as_listed"] and r["residual"] == 0 for r in rows),
-                   [[r["label"], r["Psi"], r["residual"]] for r in rows], "listed Psi; residual 0")
+    return Outcome(
+        all(r["as_listed"] and r["residual"] == 0 for r in rows),
+        [[r["label"], r["Psi"], r["residual"]] for r in rows],
+        "listed Psi; residual 0",
+    )
 
 
 @SECTION.claim("P3", "random equivariant polynomial (n,d,deg)=(3,2,4), K=2: expand(Psi(x_1,P)-F_1)=0")
 def _p3(ctx: ReportContext, data: dict) -> Outcome:
-    return Outcome(data["P3"]["verified"] and data["P3"]["candidates"] == expected("P3"), data["P3"],
-                   {"candidates": expected("P3"), "verified": True})
+    return Outcome(
+        data["P3"]["verified"] and data["P3"]["candidates"] == expected("P3"),
+        data["P3"],
+        {"candidates": expected("P3"), "verified": True},
+    )
 
 
 @SECTION.claim("P4", "Jacobian ranks of P_{<=K} / (x_1, P_{<=K}) at a random rational point, K = n and n-1")
@@ -172,15 +205,20 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
         "",
         "| example | Psi (canonical) | candidates | as listed | residual |",
         "|---|---|---|---|---|",
-        *[f"| {r['label']} | `{r['Psi']}` | {r['candidates']} | {r['as_listed']} | {r['residual']} |"
-          for r in data["P2"]],
+        *[
+            f"| {r['label']} | `{r['Psi']}` | {r['candidates']} | {r['as_listed']} | {r['residual']} |"
+            for r in data["P2"]
+        ],
         "",
         "Default algorithm (orbit-blocks: degree blocks x Stab(1)-orbit rows, sparse exact elimination), random "
         "equivariant targets:",
         "",
         "| n | d | degree | candidates | orbit rows | rank | time (s) | verified |",
         "|---|---|---|---|---|---|---|---|",
-        *[f"| {r['n']} | {r['d']} | {r['degree']} | {r['candidates']} | {r['orbit_rows']} | {r['rank']} | "
-          f"{r['seconds']:.3f} | {r['verified']} |" for r in data["table"]],
+        *[
+            f"| {r['n']} | {r['d']} | {r['degree']} | {r['candidates']} | {r['orbit_rows']} | {r['rank']} | "
+            f"{r['seconds']:.3f} | {r['verified']} |"
+            for r in data["table"]
+        ],
     ]
     return "\n".join(lines), []

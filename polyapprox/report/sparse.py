@@ -13,8 +13,12 @@ from matplotlib.figure import Figure
 from ._model import Outcome, ReportContext, SectionSpec, equals
 from .cases import QUICK_S2, expected
 
-SECTION = SectionSpec("sparse", "Sparse Transformers: patterns, assumptions, contextual mapping", order=60,
-                      tolerances={"S5.rel": 0.05, "S-universal.zero": 1e-9})
+SECTION = SectionSpec(
+    "sparse",
+    "Sparse Transformers: patterns, assumptions, contextual mapping",
+    order=60,
+    tolerances={"S5.rel": 0.05, "S-universal.zero": 1e-9},
+)
 
 
 def _patterns_at(n: int) -> dict:
@@ -22,20 +26,34 @@ def _patterns_at(n: int) -> dict:
 
     root = max(2, round(math.sqrt(n)))
     return {
-        "dense": P.dense(n), "tridiagonal": P.tridiagonal(n), "window w=5": P.sliding_window(n, 5),
-        "STAR": P.star(n), "STAR ring": P.star(n, ring=True), f"STRIDED w={root}": P.strided(n, root),
-        f"FIXED w={root}": P.fixed(n, root), "FIXED w=5": P.fixed(n, 5),
-        "Longformer w=5, G={0}": P.longformer(n, 5, [0]), "BigBird w=3, r=2, g=1": P.bigbird(n, 3, 2, 1, seed=0),
+        "dense": P.dense(n),
+        "tridiagonal": P.tridiagonal(n),
+        "window w=5": P.sliding_window(n, 5),
+        "STAR": P.star(n),
+        "STAR ring": P.star(n, ring=True),
+        f"STRIDED w={root}": P.strided(n, root),
+        f"FIXED w={root}": P.fixed(n, root),
+        "FIXED w=5": P.fixed(n, 5),
+        "Longformer w=5, G={0}": P.longformer(n, 5, [0]),
+        "BigBird w=3, r=2, g=1": P.bigbird(n, 3, 2, 1, seed=0),
     }
 
 
 def _s1_masks() -> dict:
     from constructions.sparse import patterns as P
 
-    return {"tridiagonal": P.tridiagonal(16), "window w=5": P.sliding_window(16, 5), "STAR": P.star(16),
-            "STAR ring": P.star(16, ring=True), "STRIDED w=4": P.strided(16, 4),
-            "STRIDED w=4 (reversed)": P.strided(16, 4)[::-1], "FIXED w=4": P.fixed(16, 4),
-            "FIXED w=5": P.fixed(16, 5), "Longformer w=5, G={0}": P.longformer(16, 5, [0]), "dense": P.dense(16)}
+    return {
+        "tridiagonal": P.tridiagonal(16),
+        "window w=5": P.sliding_window(16, 5),
+        "STAR": P.star(16),
+        "STAR ring": P.star(16, ring=True),
+        "STRIDED w=4": P.strided(16, 4),
+        "STRIDED w=4 (reversed)": P.strided(16, 4)[::-1],
+        "FIXED w=4": P.fixed(16, 4),
+        "FIXED w=5": P.fixed(16, 5),
+        "Longformer w=5, G={0}": P.longformer(16, 5, [0]),
+        "dense": P.dense(16),
+    }
 
 
 @SECTION.data
@@ -44,18 +62,32 @@ def _data(ctx: ReportContext) -> dict:
     from constructions.sparse import patterns as P
 
     rows, reports = [], {}
-    for n in ([16, 64] if ctx.quick else [16, 64, 256, 1024]):
+    for n in [16, 64] if ctx.quick else [16, 64, 256, 1024]:
         for name, masks in _patterns_at(n).items():
             r = sparse.check_assumption(masks)
             reports[(name, n)] = r
-            rows.append({"pattern": name, "n": n, "connections": list(r.connections), "p": r.p, "s": r.s,
-                         "holds": r.holds, "failed": r.failed_condition})
+            rows.append(
+                {
+                    "pattern": name,
+                    "n": n,
+                    "connections": list(r.connections),
+                    "p": r.p,
+                    "s": r.s,
+                    "holds": r.holds,
+                    "failed": r.failed_condition,
+                }
+            )
     star = sparse.contextual_mapping(P.star(3), 3, 1, "1/2")  # S5: softmax in place of hardmax
     s5 = ({t: star.numeric_deviation(t) for t in expected("S5")["deviation"]}, star.verify().margin_within)
-    return {"assumption_table": rows, "_reports": reports, "S2": _contextual_cases(ctx), "s5": s5,
-            "universal": _universal(ctx),
-            "s6": {name: sparse.check_rho(name, n=8, zeta=0.5, eta=1e-3) for name in sparse.RHOS},
-            "layers_s4": sparse.layer_counts(4, 1, "1/2", p=2, s=2)}
+    return {
+        "assumption_table": rows,
+        "_reports": reports,
+        "S2": _contextual_cases(ctx),
+        "s5": s5,
+        "universal": _universal(ctx),
+        "s6": {name: sparse.check_rho(name, n=8, zeta=0.5, eta=1e-3) for name in sparse.RHOS},
+        "layers_s4": sparse.layer_counts(4, 1, "1/2", p=2, s=2),
+    }
 
 
 def _contextual_cases(ctx: ReportContext) -> dict:
@@ -65,13 +97,18 @@ def _contextual_cases(ctx: ReportContext) -> dict:
 
     builders = {"star": P.star, "tridiagonal": P.tridiagonal, "strided": P.strided, "fixed": P.fixed}
     results = {}
-    for name in (QUICK_S2 if ctx.quick else list(expected("S2"))):
+    for name in QUICK_S2 if ctx.quick else list(expected("S2")):
         ((kind, *args), n, d, delta), _ = expected("S2")[name]
         cm = sparse.contextual_mapping(builders[kind](*args), n, d, delta)
         check = cm.verify()
-        results[name] = {"counts": (cm.phase_a, cm.phase_b, int(cm.M), cm.c_B), "holds": check.holds,
-                         "closed_form": check.closed_form, "injective": check.injective,
-                         "margin_within": str(check.margin_within), "margin_across": str(check.margin_across)}
+        results[name] = {
+            "counts": (cm.phase_a, cm.phase_b, int(cm.M), cm.c_B),
+            "holds": check.holds,
+            "closed_form": check.closed_form,
+            "injective": check.injective,
+            "margin_within": str(check.margin_within),
+            "margin_across": str(check.margin_across),
+        }
     return results
 
 
@@ -113,8 +150,9 @@ def _s4(ctx: ReportContext, data: dict) -> Outcome:
     return equals(data["layers_s4"].contextual, expected("S4"))
 
 
-@SECTION.claim("S2", "contextual mapping (exact, every grid input): layers, M, c_B as listed; properties hold "
-               "(reconstruction)")
+@SECTION.claim(
+    "S2", "contextual mapping (exact, every grid input): layers, M, c_B as listed; properties hold (reconstruction)"
+)
 def _s2(ctx: ReportContext, data: dict) -> Outcome:
     measured = {name: r["counts"] for name, r in data["S2"].items()}
     wanted = {name: expected("S2")[name][1] for name in measured}
@@ -127,13 +165,19 @@ def _s3(ctx: ReportContext, data: dict) -> Outcome:
     return equals(ok, expected("S3"))
 
 
-@SECTION.claim("S5", "softmax for hardmax (STAR n=3, c_B=73): max code deviation 297.5, 0.70, 5.1e-9, 0 at "
-               "t = 10, 50, 200, 1000; min code gap 1.5 (reconstruction)")
+@SECTION.claim(
+    "S5",
+    "softmax for hardmax (STAR n=3, c_B=73): max code deviation 297.5, 0.70, 5.1e-9, 0 at "
+    "t = 10, 50, 200, 1000; min code gap 1.5 (reconstruction)",
+)
 def _s5(ctx: ReportContext, data: dict) -> Outcome:
     wanted, (deviations, gap) = expected("S5")["deviation"], data["s5"]
     rel = ctx.tol("S5.rel")
-    ok = all(abs(deviations[t] - e) <= rel * e for t, e in wanted.items() if t != 200) and deviations[200] < 1e-7 \
+    ok = (
+        all(abs(deviations[t] - e) <= rel * e for t, e in wanted.items() if t != 200)
+        and deviations[200] < 1e-7
         and gap == expected("S5")["gap"]
+    )
     return Outcome(ok, deviations, wanted)
 
 
@@ -143,79 +187,135 @@ def _universal(ctx: ReportContext) -> dict:
 
     f, masks = targets.get("centered"), sparse.patterns.star(3)
     checks = {}
-    for name, pattern, delta in (("STAR n=3, delta=1/2", masks, "1/2"), ("STAR n=3, delta=1/3", masks, "1/3"),
-                                 ("dense n=2, d=2, delta=1/2", sparse.patterns.dense(2), "1/2")):
+    for name, pattern, delta in (
+        ("STAR n=3, delta=1/2", masks, "1/2"),
+        ("STAR n=3, delta=1/3", masks, "1/3"),
+        ("dense n=2, d=2, delta=1/2", sparse.patterns.dense(2), "1/2"),
+    ):
         n, d = (2, 2) if name.startswith("dense") else (3, 1)
         net = sparse.universal_network(f, n, d, delta, pattern)
-        checks[name] = {"grid": net.grid_check(), "stages": net.stage_counts(), "formulas": net.counts.to_dict(),
-                        "heads": net.heads, "head_size": net.head_size, "ff_width": net.ff_width,
-                        "parameters": net.parameter_count()}
-    table = sparse.error_table(f, 3, 1, masks, deltas=("1/2", "1/3") if ctx.quick else ("1/2", "1/3", "1/4"),
-                               ts=(10, 50, 100, 300), epss=(0.05, 0.01, 0.001), samples=1000 if ctx.quick else 2000,
-                               seed=ctx.seed)
+        checks[name] = {
+            "grid": net.grid_check(),
+            "stages": net.stage_counts(),
+            "formulas": net.counts.to_dict(),
+            "heads": net.heads,
+            "head_size": net.head_size,
+            "ff_width": net.ff_width,
+            "parameters": net.parameter_count(),
+        }
+    table = sparse.error_table(
+        f,
+        3,
+        1,
+        masks,
+        deltas=("1/2", "1/3") if ctx.quick else ("1/2", "1/3", "1/4"),
+        ts=(10, 50, 100, 300),
+        epss=(0.05, 0.01, 0.001),
+        samples=1000 if ctx.quick else 2000,
+        seed=ctx.seed,
+    )
     return {"checks": checks, "errors": table}
 
 
-@SECTION.claim("S-universal", "end-to-end network (hardmax, exact rationals) equals f at the cube centres on every "
-               "grid input; 2 heads of size 1, FF width 1; stage counts equal the layer formulas (reconstruction)")
+@SECTION.claim(
+    "S-universal",
+    "end-to-end network (hardmax, exact rationals) equals f at the cube centres on every "
+    "grid input; 2 heads of size 1, FF width 1; stage counts equal the layer formulas (reconstruction)",
+)
 def _universal_exact(ctx: ReportContext, data: dict) -> Outcome:
     checks = data["universal"]["checks"]
-    ok = all(c["grid"]["equal"] == c["grid"]["inputs"] > 0 and (c["heads"], c["head_size"], c["ff_width"]) == (2, 1, 1)
-             and all(c["stages"][k.replace("_", "-")] == c["formulas"][k]
-                     for k in ("quantisation", "phase_a", "phase_b", "value")) for c in checks.values())
+    ok = all(
+        c["grid"]["equal"] == c["grid"]["inputs"] > 0
+        and (c["heads"], c["head_size"], c["ff_width"]) == (2, 1, 1)
+        and all(
+            c["stages"][k.replace("_", "-")] == c["formulas"][k]
+            for k in ("quantisation", "phase_a", "phase_b", "value")
+        )
+        for c in checks.values()
+    )
     return Outcome(ok, {k: f"{c['grid']['equal']}/{c['grid']['inputs']}" for k, c in checks.items()}, "all equal")
 
 
-@SECTION.claim("S-universal-softmax", "softmax in place of hardmax: the distance to f-bar falls as t grows and "
-               "is below S-universal.zero on the samples at t = 300 (delta = 1/2)")
+@SECTION.claim(
+    "S-universal-softmax",
+    "softmax in place of hardmax: the distance to f-bar falls as t grows and "
+    "is below S-universal.zero on the samples at t = 300 (delta = 1/2)",
+)
 def _universal_softmax(ctx: ReportContext, data: dict) -> Outcome:
     rows = [r for r in data["universal"]["errors"] if r["sweep"] == "t" and r["delta"] == "1/2"]
     gaps = [r["d_p(f_bar,g)"] for r in sorted(rows, key=lambda r: r["t"])]
     zero = ctx.tol("S-universal.zero")
     ok = all(a >= b for a, b in zip(gaps, gaps[1:])) and gaps[-1] <= zero
-    return Outcome(ok, [f"t={r['t']:g}: {r['d_p(f_bar,g)']:.3g}" for r in rows], f"non-increasing, <= {zero:g} at t = 300")
+    return Outcome(
+        ok, [f"t={r['t']:g}: {r['d_p(f_bar,g)']:.3g}" for r in rows], f"non-increasing, <= {zero:g} at t = 300"
+    )
 
 
 @SECTION.render
 def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
     rows = data["assumption_table"]
     table = ["| pattern | n | connections per layer | p | s | Assumption 1 |", "|---|---|---|---|---|---|"]
-    table += [f"| {r['pattern']} | {r['n']} | {', '.join(map(str, r['connections']))} | {r['p']} | "
-              f"{r['s'] if r['s'] is not None else '-'} | {'holds' if r['holds'] else 'fails: ' + r['failed']} |"
-              for r in rows]
-    margins = [f"| {name} | {r['counts'][0]}+{r['counts'][1]} | {r['counts'][2]} | {r['counts'][3]} | "
-               f"{r['margin_within']} | {r['margin_across']} | {'yes' if r['holds'] else 'NO'} |"
-               for name, r in data["S2"].items()]
-    markdown = "\n".join([
-        "Sparse attention patterns and Assumption 1 of Yun et al. (2020): self-loops, a Hamiltonian path in the "
-        "union graph, every token reaching every token within s layers of the cycle. The wording of the "
-        "assumptions and every constant of the construction are a reconstruction.", "",
-        *table, "",
-        "Layer counts (reconstruction), STRIDED n=4, d=1, delta=1/2:", "", data["layers_s4"].to_markdown(), "",
-        "Exact contextual mapping (reconstruction): every grid input run through the hardmax network in exact "
-        "rationals; separation margins = smallest gap between final codes inside one input / across inputs.", "",
-        "| case | attention layers (A+B) | M | c_B | margin within | margin across | properties |",
-        "|---|---|---|---|---|---|---|", *margins, "",
-        "Softmax in place of hardmax (S5, STAR n=3): max code deviation "
-        + ", ".join(f"t={t}: {v:.3g}" for t, v in data["s5"][0].items()) + ".", "",
-        "The end-to-end network of the theorem (reconstruction): positional embedding along the Hamiltonian "
-        "path, quantisation, Phase A and Phase B shifts, value mapping. Target centered, STAR, n = 3, d = 1; "
-        "d_p distances on random samples, beside the step-1 bound (n d_out)^(1/p) omega_f(delta/2):", "",
-        "| sweep | delta | t | eps | d_p(f, g) | d_p(f, f-bar) | d_p(f-bar, g) | share g != f-bar | bound | layers |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        *[f"| {r['sweep']} | {r['delta']} | {r['t']:g} | {r['eps'] if r['eps'] is not None else '-'} | "
-          f"{r['d_p(f,g)']:.3g} | {r['d_p(f,f_bar)']:.3g} | {r['d_p(f_bar,g)']:.3g} | {r['mismatch']:.3g} | "
-          f"{r['bound_f_fbar']:.3g} | {r['layers']} |" for r in data["universal"]["errors"]],
-    ])
-    figures = [ctx.savefig(_mask_figure(_patterns_at(16)), "sparse_masks"),
-               ctx.savefig(_reach_figure(data["_reports"], 64), "sparse_reachability"),
-               ctx.savefig(_rho_figure(data["s6"]), "sparse_assumption2")]
+    table += [
+        f"| {r['pattern']} | {r['n']} | {', '.join(map(str, r['connections']))} | {r['p']} | "
+        f"{r['s'] if r['s'] is not None else '-'} | {'holds' if r['holds'] else 'fails: ' + r['failed']} |"
+        for r in rows
+    ]
+    margins = [
+        f"| {name} | {r['counts'][0]}+{r['counts'][1]} | {r['counts'][2]} | {r['counts'][3]} | "
+        f"{r['margin_within']} | {r['margin_across']} | {'yes' if r['holds'] else 'NO'} |"
+        for name, r in data["S2"].items()
+    ]
+    markdown = "\n".join(
+        [
+            "Sparse attention patterns and Assumption 1 of Yun et al. (2020): self-loops, a Hamiltonian path in the "
+            "union graph, every token reaching every token within s layers of the cycle. The wording of the "
+            "assumptions and every constant of the construction are a reconstruction.",
+            "",
+            *table,
+            "",
+            "Layer counts (reconstruction), STRIDED n=4, d=1, delta=1/2:",
+            "",
+            data["layers_s4"].to_markdown(),
+            "",
+            "Exact contextual mapping (reconstruction): every grid input run through the hardmax network in exact "
+            "rationals; separation margins = smallest gap between final codes inside one input / across inputs.",
+            "",
+            "| case | attention layers (A+B) | M | c_B | margin within | margin across | properties |",
+            "|---|---|---|---|---|---|---|",
+            *margins,
+            "",
+            "Softmax in place of hardmax (S5, STAR n=3): max code deviation "
+            + ", ".join(f"t={t}: {v:.3g}" for t, v in data["s5"][0].items())
+            + ".",
+            "",
+            "The end-to-end network of the theorem (reconstruction): positional embedding along the Hamiltonian "
+            "path, quantisation, Phase A and Phase B shifts, value mapping. Target centered, STAR, n = 3, d = 1; "
+            "d_p distances on random samples, beside the step-1 bound (n d_out)^(1/p) omega_f(delta/2):",
+            "",
+            "| sweep | delta | t | eps | d_p(f, g) | d_p(f, f-bar) | d_p(f-bar, g) | share g != f-bar | bound | layers |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *[
+                f"| {r['sweep']} | {r['delta']} | {r['t']:g} | {r['eps'] if r['eps'] is not None else '-'} | "
+                f"{r['d_p(f,g)']:.3g} | {r['d_p(f,f_bar)']:.3g} | {r['d_p(f_bar,g)']:.3g} | {r['mismatch']:.3g} | "
+                f"{r['bound_f_fbar']:.3g} | {r['layers']} |"
+                for r in data["universal"]["errors"]
+            ],
+        ]
+    )
+    figures = [
+        ctx.savefig(_mask_figure(_patterns_at(16)), "sparse_masks"),
+        ctx.savefig(_reach_figure(data["_reports"], 64), "sparse_reachability"),
+        ctx.savefig(_rho_figure(data["s6"]), "sparse_assumption2"),
+    ]
     return markdown, figures
 
 
 def _mask_figure(masks_by_name: dict) -> Figure:
-    panels = [(f"{name} [{l + 1}/{len(masks)}]" if len(masks) > 1 else name, m)
-              for name, masks in masks_by_name.items() for l, m in enumerate(masks)]
+    panels = [
+        (f"{name} [{l + 1}/{len(masks)}]" if len(masks) > 1 else name, m)
+        for name, masks in masks_by_name.items()
+        for l, m in enumerate(masks)
+    ]
     cols = 5
     fig = Figure(figsize=(2.6 * cols, 2.8 * math.ceil(len(panels) / cols)))
     axes = fig.subplots(math.ceil(len(panels) / cols), cols)
@@ -238,8 +338,13 @@ def _reach_figure(reports: dict, n: int) -> Figure:
         if m != n or not r.reach_sizes:
             continue
         t = range(1, len(r.reach_sizes) + 1)
-        ax.plot(t, [v / n for v in r.reach_sizes], "-o" if len(r.reach_sizes) < 20 else "-", markersize=3,
-                label=f"{name} (s={r.s})")
+        ax.plot(
+            t,
+            [v / n for v in r.reach_sizes],
+            "-o" if len(r.reach_sizes) < 20 else "-",
+            markersize=3,
+            label=f"{name} (s={r.s})",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("layer t")
     ax.set_ylabel("min_k |S_k^t| / n")

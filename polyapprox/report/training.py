@@ -11,8 +11,13 @@ from __future__ import annotations
 from ._model import Outcome, ReportContext, SectionSpec, equals
 from .cases import expected
 
-SECTION = SectionSpec("training", "Training: learned vs constructed networks, sparse patterns on a copying task",
-                      order=70, requires="torch", tolerances={"loss_drop": 10.0, "start_gap": 1e-9, "learns": 0.9, "fails": 0.6})
+SECTION = SectionSpec(
+    "training",
+    "Training: learned vs constructed networks, sparse patterns on a copying task",
+    order=70,
+    requires="torch",
+    tolerances={"loss_drop": 10.0, "start_gap": 1e-9, "learns": 0.9, "fails": 0.6},
+)
 
 COPY_PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
 
@@ -25,13 +30,23 @@ def _data(ctx: ReportContext) -> dict:
     curves = training.sumformer_curves(quick=quick, seed=ctx.seed, map=ctx.map)
     init = training.init_comparison(quick=quick, seed=ctx.seed, map=ctx.map)
     copying = training.sparse_copying(quick=quick, seed=ctx.seed, map=ctx.map)
-    again = [training.train_sumformer("centered", 3, 1, steps=20, samples=64, test_samples=64, reference=False,
-                                      seed=ctx.seed).train_loss for _ in range(2)]
-    return {"sumformer_curves": curves.table.to_dict(), "init": init.table.to_dict(),
-            "copying": copying.table.to_dict(), "assumption": copying.extra["assumption"].to_dict(),
-            "notes": {"sumformer-curves": curves.notes, "init": init.notes, "sparse-copying": copying.notes},
-            "start_gap": init.extra["start_gap"], "_results": [curves, init, copying],
-            "_curves": curves.runs, "_rerun": again}
+    again = [
+        training.train_sumformer(
+            "centered", 3, 1, steps=20, samples=64, test_samples=64, reference=False, seed=ctx.seed
+        ).train_loss
+        for _ in range(2)
+    ]
+    return {
+        "sumformer_curves": curves.table.to_dict(),
+        "init": init.table.to_dict(),
+        "copying": copying.table.to_dict(),
+        "assumption": copying.extra["assumption"].to_dict(),
+        "notes": {"sumformer-curves": curves.notes, "init": init.notes, "sparse-copying": copying.notes},
+        "start_gap": init.extra["start_gap"],
+        "_results": [curves, init, copying],
+        "_curves": curves.runs,
+        "_rerun": again,
+    }
 
 
 @SECTION.claim("TR-drop", "the quick MLP Sumformer run lowers the test MSE by >= 10x on the Gaussian-kernel target")
@@ -41,8 +56,11 @@ def _drop(ctx: ReportContext, data: dict) -> Outcome:
     return Outcome(ratio >= ctx.tol("loss_drop"), ratio, f">= {ctx.tol('loss_drop')}")
 
 
-@SECTION.claim("TR-start", "fine-tuning from the constructed weights starts within 1e-9 of the constructed error "
-               "(Transformer, Linformer, Performer)")
+@SECTION.claim(
+    "TR-start",
+    "fine-tuning from the constructed weights starts within 1e-9 of the constructed error "
+    "(Transformer, Linformer, Performer)",
+)
 def _start(ctx: ReportContext, data: dict) -> Outcome:
     return Outcome(data["start_gap"] <= ctx.tol("start_gap"), data["start_gap"], f"<= {ctx.tol('start_gap')}")
 
@@ -67,21 +85,28 @@ def _assumption(ctx: ReportContext, data: dict) -> Outcome:
     return equals(measured, expected("TR1"))
 
 
-@SECTION.claim("TR-copy", "with four sparse layers STRIDED and UNION learn copying (accuracy >= 0.9) and STAR "
-               "does not (<= 0.6), as Yun et al. 2020 report")
+@SECTION.claim(
+    "TR-copy",
+    "with four sparse layers STRIDED and UNION learn copying (accuracy >= 0.9) and STAR "
+    "does not (<= 0.6), as Yun et al. 2020 report",
+)
 def _copy(ctx: ReportContext, data: dict) -> Outcome:
     accuracy = {r["pattern"]: r["final accuracy"] for r in data["copying"]["rows"]}
-    passed = (min(accuracy["strided"], accuracy["union"]) >= ctx.tol("learns")
-              and accuracy["star"] <= ctx.tol("fails"))
-    return Outcome(passed, {p: accuracy[p] for p in ("strided", "union", "star")},
-                   f"strided, union >= {ctx.tol('learns')}; star <= {ctx.tol('fails')}")
+    passed = min(accuracy["strided"], accuracy["union"]) >= ctx.tol("learns") and accuracy["star"] <= ctx.tol("fails")
+    return Outcome(
+        passed,
+        {p: accuracy[p] for p in ("strided", "union", "star")},
+        f"strided, union >= {ctx.tol('learns')}; star <= {ctx.tol('fails')}",
+    )
 
 
 @SECTION.render
 def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
-    parts = ["Quick settings (the full runs: `polyapprox train EXPERIMENT`). Every run is seeded and deterministic "
-             "on the CPU. Notes say where the results agree with the papers (Alberti et al. 2023; Yun et al. 2020) "
-             "and where they differ."]
+    parts = [
+        "Quick settings (the full runs: `polyapprox train EXPERIMENT`). Every run is seeded and deterministic "
+        "on the CPU. Notes say where the results agree with the papers (Alberti et al. 2023; Yun et al. 2020) "
+        "and where they differ."
+    ]
     figures = []
     for result in data["_results"]:
         parts += [f"### {result.table.title}", result.table.to_markdown(), *[f"- {n}" for n in result.notes]]

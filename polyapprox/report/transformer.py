@@ -13,10 +13,13 @@ from ._model import Outcome, ReportContext, SectionSpec
 from ._plots import finish_axes
 from .cases import expected
 
-SECTION = SectionSpec("transformer", "One attention layer suffices: Transformer, Linformer, Performer "
-                      "(reconstruction)", order=50, theory="theory/attention",
-                      tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9,
-                                  "T.certify_tol": 0.5})
+SECTION = SectionSpec(
+    "transformer",
+    "One attention layer suffices: Transformer, Linformer, Performer (reconstruction)",
+    order=50,
+    theory="theory/attention",
+    tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9, "T.certify_tol": 0.5},
+)
 CERTIFIED_M = (2,)  # Yarotsky parameters whose ReLU network is certified (m >= 4 needs far more boxes: see text)
 
 
@@ -34,11 +37,20 @@ def _deviations(ctx: ReportContext) -> dict:
     gaussian = np.random.default_rng(ctx.seed + 1).normal(size=(3, 5))
     x = np.linspace(0, 1, 2**12 + 1)[:, None]
     return {
-        "T1": [deviation(transformer.from_sumformer(S, 5)), deviation(transformer.from_sumformer(S, 5, random_query=True))],
-        "T2": [deviation(linformer.from_sumformer(S, 5, 3, F="first")), deviation(linformer.from_sumformer(S, 5, 3, F="mean"))],
+        "T1": [
+            deviation(transformer.from_sumformer(S, 5)),
+            deviation(transformer.from_sumformer(S, 5, random_query=True)),
+        ],
+        "T2": [
+            deviation(linformer.from_sumformer(S, 5, 3, F="first")),
+            deviation(linformer.from_sumformer(S, 5, 3, F="mean")),
+        ],
         "T3": deviation(linformer.from_sumformer(S, 5, 3, F=gaussian, allow_unequal_columns=True)),
-        "T4": [deviation(performer.from_sumformer(S, 5, 16, features=kind, seed=seed))
-               for kind in ("positive", "trig") for seed in (0, 1, 2)],
+        "T4": [
+            deviation(performer.from_sumformer(S, 5, 16, features=kind, seed=seed))
+            for kind in ("positive", "trig")
+            for seed in (0, 1, 2)
+        ],
         "T5": [float((relu.square(m)(x)[:, 0] - x[:, 0] ** 2).max()) for m in expected("T5")],
         "_S": S,
     }
@@ -55,16 +67,23 @@ def _relu_rows(ctx: ReportContext) -> tuple[list[dict], float]:
     S, fit = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 4, seed=ctx.seed)
     X = np.random.default_rng(ctx.seed + 3).uniform(size=(2000, 3, 1))
     rows = []
-    for m in ([2, 4, 6] if ctx.quick else [2, 4, 6, 8, 10]):
+    for m in [2, 4, 6] if ctx.quick else [2, 4, 6, 8, 10]:
         net = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)
-        row = {"m": m, "measured": float(np.abs(net(X) - S(X)).max()), "bound": net.error_bound,
-               "parameters": net.parameter_count(), "neurons": net.details["relu_neurons"],
-               "hat_relus": net.details["hat_relus"]}
+        row = {
+            "m": m,
+            "measured": float(np.abs(net(X) - S(X)).max()),
+            "bound": net.error_bound,
+            "parameters": net.parameter_count(),
+            "neurons": net.details["relu_neurons"],
+            "hat_relus": net.details["hat_relus"],
+        }
         if m in CERTIFIED_M:
-            cert = certified_network_error(net, S, tol=ctx.tol("T.certify_tol"), time_limit=120, max_boxes=10**6,
-                                           seed=ctx.seed)
-            row["certified"] = {key: cert.to_dict()[key] for key in
-                                ("lower", "upper", "ratio", "reached", "boxes", "seconds")}
+            cert = certified_network_error(
+                net, S, tol=ctx.tol("T.certify_tol"), time_limit=120, max_boxes=10**6, seed=ctx.seed
+            )
+            row["certified"] = {
+                key: cert.to_dict()[key] for key in ("lower", "upper", "ratio", "reached", "boxes", "seconds")
+            }
         rows.append(row)
     return rows, fit.test_sup_error
 
@@ -76,18 +95,27 @@ def _data(ctx: ReportContext) -> dict:
     relu_rows, fit_error = _relu_rows(ctx)
     ns = [256, 1024] if ctx.quick else [256, 1024, 4096]
     costs = {n: time_attention_kinds(n, seed=ctx.seed) for n in ns}
-    return {**_deviations(ctx), "relu": relu_rows, "relu_fit_error": fit_error,
-            "cost_seconds": {str(n): row for n, row in costs.items()}, "_costs": costs}
+    return {
+        **_deviations(ctx),
+        "relu": relu_rows,
+        "relu_fit_error": fit_error,
+        "cost_seconds": {str(n): row for n, row in costs.items()},
+        "_costs": costs,
+    }
 
 
 @SECTION.claim("T1", "one softmax attention layer equals the Sumformer (W_Q = 0 / random W_Q)")
 def _t1(ctx: ReportContext, data: dict) -> Outcome:
-    return Outcome(max(data["T1"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T1"]], f"<= {ctx.tol('T.exact'):g}")
+    return Outcome(
+        max(data["T1"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T1"]], f"<= {ctx.tol('T.exact'):g}"
+    )
 
 
 @SECTION.claim("T2", "Linformer with F = e_1 1^T or J/k equals the Sumformer")
 def _t2(ctx: ReportContext, data: dict) -> Outcome:
-    return Outcome(max(data["T2"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T2"]], f"<= {ctx.tol('T.exact'):g}")
+    return Outcome(
+        max(data["T2"]) <= ctx.tol("T.exact"), [f"{v:.1e}" for v in data["T2"]], f"<= {ctx.tol('T.exact'):g}"
+    )
 
 
 @SECTION.claim("T3", "negative control: Gaussian F (unequal column sums) fails")
@@ -110,19 +138,35 @@ def _t5(ctx: ReportContext, data: dict) -> Outcome:
 @SECTION.claim("T-relu", "ReLU network vs Sumformer: measured error <= proven bound L_psi n eta_1 + eta_2")
 def _t_relu(ctx: ReportContext, data: dict) -> Outcome:
     rows = data["relu"]
-    return Outcome(all(r["measured"] <= r["bound"] for r in rows), [f"{r['measured']:.1e}" for r in rows],
-                   [f"{r['bound']:.1e}" for r in rows])
+    return Outcome(
+        all(r["measured"] <= r["bound"] for r in rows),
+        [f"{r['measured']:.1e}" for r in rows],
+        [f"{r['bound']:.1e}" for r in rows],
+    )
 
 
-@SECTION.claim("T-relu-certified", "ReLU network vs Sumformer, certified over the whole cube (m = 2): measured <= "
-               "certified upper <= proven a-priori bound, and upper <= (1 + T.certify_tol) lower")
+@SECTION.claim(
+    "T-relu-certified",
+    "ReLU network vs Sumformer, certified over the whole cube (m = 2): measured <= "
+    "certified upper <= proven a-priori bound, and upper <= (1 + T.certify_tol) lower",
+)
 def _t_relu_certified(ctx: ReportContext, data: dict) -> Outcome:
     rows = [r for r in data["relu"] if "certified" in r]
-    ok = bool(rows) and all(r["measured"] <= r["certified"]["upper"] <= r["bound"] and r["certified"]["reached"]
-                            and r["certified"]["ratio"] <= 1 + ctx.tol("T.certify_tol") for r in rows)
-    return Outcome(ok, [f"m={r['m']}: {r['measured']:.3g} <= {r['certified']['upper']:.3g} <= {r['bound']:.3g} "
-                        f"(ratio {r['certified']['ratio']:.2f})" for r in rows],
-                   f"measured <= upper <= a-priori; ratio <= {1 + ctx.tol('T.certify_tol'):g}")
+    ok = bool(rows) and all(
+        r["measured"] <= r["certified"]["upper"] <= r["bound"]
+        and r["certified"]["reached"]
+        and r["certified"]["ratio"] <= 1 + ctx.tol("T.certify_tol")
+        for r in rows
+    )
+    return Outcome(
+        ok,
+        [
+            f"m={r['m']}: {r['measured']:.3g} <= {r['certified']['upper']:.3g} <= {r['bound']:.3g} "
+            f"(ratio {r['certified']['ratio']:.2f})"
+            for r in rows
+        ],
+        f"measured <= upper <= a-priori; ratio <= {1 + ctx.tol('T.certify_tol'):g}",
+    )
 
 
 @SECTION.render
@@ -132,15 +176,24 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
     T = transformer.from_sumformer(data["_S"], 5)
     costs = data["_costs"]
     ns = list(costs)
-    relu_table = ["| m | measured max error vs Sumformer | certified sup [lower, upper] | proven a-priori bound | "
-                  "parameters | ReLU neurons |", "|---|---|---|---|---|---|"] + [
+    relu_table = [
+        "| m | measured max error vs Sumformer | certified sup [lower, upper] | proven a-priori bound | "
+        "parameters | ReLU neurons |",
+        "|---|---|---|---|---|---|",
+    ] + [
         f"| {r['m']} | {r['measured']:.2e} | "
-        + (f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] ({r['certified']['boxes']:,} boxes, "
-           f"{r['certified']['seconds']:.0f} s)" if "certified" in r else "not certified")
+        + (
+            f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] ({r['certified']['boxes']:,} boxes, "
+            f"{r['certified']['seconds']:.0f} s)"
+            if "certified" in r
+            else "not certified"
+        )
         + f" | {r['bound']:.2e} | {r['parameters']} | {r['neurons']} |"
-        for r in data["relu"]]
+        for r in data["relu"]
+    ]
     cost_table = ["| n | " + " | ".join(costs[ns[0]]) + " |", "|---|" + "---|" * len(costs[ns[0]])] + [
-        f"| {n} | " + " | ".join(f"{t * 1e3:.2f} ms" for t in row.values()) + " |" for n, row in costs.items()]
+        f"| {n} | " + " | ".join(f"{t * 1e3:.2f} ms" for t in row.values()) + " |" for n, row in costs.items()
+    ]
     t1, t2, t3, t4 = data["T1"], data["T2"], data["T3"], data["T4"]
     markdown = (
         "Weights are constructed, not trained (*reconstruction* of the corollaries of Alberti et al. 2023). "
@@ -157,8 +210,8 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
         f"upper <= {1 + ctx.tol('T.certify_tol'):g} x lower. Only m = 2 is certified: for m >= 4 the Yarotsky "
         "sawtooth has so many linear pieces that boxes must shrink below the tooth width before the bound "
         "becomes informative (at m = 4 the bound is still above the a-priori bound after 150 s and 18,000 "
-        "boxes).\n\n"
-        + "\n".join(relu_table) + "\n\nCost of one attention layer (D = 16):\n\n" + "\n".join(cost_table))
+        "boxes).\n\n" + "\n".join(relu_table) + "\n\nCost of one attention layer (D = 16):\n\n" + "\n".join(cost_table)
+    )
     return markdown, [ctx.savefig(_plot(data["relu"], costs), "transformer_relu_and_cost")]
 
 
@@ -170,18 +223,30 @@ def _plot(relu_rows: list[dict], costs: dict) -> Figure:
     left.semilogy(ms, [r["bound"] for r in relu_rows], "--s", label="proven a-priori bound")
     cert = [r for r in relu_rows if "certified" in r]
     if cert:
-        left.vlines([r["m"] for r in cert], [r["certified"]["lower"] for r in cert],
-                    [r["certified"]["upper"] for r in cert], color="black", linewidth=3)
-        left.plot([r["m"] for r in cert], [r["certified"]["upper"] for r in cert], "kv",
-                  label="certified sup interval")
+        left.vlines(
+            [r["m"] for r in cert],
+            [r["certified"]["lower"] for r in cert],
+            [r["certified"]["upper"] for r in cert],
+            color="black",
+            linewidth=3,
+        )
+        left.plot([r["m"] for r in cert], [r["certified"]["upper"] for r in cert], "kv", label="certified sup interval")
     twin = left.twinx()
     twin.plot(ms, [r["parameters"] for r in relu_rows], ":", color="gray", label="parameters")
     twin.set_ylabel("parameters (dotted)")
-    finish_axes(left, xlabel="Yarotsky depth parameter m", ylabel="error", title="ReLU feed-forward blocks: error vs bound")
+    finish_axes(
+        left, xlabel="Yarotsky depth parameter m", ylabel="error", title="ReLU feed-forward blocks: error vs bound"
+    )
     ns = list(costs)
     for kind in costs[ns[0]]:
         right.loglog(ns, [costs[n][kind] for n in ns], "-o", label=kind)
-    finish_axes(right, xlabel="sequence length n", ylabel="seconds per attention layer",
-                title="Cost of one attention layer", ticks=ns, tick_labels=[str(n) for n in ns])
+    finish_axes(
+        right,
+        xlabel="sequence length n",
+        ylabel="seconds per attention layer",
+        title="Cost of one attention layer",
+        ticks=ns,
+        tick_labels=[str(n) for n in ns],
+    )
     fig.subplots_adjust(wspace=0.45)
     return fig
