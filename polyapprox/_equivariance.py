@@ -309,6 +309,11 @@ class CompletedRows(Sequence):
     def __len__(self) -> int:
         return self.n
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == self.n and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # pyright: ignore[reportAssignmentType]  # mutable cache inside: unhashable like a list
+
     def __getitem__(self, i):  # pyright: ignore[reportIncompatibleMethodOverride]  # int indices only
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(self.n))]

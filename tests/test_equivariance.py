@@ -235,6 +235,7 @@ def test_engine_reader_decides_and_reports_like_check_target(seed):
         target, _, _ = read_checked(F, n, d)
         reference = check_target(F, n, d)
         assert [list(row) for row in target.rows] == [list(row) for row in reference.rows]
+        assert target == reference and target.rows == [list(row) for row in reference.rows]
         assert target.first_row_only is False and len(target.rows) == n
         assert target.matrix() == F
     else:
