@@ -141,11 +141,13 @@ def part2(skip_previous: bool, previous_timeout: float, repeat: int) -> bool:
     print(
         f"\npart 2: goal cases, each in a fresh process ({repeat} runs, median [min-max]); previous = {PREVIOUS} "
         f"(its engine cut off after {previous_timeout:.0f} s); RSS = peak resident memory of the fresh process "
-        "(VmHWM) after building the sympy input / after the engine runs"
+        "(VmHWM) after building the sympy input / after the engine runs; the machine's 1-minute load average "
+        f"and the engine's CPU time are shown because wall times on a shared machine depend on them (cores: {os.cpu_count()})"
     )
     print(
         f"{'(n,d,D)':>10} {'cand.':>6} {'rank':>5} {'median s':>9} {'[min-max]':>15} {'convert':>7} {'check':>6} "
         f"{'cand s':>6} {'solve':>6} {'verify':>6} {'RSS MB (before/peak)':>20} {'previous s':>11} {'ratio':>7} goal"
+        "  [CPU s median; load average]"
     )
     tmp = Path(tempfile.mkdtemp(prefix="bench-rep-"))
     old_tree = tmp / "previous"
@@ -205,7 +207,8 @@ def part2(skip_previous: bool, previous_timeout: float, repeat: int) -> bool:
                 f"{sp['convert_seconds']:>7.2f} {sp['check_seconds']:>6.2f} {sp['candidates_seconds']:>6.2f} "
                 f"{sp['solve_seconds']:>6.2f} {sp['verify_seconds']:>6.2f} {rss:>20} "
                 f"{previous_text:>11} {ratio_text:>7} {'met' if met else 'MISSED'} (< {limit:g} s)"
-                + ("" if same is None else f", same Psi as previous: {same}"),
+                + ("" if same is None else f", same Psi as previous: {same}")
+                + f"  [CPU {statistics.median(new.get('cpu_times', times)):.2f} s; load {os.getloadavg()[0]:.1f}]",
                 flush=True,
             )
     finally:

@@ -19,10 +19,11 @@ expressions is refused as ambiguous: write [[F_1], ..., [F_n]] for n rows of one
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import sympy
 from sympy.utilities.iterables import multiset_permutations
@@ -30,11 +31,13 @@ from sympy.utilities.iterables import multiset_permutations
 from ._errors import NotEquivariantError, PolyapproxError, ShapeError
 from ._parse import parse_polynomials
 from ._poly import (
+    PackedReader,
     Terms,
     as_sympy,
     check_token_name,
     expr_to_terms,
     inverse_permutation,
+    packed_to_terms,
     permute_tokens,
     terms_equal,
     terms_to_expr,
@@ -51,7 +54,7 @@ class PolynomialMap:
 
     n: int
     d: int
-    rows: list[list[Terms]]
+    rows: Sequence[list[Terms]]
     first_row_only: bool
 
     @property
@@ -75,8 +78,15 @@ def read_target(
     as a first row, or refused with a message showing both spellings when
     ``refuse_ambiguous`` (the public entry points).
     """
-    n = check_int("n", n)
-    d = check_int("d", d)
+    n, d = check_int("n", n), check_int("d", d)
+    rows, first = _raw_rows(F, n, d, what, first_row, refuse_ambiguous)
+    return _terms_of_rows(rows, n, d, what), first
+
+
+def _raw_rows(
+    F: Any, n: int, d: int, what: str, first_row: bool | None, refuse_ambiguous: bool
+) -> tuple[list[list], bool]:
+    """:func:`read_target` before conversion: the rows of entries as given (strings already parsed)."""
     if first_row is not None and not isinstance(first_row, bool):
         raise PolyapproxError(f"first_row must be True, False or None; got {first_row!r}")
     if isinstance(F, str):
@@ -95,7 +105,7 @@ def read_target(
         if first_row is False and n > 1:
             raise ShapeError(f"{what}: one expression is the first row only; with first_row=False give n = {n} rows")
         rows, first = [[F]], True
-    return _terms_of_rows(rows, n, d, what), first
+    return rows, first
 
 
 def _rows_of_matrix(F: sympy.MatrixBase, n: int, what: str, first_row: bool | None) -> tuple[list[list], bool]:
@@ -159,6 +169,7 @@ def _rows_of_list(
 def _terms_of_rows(rows: list[list], n: int, d: int, what: str) -> list[list[Terms]]:
     """Every entry (sympy, int, Fraction or text for the safe parser) as an exact term dict."""
     gens = token_gens(n, d)
+    reader = PackedReader(gens)  # one memo for all entries: equal coefficients become the same Fraction
 
     def check(name: str) -> None:
         check_token_name(name, n, d)
@@ -173,7 +184,7 @@ def _terms_of_rows(rows: list[list], n: int, d: int, what: str) -> list[list[Ter
                 if len(entry) != 1:
                     raise PolyapproxError(f"{label} must be one polynomial; got {len(entry)} entries")
                 entry = entry[0]
-            out_row.append(expr_to_terms(as_sympy(entry, label), gens, label, check))
+            out_row.append(expr_to_terms(as_sympy(entry, label), gens, label, check, reader))
         out.append(out_row)
     return out
 
@@ -242,10 +253,81 @@ def check_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | N
     return _checked(rows, first, int(n), int(d))
 
 
+def read_checked(F: Any, n: int, d: int, *, first_row: bool | None = None) -> tuple[PolynomialMap, float, float]:
+    """:func:`check_target` for the engine: (the checked map, seconds reading F, seconds checking).
+
+    For n rows of sympy expressions, F_1 is read into term dicts and every other row F_i is
+    read with tokens 1 and i swapped into packed monomials (:class:`PackedReader`), which
+    must equal those of F_1 (structure lemma: F_i o tau_{1i} = F_1); no exponent tuple is
+    built for rows 2..n. With the invariance of F_1 under Stab(1) this is the check of
+    :func:`is_equivariant_rows`. Anything else, and any failure, takes :func:`check_target`'s
+    route, which gives the same witness and messages as before.
+    """
+    start = time.perf_counter()
+    raw, first = _raw_rows(F, n, d, "F", first_row, True)
+    packed = None
+    if not first and n > 1 and all(isinstance(e, sympy.Expr) for row in raw for e in row):
+        packed = _packed_rows(raw, n, d)
+    read = time.perf_counter()
+    if packed is not None:
+        head, head_packed, others = packed
+        same = all(o == h for row in others for o, h in zip(row, head_packed))
+        if same and is_equivariant_rows([head], n, d, True):
+            return PolynomialMap(n, d, CompletedRows(head, n, d), False), read - start, time.perf_counter() - read
+    rows = _terms_of_rows(raw, n, d, "F")
+    read = time.perf_counter() - start
+    begin = time.perf_counter()
+    return _checked(rows, first, n, d), read, time.perf_counter() - begin
+
+
+def _packed_rows(raw: list[list], n: int, d: int) -> tuple[list[Terms], list[dict], list[list[dict]]] | None:
+    """F_1 as term dicts and packed, and F_i (i >= 2) packed with tokens 1 and i swapped; None: not that shape."""
+    gens = token_gens(n, d)
+    reader = PackedReader(gens)
+    head = [p for p in (reader.read(e) for e in raw[0]) if p is not None]
+    if len(head) != len(raw[0]):
+        return None
+    others = []
+    for i in range(1, n):
+        tau = transposition(n, 0, i)
+        swapped = reader.permuted([tau[j] * d + k for j in range(n) for k in range(d)])
+        row = [swapped.read(e) for e in raw[i]]
+        if any(p is None for p in row):
+            return None
+        others.append(row)
+    width = n * d
+    return [packed_to_terms(p, width) for p in head], head, cast("list[list[dict]]", others)
+
+
+class CompletedRows(Sequence):
+    """The rows F_i = F_1 o tau_{1i}, i = 1..n, of an equivariant F given by F_1 (each built on first access)."""
+
+    def __init__(self, first: list[Terms], n: int, d: int) -> None:
+        self.first, self.n, self.d = first, n, d
+        self.built: dict[int, list[Terms]] = {0: first}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and len(other) == self.n and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # pyright: ignore[reportAssignmentType]  # mutable cache inside: unhashable like a list
+
+    def __getitem__(self, i):  # pyright: ignore[reportIncompatibleMethodOverride]  # int indices only
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.n))]
+        i = range(self.n)[i]
+        if i not in self.built:
+            tau = transposition(self.n, 0, i)
+            self.built[i] = [permute_tokens(t, tau, self.d) for t in self.first]
+        return self.built[i]
+
+
 def _checked(rows: list[list[Terms]], first: bool, n: int, d: int) -> PolynomialMap:
     """:func:`check_target` on term dicts already read."""
     if is_equivariant_rows(rows, n, d, first):
-        return PolynomialMap(n, d, complete_rows(rows[0], n, d) if first else rows, first)
+        return PolynomialMap(n, d, CompletedRows(rows[0], n, d) if first else rows, first)
     gens = token_gens(n, d)
     if first:
         sigmas = [transposition(n, 1, i) for i in range(2, n)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
+import sys
 from collections.abc import Sequence
 from fractions import Fraction
 from numbers import Integral, Rational
@@ -99,7 +100,9 @@ def as_sympy(value: object, what: str) -> sympy.Expr:
     raise PolyapproxError(f"{what} must be a sympy expression, an int or a Fraction; got {type(value).__name__}")
 
 
-def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_check=None) -> Terms:
+def expr_to_terms(
+    expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, name_check=None, reader: PackedReader | None = None
+) -> Terms:
     """Exact term dict of a polynomial ``expr`` in ``gens`` (rational coefficients).
 
     Symbols are matched by name (a ``Symbol('x1_1', real=True)`` is x1_1).
@@ -108,12 +111,163 @@ def expr_to_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol], what: str, nam
     ``NotPolynomialError`` for functions, negative or fractional powers of variables.
 
     An expanded sum of rational multiples of products of powers of ``gens`` (the common
-    case) is read term by term in one pass; anything else goes through sympy's sparse ring.
+    case) is read term by term in one pass (:class:`PackedReader`; pass one ``reader`` over ``gens`` to
+    share its memo across many entries); anything else goes through sympy's sparse ring.
     """
+    packed = (reader or PackedReader(gens)).read(expr)
+    if packed is not None:
+        return packed_to_terms(packed, len(gens))
     fast = _expanded_terms(expr, gens)
     if fast is not None:
         return fast
     return _ring_terms(expr, gens, what, name_check)
+
+
+#: Bits per variable in a packed monomial: exponents and factor counts below 2**8 cannot carry.
+_PACK_BITS = 16
+_PACK_LIMIT = 1 << 8
+
+
+class PackedReader:
+    """Reads expanded sympy sums c * prod g**e (g in ``gens``) into ``{packed monomial: Fraction}``.
+
+    A monomial x^e is packed as the integer sum_k e_k * 2**(16 * place[k]) (``place`` the
+    identity unless given): each factor ``g**e`` of a term is looked up once by object
+    identity, and a term's key is the C-level sum of its factors' codes, so a term costs a
+    few dictionary look-ups instead of a walk over its exponent vector. Exponents and
+    factor counts are kept below 2**8, so no digit can carry into the next. With a
+    permuted ``place`` the keys are those of the polynomial with its variables permuted
+    (variable k becomes variable place[k]), which is how the equivariance check compares
+    rows without building any exponent tuple.
+
+    Readers made by :meth:`permuted` share the memo of factors and coefficients (Fractions
+    are interned by value, so equal coefficients are the same object and dict equality is
+    an identity test). Ids are only taken of objects inside the expressions read, and the
+    reader keeps every expression it read alive, so no id in its memo can be reused. :meth:`read` returns None for any other
+    shape (a float, an unknown symbol, a power above the limit, a non-canonical product):
+    the caller then falls back to the general conversion, which raises the precise error.
+    """
+
+    def __init__(self, gens: Sequence[sympy.Symbol], place: Sequence[int] | None = None, _shared=None) -> None:
+        self.position = _positions(tuple(gens))
+        self.shift = [_PACK_BITS * p for p in (range(len(gens)) if place is None else place)]
+        # shared memo: id -> (variable, exponent) of a token power (None: not one); id -> coefficient;
+        # (p, q) -> the one Fraction of that value
+        self.factors, self.coeffs, self.fractions = _shared or ({}, {}, {(1, 1): _ONE, (0, 1): _ZERO})
+        self.codes: dict[int, int] = {}
+        self.alive: list[sympy.Basic] = []  # every expression read: the ids in the memo stay valid
+
+    def permuted(self, place: Sequence[int]) -> PackedReader:
+        """A reader of the same memo whose keys have variable k moved to place[k]."""
+        reader = PackedReader((), (), (self.factors, self.coeffs, self.fractions))
+        reader.position, reader.shift = self.position, [_PACK_BITS * p for p in place]
+        reader.alive = self.alive
+        return reader
+
+    def read(self, expr: sympy.Expr) -> dict[int, Fraction] | None:
+        """{packed monomial: coefficient} of an expanded sum (zero coefficients dropped), or None."""
+        self.alive.append(expr)
+        codes_get, coeff_get = self.codes.get, self.coeffs.get
+        mul, one, zero = sympy.Mul, _ONE, _ZERO
+        out: dict[int, Fraction] = {}
+        merged = False
+        for term in expr.args if expr.is_Add else (expr,):
+            if type(term) is mul:
+                args = term._args
+                coeff = coeff_get(id(args[0]))
+                if coeff is None:
+                    coeff = one
+                else:
+                    args = args[1:]
+                try:
+                    key = sum(map(codes_get, map(id, args)))  # pyright: ignore[reportCallIssue, reportArgumentType]  # a None (unseen factor) raises TypeError, caught below
+                except TypeError:  # a factor or the coefficient not seen yet (its code is None)
+                    found = self._product(term._args)
+                    if found is None:
+                        return None
+                    coeff, key = found
+                if len(args) >= _PACK_LIMIT:
+                    return None
+            else:
+                found = self._single(term)
+                if found is None:
+                    return None
+                coeff, key = found
+            if key in out:
+                out[key] += coeff
+                merged = True
+            else:
+                out[key] = coeff
+                merged = merged or coeff is zero
+        return {k: c for k, c in out.items() if c} if merged else out
+
+    def _product(self, args: Sequence[sympy.Basic]) -> tuple[Fraction, int] | None:
+        """(coefficient, key) of a product seen for the first time: its factors and coefficient are learnt."""
+        coeff = self._coefficient(args[0]) if args[0].is_Number else None
+        factors = args if coeff is None else args[1:]
+        if not factors or not self._learn(factors):
+            return None
+        return _ONE if coeff is None else coeff, sum(self.codes[id(f)] for f in factors)
+
+    def _learn(self, args: Sequence[sympy.Basic]) -> bool:
+        """Give every factor in ``args`` a code; False if one is not a token power below the limit."""
+        for factor in args:
+            if id(factor) in self.codes:
+                continue
+            found = self._factor(factor)
+            if found is None:
+                return False
+            k, e = found
+            self.codes[id(factor)] = e << self.shift[k]
+        return True
+
+    def _factor(self, factor: sympy.Basic) -> tuple[int, int] | None:
+        """(variable, exponent) of a token power g**e with 0 < e < 2**8 (memoised by id), else None."""
+        key = id(factor)
+        if key in self.factors:
+            return self.factors[key]
+        found = None
+        if factor.is_Pow:
+            base, exp = factor.args
+            if isinstance(exp, sympy.Integer) and 0 < exp.p < _PACK_LIMIT:
+                k = self.position.get(base)
+                found = None if k is None else (k, int(exp.p))
+        elif factor.is_Symbol:
+            k = self.position.get(factor)
+            found = None if k is None else (k, 1)
+        self.factors[key] = found
+        return found
+
+    def _single(self, term: sympy.Basic) -> tuple[Fraction, int] | None:
+        """(coefficient, key) of a term that is not a product: a number or one token power."""
+        coeff = self._coefficient(term) if term.is_Number else None
+        if coeff is not None:
+            return coeff, 0
+        if not self._learn((term,)):
+            return None
+        return _ONE, self.codes[id(term)]
+
+    def _coefficient(self, number: sympy.Basic) -> Fraction | None:
+        """The interned Fraction of a sympy Rational (memoised by id), else None (floats, irrationals)."""
+        found = self.coeffs.get(id(number))
+        if found is None and number.is_Rational:
+            value = cast(sympy.Rational, number)
+            pq = (int(value.p), int(value.q))
+            found = self.fractions.get(pq)
+            if found is None:
+                found = self.fractions[pq] = Fraction(*pq)
+            self.coeffs[id(number)] = found
+        return found
+
+
+_ONE, _ZERO = Fraction(1), Fraction(0)
+
+
+def packed_to_terms(packed: dict[int, Fraction], width: int) -> Terms:
+    """The term dict {exponent tuple: c} of a packed one (identity places, ``width`` variables)."""
+    size = _PACK_BITS // 8 * width
+    order = sys.byteorder
+    return {tuple(memoryview(key.to_bytes(size, order)).cast("H")): c for key, c in packed.items()}
 
 
 def _expanded_terms(expr: sympy.Expr, gens: Sequence[sympy.Symbol]) -> Terms | None:

@@ -51,7 +51,7 @@ def _represent_equivariant_stats(
     verify: bool = True,
 ):
     """:func:`represent_equivariant` returning ``(representation, SolveStats)``."""
-    from ._equivariance import _checked, read_target
+    from ._equivariance import read_checked
     from ._poly import composes_to
     from ._semi_invariant import NotRepresentableError, solve
 
@@ -60,18 +60,14 @@ def _represent_equivariant_stats(
         if not isinstance(flag, bool):
             raise PolyapproxError(f"{name} must be True or False; got {flag!r}")
     method = _check_method(method)
-    start = time.perf_counter()
-    rows, first = read_target(F, n, d, first_row=first_row, refuse_ambiguous=True)
-    converted = time.perf_counter()
-    target = _checked(rows, first, n, d)
-    checked = time.perf_counter()
+    target, convert_seconds, check_seconds = read_checked(F, n, d, first_row=first_row)
     D = _target_degree(target.rows[0], degree)
     indices = power_sum_indices(n, d, refined)
     try:
         solution, stats = solve(target.rows[0], n, d, indices, D, own=True, method=method, use_flint=use_flint)
     except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
         raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
-    stats.convert_seconds, stats.check_seconds = converted - start, checked - converted
+    stats.convert_seconds, stats.check_seconds = convert_seconds, check_seconds
     psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
     if verify:
         begin = time.perf_counter()
@@ -92,7 +88,7 @@ def _represent_equivariant_stats(
         refined,
         method,
         psi_terms,
-        tuple(tuple(row) for row in target.rows),
+        target.rows,
         stats,
     )
     return rep, stats

@@ -103,12 +103,20 @@ def orbit_key(monom: Sequence[int], n: int, d: int, own: bool) -> Key | None:
 
 
 def orbit_coordinates(terms: Terms, n: int, d: int, own: bool) -> dict[Key, Fraction]:
-    """Coordinates of a (semi-)invariant polynomial in the basis x_1^beta m_lambda."""
+    """Coordinates of a (semi-)invariant polynomial in the basis x_1^beta m_lambda.
+
+    The coefficients of the canonical representatives (:func:`orbit_key`); the test for one
+    is a C-level sort of the symmetric tokens' exponent vectors, most monomials failing it.
+    """
     out = {}
+    zero = (0,) * d
+    start = d if own else 0
     for monom, c in terms.items():
-        key = orbit_key(monom, n, d, own)
-        if key is not None:
-            out[key] = c
+        tail = list(monom[start:]) if d == 1 else list(zip(*[iter(monom[start:])] * d))
+        if tail != sorted(tail, reverse=True):
+            continue
+        parts = tuple((e,) for e in tail if e) if d == 1 else tuple(b for b in tail if b != zero)
+        out[(tuple(monom[:d]) if own else zero, parts)] = c
     return out
 
 

@@ -217,3 +217,45 @@ def test_linear_check_agrees_with_the_transposition_scan(seed):
     rows, first = read_target(F, n, d)
     scan = _violation_of_rows(rows, n, d, [transposition(n, 0, i) for i in range(1, n)]) is None
     assert is_equivariant_rows(rows, n, d, first) == scan == brute_force_equivariant(F, n, d)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_engine_reader_decides_and_reports_like_check_target(seed):
+    """read_checked (rows 2..n compared packed) accepts, refuses and names witnesses exactly like check_target."""
+    from polyapprox._equivariance import read_checked
+
+    rng = np.random.default_rng(seed)
+    n, d = int(rng.integers(2, 6)), int(rng.integers(1, 3))
+    F = symmetrize(random_poly(n, d, seed), n, d)
+    if seed % 2:  # break one entry of one row
+        r = int(rng.integers(n))
+        F[r, 0] = F[r, 0] + x(int(rng.integers(1, n + 1)), 1)
+    expected = brute_force_equivariant(F, n, d)
+    if expected:
+        target, _, _ = read_checked(F, n, d)
+        reference = check_target(F, n, d)
+        assert [list(row) for row in target.rows] == [list(row) for row in reference.rows]
+        assert target == reference and target.rows == [list(row) for row in reference.rows]
+        assert target.first_row_only is False and len(target.rows) == n
+        assert target.matrix() == F
+    else:
+        with pytest.raises(NotEquivariantError) as fast:
+            read_checked(F, n, d)
+        with pytest.raises(NotEquivariantError) as slow:
+            check_target(F, n, d)
+        assert fast.value.witness == slow.value.witness and str(fast.value) == str(slow.value)
+
+
+def test_engine_reader_falls_back_for_other_inputs():
+    """Strings, ints, floats and non-expanded rows take the general route (same results and messages)."""
+    from polyapprox._equivariance import read_checked
+
+    X = sequence_symbols(2, 1)
+    a, b = X
+    for F in ([[(a + 1) ** 2 - 1], [(b + 1) ** 2 - 1]], [[a, 3], [b, 3]], "x1_1 + x2_1**2"):
+        target, _, _ = read_checked(F, 2, 1)
+        assert [list(r) for r in target.rows] == [list(r) for r in check_target(F, 2, 1).rows]
+    with pytest.raises(PolyapproxError, match="float"):
+        read_checked([[a + sympy.Float(0.5)], [b + sympy.Float(0.5)]], 2, 1)
+    with pytest.raises(NotEquivariantError):
+        read_checked(sympy.Matrix([[a * b], [a]]), 2, 1)

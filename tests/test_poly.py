@@ -183,3 +183,53 @@ def test_canonical_builder_on_large_polynomials():
         terms[(0,) * (n * d)] = Fraction(-7, 3)
         fast, slow = terms_to_expr(terms, gens), _terms_to_expr_ring(terms, gens)
         assert len(fast.args) > 100 and fast.args == slow.args and fast == slow
+
+
+def _unpacked(packed, width):
+    """Independent decoding of a packed monomial: base-2**16 digits by integer division."""
+    return {tuple((key >> (16 * k)) & 0xFFFF for k in range(width)): c for key, c in packed.items()}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_packed_reader_equals_the_sparse_ring(seed):
+    """PackedReader keys decode to the sparse ring's exponents; a permuted reader permutes the variables."""
+    from polyapprox._poly import PackedReader, _ring_terms, packed_to_terms
+
+    gens = token_gens(3, 2)
+    expr = _terms_to_expr_ring_of(_random_terms(gens, seed), gens)
+    reference = _ring_terms(expr, gens, "f")
+    reader = PackedReader(gens)
+    packed = reader.read(expr)
+    assert packed is not None
+    assert packed_to_terms(packed, 6) == _unpacked(packed, 6) == reference
+    place = [3, 0, 5, 1, 2, 4]  # variable k becomes variable place[k]
+    moved = {tuple(m[place.index(p)] for p in range(6)): c for m, c in reference.items()}
+    assert _unpacked(reader.permuted(place).read(expr), 6) == moved
+
+
+def _terms_to_expr_ring_of(terms, gens):
+    from polyapprox._poly import _terms_to_expr_ring
+
+    return _terms_to_expr_ring(terms, gens)
+
+
+def test_packed_reader_shapes_it_refuses_or_merges():
+    """Non-canonical products are merged exactly; floats, big powers and unknown symbols are refused (None)."""
+    from polyapprox._poly import PackedReader
+
+    gens = token_gens(2, 1)
+    a, b = gens
+    reader = PackedReader(gens)
+    unevaluated = sympy.Add(sympy.Mul(a, a**2, evaluate=False), a**3, sympy.Mul(0, b, evaluate=False), evaluate=False)
+    assert _unpacked(reader.read(unevaluated), 2) == {(3, 0): 2}
+    big = sympy.Mul(a**200, a**200, evaluate=False)  # digits stay below 2**16: no carry into b's digit
+    assert _unpacked(reader.read(big), 2) == {(400, 0): 1}
+    assert reader.read(sympy.Integer(0)) == {} and _unpacked(reader.read(sympy.Rational(3, 4)), 2) == {
+        (0, 0): Fraction(3, 4)
+    }
+    for bad in (a + sympy.Float(0.5) * b, a**300, a * sympy.Symbol("z"), sympy.sqrt(2) * a, (a + 1) ** 2, a * (b + 1)):
+        assert reader.read(bad) is None
+    assert expr_to_terms(a**300 * b, gens, "f") == {(300, 1): 1}  # the general reader takes over
+    # equal coefficients of different entries are one Fraction object (dict equality is then an identity test)
+    one, two = reader.read(sympy.Rational(2, 3) * a), reader.read(sympy.Rational(2, 3) * b)
+    assert next(iter(one.values())) is next(iter(two.values()))

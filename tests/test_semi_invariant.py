@@ -142,3 +142,22 @@ def test_elimination_budget_refuses_fill_in():
     assert len(pivots) > 1
     with pytest.raises(SizeError, match="more than 20 nonzero"):
         sparse_solve(columns, [], max_nonzeros=20)
+
+
+@pytest.mark.parametrize("n, d", [(1, 1), (2, 1), (3, 2), (4, 3), (5, 1), (2, 3)])
+@pytest.mark.parametrize("own", [True, False])
+def test_orbit_coordinates_are_the_representatives_of_orbit_key(n, d, own):
+    """The sort-based reader keeps exactly the monomials orbit_key calls canonical, in the same order."""
+    import random
+
+    from polyapprox._semi_invariant import orbit_coordinates, orbit_key
+
+    rng = random.Random(n * 10 + d)
+    terms = {tuple(rng.randint(0, 2) for _ in range(n * d)): Fraction(rng.randint(1, 5)) for _ in range(300)}
+    expected = {}
+    for monom, c in terms.items():
+        key = orbit_key(monom, n, d, own)
+        if key is not None:
+            expected[key] = c
+    got = orbit_coordinates(terms, n, d, own)
+    assert got == expected and list(got) == list(expected)
