@@ -314,7 +314,7 @@ def approximate(
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
     X_test = rng.uniform(lo, hi, size=(test_samples, n, d))
-    Y_train = target_values(f, X_train, n, "training samples")
+    Y_train = target_values(f, X_train, "training samples")
     d_out = Y_train.shape[2]
 
     # affine map of every variable (y_1..y_d, s_gamma) onto [-1, 1], exact rationals
@@ -331,7 +331,7 @@ def approximate(
     model = PolynomialSumformer(rep, domain=(lo, hi), description=f"least-squares fit of degree {degree} to {_name(f)}")
     model.target = f
     fit = np.abs(model(X_train) - Y_train)
-    test = np.abs(model(X_test) - target_values(f, X_test, n, "test samples"))
+    test = np.abs(model(X_test) - target_values(f, X_test, "test samples"))
     report = ApproximationReport(
         target=_name(f),
         n=n,

@@ -45,9 +45,11 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
+from .._target_checks import target_values
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
 from ._masks import as_masks
+from ._rho import simplex_projection
 
 #: Attention maps the network accepts (Assumption 2 holds for each).
 RHOS = ("hardmax", "softmax", "sparsemax")
@@ -329,13 +331,7 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray, rho: str,
         return e / e.sum(axis=-1, keepdims=True)
     # sparsemax (Martins & Astudillo 2016): entries below max - 1 = -1 never get mass
     v = np.where(allowed, logits, be.scalar(Fraction(-2)))
-    z = -np.sort(-v, axis=-1)
-    ks = np.arange(1, v.shape[-1] + 1)
-    cums = np.cumsum(z, axis=-1)
-    support = 1 + ks * z > cums
-    kz = support.sum(axis=-1, keepdims=True)
-    tau = (np.take_along_axis(cums, kz - 1, axis=-1) - 1) / kz
-    return np.where(allowed, np.maximum(v - tau, be.zero()), be.zero())
+    return np.where(allowed, simplex_projection(v, be.zero()), be.zero())
 
 
 class _Compiled:
@@ -639,7 +635,10 @@ class UniversalNetwork:
         rng = np.random.default_rng(0)
         X = rng.uniform(size=(4000, self.n, self.d))
         Y = np.clip(X + rng.uniform(-1, 1, size=X.shape) * float(self.delta) / 2, 0, 1)
-        diff = np.abs(_evaluate(self.f, X, self.d_out) - _evaluate(self.f, Y, self.d_out))
+        diff = np.abs(
+            target_values(self.f, X, "modulus samples", self.d_out)
+            - target_values(self.f, Y, "modulus samples", self.d_out)
+        )
         return float(diff.max()), "sampled lower estimate"
 
     def distance(self, p: float = 2, samples: int = 2000, seed: int = 0, arithmetic: str = "auto") -> dict:
@@ -655,7 +654,7 @@ class UniversalNetwork:
         samples = check_int("samples", samples)
         X = np.random.default_rng(seed).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
-        fX = _evaluate(self.f, X, self.d_out)
+        fX = target_values(self.f, X, "distance samples", self.d_out)
         fb = self.f_bar(X)
 
         def dp(a, b):
@@ -806,26 +805,6 @@ def _has_fraction(X: object) -> bool:
     return False
 
 
-def _evaluate(f: Callable, X: np.ndarray, d_out: int | None = None) -> np.ndarray:
-    """f on a (b, n, d) float batch as a (b, n, d_out) float array; checks shape and finiteness."""
-    try:
-        out = np.asarray(f(X), dtype=float)
-    except PolyapproxError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"f must map a (b, n, d) float array to (b, n, d_out) or (b, n) numbers; {exc}") from None
-    if out.ndim == 2 and out.shape == X.shape[:2]:
-        out = out[..., None]
-    if out.ndim != 3 or out.shape[:2] != X.shape[:2] or (d_out is not None and out.shape[2] != d_out):
-        raise ShapeError(
-            f"f must return shape (b, n, d_out) = ({X.shape[0]}, {X.shape[1]}, d_out) or (b, n); got {out.shape}"
-        )
-    if not np.all(np.isfinite(out)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise DomainError(f"f returned a non-finite value {out[bad]} at sample {bad[0]} (input {X[bad[0]].tolist()})")
-    return out
-
-
 def _positive(name: str, value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
         raise DomainError(f"{name} must be a positive number; got {value!r}")
@@ -949,7 +928,7 @@ def universal_network(
     levels = np.arange(q)
     grid = np.stack(np.meshgrid(*([levels] * (n * d)), indexing="ij"), axis=-1).reshape(-1, n, d)
     centres = (grid + 0.5) / q
-    fc = _evaluate(f, centres)
+    fc = target_values(f, centres, "grid cube centres")
     d_out = fc.shape[2]
     D = max(d, d_out)
     values = {

@@ -67,7 +67,8 @@ def _settings(quick: bool, steps: int | None, quick_steps: int, full_steps: int)
 def _target(target: Any, n: int, d: int) -> tuple[Any, str]:
     """The target as given and its display name, checked before any run (resolvable; finite values of
     shape (b, n, d_out) on a small sample), so a bad target fails at once with one line."""
-    from ._common import resolve_target, sample, target_name, target_values
+    from .._target_checks import target_values
+    from ._common import resolve_target, sample, target_name
 
     f = resolve_target(target)
     target_values(f, sample(check_int("n", n), check_int("d", d), 8, seed=1), "check sample")
@@ -226,7 +227,8 @@ def latent_sweep(
     lr: float | None = None,
 ) -> ExperimentResult:
     """Final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1)."""
-    from ._common import resolve_target, sample, target_values
+    from .._target_checks import target_values
+    from ._common import resolve_target, sample
     from .sumformers import TEST_SEED, constructed_reference
 
     target, label = _target(target, n, d)
