@@ -23,8 +23,6 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 #: Functions allowed over 60 lines, each with the reason (kernels that read best in one piece).
 LONG_FUNCTIONS = {
     "polyapprox/_linalg.py:sparse_solve": "one elimination kernel: reduce, pivot, back-substitute",
-    "constructions/training/experiments.py:sumformer_curves": "reflowed by ruff format; being split (issue 12)",
-    "constructions/training/experiments.py:latent_sweep": "reflowed by ruff format; being split (issue 12)",
 }
 
 
