@@ -595,6 +595,36 @@ def _sampled_search(
     return sampled.error, np.asarray(sampled.argmax, dtype=float), centre_errors, refine
 
 
+def _certify_by_search(
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    model: Callable[[np.ndarray], np.ndarray],
+    reference: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    d: int,
+    domain: tuple[float, float],
+    samples: int,
+    seed: int,
+    budget: _Budget,
+    start: float,
+    target: str,
+) -> CertifiedResult:
+    """A sampled lower bound of sup |model - reference|, then branch and bound: the certified interval."""
+    lower, witness, centre_errors, refine = _sampled_search(model, reference, n, d, domain, samples, seed)
+    outcome = branch_and_bound(
+        bounder,
+        centre_errors,
+        refine,
+        n=n,
+        d=d,
+        domain=domain,
+        lower=lower,
+        witness=witness,
+        budget=budget,
+        start=start,
+    )
+    return _certified_result(outcome, n, d, budget.tol, start, target)
+
+
 def _certified_result(
     outcome: tuple[float, np.ndarray, float, int, int, bool], n: int, d: int, tol: float, start: float, target: str
 ) -> CertifiedResult:
@@ -659,11 +689,7 @@ def certified_sup_error(
     check_float_environment()
     bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
-    lower, witness, centre_errors, refine = _sampled_search(model, t.fn, n, d, box, samples, seed)
-    outcome = branch_and_bound(
-        bounder, centre_errors, refine, n=n, d=d, domain=box, lower=lower, witness=witness, budget=budget, start=start
-    )
-    return _certified_result(outcome, n, d, budget.tol, start, t.name)
+    return _certify_by_search(bounder, model, t.fn, n, d, box, samples, seed, budget, start, t.name)
 
 
 def _checked_domain(model_domain: tuple[Any, Any], domain: tuple[float, float] | None) -> tuple[float, float]:

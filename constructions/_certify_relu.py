@@ -44,15 +44,7 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, SizeError, check_int
 
-from ._certify import (
-    CertifiedResult,
-    _Budget,
-    _certified_result,
-    _row_polynomials,
-    _sampled_search,
-    _ShiftedPolynomial,
-    branch_and_bound,
-)
+from ._certify import CertifiedResult, _Budget, _certify_by_search, _row_polynomials, _ShiftedPolynomial
 from ._interval import Interval, check_float_environment
 
 _MEMORY_BUDGET = 2**28  # bytes of affine-form storage per batch of boxes
@@ -408,20 +400,7 @@ def certified_network_error(
         )
     budget = replace(budget, batch=max(1, min(budget.batch, _MEMORY_BUDGET // per_box)))
     domain = (0.0, 1.0)
-    lower, witness, centre_errors, refine = _sampled_search(network, sumformer, n, d, domain, samples, seed)
-    outcome = branch_and_bound(
-        bounder,
-        centre_errors,
-        refine,
-        n=n,
-        d=d,
-        domain=domain,
-        lower=lower,
-        witness=witness,
-        budget=budget,
-        start=start,
-    )
-    return _certified_result(outcome, n, d, budget.tol, start, "sumformer")
+    return _certify_by_search(bounder, network, sumformer, n, d, domain, samples, seed, budget, start, "sumformer")
 
 
 def _check_network_and_sumformer(network: Any, sumformer: Any) -> tuple[int, int]:
