@@ -556,7 +556,8 @@ def _bisect_worst(
     state.ub = np.concatenate([state.ub[rest], c_ub])
 
 
-def _sampled_search(
+def _certify_by_search(
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
     model: Callable[[np.ndarray], np.ndarray],
     reference: Callable[[np.ndarray], np.ndarray],
     n: int,
@@ -564,11 +565,14 @@ def _sampled_search(
     domain: tuple[float, float],
     samples: int,
     seed: int,
-) -> tuple[float, np.ndarray, Callable, Callable]:
-    """A seeded sampled lower bound of sup |model - reference|, its point, and the two point searches.
+    budget: _Budget,
+    start: float,
+    target: str,
+) -> CertifiedResult:
+    """The certified interval for sup |model - reference|: a seeded sampled lower bound, then branch and bound.
 
-    Returns (lower, witness, centre_errors, refine) for :func:`branch_and_bound`: ``centre_errors``
-    evaluates the error at box centres, ``refine`` maximises it locally from a point.
+    The search raises the lower bound with the errors at box centres and, once a budget runs
+    out, with a local maximisation from the worst boxes.
     """
     from .verify import _ErrorOracle, _local_maximise, sup_error
 
@@ -592,24 +596,7 @@ def _sampled_search(
     def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
         return _local_maximise(_ErrorOracle(model, reference, n, d, 4096), point, domain[0], domain[1], 50)
 
-    return sampled.error, np.asarray(sampled.argmax, dtype=float), centre_errors, refine
-
-
-def _certify_by_search(
-    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    model: Callable[[np.ndarray], np.ndarray],
-    reference: Callable[[np.ndarray], np.ndarray],
-    n: int,
-    d: int,
-    domain: tuple[float, float],
-    samples: int,
-    seed: int,
-    budget: _Budget,
-    start: float,
-    target: str,
-) -> CertifiedResult:
-    """A sampled lower bound of sup |model - reference|, then branch and bound: the certified interval."""
-    lower, witness, centre_errors, refine = _sampled_search(model, reference, n, d, domain, samples, seed)
+    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
     outcome = branch_and_bound(
         bounder,
         centre_errors,
