@@ -167,7 +167,10 @@ class _CellSearch:
     def run(
         self, lo: np.ndarray, hi: np.ndarray, vals: np.ndarray, witness: np.ndarray, start: float
     ) -> tuple[float, np.ndarray, float, int, int, bool]:
-        """Bisect the worst boxes until done or out of budget; returns (lower, witness, upper, boxes, pending, reached)."""
+        """Bisect the worst boxes until done or out of budget.
+
+        Returns (lower, witness, upper, boxes, pending, reached), as :func:`branch_and_bound` does.
+        """
         budget, self.witness = self.budget, witness
         state = _SearchState(lo, hi, self.evaluate(lo, hi, vals), self.lower, self.witness, boxes=len(lo))
         while True:
