@@ -377,6 +377,92 @@ def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([lo, lo2]), np.concatenate([hi1, hi2])
 
 
+@dataclass(frozen=True)
+class _Budget:
+    """The stopping rule and work limits every certify function takes, checked once.
+
+    A box is final when its bound is <= max((1 + tol) lower, atol); the search stops after
+    ``max_boxes`` boxes or ``time_limit`` seconds; boxes are bounded ``batch`` at a time.
+    """
+
+    tol: float
+    atol: float
+    max_boxes: int
+    time_limit: float
+    batch: int
+
+    @classmethod
+    def checked(cls, *, tol: float, atol: float, max_boxes: int, time_limit: float, batch: int) -> _Budget:
+        """The budget from the public keyword arguments, refusing negative or non-finite ones."""
+        tol, atol, time_limit = float(tol), float(atol), float(time_limit)
+        if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
+            raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
+        if not time_limit > 0:
+            raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
+        return cls(tol, atol, check_int("max_boxes", max_boxes), time_limit, check_int("batch", batch))
+
+    def threshold(self, lower: float) -> float:
+        """Bound at or below which a box is final, given the best lower bound so far."""
+        return max((1.0 + self.tol) * lower, self.atol)
+
+    def spent(self, boxes: int, start: float) -> bool:
+        """Whether the box count or the time limit has run out."""
+        return boxes >= self.max_boxes or time.perf_counter() - start > self.time_limit
+
+    def take(self, pending: int, boxes: int) -> int:
+        """How many of the worst pending boxes to bisect next (within the batch and the box budget)."""
+        return min(pending, max(1, self.batch // 2), max(1, (self.max_boxes - boxes + 1) // 2))
+
+
+def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
+    """The target (name or ``Target``), checked to have an interval evaluation and the model's d and d_out."""
+    t = _as_target(target)
+    if t.interval is None:
+        raise PolyapproxError(
+            f"target {t.name!r} has no interval evaluation, so its error cannot be certified; "
+            "targets with one: give the Target an 'interval' function"
+        )
+    t.check_d(d)
+    if t.output_dim(d) != d_out:
+        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(d)} but the model has {d_out}")
+    return t
+
+
+@dataclass
+class _SearchState:
+    """The boxes still open in a branch and bound, their bounds, and the best lower bound found."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    ub: np.ndarray
+    lower: float
+    witness: np.ndarray
+    boxes: int = 0
+    done_max: float = -np.inf
+
+    def finalise(self, budget: _Budget) -> np.ndarray:
+        """Close the boxes whose bound meets the stopping rule; returns the mask of the ones kept."""
+        final = self.ub <= budget.threshold(self.lower)
+        if final.any():
+            self.done_max = max(self.done_max, float(self.ub[final].max()))
+        return ~final
+
+    def upper(self) -> float:
+        """The largest bound over the closed and the pending boxes: rigorous whenever the search stops."""
+        return max(self.done_max, float(self.ub.max()) if len(self.ub) else -np.inf)
+
+
+def _initial_boxes(n: int, d: int, domain: tuple[float, float], budget: _Budget) -> tuple[np.ndarray, np.ndarray]:
+    """A regular grid of at most ``min(batch, max_boxes)`` boxes (<= 8 per axis), contracted to sorted tokens."""
+    N = n * d
+    per_axis = max(1, int(np.floor(max(min(budget.batch, budget.max_boxes), 1) ** (1.0 / N) + 1e-9)))
+    per_axis = min(per_axis, 8)
+    edges = np.linspace(domain[0], domain[1], per_axis + 1)
+    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
+    lo, hi, keep = _contract(edges[grids], edges[grids + 1], n, d)
+    return lo[keep], hi[keep]
+
+
 def branch_and_bound(
     bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
     point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -387,11 +473,7 @@ def branch_and_bound(
     domain: tuple[float, float],
     lower: float,
     witness: np.ndarray,
-    tol: float,
-    atol: float,
-    max_boxes: int,
-    time_limit: float,
-    batch: int,
+    budget: _Budget,
     start: float,
 ) -> tuple[float, np.ndarray, float, int, int, bool]:
     """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
@@ -402,62 +484,150 @@ def branch_and_bound(
     Returns (lower, witness, upper, boxes, pending, reached); ``upper`` is the largest bound of every
     final box and of every box left pending, so it stays rigorous when a budget runs out.
     """
-    lo_d, hi_d = domain
-    N = n * d
-    per_axis = max(1, int(np.floor(max(min(batch, max_boxes), 1) ** (1.0 / N) + 1e-9)))
-    per_axis = min(per_axis, 8)
-    edges = np.linspace(lo_d, hi_d, per_axis + 1)
-    grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
-    lo, hi = edges[grids], edges[grids + 1]
-    lo, hi, keep = _contract(lo, hi, n, d)
-    lo, hi = lo[keep], hi[keep]
-
-    def evaluate(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        nonlocal lower, witness
-        ub = np.concatenate([bounder(lo[s : s + batch], hi[s : s + batch]) for s in range(0, len(lo), batch)])
-        err, C = point_errors(lo, hi)
-        j = int(np.argmax(err))
-        if err[j] > lower:
-            lower, witness = float(err[j]), C[j].copy()
-        return ub
-
-    ub = evaluate(lo, hi)
-    boxes = len(lo)
-    done_max = -np.inf
+    lo, hi = _initial_boxes(n, d, domain, budget)
+    state = _SearchState(lo, hi, np.empty(0), lower, witness, boxes=len(lo))
+    state.ub = _bound_and_probe(state, bounder, point_errors, lo, hi, budget.batch)
     refined = refine is None
     while True:
-        threshold = max((1.0 + tol) * lower, atol)
-        final = ub <= threshold
-        if final.any():
-            done_max = max(done_max, float(ub[final].max()))
-            lo, hi, ub = lo[~final], hi[~final], ub[~final]
-        if not len(lo):
+        keep = state.finalise(budget)
+        state.lo, state.hi, state.ub = state.lo[keep], state.hi[keep], state.ub[keep]
+        if not len(state.lo):
             break
-        if boxes >= max_boxes or time.perf_counter() - start > time_limit:
-            if not refined:  # last chance for the lower bound: local maximisation from the worst boxes
-                assert refine is not None  # refined starts as (refine is None)
-                refined = True
-                for j in np.argsort(ub)[::-1][:4]:
-                    value, point = refine(((lo[j] + hi[j]) * 0.5).reshape(n, d))
-                    if value > lower:
-                        lower, witness = value, point
-                continue
-            break
-        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
-        order = np.argsort(ub)[::-1]
-        pick, rest = order[:take], order[take:]
-        c_lo, c_hi = _split(lo[pick], hi[pick])
-        c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
-        c_lo, c_hi = c_lo[keep], c_hi[keep]
-        c_ub = evaluate(c_lo, c_hi) if len(c_lo) else np.empty(0)
-        boxes += len(c_lo)
-        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
-        ub = np.concatenate([ub[rest], c_ub])
-    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
+        if budget.spent(state.boxes, start):
+            if refined:
+                break
+            assert refine is not None  # refined starts as (refine is None)
+            refined = True  # last chance for the lower bound: local maximisation from the worst boxes
+            _refine_from_worst(state, refine, n, d)
+            continue
+        _bisect_worst(state, bounder, point_errors, budget, n, d)
+    upper = state.upper()
     if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
         upper = 0.0
-    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
-    return float(lower), witness, float(upper), int(boxes), len(lo), reached
+    reached = bool(len(state.lo) == 0 and upper <= budget.threshold(state.lower))
+    return float(state.lower), state.witness, float(upper), int(state.boxes), len(state.lo), reached
+
+
+def _bound_and_probe(
+    state: _SearchState,
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    batch: int,
+) -> np.ndarray:
+    """Upper bounds of the boxes (batch by batch); raises ``state.lower`` to the best point error in them."""
+    ub = np.concatenate([bounder(lo[s : s + batch], hi[s : s + batch]) for s in range(0, len(lo), batch)])
+    err, C = point_errors(lo, hi)
+    j = int(np.argmax(err))
+    if err[j] > state.lower:
+        state.lower, state.witness = float(err[j]), C[j].copy()
+    return ub
+
+
+def _refine_from_worst(
+    state: _SearchState, refine: Callable[[np.ndarray], tuple[float, np.ndarray]], n: int, d: int
+) -> None:
+    """Local maximisation from the centres of the four boxes with the largest bounds."""
+    for j in np.argsort(state.ub)[::-1][:4]:
+        value, point = refine(((state.lo[j] + state.hi[j]) * 0.5).reshape(n, d))
+        if value > state.lower:
+            state.lower, state.witness = value, point
+
+
+def _bisect_worst(
+    state: _SearchState,
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    budget: _Budget,
+    n: int,
+    d: int,
+) -> None:
+    """Bisect the boxes with the largest bounds, contract the halves to sorted tokens and bound them."""
+    order = np.argsort(state.ub)[::-1]
+    take = budget.take(len(state.lo), state.boxes)
+    pick, rest = order[:take], order[take:]
+    c_lo, c_hi = _split(state.lo[pick], state.hi[pick])
+    c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
+    c_lo, c_hi = c_lo[keep], c_hi[keep]
+    c_ub = _bound_and_probe(state, bounder, point_errors, c_lo, c_hi, budget.batch) if len(c_lo) else np.empty(0)
+    state.boxes += len(c_lo)
+    state.lo, state.hi = np.concatenate([state.lo[rest], c_lo]), np.concatenate([state.hi[rest], c_hi])
+    state.ub = np.concatenate([state.ub[rest], c_ub])
+
+
+def _certify_by_search(
+    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    model: Callable[[np.ndarray], np.ndarray],
+    reference: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    d: int,
+    domain: tuple[float, float],
+    samples: int,
+    seed: int,
+    budget: _Budget,
+    start: float,
+    target: str,
+) -> CertifiedResult:
+    """The certified interval for sup |model - reference|: a seeded sampled lower bound, then branch and bound.
+
+    The search raises the lower bound with the errors at box centres and, once a budget runs
+    out, with a local maximisation from the worst boxes.
+    """
+    from .verify import _ErrorOracle, _local_maximise, sup_error
+
+    sampled = sup_error(
+        model,
+        reference,
+        n,
+        d,
+        domain=domain,
+        samples=samples,
+        local_starts=4,
+        local_maxiter=50,
+        seed=seed,
+        equivariance_trials=0,
+    )
+
+    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        C = ((lo + hi) * 0.5).reshape(-1, n, d)
+        return np.abs(model(C) - reference(C)).reshape(len(C), -1).max(axis=1), C
+
+    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
+        return _local_maximise(_ErrorOracle(model, reference, n, d, 4096), point, domain[0], domain[1], 50)
+
+    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
+    outcome = branch_and_bound(
+        bounder,
+        centre_errors,
+        refine,
+        n=n,
+        d=d,
+        domain=domain,
+        lower=lower,
+        witness=witness,
+        budget=budget,
+        start=start,
+    )
+    return _certified_result(outcome, n, d, budget.tol, start, target)
+
+
+def _certified_result(
+    outcome: tuple[float, np.ndarray, float, int, int, bool], n: int, d: int, tol: float, start: float, target: str
+) -> CertifiedResult:
+    """The result of a search (lower, witness, upper, boxes, pending, reached), timed from ``start``."""
+    lower, witness, upper, boxes, pending, reached = outcome
+    return CertifiedResult(
+        lower=float(lower),
+        witness=np.asarray(witness).reshape(n, d),
+        upper=float(upper),
+        boxes=int(boxes),
+        reached=bool(reached),
+        seconds=time.perf_counter() - start,
+        tol=tol,
+        pending=int(pending),
+        target=target,
+    )
 
 
 def certified_sup_error(
@@ -498,83 +668,23 @@ def certified_sup_error(
             "certified_sup_error needs a continuous polynomial Sumformer "
             f"(continuous.approximate / from_representation); got {type(model).__name__}"
         )
-    t = _as_target(target)
-    if t.interval is None:
-        raise PolyapproxError(
-            f"target {t.name!r} has no interval evaluation, so its error cannot be certified; "
-            "targets with one: give the Target an 'interval' function"
-        )
-    tol, atol, time_limit = float(tol), float(atol), float(time_limit)
-    if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
-        raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
-    if not time_limit > 0:
-        raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    max_boxes = check_int("max_boxes", max_boxes)
-    batch = check_int("batch", batch)
+    t = _certifiable_target(target, model.d, model.d_out)
+    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
     samples = check_int("samples", samples)
     n, d = model.n, model.d
-    t.check_d(d)
-    if t.output_dim(d) != model.d_out:
-        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(d)} but the model has {model.d_out}")
-    m_lo, m_hi = (float(v) for v in model.domain)
+    box = _checked_domain(model.domain, domain)
+    check_float_environment()
+    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
+    return _certify_by_search(bounder, model, t.fn, n, d, box, samples, seed, budget, start, t.name)
+
+
+def _checked_domain(model_domain: tuple[Any, Any], domain: tuple[float, float] | None) -> tuple[float, float]:
+    """The box [lo, hi] to certify on: ``domain`` (default the model's), which must lie inside the model's."""
+    m_lo, m_hi = (float(v) for v in model_domain)
     lo_d, hi_d = (m_lo, m_hi) if domain is None else (float(domain[0]), float(domain[1]))
     if not (np.isfinite(lo_d) and np.isfinite(hi_d) and lo_d < hi_d):
         raise DomainError(f"domain must be finite with lo < hi; got {domain!r}")
     if lo_d < m_lo or hi_d > m_hi:
         raise DomainError(f"the box [{lo_d}, {hi_d}] lies outside the model's domain [{m_lo}, {m_hi}]")
-    check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
-    check_equivariant(t, n, d, domain=(lo_d, hi_d), seed=seed)  # the symmetry reduction needs it
-
-    from .verify import _ErrorOracle, _local_maximise, sup_error
-
-    f_np = t.fn
-    sampled = sup_error(
-        model,
-        f_np,
-        n,
-        d,
-        domain=(lo_d, hi_d),
-        samples=samples,
-        local_starts=4,
-        local_maxiter=50,
-        seed=seed,
-        equivariance_trials=0,
-    )
-    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
-
-    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        C = ((lo + hi) * 0.5).reshape(-1, n, d)
-        err = np.abs(model(C) - f_np(C)).reshape(len(C), -1).max(axis=1)
-        return err, C
-
-    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
-        return _local_maximise(_ErrorOracle(model, f_np, n, d, 4096), point, lo_d, hi_d, 50)
-
-    lower, witness, upper, boxes, pending, reached = branch_and_bound(
-        bounder,
-        centre_errors,
-        refine,
-        n=n,
-        d=d,
-        domain=(lo_d, hi_d),
-        lower=lower,
-        witness=witness,
-        tol=tol,
-        atol=atol,
-        max_boxes=max_boxes,
-        time_limit=time_limit,
-        batch=batch,
-        start=start,
-    )
-    return CertifiedResult(
-        lower=float(lower),
-        witness=np.asarray(witness).reshape(n, d),
-        upper=float(upper),
-        boxes=int(boxes),
-        reached=reached,
-        seconds=time.perf_counter() - start,
-        tol=tol,
-        pending=int(pending),
-        target=t.name,
-    )
+    return lo_d, hi_d

@@ -33,7 +33,7 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, SizeError, check_int
 
-from ._certify import CertifiedResult, _as_target, _split
+from ._certify import CertifiedResult, _Budget, _certifiable_target, _certified_result, _SearchState, _split
 from ._interval import Interval, Jet, NotSmoothError, check_float_environment
 
 
@@ -105,78 +105,17 @@ def certified_discontinuous_error(
     True
     """
     start = time.perf_counter()
-    t, tol, atol, time_limit = _checked_arguments(model, target, tol, atol, time_limit)
-    max_boxes, max_cells, batch = (
-        check_int("max_boxes", max_boxes),
-        check_int("max_cells", max_cells),
-        check_int("batch", batch),
-    )
-    n, d = model.n, model.d
-    N, R = n * d, n * model.d_out
+    t = _checked_model_and_target(model, target)
+    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
+    max_cells = check_int("max_cells", max_cells)
+    check_float_environment()
     lo, hi, vals, corner = _cell_boxes(model, t, max_cells)
-    bounder = _CellBounder(t, n, d, model.d_out)
-    pull = 2.0**-30
-
-    def point_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Errors at the centre and at the vertices pulled inside (points strictly in the half-open cells)."""
-        width = hi - lo
-        points = [lo + 0.5 * width]
-        for corner_bits in itertools.product((0.0, 1.0), repeat=N) if N <= 6 else [(1.0,) * N]:
-            bits = np.array(corner_bits)
-            points.append(lo + width * (pull + bits * (1.0 - 2.0 * pull)))
-        P = np.concatenate(points).reshape(-1, n, d)
-        err = np.abs(np.asarray(model(P), dtype=float) - np.asarray(t.fn(P), dtype=float))
-        err = err.reshape(len(points), len(lo), R).max(axis=2)
-        best = err.argmax(axis=0)
-        return err.max(axis=0), P.reshape(len(points), len(lo), n, d)[best, np.arange(len(lo))]
-
-    def evaluate(lo: np.ndarray, hi: np.ndarray, v: np.ndarray) -> np.ndarray:
-        nonlocal lower, witness
-        ub = np.concatenate(
-            [bounder(lo[s : s + batch], hi[s : s + batch], v[s : s + batch]) for s in range(0, len(lo), batch)]
-        )
-        err, P = point_errors(lo, hi)
-        j = int(np.argmax(err))
-        if err[j] > lower:
-            lower, witness = float(err[j]), P[j].copy()
-        return ub
-
-    lower, witness = -np.inf, corner[0].copy()
-    ub = evaluate(lo, hi, vals)
-    boxes, done_max = len(lo), -np.inf
-    while True:
-        final = ub <= max((1.0 + tol) * lower, atol)
-        if final.any():
-            done_max = max(done_max, float(ub[final].max()))
-            lo, hi, vals, ub = lo[~final], hi[~final], vals[~final], ub[~final]
-        if not len(lo) or boxes >= max_boxes or time.perf_counter() - start > time_limit:
-            break
-        take = min(len(lo), max(1, batch // 2), max(1, (max_boxes - boxes + 1) // 2))
-        order = np.argsort(ub)[::-1]
-        pick, rest = order[:take], order[take:]
-        c_lo, c_hi = _split(lo[pick], hi[pick])
-        c_v = np.concatenate([vals[pick], vals[pick]])
-        c_ub = evaluate(c_lo, c_hi, c_v)
-        boxes += len(c_lo)
-        lo, hi = np.concatenate([lo[rest], c_lo]), np.concatenate([hi[rest], c_hi])
-        vals, ub = np.concatenate([vals[rest], c_v]), np.concatenate([ub[rest], c_ub])
-    upper = max(done_max, float(ub.max()) if len(ub) else -np.inf)
-    reached = bool(len(lo) == 0 and upper <= max((1.0 + tol) * lower, atol))
-    return CertifiedResult(
-        lower=float(lower),
-        witness=np.asarray(witness).reshape(n, d),
-        upper=float(upper),
-        boxes=int(boxes),
-        reached=reached,
-        seconds=time.perf_counter() - start,
-        tol=tol,
-        pending=len(lo),
-        target=t.name,
-    )
+    outcome = _CellSearch(model, t, budget).run(lo, hi, vals, corner[0].copy(), start)
+    return _certified_result(outcome, model.n, model.d, budget.tol, start, t.name)
 
 
-def _checked_arguments(model: Any, target: Any, tol: float, atol: float, time_limit: float):
-    """Validate the model, the target and the tolerances of :func:`certified_discontinuous_error`."""
+def _checked_model_and_target(model: Any, target: Any) -> Any:
+    """The target of :func:`certified_discontinuous_error`, checked against a discontinuous Sumformer."""
     from .discontinuous import DiscontinuousSumformer
 
     if not isinstance(model, DiscontinuousSumformer):
@@ -184,19 +123,74 @@ def _checked_arguments(model: Any, target: Any, tol: float, atol: float, time_li
             "certified_discontinuous_error needs a discontinuous Sumformer (discontinuous.build); "
             f"got {type(model).__name__}"
         )
-    t = _as_target(target)
-    if t.interval is None:
-        raise PolyapproxError(f"target {t.name!r} has no interval evaluation, so its error cannot be certified")
-    tol, atol, time_limit = float(tol), float(atol), float(time_limit)
-    if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
-        raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
-    if not time_limit > 0:
-        raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    t.check_d(model.d)
-    if t.output_dim(model.d) != model.d_out:
-        raise PolyapproxError(f"target {t.name!r} has d_out = {t.output_dim(model.d)} but the model has {model.d_out}")
-    check_float_environment()
-    return t, tol, atol, time_limit
+    return _certifiable_target(target, model.d, model.d_out)
+
+
+class _CellSearch:
+    """Branch and bound over boxes of cells, each box carrying S's constant value v on it (module docstring)."""
+
+    #: how far inside a half-open cell its vertices are pulled, as a fraction of the width
+    PULL = 2.0**-30
+
+    def __init__(self, model: Any, target: Any, budget: _Budget) -> None:
+        self.model, self.fn, self.budget = model, target.fn, budget
+        self.n, self.d, self.rows = model.n, model.d, model.n * model.d_out
+        self.bounder = _CellBounder(target, model.n, model.d, model.d_out)
+        self.lower, self.witness = -np.inf, np.empty(0)
+
+    def point_errors(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Errors at the centre and at the vertices pulled inside (points strictly in the half-open cells)."""
+        n, d, N = self.n, self.d, self.n * self.d
+        width = hi - lo
+        points = [lo + 0.5 * width]
+        for corner_bits in itertools.product((0.0, 1.0), repeat=N) if N <= 6 else [(1.0,) * N]:
+            bits = np.array(corner_bits)
+            points.append(lo + width * (self.PULL + bits * (1.0 - 2.0 * self.PULL)))
+        P = np.concatenate(points).reshape(-1, n, d)
+        err = np.abs(np.asarray(self.model(P), dtype=float) - np.asarray(self.fn(P), dtype=float))
+        err = err.reshape(len(points), len(lo), self.rows).max(axis=2)
+        best = err.argmax(axis=0)
+        return err.max(axis=0), P.reshape(len(points), len(lo), n, d)[best, np.arange(len(lo))]
+
+    def evaluate(self, lo: np.ndarray, hi: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Rigorous bounds of the boxes (batch by batch); raises the lower bound to the best point error."""
+        batch = self.budget.batch
+        ub = np.concatenate(
+            [self.bounder(lo[s : s + batch], hi[s : s + batch], v[s : s + batch]) for s in range(0, len(lo), batch)]
+        )
+        err, P = self.point_errors(lo, hi)
+        j = int(np.argmax(err))
+        if err[j] > self.lower:
+            self.lower, self.witness = float(err[j]), P[j].copy()
+        return ub
+
+    def run(
+        self, lo: np.ndarray, hi: np.ndarray, vals: np.ndarray, witness: np.ndarray, start: float
+    ) -> tuple[float, np.ndarray, float, int, int, bool]:
+        """Bisect the worst boxes until done or out of budget.
+
+        Returns (lower, witness, upper, boxes, pending, reached), as :func:`branch_and_bound` does.
+        """
+        budget, self.witness = self.budget, witness
+        state = _SearchState(lo, hi, self.evaluate(lo, hi, vals), self.lower, self.witness, boxes=len(lo))
+        while True:
+            state.lower = self.lower
+            keep = state.finalise(budget)
+            state.lo, state.hi, state.ub, vals = state.lo[keep], state.hi[keep], state.ub[keep], vals[keep]
+            if not len(state.lo) or budget.spent(state.boxes, start):
+                break
+            order = np.argsort(state.ub)[::-1]
+            take = budget.take(len(state.lo), state.boxes)
+            pick, rest = order[:take], order[take:]
+            c_lo, c_hi = _split(state.lo[pick], state.hi[pick])
+            c_v = np.concatenate([vals[pick], vals[pick]])
+            c_ub = self.evaluate(c_lo, c_hi, c_v)
+            state.boxes += len(c_lo)
+            state.lo, state.hi = np.concatenate([state.lo[rest], c_lo]), np.concatenate([state.hi[rest], c_hi])
+            vals, state.ub = np.concatenate([vals[rest], c_v]), np.concatenate([state.ub[rest], c_ub])
+        upper = state.upper()
+        reached = bool(len(state.lo) == 0 and upper <= budget.threshold(self.lower))
+        return float(self.lower), self.witness, float(upper), int(state.boxes), len(state.lo), reached
 
 
 def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -37,13 +37,14 @@ uniform attention), as is S, so the sorted-token region of :mod:`constructions._
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any, overload
 
 import numpy as np
 
 from polyapprox.internal import PolyapproxError, SizeError, check_int
 
-from ._certify import CertifiedResult, _row_polynomials, _ShiftedPolynomial, branch_and_bound
+from ._certify import CertifiedResult, _Budget, _certify_by_search, _row_polynomials, _ShiftedPolynomial
 from ._interval import Interval, check_float_environment
 
 _MEMORY_BUDGET = 2**28  # bytes of affine-form storage per batch of boxes
@@ -380,11 +381,33 @@ def certified_network_error(
     >>> r.reached, r.lower <= r.upper <= min(1.5 * r.lower, T.error_bound)
     (True, True)
     """
+    start = time.perf_counter()
+    n, d = _check_network_and_sumformer(network, sumformer)
+    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
+    samples = check_int("samples", samples)
+    if n * d > _MAX_VARIABLES:
+        raise SizeError(
+            f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
+            "the number of boxes grows like 2^(n d)"
+        )
+    check_float_environment()
+    bounder = _NetworkBounder(network, sumformer)
+    per_box = bounder.bytes_per_box()
+    if per_box > _MEMORY_BUDGET:
+        raise SizeError(
+            f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
+            f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
+        )
+    budget = replace(budget, batch=max(1, min(budget.batch, _MEMORY_BUDGET // per_box)))
+    domain = (0.0, 1.0)
+    return _certify_by_search(bounder, network, sumformer, n, d, domain, samples, seed, budget, start, "sumformer")
+
+
+def _check_network_and_sumformer(network: Any, sumformer: Any) -> tuple[int, int]:
+    """(n, d) of a softmax ReLU Transformer and a polynomial Sumformer of the same shapes; refuses others."""
     from ._network import Network
     from .continuous import PolynomialSumformer
-    from .verify import _ErrorOracle, _local_maximise, sup_error
 
-    start = time.perf_counter()
     if not isinstance(network, Network) or network.ff != "relu" or network.attention != "softmax":
         raise PolyapproxError(
             "certified_network_error needs a softmax Transformer with ReLU feed-forward blocks "
@@ -401,74 +424,4 @@ def certified_network_error(
             f"the Sumformer (d={sumformer.d}, d_out={sumformer.d_out}) does not match the network "
             f"(n={n}, d={d}, d_out={network.d_out})"
         )
-    tol, atol, time_limit = float(tol), float(atol), float(time_limit)
-    if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
-        raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
-    if not time_limit > 0:
-        raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-    max_boxes, batch = check_int("max_boxes", max_boxes), check_int("batch", batch)
-    samples = check_int("samples", samples)
-    if n * d > _MAX_VARIABLES:
-        raise SizeError(
-            f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
-            "the number of boxes grows like 2^(n d)"
-        )
-    check_float_environment()
-    bounder = _NetworkBounder(network, sumformer)
-    per_box = bounder.bytes_per_box()
-    if per_box > _MEMORY_BUDGET:
-        raise SizeError(
-            f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
-            f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
-        )
-    batch = max(1, min(batch, _MEMORY_BUDGET // per_box))
-    domain = (0.0, 1.0)
-
-    sampled = sup_error(
-        network,
-        sumformer,
-        n,
-        d,
-        domain=domain,
-        samples=samples,
-        local_starts=4,
-        local_maxiter=50,
-        seed=seed,
-        equivariance_trials=0,
-    )
-    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
-
-    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        C = ((lo + hi) * 0.5).reshape(-1, n, d)
-        return np.abs(network(C) - sumformer(C)).reshape(len(C), -1).max(axis=1), C
-
-    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
-        return _local_maximise(_ErrorOracle(network, sumformer, n, d, 4096), point, *domain, 50)
-
-    lower, witness, upper, boxes, pending, reached = branch_and_bound(
-        bounder,
-        centre_errors,
-        refine,
-        n=n,
-        d=d,
-        domain=domain,
-        lower=lower,
-        witness=witness,
-        tol=tol,
-        atol=atol,
-        max_boxes=max_boxes,
-        time_limit=time_limit,
-        batch=batch,
-        start=start,
-    )
-    return CertifiedResult(
-        lower=lower,
-        witness=np.asarray(witness).reshape(n, d),
-        upper=upper,
-        boxes=boxes,
-        reached=reached,
-        seconds=time.perf_counter() - start,
-        tol=tol,
-        pending=pending,
-        target="sumformer",
-    )
+    return n, d

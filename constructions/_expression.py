@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from polyapprox import ParseError
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError, check_int, syntax_name
 
 from .targets import Target
 
@@ -168,28 +168,7 @@ class _Compiler:
             return self.subscript(node, bound)
         if isinstance(node, ast.Tuple):
             raise self.fail(node, "a tuple is allowed only as the whole expression (one entry per output)")
-        kinds = {
-            ast.Attribute: "attribute access",
-            ast.Lambda: "lambdas",
-            ast.Compare: "comparisons",
-            ast.BoolOp: "boolean operators",
-            ast.IfExp: "conditionals",
-            ast.List: "lists",
-            ast.Dict: "dicts",
-            ast.Set: "sets",
-            ast.JoinedStr: "f-strings",
-            ast.NamedExpr: "assignments",
-            ast.Starred: "starred expressions",
-            ast.UnaryOp: "this unary operator",
-            ast.ListComp: "comprehensions",
-            ast.GeneratorExp: "generators",
-            ast.Slice: "slices",
-            ast.Await: "await",
-            ast.Yield: "yield",
-            ast.SetComp: "comprehensions",
-            ast.DictComp: "comprehensions",
-        }
-        kind = next((v for k, v in kinds.items() if isinstance(node, k)), type(node).__name__)
+        kind = syntax_name(node)
         raise self.fail(node, f"{kind} not allowed")
 
     def constant(self, node: ast.Constant, depth: int) -> _Node:

@@ -286,52 +286,29 @@ def approximate(
     >>> report.coefficients, report.test_sup_error < 1e-12        # the target is a degree-2 polynomial
     (7, True)
     """
-    n, d = check_int("n", n), check_int("d", d)
-    degree = check_int("degree", degree)
-    lo, hi = (float(v) for v in domain)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise PolyapproxError(f"domain must be (lo, hi) with lo < hi; got {domain!r}")
+    n, d, degree, (lo, hi) = check_int("n", n), check_int("d", d), check_int("degree", degree), _checked_box(domain)
     if not callable(f):
         raise PolyapproxError(f"f must be a callable (b, n, d) -> (b, n, d_out); got {type(f).__name__}")
     start = time.perf_counter()
     check_equivariant(f, n, d, domain=(lo, hi), rtol=equivariance_rtol, seed=seed)
-
-    solver = check_choice("solver", solver, SOLVERS)
-    memory_mb = float(memory_mb)
-    if not (math.isfinite(memory_mb) and memory_mb > 0):
-        raise PolyapproxError(f"memory_mb must be a positive number of megabytes; got {memory_mb!r}")
+    solver, memory_mb = check_choice("solver", solver, SOLVERS), _checked_memory(memory_mb)
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
-    count = len(candidates)
-    samples = max(4000, math.ceil(2 * count / n)) if samples is None else check_int("samples", samples)
-    test_samples = samples if test_samples is None else check_int("test_samples", test_samples)
-    if samples * n < count:
-        raise PolyapproxError(
-            f"underdetermined fit: {count} coefficients but only {samples} x {n} = "
-            f"{samples * n} (sequence, token) rows; use samples >= {math.ceil(count / n)}"
-        )
-
+    samples, test_samples = _sample_counts(samples, test_samples, len(candidates), n)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
     X_test = rng.uniform(lo, hi, size=(test_samples, n, d))
-    Y_train = target_values(f, X_train, n, "training samples")
+    Y_train = target_values(f, X_train, "training samples")
     d_out = Y_train.shape[2]
-
-    # affine map of every variable (y_1..y_d, s_gamma) onto [-1, 1], exact rationals
-    z_lo, z_hi = _variable_ranges(X_train, indices)
-    width = np.where(z_hi > z_lo, z_hi - z_lo, 1.0)
-    scale = np.array([float(Fraction(2.0) / Fraction(float(w))) for w in width])
-    shift = np.array([float(-Fraction(float(a)) * Fraction(float(s)) - 1) for a, s in zip(z_lo, scale)])
-
-    plan = _Plan(candidates)
+    scale, shift = _chebyshev_scaling(X_train, indices)
     coefficients, rank, condition = _fit(
-        plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb
+        _Plan(candidates), X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb
     )
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
     model = PolynomialSumformer(rep, domain=(lo, hi), description=f"least-squares fit of degree {degree} to {_name(f)}")
     model.target = f
     fit = np.abs(model(X_train) - Y_train)
-    test = np.abs(model(X_test) - target_values(f, X_test, n, "test samples"))
+    test = np.abs(model(X_test) - target_values(f, X_test, "test samples"))
     report = ApproximationReport(
         target=_name(f),
         n=n,
@@ -340,7 +317,7 @@ def approximate(
         degree=degree,
         refined=refined,
         latent_dim=len(indices),
-        coefficients=count,
+        coefficients=len(candidates),
         samples=samples,
         test_samples=test_samples,
         rank=int(rank),
@@ -352,6 +329,46 @@ def approximate(
         seconds=time.perf_counter() - start,
     )
     return model, report
+
+
+def _checked_box(domain: Domain) -> tuple[float, float]:
+    """The domain (lo, hi) as floats, finite with lo < hi."""
+    lo, hi = (float(v) for v in domain)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise PolyapproxError(f"domain must be (lo, hi) with lo < hi; got {domain!r}")
+    return lo, hi
+
+
+def _checked_memory(memory_mb: float) -> float:
+    """The memory budget in megabytes: a finite number > 0."""
+    memory_mb = float(memory_mb)
+    if not (math.isfinite(memory_mb) and memory_mb > 0):
+        raise PolyapproxError(f"memory_mb must be a positive number of megabytes; got {memory_mb!r}")
+    return memory_mb
+
+
+def _sample_counts(samples: int | None, test_samples: int | None, count: int, n: int) -> tuple[int, int]:
+    """Training and test sequence counts (defaults in :func:`approximate`); refuses an underdetermined fit."""
+    samples = max(4000, math.ceil(2 * count / n)) if samples is None else check_int("samples", samples)
+    test_samples = samples if test_samples is None else check_int("test_samples", test_samples)
+    if samples * n < count:
+        raise PolyapproxError(
+            f"underdetermined fit: {count} coefficients but only {samples} x {n} = "
+            f"{samples * n} (sequence, token) rows; use samples >= {math.ceil(count / n)}"
+        )
+    return samples, test_samples
+
+
+def _chebyshev_scaling(X: np.ndarray, indices: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(scale, shift) mapping every variable (y_1..y_d, s_gamma) affinely onto [-1, 1] over X's range.
+
+    Both are floats that are exact binary rationals, so the map back to monomials stays exact.
+    """
+    z_lo, z_hi = _variable_ranges(X, indices)
+    width = np.where(z_hi > z_lo, z_hi - z_lo, 1.0)
+    scale = np.array([float(Fraction(2.0) / Fraction(float(w))) for w in width])
+    shift = np.array([float(-Fraction(float(a)) * Fraction(float(s)) - 1) for a, s in zip(z_lo, scale)])
+    return scale, shift
 
 
 def _variable_ranges(X: np.ndarray, indices: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:

@@ -374,53 +374,12 @@ def _readout(S: Sumformer, labels, layout) -> Block:
 
 def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, Block, float, dict]:
     """ReLU networks for phi and psi with the error propagation of theory/attention."""
-    if not isinstance(S, PolynomialSumformer):
-        raise PolyapproxError(
-            "ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
-            "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise"
-        )
-    if S.domain != (0.0, 1.0):
-        raise PolyapproxError(f"ff='relu' realises phi and psi on [0, 1]; this Sumformer's domain is {S.domain}")
-    rep = S.representation
-    d, latent = S.d, S.latent_dim
-    phi_net = _relu.monomials(list(S.indices), m) if latent else None
+    P = _relu_ready(S)
+    phi_net = _relu.monomials(list(P.indices), m) if P.latent_dim else None
     eta1 = float(phi_net.error_bound.max()) if phi_net is not None else 0.0
-    exponents, C = psi_table(rep)
-    mu = np.array([sum(e[d:]) for e in exponents], dtype=float)  # degree of each term in s
-    lipschitz = (np.abs(C) * (mu * float(n) ** np.maximum(mu - 1, 0))[:, None]).sum(axis=0)
-    C = C * (float(n) ** mu)[:, None]  # psi is evaluated at s_hat = clip(s / n)
-    psi_net = _relu.polynomial(exponents, C, m, input_scale=[1.0] * d + [1.0 / n] * latent)
+    psi_net, lipschitz = _psi_network(P, n, m)
     eta2 = psi_net.error_bound
     bound = float((lipschitz * n * eta1 + eta2).max())
-    x_labels, phi_labels = labels[layout["x"]], labels[layout["phi"]]
-    read_x = _selector(labels, layout, "x")
-    blocks = []
-    if phi_net is not None:  # latent > 0
-        blocks.append(
-            _relu_ff(
-                "ff1",
-                "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)",
-                phi_net,
-                read_x,
-                _selector(labels, layout, "phi").T,
-                labels,
-                x_labels,
-                phi_labels,
-            )
-        )
-    read_psi = np.concatenate([read_x, _selector(labels, layout, "sum")], axis=1)
-    blocks.append(
-        _relu_ff(
-            "ff2",
-            "psi~(x, clip(s/n)): ReLU polynomial, error eta_2",
-            psi_net,
-            read_psi,
-            _selector(labels, layout, "out").T,
-            labels,
-            list(x_labels) + list(labels[layout["sum"]]),
-            labels[layout["out"]],
-        )
-    )
     details = {
         "m": m,
         "eta1": eta1,
@@ -429,15 +388,67 @@ def _relu_blocks(S: Sumformer, n: int, m: int, labels, layout) -> tuple[Block, B
         "relu_neurons": sum(net.neurons for net in (phi_net, psi_net) if net is not None),
         "hat_relus": sum(net.hat_relus for net in (phi_net, psi_net) if net is not None),
     }
-    empty_phi = {"map": "phi", "phi_exponents": np.zeros((0, d), dtype=np.int64)}
-    ff1 = (
-        blocks[0]
-        if latent
-        else _exact_ff(
+    return _relu_phi_block(S, phi_net, labels, layout), _relu_psi_block(psi_net, labels, layout), bound, details
+
+
+def _relu_ready(S: Sumformer) -> PolynomialSumformer:
+    """S, checked: ff='relu' needs a polynomial Sumformer on [0, 1] (its psi an exact polynomial)."""
+    if not isinstance(S, PolynomialSumformer):
+        raise PolyapproxError(
+            "ff='relu' needs a polynomial Sumformer (continuous.from_representation or "
+            "continuous.approximate), whose psi is an exact polynomial; use ff='exact' otherwise"
+        )
+    if S.domain != (0.0, 1.0):
+        raise PolyapproxError(f"ff='relu' realises phi and psi on [0, 1]; this Sumformer's domain is {S.domain}")
+    return S
+
+
+def _psi_network(S: PolynomialSumformer, n: int, m: int) -> tuple[Any, np.ndarray]:
+    """The ReLU network of psi(x, clip(s/n)) and psi's Lipschitz constant in s per output.
+
+    psi is evaluated at s_hat = s / n, so each term of degree mu in s is scaled by n^mu.
+    """
+    d, latent = S.d, S.latent_dim
+    exponents, C = psi_table(S.representation)
+    mu = np.array([sum(e[d:]) for e in exponents], dtype=float)  # degree of each term in s
+    lipschitz = (np.abs(C) * (mu * float(n) ** np.maximum(mu - 1, 0))[:, None]).sum(axis=0)
+    C = C * (float(n) ** mu)[:, None]
+    psi_net = _relu.polynomial(exponents, C, m, input_scale=[1.0] * d + [1.0 / n] * latent)
+    return psi_net, lipschitz
+
+
+def _relu_phi_block(S: Sumformer, phi_net: Any, labels, layout) -> Block:
+    """ff1: the Yarotsky monomials phi~(x) written into slot phi (an empty exact block when d' = 0)."""
+    if phi_net is None:
+        empty_phi = {"map": "phi", "phi_exponents": np.zeros((0, S.d), dtype=np.int64)}
+        return _exact_ff(
             "ff1", "phi = () (d' = 0)", lambda z: np.zeros((len(z), 0)), (layout["x"],), layout["phi"], empty_phi
         )
+    return _relu_ff(
+        "ff1",
+        "phi~(x): Yarotsky monomials, error <= (|alpha|-1) 2^(-2m-1)",
+        phi_net,
+        _selector(labels, layout, "x"),
+        _selector(labels, layout, "phi").T,
+        labels,
+        labels[layout["x"]],
+        labels[layout["phi"]],
     )
-    return ff1, blocks[-1], bound, details
+
+
+def _relu_psi_block(psi_net: Any, labels, layout) -> Block:
+    """ff2: the ReLU polynomial psi~(x, clip(s/n)) read from slots x and sum, written into slot out."""
+    read_psi = np.concatenate([_selector(labels, layout, "x"), _selector(labels, layout, "sum")], axis=1)
+    return _relu_ff(
+        "ff2",
+        "psi~(x, clip(s/n)): ReLU polynomial, error eta_2",
+        psi_net,
+        read_psi,
+        _selector(labels, layout, "out").T,
+        labels,
+        list(labels[layout["x"]]) + list(labels[layout["sum"]]),
+        labels[layout["out"]],
+    )
 
 
 def build_network(
@@ -460,6 +471,49 @@ def build_network(
     """Assemble embed, ff1, attention, ff2, readout (theory/attention); the attention kind is looked up
     in the registry and its numpy forward runs the attention block with ``attention_params``."""
     kind = get_attention_kind(attention)
+    n = _check_buildable(S, n, ff)
+    labels = _residual_labels(S, getattr(S, "indices", None))
+    layout = _layout(S)
+    d_k = check_int("d_k", d_k)
+    query = np.random.default_rng(seed).normal(size=(len(labels), d_k)) if random_query else None
+    attn_head, attn_weights = _sum_heads(S, n, labels, layout, n if scale is None else scale, d_k, query)
+    params = dict(attention_params or {})
+    all_weights = {**attn_weights, **(extra_weights or {})}
+    attn = Block(
+        "attn",
+        BlockKind.ATTENTION,
+        kind.name,
+        attention_formula,
+        all_weights,
+        lambda Z: kind.forward(Z, [attn_head], params),
+        sum(w.values.size for w in all_weights.values()),
+        {"kind": kind.name},
+    )
+    if ff == "exact":
+        (ff1, ff2), bound, relu_details = _exact_ff_blocks(S, layout), 0.0, {}
+    else:
+        ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
+    blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
+    return Network(
+        blocks,
+        n,
+        S.d,
+        S.d_out,
+        layout,
+        tuple(labels),
+        kind.name,
+        ff,
+        bound,
+        S.domain,
+        {**(details or {}), **relu_details},
+        params,
+        S,
+        dict(recipe or {}),
+    )
+
+
+def _check_buildable(S: Sumformer, n: int, ff: str) -> int:
+    """n, checked: S is a continuous Sumformer for n tokens and ff is 'exact' or 'relu'."""
     if not isinstance(S, Sumformer):
         raise PolyapproxError(f"S must be a constructions.Sumformer; got {type(S).__name__}")
     n = check_int("n", n)
@@ -474,66 +528,33 @@ def build_network(
             "a discontinuous Sumformer (integer codes or cell histograms) cannot be turned into "
             "a Transformer: a ReLU feed-forward layer is continuous (theory/discontinuous)"
         )
-    indices = getattr(S, "indices", None)
-    labels = _residual_labels(S, indices)
+    return n
+
+
+def _layout(S: Sumformer) -> dict[str, slice]:
+    """The residual stream's slots: x (d), phi (d'), sum (d'), out (d_out), in that order."""
     d, latent = S.d, S.latent_dim
-    layout = {
+    return {
         "x": slice(0, d),
         "phi": slice(d, d + latent),
         "sum": slice(d + latent, d + 2 * latent),
         "out": slice(d + 2 * latent, d + 2 * latent + S.d_out),
     }
-    query = None
-    if random_query:
-        query = np.random.default_rng(seed).normal(size=(len(labels), check_int("d_k", d_k)))
-    attn_head, attn_weights = _sum_heads(
-        S, n, labels, layout, n if scale is None else scale, check_int("d_k", d_k), query
+
+
+def _exact_ff_blocks(S: Sumformer, layout: dict[str, slice]) -> tuple[Block, Block]:
+    """ff1 writes phi(x) into slot phi, ff2 writes psi(x, s) into slot out, both evaluated exactly."""
+    read_x, read_s = layout["x"], layout["sum"]
+    poly = _polynomial_spec(S) or {}
+    phi_spec = {"map": "phi", **{k: v for k, v in poly.items() if k.startswith("phi")}}
+    psi_spec = {"map": "psi", **{k: v for k, v in poly.items() if k.startswith("psi")}}
+    ff1 = _exact_ff("ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), (read_x,), layout["phi"], phi_spec)
+    ff2 = _exact_ff(
+        "ff2",
+        "z + (0, 0, 0, psi(x, s))",
+        lambda z: S.psi(z[:, read_x], z[:, read_s]),
+        (read_x, read_s),
+        layout["out"],
+        psi_spec,
     )
-    params = dict(attention_params or {})
-    all_weights = {**attn_weights, **(extra_weights or {})}
-    attn = Block(
-        "attn",
-        BlockKind.ATTENTION,
-        kind.name,
-        attention_formula,
-        all_weights,
-        lambda Z: kind.forward(Z, [attn_head], params),
-        sum(w.values.size for w in all_weights.values()),
-        {"kind": kind.name},
-    )
-    if ff == "exact":
-        read_x, read_s = layout["x"], layout["sum"]
-        poly = _polynomial_spec(S) or {}
-        phi_spec = {"map": "phi", **{k: v for k, v in poly.items() if k.startswith("phi")}}
-        psi_spec = {"map": "psi", **{k: v for k, v in poly.items() if k.startswith("psi")}}
-        ff1 = _exact_ff(
-            "ff1", "z + (0, phi(x), 0, 0)", lambda z: S.phi(z[:, read_x]), (read_x,), layout["phi"], phi_spec
-        )
-        ff2 = _exact_ff(
-            "ff2",
-            "z + (0, 0, 0, psi(x, s))",
-            lambda z: S.psi(z[:, read_x], z[:, read_s]),
-            (read_x, read_s),
-            layout["out"],
-            psi_spec,
-        )
-        bound, relu_details = 0.0, {}
-    else:
-        ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
-    blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
-    return Network(
-        blocks,
-        n,
-        d,
-        S.d_out,
-        layout,
-        tuple(labels),
-        kind.name,
-        ff,
-        bound,
-        S.domain,
-        {**(details or {}), **relu_details},
-        params,
-        S,
-        dict(recipe or {}),
-    )
+    return ff1, ff2

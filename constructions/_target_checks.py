@@ -17,17 +17,31 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 from ._validate import Domain
 
 
-def target_values(f: Callable, X: np.ndarray, n: int, what: str) -> np.ndarray:
+def target_values(f: Callable, X: np.ndarray, what: str, d_out: int | None = None) -> np.ndarray:
+    """f(X) on a float batch X (b, n, d), checked: a finite (b, n, d_out) array ((b, n) reads as d_out = 1).
+
+    ``what`` names the batch in the messages ("training samples"); ``d_out``, when given, is the
+    output width f must have. Every failure is a one-line ``PolyapproxError``.
+    """
+    b, n = X.shape[:2]
     try:
         Y = np.asarray(f(X), dtype=float)
     except PolyapproxError:
         raise
-    except Exception as exc:  # a user callable failed: say which call
-        raise PolyapproxError(f"the target raised {type(exc).__name__} on a batch of shape {X.shape}: {exc}") from exc
-    if Y.ndim != 3 or Y.shape[:2] != X.shape[:2]:
-        raise ShapeError(f"the target must map (b, n, d) = {X.shape} to (b, {n}, d_out); got {Y.shape} ({what})")
+    except Exception as exc:  # a user callable failed: say on which batch
+        raise PolyapproxError(f"the target raised {type(exc).__name__} on the {what} {X.shape}: {exc}") from exc
+    if Y.ndim == 2 and Y.shape == (b, n):
+        Y = Y[..., None]
+    if Y.ndim != 3 or Y.shape[:2] != (b, n) or (d_out is not None and Y.shape[2] != d_out):
+        raise ShapeError(
+            f"the target must map (b, n, d) = {X.shape} to (b, n, d_out) = ({b}, {n}, {d_out or 'd_out'}) "
+            f"(f must return that shape, or (b, n) for d_out = 1); got {Y.shape} on the {what}"
+        )
     if not np.all(np.isfinite(Y)):
-        raise DomainError(f"the target returned NaN or inf ({what})")
+        i = int(np.argwhere(~np.isfinite(Y))[0][0])
+        raise DomainError(
+            f"the target returned NaN or inf on the {what}: a non-finite value at sample {i} (input {X[i].tolist()})"
+        )
     return Y
 
 
@@ -46,11 +60,11 @@ def check_equivariant(
         return
     rng = np.random.default_rng(seed)
     X = rng.uniform(*domain, size=(4, n, d))
-    Y = target_values(f, X, n, "equivariance check")
+    Y = target_values(f, X, "equivariance check")
     scale = max(1.0, float(np.abs(Y).max()))
     for _ in range(trials):
         perm = rng.permutation(n)  # (sigma X)_i = x_{perm[i]}, so sigma^{-1} = perm
-        moved = target_values(f, X[:, perm], n, "equivariance check")
+        moved = target_values(f, X[:, perm], "equivariance check")
         gap = np.abs(moved - Y[:, perm])
         if gap.max() > rtol * scale:
             _b, i, c = np.unravel_index(int(gap.argmax()), gap.shape)

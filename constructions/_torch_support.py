@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from types import ModuleType
+from typing import Any
 
 from polyapprox.internal import PolyapproxError
 
@@ -25,3 +27,18 @@ def import_torch_module() -> ModuleType:
     from . import _torch
 
     return _torch
+
+
+def lazy_torch_module(builder: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], bool], Any]:
+    """An attention kind's ``torch_module``: imports torch only when called, then calls ``builder`` of
+    :mod:`constructions._torch` with (weights, params, trainable).
+
+    >>> lazy_torch_module("softmax_module").__name__
+    'softmax_module'
+    """
+
+    def torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> Any:
+        return getattr(import_torch_module(), builder)(weights, params, trainable)
+
+    torch_module.__name__ = builder
+    return torch_module

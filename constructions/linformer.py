@@ -8,9 +8,6 @@ c != 0**; then W_O = (k / c) x writer gives the exact sum. E is unconstrained.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -20,6 +17,7 @@ from . import attention as _attention
 from ._kinds import AttentionKind, CliOption, register
 from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
+from ._torch_support import lazy_torch_module
 
 
 def _projection(name: str, value, k: int, n: int) -> np.ndarray:
@@ -111,19 +109,13 @@ def from_sumformer(
     )
 
 
-def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
-    from ._torch_support import import_torch_module
-
-    return import_torch_module().linformer_module(weights, params, trainable)
-
-
 KIND = register(
     AttentionKind(
         name="linformer",
         network="linformer",
         description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
         forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
-        torch_module=_torch_module,
+        torch_module=lazy_torch_module("linformer_module"),
         cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
         build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),

@@ -26,6 +26,7 @@ from . import attention as _attention
 from ._kinds import AttentionKind, CliOption, register
 from ._network import Network, build_network
 from ._sumformer import Sumformer
+from ._torch_support import lazy_torch_module
 from .sparse import patterns as _patterns
 
 __all__ = ["KIND", "as_mask", "from_sumformer", "masked_softmax_attention"]
@@ -122,12 +123,6 @@ def from_sumformer(
     )
 
 
-def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
-    from ._torch_support import import_torch_module
-
-    return import_torch_module().masked_softmax_module(weights, params, trainable)
-
-
 def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
     masks = _patterns.by_name(o["pattern"], n, window=o["window"])
     return from_sumformer(S, n, masks, o["ff"], m_relu=o["m_relu"], seed=o["seed"], allow_partial=o["allow_partial"])
@@ -139,7 +134,7 @@ KIND = register(
         network="masked-transformer",
         description="Transformer with ONE masked (sparse-pattern) softmax attention layer (Yun et al. 2020 patterns)",
         forward=lambda Z, heads, params: masked_softmax_attention(Z, heads, params["mask"]),
-        torch_module=_torch_module,
+        torch_module=lazy_torch_module("masked_softmax_module"),
         cost=lambda n, d_k, d_v, params: int(np.asarray(params["mask"]).sum()) * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {"mask": _patterns.sliding_window(n, max(2, min(n, 2 * k)))[0]},
         build=_cli_build,

@@ -20,6 +20,7 @@ from . import attention as _attention
 from ._kinds import AttentionKind, CliOption, register
 from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
+from ._torch_support import lazy_torch_module
 
 
 def from_sumformer(
@@ -82,12 +83,6 @@ def from_sumformer(
     )
 
 
-def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
-    from ._torch_support import import_torch_module
-
-    return import_torch_module().performer_module(weights, params, trainable)
-
-
 def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
     width = params["omega"].shape[0] * (2 if params["features"] == "trig" else 1)
     return 2 * n * width * (d_k + d_v)
@@ -99,7 +94,7 @@ KIND = register(
         network="performer",
         description="Performer with m random features (Choromanski et al. 2021)",
         forward=lambda Z, heads, params: _attention.performer_attention(Z, heads, params["omega"], params["features"]),
-        torch_module=_torch_module,
+        torch_module=lazy_torch_module("performer_module"),
         cost=_cost,
         timing_params=lambda n, d_k, rng, k, m: {"omega": rng.normal(size=(m, d_k)), "features": "positive"},
         build=lambda S, n, o: from_sumformer(

@@ -7,13 +7,11 @@ weight is 1/n, W_V selects phi and W_O = n x (writer into slot sum).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from . import attention as _attention
 from ._kinds import AttentionKind, register
 from ._network import LabelledArray, Network, assert_weights_equal, build_network
 from ._sumformer import Sumformer
+from ._torch_support import lazy_torch_module
 
 __all__ = ["KIND", "LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
 
@@ -57,19 +55,13 @@ def from_sumformer(
     )
 
 
-def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool):
-    from ._torch_support import import_torch_module
-
-    return import_torch_module().softmax_module(weights, params, trainable)
-
-
 KIND = register(
     AttentionKind(
         name="softmax",
         network="transformer",
         description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
         forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
-        torch_module=_torch_module,
+        torch_module=lazy_torch_module("softmax_module"),
         cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {},
         build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),

@@ -91,81 +91,88 @@ class LatentColumn:
     value: Callable[[int, int], int | None] = field(repr=False, compare=False)
 
 
+#: The constructions of Alberti et al. (2023): continuous (and its refinement) and discontinuous.
+_CONSTRUCTION_COLUMNS = (
+    LatentColumn(
+        "continuous",
+        "C(n+d,d)-1",
+        "Alberti et al. 2023 (power sums, |alpha|<=n)",
+        "explicit",
+        lambda n, d: _exact_binomial(n + d, d) - 1,
+    ),
+    LatentColumn(
+        "continuous-refined",
+        "C(n-1+d,d)-1",
+        "theory/latent refinement (|alpha|<=n-1)",
+        "explicit",
+        lambda n, d: _exact_binomial(n - 1 + d, d) - 1,
+    ),
+    LatentColumn(
+        "discontinuous",
+        "1",
+        "Alberti et al. 2023 (discontinuous phi, integer cell code)",
+        "explicit",
+        lambda n, d: 1,
+    ),
+)
+
+#: Lower bounds and the latent dimensions of the literature.
+_BOUND_COLUMNS = (
+    LatentColumn(
+        "multiset-lower-bound",
+        "nd",
+        "invariance of domain: a continuous injective encoding of n-point multisets needs nd numbers",
+        "lower bound",
+        lambda n, d: n * d,
+    ),
+    LatentColumn(
+        "sumformer-lower-bound",
+        "(n-1)d",
+        "exact continuous Sumformer for all continuous equivariant f needs d + d' >= nd (psi also sees x_i)",
+        "lower bound",
+        lambda n, d: (n - 1) * d,
+    ),
+    LatentColumn(
+        "wagstaff-d1",
+        "n (d=1 only)",
+        "Wagstaff et al. 2019: d=1 needs exactly n",
+        "explicit",
+        lambda n, d: n if d == 1 else None,
+    ),
+    LatentColumn(
+        "generic-separation", "nd+1", "Dym & Gortler 2022 (generic separation)", "existence", lambda n, d: n * d + 1
+    ),
+    LatentColumn(
+        "injective-2nd+1",
+        "2nd+1",
+        "Dym & Gortler 2022; Amir et al. 2023 (analytic non-polynomial)",
+        "existence",
+        lambda n, d: 2 * n * d + 1,
+    ),
+    LatentColumn(
+        "tabaghi-wang-2nd",
+        "2nd",
+        "Tabaghi & Wang 2024 (continuous encoder+decoder, identifiable multisets)",
+        "existence",
+        lambda n, d: 2 * n * d,
+    ),
+)
+
+
+def _histogram_column(k: int) -> LatentColumn:
+    """The one-hot cell histogram on a grid of k^d cells."""
+    return LatentColumn(
+        "histogram",
+        f"k^d (k={k})",
+        "one-hot cell histogram (theory/discontinuous)",
+        "explicit",
+        lambda n, d: _exact_power(k, d),
+    )
+
+
 def _columns(k: int | None) -> list[LatentColumn]:
-    columns = [
-        LatentColumn(
-            "continuous",
-            "C(n+d,d)-1",
-            "Alberti et al. 2023 (power sums, |alpha|<=n)",
-            "explicit",
-            lambda n, d: _exact_binomial(n + d, d) - 1,
-        ),
-        LatentColumn(
-            "continuous-refined",
-            "C(n-1+d,d)-1",
-            "theory/latent refinement (|alpha|<=n-1)",
-            "explicit",
-            lambda n, d: _exact_binomial(n - 1 + d, d) - 1,
-        ),
-        LatentColumn(
-            "discontinuous",
-            "1",
-            "Alberti et al. 2023 (discontinuous phi, integer cell code)",
-            "explicit",
-            lambda n, d: 1,
-        ),
-    ]
-    if k is not None:
-        columns.append(
-            LatentColumn(
-                "histogram",
-                f"k^d (k={k})",
-                "one-hot cell histogram (theory/discontinuous)",
-                "explicit",
-                lambda n, d: _exact_power(k, d),
-            )
-        )
-    columns += [
-        LatentColumn(
-            "multiset-lower-bound",
-            "nd",
-            "invariance of domain: a continuous injective encoding of n-point multisets needs nd numbers",
-            "lower bound",
-            lambda n, d: n * d,
-        ),
-        LatentColumn(
-            "sumformer-lower-bound",
-            "(n-1)d",
-            "exact continuous Sumformer for all continuous equivariant f needs d + d' >= nd (psi also sees x_i)",
-            "lower bound",
-            lambda n, d: (n - 1) * d,
-        ),
-        LatentColumn(
-            "wagstaff-d1",
-            "n (d=1 only)",
-            "Wagstaff et al. 2019: d=1 needs exactly n",
-            "explicit",
-            lambda n, d: n if d == 1 else None,
-        ),
-        LatentColumn(
-            "generic-separation", "nd+1", "Dym & Gortler 2022 (generic separation)", "existence", lambda n, d: n * d + 1
-        ),
-        LatentColumn(
-            "injective-2nd+1",
-            "2nd+1",
-            "Dym & Gortler 2022; Amir et al. 2023 (analytic non-polynomial)",
-            "existence",
-            lambda n, d: 2 * n * d + 1,
-        ),
-        LatentColumn(
-            "tabaghi-wang-2nd",
-            "2nd",
-            "Tabaghi & Wang 2024 (continuous encoder+decoder, identifiable multisets)",
-            "existence",
-            lambda n, d: 2 * n * d,
-        ),
-    ]
-    return columns
+    """The table's columns: the constructions, the histogram when k is given, then the bounds."""
+    return [*_CONSTRUCTION_COLUMNS, *([] if k is None else [_histogram_column(k)]), *_BOUND_COLUMNS]
 
 
 @dataclass(frozen=True)

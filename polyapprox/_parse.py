@@ -234,6 +234,41 @@ def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+#: What refused syntax is called in a message, for every parser of user text (polynomials here,
+#: target expressions in the numeric layer): one wording for both.
+_SYNTAX_NAMES: dict[type, str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "subscripts",
+    ast.Lambda: "lambdas",
+    ast.Compare: "comparisons",
+    ast.BoolOp: "boolean operators",
+    ast.IfExp: "conditionals",
+    ast.List: "lists",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.NamedExpr: "assignments",
+    ast.Starred: "starred expressions",
+    ast.UnaryOp: "this unary operator",
+    ast.ListComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.GeneratorExp: "generators",
+    ast.Slice: "slices",
+    ast.Await: "await",
+    ast.Yield: "yield",
+}
+
+
+def syntax_name(node: ast.AST) -> str:
+    """How a message names a refused syntax node ("lambdas", "f-strings", ...); else its class name.
+
+    >>> syntax_name(ast.parse("lambda: 0", mode="eval").body)
+    'lambdas'
+    """
+    return next((name for kind, name in _SYNTAX_NAMES.items() if isinstance(node, kind)), type(node).__name__)
+
+
 class _Walker:
     """Turns whitelisted syntax nodes into sympy expressions, tracking a degree bound."""
 
@@ -291,21 +326,7 @@ class _Walker:
             )
         if isinstance(node, ast.Tuple):
             raise ParseError(f"tuples are not allowed inside an entry: {self.source(node)}")
-        kinds = {
-            ast.Attribute: "attribute access",
-            ast.Subscript: "subscripts",
-            ast.Lambda: "lambdas",
-            ast.Compare: "comparisons",
-            ast.BoolOp: "boolean operators",
-            ast.IfExp: "conditionals",
-            ast.List: "lists",
-            ast.Dict: "dicts",
-            ast.Set: "sets",
-            ast.JoinedStr: "f-strings",
-            ast.NamedExpr: "assignments",
-            ast.Starred: "starred expressions",
-        }
-        kind = next((v for k, v in kinds.items() if isinstance(node, k)), type(node).__name__)
+        kind = syntax_name(node)
         raise ParseError(
             f"{kind} not allowed: {self.source(node)} "
             "(only numbers, token variables x{i}_{k}, + - * / ** and parentheses)"

@@ -64,7 +64,9 @@ def _represent_equivariant_stats(
     D = _target_degree(target.rows[0], degree)
     indices = power_sum_indices(n, d, refined)
     try:
-        solution, stats = solve(target.rows[0], n, d, indices, D, own=True, method=method, use_flint=use_flint)
+        solution, stats = solve(
+            target.rows[0], n, d, indices, D, first_token_apart=True, method=method, use_flint=use_flint
+        )
     except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
         raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
     stats.convert_seconds, stats.check_seconds = convert_seconds, check_seconds
@@ -188,7 +190,7 @@ def _represent_invariant_stats(
     D = _target_degree([terms], degree)
     indices = power_sum_indices(n, d)
     try:
-        solution, stats = solve([terms], n, d, indices, D, own=False, method=method, use_flint=use_flint)
+        solution, stats = solve([terms], n, d, indices, D, first_token_apart=False, method=method, use_flint=use_flint)
     except NotRepresentableError as exc:  # pragma: no cover - impossible for invariant f (generation theorem)
         raise PolyapproxError(f"f is invariant but no Q was found ({exc}); please report this") from None
     Q = terms_to_expr({m: c for (_, m), c in solution[0].items()}, psi_gens(d, indices)[d:])

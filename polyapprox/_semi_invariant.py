@@ -87,14 +87,15 @@ MAX_REFERENCE_ENTRIES = 5_000_000
 # ------------------------------------------------------------------------------------------
 
 
-def orbit_key(monom: Sequence[int], n: int, d: int, own: bool) -> Key | None:
+def orbit_key(monom: Sequence[int], n: int, d: int, first_token_apart: bool) -> Key | None:
     """The (beta, lambda) of a monomial if it is its Stab(1)-orbit's canonical representative.
 
-    Canonical: the exponent vectors of the symmetric tokens (2..n, or 1..n when ``own`` is
-    False) are in non-increasing tuple order. Returns None for other monomials.
+    Canonical: the exponent vectors of the symmetric tokens (2..n, or 1..n when
+    ``first_token_apart`` is False) are in non-increasing tuple order. Returns None for other
+    monomials.
     """
     blocks = token_blocks(monom, n, d)
-    beta, tail = (blocks[0], blocks[1:]) if own else ((0,) * d, blocks)
+    beta, tail = (blocks[0], blocks[1:]) if first_token_apart else ((0,) * d, blocks)
     for a, b in zip(tail, tail[1:]):
         if a < b:
             return None
@@ -102,7 +103,7 @@ def orbit_key(monom: Sequence[int], n: int, d: int, own: bool) -> Key | None:
     return beta, tuple(t for t in tail if t != zero)
 
 
-def orbit_coordinates(terms: Terms, n: int, d: int, own: bool) -> dict[Key, Fraction]:
+def orbit_coordinates(terms: Terms, n: int, d: int, first_token_apart: bool) -> dict[Key, Fraction]:
     """Coordinates of a (semi-)invariant polynomial in the basis x_1^beta m_lambda.
 
     The coefficients of the canonical representatives (:func:`orbit_key`); the test for one
@@ -110,52 +111,60 @@ def orbit_coordinates(terms: Terms, n: int, d: int, own: bool) -> dict[Key, Frac
     """
     out = {}
     zero = (0,) * d
-    start = d if own else 0
+    start = d if first_token_apart else 0
     for monom, c in terms.items():
         tail = list(monom[start:]) if d == 1 else list(zip(*[iter(monom[start:])] * d))
         if tail != sorted(tail, reverse=True):
             continue
-        parts = tuple((e,) for e in tail if e) if d == 1 else tuple(b for b in tail if b != zero)
-        out[(tuple(monom[:d]) if own else zero, parts)] = c
+        partition = tuple((e,) for e in tail if e) if d == 1 else tuple(b for b in tail if b != zero)
+        out[(tuple(monom[:d]) if first_token_apart else zero, partition)] = c
     return out
 
 
-def _times_power_sum(vec: dict[Key, int], gamma: MultiIndex, parts: int, own: bool) -> dict[Key, int]:
-    """vec * P_gamma in the basis x_1^beta m_lambda (``parts`` = number of symmetric tokens)."""
+def _times_power_sum(
+    product: dict[Key, int], gamma: MultiIndex, symmetric_tokens: int, first_token_apart: bool
+) -> dict[Key, int]:
+    """product * P_gamma in the basis x_1^beta m_lambda.
+
+    ``symmetric_tokens`` is the number of symmetric tokens (so the most parts a partition lambda
+    can have); ``first_token_apart`` says whether token 1 keeps its own exponent beta (equivariant
+    case) or is one of the symmetric tokens (invariant case, beta = 0).
+    """
     out: dict[Key, int] = {}
-    for (beta, lam), c in vec.items():
-        if own:  # the x_1^gamma term of P_gamma
-            key = (tuple(b + g for b, g in zip(beta, gamma)), lam)
+    for (beta, partition), c in product.items():
+        if first_token_apart:  # the x_1^gamma term of P_gamma
+            key = (tuple(b + g for b, g in zip(beta, gamma)), partition)
             out[key] = out.get(key, 0) + c
-        # p_gamma(symmetric tokens) * m_lambda
+        # p_gamma(symmetric tokens) * m_lambda: gamma is added to one part, or becomes a new part
         seen = set()
-        choices: list[MultiIndex | None] = list(lam)
-        if len(lam) < parts:
+        choices: list[MultiIndex | None] = list(partition)
+        if len(partition) < symmetric_tokens:
             choices.append(None)  # a new part
-        for u in choices:
-            if u in seen:
+        for old_part in choices:
+            if old_part in seen:
                 continue
-            seen.add(u)
-            if u is None:
-                v, rest = gamma, list(lam)
+            seen.add(old_part)
+            if old_part is None:
+                new_part, rest = gamma, list(partition)
             else:
-                v = tuple(a + g for a, g in zip(u, gamma))
-                rest = list(lam)
-                rest.remove(u)
-            new = tuple(sorted([*rest, v], reverse=True))
-            key = (beta, new)
-            out[key] = out.get(key, 0) + c * new.count(v)
+                new_part = tuple(a + g for a, g in zip(old_part, gamma))
+                rest = list(partition)
+                rest.remove(old_part)
+            grown = tuple(sorted([*rest, new_part], reverse=True))
+            key = (beta, grown)
+            out[key] = out.get(key, 0) + c * grown.count(new_part)
     return out
 
 
 def power_sum_products(
-    d: int, indices: Sequence[MultiIndex], degree: int, parts: int, own: bool, exponents=None
+    d: int, indices: Sequence[MultiIndex], degree: int, symmetric_tokens: int, first_token_apart: bool, exponents=None
 ) -> dict[tuple[int, ...], dict[Key, int]]:
     """prod_gamma P_gamma^{m_gamma} in orbit coordinates, for every m of weighted degree <= degree.
 
-    ``parts`` is the number of symmetric tokens (n - 1, or n when ``own`` is False).
+    ``symmetric_tokens`` is the number of symmetric tokens (n - 1, or n when ``first_token_apart``
+    is False: the invariant case, where token 1 is symmetric with the others and beta = 0).
 
-    >>> power_sum_products(1, [(1,), (2,)], 2, parts=1, own=True)[(1, 0)]   # P_1 = x_1 + x_2
+    >>> power_sum_products(1, [(1,), (2,)], 2, symmetric_tokens=1, first_token_apart=True)[(1, 0)]   # P_1 = x_1 + x_2
     {((1,), ()): 1, ((0,), ((1,),)): 1}
     """
     zero = (0,) * d
@@ -169,25 +178,26 @@ def power_sum_products(
             continue
         j = nonzero[-1]
         prev = m[:j] + (m[j] - 1,) + m[j + 1 :]
-        products[m] = _times_power_sum(products[prev], indices[j], parts, own)
+        products[m] = _times_power_sum(products[prev], indices[j], symmetric_tokens, first_token_apart)
     return products
 
 
-def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
+def count_orbit_rows(d: int, degree: int, symmetric_tokens: int, first_token_apart: bool) -> list[int]:
     """Number of (beta, lambda) of each degree e = 0..degree (the default method's block rows)."""
     alphas = multi_indices(d, degree) if degree >= 1 else []
     # partitions[t][k]: multisets of k nonzero vectors of total degree t
-    partitions = [[0] * (parts + 1) for _ in range(degree + 1)]
+    partitions = [[0] * (symmetric_tokens + 1) for _ in range(degree + 1)]
     partitions[0][0] = 1
     for a in alphas:
         w = sum(a)
         for t in range(w, degree + 1):
-            for k in range(1, parts + 1):
+            for k in range(1, symmetric_tokens + 1):
                 partitions[t][k] += partitions[t - w][k - 1]
-    lam = [sum(row) for row in partitions]
-    if not own:
-        return lam
-    return [sum(comb(e - t + d - 1, d - 1) * lam[t] for t in range(e + 1)) for e in range(degree + 1)]
+    partitions_of_degree = [sum(row) for row in partitions]
+    if not first_token_apart:
+        return partitions_of_degree
+    betas = [comb(b + d - 1, d - 1) for b in range(degree + 1)]  # exponent vectors beta of degree b
+    return [sum(betas[e - t] * partitions_of_degree[t] for t in range(e + 1)) for e in range(degree + 1)]
 
 
 # ------------------------------------------------------------------------------------------
@@ -195,9 +205,11 @@ def count_orbit_rows(d: int, degree: int, parts: int, own: bool) -> list[int]:
 # ------------------------------------------------------------------------------------------
 
 
-def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: str, nvars: int) -> int:
+def _check_sizes(
+    d: int, indices, degree: int, symmetric_tokens: int, first_token_apart: bool, method: str, nvars: int
+) -> int:
     """Refuse oversized requests before building anything; returns the nonzero estimate (orbit blocks)."""
-    total = count_candidates(d, indices, degree) if own else _count_invariant_candidates(indices, degree)
+    total = count_candidates(d, indices, degree) if first_token_apart else _count_invariant_candidates(indices, degree)
     if total > MAX_CANDIDATES:
         raise SizeError(
             f"the candidate space has {total:,} terms (d = {d}, degree {degree}, "
@@ -213,7 +225,7 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
                 f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'"
             )
         return 0
-    per_block = estimate_block_nonzeros(d, indices, degree, parts, own)
+    per_block = estimate_block_nonzeros(d, indices, degree, symmetric_tokens, first_token_apart)
     worst = max(per_block.values(), default=0)
     if worst > MAX_BLOCK_NONZEROS:
         raise SizeError(
@@ -224,21 +236,21 @@ def _check_sizes(d: int, indices, degree: int, parts: int, own: bool, method: st
 
 
 def estimate_block_nonzeros(
-    d: int, indices: Sequence[MultiIndex], degree: int, parts: int, own: bool
+    d: int, indices: Sequence[MultiIndex], degree: int, symmetric_tokens: int, first_token_apart: bool
 ) -> dict[int, int]:
     """An upper bound on the nonzeros of each degree block's columns, without building them.
 
     Column (beta, m) is x_1^beta prod_gamma P_gamma^{m_gamma} in the basis x_1^b m_lambda. Each
     of its (b, lambda) has b - beta + sum(lambda) = v(m) = sum_gamma m_gamma gamma (every P_gamma
     adds gamma to the exponent summed over tokens) and lambda has at most
-    k(m) = sum_gamma m_gamma parts (and at most ``parts``). So the column has at most
-    N(v, k) = #{(b', lambda) : b' + sum(lambda) = v, |lambda| <= min(k, parts)} nonzeros
+    k(m) = sum_gamma m_gamma parts (and at most ``symmetric_tokens``). So the column has at most
+    N(v, k) = #{(b', lambda) : b' + sum(lambda) = v, |lambda| <= min(k, symmetric_tokens)} nonzeros
     (b' = 0 in the invariant case), and at most the block's row count. N is counted by a
     knapsack over the nonzero vectors, for all v at once.
     """
     zero = (0,) * d
     weights = [sum(g) for g in indices]
-    cap = min(parts, degree)
+    cap = min(symmetric_tokens, degree)
     vectors = [v for v in multi_indices(d, degree, min_degree=1)] if degree >= 1 else []
     # table[w][j]: multisets of j nonzero vectors with sum w (w of degree <= degree)
     targets = [zero, *vectors]
@@ -256,13 +268,13 @@ def estimate_block_nonzeros(
     @functools.cache
     def bound(v: tuple[int, ...], k: int) -> int:
         k = min(k, cap)
-        if not own:
+        if not first_token_apart:
             return cumulative[v][k]
         return sum(
             cumulative[tuple(a - b for a, b in zip(v, bp))][k] for bp in itertools.product(*(range(a + 1) for a in v))
         )
 
-    rows = count_orbit_rows(d, degree, parts, own)
+    rows = count_orbit_rows(d, degree, symmetric_tokens, first_token_apart)
     by_weight: dict[int, Counter] = {}  # weighted degree of m -> Counter of column bounds
     order = sorted(range(len(indices)), key=weights.__getitem__)
 
@@ -277,7 +289,7 @@ def estimate_block_nonzeros(
 
     walk(0, zero, 0, 0)
     out: dict[int, int] = {}
-    for b in range(degree + 1 if own else 1):
+    for b in range(degree + 1 if first_token_apart else 1):
         betas = comb(b + d - 1, d - 1)  # the betas of degree b
         for w, counts in by_weight.items():
             e = w + b
@@ -303,7 +315,7 @@ def solve(
     indices: Sequence[MultiIndex],
     degree: int,
     *,
-    own: bool = True,
+    first_token_apart: bool = True,
     method: str = ORBIT_BLOCKS,
     use_flint: bool | None = None,
     block_solver: BlockSolver = sparse_solve,
@@ -311,23 +323,25 @@ def solve(
     """Canonical coefficients c_{beta,m} (per output) with sum c T_{beta,m}(x_1, P(X)) = target.
 
     ``targets``: one term dict per output coordinate, in the n*d token variables (token-major),
-    each symmetric in tokens 2..n (``own``) or in all tokens (``own`` False: invariant case,
-    beta = 0). ``block_solver`` (orbit-blocks method only) reduces one degree block: it takes
-    sparse columns and right-hand sides and returns the RREF pivots and the solutions with
-    free unknowns 0, like :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense
-    reference in here).
+    each symmetric in tokens 2..n (``first_token_apart``: token 1 keeps its own exponent beta) or
+    in all tokens (``first_token_apart`` False: invariant case, beta = 0). ``block_solver``
+    (orbit-blocks method only) reduces one degree block: it takes sparse columns and right-hand
+    sides and returns the RREF pivots and the solutions with free unknowns 0, like
+    :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense reference in here).
     Raises ``NotRepresentableError`` when the system is inconsistent.
     """
     method = METHOD_ALIASES.get(method, method)
-    parts = n - 1 if own else n
-    estimate = _check_sizes(d, indices, degree, parts, own, method, n * d)
+    symmetric_tokens = n - 1 if first_token_apart else n
+    estimate = _check_sizes(d, indices, degree, symmetric_tokens, first_token_apart, method, n * d)
     start = time.perf_counter()
     if method == DENSE_EXPANSION:  # the canonical order exactly as _candidates enumerates it
-        candidates = candidate_terms(d, indices, degree) if own else invariant_candidates(indices, degree, d)
-        solution, stats = _solve_reference(targets, n, d, indices, candidates, own)
+        candidates = (
+            candidate_terms(d, indices, degree) if first_token_apart else invariant_candidates(indices, degree, d)
+        )
+        solution, stats = _solve_reference(targets, n, d, indices, candidates)
     else:
         exponents = list(_exponent_tuples([sum(g) for g in indices], degree))
-        candidates = _candidates_from(exponents, d, indices, degree, own)
+        candidates = _candidates_from(exponents, d, indices, degree, first_token_apart)
         solution, stats = _solve_blocks(
             targets,
             n,
@@ -335,8 +349,8 @@ def solve(
             indices,
             degree,
             candidates,
-            parts,
-            own,
+            symmetric_tokens,
+            first_token_apart,
             functools.partial(block_solver, use_flint=use_flint, max_nonzeros=MAX_ELIMINATION_NONZEROS),
             exponents,
         )
@@ -346,21 +360,23 @@ def solve(
     return solution, stats
 
 
-def _candidates_from(exponents, d, indices, degree, own) -> list[Candidate]:
+def _candidates_from(exponents, d, indices, degree, first_token_apart) -> list[Candidate]:
     """The canonical candidate order, from the m's listed once (same list as candidate_terms)."""
     weights = [sum(g) for g in indices]
     wdeg = [sum(w * x for w, x in zip(weights, m) if x) for m in exponents]
-    betas = multi_indices(d, degree, min_degree=0) if own else [(0,) * d]
+    betas = multi_indices(d, degree, min_degree=0) if first_token_apart else [(0,) * d]
     return [(beta, m) for beta in betas for m, w in zip(exponents, wdeg) if w <= degree - sum(beta)]
 
 
 def _multidegree(key: Key) -> tuple[int, ...]:
     """beta + sum(lambda): the exponent vector summed over tokens of x_1^beta m_lambda."""
-    beta, lam = key
-    return tuple(b + sum(part[c] for part in lam) for c, b in enumerate(beta))
+    beta, partition = key
+    return tuple(b + sum(part[c] for part in partition) for c, b in enumerate(beta))
 
 
-def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_solver, exponents):
+def _solve_blocks(
+    targets, n, d, indices, degree, candidates, symmetric_tokens, first_token_apart, block_solver, exponents
+):
     """Reduce block by block. The blocks are finer than the degrees: every P_gamma adds gamma to
     the exponent vector summed over all tokens, so column (beta, m) lives in the rows (b, lambda)
     of multidegree V = beta + sum_gamma m_gamma gamma, and the system splits into one block per V
@@ -368,7 +384,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
     the canonical Psi are unchanged). ``stats.blocks`` aggregates them per total degree |V|."""
     stats = SolveStats(ORBIT_BLOCKS)
     clock = time.perf_counter()
-    products = power_sum_products(d, indices, degree, parts, own, exponents)
+    products = power_sum_products(d, indices, degree, symmetric_tokens, first_token_apart, exponents)
     stats.candidates_seconds += time.perf_counter() - clock
     by_block: dict[tuple[int, ...], list[Candidate]] = {}
     for cand in candidates:
@@ -378,7 +394,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
     nrhs = len(targets)
     rhs_by_block: dict[tuple[int, ...], list[dict[Key, Fraction]]] = {}
     for k, t in enumerate(targets):
-        for key, c in orbit_coordinates(t, n, d, own).items():
+        for key, c in orbit_coordinates(t, n, d, first_token_apart).items():
             rhs_by_block.setdefault(_multidegree(key), [{} for _ in targets])[k][key] = c
     top = max((sum(V) for V in rhs_by_block), default=0)
     if top > degree:
@@ -398,7 +414,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
         for beta, m in cols:
             if any(beta):
                 column_vectors.append(
-                    {(tuple(x + y for x, y in zip(b, beta)), lam): c for (b, lam), c in products[m].items()}
+                    {(tuple(x + y for x, y in zip(b, beta)), partition): c for (b, partition), c in products[m].items()}
                 )
             else:
                 column_vectors.append(products[m])
@@ -425,7 +441,7 @@ def _solve_blocks(targets, n, d, indices, degree, candidates, parts, own, block_
     return solution, stats
 
 
-def _solve_reference(targets, n, d, indices, candidates, own):
+def _solve_reference(targets, n, d, indices, candidates):
     """Dense: expand every candidate in all n*d variables with sympy, one sympy Matrix rref."""
     stats = SolveStats(DENSE_EXPANSION)
     clock = time.perf_counter()

@@ -15,6 +15,7 @@ from ._errors import PolyapproxError as PolyapproxError
 from ._errors import ShapeError as ShapeError
 from ._errors import SizeError as SizeError
 from ._errors import UnknownNameError as UnknownNameError
+from ._parse import syntax_name as syntax_name
 from ._validate import MAX_ITEMS as MAX_ITEMS
 from ._validate import check_choice as check_choice
 from ._validate import check_int as check_int
@@ -34,4 +35,5 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "syntax_name",
 ]

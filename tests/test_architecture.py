@@ -23,20 +23,6 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 #: Functions allowed over 60 lines, each with the reason (kernels that read best in one piece).
 LONG_FUNCTIONS = {
     "polyapprox/_linalg.py:sparse_solve": "one elimination kernel: reduce, pivot, back-substitute",
-    "polyapprox/_latent.py:_columns": "reflowed by ruff format; being split (issue 12)",
-    "polyapprox/cli/build_discontinuous.py:run": "reflowed by ruff format; being split (issue 12)",
-    "polyapprox/cli/verify.py:run": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_certify.py:certified_sup_error": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_certify_discontinuous.py:certified_discontinuous_error": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_certify_relu.py:certified_network_error": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_least_squares.py:approximate": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_network.py:_relu_blocks": "reflowed by ruff format; being split (issue 12)",
-    "constructions/_network.py:build_network": "reflowed by ruff format; being split (issue 12)",
-    "constructions/sparse/_contextual.py:__init__": "reflowed by ruff format; being split (issue 12)",
-    "constructions/sparse/_universal.py:universal_network": "reflowed by ruff format; being split (issue 12)",
-    "constructions/sparse/_universal.py:_build_layers": "reflowed by ruff format; being split (issue 12)",
-    "constructions/training/experiments.py:sumformer_curves": "reflowed by ruff format; being split (issue 12)",
-    "constructions/training/experiments.py:latent_sweep": "reflowed by ruff format; being split (issue 12)",
 }
 
 

@@ -144,21 +144,38 @@ class ContextualMapping:
     """
 
     def __init__(self, masks, n, d, delta, gamma=None, *, c_B=None, shift_factor=None, c_B_min=None):
+        self._check_patterns(masks, n, d, delta, gamma)
+        self._positional_embedding(shift_factor)
+        phase_a = self._phase_a_blocks()
+        self.phase_a = len(phase_a)
+        self.inputs = self._grid_inputs()
+        phase_a_rows = self._run_phase_a(phase_a)
+        self.c_B = self._phase_b_base(c_B, c_B_min)
+        phase_b = [all_max_shift(t % self.p, self.c_B) for t in range(self.s)]
+        self.phase_b = len(phase_b)
+        self.layers = phase_a + phase_b
+        self._phase_b_layers = phase_b
+        self._run_phase_b(phase_b, phase_a_rows)
+
+    def _check_patterns(self, masks, n, d, delta, gamma) -> None:
+        """Masks, n, d and delta, checked; the grid size bounded; Assumption 1 with its path (p, s, gamma)."""
         self.masks = as_masks(masks)
         self.n = check_int("n", n)
         self.d = check_int("d", d)
         if self.masks[0].shape[0] != self.n:
             raise DomainError(f"patterns are for n = {self.masks[0].shape[0]} tokens; got n = {self.n}")
         self.delta = as_delta(delta)
-        q = self.delta.denominator
-        check_size("grid inputs delta^-(n d)", q ** (self.n * self.d), MAX_INPUTS)
+        check_size("grid inputs delta^-(n d)", self.delta.denominator ** (self.n * self.d), MAX_INPUTS)
         report = check_assumption(self.masks, path=gamma)
         if not report.holds:
             raise DomainError(f"the patterns do not satisfy Assumption 1: {report.summary()}")
         self.assumption = report
         assert report.s is not None and report.path is not None and report.path_patterns is not None  # as it holds
         self.p, self.s, self.gamma, self.path_patterns = report.p, report.s, report.path, report.path_patterns
-        d_, n_ = self.d, self.n
+
+    def _positional_embedding(self, shift_factor) -> None:
+        """u = (q^c), U = sum u, E (token gamma_i gets i - 1, gamma_1 gets n - 1), the shift factor c and M0."""
+        q, d_, n_ = self.delta.denominator, self.d, self.n
         self.u = [Fraction(q) ** c for c in range(d_)]
         self.U = sum(self.u, Fraction(0))
         self.E = [[Fraction(0)] * d_ for _ in range(n_)]
@@ -166,9 +183,12 @@ class ContextualMapping:
             self.E[token] = [Fraction(n_ - 1 if i == 0 else i - 1)] * d_
         self.c = Fraction(q**d_) if shift_factor is None else Fraction(shift_factor)
         self.M0 = n_ * self.U * Fraction(q) ** ((n_ - 1) * d_)
-        phase_a = []
-        for i in range(1, n_):  # path position i (0-based) = i+1 in theory/sparse
-            for m in range(q**d_):
+
+    def _phase_a_blocks(self) -> list:
+        """Phase A: for each path position and grid level, a selective shift on the path's pattern."""
+        q, phase_a = self.delta.denominator, []
+        for i in range(1, self.n):  # path position i (0-based) = i+1 in theory/sparse
+            for m in range(q**self.d):
                 b = (i - 1) * self.U + m * self.delta
                 for l in range(self.p):
                     phase_a.append(
@@ -176,28 +196,38 @@ class ContextualMapping:
                         if l == self.path_patterns[i - 1]
                         else ShiftBlock("identity", l)
                     )
-        self.phase_a = len(phase_a)
+        return phase_a
+
+    def _grid_inputs(self) -> list:
+        """Every grid input L: n tokens of d values in {0, delta, ..., 1 - delta}."""
+        q, d_, n_ = self.delta.denominator, self.d, self.n
         levels = [Fraction(k, q) for k in range(q)]
-        self.inputs = [
+        return [
             tuple(tuple(cell[t * d_ : (t + 1) * d_]) for t in range(n_))
             for cell in itertools.product(levels, repeat=n_ * d_)
         ]
+
+    def _run_phase_a(self, phase_a: list) -> dict:
+        """Phase-A codes of every grid input and their maximum M; returns the residual rows after Phase A."""
         self.phase_a_codes, phase_a_rows = {}, {}
         for L in self.inputs:
             Z = self._run(phase_a, self.embed(L))
             phase_a_rows[L] = Z
             self.phase_a_codes[L] = self.codes(Z)
         self.M = max(max(c) for c in self.phase_a_codes.values())
-        if c_B is None:
-            self.c_B = int(1 + 2 ** (self.s + 1) * self.M / self.delta)
-            if c_B_min is not None:  # a larger c_B keeps every property (value-mapping collision caveat)
-                self.c_B = max(self.c_B, check_int("c_B_min", c_B_min))
-        else:
-            self.c_B = check_int("c_B", c_B)
-        phase_b = [all_max_shift(t % self.p, self.c_B) for t in range(self.s)]
-        self.phase_b = len(phase_b)
-        self.layers = phase_a + phase_b
-        self._phase_b_layers = phase_b
+        return phase_a_rows
+
+    def _phase_b_base(self, c_B, c_B_min) -> int:
+        """c_B: given, else 1 + 2^(s+1) M / delta, raised to ``c_B_min`` if asked."""
+        if c_B is not None:
+            return check_int("c_B", c_B)
+        base = int(1 + 2 ** (self.s + 1) * self.M / self.delta)
+        if c_B_min is not None:  # a larger c_B keeps every property (value-mapping collision caveat)
+            base = max(base, check_int("c_B_min", c_B_min))
+        return base
+
+    def _run_phase_b(self, phase_b: list, phase_a_rows: dict) -> None:
+        """Final codes and rows of every grid input, with the codes after each Phase-B layer (for ``leading``)."""
         self.final_codes, self.final_rows, self._trace = {}, {}, {}
         for L in self.inputs:
             Z = phase_a_rows.pop(L)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,14 +37,21 @@ def sparsemax(v: np.ndarray) -> np.ndarray:
     >>> sparsemax(np.array([1.0, 0.0])), sparsemax(np.array([0.25, 0.0]))
     (array([1., 0.]), array([0.625, 0.375]))
     """
-    v = np.asarray(v, dtype=float)
+    return simplex_projection(np.asarray(v, dtype=float))
+
+
+def simplex_projection(v: np.ndarray, zero: Any = 0.0) -> np.ndarray:
+    """sparsemax over the last axis for any number type: floats, or exact Fractions in an object array.
+
+    ``zero`` is the zero of that type (``Fraction(0)`` keeps an object array exact).
+    """
     z = -np.sort(-v, axis=-1)
     k = np.arange(1, v.shape[-1] + 1)
     cums = np.cumsum(z, axis=-1)
     support = 1 + k * z > cums
     kz = support.sum(axis=-1, keepdims=True)
     tau = (np.take_along_axis(cums, kz - 1, axis=-1) - 1) / kz
-    return np.maximum(v - tau, 0.0)
+    return np.maximum(v - tau, zero)
 
 
 def hardmax(v: np.ndarray) -> np.ndarray:

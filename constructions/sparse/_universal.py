@@ -45,9 +45,11 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
+from .._target_checks import target_values
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
 from ._masks import as_masks
+from ._rho import simplex_projection
 
 #: Attention maps the network accepts (Assumption 2 holds for each).
 RHOS = ("hardmax", "softmax", "sparsemax")
@@ -329,13 +331,7 @@ def _attention_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray, rho: str,
         return e / e.sum(axis=-1, keepdims=True)
     # sparsemax (Martins & Astudillo 2016): entries below max - 1 = -1 never get mass
     v = np.where(allowed, logits, be.scalar(Fraction(-2)))
-    z = -np.sort(-v, axis=-1)
-    ks = np.arange(1, v.shape[-1] + 1)
-    cums = np.cumsum(z, axis=-1)
-    support = 1 + ks * z > cums
-    kz = support.sum(axis=-1, keepdims=True)
-    tau = (np.take_along_axis(cums, kz - 1, axis=-1) - 1) / kz
-    return np.where(allowed, np.maximum(v - tau, be.zero()), be.zero())
+    return np.where(allowed, simplex_projection(v, be.zero()), be.zero())
 
 
 class _Compiled:
@@ -639,7 +635,10 @@ class UniversalNetwork:
         rng = np.random.default_rng(0)
         X = rng.uniform(size=(4000, self.n, self.d))
         Y = np.clip(X + rng.uniform(-1, 1, size=X.shape) * float(self.delta) / 2, 0, 1)
-        diff = np.abs(_evaluate(self.f, X, self.d_out) - _evaluate(self.f, Y, self.d_out))
+        diff = np.abs(
+            target_values(self.f, X, "modulus samples", self.d_out)
+            - target_values(self.f, Y, "modulus samples", self.d_out)
+        )
         return float(diff.max()), "sampled lower estimate"
 
     def distance(self, p: float = 2, samples: int = 2000, seed: int = 0, arithmetic: str = "auto") -> dict:
@@ -655,7 +654,7 @@ class UniversalNetwork:
         samples = check_int("samples", samples)
         X = np.random.default_rng(seed).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
-        fX = _evaluate(self.f, X, self.d_out)
+        fX = target_values(self.f, X, "distance samples", self.d_out)
         fb = self.f_bar(X)
 
         def dp(a, b):
@@ -806,26 +805,6 @@ def _has_fraction(X: object) -> bool:
     return False
 
 
-def _evaluate(f: Callable, X: np.ndarray, d_out: int | None = None) -> np.ndarray:
-    """f on a (b, n, d) float batch as a (b, n, d_out) float array; checks shape and finiteness."""
-    try:
-        out = np.asarray(f(X), dtype=float)
-    except PolyapproxError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"f must map a (b, n, d) float array to (b, n, d_out) or (b, n) numbers; {exc}") from None
-    if out.ndim == 2 and out.shape == X.shape[:2]:
-        out = out[..., None]
-    if out.ndim != 3 or out.shape[:2] != X.shape[:2] or (d_out is not None and out.shape[2] != d_out):
-        raise ShapeError(
-            f"f must return shape (b, n, d_out) = ({X.shape[0]}, {X.shape[1]}, d_out) or (b, n); got {out.shape}"
-        )
-    if not np.all(np.isfinite(out)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
-        raise DomainError(f"f returned a non-finite value {out[bad]} at sample {bad[0]} (input {X[bad[0]].tolist()})")
-    return out
-
-
 def _positive(name: str, value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, str, np.integer, np.floating)):
         raise DomainError(f"{name} must be a positive number; got {value!r}")
@@ -918,23 +897,11 @@ def universal_network(
     >>> net.exact(X)[:, 0].tolist() == [Fraction(1), Fraction(1)]     # f at centres (.25, .75)
     True
     """
-    n, d = check_int("n", n, minimum=2), check_int("d", d)
-    delta = read_delta(delta)
-    q = delta.denominator
-    masks = as_masks(patterns)
-    if masks[0].shape[0] != n:
-        raise ShapeError(f"patterns are for n = {masks[0].shape[0]} tokens; got n = {n}")
-    rho = check_choice("rho", rho, RHOS)
-    if rho != "hardmax" and t is None:
-        raise DomainError(f"rho = {rho!r} needs a query scale t > 0")
-    t = Fraction(1) if t is None else _positive("t", t)
-    if eps is not None:
-        eps = _positive("eps", eps)
-        if eps >= delta / 2:
-            raise DomainError(f"eps must be < delta/2 = {delta / 2} (the four-ReLU bands must not meet); got {eps}")
+    n, d, delta, masks = _checked_grid(n, d, delta, patterns)
+    rho, t, eps = _checked_activations(rho, t, eps, delta)
     budget = check_int("max_value_layers", max_value_layers)
-    check_size("value-mapping layers n delta^-(n d)", n * q ** (n * d), budget)
-    check_size("grid inputs delta^-(n d)", q ** (n * d), MAX_INPUTS)
+    check_size("value-mapping layers n delta^-(n d)", n * delta.denominator ** (n * d), budget)
+    check_size("grid inputs delta^-(n d)", delta.denominator ** (n * d), MAX_INPUTS)
     from ._assumption import check_assumption
 
     report = check_assumption(masks, path=path)
@@ -944,32 +911,10 @@ def universal_network(
             f"{report.witness}: {report.summary()}"
         )
     assert report.s is not None  # a report that holds always carries s
-
-    # Step 1: f at the cube centres of every grid input (same order as the contextual mapping)
-    levels = np.arange(q)
-    grid = np.stack(np.meshgrid(*([levels] * (n * d)), indexing="ij"), axis=-1).reshape(-1, n, d)
-    centres = (grid + 0.5) / q
-    fc = _evaluate(f, centres)
-    d_out = fc.shape[2]
-    D = max(d, d_out)
-    values = {
-        tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
-        for g, a in zip(grid, fc.tolist())
-    }
-    u_full = [Fraction(q) ** c for c in range(d)]
-    A = max(sum((abs(row[c]) * u_full[c] for c in range(min(d, d_out))), _ZERO) for a in values.values() for row in a)
-    U = sum(u_full, _ZERO)
-    # collision caveat: every final code >= c_B^s (n-1) U must exceed A + delta
-    c_B_min = 1
-    while Fraction(c_B_min) ** report.s * (n - 1) * U <= A + delta:
-        c_B_min *= 2
-    cm = ContextualMapping(masks, n, d, delta, path, c_B_min=c_B_min)
-    lowest = min(min(c) for c in cm.final_codes.values())
-    if not lowest - delta / 2 > A:  # pragma: no cover - guaranteed by the choice of c_B
-        raise PolyapproxError(f"collision caveat violated: lowest final code {lowest} <= max |a.u| + delta/2")
+    values, d_out = _centre_values(f, n, d, delta)
+    cm, A = _collision_safe_mapping(masks, n, d, delta, path, report.s, values, d_out)
     values = {L: values[L] for L in cm.inputs}
-
-    layers = _build_layers(n, d, d_out, D, delta, t, eps, cm, values)
+    layers = _build_layers(n, d, d_out, max(d, d_out), delta, t, eps, cm, values)
     return UniversalNetwork(
         f=f,
         n=n,
@@ -987,10 +932,86 @@ def universal_network(
     )
 
 
-def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) -> list[Layer]:
+def _checked_grid(n: int, d: int, delta: object, patterns: object) -> tuple[int, int, Fraction, Any]:
+    """(n, d, delta, masks), checked: n >= 2, delta = 1/q, masks for n tokens."""
+    n, d = check_int("n", n, minimum=2), check_int("d", d)
+    delta = read_delta(delta)
+    masks = as_masks(patterns)
+    if masks[0].shape[0] != n:
+        raise ShapeError(f"patterns are for n = {masks[0].shape[0]} tokens; got n = {n}")
+    return n, d, delta, masks
+
+
+def _checked_activations(rho: str, t: object, eps: object, delta: Fraction) -> tuple[str, Fraction, Fraction | None]:
+    """(rho, t, eps), checked: softmax and sparsemax need t > 0 (default 1); 0 < eps < delta/2 when given."""
+    rho = check_choice("rho", rho, RHOS)
+    if rho != "hardmax" and t is None:
+        raise DomainError(f"rho = {rho!r} needs a query scale t > 0")
+    t = Fraction(1) if t is None else _positive("t", t)
+    if eps is None:
+        return rho, t, None
+    eps = _positive("eps", eps)
+    if eps >= delta / 2:
+        raise DomainError(f"eps must be < delta/2 = {delta / 2} (the four-ReLU bands must not meet); got {eps}")
+    return rho, t, eps
+
+
+def _centre_values(f: Callable, n: int, d: int, delta: Fraction) -> tuple[dict, int]:
+    """Step 1: f at the cube centres of every grid input, as exact Fractions keyed by the grid input; and d_out."""
     q = delta.denominator
+    levels = np.arange(q)
+    grid = np.stack(np.meshgrid(*([levels] * (n * d)), indexing="ij"), axis=-1).reshape(-1, n, d)
+    fc = target_values(f, (grid + 0.5) / q, "grid cube centres")
+    values = {
+        tuple(tuple(Fraction(int(v), q) for v in row) for row in g): [[Fraction(x) for x in row] for row in a]
+        for g, a in zip(grid, fc.tolist())
+    }
+    return values, fc.shape[2]
+
+
+def _collision_safe_mapping(
+    masks, n: int, d: int, delta: Fraction, path: object, s: int, values: dict, d_out: int
+) -> tuple[ContextualMapping, Fraction]:
+    """The contextual mapping with c_B large enough for the collision caveat, and max |a.u| over the values.
+
+    Every final code is at least c_B^s (n-1) U, so doubling c_B until that exceeds max |a.u| + delta
+    keeps every rewritten row's code outside every later value window (checked exactly).
+    """
+    q = delta.denominator
+    u_full = [Fraction(q) ** c for c in range(d)]
+    A = max(sum((abs(row[c]) * u_full[c] for c in range(min(d, d_out))), _ZERO) for a in values.values() for row in a)
+    U = sum(u_full, _ZERO)
+    c_B_min = 1
+    while Fraction(c_B_min) ** s * (n - 1) * U <= A + delta:
+        c_B_min *= 2
+    cm = ContextualMapping(masks, n, d, delta, path, c_B_min=c_B_min)
+    lowest = min(min(c) for c in cm.final_codes.values())
+    if not lowest - delta / 2 > A:  # pragma: no cover - guaranteed by the choice of c_B
+        raise PolyapproxError(f"collision caveat violated: lowest final code {lowest} <= max |a.u| + delta/2")
+    return cm, A
+
+
+def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) -> list[Layer]:
+    """Every layer in order: input, clip, position, quantisation, contextual mapping, value mapping, readout."""
     u = tuple(cm.u) + (_ZERO,) * (D - d)
     e = [_vec(D, {c: Fraction(1)}) for c in range(D)]
+    return [
+        *_input_layers(d, D, delta, e, cm),
+        *_quantisation_layers(n, d, delta, eps, e),
+        *_contextual_layers(cm, t, u, e, D),
+        *_value_layers(n, d, d_out, D, eps, cm, values, u),
+        Layer(
+            "readout",
+            "readout",
+            "affine",
+            "Y = Z W_out: z_c -> out_c",
+            W=tuple(tuple(Fraction(int(r == c)) for c in range(d_out)) for r in range(D)),
+        ),
+    ]
+
+
+def _input_layers(d: int, D: int, delta: Fraction, e: list, cm: ContextualMapping) -> list[Layer]:
+    """Embed x into width D, clip each coordinate below 1 - delta/2, add the positional embedding E."""
     layers = [Layer("input", "input", "affine", "Z = X W_in: x_c -> z_c", W=tuple(e[c] for c in range(d)))]
     for c in range(d):  # clip: z_c - ReLU(z_c - 1 + delta/2), so x = 1 falls in the last cube
         layers.append(
@@ -1010,26 +1031,36 @@ def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) 
     layers.append(
         Layer("position", "position", "affine", "Z <- Z + E (E_gamma(1) = n-1, E_gamma(i) = i-2)", W=tuple(e), B=E)
     )
-    phi_Q, phi_V = PiecewiseLinear.quantiser(delta), PiecewiseLinear.indicator(delta)
-    for c in range(d):
-        for k in range(n * q):
-            layers.append(
-                _ff(
-                    f"quantisation.{c + 1}.{k}",
-                    "quantisation",
-                    f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})",
-                    e[c],
-                    -k * delta,
-                    phi_Q,
-                    e[c],
-                    eps,
-                )
-            )
+    return layers
+
+
+def _quantisation_layers(n: int, d: int, delta: Fraction, eps: Fraction | None, e: list) -> list[Layer]:
+    """One feed-forward layer per coordinate and level k: z_c <- z_c + phi_Q(z_c - k delta) (Step 2 (b))."""
+    phi_Q = PiecewiseLinear.quantiser(delta)
+    return [
+        _ff(
+            f"quantisation.{c + 1}.{k}",
+            "quantisation",
+            f"z_{c + 1} <- z_{c + 1} + phi_Q(z_{c + 1} - {k * delta})",
+            e[c],
+            -k * delta,
+            phi_Q,
+            e[c],
+            eps,
+        )
+        for c in range(d)
+        for k in range(n * delta.denominator)
+    ]
+
+
+def _contextual_layers(cm: ContextualMapping, t: Fraction, u: tuple, e: list, D: int) -> list[Layer]:
+    """The contextual mapping's shift blocks as sparse attention layers with two heads (queries scaled by t)."""
     zero = SparseHead.zero(D)
 
     def head(bias: Fraction, scale: Fraction) -> SparseHead:
         return SparseHead(tuple(t * w for w in u), t * bias, u, u, tuple(scale * w for w in e[0]))
 
+    layers = []
     for i, block in enumerate(cm.layers):
         stage = "phase-a" if i < cm.phase_a else "phase-b"
         index = i if stage == "phase-a" else i - cm.phase_a
@@ -1042,7 +1073,15 @@ def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) 
         else:
             formula = "identity (pattern not on the path step)"
         layers.append(Layer(f"{stage}.{index}", stage, "attention", formula, pattern=block.pattern, heads=heads))
-    index = 0
+    return layers
+
+
+def _value_layers(
+    n: int, d: int, d_out: int, D: int, eps: Fraction | None, cm: ContextualMapping, values: dict, u: tuple
+) -> list[Layer]:
+    """One feed-forward layer per (grid input, token): the row with that final code is rewritten to f-bar's value."""
+    phi_V = PiecewiseLinear.indicator(cm.delta)
+    layers, index = [], 0
     for L in cm.inputs:
         rows, codes, a = cm.final_rows[L], cm.final_codes[L], values[L]
         for k in range(n):
@@ -1062,15 +1101,6 @@ def _build_layers(n, d, d_out, D, delta, t, eps, cm: ContextualMapping, values) 
                 )
             )
             index += 1
-    layers.append(
-        Layer(
-            "readout",
-            "readout",
-            "affine",
-            "Y = Z W_out: z_c -> out_c",
-            W=tuple(tuple(Fraction(int(r == c)) for c in range(d_out)) for r in range(D)),
-        )
-    )
     return layers
 
 

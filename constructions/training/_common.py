@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
+from polyapprox.internal import PolyapproxError, check_int
 
 #: Largest number of (sequence, token, output) values one run may hold in a sample (memory guard).
 MAX_SAMPLE_VALUES = 50_000_000
@@ -77,27 +77,6 @@ def resolve_target(target: Any):
 
 def target_name(target: Any) -> str:
     return str(getattr(target, "name", None) or getattr(target, "__name__", None) or type(target).__name__)
-
-
-def target_values(f: Callable, X: np.ndarray, what: str) -> np.ndarray:
-    """f(X) for X (b, n, d), checked: a finite array of shape (b, n, d_out)."""
-    b, n, _ = X.shape
-    try:
-        Y = np.asarray(f(X), dtype=float)
-    except PolyapproxError:
-        raise
-    except (TypeError, ValueError) as exc:
-        raise PolyapproxError(f"the target failed on the {what}: {type(exc).__name__}: {exc}") from None
-    if Y.ndim == 2 and Y.shape == (b, n):
-        Y = Y[..., None]
-    if Y.ndim != 3 or Y.shape[:2] != (b, n):
-        raise ShapeError(
-            f"the target must return (b, n, d_out) = ({b}, {n}, d_out) for (b, n, d) inputs; "
-            f"got {Y.shape} on the {what}"
-        )
-    if not np.all(np.isfinite(Y)):
-        raise DomainError(f"the target returned NaN or inf on the {what}")
-    return Y
 
 
 def sample(n: int, d: int, count: int, seed: int) -> np.ndarray:

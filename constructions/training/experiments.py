@@ -67,7 +67,8 @@ def _settings(quick: bool, steps: int | None, quick_steps: int, full_steps: int)
 def _target(target: Any, n: int, d: int) -> tuple[Any, str]:
     """The target as given and its display name, checked before any run (resolvable; finite values of
     shape (b, n, d_out) on a small sample), so a bad target fails at once with one line."""
-    from ._common import resolve_target, sample, target_name, target_values
+    from .._target_checks import target_values
+    from ._common import resolve_target, sample, target_name
 
     f = resolve_target(target)
     target_values(f, sample(check_int("n", n), check_int("d", d), 8, seed=1), "check sample")
@@ -113,28 +114,33 @@ def sumformer_curves(
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1500)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
-    samples = 256 if quick else 512
-    items = [
-        {
-            "target": target,
-            "n": n,
-            "d": d,
-            "kind": kind,
-            "psi": psi,
-            "degree": degree,
-            "steps": steps,
-            "samples": samples,
-            "test_samples": samples,
-            "seed": s,
-            "reference": s == seeds[0],
-            **_rate(lr),
-        }
-        for kind, psi in SUMFORMER_MODELS
-        for s in seeds
-    ]
+    variants = [{"kind": kind, "psi": psi, "degree": degree} for kind, psi in SUMFORMER_MODELS]
+    items = _run_items(target, n, d, steps, 256 if quick else 512, lr, variants, seeds)
+    for item in items:  # the constructed reference is fitted once per model, with the first seed
+        item["reference"] = item["seed"] == seeds[0]
     runs = (map or _serial)(run_sumformer, items)
     reference = runs[0]["reference"]
     early = max(1, steps // 10)
+    rows = _sumformer_rows(runs, reference, early, degree)
+    table = ResultsTable(
+        ["model", "parameters", "seeds", f"test MSE @ {early}", "final test MSE", "final test max"],
+        rows,
+        f"Sumformers on {label}, n={n}, d={d}, {steps} steps",
+    )
+    notes = _sumformer_notes(rows, reference, early)
+    return ExperimentResult("sumformer-curves", table, _curves_figure(runs, reference, label, n, d), runs, notes)
+
+
+def _run_items(
+    target: Any, n: int, d: int, steps: int, samples: int, lr: float | None, variants: list[dict], seeds: list[int]
+) -> list[dict]:
+    """One run per (variant, seed): the experiment's shared settings, then the variant's own keys."""
+    shared = {"target": target, "n": n, "d": d, "steps": steps, "samples": samples, "test_samples": samples}
+    return [{**shared, **variant, "seed": s, **_rate(lr)} for variant in variants for s in seeds]
+
+
+def _sumformer_rows(runs: list[dict], reference: dict, early: int, degree: int) -> list[dict]:
+    """One row per model (medians over seeds), then the constructed least-squares Sumformer."""
     rows = []
     for name in dict.fromkeys(r["model"] for r in runs):
         group = [r for r in runs if r["model"] == name]
@@ -157,13 +163,13 @@ def sumformer_curves(
             "final test max": reference["test_max"],
         }
     )
-    table = ResultsTable(
-        ["model", "parameters", "seeds", f"test MSE @ {early}", "final test MSE", "final test max"],
-        rows,
-        f"Sumformers on {label}, n={n}, d={d}, {steps} steps",
-    )
+    return rows
+
+
+def _sumformer_notes(rows: list[dict], reference: dict, early: int) -> list[str]:
+    """The paper's two findings (polynomial trains better at first, MLP catches up) checked on the rows."""
     poly, mlp_row = rows[1], rows[2]  # phi fixed + MLP psi (the paper's polynomial Sumformer) and the MLP one
-    notes = [
+    return [
         _verdict(
             poly[f"test MSE @ {early}"] < mlp_row[f"test MSE @ {early}"],
             f"polynomial Sumformer trains better at first (test MSE at step {early}: "
@@ -177,7 +183,6 @@ def sumformer_curves(
         f"no learned model reaches the constructed least-squares Sumformer (test MSE {reference['test_mse']:.3g}): "
         f"best learned {min(r['final test MSE'] for r in rows[:-1]):.3g}",
     ]
-    return ExperimentResult("sumformer-curves", table, _curves_figure(runs, reference, label, n, d), runs, notes)
 
 
 def _verdict(agrees: bool, statement: str) -> str:
@@ -226,33 +231,31 @@ def latent_sweep(
     lr: float | None = None,
 ) -> ExperimentResult:
     """Final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1)."""
-    from ._common import resolve_target, sample, target_values
-    from .sumformers import TEST_SEED, constructed_reference
-
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1000)
     full, refined, injective = latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"), 2 * n * d + 1
     dims = sorted({1, refined, full, injective} if quick else {1, 2, refined, full, injective, 2 * injective})
     seeds = [seed] if quick else [seed, seed + 1]
     samples = 256 if quick else 512
-    items = [
-        {
-            "target": target,
-            "n": n,
-            "d": d,
-            "kind": "mlp",
-            "latent_dim": dp,
-            "steps": steps,
-            "samples": samples,
-            "test_samples": samples,
-            "seed": s,
-            "reference": False,
-            **_rate(lr),
-        }
-        for dp in dims
-        for s in seeds
-    ]
-    runs = (map or _serial)(run_sumformer, items)
+    variants = [{"kind": "mlp", "latent_dim": dp, "reference": False} for dp in dims]
+    runs = (map or _serial)(run_sumformer, _run_items(target, n, d, steps, samples, lr, variants, seeds))
+    refs = _constructed_references(target, n, d, degree, samples, seed)
+    marks = ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"), (injective, "2nd+1"))
+    rows = [_latent_row(dp, [r for r in runs if r["settings"]["latent_dim"] == dp], refs, marks) for dp in dims]
+    table = ResultsTable(
+        list(rows[0]), rows, f"MLP Sumformer vs d' on {label}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds"
+    )
+    notes = _latent_notes(rows, refs, full)
+    fig = _latent_figure(rows, refs, label, n, d, (refined, full, injective))
+    return ExperimentResult("latent-sweep", table, fig, runs, notes, {"constructed": refs})
+
+
+def _constructed_references(target: Any, n: int, d: int, degree: int, samples: int, seed: int) -> dict[int, dict]:
+    """The least-squares Sumformers with d' = C(n+d,d)-1 and C(n-1+d,d)-1 on the shared test sample, by d'."""
+    from .._target_checks import target_values
+    from ._common import resolve_target, sample
+    from .sumformers import TEST_SEED, constructed_reference
+
     f = resolve_target(target)
     X_test = sample(n, d, samples, TEST_SEED)
     Y_test = target_values(f, X_test, "test sample")
@@ -261,41 +264,20 @@ def latent_sweep(
         ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
         ref.pop("model")
         refs[ref["latent_dim"]] = ref
-    rows = []
-    for dp in dims:
-        group = [r for r in runs if r["settings"]["latent_dim"] == dp]
-        mark = ", ".join(
-            name
-            for value, name in ((refined, "C(n-1+d,d)-1"), (full, "C(n+d,d)-1"), (injective, "2nd+1"))
-            if value == dp
-        )
-        rows.append(
-            {
-                "d'": dp,
-                "marks": mark,
-                "learned final test MSE": _median([r["test_mse"][-1] for r in group]),
-                "learned best test MSE": min(min(r["test_mse"]) for r in group),
-                "learned final test max": _median([r["test_max"][-1] for r in group]),
-                "constructed test MSE": refs.get(dp, {}).get("test_mse"),
-                "constructed test max": refs.get(dp, {}).get("test_max"),
-            }
-        )
-    table = ResultsTable(
-        [
-            "d'",
-            "marks",
-            "learned final test MSE",
-            "learned best test MSE",
-            "learned final test max",
-            "constructed test MSE",
-            "constructed test max",
-        ],
-        rows,
-        f"MLP Sumformer vs d' on {label}, n={n}, d={d}, {steps} steps x {len(seeds)} seeds",
-    )
-    notes = _latent_notes(rows, refs, full)
-    fig = _latent_figure(rows, refs, label, n, d, (refined, full, injective))
-    return ExperimentResult("latent-sweep", table, fig, runs, notes, {"constructed": refs})
+    return refs
+
+
+def _latent_row(dp: int, group: list[dict], refs: dict[int, dict], marks: tuple[tuple[int, str], ...]) -> dict:
+    """The learned errors at latent dimension d' (medians over seeds) beside the constructed one there."""
+    return {
+        "d'": dp,
+        "marks": ", ".join(name for value, name in marks if value == dp),
+        "learned final test MSE": _median([r["test_mse"][-1] for r in group]),
+        "learned best test MSE": min(min(r["test_mse"]) for r in group),
+        "learned final test max": _median([r["test_max"][-1] for r in group]),
+        "constructed test MSE": refs.get(dp, {}).get("test_mse"),
+        "constructed test max": refs.get(dp, {}).get("test_max"),
+    }
 
 
 def _latent_notes(rows: list[dict], refs: dict, full: int) -> list[str]:
@@ -355,24 +337,10 @@ def init_comparison(
 
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
-    samples = 256 if quick else 512
-    items = [
-        {
-            "target": target,
-            "n": n,
-            "d": d,
-            "kind": kind,
-            "init": init,
-            "degree": degree,
-            "steps": steps,
-            "samples": samples,
-            "test_samples": samples,
-            "seed": seed,
-            **_rate(lr),
-        }
-        for kind in ONE_LAYER_KINDS
-        for init in ("constructed", "random")
+    variants = [
+        {"kind": kind, "init": init, "degree": degree} for kind in ONE_LAYER_KINDS for init in ("constructed", "random")
     ]
+    items = _run_items(target, n, d, steps, 256 if quick else 512, lr, variants, [seed])
     runs = (map or _serial)(run_one_layer, items)
     rows = [
         {

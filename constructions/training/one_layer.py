@@ -33,6 +33,7 @@ import torch
 
 from polyapprox.internal import check_choice
 
+from .._target_checks import target_values
 from ._common import (
     TrainingHistory,
     check_positive,
@@ -44,7 +45,6 @@ from ._common import (
     resolve_target,
     sample,
     target_name,
-    target_values,
 )
 from .sumformers import TEST_SEED
 

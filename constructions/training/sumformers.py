@@ -26,6 +26,7 @@ from torch import nn
 from polyapprox import candidate_terms, latent_dimension, power_sum_indices
 from polyapprox.internal import check_choice
 
+from .._target_checks import target_values
 from .._torch import Monomials
 from ._common import (
     TrainingHistory,
@@ -38,7 +39,6 @@ from ._common import (
     resolve_target,
     sample,
     target_name,
-    target_values,
 )
 
 KINDS = ("mlp", "polynomial")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ._common import (
     add_json,
@@ -57,34 +58,17 @@ def register(kinds: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
-
     import constructions
     from constructions import discontinuous, verify
 
-    from ..internal import PolyapproxError, SizeError
-    from ._estimate import discontinuous_bytes
     from ._output import print_json
 
     target = resolve_target(args.target)
-    if min(args.n, args.d, args.k, args.samples) >= 1:
-        if args.d * math.log2(args.k) > 40:
-            raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
-        check_memory(
-            discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples),
-            args,
-            f"the exact codes of a grid with k^d = {args.k}^{args.d} cells",
-        )
+    _check_grid_size(args)
     model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
     sizes = discontinuous.size_accounting(args.n, args.d, args.k)
     result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
-    if args.lipschitz is not None:
-        if not (math.isfinite(args.lipschitz) and args.lipschitz >= 0):
-            raise PolyapproxError(f"--lipschitz must be a finite number >= 0; got {args.lipschitz}")
-        lipschitz, source = args.lipschitz, "given"
-    else:
-        lipschitz = target.lipschitz_constant(args.n, args.d)
-        source = "estimated by sampling" if getattr(target, "lipschitz_estimated", False) else "known"
+    lipschitz, source = _lipschitz(args, target)
     bound = None if lipschitz is None else discontinuous.error_bound(lipschitz, args.k, args.representative)
     if args.save:
         constructions.save(model, args.save, target=target)
@@ -106,19 +90,56 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
     else:
-        print(model)
-        print(
-            f"latent dimension {model.latent_dim}; {show_int(sizes.distinct_codes)} distinct codes; largest code "
-            f"{show_int(sizes.max_code_digits)} digits ({show_int(sizes.max_code_bits)} bits); continuous "
-            f"construction d' = {show_int(sizes.continuous_latent)}"
-        )
-        tail = (
-            f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
-            if bound is not None
-            else " (no Lipschitz bound known; give --lipschitz)"
-        )
-        print(f"best found sup error vs {target_label(target)}: {result.error:.3e}{tail}")
-        print(f"f evaluated on {model.f_calls} distinct multisets; equivariance error {result.equivariance_error:.1e}")
-        if args.save:
-            print(f"saved to {args.save}")
+        _print_text(args, model, sizes, summary)
     return 0
+
+
+def _check_grid_size(args: argparse.Namespace) -> None:
+    """Refuse a grid past 2^40 cells or whose exact codes exceed the memory budget, before building it."""
+    import math
+
+    from ..internal import SizeError
+    from ._estimate import discontinuous_bytes
+
+    if min(args.n, args.d, args.k, args.samples) >= 1:
+        if args.d * math.log2(args.k) > 40:
+            raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
+        check_memory(
+            discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples),
+            args,
+            f"the exact codes of a grid with k^d = {args.k}^{args.d} cells",
+        )
+
+
+def _lipschitz(args: argparse.Namespace, target: Any) -> tuple[float | None, str]:
+    """The Lipschitz constant for the error bound (--lipschitz, else the target's) and where it came from."""
+    import math
+
+    from ..internal import PolyapproxError
+
+    if args.lipschitz is not None:
+        if not (math.isfinite(args.lipschitz) and args.lipschitz >= 0):
+            raise PolyapproxError(f"--lipschitz must be a finite number >= 0; got {args.lipschitz}")
+        return args.lipschitz, "given"
+    source = "estimated by sampling" if getattr(target, "lipschitz_estimated", False) else "known"
+    return target.lipschitz_constant(args.n, args.d), source
+
+
+def _print_text(args: argparse.Namespace, model: Any, sizes: Any, summary: dict) -> None:
+    """The human-readable report: the model, its code sizes, the measured error beside the bound."""
+    print(model)
+    print(
+        f"latent dimension {model.latent_dim}; {show_int(sizes.distinct_codes)} distinct codes; largest code "
+        f"{show_int(sizes.max_code_digits)} digits ({show_int(sizes.max_code_bits)} bits); continuous "
+        f"construction d' = {show_int(sizes.continuous_latent)}"
+    )
+    bound, lipschitz, source = summary["error_bound"], summary["lipschitz"], summary["lipschitz_source"]
+    tail = (
+        f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
+        if bound is not None
+        else " (no Lipschitz bound known; give --lipschitz)"
+    )
+    print(f"best found sup error vs {summary['target']}: {summary['sup_error']:.3e}{tail}")
+    print(f"f evaluated on {model.f_calls} distinct multisets; equivariance error {summary['equivariance_error']:.1e}")
+    if args.save:
+        print(f"saved to {args.save}")

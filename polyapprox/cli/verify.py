@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ._common import TARGET_HELP, add_json, inputs, parse_bytes, resolve_target, target_label
 
@@ -57,17 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
         raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
     info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
-    if args.target is not None:
-        target = resolve_target(args.target)
-    elif info.target is not None:
-        target = info.target
-    else:
-        recorded = (info.target_spec or {}).get("callable")
-        raise PolyapproxError(
-            "the file records "
-            + (f"the Python callable {recorded!r}, which is never imported from a file" if recorded else "no target")
-            + "; give --target"
-        )
+    target = _target(args, info)
     result = verify.sup_error(
         info.model, target, info.n, info.d, domain=info.domain, samples=args.samples, seed=args.seed
     )
@@ -78,7 +69,33 @@ def run(args: argparse.Namespace) -> int:
         )
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
-    summary = {
+    summary = _summary(args, info, target, result, cert, passed)
+    if args.json:
+        print_json(summary)
+    else:
+        _print_text(args, info, summary, result, cert, measured)
+    return 0 if passed else 1
+
+
+def _target(args: argparse.Namespace, info: Any) -> Any:
+    """The target to measure against: --target, else the one recorded in the file (a callable never is)."""
+    from ..internal import PolyapproxError
+
+    if args.target is not None:
+        return resolve_target(args.target)
+    if info.target is not None:
+        return info.target
+    recorded = (info.target_spec or {}).get("callable")
+    raise PolyapproxError(
+        "the file records "
+        + (f"the Python callable {recorded!r}, which is never imported from a file" if recorded else "no target")
+        + "; give --target"
+    )
+
+
+def _summary(args: argparse.Namespace, info: Any, target: Any, result: Any, cert: Any, passed: bool) -> dict:
+    """The JSON record of one verification."""
+    return {
         "inputs": inputs(args),
         "kind": info.kind,
         "n": info.n,
@@ -98,24 +115,25 @@ def run(args: argparse.Namespace) -> int:
         "version": info.version,
         "certified": None if cert is None else cert.to_dict(),
     }
-    if args.json:
-        print_json(summary)
-    else:
-        print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
+
+
+def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any, cert: Any, measured: float) -> None:
+    """The human-readable report: the model, the sampled error, the certified interval, PASS/FAIL."""
+    print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
+    print(
+        f"best found sup error vs {summary['target']} ({summary['target_source']}): {result.error:.3e} "
+        f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")"
+    )
+    print(f"equivariance error (relative): {result.equivariance_error:.1e}")
+    if cert is not None:
         print(
-            f"best found sup error vs {target_label(target)} ({summary['target_source']}): {result.error:.3e} "
-            f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")"
+            f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
+            f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
+            f"{cert.seconds:.1f} s)"
         )
-        print(f"equivariance error (relative): {result.equivariance_error:.1e}")
-        if cert is not None:
-            print(
-                f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
-                f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
-                f"{cert.seconds:.1f} s)"
-            )
-        if args.tol is not None:
-            print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
-    return 0 if passed else 1
+    if args.tol is not None:
+        passed = summary["passed"]
+        print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
 
 
 def _short(model) -> str:

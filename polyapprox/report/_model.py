@@ -60,6 +60,15 @@ def equals(measured: Any, expected: Any) -> Outcome:
     return Outcome(measured == expected, measured, expected)
 
 
+def within_bounds(rows: list[dict], spec: str) -> Outcome:
+    """Every row's ``measured`` is at most its ``bound``; both listed, formatted with ``spec`` (".3f")."""
+    return Outcome(
+        all(r["measured"] <= r["bound"] for r in rows),
+        [format(r["measured"], spec) for r in rows],
+        [format(r["bound"], spec) for r in rows],
+    )
+
+
 @dataclass
 class Section:
     """The output of one report section."""

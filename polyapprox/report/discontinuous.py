@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..internal import PolyapproxError
-from ._model import Outcome, ReportContext, SectionSpec, equals
+from ._model import Outcome, ReportContext, SectionSpec, equals, within_bounds
 from ._plots import finish_axes
 from .cases import expected
 
@@ -136,12 +136,7 @@ def _d3(ctx: ReportContext, data: dict) -> Outcome:
     "best found sup error <= omega_f(delta) (corner) / omega_f(delta/2) (centre), registered Lipschitz targets, k = 8",
 )
 def _generic(ctx: ReportContext, data: dict) -> Outcome:
-    rows = data["generic_bounds"]
-    return Outcome(
-        all(g["measured"] <= g["bound"] for g in rows),
-        [f"{g['measured']:.3f}" for g in rows],
-        [f"{g['bound']:.3f}" for g in rows],
-    )
+    return within_bounds(data["generic_bounds"], ".3f")
 
 
 @SECTION.claim("D2", "max code digits for n=4, d=2, k=2..32 (size accounting and encoding agree)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._model import Outcome, ReportContext, SectionSpec
+from ._model import Outcome, ReportContext, SectionSpec, within_bounds
 from ._plots import finish_axes
 from .cases import expected
 
@@ -137,12 +137,7 @@ def _t5(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.claim("T-relu", "ReLU network vs Sumformer: measured error <= proven bound L_psi n eta_1 + eta_2")
 def _t_relu(ctx: ReportContext, data: dict) -> Outcome:
-    rows = data["relu"]
-    return Outcome(
-        all(r["measured"] <= r["bound"] for r in rows),
-        [f"{r['measured']:.1e}" for r in rows],
-        [f"{r['bound']:.1e}" for r in rows],
-    )
+    return within_bounds(data["relu"], ".1e")
 
 
 @SECTION.claim(
