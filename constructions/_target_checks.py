@@ -25,11 +25,18 @@ def target_values(f: Callable, X: np.ndarray, what: str, d_out: int | None = Non
     """
     b, n = X.shape[:2]
     try:
-        Y = np.asarray(f(X), dtype=float)
+        Y = np.asarray(f(X))
     except PolyapproxError:
         raise
     except Exception as exc:  # a user callable failed: say on which batch
         raise PolyapproxError(f"the target raised {type(exc).__name__} on the {what} {X.shape}: {exc}") from exc
+    if np.iscomplexobj(Y):  # casting would drop the imaginary part silently
+        raise PolyapproxError(f"the target returned complex values on the {what}; it must return real numbers")
+    if Y.dtype.kind not in "biuf":
+        raise PolyapproxError(
+            f"the target returned an array of dtype {Y.dtype} on the {what}; it must return real numbers"
+        )
+    Y = Y.astype(float, copy=False)
     if Y.ndim == 2 and Y.shape == (b, n):
         Y = Y[..., None]
     if Y.ndim != 3 or Y.shape[:2] != (b, n) or (d_out is not None and Y.shape[2] != d_out):

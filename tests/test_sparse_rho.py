@@ -90,3 +90,23 @@ def test_bad_input():
         sparse.rho_threshold("softmax", 4, 1, 1.5)
     with pytest.raises(PolyapproxError, match="n must be an integer >= 2; got 1"):
         sparse.check_rho("softmax", n=1)
+
+
+def test_simplex_projection_is_exact_on_fractions(rng):
+    """The shared sparsemax kernel on an object array of Fractions: exactly on the simplex, and
+    the KKT conditions of the Euclidean projection hold exactly (p_i = v_i - tau on the support,
+    v_i <= tau off it)."""
+    from fractions import Fraction
+
+    from constructions.sparse._rho import simplex_projection
+
+    for _ in range(20):
+        v = np.array([Fraction(int(x), 7) for x in rng.integers(-20, 20, size=6)], dtype=object)
+        p = simplex_projection(v, Fraction(0))
+        assert all(isinstance(x, Fraction) for x in p)
+        assert sum(p) == 1 and all(x >= 0 for x in p)
+        support = [i for i in range(6) if p[i] > 0]
+        tau = v[support[0]] - p[support[0]]
+        assert all(v[i] - p[i] == tau for i in support)
+        assert all(v[i] <= tau for i in range(6) if i not in support)
+        np.testing.assert_allclose(p.astype(float), sparsemax_reference([float(x) for x in v]), atol=1e-12)
