@@ -19,6 +19,15 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, ShapeError
 
+__all__ = [
+    "Head",
+    "feed_forward",
+    "linformer_attention",
+    "performer_attention",
+    "random_features",
+    "softmax_attention",
+]
+
 
 @dataclass(frozen=True)
 class Head:

@@ -39,6 +39,23 @@ from polyapprox.internal import (
 
 from ._sumformer import Sumformer
 
+__all__ = [
+    "ENCODINGS",
+    "REPRESENTATIVES",
+    "DiscontinuousSumformer",
+    "SizeAccounting",
+    "build",
+    "cell_coordinates",
+    "cell_index",
+    "decode",
+    "encode",
+    "error_bound",
+    "relu_phi_network",
+    "relu_psi_network",
+    "representatives",
+    "size_accounting",
+]
+
 ENCODINGS = ("integer", "histogram")
 REPRESENTATIVES = ("corner", "center")
 

@@ -21,6 +21,11 @@ from ._kinds import AttentionKind, CliOption, register
 from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 
+__all__ = [
+    "KIND",
+    "from_sumformer",
+]
+
 
 def from_sumformer(
     S: Sumformer,

@@ -23,6 +23,16 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 
 from ._monomial_plan import downward_closure, parent
 
+__all__ = [
+    "ReluNetwork",
+    "monomial",
+    "monomials",
+    "polynomial",
+    "product",
+    "square",
+    "square_error",
+]
+
 Exponent = tuple[int, ...]
 
 

@@ -26,6 +26,22 @@ from polyapprox.internal import PolyapproxError, check_choice, check_int
 
 from ._validate import as_sequences
 
+__all__ = [
+    "FORMULAS",
+    "REGISTRY",
+    "ExpressionTarget",
+    "Target",
+    "estimate_lipschitz",
+    "formula",
+    "from_callable",
+    "from_expression",
+    "from_spec",
+    "get",
+    "names",
+    "resolve",
+    "to_spec",
+]
+
 
 @dataclass(frozen=True)
 class Target:

@@ -21,6 +21,16 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 
 from ._validate import Domain
 
+__all__ = [
+    "CertifiedResult",
+    "SupErrorResult",
+    "certified_discontinuous_error",
+    "certified_network_error",
+    "certified_sup_error",
+    "equivariance_error",
+    "sup_error",
+]
+
 Model = Callable[[np.ndarray], np.ndarray]
 
 

@@ -33,6 +33,20 @@ from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_
 
 from ._common import ResultsTable, check_positive, check_rate, check_steps, deterministic
 
+__all__ = [
+    "MAX_LENGTH",
+    "PATTERNS",
+    "CopyHistory",
+    "MaskedBlock",
+    "SparseCopyTransformer",
+    "assumption_table",
+    "block_width",
+    "copy_batch",
+    "copy_masks",
+    "random_mask",
+    "train_copying",
+]
+
 PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
 #: Largest sequence length accepted (the dense masks and attention scores are n x n per head).
 MAX_LENGTH = 1024

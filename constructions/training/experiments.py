@@ -28,6 +28,21 @@ from polyapprox.internal import check_choice, check_int
 
 from ._common import ResultsTable, check_rate, check_steps, log_axes
 
+__all__ = [
+    "EXPERIMENTS",
+    "PAPER_LEARNS",
+    "SUMFORMER_MODELS",
+    "ExperimentResult",
+    "init_comparison",
+    "latent_sweep",
+    "run_copying",
+    "run_experiment",
+    "run_one_layer",
+    "run_sumformer",
+    "sparse_copying",
+    "sumformer_curves",
+]
+
 Mapper = Callable[[Callable[[Any], Any], list], list]
 
 

@@ -48,6 +48,15 @@ from ._common import (
 )
 from .sumformers import TEST_SEED
 
+__all__ = [
+    "INITS",
+    "ONE_LAYER_KINDS",
+    "SADDLES",
+    "one_layer_network",
+    "randomise",
+    "train_one_layer",
+]
+
 ONE_LAYER_KINDS = ("transformer", "linformer", "performer")
 INITS = ("constructed", "random")
 SADDLES = ("random-query", "freeze", "none")

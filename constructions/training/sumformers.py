@@ -41,6 +41,17 @@ from ._common import (
     target_values,
 )
 
+__all__ = [
+    "KINDS",
+    "PSI_KINDS",
+    "TEST_SEED",
+    "MLPSumformer",
+    "PolySumformer",
+    "constructed_reference",
+    "mlp",
+    "train_sumformer",
+]
+
 KINDS = ("mlp", "polynomial")
 PSI_KINDS = ("polynomial", "mlp")
 #: Seed of the fixed test sample shared by every run (independent of the run's seed).

@@ -1,0 +1,373 @@
+"""One docstring layout for the public API, checked by numpydoc's validator.
+
+The public API is read from the packages themselves: ``polyapprox.__all__``, and the ``__all__`` of
+``constructions`` and of each of its public (non-underscored) submodules. Every public function and
+class there must pass the numpydoc checks in ``CHECKS``; an *array callable* (a function, or a class
+through its ``__call__``, taking or returning arrays) must also state its shapes on a ``Shapes:`` line.
+
+Checks left out, and why:
+
+- ES01 (extended summary): an error class or a one-field record says all in its summary line;
+  where there is a theorem to cite, the extended summary cites it, but that cannot be told apart
+  from other prose mechanically.
+- SA01-SA04 (See Also): cross-references are welcome, not required; one per name would be noise.
+- GL01, GL02 (where the quotes go): the formatter's business (ruff format), not the layout's.
+- PR08, PR09, RT04, RT05 (capital letter / final period of descriptions): punctuation only; short
+  descriptions such as ``"orbit-blocks" or "dense-expansion"`` read better without it.
+- RT02 (a Returns line holds only the type): named returns (``result : SupErrorResult``) are used.
+- GL09 (deprecation notes): the public API has no deprecations.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import re
+from types import ModuleType
+
+import pytest
+
+from polyapprox import PolyapproxError
+
+numpydoc_validate = pytest.importorskip("numpydoc.validate")
+
+#: the numpydoc checks every public docstring passes
+CHECKS = {
+    "GL03": "double blank lines",
+    "GL05": "tabs",
+    "GL06": "unknown section",
+    "GL07": "sections in the wrong order",
+    "GL08": "no docstring",
+    "GL10": "reST directive without its two colons",
+    "SS01": "no summary line",
+    "SS02": "summary starts with a capital letter",
+    "SS03": "summary ends with a period",
+    "SS04": "summary has leading whitespace",
+    "SS05": "summary starts with an infinitive verb, not a third person one",
+    "SS06": "summary fits on one line",
+    "PR01": "every parameter documented",
+    "PR02": "no documented parameter that does not exist",
+    "PR03": "parameters in signature order",
+    "PR04": "every parameter has a type",
+    "PR05": "parameter type does not end with a period",
+    "PR06": "int/bool/str, not integer/boolean/string",
+    "PR07": "every parameter has a description",
+    "PR10": "a space before the colon of 'name : type'",
+    "RT01": "a Returns section where the function returns a value",
+    "RT03": "the return value has a description",
+    "YD01": "a Yields section for a generator",
+    "EX01": "an Examples section (doctested by --doctest-modules)",
+}
+
+#: Public names not yet converted to the layout (full names as listed by public_objects()). The
+#: list only shrinks: a test fails when a listed name passes every check, so it must be removed.
+PENDING: set[str] = {
+    "constructions.AttentionKind",
+    "constructions.BlockKind",
+    "constructions.ModelFile",
+    "constructions.MonomialFeatures",
+    "constructions.Sumformer",
+    "constructions.attention.Head",
+    "constructions.attention.feed_forward",
+    "constructions.attention.linformer_attention",
+    "constructions.attention.performer_attention",
+    "constructions.attention.random_features",
+    "constructions.attention.softmax_attention",
+    "constructions.attention_kinds",
+    "constructions.continuous.ApproximationReport",
+    "constructions.continuous.PolynomialSumformer",
+    "constructions.continuous.approximate",
+    "constructions.continuous.check_equivariant",
+    "constructions.continuous.from_representation",
+    "constructions.continuous.load",
+    "constructions.continuous.model_from_json",
+    "constructions.continuous.save",
+    "constructions.discontinuous.DiscontinuousSumformer",
+    "constructions.discontinuous.SizeAccounting",
+    "constructions.discontinuous.build",
+    "constructions.discontinuous.cell_coordinates",
+    "constructions.discontinuous.cell_index",
+    "constructions.discontinuous.decode",
+    "constructions.discontinuous.encode",
+    "constructions.discontinuous.error_bound",
+    "constructions.discontinuous.relu_phi_network",
+    "constructions.discontinuous.relu_psi_network",
+    "constructions.discontinuous.representatives",
+    "constructions.discontinuous.size_accounting",
+    "constructions.get_attention_kind",
+    "constructions.interop.to_linformer",
+    "constructions.interop.to_multihead_attention",
+    "constructions.interop.to_performer",
+    "constructions.interop.to_sequential",
+    "constructions.linformer.from_sumformer",
+    "constructions.load",
+    "constructions.masked.as_mask",
+    "constructions.masked.from_sumformer",
+    "constructions.masked.masked_softmax_attention",
+    "constructions.performer.from_sumformer",
+    "constructions.power_sum_features",
+    "constructions.read",
+    "constructions.relu.ReluNetwork",
+    "constructions.relu.monomial",
+    "constructions.relu.monomials",
+    "constructions.relu.polynomial",
+    "constructions.relu.product",
+    "constructions.relu.square",
+    "constructions.relu.square_error",
+    "constructions.save",
+    "constructions.sparse.AssumptionReport",
+    "constructions.sparse.ContextualCheck",
+    "constructions.sparse.ContextualMapping",
+    "constructions.sparse.Layer",
+    "constructions.sparse.LayerCounts",
+    "constructions.sparse.RhoCheck",
+    "constructions.sparse.UniversalNetwork",
+    "constructions.sparse.as_delta",
+    "constructions.sparse.check_assumption",
+    "constructions.sparse.check_rho",
+    "constructions.sparse.contextual_mapping",
+    "constructions.sparse.error_table",
+    "constructions.sparse.hardmax",
+    "constructions.sparse.held_karp_path",
+    "constructions.sparse.layer_counts",
+    "constructions.sparse.normalised_relu",
+    "constructions.sparse.patterns.bigbird",
+    "constructions.sparse.patterns.by_name",
+    "constructions.sparse.patterns.dense",
+    "constructions.sparse.patterns.fixed",
+    "constructions.sparse.patterns.from_adjacency",
+    "constructions.sparse.patterns.from_masks",
+    "constructions.sparse.patterns.longformer",
+    "constructions.sparse.patterns.sliding_window",
+    "constructions.sparse.patterns.star",
+    "constructions.sparse.patterns.strided",
+    "constructions.sparse.patterns.tridiagonal",
+    "constructions.sparse.rho_threshold",
+    "constructions.sparse.softmax",
+    "constructions.sparse.sparsemax",
+    "constructions.sparse.universal_network",
+    "constructions.targets.ExpressionTarget",
+    "constructions.targets.Target",
+    "constructions.targets.estimate_lipschitz",
+    "constructions.targets.formula",
+    "constructions.targets.from_callable",
+    "constructions.targets.from_expression",
+    "constructions.targets.from_spec",
+    "constructions.targets.get",
+    "constructions.targets.names",
+    "constructions.targets.resolve",
+    "constructions.targets.to_spec",
+    "constructions.training.MLPSumformer",
+    "constructions.training.PolySumformer",
+    "constructions.training.ResultsTable",
+    "constructions.training.SparseCopyTransformer",
+    "constructions.training.TrainingHistory",
+    "constructions.training.assumption_table",
+    "constructions.training.constructed_reference",
+    "constructions.training.copy_batch",
+    "constructions.training.copy_masks",
+    "constructions.training.copying.CopyHistory",
+    "constructions.training.copying.MaskedBlock",
+    "constructions.training.copying.block_width",
+    "constructions.training.deterministic",
+    "constructions.training.experiments.ExperimentResult",
+    "constructions.training.experiments.run_copying",
+    "constructions.training.experiments.run_one_layer",
+    "constructions.training.experiments.run_sumformer",
+    "constructions.training.init_comparison",
+    "constructions.training.latent_sweep",
+    "constructions.training.one_layer.randomise",
+    "constructions.training.one_layer_network",
+    "constructions.training.random_mask",
+    "constructions.training.run_experiment",
+    "constructions.training.sparse_copying",
+    "constructions.training.sumformer_curves",
+    "constructions.training.sumformers.mlp",
+    "constructions.training.train_copying",
+    "constructions.training.train_one_layer",
+    "constructions.training.train_sumformer",
+    "constructions.transformer.LabelledArray",
+    "constructions.transformer.Network",
+    "constructions.transformer.assert_weights_equal",
+    "constructions.transformer.from_sumformer",
+    "constructions.verify.CertifiedResult",
+    "constructions.verify.SupErrorResult",
+    "constructions.verify.certified_discontinuous_error",
+    "constructions.verify.certified_network_error",
+    "constructions.verify.certified_sup_error",
+    "constructions.verify.equivariance_error",
+    "constructions.verify.sup_error",
+}
+
+SHAPES = re.compile(r"^\s*Shapes:\s*\S", re.M)
+ARRAY_ANNOTATION = re.compile(r"\b(ndarray|ArrayLike|NDArray|Tensor)\b")
+
+
+def _public_modules() -> list[ModuleType]:
+    """The two roots, then every public submodule of ``constructions``, recursively, in name order."""
+    modules = [importlib.import_module("polyapprox"), importlib.import_module("constructions")]
+    stack = [modules[1]]
+    while stack:
+        package = stack.pop(0)
+        for info in sorted(pkgutil.iter_modules(getattr(package, "__path__", [])), key=lambda i: i.name):
+            if info.name.startswith("_"):
+                continue
+            try:
+                module = importlib.import_module(f"{package.__name__}.{info.name}")
+            except ModuleNotFoundError as error:  # the training modules need the optional torch
+                if error.name != "torch":
+                    raise
+                continue
+            modules.append(module)
+            stack.append(module)
+    return modules
+
+
+def public_objects() -> dict[str, object]:
+    """Full public name -> function or class, each object once (under the first module exporting it)."""
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+    for module in _public_modules():
+        for name in module.__all__:
+            try:
+                obj = getattr(module, name)
+            except PolyapproxError:  # constructions.training names without the optional torch
+                continue
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            found[f"{module.__name__}.{name}"] = obj
+    return found
+
+
+def _torch_installed() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+#: names that only exist with torch installed (modules that import it at the top)
+_TORCH_ONLY = set() if _torch_installed() else {n for n in PENDING if n.startswith("constructions.training.")}
+
+
+def _objects() -> dict[str, object]:
+    return public_objects()
+
+
+def _errors(obj: object) -> list[tuple[str, str]]:
+    result = numpydoc_validate.validate(f"{obj.__module__}.{obj.__qualname__}")  # type: ignore[attr-defined]
+    return [(code, message) for code, message in result["errors"] if code in CHECKS]
+
+
+def _annotations(function: object) -> str:
+    try:
+        signature = inspect.signature(function)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    parts = [str(p.annotation) for p in signature.parameters.values()] + [str(signature.return_annotation)]
+    return " ".join(parts)
+
+
+def is_array_callable(obj: object) -> bool:
+    """A function taking or returning arrays by its annotations; a class whose ``__call__`` does."""
+    if inspect.isclass(obj):
+        call = obj.__dict__.get("__call__")
+        return call is not None and bool(ARRAY_ANNOTATION.search(_annotations(call)))
+    return bool(ARRAY_ANNOTATION.search(_annotations(obj)))
+
+
+def has_shapes_line(obj: object) -> bool:
+    docs = [inspect.getdoc(obj) or ""]
+    if inspect.isclass(obj) and "__call__" in obj.__dict__:
+        docs.append(inspect.getdoc(obj.__dict__["__call__"]) or "")
+    return any(SHAPES.search(doc) for doc in docs)
+
+
+def test_every_public_module_declares_all():
+    missing = [m.__name__ for m in _public_modules() if not hasattr(m, "__all__")]
+    assert not missing, f"public modules without __all__ (the public API is read from it): {missing}"
+
+
+def test_the_public_api_is_enumerated():
+    names = set(public_objects())
+    assert {
+        "polyapprox.represent_equivariant",
+        "polyapprox.EquivariantRepresentation",
+        "constructions.Sumformer",
+        "constructions.continuous.approximate",
+        "constructions.discontinuous.build",
+        "constructions.transformer.from_sumformer",
+        "constructions.sparse.check_assumption",
+        "constructions.sparse.patterns.bigbird",
+        "constructions.verify.sup_error",
+        "constructions.verify.certified_sup_error",
+        "constructions.targets.from_expression",
+    } <= names
+    assert not [n for n in names if n.rpartition(".")[2].startswith("_")], "private names in __all__"
+    assert names >= PENDING - _TORCH_ONLY, f"PENDING names that are not public: {sorted(PENDING - names)}"
+
+
+@pytest.mark.parametrize("full", sorted(set(_objects()) - PENDING))
+def test_public_docstring_layout(full):
+    obj = _objects()[full]
+    problems = [f"{code} {message}" for code, message in _errors(obj)]
+    if is_array_callable(obj) and not has_shapes_line(obj):
+        problems.append("an array callable needs a 'Shapes: X (n, d) or (b, n, d) -> ...' line")
+    assert not problems, f"{full}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("full", sorted(PENDING & set(_objects())))
+def test_pending_names_are_still_pending(full):
+    """A name on PENDING that now passes must come off the list (so the list only shrinks)."""
+    obj = _objects()[full]
+    assert _errors(obj) or (is_array_callable(obj) and not has_shapes_line(obj)), (
+        f"{full} passes: remove it from PENDING"
+    )
+
+
+# -- the checks themselves can fail -------------------------------------------------------------
+
+
+def _bad(x, y=1):
+    """computes things"""
+    return x + y
+
+
+def _good(X, scale=1.0):
+    """Scale a batch of sequences.
+
+    Shapes: X (n, d) or (b, n, d) -> same shape.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The sequences.
+    scale : float, default 1.0
+        The factor.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``scale * X``.
+
+    Examples
+    --------
+    >>> _good(2)
+    2.0
+    """
+    return scale * X
+
+
+_good.__annotations__ = {"X": "np.ndarray", "scale": "float", "return": "np.ndarray"}
+_bad.__annotations__ = {"x": "np.ndarray", "y": "int", "return": "np.ndarray"}
+
+
+def test_the_checks_catch_a_bad_docstring_and_pass_a_good_one():
+    codes = {code for code, _ in _errors(_bad)}
+    assert {"SS02", "SS03", "SS05", "PR01", "RT01", "EX01"} <= codes
+    assert is_array_callable(_bad) and not has_shapes_line(_bad)
+    assert _errors(_good) == []
+    assert is_array_callable(_good) and has_shapes_line(_good)
