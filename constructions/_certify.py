@@ -473,7 +473,7 @@ def certified_sup_error(
     batch: int = _DEFAULT_BATCH,
     domain: tuple[float, float] | None = None,
 ) -> CertifiedResult:
-    """Rigorous interval [lower, upper] for sup_X max_{i,c} |S(X)_ic - f(X)_ic| (module docstring).
+    """Bound sup_X max_{i,c} |S(X)_ic - f(X)_ic| rigorously by an interval [lower, upper].
 
     ``model`` is a continuous polynomial Sumformer (``continuous.approximate`` or
     ``from_representation``); ``target`` a registered name or a ``Target`` with an interval
@@ -484,6 +484,36 @@ def certified_sup_error(
 
     Shapes: ``witness`` is (n, d).
 
+    Parameters
+    ----------
+    model : PolynomialSumformer
+        A continuous polynomial Sumformer.
+    target : str or Target
+        A registered name, a target expression, or a ``Target`` with an interval evaluation.
+    tol : float, default 0.5
+        Stop when upper <= (1 + tol) lower.
+    atol : float, default 0.0
+        Or when upper <= atol.
+    max_boxes : int, default 200000
+        Most boxes to split.
+    time_limit : float, default 60.0
+        Most seconds to spend.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    samples : int, default 4096
+        Random sequences for the lower bound.
+    batch : int, default 2048
+        Boxes per vectorised step.
+    domain : tuple of float or None, default None
+        Box [lo, hi] per coordinate; default the model's.
+
+    Returns
+    -------
+    CertifiedResult
+        ``lower`` (with its ``witness``) <= sup error <= ``upper``; ``reached`` says whether tol was met.
+
+    Examples
+    --------
     >>> from constructions import continuous, targets
     >>> S, _ = continuous.approximate(targets.get("times-mean"), n=2, d=1, degree=1, samples=200)
     >>> r = certified_sup_error(S, "times-mean", tol=0.05, max_boxes=20_000)

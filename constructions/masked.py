@@ -89,7 +89,36 @@ def from_sumformer(
     ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
     (``layer`` picks masks[layer % p]). Equal to S iff every query sees every key; otherwise
     refused unless ``allow_partial=True``.
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    layer : int, default 0
+        Which mask of the cycle: ``masks[layer % p]``.
+    allow_partial : bool, default False
+        Build even when some query does not see every key (then not equal to S).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer, sparse
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
