@@ -55,11 +55,38 @@ _DEFAULT_BATCH = 2048
 
 @dataclass(frozen=True)
 class CertifiedResult:
-    """[lower, upper] contains sup_X max_{i,c} |S(X)_ic - f(X)_ic| over the domain.
+    """A certified interval: [lower, upper] contains sup_X max_{i,c} |S(X)_ic - f(X)_ic| over the domain.
 
-    ``lower`` is attained at ``witness`` (n, d); ``upper`` is rigorous; ``reached`` says
-    upper <= (1 + tol) lower (or upper <= atol); ``boxes`` counts boxes bounded, ``pending``
-    those left unresolved when a budget ran out; ``seconds`` is the wall time.
+    Shapes: ``witness`` is (n, d).
+
+    Parameters
+    ----------
+    lower : float
+        Largest error found, attained at ``witness``.
+    witness : numpy.ndarray
+        The sequence attaining ``lower``.
+    upper : float
+        Rigorous upper bound.
+    boxes : int
+        Boxes bounded.
+    reached : bool
+        Whether upper <= (1 + tol) lower (or upper <= atol).
+    seconds : float
+        Wall time.
+    tol : float
+        The relative tolerance asked for.
+    pending : int
+        Boxes left unresolved when a budget ran out.
+    target : str
+        Name of the target compared with.
+
+    Examples
+    --------
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
+    >>> r = certified_sup_error(S, "centered", atol=1e-9)
+    >>> r.reached, r.lower <= r.upper <= 1e-9, r.witness.shape
+    (True, True, (2, 1))
     """
 
     lower: float

@@ -36,11 +36,30 @@ Model = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class SupErrorResult:
-    """Estimated sup-norm error: ``error`` attained at the sequence ``argmax`` (n, d).
+    """Estimated sup-norm error: ``error`` attained at the sequence ``argmax``.
 
-    ``evaluations`` counts sequences evaluated (each costs one model and one f evaluation);
-    ``by_stage`` the largest error each stage found; ``equivariance_error`` the model's
-    relative equivariance error (see :func:`equivariance_error`).
+    Shapes: ``argmax`` is (n, d).
+
+    Parameters
+    ----------
+    error : float
+        Largest error max abs(model(X) - f(X)) found.
+    argmax : numpy.ndarray
+        The sequence attaining it.
+    evaluations : int
+        Sequences evaluated (each costs one model and one f evaluation).
+    by_stage : dict of str to float
+        Largest error each stage (random, grid, local) found.
+    equivariance_error : float
+        The model's relative equivariance error (:func:`equivariance_error`).
+
+    Examples
+    --------
+    >>> from constructions import targets
+    >>> f = targets.get("centered")
+    >>> result = sup_error(lambda X: f(X) + 0.25 * X[..., :1] ** 2, f, n=2, d=1, samples=64)
+    >>> sorted(result.by_stage), result.argmax.shape, result.evaluations > 64
+    (['grid', 'local', 'random'], (2, 1), True)
     """
 
     error: float
