@@ -36,6 +36,24 @@ def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
 
     Every query must attend to at least one key.
 
+    Shapes: one (n, n) mask, or a cycle of p of them -> (n, n).
+
+    Parameters
+    ----------
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    n : int or None, default None
+        Number of tokens n, checked when given.
+    layer : int, default 0
+        Which mask of a cycle: ``masks[layer % p]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The boolean mask.
+
+    Examples
+    --------
     >>> as_mask(_patterns.tridiagonal(3)).astype(int)
     array([[1, 1, 0],
            [1, 1, 1],
@@ -55,12 +73,28 @@ def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
 def masked_softmax_attention(Z: np.ndarray, heads: Sequence[_attention.Head], mask: np.ndarray) -> np.ndarray:
     """Z + sum_h softmax over the allowed keys of (Q K^T / sqrt(d_k)) V W_O; mask (n, n), mask[query, key].
 
+    Shapes: Z (b, n, D), mask (n, n) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+    mask : numpy.ndarray
+        Boolean, True where the query attends to the key.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
     >>> Z = np.arange(6.0).reshape(1, 3, 2)
     >>> zero = _attention.Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))
     >>> masked_softmax_attention(Z, [zero], np.eye(3, dtype=bool))[0, 1]    # token 1 sees only itself
     array([4., 6.])
-
-    Shapes: Z (b, n, D), mask (n, n) -> (b, n, D).
     """
     _attention._check(Z, heads)
     mask = as_mask(mask, Z.shape[1])
