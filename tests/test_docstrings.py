@@ -21,6 +21,7 @@ Checks left out, and why:
 from __future__ import annotations
 
 import enum
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -61,40 +62,6 @@ CHECKS = {
     "EX01": "an Examples section (doctested by --doctest-modules)",
 }
 
-#: Public names not yet converted to the layout (full names as listed by public_objects()). The
-#: list only shrinks: a test fails when a listed name passes every check, so it must be removed.
-PENDING: set[str] = {
-    "constructions.training.MLPSumformer",
-    "constructions.training.PolySumformer",
-    "constructions.training.ResultsTable",
-    "constructions.training.SparseCopyTransformer",
-    "constructions.training.TrainingHistory",
-    "constructions.training.assumption_table",
-    "constructions.training.constructed_reference",
-    "constructions.training.copy_batch",
-    "constructions.training.copy_masks",
-    "constructions.training.copying.CopyHistory",
-    "constructions.training.copying.MaskedBlock",
-    "constructions.training.copying.block_width",
-    "constructions.training.deterministic",
-    "constructions.training.experiments.ExperimentResult",
-    "constructions.training.experiments.run_copying",
-    "constructions.training.experiments.run_one_layer",
-    "constructions.training.experiments.run_sumformer",
-    "constructions.training.init_comparison",
-    "constructions.training.latent_sweep",
-    "constructions.training.one_layer.randomise",
-    "constructions.training.one_layer_network",
-    "constructions.training.random_mask",
-    "constructions.training.run_experiment",
-    "constructions.training.sparse_copying",
-    "constructions.training.sumformer_curves",
-    "constructions.training.sumformers.mlp",
-    "constructions.training.train_copying",
-    "constructions.training.train_one_layer",
-    "constructions.training.train_sumformer",
-}
-
 SHAPES = re.compile(r"^\s*Shapes:\s*\S", re.M)
 ARRAY_ANNOTATION = re.compile(r"\b(ndarray|ArrayLike|NDArray|Tensor)\b")
 
@@ -119,6 +86,7 @@ def _public_modules() -> list[ModuleType]:
     return modules
 
 
+@functools.cache
 def public_objects() -> dict[str, object]:
     """Full public name -> function or class, each object once (under the first module exporting it)."""
     found: dict[str, object] = {}
@@ -134,22 +102,6 @@ def public_objects() -> dict[str, object]:
             seen.add(id(obj))
             found[f"{module.__name__}.{name}"] = obj
     return found
-
-
-def _torch_installed() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-#: names that only exist with torch installed (modules that import it at the top)
-_TORCH_ONLY = set() if _torch_installed() else {n for n in PENDING if n.startswith("constructions.training.")}
-
-
-def _objects() -> dict[str, object]:
-    return public_objects()
 
 
 def _errors(obj: object) -> list[tuple[str, str]]:
@@ -194,9 +146,17 @@ def test_the_public_api_is_enumerated():
     assert {
         "polyapprox.represent_equivariant",
         "polyapprox.EquivariantRepresentation",
+        "constructions.Sumformer",
+        "constructions.continuous.approximate",
+        "constructions.discontinuous.build",
+        "constructions.transformer.from_sumformer",
+        "constructions.sparse.check_assumption",
+        "constructions.sparse.patterns.bigbird",
+        "constructions.verify.sup_error",
+        "constructions.verify.certified_sup_error",
+        "constructions.targets.from_expression",
     } <= names
     assert not [n for n in names if n.rpartition(".")[2].startswith("_")], "private names in __all__"
-    assert names >= PENDING - _TORCH_ONLY, f"PENDING names that are not public: {sorted(PENDING - names)}"
 
 
 def problems(obj: object) -> list[str]:
@@ -209,16 +169,10 @@ def problems(obj: object) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("full", sorted(set(_objects()) - PENDING))
+@pytest.mark.parametrize("full", sorted(public_objects()))
 def test_public_docstring_layout(full):
-    found = problems(_objects()[full])
+    found = problems(public_objects()[full])
     assert not found, f"{full}:\n  " + "\n  ".join(found)
-
-
-@pytest.mark.parametrize("full", sorted(PENDING & set(_objects())))
-def test_pending_names_are_still_pending(full):
-    """A name on PENDING that now passes must come off the list (so the list only shrinks)."""
-    assert problems(_objects()[full]), f"{full} passes: remove it from PENDING"
 
 
 # -- the checks themselves can fail -------------------------------------------------------------
