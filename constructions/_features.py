@@ -80,7 +80,10 @@ class MonomialFeatures:
         return columns
 
     def sums(self, X: np.ndarray) -> np.ndarray:
-        """Power sums P_alpha(X) = sum_j x_j^alpha: X (..., n, d) -> (..., d')."""
+        """Power sums P_alpha(X) = sum_j x_j^alpha.
+
+        Shapes: X (..., n, d) -> (..., d').
+        """
         X = np.asarray(X, dtype=float)
         if X.ndim < 2:
             raise PolyapproxError(f"sequences must have shape (..., n, {self.d}); got {X.shape}")

@@ -87,11 +87,18 @@ class LabelledArray(np.ndarray):
 
     @property
     def values(self) -> np.ndarray:
-        """The plain array."""
+        """The plain array.
+
+        Shapes: (rows, cols).
+        """
         return np.asarray(self)
 
     @property
     def T(self) -> np.ndarray:
+        """The plain transposed array.
+
+        Shapes: (cols, rows).
+        """
         return np.asarray(self).T
 
     @staticmethod

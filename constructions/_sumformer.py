@@ -100,7 +100,10 @@ class Sumformer:
         return values.reshape(b, n, self.latent_dim)
 
     def latent(self, X: object, *, extrapolate: bool = False) -> np.ndarray:
-        """Sigma(X) = sum_j phi(x_j): (n, d) -> (d',), (b, n, d) -> (b, d')."""
+        """Sigma(X) = sum_j phi(x_j).
+
+        Shapes: X (n, d) -> (d',); X (b, n, d) -> (b, d').
+        """
         X3, batched = self._inputs(X, extrapolate)
         sums = self._phi_tokens(X3).sum(axis=1)
         return sums if batched else sums[0]

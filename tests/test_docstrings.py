@@ -175,6 +175,35 @@ def test_public_docstring_layout(full):
     assert not found, f"{full}:\n  " + "\n  ".join(found)
 
 
+def _public_array_methods() -> list[str]:
+    """Public methods and properties of the public classes that take or return arrays."""
+    found = []
+    for full, obj in public_objects().items():
+        if not inspect.isclass(obj):
+            continue
+        for name, member in vars(obj).items():
+            function = member.fget if isinstance(member, property) else inspect.unwrap(member)
+            if name.startswith("_") or not inspect.isfunction(function):
+                continue
+            if ARRAY_ANNOTATION.search(_annotations(function)):
+                found.append(f"{full}.{name}")
+    return found
+
+
+def test_public_array_methods_state_their_shapes():
+    """The Shapes: line also on methods (numpydoc's checks run on functions and classes only)."""
+    methods = _public_array_methods()
+    assert "constructions.Sumformer.latent" in methods and "constructions.transformer.LabelledArray.T" in methods
+    missing = []
+    for full in methods:
+        owner, _, name = full.rpartition(".")
+        member = vars(public_objects()[owner])[name]
+        function = member.fget if isinstance(member, property) else member
+        if not SHAPES.search(inspect.getdoc(function) or ""):
+            missing.append(full)
+    assert not missing, f"public methods on arrays without a 'Shapes:' line: {missing}"
+
+
 # -- the checks themselves can fail -------------------------------------------------------------
 
 

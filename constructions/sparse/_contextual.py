@@ -350,6 +350,8 @@ class ContextualMapping:
 
         theory/sparse, step 3: queries (W_Q and b_Q) scaled by t; all grid inputs at once.
         ``rho="hardmax"`` reproduces the exact codes (up to float rounding).
+
+        Shapes: -> (number of grid inputs, n).
         """
         from ._rho import rho as get_rho
 

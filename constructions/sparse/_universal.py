@@ -698,7 +698,10 @@ class UniversalNetwork:
 
     # ---------------------------------------------------------- the target
     def cube_index(self, X: np.ndarray) -> np.ndarray:
-        """Integer cube coordinates floor(x / delta), the last cube closed: (b, n, d) ints."""
+        """Integer cube coordinates floor(x / delta), the last cube closed.
+
+        Shapes: X (b, n, d) -> (b, n, d) ints.
+        """
         X3 = np.asarray(X, dtype=float)
         return np.minimum(np.floor(X3 * self.q), self.q - 1).astype(int)
 

@@ -289,6 +289,10 @@ class MaskedBlock(nn.Module):
         self.register_buffer("mask", torch.tensor(np.asarray(mask, dtype=bool)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block, x + Attn(LN(x)) then + MLP(LN(.)).
+
+        Shapes: x (b, n, width) -> (b, n, width).
+        """
         b, n, width = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
         h = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask).transpose(1, 2).reshape(b, n, width)
@@ -331,6 +335,10 @@ class SparseCopyTransformer(nn.Module):
         self.head = nn.Linear(width, vocab + 1)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits over 0..vocab at every position.
+
+        Shapes: tokens (b, n) int64 -> logits (b, n, vocab + 1).
+        """
         x = self.embed(tokens) + self.position
         for block in self.blocks:
             x = block(x)

@@ -121,6 +121,10 @@ class MLPSumformer(nn.Module):
         self.psi = mlp([d + self.latent_dim, *widths, d_out])
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)).
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
         s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
         return self.psi(torch.cat([X, s], dim=-1))
 
@@ -186,15 +190,23 @@ class PolySumformer(nn.Module):
     def inputs(self, X: torch.Tensor) -> torch.Tensor:
         """The fixed inputs of psi, z = 2 (x_i, mean_j phi(x_j)) - 1 in [-1, 1]: (b, n, d) -> (b, n, d + d').
 
+        Shapes: X (b, n, d) -> (b, n, d + d').
         (The affine map onto [-1, 1] conditions the monomials, as in the least-squares fit.)"""
         s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
         return 2 * torch.cat([X, s], dim=-1) - 1
 
     def features(self, X: torch.Tensor) -> torch.Tensor:
-        """Polynomial psi: the candidate terms at (x_i, mean_j phi(x_j)), fixed (no parameter before them)."""
+        """Polynomial psi: the candidate terms at (x_i, mean_j phi(x_j)), fixed (no parameter before them).
+
+        Shapes: X (b, n, d) -> (b, n, number of candidate terms).
+        """
         return self.psi(self.inputs(X))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)) with the fixed power-sum phi.
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
         if self.psi_kind == "polynomial":
             return self.features(X) @ self.coefficients
         return self.psi(self.inputs(X))
