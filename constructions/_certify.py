@@ -55,11 +55,38 @@ _DEFAULT_BATCH = 2048
 
 @dataclass(frozen=True)
 class CertifiedResult:
-    """[lower, upper] contains sup_X max_{i,c} |S(X)_ic - f(X)_ic| over the domain.
+    """A certified interval: [lower, upper] contains sup_X max_{i,c} |S(X)_ic - f(X)_ic| over the domain.
 
-    ``lower`` is attained at ``witness`` (n, d); ``upper`` is rigorous; ``reached`` says
-    upper <= (1 + tol) lower (or upper <= atol); ``boxes`` counts boxes bounded, ``pending``
-    those left unresolved when a budget ran out; ``seconds`` is the wall time.
+    Shapes: ``witness`` is (n, d).
+
+    Parameters
+    ----------
+    lower : float
+        Largest error found, attained at ``witness``.
+    witness : numpy.ndarray
+        The sequence attaining ``lower``.
+    upper : float
+        Rigorous upper bound.
+    boxes : int
+        Boxes bounded.
+    reached : bool
+        Whether upper <= (1 + tol) lower (or upper <= atol).
+    seconds : float
+        Wall time.
+    tol : float
+        The relative tolerance asked for.
+    pending : int
+        Boxes left unresolved when a budget ran out.
+    target : str
+        Name of the target compared with.
+
+    Examples
+    --------
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
+    >>> r = certified_sup_error(S, "centered", atol=1e-9)
+    >>> r.reached, r.lower <= r.upper <= 1e-9, r.witness.shape
+    (True, True, (2, 1))
     """
 
     lower: float
@@ -643,7 +670,7 @@ def certified_sup_error(
     batch: int = _DEFAULT_BATCH,
     domain: tuple[float, float] | None = None,
 ) -> CertifiedResult:
-    """Rigorous interval [lower, upper] for sup_X max_{i,c} |S(X)_ic - f(X)_ic| (module docstring).
+    """Bound sup_X max_{i,c} |S(X)_ic - f(X)_ic| rigorously by an interval [lower, upper].
 
     ``model`` is a continuous polynomial Sumformer (``continuous.approximate`` or
     ``from_representation``); ``target`` a registered name or a ``Target`` with an interval
@@ -654,6 +681,36 @@ def certified_sup_error(
 
     Shapes: ``witness`` is (n, d).
 
+    Parameters
+    ----------
+    model : PolynomialSumformer
+        A continuous polynomial Sumformer.
+    target : str or Target
+        A registered name, a target expression, or a ``Target`` with an interval evaluation.
+    tol : float, default 0.5
+        Stop when upper <= (1 + tol) lower.
+    atol : float, default 0.0
+        Or when upper <= atol.
+    max_boxes : int, default 200000
+        Most boxes to split.
+    time_limit : float, default 60.0
+        Most seconds to spend.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    samples : int, default 4096
+        Random sequences for the lower bound.
+    batch : int, default 2048
+        Boxes per vectorised step.
+    domain : tuple of float or None, default None
+        Box [lo, hi] per coordinate; default the model's.
+
+    Returns
+    -------
+    CertifiedResult
+        ``lower`` (with its ``witness``) <= sup error <= ``upper``; ``reached`` says whether tol was met.
+
+    Examples
+    --------
     >>> from constructions import continuous, targets
     >>> S, _ = continuous.approximate(targets.get("times-mean"), n=2, d=1, degree=1, samples=200)
     >>> r = certified_sup_error(S, "times-mean", tol=0.05, max_boxes=20_000)

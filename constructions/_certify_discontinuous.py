@@ -84,7 +84,9 @@ def certified_discontinuous_error(
     time_limit: float = 60.0,
     batch: int = 4096,
 ) -> CertifiedResult:
-    """Rigorous [lower, upper] for sup_X max_{i,c} |S(X)_ic - f(X)_ic| of a discontinuous Sumformer (module docstring).
+    """Bound the sup error of a discontinuous Sumformer rigorously by an interval [lower, upper].
+
+    The error is sup_X max_{i,c} |S(X)_ic - f(X)_ic|.
 
     ``model``: ``discontinuous.build(f, n, d, k, ...)``; ``target``: the registered target (name or
     ``Target``) it was built from, with an interval evaluation (checked: S must equal f at the
@@ -96,8 +98,36 @@ def certified_discontinuous_error(
 
     Shapes: ``witness`` is (n, d).
 
-    Notes: the construction is a reconstruction of the discontinuous proof (base-(n+1) codes).
+    Parameters
+    ----------
+    model : DiscontinuousSumformer
+        ``discontinuous.build(f, n, d, k, ...)``.
+    target : str or Target
+        The registered target (name or ``Target``) it was built from.
+    tol : float, default 0.5
+        Stop when upper <= (1 + tol) lower.
+    atol : float, default 0.0
+        Or when upper <= atol.
+    max_boxes : int, default 200000
+        Most boxes to bound.
+    max_cells : int, default 20000
+        Most multisets of cells (``SizeError`` beyond).
+    time_limit : float, default 60.0
+        Most seconds to spend.
+    batch : int, default 4096
+        Boxes per vectorised step.
 
+    Returns
+    -------
+    CertifiedResult
+        ``lower`` <= sup error <= ``upper``.
+
+    Notes
+    -----
+    The construction is a reconstruction of the discontinuous proof (base-(n+1) codes).
+
+    Examples
+    --------
     >>> from constructions import discontinuous, targets
     >>> S = discontinuous.build(targets.get("centered"), n=2, d=1, k=4)
     >>> r = certified_discontinuous_error(S, "centered", tol=0.01)

@@ -359,7 +359,9 @@ def certified_network_error(
     samples: int = 4096,
     batch: int = 1024,
 ) -> CertifiedResult:
-    """Rigorous [lower, upper] for sup_X max_{i,c} |T(X)_ic - S(X)_ic| over [0, 1]^{n x d} (module docstring).
+    """Bound the error of a ReLU network against its Sumformer rigorously by an interval [lower, upper].
+
+    The error is sup_X max_{i,c} |T(X)_ic - S(X)_ic| over [0, 1]^{n x d}.
 
     ``network``: ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)`` (one softmax attention layer
     with W_K = 0, ReLU feed-forward blocks); ``sumformer``: its polynomial Sumformer S. Set beside the
@@ -371,9 +373,39 @@ def certified_network_error(
 
     Shapes: ``witness`` is (n, d).
 
-    Notes: the network is the reconstruction of the one-attention-layer corollary; ``target`` in the
+    Parameters
+    ----------
+    network : Network
+        ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)``.
+    sumformer : PolynomialSumformer
+        Its polynomial Sumformer S.
+    tol : float, default 0.5
+        Stop when upper <= (1 + tol) lower.
+    atol : float, default 0.0
+        Or when upper <= atol.
+    max_boxes : int, default 200000
+        Most boxes to bound.
+    time_limit : float, default 60.0
+        Most seconds to spend.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    samples : int, default 4096
+        Random sequences for the lower bound.
+    batch : int, default 1024
+        Boxes per vectorised step.
+
+    Returns
+    -------
+    CertifiedResult
+        ``lower`` <= sup error <= ``upper``; ``target`` is ``"sumformer"``.
+
+    Notes
+    -----
+    The network is the reconstruction of the one-attention-layer corollary; ``target`` in the
     result is "sumformer".
 
+    Examples
+    --------
     >>> from constructions import continuous, targets, transformer
     >>> S, _ = continuous.approximate(targets.get("times-mean"), n=2, d=1, degree=2, samples=200)
     >>> T = transformer.from_sumformer(S, 2, ff="relu", m_relu=2)

@@ -26,6 +26,24 @@ def relu_phi_network(n: int, d: int, k: int, eps: float = 1e-3):
     interpolant of iota -> (n+1)^iota, exact at the integers. Float64 represents the values exactly only
     while k^d log2(n+1) <= 53 (``SizeAccounting.float64_exact``).
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    eps : float, default 0.001
+        Width of the bands below each cell face where the steps ramp.
+
+    Returns
+    -------
+    ReluNetwork
+        Maps x (b, d) to phi(x) (b, 1).
+
+    Examples
+    --------
     >>> net = relu_phi_network(2, 1, 3)
     >>> net(np.array([[0.1], [0.5], [0.9]]))[:, 0]
     array([1., 3., 9.])
@@ -70,6 +88,28 @@ def relu_psi_network(f: Callable, n: int, d: int, k: int, representative: str = 
     sum of AND_{c,iota} f(R(M_c))_{position of iota}. Exact off the bands for integer s; float64 is exact
     only while the codes stay below 2^53.
 
+    Parameters
+    ----------
+    f : callable
+        The equivariant target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    representative : str, default 'corner'
+        ``"corner"`` (lower corner c/k) or ``"center"`` ((c + 1/2)/k).
+    eps : float, default 0.001
+        Width of the bands below each cell face where the steps ramp.
+
+    Returns
+    -------
+    ReluNetwork
+        Maps (x, s) (b, d + 1) to psi(x, s) (b, d_out).
+
+    Examples
+    --------
     >>> from constructions import targets
     >>> net = relu_psi_network(targets.get("centered"), n=2, d=1, k=2)
     >>> net(np.array([[0.1, encode([0, 1], 2)], [0.9, encode([0, 1], 2)]]))[:, 0]    # f at corners 0, 1/2

@@ -466,8 +466,43 @@ def _check_tree_size(tree: ast.AST, text: str) -> None:
 class ExpressionTarget(Target):
     """A :class:`Target` compiled from a target expression; ``expression`` is its text.
 
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
     ``lipschitz_estimated`` is True when the Lipschitz constant was not given but estimated by
     sampling (:func:`estimate_lipschitz`): an estimate from below, not a proof.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    description : str
+        The formula in words.
+    fn : callable
+        The vectorised map (b, n, d) -> (b, n, d_out).
+    d_out : callable
+        d -> output dimension per token.
+    lipschitz : callable or None, default None
+        (n, d) -> L with max-norm Lipschitz bound L on [0,1]^{n x d}, or None if not known.
+    continuous : bool, default True
+        False for discontinuous targets.
+    dims : tuple of int or None, default None
+        The token dimensions d the target accepts (None: any).
+    polynomial_degree : int or None, default None
+        Total degree when f is a polynomial, else None.
+    interval : callable or None, default None
+        Interval evaluation for certified bounds, or None.
+    expression : str, default ''
+        The target expression.
+    lipschitz_estimated : bool, default False
+        True when the Lipschitz constant was estimated, not given.
+    program : CompiledExpression or None, default None
+        The compiled program.
+
+    Examples
+    --------
+    >>> f = from_expression("x_i - mean_j(x_j)")
+    >>> f.expression, f.lipschitz_estimated
+    ('x_i - mean_j(x_j)', True)
     """
 
     expression: str = ""
@@ -482,12 +517,36 @@ class ExpressionTarget(Target):
 def estimate_lipschitz(
     f: Callable[[np.ndarray], np.ndarray], n: int, d: int, *, samples: int = 64, seed: int = 0, step: float = 1e-6
 ) -> float:
-    """Sampled estimate of L in ||f(X) - f(Y)||_max <= L ||X - Y||_max on [0, 1]^{n x d}.
+    """Estimate L in ||f(X) - f(Y)||_max <= L ||X - Y||_max on [0, 1]^{n x d} by sampling.
 
     The (max-norm -> max-norm) operator norm of the Jacobian is the largest absolute row sum;
     it is estimated by central differences at ``samples`` seeded uniform points (all
     perturbations in one batch) and maximised. A sampled maximum bounds L from below only.
 
+    Shapes: f maps X (b, n, d) to (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The map.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    samples : int, default 64
+        Seeded uniform points.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    step : float, default 1e-06
+        Central-difference step.
+
+    Returns
+    -------
+    float
+        The largest sampled Jacobian norm (a lower bound on L).
+
+    Examples
+    --------
     >>> round(estimate_lipschitz(compile_expression("x_i - mean_j(x_j)"), n=2, d=1), 6)   # exactly 1
     1.0
     """
@@ -506,13 +565,38 @@ def estimate_lipschitz(
 def from_expression(
     text: str, *, lipschitz: float | None = None, name: str | None = None, description: str | None = None
 ) -> ExpressionTarget:
-    """The :class:`Target` f(X)_i = <expression> for a target expression (module docstring).
+    """Compile a target expression into the :class:`Target` f(X)_i = <expression>.
 
     Equivariant by construction; evaluated by one vectorised numpy pass over (b, n, d).
     ``lipschitz``: a known Lipschitz constant (max-norm to max-norm) used by error bounds; if
     omitted it is estimated by sampling per (n, d) and marked ``lipschitz_estimated``.
     Nothing in ``text`` is ever executed.
 
+    Shapes: the target maps X (n, d) -> (n, d_out) and (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    text : str
+        The expression, e.g. ``"sum_j(exp(-norm2(x_i - x_j)))"``.
+    lipschitz : float or None, default None
+        Known Lipschitz constant (max-norm to max-norm).
+    name : str or None, default None
+        Name of the target; default the text.
+    description : str or None, default None
+        Description; default the formula.
+
+    Returns
+    -------
+    ExpressionTarget
+        The compiled target.
+
+    Raises
+    ------
+    ParseError
+        For text outside the whitelist, naming what is not allowed.
+
+    Examples
+    --------
     >>> f = from_expression("sum_j(exp(-norm2(x_i - x_j)))")
     >>> f(np.array([[0.0, 0.0], [0.0, 1.0]])).round(4)
     array([[1.3679],

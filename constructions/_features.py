@@ -24,6 +24,15 @@ class MonomialFeatures:
     The plan closes ``indices`` under 'remove one unit from the last non-zero
     coordinate' and evaluates each monomial as its parent times one coordinate.
 
+    Shapes: x (..., d) -> (..., d'), d' = len(indices).
+
+    Parameters
+    ----------
+    indices : sequence of tuple of int
+        The exponents alpha, in the order of the output columns.
+
+    Examples
+    --------
     >>> f = MonomialFeatures([(1, 0), (0, 1), (2, 1)])
     >>> f(np.array([[2.0, 3.0]]))
     array([[ 2.,  3., 12.]])
@@ -71,7 +80,10 @@ class MonomialFeatures:
         return columns
 
     def sums(self, X: np.ndarray) -> np.ndarray:
-        """Power sums P_alpha(X) = sum_j x_j^alpha: X (..., n, d) -> (..., d')."""
+        """Power sums P_alpha(X) = sum_j x_j^alpha.
+
+        Shapes: X (..., n, d) -> (..., d').
+        """
         X = np.asarray(X, dtype=float)
         if X.ndim < 2:
             raise PolyapproxError(f"sequences must have shape (..., n, {self.d}); got {X.shape}")
@@ -81,9 +93,23 @@ class MonomialFeatures:
 def power_sum_features(X: object, indices: Sequence[MultiIndex]) -> tuple[np.ndarray, np.ndarray]:
     """Monomial features and their sums for sequences X of shape (n, d) or (b, n, d).
 
-    Returns ``(features, sums)`` of shapes (b, n, d') and (b, d') (without the
-    batch axis for a single sequence), features[..., j, :] = x_j^alpha.
+    Shapes: X (n, d) -> (n, d'), (d',); X (b, n, d) -> (b, n, d'), (b, d').
 
+    Parameters
+    ----------
+    X : array_like
+        Sequences.
+    indices : sequence of tuple of int
+        The exponents alpha.
+
+    Returns
+    -------
+    tuple[numpy.ndarray, numpy.ndarray]
+        ``(features, sums)`` of shapes (b, n, d') and (b, d') (without the batch axis for a
+        single sequence), features[..., j, :] = x_j^alpha.
+
+    Examples
+    --------
     >>> feats, sums = power_sum_features([[1.0], [2.0]], [(1,), (2,)])
     >>> sums
     array([3., 5.])

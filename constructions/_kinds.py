@@ -25,7 +25,26 @@ from polyapprox.internal import PolyapproxError, UnknownNameError
 
 
 class BlockKind(enum.Enum):
-    """What one stage of a constructed network computes (tokens are rows, Z of shape (b, n, D))."""
+    """What one stage of a constructed network computes (tokens are rows, Z of shape (b, n, D)).
+
+    Attributes
+    ----------
+    EMBEDDING
+        Z = X W_emb.
+    FF_EXACT
+        z + (the exact phi or psi of the Sumformer) written into a slot.
+    FF_RELU
+        z + ReLU MLP(z W_in) W_out.
+    ATTENTION
+        z + one attention layer of a registered kind.
+    READOUT
+        Y = Z W_out.
+
+    Examples
+    --------
+    >>> BlockKind("readout") is BlockKind.READOUT
+    True
+    """
 
     EMBEDDING = "embedding"  # Z = X W_emb
     FF_EXACT = "feed-forward (exact token map)"  # z + (exact phi or psi of the Sumformer) written into a slot
@@ -44,16 +63,40 @@ class CliOption:
 
 @dataclass(frozen=True)
 class AttentionKind:
-    """One attention kind, defined once.
+    """One attention kind, defined once: its numpy layer, torch module, cost and CLI options.
 
-    ``forward(Z, heads, params)``: the numpy layer, (b, n, D) -> (b, n, D), residual included.
-    ``torch_module(weights, params, trainable)``: the same layer as a ``torch.nn.Module``
-    (``weights``: the block's named arrays W_Q, W_K, W_V, W_O and the kind's extras; the module
-    returns the residual update only, the network adds it). ``cost(n, d_k, d_v, params)``:
-    multiply-adds of one head. ``timing_params(n, d_k, rng, k, m)``: params for timing runs.
-    ``build(S, n, options)``: the network from a Sumformer with command-line ``options``
-    (``ff``, ``m_relu``, ``seed`` and the ``cli_options``). ``labels``: name of every extra
-    (non W_Q/W_K/W_V/W_O) weight of the block -> (row slot, column slot).
+    Parameters
+    ----------
+    name : str
+        The kind's name (``"softmax"``, ``"linformer"``...).
+    network : str
+        The name of the network it builds (``"transformer"``...).
+    description : str
+        One line for help texts.
+    forward : callable
+        ``forward(Z, heads, params)``: the numpy layer, (b, n, D) -> (b, n, D), residual included.
+    torch_module : callable
+        ``torch_module(weights, params, trainable)``: the same layer as a ``torch.nn.Module``
+        (``weights``: the block's named arrays W_Q, W_K, W_V, W_O and the kind's extras); the
+        module returns the residual update only, the network adds it.
+    cost : callable
+        ``cost(n, d_k, d_v, params)``: multiply-adds of one head.
+    timing_params : callable
+        ``timing_params(n, d_k, rng, k, m)``: params for timing runs.
+    build : callable
+        ``build(S, n, options)``: the network from a Sumformer with command-line ``options``
+        (``ff``, ``m_relu``, ``seed`` and the ``cli_options``).
+    cli_options : tuple of CliOption, default ()
+        The kind's own options of ``polyapprox build``.
+    labels : mapping, optional
+        Name of every extra (non W_Q/W_K/W_V/W_O) weight of the block -> (row slot, column slot).
+
+    Examples
+    --------
+    >>> from constructions import get_attention_kind
+    >>> kind = get_attention_kind("transformer")
+    >>> kind.name, kind.network
+    ('softmax', 'transformer')
     """
 
     name: str
@@ -82,13 +125,41 @@ def register(kind: AttentionKind) -> AttentionKind:
 
 
 def attention_kinds() -> dict[str, AttentionKind]:
-    """Every registered kind, by name (a copy)."""
+    """Every registered kind, by name (a copy).
+
+    Returns
+    -------
+    dict of str to AttentionKind
+        Name -> kind, in registration order.
+
+    Examples
+    --------
+    >>> sorted(attention_kinds())
+    ['linformer', 'masked-softmax', 'performer', 'softmax']
+    """
     return dict(_REGISTRY)
 
 
 def get_attention_kind(name: object) -> AttentionKind:
     """The registered kind called ``name`` (also accepts its network name, e.g. 'transformer').
 
+    Parameters
+    ----------
+    name : str
+        A kind name or its network name.
+
+    Returns
+    -------
+    AttentionKind
+        The registered kind.
+
+    Raises
+    ------
+    UnknownNameError
+        For a name that is not registered.
+
+    Examples
+    --------
     >>> get_attention_kind("sparse")
     Traceback (most recent call last):
     ...

@@ -38,7 +38,52 @@ from ._validate import Domain
 
 @dataclass(frozen=True)
 class ApproximationReport:
-    """What :func:`approximate` did and how well the fit does (sup and RMS errors over all entries)."""
+    """What :func:`approximate` did and how well the fit does (sup and RMS errors over all entries).
+
+    Parameters
+    ----------
+    target : str
+        Name of the target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    degree : int
+        Total degree of the fit.
+    refined : bool
+        Whether the power sums stop at degree n - 1.
+    latent_dim : int
+        Latent dimension d' of the model.
+    coefficients : int
+        Number of fitted coefficients (candidate terms).
+    samples : int
+        Training sequences.
+    test_samples : int
+        Test sequences.
+    rank : int
+        Numerical rank of the least-squares problem.
+    condition_number : float
+        Condition number of the kept columns.
+    fit_sup_error : float
+        Largest error on the training set.
+    fit_rms_error : float
+        RMS error on the training set.
+    test_sup_error : float
+        Largest error on the test set.
+    test_rms_error : float
+        RMS error on the test set.
+    seconds : float
+        Wall-clock time of the fit.
+
+    Examples
+    --------
+    >>> from constructions import targets
+    >>> _, report = approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
+    >>> report.coefficients, report.rank, report.test_sup_error < 1e-12
+    (3, 3, True)
+    """
 
     target: str
     n: int
@@ -262,25 +307,64 @@ def approximate(
     """Fit an equivariant polynomial of total degree ``degree`` to f, in exact Sumformer form.
 
     Least squares in Sumformer form (Alberti et al. 2023, continuous theorem): rows are
-    (sequence, token) pairs, columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted degree <= ``degree``
-    (canonical order), K = n (or n - 1 if ``refined``). Each variable is first
-    mapped affinely onto [-1, 1] (range over the training set) and the columns are the
+    (sequence, token) pairs, columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted
+    degree <= ``degree`` (canonical order), K = n (or n - 1 if ``refined``). Each variable is
+    first mapped affinely onto [-1, 1] (range over the training set) and the columns are the
     products of Chebyshev polynomials there (same span as the monomials, better conditioned).
-    ``solver="auto"`` (default) solves small fits (design matrix under 64 MB) by SVD of the
-    design matrix with relative cutoff ``rcond`` after column scaling; larger ones accumulate
-    the normal equations blockwise (tokens summed first, no design matrix) and solve them by
-    rank-revealing pivoted Cholesky after column scaling, redone by SVD if the kept columns'
-    condition number exceeds 1e8 (normal equations square it) and the SVD route
-    fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route. The memory estimate is
-    checked before anything large is allocated (``SizeError`` past ``memory_mb``). The
-    coefficients are then made exact rationals (exact binary values of the float64 fit) and
+    The coefficients are then made exact rationals (exact binary values of the float64 fit) and
     mapped back to monomials in the original variables exactly, so the result is an
-    :class:`EquivariantRepresentation` and saving is lossless. ``f`` is checked for
-    equivariance first (``NotEquivariantError``).
+    :class:`EquivariantRepresentation` and saving is lossless.
 
-    ``samples`` (default max(4000, 2 x coefficients / n)) training and ``test_samples``
-    (default = samples) independent test sequences are drawn uniformly from the box, seeded.
+    Shapes: f maps X (b, n, d) to (b, n, d_out); the model maps (n, d) or (b, n, d) likewise.
 
+    Parameters
+    ----------
+    f : callable
+        The equivariant target; checked for equivariance first.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    degree : int
+        Total degree of the fitted polynomial.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] that every coordinate is drawn from.
+    samples : int or None, default None
+        Training sequences, drawn uniformly (seeded); default max(4000, 2 x coefficients / n).
+    test_samples : int or None, default None
+        Independent test sequences; default ``samples``.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+    rcond : float, default 1e-13
+        Relative singular-value cutoff of the SVD route (after column scaling).
+    equivariance_rtol : float, default 1e-08
+        Tolerance of the numeric equivariance check of f.
+    solver : str, default 'auto'
+        ``"auto"``: SVD of the design matrix when it is under 64 MB, else the normal equations
+        accumulated blockwise (tokens summed first) and solved by rank-revealing pivoted
+        Cholesky, redone by SVD if the kept columns' condition number exceeds 1e8 and the SVD
+        route fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route.
+    memory_mb : float, default 1024.0
+        Memory budget, checked before anything large is allocated.
+
+    Returns
+    -------
+    model : PolynomialSumformer
+        The fitted polynomial, in exact Sumformer form.
+    report : ApproximationReport
+        Sizes, rank, condition number and the fit and test errors.
+
+    Raises
+    ------
+    NotEquivariantError
+        When f is not equivariant (numerically).
+    SizeError
+        When the fit's memory estimate exceeds ``memory_mb``.
+
+    Examples
+    --------
     >>> from constructions import targets
     >>> S, report = approximate(targets.get("poly-mean-field"), n=3, d=1, degree=2, samples=200)
     >>> report.coefficients, report.test_sup_error < 1e-12        # the target is a degree-2 polynomial

@@ -54,9 +54,47 @@ class ModelFileError(PolyapproxError):
 
 @dataclass(frozen=True)
 class ModelFile:
-    """What :func:`read` found: the rebuilt ``model``, its ``kind``, the recorded ``target``
-    (a :class:`Target`, or None when none was recorded or it was a Python callable, which is never
-    imported: ``target_spec`` then says which), construction ``parameters``, ``version`` and ``meta``."""
+    """What :func:`read` found in a model file: the rebuilt model and what was recorded with it.
+
+    The recorded ``target`` is a :class:`Target`, or None when none was recorded or it was a
+    Python callable, which is never imported (``target_spec`` then says which).
+
+    Parameters
+    ----------
+    path : str
+        The file read.
+    kind : str
+        The model kind.
+    model : object
+        The rebuilt model.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    target : Target or None
+        The recorded target, or None.
+    target_spec : dict or None
+        How the target was recorded (also for a callable that is not imported).
+    parameters : dict
+        Construction parameters.
+    version : str
+        polyapprox version that wrote the file.
+    meta : dict
+        User metadata.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from constructions import discontinuous, read, save, targets
+    >>> S = discontinuous.build(targets.get("centered"), n=2, d=1, k=2)
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> save(S, path)
+    >>> found = read(path)
+    >>> found.kind, found.n, found.d, found.target.name
+    ('discontinuous', 2, 1, 'centered')
+    """
 
     path: str
     kind: str
@@ -154,6 +192,19 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     model's f). Written atomically (a temporary file, then a rename); an existing symlink at
     ``path`` is replaced, never followed.
 
+    Parameters
+    ----------
+    model : object
+        Any savable model (Sumformers and networks of every kind).
+    path : str or os.PathLike
+        The file.
+    target : Target or None, default None
+        The target to record; default the one the model was built for.
+    meta : dict or None, default None
+        JSON-able user metadata.
+
+    Examples
+    --------
     >>> import tempfile, numpy as np
     >>> from constructions import continuous, targets, transformer
     >>> S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
@@ -353,6 +404,29 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
 
     ``check=False`` skips comparing the stored arrays with the rebuilt ones (for trusted large
     files); the exact description is validated either way.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    max_bytes : int, default 268435456
+        Refuse larger files (``SizeError``).
+    check : bool, default True
+        Compare the stored arrays with the rebuilt ones.
+
+    Returns
+    -------
+    ModelFile
+        The model with its recorded target, parameters and metadata.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from constructions import discontinuous, targets
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> save(discontinuous.build(targets.get("centered"), n=2, d=1, k=2), path)
+    >>> read(path).kind
+    'discontinuous'
     """
     path = os.fspath(path)
     data = read_bytes(path, max_bytes)
@@ -458,5 +532,29 @@ def _read_legacy(data: bytes, path: str) -> ModelFile:
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> Any:
-    """The model stored at ``path`` (any kind; see :func:`read` for the recorded target and metadata)."""
+    """The model stored at ``path`` (any kind; see :func:`read` for the recorded target and metadata).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+    max_bytes : int, default 268435456
+        Refuse larger files (``SizeError``).
+    check : bool, default True
+        Compare the stored arrays with the rebuilt ones.
+
+    Returns
+    -------
+    object
+        The rebuilt model.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from constructions import discontinuous, targets
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.safetensors")
+    >>> save(discontinuous.build(targets.get("centered"), n=2, d=1, k=2), path)
+    >>> load(path).latent_dim
+    1
+    """
     return read(path, max_bytes=max_bytes, check=check).model

@@ -43,6 +43,17 @@ class LabelledArray(np.ndarray):
     Index with labels ``W[("phi", (1, 0)), ("sum", (1, 0))]`` or with ints/slices like any array;
     arithmetic and numpy functions return plain arrays (labels describe this matrix only).
 
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The 2-D array.
+    rows : sequence of (str, object)
+        One (slot, key) label per row.
+    cols : sequence of (str, object)
+        One (slot, key) label per column.
+
+    Examples
+    --------
     >>> W = LabelledArray(np.eye(2), [("x", 1), ("x", 2)], [("out", 1), ("out", 2)])
     >>> W[("x", 2), ("out", 2)], W.shape, bool((W == np.eye(2)).all())
     (1.0, (2, 2), True)
@@ -76,11 +87,18 @@ class LabelledArray(np.ndarray):
 
     @property
     def values(self) -> np.ndarray:
-        """The plain array."""
+        """The plain array.
+
+        Shapes: (rows, cols).
+        """
         return np.asarray(self)
 
     @property
     def T(self) -> np.ndarray:
+        """The plain transposed array.
+
+        Shapes: (cols, rows).
+        """
         return np.asarray(self).T
 
     @staticmethod
@@ -106,7 +124,34 @@ class LabelledArray(np.ndarray):
 
 
 def assert_weights_equal(a: LabelledArray, b: LabelledArray, atol: float = 0.0) -> None:
-    """Compare labels first, then values (STYLE.md section 7)."""
+    """Assert that two labelled weights are equal: labels first, then values.
+
+    Parameters
+    ----------
+    a : LabelledArray
+        First weight.
+    b : LabelledArray
+        Second weight.
+    atol : float, default 0.0
+        Absolute tolerance of the values.
+
+    Raises
+    ------
+    AssertionError
+        When the labels differ or the values differ by more than ``atol``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> W = LabelledArray(np.eye(2), [("x", 1), ("x", 2)], [("out", 1), ("out", 2)])
+    >>> assert_weights_equal(W, W)
+    >>> V = LabelledArray(np.eye(2), [("x", 2), ("x", 1)], [("out", 1), ("out", 2)])
+    >>> try:
+    ...     assert_weights_equal(W, V)
+    ... except AssertionError:
+    ...     print("labels differ")
+    labels differ
+    """
     if a.rows != b.rows or a.cols != b.cols:
         raise AssertionError(
             f"labels differ: rows {a.rows[:3]}.. vs {b.rows[:3]}.., cols {a.cols[:3]}.. vs {b.cols[:3]}.."
@@ -141,10 +186,53 @@ class Block:
 class Network:
     """A Transformer with one attention layer whose weights come from a Sumformer's proof.
 
-    ``__call__(X)``: (n, d) or (b, n, d) -> (n, d_out) / (b, n, d_out); ``weights``: every named
-    labelled weight; ``layout``: slot -> slice of the residual stream; ``error_bound``: proven
-    bound on |network - Sumformer| over the domain (0 for exact feed-forward blocks, up to
-    float rounding).
+    Embedding, feed-forward block, ONE attention layer, feed-forward block, readout (the
+    corollaries of Alberti et al. 2023); ``weights`` maps every block's weight names
+    (``"attn.W_Q"``...) to labelled arrays.
+
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    blocks : tuple of Block
+        The stages, in order.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    layout : dict of str to slice
+        Slot -> slice of the residual stream.
+    labels : tuple of (str, object)
+        One (slot, key) label per residual dimension.
+    attention : str
+        Name of the attention kind (``"softmax"``...).
+    ff : str
+        ``"exact"`` or ``"relu"`` feed-forward blocks.
+    error_bound : float
+        Proven bound on abs(network - Sumformer) over the domain (0 for exact blocks, up to rounding).
+    domain : tuple of float or None
+        Box of every coordinate, or None.
+    details : dict, optional
+        Construction details (sizes, constants).
+    attention_params : dict, optional
+        Parameters of the attention kind (projections, features).
+    sumformer : Sumformer or None, default None
+        The Sumformer it was built from.
+    recipe : dict, optional
+        The builder arguments (model files rebuild from them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer, transformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = transformer.from_sumformer(S, n=2)
+    >>> T.attention, T.ff, T.error_bound, list(T.layout)
+    ('softmax', 'exact', 0.0, ['x', 'phi', 'sum', 'out'])
+    >>> bool(np.allclose(T(np.array([[0.5], [0.25]])), [[0.375], [0.1875]]))
+    True
     """
 
     blocks: tuple[Block, ...]

@@ -79,6 +79,25 @@ class PolynomialSumformer(Sumformer):
     holds the exact Psi; ``indices`` the power-sum alphas (latent dimension d' = len(indices)).
     Inputs must have exactly ``n`` tokens and lie in ``domain`` (pass ``extrapolate=True`` to a
     call to evaluate outside it).
+
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    representation : EquivariantRepresentation
+        The exact representation.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] of every coordinate.
+    description : str, default ''
+        A one-line description shown by ``repr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from polyapprox import represent_equivariant
+    >>> S = PolynomialSumformer(represent_equivariant("x1_1 * x2_1", 2, 1))
+    >>> S.latent_dim, S(np.array([[0.5], [0.25]])).tolist()     # F_i = x_1 x_2
+    (2, [[0.125], [0.125]])
     """
 
     n: int  # always given: the representation fixes the number of tokens
@@ -123,6 +142,22 @@ def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0
     theory/representation Theorem: S(X)_i = Psi(x_i, P(X)) equals F_i(X) exactly; numerically up to
     float64 rounding. psi is evaluated from the exact coefficients, vectorised over all tokens.
 
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    rep : EquivariantRepresentation
+        The exact representation.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] of every coordinate.
+
+    Returns
+    -------
+    PolynomialSumformer
+        S with S(X)_i = Psi(x_i, P(X)), exactly the represented F up to rounding.
+
+    Examples
+    --------
     >>> from polyapprox import represent_equivariant, sequence_symbols
     >>> X = sequence_symbols(2, 1)
     >>> S = from_representation(represent_equivariant(X.applyfunc(lambda xi: xi * sum(X)), 2, 1))

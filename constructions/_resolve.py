@@ -34,6 +34,25 @@ def resolve(spec: Any, *, allow_import: bool = False) -> Target:
     ``module:function`` (or ``path/to/file.py:function``) imports and runs user code, so it is
     refused unless ``allow_import=True``.
 
+    Parameters
+    ----------
+    spec : str or Target
+        A registered name, a target expression, ``module:function``, or a ``Target``.
+    allow_import : bool, default False
+        Allow ``module:function`` (runs user code).
+
+    Returns
+    -------
+    Target
+        The target.
+
+    Raises
+    ------
+    PolyapproxError
+        For ``module:function`` without ``allow_import``; ``ParseError`` for a bad expression.
+
+    Examples
+    --------
     >>> resolve("centered").name, resolve("x_i - mean_j(x_j)").expression
     ('centered', 'x_i - mean_j(x_j)')
     """
@@ -67,8 +86,27 @@ def resolve(spec: Any, *, allow_import: bool = False) -> Target:
 def from_callable(spec: str) -> Target:
     """Import ``module:function`` (or ``file.py:function``) and wrap it as a :class:`Target`.
 
+    Shapes: the function maps X (b, n, d) to (b, n, d_out).
+
     THIS RUNS THE USER'S CODE (the module's import and every call). The function maps a
     (b, n, d) array to (b, n, d_out); a ``Target`` object is returned as it is.
+
+    Parameters
+    ----------
+    spec : str
+        ``module:function`` or ``path/to/file.py:function``.
+
+    Returns
+    -------
+    Target
+        The wrapped function (or the ``Target`` it names).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> f = from_callable("numpy:negative")                 # f(X) = -X is equivariant
+    >>> f.name, f(np.array([[1.0], [2.0]])).tolist()
+    ('numpy:negative', [[-1.0], [-2.0]])
     """
     match = _CALLABLE.fullmatch(spec.strip())
     if match is None:
@@ -118,9 +156,23 @@ def from_callable(spec: str) -> Target:
 
 
 def to_spec(target: Target | None) -> dict | None:
-    """How a model file records a target: {"name": ...}, {"expression": ..., "lipschitz": ...},
-    {"callable": ...} (recorded for information, never imported on reading) or None.
+    """Describe a target the way a model file records it.
 
+    ``{"name": ...}``, ``{"expression": ..., "lipschitz": ...}``, ``{"callable": ...}`` (recorded
+    for information, never imported on reading) or None.
+
+    Parameters
+    ----------
+    target : Target or None
+        The target, or None.
+
+    Returns
+    -------
+    dict or None
+        The record, or None.
+
+    Examples
+    --------
     >>> to_spec(resolve("centered")), to_spec(from_expression("x_i", lipschitz=1))
     ({'name': 'centered'}, {'expression': 'x_i', 'lipschitz': 1.0})
     """
@@ -138,7 +190,23 @@ def to_spec(target: Target | None) -> dict | None:
 
 
 def from_spec(spec: Any) -> Target | None:
-    """The target recorded by :func:`to_spec`; None for no target or a callable (never imported)."""
+    """The target recorded by :func:`to_spec`; None for no target or a callable (never imported).
+
+    Parameters
+    ----------
+    spec : dict or None
+        What :func:`to_spec` wrote.
+
+    Returns
+    -------
+    Target or None
+        The target, or None.
+
+    Examples
+    --------
+    >>> from_spec({"name": "centered"}).name, from_spec({"callable": "numpy:negative"})
+    ('centered', None)
+    """
     if spec is None:
         return None
     if not isinstance(spec, dict) or len(spec) not in (1, 2):

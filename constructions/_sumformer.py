@@ -22,17 +22,37 @@ Psi = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class Sumformer:
     """S(X)_i = psi(x_i, Sigma(X)), Sigma(X) = sum_j phi(x_j).
 
-    ``phi``: (m, d) -> (m, latent_dim); ``psi``: (m, d), (m, latent_dim) -> (m, d_out).
-    Both are called once per batch on all tokens at once. S is equivariant for every
-    phi and psi, because Sigma is a sum over tokens. Paper notation: ``latent_dim`` is
-    d' of Alberti et al.
+    The Sumformer of Alberti et al. 2023 (Definition of a Sumformer). S is equivariant for every
+    phi and psi, because Sigma is a sum over tokens; both are called once per batch on all
+    tokens at once. Paper notation: ``latent_dim`` is d' of Alberti et al.
 
-    ``n``: if given, inputs must have exactly n tokens (a construction for fixed n).
-    ``domain``: if given, a box (lo, hi) that every coordinate must lie in; evaluation
-    outside it raises unless ``extrapolate=True`` is passed to the call.
-    ``latent_dtype``: ``float`` normally, ``object`` for exact integer codes
-    (discontinuous construction), which are then summed as Python ints.
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); ``latent(X)`` (..., latent_dim).
 
+    Parameters
+    ----------
+    phi : callable
+        (m, d) -> (m, latent_dim), applied to every token.
+    psi : callable
+        (m, d), (m, latent_dim) -> (m, d_out): a token and the sum of all tokens' phi.
+    latent_dim : int
+        Latent dimension d'.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    n : int or None, default None
+        If given, inputs must have exactly n tokens (a construction for fixed n).
+    domain : tuple of float or None, default None
+        If given, a box (lo, hi) every coordinate must lie in; a call outside it raises
+        ``DomainError`` unless ``extrapolate=True`` is passed.
+    latent_dtype : type, default float
+        ``float``, or ``object`` for exact integer codes summed as Python ints (discontinuous
+        construction).
+    description : str, default ''
+        A one-line description shown by ``repr``.
+
+    Examples
+    --------
     >>> S = Sumformer(lambda x: x, lambda x, s: x - s / 2, latent_dim=1, d=1, d_out=1)
     >>> S(np.array([[1.0], [3.0]]))
     array([[-1.],
@@ -80,7 +100,10 @@ class Sumformer:
         return values.reshape(b, n, self.latent_dim)
 
     def latent(self, X: object, *, extrapolate: bool = False) -> np.ndarray:
-        """Sigma(X) = sum_j phi(x_j): (n, d) -> (d',), (b, n, d) -> (b, d')."""
+        """Sigma(X) = sum_j phi(x_j).
+
+        Shapes: X (n, d) -> (d',); X (b, n, d) -> (b, d').
+        """
         X3, batched = self._inputs(X, extrapolate)
         sums = self._phi_tokens(X3).sum(axis=1)
         return sums if batched else sums[0]

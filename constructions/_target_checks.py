@@ -59,6 +59,41 @@ def check_equivariant(
 
     sigma is tested on random sequences; the witness tuple sends token j to position sigma[j].
     ``rtol`` must be a finite number >= 0 (NaN would silently turn the check off).
+
+    Shapes: f maps X (b, n, d) to (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The map to check.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] the random sequences are drawn from.
+    trials : int, default 6
+        Random permutations tried.
+    rtol : float, default 1e-08
+        Relative tolerance, finite and >= 0.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Raises
+    ------
+    NotEquivariantError
+        With the witness permutation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import targets
+    >>> check_equivariant(targets.get("centered"), 3, 2)       # passes silently
+    >>> try:                                                     # every row is x_1
+    ...     check_equivariant(lambda X: X[..., :1, :] * np.ones_like(X), 2, 1)
+    ... except NotEquivariantError as error:
+    ...     print(error.witness)
+    (1, 0)
     """
     rtol = check_nonnegative("equivariance_rtol", rtol)
     seed = check_seed(seed)

@@ -19,10 +19,37 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, ShapeError
 
+__all__ = [
+    "Head",
+    "feed_forward",
+    "linformer_attention",
+    "performer_attention",
+    "random_features",
+    "softmax_attention",
+]
+
 
 @dataclass(frozen=True)
 class Head:
-    """One attention head: W_Q, W_K (D, d_k), W_V (D, d_v), W_O (d_v, D)."""
+    """One attention head: W_Q, W_K (D, d_k), W_V (D, d_v), W_O (d_v, D).
+
+    Parameters
+    ----------
+    W_Q : numpy.ndarray
+        Query weights, (D, d_k).
+    W_K : numpy.ndarray
+        Key weights, (D, d_k).
+    W_V : numpy.ndarray
+        Value weights, (D, d_v).
+    W_O : numpy.ndarray
+        Output weights, (d_v, D).
+
+    Examples
+    --------
+    >>> head = Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))
+    >>> head.W_V.shape, head.W_O.shape
+    ((2, 2), (2, 2))
+    """
 
     W_Q: np.ndarray
     W_K: np.ndarray
@@ -53,8 +80,26 @@ def _check(Z: np.ndarray, heads: Sequence[Head]) -> None:
 
 
 def softmax_attention(Z: np.ndarray, heads: Sequence[Head]) -> np.ndarray:
-    """Z + sum_h softmax(Q_h K_h^T / sqrt(d_k)) V_h W_O^h, softmax over keys for each query.
+    """Softmax attention with residual: Z + sum_h softmax(Q_h K_h^T / sqrt(d_k)) V_h W_O^h.
 
+    The softmax runs over the keys of each query.
+
+    Shapes: Z (b, n, D) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
     >>> Z = np.arange(6.0).reshape(1, 3, 2)
     >>> zero = Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))
     >>> softmax_attention(Z, [zero])[0, 0]       # z_0 + mean of the tokens
@@ -70,14 +115,68 @@ def softmax_attention(Z: np.ndarray, heads: Sequence[Head]) -> np.ndarray:
 
 
 def feed_forward(Z: np.ndarray, W_1: np.ndarray, b_1: np.ndarray, W_2: np.ndarray, b_2: np.ndarray) -> np.ndarray:
-    """Z + ReLU(Z W_1 + b_1) W_2 + b_2, applied to every token."""
+    """Feed-forward block with residual, Z + ReLU(Z W_1 + b_1) W_2 + b_2, applied to every token.
+
+    Shapes: Z (b, n, D), W_1 (D, r), b_1 (r,), W_2 (r, D), b_2 (D,) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    W_1 : numpy.ndarray
+        First weights.
+    b_1 : numpy.ndarray
+        First bias.
+    W_2 : numpy.ndarray
+        Second weights.
+    b_2 : numpy.ndarray
+        Second bias.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
+    >>> Z = np.arange(6.0).reshape(1, 3, 2)
+    >>> feed_forward(Z, np.eye(2), np.zeros(2), np.eye(2), np.zeros(2))[0, 0]     # z + ReLU(z)
+    array([0., 2.])
+    """
     if W_1.shape[0] != Z.shape[-1] or W_2.shape != (W_1.shape[1], Z.shape[-1]):
         raise ShapeError(f"feed-forward weights {W_1.shape}, {W_2.shape} do not fit Z of width {Z.shape[-1]}")
     return Z + np.maximum(Z @ W_1 + b_1, 0.0) @ W_2 + b_2
 
 
 def linformer_attention(Z: np.ndarray, heads: Sequence[Head], E: np.ndarray, F: np.ndarray) -> np.ndarray:
-    """Z + sum_h softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) W_O with E, F of shape (k, n)."""
+    """Linformer attention with residual: Z + sum_h softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) W_O.
+
+    Shapes: Z (b, n, D), E and F (k, n) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+    E : numpy.ndarray
+        Key projection.
+    F : numpy.ndarray
+        Value projection.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
+    >>> Z = np.arange(6.0).reshape(1, 3, 2)
+    >>> zero = Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))    # W_Q = W_K = 0
+    >>> E = np.full((2, 3), 0.5)
+    >>> linformer_attention(Z, [zero], E, E)[0, 0]      # z_0 + (k/2) mean of the tokens
+    array([3. , 5.5])
+    """
     _check(Z, heads)
     n = Z.shape[1]
     for name, P in (("E", E), ("F", F)):
@@ -96,8 +195,34 @@ def linformer_attention(Z: np.ndarray, heads: Sequence[Head], E: np.ndarray, F: 
 
 
 def random_features(U: np.ndarray, omega: np.ndarray, kind: str) -> np.ndarray:
-    """FAVOR feature maps of rows u: positive e^{-|u|^2/2} m^{-1/2} e^{omega_r . u}, or trigonometric
-    e^{|u|^2/2} m^{-1/2} (sin omega_r . u, cos omega_r . u); omega of shape (m, d_k)."""
+    """FAVOR feature maps Phi(u) of rows u (Performer).
+
+    Positive: e^{-|u|^2/2} m^{-1/2} e^{omega_r . u}; trigonometric: e^{|u|^2/2} m^{-1/2}
+    (sin omega_r . u, cos omega_r . u).
+
+    Shapes: U (..., d_k), omega (m, d_k) -> (..., m) positive, (..., 2m) trigonometric.
+
+    Parameters
+    ----------
+    U : numpy.ndarray
+        Rows u (queries or keys).
+    omega : numpy.ndarray
+        Random feature directions.
+    kind : str
+        ``"positive"`` or ``"trig"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Phi(u) for every row.
+
+    Examples
+    --------
+    >>> omega = np.random.default_rng(0).normal(size=(4, 1))
+    >>> random_features(np.zeros((2, 1)), omega, "positive")        # m^{-1/2} at u = 0
+    array([[0.5, 0.5, 0.5, 0.5],
+           [0.5, 0.5, 0.5, 0.5]])
+    """
     m = omega.shape[0]
     projections = U @ omega.T
     norms = (U**2).sum(axis=-1, keepdims=True) / 2
@@ -109,8 +234,37 @@ def random_features(U: np.ndarray, omega: np.ndarray, kind: str) -> np.ndarray:
 
 
 def performer_attention(Z: np.ndarray, heads: Sequence[Head], omega: np.ndarray, kind: str = "positive") -> np.ndarray:
-    """Z + sum_h D^{-1}(Phi(Q)(Phi(K)^T V)) W_O, D = diag(Phi(Q) Phi(K)^T 1_n); Q, K scaled by d_k^{-1/4}
-    so that Phi(q) . Phi(k) estimates exp(q . k / sqrt(d_k)). Cost O(n m (d_k + d_v))."""
+    """Performer attention with residual: Z + sum_h D^{-1}(Phi(Q)(Phi(K)^T V)) W_O.
+
+    D = diag(Phi(Q) Phi(K)^T 1_n); Q, K scaled by d_k^{-1/4} so that Phi(q) . Phi(k) estimates
+    exp(q . k / sqrt(d_k)). Cost O(n m (d_k + d_v)).
+
+    Shapes: Z (b, n, D), omega (m, d_k) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+    omega : numpy.ndarray
+        Random feature directions, (m, d_k).
+    kind : str, default 'positive'
+        ``"positive"`` or ``"trig"`` features.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
+    >>> Z = np.arange(6.0).reshape(1, 3, 2)
+    >>> zero = Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))    # W_Q = W_K = 0
+    >>> omega = np.random.default_rng(0).normal(size=(4, 1))
+    >>> performer_attention(Z, [zero], omega)[0, 0]     # W_K = 0: exactly z_0 + mean
+    array([2., 4.])
+    """
     _check(Z, heads)
     out = Z.copy()
     for h in heads:

@@ -50,6 +50,25 @@ def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | No
     """Write ``model`` as JSON (module docstring); exact, so :func:`load` gives an equal model.
 
     ``constructions.save`` writes the same model (and every other kind) as a safetensors file.
+
+    Parameters
+    ----------
+    model : PolynomialSumformer
+        The model.
+    path : str or os.PathLike
+        The JSON file.
+    meta : dict or None, default None
+        JSON-able user metadata.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from polyapprox import represent_equivariant
+    >>> S = from_representation(represent_equivariant("x1_1 * x2_1", 2, 1))
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> save(S, path)
+    >>> load(path).representation == S.representation
+    True
     """
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError(f"only continuous PolynomialSumformer models can be saved; got {type(model).__name__}")
@@ -73,6 +92,28 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Polynomial
     Also reads continuous models written by ``constructions.save``. Only regular files of at
     most ``max_bytes`` (default ``constructions.MAX_MODEL_BYTES``) are read; symlinks, FIFOs
     and devices are refused.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The JSON file.
+    max_bytes : int or None, default None
+        Refuse larger files; default ``constructions.MAX_MODEL_BYTES``.
+
+    Returns
+    -------
+    PolynomialSumformer
+        The model, equal to the one saved.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from polyapprox import represent_equivariant
+    >>> S = from_representation(represent_equivariant("x1_1 * x2_1", 2, 1))
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> save(S, path)
+    >>> load(path).latent_dim
+    2
     """
     from ._modelfile import MAX_BYTES, _json, read, read_bytes
 
@@ -88,7 +129,32 @@ def load(path: str | os.PathLike, *, max_bytes: int | None = None) -> Polynomial
 
 
 def model_from_json(data: Any, path: str = "model") -> PolynomialSumformer:
-    """The model of a parsed JSON document written by :func:`save` (validated field by field)."""
+    """The model of a parsed JSON document written by :func:`save` (validated field by field).
+
+    Parameters
+    ----------
+    data : dict
+        The parsed JSON document.
+    path : str, default 'model'
+        Name of the document in error messages.
+
+    Returns
+    -------
+    PolynomialSumformer
+        The model it describes.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from polyapprox import represent_equivariant
+    >>> S = from_representation(represent_equivariant("x1_1 * x2_1", 2, 1))
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.json")
+    >>> save(S, path)
+    >>> import json
+    >>> with open(path) as fh:
+    ...     print(model_from_json(json.load(fh)).latent_dim)
+    2
+    """
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise PolyapproxError(f"{str(path)!r} is not a polyapprox model file (expected format {FORMAT!r})")
     if data.get("kind") != "continuous":

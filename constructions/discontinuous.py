@@ -39,6 +39,23 @@ from polyapprox.internal import (
 
 from ._sumformer import Sumformer
 
+__all__ = [
+    "ENCODINGS",
+    "REPRESENTATIVES",
+    "DiscontinuousSumformer",
+    "SizeAccounting",
+    "build",
+    "cell_coordinates",
+    "cell_index",
+    "decode",
+    "encode",
+    "error_bound",
+    "relu_phi_network",
+    "relu_psi_network",
+    "representatives",
+    "size_accounting",
+]
+
 ENCODINGS = ("integer", "histogram")
 REPRESENTATIVES = ("corner", "center")
 
@@ -51,8 +68,24 @@ def _check_grid(k: int, d: int) -> tuple[int, int]:
 
 
 def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
-    """c(x) = min(floor(k x_c), k - 1) per coordinate, for tokens x in [0, 1]^d (theory/discontinuous, step 1).
+    """Cell coordinates c(x) = min(floor(k x_c), k - 1) of tokens x in [0, 1]^d (theory/discontinuous, step 1).
 
+    Shapes: x (..., d) -> (..., d), integers in 0..k-1.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Tokens in [0, 1]^d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cell coordinates (int).
+
+    Examples
+    --------
     >>> cell_coordinates(np.array([[0.0, 0.5], [0.24, 1.0]]), 4)
     array([[0, 2],
            [0, 3]])
@@ -69,8 +102,24 @@ def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def cell_index(x: np.ndarray, k: int) -> np.ndarray:
-    """idx(x) = sum_c c_c(x) k^{d-c}, first coordinate most significant (theory/discontinuous, step 2).
+    """Cell index idx(x) = sum_c c_c(x) k^{d-c}, first coordinate most significant (theory/discontinuous, step 2).
 
+    Shapes: x (..., d) -> (...), integers in 0..k^d-1.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        Tokens in [0, 1]^d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+
+    Returns
+    -------
+    numpy.ndarray
+        The cell indices (int).
+
+    Examples
+    --------
     >>> cell_index(np.array([[0.0, 0.5], [0.24, 1.0], [1.0, 1.0]]), 4)
     array([ 2,  3, 15])
     """
@@ -84,6 +133,26 @@ def cell_index(x: np.ndarray, k: int) -> np.ndarray:
 def representatives(indices: np.ndarray, k: int, d: int, representative: str = "corner") -> np.ndarray:
     """Token representatives of cell indices: lower corner c/k or centre (c + 1/2)/k (step 3).
 
+    Shapes: indices (...) -> (..., d).
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        Cell indices.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    d : int
+        Token dimension d.
+    representative : str, default 'corner'
+        ``"corner"`` (lower corner c/k) or ``"center"`` ((c + 1/2)/k).
+
+    Returns
+    -------
+    numpy.ndarray
+        Representative tokens in [0, 1]^d.
+
+    Examples
+    --------
     >>> representatives(np.array([2, 15]), 4, 2, "center")
     array([[0.125, 0.625],
            [0.875, 0.875]])
@@ -104,6 +173,20 @@ def representatives(indices: np.ndarray, k: int, d: int, representative: str = "
 def encode(indices, n: int) -> int:
     """The integer code sum_j (n+1)^{idx_j} of a multiset of n cell indices (step 4), exact.
 
+    Parameters
+    ----------
+    indices : iterable of int
+        n cell indices.
+    n : int
+        Number of tokens n.
+
+    Returns
+    -------
+    int
+        The code (an exact Python int).
+
+    Examples
+    --------
     >>> encode([2, 2, 0], n=3)
     33
     """
@@ -117,8 +200,29 @@ def encode(indices, n: int) -> int:
 def decode(code: int, n: int, k: int, d: int) -> dict[int, int]:
     """The histogram {cell index: count} of a code: its non-zero base-(n+1) digits (step 5 (i)).
 
-    Raises ``PolyapproxError`` if ``code`` is not the code of n cells of the k^d grid.
+    Parameters
+    ----------
+    code : int
+        The code.
+    n : int
+        Number of tokens n.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    d : int
+        Token dimension d.
 
+    Returns
+    -------
+    dict of int to int
+        Cell index -> count (counts sum to n).
+
+    Raises
+    ------
+    PolyapproxError
+        If ``code`` is not the code of n cells of the k^d grid.
+
+    Examples
+    --------
     >>> decode(33, n=3, k=2, d=2)
     {2: 2, 0: 1}
     """
@@ -156,7 +260,36 @@ class DiscontinuousSumformer(Sumformer):
     each distinct code once and calls f once per distinct multiset (``f_calls`` counts the sequences
     f was evaluated on; results are memoised across calls).
 
-    Notes: reconstruction of [A]'s discontinuous proof (base-(n+1) encoding, verified exactly).
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The equivariant target, (b, n, d) -> (b, n, d_out).
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    d_out : int
+        Output dimension per token.
+    encoding : str
+        ``"integer"`` or ``"histogram"``.
+    representative : str
+        ``"corner"`` or ``"center"``.
+
+    Notes
+    -----
+    A reconstruction of the discontinuous proof of Alberti et al. 2023 (base-(n+1) encoding, verified exactly).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import targets
+    >>> S = DiscontinuousSumformer(targets.get("centered"), 2, 1, 4, 1, "integer", "corner")
+    >>> S.latent_dim, S.latent(np.array([[0.1], [0.9]]))         # cells 0 and 3: 3^0 + 3^3
+    (1, array([28], dtype=object))
     """
 
     n: int  # always given: the encoding base is n + 1
@@ -297,6 +430,32 @@ def build(
     ``d_out`` is read from one evaluation unless given. "integer" encoding: latent dimension 1, codes
     are exact Python ints; "histogram": latent dimension k^d, sparse counts.
 
+    Shapes: the Sumformer maps X (n, d) -> (n, d_out) and (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The equivariant target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    encoding : str, optional
+        ``"integer"`` (the default) or ``"histogram"``.
+    representative : str, default 'corner'
+        ``"corner"`` (lower corner c/k) or ``"center"`` ((c + 1/2)/k).
+    d_out : int or None, default None
+        Output dimension per token; read from one evaluation of f when None.
+
+    Returns
+    -------
+    DiscontinuousSumformer
+        S with S(X) = f(R(X)), R rounding every token to its cell's representative.
+
+    Examples
+    --------
     >>> from constructions import targets
     >>> S = build(targets.get("centered"), n=2, d=1, k=4)
     >>> S(np.array([[0.1], [0.9]]))          # f at the corners 0 and 0.75
@@ -321,11 +480,29 @@ def build(
 
 
 def error_bound(f_lipschitz: float | Callable[[float], float], k: int, representative: str = "corner") -> float:
-    """||S - f||_inf <= omega_f(delta) for corners, omega_f(delta/2) for centres, delta = 1/k (step 7).
+    """A-priori error bound: ||S - f||_inf <= omega_f(delta) for corners, omega_f(delta/2) for centres (step 7).
+
+    delta = 1/k.
 
     ``f_lipschitz``: a Lipschitz constant L (max-norm to max-norm; then omega(t) = L t) or a
     modulus of continuity omega as a callable.
 
+    Parameters
+    ----------
+    f_lipschitz : float or callable
+        Lipschitz constant L or modulus of continuity omega.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    representative : str, default 'corner'
+        ``"corner"`` (lower corner c/k) or ``"center"`` ((c + 1/2)/k).
+
+    Returns
+    -------
+    float
+        The bound.
+
+    Examples
+    --------
     >>> error_bound(2.0, 4, "center")
     0.25
     """
@@ -351,6 +528,40 @@ class SizeAccounting:
     step ReLUs and one carrying s, 3 per distinct code (hat of s - code), 3 per cell (hat of idx - iota),
     and one AND ReLU(a + b - 1) per (code, cell of the code) pair, k^d C(k^d + n - 2, n - 1) of them
     (see :func:`relu_phi_network` and :func:`relu_psi_network`, which build them).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+    latent_integer : int
+        Latent dimension of the integer encoding (1).
+    latent_histogram : int
+        Latent dimension of the histogram encoding (k^d).
+    distinct_codes : int
+        Number of multisets of n cells, C(k^d + n - 1, n).
+    max_code_bits : int
+        Bits of the largest code.
+    max_code_digits : int
+        Decimal digits of the largest code.
+    float64_exact : bool
+        Whether every code is exact in float64.
+    phi_relus : int
+        ReLUs of phi.
+    psi_relus : int
+        ReLUs of psi.
+    continuous_latent : int
+        d' of the continuous construction, C(n+d, d) - 1.
+    continuous_refined_latent : int
+        d' of the refined continuous construction.
+
+    Examples
+    --------
+    >>> size_accounting(2, 1, 3).latent_histogram
+    3
     """
 
     n: int
@@ -374,6 +585,22 @@ class SizeAccounting:
 def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
     """Latent dimension, code counts and sizes, ReLU counts, and the continuous d' for comparison.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    k : int
+        Cells per axis: the grid has width 1/k.
+
+    Returns
+    -------
+    SizeAccounting
+        The sizes.
+
+    Examples
+    --------
     >>> s = size_accounting(4, 2, 2)
     >>> s.distinct_codes, s.max_code_digits, s.continuous_latent
     (35, 3, 14)

@@ -60,12 +60,37 @@ def _package(name: str, pip_name: str):
 
 
 def to_multihead_attention(network: Network):
-    """``nn.MultiheadAttention(D, 1, bias=False, batch_first=True)`` holding the attention weights (float64).
+    """Export the attention block of a network to ``torch.nn.MultiheadAttention`` (float64).
+
+    The module is ``nn.MultiheadAttention(D, 1, bias=False, batch_first=True)``.
 
     W_Q, W_K, W_V are zero-padded to D columns, W_O to D rows, W_Q scaled by sqrt(D / d_k).
     Call as ``mha(Z, Z, Z, attn_mask=~mask, need_weights=False)[0]`` (masked kind: the mask is
     ``network.attention_params["mask"]``, negated because True blocks in this module).
+
     Shapes: Z (b, n, D) -> (b, n, D), the update without the residual.
+
+    Parameters
+    ----------
+    network : Network
+        A network with softmax attention (``transformer`` or ``masked``).
+
+    Returns
+    -------
+    torch.nn.MultiheadAttention
+        The attention block's weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=3, d=1, degree=1, samples=50)
+    >>> from constructions import transformer
+    >>> network = transformer.from_sumformer(S, 3)
+    >>> mha = to_multihead_attention(network)
+    >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
+    >>> tuple(mha(Z, Z, Z, need_weights=False)[0].shape)
+    (1, 3, 8)
     """
     torch = import_torch_module().torch
     weights = _attention_block(network, ("softmax", "masked-softmax"), "nn.MultiheadAttention")
@@ -79,11 +104,35 @@ def to_multihead_attention(network: Network):
 
 
 def to_linformer(network: Network):
-    """``linformer.LinformerSelfAttention(dim=D, seq_len=n, k=k, heads=1, dim_head=h)`` with the weights.
+    """Export the attention block of a Linformer network to the ``linformer`` package.
+
+    The module is ``linformer.LinformerSelfAttention(dim=D, seq_len=n, k=k, heads=1, dim_head=h)``.
 
     h = max(d_k, d_v); proj_k = E^T, proj_v = F^T (the package multiplies keys by (n, k)
     matrices); W_Q scaled by sqrt(h / d_k); ``to_out`` bias zero. Float64.
+
     Shapes: Z (b, n, D) -> (b, n, D), the update without the residual.
+
+    Parameters
+    ----------
+    network : Network
+        A Linformer network (``linformer.from_sumformer``).
+
+    Returns
+    -------
+    linformer.LinformerSelfAttention
+        The attention block's weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=3, d=1, degree=1, samples=50)
+    >>> from constructions import linformer
+    >>> network = linformer.from_sumformer(S, n=3, k=2)
+    >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
+    >>> tuple(to_linformer(network)(Z).shape)
+    (1, 3, 8)
     """
     weights = _attention_block(network, ("linformer",), "linformer.LinformerSelfAttention")
     linformer = _package("linformer", "linformer")
@@ -105,12 +154,37 @@ def to_linformer(network: Network):
 
 
 def to_performer(network: Network):
-    """``performer_pytorch.SelfAttention(dim=D, heads=1, dim_head=h, nb_features=m)`` with the weights.
+    """Export the attention block of a Performer network to the ``performer_pytorch`` package.
+
+    The module is ``performer_pytorch.SelfAttention(dim=D, heads=1, dim_head=h, nb_features=m)``.
 
     h = max(d_k, d_v); projection_matrix = omega zero-padded to h columns; W_Q and W_K scaled by
     (h / d_k)^(1/4) (the package scales q, k by h^(-1/4)); ``to_out`` without bias. Positive
     features only (trigonometric features are refused). Exact when W_K = 0; see the module
-    notes for the package's eps. Shapes: Z (b, n, D) -> (b, n, D), the update without the residual.
+    notes for the package's eps.
+
+    Shapes: Z (b, n, D) -> (b, n, D), the update without the residual.
+
+    Parameters
+    ----------
+    network : Network
+        A Performer network with positive features (``performer.from_sumformer``).
+
+    Returns
+    -------
+    performer_pytorch.SelfAttention
+        The attention block's weights.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=3, d=1, degree=1, samples=50)
+    >>> from constructions import performer
+    >>> network = performer.from_sumformer(S, n=3, m=4)
+    >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
+    >>> tuple(to_performer(network)(Z).shape)
+    (1, 3, 8)
     """
     weights = _attention_block(network, ("performer",), "performer_pytorch.SelfAttention")
     if network.attention_params["features"] != "positive":
@@ -141,13 +215,39 @@ def to_performer(network: Network):
 
 
 def to_sequential(network: Network):
-    """The whole ReLU-mode network as ``nn.Sequential`` (float64): Linear, Linear/ReLU..., attention, ..., Linear.
+    """Export a whole ReLU-mode network as ``torch.nn.Sequential`` (float64).
+
+    Layers: Linear, Linear/ReLU..., attention, ..., Linear.
 
     Each residual feed-forward block z + MLP(z W_in) W_out becomes plain ``nn.Linear``/``nn.ReLU``
     layers that carry z through the ReLUs as ReLU(z) - ReLU(-z) (Alberti et al. 2023 use the
     same identity). The attention block is ``constructions._torch.Residual`` around
     ``nn.MultiheadAttention`` (softmax kinds, via :class:`MultiheadSelfAttention`) or around the
-    kind's own torch module (Linformer, Performer). Shapes: (b, n, d) -> (b, n, d_out).
+    kind's own torch module (Linformer, Performer).
+
+    Shapes: X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    network : Network
+        A network built with ``ff="relu"``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network, layer by layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from constructions import continuous, targets
+    >>> S, _ = continuous.approximate(targets.get("centered"), n=3, d=1, degree=1, samples=50)
+    >>> import numpy as np
+    >>> from constructions import transformer
+    >>> network = transformer.from_sumformer(S, 3, ff="relu", m_relu=2)
+    >>> X = np.array([[[0.1], [0.2], [0.3]]])
+    >>> bool(np.allclose(to_sequential(network)(torch.tensor(X)).detach().numpy(), network(X)))
+    True
     """
     tm = import_torch_module()
     torch = tm.torch

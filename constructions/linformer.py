@@ -19,6 +19,11 @@ from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 from ._torch_support import lazy_torch_module
 
+__all__ = [
+    "KIND",
+    "from_sumformer",
+]
+
 
 def _projection(name: str, value, k: int, n: int) -> np.ndarray:
     if isinstance(value, str):
@@ -57,7 +62,40 @@ def from_sumformer(
     "first" (e_1 1^T, c = 1) or an array. Unequal column sums are refused, unless
     ``allow_unequal_columns=True`` (the negative control: the sum becomes weighted and the
     network is no longer equivariant; W_O then uses the mean column sum).
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    k : int
+        Projected length: E and F are (k, n).
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    E : str or array_like, default 'mean'
+        Key projection: ``"mean"``, ``"first"`` or a (k, n) array.
+    F : str or array_like, default 'mean'
+        Value projection, same choices; its column sums must be equal and non-zero.
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    allow_unequal_columns : bool, default False
+        Build anyway when F's column sums differ (negative control).
+    column_tol : float, default 1e-12
+        Tolerance of the equal-column-sums check.
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)

@@ -37,6 +37,24 @@ def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
 
     Every query must attend to at least one key.
 
+    Shapes: one (n, n) mask, or a cycle of p of them -> (n, n).
+
+    Parameters
+    ----------
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    n : int or None, default None
+        Number of tokens n, checked when given.
+    layer : int, default 0
+        Which mask of a cycle: ``masks[layer % p]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The boolean mask.
+
+    Examples
+    --------
     >>> as_mask(_patterns.tridiagonal(3)).astype(int)
     array([[1, 1, 0],
            [1, 1, 1],
@@ -56,12 +74,28 @@ def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
 def masked_softmax_attention(Z: np.ndarray, heads: Sequence[_attention.Head], mask: np.ndarray) -> np.ndarray:
     """Z + sum_h softmax over the allowed keys of (Q K^T / sqrt(d_k)) V W_O; mask (n, n), mask[query, key].
 
+    Shapes: Z (b, n, D), mask (n, n) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+    mask : numpy.ndarray
+        Boolean, True where the query attends to the key.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
     >>> Z = np.arange(6.0).reshape(1, 3, 2)
     >>> zero = _attention.Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))
     >>> masked_softmax_attention(Z, [zero], np.eye(3, dtype=bool))[0, 1]    # token 1 sees only itself
     array([4., 6.])
-
-    Shapes: Z (b, n, D), mask (n, n) -> (b, n, D).
     """
     _attention._check(Z, heads)
     mask = as_mask(mask, Z.shape[1])
@@ -90,7 +124,36 @@ def from_sumformer(
     ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
     (``layer`` picks masks[layer % p]). Equal to S iff every query sees every key; otherwise
     refused unless ``allow_partial=True``.
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    layer : int, default 0
+        Which mask of the cycle: ``masks[layer % p]``.
+    allow_partial : bool, default False
+        Build even when some query does not see every key (then not equal to S).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer, sparse
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)

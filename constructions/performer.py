@@ -22,6 +22,11 @@ from ._network import LabelledArray, Network, build_network
 from ._sumformer import Sumformer
 from ._torch_support import lazy_torch_module
 
+__all__ = [
+    "KIND",
+    "from_sumformer",
+]
+
 
 def from_sumformer(
     S: Sumformer,
@@ -37,6 +42,36 @@ def from_sumformer(
 ) -> Network:
     """Performer with m random features (omega ~ N(0, I), seeded) equal to S on n tokens.
 
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    m : int
+        Number of random features.
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    features : str, default 'positive'
+        ``"positive"`` (FAVOR+ positive features) or ``"trig"`` (trigonometric).
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    d_k : int, default 1
+        Width of the query/key space.
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)

@@ -23,12 +23,34 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 
 from ._monomial_plan import downward_closure, parent
 
+__all__ = [
+    "ReluNetwork",
+    "monomial",
+    "monomials",
+    "polynomial",
+    "product",
+    "square",
+    "square_error",
+]
+
 Exponent = tuple[int, ...]
 
 
 def square_error(m: int) -> float:
-    """e_m = 2^{-2m-2}: sup_{x in [0,1]} |S_m(x) - x^2| (theory/attention).
+    """The error e_m = 2^{-2m-2} = sup_{x in [0,1]} |S_m(x) - x^2| of :func:`square` (theory/attention).
 
+    Parameters
+    ----------
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+
+    Returns
+    -------
+    float
+        e_m.
+
+    Examples
+    --------
     >>> square_error(1)
     0.0625
     """
@@ -41,6 +63,29 @@ class ReluNetwork:
 
     ``hat_relus`` counts ReLUs as theory/attention does (3 per hat, 2 per clip; carried
     non-negative values excluded); ``neurons`` counts every hidden unit.
+
+    Shapes: x (..., input_dim) -> (..., output_dim).
+
+    Parameters
+    ----------
+    layers : tuple of (numpy.ndarray, numpy.ndarray)
+        The affine layers (W_k, b_k), W_k of shape (in, out).
+    error_bound : numpy.ndarray
+        Proven bound on the error of each output, (output_dim,).
+    hat_relus : int
+        ReLUs counted per hat and clip.
+    description : str, default ''
+        A one-line description shown by ``repr``.
+    domain : tuple of float or None, default None
+        Box of every input where the bound holds, or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = ReluNetwork(((np.array([[1.0, -1.0]]), np.zeros(2)), (np.array([[1.0], [1.0]]), np.zeros(1))),
+    ...                   error_bound=np.zeros(1), hat_relus=0)            # |x| = ReLU(x) + ReLU(-x)
+    >>> net(np.array([[-0.5], [2.0]]))[:, 0]
+    array([0.5, 2. ])
     """
 
     layers: tuple[tuple[np.ndarray, np.ndarray], ...] = field(repr=False)
@@ -221,6 +266,18 @@ def _monomial_network(
 def square(m: int) -> ReluNetwork:
     """S_m(x), the Yarotsky approximation of x^2 on [0, 1]: error <= 2^{-2m-2}, attained.
 
+    Parameters
+    ----------
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+
+    Returns
+    -------
+    ReluNetwork
+        Maps x (..., 1) to S_m(x) (..., 1).
+
+    Examples
+    --------
     >>> net = square(2)
     >>> float(net(np.array([[0.375]]))[0, 0] - 0.375**2), float(net.error_bound[0])
     (0.015625, 0.015625)
@@ -232,8 +289,22 @@ def square(m: int) -> ReluNetwork:
 
 
 def product(m: int) -> ReluNetwork:
-    """clip(2S_m((a+b)/2) - S_m(a)/2 - S_m(b)/2) ~ ab on [0,1]^2: error <= 2 e_m = 2^{-2m-1}.
+    """ReLU network for the product ab on [0,1]^2: clip(2S_m((a+b)/2) - S_m(a)/2 - S_m(b)/2).
 
+    Error <= 2 e_m = 2^{-2m-1}.
+
+    Parameters
+    ----------
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+
+    Returns
+    -------
+    ReluNetwork
+        Maps (a, b) (..., 2) to about ab (..., 1).
+
+    Examples
+    --------
     >>> round(float(product(6)(np.array([0.3, 0.7]))[0]), 3)
     0.21
     """
@@ -244,8 +315,24 @@ def product(m: int) -> ReluNetwork:
 
 
 def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
-    """x^alpha on [0,1]^d by chained products: error <= (|alpha| - 1) 2^{-2m-1} (exact for |alpha| = 1).
+    """ReLU network for x^alpha on [0,1]^d by chained products: error <= (|alpha| - 1) 2^{-2m-1}.
 
+    Exact for |alpha| = 1.
+
+    Parameters
+    ----------
+    alpha : sequence of int
+        The exponent.
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+
+    Returns
+    -------
+    ReluNetwork
+        Maps x (..., d) to x^alpha (..., 1).
+
+    Examples
+    --------
     >>> net = monomial((2, 1), 8)
     >>> abs(float(net(np.array([0.5, 0.5]))[0]) - 0.125) <= float(net.error_bound[0])
     True
@@ -257,8 +344,30 @@ def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
 
 
 def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
-    """All monomials x^e (e in ``exponents``, degree >= 1) of x in [0,1]^v in one network, sharing
-    lower-degree products: the feature map phi~ of theory/attention (eta_1 <= (K-1) 2^{-2m-1})."""
+    """One ReLU network for all monomials x^e (e in ``exponents``, degree >= 1) of x in [0,1]^v.
+
+    Lower-degree products are shared: the feature map phi~ of theory/attention
+    (eta_1 <= (K-1) 2^{-2m-1}).
+
+    Parameters
+    ----------
+    exponents : sequence of tuple of int
+        The exponents e, each of length v.
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+
+    Returns
+    -------
+    ReluNetwork
+        Maps x (..., v) to (x^e)_e (..., len(exponents)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = monomials([(1, 0), (0, 1), (2, 0), (1, 1)], 4)
+    >>> net(np.array([0.5, 0.25])), float(net.error_bound.max())
+    (array([0.5  , 0.25 , 0.25 , 0.125]), 0.001953125)
+    """
     exponents = list(exponents)
     if not exponents or any(sum(e) < 1 for e in exponents):
         raise PolyapproxError("monomials needs multi-indices of degree >= 1")
@@ -270,9 +379,36 @@ def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
 def polynomial(
     exponents: Sequence[Exponent], coefficients: np.ndarray, m: int, input_scale: Sequence[float] | None = None
 ) -> ReluNetwork:
-    """sum_t C[t, o] z^{e_t} for z = clip(input_scale * x) in [0,1]^v, one output per column of C.
+    """ReLU network for the polynomial sum_t C[t, o] z^{e_t}, z = clip(input_scale * x) in [0,1]^v.
+
+    One output per column of C.
 
     Error bound per output: sum_t |C[t, o]| (|e_t| - 1)_+ 2^{-2m-1} (theory/attention, eta_2).
+
+    Shapes: x (..., v) -> (..., C.shape[1]).
+
+    Parameters
+    ----------
+    exponents : sequence of tuple of int
+        The exponents e_t, each of length v.
+    coefficients : numpy.ndarray
+        C, shape (len(exponents), outputs).
+    m : int
+        Yarotsky depth parameter m (error shrinks like 4^-m).
+    input_scale : sequence of float or None, default None
+        Per-input factor applied before clipping to [0, 1]; default 1.
+
+    Returns
+    -------
+    ReluNetwork
+        One output per column of C, with its error bound.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = polynomial([(1,), (2,)], np.array([[1.0], [1.0]]), 6)      # z + z^2
+    >>> net(np.array([[0.5]])), bool(net.error_bound[0] <= 2.0**-13)
+    (array([[0.75]]), True)
     """
     C = np.asarray(coefficients, dtype=float)
     if C.ndim != 2 or C.shape[0] != len(exponents):

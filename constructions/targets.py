@@ -26,14 +26,60 @@ from polyapprox.internal import PolyapproxError, check_choice, check_int
 
 from ._validate import as_sequences
 
+__all__ = [
+    "FORMULAS",
+    "REGISTRY",
+    "ExpressionTarget",
+    "Target",
+    "estimate_lipschitz",
+    "formula",
+    "from_callable",
+    "from_expression",
+    "from_spec",
+    "get",
+    "names",
+    "resolve",
+    "to_spec",
+]
+
 
 @dataclass(frozen=True)
 class Target:
     """An equivariant benchmark function f: [0,1]^{n x d} -> R^{n x d_out}.
 
-    ``fn`` takes a (b, n, d) float array and returns (b, n, d_out).
-    ``lipschitz(n, d)`` is L with ||f(X) - f(Y)||_max <= L ||X - Y||_max on [0,1]^{n x d}
-    (None if not known); ``continuous`` is False for discontinuous targets.
+    Lipschitz constants are for the max norm: ||f(X) - f(Y)||_max <= L ||X - Y||_max.
+
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+    description : str
+        The formula in words.
+    fn : callable
+        The vectorised map (b, n, d) -> (b, n, d_out).
+    d_out : callable
+        d -> output dimension per token.
+    lipschitz : callable or None, default None
+        (n, d) -> L with max-norm Lipschitz bound L on [0,1]^{n x d}, or None if not known.
+    continuous : bool, default True
+        False for discontinuous targets.
+    dims : tuple of int or None, default None
+        The token dimensions d the target accepts (None: any).
+    polynomial_degree : int or None, default None
+        Total degree when f is a polynomial, else None.
+    interval : callable or None, default None
+        Interval evaluation for certified bounds, or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import targets
+    >>> f = targets.get("centered")
+    >>> f(np.array([[0.0], [1.0]])), f.lipschitz(2, 1)
+    (array([[-0.5],
+           [ 0.5]]), 2.0)
     """
 
     name: str
@@ -156,12 +202,44 @@ REGISTRY: dict[str, Target] = {t.name: t for t in _TARGETS}
 
 
 def names() -> list[str]:
-    """Names of the registered targets."""
+    """List the names of the registered targets.
+
+    Returns
+    -------
+    list of str
+        In registration order.
+
+    Examples
+    --------
+    >>> "centered" in names()
+    True
+    """
     return list(REGISTRY)
 
 
 def get(name: str) -> Target:
-    """The registered target called ``name``; raises listing the names if unknown."""
+    """The registered target called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A registered name (see :func:`names`).
+
+    Returns
+    -------
+    Target
+        The target.
+
+    Raises
+    ------
+    UnknownNameError
+        Listing the registered names.
+
+    Examples
+    --------
+    >>> get("centered").description
+    'f(X)_i = x_i - mean_j x_j'
+    """
     return REGISTRY[check_choice("target", name, REGISTRY)]
 
 
@@ -181,6 +259,18 @@ FORMULAS: dict[str, str] = {
 def formula(name: str) -> str:
     """The formula of a registered target: its target expression if it has one, else its description.
 
+    Parameters
+    ----------
+    name : str
+        A registered name.
+
+    Returns
+    -------
+    str
+        The formula.
+
+    Examples
+    --------
     >>> formula("centered")
     'x_i - mean_j(x_j)'
     """

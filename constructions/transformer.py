@@ -24,7 +24,32 @@ def from_sumformer(
     ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
     rounding (reproduction case T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
     networks with parameter ``m_relu``; ``.error_bound`` is L_psi n eta_1 + eta_2 (section 7).
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    d_k : int, default 1
+        Width of the query/key space.
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)

@@ -21,16 +21,45 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 
 from ._validate import Domain
 
+__all__ = [
+    "CertifiedResult",
+    "SupErrorResult",
+    "certified_discontinuous_error",
+    "certified_network_error",
+    "certified_sup_error",
+    "equivariance_error",
+    "sup_error",
+]
+
 Model = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
 class SupErrorResult:
-    """Estimated sup-norm error: ``error`` attained at the sequence ``argmax`` (n, d).
+    """Estimated sup-norm error: ``error`` attained at the sequence ``argmax``.
 
-    ``evaluations`` counts sequences evaluated (each costs one model and one f evaluation);
-    ``by_stage`` the largest error each stage found; ``equivariance_error`` the model's
-    relative equivariance error (see :func:`equivariance_error`).
+    Shapes: ``argmax`` is (n, d).
+
+    Parameters
+    ----------
+    error : float
+        Largest error max abs(model(X) - f(X)) found.
+    argmax : numpy.ndarray
+        The sequence attaining it.
+    evaluations : int
+        Sequences evaluated (each costs one model and one f evaluation).
+    by_stage : dict of str to float
+        Largest error each stage (random, grid, local) found.
+    equivariance_error : float
+        The model's relative equivariance error (:func:`equivariance_error`).
+
+    Examples
+    --------
+    >>> from constructions import targets
+    >>> f = targets.get("centered")
+    >>> result = sup_error(lambda X: f(X) + 0.25 * X[..., :1] ** 2, f, n=2, d=1, samples=64)
+    >>> sorted(result.by_stage), result.argmax.shape, result.evaluations > 64
+    (['grid', 'local', 'random'], (2, 1), True)
     """
 
     error: float
@@ -133,7 +162,42 @@ def sup_error(
     ``model`` and ``f`` map (b, n, d) arrays to (b, n, d_out). Stages: ``samples`` random
     sequences, a grid of at most ``grid_budget`` sequences (skipped when fewer than 2 points
     per axis fit), then L-BFGS-B from the ``local_starts`` worst points. Seeded.
+    Shapes: model and f map X (b, n, d) to (b, n, d_out); ``argmax`` is (n, d).
 
+    Parameters
+    ----------
+    model : callable
+        The model to check.
+    f : callable
+        The target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    domain : tuple of float, default (0.0, 1.0)
+        Every coordinate is drawn from [lo, hi].
+    samples : int, default 4096
+        Random sequences of the first stage.
+    grid_budget : int, default 4096
+        Most sequences of the grid stage.
+    local_starts : int, default 8
+        Worst points the local maximisation starts from.
+    local_maxiter : int, default 100
+        Iterations of each L-BFGS-B run.
+    seed : int | np.random.Generator, default 0
+        Seed of every random choice (reproducible).
+    batch : int, default 4096
+        Sequences per model evaluation.
+    equivariance_trials : int, default 8
+        Permutations tried for ``equivariance_error``.
+
+    Returns
+    -------
+    SupErrorResult
+        The largest error found, where, and how many evaluations it took.
+
+    Examples
+    --------
     >>> from constructions import targets
     >>> f = targets.get("centered")
     >>> model = lambda X: f(X) + 0.25 * X[..., :1] ** 2      # differs by x^2 / 4, largest at x = 1
@@ -191,7 +255,32 @@ def equivariance_error(
 
     Over ``trials`` random permutations sigma (tokens are rows), each applied to ``batch``
     random sequences from the box. 0.0 for n = 1.
+    Shapes: model maps X (b, n, d) to (b, n, d_out).
 
+    Parameters
+    ----------
+    model : callable
+        The model to check.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    domain : tuple of float, default (0.0, 1.0)
+        Every coordinate is drawn from [lo, hi].
+    trials : int, default 8
+        Random permutations tried.
+    batch : int, default 16
+        Random sequences per permutation.
+    seed : int | np.random.Generator, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    float
+        The largest relative error; 0.0 means equivariant to rounding.
+
+    Examples
+    --------
     >>> from constructions import targets
     >>> equivariance_error(targets.get("gaussian-kernel-sum"), n=4, d=2) < 1e-15
     True

@@ -55,6 +55,22 @@ def power_sum_products_by_degree(indices: Sequence[MultiIndex], degree: int) -> 
 def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
     """Number of candidate terms, by dynamic programming (no enumeration).
 
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+    indices : sequence of tuple of int
+        The power-sum alphas Gamma, e.g. ``power_sum_indices(n, d)``.
+    degree : int
+        Largest weighted degree of a candidate.
+
+    Returns
+    -------
+    int
+        The length of ``candidate_terms(d, indices, degree)``.
+
+    Examples
+    --------
     >>> from polyapprox import power_sum_indices
     >>> count_candidates(2, power_sum_indices(2, 2), 3)   # theory/representation: (n,d,D,K) = (2,2,3,2)
     50
@@ -74,11 +90,29 @@ def candidate_terms(d: int, indices: Sequence[MultiIndex], degree: int) -> list[
 
     ``indices`` are the power-sum alphas Gamma (graded-lex), e.g. ``power_sum_indices(n, d)``.
 
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+    indices : sequence of tuple of int
+        The power-sum alphas Gamma (graded-lex).
+    degree : int
+        Largest weighted degree of a candidate.
+
+    Returns
+    -------
+    list of (beta, m)
+        A list whose length is :func:`count_candidates`.
+
+    Raises
+    ------
+    SizeError
+        When the list would exceed ten million terms.
+
+    Examples
+    --------
     >>> candidate_terms(1, [(1,), (2,)], 2)
     [((0,), (0, 0)), ((0,), (0, 1)), ((0,), (1, 0)), ((0,), (2, 0)), ((1,), (0, 0)), ((1,), (1, 0)), ((2,), (0, 0))]
-
-    Returns a list whose length is :func:`count_candidates`; raises ``SizeError`` when
-    it would exceed ten million terms.
     """
     check_size(f"candidate_terms(d={d}, degree={degree})", count_candidates(d, indices, degree))
     weights = [sum(gamma) for gamma in indices]

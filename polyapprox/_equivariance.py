@@ -369,6 +369,24 @@ def is_equivariant(F: Any, n: int, d: int, *, first_row: bool | None = None) -> 
     by shape and refuses a flat list of exactly n > 1 expressions as ambiguous. Generators
     only are tested (two of Stab(1) and the transpositions tau_{1i}): cost linear in the terms.
 
+    Parameters
+    ----------
+    F : sympy.Matrix, list of rows, first row, or str
+        The map, in the token variables.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    first_row : bool or None, default None
+        Read F as the first row (True) or all n rows (False); None decides by shape.
+
+    Returns
+    -------
+    bool
+        Whether F(sigma X) = sigma F(X) for every permutation sigma.
+
+    Examples
+    --------
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
     >>> is_equivariant(X.applyfunc(lambda x: x * sum(X)), 3, 1)
@@ -390,6 +408,24 @@ def equivariance_witness(F: Any, n: int, d: int, *, first_row: bool | None = Non
     transposition tau_{1i} (for a first row alone: tau_{2i}). ``first_row`` as in
     :func:`is_equivariant`.
 
+    Parameters
+    ----------
+    F : sympy.Matrix, list of rows, first row, or str
+        The map, in the token variables.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    first_row : bool or None, default None
+        Read F as the first row (True) or all n rows (False); None decides by shape.
+
+    Returns
+    -------
+    tuple of int or None
+        A failing permutation, or None when F is equivariant.
+
+    Examples
+    --------
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
     >>> equivariance_witness(sympy.Matrix([X[1], X[0], X[0]]), 3, 1)
@@ -411,6 +447,23 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     coefficient total is spread evenly over its distinct monomials, never looping over the
     (n-1)! permutations. Then F_i = g_bar o tau_{1i}.
 
+    Parameters
+    ----------
+    g : sympy.Expr, list of sympy.Expr, or str
+        The would-be first output row.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+
+    Returns
+    -------
+    sympy.Matrix
+        An n x d_out Matrix F; ``is_equivariant(F, n, d)`` holds and, when g is already semi-invariant
+       , F_1 = g.
+
+    Examples
+    --------
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(3, 1)
     >>> symmetrize(X[1] ** 2, 3, 1)
@@ -418,9 +471,6 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     [x2_1**2/2 + x3_1**2/2],
     [x1_1**2/2 + x3_1**2/2],
     [x1_1**2/2 + x2_1**2/2]])
-
-    Returns an n x d_out Matrix F; ``is_equivariant(F, n, d)`` holds and, when g is already
-    semi-invariant, F_1 = g.
     """
     n = check_int("n", n)
     d = check_int("d", d)

@@ -57,13 +57,31 @@ def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiInd
     (theory/index). ``multi_indices(d, K)`` is I_{d,K}, which has
     C(K+d, d) - 1 entries.
 
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+    max_degree : int
+        Largest total degree |alpha|.
+    min_degree : int, default 1
+        Smallest total degree |alpha|.
+
+    Returns
+    -------
+    list of tuple of int
+        The multi-indices, graded-lex.
+
+    Raises
+    ------
+    PolyapproxError
+        For d < 1, negative degrees, non-integers, or a list with more than ten million entries.
+
+    Examples
+    --------
     >>> multi_indices(2, 2)
     [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2)]
     >>> multi_indices(1, 3, min_degree=0)
     [(0,), (1,), (2,), (3,)]
-
-    Raises ``PolyapproxError`` for d < 1, negative degrees, non-integers, or a
-    list with more than ten million entries.
     """
     count = count_multi_indices(d, max_degree, min_degree)
     check_size(f"multi_indices(d={d}, max_degree={max_degree})", count)
@@ -76,6 +94,22 @@ def power_sum_indices(n: int, d: int, refined: bool = False) -> list[MultiIndex]
     |alpha| <= n (theory/latent, latent dimension C(n+d, d) - 1), or
     |alpha| <= n - 1 when ``refined`` (C(n-1+d, d) - 1; empty for n = 1).
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Returns
+    -------
+    list of tuple of int
+        ``multi_indices(d, n)``, or ``multi_indices(d, n - 1)`` when ``refined``.
+
+    Examples
+    --------
     >>> power_sum_indices(2, 1)
     [(1,), (2,)]
     >>> power_sum_indices(3, 2, refined=True)

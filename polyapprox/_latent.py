@@ -26,6 +26,24 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
     - "discontinuous": 1 (integer code of the occupied grid cells; section 6).
     - "histogram": k^d (one-hot cell counts); needs ``k=``.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    construction : str, default 'continuous'
+        One of the construction names above.
+    **params : int
+        ``k`` (cells per axis) for ``"histogram"``.
+
+    Returns
+    -------
+    int
+        The latent dimension d' of the construction.
+
+    Examples
+    --------
     >>> latent_dimension(3, 2)
     9
     >>> latent_dimension(3, 2, "continuous-refined")
@@ -181,6 +199,20 @@ class LatentDimensionTable:
 
     ``rows`` are dicts with keys ``n``, ``d`` and one key per column name (None where a
     column does not apply, e.g. Wagstaff's bound for d >= 2).
+
+    Parameters
+    ----------
+    columns : tuple of LatentColumn
+        The columns: name, formula, source, and whether the number comes with a construction.
+    rows : tuple of dict
+        One dict per (n, d), keyed by ``n``, ``d`` and the column names.
+
+    Examples
+    --------
+    >>> from polyapprox import latent_dimension_table
+    >>> table = latent_dimension_table([2], [1])
+    >>> table.column("continuous"), table.rows[0]["n"]
+    ([2], 2)
     """
 
     columns: tuple[LatentColumn, ...]
@@ -222,6 +254,22 @@ def latent_dimension_table(ns: Iterable[int], ds: Iterable[int], k: int | None =
     embedding) and 2nd (Tabaghi & Wang). Each column says whether its number comes
     with an explicit construction or only an existence proof.
 
+    Parameters
+    ----------
+    ns : iterable of int
+        Sequence lengths n.
+    ds : iterable of int
+        Token dimensions d.
+    k : int or None, default None
+        Cells per axis for the histogram column (omitted when None).
+
+    Returns
+    -------
+    LatentDimensionTable
+        One row per (n, d), ns outer and ds inner.
+
+    Examples
+    --------
     >>> t = latent_dimension_table([2, 3, 10], [2, 3, 10])
     >>> [(r["n"], r["d"], r["continuous"], r["injective-2nd+1"]) for r in t.rows if r["n"] == r["d"]]
     [(2, 2, 5, 9), (3, 3, 19, 19), (10, 10, 184755, 201)]

@@ -126,15 +126,39 @@ def parse_polynomial(text: str, n: int, d: int, *, extra_symbols: Iterable[sympy
     Nothing is evaluated: the text is walked as a syntax tree over a whitelist (module
     docstring). Decimal literals are converted exactly (0.5 -> 1/2).
 
+    Parameters
+    ----------
+    text : str
+        One polynomial in the token variables ``x{i}_{k}``.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    extra_symbols : iterable of sympy.Symbol or str, default ()
+        Further variable names allowed in ``text``.
+
+    Returns
+    -------
+    sympy.Expr
+        The polynomial, with exact rational coefficients.
+
+    Raises
+    ------
+    ParseError
+        Syntax errors, unknown names, disallowed constructs.
+    NotPolynomialError
+        sin, sqrt, x**0.5, division by a variable.
+    SizeError
+        Text or result too large.
+
+    Examples
+    --------
     >>> parse_polynomial("x2_1*x3_1 + 0.5*x1_2**2", n=3, d=2)
     x1_2**2/2 + x2_1*x3_1
     >>> parse_polynomial("__import__('os').system('echo hi')", n=3, d=2)
     Traceback (most recent call last):
     ...
     polyapprox._errors.ParseError: function calls are not allowed: __import__('os').system('echo hi') ...
-
-    Raises ``ParseError`` (syntax, unknown names, disallowed constructs),
-    ``NotPolynomialError`` (sin, sqrt, x**0.5, division by a variable) or ``SizeError``.
     """
     entries = parse_polynomials(text, n, d, extra_symbols=extra_symbols)
     if len(entries) != 1:

@@ -18,11 +18,25 @@ def power_sums(n: int, d: int, refined: bool = False) -> dict[MultiIndex, sympy.
 
     Keys are ``power_sum_indices(n, d, refined)`` in graded-lex order.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Returns
+    -------
+    dict of tuple of int to sympy.Expr
+        Every value is invariant under permuting the tokens (rows of
+        ``sequence_symbols(n, d)``).
+
+    Examples
+    --------
     >>> power_sums(2, 1)
     {(1,): x1_1 + x2_1, (2,): x1_1**2 + x2_1**2}
-
-    Returns: every value is invariant under permuting the tokens (rows of
-    ``sequence_symbols(n, d)``).
     """
     X = sequence_symbols(n, d)
     return {

@@ -133,6 +133,51 @@ def represent_equivariant(
     Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
     decimals in strings are read exactly (0.5 -> 1/2).
 
+    Parameters
+    ----------
+    F : sympy.Matrix, list of rows, first row, or str
+        The equivariant polynomial map (see above).
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+    method : str, default 'orbit-blocks'
+        ``"orbit-blocks"`` or ``"dense-expansion"`` (same Psi).
+    degree : int or None, default None
+        Bound on the weighted degree of Psi; default the total degree of F_1.
+    first_row : bool or None, default None
+        Whether F is the first row only (True) or all n rows (False).
+    verify : bool, default True
+        Certify the result by exact expansion.
+
+    Returns
+    -------
+    EquivariantRepresentation
+        An :class:`EquivariantRepresentation`: Psi(x_i, P(X)) expands to F_i for every i, and
+        ``verify()`` checks this exactly for every token.
+
+    Raises
+    ------
+    NotEquivariantError
+        When F is not equivariant (``.witness`` shows it).
+    NotPolynomialError
+        For sin, abs, sqrt... (use ``constructions.continuous.approximate``).
+    ParseError
+        For unknown or out-of-range variables and floats.
+    ShapeError
+        For an ambiguous flat list.
+    SizeError
+        When the candidate space or the sparse solve is too large (the message gives the estimate).
+
+    Notes
+    -----
+    A reconstruction of the route of Alberti et al. 2023 (semi-invariant first row, power sums
+    of the other tokens rewritten through P(X) - x_1^gamma).
+
+    Examples
+    --------
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(2, 1)               # x1_1, x2_1
     >>> F = X.applyfunc(lambda xi: xi * sum(X))  # F_i = x_i (x_1 + x_2)
@@ -142,18 +187,6 @@ def represent_equivariant(
     Matrix([[p_1**2 - 2*p_1*y_1 + y_1**2]])
     >>> represent_equivariant([X[1], X[0]], n=2, d=1, first_row=False).stats.verified   # rows x2, x1
     True
-
-    Returns an :class:`EquivariantRepresentation`: Psi(x_i, P(X)) expands to F_i for every i,
-    and ``verify()`` checks this exactly for every token.
-
-    Raises ``NotEquivariantError`` (with ``.witness``) when F is not equivariant,
-    ``NotPolynomialError`` for sin/abs/sqrt... (use ``constructions.continuous.approximate``),
-    ``ParseError``/``PolyapproxError`` for unknown or out-of-range variables and floats,
-    ``ShapeError`` for an ambiguous flat list, ``SizeError`` when the candidate space or the
-    sparse solve is too large (the message gives the estimate).
-
-    Notes: reconstruction of the route of Alberti et al. 2023 (semi-invariant first row, power sums
-    of the other tokens rewritten through P(X) - x_1^gamma).
     """
     return _represent_equivariant_stats(
         F, n, d, refined, method=method, degree=degree, first_row=first_row, verify=verify
@@ -201,18 +234,40 @@ def _represent_invariant_stats(
 def represent_invariant(
     f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None
 ) -> InvariantRepresentation:
-    """f(X) = Q(P_{<=n}(X)) for an invariant polynomial f (theory/latent, generation theorem).
+    """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
     ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
     as in :func:`represent_equivariant` (canonical order of the products of power sums,
     free unknowns 0); both methods return the same Q.
 
+    Parameters
+    ----------
+    f : sympy.Expr or str
+        The invariant polynomial.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    method : str, default 'orbit-blocks'
+        ``"orbit-blocks"`` or ``"dense-expansion"`` (same Q).
+    degree : int or None, default None
+        Bound on the weighted degree of Q; default the total degree of f.
+
+    Returns
+    -------
+    InvariantRepresentation
+        Q(P(X)) expands to f; ``verify()`` checks it.
+
+    Raises
+    ------
+    NotEquivariantError
+        When f is not invariant (witness: a transposition).
+
+    Examples
+    --------
     >>> from polyapprox import sequence_symbols
     >>> X = sequence_symbols(2, 1)
     >>> represent_invariant(X[0] * X[1], n=2, d=1).Q
     p_1**2/2 - p_2/2
-
-    Returns an :class:`InvariantRepresentation`; Q(P(X)) expands to f, ``verify()`` checks it.
-    Raises ``NotEquivariantError`` (witness: a transposition) when f is not invariant.
     """
     return _represent_invariant_stats(f, n, d, method=method, degree=degree)[0]

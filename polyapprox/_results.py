@@ -91,17 +91,43 @@ def _as_matrix(value: Any, what: str) -> sympy.Matrix:
 class SolveStats:
     """Sizes and times of one exact solve, kept on the result as ``.stats``.
 
-    ``method`` the algorithm; ``candidates`` the number of candidate terms; ``rows`` the
-    monomial rows (dense expansion) or (beta, lambda) orbit rows (orbit blocks) over all
-    blocks; ``rank`` the rank found; ``seconds`` the solve time (candidate columns and
-    elimination); ``blocks`` maps each degree to (rows, columns, rank) of its block.
+    Parameters
+    ----------
+    method : str
+        The algorithm.
+    candidates : int, default 0
+        Number of candidate terms.
+    rows : int, default 0
+        Monomial rows (dense expansion) or (beta, lambda) orbit rows (orbit blocks), all blocks.
+    rank : int, default 0
+        Rank found.
+    seconds : float, default 0.0
+        Solve time (candidate columns and elimination).
+    blocks : dict, optional
+        Degree -> (rows, columns, rank) of its block.
+    convert_seconds : float, default 0.0
+        Time reading the input into exact term dicts.
+    check_seconds : float, default 0.0
+        Time of the equivariance check.
+    candidates_seconds : float, default 0.0
+        Time building the candidate columns.
+    solve_seconds : float, default 0.0
+        Time of the exact elimination.
+    verify_seconds : float, default 0.0
+        Time of the certificate.
+    verified : bool or None, default None
+        True once the exact expansion Psi(x_1, P(X)) - F_1 = 0 was checked; None when skipped.
+    nonzeros : int, default 0
+        Sparse entries of the columns built.
+    estimated_nonzeros : int, default 0
+        Upper estimate the size guard checked before building them.
 
-    Time split (seconds): ``convert_seconds`` reading the input into exact term dicts,
-    ``check_seconds`` the equivariance check, ``candidates_seconds`` building the candidate
-    columns, ``solve_seconds`` the exact elimination, ``verify_seconds`` the certificate;
-    ``verified`` is True once the exact expansion Psi(x_1, P(X)) - F_1 = 0 was checked
-    (None when skipped). ``nonzeros`` counts the sparse entries of the columns built and
-    ``estimated_nonzeros`` is the upper estimate the size guard checked before building them.
+    Examples
+    --------
+    >>> from polyapprox import represent_equivariant
+    >>> stats = represent_equivariant("x1_1 * x2_1", 2, 1).stats
+    >>> stats.method, stats.verified, stats.rank <= stats.candidates
+    ('orbit-blocks', True, True)
     """
 
     method: str
@@ -163,6 +189,29 @@ class EquivariantRepresentation:
     Equality compares the exact content (n, d, d_out, indices, refined, the polynomials Psi
     and F), not ``method``.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    indices : tuple of tuple of int
+        The power-sum alphas Gamma = I_{d,K}, graded-lex.
+    Psi : sympy.Matrix
+        1 x d_out, in the y_k and p_... variables.
+    F : sympy.Matrix or None, default None
+        The n x d_out target rows, if known.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+    method : str, default ''
+        The algorithm that produced Psi.
+    stats : SolveStats or None, default None
+        Sizes and times of the solve.
+
+    Examples
+    --------
     >>> from polyapprox import own_symbols, power_sum_symbol
     >>> (y1,), p1 = own_symbols(1), power_sum_symbol((1,))
     >>> r = EquivariantRepresentation(2, 1, 1, ((1,), (2,)), sympy.Matrix([[p1 - y1]]),
@@ -432,11 +481,30 @@ class EquivariantRepresentation:
 
 @dataclass(frozen=True, eq=False)
 class InvariantRepresentation:
-    """f(X) = Q(P(X)) with P = (P_alpha)_{|alpha| <= n} (theory/latent, generation theorem).
+    """Exact form f(X) = Q(P(X)) of an invariant f, P = (P_alpha)_{|alpha| <= n} (theory/latent, generation theorem).
 
     ``Q`` is a sympy expression in the ``p_...`` variables of ``indices`` (= I_{d,n});
     ``f`` the invariant target (None when absent). Equality compares exact content, not ``method``.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    indices : tuple of tuple of int
+        The power-sum alphas I_{d,n}, graded-lex.
+    Q : sympy.Expr
+        Q in the p_... variables.
+    f : sympy.Expr or None, default None
+        The invariant target, if known.
+    method : str, default ''
+        The algorithm that produced Q.
+    stats : SolveStats or None, default None
+        Sizes and times of the solve.
+
+    Examples
+    --------
     >>> from polyapprox import power_sum_symbol
     >>> p1, p2 = power_sum_symbol((1,)), power_sum_symbol((2,))
     >>> r = InvariantRepresentation(2, 1, ((1,), (2,)), p1**2/2 - p2/2, f=sympy.Symbol("x1_1") * sympy.Symbol("x2_1"))

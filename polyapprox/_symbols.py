@@ -17,6 +17,20 @@ from ._validate import check_int, check_size
 def token_symbol(i: int, k: int) -> sympy.Symbol:
     """The variable x{i}_{k}: coordinate k of token i (both 1-based).
 
+    Parameters
+    ----------
+    i : int
+        Token, 1-based.
+    k : int
+        Coordinate, 1-based.
+
+    Returns
+    -------
+    sympy.Symbol
+        The symbol named ``x{i}_{k}``.
+
+    Examples
+    --------
     >>> token_symbol(2, 1)
     x2_1
     """
@@ -24,8 +38,20 @@ def token_symbol(i: int, k: int) -> sympy.Symbol:
 
 
 def own_symbols(d: int) -> list[sympy.Symbol]:
-    """Psi's own-token variables y_1, ..., y_d.
+    """The own-token variables y_1, ..., y_d of Psi.
 
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+
+    Returns
+    -------
+    list of sympy.Symbol
+        The symbols ``y_1`` ... ``y_d``.
+
+    Examples
+    --------
     >>> own_symbols(2)
     [y_1, y_2]
     """
@@ -36,6 +62,18 @@ def own_symbols(d: int) -> list[sympy.Symbol]:
 def power_sum_symbol(alpha: MultiIndex) -> sympy.Symbol:
     """The power-sum variable of alpha: p_2_1 for alpha = (2, 1).
 
+    Parameters
+    ----------
+    alpha : tuple of int
+        A multi-index.
+
+    Returns
+    -------
+    sympy.Symbol
+        The symbol ``p_{alpha_1}_{alpha_2}...``.
+
+    Examples
+    --------
     >>> power_sum_symbol((2, 1))
     p_2_1
     """
@@ -45,6 +83,20 @@ def power_sum_symbol(alpha: MultiIndex) -> sympy.Symbol:
 def sequence_symbols(n: int, d: int) -> sympy.Matrix:
     """The n x d sympy Matrix of token variables; row i is token i+1.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+
+    Returns
+    -------
+    sympy.Matrix
+        Entry (i-1, k-1) is ``token_symbol(i, k)``.
+
+    Examples
+    --------
     >>> sequence_symbols(2, 2)
     Matrix([
     [x1_1, x1_2],

@@ -49,19 +49,43 @@ CONDITIONS = ("self-loops", "hamiltonian-path", "connectivity")
 
 @dataclass(frozen=True)
 class AssumptionReport:
-    """Result of :func:`check_assumption` (theory/sparse).
+    """Result of :func:`check_assumption` (theory/sparse): does Assumption 1 hold, and why not.
 
-    ``holds``: all three conditions hold. ``failed_condition``: None or the first failing one
-    of 'self-loops', 'hamiltonian-path', 'connectivity'. ``witness``: what shows the failure
-    (dict): ``{"token": k, "pattern": l}`` for a missing self-loop (k not in A_k^l);
-    ``{"query": k, "key": j}`` for connectivity (j is in no reach set S_k^t, so output k never
-    depends on token j); for the Hamiltonian path, the exhaustive search that found none
-    (and two tokens in different components when the union graph is disconnected).
-    ``p``: period; ``s``: least t with S_k^t = [n] for all k (None if never, or not computed
-    because self-loops are missing); ``connections``: mask.sum() per pattern; ``path``: a
-    Hamiltonian path gamma (0-based, gamma[i] attends to gamma[i-1]) with ``path_patterns``
-    the (0-based) pattern of each step; ``reach_sizes``: min_k |S_k^t| for t = 1, 2, ...
-    (up to s, or until growth stops); ``method``: the reachability algorithm used.
+    Parameters
+    ----------
+    holds : bool
+        All three conditions hold.
+    failed_condition : str or None
+        None, or the first failing one: ``"self-loops"``, ``"hamiltonian-path"``, ``"connectivity"``.
+    witness : dict or None
+        What shows the failure: ``{"token": k, "pattern": l}`` for a missing self-loop;
+        ``{"query": k, "key": j}`` for connectivity (output k never depends on token j); for the
+        Hamiltonian path, the exhaustive search that found none (and two tokens in different
+        components when the union graph is disconnected).
+    p : int
+        Period of the cycle.
+    s : int or None
+        Least t with S_k^t = [n] for all k (None if never, or not computed because
+        self-loops are missing).
+    connections : tuple of int
+        ``mask.sum()`` per pattern.
+    n : int
+        Number of tokens n.
+    path : tuple of int or None, default None
+        A Hamiltonian path gamma (0-based, gamma[i] attends to gamma[i-1]).
+    path_patterns : tuple of int or None, default None
+        The (0-based) pattern of each step of ``path``.
+    reach_sizes : tuple of int, default ()
+        min_k abs(S_k^t) for t = 1, 2, ... (up to s, or until growth stops).
+    method : str, default ''
+        The reachability algorithm used.
+
+    Examples
+    --------
+    >>> from constructions.sparse import check_assumption, patterns
+    >>> report = check_assumption(patterns.tridiagonal(4))
+    >>> report.holds, report.p, report.s, report.reach_sizes
+    (True, 1, 3, (2, 3, 4))
     """
 
     holds: bool
@@ -96,12 +120,32 @@ def check_assumption(patterns: object, *, path: object = None, method: str = "au
     union graph (gamma[i-1] in A_{gamma[i]}^l for some l): identity, reverse, a user-given
     ``path``, else Held-Karp for n <= 20; (3) every S_k^s = [n] for a finite s.
 
-    Raises ``ShapeError``/``DomainError`` for bad masks (see ``as_masks``), ``DomainError``
-    for a ``path`` that is not a Hamiltonian path of the union graph, and ``SizeError`` when
-    n > 20, conditions 1 and 3 hold, neither identity nor reverse is a path and no ``path``
-    is given: the checker never reports a failure it has not proven ("undetermined: supply
-    path=").
+    Parameters
+    ----------
+    patterns : list of array_like
+        A cycle of boolean (n, n) masks ``mask[query, key]`` (or one mask).
+    path : sequence of int or None, default None
+        A Hamiltonian path (0-based) to try before searching.
+    method : str, default 'auto'
+        Reachability algorithm, one of ``METHODS``; ``"auto"`` picks by a work budget.
 
+    Returns
+    -------
+    AssumptionReport
+        Whether Assumption 1 holds, the failed condition and its witness, p and s.
+
+    Raises
+    ------
+    ShapeError
+        For masks that are not square, boolean, of one n.
+    DomainError
+        For a ``path`` that is not a Hamiltonian path of the union graph.
+    SizeError
+        When n > 20, conditions 1 and 3 hold, neither identity nor reverse is a path and no
+        ``path`` is given: the checker never reports a failure it has not proven.
+
+    Examples
+    --------
     >>> from constructions.sparse import patterns
     >>> r = check_assumption(patterns.strided(16, 4))
     >>> r.holds, r.p, r.s, r.connections
@@ -206,8 +250,27 @@ def held_karp_path(union: np.ndarray) -> tuple[int, ...] | None:
 
     A step a -> b is allowed when ``union[b, a]`` (b attends to a). ``dp[S]`` is the bitset of
     possible last tokens of a path visiting exactly S; vectorised over all S of one size,
-    O(2^n n) numpy operations. Raises ``SizeError`` for n > 20.
+    O(2^n n) numpy operations.
 
+    Shapes: union (n, n) boolean.
+
+    Parameters
+    ----------
+    union : numpy.ndarray
+        The union graph of the cycle's masks, ``union[query, key]``.
+
+    Returns
+    -------
+    tuple of int or None
+        A Hamiltonian path, or None.
+
+    Raises
+    ------
+    SizeError
+        For n > 20.
+
+    Examples
+    --------
     >>> held_karp_path(np.array([[1, 0, 1], [1, 1, 0], [0, 0, 1]], dtype=bool))
     (2, 0, 1)
     """

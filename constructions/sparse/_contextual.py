@@ -94,15 +94,35 @@ def apply_block(
 class ContextualCheck:
     """Result of :meth:`ContextualMapping.verify` (theory/sparse, step 2 (e)-(f), cases S2-S3).
 
-    ``closed_form``: every Phase-A code of token gamma(i) equals the recursion
-    g~_i = delta^-d g~_{i-1} - (delta^-d - 1) g_i (g~_1 = g_1), hence the closed form of g~_n;
-    ``increasing``: g_1 < g~_2 < ... < g~_n; ``injective``: L -> g~_n(L) is injective on the
-    grid; ``distinct_within``: the final codes of each input are pairwise distinct;
-    ``separated``: final codes of different inputs never coincide; ``leading``: after Phase-B
-    layer t, the base-c_B digit of degree t of code_k / delta is max Phase-A code over S_k^t
-    (over delta) and the constant digit is the token's own Phase-A code; ``margin_within`` /
-    ``margin_across``: the smallest gap between final codes inside one input / across inputs;
-    ``witness``: the first violation found (None if all hold).
+    Parameters
+    ----------
+    closed_form : bool
+        Every Phase-A code of token gamma(i) equals the recursion
+        g~_i = delta^-d g~_{i-1} - (delta^-d - 1) g_i (g~_1 = g_1), hence the closed form of g~_n.
+    increasing : bool
+        g_1 < g~_2 < ... < g~_n.
+    injective : bool
+        L -> g~_n(L) is injective on the grid.
+    distinct_within : bool
+        The final codes of each input are pairwise distinct.
+    separated : bool
+        Final codes of different inputs never coincide.
+    leading : bool
+        After Phase-B layer t, the base-c_B digit of degree t of code_k / delta is the max
+        Phase-A code over S_k^t (over delta), and the constant digit the token's own Phase-A code.
+    margin_within : Fraction or None
+        Smallest gap between final codes inside one input.
+    margin_across : Fraction or None
+        Smallest gap between final codes across inputs.
+    witness : str or None, default None
+        The first violation found (None if all hold).
+
+    Examples
+    --------
+    >>> from constructions.sparse import contextual_mapping, patterns
+    >>> check = contextual_mapping(patterns.dense(2), 2, 1, "1/2").verify()
+    >>> check.holds, check.injective, check.witness
+    (True, True, None)
     """
 
     closed_form: bool
@@ -125,18 +145,40 @@ class ContextualCheck:
 class ContextualMapping:
     """The exact contextual-mapping network for one pattern cycle and grid (theory/sparse, step 2 (a), (c)-(f)).
 
-    Attributes: ``n, d, delta, p, s``; ``gamma`` (Hamiltonian path, 0-based) and ``path_patterns``
-    (pattern l_i of each step, 0-based); ``E`` positional embedding (n x d Fractions); ``u``;
-    ``U``; ``layers`` (Blocks in order: Phase A then Phase B); ``phase_a``/``phase_b`` block
-    counts; ``M`` the exact maximum Phase-A code over grid inputs; ``M0`` = n U delta^{-(n-1)d};
-    ``c_B``; ``inputs`` (every grid input L as a tuple of n tuples of d Fractions);
-    ``phase_a_codes[L]`` and ``final_codes[L]`` (per token, 0-based token order); ``final_rows[L]``
-    (the n x d residual rows after Phase B, which the value mapping rewrites).
+    Every grid input runs through it when it is built. Attributes: ``p, s``; ``E`` positional
+    embedding (n x d Fractions); ``u``; ``U``; ``layers`` (Blocks in order: Phase A then Phase B);
+    ``phase_a``/``phase_b`` block counts; ``M`` the exact maximum Phase-A code over grid inputs;
+    ``M0`` = n U delta^{-(n-1)d}; ``inputs`` (every grid input L as a tuple of n tuples of d
+    Fractions); ``phase_a_codes[L]`` and ``final_codes[L]`` (per token, 0-based token order);
+    ``final_rows[L]`` (the n x d residual rows after Phase B, which the value mapping rewrites).
 
-    Notes: reconstruction (theory/sparse); ``shift_factor`` and ``c_B`` may be overridden to show
+    Parameters
+    ----------
+    masks : list of array_like
+        A cycle of masks satisfying Assumption 1 (else ``DomainError``).
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    delta : Fraction
+        Grid width 1/q.
+    gamma : tuple of int or None, default None
+        A Hamiltonian path (0-based); default the one :func:`check_assumption` finds.
+    c_B : int or None, default None
+        Override of the Phase-B base (to show that a wrong one breaks the properties).
+    shift_factor : Fraction or None, default None
+        Override of the Phase-A shift factor (same purpose).
+    c_B_min : int or None, default None
+        Lower bound on the default c_B.
+
+    Notes
+    -----
+    A reconstruction (theory/sparse); ``shift_factor`` and ``c_B`` may be overridden to show
     that wrong parameters break the properties; ``c_B_min`` only enlarges the default c_B (any
     integer above the bound keeps every property), as the value mapping's collision caveat needs.
 
+    Examples
+    --------
     >>> from constructions.sparse import patterns
     >>> cm = contextual_mapping(patterns.star(3), n=3, d=1, delta="1/2")
     >>> cm.phase_a, cm.phase_b, cm.M, cm.c_B, cm.verify().holds
@@ -338,6 +380,8 @@ class ContextualMapping:
 
         theory/sparse, step 3: queries (W_Q and b_Q) scaled by t; all grid inputs at once.
         ``rho="hardmax"`` reproduces the exact codes (up to float rounding).
+
+        Shapes: -> (number of grid inputs, n).
         """
         from ._rho import rho as get_rho
 
@@ -422,8 +466,36 @@ def contextual_mapping(
     is one); ``delta`` = 1/q; ``c_B_min`` enlarges the default c_B. Refuses more than ``MAX_INPUTS``
     grid inputs (``SizeError``).
 
-    Notes: reconstruction (theory/sparse, step 2).
+    Parameters
+    ----------
+    patterns : list of array_like
+        A cycle of masks satisfying Assumption 1 (else ``DomainError``).
+    n : int
+        Number of tokens n.
+    d : int, default 1
+        Token dimension d.
+    delta : Fraction, str or float, default '1/2'
+        Grid width 1/q (see ``as_delta``).
+    gamma : tuple of int or None, default None
+        A Hamiltonian path (0-based); default the one :func:`check_assumption` finds.
+    c_B : int or None, default None
+        Override of the Phase-B base.
+    shift_factor : Fraction or None, default None
+        Override of the Phase-A shift factor.
+    c_B_min : int or None, default None
+        Lower bound on the default c_B.
 
+    Returns
+    -------
+    ContextualMapping
+        The network, with every grid input's codes.
+
+    Notes
+    -----
+    A reconstruction (theory/sparse, step 2).
+
+    Examples
+    --------
     >>> from constructions.sparse import patterns
     >>> cm = contextual_mapping(patterns.tridiagonal(3), 3, 1, "1/3")
     >>> (cm.phase_a, cm.phase_b, cm.M, cm.c_B)

@@ -12,10 +12,24 @@ from polyapprox.internal import DomainError, check_int
 
 
 def as_delta(delta: object = None, q: object = None) -> Fraction:
-    """delta = 1/q with an integer q >= 2 (theory/sparse Step 1), from ``delta`` or ``q``.
+    """The grid width delta = 1/q with an integer q >= 2 (theory/sparse Step 1), from ``delta`` or ``q``.
 
     ``delta`` may be a Fraction, an int ratio string "1/3" or a float equal to 1/q.
 
+    Parameters
+    ----------
+    delta : Fraction, str, float or None, default None
+        A Fraction, an int ratio string "1/3" or a float equal to 1/q.
+    q : int or None, default None
+        The integer q instead of delta.
+
+    Returns
+    -------
+    Fraction
+        delta, exactly.
+
+    Examples
+    --------
     >>> as_delta("1/3"), as_delta(q=2), as_delta(0.25)
     (Fraction(1, 3), Fraction(1, 2), Fraction(1, 4))
     """
@@ -43,10 +57,43 @@ def as_delta(delta: object = None, q: object = None) -> Fraction:
 class LayerCounts:
     """Blocks of the three proof steps (theory/sparse table) for one (n, d, delta, p, s).
 
-    ``quantisation`` = d n/delta FF layers; ``contextual`` = p (n-1) delta^-d + s attention
-    layers (``phase_a`` + ``phase_b``); ``value`` = n delta^{-nd} FF layers; ``padding`` <= p-1
-    identity blocks. ``dense_*``: the same construction with p = s = 1; ``y19_*``: [Y19]
-    without positional embedding (d/delta + d; delta^-d + 1; n delta^{-nd}/n! up to a constant).
+    ``contextual`` = ``phase_a`` + ``phase_b`` = p (n-1) delta^-d + s attention layers;
+    ``padding`` <= p-1 identity blocks.
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    delta : Fraction
+        Grid width 1/q.
+    p : int
+        Period of the pattern cycle.
+    s : int
+        Least reach of the cycle.
+    quantisation : int
+        d n/delta feed-forward layers.
+    phase_a : int
+        Phase-A attention layers, p (n-1) delta^-d.
+    phase_b : int
+        Phase-B attention layers, s.
+    value : int
+        n delta^{-nd} feed-forward layers.
+    dense_contextual : int
+        Contextual layers of the same construction with p = s = 1.
+    y19_quantisation : int
+        Quantisation layers of Yun et al. 2019 (without positional embedding), d/delta + d.
+    y19_contextual : int
+        Their contextual layers, delta^-d + 1.
+    y19_value : Fraction
+        Their value layers, n delta^{-nd}/n! up to a constant.
+
+    Examples
+    --------
+    >>> counts = layer_counts(2, 1, "1/2")
+    >>> counts.quantisation, counts.contextual, counts.value
+    (4, 3, 8)
     """
 
     n: int
@@ -133,11 +180,35 @@ class LayerCounts:
 
 
 def layer_counts(n: int, d: int, delta: object = None, p: int = 1, s: int = 1, *, q: object = None) -> LayerCounts:
-    """Blocks of quantisation, contextual mapping and value mapping (theory/sparse, layer table).
+    """Count the blocks of quantisation, contextual mapping and value mapping (theory/sparse, layer table).
 
-    Notes: the sparse construction is a reconstruction (theory/sparse); its constants may
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    delta : Fraction, str, float or None, default None
+        Grid width 1/q (see :func:`as_delta`).
+    p : int, default 1
+        Period of the pattern cycle.
+    s : int, default 1
+        Least reach of the cycle.
+    q : int or None, default None
+        The integer q instead of delta.
+
+    Returns
+    -------
+    LayerCounts
+        The counts.
+
+    Notes
+    -----
+    The sparse construction is a reconstruction (theory/sparse); its constants may
     differ from the paper's.
 
+    Examples
+    --------
     >>> c = layer_counts(4, 1, "1/2", p=2, s=2)           # STRIDED w=2, n=4 (case S4)
     >>> c.quantisation, c.phase_a, c.phase_b, c.contextual, c.value, c.dense_contextual
     (8, 12, 2, 14, 64, 7)

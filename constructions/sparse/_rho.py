@@ -21,8 +21,22 @@ RHOS = ("softmax", "sparsemax", "hardmax", "normalised-relu")
 
 
 def softmax(v: np.ndarray) -> np.ndarray:
-    """exp(v_j - max v) / sum, over the last axis (stable).
+    """Softmax exp(v_j - max v) / sum, over the last axis (stable).
 
+    Shapes: v (..., n) -> (..., n).
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights on the simplex, same shape as v.
+
+    Examples
+    --------
     >>> softmax(np.array([0.0, 0.0]))
     array([0.5, 0.5])
     """
@@ -34,6 +48,20 @@ def softmax(v: np.ndarray) -> np.ndarray:
 def sparsemax(v: np.ndarray) -> np.ndarray:
     """Euclidean projection onto the simplex (Martins & Astudillo 2016), over the last axis.
 
+    Shapes: v (..., n) -> (..., n).
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights on the simplex, same shape as v.
+
+    Examples
+    --------
     >>> sparsemax(np.array([1.0, 0.0])), sparsemax(np.array([0.25, 0.0]))
     (array([1., 0.]), array([0.625, 0.375]))
     """
@@ -55,8 +83,22 @@ def simplex_projection(v: np.ndarray, zero: Any = 0.0) -> np.ndarray:
 
 
 def hardmax(v: np.ndarray) -> np.ndarray:
-    """sigma_H: uniform over the argmax set (theory/sparse), over the last axis.
+    """Hardmax sigma_H: uniform over the argmax set (theory/sparse), over the last axis.
 
+    Shapes: v (..., n) -> (..., n).
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights on the simplex, same shape as v.
+
+    Examples
+    --------
     >>> hardmax(np.array([1.0, 3.0, 3.0]))
     array([0. , 0.5, 0.5])
     """
@@ -66,8 +108,24 @@ def hardmax(v: np.ndarray) -> np.ndarray:
 
 
 def normalised_relu(v: np.ndarray) -> np.ndarray:
-    """ReLU(v) / sum ReLU(v) over the last axis; uniform where every entry is <= 0 (a convention).
+    """Normalised ReLU: ReLU(v) / sum ReLU(v) over the last axis.
 
+    Uniform where every entry is <= 0 (a convention).
+
+    Shapes: v (..., n) -> (..., n).
+
+    Parameters
+    ----------
+    v : numpy.ndarray
+        Scores.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights on the simplex, same shape as v.
+
+    Examples
+    --------
     >>> normalised_relu(np.array([1.0, 0.5]))
     array([0.66666667, 0.33333333])
     """
@@ -102,6 +160,24 @@ def rho_threshold(name: str, n: int, zeta: float, eta: float) -> float:
     softmax: max(0, ln((n-1)/eta)/zeta); sparsemax: 1/zeta; hardmax: 0 (every t > 0 works);
     normalised ReLU: inf (no t works).
 
+    Parameters
+    ----------
+    name : str
+        ``"softmax"``, ``"sparsemax"``, ``"hardmax"`` or ``"normalised-relu"``.
+    n : int
+        Number of tokens n.
+    zeta : float
+        Margin of the maximiser over the other scores.
+    eta : float
+        Allowed mass off the maximiser.
+
+    Returns
+    -------
+    float
+        The threshold scale t (inf if none exists).
+
+    Examples
+    --------
     >>> rho_threshold("sparsemax", 5, 0.5, 0.1), round(rho_threshold("softmax", 11, 1.0, 0.01), 4)
     (2.0, 6.9078)
     """
@@ -120,12 +196,34 @@ def rho_threshold(name: str, n: int, zeta: float, eta: float) -> float:
 class RhoCheck:
     """Numerical demonstration of Assumption 2 for one rho (theory/sparse, case S6).
 
-    ``holds``: the off-maximiser mass was <= eta at the threshold scale for every tested score
-    vector (and, for the normalised ReLU, False because the mass does not shrink with t).
-    ``threshold``: :func:`rho_threshold`; ``ts``: scales tested; ``off_mass[i]``: the largest
-    mass off j* over the tested vectors at ``ts[i]``; ``at_threshold``: that mass at the
-    threshold (None for inf); ``witness``: for a failing rho, a vector v and rho(t v) at the
-    largest t.
+    Parameters
+    ----------
+    name : str
+        The rho.
+    n : int
+        Number of tokens n.
+    zeta : float
+        Margin of the maximiser.
+    eta : float
+        Allowed mass off the maximiser.
+    holds : bool
+        The off-maximiser mass was <= eta at the threshold scale for every tested vector (False for the normalised ReLU: the mass does not shrink with t).
+    threshold : float
+        :func:`rho_threshold`.
+    ts : tuple of float
+        Scales tested.
+    off_mass : tuple of float
+        ``off_mass[i]``: the largest mass off the maximiser over the tested vectors at ``ts[i]``.
+    at_threshold : float or None
+        That mass at the threshold (None for inf).
+    witness : dict or None, default None
+        For a failing rho, a vector v and rho(t v) at the largest t.
+
+    Examples
+    --------
+    >>> check = check_rho("sparsemax", n=4, count=20)
+    >>> check.holds, check.threshold
+    (True, 2.0)
     """
 
     name: str
@@ -172,6 +270,30 @@ def check_rho(
     Evaluates rho(t v) for t in ``ts`` (default: geometric grid up to 4 x threshold, or to 1000
     for the normalised ReLU) and at the threshold of :func:`rho_threshold`.
 
+    Parameters
+    ----------
+    name : str
+        ``"softmax"``, ``"sparsemax"``, ``"hardmax"`` or ``"normalised-relu"``.
+    n : int, default 8
+        Number of tokens n.
+    zeta : float, default 0.5
+        Margin of the maximiser.
+    eta : float, default 0.001
+        Allowed mass off the maximiser.
+    ts : sequence of float or None, default None
+        Scales t to test; default a geometric grid.
+    count : int, default 200
+        Score vectors tested.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    RhoCheck
+        What was tested and whether Assumption 2 held.
+
+    Examples
+    --------
     >>> check_rho("softmax").holds, check_rho("normalised-relu").holds
     (True, False)
     """

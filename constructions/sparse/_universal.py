@@ -152,6 +152,44 @@ class Layer:
     (W1: D x r, W2: r x D; ``activation`` a :class:`PiecewiseLinear` or 'relu'). attention:
     Z <- Z + sum_h sum_{j in A_k} a^h_kj (z_j.W_V^h) W_O^h with a^h = rho(query_k * keys over
     A_k of pattern ``pattern``) (Yun et al. 2020, sparse attention with heads of size 1).
+
+    Parameters
+    ----------
+    name : str
+        Unique name, e.g. ``"clip.1"``.
+    stage : str
+        Proof stage it belongs to (``"clip"``, ``"phase-a"``...).
+    kind : str
+        ``"affine"``, ``"feed-forward"`` or ``"attention"``.
+    formula : str
+        What the layer computes, in words.
+    pattern : int or None, default None
+        Index of the mask in the cycle (attention).
+    heads : tuple of SparseHead, default ()
+        The attention heads, each of size 1.
+    W1 : tuple of tuple of Fraction, default ()
+        First feed-forward matrix, D x r.
+    b1 : tuple of Fraction, default ()
+        First feed-forward bias.
+    activation : PiecewiseLinear, str or None, default None
+        A :class:`PiecewiseLinear` or ``"relu"``.
+    W2 : tuple of tuple of Fraction, default ()
+        Second feed-forward matrix, r x D.
+    b2 : tuple of Fraction, default ()
+        Second feed-forward bias.
+    W : tuple of tuple of Fraction, default ()
+        Affine matrix.
+    B : tuple of tuple of Fraction, default ()
+        Affine offset, one row per token.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions.sparse import patterns, universal_network
+    >>> net = universal_network(lambda X: X, 2, 1, "1/2", patterns.dense(2))
+    >>> first = net.layers[0]
+    >>> first.kind, first.formula
+    ('affine', 'Z = X W_in: x_c -> z_c')
     """
 
     name: str
@@ -414,7 +452,9 @@ class _Compiled:
 class UniversalNetwork:
     """The sparse Transformer g of the universality theorem (Yun et al. 2020), layer by layer.
 
-    ``__call__(X)``: (n, d) or (b, n, d) in [0, 1] -> (n, d_out) / (b, n, d_out) float64.
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); inputs in [0, 1].
+
+    ``__call__(X)`` evaluates in float64 (or exactly where float64 would not be accurate);
     ``exact(X)``: the same in exact rationals (object array of Fractions; hardmax/sparsemax).
     ``f_bar(X)``: the piecewise-constant target (f at cube centres), looked up in the exact
     table ``values`` of the value mapping. Attributes: ``heads`` (2), ``head_size`` (1),
@@ -422,6 +462,51 @@ class UniversalNetwork:
     ``layers`` (tuple of :class:`Layer`), ``stage_counts()``, ``counts`` (the formulas of
     :func:`layer_counts`), ``contextual`` (the :class:`ContextualMapping`), ``c_B``,
     ``max_code`` (largest code any grid input reaches), ``arithmetic`` (what ``"auto"`` picks).
+
+    Parameters
+    ----------
+    f : callable
+        The target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    delta : Fraction
+        Grid width 1/q.
+    rho : str
+        ``"hardmax"``, ``"softmax"`` or ``"sparsemax"``.
+    t : Fraction
+        Query scale.
+    eps : Fraction or None
+        Width of the four-ReLU activations, or None for piecewise-linear ones.
+    masks : list of numpy.ndarray
+        The pattern cycle.
+    contextual : ContextualMapping
+        The contextual mapping (Step 2).
+    layers : tuple of Layer
+        All layers, in order.
+    values : dict
+        Exact value table of the value mapping: grid input -> f at the cube centres.
+    max_abs_value_code : Fraction
+        Largest abs(a.u) of a rewritten row (collision caveat).
+    heads : int, default 2
+        Attention heads per layer.
+    head_size : int, default 1
+        Size of each head.
+    _cache : dict, optional
+        Internal memo of evaluations (not for users).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions.sparse import patterns, universal_network
+    >>> f = lambda X: X.sum(axis=1, keepdims=True) * np.ones_like(X)
+    >>> net = universal_network(f, 2, 1, "1/2", patterns.dense(2))
+    >>> net(np.array([[0.1], [0.7]])), net.arithmetic         # f at the cube centres .25, .75
+    (array([[1.],
+           [1.]]), 'float64')
     """
 
     f: Callable = field(repr=False)
@@ -609,7 +694,10 @@ class UniversalNetwork:
 
     # ---------------------------------------------------------- the target
     def cube_index(self, X: np.ndarray) -> np.ndarray:
-        """Integer cube coordinates floor(x / delta), the last cube closed: (b, n, d) ints."""
+        """Integer cube coordinates floor(x / delta), the last cube closed.
+
+        Shapes: X (b, n, d) -> (b, n, d) ints.
+        """
         X3 = np.asarray(X, dtype=float)
         return np.minimum(np.floor(X3 * self.q), self.q - 1).astype(int)
 
@@ -849,18 +937,34 @@ def universal_network(
 ) -> UniversalNetwork:
     """Build the sparse Transformer of the universality theorem of Yun et al. 2020 for f.
 
+    Quantisation, contextual mapping and value mapping, each with exact weights (Steps 1-3).
+
+    Shapes: f maps X (b, n, d) to (b, n, d_out) (or (b, n)); the network maps (n, d) or
+    (b, n, d) to (n, d_out) or (b, n, d_out).
+
     Parameters
     ----------
-    f : callable (b, n, d) float array -> (b, n, d_out) (or (b, n)), e.g. a registered target.
-    n, d : sequence length (n >= 2) and token dimension.
-    delta : grid width 1/q; an int is read as q (q >= 2).
-    patterns : a cycle of boolean (n, n) masks ``mask[query, key]`` satisfying Assumption 1.
-    rho : 'hardmax' (Step 2), 'softmax' or 'sparsemax' (Step 3; need ``t``).
-    t : query scale (> 0); required for softmax/sparsemax, default 1 for hardmax.
-    eps : width (0 < eps < delta/2) of the four-ReLU replacements of the piecewise-linear
+    f : callable
+        The target, float arrays in and out, e.g. a registered target.
+    n : int
+        Sequence length, n >= 2.
+    d : int
+        Token dimension d.
+    delta : Fraction, str, float or int
+        Grid width 1/q; an int is read as q (q >= 2).
+    patterns : list of array_like
+        A cycle of boolean (n, n) masks ``mask[query, key]`` satisfying Assumption 1.
+    rho : str, default 'hardmax'
+        ``"hardmax"`` (Step 2), ``"softmax"`` or ``"sparsemax"`` (Step 3; need ``t``).
+    t : Fraction, float or None, default None
+        Query scale (> 0); required for softmax/sparsemax, default 1 for hardmax.
+    eps : Fraction, float or None, default None
+        Width (0 < eps < delta/2) of the four-ReLU replacements of the piecewise-linear
         activations; None keeps the piecewise-linear ones (FF width 1).
-    path : a Hamiltonian path gamma (0-based) to use instead of the one the checker finds.
-    max_value_layers : budget for the n delta^-(n d) value-mapping layers (``SizeError``).
+    path : sequence of int or None, default None
+        A Hamiltonian path gamma (0-based) to use instead of the one the checker finds.
+    max_value_layers : int, default 20000
+        Budget for the n delta^-(n d) value-mapping layers.
 
     Returns
     -------
@@ -868,9 +972,13 @@ def universal_network(
         With ``rho='hardmax'`` and ``eps=None``, ``net.exact(X) == net.f_bar(X, exact=True)``
         for every X in [0,1]^(n x d) (every grid input, every point inside a cube).
 
-    Raises ``DomainError`` for patterns failing Assumption 1 (naming the failed condition and
-    its witness), delta not 1/q, t or eps not positive, non-finite values of f; ``SizeError``
-    before building when the value mapping exceeds the budget.
+    Raises
+    ------
+    DomainError
+        For patterns failing Assumption 1 (naming the failed condition and its witness), delta
+        not 1/q, t or eps not positive, non-finite values of f.
+    SizeError
+        Before building, when the value mapping exceeds the budget.
 
     Notes
     -----
@@ -887,6 +995,8 @@ def universal_network(
     uses float64 when the estimated rounding error is below delta/64, otherwise exact
     rationals (hardmax, sparsemax) or mpmath with enough bits (softmax: exp is irrational).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions.sparse import patterns
     >>> f = lambda X: X.sum(axis=1, keepdims=True) * np.ones_like(X)
@@ -1119,7 +1229,7 @@ def error_table(
     seed: int = 0,
     max_value_layers: int = MAX_VALUE_LAYERS,
 ) -> list[dict]:
-    """Measured d_p(f, g) of the real network (Step 3) against t, eps and delta, next to the Step-1 bound.
+    """Measure d_p(f, g) of the real network (Step 3) against t, eps and delta, next to the Step-1 bound.
 
     Three sweeps, one row each: ``t`` over ``ts`` (delta = deltas[0], piecewise-linear
     activations: attention error only); ``eps`` over ``epss`` (delta = deltas[0], t = max(ts):
@@ -1130,9 +1240,47 @@ def error_table(
     where g differs from f-bar), omega = omega_f(delta/2), the bound (n d_out)^(1/p) omega on
     d_p(f, f_bar), the arithmetic used, layers and parameters.
 
-    Notes: reconstruction (Yun et al. 2020, universality theorem, Steps 1-3); Monte Carlo with ``samples``
+    Shapes: f maps X (b, n, d) to (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The target.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    patterns : list of array_like
+        A cycle of masks satisfying Assumption 1.
+    deltas : sequence, default ('1/2', '1/3')
+        Grid widths of the delta sweep; the first is used by the others.
+    ts : sequence of float, default (10, 30, 100, 300, 1000)
+        Query scales of the t sweep.
+    epss : sequence of float, default (0.05, 0.01, 0.001)
+        ReLU band widths of the eps sweep.
+    rho : str, default 'softmax'
+        ``"softmax"`` or ``"sparsemax"``.
+    p : float, default 2
+        The p of the L^p distance d_p.
+    samples : int, default 2000
+        Monte Carlo points per row.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    max_value_layers : int, default 20000
+        Budget of value-mapping layers per network.
+
+    Returns
+    -------
+    list of dict
+        One row per sweep point, with the keys above.
+
+    Notes
+    -----
+    A reconstruction (Yun et al. 2020, universality theorem, Steps 1-3); Monte Carlo with ``samples``
     seeded points, so a band of small measure may contain no sample.
 
+    Examples
+    --------
     >>> from constructions.sparse import patterns
     >>> f = lambda X: X - X.mean(axis=1, keepdims=True)
     >>> rows = error_table(f, 2, 1, patterns.dense(2), deltas=("1/2",), ts=(1, 100), epss=(0.01,), samples=200)

@@ -42,6 +42,20 @@ def _band(n: int, half: int) -> np.ndarray:
 def dense(n: int) -> list[np.ndarray]:
     """Dense attention A_k = [n] (theory/sparse): p = 1, s = 1, n^2 connections.
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> dense(3)[0].sum()
     np.int64(9)
     """
@@ -50,8 +64,24 @@ def dense(n: int) -> list[np.ndarray]:
 
 
 def tridiagonal(n: int) -> list[np.ndarray]:
-    """A_k = {k-1, k, k+1} clipped to [0, n) (theory/sparse): p = 1, s = n-1, 3n-2 connections.
+    """Tridiagonal pattern A_k = {k-1, k, k+1} clipped to [0, n) (theory/sparse).
 
+    p = 1, s = n-1, 3n-2 connections.
+
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> tridiagonal(4)[0].astype(int)
     array([[1, 1, 0, 0],
            [1, 1, 1, 0],
@@ -67,6 +97,22 @@ def sliding_window(n: int, w: int) -> list[np.ndarray]:
 
     p = 1, s = ceil((n-1)/floor(w/2)); w must be >= 2 (w = 2, 3 give the tridiagonal pattern).
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    w : int
+        Window width, >= 2.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> sliding_window(16, 5)[0].sum()
     np.int64(74)
     """
@@ -81,6 +127,22 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
     ``ring=True`` takes the neighbours k +- 1 modulo n-1 (a ring over tokens 0..n-2).
     p = 1, s = 2 (for n >= 3), 5n - 6 connections (ring: 5n - 4 for n >= 4).
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    ring : bool, default False
+        Neighbours k +- 1 modulo n-1.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> star(4)[0].astype(int)
     array([[1, 1, 0, 1],
            [1, 1, 1, 1],
@@ -106,6 +168,22 @@ def strided(n: int, w: int) -> list[np.ndarray]:
 
     O(n^1.5) connections for w close to sqrt(n).
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    w : int
+        Window width and stride.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> [m.sum() for m in strided(4, 2)]
     [np.int64(10), np.int64(8)]
     """
@@ -116,12 +194,29 @@ def strided(n: int, w: int) -> list[np.ndarray]:
 
 
 def fixed(n: int, w: int) -> list[np.ndarray]:
-    """FIXED w (theory/sparse): pattern 1 = own block {j : floor(j/w) = floor(k/w)},
-    pattern 2 = {j : j mod w = w-1} union {k}; p = 2.
+    """FIXED w (theory/sparse): own block, then the blocks' summary tokens; p = 2.
+
+    Pattern 1 = own block {j : floor(j/w) = floor(k/w)}, pattern 2 = {j : j mod w = w-1} union {k}.
 
     If w does not divide n, the last partial block has no summary token and Assumption 1
     fails (condition 3, connectivity); the masks are still returned so the checker can say so.
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    w : int
+        Block width.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> [m.sum() for m in fixed(16, 4)], [m.sum() for m in fixed(16, 5)]
     ([np.int64(64), np.int64(76)], [np.int64(76), np.int64(61)])
     """
@@ -138,6 +233,24 @@ def longformer(n: int, w: int, global_tokens: Iterable[int] = (0,)) -> list[np.n
 
     p = 1, s = 2 if G is not empty.
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    w : int
+        Window width.
+    global_tokens : iterable of int, default (0,)
+        The global tokens G.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> longformer(16, 5, [0])[0].sum()
     np.int64(100)
     """
@@ -158,6 +271,28 @@ def bigbird(n: int, w: int, r: int, g: int, seed: int | np.random.Generator = 0)
     already attend to (window and global), with ``numpy.random.default_rng(seed)``; fewer if
     fewer remain. s = 2 if g >= 1. The connection count depends on the seed.
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    w : int
+        Window width.
+    r : int
+        Random keys per query.
+    g : int
+        Global tokens 0..g-1.
+    seed : int or numpy.random.Generator, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> int(bigbird(16, 3, 2, 1, seed=0)[0].sum()) == int(bigbird(16, 3, 2, 1, seed=0)[0].sum())
     True
     """
@@ -180,6 +315,20 @@ def from_masks(masks: object) -> list[np.ndarray]:
 
     Validated by the same rules as :func:`check_assumption` (square, boolean, one n).
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    masks : array_like or list of array_like
+        (n, n) boolean or 0/1 arrays, or one (p, n, n) array.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> len(from_masks([np.eye(3, dtype=bool)] * 2))
     2
     """
@@ -197,6 +346,22 @@ def from_adjacency(lists: object, n: int | None = None) -> list[np.ndarray]:
     such patterns (a sequence of them). ``n`` defaults to the number of queries; for dicts,
     to one more than the largest index. Self-loops are NOT added: list them.
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    lists : sequence or dict
+        One pattern or a cycle of patterns, as adjacency lists.
+    n : int or None, default None
+        Number of tokens n; default from ``lists``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> from_adjacency([[0, 1], [0, 1], [1, 2, 3], [2, 3]])[0].sum()   # theory/sparse negative example
     np.int64(9)
     """
@@ -284,6 +449,38 @@ def by_name(
     Defaults: stride and block round(sqrt(n)) (at least 2 / 1), window 3, random 2, one
     global token (token 0).
 
+    Shapes: a list of p boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    name : str
+        A name of :data:`NAMES`.
+    n : int
+        Number of tokens n.
+    window : int, default 3
+        Window width.
+    stride : int or None, default None
+        Stride of ``"strided"``; default round(sqrt(n)), at least 2.
+    block : int or None, default None
+        Block width of ``"fixed"``; default round(sqrt(n)).
+    random : int, default 2
+        Random keys per query (``"bigbird"``).
+    global_ : int, default 1
+        Number of global tokens (``"bigbird"``).
+    global_tokens : iterable of int or None, default None
+        Global tokens of ``"longformer"``; default (0,).
+    ring : bool, default False
+        Ring neighbours for ``"star"``.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One boolean (n, n) mask ``mask[query, key]`` per pattern of the cycle.
+
+    Examples
+    --------
     >>> len(by_name("strided", 64, stride=8))
     2
     """

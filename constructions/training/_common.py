@@ -26,6 +26,20 @@ MAX_SAMPLE_VALUES = 50_000_000
 def deterministic(seed: int, threads: int = 1) -> Iterator[torch.Generator]:
     """Seed torch, force deterministic algorithms and ``threads`` CPU threads; yields a seeded Generator.
 
+    Parameters
+    ----------
+    seed : int
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+
+    Yields
+    ------
+    torch.Generator
+        Seeded with ``seed``.
+
+    Examples
+    --------
     >>> with deterministic(0) as g:
     ...     a = torch.rand(2, generator=g)
     >>> with deterministic(0) as g:
@@ -92,10 +106,36 @@ def sample(n: int, d: int, count: int, seed: int) -> np.ndarray:
 class TrainingHistory:
     """Per-step records of one training run.
 
-    ``train_loss[t]`` is the mean-square loss of the step-t update (before it), ``test_mse[t]`` and
-    ``test_max[t]`` are the mean-square and max absolute errors over the fixed test sample after
-    ``steps[t]`` updates (``steps[0] = 0``: the initial network). ``reference`` holds the
-    constructed network's errors on the same test sample (``None`` when there is none).
+    Parameters
+    ----------
+    model : str
+        What was trained.
+    target : str
+        The target's name.
+    steps : tuple of int
+        Updates done at each evaluation (``steps[0] = 0``: the initial network).
+    train_loss : tuple of float
+        ``train_loss[t]``: mean-square loss of the step-t update (before it).
+    test_mse : tuple of float
+        Mean-square error over the fixed test sample after ``steps[t]`` updates.
+    test_max : tuple of float
+        Max absolute error over it.
+    parameters : int
+        Trainable parameters.
+    seconds : float
+        Wall time.
+    reference : dict or None, default None
+        The constructed network's errors on the same test sample, or None.
+    settings : dict, optional
+        The run's arguments.
+
+    Examples
+    --------
+    >>> from constructions.training import train_sumformer
+    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, steps=2, samples=32,
+    ...                     test_samples=32, reference=False)
+    >>> h.steps[0], len(h.train_loss), len(h.test_mse) == len(h.steps)
+    (0, 2, True)
     """
 
     model: str
@@ -181,6 +221,17 @@ def _steps(steps: int, progress: bool, name: str) -> Iterable[int]:
 class ResultsTable:
     """A results table: column names and rows (dicts), with Markdown and JSON forms.
 
+    Parameters
+    ----------
+    columns : list of str
+        Column names, in order.
+    rows : list of dict
+        One dict per row, keyed by column name.
+    title : str, default ''
+        A title for the Markdown form.
+
+    Examples
+    --------
     >>> t = ResultsTable(["model", "mse"], [{"model": "mlp", "mse": 0.00123}])
     >>> print(t.to_markdown())
     | model | mse |

@@ -33,6 +33,20 @@ from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_
 
 from ._common import ResultsTable, check_positive, check_rate, check_steps, deterministic
 
+__all__ = [
+    "MAX_LENGTH",
+    "PATTERNS",
+    "CopyHistory",
+    "MaskedBlock",
+    "SparseCopyTransformer",
+    "assumption_table",
+    "block_width",
+    "copy_batch",
+    "copy_masks",
+    "random_mask",
+    "train_copying",
+]
+
 PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
 #: Largest sequence length accepted (the dense masks and attention scores are n x n per head).
 MAX_LENGTH = 1024
@@ -48,8 +62,22 @@ def _check_length(n: Any) -> int:
 
 
 def block_width(n: int) -> int:
-    """w: the largest divisor of n not above ceil(sqrt(n)) (so FIXED's blocks tile the sequence).
+    """The block width w of FIXED: the largest divisor of n not above ceil(sqrt(n)).
 
+    So FIXED's blocks tile the sequence.
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+
+    Returns
+    -------
+    int
+        w, dividing n.
+
+    Examples
+    --------
     >>> [block_width(n) for n in (16, 32, 48, 64, 256)]
     [4, 4, 6, 8, 16]
     """
@@ -58,9 +86,30 @@ def block_width(n: int) -> int:
 
 
 def copy_batch(batch: int, n: int, vocab: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs, targets), both (batch, n) int64: symbols 1..vocab then blanks 0; targets -100 (ignored)
-    on the first half and inputs[i - n/2] on the second.
+    """Draw a batch of the copying task: symbols 1..vocab, then blanks 0 to fill with a copy.
 
+    Targets are -100 (ignored) on the first half and inputs[i - n/2] on the second.
+
+    Shapes: inputs and targets, both (batch, n) int64.
+
+    Parameters
+    ----------
+    batch : int
+        Sequences.
+    n : int
+        Number of tokens n.
+    vocab : int
+        Symbols 1..vocab.
+    generator : torch.Generator
+        Seeded source of the draw.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        (inputs, targets).
+
+    Examples
+    --------
     >>> x, y = copy_batch(2, 6, 3, torch.Generator().manual_seed(0))
     >>> bool((x[:, 3:] == 0).all() and (y[:, 3:] == x[:, :3]).all() and (y[:, :3] == -100).all())
     True
@@ -74,8 +123,26 @@ def copy_batch(batch: int, n: int, vocab: int, generator: torch.Generator) -> tu
 
 
 def random_mask(n: int, r: int, seed: int) -> np.ndarray:
-    """RANDOM: query k attends to itself and r other keys drawn uniformly without replacement (seeded).
+    """The RANDOM mask: query k attends to itself and r other keys drawn without replacement (seeded).
 
+    Shapes: -> (n, n) boolean.
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    r : int
+        Other keys per query.
+    seed : int
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    numpy.ndarray
+        The mask ``mask[query, key]``.
+
+    Examples
+    --------
     >>> M = random_mask(8, 2, seed=0)
     >>> M.sum(axis=1).tolist(), bool(M.diagonal().all())
     ([3, 3, 3, 3, 3, 3, 3, 3], True)
@@ -93,8 +160,28 @@ def random_mask(n: int, r: int, seed: int) -> np.ndarray:
 
 
 def copy_masks(pattern: str, n: int, layers: int = 4, seed: int = 0) -> list[np.ndarray]:
-    """The masks of blocks 1..``layers`` for ``pattern`` (the pattern's cycle repeated), ``mask[query, key]``.
+    """The masks of blocks 1..``layers`` for ``pattern`` (its cycle repeated), ``mask[query, key]``.
 
+    Shapes: -> ``layers`` boolean masks, each (n, n).
+
+    Parameters
+    ----------
+    pattern : str
+        One of ``PATTERNS``.
+    n : int
+        Number of tokens n.
+    layers : int, default 4
+        Number of masked blocks.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One mask per block.
+
+    Examples
+    --------
     >>> [int(M.sum()) for M in copy_masks("strided", 16)]
     [74, 64, 74, 64]
     """
@@ -117,11 +204,27 @@ def copy_masks(pattern: str, n: int, layers: int = 4, seed: int = 0) -> list[np.
 
 
 def assumption_table(n: int, layers: int = 4, seed: int = 0) -> ResultsTable:
-    """For every pattern at length n: connections per layer, Assumption 1 (Yun et al. 2020) and s.
+    """Tabulate, for every pattern at length n, connections per layer, Assumption 1 (Yun et al. 2020) and s.
 
     RANDOM is checked on its cycle of ``layers`` masks; the checker may answer "undetermined"
     (n > 20 and no Hamiltonian path it can verify), which is reported as such.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    layers : int, default 4
+        Length of RANDOM's cycle.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    ResultsTable
+        One row per pattern.
+
+    Examples
+    --------
     >>> t = assumption_table(16)
     >>> dict(zip(t.column("pattern"), t.column("assumption 1")))["fixed"]
     'holds'
@@ -154,7 +257,26 @@ def assumption_table(n: int, layers: int = 4, seed: int = 0) -> ResultsTable:
 
 
 class MaskedBlock(nn.Module):
-    """x + Attn(LN(x)) under a fixed boolean mask, then + MLP(LN(.)): one pre-LayerNorm encoder block."""
+    """One pre-LayerNorm encoder block: x + Attn(LN(x)) under a fixed boolean mask, then + MLP(LN(.)).
+
+    Shapes: x (b, n, width) -> (b, n, width).
+
+    Parameters
+    ----------
+    width : int
+        Model width.
+    heads : int
+        Attention heads.
+    mask : numpy.ndarray
+        Boolean (n, n), ``mask[query, key]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> block = MaskedBlock(8, 2, np.eye(4, dtype=bool))
+    >>> block(torch.zeros(3, 4, 8)).shape
+    torch.Size([3, 4, 8])
+    """
 
     mask: torch.Tensor  # a registered buffer
 
@@ -167,6 +289,10 @@ class MaskedBlock(nn.Module):
         self.register_buffer("mask", torch.tensor(np.asarray(mask, dtype=bool)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The block, x + Attn(LN(x)) then + MLP(LN(.)).
+
+        Shapes: x (b, n, width) -> (b, n, width).
+        """
         b, n, width = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
         h = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask).transpose(1, 2).reshape(b, n, width)
@@ -179,6 +305,19 @@ class SparseCopyTransformer(nn.Module):
 
     Shapes: tokens (b, n) int64 -> logits (b, n, vocab + 1).
 
+    Parameters
+    ----------
+    vocab : int
+        Symbols 1..vocab (0 is the blank).
+    masks : list of numpy.ndarray
+        One boolean (n, n) mask per block.
+    width : int, default 64
+        Model width.
+    heads : int, default 4
+        Attention heads per block.
+
+    Examples
+    --------
     >>> model = SparseCopyTransformer(vocab=4, masks=copy_masks("star", 8), width=16, heads=2)
     >>> model(torch.zeros(3, 8, dtype=torch.int64)).shape
     torch.Size([3, 8, 5])
@@ -196,6 +335,10 @@ class SparseCopyTransformer(nn.Module):
         self.head = nn.Linear(width, vocab + 1)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Logits over 0..vocab at every position.
+
+        Shapes: tokens (b, n) int64 -> logits (b, n, vocab + 1).
+        """
         x = self.embed(tokens) + self.position
         for block in self.blocks:
             x = block(x)
@@ -204,8 +347,37 @@ class SparseCopyTransformer(nn.Module):
 
 @dataclass(frozen=True)
 class CopyHistory:
-    """One copying run: train loss every step; token and sequence accuracy on a fixed test batch every
-    ``eval_every`` steps (``eval_steps[0] = 0``)."""
+    """One copying run: train loss every step, test accuracies every ``eval_every`` steps.
+
+    Parameters
+    ----------
+    pattern : str
+        The pattern trained with.
+    n : int
+        Number of tokens n.
+    train_loss : tuple of float
+        Loss of every step.
+    eval_steps : tuple of int
+        Steps of the evaluations (``eval_steps[0] = 0``).
+    accuracy : tuple of float
+        Token accuracy on the fixed test batch.
+    sequence_accuracy : tuple of float
+        Share of test sequences copied exactly.
+    connections : int
+        Connections per layer (mask entries).
+    parameters : int
+        Trainable parameters.
+    seconds : float
+        Wall time.
+    settings : dict
+        The run's arguments.
+
+    Examples
+    --------
+    >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, steps=2, eval_every=2, test_batch=8)
+    >>> h.pattern, h.eval_steps, len(h.accuracy)
+    ('dense', (0, 2), 2)
+    """
 
     pattern: str
     n: int
@@ -253,6 +425,44 @@ def train_copying(
 ) -> CopyHistory:
     """Train the copying model with ``pattern``'s masks (Adam, a fresh seeded batch every step).
 
+    Parameters
+    ----------
+    pattern : str
+        One of ``PATTERNS``.
+    n : int, default 16
+        Number of tokens n.
+    vocab : int, default 8
+        Symbols 1..vocab.
+    layers : int, default 4
+        Number of masked blocks.
+    width : int, default 64
+        Model width.
+    heads : int, default 4
+        Attention heads per block.
+    steps : int, default 400
+        Optimiser steps.
+    lr : float, default 0.003
+        Adam learning rate.
+    batch : int, default 32
+        Sequences per step.
+    eval_every : int, default 20
+        Steps between evaluations.
+    test_batch : int, default 256
+        Sequences of the fixed test batch.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    CopyHistory
+        Losses and accuracies.
+
+    Examples
+    --------
     >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, steps=3, eval_every=3, test_batch=16)
     >>> h.eval_steps, len(h.train_loss)
     ((0, 3), 3)

@@ -28,13 +28,49 @@ from polyapprox.internal import check_choice, check_int
 
 from ._common import ResultsTable, check_rate, check_steps, log_axes
 
+__all__ = [
+    "EXPERIMENTS",
+    "PAPER_LEARNS",
+    "SUMFORMER_MODELS",
+    "ExperimentResult",
+    "init_comparison",
+    "latent_sweep",
+    "run_copying",
+    "run_experiment",
+    "run_one_layer",
+    "run_sumformer",
+    "sparse_copying",
+    "sumformer_curves",
+]
+
 Mapper = Callable[[Callable[[Any], Any], list], list]
 
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """What an experiment returns: the results table, the figure, every run's record and notes that
-    set the results beside the paper (each note says "agrees" or "differs")."""
+    """What an experiment returns: the results table, the figure, every run's record, and notes.
+
+    Parameters
+    ----------
+    name : str
+        The experiment's name.
+    table : ResultsTable
+        The results table.
+    figure : matplotlib.figure.Figure
+        The figure.
+    runs : list of dict
+        Every run's record.
+    notes : list of str, optional
+        Each sets a result beside the paper and says "agrees" or "differs".
+    extra : dict, optional
+        Further numbers of the experiment.
+
+    Examples
+    --------
+    >>> result = sparse_copying(steps=2)
+    >>> result.name, len(result.runs), result.figure is not None
+    ('sparse-copying', 7, True)
+    """
 
     name: str
     table: ResultsTable
@@ -92,7 +128,25 @@ SUMFORMER_MODELS = (("polynomial", "polynomial"), ("polynomial", "mlp"), ("mlp",
 
 
 def run_sumformer(item: dict) -> dict:
-    """One Sumformer run (module-level, so process pools and Dask can run it)."""
+    """Run one Sumformer training (module-level, so process pools and Dask can run it).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_sumformer(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_sumformer(dict(target="centered", n=2, d=1, kind="polynomial", degree=1, steps=2,
+    ...                                samples=32, test_samples=32, reference=False))
+    >>> record["steps"], len(record["train_loss"])
+    ((0, 1, 2), 2)
+    """
     from .sumformers import train_sumformer
 
     return train_sumformer(**item).to_dict()
@@ -110,7 +164,40 @@ def sumformer_curves(
     degree: int = 6,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """Learning curves of the polynomial Sumformer (psi polynomial or MLP) and the MLP Sumformer."""
+    """Record learning curves of the polynomial Sumformer (psi polynomial or MLP) and the MLP Sumformer.
+
+    Parameters
+    ----------
+    quick : bool, default True
+        The small settings; False for the full run.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    steps : int or None, default None
+        Optimiser steps per run; default by ``quick``.
+    map : callable or None, default None
+        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    target : str, default 'gaussian-kernel-sum'
+        The target.
+    n : int, default 3
+        Number of tokens n.
+    d : int, default 1
+        Token dimension d.
+    degree : int, default 6
+        Degree of the polynomial Sumformers and the reference.
+    lr : float or None, default None
+        Learning rate; default per model.
+
+    Returns
+    -------
+    ExperimentResult
+        Table, figure, runs and notes.
+
+    Examples
+    --------
+    >>> result = sumformer_curves(steps=2, target="centered", n=2, degree=1)
+    >>> result.name, len(result.runs)
+    ('sumformer-curves', 3)
+    """
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1500)
     seeds = [seed] if quick else [seed, seed + 1, seed + 2]
@@ -230,7 +317,40 @@ def latent_sweep(
     degree: int = 4,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """Final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1)."""
+    """Measure the final errors of MLP Sumformers against d' (below, at and above C(n+d,d)-1 and 2nd+1).
+
+    Parameters
+    ----------
+    quick : bool, default True
+        The small settings; False for the full run.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    steps : int or None, default None
+        Optimiser steps per run; default by ``quick``.
+    map : callable or None, default None
+        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    target : str, default 'gaussian-kernel-sum'
+        The target.
+    n : int, default 3
+        Number of tokens n.
+    d : int, default 2
+        Token dimension d.
+    degree : int, default 4
+        Degree of the polynomial Sumformers and the reference.
+    lr : float or None, default None
+        Learning rate; default per model.
+
+    Returns
+    -------
+    ExperimentResult
+        Table, figure, runs and notes.
+
+    Examples
+    --------
+    >>> result = latent_sweep(steps=2, target="centered", n=2, d=1, degree=1)
+    >>> result.table.column("d'")
+    [1, 2, 5]
+    """
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 150, 1000)
     full, refined, injective = latent_dimension(n, d), latent_dimension(n, d, "continuous-refined"), 2 * n * d + 1
@@ -314,7 +434,24 @@ def _latent_figure(rows, refs, target, n, d, marks) -> Figure:
 
 
 def run_one_layer(item: dict) -> dict:
-    """One one-layer run (module-level for process pools and Dask)."""
+    """Run one one-layer training (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_one_layer(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_one_layer(dict(target="centered", n=2, d=1, degree=1, steps=2, samples=32, test_samples=32))
+    >>> record["model"]
+    'transformer (constructed)'
+    """
     from .one_layer import train_one_layer
 
     return train_one_layer(**item).to_dict()
@@ -332,7 +469,40 @@ def init_comparison(
     degree: int = 4,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """One-layer Transformer, Linformer, Performer: fine-tuned from the constructed weights vs from random."""
+    """Compare one-layer Transformer, Linformer, Performer fine-tuned from the constructed weights and from random ones.
+
+    Parameters
+    ----------
+    quick : bool, default True
+        The small settings; False for the full run.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    steps : int or None, default None
+        Optimiser steps per run; default by ``quick``.
+    map : callable or None, default None
+        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    target : str, default 'gaussian-kernel-sum'
+        The target.
+    n : int, default 3
+        Number of tokens n.
+    d : int, default 1
+        Token dimension d.
+    degree : int, default 4
+        Degree of the polynomial Sumformers and the reference.
+    lr : float or None, default None
+        Learning rate; default per model.
+
+    Returns
+    -------
+    ExperimentResult
+        Table, figure, runs and notes.
+
+    Examples
+    --------
+    >>> result = init_comparison(steps=2, target="centered", n=2, degree=1)
+    >>> result.table.column("network")
+    ['transformer', 'transformer', 'linformer', 'linformer', 'performer', 'performer']
+    """
     from .one_layer import ONE_LAYER_KINDS
 
     target, label = _target(target, n, d)
@@ -407,7 +577,25 @@ PAPER_LEARNS = {
 
 
 def run_copying(item: dict) -> dict:
-    """One copying run (module-level for process pools and Dask)."""
+    """Run one copying training (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_copying(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_copying(dict(pattern="dense", n=8, vocab=3, width=16, heads=2, steps=2, eval_every=2,
+    ...                               test_batch=8))
+    >>> record["pattern"], record["eval_steps"]
+    ('dense', (0, 2))
+    """
     from .copying import train_copying
 
     return train_copying(**item).to_dict()
@@ -423,7 +611,35 @@ def sparse_copying(
     patterns: tuple[str, ...] | None = None,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """Accuracy vs steps per pattern on the copying task, the ranking, and Assumption 1 at that n."""
+    """Measure accuracy vs steps per pattern on the copying task, the ranking, and Assumption 1 at that n.
+
+    Parameters
+    ----------
+    quick : bool, default True
+        The small settings; False for the full run.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    steps : int or None, default None
+        Optimiser steps per run; default by ``quick``.
+    map : callable or None, default None
+        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    n : int or None, default None
+        Sequence length; default by ``quick``.
+    patterns : tuple of str or None, default None
+        Patterns to compare; default all of ``PATTERNS``.
+    lr : float or None, default None
+        Learning rate; default per model.
+
+    Returns
+    -------
+    ExperimentResult
+        Table, figure, runs and notes.
+
+    Examples
+    --------
+    >>> sorted(sparse_copying(steps=2).table.column("pattern"))
+    ['dense', 'fixed', 'random', 'sliding_window', 'star', 'strided', 'union']
+    """
     from .copying import PATTERNS, assumption_table
 
     steps = _settings(quick, steps, 150, 800)
@@ -567,6 +783,20 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
 def run_experiment(name: str, **options: Any) -> ExperimentResult:
     """Run the experiment called ``name`` (see :data:`EXPERIMENTS`) with keyword ``options``.
 
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPERIMENTS`.
+    **options : dict
+        Keyword arguments of the experiment.
+
+    Returns
+    -------
+    ExperimentResult
+        What the experiment returns.
+
+    Examples
+    --------
     >>> sorted(EXPERIMENTS)
     ['init', 'latent-sweep', 'sparse-copying', 'sumformer-curves']
     """

@@ -48,6 +48,15 @@ from ._common import (
 )
 from .sumformers import TEST_SEED
 
+__all__ = [
+    "INITS",
+    "ONE_LAYER_KINDS",
+    "SADDLES",
+    "one_layer_network",
+    "randomise",
+    "train_one_layer",
+]
+
 ONE_LAYER_KINDS = ("transformer", "linformer", "performer")
 INITS = ("constructed", "random")
 SADDLES = ("random-query", "freeze", "none")
@@ -56,8 +65,34 @@ SADDLES = ("random-query", "freeze", "none")
 def one_layer_network(
     S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8, seed: int = 0
 ):
-    """The constructed one-layer network of ``kind`` for the Sumformer S (numpy ``Network``).
+    """The constructed one-layer network of ``kind`` for the Sumformer S (a numpy ``Network``).
 
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer.
+    n : int
+        Number of tokens n.
+    kind : str
+        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+    saddle : str, default 'random-query'
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"`` (module docstring).
+    k : int, default 2
+        Linformer projected length.
+    m : int, default 8
+        Performer random features.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        The constructed network.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
@@ -78,7 +113,24 @@ def one_layer_network(
 
 
 def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
-    """Redraw every parameter of ``module`` in place (seeded by ``generator``)."""
+    """Redraw every parameter of ``module`` in place (seeded by ``generator``).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    generator : torch.Generator
+        Seeded source of the draw.
+
+    Examples
+    --------
+    >>> layer = torch.nn.Linear(2, 2, dtype=torch.float64)
+    >>> randomise(layer, torch.Generator().manual_seed(0))
+    >>> again = torch.nn.Linear(2, 2, dtype=torch.float64)
+    >>> randomise(again, torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(layer.weight, again.weight))
+    True
+    """
     with torch.no_grad():
         for name, p in module.named_parameters():
             rows = p.shape[-1] if name.endswith("weight") else p.shape[0]
@@ -116,6 +168,48 @@ def train_one_layer(
     1e-5 for fine-tuning (the constructed psi has large, cancelling coefficients) and 3e-2 from
     random weights.
 
+    Parameters
+    ----------
+    target : str or Target
+        A registered name, a target expression or a ``Target``.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    kind : str, default 'transformer'
+        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+    init : str, default 'constructed'
+        ``"constructed"`` or ``"random"`` weights.
+    saddle : str, default 'random-query'
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"`` (module docstring).
+    degree : int, default 4
+        Degree of the least-squares Sumformer the network is built from.
+    k : int, default 2
+        Linformer projected length.
+    m : int, default 8
+        Performer random features.
+    steps : int, default 100
+        Optimiser steps.
+    lr : float or None, default None
+        Adam learning rate; default by ``init`` (above).
+    samples : int, default 512
+        Training sequences.
+    test_samples : int, default 512
+        Sequences of the fixed test sample.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainingHistory
+        Losses and test errors per step, and the constructed network's errors.
+
+    Examples
+    --------
     >>> h = train_one_layer("centered", 3, 1, degree=1, steps=2, samples=64, test_samples=64)
     >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
     True

@@ -41,6 +41,17 @@ from ._common import (
     target_name,
 )
 
+__all__ = [
+    "KINDS",
+    "PSI_KINDS",
+    "TEST_SEED",
+    "MLPSumformer",
+    "PolySumformer",
+    "constructed_reference",
+    "mlp",
+    "train_sumformer",
+]
+
 KINDS = ("mlp", "polynomial")
 PSI_KINDS = ("polynomial", "mlp")
 #: Seed of the fixed test sample shared by every run (independent of the run's seed).
@@ -48,7 +59,24 @@ TEST_SEED = 20_231_001
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear/GELU layers of the given widths (float64), no activation after the last."""
+    """Build Linear/GELU layers of the given widths (float64), no activation after the last.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Input width, hidden widths, output width.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The layers.
+
+    Examples
+    --------
+    >>> net = mlp([2, 8, 1])
+    >>> [type(layer).__name__ for layer in net]
+    ['Linear', 'GELU', 'Linear']
+    """
     layers: list[nn.Module] = []
     for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
         layers.append(nn.Linear(a, b, dtype=torch.float64))
@@ -58,10 +86,25 @@ def mlp(sizes: list[int]) -> nn.Sequential:
 
 
 class MLPSumformer(nn.Module):
-    """psi(x_i, mean_j phi(x_j)) with MLPs phi: R^d -> R^{d'} and psi: R^{d+d'} -> R^{d_out}.
+    """A learned Sumformer psi(x_i, mean_j phi(x_j)) with MLPs phi: R^d -> R^{d'} and psi: R^{d+d'} -> R^{d_out}.
 
     Shapes: X (b, n, d) -> (b, n, d_out).
 
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    latent_dim : int
+        Latent dimension d'.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    depth : int, default 2
+        Hidden layers per MLP.
+
+    Examples
+    --------
     >>> with torch.random.fork_rng():
     ...     _ = torch.manual_seed(0)
     ...     S = MLPSumformer(d=2, d_out=1, latent_dim=3, hidden=8)
@@ -78,15 +121,42 @@ class MLPSumformer(nn.Module):
         self.psi = mlp([d + self.latent_dim, *widths, d_out])
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)).
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
         s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
         return self.psi(torch.cat([X, s], dim=-1))
 
 
 class PolySumformer(nn.Module):
-    """Fixed phi(x) = (x^alpha)_{alpha in I_{d,K}}; trainable psi (polynomial of weighted degree <= D, or MLP).
+    """A Sumformer with the fixed power-sum phi(x) = (x^alpha)_{alpha in I_{d,K}} and a trainable psi.
+
+    psi is a polynomial of weighted degree <= D, or an MLP.
 
     Shapes: X (b, n, d) -> (b, n, d_out). ``latent_dim`` is d' = |I_{d,K}|.
 
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    degree : int
+        Weighted degree D of the polynomial psi.
+    psi : str, default 'polynomial'
+        ``"polynomial"`` or ``"mlp"``.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    depth : int, default 2
+        Hidden layers per MLP.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Examples
+    --------
     >>> S = PolySumformer(n=3, d=1, d_out=1, degree=2)
     >>> S.latent_dim, S.psi_terms, int(S(torch.rand(2, 3, 1, dtype=torch.float64)).abs().max())
     (3, 7, 0)
@@ -120,15 +190,23 @@ class PolySumformer(nn.Module):
     def inputs(self, X: torch.Tensor) -> torch.Tensor:
         """The fixed inputs of psi, z = 2 (x_i, mean_j phi(x_j)) - 1 in [-1, 1]: (b, n, d) -> (b, n, d + d').
 
+        Shapes: X (b, n, d) -> (b, n, d + d').
         (The affine map onto [-1, 1] conditions the monomials, as in the least-squares fit.)"""
         s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
         return 2 * torch.cat([X, s], dim=-1) - 1
 
     def features(self, X: torch.Tensor) -> torch.Tensor:
-        """Polynomial psi: the candidate terms at (x_i, mean_j phi(x_j)), fixed (no parameter before them)."""
+        """Polynomial psi: the candidate terms at (x_i, mean_j phi(x_j)), fixed (no parameter before them).
+
+        Shapes: X (b, n, d) -> (b, n, number of candidate terms).
+        """
         return self.psi(self.inputs(X))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)) with the fixed power-sum phi.
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
         if self.psi_kind == "polynomial":
             return self.features(X) @ self.coefficients
         return self.psi(self.inputs(X))
@@ -146,7 +224,46 @@ def constructed_reference(
     seed: int,
     refined: bool = False,
 ) -> dict[str, Any]:
-    """The least-squares Sumformer (continuous theorem, constructed) and its errors on the test sample."""
+    """The least-squares Sumformer (continuous theorem, constructed) and its errors on the test sample.
+
+    Shapes: X_test (b, n, d), Y_test (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The target, (b, n, d) -> (b, n, d_out).
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    degree : int
+        Total degree of the least-squares fit.
+    X_test : numpy.ndarray
+        Test inputs.
+    Y_test : numpy.ndarray
+        Target values on them.
+    samples : int
+        Training sequences of the fit.
+    seed : int
+        Seed of every random choice (reproducible).
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Returns
+    -------
+    dict
+        The fitted model (``"model"``) and its test errors (``"test_mse"``, ``"test_max"``...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import targets
+    >>> X = np.random.default_rng(1).uniform(size=(16, 3, 1))
+    >>> f = targets.get("centered")
+    >>> ref = constructed_reference(f, 3, 1, 1, X, f(X), samples=64, seed=0)
+    >>> ref["test_max"] < 1e-12                                   # the target is linear
+    True
+    """
     from constructions import continuous
 
     S, report = continuous.approximate(f, n, d, degree, samples=samples, test_samples=64, seed=seed, refined=refined)
@@ -188,6 +305,48 @@ def train_sumformer(
     Sumformer of the continuous theorem with latent dimension C(n+d,d) - 1, fitted on the same
     number of samples; its errors are measured on the same fixed test sample.
 
+    Parameters
+    ----------
+    target : str or Target
+        A registered name, a target expression or a ``Target``.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    kind : str, default 'mlp'
+        ``"mlp"`` or ``"polynomial"``.
+    psi : str, default 'polynomial'
+        psi of the polynomial Sumformer: ``"polynomial"`` or ``"mlp"``.
+    latent_dim : int or None, default None
+        d' of the MLP Sumformer; default C(n+d,d) - 1.
+    degree : int, default 4
+        D of the polynomial psi and of the reference.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    steps : int, default 300
+        Optimiser steps.
+    lr : float, default 0.05
+        Adam learning rate.
+    samples : int, default 512
+        Training sequences.
+    test_samples : int, default 512
+        Sequences of the fixed test sample.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    reference : bool, default True
+        Also fit the constructed least-squares Sumformer.
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainingHistory
+        Losses and test errors per step, and the reference's errors.
+
+    Examples
+    --------
     >>> h = train_sumformer("centered", n=3, d=1, kind="polynomial", degree=1, steps=40, lr=0.05, samples=64,
     ...                     test_samples=64, reference=False)
     >>> h.test_mse[-1] < h.test_mse[0] / 10
