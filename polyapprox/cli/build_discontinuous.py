@@ -7,10 +7,12 @@ import argparse
 from ._common import (
     add_json,
     add_max_memory,
+    add_progress,
     add_target,
     check_memory,
     inputs,
     json_int,
+    progress_bar,
     resolve_target,
     show_int,
     target_label,
@@ -52,6 +54,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (its target and grid, safetensors) to FILE")
     add_max_memory(p)
+    add_progress(p)
     add_json(p)
     p.set_defaults(run=run)
 
@@ -63,21 +66,21 @@ def run(args: argparse.Namespace) -> int:
     from constructions import discontinuous, verify
 
     from ..internal import PolyapproxError, SizeError
-    from ._estimate import discontinuous_bytes
+    from ._estimate import discontinuous_bytes, discontinuous_seconds
     from ._output import print_json
 
     target = resolve_target(args.target)
+    seconds = memory = 0.0
     if min(args.n, args.d, args.k, args.samples) >= 1:
         if args.d * math.log2(args.k) > 40:
             raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
-        check_memory(
-            discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples),
-            args,
-            f"the exact codes of a grid with k^d = {args.k}^{args.d} cells",
-        )
-    model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
+        memory = discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples)
+        check_memory(memory, args, f"the exact codes of a grid with k^d = {args.k}^{args.d} cells")
+        seconds = discontinuous_seconds(args.n, args.d, args.k, args.samples)
+    with progress_bar(args, seconds, memory, f"the build and error search ({args.k}^{args.d} cells)", bar=False):
+        model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
+        result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
     sizes = discontinuous.size_accounting(args.n, args.d, args.k)
-    result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
     if args.lipschitz is not None:
         if not (math.isfinite(args.lipschitz) and args.lipschitz >= 0):
             raise PolyapproxError(f"--lipschitz must be a finite number >= 0; got {args.lipschitz}")

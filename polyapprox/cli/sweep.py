@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..internal import PolyapproxError, check_int
+from ._common import add_progress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask", help="run on a Dask cluster")
     p.add_argument("--timings", action="store_true", help="record each item's seconds (not reproducible)")
     p.add_argument("--max-items", type=int, default=None, help="stop after this many new results")
-    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    add_progress(p)
     p.set_defaults(run=run)
 
 

@@ -1,0 +1,86 @@
+"""Accuracy of the CLI's time model (polyapprox/cli/_estimate.py) against runs measured in this session.
+
+Least-squares fits (gaussian-kernel-sum, default samples) each run in a fresh process
+(_fit_child.py, the library call only, as the model estimates it) and ``build discontinuous``
+(the whole CLI command, as its model estimates it); several repetitions each. Prints, per case,
+the estimate, the median and range of the measured wall seconds, the CPU seconds and the ratio
+estimate / median wall. The machine is shared, so wall time depends on the load (printed).
+Run: python benchmarks/bench_estimate.py [--repeat 3] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FITS = [(3, 2, 4), (4, 2, 6), (4, 3, 5), (5, 2, 8), (6, 3, 6)]
+DISCONTINUOUS = [(3, 3, 20), (4, 3, 20), (4, 3, 24)]
+
+
+def fit_run(n: int, d: int, degree: int) -> tuple[float, float]:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "_fit_child.py"), str(n), str(d), str(degree), "default", "default"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=HERE,
+    ).stdout
+    record = json.loads(out.strip().splitlines()[-1])
+    return record["seconds"], record["cpu_seconds"]
+
+
+def discontinuous_run(n: int, d: int, k: int) -> tuple[float, float]:
+    cmd = [sys.executable, "-m", "polyapprox", "build", "discontinuous", "--target", "gaussian-kernel-sum"]
+    cmd += ["--n", str(n), "--d", str(d), "--k", str(k), "--json", "--no-progress"]
+    before = os.times()
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True)
+    wall = time.perf_counter() - start
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def report(label: str, estimate: float, runs: list[tuple[float, float]]) -> float:
+    walls = [w for w, _ in runs]
+    median = statistics.median(walls)
+    cpu = statistics.median(c for _, c in runs)
+    print(
+        f"  {label:<28} estimate {estimate:7.2f} s | wall median {median:7.2f} s "
+        f"(range {min(walls):.2f}-{max(walls):.2f}, {len(walls)} runs), cpu {cpu:7.2f} s | "
+        f"estimate / wall {estimate / median:5.2f}",
+        flush=True,
+    )
+    return estimate / median
+
+
+def main() -> None:
+    from polyapprox.cli._estimate import discontinuous_seconds, fit_seconds
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="skip the two largest cases of each kind")
+    args = parser.parse_args()
+    fits, discs = (FITS[:-2], DISCONTINUOUS[:-1]) if args.quick else (FITS, DISCONTINUOUS)
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores)")
+    ratios = []
+    print("least-squares fits (continuous.approximate, fresh process each):")
+    for n, d, degree in fits:
+        runs = [fit_run(n, d, degree) for _ in range(args.repeat)]
+        ratios.append(report(f"(n, d, D) = ({n}, {d}, {degree})", fit_seconds(n, d, degree, None), runs))
+    print("build discontinuous (whole CLI command, 4096 samples):")
+    for n, d, k in discs:
+        runs = [discontinuous_run(n, d, k) for _ in range(args.repeat)]
+        ratios.append(report(f"(n, d, k) = ({n}, {d}, {k})", discontinuous_seconds(n, d, k, 4096), runs))
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
+    print(f"estimate / measured wall: from {min(ratios):.2f} to {max(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
