@@ -10,7 +10,7 @@ import argparse
 import json
 
 from ..internal import PolyapproxError
-from ._common import add_target, resolve_target
+from ._common import add_target, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     grid = net.grid_check()
     dist = net.distance(p=args.norm_p, samples=args.samples, seed=args.sample_seed)
     summary = {
+        "inputs": inputs(args),
         "network": "sparse-transformer",
         "target": target.name,
         "pattern": args.pattern,

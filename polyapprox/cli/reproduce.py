@@ -7,7 +7,7 @@ import math
 import sys
 
 from ..internal import PolyapproxError
-from ._common import add_progress
+from ._common import add_progress, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
         print_json(
             {
-                "inputs": {k: v for k, v in vars(args).items() if k not in ("run", "json")},
+                "inputs": inputs(args),
                 "claims": [
                     {
                         "id": c.id,
