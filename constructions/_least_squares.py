@@ -88,7 +88,7 @@ AUTO_SVD_BYTES = 64e6
 #: expansion 0.8 s, evaluating the model on 2 x 4000 x 6 rows 1.8 s; (4, 2, 6), 820 columns: A^T A
 #: 0.28 s, solve 0.13 s, evaluation 0.67 s).
 SOLVE_UNITS = 0.2  # x count^3
-SVD_UNITS = 2  # x rows x count^2 (gelsd)
+SVD_UNITS = 10  # x rows x count^2 (gelsd; (n, d, D) = (3, 2, 4), 12000 rows x 141 columns: about 1 s)
 EXPANSION_UNITS = 600_000  # x count
 EVALUATION_UNITS = 60  # x rows x count, for each of the training and test sets
 

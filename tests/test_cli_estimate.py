@@ -4,8 +4,15 @@ import json
 
 import pytest
 
-from polyapprox.cli import _common, main
+from polyapprox.cli import _common, _estimate, main
 from polyapprox.cli._estimate import discontinuous_seconds, fit_seconds, fit_units
+
+
+@pytest.fixture(autouse=True)
+def _idle_machine(monkeypatch):
+    """The estimates scale with the machine's load; the tests fix it at one process per core."""
+    monkeypatch.setattr(_estimate, "load_factor", lambda: 1.0)
+
 
 TINY = ["build", "continuous", "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "2"]
 
@@ -54,6 +61,12 @@ def test_transformer_build_has_the_fit_estimate(capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "polyapprox build transformer: estimated" in captured.err
     assert json.loads(captured.out)["network"] == "transformer"
+
+
+def test_load_factor_scales_the_estimate(monkeypatch):
+    idle = fit_seconds(4, 2, 6, None)
+    monkeypatch.setattr(_estimate, "load_factor", lambda: 4.0)
+    assert fit_seconds(4, 2, 6, None) == pytest.approx(4 * idle)
 
 
 def test_time_model_grows_with_the_sizes():

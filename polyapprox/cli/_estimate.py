@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 from .. import count_candidates, latent_dimension, power_sum_indices
 
@@ -32,15 +33,23 @@ def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
     return int(min(cells, evaluations * n) * bits / 16 + evaluations * bits / 8)
 
 
-#: Time model of a least-squares fit: seconds = FIT_OVERHEAD_SECONDS + FIT_SECONDS_PER_UNIT x units,
+#: Time model of a least-squares fit, in CPU seconds: FIT_OVERHEAD_SECONDS + FIT_SECONDS_PER_UNIT x units,
 #: where the units are the work units the fit reports to its progress callback (estimated
-#: multiply-adds, weighted by stage so that they track time; see constructions/_least_squares.py).
-#: Calibrated on this project's 2-core machine (shared; wall clock of continuous.approximate,
-#: gaussian-kernel-sum, default samples): (n, d, D) = (6, 3, 6) 8.6e10 units in 20.8 s; (4, 2, 6) 3.9e9
-#: units in 1.2 s; (5, 2, 8) 5.6e10 units in 6.2 s. The model's accuracy against runs measured in the
-#: same session is printed by benchmarks/bench_estimate.py.
-FIT_SECONDS_PER_UNIT = 2e-10
-FIT_OVERHEAD_SECONDS = 0.3
+#: multiply-adds weighted by stage so that they track time; see constructions/_least_squares.py).
+#: Fitted (largest ratio error) to the median CPU seconds of continuous.approximate, each in a fresh
+#: process, 3 runs, gaussian-kernel-sum, default samples, on this project's 2-core machine at load ~8
+#: (benchmarks/bench_estimate.py): (n, d, D) = (3, 2, 4) 1.52 s, (4, 2, 6) 2.08 s, (4, 3, 5) 3.78 s,
+#: (5, 2, 8) 7.66 s, (6, 3, 6) 12.0 s; the model is within a factor 1.3 of each.
+FIT_SECONDS_PER_UNIT = 1.46e-10
+FIT_OVERHEAD_SECONDS = 1.55
+
+
+def load_factor() -> float:
+    """Wall seconds per CPU second to expect now: the 1-minute load average per core, at least 1."""
+    try:
+        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+    except OSError:  # pragma: no cover - no load average on this platform
+        return 1.0
 
 
 def fit_units(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> tuple[int, int, int]:
@@ -59,26 +68,36 @@ def fit_units(n: int, d: int, degree: int, samples: int | None, refined: bool = 
     return int(work) + _tail_units(terms, 2 * samples, n), terms, samples
 
 
-def fit_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> float:
-    """Estimated wall seconds of continuous.approximate on this project's 2-core machine (see the constants)."""
+def fit_cpu_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> float:
+    """Estimated CPU seconds of continuous.approximate (the model above)."""
     units, _, _ = fit_units(n, d, degree, samples, refined)
     return FIT_OVERHEAD_SECONDS + FIT_SECONDS_PER_UNIT * units
 
 
-#: Time model of build discontinuous: seconds = DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS x
-#: f_calls x n x bits^2, bits = k^d log2(n + 1) the size of a code; f_calls (distinct multisets the
-#: error search meets) ~ 1.1 x samples, at most the number of multisets. Decoding a code is n exact
-#: divisions of a bits-long integer by a power of n + 1, quadratic in bits. Measured (CLI wall clock,
-#: gaussian-kernel-sum, 4096 samples, load ~9 on 2 cores): (n, d, k) = (3, 2, 20) 4.2 s, (3, 3, 20)
-#: 5.2 s, (4, 3, 20) 8.9 s (4474 calls), (4, 3, 30) 76 s (4448 calls); the model gives 2.5, 5.9, 8.9, 75 s.
-DISCONTINUOUS_SECONDS = 1.03e-12
-DISCONTINUOUS_OVERHEAD_SECONDS = 2.5
+def fit_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> float:
+    """Estimated wall seconds of continuous.approximate now: the CPU model times load_factor()."""
+    return fit_cpu_seconds(n, d, degree, samples, refined) * load_factor()
 
 
-def discontinuous_seconds(n: int, d: int, k: int, samples: int) -> float:
-    """Estimated wall seconds of build discontinuous (build, then the sampled error search)."""
+#: Time model of build discontinuous, in CPU seconds: DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS
+#: x f_calls x n x bits^1.7, bits = k^d log2(n + 1) the size of a code; f_calls (distinct multisets the
+#: error search meets) ~ 1.1 x samples, at most the number of multisets. Decoding a code takes n exact
+#: divisions and powers of bits-long integers (between linear and quadratic in bits). Fitted to the
+#: median CPU seconds of the whole CLI command (benchmarks/bench_estimate.py, 3 runs, gaussian-kernel-sum,
+#: 4096 samples, load ~8): (n, d, k) = (3, 3, 20) 2.63 s, (4, 3, 20) 4.10 s (4474 calls).
+DISCONTINUOUS_SECONDS = 8.1e-12
+DISCONTINUOUS_OVERHEAD_SECONDS = 1.5
+
+
+def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
+    """Estimated CPU seconds of build discontinuous (build, then the sampled error search)."""
     cells = k**d
     multisets = math.comb(cells + n - 1, n) if cells < 10**6 else 10**18
     calls = min(multisets, 1.1 * samples)
     bits = cells * math.log2(n + 1)
-    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * calls * n * bits**2
+    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * calls * n * bits**1.7
+
+
+def discontinuous_seconds(n: int, d: int, k: int, samples: int) -> float:
+    """Estimated wall seconds of build discontinuous now: the CPU model times load_factor()."""
+    return discontinuous_cpu_seconds(n, d, k, samples) * load_factor()
