@@ -209,3 +209,16 @@ def progress_bar(
         yield progress
     finally:
         meter.close()
+
+
+def check_output(path: str | None, option: str = "--save") -> None:
+    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise PolyapproxError(f"{option}: cannot write {path!r}: it is a directory")
+    if not os.path.isdir(folder):
+        raise PolyapproxError(f"{option}: cannot write {path!r}: the directory {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PolyapproxError(f"{option}: cannot write {path!r}: the directory {folder!r} is not writable")

@@ -36,12 +36,12 @@ def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
 #: Time model of a least-squares fit, in CPU seconds: FIT_OVERHEAD_SECONDS + FIT_SECONDS_PER_UNIT x units,
 #: where the units are the work units the fit reports to its progress callback (estimated
 #: multiply-adds weighted by stage so that they track time; see constructions/_least_squares.py).
-#: Fitted (largest ratio error) to the median CPU seconds of continuous.approximate, each in a fresh
-#: process, 3 runs, gaussian-kernel-sum, default samples, on this project's 2-core machine at load ~8
-#: (benchmarks/bench_estimate.py): (n, d, D) = (3, 2, 4) 1.52 s, (4, 2, 6) 2.08 s, (4, 3, 5) 3.78 s,
-#: (5, 2, 8) 7.66 s, (6, 3, 6) 12.0 s; the model is within a factor 1.3 of each.
-FIT_SECONDS_PER_UNIT = 1.46e-10
-FIT_OVERHEAD_SECONDS = 1.55
+#: Fitted (smallest largest ratio error) to the median CPU seconds of continuous.approximate, each in a
+#: fresh process, 3 runs, gaussian-kernel-sum, default samples, on this project's 2-core machine at load
+#: 5-8 (benchmarks/bench_estimate.py): (n, d, D) = (3, 1, 3) 0.036 s, (3, 2, 4) 1.03 s, (4, 2, 6) 1.50 s,
+#: (4, 3, 5) 2.97 s, (5, 2, 8) 7.29 s, (6, 3, 6) 12.0 s; the model is within a factor 1.8 of each.
+FIT_SECONDS_PER_UNIT = 2.28e-10
+FIT_OVERHEAD_SECONDS = 0.05
 
 
 def load_factor() -> float:

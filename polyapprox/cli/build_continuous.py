@@ -10,6 +10,7 @@ from ._common import (
     add_progress,
     add_target,
     check_memory,
+    check_output,
     inputs,
     progress_bar,
     resolve_target,
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ._output import print_json
 
+    check_output(args.save)
     target = resolve_target(args.target)
     model, report = fit(args, target)
     if args.save:

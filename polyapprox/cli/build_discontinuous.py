@@ -10,6 +10,7 @@ from ._common import (
     add_progress,
     add_target,
     check_memory,
+    check_output,
     inputs,
     json_int,
     progress_bar,
@@ -69,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ._estimate import discontinuous_bytes, discontinuous_seconds
     from ._output import print_json
 
+    check_output(args.save)
     target = resolve_target(args.target)
     seconds = memory = 0.0
     if min(args.n, args.d, args.k, args.samples) >= 1:

@@ -15,6 +15,7 @@ from ._common import (
     add_progress,
     add_target,
     check_applies,
+    check_output,
     inputs,
     resolve_target,
     target_label,
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ._output import print_json
     from .build_continuous import fit
 
+    check_output(args.save)
     check_applies(args, "--m-relu", "m_relu", args.ff == "relu", "without --ff relu")
     m_relu = 6 if args.m_relu is None else args.m_relu
     target = resolve_target(args.target)

@@ -93,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
 
     name = check_choice("experiment", args.experiment, EXPERIMENT_NAMES)
     options = _options(args, name)
+    if args.out is not None:  # before the runs: an unusable --out fails at once, not after minutes of training
+        from polyapprox.report import prepare_output_dir
+
+        prepare_output_dir(args.out)
     from constructions import training  # raises the one-line install message without torch
 
     experiment = training.EXPERIMENTS[name]
