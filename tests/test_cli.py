@@ -97,7 +97,7 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
     argv = ["build", *kind, "--target", "centered", "--n", "3", "--d", "1", "--save", "/nonexistent-dir/m.st"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "--save: cannot write" in err and "does not exist" in err
+    assert len(err.splitlines()) == 1 and "cannot write --save file" in err and "does not exist" in err
 
 
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):

@@ -217,8 +217,8 @@ def check_output(path: str | None, option: str = "--save") -> None:
         return
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise PolyapproxError(f"{option}: cannot write {path!r}: it is a directory")
+        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
     if not os.path.isdir(folder):
-        raise PolyapproxError(f"{option}: cannot write {path!r}: the directory {folder!r} does not exist")
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
     if not os.access(folder, os.W_OK):
-        raise PolyapproxError(f"{option}: cannot write {path!r}: the directory {folder!r} is not writable")
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")

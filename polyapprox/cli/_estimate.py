@@ -44,10 +44,15 @@ FIT_SECONDS_PER_UNIT = 2.28e-10
 FIT_OVERHEAD_SECONDS = 0.05
 
 
+#: Wall seconds per CPU second per unit of load per core: measured wall / CPU of the fits above 2.8-4.1
+#: at 1-minute load 9-10 on 2 cores (load per core 4.5-5): about 0.75 x load per core.
+WALL_PER_LOAD = 0.75
+
+
 def load_factor() -> float:
-    """Wall seconds per CPU second to expect now: the 1-minute load average per core, at least 1."""
+    """Wall seconds per CPU second to expect now: WALL_PER_LOAD x the 1-minute load average per core, at least 1."""
     try:
-        return max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+        return max(1.0, WALL_PER_LOAD * os.getloadavg()[0] / (os.cpu_count() or 1))
     except OSError:  # pragma: no cover - no load average on this platform
         return 1.0
 
@@ -84,9 +89,10 @@ def fit_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool 
 #: error search meets) ~ 1.1 x samples, at most the number of multisets. Decoding a code takes n exact
 #: divisions and powers of bits-long integers (between linear and quadratic in bits). Fitted to the
 #: median CPU seconds of the whole CLI command (benchmarks/bench_estimate.py, 3 runs, gaussian-kernel-sum,
-#: 4096 samples, load ~8): (n, d, k) = (3, 3, 20) 2.63 s, (4, 3, 20) 4.10 s (4474 calls).
+#: 4096 samples, load ~8): (n, d, k) = (3, 3, 20) 2.63 s, (4, 3, 20) 4.10 s (4474 calls), less the
+#: start-up of the command (imports, about 1.2 s CPU), which is over when the estimate is printed.
 DISCONTINUOUS_SECONDS = 8.1e-12
-DISCONTINUOUS_OVERHEAD_SECONDS = 1.5
+DISCONTINUOUS_OVERHEAD_SECONDS = 0.3
 
 
 def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
