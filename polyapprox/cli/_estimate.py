@@ -39,7 +39,11 @@ def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
 #: Fitted (smallest largest ratio error) to the median CPU seconds of continuous.approximate, each in a
 #: fresh process, 3 runs, gaussian-kernel-sum, default samples, on this project's 2-core machine at load
 #: 5-8 (benchmarks/bench_estimate.py): (n, d, D) = (3, 1, 3) 0.036 s, (3, 2, 4) 1.03 s, (4, 2, 6) 1.50 s,
-#: (4, 3, 5) 2.97 s, (5, 2, 8) 7.29 s, (6, 3, 6) 12.0 s; the model is within a factor 1.8 of each.
+#: (4, 3, 5) 2.97 s, (5, 2, 8) 7.29 s, (6, 3, 6) 12.0 s; the model is within a factor 1.8 of each. A
+#: later run (2 repetitions, the test suite running beside it) measured 1.62, 2.21, 3.38, 7.60, 13.3 s CPU
+#: for the last five: model / measured 0.39-1.69, and wall estimate / measured wall 0.22-2.03. CPU time
+#: itself grows with contention on this shared machine, small fits most: read the estimate as a factor-3
+#: indication, not a prediction.
 FIT_SECONDS_PER_UNIT = 2.28e-10
 FIT_OVERHEAD_SECONDS = 0.05
 
@@ -90,7 +94,8 @@ def fit_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool 
 #: divisions and powers of bits-long integers (between linear and quadratic in bits). Fitted to the
 #: median CPU seconds of the whole CLI command (benchmarks/bench_estimate.py, 3 runs, gaussian-kernel-sum,
 #: 4096 samples, load ~8): (n, d, k) = (3, 3, 20) 2.63 s, (4, 3, 20) 4.10 s (4474 calls), less the
-#: start-up of the command (imports, about 1.2 s CPU), which is over when the estimate is printed.
+#: start-up of the command (imports, about 1.2-1.9 s CPU), which is over when the estimate is printed. In a
+#: later run (start-up measured and added): CPU model / measured 1.18-1.44, wall estimate / wall 0.89-1.12.
 DISCONTINUOUS_SECONDS = 8.1e-12
 DISCONTINUOUS_OVERHEAD_SECONDS = 0.3
 
