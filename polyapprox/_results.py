@@ -448,6 +448,8 @@ class EquivariantRepresentation:
         an unknown name) raises ``ParseError``. With ``verify`` (the default) an F that Psi does
         not represent is refused (exact expansion); pass ``verify=False`` for trusted large files.
         """
+        if isinstance(data, dict):  # what ``polyapprox represent --json`` adds is ignored, never read
+            data = {k: v for k, v in data.items() if k not in REPRESENT_CLI_KEYS}
         n, d, d_out, refined, method = _header(
             data, "EquivariantRepresentation", ("n", "d", "d_out", "indices", "refined", "method", "Psi", "F")
         )
@@ -611,6 +613,12 @@ class InvariantRepresentation:
 def _describe(value: Any) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+#: Keys that ``polyapprox represent --json`` adds to ``EquivariantRepresentation.to_dict()``: the command's
+#: inputs and figures derived from the representation. ``from_dict`` skips them (they are recomputed, never
+#: read), so the command's output loads as it is; any other unknown key is still refused.
+REPRESENT_CLI_KEYS = frozenset({"inputs", "latent_dim", "verified", "candidates", "rank"})
 
 
 def _header(data: Any, kind: str, keys: tuple[str, ...]) -> tuple[int, int, int, bool, str]:

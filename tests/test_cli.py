@@ -59,3 +59,54 @@ def test_module_entry_point():
         [sys.executable, "-m", "polyapprox", "latent-dim", "-1", "1"], capture_output=True, text=True, timeout=120
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["latent-dim", "three", "2"],
+        ["nonsense"],
+        ["build"],
+        ["sparse", "layers", "--pattern", "strided", "--n", "16"],
+        ["build", "continuous", "--target", "centered", "--n", "2", "--d", "1", "--degree", "1", "--max-memory", "12Q"],
+    ],
+)
+def test_usage_errors_are_one_line_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1
+    assert "error: " in err and "--help')" in err and "usage:" not in err
+
+
+BUILDS = [
+    ["continuous", "--degree", "1"],
+    ["discontinuous", "--k", "3"],
+    ["transformer", "--degree", "1"],
+    ["sparse-transformer", "--delta", "1/2", "--pattern", "star"],
+]
+
+
+@pytest.mark.parametrize("kind", BUILDS, ids=[b[0] for b in BUILDS])
+def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
+    def no_work(spec):
+        raise AssertionError("the target was resolved: work started before the --save check")
+
+    for module in ("build_continuous", "build_discontinuous", "build_transformer", "build_sparse"):
+        monkeypatch.setattr(f"polyapprox.cli.{module}.resolve_target", no_work)
+    argv = ["build", *kind, "--target", "centered", "--n", "3", "--d", "1", "--save", "/nonexistent-dir/m.st"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot write --save file" in err and "does not exist" in err
+
+
+def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("torch")
+    import polyapprox.report.executor as executor
+
+    monkeypatch.setattr(executor, "make_executor", lambda *a, **k: pytest.fail("the runs started"))
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    assert main(["train", "init", "--quick", "--out", str(not_a_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "is not a directory" in err

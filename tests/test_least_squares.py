@@ -84,3 +84,32 @@ def test_condition_estimate_against_svd(r):
     U[np.tril_indices(r, -1)] = 7.0  # garbage below the diagonal is never read
     s = np.linalg.svd(A, compute_uv=False)
     assert 0.8 * s[0] / s[-1] <= _triangular_condition(U) <= 1.0001 * s[0] / s[-1]
+
+
+def _progress_calls(**kwargs):
+    calls = []
+    model, report = continuous.approximate(
+        targets.get("gaussian-kernel-sum"), progress=lambda done, total: calls.append((done, total)), **kwargs
+    )
+    return calls, model, report
+
+
+@pytest.mark.parametrize("solver", ["normal", "svd"])
+def test_progress_is_monotone_and_reaches_the_total(solver):
+    calls, _, _ = _progress_calls(n=3, d=2, degree=4, samples=300, solver=solver)
+    done = [c[0] for c in calls]
+    assert len(calls) >= 4
+    assert all(a <= b for a, b in zip(done, done[1:])), "done must never decrease"
+    assert all(0 <= d <= t for d, t in calls)
+    assert calls[-1][0] == calls[-1][1] > 0
+    if solver == "normal":  # one call per block row of A^T A (one chunk here), then solve, expansion, evaluation
+        betas = {beta for beta, _ in candidate_terms(2, power_sum_indices(3, 2), 4)}
+        assert len(calls) == len(betas) + 4
+
+
+def test_progress_does_not_change_the_fit():
+    _, with_bar, _ = _progress_calls(n=3, d=1, degree=3, samples=200, solver="normal")
+    without, _ = continuous.approximate(
+        targets.get("gaussian-kernel-sum"), n=3, d=1, degree=3, samples=200, solver="normal"
+    )
+    assert with_bar.representation.to_dict() == without.representation.to_dict()

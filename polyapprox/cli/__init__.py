@@ -28,9 +28,17 @@ COMMAND_MODULES = [
 ]
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line on stderr (exit code 2), like every other error;
+    subcommand parsers inherit it."""
+
+    def error(self, message: str):  # type: ignore[override]  # argparse's error() never returns
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="polyapprox",
         description="Proof companion for universal approximation by efficient Transformers.",
     )

@@ -6,6 +6,9 @@ import argparse
 import math
 import os
 import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..internal import PolyapproxError, SizeError
@@ -28,6 +31,8 @@ _UNITS = {
     "tb": 2**40,
 }
 MAX_PRINTED_DIGITS = 60
+#: A fit or build estimated to take longer than this prints its estimate on stderr and draws a bar.
+NOTICE_SECONDS = 3.0
 
 
 def add_target(p: argparse.ArgumentParser, *, required: bool = True, extra: str = "") -> None:
@@ -149,3 +154,71 @@ def check_applies(args: argparse.Namespace, option: str, dest: str, condition: b
     """Refuse an option that was given but does not apply (its default is None)."""
     if getattr(args, dest, None) is not None and not condition:
         raise PolyapproxError(f"{option} does not apply {reason}")
+
+
+def add_progress(p: argparse.ArgumentParser) -> None:
+    """The --no-progress option (one definition for every command that reports progress on stderr)."""
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="nothing on stderr while it runs: no time estimate line, no progress bar or progress lines",
+    )
+
+
+def human_seconds(seconds: float) -> str:
+    """'0.8 s', '40 s', '3.5 min', '2.1 h'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@contextmanager
+def progress_bar(
+    args: argparse.Namespace, seconds: float, memory: float, what: str, bar: bool = True
+) -> Iterator[Callable[[int, int], None] | None]:
+    """When ``seconds`` (estimated) exceeds NOTICE_SECONDS and --no-progress is not given: print one line
+    with the time and memory estimate on stderr and (``bar``) yield a ``progress(done, total)`` callback
+    that draws a bar on stderr; otherwise yield None. stdout is never written (--json output stays pure)."""
+    if getattr(args, "no_progress", False) or seconds <= NOTICE_SECONDS:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    command = " ".join(str(v) for v in (args.command, getattr(args, "kind", None)) if v)
+    print(
+        f"polyapprox {command}: estimated {human_seconds(seconds)}, {human_bytes(memory)} for {what} "
+        "(--no-progress hides this and the bar)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if not bar:
+        yield None
+        return
+    meter = tqdm(total=100, file=sys.stderr, unit="%", bar_format="{l_bar}{bar}| {elapsed}<{remaining}", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 * done // total if total > 0 else 100
+        if percent > meter.n:
+            meter.update(percent - meter.n)
+
+    try:
+        yield progress
+    finally:
+        meter.close()
+
+
+def check_output(path: str | None, option: str = "--save") -> None:
+    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
+    if not os.path.isdir(folder):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_json, add_max_memory, add_target, check_memory, inputs, resolve_target, target_label
+from ._common import (
+    add_json,
+    add_max_memory,
+    add_progress,
+    add_target,
+    check_memory,
+    check_output,
+    inputs,
+    progress_bar,
+    resolve_target,
+    target_label,
+)
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -28,28 +39,35 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random training and test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (exact rationals, safetensors) to FILE")
     add_max_memory(p)
+    add_progress(p)
     add_json(p)
     p.set_defaults(run=run)
 
 
 def fit(args: argparse.Namespace, target):
-    """The least-squares fit of the build commands, after the memory check."""
+    """The least-squares fit of the build commands, after the memory check; a time estimate and a progress
+    bar on stderr when it is estimated to take more than a few seconds."""
     from constructions import continuous
 
-    from ._estimate import fit_bytes
+    from ._estimate import fit_bytes, fit_seconds
 
-    if min(args.n, args.d, args.degree) >= 1:
-        estimate, terms = fit_bytes(args.n, args.d, args.degree, args.samples, getattr(args, "refined", False))
-        check_memory(estimate, args, f"the least-squares fit ({terms:,} candidate terms)")
-    return continuous.approximate(
-        target,
-        args.n,
-        args.d,
-        args.degree,
-        refined=getattr(args, "refined", False),
-        samples=args.samples,
-        seed=args.seed,
-    )
+    refined = getattr(args, "refined", False)
+    seconds, memory, what = 0.0, 0.0, ""
+    if min(args.n, args.d, args.degree) >= 1 and (args.samples is None or args.samples >= 1):
+        memory, terms = fit_bytes(args.n, args.d, args.degree, args.samples, refined)
+        check_memory(memory, args, f"the least-squares fit ({terms:,} candidate terms)")
+        seconds, what = fit_seconds(args.n, args.d, args.degree, args.samples, refined), f"the fit ({terms:,} terms)"
+    with progress_bar(args, seconds, memory, what) as progress:
+        return continuous.approximate(
+            target,
+            args.n,
+            args.d,
+            args.degree,
+            refined=refined,
+            samples=args.samples,
+            seed=args.seed,
+            progress=progress,
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ._output import print_json
 
+    check_output(args.save)
     target = resolve_target(args.target)
     model, report = fit(args, target)
     if args.save:

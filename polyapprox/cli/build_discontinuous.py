@@ -8,10 +8,13 @@ from typing import Any
 from ._common import (
     add_json,
     add_max_memory,
+    add_progress,
     add_target,
     check_memory,
+    check_output,
     inputs,
     json_int,
+    progress_bar,
     resolve_target,
     show_int,
     target_label,
@@ -53,6 +56,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (its target and grid, safetensors) to FILE")
     add_max_memory(p)
+    add_progress(p)
     add_json(p)
     p.set_defaults(run=run)
 
@@ -63,11 +67,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ._output import print_json
 
+    check_output(args.save)
     target = resolve_target(args.target)
-    _check_grid_size(args)
-    model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
+    seconds, memory = _check_grid_size(args)
+    with progress_bar(args, seconds, memory, f"the build and error search ({args.k}^{args.d} cells)", bar=False):
+        model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
+        result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
     sizes = discontinuous.size_accounting(args.n, args.d, args.k)
-    result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
     lipschitz, source = _lipschitz(args, target)
     bound = None if lipschitz is None else discontinuous.error_bound(lipschitz, args.k, args.representative)
     if args.save:
@@ -94,21 +100,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_grid_size(args: argparse.Namespace) -> None:
-    """Refuse a grid past 2^40 cells or whose exact codes exceed the memory budget, before building it."""
+def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
+    """Refuse a grid past 2^40 cells or whose exact codes exceed the memory budget, before building it.
+
+    Returns the estimated seconds and bytes of the build and error search (0, 0 for sizes that
+    the library will refuse itself).
+    """
     import math
 
     from ..internal import SizeError
-    from ._estimate import discontinuous_bytes
+    from ._estimate import discontinuous_bytes, discontinuous_seconds
 
-    if min(args.n, args.d, args.k, args.samples) >= 1:
-        if args.d * math.log2(args.k) > 40:
-            raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
-        check_memory(
-            discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples),
-            args,
-            f"the exact codes of a grid with k^d = {args.k}^{args.d} cells",
-        )
+    if min(args.n, args.d, args.k, args.samples) < 1:
+        return 0.0, 0.0
+    if args.d * math.log2(args.k) > 40:
+        raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
+    memory = discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples)
+    check_memory(memory, args, f"the exact codes of a grid with k^d = {args.k}^{args.d} cells")
+    return discontinuous_seconds(args.n, args.d, args.k, args.samples), memory
 
 
 def _lipschitz(args: argparse.Namespace, target: Any) -> tuple[float | None, str]:

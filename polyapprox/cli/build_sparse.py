@@ -10,7 +10,7 @@ import argparse
 import json
 
 from ..internal import PolyapproxError
-from ._common import add_target, resolve_target
+from ._common import add_target, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
@@ -60,6 +60,7 @@ def _delta(text: str):
 def run(args: argparse.Namespace) -> int:
     from constructions import sparse
 
+    check_output(args.save)
     target = resolve_target(args.target)
     target.check_d(args.d)
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     grid = net.grid_check()
     dist = net.distance(p=args.norm_p, samples=args.samples, seed=args.sample_seed)
     summary = {
+        "inputs": inputs(args),
         "network": "sparse-transformer",
         "target": target.name,
         "pattern": args.pattern,

@@ -9,7 +9,17 @@ import argparse
 
 from constructions import attention_kinds, get_attention_kind
 
-from ._common import add_json, add_max_memory, add_target, check_applies, inputs, resolve_target, target_label
+from ._common import (
+    add_json,
+    add_max_memory,
+    add_progress,
+    add_target,
+    check_applies,
+    check_output,
+    inputs,
+    resolve_target,
+    target_label,
+)
 
 KINDS = {kind.network: kind.description for kind in attention_kinds().values()}
 TEST_SEQUENCES = 2000
@@ -48,6 +58,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
             p.add_argument(option.flag, **option.kwargs)
         p.add_argument("--save", metavar="FILE", help="write the network (exact psi and every weight, safetensors)")
         add_max_memory(p)
+        add_progress(p)
         add_json(p)
         p.set_defaults(run=run, network_kind=kind)
 
@@ -61,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from ._output import print_json
     from .build_continuous import fit
 
+    check_output(args.save)
     check_applies(args, "--m-relu", "m_relu", args.ff == "relu", "without --ff relu")
     m_relu = 6 if args.m_relu is None else args.m_relu
     target = resolve_target(args.target)

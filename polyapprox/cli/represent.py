@@ -11,6 +11,7 @@ import argparse
 
 from .. import METHODS, represent_equivariant
 from ..internal import PolyapproxError
+from ._common import inputs
 from ._output import print_json
 
 
@@ -37,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "'default' and 'reference' are their old names",
     )
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
-    p.add_argument("--json", action="store_true", help="print the representation as JSON (from_dict can read it)")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the representation as JSON: EquivariantRepresentation.to_dict() plus the keys inputs (this "
+        "command's arguments), latent_dim, verified, candidates and rank, which from_dict skips, so "
+        "EquivariantRepresentation.from_dict reads the output as it is",
+    )
     p.set_defaults(run=run)
 
 
@@ -56,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = rep.to_dict()
         data.update(latent_dim=rep.latent_dim, verified=verified, candidates=stats.candidates, rank=stats.rank)
+        data["inputs"] = inputs(args)
         print_json(data)
     else:
         K = rep.K

@@ -7,6 +7,7 @@ import math
 import sys
 
 from ..internal import PolyapproxError
+from ._common import add_progress, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="NAME=VALUE",
         help="override a named tolerance of a claim (e.g. C.factor=2); repeatable",
     )
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_progress(p)
     p.add_argument("--json", action="store_true", help="print the inputs and every claim's result as JSON")
     p.set_defaults(run=run)
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
         print_json(
             {
-                "inputs": {k: v for k, v in vars(args).items() if k not in ("run", "json")},
+                "inputs": inputs(args),
                 "claims": [
                     {
                         "id": c.id,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..internal import PolyapproxError, check_int
+from ._common import add_json, add_progress, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask", help="run on a Dask cluster")
     p.add_argument("--timings", action="store_true", help="record each item's seconds (not reproducible)")
     p.add_argument("--max-items", type=int, default=None, help="stop after this many new results")
-    p.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+    add_progress(p)
+    add_json(p)
     p.set_defaults(run=run)
 
 
@@ -195,6 +197,21 @@ def run(args: argparse.Namespace) -> int:
         tmp.write_text("".join(json.dumps(done[item_key(item)], sort_keys=True) + "\n" for item in items))
         os.replace(tmp, out)
     failed = len(items) - len(done)
+    if args.json:
+        from ._output import print_json
+
+        results = [done[item_key(item)] for item in items if item_key(item) in done]
+        print_json(
+            {
+                "inputs": inputs(args),
+                "items": total,
+                "done": len(done),
+                "new": new,
+                "complete": complete,
+                "results": results,
+            }
+        )
+        return 0 if complete else 1
     print(
         f"{len(done)}/{total} items in {out}"
         + (f"; {failed} failed or not run yet (re-run to resume)" if failed else "")

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ..internal import check_choice
-from ._common import TARGET_HELP, resolve_target
+from ._common import TARGET_HELP, inputs, resolve_target
 from ._output import print_json
 
 EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying")
@@ -93,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
 
     name = check_choice("experiment", args.experiment, EXPERIMENT_NAMES)
     options = _options(args, name)
+    if args.out is not None:  # before the runs: an unusable --out fails at once, not after minutes of training
+        from polyapprox.report import prepare_output_dir
+
+        prepare_output_dir(args.out)
     from constructions import training  # raises the one-line install message without torch
 
     experiment = training.EXPERIMENTS[name]
@@ -105,9 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         data = result.to_dict()
         data["seconds"] = seconds
-        data["inputs"] = {
-            k: getattr(args, k) for k in ("experiment", "quick", "seed", "steps", "lr", "target", "patterns", "jobs")
-        }
+        data["inputs"] = inputs(args)
         print_json(data)
     else:
         print(_markdown(result, seconds))
