@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from polyapprox.internal import DomainError, ShapeError, check_choice, check_int
+from polyapprox.internal import DomainError, ShapeError, check_choice, check_int, check_size
 
 from ._masks import as_masks
 
@@ -34,7 +34,16 @@ __all__ = [
 ]
 
 
+#: Largest n * n a dense pattern mask may have (the masks are n x n booleans, with int64 temporaries).
+MAX_MASK_ENTRIES = 25_000_000
+
+
+def _check_mask_size(n: int) -> None:
+    check_size(f"a dense {n:,} x {n:,} attention mask", n * n, limit=MAX_MASK_ENTRIES)
+
+
 def _band(n: int, half: int) -> np.ndarray:
+    _check_mask_size(n)
     idx = np.arange(n)
     return np.abs(idx[:, None] - idx[None, :]) <= half
 
@@ -289,6 +298,7 @@ def by_name(
     """
     check_choice("pattern", name, NAMES)
     n = check_int("n", n)
+    _check_mask_size(n)  # before any mask is allocated
     root = max(2, round(n**0.5))
     if name == "dense":
         return dense(n)
