@@ -55,6 +55,7 @@ def dense(n: int) -> list[np.ndarray]:
     np.int64(9)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     return [np.ones((n, n), dtype=bool)]
 
 
@@ -68,6 +69,7 @@ def tridiagonal(n: int) -> list[np.ndarray]:
            [0, 0, 1, 1]])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     return [_band(n, 1)]
 
 
@@ -80,6 +82,7 @@ def sliding_window(n: int, w: int) -> list[np.ndarray]:
     np.int64(74)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w, minimum=2)
     return [_band(n, w // 2)]
 
@@ -97,6 +100,7 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
            [1, 1, 1, 1]])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     mask = np.zeros((n, n), dtype=bool)
     m = n - 1  # tokens 0..m-1 form the line/ring, m is the relay
     for k in range(m):
@@ -119,6 +123,7 @@ def strided(n: int, w: int) -> list[np.ndarray]:
     [np.int64(10), np.int64(8)]
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w, minimum=2)
     idx = np.arange(n)
     return [_band(n, w // 2), (idx[:, None] % w) == (idx[None, :] % w)]
@@ -135,6 +140,7 @@ def fixed(n: int, w: int) -> list[np.ndarray]:
     ([np.int64(64), np.int64(76)], [np.int64(76), np.int64(61)])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w)
     idx = np.arange(n)
     block = (idx[:, None] // w) == (idx[None, :] // w)
@@ -151,6 +157,7 @@ def longformer(n: int, w: int, global_tokens: Iterable[int] = (0,)) -> list[np.n
     np.int64(100)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     (mask,) = sliding_window(n, w)
     G = sorted({check_int("global token", g, minimum=0) for g in global_tokens})
     if G and G[-1] >= n:
@@ -171,6 +178,7 @@ def bigbird(n: int, w: int, r: int, g: int, seed: int | np.random.Generator = 0)
     True
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     r = check_int("r", r, minimum=0)
     g = check_int("g", g, minimum=0)
     if g > n:
@@ -251,6 +259,7 @@ def _one_adjacency(pattern: object, n: int | None, l: int) -> np.ndarray:
         else:
             n = len(items)
     n = check_int("n", n)
+    _check_mask_size(n)
     if not isinstance(pattern, Mapping) and len(items) != n:
         raise ShapeError(f"pattern {l}: expected adjacency lists for n = {n} queries; got {len(items)}")
     mask = np.zeros((n, n), dtype=bool)
