@@ -26,8 +26,14 @@ DRIVER = Path(__file__).resolve().parent / "_fuzz_driver.py"
 MEMORY = 2 * 2**30
 CASE_SECONDS = 20.0
 
-FAST = settings(max_examples=1, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+SUPPRESSED = [
+    HealthCheck.too_slow,
+    HealthCheck.data_too_large,
+    HealthCheck.large_base_example,
+    HealthCheck.function_scoped_fixture,
+]
+FAST = settings(max_examples=1, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
+SLOW = settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child
@@ -231,11 +237,22 @@ EDITS = st.lists(
 @FAST
 @given(st.lists(EDITS, min_size=8, max_size=15))
 def test_fuzz_from_dict(representation_dict, batches):
+    _check_from_dict(representation_dict, batches)
+
+
+def _check_from_dict(representation_dict, batches):
     cases = [{"kind": "from_dict", "data": representation_dict}]  # the untouched dict loads
     for edits in batches:
         tampered = _tamper_dict(representation_dict, [(k, w, _jsonable(v)) for k, w, v in edits])
         cases.append({"kind": "from_dict", "data": tampered})
     run_batch(cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(EDITS, min_size=20, max_size=40))
+def test_fuzz_from_dict_long(representation_dict, batches):
+    _check_from_dict(representation_dict, batches)
 
 
 @pytest.fixture(scope="module")
@@ -276,10 +293,25 @@ def _tamper_header(data: bytes, edits) -> bytes:
     st.lists(EDITS, min_size=3, max_size=6),
 )
 def test_fuzz_model_files(saved_model, flips, cuts, header_edits):
+    _check_model_files(saved_model, flips, cuts, header_edits)
+
+
+def _check_model_files(saved_model, flips, cuts, header_edits):
     files = [saved_model, _tamper_bytes(saved_model, flips, 0), b"", b"\x00" * 64, "{}".encode("utf-16")]
     files += [_tamper_bytes(saved_model, [], cut) for cut in cuts]
     files += [_tamper_header(saved_model, [(k, w, _jsonable(v)) for k, w, v in e]) for e in header_edits]
     run_batch([{"kind": "model", "data_b64": base64.b64encode(f).decode()} for f in files])
+
+
+@pytest.mark.slow
+@SLOW
+@given(
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=30),
+    st.lists(st.integers(0, 2000), min_size=5, max_size=15),
+    st.lists(EDITS, min_size=5, max_size=15),
+)
+def test_fuzz_model_files_long(saved_model, flips, cuts, header_edits):
+    _check_model_files(saved_model, flips, cuts, header_edits)
 
 
 # -- (d) the command line ---------------------------------------------------------------------------
