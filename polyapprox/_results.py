@@ -58,7 +58,7 @@ def _normalize_indices(indices: Any, n: int, d: int, refined: bool, what: str) -
 
 
 def _clip(value: Any, limit: int = 200) -> str:
-    text = repr(value)
+    text = _safe_repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -551,8 +551,16 @@ class InvariantRepresentation:
 # -- helpers for from_dict ------------------------------------------------------------------------
 
 
+def _safe_repr(value: Any) -> str:
+    """repr, or a description when it holds an integer over Python's 4,300 printable digits."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} holding an integer too long to print>"
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    text = _safe_repr(value)
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
@@ -560,11 +568,11 @@ def _header(data: Any, kind: str, keys: tuple[str, ...]) -> tuple[int, int, int,
     if not isinstance(data, dict):
         raise PolyapproxError(f"from_dict expects a dict; got {_describe(data)}")
     if data.get("type") != kind:
-        raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {data.get('type')!r}")
+        raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {_safe_repr(data.get('type'))[:60]}")
     version = data.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in JSON and Python: refuse booleans
         raise PolyapproxError(
-            f"from_dict: unsupported format version {data.get('version')!r}; expected {FORMAT_VERSION}"
+            f"from_dict: unsupported format version {_safe_repr(version)[:60]}; expected {FORMAT_VERSION}"
         )
     missing = [k for k in keys if k not in data]
     unknown = sorted(set(data) - set(keys) - {"type", "version"})
@@ -590,7 +598,9 @@ def _string(value: Any, what: str) -> str:
 
 def _string_list(value: Any, length: int, what: str) -> list[str]:
     if not isinstance(value, list) or len(value) != length:
-        raise PolyapproxError(f"from_dict: {what} must be a list of {length} strings; got {_describe(value)}")
+        raise PolyapproxError(
+            f"from_dict: {what} must be a list of {_safe_repr(length)[:20]} strings; got {_describe(value)}"
+        )
     return [_string(v, what) for v in value]
 
 

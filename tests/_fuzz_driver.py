@@ -52,10 +52,21 @@ def _run_expr(case):
     target(X[0])
 
 
+def _bigints(value):
+    """Strings "__bigint__:<hex>" back to ints (JSON cannot carry ints over 4,300 digits into Python)."""
+    if isinstance(value, str) and value.startswith("__bigint__:"):
+        return int(value.split(":", 1)[1], 16)
+    if isinstance(value, list):
+        return [_bigints(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _bigints(v) for k, v in value.items()}
+    return value
+
+
 def _run_from_dict(case):
     from polyapprox import EquivariantRepresentation
 
-    EquivariantRepresentation.from_dict(case["data"])
+    EquivariantRepresentation.from_dict(_bigints(case["data"]))
 
 
 def _run_model(case):
