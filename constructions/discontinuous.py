@@ -58,12 +58,15 @@ __all__ = [
 
 ENCODINGS = ("integer", "histogram")
 REPRESENTATIVES = ("corner", "center")
+#: Largest exact code (bits) that encode, decode and size_accounting compute (about 3 million digits).
+MAX_CODE_BITS = 10_000_000
 
 
 def _check_grid(k: int, d: int) -> tuple[int, int]:
     k, d = check_int("k", k), check_int("d", d)
-    if k**d > 2**40:
-        raise SizeError(f"a grid with k^d = {k**d:,} cells is too large (limit 2^40)")
+    if d * math.log2(max(k, 1)) > 40:  # compared by logarithm: k**d itself may have millions of digits
+        shown = f"{k**d:,}" if d * math.log10(max(k, 1)) < 30 else f"about 10^{d * math.log10(k):.0f}"
+        raise SizeError(f"a grid with k^d = {shown} cells is too large (limit 2^40)")
     return k, d
 
 
@@ -194,6 +197,13 @@ def encode(indices, n: int) -> int:
     indices = [check_int("cell index", i, minimum=0) for i in indices]
     if len(indices) != n:
         raise ShapeError(f"a code encodes exactly n = {n} cells; got {len(indices)}")
+    top = max(indices, default=0)
+    bits = top * math.log2(base) if top < 2**40 else math.inf  # cell indices of a k^d grid are below 2^40
+    if bits > MAX_CODE_BITS:
+        raise SizeError(
+            f"the code of cell index {top if top < 2**40 else '>= 2^40'} has about {bits:,.0f} bits, more than the limit of "
+            f"{MAX_CODE_BITS:,} (cell indices of a k^d grid are below 2^40, but the code grows like (n+1)^index)"
+        )
     return sum(base**i for i in indices)
 
 
@@ -231,8 +241,14 @@ def decode(code: int, n: int, k: int, d: int) -> dict[int, int]:
     if isinstance(code, bool) or not isinstance(code, Integral):
         raise PolyapproxError(f"a code must be a Python int; got {type(code).__name__}")
     code, base, cells = int(code), n + 1, k**d
+    if code.bit_length() > MAX_CODE_BITS or (cells - 1) * math.log2(base) > MAX_CODE_BITS:
+        raise SizeError(f"codes of more than {MAX_CODE_BITS:,} bits are refused (this one has {code.bit_length():,})")
     if code < n or code > n * base ** (cells - 1):
-        raise PolyapproxError(f"{code} is not a valid histogram of n = {n} tokens on {cells} cells")
+        raise PolyapproxError(
+            f"{_digit_count(max(code, 1))}-digit code is not a valid histogram of n = {n} tokens on {cells} cells"
+            if code.bit_length() > 1000
+            else f"{code} is not a valid histogram of n = {n} tokens on {cells} cells"
+        )
     histogram: dict[int, int] = {}
     remaining, log_base = code, math.log2(base)
     while remaining:
@@ -508,6 +524,8 @@ def error_bound(f_lipschitz: float | Callable[[float], float], k: int, represent
     """
     k = check_int("k", k)
     check_choice("representative", representative, REPRESENTATIVES)
+    if k > 2**40:  # the grid limit (k^d <= 2^40 cells for d >= 1); 1/k of a huge int would overflow
+        raise SizeError(f"k ({k.bit_length():,} bits) is more than the grid limit of 2^40 cells per axis")
     t = (1.0 if representative == "corner" else 0.5) / k
     if callable(f_lipschitz):
         return float(f_lipschitz(t))
@@ -610,6 +628,12 @@ def size_accounting(n: int, d: int, k: int) -> SizeAccounting:
     cells = k**d
     if cells > 10**6:
         raise SizeError(f"size accounting for k^d = {cells:,} cells would build codes of {cells:,} digits")
+    bits = max((cells - 1) * math.log2(n + 1), math.lgamma(cells + n) - math.lgamma(n + 1) - math.lgamma(cells))
+    if bits > MAX_CODE_BITS:
+        raise SizeError(
+            f"size accounting for n = {n:,} on {cells:,} cells would compute integers of about {bits:,.0f} bits, "
+            f"more than the limit of {MAX_CODE_BITS:,}"
+        )
     largest = n * (n + 1) ** (cells - 1)
     codes = math.comb(cells + n - 1, n)
     pairs = cells * math.comb(cells + n - 2, n - 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int
+from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_size
 
 from . import attention as _attention
 from ._kinds import AttentionKind, CliOption, register
@@ -105,6 +105,7 @@ def from_sumformer(
     True
     """
     n, k = check_int("n", n), check_int("k", k)
+    check_size(f"the Linformer projections E, F of shape (k, n) = ({k:,}, {n:,})", k * n)
     E_p, F_p = _projection("E", E, k, n), _projection("F", F, k, n)
     sums = F_p.sum(axis=0)
     c = float(sums.mean())

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, check_choice, check_int
+from polyapprox.internal import PolyapproxError, check_choice, check_int, check_seed, check_size
 
 from . import attention as _attention
 from ._kinds import AttentionKind, CliOption, register
@@ -81,6 +81,8 @@ def from_sumformer(
     True
     """
     m = check_int("m", m)
+    check_size(f"the Performer feature matrices (m = {m:,} features x n = {n} tokens)", m * max(check_int("n", n), 1))
+    seed = check_seed(seed)
     features = check_choice("features", features, ["positive", "trig"])
     if random_query and features == "trig":
         raise PolyapproxError(

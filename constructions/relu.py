@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError, check_int
 
 from ._monomial_plan import downward_closure, parent
 
@@ -34,6 +34,19 @@ __all__ = [
 ]
 
 Exponent = tuple[int, ...]
+
+
+#: Largest Yarotsky depth m: the error 2^{-2m-2} is far below float64 resolution long before it.
+MAX_M = 64
+#: Largest monomial degree the chained-product networks build (one product stage per degree).
+MAX_MONOMIAL_DEGREE = 1000
+
+
+def _check_m(m: object) -> int:
+    m = check_int("m", m)
+    if m > MAX_M:
+        raise SizeError(f"m = {m:,} is more than the limit of {MAX_M} (the error 2^(-2m-2) is already below 1e-38)")
+    return m
 
 
 def square_error(m: int) -> float:
@@ -54,7 +67,7 @@ def square_error(m: int) -> float:
     >>> square_error(1)
     0.0625
     """
-    return 2.0 ** (-2 * check_int("m", m) - 2)
+    return 2.0 ** (-2 * _check_m(m) - 2)
 
 
 @dataclass(frozen=True)
@@ -226,6 +239,9 @@ def _monomial_network(
     Degree-k monomials are computed in stage k - 1 as (parent monomial) x (one coordinate).
     """
     exponents = [tuple(int(a) for a in e) for e in exponents]
+    top = max(sum(e) for e in exponents)
+    if top > MAX_MONOMIAL_DEGREE:
+        raise SizeError(f"a monomial of degree {top:,} is more than the limit of {MAX_MONOMIAL_DEGREE:,}")
     v = len(exponents[0])
     scale = np.ones(v) if input_scale is None else np.asarray(input_scale, dtype=float)
     builder = _Builder(v)
@@ -282,7 +298,7 @@ def square(m: int) -> ReluNetwork:
     >>> float(net(np.array([[0.375]]))[0, 0] - 0.375**2), float(net.error_bound[0])
     (0.015625, 0.015625)
     """
-    m = check_int("m", m)
+    m = _check_m(m)
     builder = _Builder(1)
     (result,), _ = _squares(builder, [builder.unit(0)], [], m)
     return replace(builder.finish([result], [square_error(m)], f"Yarotsky square S_{m}"), domain=(0.0, 1.0))
@@ -308,7 +324,7 @@ def product(m: int) -> ReluNetwork:
     >>> round(float(product(6)(np.array([0.3, 0.7]))[0]), 3)
     0.21
     """
-    m = check_int("m", m)
+    m = _check_m(m)
     builder = _Builder(2)
     (result,), _ = _products(builder, [(builder.unit(0), builder.unit(1))], [], m)
     return replace(builder.finish([result], [2 * square_error(m)], f"product Pi_{m} with clip"), domain=(0.0, 1.0))
@@ -340,7 +356,7 @@ def monomial(alpha: Sequence[int], m: int) -> ReluNetwork:
     alpha = tuple(check_int("alpha entry", a, minimum=0) for a in alpha)
     if not alpha or sum(alpha) < 1:
         raise PolyapproxError(f"alpha must be a non-empty multi-index of degree >= 1; got {alpha}")
-    return replace(_monomial_network([alpha], check_int("m", m), None, f"monomial x^{alpha}, m={m}"), domain=(0.0, 1.0))
+    return replace(_monomial_network([alpha], _check_m(m), None, f"monomial x^{alpha}, m={m}"), domain=(0.0, 1.0))
 
 
 def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
@@ -372,7 +388,7 @@ def monomials(exponents: Sequence[Exponent], m: int) -> ReluNetwork:
     if not exponents or any(sum(e) < 1 for e in exponents):
         raise PolyapproxError("monomials needs multi-indices of degree >= 1")
     return replace(
-        _monomial_network(exponents, check_int("m", m), None, f"{len(exponents)} monomials, m={m}"), domain=(0.0, 1.0)
+        _monomial_network(exponents, _check_m(m), None, f"{len(exponents)} monomials, m={m}"), domain=(0.0, 1.0)
     )
 
 
@@ -414,5 +430,5 @@ def polynomial(
     if C.ndim != 2 or C.shape[0] != len(exponents):
         raise ShapeError(f"coefficients must have shape ({len(exponents)}, outputs); got {C.shape}")
     return _monomial_network(
-        list(exponents), check_int("m", m), C, f"polynomial of {len(exponents)} terms, m={m}", input_scale
+        list(exponents), _check_m(m), C, f"polynomial of {len(exponents)} terms, m={m}", input_scale
     )

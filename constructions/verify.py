@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int, check_size
 
 from ._validate import Domain
 
@@ -74,8 +74,8 @@ def _check_domain(domain: Domain) -> tuple[float, float]:
         lo, hi = (float(v) for v in domain)
     except (TypeError, ValueError):
         raise PolyapproxError(f"domain must be a pair (lo, hi); got {domain!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise PolyapproxError(f"domain must be finite with lo < hi; got {domain!r}")
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi and np.isfinite(hi - lo)):
+        raise PolyapproxError(f"domain must be finite with lo < hi (and a finite width hi - lo); got {domain!r}")
     return lo, hi
 
 
@@ -207,6 +207,7 @@ def sup_error(
     """
     n, d = check_int("n", n), check_int("d", d)
     samples = check_int("samples", samples, minimum=1)
+    check_size(f"sup_error's {samples:,} random sequences of shape ({n}, {d})", samples * n * d)
     grid_budget = check_int("grid_budget", grid_budget, minimum=0)
     local_starts = check_int("local_starts", local_starts, minimum=0)
     lo, hi = _check_domain(domain)

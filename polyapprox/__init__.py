@@ -25,6 +25,7 @@ from ._latent import latent_dimension as latent_dimension
 from ._latent import latent_dimension_table as latent_dimension_table
 from ._parse import parse_polynomial as parse_polynomial
 from ._power_sums import power_sums as power_sums
+from ._representation import MAX_SOLVE_WORK as MAX_SOLVE_WORK
 from ._representation import METHODS as METHODS
 from ._representation import represent_equivariant as represent_equivariant
 from ._representation import represent_invariant as represent_invariant
@@ -39,6 +40,7 @@ from ._symbols import token_symbol as token_symbol
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_SOLVE_WORK",
     "METHODS",
     "DomainError",
     "EquivariantRepresentation",

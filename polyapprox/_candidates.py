@@ -77,11 +77,14 @@ def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
     """
     d = check_int("d", d)
     degree = check_int("degree", degree, minimum=0)
+    # the counting itself takes len(indices) * degree steps: refuse absurd degrees before it
+    check_size(f"count_candidates(d={d}, degree={degree:,}, {len(indices):,} power sums)", len(indices) * degree)
     ways = power_sum_products_by_degree(indices, degree)
+    from itertools import accumulate
     from math import comb
 
     # betas of degree b: C(b+d-1, d-1); m of weighted degree <= degree - b
-    prefix = [sum(ways[: t + 1]) for t in range(degree + 1)]
+    prefix = list(accumulate(ways))
     return sum(comb(b + d - 1, d - 1) * prefix[degree - b] for b in range(degree + 1))
 
 

@@ -22,6 +22,10 @@ def count_multi_indices(d: int, max_degree: int, min_degree: int = 1) -> int:
     min_degree = check_int("min_degree", min_degree, minimum=0)
     if min_degree > max_degree:
         return 0
+    if max_degree + d > 2**50:  # beyond float range for the estimate below (and any buildable size)
+        raise SizeError(
+            f"multi_indices with d + max_degree of {(max_degree + d).bit_length()} bits; choose a smaller d or degree"
+        )
     small = min(d, max_degree)  # refuse from the size of C(max_degree + d, d) before computing it
     log10 = (lgamma(max_degree + d + 1) - lgamma(small + 1) - lgamma(max_degree + d - small + 1)) / log(10)
     if log10 > 18:

@@ -305,6 +305,10 @@ class _Walker:
         try:
             tree = ast.parse(text, mode="eval")
         except SyntaxError as exc:
+            if "integer string conversion" in exc.msg:  # Python refuses int literals over 4,300 digits
+                raise SizeError(
+                    f"an integer literal in {_clip(text)!r} has more than 4,300 digits, more than Python reads"
+                ) from None
             raise ParseError(f"invalid syntax in {_clip(text)!r}: {exc.msg}") from None
         except (RecursionError, MemoryError, ValueError) as exc:
             raise ParseError(

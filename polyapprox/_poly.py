@@ -23,7 +23,7 @@ from typing import Any, cast
 
 import sympy
 
-from ._errors import NotPolynomialError, PolyapproxError
+from ._errors import NotPolynomialError, PolyapproxError, SizeError
 from ._flint import HAVE_FLINT_MPOLY
 from ._flint import flint as _flint
 from ._indices import MultiIndex
@@ -37,8 +37,20 @@ NUMERIC_ROUTE = (
 )
 
 
+#: Most token variables n * d the exact core creates (sympy symbols; 10^5 take about a second).
+MAX_TOKEN_VARIABLES = 100_000
+
+
 def token_gens(n: int, d: int) -> list[sympy.Symbol]:
-    """x1_1, ..., x1_d, x2_1, ..., xn_d: token-major order of the exponent vectors."""
+    """x1_1, ..., x1_d, x2_1, ..., xn_d: token-major order of the exponent vectors.
+
+    Refuses (``SizeError``) more than :data:`MAX_TOKEN_VARIABLES` variables before creating any.
+    """
+    if n * d > MAX_TOKEN_VARIABLES:
+        raise SizeError(
+            f"n * d = {n:,} * {d:,} token variables, more than the limit of {MAX_TOKEN_VARIABLES:,} "
+            "for exact polynomials; choose a smaller n or d"
+        )
     return [token_symbol(i, k) for i in range(1, n + 1) for k in range(1, d + 1)]
 
 
@@ -598,10 +610,15 @@ def composes_to(
     return (expanded - given).is_zero()
 
 
-def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex], one):
+def _token_power_sums(gens: list, n: int, d: int, indices: Sequence[MultiIndex], one, psi: Terms):
+    """P_alpha(X) for the alphas Psi uses (0 for the others: at n = 1000 there are 1000 power sums)."""
+    used = {v - d for monom in psi for v, e in enumerate(monom) if e and v >= d}
     values = []
-    for alpha in indices:
+    for position, alpha in enumerate(indices):
         total = 0 * one
+        if position not in used:
+            values.append(total)
+            continue
         for j in range(n):
             term = one
             for k, a in enumerate(alpha):
@@ -619,12 +636,22 @@ def _compose_flint(psi: Terms, n, d, indices, token, nvars) -> Terms:
 
 
 def _compose_flint_poly(psi: Terms, n, d, indices, token, ctx_x):
-    ctx_psi = _flint.fmpq_mpoly_ctx.get(tuple(f"w{t}" for t in range(d + len(indices))))
-    f = ctx_psi.from_dict({m: _flint.fmpq(c.numerator, c.denominator) for m, c in psi.items()})
-    gens = list(ctx_x.gens())
+    # only the variables Psi uses enter the composition (n = 1000 has 1000 power sums, mostly unused)
+    used = sorted({v for monom in psi for v, e in enumerate(monom) if e})
+    ctx_psi = _flint.fmpq_mpoly_ctx.get(tuple(f"w{t}" for t in range(max(len(used), 1))))
+    f = ctx_psi.from_dict(
+        {
+            tuple(monom[v] for v in used) if used else (0,): _flint.fmpq(c.numerator, c.denominator)
+            for monom, c in psi.items()
+        }
+    )
+    gens = list(ctx_x.gens()) if any(v >= d for v in used) else [ctx_x.gen(token * d + k) for k in range(d)]
     one = ctx_x.from_dict({(0,) * (n * d): 1})
-    args = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one)
-    return f.compose(*args, ctx=ctx_x)
+    if not used:
+        return f.compose(one, ctx=ctx_x)
+    own = [gens[token * d + k] if len(gens) == n * d else gens[k] for k in range(d)]
+    values = own + _token_power_sums(gens, n, d, indices, one, psi)
+    return f.compose(*(values[v] for v in used), ctx=ctx_x)
 
 
 def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:
@@ -632,7 +659,7 @@ def _compose_ring(psi: Terms, n, d, indices, token, nvars) -> Terms:
 
     R, *gens = ring(",".join(f"v{t}" for t in range(nvars)), sympy.QQ)
     one = R.one
-    values = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one)
+    values = [gens[token * d + k] for k in range(d)] + _token_power_sums(gens, n, d, indices, one, psi)
     # Horner-free direct evaluation with cached powers
     powers: dict[tuple[int, int], object] = {}
 

@@ -12,14 +12,15 @@ from typing import Any
 
 import sympy
 
-from ._errors import PolyapproxError, ShapeError
+from ._errors import PolyapproxError, ShapeError, SizeError
 from ._indices import power_sum_indices
+from ._parse import MAX_DEGREE
 from ._poly import psi_gens, terms_to_expr, token_gens
 from ._results import EquivariantRepresentation, InvariantRepresentation
-from ._semi_invariant import METHOD_ALIASES, METHODS, ORBIT_BLOCKS
+from ._semi_invariant import MAX_SOLVE_WORK, METHOD_ALIASES, METHODS, ORBIT_BLOCKS
 from ._validate import check_choice, check_int
 
-__all__ = ["METHODS", "represent_equivariant", "represent_invariant"]
+__all__ = ["MAX_SOLVE_WORK", "METHODS", "represent_equivariant", "represent_invariant"]
 
 
 def _check_method(method: object) -> str:
@@ -33,6 +34,8 @@ def _target_degree(rows: list, degree: int | None) -> int:
     if degree is None:
         return actual
     degree = check_int("degree", degree, minimum=0)
+    if degree > MAX_DEGREE:
+        raise SizeError(f"degree {degree:,} is more than the limit of {MAX_DEGREE:,} for the exact engine")
     if degree < actual:
         raise PolyapproxError(f"degree must be >= the total degree of the target, {actual}; got {degree}")
     return degree
@@ -49,6 +52,7 @@ def _represent_equivariant_stats(
     use_flint: bool | None = None,
     first_row: bool | None = None,
     verify: bool = True,
+    max_work: int | None = None,
 ):
     """:func:`represent_equivariant` returning ``(representation, SolveStats)``."""
     from ._equivariance import read_checked
@@ -65,7 +69,15 @@ def _represent_equivariant_stats(
     indices = power_sum_indices(n, d, refined)
     try:
         solution, stats = solve(
-            target.rows[0], n, d, indices, D, first_token_apart=True, method=method, use_flint=use_flint
+            target.rows[0],
+            n,
+            d,
+            indices,
+            D,
+            first_token_apart=True,
+            method=method,
+            use_flint=use_flint,
+            max_work=max_work,
         )
     except NotRepresentableError as exc:  # pragma: no cover - impossible for equivariant F (section 4 Theorem)
         raise PolyapproxError(f"F is equivariant but no Psi was found ({exc}); please report this") from None
@@ -106,6 +118,7 @@ def represent_equivariant(
     degree: int | None = None,
     first_row: bool | None = None,
     verify: bool = True,
+    max_work: int | None = None,
 ) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
@@ -116,6 +129,9 @@ def represent_equivariant(
     ``first_row=True``/``False`` says explicitly whether F is the first row or all n rows
     (needed for a flat list of exactly n > 1 expressions, refused as ambiguous otherwise).
     ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
+    ``max_work`` (default ``MAX_SOLVE_WORK``, 3e10) is the budget of the exact elimination,
+    estimated from n, d and the degree before anything is built; past it a ``SizeError`` gives
+    the estimate (inputs inside the default budget were measured to finish within a minute).
 
     The input is converted once into exact sparse term dicts; the equivariance check, the
     solve and the certificate run there, and ``Psi``/``F`` become sympy matrices only when
@@ -151,6 +167,10 @@ def represent_equivariant(
         Whether F is the first row only (True) or all n rows (False).
     verify : bool, default True
         Certify the result by exact expansion.
+    max_work : int or None, default None
+        Budget of the exact elimination in work units, estimated from the sizes before any
+        work; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU at most). Past it a
+        ``SizeError`` gives the estimate.
 
     Returns
     -------
@@ -189,12 +209,19 @@ def represent_equivariant(
     True
     """
     return _represent_equivariant_stats(
-        F, n, d, refined, method=method, degree=degree, first_row=first_row, verify=verify
+        F, n, d, refined, method=method, degree=degree, first_row=first_row, verify=verify, max_work=max_work
     )[0]
 
 
 def _represent_invariant_stats(
-    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None, use_flint: bool | None = None
+    f: Any,
+    n: int,
+    d: int,
+    *,
+    method: str = ORBIT_BLOCKS,
+    degree: int | None = None,
+    use_flint: bool | None = None,
+    max_work: int | None = None,
 ):
     """:func:`represent_invariant` returning ``(representation, SolveStats)``."""
     from ._equivariance import _show, read_target
@@ -223,7 +250,9 @@ def _represent_invariant_stats(
     D = _target_degree([terms], degree)
     indices = power_sum_indices(n, d)
     try:
-        solution, stats = solve([terms], n, d, indices, D, first_token_apart=False, method=method, use_flint=use_flint)
+        solution, stats = solve(
+            [terms], n, d, indices, D, first_token_apart=False, method=method, use_flint=use_flint, max_work=max_work
+        )
     except NotRepresentableError as exc:  # pragma: no cover - impossible for invariant f (generation theorem)
         raise PolyapproxError(f"f is invariant but no Q was found ({exc}); please report this") from None
     Q = terms_to_expr({m: c for (_, m), c in solution[0].items()}, psi_gens(d, indices)[d:])
@@ -232,13 +261,14 @@ def _represent_invariant_stats(
 
 
 def represent_invariant(
-    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None
+    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None, max_work: int | None = None
 ) -> InvariantRepresentation:
     """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
     ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
     as in :func:`represent_equivariant` (canonical order of the products of power sums,
-    free unknowns 0); both methods return the same Q.
+    free unknowns 0); both methods return the same Q. ``max_work``: the elimination budget, as
+    in :func:`represent_equivariant`.
 
     Parameters
     ----------
@@ -252,6 +282,8 @@ def represent_invariant(
         ``"orbit-blocks"`` or ``"dense-expansion"`` (same Q).
     degree : int or None, default None
         Bound on the weighted degree of Q; default the total degree of f.
+    max_work : int or None, default None
+        Budget of the exact elimination, as in :func:`represent_equivariant`.
 
     Returns
     -------
@@ -270,4 +302,4 @@ def represent_invariant(
     >>> represent_invariant(X[0] * X[1], n=2, d=1).Q
     p_1**2/2 - p_2/2
     """
-    return _represent_invariant_stats(f, n, d, method=method, degree=degree)[0]
+    return _represent_invariant_stats(f, n, d, method=method, degree=degree, max_work=max_work)[0]

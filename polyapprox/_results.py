@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 import sympy
 
 from ._errors import PolyapproxError, ShapeError
-from ._indices import MultiIndex, power_sum_indices
+from ._indices import MultiIndex, count_multi_indices, power_sum_indices
 from ._poly import (
     Terms,
     as_sympy,
@@ -35,16 +35,31 @@ from ._validate import check_int
 FORMAT_VERSION = 1
 
 
-def _normalize_indices(indices: Any, d: int, expected: list[MultiIndex], what: str) -> tuple[MultiIndex, ...]:
+def _normalize_indices(indices: Any, n: int, d: int, refined: bool, what: str) -> tuple[MultiIndex, ...]:
+    """The power-sum indices of (n, d, refined), checked against ``indices``; counted before they are built."""
     try:
         out = tuple(tuple(check_int("alpha entry", a, 0) for a in alpha) for alpha in indices)
     except TypeError:
-        raise PolyapproxError(f"{what}: indices must be a sequence of multi-indices; got {indices!r}") from None
-    if out != tuple(expected):
+        raise PolyapproxError(f"{what}: indices must be a sequence of multi-indices; got {_clip(indices)}") from None
+    K = n - 1 if refined else n
+    count = count_multi_indices(d, K) if K >= 1 else 0  # refuses absurd sizes by logarithm, builds nothing
+    if len(out) != count:
         raise PolyapproxError(
-            f"{what}: indices must be the power-sum indices {expected} (graded-lex, d = {d}); got {list(out)}"
+            f"{what}: indices must be the {count:,} power-sum indices alpha in N^{d}, 1 <= |alpha| <= {K} "
+            f"(graded-lex); got {len(out):,} entries"
+        )
+    expected = tuple(power_sum_indices(n, d, refined))
+    if out != expected:
+        raise PolyapproxError(
+            f"{what}: indices must be the power-sum indices {_clip(list(expected))} (graded-lex, d = {d}); "
+            f"got {_clip(list(out))}"
         )
     return out
+
+
+def _clip(value: Any, limit: int = 200) -> str:
+    text = _safe_repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _psi_name_check(d: int, indices: tuple[MultiIndex, ...], what: str):
@@ -241,9 +256,7 @@ class EquivariantRepresentation:
             raise PolyapproxError(f"refined must be True or False; got {self.refined!r}")
         if not isinstance(self.method, str):
             raise PolyapproxError(f"method must be a string; got {self.method!r}")
-        indices = _normalize_indices(
-            self.indices, d, power_sum_indices(n, d, self.refined), "EquivariantRepresentation"
-        )
+        indices = _normalize_indices(self.indices, n, d, self.refined, "EquivariantRepresentation")
         set_(self, "indices", indices)
         psi = _as_matrix(self.Psi, "Psi")
         if psi.shape != (1, d_out):
@@ -453,9 +466,7 @@ class EquivariantRepresentation:
         n, d, d_out, refined, method = _header(
             data, "EquivariantRepresentation", ("n", "d", "d_out", "indices", "refined", "method", "Psi", "F")
         )
-        indices = _normalize_indices(
-            data["indices"], d, power_sum_indices(n, d, refined), "EquivariantRepresentation.from_dict"
-        )
+        indices = _normalize_indices(data["indices"], n, d, refined, "EquivariantRepresentation.from_dict")
         psi = _string_list(data["Psi"], d_out, "Psi")
         gens = psi_gens(d, indices)
         psi_row = [_parse_text(t, n, d, gens, f"Psi[{c + 1}]") for c, t in enumerate(psi)]
@@ -531,7 +542,7 @@ class InvariantRepresentation:
         set_(self, "n", n), set_(self, "d", d)
         if not isinstance(self.method, str):
             raise PolyapproxError(f"method must be a string; got {self.method!r}")
-        indices = _normalize_indices(self.indices, d, power_sum_indices(n, d), "InvariantRepresentation")
+        indices = _normalize_indices(self.indices, n, d, False, "InvariantRepresentation")
         set_(self, "indices", indices)
         Q = as_sympy(self.Q, "Q")
         set_(self, "Q", Q)
@@ -598,7 +609,7 @@ class InvariantRepresentation:
     def from_dict(cls, data: Any) -> InvariantRepresentation:
         """Rebuild from :meth:`to_dict` output through the safe parser; nothing is executed."""
         n, d, _, _, method = _header(data, "InvariantRepresentation", ("n", "d", "indices", "method", "Q", "f"))
-        indices = _normalize_indices(data["indices"], d, power_sum_indices(n, d), "InvariantRepresentation.from_dict")
+        indices = _normalize_indices(data["indices"], n, d, False, "InvariantRepresentation.from_dict")
         gens = psi_gens(d, indices)[d:]
         Q = _parse_text(_string(data["Q"], "Q"), n, d, gens, "Q")
         f = data["f"]
@@ -610,8 +621,16 @@ class InvariantRepresentation:
 # -- helpers for from_dict ------------------------------------------------------------------------
 
 
+def _safe_repr(value: Any) -> str:
+    """repr, or a description when it holds an integer over Python's 4,300 printable digits."""
+    try:
+        return repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} holding an integer too long to print>"
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    text = _safe_repr(value)
     return f"{type(value).__name__} {text[:60]}{'...' if len(text) > 60 else ''}"
 
 
@@ -625,11 +644,11 @@ def _header(data: Any, kind: str, keys: tuple[str, ...]) -> tuple[int, int, int,
     if not isinstance(data, dict):
         raise PolyapproxError(f"from_dict expects a dict; got {_describe(data)}")
     if data.get("type") != kind:
-        raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {data.get('type')!r}")
+        raise PolyapproxError(f"from_dict: 'type' must be {kind!r}; got {_safe_repr(data.get('type'))[:60]}")
     version = data.get("version")
     if type(version) is not int or version != FORMAT_VERSION:  # true == 1 in JSON and Python: refuse booleans
         raise PolyapproxError(
-            f"from_dict: unsupported format version {data.get('version')!r}; expected {FORMAT_VERSION}"
+            f"from_dict: unsupported format version {_safe_repr(version)[:60]}; expected {FORMAT_VERSION}"
         )
     missing = [k for k in keys if k not in data]
     unknown = sorted(set(data) - set(keys) - {"type", "version"})
@@ -655,7 +674,9 @@ def _string(value: Any, what: str) -> str:
 
 def _string_list(value: Any, length: int, what: str) -> list[str]:
     if not isinstance(value, list) or len(value) != length:
-        raise PolyapproxError(f"from_dict: {what} must be a list of {length} strings; got {_describe(value)}")
+        raise PolyapproxError(
+            f"from_dict: {what} must be a list of {_safe_repr(length)[:20]} strings; got {_describe(value)}"
+        )
     return [_string(v, what) for v in value]
 
 

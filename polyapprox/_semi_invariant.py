@@ -58,6 +58,7 @@ from ._indices import MultiIndex, multi_indices
 from ._linalg import NotRepresentableError, sparse_solve
 from ._poly import Terms, to_fraction, token_blocks, token_gens
 from ._results import SolveStats
+from ._validate import check_int
 
 Key = tuple[MultiIndex, tuple[MultiIndex, ...]]  # (beta, lambda): x_1^beta m_lambda(x_2..x_n)
 
@@ -81,6 +82,14 @@ MAX_BLOCK_NONZEROS = 20_000_000
 MAX_ELIMINATION_NONZEROS = 40_000_000
 #: Largest dense matrix (monomials * candidates) the reference method builds.
 MAX_REFERENCE_ENTRIES = 5_000_000
+#: Default budget of the orbit-blocks elimination, in the units of :func:`estimate_solve_work`
+#: (raise it with ``max_work=`` / ``--max-work``). Measured (CPU time, 2 shared cores): 0.5e-10 to
+#: 6.6e-10 s per unit over (n, d, D) = (5,1,15), (5,1,16), (6,1,14), (3,2,10), (2,1,45), (4,1,18..20),
+#: (3,1,23..26), so inputs inside the default take at most about 20 s of CPU; x1_1**24 at n = 4,
+#: d = 1 (4.0e11 units) and x2_1**60 + x3_1**60 at n = 3 (1.7e14) are refused.
+MAX_SOLVE_WORK = 30_000_000_000
+#: Most steps the size estimates themselves may take (exponent vectors^2 * d; about 10 s).
+MAX_ESTIMATE_STEPS = 20_000_000
 
 # ------------------------------------------------------------------------------------------
 # orbit coordinates
@@ -206,7 +215,14 @@ def count_orbit_rows(d: int, degree: int, symmetric_tokens: int, first_token_apa
 
 
 def _check_sizes(
-    d: int, indices, degree: int, symmetric_tokens: int, first_token_apart: bool, method: str, nvars: int
+    d: int,
+    indices,
+    degree: int,
+    symmetric_tokens: int,
+    first_token_apart: bool,
+    method: str,
+    nvars: int,
+    max_work: int | None = None,
 ) -> int:
     """Refuse oversized requests before building anything; returns the nonzero estimate (orbit blocks)."""
     total = count_candidates(d, indices, degree) if first_token_apart else _count_invariant_candidates(indices, degree)
@@ -225,6 +241,13 @@ def _check_sizes(
                 f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'"
             )
         return 0
+    vectors = comb(degree + d, d)  # the size estimates below cost vectors^2 * d steps: refuse first
+    steps = vectors * (vectors + len(indices)) * d
+    if steps > MAX_ESTIMATE_STEPS:
+        raise SizeError(
+            f"estimating the size of this solve alone would take about {steps:.2g} steps (d = {d}, degree {degree}: "
+            f"{vectors:,} exponent vectors), more than the limit of {MAX_ESTIMATE_STEPS:.0e}; choose a smaller d or degree"
+        )
     per_block = estimate_block_nonzeros(d, indices, degree, symmetric_tokens, first_token_apart)
     worst = max(per_block.values(), default=0)
     if worst > MAX_BLOCK_NONZEROS:
@@ -232,7 +255,48 @@ def _check_sizes(
             f"the largest degree block would have up to {worst:,} nonzero entries, more than the limit "
             f"of {MAX_BLOCK_NONZEROS:,}; choose a smaller n, d or degree"
         )
+    check_solve_work(d, indices, degree, symmetric_tokens, first_token_apart, max_work)
     return sum(per_block.values())
+
+
+def estimate_solve_work(
+    d: int, indices: Sequence[MultiIndex], degree: int, symmetric_tokens: int, first_token_apart: bool
+) -> int:
+    """Cost estimate of the orbit-blocks elimination, from the sizes alone (nothing is built).
+
+    Per multidegree block with r rows and c columns (:func:`block_shapes`), at most r columns
+    are pivots; each of the other c - r columns is reduced to zero against up to r pivot
+    vectors of up to r entries. Coefficient sizes grow with the degree D (products of power
+    sums have multinomial coefficients), so the estimate is D^2 * sum_blocks max(c - r, 0) r^2.
+    Nearly square blocks (degree <= n, the usual case) cost little; blocks with many more
+    candidates than orbit rows (degree well above n) dominate. Calibrated against measured
+    solve times (:data:`MAX_SOLVE_WORK`).
+
+    >>> estimate_solve_work(1, [(1,), (2,)], 2, symmetric_tokens=1, first_token_apart=True)   # block 2: 3 rows, 4 columns
+    36
+    """
+    shapes = block_shapes(d, indices, degree, symmetric_tokens, first_token_apart)
+    return max(degree, 1) ** 2 * sum(max(c - r, 0) * r * r for r, c in shapes.values())
+
+
+def check_solve_work(
+    d: int,
+    indices: Sequence[MultiIndex],
+    degree: int,
+    symmetric_tokens: int,
+    first_token_apart: bool,
+    max_work: int | None = None,
+) -> int:
+    """Refuse (``SizeError``) an elimination estimated above ``max_work`` (default :data:`MAX_SOLVE_WORK`)."""
+    budget = MAX_SOLVE_WORK if max_work is None else check_int("max_work", max_work)
+    work = estimate_solve_work(d, indices, degree, symmetric_tokens, first_token_apart)
+    if work > budget:
+        raise SizeError(
+            f"the exact elimination is estimated at {work:.3g} work units (degree {degree}, {len(indices)} power "
+            f"sums), more than the budget of {budget:.3g} (several minutes or more); choose a smaller degree or "
+            "raise the budget with max_work= (CLI: --max-work)"
+        )
+    return work
 
 
 def estimate_block_nonzeros(
@@ -298,6 +362,51 @@ def estimate_block_nonzeros(
     return out
 
 
+def _unbounded_knapsack(table: dict, vectors: list, items: Sequence[MultiIndex]) -> None:
+    """table[V] += table[V - u] for every item u, any number of times (``vectors`` in graded order)."""
+    for u in items:
+        for V in vectors:
+            prev = tuple(a - b for a, b in zip(V, u))
+            if min(prev) >= 0:
+                table[V] += table[prev]
+
+
+def block_shapes(
+    d: int, indices: Sequence[MultiIndex], degree: int, symmetric_tokens: int, first_token_apart: bool
+) -> dict[tuple[int, ...], tuple[int, int]]:
+    """(rows, columns) of every multidegree block V of the orbit-blocks system, by closed-form counting.
+
+    Column (beta, m) lies in block V = beta + sum_gamma m_gamma gamma, so the columns of V are
+    the ways to write V as a sum of unit vectors (beta; ``first_token_apart`` only) and power-sum indices
+    gamma, any number of times (a knapsack over the vectors of degree <= ``degree``). Its rows are
+    the (b, lambda) with b + sum(lambda) = V and lambda a multiset of at most ``symmetric_tokens``
+    nonzero vectors (b = 0 when not ``first_token_apart``). Nothing is built: the cost is the number of
+    vectors V times the number of items.
+
+    >>> block_shapes(1, [(1,), (2,)], 2, symmetric_tokens=1, first_token_apart=True)   # n = 2, d = 1: columns y^b s_1^a s_2^c
+    {(0,): (1, 1), (1,): (2, 2), (2,): (3, 4)}
+    """
+    zero: tuple[int, ...] = (0,) * d
+    vectors = [zero, *multi_indices(d, degree, min_degree=1)] if degree >= 1 else [zero]
+    units = [tuple(int(k == c) for k in range(d)) for c in range(d)] if first_token_apart else []
+    cols = dict.fromkeys(vectors, 0)
+    cols[zero] = 1
+    _unbounded_knapsack(cols, vectors, [*units, *(g for g in indices if sum(g) <= degree)])
+    cap = min(symmetric_tokens, degree)
+    # lam[j][V]: multisets of exactly j nonzero vectors summing to V
+    lam: list[dict[tuple[int, ...], int]] = [dict.fromkeys(vectors, 0) for _ in range(cap + 1)]
+    lam[0][zero] = 1
+    for u in vectors[1:]:
+        for V in vectors:
+            prev = tuple(a - b for a, b in zip(V, u))
+            if min(prev) >= 0:
+                for j in range(1, cap + 1):
+                    lam[j][V] += lam[j - 1][prev]
+    rows = {V: sum(table[V] for table in lam) for V in vectors}
+    _unbounded_knapsack(rows, vectors, units)
+    return {V: (rows[V], cols[V]) for V in vectors if cols[V]}
+
+
 def _count_invariant_candidates(indices, degree: int) -> int:
     return sum(power_sum_products_by_degree(indices, degree))
 
@@ -319,20 +428,21 @@ def solve(
     method: str = ORBIT_BLOCKS,
     use_flint: bool | None = None,
     block_solver: BlockSolver = sparse_solve,
+    max_work: int | None = None,
 ) -> tuple[list[dict[Candidate, Fraction]], SolveStats]:
     """Canonical coefficients c_{beta,m} (per output) with sum c T_{beta,m}(x_1, P(X)) = target.
 
     ``targets``: one term dict per output coordinate, in the n*d token variables (token-major),
     each symmetric in tokens 2..n (``first_token_apart``: token 1 keeps its own exponent beta) or
-    in all tokens (``first_token_apart`` False: invariant case, beta = 0). ``block_solver``
-    (orbit-blocks method only) reduces one degree block: it takes sparse columns and right-hand
-    sides and returns the RREF pivots and the solutions with free unknowns 0, like
-    :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense reference in here).
+    in all tokens (``first_token_apart`` False: invariant case, beta = 0). ``block_solver`` (orbit-blocks method only) reduces one degree block: it takes
+    sparse columns and right-hand sides and returns the RREF pivots and the solutions with
+    free unknowns 0, like :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense
+    reference in here). ``max_work``: the elimination budget (:func:`check_solve_work`).
     Raises ``NotRepresentableError`` when the system is inconsistent.
     """
     method = METHOD_ALIASES.get(method, method)
     symmetric_tokens = n - 1 if first_token_apart else n
-    estimate = _check_sizes(d, indices, degree, symmetric_tokens, first_token_apart, method, n * d)
+    estimate = _check_sizes(d, indices, degree, symmetric_tokens, first_token_apart, method, n * d, max_work)
     start = time.perf_counter()
     if method == DENSE_EXPANSION:  # the canonical order exactly as _candidates enumerates it
         candidates = (

@@ -26,11 +26,22 @@ def check_int(name: str, value: object, minimum: int | None = 1) -> int:
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         bound = f" >= {minimum}" if minimum is not None else ""
-        raise PolyapproxError(f"{name} must be an integer{bound}; got {value!r} of type {type(value).__name__}")
+        raise PolyapproxError(f"{name} must be an integer{bound}; got {_show(value)} of type {type(value).__name__}")
     value = int(value)
     if minimum is not None and value < minimum:
-        raise PolyapproxError(f"{name} must be an integer >= {minimum}; got {value}")
+        raise PolyapproxError(f"{name} must be an integer >= {minimum}; got {_show(value)}")
     return value
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """repr clipped to ``limit`` characters; integers over Python's 4,300 printable digits by bit count."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 13_000:
+        return f"an integer of {value.bit_length():,} bits"
+    try:
+        text = repr(value)
+    except ValueError:  # a container holding such an integer
+        return f"a {type(value).__name__} holding an integer too long to print"
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:

@@ -63,3 +63,46 @@ def test_errors_one_line_exit_2(args, message, capfd):
     import re
 
     assert re.search(message, captured.err)
+
+
+@pytest.mark.parametrize("row, n", [("x1_1**24", "4"), ("x2_1**60 + x3_1**60", "3")])
+def test_elimination_budget_one_line_exit_2_fast(row, n, capfd):
+    """Inputs that ran for minutes are refused from their sizes alone, with the option to raise the budget."""
+    import time
+
+    assert main(["represent", "x1_1", "--n", "0", "--d", "1"]) == 2  # warm-up: imports every subcommand
+    capfd.readouterr()
+    start = time.perf_counter()
+    assert main(["represent", row, "--n", n, "--d", "1"]) == 2
+    assert time.perf_counter() - start < 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and "work units" in err and "--max-work" in err
+
+
+def test_max_work_option(capsys):
+    assert main(["represent", "x1_1**2", "--n", "2", "--d", "1", "--max-work", "35"]) == 2
+    assert "budget of 35" in capsys.readouterr().err
+    assert main(["represent", "x1_1**2", "--n", "2", "--d", "1", "--max-work", "36"]) == 0
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--n", "100000000000", "--d", "1"], "token variables"),
+        (["--n", "1", "--d", "1000"], "estimating the size"),
+        (["--n", "2", "--d", "1", "--degree", "1000000000000"], "degree 1,000,000,000,000 is more than"),
+    ],
+)
+def test_huge_sizes_one_line_exit_2(args, message, capfd):
+    """Hostile-input issue, items 3-4: these hung, ran out of memory or raised MemoryError."""
+    assert main(["represent", "x1_1", *args]) == 2
+    err = capfd.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_many_tokens_with_few_power_sums_used():
+    """n = 1000: Psi = y_1 uses no power sum, so the certificate builds none (it built all 1000)."""
+    from polyapprox import represent_equivariant
+
+    rep = represent_equivariant("x1_1", 1000, 1)
+    assert str(rep.Psi[0]) == "y_1" and rep.verify()

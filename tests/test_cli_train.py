@@ -69,6 +69,8 @@ def test_same_seed_same_numbers(capsys):
         (["train", "init", "--patterns", "star"], "--patterns applies only"),
         (["train", "init", "--target", "no-such-target"], "unknown target"),
         (["train", "sumformer-curves", "--steps", "1", "--target", "log(x_i - 2)"], "nan"),
+        (["train", "sumformer-curves", "--seed", "-1"], "seed must be an integer >= 0"),  # was a numpy traceback
+        (["train", "init", "--steps", "1000000000000"], "more than the limit of 100,000 training steps"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):

@@ -211,3 +211,26 @@ def test_cell_indices_outside_the_grid_are_refused():
         dc.representatives(np.array([16]), 4, 2)
     with pytest.raises(DomainError, match="outside"):
         dc.representatives(np.array([-1]), 4, 2)
+
+
+def test_huge_codes_and_grids_are_refused_before_computing():
+    """Hostile-input issue, item 4: these hung, or raised OverflowError / ValueError (4,300-digit limit)."""
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(SizeError, match="grid limit"):
+        dc.error_bound(1e308, 10**400)
+    with pytest.raises(SizeError, match="bits"):
+        dc.decode(1 << 11_000_000, 2, 2, 1)
+    with pytest.raises(SizeError, match="bits"):
+        dc.encode([10**400, 1], 2)
+    with pytest.raises(SizeError, match="bits"):
+        dc.encode([10**7, 1], 2)  # (n+1)^(10^7): 15.8 million bits
+    with pytest.raises(SizeError, match="too large"):
+        dc.size_accounting(10**6, 10**6, 10**6)  # k^d has 6 million digits: compared by logarithm
+    with pytest.raises(SizeError, match="bits"):
+        dc.size_accounting(10**6, 1, 10**6)
+    assert time.perf_counter() - start < 2
+    with pytest.raises(PolyapproxError, match="5001-digit code is not a valid histogram"):
+        dc.decode(10**5000, 2, 10, 2)  # within the bit limit, printed by digit count
+    assert dc.encode([2, 2, 0], 3) == 2 * 4**2 + 1 and dc.decode(33, 3, 2, 2) == {2: 2, 0: 1}

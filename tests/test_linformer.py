@@ -46,3 +46,11 @@ def test_bad_input():
         linformer.from_sumformer(S, 5, 2, F=np.zeros((2, 5)))
     with pytest.raises(PolyapproxError, match="unknown E"):
         linformer.from_sumformer(S, 5, 2, E="random")
+
+
+def test_absurd_projection_size_is_refused():
+    """Hostile-input issue, item 3: k = 10^12 was a MemoryError."""
+    from polyapprox import SizeError
+
+    with pytest.raises(SizeError, match="Linformer projections"):
+        linformer.from_sumformer(fitted(), 5, 10**12)

@@ -191,3 +191,9 @@ def test_short_inputs_that_would_explode_are_refused_from_the_syntax_tree(text, 
 def test_size_estimates_leave_ordinary_inputs_alone():
     assert parse_polynomial("9**1000*x1_1", 3, 1).as_coeff_Mul()[0] == 9**1000
     assert parse_polynomial("(x1_1 + x2_1 + 1)**20", 3, 1).expand().subs({"x1_1": 1, "x2_1": 1}) == 3**20
+
+
+def test_integer_literals_over_4300_digits_are_a_size_error():
+    """Hostile-input issue, item 4: the message was Python's own (sys.set_int_max_str_digits ...)."""
+    with pytest.raises(SizeError, match="more than 4,300 digits"):
+        parse_polynomial("9" * 5000 + "*x1_1", 1, 1)

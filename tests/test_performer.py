@@ -34,3 +34,14 @@ def test_bad_input():
         performer.from_sumformer(S, 5, 4, features="cos")
     with pytest.raises(PolyapproxError, match="trigonometric features need W_Q = W_K = 0"):
         performer.from_sumformer(S, 5, 4, features="trig", random_query=True)
+
+
+def test_absurd_feature_counts_and_bad_seeds_are_refused():
+    """Hostile-input issue, items 3-4: m = 10^12 was a MemoryError, seed = -1 a numpy ValueError."""
+    from polyapprox import SizeError
+
+    S = fitted()
+    with pytest.raises(SizeError, match="Performer feature matrices"):
+        performer.from_sumformer(S, 5, 10**12)
+    with pytest.raises(PolyapproxError, match="seed must be an integer >= 0"):
+        performer.from_sumformer(S, 5, 4, seed=-1)

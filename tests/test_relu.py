@@ -74,3 +74,15 @@ def test_networks_refuse_inputs_outside_their_domain():
     with pytest.raises(DomainError, match="NaN"):
         net(np.array([[np.nan]]))
     assert net(np.array([[5.0]]), extrapolate=True).shape == (1, 1)
+
+
+def test_absurd_depth_and_degree_are_refused():
+    """Hostile-input issue, item 3: m = 10^9 and x^(10^6) built layer after layer (hung)."""
+    from polyapprox import SizeError
+
+    for build in (lambda: relu.square(10**9), lambda: relu.product(65), lambda: relu.square_error(10**12)):
+        with pytest.raises(SizeError, match="limit of 64"):
+            build()
+    with pytest.raises(SizeError, match="degree 1,000,000"):
+        relu.monomial((10**6,), 3)
+    assert relu.square_error(64) == 2.0**-130

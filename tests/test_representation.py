@@ -649,3 +649,26 @@ def test_from_dict_refuses_inconsistent_or_boolean_versioned_data():
         EquivariantRepresentation.from_dict(contradicting)
     trusted = EquivariantRepresentation.from_dict(contradicting, verify=False)  # explicitly skipped
     assert trusted.Psi == rep.Psi
+
+
+def test_from_dict_counts_indices_before_building_them():
+    """Hostile-input issue, item 8: d = 1000 in a dict built 501,500 index tuples of length 1000 first (hung)."""
+    import time
+
+    data = represent_equivariant("x2_1", 2, 1).to_dict()
+    start = time.perf_counter()
+    with pytest.raises(PolyapproxError, match="must be the 501,500 power-sum indices .* got 2 entries"):
+        EquivariantRepresentation.from_dict({**data, "d": 1000})
+    with pytest.raises(PolyapproxError, match="indices must be the 2 power-sum indices"):
+        EquivariantRepresentation.from_dict({**data, "indices": [[1], [2], [3]]})
+    assert time.perf_counter() - start < 2
+
+
+def test_from_dict_with_integers_too_long_to_print():
+    """Found by the fuzz suite: a 5,000-digit int in any field raised ValueError (Python's 4,300-digit limit)
+    while the error message was formatted, or OverflowError in the index count."""
+    data = represent_equivariant("x2_1", 2, 1).to_dict()
+    for key in ("n", "d", "d_out", "version", "Psi", "indices", "F", "refined", "method", "type"):
+        for value in (10**5000, -(10**5000), [[10**5000]]):
+            with pytest.raises(PolyapproxError):
+                EquivariantRepresentation.from_dict({**data, key: value})

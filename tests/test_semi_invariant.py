@@ -13,10 +13,13 @@ from polyapprox import SizeError, multi_indices, power_sum_indices, power_sums
 from polyapprox._candidates import candidate_terms
 from polyapprox._poly import expr_to_terms, token_gens
 from polyapprox._semi_invariant import (
+    MAX_SOLVE_WORK,
     NotRepresentableError,
     _candidates_from,
     _exponent_tuples,
+    block_shapes,
     count_orbit_rows,
+    estimate_solve_work,
     invariant_candidates,
     orbit_coordinates,
     orbit_key,
@@ -161,3 +164,71 @@ def test_orbit_coordinates_are_the_representatives_of_orbit_key(n, d, own):
             expected[key] = c
     got = orbit_coordinates(terms, n, d, own)
     assert got == expected and list(got) == list(expected)
+
+
+# -- the elimination budget (hostile-input issue: cost before work) -------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, d, D, own", [(3, 1, 7, True), (4, 1, 9, True), (3, 2, 5, True), (2, 3, 4, True), (3, 2, 4, False)]
+)
+def test_block_shapes_equal_the_blocks_the_solver_receives(n, d, D, own):
+    """The closed-form (rows, columns) per block equal the sizes of the sparse systems actually built."""
+    indices = power_sum_indices(n, d)
+    seen = []
+
+    def recording_solver(columns, rhs, **kwargs):
+        rows = set().union(*columns)
+        seen.append((len(rows), len(columns)))
+        from polyapprox._linalg import sparse_solve
+
+        return sparse_solve(columns, rhs, **kwargs)
+
+    target = {(0,) * (n * d): Fraction(1)}  # the constant 1: solvable, every block is still reduced
+    solve([target], n, d, indices, D, first_token_apart=own, block_solver=recording_solver)
+    assert sorted(seen) == sorted(block_shapes(d, indices, D, n - 1 if own else n, own).values())
+
+
+def test_block_shapes_by_enumeration():
+    """Columns and rows per multidegree, counted by listing candidates and orbit rows (n = 3, d = 2, D = 4)."""
+    n, d, D = 3, 2, 4
+    indices = power_sum_indices(n, d)
+    cols: dict = {}
+    for beta, m in candidate_terms(d, indices, D):
+        V = tuple(b + sum(mj * g[c] for mj, g in zip(m, indices)) for c, b in enumerate(beta))
+        cols[V] = cols.get(V, 0) + 1
+    rows: dict = {}
+    nonzero = multi_indices(d, D)
+    for k in range(n):  # lambda: a multiset of k <= n - 1 nonzero vectors, plus beta
+        for lam in itertools.combinations_with_replacement(nonzero, k) if k < n else []:
+            for beta in multi_indices(d, D, min_degree=0):
+                V = tuple(b + sum(u[c] for u in lam) for c, b in enumerate(beta))
+                if sum(V) <= D:
+                    rows[V] = rows.get(V, 0) + 1
+    expected = {V: (rows[V], c) for V, c in cols.items()}
+    assert block_shapes(d, indices, D, n - 1, True) == expected
+
+
+def test_solve_work_budget_refuses_before_building():
+    import time
+
+    for n, D in ((4, 24), (3, 60)):  # x1_1**24 at n = 4 and x2_1**60 + x3_1**60 at n = 3 ran for minutes
+        monom = (D,) + (0,) * (n - 1)
+        start = time.perf_counter()
+        with pytest.raises(SizeError, match=r"estimated at .* work units.*max_work= \(CLI: --max-work\)"):
+            solve([{monom: Fraction(1)}], n, 1, power_sum_indices(n, 1), D)
+        assert time.perf_counter() - start < 2
+    # the benchmark goal cases stay inside the default budget
+    for n, d, D in ((12, 1, 12), (10, 2, 10), (7, 3, 7), (4, 4, 6), (10, 1, 10)):
+        assert estimate_solve_work(d, power_sum_indices(n, d), D, n - 1, True) < MAX_SOLVE_WORK
+    small = {(2, 0): Fraction(1)}  # x1_1**2 at n = 2, d = 1: block 2 has 3 rows and 4 columns
+    assert estimate_solve_work(1, power_sum_indices(2, 1), 2, 1, True) == 2**2 * (4 - 3) * 3**2
+    with pytest.raises(SizeError, match="budget of 35"):
+        solve([small], 2, 1, power_sum_indices(2, 1), 2, max_work=35)
+    solution, _ = solve([small], 2, 1, power_sum_indices(2, 1), 2, max_work=36)
+    # p_2/2 - p_1^2/2 + y p_1 = x1^2 at y = x1, p = (x1 + x2, x1^2 + x2^2), expanded by hand
+    assert solution[0] == {
+        ((0,), (0, 1)): Fraction(1, 2),
+        ((0,), (2, 0)): Fraction(-1, 2),
+        ((1,), (1, 0)): Fraction(1),
+    }

@@ -137,3 +137,15 @@ def test_bad_adjacency():
         P.from_adjacency("01")
     with pytest.raises(ShapeError, match="adjacency must be a list or dict"):
         P.from_adjacency([[[0]], 7])
+
+
+@pytest.mark.parametrize("name", ["dense", "tridiagonal", "strided", "fixed", "star", "longformer"])
+def test_dense_masks_refused_before_allocating(name):
+    """Hostile-input issue, item 3: n = 10^6 asked numpy for terabytes (MemoryError) or hung."""
+    from polyapprox import SizeError
+
+    with pytest.raises(SizeError, match="attention mask would have 1,000,000,000,000 entries"):
+        sparse.patterns.by_name(name, 10**6)
+    function = getattr(sparse.patterns, name)
+    with pytest.raises(SizeError, match="attention mask"):
+        function(10**6) if name in ("dense", "tridiagonal", "star") else function(10**6, 3)

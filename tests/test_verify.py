@@ -79,3 +79,14 @@ def test_bad_input():
         sup_error(f, f, n=2, d=1, samples=0)
     with pytest.raises(PolyapproxError, match="n must be an integer >= 1"):
         equivariance_error(f, n=0, d=1)
+
+
+def test_huge_domain_and_sample_counts_are_refused():
+    """Hostile-input issue, items 3-4: OverflowError from numpy on (-1e308, 1e308), MemoryError at 10^12 samples."""
+    from polyapprox import SizeError
+
+    f = targets.get("centered")
+    with pytest.raises(PolyapproxError, match="finite width"):
+        sup_error(f, f, n=2, d=1, samples=8, domain=(-1e308, 1e308))
+    with pytest.raises(SizeError, match="random sequences"):
+        sup_error(f, f, n=2, d=1, samples=10**12)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from polyapprox.internal import DomainError, ShapeError, check_choice, check_int
+from polyapprox.internal import DomainError, ShapeError, check_choice, check_int, check_size
 
 from ._masks import as_masks
 
@@ -34,7 +34,16 @@ __all__ = [
 ]
 
 
+#: Largest n * n a dense pattern mask may have (the masks are n x n booleans, with int64 temporaries).
+MAX_MASK_ENTRIES = 25_000_000
+
+
+def _check_mask_size(n: int) -> None:
+    check_size(f"a dense {n:,} x {n:,} attention mask", n * n, limit=MAX_MASK_ENTRIES)
+
+
 def _band(n: int, half: int) -> np.ndarray:
+    _check_mask_size(n)
     idx = np.arange(n)
     return np.abs(idx[:, None] - idx[None, :]) <= half
 
@@ -60,6 +69,7 @@ def dense(n: int) -> list[np.ndarray]:
     np.int64(9)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     return [np.ones((n, n), dtype=bool)]
 
 
@@ -89,6 +99,7 @@ def tridiagonal(n: int) -> list[np.ndarray]:
            [0, 0, 1, 1]])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     return [_band(n, 1)]
 
 
@@ -117,6 +128,7 @@ def sliding_window(n: int, w: int) -> list[np.ndarray]:
     np.int64(74)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w, minimum=2)
     return [_band(n, w // 2)]
 
@@ -150,6 +162,7 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
            [1, 1, 1, 1]])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     mask = np.zeros((n, n), dtype=bool)
     m = n - 1  # tokens 0..m-1 form the line/ring, m is the relay
     for k in range(m):
@@ -188,6 +201,7 @@ def strided(n: int, w: int) -> list[np.ndarray]:
     [np.int64(10), np.int64(8)]
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w, minimum=2)
     idx = np.arange(n)
     return [_band(n, w // 2), (idx[:, None] % w) == (idx[None, :] % w)]
@@ -221,6 +235,7 @@ def fixed(n: int, w: int) -> list[np.ndarray]:
     ([np.int64(64), np.int64(76)], [np.int64(76), np.int64(61)])
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     w = check_int("w", w)
     idx = np.arange(n)
     block = (idx[:, None] // w) == (idx[None, :] // w)
@@ -255,6 +270,7 @@ def longformer(n: int, w: int, global_tokens: Iterable[int] = (0,)) -> list[np.n
     np.int64(100)
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     (mask,) = sliding_window(n, w)
     G = sorted({check_int("global token", g, minimum=0) for g in global_tokens})
     if G and G[-1] >= n:
@@ -297,6 +313,7 @@ def bigbird(n: int, w: int, r: int, g: int, seed: int | np.random.Generator = 0)
     True
     """
     n = check_int("n", n)
+    _check_mask_size(n)
     r = check_int("r", r, minimum=0)
     g = check_int("g", g, minimum=0)
     if g > n:
@@ -407,6 +424,7 @@ def _one_adjacency(pattern: object, n: int | None, l: int) -> np.ndarray:
         else:
             n = len(items)
     n = check_int("n", n)
+    _check_mask_size(n)
     if not isinstance(pattern, Mapping) and len(items) != n:
         raise ShapeError(f"pattern {l}: expected adjacency lists for n = {n} queries; got {len(items)}")
     mask = np.zeros((n, n), dtype=bool)
@@ -486,6 +504,7 @@ def by_name(
     """
     check_choice("pattern", name, NAMES)
     n = check_int("n", n)
+    _check_mask_size(n)  # before any mask is allocated
     root = max(2, round(n**0.5))
     if name == "dense":
         return dense(n)

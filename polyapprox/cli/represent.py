@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import METHODS, represent_equivariant
+from .. import MAX_SOLVE_WORK, METHODS, represent_equivariant
 from ..internal import PolyapproxError
 from ._common import inputs
 from ._output import print_json
@@ -37,6 +37,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "dense-expansion (every candidate expanded, one dense rref; a baseline). "
         "'default' and 'reference' are their old names",
     )
+    p.add_argument(
+        "--max-work",
+        type=int,
+        default=None,
+        metavar="UNITS",
+        help="budget of the exact elimination, estimated from n, d and the degree before it starts "
+        f"(default {MAX_SOLVE_WORK:.0e} units, under a minute here); larger requests are refused",
+    )
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
     p.add_argument(
         "--json",
@@ -51,7 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n < 1 or args.d < 1:
         raise PolyapproxError(f"--n and --d must be integers >= 1; got --n {args.n} --d {args.d}")
-    rep = represent_equivariant(args.row, args.n, args.d, args.refined, method=args.method, degree=args.degree)
+    rep = represent_equivariant(
+        args.row, args.n, args.d, args.refined, method=args.method, degree=args.degree, max_work=args.max_work
+    )
     stats = rep.stats
     if stats is None:  # represent_equivariant records them on every result it returns
         raise PolyapproxError("represent_equivariant returned a result without solve statistics")

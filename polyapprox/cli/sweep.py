@@ -23,6 +23,9 @@ from typing import Any
 from ..internal import PolyapproxError, check_int
 from ._common import add_json, add_progress, inputs
 
+#: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
+ENGINE_MAX_DEGREE = 1000
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -99,8 +102,11 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
     import sympy
 
     from .. import represent_equivariant, sequence_symbols, symmetrize
+    from ..internal import SizeError
 
     n, d, degree = item["n"], item["d"], item["degree"]
+    if degree > ENGINE_MAX_DEGREE:  # checked before the random target's degree-many products are built
+        raise SizeError(f"degree {degree:,} is more than the limit of {ENGINE_MAX_DEGREE:,} for the exact engine")
     rng = random.Random(item["seed"])
     X = list(sequence_symbols(n, d))  # pyright: ignore[reportArgumentType]  # sympy Matrix is iterable; its annotations lack __iter__
     g = sympy.Integer(0)

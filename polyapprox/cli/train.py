@@ -35,6 +35,10 @@ EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying"
 TARGETED = ("sumformer-curves", "latent-sweep", "init")
 
 
+#: Most training steps per run the CLI accepts (the full experiments use at most 1,500).
+MAX_STEPS = 100_000
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
@@ -74,8 +78,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _options(args: argparse.Namespace, name: str) -> dict:
-    from ..internal import PolyapproxError
+    from ..internal import PolyapproxError, SizeError, check_seed
 
+    check_seed(args.seed)  # numpy refuses negative seeds deep inside a worker otherwise
+    if args.steps is not None and args.steps > MAX_STEPS:
+        raise SizeError(f"--steps {args.steps:,} is more than the limit of {MAX_STEPS:,} training steps per run")
     options = {"quick": args.quick, "seed": args.seed, "steps": args.steps, "lr": args.lr}
     if args.target is not None:
         if name not in TARGETED:
