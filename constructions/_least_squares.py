@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from polyapprox import EquivariantRepresentation, candidate_terms, power_sum_indices
-from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_int
+from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int
 
 from ._features import MonomialFeatures
 from ._polynomial_sumformer import PolynomialSumformer
@@ -441,6 +441,8 @@ def approximate(
     candidates = candidate_terms(d, indices, degree)
     count = len(candidates)
     samples, test_samples = _sample_counts(samples, test_samples, count, n)
+    _check_sample_sizes(samples + test_samples, n, d, memory_mb)
+    _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
     X_test = rng.uniform(lo, hi, size=(test_samples, n, d))
@@ -482,11 +484,32 @@ def approximate(
 
 
 def _checked_box(domain: Domain) -> tuple[float, float]:
-    """The domain (lo, hi) as floats, finite with lo < hi."""
+    """The domain (lo, hi) as floats, finite with lo < hi and a finite width hi - lo."""
     lo, hi = (float(v) for v in domain)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-        raise PolyapproxError(f"domain must be (lo, hi) with lo < hi; got {domain!r}")
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo)):
+        raise PolyapproxError(f"domain must be (lo, hi) with lo < hi and a finite width hi - lo; got {domain!r}")
     return lo, hi
+
+
+def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float) -> None:
+    """Refuse, before allocating, sample arrays (training + test, float64) larger than the memory budget."""
+    megabytes = sequences * n * d * 8 / 2**20
+    if megabytes > memory_mb:
+        raise SizeError(
+            f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) take {megabytes:,.0f} MB, "
+            f"more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
+        )
+
+
+def _check_power_sums_finite(lo: float, hi: float, n: int, indices: tuple[tuple[int, ...], ...]) -> None:
+    """Refuse a domain on which the power sums P_gamma (|gamma| <= n) overflow float64."""
+    top = max((sum(g) for g in indices), default=1)
+    radius = max(abs(lo), abs(hi), 1.0)
+    if top * math.log10(radius) + math.log10(n) > 300:
+        raise DomainError(
+            f"on the domain ({lo:g}, {hi:g}) the power sums of degree up to {top} reach about "
+            f"10^{top * math.log10(radius) + math.log10(n):.0f}, past float64; rescale the inputs to a smaller box"
+        )
 
 
 def _checked_memory(memory_mb: float) -> float:

@@ -10,7 +10,7 @@ from numpy.polynomial import chebyshev
 
 from constructions import continuous, targets
 from constructions._least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
-from polyapprox import PolyapproxError, SizeError, candidate_terms, power_sum_indices
+from polyapprox import DomainError, PolyapproxError, SizeError, candidate_terms, power_sum_indices
 
 
 def test_chebyshev_tables_and_monomial_coefficients_match_numpy():
@@ -113,3 +113,20 @@ def test_progress_does_not_change_the_fit():
         targets.get("gaussian-kernel-sum"), n=3, d=1, degree=3, samples=200, solver="normal"
     )
     assert with_bar.representation.to_dict() == without.representation.to_dict()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"n": 3, "samples": 10**12}, SizeError, "samples alone"),
+        ({"n": 10**6}, SizeError, "samples alone"),
+        ({"n": 3, "domain": (-1e308, 1e308)}, PolyapproxError, "finite width"),
+        ({"n": 3, "domain": (0.0, 1e120)}, DomainError, "past float64"),
+    ],
+)
+def test_absurd_sizes_and_domains_are_refused_before_allocating(kwargs, error, words):
+    """Hostile sizes end in one-line errors before anything large is allocated (was MemoryError/OverflowError)."""
+    f = lambda X: X  # the identity: finite on any box, so only the fit's own checks can refuse
+    with pytest.raises(error, match=words) as info:
+        continuous.approximate(f, d=1, degree=4, **kwargs)
+    assert "\n" not in str(info.value)
