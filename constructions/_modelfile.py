@@ -186,9 +186,12 @@ def _describe(model: Any, target: Target | None) -> tuple[str, dict, dict[str, n
 
 
 def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, meta: dict | None = None) -> None:
-    """Write any savable model (module docstring) to ``path``; :func:`load` rebuilds it bitwise.
+    """Write any savable model to ``path`` as a safetensors file; :func:`load` rebuilds it bitwise.
 
-    ``target`` defaults to the one the model was built for (a fit's target, a discontinuous
+    The arrays (psi's coefficient matrix, every named network weight, check values) are stored
+    bitwise; the header holds one JSON document with the kind, n, d, d_out, the target (a
+    registered name or an expression), the construction parameters with the exact Psi as
+    rationals, and the package version. No pickle is used. ``target`` defaults to the one the model was built for (a fit's target, a discontinuous
     model's f). Written atomically (a temporary file, then a rename); an existing symlink at
     ``path`` is replaced, never followed.
 

@@ -47,7 +47,11 @@ FORMAT = "polyapprox.sumformer/1"
 
 
 def save(model: PolynomialSumformer, path: str | os.PathLike, *, meta: dict | None = None) -> None:
-    """Write ``model`` as JSON (module docstring); exact, so :func:`load` gives an equal model.
+    """Write ``model`` as JSON, exactly (Psi as exact rational strings); :func:`load` gives an equal model.
+
+    The document holds the format tag ``polyapprox.sumformer/1``, the kind, the exact
+    representation (n, d, the power-sum indices, Psi as rationals), the domain and the user's
+    ``meta``.
 
     ``constructions.save`` writes the same model (and every other kind) as a safetensors file.
 

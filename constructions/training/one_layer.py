@@ -78,7 +78,7 @@ def one_layer_network(
     kind : str
         ``"transformer"``, ``"linformer"`` or ``"performer"``.
     saddle : str, default 'random-query'
-        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"`` (module docstring).
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
     k : int, default 2
         Linformer projected length.
     m : int, default 8
@@ -181,7 +181,7 @@ def train_one_layer(
     init : str, default 'constructed'
         ``"constructed"`` or ``"random"`` weights.
     saddle : str, default 'random-query'
-        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"`` (module docstring).
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
     degree : int, default 4
         Degree of the least-squares Sumformer the network is built from.
     k : int, default 2
