@@ -493,7 +493,7 @@ def _checked_box(domain: Domain) -> tuple[float, float]:
 
 def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float) -> None:
     """Refuse, before allocating, sample arrays (training + test, float64) larger than the memory budget."""
-    megabytes = sequences * n * d * 8 / 2**20
+    megabytes = sequences * n * d * 8 / 1e6  # MB of 10^6 bytes, as the fit's own estimate in _fit
     if megabytes > memory_mb:
         raise SizeError(
             f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) take {megabytes:,.0f} MB, "
