@@ -163,7 +163,7 @@ def get_attention_kind(name: object) -> AttentionKind:
     >>> get_attention_kind("sparse")
     Traceback (most recent call last):
     ...
-    polyapprox._errors.UnknownNameError: unknown attention kind 'sparse'; allowed: 'linformer', 'masked-softmax', 'performer', 'softmax'
+    polyapprox.exact._errors.UnknownNameError: unknown attention kind 'sparse'; allowed: 'linformer', 'masked-softmax', 'performer', 'softmax'
     """
     if isinstance(name, AttentionKind):
         return name

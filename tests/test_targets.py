@@ -6,7 +6,7 @@ import pytest
 
 from constructions import targets
 from polyapprox import PolyapproxError, ShapeError, UnknownNameError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def _loop_reference(name, X):

@@ -13,8 +13,8 @@ torch = pytest.importorskip("torch")
 from constructions import continuous, sparse, targets, training  # noqa: E402
 from constructions.sparse import patterns  # noqa: E402
 from constructions.training import copying, one_layer  # noqa: E402
+from polyapprox.app.report.cases import CASES  # noqa: E402
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, UnknownNameError  # noqa: E402
-from polyapprox.report.cases import CASES  # noqa: E402
 
 SMALL = {"samples": 64, "test_samples": 64}
 
@@ -241,7 +241,7 @@ def test_missing_torch_is_a_one_line_install_hint(monkeypatch):
 
 
 def test_experiment_sweeps_are_identical_in_worker_processes():
-    from polyapprox.report.executor import make_executor
+    from polyapprox.app.report.executor import make_executor
 
     serial = training.sumformer_curves(steps=3, target="times-mean", degree=2)
     with make_executor(jobs=2) as processes:

@@ -7,7 +7,7 @@
 - The notebooks (``../notebooks/*.py``, jupytext percent format) are copied into
   ``notebooks/`` so that myst-nb renders and executes them.
 - The directive ``repro-cases`` renders rows of the table of reproduction cases
-  (``polyapprox.report.cases.CASES``), the single table that the report and the tests read.
+  (``polyapprox.app.report.cases.CASES``), the single table that the report and the tests read.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _submodules(module: ModuleType) -> list[ModuleType]:
 
 
 #: Public modules of the user-facing app: documented on the CLI page, not in the API reference.
-APP_MODULES = ("polyapprox.cli", "polyapprox.report", "polyapprox.internal")
+APP_MODULES = ("polyapprox.app.cli", "polyapprox.app.report", "polyapprox.internal")
 
 
 def public_namespaces() -> list[tuple[str, list[str]]]:
@@ -170,7 +170,7 @@ def _quick_report() -> None:
             "run `polyapprox reproduce --quick` to produce it.\n"
         )
         return
-    from polyapprox.report import run_report
+    from polyapprox.app.report import run_report
 
     sections = run_report(REPORT, quick=True, progress=False)
     failed = [c for s in sections for c in s.claims if not c.passed]
@@ -336,7 +336,7 @@ class ReproCases(SphinxDirective):
     optional_arguments = 100
 
     def run(self) -> list[nodes.Node]:
-        from polyapprox.report.cases import CASES
+        from polyapprox.app.report.cases import CASES
 
         unknown = [i for i in self.arguments if i not in CASES]
         if unknown:

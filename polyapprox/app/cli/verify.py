@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     import constructions
     from constructions import verify
 
-    from ..internal import PolyapproxError
+    from ...internal import PolyapproxError
     from ._output import print_json
 
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _target(args: argparse.Namespace, info: Any) -> Any:
     """The target to measure against: --target, else the one recorded in the file (a callable never is)."""
-    from ..internal import PolyapproxError
+    from ...internal import PolyapproxError
 
     if args.target is not None:
         return resolve_target(args.target)

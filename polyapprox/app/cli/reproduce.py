@@ -6,7 +6,7 @@ import argparse
 import math
 import sys
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 from ._common import add_progress, inputs
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import MAX_SOLVE_WORK, METHODS, represent_equivariant
-from ..internal import PolyapproxError
+from ... import MAX_SOLVE_WORK, METHODS, represent_equivariant
+from ...internal import PolyapproxError
 from ._common import inputs
 from ._output import print_json
 

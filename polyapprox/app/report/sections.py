@@ -19,7 +19,7 @@ _NOT_SECTIONS = {"cases", "executor", "sections"}
 @functools.cache
 def section_specs() -> dict[str, SectionSpec]:
     """name -> SectionSpec of every section, in report order."""
-    package = importlib.import_module(__name__.rpartition(".")[0])  # this package, polyapprox.report
+    package = importlib.import_module(__name__.rpartition(".")[0])  # this package, polyapprox.app.report
     specs = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_") or info.name in _NOT_SECTIONS:

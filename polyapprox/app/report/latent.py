@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from .. import latent_dimension, latent_dimension_table, multi_indices
+from ... import latent_dimension, latent_dimension_table, multi_indices
 from ._model import Outcome, ReportContext, SectionSpec, equals
 from .cases import expected
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..internal import PolyapproxError, SizeError
+from ...internal import PolyapproxError, SizeError
 
 TARGET_HELP = (
     "a registered target (see 'polyapprox targets'), a target expression such as "

@@ -27,7 +27,7 @@ import json
 import time
 from pathlib import Path
 
-from ..internal import check_choice
+from ...internal import check_choice
 from ._common import TARGET_HELP, inputs, resolve_target
 from ._output import print_json
 
@@ -78,7 +78,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _options(args: argparse.Namespace, name: str) -> dict:
-    from ..internal import PolyapproxError, SizeError, check_seed
+    from ...internal import PolyapproxError, SizeError, check_seed
 
     check_seed(args.seed)  # numpy refuses negative seeds deep inside a worker otherwise
     if args.steps is not None and args.steps > MAX_STEPS:
@@ -96,12 +96,12 @@ def _options(args: argparse.Namespace, name: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from polyapprox.report.executor import make_executor
+    from polyapprox.app.report.executor import make_executor
 
     name = check_choice("experiment", args.experiment, EXPERIMENT_NAMES)
     options = _options(args, name)
     if args.out is not None:  # before the runs: an unusable --out fails at once, not after minutes of training
-        from polyapprox.report import prepare_output_dir
+        from polyapprox.app.report import prepare_output_dir
 
         prepare_output_dir(args.out)
     from constructions import training  # raises the one-line install message without torch

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..internal import PolyapproxError, check_int
+from ...internal import PolyapproxError, check_int
 from ._common import add_json, add_progress, inputs
 
 #: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
@@ -101,8 +101,8 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
 
     import sympy
 
-    from .. import represent_equivariant, sequence_symbols, symmetrize
-    from ..internal import SizeError
+    from ... import represent_equivariant, sequence_symbols, symmetrize
+    from ...internal import SizeError
 
     n, d, degree = item["n"], item["d"], item["degree"]
     if degree > ENGINE_MAX_DEGREE:  # checked before the random target's degree-many products are built

@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = [
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="polyapprox",
         description="Proof companion for universal approximation by efficient Transformers.",
     )
-    from .. import __version__
+    from ... import __version__
 
     parser.add_argument(
         "--version", action="version", version=f"polyapprox {__version__}", help="print the version and exit"

@@ -1,7 +1,7 @@
 """Exact coefficient matching for Psi (theory/representation, Algorithm): two methods, same result.
 
 Both methods solve A c = b for the candidate terms T_{beta,m}(y, s) = y^beta prod s_gamma^m_gamma
-of :mod:`polyapprox._candidates` in canonical order, take the reduced row echelon form and
+of :mod:`polyapprox.exact._candidates` in canonical order, take the reduced row echelon form and
 set every free (non-pivot) unknown to 0 (the canonical normal form of theory/representation,
 step 6). They differ in the rows of A:
 
@@ -27,7 +27,7 @@ step 6). They differ in the rows of A:
       lambda' (the triangular power-sum / monomial-symmetric relation).
 
     Each block is then reduced by sparse exact elimination over Q
-    (:func:`polyapprox._linalg.sparse_solve`, python-flint ``fmpq`` when present).
+    (:func:`polyapprox.exact._linalg.sparse_solve`, python-flint ``fmpq`` when present).
 
 Because the pivot columns of an RREF are the leftmost columns independent of the ones
 before them, and both reductions preserve all column dependencies, both methods return the
@@ -436,7 +436,7 @@ def solve(
     each symmetric in tokens 2..n (``first_token_apart``: token 1 keeps its own exponent beta) or
     in all tokens (``first_token_apart`` False: invariant case, beta = 0). ``block_solver`` (orbit-blocks method only) reduces one degree block: it takes
     sparse columns and right-hand sides and returns the RREF pivots and the solutions with
-    free unknowns 0, like :func:`polyapprox._linalg.sparse_solve` (the tests plug a dense
+    free unknowns 0, like :func:`polyapprox.exact._linalg.sparse_solve` (the tests plug a dense
     reference in here). ``max_work``: the elimination budget (:func:`check_solve_work`).
     Raises ``NotRepresentableError`` when the system is inconsistent.
     """

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from .. import (
+from ... import (
     EquivariantRepresentation,
     PolyapproxError,
     SolveStats,

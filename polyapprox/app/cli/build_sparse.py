@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 from ._common import add_target, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args

@@ -22,7 +22,7 @@ def check_int(name: str, value: object, minimum: int | None = 1) -> int:
     >>> check_int("n", 0)
     Traceback (most recent call last):
     ...
-    polyapprox._errors.PolyapproxError: n must be an integer >= 1; got 0
+    polyapprox.exact._errors.PolyapproxError: n must be an integer >= 1; got 0
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         bound = f" >= {minimum}" if minimum is not None else ""

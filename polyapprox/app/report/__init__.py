@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..internal import PolyapproxError, check_choice
+from ...internal import PolyapproxError, check_choice
 from ._files import write_atomic
 from ._model import Claim, ReportContext, Section, SectionSpec
 from .executor import make_executor

@@ -3,7 +3,7 @@
 :class:`EquivariantRepresentation` holds Psi with F_i(X) = Psi(x_i, P(X)) for every token i;
 :class:`InvariantRepresentation` holds Q with f(X) = Q(P(X)). Both verify themselves by
 exact expansion, print LaTeX and round-trip losslessly through JSON-able dicts, whose
-polynomials are strings read back by the safe parser (:mod:`polyapprox._parse`): a
+polynomials are strings read back by the safe parser (:mod:`polyapprox.exact._parse`): a
 tampered file is rejected and nothing in it is ever executed.
 """
 

@@ -3,7 +3,7 @@
 :func:`sparse_solve` returns the pivot columns of the RREF (the leftmost columns
 independent of those before them) and the solution with every free unknown set to 0, which
 is what makes the representation engine's Psi canonical. python-flint is used when present (probed once, in
-:mod:`polyapprox._flint`); the fallbacks say so in their names.
+:mod:`polyapprox.exact._flint`); the fallbacks say so in their names.
 """
 
 from __future__ import annotations

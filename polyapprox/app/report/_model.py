@@ -4,7 +4,7 @@ A section module defines ``SECTION = SectionSpec(name, title, order=...)`` and r
 functions on it: one ``@SECTION.data`` function that computes what the section needs (sweeps
 run through ``ctx.map``), one ``@SECTION.claim(id, statement)`` function per checked statement
 (returning an :class:`Outcome`), and one ``@SECTION.render`` function that writes the Markdown
-and the figures. Adding a section means adding one module; :mod:`polyapprox.report.sections`
+and the figures. Adding a section means adding one module; :mod:`polyapprox.app.report.sections`
 finds it.
 """
 

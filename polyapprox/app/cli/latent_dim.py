@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import latent_dimension_table
-from ..internal import PolyapproxError
+from ... import latent_dimension_table
+from ...internal import PolyapproxError
 from ._output import print_json
 
 

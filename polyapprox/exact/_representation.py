@@ -1,8 +1,8 @@
 """The representation engine's entry points: F_i(X) = Psi(x_i, P(X)) and f(X) = Q(P(X)).
 
 :func:`represent_equivariant` and :func:`represent_invariant` check their input, run the
-exact solver of :mod:`polyapprox._semi_invariant` and return the result types of
-:mod:`polyapprox._results`, with the solve statistics attached as ``.stats``.
+exact solver of :mod:`polyapprox.exact._semi_invariant` and return the result types of
+:mod:`polyapprox.exact._results`, with the solve statistics attached as ``.stats``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 
-from .. import count_candidates, latent_dimension, power_sum_indices
+from ... import count_candidates, latent_dimension, power_sum_indices
 
 
 def fit_terms(n: int, d: int, degree: int, refined: bool = False) -> int:

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -108,7 +108,7 @@ def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
     """
     import math
 
-    from ..internal import SizeError
+    from ...internal import SizeError
     from ._estimate import discontinuous_bytes, discontinuous_seconds
 
     if min(args.n, args.d, args.k, args.samples) < 1:
@@ -124,7 +124,7 @@ def _lipschitz(args: argparse.Namespace, target: Any) -> tuple[float | None, str
     """The Lipschitz constant for the error bound (--lipschitz, else the target's) and where it came from."""
     import math
 
-    from ..internal import PolyapproxError
+    from ...internal import PolyapproxError
 
     if args.lipschitz is not None:
         if not (math.isfinite(args.lipschitz) and args.lipschitz >= 0):

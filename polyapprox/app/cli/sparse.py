@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 from ._output import print_json
 
 

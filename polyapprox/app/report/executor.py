@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
-from ..internal import PolyapproxError, check_int
+from ...internal import PolyapproxError, check_int
 
 #: Seconds to wait for a Dask scheduler before giving up (no hang on a bad address).
 CONNECT_TIMEOUT = 10.0

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..internal import PolyapproxError
+from ...internal import PolyapproxError
 from ._model import Outcome, ReportContext, SectionSpec, equals, within_bounds
 from ._plots import finish_axes
 from .cases import expected
