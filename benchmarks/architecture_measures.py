@@ -1,6 +1,7 @@
 """Architecture measures: import cycles between modules, ``# noqa: E402`` lines, public names.
 
-Run from the repository root: ``PYTHONPATH=. python benchmarks/architecture_measures.py``.
+Run from the repository root: ``PYTHONPATH=. python benchmarks/architecture_measures.py``
+(``--write-public-names`` rewrites the record that tests/test_public_api.py compares against).
 Cycles are counted with grimp (installed with import-linter) as the strongly connected
 components of the module import graph of ``polyapprox`` and ``constructions`` that hold more
 than one module, counting every import (function-local ones included).
@@ -9,6 +10,7 @@ than one module, counting every import (function-local ones included).
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sys
 from pathlib import Path
@@ -20,9 +22,8 @@ PACKAGES = ("polyapprox", "constructions")
 
 
 def cycles() -> list[list[str]]:
-    graph = grimp.build_graph(*PACKAGES, cache_dir=None)
+    graph = grimp.build_graph(*PACKAGES, cache_dir=None, exclude_type_checking_imports=True)
     modules = sorted(graph.modules)
-    index = {m: i for i, m in enumerate(modules)}
     edges = {m: set(graph.find_modules_directly_imported_by(m)) & set(modules) for m in modules}
     # Tarjan's strongly connected components.
     sys.setrecursionlimit(10000)
@@ -53,7 +54,6 @@ def cycles() -> list[list[str]]:
     for m in modules:
         if m not in num:
             visit(m)
-    del index
     return sorted(out)
 
 
@@ -89,6 +89,11 @@ def public_names() -> dict[str, list[str]]:
 
 
 def main() -> None:
+    if "--write-public-names" in sys.argv:
+        path = ROOT / "tests" / "public_names.json"
+        path.write_text(json.dumps(public_names(), indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path.relative_to(ROOT)}")
+        return
     found = cycles()
     names = public_names()
     distinct = {n for values in names.values() for n in values}

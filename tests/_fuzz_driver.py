@@ -45,7 +45,7 @@ def _run_poly(case):
 def _run_expr(case):
     import numpy as np
 
-    from constructions._expression import from_expression
+    from constructions._targets.expression import from_expression
 
     target = from_expression(case["text"], lipschitz=1.0)
     X = np.random.default_rng(0).uniform(-1, 1, size=(3, case["n"], case["d"]))

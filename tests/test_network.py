@@ -3,7 +3,7 @@ import pytest
 from _networks import fitted, hand_made
 
 from constructions import transformer
-from constructions._network import LabelledArray, assert_weights_equal
+from constructions.transformer import LabelledArray, assert_weights_equal
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.exact._errors import DomainError
 

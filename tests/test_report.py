@@ -66,7 +66,7 @@ def test_latent_figure_legend_lists_every_plotted_column():
 
 @pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])
 def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags, quick):
-    from constructions import training
+    from polyapprox.app import experiments
 
     seen = []
 
@@ -74,7 +74,7 @@ def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags
         seen.append(quick)
         raise RuntimeError("stop after recording the settings")
 
-    monkeypatch.setattr(training, "sumformer_curves", stop)
+    monkeypatch.setattr(experiments, "sumformer_curves", stop)
     with pytest.raises(RuntimeError, match="stop"):
         main(["reproduce", "--only", "training", "--out", str(tmp_path), "--no-progress", *flags])
     assert seen == [quick]

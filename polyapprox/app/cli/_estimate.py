@@ -35,7 +35,7 @@ def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
 
 #: Time model of a least-squares fit, in CPU seconds: FIT_OVERHEAD_SECONDS + FIT_SECONDS_PER_UNIT x units,
 #: where the units are the work units the fit reports to its progress callback (estimated
-#: multiply-adds weighted by stage so that they track time; see constructions/_least_squares.py).
+#: multiply-adds weighted by stage so that they track time; see constructions/_sumformers/least_squares.py).
 #: Fitted (smallest largest ratio error) to the median CPU seconds of continuous.approximate, each in a
 #: fresh process, 3 runs, gaussian-kernel-sum, default samples, on this project's 2-core machine at load
 #: 5-8 (benchmarks/bench_estimate.py): (n, d, D) = (3, 1, 3) 0.036 s, (3, 2, 4) 1.03 s, (4, 2, 6) 1.50 s,
@@ -65,16 +65,11 @@ def fit_units(n: int, d: int, degree: int, samples: int | None, refined: bool = 
     """(work units, candidate terms, training sequences) of continuous.approximate, from the sizes alone:
     the route it takes (SVD of the design matrix when that needs at most 64 MB, else the normal
     equations), its work, then the exact expansion and the evaluation on the training and test sets."""
-    from constructions._least_squares import AUTO_SVD_BYTES, SOLVE_UNITS, SVD_UNITS, _tail_units
+    from constructions.continuous import fit_work_units  # numpy loads only when a fit is estimated
 
     terms = fit_terms(n, d, degree, refined)
     samples = max(4000, math.ceil(2 * terms / n)) if samples is None else samples
-    rows = samples * n
-    if 8 * (3 * rows * terms + 3 * samples * terms) <= AUTO_SVD_BYTES:
-        work = SVD_UNITS * rows * terms**2
-    else:
-        work = samples * terms * (terms + 1) // 2 + SOLVE_UNITS * terms**3
-    return int(work) + _tail_units(terms, 2 * samples, n), terms, samples
+    return fit_work_units(terms, samples, n), terms, samples
 
 
 def fit_cpu_seconds(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> float:

@@ -104,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
         from polyapprox.app.report import prepare_output_dir
 
         prepare_output_dir(args.out)
-    from constructions import training  # raises the one-line install message without torch
+    from polyapprox.app import experiments  # raises the one-line install message without torch
 
-    experiment = training.EXPERIMENTS[name]
+    experiment = experiments.EXPERIMENTS[name]
     start = time.perf_counter()
     with make_executor(args.jobs) as executor:
         result = experiment(map=_progress_map(executor, name, args.json), **options)

@@ -25,11 +25,12 @@ COPY_PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random"
 @SECTION.data
 def _data(ctx: ReportContext) -> dict:
     from constructions import training
+    from polyapprox.app import experiments
 
     quick = not ctx.full_training  # the full runs take 2-20 minutes each: only with reproduce --full-training
-    curves = training.sumformer_curves(quick=quick, seed=ctx.seed, map=ctx.map)
-    init = training.init_comparison(quick=quick, seed=ctx.seed, map=ctx.map)
-    copying = training.sparse_copying(quick=quick, seed=ctx.seed, map=ctx.map)
+    curves = experiments.sumformer_curves(quick=quick, seed=ctx.seed, map=ctx.map)
+    init = experiments.init_comparison(quick=quick, seed=ctx.seed, map=ctx.map)
+    copying = experiments.sparse_copying(quick=quick, seed=ctx.seed, map=ctx.map)
     again = [
         training.train_sumformer(
             "centered", 3, 1, steps=20, samples=64, test_samples=64, reference=False, seed=ctx.seed

@@ -90,7 +90,7 @@ def _relu_rows(ctx: ReportContext) -> tuple[list[dict], float]:
 
 @SECTION.data
 def _data(ctx: ReportContext) -> dict:
-    from constructions._cost import time_attention_kinds
+    from polyapprox.app.experiments import time_attention_kinds
 
     relu_rows, fit_error = _relu_rows(ctx)
     ns = [256, 1024] if ctx.quick else [256, 1024, 4096]
