@@ -78,15 +78,20 @@ def _submodules(module: ModuleType) -> list[ModuleType]:
 #: Public modules of the user-facing app: documented on the CLI page, not in the API reference.
 APP_MODULES = ("polyapprox.app.cli", "polyapprox.app.report", "polyapprox.internal")
 
+#: App modules with a Python API of their own, listed after the numeric layer.
+APP_API = ("polyapprox.app.experiments",)
+
 
 def public_namespaces() -> list[tuple[str, list[str]]]:
     """(module name, its public non-module names), every object listed once, in reading order.
 
-    The roots' ``__all__`` first, then every public submodule of ``constructions``.
+    The roots' ``__all__`` first, then every public submodule of ``constructions``, then the app
+    modules of ``APP_API``.
     An object already listed under an earlier namespace (a re-export) is not listed again.
     """
     modules = [importlib.import_module(root) for root in ROOTS]
     modules += [m for m in _submodules(modules[1]) if not m.__name__.startswith(APP_MODULES)]
+    modules += [importlib.import_module(name) for name in APP_API]
     # objects that a module's __all__ exports belong there, not to a module that merely imports them
     claimed = {
         id(getattr(m, name)): m.__name__
