@@ -138,8 +138,8 @@ def constructed_references(target: Any, n: int, d: int, degree: int, samples: in
 
     Examples
     --------
-    >>> sorted(constructed_references("centered", 2, 1, 1, 64, 0))
-    [2, 3]
+    >>> sorted(constructed_references("centered", 2, 1, 1, 64, 0))  # C(n-1+d, d) - 1 and C(n+d, d) - 1
+    [1, 2]
     """
 
     f = resolve_target(target)

@@ -12,10 +12,21 @@ The training experiments need PyTorch: their names import it on first use and ra
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cost import attention_cost as attention_cost
 from ._cost import time_attention_kinds as time_attention_kinds
+
+if TYPE_CHECKING:  # for type checkers; at run time they load on first use (below)
+    from ._training import EXPERIMENTS as EXPERIMENTS
+    from ._training import PAPER_LEARNS as PAPER_LEARNS
+    from ._training import SUMFORMER_MODELS as SUMFORMER_MODELS
+    from ._training import ExperimentResult as ExperimentResult
+    from ._training import init_comparison as init_comparison
+    from ._training import latent_sweep as latent_sweep
+    from ._training import run_experiment as run_experiment
+    from ._training import sparse_copying as sparse_copying
+    from ._training import sumformer_curves as sumformer_curves
 
 #: names of the training experiments, imported on first use (torch and matplotlib stay optional)
 _TRAINING = (
