@@ -38,3 +38,26 @@ def peak_rss_mb() -> float:
     except OSError:  # pragma: no cover - not Linux
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> float:
+    """CPU seconds (user + system) of one child process running ``argv`` (RUSAGE_CHILDREN difference)."""
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def one_blas_thread() -> None:
+    """Bound BLAS/OpenMP pools of this process to one thread (every benchmark times on one thread: on a
+    shared machine OpenBLAS's spinning threads cost up to 200x on small matrices) and torch to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is optional
+        return
+    torch.set_num_threads(1)

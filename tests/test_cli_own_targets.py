@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def test_version_and_help_on_every_option(capsys):
 
     def walk(parser, prefix):
         for action in parser._actions:
-            if action.__class__.__name__ == "_SubParsersAction":
+            if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
                     walk(sub, f"{prefix} {name}")
             elif action.dest != "help" and not action.help:

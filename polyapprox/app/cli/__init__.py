@@ -3,6 +3,12 @@
 One module per subcommand in this package; each has ``register(subparsers)``,
 which adds its parser and sets ``run=`` to a function ``args -> exit code``.
 User mistakes (any ``PolyapproxError``) print one line on stderr and exit 2.
+
+Start-up stays light: a subcommand whose options need a heavy module (the attention-kind
+registry of ``build``, the report's section names of ``reproduce``) adds them with
+:func:`~polyapprox.app.cli._common.defer`, and :func:`main` completes only the parser of the command that runs, so
+``--version``, ``--help`` and ``latent-dim`` load neither numpy nor scipy, matplotlib, torch or
+``constructions``.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ...internal import PolyapproxError
+from ._common import complete_deferred
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = [
@@ -28,16 +35,41 @@ COMMAND_MODULES = [
 ]
 
 
+def _complete_all(parser: argparse.ArgumentParser) -> None:
+    complete_deferred(parser)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _complete_all(sub)
+
+
+class _LazySubParsersAction(argparse._SubParsersAction):
+    """Completes the chosen subcommand's parser (see :func:`~polyapprox.app.cli._common.defer`) before it parses the rest."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+        chosen = self._name_parser_map.get(values[0]) if values else None
+        if chosen is not None:
+            complete_deferred(chosen)
+        super().__call__(parser, namespace, values, option_string)
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr (exit code 2), like every other error;
     subcommand parsers inherit it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", _LazySubParsersAction)
 
     def error(self, message: str):  # type: ignore[override]  # argparse's error() never returns
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+def build_parser(*, lazy: bool = False) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered.
+
+    With ``lazy=True`` (what :func:`main` uses) the options a subcommand adds with :func:`~polyapprox.app.cli._common.defer` are
+    added only when that subcommand is parsed; by default every parser is complete (for the docs)."""
     parser = OneLineErrorParser(
         prog="polyapprox",
         description="Proof companion for universal approximation by efficient Transformers.",
@@ -50,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(subparsers)
+    if not lazy:
+        _complete_all(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 a claim/check failed, 2 bad input)."""
-    parser = build_parser()
+    parser = build_parser(lazy=True)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args) or 0)

@@ -35,6 +35,19 @@ MAX_PRINTED_DIGITS = 60
 NOTICE_SECONDS = 3.0
 
 
+def defer(parser: argparse.ArgumentParser, complete: Callable[[], None]) -> None:
+    """Run ``complete()`` (which adds options or subcommands to ``parser``) only when ``parser`` is used:
+    when its command is chosen on the command line, or when ``build_parser()`` builds every parser."""
+    parser.__dict__.setdefault("_deferred", []).append(complete)
+
+
+def complete_deferred(parser: argparse.ArgumentParser) -> None:
+    """Run the deferred completions of ``parser`` (once)."""
+    deferred = parser.__dict__.pop("_deferred", [])
+    for complete in deferred:
+        complete()
+
+
 def add_target(p: argparse.ArgumentParser, *, required: bool = True, extra: str = "") -> None:
     p.add_argument("--target", required=required, metavar="TARGET", help=TARGET_HELP + extra)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import argparse
 import importlib
 
+from ._common import defer
+
 #: Modules of the build kinds, in the order ``build --help`` lists them.
 KINDS: list[str] = [
     "build_continuous",
@@ -24,5 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Build a construction whose weights come from a proof, and report its verified error.",
     )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
-    for name in KINDS:
-        importlib.import_module(f"{__package__}.{name}").register(kinds)
+
+    def add_kinds() -> None:  # the network kinds come from the attention-kind registry (loads numpy)
+        for name in KINDS:
+            importlib.import_module(f"{__package__}.{name}").register(kinds)
+
+    defer(p, add_kinds)

@@ -7,18 +7,22 @@ import math
 import sys
 
 from ...internal import PolyapproxError
-from ._common import add_progress, inputs
+from ._common import add_progress, defer, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from ..report.sections import section_names
-
     p = subparsers.add_parser(
         "reproduce",
         help="run every theorem reproduction and write a report",
         description="Run the reproduction cases of the theory pages (docs/theory/) and write report.md, PNG figures and "
         "results.json into DIR. Exit code 1 if any claim fails.",
     )
+    defer(p, lambda: _add_options(p))
+
+
+def _add_options(p: argparse.ArgumentParser) -> None:
+    from ..report.sections import section_names  # the report loads matplotlib: only when reproduce runs
+
     p.add_argument("--out", default="report", help="output directory (default: ./report)")
     p.add_argument("--quick", action="store_true", help="small parameters: finishes in about a minute")
     p.add_argument(
