@@ -53,8 +53,12 @@ def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> flo
 def one_blas_thread() -> None:
     """Bound BLAS/OpenMP pools of this process to one thread (every benchmark times on one thread: on a
     shared machine OpenBLAS's spinning threads cost up to 200x on small matrices) and torch to one thread."""
+    import os
+
     from threadpoolctl import threadpool_limits
 
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # child processes too
+        os.environ[name] = "1"
     threadpool_limits(1)
     try:
         import torch

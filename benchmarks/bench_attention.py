@@ -11,6 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from _common import one_blas_thread
+
 from polyapprox.app.experiments import time_attention_kinds
 
 SOFTMAX_MEMORY_BUDGET = 4e9  # bytes for the (n, n) float64 score and weight matrices
@@ -39,4 +41,5 @@ def main(ns=(256, 1024, 4096, 16384)) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

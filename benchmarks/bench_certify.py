@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import flint
 import numpy as np
@@ -16,6 +17,9 @@ import numpy as np
 from constructions import continuous, targets
 from constructions._verify.certify import _BoxBounder, _row_polynomials
 from constructions.verify import certified_sup_error
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import one_blas_thread
 
 
 def certify_table(cases: list[tuple[int, int, int, float]]) -> None:
@@ -87,4 +91,5 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main(quick="--quick" in sys.argv)

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from constructions import continuous, targets, transformer
 from constructions._verify.certify_relu import _NetworkBounder
 from constructions.verify import certified_network_error
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import one_blas_thread
 
 
 def _fit(degree: int):
@@ -73,4 +77,5 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main(quick="--quick" in sys.argv)

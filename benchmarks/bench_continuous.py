@@ -24,7 +24,7 @@ import numpy as np
 import sympy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, peak_memory_mb
+from _common import best_time, one_blas_thread, peak_memory_mb
 
 from constructions import MonomialFeatures, Sumformer, continuous, targets
 from polyapprox import (
@@ -166,6 +166,7 @@ def fits(skip_previous: bool, previous_timeout: float) -> bool:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fits-only", action="store_true")
     parser.add_argument("--skip-previous", action="store_true")

@@ -13,7 +13,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))  # the reference decoder lives with the tests
-from _common import peak_memory_mb
+from _common import one_blas_thread, peak_memory_mb
 from _discontinuous_reference import decode_digit_by_digit
 
 from constructions import discontinuous, targets
@@ -48,4 +48,5 @@ def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

@@ -22,6 +22,9 @@ from pathlib import Path
 
 from polyapprox.app.cli._estimate import discontinuous_cpu_seconds, fit_cpu_seconds, load_factor
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import one_blas_thread
+
 HERE = Path(__file__).resolve().parent
 FITS = [(3, 2, 4), (4, 2, 6), (4, 3, 5), (5, 2, 8), (6, 3, 6)]
 DISCONTINUOUS = [(3, 3, 20), (4, 3, 20), (4, 3, 24)]
@@ -106,4 +109,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

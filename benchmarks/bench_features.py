@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time, peak_memory_mb
+from _common import best_time, one_blas_thread, peak_memory_mb
 
 from constructions import MonomialFeatures
 from polyapprox import multi_indices
@@ -38,4 +38,5 @@ def main(b: int = 10_000, n: int = 32, d: int = 3, degree: int = 4) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

@@ -33,7 +33,7 @@ import numpy as np
 import sympy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time
+from _common import best_time, one_blas_thread
 
 from polyapprox import SizeError, represent_equivariant
 from polyapprox.exact._equivariance import _average_over_stabilizer, complete_rows
@@ -233,4 +233,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     sys.exit(main())

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import best_time
+from _common import best_time, one_blas_thread
 
 from constructions import sparse
 
@@ -71,4 +71,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import peak_memory_mb
+from _common import one_blas_thread, peak_memory_mb
 
 from constructions import sparse, targets
 
@@ -111,4 +111,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

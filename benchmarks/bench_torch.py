@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np
 import torch
+from _common import one_blas_thread
 
 from constructions import attention_kinds
 from constructions._networks.torch_modules import Residual
@@ -82,6 +83,7 @@ def main(ns=(1024, 4096), repeat: int = 7) -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     main(repeat=parser.parse_args().repeat)

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+from pathlib import Path
 
 import torch
 
 from constructions import training
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import one_blas_thread
 
 
 def step_rate(run, steps: int, repeat: int) -> tuple[float, float, float]:
@@ -101,4 +106,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    one_blas_thread()  # every benchmark times on one BLAS (and torch) thread
     main()

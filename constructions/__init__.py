@@ -15,6 +15,8 @@ from . import sparse as sparse
 from . import targets as targets
 from . import transformer as transformer
 from . import verify as verify
+from ._common.blas import blas_threads as blas_threads
+from ._common.blas import set_blas_threads as set_blas_threads
 from ._io.modelfile import MAX_BYTES as MAX_MODEL_BYTES
 from ._io.modelfile import ModelFile as ModelFile
 from ._io.modelfile import load as load
@@ -36,6 +38,7 @@ __all__ = [
     "MonomialFeatures",
     "Sumformer",
     "attention_kinds",
+    "blas_threads",
     "continuous",
     "discontinuous",
     "get_attention_kind",
@@ -47,6 +50,7 @@ __all__ = [
     "read",
     "relu",
     "save",
+    "set_blas_threads",
     "sparse",
     "targets",
     "transformer",

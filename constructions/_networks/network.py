@@ -27,6 +27,7 @@ from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
+from .._common.blas import bounded_blas
 from .._common.labelled import Label, LabelledArray
 from .._common.validate import as_sequences
 from .._sumformers.discontinuous import DiscontinuousSumformer
@@ -156,8 +157,9 @@ class Network:
             )
         X3, batched = as_sequences(X, self.n, self.d, domain=self.domain, extrapolate=extrapolate)
         Z = X3
-        for block in self.blocks:
-            Z = block.apply(Z)
+        with bounded_blas():  # one BLAS thread by default: see constructions/_common/blas.py
+            for block in self.blocks:
+                Z = block.apply(Z)
         return Z if batched else Z[0]
 
     def describe(self) -> str:
