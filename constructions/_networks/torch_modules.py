@@ -10,7 +10,8 @@ Every class is defined at module level (``torch.save(module)`` works). Weights a
   coefficients a parameter, so both are in the ``state_dict``;
 - ReLU feed-forward: :class:`Residual` of an ``nn.Sequential`` of ``nn.Linear`` / ``nn.ReLU``
   (``read``, ``layer0``, ``relu0``, ..., ``write``);
-- attention: :class:`Residual` of :class:`SoftmaxAttention` (optionally masked),
+- attention: :class:`Residual` of :class:`SoftmaxAttention` (masked: :class:`SparseSoftmaxAttention`,
+  whose kernel gathers each query's keys),
   :class:`LinformerAttention` or :class:`FavorAttention`, each with ``nn.Linear`` projections
   named ``W_Q``, ``W_K``, ``W_V``, ``W_O``.
 
@@ -42,6 +43,7 @@ from torch import nn
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError
 
 from .kinds import BlockKind, get_attention_kind
+from .sparse_attention import MaskedAttention
 
 _M = TypeVar("_M", bound=nn.Module)
 
@@ -190,6 +192,24 @@ class SoftmaxAttention(_Heads):
         return self.W_O(out)
 
 
+class SparseSoftmaxAttention(SoftmaxAttention):
+    """:class:`SoftmaxAttention` under a mask, through the kernel whose cost grows with the mask's connections.
+
+    Same weights, buffers and ``state_dict`` as ``SoftmaxAttention(weights, trainable, mask)``, the
+    same function (to rounding) and gradients; ``kernel`` (a :class:`MaskedAttention`) gathers each
+    query's keys, or runs the dense kernel when the mask is dense in practice (``kernel.strategy``).
+    """
+
+    def __init__(self, weights: Mapping[str, Any], trainable: bool = True, mask: Any = None) -> None:
+        if mask is None:
+            raise PolyapproxError("SparseSoftmaxAttention needs a mask (use SoftmaxAttention for full attention)")
+        super().__init__(weights, trainable, mask)
+        self.kernel = MaskedAttention(np.asarray(mask, dtype=bool))
+
+    def forward(self, Z: torch.Tensor) -> torch.Tensor:
+        return self.W_O(self.kernel(self.W_Q(Z), self.W_K(Z), self.W_V(Z), self.scale))
+
+
 class LinformerAttention(_Heads):
     """softmax((Z W_Q)(E Z W_K)^T / sqrt(d_k)) (F Z W_V) W_O, E and F of shape (k, n) (Wang et al. 2020)."""
 
@@ -252,7 +272,7 @@ def softmax_module(weights: Mapping[str, Any], params: Mapping[str, Any], traina
 
 
 def masked_softmax_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
-    return SoftmaxAttention(weights, trainable, mask=params["mask"])
+    return SparseSoftmaxAttention(weights, trainable, mask=params["mask"])
 
 
 def linformer_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
