@@ -72,7 +72,7 @@ def test_strategies_cover_gather_hub_rows_and_dense_fallback(caplog):
     families = _families(n)
     assert MaskedAttention(families["strided-union"]).strategy == "gather"
     star = MaskedAttention(families["star"])
-    assert star.strategy == "gather+dense rows" and len(star.dense_rows) == 1  # the hub row only
+    assert star.strategy == "gather+dense rows" and len(star.inference.dense_rows) == 1  # the hub row only
     with caplog.at_level(logging.INFO, logger="constructions._networks.sparse_attention"):
         dense = MaskedAttention(families["dense"])
     assert dense.strategy == "dense" and "dense in practice" in dense.reason
@@ -83,7 +83,8 @@ def test_strategies_cover_gather_hub_rows_and_dense_fallback(caplog):
 def test_gradcheck_small(name):
     n = 7
     mask = _families(n)[name]
-    kernel = MaskedAttention(mask)
+    kernel = MaskedAttention(mask, gradient_gather_cost=1.0)  # the gathered backward, not the dense fallback
+    assert (kernel.training_strategy == "dense") == (name == "dense")
     q, k, v = (t.requires_grad_() for t in _qkv((1,), n, 2, 3, torch.float64, seed=7))
     assert torch.autograd.gradcheck(lambda a, b, c: kernel(a, b, c, 0.9), (q, k, v))
 
@@ -97,7 +98,7 @@ def test_gradients_equal_dense_on_larger_cases(n, dtype):
         weights = torch.randn(2, 2, n, 6, dtype=dtype, generator=torch.Generator().manual_seed(index))
         grads = []
         for attend in (
-            lambda a, b, c, mask=mask: MaskedAttention(mask)(a, b, c),
+            lambda a, b, c, mask=mask: MaskedAttention(mask, gradient_gather_cost=1.0)(a, b, c),
             lambda a, b, c, mask=mask: F.scaled_dot_product_attention(a, b, c, attn_mask=torch.tensor(mask)),
         ):
             inputs = [t.clone().requires_grad_() for t in (q, k, v)]
@@ -122,6 +123,22 @@ def test_the_copying_masks_have_no_empty_row():
     for pattern in ("dense", "star", "strided", "fixed", "sliding_window", "random", "union"):
         for mask in copy_masks(pattern, 16):
             assert mask.any(axis=1).all() and mask.diagonal().all(), pattern
+
+
+def test_the_training_plan_falls_back_to_dense_where_gathering_loses():
+    mask = np.logical_or.reduce(patterns.strided(64, 8))  # 16 keys per query of 64: gathering loses with gradients
+    kernel = MaskedAttention(mask)
+    assert kernel.strategy == "gather" and kernel.training_strategy == "dense"
+    assert "with gradients" in kernel.training_reason
+    q, k, v = (t.requires_grad_() for t in _qkv((2,), 64, 4, 4, torch.float64, seed=11))
+    reference = F.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(mask))
+    assert float((kernel(q, k, v) - reference).abs().max()) <= 1e-12
+
+
+@pytest.mark.parametrize("cost", [0, -1.0, float("inf"), "2", True])
+def test_bad_costs_are_refused(cost):
+    with pytest.raises(PolyapproxError, match="positive number"):
+        MaskedAttention(np.eye(3, dtype=bool), gather_cost=cost)
 
 
 @pytest.mark.parametrize(

@@ -41,58 +41,33 @@ _LOG = logging.getLogger(__name__)
 #: chunk stays in cache. One step over all n queries at n = 4096 took 26 ms, steps of 2^18 entries
 #: 14 ms (the large temporaries cost page faults), 2^16 entries 14-15 ms, 2^20 entries 17 ms.
 CHUNK_ELEMENTS = 2**18
-#: Cost of one gathered connection in units of one dense score (measured: see the module docstring).
+#: Cost of one gathered connection in units of one dense score, without gradients (measured: see
+#: the module docstring).
 GATHER_COST = 2.0
+#: The same with gradients (forward and backward, float32, 2 heads of width 16, batch 16, as the
+#: copying task trains): at n = 1024 STRIDED's union (64 keys per query) took 613 ms against 116 ms
+#: for the dense masked SDPA, so a gathered connection costs about 85 dense scores; its step with
+#: 33 keys per query 253 against 111 ms. The backward's index_add and the tiny batched matmuls
+#: lose to BLAS on the dense n x n product until the mask keeps under about n / 85 keys per query.
+GRADIENT_GATHER_COST = 85.0
 
 
-def _plan(mask: np.ndarray) -> tuple[int, np.ndarray]:
+def _split(mask: np.ndarray, gather_cost: float) -> tuple[int, np.ndarray]:
     """(D, heavy): the padded degree of the gathered rows and the rows computed densely, minimising
-    sum over gathered rows of GATHER_COST * D plus n per dense row."""
+    gather_cost * D per gathered row plus n per dense row."""
     n = mask.shape[1]
     degrees = mask.sum(axis=1)
     order = np.sort(degrees)
     rows = len(order)
     # gathering every row of degree <= order[i] (i + 1 rows) at D = order[i]; the rest dense
     counts = np.arange(1, rows + 1)
-    costs = GATHER_COST * counts * order + (rows - counts) * n
-    best = int(np.argmin(costs))
-    D = int(order[best])
+    costs = gather_cost * counts * order + (rows - counts) * n
+    D = int(order[int(np.argmin(costs))])
     return D, np.flatnonzero(degrees > D)
 
 
-class MaskedAttention(nn.Module):
-    """softmax over the allowed keys of (q k^T) * scale, times v; ``mask[query, key]``, gathered per query.
-
-    Equal to ``F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)`` (to
-    rounding: at most 1e-12 in float64 in the tests), with its gradients; the cost grows with
-    the mask's connections, not n^2.
-
-    Shapes: mask (n, n); q, k (..., n, d_k), v (..., n, d_v) -> (..., n, d_v).
-
-    Parameters
-    ----------
-    mask : array_like
-        Boolean (n, n), ``mask[query, key]``; every row must allow at least one key.
-
-    Attributes
-    ----------
-    strategy : str
-        ``"gather"`` (every query gathers its keys), ``"gather+dense rows"`` (high-degree rows
-        dense) or ``"dense"`` (the pattern is dense in practice: the dense kernel runs).
-    reason : str
-        Why, with the degrees and costs that decided it.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> mask = np.eye(8, dtype=bool) | np.roll(np.eye(8, dtype=bool), 1, axis=1)  # i sees i and i + 1 mod 8
-    >>> attention = MaskedAttention(mask)
-    >>> q = k = v = torch.arange(16.0, dtype=torch.float64).reshape(1, 8, 2)
-    >>> bool(torch.allclose(attention(q, k, v), F.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(mask))))
-    True
-    >>> attention.strategy
-    'gather'
-    """
+class _Plan(nn.Module):
+    """Which rows gather which keys, for one cost of a gathered connection (see MaskedAttention)."""
 
     index: torch.Tensor  # (L, D) int64: the keys of each gathered row (padding: the row's first key)
     valid: torch.Tensor  # (L, D) bool: False on padding
@@ -101,31 +76,25 @@ class MaskedAttention(nn.Module):
     dense_mask: torch.Tensor  # (H, n) bool: their mask rows
     inverse: torch.Tensor  # (n,) int64: position of row i in cat([gathered, dense])
 
-    def __init__(self, mask: Any) -> None:
+    def __init__(self, M: np.ndarray, gather_cost: float, mode: str) -> None:
         super().__init__()
-        M = np.asarray(mask)
-        if M.ndim != 2 or M.shape[0] != M.shape[1] or M.dtype != bool:
-            raise ShapeError(f"mask must be a boolean (n, n) array; got {M.dtype} of shape {M.shape}")
-        empty = np.flatnonzero(~M.any(axis=1))
-        if len(empty):
-            raise PolyapproxError(f"mask row {int(empty[0])} is all False: every query must attend to at least one key")
         n = M.shape[0]
-        D, heavy = _plan(M)
+        D, heavy = _split(M, gather_cost)
         light = np.setdiff1d(np.arange(n), heavy)
-        cost = GATHER_COST * len(light) * D + len(heavy) * n
-        self.n = n
+        cost = gather_cost * len(light) * D + len(heavy) * n
         if cost >= n * n:
             self.strategy = "dense"
             self.reason = (
-                f"dense in practice: {int(M.sum())} connections ({M.sum() / n:.0f} per query of {n}); gathering "
-                f"would cost {cost / (n * n):.2f}x the dense kernel (a connection counts {GATHER_COST:g} scores)"
+                f"dense in practice ({mode}): {int(M.sum())} connections ({M.sum() / n:.0f} per query of {n}); "
+                f"gathering would cost {cost / (n * n):.2f}x the dense kernel (a connection counts "
+                f"{gather_cost:g} scores)"
             )
             _LOG.info("MaskedAttention: %s; running the dense kernel", self.reason)
             light, heavy, D = np.arange(0), np.arange(n), 0
         else:
             self.strategy = "gather" if len(heavy) == 0 else "gather+dense rows"
             self.reason = (
-                f"{len(light)} queries gather at most {D} keys each, {len(heavy)} dense rows; cost "
+                f"{mode}: {len(light)} queries gather at most {D} keys each, {len(heavy)} dense rows; cost "
                 f"{cost / (n * n):.2f}x the dense kernel"
             )
         sub = M[light]
@@ -143,11 +112,12 @@ class MaskedAttention(nn.Module):
         inverse[order] = np.arange(n)
         self.register_buffer("inverse", torch.as_tensor(inverse), persistent=False)
 
-    def _gathered(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
-        """The gathered rows, CHUNK_ELEMENTS gathered entries at a time (q holds those rows only)."""
+    def extra_repr(self) -> str:
+        return f"strategy={self.strategy!r}"
+
+    def _gathered(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, step: int) -> torch.Tensor:
+        """The gathered rows, ``step`` rows at a time (q holds those rows only)."""
         L, D = self.index.shape
-        per_row = max(1, q[..., 0, 0].numel()) * D * (k.shape[-1] + v.shape[-1])
-        step = max(1, CHUNK_ELEMENTS // per_row)
         outs = []
         for start in range(0, L, step):
             index, valid = self.index[start : start + step], self.valid[start : start + step]
@@ -159,8 +129,89 @@ class MaskedAttention(nn.Module):
             outs.append(torch.matmul(weights.unsqueeze(-2), values).squeeze(-2))  # (..., rows, d_v)
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=-2)
 
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunked: bool) -> torch.Tensor:
+        if self.strategy == "dense":
+            return F.scaled_dot_product_attention(q, k, v, attn_mask=self.dense_mask, scale=scale)
+        L, D = self.index.shape
+        step = L
+        if chunked:
+            per_row = max(1, q[..., 0, 0].numel()) * D * (k.shape[-1] + v.shape[-1])
+            step = max(1, CHUNK_ELEMENTS // per_row)
+        q_rows = q if len(self.dense_rows) == 0 else q.index_select(-2, self.rows)
+        out = self._gathered(q_rows, k, v, scale, step)
+        if len(self.dense_rows) == 0:
+            return out
+        q_dense = q.index_select(-2, self.dense_rows)
+        dense = F.scaled_dot_product_attention(q_dense, k, v, attn_mask=self.dense_mask, scale=scale)
+        return torch.cat([out, dense], dim=-2).index_select(-2, self.inverse)
+
+
+class MaskedAttention(nn.Module):
+    """softmax over the allowed keys of (q k^T) * scale, times v; ``mask[query, key]``, gathered per query.
+
+    Equal to ``F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=scale)`` (to
+    rounding: at most 1e-12 in float64 in the tests), with its gradients; the cost grows with
+    the mask's connections, not n^2. Two plans: one for calls without gradients (chunked
+    gathers), one for calls that record gradients (one gather: per-chunk gathers would each
+    allocate a zero gradient of k's size in backward).
+
+    Shapes: mask (n, n); q, k (..., n, d_k), v (..., n, d_v) -> (..., n, d_v).
+
+    Parameters
+    ----------
+    mask : array_like
+        Boolean (n, n), ``mask[query, key]``; every row must allow at least one key.
+    gather_cost : float, default GATHER_COST
+        Cost of one gathered connection in dense scores, without gradients.
+    gradient_gather_cost : float, default GRADIENT_GATHER_COST
+        The same when gradients are recorded.
+
+    Attributes
+    ----------
+    strategy, training_strategy : str
+        Without / with gradients: ``"gather"`` (every query gathers its keys), ``"gather+dense
+        rows"`` (high-degree rows dense) or ``"dense"`` (the pattern is dense in practice: the
+        dense kernel runs).
+    reason, training_reason : str
+        Why, with the degrees and costs that decided it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mask = np.eye(8, dtype=bool) | np.roll(np.eye(8, dtype=bool), 1, axis=1)  # i sees i and i + 1 mod 8
+    >>> attention = MaskedAttention(mask)
+    >>> q = k = v = torch.arange(16.0, dtype=torch.float64).reshape(1, 8, 2)
+    >>> bool(torch.allclose(attention(q, k, v), F.scaled_dot_product_attention(q, k, v, attn_mask=torch.tensor(mask))))
+    True
+    >>> attention.strategy, attention.training_strategy
+    ('gather', 'dense')
+    """
+
+    def __init__(
+        self, mask: Any, *, gather_cost: float | None = None, gradient_gather_cost: float | None = None
+    ) -> None:
+        super().__init__()
+        M = np.asarray(mask)
+        if M.ndim != 2 or M.shape[0] != M.shape[1] or M.dtype != bool:
+            raise ShapeError(f"mask must be a boolean (n, n) array; got {M.dtype} of shape {M.shape}")
+        empty = np.flatnonzero(~M.any(axis=1))
+        if len(empty):
+            raise PolyapproxError(f"mask row {int(empty[0])} is all False: every query must attend to at least one key")
+        for value in (gather_cost, gradient_gather_cost):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf
+            ):
+                raise PolyapproxError(f"the cost of a gathered connection must be a positive number; got {value!r}")
+        self.n = M.shape[0]
+        self.inference = _Plan(M, GATHER_COST if gather_cost is None else gather_cost, "without gradients")
+        self.gradients = _Plan(
+            M, GRADIENT_GATHER_COST if gradient_gather_cost is None else gradient_gather_cost, "with gradients"
+        )
+        self.strategy, self.reason = self.inference.strategy, self.inference.reason
+        self.training_strategy, self.training_reason = self.gradients.strategy, self.gradients.reason
+
     def extra_repr(self) -> str:
-        return f"n={self.n}, strategy={self.strategy!r}"
+        return f"n={self.n}"
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None = None) -> torch.Tensor:
         """softmax over each query's allowed keys of (q k^T) * scale, times v.
@@ -172,12 +223,7 @@ class MaskedAttention(nn.Module):
                 f"this mask is for n = {self.n} tokens; got q, k, v of lengths {q.shape[-2]}, {k.shape[-2]}, {v.shape[-2]}"
             )
         factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-        if self.strategy == "dense":
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=self.dense_mask, scale=factor)
-        q_rows = q if len(self.dense_rows) == 0 else q.index_select(-2, self.rows)
-        out = self._gathered(q_rows, k, v, factor)
-        if len(self.dense_rows) == 0:
-            return out
-        q_dense = q.index_select(-2, self.dense_rows)
-        dense = F.scaled_dot_product_attention(q_dense, k, v, attn_mask=self.dense_mask, scale=factor)
-        return torch.cat([out, dense], dim=-2).index_select(-2, self.inverse)
+        recording = torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)
+        if recording:
+            return self.gradients(q, k, v, factor, chunked=False)
+        return self.inference(q, k, v, factor, chunked=True)

@@ -14,6 +14,7 @@ from torch import nn
 
 from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_int
 
+from .._networks.sparse_attention import MaskedAttention
 from ._common import ResultsTable, check_positive, check_rate, check_steps, deterministic
 
 PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
@@ -256,6 +257,7 @@ class MaskedBlock(nn.Module):
         self.qkv, self.out = nn.Linear(width, 3 * width), nn.Linear(width, width)
         self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
         self.register_buffer("mask", torch.tensor(np.asarray(mask, dtype=bool)))
+        self.attention = MaskedAttention(np.asarray(mask, dtype=bool))  # costs what the mask's connections cost
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The block, x + Attn(LN(x)) then + MLP(LN(.)).
@@ -264,7 +266,7 @@ class MaskedBlock(nn.Module):
         """
         b, n, width = x.shape
         q, k, v = self.qkv(self.norm1(x)).view(b, n, 3, self.heads, width // self.heads).permute(2, 0, 3, 1, 4)
-        h = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask).transpose(1, 2).reshape(b, n, width)
+        h = self.attention(q, k, v).transpose(1, 2).reshape(b, n, width)
         x = x + self.out(h)
         return x + self.mlp(self.norm2(x))
 
