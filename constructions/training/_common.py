@@ -145,7 +145,8 @@ class TrainingHistory:
     target : str
         The target's name.
     steps : tuple of int
-        Updates done at each evaluation (``steps[0] = 0``: the initial network).
+        Updates done at each evaluation (``steps[0] = 0``: the initial network; then every
+        ``eval_every``-th step and the last).
     train_loss : tuple of float
         ``train_loss[t]``: mean-square loss of the step-t update (before it).
     test_mse : tuple of float
@@ -196,10 +197,38 @@ def errors(prediction: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     return float((diff**2).mean()), float(diff.max())
 
 
+#: Largest evaluation interval accepted (a larger one is a typo: runs take at most 100,000 steps).
+MAX_EVAL_EVERY = 1_000_000
+
+
+def check_eval_every(value: Any) -> int:
+    """The evaluation interval k (evaluate after every k-th step and after the last), 1 to MAX_EVAL_EVERY.
+
+    >>> check_eval_every(10)
+    10
+    >>> check_eval_every(0)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: eval_every must be an integer >= 1; got 0
+    """
+    k = check_int("eval_every", value, minimum=1)
+    if k > MAX_EVAL_EVERY:
+        raise PolyapproxError(f"eval_every must be at most {MAX_EVAL_EVERY:,}; got {k:,}")
+    return k
+
+
+def eval_errors(prediction: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """[mean-square, max absolute] error as one tensor (both inf when the prediction is not finite: a
+    diverged run); stays in torch, so a training loop converts its records once, at the end."""
+    diff = (prediction - truth).abs()
+    errors = torch.stack([diff.square().mean(), diff.max()])
+    return torch.where(torch.isfinite(prediction).all(), errors, torch.full_like(errors, math.inf))
+
+
 def fit(
     model: torch.nn.Module,
     forward: Callable[[], torch.Tensor],
-    evaluate: Callable[[], tuple[float, float]],
+    evaluate: Callable[[], torch.Tensor],
     steps: int,
     lr: float,
     *,
@@ -208,32 +237,36 @@ def fit(
     reference: dict | None,
     settings: dict,
     progress: bool = False,
+    eval_every: int = 1,
 ) -> TrainingHistory:
-    """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors every step."""
+    """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors
+    (``evaluate()`` -> tensor [mse, max]) before the first step, after every ``eval_every``-th step
+    and after the last. Losses and errors stay tensors until the run ends (no conversion per step)."""
     import time
 
+    eval_every = check_eval_every(eval_every)
     start = time.perf_counter()
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.Adam(parameters, lr=lr)
-    mse, worst = evaluate()
-    record = {"steps": [0], "train_loss": [], "test_mse": [mse], "test_max": [worst]}
+    evaluated, losses, results = [0], [], [evaluate()]
     for step in _steps(steps, progress, name):
         optimiser.zero_grad(set_to_none=True)
         loss = forward()
         loss.backward()
         optimiser.step()
-        record["train_loss"].append(float(loss.detach()))
-        mse, worst = evaluate()
-        record["steps"].append(step + 1)
-        record["test_mse"].append(mse)
-        record["test_max"].append(worst)
+        losses.append(loss.detach())
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
+            evaluated.append(step + 1)
+            results.append(evaluate())
+    train_loss = torch.stack(losses).tolist() if losses else []
+    mse, worst = (torch.stack(results).T.tolist()) if results else ([], [])
     return TrainingHistory(
         name,
         target,
-        tuple(record["steps"]),
-        tuple(record["train_loss"]),
-        tuple(record["test_mse"]),
-        tuple(record["test_max"]),
+        tuple(evaluated),
+        tuple(float(v) for v in train_loss),
+        tuple(float(v) for v in mse),
+        tuple(float(v) for v in worst),
         sum(p.numel() for p in parameters),
         time.perf_counter() - start,
         reference,

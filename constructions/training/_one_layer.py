@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import torch
 
 from polyapprox.internal import check_choice
@@ -13,11 +12,12 @@ from polyapprox.internal import check_choice
 from .._sumformers.target_checks import target_values
 from ._common import (
     TrainingHistory,
+    check_eval_every,
     check_positive,
     check_rate,
     check_steps,
     deterministic,
-    errors,
+    eval_errors,
     fit,
     resolve_target,
     sample,
@@ -127,6 +127,7 @@ def train_one_layer(
     seed: int = 0,
     threads: int = 1,
     progress: bool = False,
+    eval_every: int = 1,
 ) -> TrainingHistory:
     """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
 
@@ -170,6 +171,8 @@ def train_one_layer(
         torch CPU threads (fixed, for bitwise reproducibility).
     progress : bool, default False
         Show a progress bar on stderr.
+    eval_every : int, default 1
+        Evaluate the test errors after every ``eval_every``-th step (and after the last); 1 to 1,000,000.
 
     Returns
     -------
@@ -186,7 +189,7 @@ def train_one_layer(
 
     kind, init = check_choice("kind", kind, ONE_LAYER_KINDS), check_choice("init", init, INITS)
     saddle = check_choice("saddle", saddle, SADDLES)
-    steps = check_steps(steps)
+    steps, eval_every = check_steps(steps), check_eval_every(eval_every)
     lr = check_rate((1e-5 if init == "constructed" else 3e-2) if lr is None else lr)
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
@@ -232,21 +235,21 @@ def train_one_layer(
             ref,
             settings,
             progress,
+            eval_every,
         )
 
 
-def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
+def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress, eval_every):
     Xt, Yt, Xv = torch.from_numpy(X_train), torch.from_numpy(Y_train), torch.from_numpy(X_test)
 
     def forward() -> torch.Tensor:
         return ((module(Xt) - Yt) ** 2).mean()
 
-    def evaluate() -> tuple[float, float]:
+    Yv = torch.from_numpy(Y_test)
+
+    def evaluate() -> torch.Tensor:
         with torch.no_grad():
-            out = module(Xv).numpy()
-        if not np.all(np.isfinite(out)):  # a diverged run: record it as infinite error
-            return math.inf, math.inf
-        return errors(out, Y_test)
+            return eval_errors(module(Xv), Yv)  # a diverged run: infinite errors
 
     return fit(
         module,
@@ -259,4 +262,5 @@ def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, re
         reference=ref,
         settings=settings,
         progress=progress,
+        eval_every=eval_every,
     )

@@ -15,11 +15,13 @@ from .._networks.torch_modules import Monomials
 from .._sumformers.target_checks import target_values
 from ._common import (
     TrainingHistory,
+    check_eval_every,
     check_positive,
     check_rate,
     check_steps,
     deterministic,
     errors,
+    eval_errors,
     fit,
     resolve_target,
     sample,
@@ -271,6 +273,7 @@ def train_sumformer(
     reference: bool = True,
     threads: int = 1,
     progress: bool = False,
+    eval_every: int = 1,
 ) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
@@ -313,6 +316,8 @@ def train_sumformer(
         torch CPU threads (fixed, for bitwise reproducibility).
     progress : bool, default False
         Show a progress bar on stderr.
+    eval_every : int, default 1
+        Evaluate the test errors after every ``eval_every``-th step (and after the last); 1 to 1,000,000.
 
     Returns
     -------
@@ -328,6 +333,7 @@ def train_sumformer(
     """
     kind = check_choice("kind", kind, KINDS)
     steps, lr = check_steps(steps), check_rate(lr)
+    eval_every = check_eval_every(eval_every)
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
     X_train, X_test = (
@@ -362,10 +368,24 @@ def train_sumformer(
             "test_samples": test_samples,
             "seed": seed,
         }
-        return _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target_name(f), ref, settings, progress)
+        return _train(
+            model,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            steps,
+            lr,
+            name,
+            target_name(f),
+            ref,
+            settings,
+            progress,
+            eval_every,
+        )
 
 
-def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
+def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress, eval_every):
     Xt, Yt = torch.from_numpy(X_train), torch.from_numpy(Y_train)
     Xv = torch.from_numpy(X_test)
     apply = model
@@ -379,9 +399,11 @@ def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref
     def forward() -> torch.Tensor:
         return ((apply(Xt) - Yt) ** 2).mean()
 
-    def evaluate() -> tuple[float, float]:
+    Yv = torch.from_numpy(Y_test)
+
+    def evaluate() -> torch.Tensor:
         with torch.no_grad():
-            return errors(apply(Xv).numpy(), Y_test)
+            return eval_errors(apply(Xv), Yv)
 
     return fit(
         model,
@@ -394,4 +416,5 @@ def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref
         reference=ref,
         settings=settings,
         progress=progress,
+        eval_every=eval_every,
     )
