@@ -1,12 +1,18 @@
-"""Training speed: steps per second per model at the quick settings, and the copying task with sparse
-masks vs dense at n = 64 and 256.
+"""Training speed: steps per second per model at the quick settings, the training loop's overhead over a
+plain Adam loop, and the copying task with sparse masks vs dense at n = 64, 256 and 1024.
+
+Overhead: CPU time of ``fit`` (the loop every training function runs: Adam, the losses kept,
+the test errors evaluated every ``eval_every`` steps) divided by a plain loop (zero_grad,
+forward, backward, step) on the same module, data and seed, for eval_every = 1, 10, 50; "before"
+is the previous loop (test errors through numpy after every step). Goal: under 1.15.
 
 Step rate: S steps divided by the run's own loop time (``history.seconds``: the optimisation
 steps and the per-step test evaluation the experiments record; sampling, the constructed
 reference and the model set-up are outside it). Copying: seconds per training step (batch 16, width 32, 2 heads, 4 layers)
 for each mask, ratio dense / pattern in the same run. The masks go through
-``F.scaled_dot_product_attention`` as boolean ``attn_mask``: the CPU kernel still computes all
-n x n scores, so a mask is not expected to save time; this benchmark measures whether it does.
+``MaskedAttention`` with the copying model's measured gather cost (``COPY_GATHER_COST``): only
+STAR's rows gather, from n = 512 on; the other patterns run the dense masked SDPA (gathering
+lost to it with gradients in float32 at these sizes).
 Every cell: median over REPEAT repetitions, with the spread (min - max). One torch thread.
 Run: python benchmarks/bench_training.py [--repeat 3]
 """
@@ -74,6 +80,74 @@ MODELS = {
 }
 
 
+def overhead(repeat: int, steps: int = 60) -> None:
+    """CPU seconds of fit (eval_every = 1, 10, 50) and of the previous per-step numpy evaluation, over a
+    plain Adam loop on the same module."""
+    import resource
+
+    from constructions.training._common import errors, fit, sample
+    from constructions.training.sumformers import MLPSumformer
+
+    def cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    n, d = 3, 1
+    X, Xv = (torch.from_numpy(sample(n, d, 512, seed)) for seed in (0, 1))
+    Y, Yv = X - X.mean(dim=1, keepdim=True), Xv - Xv.mean(dim=1, keepdim=True)
+
+    def run(loop) -> float:
+        torch.manual_seed(0)
+        model = MLPSumformer(d, d, 9, 32).double()
+        start = cpu()
+        loop(model)
+        return cpu() - start
+
+    def plain(model) -> None:
+        optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+        for _ in range(steps):
+            optimiser.zero_grad(set_to_none=True)
+            loss = ((model(X) - Y) ** 2).mean()
+            loss.backward()
+            optimiser.step()
+
+    def library(k: int, numpy_eval: bool = False):
+        from constructions.training._common import eval_errors
+
+        def loop(model) -> None:
+            def evaluate() -> torch.Tensor:
+                with torch.no_grad():
+                    if numpy_eval:
+                        return torch.tensor(errors(model(Xv).numpy(), Yv.numpy()))
+                    return eval_errors(model(Xv), Yv)
+
+            fit(
+                model,
+                lambda: ((model(X) - Y) ** 2).mean(),
+                evaluate,
+                steps,
+                1e-2,
+                name="bench",
+                target="centered",
+                reference=None,
+                settings={},
+                eval_every=k,
+            )
+
+        return loop
+
+    rows = {"plain Adam loop": plain, "before: numpy evaluation every step": library(1, numpy_eval=True)}
+    rows.update({f"fit, eval_every = {k}": library(k) for k in (1, 10, 50)})
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for _ in range(repeat):  # interleaved
+        for name, loop in rows.items():
+            times[name].append(run(loop))
+    base = statistics.median(times["plain Adam loop"])
+    print(f"\n| MLP Sumformer, {steps} steps, 512 samples | CPU ms median | / plain loop |\n|---|---|---|")
+    for name, values in times.items():
+        print(f"| {name} | {statistics.median(values) * 1e3:.1f} | {statistics.median(values) / base:.2f} |")
+
+
 def copy_step(pattern: str, n: int, steps: int, repeat: int) -> tuple[float, float, float]:
     run = lambda s: training.train_copying(
         pattern, n, steps=s, width=32, heads=2, batch=16, eval_every=10**6, test_batch=1
@@ -93,11 +167,12 @@ def main() -> None:
     for name, run in MODELS.items():
         median, low, high = step_rate(run, args.steps, args.repeat)
         print(f"| {name} | {median:.1f} | {low:.1f} - {high:.1f} |", flush=True)
+    overhead(args.repeat)
     print("\n| n | pattern | ms/step median | spread | dense / pattern |\n|---|---|---|---|---|")
-    for n in (64, 256):
-        steps = max(3, args.steps // (4 if n == 256 else 2))
+    for n in (64, 256, 1024):
+        steps = max(2, args.steps // {64: 2, 256: 4, 1024: 10}[n])
         dense = copy_step("dense", n, steps, args.repeat)
-        for pattern in ("dense", "strided", "star", "sliding_window", "random"):
+        for pattern in ("dense", "strided", "fixed", "union", "star", "sliding_window", "random"):
             t = dense if pattern == "dense" else copy_step(pattern, n, steps, args.repeat)
             print(
                 f"| {n} | {pattern} | {1e3 * t[0]:.1f} | {1e3 * t[1]:.1f} - {1e3 * t[2]:.1f} | {dense[0] / t[0]:.2f} |",
