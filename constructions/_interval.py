@@ -340,7 +340,8 @@ class Interval:
         return Interval(acc_lo, acc_hi)
 
     def mean(self, axis: int, keepdims: bool = False) -> Interval:
-        return self.sum(axis, keepdims) / self.shape[axis % self.ndim]
+        count = self.shape[axis % self.ndim]
+        return self.sum(axis, keepdims) if count == 1 else self.sum(axis, keepdims) / count
 
     def matmul(self, W: np.ndarray) -> Interval:
         """x @ W over the last axis for an exact float matrix W (d_in, d_out)."""
@@ -600,7 +601,8 @@ class Jet:
         )
 
     def mean(self, axis: int, keepdims: bool = False) -> Jet:
-        return self.sum(axis, keepdims) / self.shape[axis % self.ndim]
+        count = self.shape[axis % self.ndim]
+        return self.sum(axis, keepdims) if count == 1 else self.sum(axis, keepdims) / count
 
     def matmul(self, W: np.ndarray) -> Jet:
         return matmul(self, W)

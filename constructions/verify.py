@@ -19,11 +19,13 @@ import scipy.optimize
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int, check_size
 
+from ._equivariance import assert_equivariant as assert_equivariant
 from ._validate import Domain
 
 __all__ = [
     "CertifiedResult",
     "SupErrorResult",
+    "assert_equivariant",
     "certified_discontinuous_error",
     "certified_network_error",
     "certified_sup_error",
