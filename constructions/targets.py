@@ -215,9 +215,9 @@ def get(name: str) -> Target:
 
 
 #: Target-expression formulas of the registered targets that the expression language can write
-#: (``from_expression(FORMULAS[name])`` computes the same map; tests check it against the
-#: hand-written numpy above). softmax-attention (fixed random weights) and rank (a comparison)
-#: have none.
+#: (``from_expression(FORMULAS[name])`` evaluates the same operations in the same order: equal
+#: values, enclosures and certified bounds, which the tests check). softmax-attention (fixed random
+#: weights) and rank (a comparison) have none.
 FORMULAS: dict[str, str] = {
     "gaussian-kernel-sum": "sum_j(exp(-norm2(x_i - x_j)))",
     "times-mean": "x_i * mean_j(x_j)",
