@@ -536,6 +536,8 @@ class Jet:
             return self
         if p == 2:
             return self.square()
+        if not float(p).is_integer() and p < 2 and np.any(self.value.lo <= 0):
+            raise NotSmoothError(f"x^{p:g} is not twice differentiable at 0: plain interval evaluation only")
         x = self.value
         return self._chain(x.power(p), x.power(p - 1) * p, x.power(p - 2) * (p * (p - 1)))
 
@@ -566,6 +568,11 @@ class Jet:
         return self._chain(t, f1, t * f1 * -2)
 
     def abs(self) -> Jet:
+        """|x|: x or -x where the value keeps one sign; not differentiable where it may be 0."""
+        if np.all(self.value.lo > 0):
+            return self
+        if np.all(self.value.hi < 0):
+            return -self
         raise NotSmoothError("abs is not differentiable at 0: plain interval evaluation only")
 
     def less(self, other: object) -> Jet:

@@ -303,3 +303,19 @@ def test_division_by_a_constant_is_exact_for_powers_of_two():
     assert _same(x / 2, x * 0.5) and _same(x / 2.0, x / Interval(np.float64(2.0)))
     third = x / 3
     assert np.all(third.lo <= np.array([0.1, -3.0]) / 3) and np.all(third.hi >= np.array([0.3, 5.0]) / 3)
+
+
+def test_jets_refuse_exactly_where_the_derivatives_are_unbounded():
+    def jets(lo, hi):
+        return Jet.variables(Interval(np.array([[lo]]), np.array([[hi]])), order=2).reshape((1, 1, 1))
+
+    f = targets.from_expression("abs(x_i - 0.5) + x_i ** 1.5")
+    away = _enc(f, jets(0.625, 0.75))  # x - 1/2 > 0 and x > 0: |x - 1/2| = x - 1/2, derivative 1 + 1.5 x^0.5
+    assert away.grad.lo[0, 0, 0, 0] <= 1 + 1.5 * 0.625**0.5 and away.grad.hi[0, 0, 0, 0] >= 1 + 1.5 * 0.75**0.5
+    below = _enc(targets.from_expression("abs(x_i - 0.5)"), jets(0.125, 0.25))  # |x - 1/2| = 1/2 - x
+    assert below.grad.lo[0, 0, 0, 0] == below.grad.hi[0, 0, 0, 0] == -1.0
+    for text, box in [("abs(x_i - 0.5)", (0.25, 0.75)), ("x_i ** 1.5", (0.0, 0.5)), ("sqrt(x_i)", (0.0, 0.5))]:
+        with pytest.raises(NotSmoothError):
+            _enc(targets.from_expression(text), jets(*box))
+        plain = _enc(targets.from_expression(text), Interval(np.array([[[box[0]]]]), np.array([[[box[1]]]])))
+        assert plain.lo[0, 0, 0] <= plain.hi[0, 0, 0]
