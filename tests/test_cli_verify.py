@@ -129,8 +129,7 @@ def test_verify_certify_an_expression_like_its_registered_twin(tmp_path, capsys)
     capsys.readouterr()
     results = []
     for target in ("gaussian-kernel-sum", "sum_j(exp(-norm2(x_i - x_j)))"):
-        argv = ["verify", str(path), "--target", target, "--certify", "--max-boxes", "3000", "--json"]
-        assert main([*argv, "--time-limit", "1e9"]) == 0
+        assert main(["verify", str(path), "--target", target, "--certify", "--max-boxes", "3000", "--json"]) == 0
         cert = json.loads(capsys.readouterr().out)["certified"]
         results.append((cert["lower"], cert["upper"], cert["boxes"], cert["reached"]))
     assert results[0] == results[1] and results[0][0] <= results[0][1]

@@ -154,8 +154,8 @@ def test_twin_jets_equal(name, rng):
 def test_twin_certifies_identically(name):
     n, d = (3, 1) if name == "gaussian-kernel-sum" else (2, 2)
     S, _ = continuous.approximate(targets.get(name), n=n, d=d, degree=3, samples=300)
-    by_name = verify.certified_sup_error(S, name, max_boxes=1500, time_limit=1e9)
-    by_text = verify.certified_sup_error(S, TWINS[name], max_boxes=1500, time_limit=1e9)
+    by_name = verify.certified_sup_error(S, name, max_boxes=1500)
+    by_text = verify.certified_sup_error(S, TWINS[name], max_boxes=1500)
     assert (by_text.lower, by_text.upper, by_text.boxes, by_text.reached) == (
         by_name.lower,
         by_name.upper,
