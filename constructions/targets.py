@@ -4,6 +4,7 @@ Each :class:`Target` is a vectorised map (n, d) or (b, n, d) -> (.., n, d_out) o
 domain [0, 1]^{n x d}, with its Lipschitz constant from (max-norm) to (max-norm)
 where known, so that error bounds omega_f(t) <= L t can be stated.
 
+>>> import numpy as np
 >>> from constructions import targets
 >>> f = targets.get("centered")
 >>> f(np.array([[0.0], [1.0]]))
@@ -13,21 +14,19 @@ array([[-0.5],
 ['centered', 'gaussian-kernel-sum', 'max-inner']
 """
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from math import e, sqrt
-from typing import Any
-
-import numpy as np
-from numpy.typing import ArrayLike
-
-from polyapprox.internal import PolyapproxError, check_choice, check_int
-
-from . import _target_formulas as _f
-from ._number_systems import EnclosureForm, Formula, NumpyForm
-from ._validate import as_sequences
+from ._targets.expression import ExpressionTarget as ExpressionTarget
+from ._targets.expression import estimate_lipschitz as estimate_lipschitz
+from ._targets.expression import from_expression as from_expression
+from ._targets.registry import FORMULAS as FORMULAS
+from ._targets.registry import REGISTRY as REGISTRY
+from ._targets.registry import formula as formula
+from ._targets.registry import get as get
+from ._targets.registry import names as names
+from ._targets.resolve import from_callable as from_callable
+from ._targets.resolve import from_spec as from_spec
+from ._targets.resolve import resolve as resolve
+from ._targets.resolve import to_spec as to_spec
+from ._targets.target import Target as Target
 
 __all__ = [
     "FORMULAS",
@@ -44,215 +43,3 @@ __all__ = [
     "resolve",
     "to_spec",
 ]
-
-
-@dataclass(frozen=True)
-class Target:
-    """An equivariant benchmark function f: [0,1]^{n x d} -> R^{n x d_out}.
-
-    Lipschitz constants are for the max norm: ||f(X) - f(Y)||_max <= L ||X - Y||_max.
-
-    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
-
-    Parameters
-    ----------
-    name : str
-        Registry name.
-    description : str
-        The formula in words.
-    fn : callable
-        The vectorised map (b, n, d) -> (b, n, d_out).
-    d_out : callable
-        d -> output dimension per token.
-    lipschitz : callable or None, default None
-        (n, d) -> L with max-norm Lipschitz bound L on [0,1]^{n x d}, or None if not known.
-    continuous : bool, default True
-        False for discontinuous targets.
-    dims : tuple of int or None, default None
-        The token dimensions d the target accepts (None: any).
-    polynomial_degree : int or None, default None
-        Total degree when f is a polynomial, else None.
-    interval : callable or None, default None
-        Interval evaluation for certified bounds, or None.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from constructions import targets
-    >>> f = targets.get("centered")
-    >>> f(np.array([[0.0], [1.0]])), f.lipschitz(2, 1)
-    (array([[-0.5],
-           [ 0.5]]), 2.0)
-    """
-
-    name: str
-    description: str
-    fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
-    d_out: Callable[[int], int] = field(repr=False)
-    lipschitz: Callable[[int, int], float] | None = field(default=None, repr=False)
-    continuous: bool = True
-    dims: tuple[int, ...] | None = None  # allowed d (None: any)
-    polynomial_degree: int | None = None  # total degree if f is an equivariant polynomial
-    # interval evaluation for certified bounds: (b, n, d) Interval/Jet -> (b, n, d_out) enclosure (None: none)
-    interval: Callable[[Any], Any] | None = field(default=None, repr=False)
-
-    def check_d(self, d: int) -> int:
-        d = check_int("d", d)
-        if self.dims is not None and d not in self.dims:
-            raise PolyapproxError(f"target {self.name!r} is defined for d in {self.dims}; got d = {d}")
-        return d
-
-    def output_dim(self, d: int) -> int:
-        """d_out of this target for token dimension d."""
-        return self.d_out(self.check_d(d))
-
-    def lipschitz_constant(self, n: int, d: int) -> float | None:
-        """L in ||f(X) - f(Y)||_max <= L ||X - Y||_max, or None if unknown."""
-        return None if self.lipschitz is None else float(self.lipschitz(check_int("n", n), self.check_d(d)))
-
-    def __call__(self, X: ArrayLike) -> np.ndarray:
-        """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
-        shape = np.shape(X)
-        X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
-        self.check_d(X3.shape[-1])
-        out = self.fn(X3)
-        return out if batched else out[0]
-
-
-def _entry(name: str, description: str, formula: Formula, d_out: Callable[[int], int], **more: Any) -> Target:
-    """A registered target from its formula, written once: numpy values and enclosures from the same text."""
-    return Target(name, description, NumpyForm(formula), d_out, interval=EnclosureForm(formula), **more)
-
-
-_TARGETS = [
-    _entry(
-        "gaussian-kernel-sum",
-        "f(X)_i = sum_j exp(-|x_i - x_j|^2) (theory/continuous reference)",
-        _f.gaussian_kernel_sum,
-        lambda d: 1,
-        # each pair: |grad g|_1 <= sqrt(d) sqrt(2/e), x_i - x_j moves by <= 2t per coordinate
-        lipschitz=lambda n, d: 2 * (n - 1) * sqrt(d) * sqrt(2 / e),
-    ),
-    _entry(
-        "softmax-attention",
-        "f(X)_i = sum_j softmax_j(<x_i W_Q, x_j W_K>) x_j W_V, fixed seeded weights",
-        _f.softmax_attention,
-        lambda d: d,
-    ),
-    _entry(
-        "times-mean",
-        "f(X)_i = x_i * mean_j x_j (coordinate-wise)",
-        _f.times_mean,
-        lambda d: d,
-        lipschitz=lambda n, d: 2.0,
-        polynomial_degree=2,
-    ),
-    _entry(
-        "centered",
-        "f(X)_i = x_i - mean_j x_j",
-        _f.centered,
-        lambda d: d,
-        lipschitz=lambda n, d: 2.0,
-        polynomial_degree=1,
-    ),
-    _entry(
-        "poly-mean-field",
-        "f(X)_i = x_i^2 - x_i/2 + mean_j x_j^2 (token-wise polynomial + mean field)",
-        _f.poly_mean_field,
-        lambda d: d,
-        lipschitz=lambda n, d: 3.5,
-        polynomial_degree=2,
-    ),
-    _entry("max-inner", "f(X)_i = max_j <x_i, x_j>", _f.max_inner, lambda d: 1, lipschitz=lambda n, d: 2.0 * d),
-    _entry(
-        "rank", "f(X)_i = #{j : x_j < x_i} (discontinuous, d = 1)", _f.rank, lambda d: 1, continuous=False, dims=(1,)
-    ),
-]
-
-REGISTRY: dict[str, Target] = {t.name: t for t in _TARGETS}
-
-
-def names() -> list[str]:
-    """List the names of the registered targets.
-
-    Returns
-    -------
-    list of str
-        In registration order.
-
-    Examples
-    --------
-    >>> "centered" in names()
-    True
-    """
-    return list(REGISTRY)
-
-
-def get(name: str) -> Target:
-    """The registered target called ``name``.
-
-    Parameters
-    ----------
-    name : str
-        A registered name (see :func:`names`).
-
-    Returns
-    -------
-    Target
-        The target.
-
-    Raises
-    ------
-    UnknownNameError
-        Listing the registered names.
-
-    Examples
-    --------
-    >>> get("centered").description
-    'f(X)_i = x_i - mean_j x_j'
-    """
-    return REGISTRY[check_choice("target", name, REGISTRY)]
-
-
-#: Target-expression formulas of the registered targets that the expression language can write
-#: (``from_expression(FORMULAS[name])`` evaluates the same operations in the same order: equal
-#: values, enclosures and certified bounds, which the tests check). softmax-attention (fixed random
-#: weights) and rank (a comparison) have none.
-FORMULAS: dict[str, str] = {
-    "gaussian-kernel-sum": "sum_j(exp(-norm2(x_i - x_j)))",
-    "times-mean": "x_i * mean_j(x_j)",
-    "centered": "x_i - mean_j(x_j)",
-    "poly-mean-field": "x_i**2 - x_i/2 + mean_j(x_j**2)",
-    "max-inner": "max_j(dot(x_i, x_j))",
-}
-
-
-def formula(name: str) -> str:
-    """The formula of a registered target: its target expression if it has one, else its description.
-
-    Parameters
-    ----------
-    name : str
-        A registered name.
-
-    Returns
-    -------
-    str
-        The formula.
-
-    Examples
-    --------
-    >>> formula("centered")
-    'x_i - mean_j(x_j)'
-    """
-    target = get(name)
-    return FORMULAS.get(target.name, target.description)
-
-
-from ._expression import ExpressionTarget as ExpressionTarget  # noqa: E402  (needs Target above)
-from ._expression import estimate_lipschitz as estimate_lipschitz  # noqa: E402
-from ._expression import from_expression as from_expression  # noqa: E402
-from ._resolve import from_callable as from_callable  # noqa: E402
-from ._resolve import from_spec as from_spec  # noqa: E402
-from ._resolve import resolve as resolve  # noqa: E402
-from ._resolve import to_spec as to_spec  # noqa: E402

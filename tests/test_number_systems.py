@@ -15,8 +15,8 @@ import pytest
 import sympy
 
 from constructions import continuous, targets, verify
-from constructions._interval import Interval, Jet, NotSmoothError
-from constructions._target_formulas import softmax_attention_weights
+from constructions._common.interval import Interval, Jet, NotSmoothError
+from constructions._targets.formulas import softmax_attention_weights
 from polyapprox import PolyapproxError
 
 REFERENCE = np.load(Path(__file__).parent / "data" / "targets_reference.npz")

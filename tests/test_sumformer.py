@@ -4,7 +4,7 @@ import pytest
 from constructions import Sumformer
 from constructions.verify import assert_equivariant
 from polyapprox import PolyapproxError, ShapeError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def _example(**kwargs):

@@ -60,7 +60,10 @@ def test_every_kind_and_mode_parity_and_structure(S, kind, ff, rng):
     module = net.to_torch()
     X = rng.uniform(size=(6, 3, 2))
     assert np.abs(_np(module(torch.tensor(X))) - net(X)).max() <= 1e-12
-    assert type(module).__module__ == "constructions._torch" and type(module).__qualname__ == "TorchNetwork"
+    assert (
+        type(module).__module__ == "constructions._networks.torch_modules"
+        and type(module).__qualname__ == "TorchNetwork"
+    )
     assert list(module.stages) == ["embed", "ff1", "attn", "ff2", "readout"]
     params = dict(module.named_parameters())
     assert all(p.dtype == torch.float64 for p in params.values())
