@@ -82,7 +82,7 @@ def test_size_guards():
         solve([{}], 8, 4, multi_indices(4, 8), 12)
     with pytest.raises(SizeError, match="dense matrix"):
         solve([{}], 6, 3, multi_indices(3, 6), 6, method="reference")
-    from polyapprox import _semi_invariant
+    from polyapprox.exact import _semi_invariant
 
     old = _semi_invariant.MAX_BLOCK_NONZEROS
     _semi_invariant.MAX_BLOCK_NONZEROS = 100

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from _networks import fitted
 
-from constructions import _torch_support, continuous, linformer, masked, performer, sparse, targets, transformer
+from constructions import continuous, linformer, masked, performer, sparse, targets, transformer
+from constructions._networks import torch_support as _torch_support
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
 
