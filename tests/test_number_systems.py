@@ -165,6 +165,16 @@ def test_twin_certifies_identically(name):
     assert by_text.lower <= by_text.upper and by_text.target == TWINS[name]
 
 
+@pytest.mark.parametrize("name", ["gaussian-kernel-sum", "max-inner"])
+def test_twin_certifies_a_discontinuous_sumformer_identically(name):
+    from constructions import discontinuous
+
+    S = discontinuous.build(targets.get(name), 3, 1, 4)
+    a = verify.certified_discontinuous_error(S, name, max_boxes=4000)
+    b = verify.certified_discontinuous_error(S, TWINS[name], max_boxes=4000)
+    assert (a.lower, a.upper, a.boxes, a.reached) == (b.lower, b.upper, b.boxes, b.reached) and a.lower <= a.upper
+
+
 def test_module_function_targets_cannot_be_certified():
     S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
     code = targets.from_callable("numpy:negative")
