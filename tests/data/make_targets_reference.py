@@ -3,7 +3,7 @@
 The table was computed ONCE from the implementation of the targets before they were rewritten
 over the shared evaluator (commit 8b06950); re-running this script against later code would only
 test the code against itself, so the file is committed and this script is kept to say how the
-inputs were drawn. Keys: ``"{name}|n|d|kind"`` with kind ``unit`` (uniform [0, 1]) or ``wide``
+inputs were drawn (it imports that commit's module paths: run it in a checkout of 8b06950). Keys: ``"{name}|n|d|kind"`` with kind ``unit`` (uniform [0, 1]) or ``wide``
 (uniform [-2, 3]); the input is stored under ``X|n|d|kind``. Interval enclosures of the
 same targets on the boxes [X, X + W] (W stored under ``W|n|d|kind``) are stored under
 ``{name}|n|d|kind|lo`` and ``|hi``.
