@@ -12,8 +12,7 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import constructions
-from constructions import continuous, discontinuous, linformer, performer, targets, transformer
-from constructions._io.modelfile import ModelFileError
+from constructions import ModelFileError, continuous, discontinuous, linformer, performer, targets, transformer
 from constructions.transformer import assert_weights_equal
 from polyapprox import ParseError, PolyapproxError
 from polyapprox import __version__ as polyapprox_version

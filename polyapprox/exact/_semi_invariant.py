@@ -53,9 +53,9 @@ from ._candidates import (
     count_candidates,
     power_sum_products_by_degree,
 )
-from ._errors import SizeError
+from ._errors import NotRepresentableError, SizeError
 from ._indices import MultiIndex, multi_indices
-from ._linalg import NotRepresentableError, sparse_solve
+from ._linalg import sparse_solve
 from ._poly import Terms, to_fraction, token_blocks, token_gens
 from ._results import SolveStats
 from ._validate import check_int
