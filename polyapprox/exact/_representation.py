@@ -17,15 +17,13 @@ from ._indices import power_sum_indices
 from ._parse import MAX_DEGREE
 from ._poly import psi_gens, terms_to_expr, token_gens
 from ._results import EquivariantRepresentation, InvariantRepresentation
-from ._semi_invariant import MAX_SOLVE_WORK, METHOD_ALIASES, METHODS, ORBIT_BLOCKS
+from ._semi_invariant import MAX_SOLVE_WORK, METHODS, ORBIT_BLOCKS
 from ._validate import check_choice, check_int
 
 __all__ = ["MAX_SOLVE_WORK", "METHODS", "represent_equivariant", "represent_invariant"]
 
 
 def _check_method(method: object) -> str:
-    if isinstance(method, str) and method in METHOD_ALIASES:
-        return METHOD_ALIASES[method]
     return check_choice("method", method, METHODS)
 
 
@@ -143,8 +141,7 @@ def represent_equivariant(
     Normal form: the canonical Psi (candidates in canonical order,
     RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
     Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
-    candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
-    ``"default"`` and ``"reference"`` are accepted. Solve sizes and time are on ``.stats``.
+    candidate expanded, one dense sympy rref; a baseline) return the same Psi. Solve sizes and time are on ``.stats``.
 
     Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
     decimals in strings are read exactly (0.5 -> 1/2).
