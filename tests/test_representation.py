@@ -676,20 +676,10 @@ def test_from_dict_with_integers_too_long_to_print():
                 EquivariantRepresentation.from_dict({**data, key: value})
 
 
-def test_a_short_psi_that_would_expand_past_memory_is_refused_on_load(tmp_path):
-    """Hostile input: a 27-character Psi in a saved representation or model file once aborted the
-    interpreter inside GMP; now the parser's size bound refuses it before expanding anything."""
-    import json
-
-    from constructions import continuous
-
+def test_a_short_psi_that_would_expand_past_memory_is_refused_on_load():
+    """Hostile input: a 27-character Psi in a saved representation once aborted the interpreter inside
+    GMP; now the parser's size bound refuses it before expanding anything (model files: test_modelfile)."""
     data = represent_equivariant("x2_1+x3_1", n=3, d=1).to_dict()
     data.update(Psi=["(p_1+p_2+p_3+y_1+1)**120"], F=None)
     with pytest.raises(SizeError, match="terms"):
         EquivariantRepresentation.from_dict(data)
-    path = tmp_path / "model.json"
-    path.write_text(
-        json.dumps({"format": "polyapprox.sumformer/1", "kind": "continuous", "representation": data, "domain": [0, 1]})
-    )
-    with pytest.raises(SizeError, match="terms"):
-        continuous.load(path)
