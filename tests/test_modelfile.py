@@ -13,6 +13,7 @@ from safetensors.numpy import save as st_save
 
 import constructions
 from constructions import ModelFileError, continuous, discontinuous, linformer, performer, targets, transformer
+from constructions._targets.resolve import to_spec
 from constructions.transformer import assert_weights_equal
 from polyapprox import ParseError, PolyapproxError
 from polyapprox import __version__ as polyapprox_version
@@ -82,7 +83,7 @@ def test_discontinuous_round_trip(tmp_path, target, encoding):
     again = info.model
     assert (again.k, again.encoding, again.representative, again.d_out) == (4, encoding, "center", model.d_out)
     assert np.array_equal(again(_X()), model(_X()))
-    assert info.target_spec == targets.to_spec(f)
+    assert info.target_spec == to_spec(f)
 
 
 def test_discontinuous_with_a_python_callable_is_refused(tmp_path):

@@ -474,7 +474,7 @@ def contextual_mapping(
     d : int, default 1
         Token dimension d.
     delta : Fraction, str or float, default '1/2'
-        Grid width 1/q (see ``as_delta``).
+        Grid width 1/q: a Fraction, an int ratio string "1/3" or a float equal to 1/q.
     gamma : tuple of int or None, default None
         A Hamiltonian path (0-based); default the one :func:`check_assumption` finds.
     c_B : int or None, default None
