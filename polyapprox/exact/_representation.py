@@ -254,15 +254,15 @@ def represent_invariant(
 ) -> InvariantRepresentation:
     """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
-    ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
-    as in :func:`represent_equivariant` (canonical order of the products of power sums,
-    free unknowns 0); both methods return the same Q. ``max_work``: the elimination budget, as
-    in :func:`represent_equivariant`.
+    Every invariant polynomial is a polynomial Q in the power sums P_alpha, |alpha| <= n. Normal
+    form as in :func:`represent_equivariant` (canonical order of the products of power sums,
+    free unknowns 0), so both methods return the same Q.
 
     Parameters
     ----------
     f : sympy.Expr or str
-        The invariant polynomial.
+        The invariant polynomial: a sympy expression or a string (safe parser) in the token
+        variables.
     n : int
         Number of tokens n.
     d : int
