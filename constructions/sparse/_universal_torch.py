@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._prefix import PREFIX_STAGES
 from ._universal import RELU, STAGES, PiecewiseLinear, UniversalNetwork
 
 F64 = torch.float64
@@ -40,13 +41,26 @@ class UniversalSparseTransformer(torch.nn.Module):
     """
 
     attn_mask: torch.Tensor  # registered buffer: (p, n, n) bool, one mask per pattern
+    prefix_thresholds: torch.Tensor  # buffer (n, d, m): least floats >= the breakpoints, +inf padding
+    prefix_slopes: torch.Tensor  # buffer (n, D, m + 1): slope of each piece
+    prefix_offsets: torch.Tensor  # buffer (n, D, m + 1): offset of each piece
 
     def __init__(self, net: UniversalNetwork) -> None:
         super().__init__()
         self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho
         self.register_buffer("attn_mask", torch.tensor(np.stack(net.masks), dtype=torch.bool))
+        thresholds, slopes, offsets = net.prefix.tables()
+        self.register_buffer("prefix_thresholds", torch.tensor(thresholds, dtype=F64))
+        self.register_buffer(
+            "prefix_slopes", torch.tensor([[[float(v) for v in p] for p in r] for r in slopes], dtype=F64)
+        )
+        self.register_buffer(
+            "prefix_offsets", torch.tensor([[[float(v) for v in p] for p in r] for r in offsets], dtype=F64)
+        )
         self.stages: list[tuple[str, str]] = []
         for stage in STAGES:
+            if stage in PREFIX_STAGES:
+                continue
             layers = [layer for layer in net.layers if layer.stage == stage]
             if not layers:
                 continue
@@ -135,10 +149,26 @@ class UniversalSparseTransformer(torch.nn.Module):
                 Z = Z + update
         return Z
 
+    def _prefix(self, X: torch.Tensor) -> torch.Tensor:
+        """The input, clip, position and quantisation stages: piece j of P_ic where j = #{thresholds <= x_ic}.
+
+        Exact decisions: a threshold is the least float >= a breakpoint r, so for a float x the
+        comparison ``x >= threshold`` is ``x >= r`` itself (no arithmetic before it, so no rounding,
+        and a traced or compiled graph keeps the comparison as it is). The value slope x + offset
+        is the only rounded step; on constant pieces (slope 0) it is the exact value, rounded once.
+        """
+        b, d = X.shape[0], self.d
+        index = (X.unsqueeze(-1) >= self.prefix_thresholds).sum(-1, keepdim=True)  # (b, n, d, 1)
+        slopes = self.prefix_slopes[:, :d].expand(b, -1, -1, -1)
+        offsets = self.prefix_offsets[:, :d].expand(b, -1, -1, -1)
+        Zx = torch.gather(slopes, -1, index)[..., 0] * X + torch.gather(offsets, -1, index)[..., 0]
+        rest = self.prefix_offsets[:, d:, 0].expand(b, -1, -1)
+        return torch.cat([Zx, rest], dim=-1)
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         X = torch.as_tensor(X, dtype=F64)
         batched = X.dim() == 3
-        Z = X if batched else X[None]
+        Z = self._prefix(X if batched else X[None])
         for stage, kind in self.stages:
             key = stage.replace("-", "_")
             if kind == "affine":
