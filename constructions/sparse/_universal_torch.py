@@ -8,9 +8,14 @@ layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
+from polyapprox.internal import PolyapproxError
+
+from .._torch import check_input
 from ._prefix import PREFIX_STAGES
 from ._universal import RELU, STAGES, PiecewiseLinear, UniversalNetwork
 
@@ -31,7 +36,12 @@ class UniversalSparseTransformer(torch.nn.Module):
 
     Shapes: forward takes X (n, d) or (b, n, d) and returns (n, d_out) or (b, n, d_out).
     Agrees with ``net(X, "float64")`` to rounding wherever float64 resolves the codes
-    (``net.arithmetic == "float64"``).
+    (``net.arithmetic == "float64"``), and decides every cell exactly as exact arithmetic does.
+    Inputs are checked as the numpy forward checks them (``constructions._torch.check_input``:
+    a float64 tensor of shape (n, d) or (b, n, d) in [0, 1], no NaN), also under
+    ``torch.compile`` and ``torch.export``; ``torch.jit.trace`` is refused. Dtype policy: float64
+    only, like the numpy forward (the codes need it): other input dtypes are refused, not
+    converted, and converting the module (``.float()``, ``.to(torch.float32)``) is refused.
 
     >>> from constructions.sparse import patterns, universal_network
     >>> net = universal_network(lambda X: X, 2, 1, "1/2", patterns.dense(2))
@@ -48,6 +58,8 @@ class UniversalSparseTransformer(torch.nn.Module):
     def __init__(self, net: UniversalNetwork) -> None:
         super().__init__()
         self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho
+        self.delta = str(net.delta)
+        self.code_bits = round(math.log2(float(net.max_code)))
         self.register_buffer("attn_mask", torch.tensor(np.stack(net.masks), dtype=torch.bool))
         thresholds, slopes, offsets = net.prefix.tables()
         self.register_buffer("prefix_thresholds", torch.tensor(thresholds, dtype=F64))
@@ -58,6 +70,7 @@ class UniversalSparseTransformer(torch.nn.Module):
             "prefix_offsets", torch.tensor([[[float(v) for v in p] for p in r] for r in offsets], dtype=F64)
         )
         self.stages: list[tuple[str, str]] = []
+        self.structure: dict[str, tuple[list[int], list[list[bool]]]] = {}
         for stage in STAGES:
             if stage in PREFIX_STAGES:
                 continue
@@ -97,6 +110,9 @@ class UniversalSparseTransformer(torch.nn.Module):
         self.register_buffer(f"{key}_b_Q", torch.tensor([[float(h.b_Q) for h in hs] for hs in heads], dtype=F64))
         self.register_buffer(f"{key}_pattern", torch.tensor([l.pattern for l in layers]))
         self.register_buffer(f"{key}_active", torch.tensor([[not h.is_zero for h in hs] for hs in heads]))
+        # the same structure as plain Python values: the forward branches on them, and a branch on a
+        # tensor value cannot be traced (torch.export would stop on a data-dependent guard)
+        self.structure[key] = ([int(l.pattern) for l in layers], [[not h.is_zero for h in hs] for hs in heads])
 
     def _weights(self, allowed: torch.Tensor, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """rho over the allowed keys of row-shifted scores q_k (k_j - k*): same probabilities, no huge products."""
@@ -135,12 +151,12 @@ class UniversalSparseTransformer(torch.nn.Module):
 
     def _attention(self, key: str, Z: torch.Tensor) -> torch.Tensor:
         WQ, WK, WV, WO, bQ = (getattr(self, f"{key}_{x}") for x in ("W_Q", "W_K", "W_V", "W_O", "b_Q"))
-        patterns, active = getattr(self, f"{key}_pattern"), getattr(self, f"{key}_active")
+        patterns, active = self.structure[key]
         for i in range(WQ.shape[0]):
             allowed = self.attn_mask[patterns[i]][None]
             update = None
             for h in range(WQ.shape[1]):
-                if not bool(active[i, h]):
+                if not active[i][h]:
                     continue
                 q, k, v = Z @ WQ[i, h] + bQ[i, h], Z @ WK[i, h], Z @ WV[i, h]
                 out = (self._weights(allowed, q, k) * v[:, None, :]).sum(-1)[..., None] * WO[i, h]
@@ -165,8 +181,37 @@ class UniversalSparseTransformer(torch.nn.Module):
         rest = self.prefix_offsets[:, d:, 0].expand(b, -1, -1)
         return torch.cat([Zx, rest], dim=-1)
 
+    def extra_repr(self) -> str:
+        return (
+            f"n={self.n}, d={self.d}, d_out={self.d_out}, delta={self.delta}, rho={self.rho!r}, "
+            f"stages={[stage for stage, _ in self.stages]}, float64 only"
+        )
+
+    def __prepare_scriptable__(self):
+        raise PolyapproxError(
+            "torch.jit.script is not supported for the sparse universal network (TorchScript cannot "
+            "compile the input checks); use torch.export.export or torch.compile"
+        )
+
+    def _apply(self, fn, recurse: bool = True):
+        """``.float()``, ``.half()``, ``.to(dtype)`` are refused (float64 only); devices may change."""
+        saved = dict(self._buffers)
+        out = super()._apply(fn, recurse)
+        changed = [
+            name for name, b in self._buffers.items() if b is not None and b.is_floating_point() and b.dtype != F64
+        ]
+        if changed:
+            self._buffers.update(saved)  # leave the module as it was
+            raise PolyapproxError(
+                f"the sparse universal network computes in float64 only (its codes reach about "
+                f"2^{self.code_bits}, and its weights rounded to a shorter float would decide other "
+                "cells): converting it to another dtype is refused; keep it in float64 (moving it "
+                "to another device with .to(device) is fine)"
+            )
+        return out
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        X = torch.as_tensor(X, dtype=F64)
+        check_input(X, n=self.n, d=self.d, dtype=F64, domain=(0.0, 1.0))
         batched = X.dim() == 3
         Z = self._prefix(X if batched else X[None])
         for stage, kind in self.stages:
