@@ -16,6 +16,9 @@ from ._errors import ShapeError as ShapeError
 from ._errors import SizeError as SizeError
 from ._errors import UnknownNameError as UnknownNameError
 from ._parse import syntax_name as syntax_name
+from ._show import MAX_PRINTED_DIGITS as MAX_PRINTED_DIGITS
+from ._show import digit_count as digit_count
+from ._show import show_int as show_int
 from ._validate import MAX_ITEMS as MAX_ITEMS
 from ._validate import check_choice as check_choice
 from ._validate import check_int as check_int
@@ -25,6 +28,7 @@ from ._validate import check_size as check_size
 
 __all__ = [
     "MAX_ITEMS",
+    "MAX_PRINTED_DIGITS",
     "DomainError",
     "PolyapproxError",
     "ShapeError",
@@ -35,5 +39,7 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "digit_count",
+    "show_int",
     "syntax_name",
 ]
