@@ -3,8 +3,9 @@ in eager mode, under torch.compile, torch.export and torch.func.vmap; torch.jit.
 
 The wrong inputs are those the numpy forwards refuse: another sequence length (a 4-token input to
 an n = 3 network ran and was 0.498 off once traced), out of the domain, NaN, another dtype.
-ONNX: the legacy exporter traces with torch.jit.trace, so it is refused by the same check; the
-``onnx`` package is not installed here, so no ONNX export runs in these tests.
+ONNX: the legacy exporter traces with torch.jit.trace, so it is refused by the same check (tested;
+it needs no ``onnx`` package); the dynamo-based exporter needs ``onnx``, which is not installed
+here, so it is not tested.
 """
 
 from __future__ import annotations
@@ -146,3 +147,17 @@ def test_sparse_module_refuses_what_numpy_refuses():
         module(torch.full((3, 1), -0.3, dtype=F64))
     with pytest.raises(DomainError, match="NaN"):
         module(torch.full((3, 1), float("nan"), dtype=F64))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_legacy_onnx_export_with_a_dynamic_token_axis_is_refused(modules, kind):
+    """The legacy exporter traces (no ``onnx`` package needed to reach the refusal); it once ran a
+    4-token input to an n = 3 network. The dynamo exporter needs ``onnx``, not installed here."""
+    import io
+
+    _, module = modules[kind]
+    with warnings.catch_warnings(), pytest.raises(PolyapproxError, match="legacy torch.onnx.export"):
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module, (GOOD,), io.BytesIO(), dynamo=False, input_names=["X"], dynamic_axes={"X": {0: "b", 1: "tokens"}}
+        )

@@ -463,7 +463,8 @@ class UniversalNetwork:
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); inputs in [0, 1].
 
-    ``__call__(X)`` evaluates in float64 (or exactly where float64 would not be accurate);
+    ``__call__(X)`` evaluates in float64 (or exactly where float64 would not be accurate), with
+    every cell decided as exact arithmetic decides it (see :attr:`prefix`);
     ``exact(X)``: the same in exact rationals (object array of Fractions; hardmax/sparsemax).
     ``f_bar(X)``: the piecewise-constant target (f at cube centres), looked up in the exact
     table ``values`` of the value mapping. Attributes: ``heads`` (2), ``head_size`` (1),
@@ -1014,6 +1015,11 @@ def universal_network(
     smallest cases; and the four-ReLU activations cancel terms of size code/eps. ``net(X)``
     uses float64 when the estimated rounding error is below delta/64, otherwise exact
     rationals (hardmax, sparsemax) or mpmath with enough bits (softmax: exp is irrational).
+    Cells are decided exactly on every path, faces included: float64, mpmath and the torch
+    module evaluate the input, clip, position and quantisation stages (each acts on one
+    coordinate) as their exact piecewise-linear composition, choosing the piece by exact
+    comparisons of the input float with the breakpoints; run layer by layer in float64 they
+    put a token of exactly 0 one cell low when delta is not a power of 1/2.
 
     Examples
     --------
