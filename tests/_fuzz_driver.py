@@ -8,7 +8,7 @@ timeout; each case also gets its own wall-clock limit (``SIGALRM``). A case is o
   one evaluation on a small batch;
 - ``{"kind": "from_dict", "data": any}``: ``EquivariantRepresentation.from_dict``;
 - ``{"kind": "model", "data_b64": str}``: a model file with these bytes, loaded;
-- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.cli.main(argv)`` in this process;
+- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.app.cli.main(argv)`` in this process;
 - ``{"kind": "faces", "construction": "sparse" | "discontinuous", "n", "d", "q", "X"}``: the float
   forward at grid faces and their float neighbours against an exact reference (Fraction floors);
 - ``{"kind": "traced", "module": "dense" | "sparse", "X", "how": "export" | "trace"}``: an exported
@@ -41,7 +41,7 @@ def _alarm(signum, frame):
 
 
 def _run_poly(case):
-    from polyapprox._parse import parse_polynomial
+    from polyapprox.exact._parse import parse_polynomial
 
     parse_polynomial(case["text"], case["n"], case["d"])
 
@@ -49,7 +49,7 @@ def _run_poly(case):
 def _run_expr(case):
     import numpy as np
 
-    from constructions._expression import from_expression
+    from constructions._targets.expression import from_expression
 
     target = from_expression(case["text"], lipschitz=1.0)
     X = np.random.default_rng(0).uniform(-1, 1, size=(3, case["n"], case["d"]))
@@ -97,7 +97,7 @@ def _clean_cli_stderr(text: str, code: int) -> bool:
 
 
 def _run_cli(case):
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

@@ -1,5 +1,5 @@
 """The sparse universal network on every grid face and corner: float64, mpmath and torch decide
-every cell as exact arithmetic does (constructions.sparse._prefix, constructions._exact_grid).
+every cell as exact arithmetic does (constructions.sparse._prefix, constructions._common.exact_grid).
 
 Face values of the 1/q grid are j/q for j = 0..q (0 and 1 included) rounded to float, and the
 floats on both sides of each (nextafter down and up). The reference is independent of the
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from constructions import sparse, targets
-from constructions._exact_grid import exact_floor, float_at_least
+from constructions._common.exact_grid import exact_floor, float_at_least
 
 P = sparse.patterns
 

@@ -1,4 +1,4 @@
-"""Every exported torch module checks its input as its numpy forward does (constructions._torch.check_input),
+"""Every exported torch module checks its input as its numpy forward does (constructions._common.torch_checks.check_input),
 in eager mode, under torch.compile, torch.export and torch.func.vmap; torch.jit.trace is refused.
 
 The wrong inputs are those the numpy forwards refuse: another sequence length (a 4-token input to

@@ -9,7 +9,7 @@ cell low and the later stages turn that into an error of 10^3 to 10^6.
 
 :class:`ExactPrefix` composes the layers into P_ic in exact rationals once, at build time, and
 evaluates it on a float x by choosing the piece with comparisons ``x >= float_at_least(r)``
-against its breakpoints r: exact for every float (see ``constructions._exact_grid``), so the
+against its breakpoints r: exact for every float (see ``constructions._common.exact_grid``), so the
 piece, hence the cell, is the one exact arithmetic finds. Only the value a x + b of the piece
 is rounded, and with the piecewise-linear activations every piece is constant (a = 0), so the
 value is the exact one, correctly rounded: a face point and the centre of its cube give
@@ -28,7 +28,7 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError
 
-from .._exact_grid import float_at_least
+from .._common.exact_grid import float_at_least
 
 #: The stages the prefix covers, in network order.
 PREFIX_STAGES = ("input", "clip", "position", "quantisation")

@@ -9,15 +9,19 @@ layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from polyapprox.internal import PolyapproxError
 
-from .._torch import check_input
+from .._common.torch_checks import check_input
+from ._piecewise import RELU, STAGES, PiecewiseLinear
 from ._prefix import PREFIX_STAGES
-from ._universal import RELU, STAGES, PiecewiseLinear, UniversalNetwork
+
+if TYPE_CHECKING:
+    from ._universal import UniversalNetwork
 
 F64 = torch.float64
 
@@ -37,7 +41,7 @@ class UniversalSparseTransformer(torch.nn.Module):
     Shapes: forward takes X (n, d) or (b, n, d) and returns (n, d_out) or (b, n, d_out).
     Agrees with ``net(X, "float64")`` to rounding wherever float64 resolves the codes
     (``net.arithmetic == "float64"``), and decides every cell exactly as exact arithmetic does.
-    Inputs are checked as the numpy forward checks them (``constructions._torch.check_input``:
+    Inputs are checked as the numpy forward checks them (``constructions._common.torch_checks.check_input``:
     a float64 tensor of shape (n, d) or (b, n, d) in [0, 1], no NaN), also under
     ``torch.compile`` and ``torch.export``; ``torch.jit.trace`` is refused. Dtype policy: float64
     only, like the numpy forward (the codes need it): other input dtypes are refused, not
