@@ -19,13 +19,18 @@ ERRORS_MODULE = "polyapprox.exact._errors"
 
 
 def _modules():
-    """Every module of both packages, imported (``__main__`` is skipped: importing it runs the CLI)."""
+    """Every module of both packages, imported (``__main__`` is skipped: importing it runs the CLI; so is a
+    module whose optional dependency is missing)."""
     for package in (polyapprox, constructions):
         yield package
         for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
             if info.name.rsplit(".", 1)[-1] == "__main__":
                 continue
-            yield importlib.import_module(info.name)
+            try:
+                yield importlib.import_module(info.name)
+            except ModuleNotFoundError as error:  # an optional dependency (torch, dask) is not installed
+                if error.name is None or error.name.split(".")[0] in ("polyapprox", "constructions"):
+                    raise
 
 
 def _defined_exceptions():
