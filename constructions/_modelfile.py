@@ -26,14 +26,13 @@ import math
 import os
 import stat
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from polyapprox import EquivariantRepresentation, __version__
-from polyapprox.internal import PolyapproxError, SizeError
+from polyapprox.internal import PolyapproxError, SizeError, write_file
 
 from . import continuous as _continuous
 from . import discontinuous as _discontinuous
@@ -193,7 +192,7 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     registered name or an expression), the construction parameters with the exact Psi as
     rationals, and the package version. No pickle is used. ``target`` defaults to the one the model was built for (a fit's target, a discontinuous
     model's f). Written atomically (a temporary file, then a rename); an existing symlink at
-    ``path`` is replaced, never followed.
+    ``path`` is refused, never followed.
 
     Parameters
     ----------
@@ -247,24 +246,8 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path`` (one-line errors)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise PolyapproxError(f"cannot write {path!r}: it is a directory")
-    if not os.path.isdir(folder):
-        raise PolyapproxError(f"cannot write {path!r}: the directory {folder!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".polyapprox-", suffix=".tmp")
-    except OSError as exc:
-        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
+    """Write ``data`` atomically with the package's one safe writer (symlinks and non-regular files refused)."""
+    write_file(path, data, "model file")
 
 
 # ---------------------------------------------------------------------------------------------

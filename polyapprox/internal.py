@@ -15,6 +15,11 @@ from ._errors import PolyapproxError as PolyapproxError
 from ._errors import ShapeError as ShapeError
 from ._errors import SizeError as SizeError
 from ._errors import UnknownNameError as UnknownNameError
+from ._files import check_writable as check_writable
+from ._files import open_append as open_append
+from ._files import prepare_directory as prepare_directory
+from ._files import read_file as read_file
+from ._files import write_file as write_file
 from ._parse import syntax_name as syntax_name
 from ._validate import MAX_ITEMS as MAX_ITEMS
 from ._validate import check_choice as check_choice
@@ -35,5 +40,10 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "check_writable",
+    "open_append",
+    "prepare_directory",
+    "read_file",
     "syntax_name",
+    "write_file",
 ]

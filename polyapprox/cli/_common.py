@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..internal import PolyapproxError, SizeError
+from ..internal import PolyapproxError, SizeError, check_writable
 
 TARGET_HELP = (
     "a registered target (see 'polyapprox targets'), a target expression such as "
@@ -212,13 +212,7 @@ def progress_bar(
 
 
 def check_output(path: str | None, option: str = "--save") -> None:
-    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
-    if not os.path.isdir(folder):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")
+    """Refuse an output path that cannot be written (a symlink, a directory, a FIFO, a missing or read-only
+    folder), before any work is done (one-line error)."""
+    if path is not None:
+        check_writable(path, f"{option} file")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..internal import PolyapproxError
+from ..internal import write_file
 from ._common import add_target, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
@@ -89,11 +89,7 @@ def run(args: argparse.Namespace) -> int:
     }
     summary.pop("masks")
     if args.save:
-        try:
-            with open(args.save, "w", encoding="utf-8") as fh:
-                json.dump(net.to_dict(weights=True), fh)
-        except OSError as exc:
-            raise PolyapproxError(f"cannot write --save file {args.save!r}: {exc.strerror}") from None
+        write_file(args.save, json.dumps(net.to_dict(weights=True)), "--save file")
     if args.json:
         print_json(summary)
         return 0
