@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from ._common import check_applies_only
+
+        check_applies_only(args)
         return int(args.run(args) or 0)
     except PolyapproxError as exc:
         print(f"polyapprox {args.command}: error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ._common import (
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         "error_bound": bound,
         "lipschitz": lipschitz,
         "lipschitz_source": source if lipschitz is not None else None,
+        "bound_holds": bound_holds(result.error, bound),
         "f_calls": model.f_calls,
         "equivariance_error": result.equivariance_error,
         "saved": args.save,
@@ -97,7 +99,24 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         _print_text(args, model, sizes, summary)
+    if not summary["bound_holds"]:  # never a false inequality: the contradiction fails the command
+        print(
+            f"polyapprox build discontinuous: CONTRADICTION: the measured error {result.error:.6e} exceeds the "
+            f"error bound {bound:.6e} of Lipschitz constant {lipschitz:.6g} ({source}); the target is not "
+            "that Lipschitz (give a larger --lipschitz)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+#: Slack for comparing a float measurement with the bound (rounding of the target's float evaluation).
+BOUND_SLACK = 1e-12
+
+
+def bound_holds(measured: float, bound: float | None) -> bool:
+    """Whether the measured error is within the stated bound (up to float rounding); True without a bound."""
+    return bound is None or measured <= bound + BOUND_SLACK * (1.0 + bound)
 
 
 def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
@@ -143,8 +162,9 @@ def _print_text(args: argparse.Namespace, model: Any, sizes: Any, summary: dict)
         f"construction d' = {show_int(sizes.continuous_latent)}"
     )
     bound, lipschitz, source = summary["error_bound"], summary["lipschitz"], summary["lipschitz_source"]
+    relation = "<=" if summary["bound_holds"] else "> (CONTRADICTION)"
     tail = (
-        f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
+        f" {relation} bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
         if bound is not None
         else " (no Lipschitz bound known; give --lipschitz)"
     )
