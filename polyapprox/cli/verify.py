@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             max_boxes=args.max_boxes,
             time_limit=args.time_limit,
             seed=args.seed,
-            **({} if args.domain is None else {"domain": domain}),
+            domain=None if args.domain is None else domain,
         )
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
