@@ -441,7 +441,7 @@ def approximate(
     candidates = candidate_terms(d, indices, degree)
     count = len(candidates)
     samples, test_samples = _sample_counts(samples, test_samples, count, n)
-    _check_sample_sizes(samples + test_samples, n, d, memory_mb)
+    _check_sample_sizes(samples + test_samples, n, d, memory_mb, len(indices) * samples)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
@@ -491,13 +491,15 @@ def _checked_box(domain: Domain) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float) -> None:
-    """Refuse, before allocating, sample arrays (training + test, float64) larger than the memory budget."""
-    megabytes = sequences * n * d * 8 / 1e6  # MB of 10^6 bytes, as the fit's own estimate in _fit
+def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float, monomials: int = 0) -> None:
+    """Refuse, before allocating, sample arrays (training + test, float64) and the monomial columns of the
+    training samples (``monomials`` = latent dimension x training sequences, n values each, for the
+    power-sum ranges) larger than the memory budget."""
+    megabytes = (sequences * d + monomials) * n * 8 / 1e6  # MB of 10^6 bytes, as the fit's own estimate in _fit
     if megabytes > memory_mb:
         raise SizeError(
-            f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) take {megabytes:,.0f} MB, "
-            f"more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
+            f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) with their power-sum monomials take "
+            f"{megabytes:,.0f} MB, more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
         )
 
 

@@ -281,7 +281,8 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
                 f"{path!r} has {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
                 "(raise it with max_bytes= / --max-bytes)"
             )
-        data = handle.read(max_bytes + 1)
+        # read(k) allocates k bytes at once: ask for the file's size (+1 to see growth), never max_bytes
+        data = handle.read(min(max_bytes, info.st_size) + 1)
     if len(data) > max_bytes:
         raise SizeError(f"{path!r} has more than {max_bytes:,} bytes (raise the limit with max_bytes= / --max-bytes)")
     return data

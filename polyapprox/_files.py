@@ -170,7 +170,10 @@ def read_file(path: str | os.PathLike, max_bytes: int, what: str = "file") -> by
         size = os.fstat(handle.fileno()).st_size
         if size > max_bytes:
             raise PolyapproxError(f"{what} {path!r} has {size:,} bytes, more than the limit of {max_bytes:,}")
-        return handle.read(max_bytes + 1)
+        data = handle.read(size + 1)  # read(k) allocates k bytes at once: never ask for max_bytes
+        if len(data) > max_bytes:
+            raise PolyapproxError(f"{what} {path!r} grew past the limit of {max_bytes:,} bytes while being read")
+        return data
 
 
 def prepare_directory(path: str | os.PathLike, what: str = "output directory") -> str:

@@ -67,6 +67,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # e.g. piped into head
         return 0
+    except MemoryError:  # a last resort: sizes are checked before work; an estimate that fell short ends here
+        print(
+            f"polyapprox {args.command}: error: out of memory (the sizes given need more memory than this "
+            "machine has; reduce them)",
+            file=sys.stderr,
+        )
+        return 2
     except OSError as exc:  # a file the user named cannot be read or written
         where = f" {exc.filename!r}" if getattr(exc, "filename", None) else ""
         print(f"polyapprox {args.command}: error: {exc.strerror or exc}{where}", file=sys.stderr)

@@ -18,11 +18,14 @@ def fit_terms(n: int, d: int, degree: int, refined: bool = False) -> int:
 
 def fit_bytes(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> tuple[int, int]:
     """(estimated bytes, candidate terms) of continuous.approximate: the design matrix, its scaled copy and
-    the SVD workspace (about 3 copies of samples x n x terms float64), the samples themselves, and the exact
+    the SVD workspace (about 3 copies of samples x n x terms float64), the samples themselves, the monomials of
+    the power sums at every training token, and the exact
     expansion of Psi (about 200 bytes per term and output)."""
     terms = fit_terms(n, d, degree, refined)
     samples = max(4000, math.ceil(2 * terms / n)) if samples is None else samples
-    return 3 * 8 * samples * n * terms + 2 * 8 * samples * n * d + 200 * terms * d, terms
+    latent = latent_dimension(n, d, "continuous-refined" if refined else "continuous")
+    monomials = 8 * samples * n * latent  # every power sum's monomial at every training token (its ranges)
+    return 3 * 8 * samples * n * terms + 2 * 8 * samples * n * d + monomials + 200 * terms * d, terms
 
 
 def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
