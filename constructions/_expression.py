@@ -34,7 +34,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -346,7 +346,7 @@ class CompiledExpression:
     """
 
     def __init__(
-        self, text: str, entries: list[_Node], min_d: int, reduction_depth: int, items: list[ast.AST] | None = None
+        self, text: str, entries: list[_Node], min_d: int, reduction_depth: int, items: Sequence[ast.AST] | None = None
     ) -> None:
         self.text, self.entries = text, entries
         self.min_d, self.reduction_depth = min_d, reduction_depth
@@ -482,7 +482,7 @@ def _peak_elements(node: ast.AST, bound: tuple[str, ...], n: int, d: int) -> tup
     def size(axes: frozenset, vector: bool) -> int:
         return n ** len(axes) * (d if vector else 1)
 
-    def combine(children: list[ast.AST]) -> tuple[int, int, list[tuple[int, int, frozenset, bool]]]:
+    def combine(children: Sequence[ast.AST]) -> tuple[int, int, list[tuple[int, int, frozenset, bool]]]:
         """Children evaluated left to right, each result held while the next runs."""
         peak, held, parts = 0, 0, []
         for child in children:
@@ -705,8 +705,8 @@ def from_expression(
         except OverflowError:
             given = math.inf
         if not 0 <= given < math.inf:
-            huge = isinstance(lipschitz, int) and lipschitz.bit_length() > 64
-            shown = f"an integer of {lipschitz.bit_length():,} bits" if huge else _clip(repr(lipschitz))
+            bits = lipschitz.bit_length() if isinstance(lipschitz, int) else 0
+            shown = f"an integer of {bits:,} bits" if bits > 64 else _clip(repr(lipschitz))
             raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {shown}")
 
         def given_lipschitz(n: int, d: int) -> float:
