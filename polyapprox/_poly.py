@@ -27,7 +27,7 @@ from ._errors import NotPolynomialError, PolyapproxError, SizeError
 from ._flint import HAVE_FLINT_MPOLY
 from ._flint import flint as _flint
 from ._indices import MultiIndex
-from ._symbols import own_symbols, power_sum_symbol, token_symbol
+from ._symbols import MAX_TOKEN_VARIABLES, own_symbols, power_sum_symbol, token_symbol
 
 Terms = dict[tuple[int, ...], Fraction]
 
@@ -35,10 +35,6 @@ TOKEN_NAME = re.compile(r"x([1-9][0-9]*)_([1-9][0-9]*)")
 NUMERIC_ROUTE = (
     "for a non-polynomial target use the numeric route constructions.continuous.approximate(f, n, d, degree)"
 )
-
-
-#: Most token variables n * d the exact core creates (sympy symbols; 10^5 take about a second).
-MAX_TOKEN_VARIABLES = 100_000
 
 
 def token_gens(n: int, d: int) -> list[sympy.Symbol]:

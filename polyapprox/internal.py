@@ -21,6 +21,7 @@ from ._files import prepare_directory as prepare_directory
 from ._files import read_file as read_file
 from ._files import write_file as write_file
 from ._parse import syntax_name as syntax_name
+from ._symbols import MAX_TOKEN_VARIABLES as MAX_TOKEN_VARIABLES
 from ._validate import MAX_ITEMS as MAX_ITEMS
 from ._validate import check_choice as check_choice
 from ._validate import check_int as check_int
@@ -30,6 +31,7 @@ from ._validate import check_size as check_size
 
 __all__ = [
     "MAX_ITEMS",
+    "MAX_TOKEN_VARIABLES",
     "DomainError",
     "PolyapproxError",
     "ShapeError",

@@ -103,13 +103,22 @@ DISCONTINUOUS_SECONDS = 8.1e-12
 DISCONTINUOUS_OVERHEAD_SECONDS = 0.3
 
 
-def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
-    """Estimated CPU seconds of build discontinuous (build, then the sampled error search)."""
+#: Default work budget of build discontinuous, in the units of discontinuous_work (about 13 CPU minutes).
+DISCONTINUOUS_MAX_WORK = 10**14
+
+
+def discontinuous_work(n: int, d: int, k: int, samples: int) -> float:
+    """Work units of build discontinuous: f_calls x n x bits^1.7 (the time model's units, from the sizes)."""
     cells = k**d
     multisets = math.comb(cells + n - 1, n) if cells < 10**6 else 10**18
     calls = min(multisets, 1.1 * samples)
     bits = cells * math.log2(n + 1)
-    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * calls * n * bits**1.7
+    return calls * n * bits**1.7
+
+
+def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
+    """Estimated CPU seconds of build discontinuous (build, then the sampled error search)."""
+    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * discontinuous_work(n, d, k, samples)
 
 
 def discontinuous_seconds(n: int, d: int, k: int, samples: int) -> float:

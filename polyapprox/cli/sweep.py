@@ -80,6 +80,19 @@ def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
         if name is not None:
             item.update(target=name, samples=args.samples)
         items.append(item)
+    if args.kind == "engine":  # sizes the engine always refuses: refused before any item runs
+        from ..internal import MAX_TOKEN_VARIABLES, SizeError
+
+        for item in items:
+            if item["n"] * item["d"] > MAX_TOKEN_VARIABLES:
+                raise SizeError(
+                    f"n * d = {item['n']:,} * {item['d']:,} token variables, more than the exact engine's limit of "
+                    f"{MAX_TOKEN_VARIABLES:,}"
+                )
+            if item["degree"] > ENGINE_MAX_DEGREE:
+                raise SizeError(
+                    f"degree {item['degree']:,} is more than the limit of {ENGINE_MAX_DEGREE:,} for the exact engine"
+                )
     return items
 
 
