@@ -34,6 +34,13 @@ def test_sweep_out_refuses_existing_non_sweep_file(tmp_path, capsys):
     assert notes.read_text() == "my notes\nsecond line\n"
 
 
+def test_sweep_out_refuses_a_one_line_file_without_newline(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep")  # no newline: not mistaken for a record torn by a crash
+    assert main([*SWEEP, "--out", str(notes)]) == 2
+    assert notes.read_text() == "keep"
+
+
 def test_sweep_resume_file_not_utf8_is_one_line_error(tmp_path, capsys):
     out = tmp_path / "r.jsonl"
     out.write_bytes(b"\xff\xfe\x00garbage\n")

@@ -202,8 +202,8 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
     for number, line in enumerate(lines, 1):
         record = _record(line)
         if record is None:
-            if number == len(lines) and not line.endswith("\n"):
-                continue  # torn by a crash: its item simply runs again
+            if number == len(lines) and not line.endswith("\n") and line.startswith('{"'):
+                continue  # a record torn by a crash: its item simply runs again
             raise PolyapproxError(
                 f"--out file {str(path)!r} exists and is not a sweep results file (line {number} is not a sweep "
                 "record); refusing to overwrite it"
