@@ -113,6 +113,8 @@ class ApproximationReport:
         )
 
 
+#: Largest |target value| a fit accepts (its squares must stay far inside float64).
+MAX_TARGET_VALUE = 1e150
 #: Default memory budget of a fit (MB): the estimate is checked before anything large is allocated.
 MEMORY_MB = 1024.0
 #: Largest condition number (sigma_max / sigma_min of the retained scaled columns, estimated from the
@@ -448,11 +450,22 @@ def approximate(
     X_test = rng.uniform(lo, hi, size=(test_samples, n, d))
     Y_train = target_values(f, X_train, "training samples")
     d_out = Y_train.shape[2]
+    top = float(np.abs(Y_train).max(initial=0.0))
+    if top > MAX_TARGET_VALUE:  # the fit squares residuals and values: past float64 (warnings, then inf)
+        raise DomainError(
+            f"the target's values reach {top:.3g}, more than {MAX_TARGET_VALUE:.0e}, past what a least-squares fit "
+            "in float64 can square; the fitted coefficients would overflow float64: rescale the target"
+        )
     scale, shift = _chebyshev_scaling(X_train, indices)
     tracker = _Progress(progress, _tail_units(count, samples + test_samples, n))
     coefficients, rank, condition = _fit(
         _Plan(candidates), X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
     )
+    if not np.all(np.isfinite(coefficients)):  # e.g. a target of 1e308: the solve overflows float64
+        raise DomainError(
+            f"the fitted coefficients overflow float64 (target values up to {float(np.abs(Y_train).max()):.3g}); "
+            "rescale the target"
+        )
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
     tracker.add(EXPANSION_UNITS * count)
     model = PolynomialSumformer(rep, domain=(lo, hi), description=f"least-squares fit of degree {degree} to {_name(f)}")

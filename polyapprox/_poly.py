@@ -74,6 +74,8 @@ def check_token_name(name: str, n: int, d: int) -> tuple[int, int] | None:
     match = TOKEN_NAME.fullmatch(name)
     if not match:
         return None
+    if max(len(match.group(1)), len(match.group(2))) > 30:  # int() of over 4,300 digits raises ValueError
+        raise PolyapproxError(f"variable {name[:40]}... has an index of more than 30 digits; n = {n}, d = {d}")
     i, k = int(match.group(1)), int(match.group(2))
     if i > n:
         raise PolyapproxError(f"variable {name} refers to token {i}, but n = {n} (tokens 1..{n})")

@@ -43,7 +43,15 @@ from typing import Any, cast
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
+from polyapprox.internal import (
+    DomainError,
+    PolyapproxError,
+    ShapeError,
+    check_choice,
+    check_int,
+    check_seed,
+    check_size,
+)
 
 from .._target_checks import target_values
 from ._contextual import MAX_INPUTS, ContextualMapping
@@ -740,7 +748,7 @@ class UniversalNetwork:
         if not (isinstance(p, (int, float)) and 1 <= p < math.inf):
             raise DomainError(f"p must be a number in [1, inf); got {p!r}")
         samples = check_int("samples", samples)
-        X = np.random.default_rng(seed).uniform(size=(samples, self.n, self.d))
+        X = np.random.default_rng(check_seed(seed)).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
         fX = target_values(self.f, X, "distance samples", self.d_out)
         fb = self.f_bar(X)

@@ -8,6 +8,7 @@ User mistakes (any ``PolyapproxError``) print one line on stderr and exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -53,8 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerate_undecodable_paths() -> None:
+    """A file name that is not valid UTF-8 reaches Python as lone surrogates (PEP 383); writing it back to a
+    strict UTF-8 stdout would raise UnicodeEncodeError. Write such names back as their original bytes."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            with contextlib.suppress(ValueError, OSError):  # a stream that cannot change keeps its errors
+                reconfigure(errors="surrogateescape")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 ok, 1 a claim/check failed, 2 bad input)."""
+    _tolerate_undecodable_paths()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -197,6 +197,18 @@ def check_applies(args: argparse.Namespace, option: str, dest: str, condition: b
         raise PolyapproxError(f"{option} does not apply {reason}")
 
 
+@contextmanager
+def long_integers() -> Iterator[None]:
+    """Lift Python's 4,300-digit limit of int-to-text conversion while printing exact results (their sizes
+    are bounded by the inputs' own limits); parsing keeps the limit."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
+
+
 def add_progress(p: argparse.ArgumentParser) -> None:
     """The --no-progress option (one definition for every command that reports progress on stderr)."""
     p.add_argument(

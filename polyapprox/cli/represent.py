@@ -11,7 +11,7 @@ import argparse
 
 from .. import MAX_SOLVE_WORK, METHODS, represent_equivariant
 from ..internal import PolyapproxError
-from ._common import inputs
+from ._common import inputs, long_integers
 from ._output import print_json
 
 
@@ -70,6 +70,11 @@ def run(args: argparse.Namespace) -> int:
     # Psi(x_i, P(X)) = F_1(tau_1i X) = F_i for every i. (rep.verify() re-expands all n rows: n times the
     # work, past any budget for a short input at large n such as the sum of 999 tokens at n = 1000.)
     verified, failure = bool(stats.verified), "the engine did not certify Psi(x_1, P(X)) = F_1"
+    with long_integers():  # exact coefficients (bounded by the parser's digit limit) may exceed 4,300 digits
+        return _print(args, rep, stats, verified, failure)
+
+
+def _print(args: argparse.Namespace, rep, stats, verified: bool, failure: str) -> int:
     if args.json:
         data = rep.to_dict()
         data.update(latent_dim=rep.latent_dim, verified=verified, candidates=stats.candidates, rank=stats.rank)
