@@ -182,3 +182,38 @@ def test_dask_peer_that_drip_feeds_or_sends_garbage_is_one_line_without_a_del_tr
     assert done.returncode == 2
     assert _one_line(done.stderr), done.stderr[-1500:]
     assert "Exception ignored" not in done.stderr and "Dask scheduler" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--target", "centered"], "--target applies only"),
+        (["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--samples", "5"], "--samples applies only"),
+        (
+            ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
+            + ["--t", "3"],
+            "--t applies only with --rho softmax or sparsemax",
+        ),
+        (["represent", "x1_1", "--n", "2", "--d", "1", "--latex", "--json"], "--latex applies only without --json"),
+        (["reproduce", "--full-training", "--only", "latent"], "--full-training applies only when the training"),
+    ],
+)
+def test_options_that_do_not_apply_are_one_line_exit_2(tmp_path, capsys, argv, message):
+    if argv[0] in ("sweep", "reproduce"):
+        argv = [*argv, "--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and message in err
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_applies_only_lists_every_misplaced_option_and_keeps_defaults(capsys):
+    from polyapprox.cli import build_parser
+    from polyapprox.cli._common import check_applies_only
+
+    args = build_parser().parse_args(["verify", "m.safetensors"])
+    check_applies_only(args)  # nothing given: the plain defaults come back
+    assert (args.ratio, args.max_boxes, args.time_limit) == (0.5, 200_000, 60.0)
+    argv = ["verify", "m.safetensors", "--ratio", "0.1", "--time-limit", "3"]
+    with pytest.raises(PolyapproxError, match="--ratio applies only with --certify; --time-limit applies only"):
+        check_applies_only(build_parser().parse_args(argv))

@@ -151,7 +151,7 @@ def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
     work = discontinuous_work(args.n, args.d, args.k, args.samples)
     if work > budget:
         raise SizeError(
-            f"the build and error search on k^d = {args.k}^{args.d} cells with n = {args.n} need an estimated "
+            f"the build and error search on k^d = {args.k}^{args.d} cells with n = {args.n} needs an estimated "
             f"{work:.2g} work units (f calls x n x code bits^1.7), more than the budget of {budget:.2g}; "
             "reduce k or --samples, or raise --max-work"
         )

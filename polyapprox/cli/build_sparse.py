@@ -10,7 +10,7 @@ import argparse
 import json
 
 from ..internal import write_file
-from ._common import add_target, check_output, inputs, resolve_target
+from ._common import add_target, applies_only, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
@@ -35,6 +35,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
         help="attention probability map: hardmax (exact network) or softmax/sparsemax with --t",
     )
     p.add_argument("--t", type=float, default=None, help="query scale (needed for softmax/sparsemax)")
+    applies_only(p, "--t", lambda a: a.rho != "hardmax", "with --rho softmax or sparsemax (hardmax has no query scale)")
     p.add_argument(
         "--eps",
         type=float,

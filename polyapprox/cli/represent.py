@@ -11,7 +11,7 @@ import argparse
 
 from .. import MAX_SOLVE_WORK, METHODS, represent_equivariant
 from ..internal import PolyapproxError
-from ._common import inputs, long_integers
+from ._common import applies_only, inputs, long_integers
 from ._output import print_json
 
 
@@ -54,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "command's arguments), latent_dim, verified, candidates and rank, which from_dict skips, so "
         "EquivariantRepresentation.from_dict reads the output as it is",
     )
+    applies_only(p, "--latex", lambda a: not a.json, "without --json (the JSON output holds Psi as text)")
     p.set_defaults(run=run)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..internal import PolyapproxError, check_int, check_writable, open_append, write_file
-from ._common import add_json, add_progress, inputs
+from ._common import add_json, add_progress, applies_only, inputs
 
 #: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
 ENGINE_MAX_DEGREE = 1000
@@ -53,6 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="seeds of the grid (default 0)")
     p.add_argument("--target", nargs="+", default=["gaussian-kernel-sum"], help="fit: target names")
     p.add_argument("--samples", type=int, default=None, help="fit: training sequences (default as in build)")
+    for option in ("--target", "--samples"):
+        applies_only(p, option, lambda a: a.kind == "fit", "to 'sweep fit'")
     p.add_argument("--refined", action="store_true", help="power sums up to n - 1")
     p.add_argument("--out", required=True, help="results file (JSON lines), appended to and resumed from")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
