@@ -32,7 +32,7 @@ from . import relu as _relu
 from ._kinds import AttentionKind, BlockKind, get_attention_kind
 from ._polynomial_sumformer import PolynomialSumformer, psi_table
 from ._sumformer import Sumformer
-from ._validate import as_sequences
+from ._validate import as_sequences, real_array
 
 Label = tuple[str, Any]
 
@@ -269,7 +269,8 @@ class Network:
         return sum(block.parameters for block in self.blocks)
 
     def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         if len(shape) in (2, 3) and shape[-2] != self.n:
             raise ShapeError(
                 f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "

@@ -24,7 +24,7 @@ from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, check_choice, check_int
 
-from ._validate import as_sequences
+from ._validate import as_sequences, real_array
 
 __all__ = [
     "FORMULAS",
@@ -109,7 +109,8 @@ class Target:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
         self.check_d(X3.shape[-1])
         out = self.fn(X3)

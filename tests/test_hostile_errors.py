@@ -217,3 +217,44 @@ def test_applies_only_lists_every_misplaced_option_and_keeps_defaults(capsys):
     argv = ["verify", "m.safetensors", "--ratio", "0.1", "--time-limit", "3"]
     with pytest.raises(PolyapproxError, match="--ratio applies only with --certify; --time-limit applies only"):
         check_applies_only(build_parser().parse_args(argv))
+
+
+@pytest.fixture(scope="module")
+def models():
+    from constructions import continuous, targets, transformer
+
+    S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=20)
+    return {"sumformer": S, "network": transformer.from_sumformer(S, 2), "target": targets.get("centered")}
+
+
+def _bad_inputs():
+    import numpy as np
+
+    broadcast = np.array([[0.1], [0.2]])
+    return {
+        "zero_sequences": (np.zeros((0, 2, 1)), "no sequences"),
+        "ragged_list": ([[0.1], [0.2, 0.3]], "numeric array"),
+        "broadcast_view_of_10_pow_7_sequences": (np.broadcast_to(broadcast, (10**7, 2, 1)), "evaluate it in chunks"),
+        "broadcast_view_of_10_pow_9_sequences": (np.broadcast_to(broadcast, (10**9, 2, 1)), "evaluate it in chunks"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_inputs()))
+@pytest.mark.parametrize("model", ["sumformer", "network", "target"])
+def test_raw_numpy_errors_from_the_api_are_polyapprox_errors(models, model, case):
+    X, message = _bad_inputs()[case]
+    with pytest.raises(PolyapproxError, match=message):
+        models[model](X)
+
+
+@pytest.mark.parametrize("model", ["sumformer", "network", "target"])
+def test_np_matrix_and_torch_tensors_that_require_grad_are_read_as_arrays(models, model):
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    X = np.array([[0.1], [0.2]])
+    expected = models[model](X)  # centered: x_i - mean(x) = [-0.05, 0.05]
+    np.testing.assert_allclose(expected.ravel(), [-0.05, 0.05], atol=1e-12)
+    assert np.array_equal(models[model](np.matrix(X)), expected)
+    tensor = torch.tensor(X, requires_grad=True)
+    assert np.array_equal(models[model](tensor), expected)
