@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 from polyapprox.internal import PolyapproxError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,7 +118,7 @@ def test_model_file_column_tol_of_the_wrong_type_is_a_polyapprox_error(value):
 def test_non_utf8_output_path_with_a_strict_utf8_stdout(tmp_path):
     name = os.fsencode(tmp_path) + b"/\xff.safetensors"
     argv = ["build", "continuous", "--target", "centered", "--n", "2", "--d", "1", "--degree", "1", "--samples", "20"]
-    code = "import sys; from polyapprox.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from polyapprox.app.cli import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run(
         [sys.executable, "-c", code, *argv, "--save", os.fsdecode(name)],
         capture_output=True,
@@ -169,7 +169,7 @@ def test_dask_peer_that_drip_feeds_or_sends_garbage_is_one_line_without_a_del_tr
     try:
         argv = ["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--no-progress"]
         argv += ["--out", str(tmp_path / "r.jsonl"), "--scheduler", f"tcp://127.0.0.1:{port}"]
-        code = "import sys; from polyapprox.cli import main; sys.exit(main(sys.argv[1:]))"
+        code = "import sys; from polyapprox.app.cli import main; sys.exit(main(sys.argv[1:]))"
         done = subprocess.run(
             [sys.executable, "-c", code, *argv],
             capture_output=True,
@@ -208,8 +208,8 @@ def test_options_that_do_not_apply_are_one_line_exit_2(tmp_path, capsys, argv, m
 
 
 def test_applies_only_lists_every_misplaced_option_and_keeps_defaults(capsys):
-    from polyapprox.cli import build_parser
-    from polyapprox.cli._common import check_applies_only
+    from polyapprox.app.cli import build_parser
+    from polyapprox.app.cli._common import check_applies_only
 
     args = build_parser().parse_args(["verify", "m.safetensors"])
     check_applies_only(args)  # nothing given: the plain defaults come back

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 from polyapprox.internal import PolyapproxError, open_append, write_file
 
 SWEEP = ["sweep", "engine", "--n", "2", "--d", "1", "--degree", "2", "--no-progress"]
@@ -101,7 +101,7 @@ def test_sweep_preplanted_tmp_symlink_is_not_written_through(tmp_path):
 def test_sweep_out_fifo_is_refused_without_blocking(tmp_path):
     fifo = tmp_path / "pipe.jsonl"
     os.mkfifo(fifo)
-    code = "import sys; from polyapprox.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from polyapprox.app.cli import main; sys.exit(main(sys.argv[1:]))"
     # a regression would block forever on opening the FIFO: the timeout turns that into a failure
     done = subprocess.run(
         [sys.executable, "-c", code, *SWEEP, "--out", str(fifo)], capture_output=True, text=True, timeout=300
@@ -124,8 +124,7 @@ def test_build_sparse_transformer_save_symlink_is_refused(tmp_path, capsys):
 
 
 def test_model_save_to_symlink_is_refused(tmp_path):
-    from constructions import continuous, targets
-    from constructions._modelfile import save
+    from constructions import continuous, save, targets
 
     S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=20)
     victim = tmp_path / "victim"

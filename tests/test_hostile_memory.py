@@ -14,8 +14,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from constructions._expression import EVAL_BUDGET_BYTES, NUMPY_OVERHEAD_BYTES, compile_expression
-from polyapprox.cli import main
+from constructions._targets.expression import EVAL_BUDGET_BYTES, NUMPY_OVERHEAD_BYTES, compile_expression
+from polyapprox.app.cli import main
 from polyapprox.internal import SizeError
 
 A = "norm2(x_i - x_j + x_k - x_l)"
@@ -105,7 +105,7 @@ def test_verify_max_bytes_4G_reads_a_small_file_without_allocating_4G(tmp_path):
     done = _run_limited(
         f"""
         import sys
-        from polyapprox.cli import main
+        from polyapprox.app.cli import main
         sys.exit(main(["verify", {str(path)!r}, "--max-bytes", "4G", "--samples", "64"]))
         """,
         3 * 2**30,
@@ -129,7 +129,7 @@ def test_fit_api_refuses_power_sum_monomials_past_its_memory_budget():
 
 
 def test_cli_memory_error_is_one_line_exit_2(monkeypatch, capsys):
-    from polyapprox.cli import latent_dim
+    from polyapprox.app.cli import latent_dim
 
     def exhausted(args):
         raise MemoryError

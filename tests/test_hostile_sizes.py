@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from polyapprox import represent_equivariant
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 from polyapprox.internal import SizeError
 
 
