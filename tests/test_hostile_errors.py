@@ -221,10 +221,17 @@ def test_applies_only_lists_every_misplaced_option_and_keeps_defaults(capsys):
 
 @pytest.fixture(scope="module")
 def models():
-    from constructions import continuous, targets, transformer
+    from constructions import continuous, discontinuous, sparse, targets, transformer
 
-    S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=20)
-    return {"sumformer": S, "network": transformer.from_sumformer(S, 2), "target": targets.get("centered")}
+    f = targets.get("centered")
+    S, _ = continuous.approximate(f, n=2, d=1, degree=1, samples=20)
+    return {
+        "sumformer": S,
+        "network": transformer.from_sumformer(S, 2),
+        "target": f,
+        "discontinuous": discontinuous.build(f, 2, 1, 4),
+        "sparse": sparse.universal_network(f, 2, 1, "1/4", sparse.patterns.dense(2)),
+    }
 
 
 def _bad_inputs():
@@ -240,21 +247,21 @@ def _bad_inputs():
 
 
 @pytest.mark.parametrize("case", sorted(_bad_inputs()))
-@pytest.mark.parametrize("model", ["sumformer", "network", "target"])
+@pytest.mark.parametrize("model", ["sumformer", "network", "target", "discontinuous", "sparse"])
 def test_raw_numpy_errors_from_the_api_are_polyapprox_errors(models, model, case):
     X, message = _bad_inputs()[case]
     with pytest.raises(PolyapproxError, match=message):
         models[model](X)
 
 
-@pytest.mark.parametrize("model", ["sumformer", "network", "target"])
+@pytest.mark.parametrize("model", ["sumformer", "network", "target", "discontinuous", "sparse"])
 def test_np_matrix_and_torch_tensors_that_require_grad_are_read_as_arrays(models, model):
     import numpy as np
 
     torch = pytest.importorskip("torch")
-    X = np.array([[0.1], [0.2]])
-    expected = models[model](X)  # centered: x_i - mean(x) = [-0.05, 0.05]
-    np.testing.assert_allclose(expected.ravel(), [-0.05, 0.05], atol=1e-12)
+    X = np.array([[0.125], [0.375]])  # cell centres of the 1/4 grid: every model gives x_i - mean(x) exactly
+    expected = models[model](X)
+    np.testing.assert_allclose(expected.ravel(), [-0.125, 0.125], atol=1e-12)
     assert np.array_equal(models[model](np.matrix(X)), expected)
     tensor = torch.tensor(X, requires_grad=True)
     assert np.array_equal(models[model](tensor), expected)

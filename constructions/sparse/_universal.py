@@ -54,6 +54,7 @@ from polyapprox.internal import (
 )
 
 from .._common.labelled import LabelledArray
+from .._common.validate import real_array
 from .._sumformers.target_checks import target_values
 from ._assumption import check_assumption
 from ._contextual import MAX_INPUTS, ContextualMapping
@@ -596,11 +597,8 @@ class UniversalNetwork:
             except (TypeError, ValueError):
                 raise DomainError("X must contain numbers (Fractions, ints or floats)") from None
             as_float = values.astype(float)
-        else:
-            try:
-                as_float = np.asarray(X, dtype=float)
-            except (TypeError, ValueError) as exc:
-                raise ShapeError(f"X must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+        else:  # the package's one conversion: torch tensors, np.matrix, ragged lists, sizes
+            as_float = real_array(X)
             values = as_float
         expected = f"({self.n}, {self.d}) or (b, {self.n}, {self.d})"
         if as_float.ndim not in (2, 3) or as_float.shape[-2:] != (self.n, self.d):
