@@ -431,6 +431,15 @@ FINDINGS = [
         ]
     ),
     _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "3", "--lipschitz", "0"]),
+    # very large positional sizes and numbers, seeds, options that do not apply: one line each
+    _cli(["latent-dim", "--table", "--n-max", "100000000000000000000"]),
+    _cli(["build", "continuous", "--target", "centered", "--n", "100000000000000000000", "--d", "1", "--degree", "1"]),
+    _cli(["build", "continuous", "--target", "1e308", "--n", "2", "--d", "1", "--degree", "1", "--samples", "20"]),
+    _cli(["represent", "1e5000*x1_1", "--n", "2", "--d", "1"]),
+    _cli(["represent", "x1_" + "1" * 5000, "--n", "2", "--d", "1"]),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "2", "--seed", "-1"]),
+    _cli(["represent", "x1_1", "--n", "2", "--d", "1", "--latex", "--json"]),
+    _cli(["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--target", "x", "--out", "r.jsonl"]),
 ]
 
 

@@ -40,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run the exact engine or least-squares fits over a grid, streaming JSON lines; resumable",
         description="Run a grid of (n, d, degree, seed) items through local processes or a Dask cluster. "
-        "Results are appended to --out as they finish; a re-run resumes.",
+        "Results are appended to --out as they finish; a re-run resumes. --out is a cache keyed by item: a record "
+        "is reused only when its digest matches its item and this version; other sweeps' records are kept; a file "
+        "that is not a sweep results file, a symbolic link or a FIFO is refused.",
     )
     p.add_argument(
         "kind",
