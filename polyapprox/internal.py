@@ -21,6 +21,8 @@ from .exact._files import prepare_directory as prepare_directory
 from .exact._files import read_file as read_file
 from .exact._files import write_file as write_file
 from .exact._parse import syntax_name as syntax_name
+from .exact._show import digit_count as digit_count
+from .exact._show import show_int as show_int
 from .exact._symbols import MAX_TOKEN_VARIABLES as MAX_TOKEN_VARIABLES
 from .exact._validate import MAX_ITEMS as MAX_ITEMS
 from .exact._validate import check_choice as check_choice
@@ -43,9 +45,11 @@ __all__ = [
     "check_seed",
     "check_size",
     "check_writable",
+    "digit_count",
     "open_append",
     "prepare_directory",
     "read_file",
+    "show_int",
     "syntax_name",
     "write_file",
 ]
