@@ -265,3 +265,11 @@ def test_np_matrix_and_torch_tensors_that_require_grad_are_read_as_arrays(models
     assert np.array_equal(models[model](np.matrix(X)), expected)
     tensor = torch.tensor(X, requires_grad=True)
     assert np.array_equal(models[model](tensor), expected)
+
+
+@pytest.mark.parametrize("keyword", [{"tol": None}, {"atol": "x"}, {"time_limit": None}, {"tol": float("nan")}])
+def test_certified_sup_error_tol_none_is_a_polyapprox_error(models, keyword):
+    from constructions import verify
+
+    with pytest.raises(PolyapproxError, match="must be a"):
+        verify.certified_sup_error(models["sumformer"], models["target"], **keyword)
