@@ -76,6 +76,8 @@ def test_latent_dim_table_options_at_10_pow_20_are_one_line(capsys, argv):
         ["build", "discontinuous", "--target", "centered", "--n", BIG, "--d", "1", "--k", "2"],
         ["build", "sparse-transformer", "--target", "centered", "--n", BIG, "--d", "1", "--pattern", "star"],
         ["build", "continuous", "--target", "centered", "--n", "2", "--d", BIG, "--degree", "1"],
+        ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
+        + ["--samples", BIG],
     ],
 )
 def test_n_10_pow_20_is_one_line(capsys, argv):

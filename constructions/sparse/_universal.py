@@ -711,6 +711,7 @@ class UniversalNetwork:
         if not (isinstance(p, (int, float)) and 1 <= p < math.inf):
             raise DomainError(f"p must be a number in [1, inf); got {p!r}")
         samples = check_int("samples", samples)
+        check_size(f"the distance's {samples:,} random sequences of n x d values", samples * self.n * self.d)
         X = np.random.default_rng(check_seed(seed)).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
         fX = target_values(self.f, X, "distance samples", self.d_out)
