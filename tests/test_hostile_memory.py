@@ -138,3 +138,18 @@ def test_cli_memory_error_is_one_line_exit_2(monkeypatch, capsys):
     assert main(["latent-dim", "2", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("polyapprox latent-dim: error: out of memory") and len(err.strip().splitlines()) == 1
+
+
+def test_verify_of_a_small_model_file_recording_a_memory_heavy_target_is_refused_within_budget(tmp_path, capsys):
+    import constructions
+    from constructions import continuous, targets
+
+    S, _ = continuous.approximate(targets.get("centered"), n=45, d=1, degree=1, samples=20)
+    path = tmp_path / "m.safetensors"
+    constructions.save(S, path, target=targets.from_expression(_nested(30), lipschitz=1.0))
+    assert path.stat().st_size < 64_000
+    code = []
+    peak = _peak(lambda: code.append(main(["verify", str(path), "--samples", "16"])))
+    err = capsys.readouterr().err
+    assert code == [2] and "per sequence" in err and len(err.strip().splitlines()) == 1
+    assert peak < EVAL_BUDGET_BYTES  # refused from the syntax tree (the probe measured 2.8 GB)
