@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,6 +173,15 @@ def test_fuzz_polynomial_parser_long(texts, n, d):
 # -- (b) the target-expression parser --------------------------------------------------------------
 
 
+def _nested_expression(levels: int) -> str:
+    """Intermediates held ``levels`` deep, each of n^4 values: memory past the budget unless bounded first."""
+    leaf = "norm2(x_i - x_j + x_k - x_l)"
+    body = leaf
+    for _ in range(levels):
+        body = f"{leaf} + ({body})"
+    return f"sum_j(sum_k(sum_l({body})))"
+
+
 def _expr_cases(texts, n, d):
     return [{"kind": "expr", "text": t, "n": n, "d": d} for t in texts]
 
@@ -180,6 +189,7 @@ def _expr_cases(texts, n, d):
 @FAST
 @given(st.lists(EXPR_TEXT, min_size=10, max_size=25), SIZES, SIZES)
 @example(INJECTIONS + HUGE + BINARY, 3, 2)
+@example([_nested_expression(levels) for levels in (20, 30, 45, 60)] + ["exp(709) * x_i", "1e308 * x_i"], 45, 1)
 def test_fuzz_target_expressions(texts, n, d):
     run_batch(_expr_cases(texts, n, d))
 
@@ -345,8 +355,12 @@ def _argv() -> st.SearchStrategy[list[str]]:
         st.one_of(SMALL, NUMBER),
         st.sampled_from([[], ["--json"], ["--refined"], ["--degree", "40"], ["--max-work", "-5"], ["--latex"]]),
     )
+    big = st.sampled_from(["20000", "50000", "1000000", "10**20", "100000000000000000000"])  # positional sizes
     latent = st.builds(
-        lambda n, d, extra: ["latent-dim", n, d, *extra], NUMBER, NUMBER, st.sampled_from([[], ["--json"]])
+        lambda n, d, extra: ["latent-dim", n, d, *extra],
+        st.one_of(NUMBER, big),
+        st.one_of(NUMBER, big),
+        st.sampled_from([[], ["--json"]]),
     )
     sparse = st.builds(
         lambda pattern, n: ["sparse", "check", "--pattern", pattern, "--n", n],
@@ -374,6 +388,65 @@ def _argv() -> st.SearchStrategy[list[str]]:
     return st.one_of(represent, latent, sparse, layers, verify, build, garbage)
 
 
+def _sum(n: int, d: int = 1, start: int = 1) -> str:
+    return " + ".join(f"x{i}_{k}" for i in range(start, n + 1) for k in range(1, d + 1))
+
+
+def _cli(argv: list[str], *setup: list[str]) -> dict:
+    return {"kind": "cli", "argv": argv, "setup": list(setup)}
+
+
+#: The second probe's findings (files, sizes, claims): one CLI case each; planted paths come with the case.
+SWEEP = ["sweep", "engine", "--n", "2", "--d", "1", "--degree", "2", "--no-progress"]
+SPARSE = ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
+VICTIM = ["file", "victim", "keep"]
+FINDINGS = [
+    _cli([*SWEEP, "--out", "notes.txt"], ["file", "notes.txt", "my notes\n"]),
+    _cli([*SWEEP, "--out", "notes.txt"], ["file", "notes.txt", "one line, no newline"]),
+    _cli([*SWEEP, "--out", "link"], VICTIM, ["symlink", "link", "victim"]),
+    _cli([*SWEEP, "--out", "link"], ["symlink", "link", "made.jsonl"]),
+    _cli([*SWEEP, "--out", "pipe"], ["fifo", "pipe"]),
+    _cli([*SWEEP, "--out", "r.jsonl"], VICTIM, ["symlink", "r.jsonl.tmp", "victim"]),
+    _cli([*SPARSE, "--save", "link"], VICTIM, ["symlink", "link", "victim"]),
+    _cli([*SPARSE, "--save", "link"], ["symlink", "link", "made.json"]),
+    _cli(["reproduce", "--quick", "--only", "latent", "--out", "out"], ["dir", "real"], ["symlink", "out", "real"]),
+    _cli(["represent", f"({_sum(100)})**3", "--n", "100", "--d", "1"]),
+    _cli(["represent", f"({_sum(1000)})**2", "--n", "1000", "--d", "1"]),
+    _cli(["represent", "*".join(f"(x1_1 + x{i}_1)" for i in range(2, 21)), "--n", "20", "--d", "1"]),
+    _cli(["represent", f"({_sum(8, 2)})**8", "--n", "8", "--d", "2"]),
+    _cli(["represent", f"({_sum(7, 3)})**7", "--n", "7", "--d", "3"]),
+    _cli(["represent", _sum(1000, 1, 2), "--n", "1000", "--d", "1"]),
+    _cli(["sweep", "engine", "--n", "1000000", "--d", "1", "--degree", "2", "--out", "r.jsonl"]),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "1000000"]),
+    _cli(
+        [
+            "build",
+            "transformer",
+            "--target",
+            "centered",
+            "--n",
+            "100000",
+            "--d",
+            "1",
+            "--degree",
+            "1",
+            "--samples",
+            "10",
+        ]
+    ),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "3", "--lipschitz", "0"]),
+    # very large positional sizes and numbers, seeds, options that do not apply: one line each
+    _cli(["latent-dim", "--table", "--n-max", "100000000000000000000"]),
+    _cli(["build", "continuous", "--target", "centered", "--n", "100000000000000000000", "--d", "1", "--degree", "1"]),
+    _cli(["build", "continuous", "--target", "1e308", "--n", "2", "--d", "1", "--degree", "1", "--samples", "20"]),
+    _cli(["represent", "1e5000*x1_1", "--n", "2", "--d", "1"]),
+    _cli(["represent", "x1_" + "1" * 5000, "--n", "2", "--d", "1"]),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "2", "--seed", "-1"]),
+    _cli(["represent", "x1_1", "--n", "2", "--d", "1", "--latex", "--json"]),
+    _cli(["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--target", "x", "--out", "r.jsonl"]),
+]
+
+
 @FAST
 @given(st.lists(_argv(), min_size=8, max_size=16))
 @example(
@@ -385,10 +458,15 @@ def _argv() -> st.SearchStrategy[list[str]]:
         ["represent", "x1_1", "--n", "1", "--d", "1000"],
         ["represent", "x1_1", "--n", "100000000000", "--d", "1"],
         ["represent", "x1_1", "--n", "2", "--d", "1", "--degree", "1000000000000"],
+        ["latent-dim", "20000", "20000"],  # a 12,039-digit latent dimension (was a 4,300-digit traceback)
+        ["latent-dim", "20000", "20000", "--json"],
+        ["latent-dim", "100000000000000000000", "1"],
+        ["latent-dim", "1000000", "1000000"],  # refused by its digit count
     ]
 )
+@example(FINDINGS)
 def test_fuzz_cli(argvs):
-    run_batch([{"kind": "cli", "argv": argv} for argv in argvs])
+    run_batch([argv if isinstance(argv, dict) else {"kind": "cli", "argv": argv} for argv in argvs])
 
 
 @pytest.mark.slow
@@ -396,3 +474,96 @@ def test_fuzz_cli(argvs):
 @given(st.lists(_argv(), min_size=10, max_size=20))
 def test_fuzz_cli_long(argvs):
     run_batch([{"kind": "cli", "argv": argv} for argv in argvs])
+
+
+# -- (e) faces of the domain: float paths against exact references ---------------------------------
+
+
+def _face_value(q: int):
+    """j/q as a float, or one of the floats next to it, inside [0, 1]."""
+    import numpy as np
+
+    def value(pair):
+        j, side = pair
+        v = float(j) / q if side == 0 else float(np.nextafter(float(j) / q, 2.0 if side > 0 else -1.0))
+        return min(max(v, 0.0), 1.0)
+
+    return st.tuples(st.integers(0, q), st.sampled_from([-1, 0, 1])).map(value)
+
+
+@st.composite
+def _face_cases(draw, construction: str):
+    q = draw(st.sampled_from([3, 5, 6] if construction == "sparse" else [3, 5, 6, 7, 10]))
+    n, d = (2, 1) if construction == "sparse" else draw(st.sampled_from([(2, 1), (3, 1), (2, 2)]))
+    X = draw(st.lists(st.lists(_face_value(q), min_size=n * d, max_size=n * d), min_size=4, max_size=12))
+    return {"kind": "faces", "construction": construction, "n": n, "d": d, "q": q, "X": X}
+
+
+@FAST
+@given(st.lists(_face_cases("sparse"), min_size=1, max_size=2), st.lists(_face_cases("discontinuous"), min_size=2))
+@example(
+    [
+        {
+            "kind": "faces",
+            "construction": "sparse",
+            "n": 2,
+            "d": 1,
+            "q": 3,
+            "X": [[0.0, 0.5], [1 / 3, 2 / 3], [1.0, 0.0]],
+        }
+    ],
+    [{"kind": "faces", "construction": "discontinuous", "n": 2, "d": 1, "q": 3, "X": [[1 / 3, 2 / 3], [0.0, 1.0]]}],
+)  # float(1/3) is below 1/3: the float paths once put it in the cell above
+def test_fuzz_faces(sparse_cases, discontinuous_cases):
+    run_batch(sparse_cases + discontinuous_cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(st.one_of(_face_cases("sparse"), _face_cases("discontinuous")), min_size=5, max_size=15))
+def test_fuzz_faces_long(cases):
+    run_batch(cases)
+
+
+# -- (f) exported torch modules: wrong lengths, out of the domain, NaN ------------------------------
+
+SHAPES = st.sampled_from([(2, 1), (1, 1), (3, 1), (2, 2), (3, 2, 1), (2, 4, 1), (1, 2, 2), (2,), (1, 1, 2, 1)])
+VALUES = st.sampled_from([0.0, 0.25, 0.5, 1.0, -0.3, 1.5, float("nan"), float("inf"), 1e308, -0.0])
+
+
+@st.composite
+def _traced_cases(draw):
+    import numpy as np
+
+    shape = draw(SHAPES)
+    values = draw(st.lists(VALUES, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    X = np.array(values, dtype=float).reshape(shape).tolist()
+    return {"kind": "traced", "module": draw(st.sampled_from(["dense", "sparse"])), "X": X, "how": "export"}
+
+
+@settings(FAST, phases=[Phase.explicit])  # the default run: the findings only (two exports per batch)
+@given(st.lists(_traced_cases(), min_size=6, max_size=12))
+@example(
+    [
+        {"kind": "traced", "module": m, "X": X, "how": how}
+        for m in ("dense", "sparse")
+        for X, how in (
+            ([[[0.5], [0.5], [0.5]]], "export"),  # 3 tokens to an n = 2 network (ran 0.498 off once traced)
+            ([[[-0.3], [0.5]]], "export"),
+            ([[[float("nan")], [0.5]]], "export"),
+            ([[[0.1], [0.9]]], "export"),
+            ([[[0.1], [0.9]]], "trace"),
+        )
+    ]
+)
+def test_fuzz_exported_modules(cases):
+    pytest.importorskip("torch")
+    run_batch(cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(_traced_cases(), min_size=6, max_size=20))
+def test_fuzz_exported_modules_long(cases):
+    pytest.importorskip("torch")
+    run_batch(cases)

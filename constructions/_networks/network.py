@@ -29,7 +29,7 @@ from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from .._common.blas import bounded_blas
 from .._common.labelled import Label, LabelledArray
-from .._common.validate import as_sequences
+from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
 from .._sumformers.polynomial import PolynomialSumformer, psi_table
 from .._sumformers.sumformer import Sumformer
@@ -149,7 +149,8 @@ class Network:
         return sum(block.parameters for block in self.blocks)
 
     def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         if len(shape) in (2, 3) and shape[-2] != self.n:
             raise ShapeError(
                 f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "
@@ -187,7 +188,7 @@ class Network:
         )
         return "\n".join(lines)
 
-    def to_torch(self, trainable: bool = True, *, check_domain: bool = False):
+    def to_torch(self, trainable: bool = True, *, check_domain: bool = True):
         """This network as a float64 ``torch.nn.Module`` (needs the ``torch`` extra).
 
         Every block is a torch module of a module-level class (``torch.save`` works): the
@@ -196,7 +197,10 @@ class Network:
         whose coefficients and integer exponents live in the ``state_dict``, attention runs
         through ``F.scaled_dot_product_attention`` (Performer: FAVOR features). Weights are
         ``nn.Parameter``s (buffers when ``trainable=False``); the forward is differentiable
-        and has no numpy in it. ``check_domain=True`` rejects inputs outside the domain.
+        and has no numpy in it. Inputs are checked as ``__call__`` checks them (shape, dtype,
+        NaN, the domain); ``check_domain=False`` evaluates outside the domain, like
+        ``extrapolate=True``. The checks survive ``torch.compile`` and ``torch.export``;
+        ``torch.jit.trace`` would drop them and is refused.
         Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
 
         >>> import numpy as np, torch

@@ -4,8 +4,11 @@ A user writes the output of token ``i`` in terms of its own token ``x_i`` and of
 over all tokens, e.g. ``"sum_j(exp(-norm2(x_i - x_j)))"`` for f(X)_i = sum_j exp(-|x_i - x_j|^2).
 The text is parsed with ``ast.parse(text, mode="eval")`` and the syntax tree is walked over a
 whitelist (as the polynomial parser does); nothing is ever evaluated, ``eval``-ed or
-``sympify``-ed. The walker builds a tree of small numpy closures, evaluated on a whole batch
-(b, n, d) at once.
+``sympify``-ed. The walker builds a tree of small closures over a number system
+(:mod:`constructions._targets.number_systems`), evaluated on a whole batch (b, n, d) at once: on float
+arrays it gives the values, on intervals rigorous enclosures and on interval jets enclosures
+of the gradient and Hessian too, so every expression can be certified. A numeric literal means
+its float64 value; ``pi`` and ``e`` mean the real constants.
 
 The language:
 
@@ -33,15 +36,19 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from polyapprox import ParseError
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError, check_int, syntax_name
 
+from .._common.interval import Interval, Jet
+from .number_systems import system_for
 from .target import Target
 
 MAX_LENGTH = 4000
@@ -51,18 +58,12 @@ MAX_REDUCTION_DEPTH = 3
 MAX_EXPONENT = 64
 MAX_OUTPUTS = 256
 EVAL_BUDGET_BYTES = 2**27  # intermediates per evaluation chunk (128 MiB)
+#: Part of the budget kept for numpy's own buffers (its iterators buffer reductions in blocks of 8192 values).
+NUMPY_OVERHEAD_BYTES = 2**20
 
-ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tanh": np.tanh,
-    "abs": np.abs,
-}
+ELEMENTWISE = ("exp", "log", "sqrt", "sin", "cos", "tanh", "abs")  # number-system operations of these names
 VECTOR_FUNCTIONS = ("dot", "norm", "norm2")
-REDUCTIONS: dict[str, Callable[..., np.ndarray]] = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
+REDUCTIONS = ("sum", "mean", "max", "min")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 _REDUCTION_NAME = re.compile(r"(sum|mean|max|min)_([a-z])")
 _TOKEN_NAME = re.compile(r"x_([a-z])")
@@ -77,7 +78,7 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# the closure tree: every node maps an evaluation context to an array
+# the closure tree: every node maps an evaluation context to an array of its number system
 #
 # At reduction depth s (s enclosing reductions) a value has shape (b, n|1, [n|1] * s) for a scalar
 # and (b, n|1, [n|1] * s, d|1) for a vector: axis 1 is the own token i, axis 1 + p the token bound
@@ -85,10 +86,11 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 class _Context:
-    """The input batch and the views of it at each reduction depth; ``trace`` records failures."""
+    """The input batch, its number system ``K``; ``trace`` records failures (float arrays only)."""
 
-    def __init__(self, X: np.ndarray, trace: bool = False) -> None:
+    def __init__(self, X: Any, trace: bool = False) -> None:
         self.X, self.n = X, X.shape[1]
+        self.K = system_for(X)
         self.trace = trace
         self.first_bad: tuple[str, np.ndarray] | None = None
 
@@ -98,35 +100,35 @@ class _Node:
     source: str
     vector: bool
     depth: int  # number of enclosing reductions
-    run: Callable[[_Context], np.ndarray] = field(repr=False)
+    run: Callable[[_Context], Any] = field(repr=False)
 
-    def __call__(self, ctx: _Context) -> np.ndarray:
+    def __call__(self, ctx: _Context) -> Any:
         value = self.run(ctx)
         if ctx.trace and ctx.first_bad is None and not np.all(np.isfinite(value)):
             ctx.first_bad = (self.source, value)
         return value
 
 
-def _token_view(position: int, depth: int) -> Callable[[_Context], np.ndarray]:
+def _token_view(position: int, depth: int) -> Callable[[_Context], Any]:
     """x at axis 1 + position of a depth-``depth`` value (position 0: the own token i)."""
 
-    def run(ctx: _Context) -> np.ndarray:
+    def run(ctx: _Context) -> Any:
         b, n, d = ctx.X.shape
         shape = [b] + [1] * (depth + 1) + [d]
         shape[1 + position] = n
-        return ctx.X.reshape(shape)
+        return ctx.X.reshape(tuple(shape))
 
     return run
 
 
-def _full(value: np.ndarray, depth: int, vector: bool) -> np.ndarray:
+def _full(K: Any, value: Any, depth: int, vector: bool) -> Any:
     """``value`` with all its axes (a 0-d constant becomes (1, 1, ..., 1))."""
     ndim = 2 + depth + (1 if vector else 0)
-    return value.reshape((1,) * ndim) if value.ndim == 0 else value
+    return K.reshape(value, (1,) * ndim) if getattr(value, "ndim", 0) == 0 else value
 
 
-def _as_vector(value: np.ndarray, vector: bool) -> np.ndarray:
-    return value if vector else value[..., None]
+def _as_vector(K: Any, value: Any, vector: bool) -> Any:
+    return value if vector else K.expand_last(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,14 +182,13 @@ class _Compiler:
         number = float(value)
         if not math.isfinite(number):
             raise SizeError(f"the number {self.source(node)} overflows float64")
-        array = np.array(number)
-        return _Node(self.source(node), False, depth, lambda ctx: array)
+        return _Node(self.source(node), False, depth, lambda ctx: ctx.K.constant(number))
 
     def name(self, node: ast.Name, bound: tuple[str, ...]) -> _Node:
         name, depth = node.id, len(bound)
         if name in CONSTANTS:
-            array = np.array(CONSTANTS[name])
-            return _Node(name, False, depth, lambda ctx: array)
+            real = CONSTANTS[name]
+            return _Node(name, False, depth, lambda ctx: ctx.K.real(real))
         token = _TOKEN_NAME.fullmatch(name)
         if token:
             letter = token.group(1)
@@ -210,11 +211,8 @@ class _Compiler:
         if isinstance(op, ast.Pow):
             base = self.expr(node.left, bound)
             exponent = self.exponent(node.right)
-            if float(exponent).is_integer():
-                p = int(exponent)
-                return _Node(src, base.vector, depth, lambda ctx: base(ctx) ** float(p))
-            return _Node(src, base.vector, depth, lambda ctx: np.power(base(ctx), exponent))
-        functions = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+            return _Node(src, base.vector, depth, lambda ctx: ctx.K.power(base(ctx), exponent))
+        functions = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
         if type(op) not in functions:
             symbol = {
                 ast.BitXor: "'^' (write powers as '**')",
@@ -232,8 +230,8 @@ class _Compiler:
         vector = left.vector or right.vector
         if vector and not (left.vector and right.vector):
             if left.vector:
-                return _Node(src, True, depth, lambda ctx: fn(left(ctx), _as_vector(right(ctx), False)))
-            return _Node(src, True, depth, lambda ctx: fn(_as_vector(left(ctx), False), right(ctx)))
+                return _Node(src, True, depth, lambda ctx: fn(left(ctx), _as_vector(ctx.K, right(ctx), False)))
+            return _Node(src, True, depth, lambda ctx: fn(_as_vector(ctx.K, left(ctx), False), right(ctx)))
         return _Node(src, vector, depth, lambda ctx: fn(left(ctx), right(ctx)))
 
     def exponent(self, node: ast.AST) -> float:
@@ -271,8 +269,8 @@ class _Compiler:
             raise self.fail(node, f"{name} takes {arity} argument{'s' if arity > 1 else ''}; got {len(node.args)}")
         args = [self.expr(a, bound) for a in node.args]
         if name in ELEMENTWISE:
-            fn, (a,) = ELEMENTWISE[name], args
-            return _Node(src, a.vector, depth, lambda ctx: fn(a(ctx)))
+            (a,) = args
+            return _Node(src, a.vector, depth, lambda ctx: getattr(ctx.K, name)(a(ctx)))
         for a, arg in zip(args, node.args):
             if not a.vector:
                 raise self.fail(
@@ -280,11 +278,11 @@ class _Compiler:
                 )
         if name == "dot":
             u, v = args
-            return _Node(src, False, depth, lambda ctx: (u(ctx) * v(ctx)).sum(axis=-1))
+            return _Node(src, False, depth, lambda ctx: ctx.K.dot(u(ctx), v(ctx)))
         (a,) = args
         if name == "norm2":
-            return _Node(src, False, depth, lambda ctx: (a(ctx) ** 2).sum(axis=-1))
-        return _Node(src, False, depth, lambda ctx: np.sqrt((a(ctx) ** 2).sum(axis=-1)))
+            return _Node(src, False, depth, lambda ctx: ctx.K.sum(ctx.K.square(a(ctx)), -1))
+        return _Node(src, False, depth, lambda ctx: ctx.K.sqrt(ctx.K.sum(ctx.K.square(a(ctx)), -1)))
 
     def reduction(self, node: ast.Call, kind: str, letter: str, bound: tuple[str, ...]) -> _Node:
         depth, src = len(bound), self.source(node)
@@ -306,14 +304,14 @@ class _Compiler:
         self.max_depth = max(self.max_depth, depth + 1)
         body = self.expr(node.args[0], bound + (letter,))
         axis = 2 + depth  # the bound token's axis in the body's value
-        reduce = REDUCTIONS[kind]
 
-        def run(ctx: _Context) -> np.ndarray:
-            value = _full(body(ctx), depth + 1, body.vector)
+        def run(ctx: _Context) -> Any:
+            K = ctx.K
+            value = _full(K, body(ctx), depth + 1, body.vector)
             if value.shape[axis] == 1:  # the body does not depend on the bound token
-                value = np.squeeze(value, axis=axis)
-                return value * ctx.n if kind == "sum" else value
-            return reduce(value, axis=axis)
+                value = K.squeeze(value, axis)
+                return value * ctx.n if kind == "sum" and ctx.n != 1 else value
+            return getattr(K, kind)(value, axis)
 
         return _Node(src, body.vector, depth, run)
 
@@ -329,7 +327,7 @@ class _Compiler:
         if not base.vector:
             raise self.fail(node, f"{self.source(node.value)!r} is a scalar; only vectors (tokens) have coordinates")
         self.min_d = max(self.min_d, c + 1)
-        return _Node(src, False, depth, lambda ctx: base(ctx)[..., c])
+        return _Node(src, False, depth, lambda ctx: ctx.K.coordinate(base(ctx), c))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,11 +339,16 @@ class CompiledExpression:
 
     ``entries``: one closure tree per output entry; ``min_d``: the least d the coordinates allow;
     ``reduction_depth``: the deepest nesting of reductions (cost ~ b n^(depth + 1) d).
+    :meth:`enclose` evaluates the same trees on intervals or interval jets.
     """
 
-    def __init__(self, text: str, entries: list[_Node], min_d: int, reduction_depth: int) -> None:
+    def __init__(
+        self, text: str, entries: list[_Node], min_d: int, reduction_depth: int, items: Sequence[ast.AST] | None = None
+    ) -> None:
         self.text, self.entries = text, entries
         self.min_d, self.reduction_depth = min_d, reduction_depth
+        self._items = items
+        self._peaks: dict[tuple[int, int], int] = {}
 
     def output_dim(self, d: int) -> int:
         return sum(d if e.vector else 1 for e in self.entries)
@@ -359,29 +362,77 @@ class CompiledExpression:
         return d
 
     def bytes_per_sequence(self, n: int, d: int) -> int:
-        """Estimated bytes of intermediates per sequence (a few live arrays of n^(depth+1) d floats)."""
-        return 8 * 4 * n ** (self.reduction_depth + 1) * max(d, 1) * max(len(self.entries), 1)
+        """Bytes of intermediates per sequence: the peak of the arrays alive at once while the closure tree
+        runs (every result held while its siblings run, broadcast shapes n^axes x d, temporaries of dot
+        and norms), from the syntax tree, before anything is evaluated (:func:`_peak_elements`)."""
+        if self._items is None:  # built without its syntax tree: the coarse bound
+            return 8 * 4 * n ** (self.reduction_depth + 1) * max(d, 1) * max(len(self.entries), 1)
+        key = (int(n), int(d))
+        if key not in self._peaks:
+            peak, held = 0, 0
+            for item in self._items:
+                entry_peak, entry_held, _, _ = _peak_elements(item, (), key[0], key[1])
+                peak = max(peak, held + entry_peak)
+                held += entry_held
+            d_out = self.output_dim(key[1])
+            self._peaks[key] = 8 * (max(peak, held + key[0] * d_out) + key[0] * d_out)
+        return self._peaks[key]
+
+    def _chunk(self, n: int, d: int, scale: int = 1) -> int:
+        """Sequences per evaluation chunk within the memory budget (``scale``: floats per value)."""
+        per_sequence = self.bytes_per_sequence(n, d) * scale
+        budget = EVAL_BUDGET_BYTES - NUMPY_OVERHEAD_BYTES
+        if per_sequence > budget:
+            raise SizeError(
+                f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
+                f"of intermediates per sequence ({self.reduction_depth} nested reductions: arrays of up to "
+                f"n^{self.reduction_depth + 1} x d values alive at once), more than the budget of {budget:.3g}"
+            )
+        return max(1, budget // per_sequence)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         b, n, d = X.shape
         self.check_d(d)
-        per_sequence = self.bytes_per_sequence(n, d)
-        if per_sequence > EVAL_BUDGET_BYTES:
-            raise SizeError(
-                f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
-                f"per sequence ({self.reduction_depth} nested reductions: n^{self.reduction_depth + 1} "
-                f"x d values), more than the budget of {EVAL_BUDGET_BYTES:.3g}"
-            )
-        chunk = max(1, EVAL_BUDGET_BYTES // per_sequence)
+        chunk = self._chunk(n, d)
         parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         if not np.all(np.isfinite(out)):
             self._report_non_finite(X, out)
         return out
 
-    def _evaluate(self, X: np.ndarray) -> np.ndarray:
-        columns = self._columns(X, _Context(X, False))
-        return np.concatenate(columns, axis=-1).astype(float, copy=False)
+    def enclose(self, X: Interval | Jet) -> Interval | Jet:
+        """Enclosures of the values (b, n, d_out) over the boxes X (b, n, d) of intervals or interval jets.
+
+        Parameters
+        ----------
+        X : Interval or Jet
+            Boxes of shape (b, n, d); jets also carry derivatives with respect to N variables.
+
+        Returns
+        -------
+        Interval or Jet
+            Rigorous enclosures of the same type; jets raise ``NotSmoothError`` at max, min, abs,
+            and at sqrt or norm where the value may be 0.
+
+        Examples
+        --------
+        >>> box = Interval(np.array([[[0.0], [1.0]]]), np.array([[[0.5], [1.0]]]))   # x_1 in [0, 1/2], x_2 = 1
+        >>> out = compile_expression("x_i - mean_j(x_j)").enclose(box)             # f_1 = (x_1 - 1)/2
+        >>> bool(out.lo[0, 0, 0] <= -0.5 and -0.25 <= out.hi[0, 0, 0])             # contains [-1/2, -1/4]
+        True
+        """
+        b, n, d = X.shape
+        self.check_d(d)
+        width = 2 * (1 + (X.grad.shape[-1] + (0 if X.hess is None else X.hess.shape[-1])) if isinstance(X, Jet) else 1)
+        chunk = self._chunk(n, d, width)
+        parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
+        return parts[0] if len(parts) == 1 else parts[0].concatenate(parts[1:], 0)
+
+    def _evaluate(self, X: Any) -> Any:
+        ctx = _Context(X, False)
+        columns = self._columns(X, ctx)
+        out = ctx.K.concatenate(columns, -1)
+        return out.astype(float, copy=False) if isinstance(out, np.ndarray) else out
 
     def _trace(self, X: np.ndarray) -> _Context:
         """The evaluation context after a traced run (it records the first non-finite part)."""
@@ -389,13 +440,13 @@ class CompiledExpression:
         self._columns(X, ctx)
         return ctx
 
-    def _columns(self, X: np.ndarray, ctx: _Context) -> list[np.ndarray]:
+    def _columns(self, X: Any, ctx: _Context) -> list[Any]:
         b, n, d = X.shape
-        columns = []
+        K, columns = ctx.K, []
         with np.errstate(all="ignore"):
             for entry in self.entries:
-                value = _as_vector(_full(entry(ctx), 0, entry.vector), entry.vector)
-                columns.append(np.broadcast_to(value, (b, n, d if entry.vector else 1)))
+                value = _as_vector(K, _full(K, entry(ctx), 0, entry.vector), entry.vector)
+                columns.append(K.broadcast_to(value, (b, n, d if entry.vector else 1)))
         return columns
 
     def _report_non_finite(self, X: np.ndarray, out: np.ndarray) -> None:
@@ -446,7 +497,79 @@ def compile_expression(text: str) -> CompiledExpression:
         entries = [compiler.expr(item, ()) for item in items]
     except RecursionError:
         raise ParseError(f"expression nested too deeply: {_clip(text)!r}") from None
-    return CompiledExpression(text.strip(), entries, compiler.min_d, compiler.max_depth)
+    return CompiledExpression(text.strip(), entries, compiler.min_d, compiler.max_depth, items)
+
+
+def _peak_elements(node: ast.AST, bound: tuple[str, ...], n: int, d: int) -> tuple[int, int, frozenset, bool]:
+    """Memory of evaluating ``node`` per sequence, in float64 elements, mirroring :class:`_Compiler`'s closures.
+
+    Returns (peak, held, axes, vector): the most elements alive at once during its evaluation (its
+    result included), the elements its result keeps alive (0 for a view of X or a constant), the
+    token axes its value spans (0 = the own token, 1 + k = the k-th bound index) and whether it is a
+    d-vector. A value spanning axes A is n^|A| (x d) elements; numpy allocates every operation's
+    broadcast result while its operands are alive. Called on a tree the compiler accepted.
+    """
+
+    def size(axes: frozenset, vector: bool) -> int:
+        return n ** len(axes) * (d if vector else 1)
+
+    def combine(children: Sequence[ast.AST]) -> tuple[int, int, list[tuple[int, int, frozenset, bool]]]:
+        """Children evaluated left to right, each result held while the next runs."""
+        peak, held, parts = 0, 0, []
+        for child in children:
+            part = _peak_elements(child, bound, n, d)
+            peak = max(peak, held + part[0])
+            held += part[1]
+            parts.append(part)
+        return peak, held, parts
+
+    if isinstance(node, ast.Constant):
+        return 0, 0, frozenset(), False
+    if isinstance(node, ast.Name):
+        token = _TOKEN_NAME.fullmatch(node.id)
+        if token is None:  # pi, e
+            return 0, 0, frozenset(), False
+        letter = token.group(1)
+        return 0, 0, frozenset({0 if letter == "i" else 1 + bound.index(letter)}), True
+    if isinstance(node, ast.UnaryOp):
+        peak, held, ((_, _, axes, vector),) = combine([node.operand])
+        if isinstance(node.op, ast.UAdd):
+            return peak, held, axes, vector
+        out = size(axes, vector)
+        return max(peak, held + out), out, axes, vector
+    if isinstance(node, ast.BinOp):
+        children = [node.left] if isinstance(node.op, ast.Pow) else [node.left, node.right]
+        peak, held, parts = combine(children)
+        axes = frozenset().union(*(p[2] for p in parts))
+        vector = any(p[3] for p in parts)
+        out = size(axes, vector)
+        return max(peak, held + out), out, axes, vector
+    if isinstance(node, ast.Subscript):  # a view: keeps its base alive
+        peak, held, ((_, _, axes, _),) = combine([node.value])
+        return peak, held, axes, False
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        reduction = _REDUCTION_NAME.fullmatch(name)
+        if reduction:
+            inner = bound + (reduction.group(2),)
+            peak, held, axes, vector = _peak_elements(node.args[0], inner, n, d)
+            axis = len(inner)  # 1 + the new index's position
+            out_axes = axes - {axis}
+            out = size(out_axes, vector)
+            if axis not in axes and reduction.group(1) != "sum":  # squeezed: a view of the body
+                return peak, held, out_axes, vector
+            return max(peak, held + out), out, out_axes, vector
+        peak, held, parts = combine(list(node.args))
+        axes = frozenset().union(*(p[2] for p in parts))
+        if name in ELEMENTWISE:
+            vector = parts[0][3]
+            out = size(axes, vector)
+            return max(peak, held + out), out, axes, vector
+        temporary = size(axes, True)  # u * v or a ** 2, then summed over the coordinates
+        out = size(axes, False)
+        extra = out if name == "norm" else 0  # the square root
+        return max(peak, held + temporary + out + extra), out, axes, False
+    return 0, 0, frozenset(), False  # not reached: the compiler refused everything else
 
 
 def _check_tree_size(tree: ast.AST, text: str) -> None:
@@ -469,7 +592,7 @@ class ExpressionTarget(Target):
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
     ``lipschitz_estimated`` is True when the Lipschitz constant was not given but estimated by
-    sampling (:func:`estimate_lipschitz`): an estimate from below, not a proof.
+    sampling: an estimate from below, not a proof.
 
     Parameters
     ----------
@@ -606,9 +729,16 @@ def from_expression(
     """
     program = compile_expression(text)
     if lipschitz is not None:
-        if isinstance(lipschitz, bool) or not isinstance(lipschitz, (int, float)) or not 0 <= lipschitz < math.inf:
-            raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {lipschitz!r}")
-        given = float(lipschitz)
+        try:  # a huge int overflows float64: refused like inf
+            given = (
+                float(lipschitz) if isinstance(lipschitz, (int, float)) and not isinstance(lipschitz, bool) else -1.0
+            )
+        except OverflowError:
+            given = math.inf
+        if not 0 <= given < math.inf:
+            bits = lipschitz.bit_length() if isinstance(lipschitz, int) else 0
+            shown = f"an integer of {bits:,} bits" if bits > 64 else _clip(repr(lipschitz))
+            raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {shown}")
 
         def given_lipschitz(n: int, d: int) -> float:
             return given
@@ -632,6 +762,7 @@ def from_expression(
         fn=program,
         d_out=program.output_dim,
         lipschitz=lip,
+        interval=program.enclose,
         expression=program.text,
         lipschitz_estimated=lipschitz is None,
         program=program,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, check_int
 
-from .._common.validate import as_sequences
+from .._common.validate import as_sequences, real_array
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Target:
     dims: tuple[int, ...] | None = None  # allowed d (None: any)
     polynomial_degree: int | None = None  # total degree if f is an equivariant polynomial
     # interval evaluation for certified bounds: (b, n, d) Interval/Jet -> (b, n, d_out) enclosure (None: none)
-    interval: Callable[[object], object] | None = field(default=None, repr=False)
+    interval: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     def check_d(self, d: int) -> int:
         d = check_int("d", d)
@@ -79,7 +80,8 @@ class Target:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
         self.check_d(X3.shape[-1])
         out = self.fn(X3)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from math import comb
 
 from ._errors import PolyapproxError, SizeError
+from ._show import show_int
 from ._validate import check_choice, check_int, check_size
 
 CONSTRUCTIONS = ("continuous", "continuous-refined", "discontinuous", "histogram")
@@ -73,6 +74,8 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
 
 #: Largest result (in decimal digits) the latent dimensions are computed exactly for.
 MAX_RESULT_DIGITS = 100_000
+#: Most rows of a latent-dimension table (and most values of each of its axes).
+MAX_TABLE_ENTRIES = 100_000
 
 
 def _check_digits(what: str, log10_value: float) -> None:
@@ -228,7 +231,9 @@ class LatentDimensionTable:
         names = [c.name for c in self.columns]
         lines = ["| n | d | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
         for row in self.rows:
-            cells = ["-" if row[c] is None else str(row[c]) for c in names]
+            cells = [
+                "-" if (value := row[c]) is None else show_int(value) for c in names
+            ]  # huge: 1.23e+8032 (8033 digits)
             lines.append(f"| {row['n']} | {row['d']} | " + " | ".join(cells) + " |")
         lines.append("")
         lines += [f"- **{c.name}** = {c.formula}: {c.source} [{c.kind}]" for c in self.columns]
@@ -278,7 +283,7 @@ def latent_dimension_table(ns: Iterable[int], ds: Iterable[int], k: int | None =
     ds = [check_int("d", d) for d in _as_list("ds", ds)]
     if k is not None:
         k = check_int("k", k)
-    check_size("latent_dimension_table", len(ns) * len(ds), limit=100_000)
+    check_size("latent_dimension_table", len(ns) * len(ds), limit=MAX_TABLE_ENTRIES)
     columns = tuple(_columns(k))
     rows = tuple({"n": n, "d": d, **{c.name: c.value(n, d) for c in columns}} for n in ns for d in ds)
     return LatentDimensionTable(columns, rows)
@@ -287,7 +292,11 @@ def latent_dimension_table(ns: Iterable[int], ds: Iterable[int], k: int | None =
 def _as_list(name: str, values: Iterable[int]) -> list:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise PolyapproxError(f"{name} must be a list of integers; got {values!r}")
-    values = list(values)
+    import itertools
+
+    values = list(itertools.islice(values, MAX_TABLE_ENTRIES + 1))  # a huge range or generator is never listed
     if not values:
         raise PolyapproxError(f"{name} must not be empty")
+    if len(values) > MAX_TABLE_ENTRIES:
+        raise SizeError(f"{name} has more than {MAX_TABLE_ENTRIES:,} values, the limit of a latent-dimension table")
     return values

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -11,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ...internal import PolyapproxError, SizeError
+from ...internal import PolyapproxError, SizeError, check_writable, show_int
+from ...internal import digit_count as digit_count  # re-exported: the subcommands and tests import it from here
 
 TARGET_HELP = (
     "a registered target (see 'polyapprox targets'), a target expression such as "
@@ -30,7 +30,6 @@ _UNITS = {
     "t": 2**40,
     "tb": 2**40,
 }
-MAX_PRINTED_DIGITS = 60
 #: A fit or build estimated to take longer than this prints its estimate on stderr and draws a bar.
 NOTICE_SECONDS = 3.0
 
@@ -118,40 +117,6 @@ def human_bytes(value: float) -> str:
     return f"{value:.0f} B"
 
 
-def show_int(value: int) -> str:
-    """An int as text: exact when short, else its digit count and leading digits in scientific form.
-
-    >>> show_int(12345), show_int(7 ** 200)
-    ('12345', '1.05e+169 (170 digits)')
-    """
-    value = int(value)
-    bits = value.bit_length()
-    if bits <= 3.33 * MAX_PRINTED_DIGITS:
-        text = str(value)
-        if len(text.lstrip("-")) <= MAX_PRINTED_DIGITS:
-            return text
-    digits = digit_count(value)
-    sign = "-" if value < 0 else ""
-    # leading digits from the top bits: value ~ m * 2^shift
-    shift = max(bits - 64, 0)
-    log10 = math.log10(abs(value) >> shift) + shift * math.log10(2)
-    mantissa = 10 ** (log10 - math.floor(log10))
-    return f"{sign}{mantissa:.2f}e+{math.floor(log10)} ({digits} digits)"
-
-
-def digit_count(value: int) -> int:
-    """Decimal digits of |value|, exactly, without converting a huge int to a string."""
-    value = abs(int(value))
-    if value == 0:
-        return 1
-    guess = int((value.bit_length() - 1) * math.log10(2)) + 1
-    while guess > 1 and 10 ** (guess - 1) > value:
-        guess -= 1
-    while 10**guess <= value:
-        guess += 1
-    return guess
-
-
 def json_int(value: int) -> int | str:
     """An int for JSON: itself when it prints (<= 4000 digits), else its show_int text."""
     return int(value) if abs(int(value)).bit_length() < 13_000 else show_int(value)
@@ -159,14 +124,67 @@ def json_int(value: int) -> int | str:
 
 def inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The user's inputs, for --json output (everything parsed except internals)."""
-    hidden = {"run", "json", "network_kind"}
+    hidden = {"run", "json", "network_kind", "_applies_only"}
     return {k: v for k, v in vars(args).items() if k not in hidden and not callable(v)}
+
+
+class _Default:
+    """Wraps an option's default so that a given value can be told from the default (see applies_only)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:  # --help shows the plain default
+        return repr(self.value)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def applies_only(
+    p: argparse.ArgumentParser, option: str, when: Callable[[argparse.Namespace], bool], needs: str
+) -> None:
+    """Declare that ``option`` applies only when ``when(args)`` holds (``needs`` says when, e.g. "with
+    --certify"); giving it otherwise is a one-line error (exit 2), checked in one place by
+    :func:`check_applies_only` before the command runs."""
+    action = next(a for a in p._actions if option in a.option_strings)
+    action.default = _Default(action.default)
+    table = list(p.get_default("_applies_only") or [])
+    table.append((option, action.dest, when, needs))
+    p.set_defaults(_applies_only=table)
+
+
+def check_applies_only(args: argparse.Namespace) -> None:
+    """Put back the defaults of options not given, then refuse every given option that does not apply."""
+    table = getattr(args, "_applies_only", None) or []
+    given = []
+    for option, dest, when, needs in table:
+        value = getattr(args, dest, None)
+        if isinstance(value, _Default):
+            setattr(args, dest, value.value)
+        else:
+            given.append((option, when, needs))
+    problems = [f"{option} applies only {needs}" for option, when, needs in given if not when(args)]
+    if problems:
+        raise PolyapproxError("; ".join(problems))
 
 
 def check_applies(args: argparse.Namespace, option: str, dest: str, condition: bool, reason: str) -> None:
     """Refuse an option that was given but does not apply (its default is None)."""
     if getattr(args, dest, None) is not None and not condition:
         raise PolyapproxError(f"{option} does not apply {reason}")
+
+
+@contextmanager
+def long_integers() -> Iterator[None]:
+    """Lift Python's 4,300-digit limit of int-to-text conversion while printing exact results (their sizes
+    are bounded by the inputs' own limits); parsing keeps the limit."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 def add_progress(p: argparse.ArgumentParser) -> None:
@@ -225,13 +243,7 @@ def progress_bar(
 
 
 def check_output(path: str | None, option: str = "--save") -> None:
-    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
-    if not os.path.isdir(folder):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")
+    """Refuse an output path that cannot be written (a symlink, a directory, a FIFO, a missing or read-only
+    folder), before any work is done (one-line error)."""
+    if path is not None:
+        check_writable(path, f"{option} file")
