@@ -66,7 +66,7 @@ def _split(mask: np.ndarray, gather_cost: float) -> tuple[int, np.ndarray]:
     return D, np.flatnonzero(degrees > D)
 
 
-class _Plan(nn.Module):
+class _GatherPlan(nn.Module):
     """Which rows gather which keys, for one cost of a gathered connection (see MaskedAttention)."""
 
     index: torch.Tensor  # (L, D) int64: the keys of each gathered row (padding: the row's first key)
@@ -203,8 +203,8 @@ class MaskedAttention(nn.Module):
             ):
                 raise PolyapproxError(f"the cost of a gathered connection must be a positive number; got {value!r}")
         self.n = M.shape[0]
-        self.inference = _Plan(M, GATHER_COST if gather_cost is None else gather_cost, "without gradients")
-        self.gradients = _Plan(
+        self.inference = _GatherPlan(M, GATHER_COST if gather_cost is None else gather_cost, "without gradients")
+        self.gradients = _GatherPlan(
             M, GRADIENT_GATHER_COST if gradient_gather_cost is None else gradient_gather_cost, "with gradients"
         )
         self.strategy, self.reason = self.inference.strategy, self.inference.reason
