@@ -26,25 +26,43 @@ from ._modelfile import ModelFile as ModelFile
 from ._modelfile import load as load
 from ._modelfile import read as read
 from ._modelfile import save as save
+from ._network import AttentionBlock as AttentionBlock
+from ._network import NetworkConfig as NetworkConfig
+from ._network import register_attention_kind as register_attention_kind
+from ._protocol import Encoded as Encoded
+from ._protocol import Model as Model
+from ._protocol import ModelKind as ModelKind
+from ._protocol import get_model_kind as get_model_kind
+from ._protocol import model_kinds as model_kinds
+from ._protocol import register_model_kind as register_model_kind
 from ._sumformer import Sumformer as Sumformer
 
 __all__ = [
     "MAX_MODEL_BYTES",
+    "AttentionBlock",
     "AttentionKind",
     "BlockKind",
+    "Encoded",
+    "Model",
     "ModelFile",
+    "ModelKind",
     "MonomialFeatures",
+    "NetworkConfig",
     "Sumformer",
     "attention_kinds",
     "continuous",
     "discontinuous",
     "get_attention_kind",
+    "get_model_kind",
     "linformer",
     "load",
     "masked",
+    "model_kinds",
     "performer",
     "power_sum_features",
     "read",
+    "register_attention_kind",
+    "register_model_kind",
     "relu",
     "save",
     "sparse",

@@ -37,7 +37,10 @@ from polyapprox.internal import (
     check_int,
 )
 
+from ._protocol import Encoded, ModelFileError, ModelKind, register_model_kind
 from ._sumformer import Sumformer
+from ._torch_support import require_torch
+from .targets import Target, to_spec
 
 __all__ = [
     "ENCODINGS",
@@ -309,6 +312,7 @@ class DiscontinuousSumformer(Sumformer):
     """
 
     n: int  # always given: the encoding base is n + 1
+    kind = "discontinuous"
 
     def __init__(self, f: Callable, n: int, d: int, k: int, d_out: int, encoding: str, representative: str) -> None:
         self.f, self.k = f, k
@@ -329,6 +333,16 @@ class DiscontinuousSumformer(Sumformer):
             latent_dtype=object if encoding == "integer" else float,
             description=f"piecewise constant, k={k}, {encoding} codes, {representative} representatives",
         )
+
+    @property
+    def error_bound(self) -> float | None:
+        """omega_f(delta) (corners) or omega_f(delta/2) (centres) vs f, from f's Lipschitz constant; None without one."""
+        lipschitz = getattr(self.f, "lipschitz_constant", None)
+        L = lipschitz(self.n, self.d) if callable(lipschitz) else None
+        return None if L is None else error_bound(L, self.k, self.representative)
+
+    def _error_bound_why(self) -> str:
+        return "the target has no known Lipschitz constant (the bound is omega_f of the grid width)"
 
     # phi and psi: the token-level maps of the construction
     def _phi(self, x: np.ndarray):
@@ -663,6 +677,85 @@ def _digit_count(value: int) -> int:
     while 10**guess <= value:
         guess += 1
     return guess
+
+
+# ---------------------------------------------------------------------------------------------
+# the model kind: model-file codec (rebuilt from the recorded target, checked at stored points)
+
+CHECK_SEQUENCES = 16  # check values stored in a model file
+
+
+def _check_sequences(model: DiscontinuousSumformer) -> np.ndarray:
+    """Representatives of a few seeded random cell multisets (check points for the recorded target)."""
+    rng = np.random.default_rng(0)
+    idx = np.sort(rng.integers(0, model.k**model.d, size=(CHECK_SEQUENCES, model.n)), axis=1)
+    return representatives(idx, model.k, model.d, model.representative)
+
+
+def _encode(model: DiscontinuousSumformer, target: object) -> Encoded:
+    f = target if target is not None else model.f
+    spec = to_spec(f) if isinstance(f, Target) else None
+    if spec is None or "callable" in spec:
+        raise PolyapproxError(
+            "a discontinuous model is rebuilt from its target, and this one is a Python "
+            "callable that a file cannot hold safely; build it from a registered target or a "
+            "target expression (targets.from_expression) to save it"
+        )
+    points = _check_sequences(model)
+    params = {"k": model.k, "encoding": model.encoding, "representative": model.representative}
+    return Encoded(params, {"check.points": points, "check.values": np.asarray(f(points), dtype=float)}, f)
+
+
+def _decode(params: dict, tensors, target, path: str):
+    if target is None:
+        raise ModelFileError(f"{path!r}: a discontinuous model needs its target (a name or an expression)")
+    if set(params) != {"k", "encoding", "representative"}:
+        raise ModelFileError(f"{path!r}: discontinuous parameters must be k, encoding, representative")
+    k = params["k"]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 10**6:
+        raise ModelFileError(f"{path!r}: k must be an integer in [1, 10^6]; got {k!r:.40}")
+    points, values = tensors.get("check.points"), tensors.get("check.values")
+    if points is None or values is None or points.ndim != 3 or len(points) != CHECK_SEQUENCES:
+        raise ModelFileError(f"{path!r}: missing or malformed check values of the target")
+    n, d = points.shape[1:]
+    model = build(target, n, d, k, params["encoding"], params["representative"], d_out=values.shape[-1])
+    if not np.array_equal(points, _check_sequences(model)):
+        raise ModelFileError(f"{path!r} is inconsistent: check points are not the construction's representatives")
+    got = np.asarray(target(points), dtype=float)
+    if got.shape != values.shape or not np.allclose(got, values, rtol=1e-12, atol=1e-12):
+        raise ModelFileError(
+            f"{path!r} is inconsistent: its recorded target does not give the stored check values "
+            "(tampered, or the target changed)"
+        )
+    return model, {"check.points": points, "check.values": values}
+
+
+def _torch_module(model: DiscontinuousSumformer, trainable: bool = True, check_domain: bool = True):
+    require_torch()
+    from ._sumformer_torch import grid_sumformer_module
+
+    return grid_sumformer_module(model, trainable, check_domain)
+
+
+def _example() -> DiscontinuousSumformer:
+    from .targets import get
+
+    return build(get("centered"), 3, 1, 3)
+
+
+KIND = register_model_kind(
+    ModelKind(
+        name="discontinuous",
+        description="discontinuous Sumformer: piecewise constant on the grid of width 1/k (Alberti et al. 2023)",
+        model_type=DiscontinuousSumformer,
+        matches=lambda S: True,
+        torch_module=_torch_module,
+        encode=_encode,
+        decode=_decode,
+        cost=lambda S: 0,  # no weights: psi evaluates the recorded target at cell representatives
+        example=_example,
+    )
+)
 
 
 # The literal ReLU networks build on the functions above, so they are imported last.

@@ -45,6 +45,7 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
+from .._protocol import SavableModel, error_bound_line
 from .._target_checks import target_values
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
@@ -449,7 +450,7 @@ class _Compiled:
 
 
 @dataclass
-class UniversalNetwork:
+class UniversalNetwork(SavableModel):
     """The sparse Transformer g of the universality theorem (Yun et al. 2020), layer by layer.
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); inputs in [0, 1].
@@ -525,6 +526,25 @@ class UniversalNetwork:
     heads: int = 2
     head_size: int = 1
     _cache: dict = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------- model protocol
+    #: The model kind (``constructions.model_kinds()``).
+    kind = "sparse-transformer"
+
+    @property
+    def error_bound(self) -> float | None:
+        """L delta/2 vs f (f's Lipschitz constant L) for hardmax with piecewise-linear activations,
+        where the network equals f-bar exactly; None otherwise (``describe()`` says why)."""
+        lipschitz = getattr(self.f, "lipschitz_constant", None)
+        L = lipschitz(self.n, self.d) if callable(lipschitz) else None
+        if L is None or self.rho != "hardmax" or self.eps is not None:
+            return None
+        return L * float(self.delta) / 2
+
+    def _error_bound_why(self) -> str:
+        if self.rho != "hardmax" or self.eps is not None:
+            return "softmax/sparsemax or four-ReLU activations: g = f-bar is not proven off the grid bands"
+        return "the target has no known Lipschitz constant"
 
     # ---------------------------------------------------------- structure
     @property
@@ -818,6 +838,7 @@ class UniversalNetwork:
         lines.append(
             f"layers {len(self.layers)}, parameters {self.parameter_count():,}; auto arithmetic: {self.arithmetic}"
         )
+        lines.append(error_bound_line(self.error_bound, "target", self._error_bound_why()))
         return "\n".join(lines)
 
     def to_dict(self, weights: bool = False) -> dict:
