@@ -303,6 +303,13 @@ def kind_of(model: Any) -> ModelKind:
     )
 
 
+def lipschitz_of(f: Any, n: int, d: int) -> float | None:
+    """The Lipschitz constant a target declares for (n, d) (``Target.lipschitz_constant``), or None."""
+    lipschitz: Callable[[int, int], float | None] | None = getattr(f, "lipschitz_constant", None)
+    value = lipschitz(n, d) if callable(lipschitz) else None
+    return None if value is None else float(value)
+
+
 def error_bound_line(bound: float | None, reference: str, why_none: str) -> str:
     """The line of ``describe()`` that states the error bound (one wording for every model)."""
     if bound is None:

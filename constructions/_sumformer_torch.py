@@ -77,6 +77,8 @@ class TorchGridSumformer(_CheckedInput):
 
     keys: torch.Tensor  # buffer (M,) int64, sorted: the key of every cell multiset
     table: torch.Tensor  # buffer (M, n, d_out) float64: f at its representatives, sorted cells
+    powers: torch.Tensor  # buffer (n,) int64: (k^d)^j, the key of a sorted multiset
+    weights: torch.Tensor  # buffer (d,) int64: k^(d-c), the cell index of a token
 
     def __init__(self, model: Any, trainable: bool = True, check_domain: bool = True) -> None:
         super().__init__()

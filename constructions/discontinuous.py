@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -37,7 +38,7 @@ from polyapprox.internal import (
     check_int,
 )
 
-from ._protocol import Encoded, ModelFileError, ModelKind, register_model_kind
+from ._protocol import Encoded, ModelFileError, ModelKind, lipschitz_of, register_model_kind
 from ._sumformer import Sumformer
 from ._torch_support import require_torch
 from .targets import Target, to_spec
@@ -337,8 +338,7 @@ class DiscontinuousSumformer(Sumformer):
     @property
     def error_bound(self) -> float | None:
         """omega_f(delta) (corners) or omega_f(delta/2) (centres) vs f, from f's Lipschitz constant; None without one."""
-        lipschitz = getattr(self.f, "lipschitz_constant", None)
-        L = lipschitz(self.n, self.d) if callable(lipschitz) else None
+        L = lipschitz_of(self.f, self.n, self.d)
         return None if L is None else error_bound(L, self.k, self.representative)
 
     def _error_bound_why(self) -> str:
@@ -692,7 +692,7 @@ def _check_sequences(model: DiscontinuousSumformer) -> np.ndarray:
     return representatives(idx, model.k, model.d, model.representative)
 
 
-def _encode(model: DiscontinuousSumformer, target: object) -> Encoded:
+def _encode(model: DiscontinuousSumformer, target: Any) -> Encoded:
     f = target if target is not None else model.f
     spec = to_spec(f) if isinstance(f, Target) else None
     if spec is None or "callable" in spec:

@@ -45,7 +45,7 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
-from .._protocol import SavableModel, error_bound_line
+from .._protocol import SavableModel, error_bound_line, lipschitz_of
 from .._target_checks import target_values
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
@@ -535,8 +535,7 @@ class UniversalNetwork(SavableModel):
     def error_bound(self) -> float | None:
         """L delta/2 vs f (f's Lipschitz constant L) for hardmax with piecewise-linear activations,
         where the network equals f-bar exactly; None otherwise (``describe()`` says why)."""
-        lipschitz = getattr(self.f, "lipschitz_constant", None)
-        L = lipschitz(self.n, self.d) if callable(lipschitz) else None
+        L = lipschitz_of(self.f, self.n, self.d)
         if L is None or self.rho != "hardmax" or self.eps is not None:
             return None
         return L * float(self.delta) / 2
