@@ -9,7 +9,8 @@ so a re-run gives bitwise the same losses.
 Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_layer``
 (one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
 ``copying`` (the copying task with sparse masks), ``experiments`` (the four experiments: a
-results table and a figure each), ``_common`` (determinism, records, checks).
+results table and a figure each), ``_common`` (determinism, records, checks), ``_config``
+(:class:`TrainingConfig`, the settings every run shares; needs no torch).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from polyapprox.internal import PolyapproxError
 
 from .._torch_support import MISSING_TORCH
+from ._config import TrainingConfig as TrainingConfig
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
 _NAMES = {
@@ -30,7 +32,7 @@ _NAMES = {
     "PolySumformer": "sumformers",
     "train_sumformer": "sumformers",
     "constructed_reference": "sumformers",
-    "ONE_LAYER_KINDS": "one_layer",
+    "one_layer_kinds": "one_layer",
     "one_layer_network": "one_layer",
     "train_one_layer": "one_layer",
     "PATTERNS": "copying",
@@ -48,7 +50,7 @@ _NAMES = {
     "sparse_copying": "experiments",
 }
 
-__all__ = sorted(_NAMES)
+__all__ = sorted([*_NAMES, "TrainingConfig"])
 
 
 def __getattr__(name: str) -> Any:

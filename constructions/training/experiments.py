@@ -133,12 +133,12 @@ def run_sumformer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function.
+        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
 
     Returns
     -------
     dict
-        ``train_sumformer(**item).to_dict()``.
+        ``train_sumformer(...).to_dict()``.
 
     Examples
     --------
@@ -147,9 +147,11 @@ def run_sumformer(item: dict) -> dict:
     >>> record["steps"], len(record["train_loss"])
     ((0, 1, 2), 2)
     """
+    from ._config import TrainingConfig
     from .sumformers import train_sumformer
 
-    return train_sumformer(**item).to_dict()
+    config, rest = TrainingConfig.split(item)
+    return train_sumformer(**rest, config=config).to_dict()
 
 
 def sumformer_curves(
@@ -439,12 +441,12 @@ def run_one_layer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function.
+        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
 
     Returns
     -------
     dict
-        ``train_one_layer(**item).to_dict()``.
+        ``train_one_layer(...).to_dict()``.
 
     Examples
     --------
@@ -452,9 +454,11 @@ def run_one_layer(item: dict) -> dict:
     >>> record["model"]
     'transformer (constructed)'
     """
+    from ._config import TrainingConfig
     from .one_layer import train_one_layer
 
-    return train_one_layer(**item).to_dict()
+    config, rest = TrainingConfig.split(item)
+    return train_one_layer(**rest, config=config).to_dict()
 
 
 def init_comparison(
@@ -469,7 +473,7 @@ def init_comparison(
     degree: int = 4,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """Compare one-layer Transformer, Linformer, Performer fine-tuned from the constructed weights and from random ones.
+    """Compare the one-layer network of every registered attention kind fine-tuned from the constructed weights and from random ones.
 
     Parameters
     ----------
@@ -501,14 +505,14 @@ def init_comparison(
     --------
     >>> result = init_comparison(steps=2, target="centered", n=2, degree=1)
     >>> result.table.column("network")
-    ['transformer', 'transformer', 'linformer', 'linformer', 'performer', 'performer']
+    ['linformer', 'linformer', 'masked-transformer', 'masked-transformer', 'performer', 'performer', 'transformer', 'transformer']
     """
-    from .one_layer import ONE_LAYER_KINDS
+    from .one_layer import one_layer_kinds
 
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
     variants = [
-        {"kind": kind, "init": init, "degree": degree} for kind in ONE_LAYER_KINDS for init in ("constructed", "random")
+        {"kind": kind, "init": init, "degree": degree} for kind in one_layer_kinds() for init in ("constructed", "random")
     ]
     items = _run_items(target, n, d, steps, 256 if quick else 512, lr, variants, [seed])
     runs = (map or _serial)(run_one_layer, items)
