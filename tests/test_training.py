@@ -214,7 +214,11 @@ def _nan_target(X):
             "latent dimension d'",
         ),
         (lambda: training.train_sumformer("centered", 3, 1, kind="cnn"), UnknownNameError, "kind"),
-        (lambda: training.train_sumformer(_square_plus_token, 3, 1, config=_config(reference=False)), ShapeError, "(b, n, d_out)"),
+        (
+            lambda: training.train_sumformer(_square_plus_token, 3, 1, config=_config(reference=False)),
+            ShapeError,
+            "(b, n, d_out)",
+        ),
         (lambda: training.train_sumformer(_nan_target, 3, 1, config=_config(reference=False)), DomainError, "NaN"),
         (lambda: training.train_sumformer("no-such-target", 3, 1), UnknownNameError, "unknown target"),
         (lambda: training.train_sumformer(42, 3, 1), PolyapproxError, "target must be"),

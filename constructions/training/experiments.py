@@ -512,7 +512,9 @@ def init_comparison(
     target, label = _target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
     variants = [
-        {"kind": kind, "init": init, "degree": degree} for kind in one_layer_kinds() for init in ("constructed", "random")
+        {"kind": kind, "init": init, "degree": degree}
+        for kind in one_layer_kinds()
+        for init in ("constructed", "random")
     ]
     items = _run_items(target, n, d, steps, 256 if quick else 512, lr, variants, [seed])
     runs = (map or _serial)(run_one_layer, items)

@@ -164,7 +164,7 @@ def train_one_layer(
     saddle: str = "random-query",
     degree: int = 4,
     options: dict | None = None,
-    config: TrainingConfig = TrainingConfig(),
+    config: TrainingConfig | None = None,
 ) -> TrainingHistory:
     """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
 
@@ -192,7 +192,7 @@ def train_one_layer(
         Degree of the least-squares Sumformer the network is built from.
     options : dict or None, default None
         The kind's own build options (``{"k": 2}``, ``{"m": 8}``...; see :func:`one_layer_network`).
-    config : TrainingConfig, optional
+    config : TrainingConfig or None, default None
         Steps (default 100), learning rate (default by ``init``, above), samples, seed, threads
         and progress; ``reference`` must stay True (the network is built from the reference).
 
@@ -212,10 +212,13 @@ def train_one_layer(
 
     kind, init = check_choice("kind", kind, one_layer_kinds()), check_choice("init", init, INITS)
     saddle = check_choice("saddle", saddle, SADDLES)
+    config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
     if not config.reference:
-        raise PolyapproxError("train_one_layer builds its network from the constructed reference: reference must be True")
+        raise PolyapproxError(
+            "train_one_layer builds its network from the constructed reference: reference must be True"
+        )
     steps = 100 if config.steps is None else config.steps
     lr = (1e-5 if init == "constructed" else 3e-2) if config.lr is None else float(config.lr)
     samples, test_samples, seed = config.samples, config.test_samples, config.seed

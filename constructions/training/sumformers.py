@@ -288,7 +288,7 @@ def train_sumformer(
     latent_dim: int | None = None,
     degree: int = 4,
     hidden: int = 32,
-    config: TrainingConfig = TrainingConfig(),
+    config: TrainingConfig | None = None,
 ) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
@@ -315,7 +315,7 @@ def train_sumformer(
         D of the polynomial psi and of the reference.
     hidden : int, default 32
         Width of the hidden layers of the MLPs.
-    config : TrainingConfig, optional
+    config : TrainingConfig or None, default None
         Steps (default 300), learning rate (default 0.05), samples, seed, threads, progress and
         whether to fit the constructed reference.
 
@@ -332,6 +332,7 @@ def train_sumformer(
     True
     """
     kind = check_choice("kind", kind, KINDS)
+    config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
     steps = 300 if config.steps is None else config.steps
