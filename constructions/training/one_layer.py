@@ -116,13 +116,13 @@ def one_layer_network(
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    kind = get_attention_kind(check_choice("kind", kind, one_layer_kinds()))
-    own = kind.default_options()
+    attention = get_attention_kind(check_choice("kind", kind, one_layer_kinds()))
+    own = attention.default_options()
     unknown = sorted(set(options or {}) - set(own))
     if unknown:
-        raise PolyapproxError(f"{kind.network} has no option {unknown[0]!r}; its options: {sorted(own) or 'none'}")
+        raise PolyapproxError(f"{attention.network} has no option {unknown[0]!r}; its options: {sorted(own) or 'none'}")
     random_query = check_choice("saddle", saddle, SADDLES) == "random-query"
-    return kind.build(S, n, network_options(kind, random_query=random_query, seed=seed, **(options or {})))
+    return attention.build(S, n, network_options(attention, random_query=random_query, seed=seed, **(options or {})))
 
 
 def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
