@@ -28,6 +28,7 @@ from ._modelfile import read as read
 from ._modelfile import save as save
 from ._network import AttentionBlock as AttentionBlock
 from ._network import NetworkConfig as NetworkConfig
+from ._network import build_network as build_network
 from ._network import register_attention_kind as register_attention_kind
 from ._protocol import Encoded as Encoded
 from ._protocol import Model as Model
@@ -50,6 +51,7 @@ __all__ = [
     "NetworkConfig",
     "Sumformer",
     "attention_kinds",
+    "build_network",
     "continuous",
     "discontinuous",
     "get_attention_kind",

@@ -621,8 +621,37 @@ class AttentionBlock:
 
 
 def build_network(S: Sumformer, n: int, block: AttentionBlock, config: NetworkConfig = NetworkConfig()) -> Network:
-    """Assemble embed, ff1, attention, ff2, readout (theory/attention); the attention kind is looked up
-    in the registry and its numpy forward runs the attention block with ``block.params``."""
+    """Assemble embed, ff1, attention, ff2, readout; the attention block is ``block``'s registered kind.
+
+    Every attention kind's ``from_sumformer`` ends here: W_V selects phi, W_K = 0, W_O writes
+    ``block.scale`` (default n) x the attended value into slot sum, and the kind's numpy forward
+    runs the block with ``block.params``.
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise (continuous: float latent sums).
+    n : int
+        Number of tokens n.
+    block : AttentionBlock
+        The attention kind and its own parameters.
+    config : NetworkConfig, optional
+        Feed-forward blocks, ReLU parameter, d_k, random query, seed.
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = build_network(S, 2, AttentionBlock("softmax"))
+    >>> bool(np.allclose(T(np.array([[0.5], [0.25]])), [[0.375], [0.1875]]))
+    True
+    """
     kind = get_attention_kind(block.kind)
     n = _check_buildable(S, n, config.ff)
     labels = _residual_labels(S, getattr(S, "indices", None))

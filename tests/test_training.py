@@ -231,7 +231,7 @@ def _nan_target(X):
         ),
         (lambda: training.train_one_layer("centered", 3, 1, options={"q": 1}), PolyapproxError, "no option 'q'"),
         (lambda: training.TrainingConfig(samples=0), PolyapproxError, "samples"),
-        (lambda: training.TrainingConfig(progress="yes"), PolyapproxError, "progress must be True or False"),
+        (lambda: training.TrainingConfig(progress="yes"), PolyapproxError, "progress must be True or False"),  # pyright: ignore[reportArgumentType]
         (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
         (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
         (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),

@@ -50,7 +50,7 @@ _NAMES = {
     "sparse_copying": "experiments",
 }
 
-__all__ = sorted([*_NAMES, "TrainingConfig"])
+__all__ = [*sorted(_NAMES), "TrainingConfig"]
 
 
 def __getattr__(name: str) -> Any:
