@@ -609,6 +609,11 @@ class AttentionBlock:
         Construction details shown by the network.
     recipe : dict, optional
         The builder arguments (the kind's model-file codec reads them).
+
+    Examples
+    --------
+    >>> AttentionBlock("softmax", formula="Z + softmax(QK^T) V W_O").scale is None     # W_O = n x writer
+    True
     """
 
     kind: str | AttentionKind

@@ -38,6 +38,13 @@ class Model(Protocol):
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
+    Parameters
+    ----------
+    *args : object
+        Unused: a protocol describes models and is never instantiated (``isinstance`` checks it).
+    **kwargs : object
+        Unused, as ``*args``.
+
     Attributes
     ----------
     n : int
@@ -96,9 +103,22 @@ MISSING: Any = _Missing()
 
 @dataclass(frozen=True)
 class Encoded:
-    """A model as a model file holds it: JSON-able ``parameters`` and float64 ``tensors``.
+    """A model as a model file holds it: what a model kind's ``encode`` returns.
 
-    ``target`` is the target to record (None for none).
+    Parameters
+    ----------
+    parameters : dict
+        JSON-able construction parameters (exact numbers as strings).
+    tensors : dict of str to numpy.ndarray
+        Float64 arrays, stored bitwise.
+    target : object, default None
+        The target to record (a registered target or an expression), or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Encoded({"k": 2}, {"check.values": np.zeros(3)}).parameters
+    {'k': 2}
     """
 
     parameters: dict
