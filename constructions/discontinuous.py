@@ -693,8 +693,13 @@ def _check_sequences(model: DiscontinuousSumformer) -> np.ndarray:
 
 
 def _encode(model: DiscontinuousSumformer, target: Any) -> Encoded:
-    f = target if target is not None else model.f
+    f = model.f
     spec = to_spec(f) if isinstance(f, Target) else None
+    if target is not None and spec is not None and to_spec(target) != spec:
+        raise PolyapproxError(
+            "this model is rebuilt from the target it was built for ({}); a file cannot record "
+            "another one (build the model for that target instead)".format(next(iter(spec.values())))
+        )
     if spec is None or "callable" in spec:
         raise PolyapproxError(
             "a discontinuous model is rebuilt from its target, and this one is a Python "

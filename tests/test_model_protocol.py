@@ -369,3 +369,23 @@ def test_cli_saves_a_masked_transformer(tmp_path, capsys):
     capsys.readouterr()
     assert main(["verify", str(path), "--tol", "1e-9"]) == 0
     assert "masked-transformer model" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_cli_verifies_a_saved_model_of_every_kind(name, examples, tmp_path, capsys):
+    import json
+
+    from polyapprox.cli import main
+
+    path = tmp_path / f"{name}.safetensors"
+    examples[name].save(path, target=targets.get("centered"))
+    capsys.readouterr()
+    assert main(["verify", str(path), "--samples", "64", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["kind"] == name and record["target"] == "centered" and record["sup_error"] >= 0
+
+
+@pytest.mark.parametrize("name", ["discontinuous", "sparse-transformer"])
+def test_a_model_rebuilt_from_its_target_cannot_record_another(name, examples, tmp_path):
+    with pytest.raises(PolyapproxError, match="rebuilt from the target it was built for"):
+        examples[name].save(tmp_path / "m.safetensors", target=targets.get("times-mean"))

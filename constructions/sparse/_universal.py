@@ -530,6 +530,8 @@ class UniversalNetwork(SavableModel):
     # ---------------------------------------------------------- model protocol
     #: The model kind (``constructions.model_kinds()``).
     kind = "sparse-transformer"
+    #: Every coordinate of an input lies in [0, 1] (checked on every call).
+    domain = (0.0, 1.0)
 
     @property
     def error_bound(self) -> float | None:

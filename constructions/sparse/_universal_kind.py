@@ -33,8 +33,13 @@ def weights_digest(net: UniversalNetwork) -> str:
 
 
 def _encode(net: UniversalNetwork, target: Any) -> Encoded:
-    f = target if target is not None else net.f
+    f = net.f
     spec = to_spec(f) if isinstance(f, Target) else None
+    if target is not None and spec is not None and to_spec(target) != spec:
+        raise PolyapproxError(
+            "this model is rebuilt from the target it was built for ({}); a file cannot record "
+            "another one (build the model for that target instead)".format(next(iter(spec.values())))
+        )
     if spec is None or "callable" in spec:
         raise PolyapproxError(
             "the sparse network is rebuilt from its target, and this one is a Python callable that "
