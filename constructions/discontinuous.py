@@ -697,8 +697,8 @@ def _encode(model: DiscontinuousSumformer, target: Any) -> Encoded:
     spec = to_spec(f) if isinstance(f, Target) else None
     if target is not None and spec is not None and to_spec(target) != spec:
         raise PolyapproxError(
-            "this model is rebuilt from the target it was built for ({}); a file cannot record "
-            "another one (build the model for that target instead)".format(next(iter(spec.values())))
+            f"this model is rebuilt from the target it was built for ({next(iter(spec.values()))}); a file cannot record "
+            "another one (build the model for that target instead)"
         )
     if spec is None or "callable" in spec:
         raise PolyapproxError(
