@@ -156,6 +156,9 @@ class ModelKind:
     example : callable
         ``example() -> model``: a small model of this kind (the registry tests build it).
 
+    Every piece left out stays missing, and :func:`register_model_kind` refuses the kind naming
+    each missing piece.
+
     Examples
     --------
     >>> from constructions import get_model_kind
@@ -174,7 +177,8 @@ class ModelKind:
     example: Callable[[], Any] = MISSING
 
 
-#: Methods every model type defines (its attributes n, d, d_out, kind, error_bound are checked on instances).
+#: Methods every model type defines; n, d, d_out, kind and error_bound are instance attributes, checked
+#: on each kind's ``example()`` by the registry tests (``isinstance(model, Model)``).
 PROTOCOL_METHODS = ("__call__", "describe", "to_torch", "save")
 
 
