@@ -18,8 +18,8 @@ from polyapprox import (
     sequence_symbols,
     symmetrize,
 )
-from polyapprox._errors import DomainError
-from polyapprox.report.cases import CASES
+from polyapprox.app.report.cases import CASES
+from polyapprox.exact._errors import DomainError
 
 
 def _random_equivariant(n, d, degree, seed, d_out=1):

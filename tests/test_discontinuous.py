@@ -10,7 +10,7 @@ from constructions import discontinuous as dc
 from constructions import targets
 from constructions.verify import sup_error
 from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError, SizeError
-from polyapprox.report.cases import CASES
+from polyapprox.app.report.cases import CASES
 
 
 @pytest.mark.parametrize("n, d, k, expected", [(2, 1, 4, 10), (3, 2, 4, 816)])

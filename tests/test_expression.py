@@ -1,4 +1,4 @@
-"""Target expressions (constructions._expression): values against per-token Python loops,
+"""Target expressions (constructions._targets.expression): values against per-token Python loops,
 equivariance, nested reductions, the injection catalogue of the polynomial parser, size guards."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from constructions import targets
-from constructions._expression import MAX_LENGTH, compile_expression, estimate_lipschitz, from_expression
+from constructions._targets.expression import MAX_LENGTH, compile_expression, estimate_lipschitz, from_expression
 from polyapprox import ParseError, PolyapproxError
 from polyapprox.internal import DomainError, ShapeError, SizeError
 

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 
 import constructions
+import constructions._common.protocol as protocol_registry
+import constructions._networks.kinds as attention_registry
 from constructions import (
     AttentionBlock,
     AttentionKind,
@@ -65,7 +67,7 @@ def test_every_construction_family_is_a_registered_kind():
 def test_the_protocol_surface(name, examples):
     model = examples[name]
     assert isinstance(model, Model)
-    assert model.kind == name and constructions._protocol.kind_of(model) is get_model_kind(name)
+    assert model.kind == name and protocol_registry.kind_of(model) is get_model_kind(name)
     assert all(isinstance(v, int) and v >= 1 for v in (model.n, model.d, model.d_out))
     X = _inputs(model)
     assert model(X).shape == (len(X), model.n, model.d_out)
@@ -266,8 +268,8 @@ def _uniform_mean_kind(**changes):
 @pytest.fixture
 def fresh_registries(monkeypatch):
     """Registries restored after the test (a copy is registered into)."""
-    monkeypatch.setattr(constructions._kinds, "_REGISTRY", dict(constructions._kinds._REGISTRY))
-    monkeypatch.setattr(constructions._protocol, "_REGISTRY", dict(constructions._protocol._REGISTRY))
+    monkeypatch.setattr(attention_registry, "_REGISTRY", dict(attention_registry._REGISTRY))
+    monkeypatch.setattr(protocol_registry, "_REGISTRY", dict(protocol_registry._REGISTRY))
 
 
 def test_a_fifth_attention_kind_builds_saves_loads_and_exports(fresh_registries, tmp_path):
@@ -287,7 +289,7 @@ def test_a_fifth_attention_kind_builds_saves_loads_and_exports(fresh_registries,
 def test_a_fifth_kind_is_served_by_the_command_line_and_training(fresh_registries, tmp_path, capsys):
     pytest.importorskip("torch")
     from constructions import training
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     register_attention_kind(_uniform_mean_kind())
     path = tmp_path / "u.safetensors"
@@ -356,7 +358,7 @@ def test_a_name_is_registered_once(fresh_registries):
 
 
 def test_cli_saves_a_masked_transformer(tmp_path, capsys):
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     path = tmp_path / "m.safetensors"
     argv = ["build", "masked-transformer", "--target", "centered", "--n", "3", "--d", "1", "--degree", "2"]
@@ -375,7 +377,7 @@ def test_cli_saves_a_masked_transformer(tmp_path, capsys):
 def test_cli_verifies_a_saved_model_of_every_kind(name, examples, tmp_path, capsys):
     import json
 
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     path = tmp_path / f"{name}.safetensors"
     examples[name].save(path, target=targets.get("centered"))

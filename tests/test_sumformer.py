@@ -3,7 +3,7 @@ import pytest
 
 from constructions import Sumformer
 from polyapprox import PolyapproxError, ShapeError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def _example(**kwargs):

@@ -6,7 +6,7 @@ import pytest
 
 from constructions import targets
 from polyapprox import PolyapproxError, ShapeError, UnknownNameError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def _loop_reference(name, X):
@@ -46,7 +46,7 @@ def test_values_against_loop_definition(name, rng):
 
 
 def test_softmax_attention_against_loops(rng):
-    from constructions.targets import _softmax_attention_weights
+    from constructions._targets.intervals import softmax_attention_weights as _softmax_attention_weights
 
     X = rng.uniform(size=(4, 2))
     W_Q, W_K, W_V = _softmax_attention_weights(2)

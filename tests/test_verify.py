@@ -4,7 +4,7 @@ import pytest
 from constructions import targets
 from constructions.verify import equivariance_error, sup_error
 from polyapprox import PolyapproxError, ShapeError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 CENTER = np.array([[0.31, 0.62], [0.77, 0.18]])  # n = 2, d = 2: a point in the 4-dimensional box
 RADIUS = 0.12

@@ -18,9 +18,9 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError
 
-from .._protocol import Encoded, ModelFileError, ModelKind, register_model_kind
-from .._torch_support import require_torch
-from ..targets import Target, to_spec
+from .._common.protocol import Encoded, ModelFileError, ModelKind, register_model_kind
+from .._targets.resolve import to_spec
+from .._targets.target import Target
 from ._universal import UniversalNetwork, _layer_json, universal_network
 
 PARAMETERS = {"d", "delta", "rho", "t", "eps", "path", "value_layers", "weights_sha256"}
@@ -96,12 +96,11 @@ def _count(params: dict, key: str, path: str) -> int:
 
 
 def _torch_module(net: UniversalNetwork, trainable: bool = True, check_domain: bool = False) -> Any:
-    require_torch()
-    return net.to_torch()
+    return net.to_torch()  # says how to install torch when it is missing
 
 
 def _example() -> UniversalNetwork:
-    from ..targets import get
+    from .._targets.registry import get
     from . import patterns
 
     return universal_network(get("centered"), 2, 1, "1/2", patterns.dense(2))

@@ -42,7 +42,7 @@ class TrainingConfig:
     >>> TrainingConfig(lr=-1)
     Traceback (most recent call last):
     ...
-    polyapprox._errors.PolyapproxError: learning rate must be a finite number > 0; got -1
+    polyapprox.exact._errors.PolyapproxError: learning rate must be a finite number > 0; got -1
     """
 
     steps: int | None = None
