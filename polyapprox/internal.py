@@ -11,6 +11,8 @@ may change between releases; user code should import from ``polyapprox`` instead
 """
 
 from .exact._errors import DomainError as DomainError
+from .exact._errors import ModelFileError as ModelFileError
+from .exact._errors import NotSmoothError as NotSmoothError
 from .exact._errors import PolyapproxError as PolyapproxError
 from .exact._errors import ShapeError as ShapeError
 from .exact._errors import SizeError as SizeError
@@ -28,6 +30,8 @@ from .exact._validate import check_size as check_size
 __all__ = [
     "MAX_ITEMS",
     "DomainError",
+    "ModelFileError",
+    "NotSmoothError",
     "PolyapproxError",
     "ShapeError",
     "SizeError",

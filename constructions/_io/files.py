@@ -8,9 +8,7 @@ import stat
 import tempfile
 from typing import Any
 
-from polyapprox.internal import PolyapproxError, SizeError
-
-from .._common.protocol import ModelFileError as ModelFileError
+from polyapprox.internal import ModelFileError, PolyapproxError, SizeError
 
 MAX_BYTES = 256 * 2**20  # default cap on a model file's size (raise with max_bytes=)
 

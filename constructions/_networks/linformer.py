@@ -7,9 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_size
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_size
 
-from .._common.protocol import ModelFileError
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
 from .kinds import AttentionKind, CliOption

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_seed
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_seed
 
 from .._common.labelled import Label, LabelledArray
-from .._common.protocol import Encoded, ModelFileError, ModelKind, SavableModel, register_model_kind
+from .._common.protocol import Encoded, ModelKind, SavableModel, register_model_kind
 from .._common.validate import as_sequences
 from .._sumformers.discontinuous import DiscontinuousSumformer
 from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, psi_table, sumformer_from, sumformer_part
