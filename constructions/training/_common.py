@@ -18,6 +18,8 @@ import torch
 
 from polyapprox.internal import PolyapproxError, check_int
 
+from ._config import check_eval_every
+
 #: Largest number of (sequence, token, output) values one run may hold in a sample (memory guard).
 MAX_SAMPLE_VALUES = 50_000_000
 
@@ -164,9 +166,9 @@ class TrainingHistory:
 
     Examples
     --------
-    >>> from constructions.training import train_sumformer
-    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, steps=2, samples=32,
-    ...                     test_samples=32, reference=False)
+    >>> from constructions.training import TrainingConfig, train_sumformer
+    >>> config = TrainingConfig(steps=2, samples=32, test_samples=32, reference=False)
+    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, config=config)
     >>> h.steps[0], len(h.train_loss), len(h.test_mse) == len(h.steps)
     (0, 2, True)
     """
@@ -195,26 +197,6 @@ def errors(prediction: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
     """(mean-square, max absolute) error over all entries."""
     diff = np.abs(np.asarray(prediction, dtype=float) - truth)
     return float((diff**2).mean()), float(diff.max())
-
-
-#: Largest evaluation interval accepted (a larger one is a typo: runs take at most 100,000 steps).
-MAX_EVAL_EVERY = 1_000_000
-
-
-def check_eval_every(value: Any) -> int:
-    """The evaluation interval k (evaluate after every k-th step and after the last), 1 to MAX_EVAL_EVERY.
-
-    >>> check_eval_every(10)
-    10
-    >>> check_eval_every(0)
-    Traceback (most recent call last):
-    ...
-    polyapprox.exact._errors.PolyapproxError: eval_every must be an integer >= 1; got 0
-    """
-    k = check_int("eval_every", value, minimum=1)
-    if k > MAX_EVAL_EVERY:
-        raise PolyapproxError(f"eval_every must be at most {MAX_EVAL_EVERY:,}; got {k:,}")
-    return k
 
 
 def eval_errors(prediction: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
