@@ -8,10 +8,10 @@ from typing import Any
 
 from polyapprox.internal import PolyapproxError
 
-MISSING_TORCH = (
-    "this needs PyTorch: pip install 'polyapprox[torch]' (on machines that keep the CPU build, "
-    "install torch==2.13.0 first so pip does not download another build)"
-)
+#: how to install PyTorch in a clone of polyapprox: the CPU build first (an unpinned torch is a CUDA
+#: build of several GB), then the local extra
+TORCH_INSTALL = 'pip install torch==2.13.0, then pip install -e ".[torch]" in the clone'
+MISSING_TORCH = f"this needs PyTorch: {TORCH_INSTALL}"
 
 
 def import_torch_module() -> ModuleType:

@@ -89,4 +89,4 @@ def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):
     import sys
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
-    _one_line_exit_2(["train", "init", "--quick"], capsys, "pip install 'polyapprox[torch]'")
+    _one_line_exit_2(["train", "init", "--quick"], capsys, 'pip install -e ".[torch]"')

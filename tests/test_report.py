@@ -87,4 +87,7 @@ def test_a_section_whose_package_is_missing_is_skipped_and_says_so(tmp_path, mon
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     sections = run_report(tmp_path, quick=True, only=["training"], progress=False)
     assert sections[0].claims == [] and "needs the optional package `torch`" in sections[0].markdown
+    # the local extra of a clone, after the CPU pin; never a package name the index would be asked for
+    assert 'pip install -e ".[torch]"' in sections[0].markdown and "torch==2.13.0" in sections[0].markdown
+    assert "'polyapprox[torch]'" not in sections[0].markdown
     assert "Skipped" in (tmp_path / "report.md").read_text()

@@ -262,7 +262,7 @@ def test_missing_torch_message(monkeypatch):
     with pytest.raises(PolyapproxError) as info:
         _torch_support.import_torch_module()
     message = str(info.value)
-    assert "pip install 'polyapprox[torch]'" in message and "torch==2.13.0" in message and "\n" not in message
+    assert 'pip install -e ".[torch]"' in message and "torch==2.13.0" in message and "\n" not in message
 
 
 def test_weight_names_keep_attention_projections(S):

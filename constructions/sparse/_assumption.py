@@ -104,8 +104,9 @@ class AssumptionReport:
         """One line: holds/fails, the failing condition and witness, p, s, connections."""
         status = "holds" if self.holds else f"fails ({self.failed_condition}: {self.witness})"
         return (
-            f"Assumption 1 {status}; n = {self.n}, p = {self.p}, s = {self.s}, "
-            f"connections per layer = {list(self.connections)}"
+            f"Assumption 1 {status}; n = {self.n}, p = {self.p}, "
+            + (f"s = {self.s}, " if self.s is not None else "s: no finite s (some token never reaches all n), ")
+            + f"connections per layer = {list(self.connections)}"
         )
 
     def to_dict(self) -> dict:

@@ -46,6 +46,7 @@ import numpy as np
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
 from .._target_checks import target_values
+from .._torch_support import TORCH_INSTALL
 from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
 from ._masks import as_masks
@@ -801,7 +802,9 @@ class UniversalNetwork:
         lines = [
             f"sparse Transformer (Yun et al. 2020; reconstruction): n = {self.n}, d = {self.d}, "
             f"d_out = {self.d_out}, delta = {self.delta}, p = {self.p}, s = {self.s}, gamma = {list(self.gamma)}",
-            f"rho = {self.rho}, t = {self.t}, eps = {self.eps}; heads = {self.heads} of size {self.head_size}, "
+            f"rho = {self.rho}, t = {self.t}"
+            + ("" if self.eps is None else f", eps = {self.eps}")
+            + f"; heads = {self.heads} of size {self.head_size}, "
             f"FF width {self.ff_width}; c_B = {self.c_B}, largest code = {self.max_code} "
             f"(~2^{round(math.log2(float(self.max_code)), 1)})",
             "| stage | layers | formula |",
@@ -853,10 +856,7 @@ class UniversalNetwork:
         try:
             import torch  # noqa: F401  (the module below needs it)
         except ImportError:
-            raise PolyapproxError(
-                "the torch module needs PyTorch: pip install 'polyapprox[torch]' (on machines "
-                "that keep the CPU build, install torch==2.13.0 first)"
-            ) from None
+            raise PolyapproxError(f"the torch module needs PyTorch: {TORCH_INSTALL}") from None
         from ._universal_torch import UniversalSparseTransformer
 
         return UniversalSparseTransformer(self)

@@ -156,6 +156,17 @@ def check_applies(args: argparse.Namespace, option: str, dest: str, condition: b
         raise PolyapproxError(f"{option} does not apply {reason}")
 
 
+def add_executor(p: argparse.ArgumentParser, what: str = "sweeps") -> None:
+    """--jobs and --scheduler, one definition for every command whose work is a sweep (reproduce, sweep, train)."""
+    p.add_argument("--jobs", type=int, default=1, help=f"local worker processes for the {what} (default 1)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local-dask",
+        help=f"run the {what} on a Dask cluster (needs the 'distributed' extra)",
+    )
+
+
 def add_progress(p: argparse.ArgumentParser) -> None:
     """The --no-progress option (one definition for every command that reports progress on stderr)."""
     p.add_argument(
@@ -215,6 +226,11 @@ def check_output(path: str | None, option: str = "--save") -> None:
     """Refuse an output path that cannot be written, before any work is done (one-line error)."""
     if path is None:
         return
+    root, suffix = os.path.splitext(path)
+    if suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
+        raise PolyapproxError(
+            f"{option} {path!r}: model files are safetensors, not JSON; name it {os.path.basename(root)}.safetensors"
+        )
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
         raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")

@@ -99,10 +99,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(net.describe())
     if grid["checked"]:
-        print(
-            f"grid inputs where g equals f-bar ({grid['arithmetic']}): {grid['equal']}/{grid['checked']} "
-            f"of {grid['inputs']}"
+        checked = (
+            f"the {grid['inputs']:,} grid inputs (all checked)"
+            if grid["checked"] == grid["inputs"]
+            else f"{grid['checked']:,} checked grid inputs (of {grid['inputs']:,})"
         )
+        print(f"g equals f-bar ({grid['arithmetic']}) on {grid['equal']:,} of {checked}")
     else:
         print(f"grid check skipped: {grid['reason']}")
     print(

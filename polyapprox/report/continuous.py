@@ -243,6 +243,8 @@ def _plot(results: list[dict]) -> Figure:
                 color=line.get_color(),
                 label=f"certified sup interval, n={n}, d={d}",
             )
+    # the dotted lines live on the right axis; one legend entry (on the left axis, where the legend is) says so
+    ax.plot([], [], ":", color="gray", label="number of coefficients of psi (dotted, right axis; colour as its fit)")
     twin.set_ylabel("number of coefficients of psi (dotted)")
     twin.set_yscale("log")
     finish_axes(

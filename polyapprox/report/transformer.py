@@ -227,19 +227,20 @@ def _plot(relu_rows: list[dict], costs: dict) -> Figure:
         )
         left.plot([r["m"] for r in cert], [r["certified"]["upper"] for r in cert], "kv", label="certified sup interval")
     twin = left.twinx()
-    twin.plot(ms, [r["parameters"] for r in relu_rows], ":", color="gray", label="parameters")
+    twin.plot(ms, [r["parameters"] for r in relu_rows], ":", color="gray")
+    left.plot([], [], ":", color="gray", label="parameters (dotted, right axis)")  # the legend entry of the twin's line
     twin.set_ylabel("parameters (dotted)")
     finish_axes(
         left, xlabel="Yarotsky depth parameter m", ylabel="error", title="ReLU feed-forward blocks: error vs bound"
     )
     ns = list(costs)
-    for kind in costs[ns[0]]:
-        right.loglog(ns, [costs[n][kind] for n in ns], "-o", label=kind)
+    for kind, marker in zip(costs[ns[0]], "osD^v"):
+        right.loglog(ns, [costs[n][kind] for n in ns], "-", marker=marker, label=kind)
     finish_axes(
         right,
         xlabel="sequence length n",
-        ylabel="seconds per attention layer",
-        title="Cost of one attention layer",
+        ylabel="seconds per attention layer (best of 3, one run)",
+        title=f"Cost of one attention layer: {len(ns)} lengths, one timing run",
         ticks=ns,
         tick_labels=[str(n) for n in ns],
     )
