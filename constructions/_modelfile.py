@@ -340,7 +340,7 @@ def _refuse_constant(name: str) -> Any:
 
 def _split_safetensors(data: bytes, path: str) -> dict:
     if len(data) < 8:
-        raise ModelFileError(f"{path!r} is truncated or not a model file ({len(data)} bytes)")
+        raise ModelFileError(f"{path!r} is not a model file (it has only {len(data)} bytes)")
     (length,) = struct.unpack("<Q", data[:8])
     if data[8:9] != b"{":  # every safetensors file has its JSON header right after the 8 length bytes
         raise ModelFileError(

@@ -100,6 +100,7 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
     assert len(err.splitlines()) == 1 and "cannot write --save file" in err and "does not exist" in err
 
 
+@pytest.mark.torch
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
     pytest.importorskip("torch")
     import polyapprox.report.executor as executor

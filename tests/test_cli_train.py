@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-pytest.importorskip("torch")
+pytest.importorskip("torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"')
 
 from polyapprox.cli import main
+
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
 
 
 def _one_line_exit_2(argv, capsys, fragment):

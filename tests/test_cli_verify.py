@@ -4,7 +4,7 @@ from polyapprox.cli import main
 
 
 def test_verify_saved_model(tmp_path, capsys):
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.safetensors"
     assert (
         main(
             [
@@ -52,7 +52,7 @@ def test_verify_bad_files(tmp_path, capsys):
 
 
 def test_verify_certify_prints_interval_and_exit_code(tmp_path, capsys):
-    path = tmp_path / "g.json"
+    path = tmp_path / "g.safetensors"
     assert (
         main(
             [

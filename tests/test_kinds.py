@@ -30,6 +30,7 @@ def test_unknown_kind_raises_everywhere(call):
         call()
 
 
+@pytest.mark.torch
 def test_unknown_kind_in_torch_export_raises():
     pytest.importorskip("torch")
     import dataclasses

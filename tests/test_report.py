@@ -61,7 +61,11 @@ def test_latent_figure_legend_lists_every_plotted_column():
     from polyapprox.report.latent import PLOTTED, _plot
 
     fig = _plot(8, k=4)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == PLOTTED
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [t.split(",")[0] for t in texts] == PLOTTED
+    # the bound that applies to Sumformers, (n-1)d, is drawn and says so; the multiset bound says what it bounds
+    assert "sumformer-lower-bound, (n-1)d: applies to the Sumformer constructions (psi also sees x_i)" in texts
+    assert any(t.startswith("multiset-lower-bound, nd:") and "not Sumformers" in t for t in texts)
 
 
 @pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])

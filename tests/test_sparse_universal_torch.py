@@ -28,6 +28,7 @@ CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_torch_matches_numpy_float64(case):
     torch = pytest.importorskip("torch")
@@ -52,6 +53,7 @@ def test_torch_missing_gives_one_line_error(monkeypatch):
         net.to_torch()
 
 
+@pytest.mark.torch
 def test_module_class_is_module_level_and_round_trips(tmp_path):
     torch = pytest.importorskip("torch")
     net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3))

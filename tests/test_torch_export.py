@@ -9,7 +9,11 @@ from constructions import _torch_support, continuous, linformer, masked, perform
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
+
+torch = pytest.importorskip(
+    "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+)
 
 BUILDERS = {
     "softmax": lambda S, ff, **kw: transformer.from_sumformer(S, 3, ff, m_relu=2, **kw),

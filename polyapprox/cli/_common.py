@@ -222,12 +222,15 @@ def progress_bar(
         meter.close()
 
 
-def check_output(path: str | None, option: str = "--save") -> None:
-    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
+def check_output(path: str | None, option: str = "--save", *, model_file: bool = True) -> None:
+    """Refuse an output path that cannot be written, before any work is done (one-line error).
+
+    ``model_file``: the file is a model file (safetensors), so a ``.json`` name is refused with the right one.
+    """
     if path is None:
         return
     root, suffix = os.path.splitext(path)
-    if suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
+    if model_file and suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
         raise PolyapproxError(
             f"{option} {path!r}: model files are safetensors, not JSON; name it {os.path.basename(root)}.safetensors"
         )

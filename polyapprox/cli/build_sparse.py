@@ -60,7 +60,7 @@ def _delta(text: str):
 def run(args: argparse.Namespace) -> int:
     from constructions import sparse
 
-    check_output(args.save)
+    check_output(args.save, model_file=False)  # the exact weights as JSON, not a model file
     target = resolve_target(args.target)
     target.check_d(args.d)
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
