@@ -30,7 +30,7 @@ def test_latent_dim_table(capsys):
     "argv, fragment",
     [
         (["latent-dim", "0", "2"], "n must be an integer >= 1"),
-        (["latent-dim", "2"], "give N and D"),
+        (["latent-dim", "2"], "give --n N --d D"),
         (["latent-dim", "2", "2", "--k", "0"], "k must be an integer >= 1"),
         (["latent-dim", "--table", "--n-max", "100000", "--d-max", "100"], "more than the limit"),
         (["latent-dim", "--table", "--n-max", "0"], "--n-max must be"),

@@ -35,7 +35,7 @@ def test_readme_python_examples():
 @pytest.mark.parametrize(
     "command",
     [
-        "polyapprox latent-dim 3 2",
+        "polyapprox latent-dim --n 3 --d 2",
         'polyapprox represent "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2" --n 3 --d 2',
     ],
 )

@@ -103,6 +103,7 @@ def test_assumption2_figure_draws_exact_zeros_as_zeros_not_at_a_noise_floor(quic
     sparsemax = _line(ax, "sparsemax")
     assert min(sparsemax["y"]) > ZERO_FLOOR, "sparsemax is drawn at the rounding-noise floor after it reaches 0"
     assert "exactly 0 for t in" in sparsemax["label"]
+    assert "exactly 0" not in _line(ax, "softmax")["label"]  # softmax only approaches one-hot: drawn as computed
 
 
 def test_continuous_and_transformer_figures_name_their_dotted_lines_and_the_cost_run(quick_report):

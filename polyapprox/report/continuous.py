@@ -214,7 +214,7 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
 
 
 def _plot(results: list[dict]) -> Figure:
-    fig = Figure(figsize=(8, 5))
+    fig = Figure(figsize=(8, 6))
     ax = fig.subplots()
     twin = ax.twinx()
     groups: dict[tuple, list[dict]] = {}
@@ -252,6 +252,7 @@ def _plot(results: list[dict]) -> Figure:
         xlabel="degree D of psi",
         ylabel="max error over test samples (solid); certified sup (bars)",
         title="Continuous Sumformer: error vs degree (latent dimension d' fixed)",
-        legend_loc="lower left",
+        legend=False,
     )
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)  # below: it hid the curves
     return fig

@@ -353,7 +353,8 @@ def _reach_figure(reports: dict, n: int) -> Figure:
             "-",
             marker=markers[i % len(markers)],
             markevery=max(1, len(sizes) // 12),
-            markersize=5,
+            markersize=max(10 - 0.8 * i, 4),  # later (smaller) markers drawn on top: overlapping points stay visible
+            zorder=2 + i,
             label=f"{names[0]}: {reach}{shared}",
         )
     ax.set_xscale("log")
@@ -365,25 +366,34 @@ def _reach_figure(reports: dict, n: int) -> Figure:
     return fig
 
 
-#: below this, an off-argmax mass is rounding noise of a mass that is exactly 0 (sparsemax, hardmax)
+#: the rho that are exactly one-hot from their threshold scale on (theory/sparse: sparsemax for t >= 1/zeta,
+#: hardmax for every t > 0); softmax only approaches one-hot, so its small masses are drawn as they are
+EXACT_ONE_HOT = ("sparsemax", "hardmax")
+#: at or below this, the computed off-argmax mass of an exactly one-hot rho is rounding noise of 0
 ZERO_FLOOR = 1e-13
 
 
 def _rho_figure(checks: dict) -> Figure:
-    """The off-argmax mass vs t on a log scale; exact zeros are not drawn at a noise floor but marked."""
-    fig = Figure(figsize=(7, 4.8))
+    """The off-argmax mass vs t on a log scale; exact zeros are not drawn at a noise floor but marked by a bar."""
+    fig = Figure(figsize=(7, 5.6))
     ax = fig.subplots()
     bottom = 1e-18
+    bars = 0
     for name, c in checks.items():
         ts, mass = list(c.ts), list(c.off_mass)
-        zero_from = next((i for i, v in enumerate(mass) if v <= ZERO_FLOOR), None)
-        shown = slice(0, zero_from)
+        zero_from = None
+        if name in EXACT_ONE_HOT:
+            zero_from = next((i for i, t in enumerate(ts) if t >= c.threshold), None)
+            if zero_from is not None and max(mass[zero_from:]) > ZERO_FLOOR:
+                zero_from = None  # not zero after all: draw what was computed
         label = f"{name} (t* = {c.threshold:.3g})"
         if zero_from is not None:
             label += f": exactly 0 for t in [{ts[zero_from]:.3g}, {ts[-1]:.3g}] (bar at the bottom)"
-        (line,) = ax.plot(ts[shown], mass[shown], label=label)
-        if zero_from is not None:  # the computed range where the mass is 0, drawn at the bottom edge
-            ax.plot([ts[zero_from], ts[-1]], [bottom * 3] * 2, "-|", color=line.get_color(), lw=3, markersize=9)
+        (line,) = ax.plot(ts[:zero_from], mass[:zero_from], label=label)
+        if zero_from is not None:  # the computed range where the mass is 0, one bar per rho near the bottom edge
+            height = bottom * 4 * 10**bars
+            ax.plot([ts[zero_from], ts[-1]], [height] * 2, "-|", color=line.get_color(), lw=3, markersize=9)
+            bars += 1
         if math.isfinite(c.threshold) and c.threshold > 0:
             ax.axvline(c.threshold, ls=":", color=line.get_color())
     any_check = next(iter(checks.values()))
@@ -392,7 +402,7 @@ def _rho_figure(checks: dict) -> Figure:
     ax.set_yscale("log")
     ax.set_ylim(bottom, 2)
     ax.set_xlabel("scale t")
-    ax.set_ylabel(f"max mass off the argmax (values <= {ZERO_FLOOR:g} are exact zeros)")
+    ax.set_ylabel("max mass off the argmax")
     ax.set_title(f"Assumption 2: rho(t v) vs t (n = {any_check.n}, margin zeta = {any_check.zeta})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.13))
     return fig
