@@ -102,7 +102,9 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
 
 @pytest.mark.torch
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("torch")
+    pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     import polyapprox.report.executor as executor
 
     monkeypatch.setattr(executor, "make_executor", lambda *a, **k: pytest.fail("the runs started"))

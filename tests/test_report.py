@@ -68,8 +68,12 @@ def test_latent_figure_legend_lists_every_plotted_column():
     assert any(t.startswith("multiset-lower-bound, nd:") and "not Sumformers" in t for t in texts)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])
 def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags, quick):
+    pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     from constructions import training
 
     seen = []

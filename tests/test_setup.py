@@ -47,7 +47,8 @@ def test_the_readme_gives_the_torch_pin_as_its_own_step_after_the_two_commands()
 
 
 def _marked_torch(decorators: list[ast.expr]) -> bool:
-    return any(ast.unparse(d) == "pytest.mark.torch" for d in decorators)
+    """@pytest.mark.torch, or parameters marked with it (pytest.param(..., marks=pytest.mark.torch))."""
+    return any("pytest.mark.torch" in ast.unparse(d) for d in decorators)
 
 
 def _torch_importorskips(tree: ast.Module):
