@@ -386,7 +386,7 @@ def _rho_figure(checks: dict) -> Figure:
             zero_from = next((i for i, t in enumerate(ts) if t >= c.threshold), None)
             if zero_from is not None and max(mass[zero_from:]) > ZERO_FLOOR:
                 zero_from = None  # not zero after all: draw what was computed
-        label = f"{name} (t* = {c.threshold:.3g})"
+        label = f"{name} (t* = {c.threshold:.3g})" if math.isfinite(c.threshold) else f"{name} (no t*: never one-hot)"
         if zero_from is not None:
             label += f": exactly 0 for t in [{ts[zero_from]:.3g}, {ts[-1]:.3g}] (bar at the bottom)"
         (line,) = ax.plot(ts[:zero_from], mass[:zero_from], label=label)
