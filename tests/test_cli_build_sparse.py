@@ -15,6 +15,7 @@ def test_hardmax_exact_on_grid_text(capsys):
     out = capsys.readouterr().out
     assert "g equals f-bar (exact) on 8 of the 8 grid inputs (all checked)" in out
     assert "| value | 24 | n delta^-(n d) = 24 |" in out and "heads = 2 of size 1, FF width 1" in out
+    assert "rho = hardmax, t = 1; heads" in out and "None" not in out  # hardmax has no eps: none is printed
 
 
 def test_json_summary(capsys):
