@@ -206,6 +206,18 @@ def read_results(path: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
+def _rewrite(out: Path, items: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> None:
+    """One record per item, a result or else its latest failure (a re-run never adds a second line for an item),
+    in grid order, so an interrupted and resumed sweep ends with the same bytes; records of other grids stay."""
+    if not records:
+        return
+    keys = [item_key(item) for item in items]
+    ordered = [records[k] for k in keys if k in records] + [r for k, r in records.items() if k not in set(keys)]
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered))
+    os.replace(tmp, out)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..report.executor import make_executor
 
@@ -241,15 +253,7 @@ def run(args: argparse.Namespace) -> int:
                 if limit is not None and new >= limit:
                     break
     complete = all(item_key(item) in done for item in items)
-    records = {**failed_before, **done}
-    if records:
-        # one record per item: a result, or else the latest failure (a re-run never adds a second line for
-        # an item); in grid order, so an interrupted and resumed sweep ends with the same bytes
-        ordered = [records[item_key(item)] for item in items if item_key(item) in records]
-        ordered += [r for k, r in records.items() if k not in {item_key(item) for item in items}]
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered))
-        os.replace(tmp, out)
+    _rewrite(out, items, {**failed_before, **done})
     failed = len(items) - len(done)
     if args.json:
         from ._output import print_json

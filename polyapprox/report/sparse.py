@@ -344,7 +344,7 @@ def _reach_figure(reports: dict, n: int) -> Figure:
     markers = "osD^v<>ph*"
     for i, (sizes, names) in enumerate(curves.items()):
         s = steps[sizes]
-        reach = f"all n after s = {s} layers" if s is not None else "never all n"
+        reach = f"all n after s = {s} layer{'s' if s != 1 else ''}" if s is not None else "never all n"
         shared = f" (identical: {', '.join(names[1:])})" if len(names) > 1 else ""
         t = range(1, len(sizes) + 1)
         ax.plot(
