@@ -23,11 +23,14 @@ ROOT = Path(__file__).resolve().parent
 
 #: modules that import torch at import time: their doctests need it to be collected at all
 TORCH_MODULES = (
-    "constructions/_torch.py",
+    "constructions/_networks/torch_modules.py",
     "constructions/sparse/_universal_torch.py",
     "constructions/training/_common.py",
+    "constructions/training/_copying.py",
+    "constructions/training/_one_layer.py",
+    "constructions/training/_runs.py",
+    "constructions/training/_sumformers.py",
     "constructions/training/copying.py",
-    "constructions/training/experiments.py",
     "constructions/training/one_layer.py",
     "constructions/training/sumformers.py",
 )

@@ -14,7 +14,7 @@ import flint
 import numpy as np
 
 from constructions import continuous, targets
-from constructions._certify import _BoxBounder, _row_polynomials
+from constructions._verify.certify import _BoxBounder, _row_polynomials
 from constructions.verify import certified_sup_error
 
 

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from constructions import continuous, targets, transformer
-from constructions._certify_relu import _NetworkBounder
+from constructions._verify.certify_relu import _NetworkBounder
 from constructions.verify import certified_network_error
 
 

@@ -20,10 +20,10 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture(autouse=True)
 def _estimates_for_an_idle_machine(monkeypatch):
-    """The CLI's time estimates scale with the machine's current load (polyapprox.cli._estimate.load_factor);
+    """The CLI's time estimates scale with the machine's current load (polyapprox.app.cli._estimate.load_factor);
     tests fix it at one process per core, so whether a command prints its estimate line does not depend on
     what else runs on the machine."""
-    monkeypatch.setattr("polyapprox.cli._estimate.load_factor", lambda: 1.0)
+    monkeypatch.setattr("polyapprox.app.cli._estimate.load_factor", lambda: 1.0)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class QuickReport:
         """The description a report figure carries in its PNG (titles, labels, legend, plotted lines)."""
         from PIL import Image
 
-        from polyapprox.report._plots import PNG_KEY
+        from polyapprox.app.report._plots import PNG_KEY
 
         with Image.open(self.out / f"{name}.png") as image:
             return json.loads(image.text[PNG_KEY])
@@ -55,12 +55,12 @@ class QuickReport:
 def quick_report(tmp_path_factory) -> QuickReport:
     """The quick report, computed ONCE per test session and shared by every test that reads it
     (the end-to-end check, the README and docs numbers, the figures)."""
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     out = tmp_path_factory.mktemp("quick-report")
     stdout = io.StringIO()
     with pytest.MonkeyPatch.context() as mp:  # the estimate-free CLI the other tests see
-        mp.setattr("polyapprox.cli._estimate.load_factor", lambda: 1.0)
+        mp.setattr("polyapprox.app.cli._estimate.load_factor", lambda: 1.0)
         with contextlib.redirect_stdout(stdout):
             code = main(["reproduce", "--quick", "--out", str(out), "--no-progress"])
     return QuickReport(out, code, stdout.getvalue())

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"')
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
 

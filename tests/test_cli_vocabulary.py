@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from polyapprox.cli import build_parser, main
+from polyapprox.app.cli import build_parser, main
 
 #: concept -> (its one flag, words its help must contain): the same idea is spelled the same everywhere
 CONCEPTS = {

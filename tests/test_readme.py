@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -138,7 +138,7 @@ def test_the_embedded_figure_plots_what_the_report_computes_today(quick_report):
     numbers it plots (saved in the PNG) are those of this session's quick report, to 3 significant digits."""
     from PIL import Image
 
-    from polyapprox.report._plots import PNG_KEY
+    from polyapprox.app.report._plots import PNG_KEY
 
     with Image.open(DOCS / "continuous_error_vs_degree.png") as image:
         assert PNG_KEY in image.text, "the figure is not one the report wrote (no data in the PNG): copy it from a run"

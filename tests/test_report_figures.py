@@ -1,6 +1,6 @@
 """Every figure of the session's quick report, read as data: labels, legend entries and the lines it draws.
 
-The report saves what each figure shows into its PNG (polyapprox/report/_plots.describe: titles, axis
+The report saves what each figure shows into its PNG (polyapprox/app/report/_plots.describe: titles, axis
 labels, legend texts and every plotted line, from the matplotlib objects), so these tests check the
 figures the run wrote, not pixels.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyapprox.report._plots import describe
+from polyapprox.app.report._plots import describe
 
 LINE_PLOTS = {  # figures whose panels are plots with axes that need labels (sparse_masks shows images)
     "latent_dimension",
@@ -100,7 +100,7 @@ def test_reachability_figure_names_every_pattern_and_hides_none(quick_report):
 
 
 def test_assumption2_figure_draws_exact_zeros_as_zeros_not_at_a_noise_floor(quick_report):
-    from polyapprox.report.sparse import ZERO_FLOOR
+    from polyapprox.app.report.sparse import ZERO_FLOOR
 
     (ax,) = quick_report.figure("sparse_assumption2")["axes"]
     sparsemax = _line(ax, "sparsemax")
