@@ -21,7 +21,8 @@ from _pytest.doctest import DoctestItem
 
 ROOT = Path(__file__).resolve().parent
 
-#: modules that import torch at import time: their doctests need it to be collected at all
+#: modules that import torch (or a name of constructions.training, which imports it) when imported:
+#: their doctests need it to be collected at all
 TORCH_MODULES = (
     "constructions/_networks/torch_modules.py",
     "constructions/sparse/_universal_torch.py",
@@ -33,6 +34,7 @@ TORCH_MODULES = (
     "constructions/training/copying.py",
     "constructions/training/one_layer.py",
     "constructions/training/sumformers.py",
+    "polyapprox/app/experiments/_training.py",
 )
 #: docstring examples that call torch (modules importable without it, examples that are not)
 TORCH_EXAMPLES = ("import torch", "import_torch_module()", "to_torch(", "torch_module(")
