@@ -11,11 +11,15 @@ may change between releases; user code should import from ``polyapprox`` instead
 """
 
 from .exact._errors import DomainError as DomainError
+from .exact._errors import ModelFileError as ModelFileError
+from .exact._errors import NotSmoothError as NotSmoothError
 from .exact._errors import PolyapproxError as PolyapproxError
 from .exact._errors import ShapeError as ShapeError
 from .exact._errors import SizeError as SizeError
 from .exact._errors import UnknownNameError as UnknownNameError
 from .exact._parse import syntax_name as syntax_name
+from .exact._show import digit_count as digit_count
+from .exact._show import show_int as show_int
 from .exact._validate import MAX_ITEMS as MAX_ITEMS
 from .exact._validate import check_choice as check_choice
 from .exact._validate import check_int as check_int
@@ -26,6 +30,8 @@ from .exact._validate import check_size as check_size
 __all__ = [
     "MAX_ITEMS",
     "DomainError",
+    "ModelFileError",
+    "NotSmoothError",
     "PolyapproxError",
     "ShapeError",
     "SizeError",
@@ -35,5 +41,7 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "digit_count",
+    "show_int",
     "syntax_name",
 ]

@@ -8,13 +8,9 @@ import stat
 import tempfile
 from typing import Any
 
-from polyapprox.internal import PolyapproxError, SizeError
+from polyapprox.internal import ModelFileError, PolyapproxError, SizeError
 
 MAX_BYTES = 256 * 2**20  # default cap on a model file's size (raise with max_bytes=)
-
-
-class ModelFileError(PolyapproxError):
-    """A model file is unreadable, corrupted, tampered with or inconsistent."""
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:

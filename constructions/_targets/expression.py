@@ -500,7 +500,7 @@ class ExpressionTarget(Target):
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
     ``lipschitz_estimated`` is True when the Lipschitz constant was not given but estimated by
-    sampling (:func:`estimate_lipschitz`): an estimate from below, not a proof.
+    sampling: an estimate from below, not a proof.
 
     Parameters
     ----------

@@ -17,15 +17,13 @@ from ._indices import power_sum_indices
 from ._parse import MAX_DEGREE
 from ._poly import psi_gens, terms_to_expr, token_gens
 from ._results import EquivariantRepresentation, InvariantRepresentation
-from ._semi_invariant import MAX_SOLVE_WORK, METHOD_ALIASES, METHODS, ORBIT_BLOCKS
+from ._semi_invariant import MAX_SOLVE_WORK, METHODS, ORBIT_BLOCKS
 from ._validate import check_choice, check_int
 
 __all__ = ["MAX_SOLVE_WORK", "METHODS", "represent_equivariant", "represent_invariant"]
 
 
 def _check_method(method: object) -> str:
-    if isinstance(method, str) and method in METHOD_ALIASES:
-        return METHOD_ALIASES[method]
     return check_choice("method", method, METHODS)
 
 
@@ -122,29 +120,15 @@ def represent_equivariant(
 ) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
-    Alberti et al. 2023 (equivariant polynomials in Sumformer form), K = n - 1 if ``refined`` else n (n = 1 with
-    ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
-    the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
-    in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
-    ``first_row=True``/``False`` says explicitly whether F is the first row or all n rows
-    (needed for a flat list of exactly n > 1 expressions, refused as ambiguous otherwise).
-    ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
-    ``max_work`` (default ``MAX_SOLVE_WORK``, 3e10) is the budget of the exact elimination,
-    estimated from n, d and the degree before anything is built; past it a ``SizeError`` gives
-    the estimate (inputs inside the default budget were measured to finish within a minute).
-
-    The input is converted once into exact sparse term dicts; the equivariance check, the
-    solve and the certificate run there, and ``Psi``/``F`` become sympy matrices only when
-    read. With ``verify`` (the default) the result is certified: Psi(x_1, P(X)) - F_1 is
-    expanded exactly and must vanish, which with the equivariance of F gives every row
-    (structure lemma); ``.stats`` has the time split (``convert_seconds``, ``check_seconds``,
-    ``candidates_seconds``, ``solve_seconds``, ``verify_seconds``).
-
-    Normal form: the canonical Psi (candidates in canonical order,
-    RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
-    Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
-    candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
-    ``"default"`` and ``"reference"`` are accepted. Solve sizes and time are on ``.stats``.
+    Alberti et al. 2023 (equivariant polynomials in Sumformer form): every equivariant
+    polynomial map F is F_i(X) = Psi(x_i, P_{<=K}(X)) with the power sums P of degree at most
+    K = n (or n - 1, refined). The engine matches coefficients exactly: the candidate terms
+    in canonical order, the RREF of the linear system, every free unknown set to 0, so Psi is
+    a canonical normal form and both methods return the same Psi. The input is converted once
+    into exact sparse term dicts; the equivariance check, the solve and the certificate run
+    there, and ``Psi``/``F`` become sympy matrices only when read. The certificate expands
+    Psi(x_1, P(X)) - F_1 exactly; with the equivariance of F it covers every row (structure
+    lemma). Solve sizes and the time split are on ``.stats``.
 
     Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
     decimals in strings are read exactly (0.5 -> 1/2).
@@ -152,25 +136,30 @@ def represent_equivariant(
     Parameters
     ----------
     F : sympy.Matrix, list of rows, first row, or str
-        The equivariant polynomial map (see above).
+        The equivariant polynomial map: a sympy Matrix n x d_out, a list of rows, the first
+        row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric in
+        tokens 2..n), or a string of comma-separated entries of the first row (safe parser).
     n : int
         Number of tokens n.
     d : int
         Token dimension d.
     refined : bool, default False
-        Use the power sums of degree at most n - 1 instead of n.
+        Use the power sums of degree at most n - 1 instead of n (for n = 1: K = 0, and Psi
+        depends on y only).
     method : str, default 'orbit-blocks'
-        ``"orbit-blocks"`` or ``"dense-expansion"`` (same Psi).
+        ``"orbit-blocks"`` (degree blocks x Stab(1)-orbit rows, sparse exact elimination) or
+        ``"dense-expansion"`` (every candidate expanded, one dense sympy rref; a baseline).
     degree : int or None, default None
         Bound on the weighted degree of Psi; default the total degree of F_1.
     first_row : bool or None, default None
-        Whether F is the first row only (True) or all n rows (False).
+        Whether F is the first row only (True) or all n rows (False); needed for a flat list
+        of exactly n > 1 expressions, which is refused as ambiguous otherwise.
     verify : bool, default True
         Certify the result by exact expansion.
     max_work : int or None, default None
-        Budget of the exact elimination in work units, estimated from the sizes before any
-        work; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU at most). Past it a
-        ``SizeError`` gives the estimate.
+        Budget of the exact elimination in work units, estimated from n, d and the degree
+        before anything is built; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU
+        at most). Past it a ``SizeError`` gives the estimate.
 
     Returns
     -------
@@ -265,15 +254,15 @@ def represent_invariant(
 ) -> InvariantRepresentation:
     """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
-    ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
-    as in :func:`represent_equivariant` (canonical order of the products of power sums,
-    free unknowns 0); both methods return the same Q. ``max_work``: the elimination budget, as
-    in :func:`represent_equivariant`.
+    Every invariant polynomial is a polynomial Q in the power sums P_alpha, |alpha| <= n. Normal
+    form as in :func:`represent_equivariant` (canonical order of the products of power sums,
+    free unknowns 0), so both methods return the same Q.
 
     Parameters
     ----------
     f : sympy.Expr or str
-        The invariant polynomial.
+        The invariant polynomial: a sympy expression or a string (safe parser) in the token
+        variables.
     n : int
         Number of tokens n.
     d : int

@@ -31,11 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--degree", type=int, default=None, help="weighted degree bound of Psi (default: degree of F_1)")
     p.add_argument(
         "--method",
-        choices=[*METHODS, "default", "reference"],
+        choices=METHODS,
         default=METHODS[0],
         help="algorithm: orbit-blocks (degree blocks x Stab(1)-orbit rows, sparse; the default) or "
-        "dense-expansion (every candidate expanded, one dense rref; a baseline). "
-        "'default' and 'reference' are their old names",
+        "dense-expansion (every candidate expanded, one dense rref; a baseline)",
     )
     p.add_argument(
         "--max-work",
