@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 #: modules that import torch (or a name of constructions.training, which imports it) when imported:
 #: their doctests need it to be collected at all
 TORCH_MODULES = (
+    "constructions/_common/torch_checks.py",
     "constructions/_networks/torch_modules.py",
     "constructions/sparse/_universal_torch.py",
     "constructions/training/_common.py",
