@@ -7,7 +7,9 @@ exact solver of :mod:`polyapprox.exact._semi_invariant` and return the result ty
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sympy
@@ -39,6 +41,39 @@ def _target_degree(rows: list, degree: int | None) -> int:
     return degree
 
 
+def estimate_verify_work(psi_terms: Sequence[dict[tuple[int, ...], Any]], n: int, d: int, indices) -> int:
+    """Work units of expanding Psi(x_1, P(X)) exactly (the certification), before expanding it.
+
+    Each term y^beta prod_gamma s_gamma^(m_gamma) expands into at most min(n^|m|, C(n d + deg, deg)) monomials
+    (|m| power sums of n terms each, or every monomial of its degree deg in the n d variables), each a
+    vector of n d exponents: the sum of those counts times n d. An upper bound of the terms the expansion
+    builds, in the same units as the elimination budget (``max_work``); it refuses, e.g., the product of
+    15 binomials (x1_1 + x{i}_1) at n = 16 (about 2e11 units, 100 s here).
+    """
+    weights = [sum(gamma) for gamma in indices]
+    width = n * d
+    total = 0
+    for terms in psi_terms:
+        for m in terms:
+            k = sum(m[d:])
+            degree = sum(m[:d]) + sum(w * e for w, e in zip(weights, m[d:]))
+            total += min(n**k, math.comb(width + degree, degree))
+    return total * width
+
+
+def check_verify_work(psi_terms, n: int, d: int, indices, max_work: int | None) -> None:
+    """Refuse (SizeError) a certification estimated above max(``max_work``, MAX_SOLVE_WORK): a larger
+    ``max_work`` raises this budget, a smaller one (meant for the elimination) does not lower it."""
+    budget = max(MAX_SOLVE_WORK, 0 if max_work is None else check_int("max_work", max_work))
+    work = estimate_verify_work(psi_terms, n, d, indices)
+    if work > budget:
+        raise SizeError(
+            f"certifying Psi (expanding Psi(x_1, P(X)) exactly: {sum(len(t) for t in psi_terms):,} terms at n = {n}, "
+            f"d = {d}) is estimated at {work:.3g} work units, more than the budget of {budget:.3g}; raise it with "
+            "max_work= (CLI: --max-work)"
+        )
+
+
 def _represent_equivariant_stats(
     F: Any,
     n: int,
@@ -62,7 +97,7 @@ def _represent_equivariant_stats(
         if not isinstance(flag, bool):
             raise PolyapproxError(f"{name} must be True or False; got {flag!r}")
     method = _check_method(method)
-    target, convert_seconds, check_seconds = read_checked(F, n, d, first_row=first_row)
+    target, convert_seconds, check_seconds = read_checked(F, n, d, first_row=first_row, max_work=max_work)
     D = _target_degree(target.rows[0], degree)
     indices = power_sum_indices(n, d, refined)
     try:
@@ -82,6 +117,7 @@ def _represent_equivariant_stats(
     stats.convert_seconds, stats.check_seconds = convert_seconds, check_seconds
     psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
     if verify:
+        check_verify_work(psi_terms, n, d, indices, max_work)
         begin = time.perf_counter()
         for c, psi in enumerate(psi_terms):
             if not composes_to(psi, target.rows[0][c], n, d, indices, 0, use_flint=use_flint):  # pragma: no cover
@@ -159,7 +195,10 @@ def represent_equivariant(
     max_work : int or None, default None
         Budget of the exact elimination in work units, estimated from n, d and the degree
         before anything is built; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU
-        at most). Past it a ``SizeError`` gives the estimate.
+        at most). Past it a ``SizeError`` gives the estimate. The expansion of a string F
+        (bounded from its syntax tree before expanding) and the certification (bounded from
+        Psi's terms before expanding) have budgets of their own, max(max_work, MAX_SOLVE_WORK)
+        in the same units: a larger ``max_work`` raises them too.
 
     Returns
     -------

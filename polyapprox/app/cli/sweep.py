@@ -7,6 +7,14 @@ retried). At the end the file is rewritten in grid order with one record per ite
 its latest failure: a re-run never duplicates a record), so an interrupted and resumed sweep ends
 with the same file as an uninterrupted one. Targets are checked before any item runs. Timings are left out unless
 ``--timings`` (they differ from run to run).
+
+FILE is a cache keyed by item: each record holds the item, its key and a digest of the item and
+the package version, and a record is reused only when all three match (a record from another
+version, or one whose item was edited, is recomputed). Records are otherwise trusted: a file
+edited to hold other numbers under a matching digest is not detected. Several sweeps may share
+one FILE: records of items outside this sweep's grid are kept, after this grid's records. A file
+that is not a sweep results file (any line other than a record, except a torn last line) is
+refused, never overwritten; so are symbolic links, FIFOs and other non-regular files.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...internal import PolyapproxError, check_int
-from ._common import TARGET_HELP, add_executor, add_json, add_progress, check_applies, inputs, resolve_target
+from ...internal import PolyapproxError, check_int, check_writable, open_append, write_file
+from ._common import TARGET_HELP, add_executor, add_json, add_progress, applies_only, inputs, resolve_target
 
 #: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
 ENGINE_MAX_DEGREE = 1000
@@ -33,7 +41,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run the exact engine or least-squares fits over a grid, streaming JSON lines; resumable",
         description="Run a grid of (n, d, degree, seed) items through local processes or a Dask cluster. "
-        "Results are appended to --out as they finish; a re-run resumes.",
+        "Results are appended to --out as they finish; a re-run resumes. --out is a cache keyed by item: a record "
+        "is reused only when its digest matches its item and this version; other sweeps' records are kept; a file "
+        "that is not a sweep results file, a symbolic link or a FIFO is refused.",
     )
     p.add_argument(
         "kind",
@@ -52,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fit: targets (default gaussian-kernel-sum), each " + TARGET_HELP,
     )
     p.add_argument("--samples", type=int, default=None, help="fit: training sequences (default as in build)")
+    for option in ("--target", "--samples"):
+        applies_only(p, option, lambda a: a.kind == "fit", "to 'sweep fit'")
     p.add_argument("--refined", action="store_true", help="power sums up to n - 1")
     p.add_argument("--out", required=True, help="results file (JSON lines), appended to and resumed from")
     add_executor(p, "items")
@@ -63,7 +75,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def check_targets(args: argparse.Namespace) -> None:
-    """Refuse, before any item runs, options that do not apply and targets that do not resolve or evaluate.
+    """Refuse, before any item runs, targets that do not resolve or evaluate.
 
     Every --target is resolved (a typo in a registered name, a bad expression, a module:function that
     cannot be imported) and evaluated on one seeded sequence of every (n, d) of the grid, so a bad target
@@ -71,9 +83,7 @@ def check_targets(args: argparse.Namespace) -> None:
     """
     import numpy as np
 
-    check_applies(args, "--target", "target", args.kind == "fit", "to sweep engine (it sweeps random polynomials)")
-    check_applies(args, "--samples", "samples", args.kind == "fit", "to sweep engine (it fits nothing)")
-    if args.kind != "fit":
+    if args.kind != "fit":  # --target and --samples with engine are refused by applies_only (register)
         return
     args.target = args.target or ["gaussian-kernel-sum"]
     for spec in args.target:
@@ -109,11 +119,35 @@ def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
         if name is not None:
             item.update(target=name, samples=args.samples)
         items.append(item)
+    if args.kind == "engine":  # sizes the engine always refuses: refused before any item runs
+        from ...internal import MAX_TOKEN_VARIABLES, SizeError
+
+        for item in items:
+            if item["n"] * item["d"] > MAX_TOKEN_VARIABLES:
+                raise SizeError(
+                    f"n * d = {item['n']:,} * {item['d']:,} token variables, more than the exact engine's limit of "
+                    f"{MAX_TOKEN_VARIABLES:,}"
+                )
+            if item["degree"] > ENGINE_MAX_DEGREE:
+                raise SizeError(
+                    f"degree {item['degree']:,} is more than the limit of {ENGINE_MAX_DEGREE:,} for the exact engine"
+                )
     return items
 
 
 def item_key(item: dict[str, Any]) -> str:
     return json.dumps(item, sort_keys=True)
+
+
+def item_digest(item: dict[str, Any]) -> str:
+    """SHA-256 of the item's key and the package version: a record is reused only when it matches."""
+    from ... import __version__
+
+    return hashlib.sha256(f"{item_key(item)}\n{__version__}".encode()).hexdigest()
+
+
+#: Largest results file read back (a sweep of the largest grid writes far less).
+MAX_RESULTS_BYTES = 2**30
 
 
 def run_item(item: dict[str, Any], timings: bool = False) -> dict[str, Any]:
@@ -123,7 +157,7 @@ def run_item(item: dict[str, Any], timings: bool = False) -> dict[str, Any]:
         result = _engine(item) if item["kind"] == "engine" else _fit(item)
     except Exception as exc:  # recorded, not fatal: the sweep loses only this item
         result = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"}
-    record = {"key": item_key(item), "item": item, **result}
+    record = {"key": item_key(item), "digest": item_digest(item), "item": item, **result}
     if timings:
         record["seconds"] = round(time.perf_counter() - start, 4)
     return record
@@ -188,34 +222,59 @@ def _fit(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """Records already in ``path`` by key (a torn last line, from a crash, is dropped)."""
-    if not path.exists():
+    """Records already in ``path`` by key, in file order (a torn last line, from a crash, is dropped).
+
+    Refuses (one line) a file that is not a sweep results file, so that it is never overwritten.
+    """
+    from ...internal import read_file, write_file
+
+    data = read_file(path, MAX_RESULTS_BYTES, "--out file")
+    if not data:
         return {}
-    records = {}
-    lines = path.read_text().splitlines(keepends=True)
-    keep = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-            records[record["key"]] = record
-            keep.append(line if line.endswith("\n") else line + "\n")
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a torn or foreign line: its item is simply run again
-    if keep != lines:
-        path.write_text("".join(keep))
+    try:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise PolyapproxError(
+            f"--out file {str(path)!r} exists and is not a sweep results file (not UTF-8 text); refusing to overwrite it"
+        ) from None
+    records: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(lines, 1):
+        record = _record(line)
+        if record is None:
+            if number == len(lines) and not line.endswith("\n") and line.startswith('{"'):
+                continue  # a record torn by a crash: its item simply runs again
+            raise PolyapproxError(
+                f"--out file {str(path)!r} exists and is not a sweep results file (line {number} is not a sweep "
+                "record); refusing to overwrite it"
+            )
+        records[record["key"]] = record
+    if not lines[-1].endswith("\n"):
+        write_file(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records.values()), "--out file")
     return records
 
 
-def _rewrite(out: Path, items: list[dict[str, Any]], records: dict[str, dict[str, Any]]) -> None:
-    """One record per item, a result or else its latest failure (a re-run never adds a second line for an item),
-    in grid order, so an interrupted and resumed sweep ends with the same bytes; records of other grids stay."""
-    if not records:
-        return
-    keys = [item_key(item) for item in items]
-    ordered = [records[k] for k in keys if k in records] + [r for k, r in records.items() if k not in set(keys)]
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered))
-    os.replace(tmp, out)
+def _record(line: str) -> dict[str, Any] | None:
+    """A sweep record (a JSON object whose key is its item's key), or None."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("item"), dict):
+        return None
+    return record if record.get("key") == item_key(record["item"]) else None
+
+
+def reusable(record: dict[str, Any]) -> bool:
+    """A finished record whose digest matches its item and this version (else its item runs again)."""
+    return "error" not in record and record.get("digest") == item_digest(record["item"])
+
+
+def _rewrite(out: Path, items: list[dict[str, Any]], records: dict[str, dict[str, Any]], others: list) -> None:
+    """One record per item, its result or else its latest failure (a re-run never adds a second line for an
+    item), in grid order, so an interrupted and resumed sweep ends with the same bytes; other sweeps' records stay."""
+    ordered = [records[item_key(item)] for item in items if item_key(item) in records] + others
+    if ordered:
+        write_file(out, "".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered), "--out file")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -226,9 +285,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.parent and not out.parent.exists():
         raise PolyapproxError(f"--out: directory {out.parent} does not exist")
+    check_writable(out, "--out file")
     previous = read_results(out)
-    done = {k: r for k, r in previous.items() if "error" not in r}
-    failed_before = {k: r for k, r in previous.items() if "error" in r}
+    keys = {item_key(item) for item in items}
+    others = [r for k, r in previous.items() if k not in keys]  # another sweep's records: kept
+    done = {k: r for k, r in previous.items() if k in keys and reusable(r)}
+    failed_before = {k: r for k, r in previous.items() if k in keys and k not in done and "error" in r}
     todo = [item for item in items if item_key(item) not in done]
     limit = None if args.max_items is None else check_int("max-items", args.max_items)
     total, finished = len(items), len(items) - len(todo)
@@ -236,7 +298,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sweep {args.kind}: {total} items, {finished} already in {out}, {len(todo)} to run", file=sys.stderr)
     new = 0
     if todo:
-        with make_executor(args.jobs, args.scheduler) as ex, out.open("a") as fh:
+        with make_executor(args.jobs, args.scheduler) as ex, open_append(out, "--out file") as fh:
             for _, record in ex.as_completed(_timed_item, [(item, args.timings) for item in todo]):
                 fh.write(json.dumps(record, sort_keys=True) + "\n")
                 fh.flush()
@@ -253,7 +315,7 @@ def run(args: argparse.Namespace) -> int:
                 if limit is not None and new >= limit:
                     break
     complete = all(item_key(item) in done for item in items)
-    _rewrite(out, items, {**failed_before, **done})
+    _rewrite(out, items, {**failed_before, **done}, others)
     failed = len(items) - len(done)
     if args.json:
         from ._output import print_json
