@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent
 #: their doctests need it to be collected at all
 TORCH_MODULES = (
     "constructions/_common/torch_checks.py",
+    "constructions/_networks/sumformer_torch.py",
     "constructions/_networks/torch_modules.py",
     "constructions/sparse/_universal_torch.py",
     "constructions/training/_common.py",
