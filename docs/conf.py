@@ -27,6 +27,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax 3 served from the built site: formulas render without internet access
     "sphinxarg.ext",
     "myst_nb",
     "polyapprox_docs",
@@ -56,6 +57,11 @@ autodoc_member_order = "bysource"
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False
+
+# -- Math --------------------------------------------------------------------------------------
+# MathJax is copied into _static/mathjax by sphinx-mathjax-offline (docs extra) and loaded from there,
+# never from a CDN: on a machine without internet the theory pages would otherwise show raw TeX.
+mathjax_path = "mathjax/tex-chtml.js"
 
 # -- HTML --------------------------------------------------------------------------------------
 html_theme = "furo"

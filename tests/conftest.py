@@ -1,6 +1,11 @@
-"""Shared test settings: a non-interactive matplotlib backend, seeded generators."""
+"""Shared test settings: a non-interactive matplotlib backend, seeded generators, the session's quick report."""
 
+import contextlib
+import io
+import json
 import os
+from dataclasses import dataclass
+from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -19,3 +24,43 @@ def _estimates_for_an_idle_machine(monkeypatch):
     tests fix it at one process per core, so whether a command prints its estimate line does not depend on
     what else runs on the machine."""
     monkeypatch.setattr("polyapprox.app.cli._estimate.load_factor", lambda: 1.0)
+
+
+@dataclass(frozen=True)
+class QuickReport:
+    """One `polyapprox reproduce --quick` run (every section): its folder, exit code, stdout and results."""
+
+    out: Path
+    code: int
+    stdout: str
+
+    @property
+    def results(self) -> dict:
+        return json.loads((self.out / "results.json").read_text())
+
+    def numbers(self, section: str) -> dict:
+        return self.results["sections"][section]["numbers"]
+
+    def figure(self, name: str) -> dict:
+        """The description a report figure carries in its PNG (titles, labels, legend, plotted lines)."""
+        from PIL import Image
+
+        from polyapprox.app.report._plots import PNG_KEY
+
+        with Image.open(self.out / f"{name}.png") as image:
+            return json.loads(image.text[PNG_KEY])
+
+
+@pytest.fixture(scope="session")
+def quick_report(tmp_path_factory) -> QuickReport:
+    """The quick report, computed ONCE per test session and shared by every test that reads it
+    (the end-to-end check, the README and docs numbers, the figures)."""
+    from polyapprox.app.cli import main
+
+    out = tmp_path_factory.mktemp("quick-report")
+    stdout = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:  # the estimate-free CLI the other tests see
+        mp.setattr("polyapprox.app.cli._estimate.load_factor", lambda: 1.0)
+        with contextlib.redirect_stdout(stdout):
+            code = main(["reproduce", "--quick", "--out", str(out), "--no-progress"])
+    return QuickReport(out, code, stdout.getvalue())

@@ -30,7 +30,7 @@ def test_latent_dim_table(capsys):
     "argv, fragment",
     [
         (["latent-dim", "0", "2"], "n must be an integer >= 1"),
-        (["latent-dim", "2"], "give N and D"),
+        (["latent-dim", "2"], "give --n N --d D"),
         (["latent-dim", "2", "2", "--k", "0"], "k must be an integer >= 1"),
         (["latent-dim", "--table", "--n-max", "100000", "--d-max", "100"], "more than the limit"),
         (["latent-dim", "--table", "--n-max", "0"], "--n-max must be"),
@@ -100,8 +100,11 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
     assert len(err.splitlines()) == 1 and "cannot write --save file" in err and "does not exist" in err
 
 
+@pytest.mark.torch
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
-    pytest.importorskip("torch")
+    pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     import polyapprox.app.report.executor as executor
 
     monkeypatch.setattr(executor, "make_executor", lambda *a, **k: pytest.fail("the runs started"))

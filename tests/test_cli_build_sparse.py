@@ -13,8 +13,9 @@ BASE = ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d"
 def test_hardmax_exact_on_grid_text(capsys):
     assert main(BASE + ["--delta", "1/2"]) == 0
     out = capsys.readouterr().out
-    assert "grid inputs where g equals f-bar (exact): 8/8 of 8" in out
+    assert "g equals f-bar (exact) on 8 of the 8 grid inputs (all checked)" in out
     assert "| value | 24 | n delta^-(n d) = 24 |" in out and "heads = 2 of size 1, FF width 1" in out
+    assert "rho = hardmax, t = 1; heads" in out and "None" not in out  # hardmax has no eps: none is printed
 
 
 def test_json_summary(capsys):
@@ -80,5 +81,5 @@ def test_unknown_target_and_size(capsys):
 
 
 def test_save_unwritable(tmp_path, capsys):
-    assert main(BASE + ["--save", str(tmp_path / "missing" / "x.json")]) == 2
+    assert main(BASE + ["--save", str(tmp_path / "missing" / "x.safetensors")]) == 2
     assert "cannot write --save file" in capsys.readouterr().err

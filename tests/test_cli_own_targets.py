@@ -49,7 +49,7 @@ def _one_line_exit_2(argv, capsys, fragment):
         ),
         (["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "50", "--k", "100"], "too large"),
         (
-            ["build", "continuous", "--target", "centered", *FAST_FIT, "--save", "/nonexistent/dir/m.json"],
+            ["build", "continuous", "--target", "centered", *FAST_FIT, "--save", "/nonexistent/dir/m.safetensors"],
             "does not exist",
         ),
         (

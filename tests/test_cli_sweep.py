@@ -51,7 +51,9 @@ def test_failed_items_are_recorded_and_retried(tmp_path):
         )
         == 1
     )
-    assert len(_lines(out)) == before + len(errors)  # only the failed ones re-run
+    again = _lines(out)
+    assert len(again) == before  # the failed ones re-ran and replaced their records: no duplicate lines
+    assert len({r["key"] for r in again}) == len(again) and [r["key"] for r in again] == [r["key"] for r in records]
 
 
 def test_fit_sweep_and_bad_input(tmp_path, capsys):
@@ -147,3 +149,34 @@ def test_sequence_symbols_refuses_past_the_token_variable_limit_before_creating_
 
     with pytest.raises(SizeError, match="limit of 100,000"):
         sequence_symbols(1_000_000, 1)
+
+
+def test_fit_takes_target_expressions_like_build(tmp_path):
+    """sweep fit --target takes what build, verify and train take: here an expression, fitted exactly at degree 2."""
+    out = tmp_path / "expr.jsonl"
+    argv = ["sweep", "fit", "--target", "x_i * mean_j(x_j)", "--n", "3", "--d", "1", "--degree", "2"]
+    assert main([*argv, "--samples", "100", "--no-progress", "--out", str(out)]) == 0
+    (record,) = _lines(out)
+    assert record["item"]["target"] == "x_i * mean_j(x_j)" and record["test_sup_error"] < 1e-10
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["fit", "--target", "gausian-kernel-sum"], "gausian-kernel-sum"),  # a typo of a registered name
+        (["fit", "--target", "x_i * mean_j(x_j", "centered"], "was never closed"),  # an unbalanced expression
+        (["fit", "--target", "x_i[2]"], "--target 'x_i[2]'"),  # valid syntax, but d = 1 has no coordinate 2
+        (["fit", "--target", "no_such_module_xyz:f"], "no_such_module_xyz"),  # code that cannot be imported
+        (["engine", "--target", "centered"], "--target"),
+        (["engine", "--samples", "10"], "--samples"),
+    ],
+)
+def test_a_bad_target_is_refused_before_any_item_runs(tmp_path, capsys, argv, fragment):
+    out = tmp_path / "never.jsonl"
+    kind, *rest = argv
+    assert (
+        main(["sweep", kind, "--n", "2", "--d", "1", "--degree", "2", *rest, "--no-progress", "--out", str(out)]) == 2
+    )
+    err = capsys.readouterr().err
+    assert fragment in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists()  # refused up front: no item ran, nothing was recorded

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
-pytest.importorskip("torch")
+pytest.importorskip("torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"')
 
 from polyapprox.app.cli import main
+
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
 
 
 def _one_line_exit_2(argv, capsys, fragment):
@@ -89,4 +91,4 @@ def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):
     import sys
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
-    _one_line_exit_2(["train", "init", "--quick"], capsys, "pip install 'polyapprox[torch]'")
+    _one_line_exit_2(["train", "init", "--quick"], capsys, 'pip install -e ".[torch]"')

@@ -4,7 +4,7 @@ from polyapprox.app.cli import main
 
 
 def test_verify_saved_model(tmp_path, capsys):
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.safetensors"
     assert (
         main(
             [
@@ -52,7 +52,7 @@ def test_verify_bad_files(tmp_path, capsys):
 
 
 def test_verify_certify_prints_interval_and_exit_code(tmp_path, capsys):
-    path = tmp_path / "g.json"
+    path = tmp_path / "g.safetensors"
     assert (
         main(
             [
@@ -123,7 +123,7 @@ def test_verify_certify_prints_interval_and_exit_code(tmp_path, capsys):
 
 def test_verify_certify_an_expression_like_its_registered_twin(tmp_path, capsys):
     """--certify --target EXPR gives the interval and box count of the registered target it spells."""
-    path = tmp_path / "g.json"
+    path = tmp_path / "g.safetensors"
     build = ["build", "continuous", "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "4"]
     assert main([*build, "--samples", "300", "--save", str(path)]) == 0
     capsys.readouterr()

@@ -174,6 +174,9 @@ def test_bad_input():
         S(np.zeros((4, 1)))
     with pytest.raises(DomainError, match="outside the domain"):
         S(np.full((3, 1), 2.0))
+    # the offending value reads as a number, not as a numpy repr such as np.float64(-0.2151...)
+    with pytest.raises(DomainError, match=r"^X\[0, 0, 0\] = -0\.215123 lies outside the domain \[0\.0, 1\.0\]"):
+        S(np.array([[[-0.21512345], [0.5], [0.5]]]))
     assert S(np.full((3, 1), 2.0), extrapolate=True).shape == (3, 1)
     with pytest.raises(DomainError, match="NaN"):
         S(np.array([[np.nan], [0.0], [0.0]]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import os
 import pkgutil
 import re
 import shutil
@@ -38,11 +39,15 @@ def test_the_guide_and_theory_pages_have_examples():
     assert {"first-network.md", "own-target.md", "verifying.md", "torch.md", "representation.md"} <= names
 
 
-@pytest.mark.parametrize("page", _pages_with_examples(), ids=lambda p: str(p.relative_to(DOCS)))
+@pytest.mark.parametrize(
+    "page",
+    [pytest.param(p, marks=pytest.mark.torch) if p.name in NEEDS else p for p in _pages_with_examples()],
+    ids=lambda p: str(p.relative_to(DOCS)),
+)
 def test_page_examples_run(page):
     """Every ```pycon block of a page is a doctest; the blocks of one page share their names."""
     if page.name in NEEDS:
-        pytest.importorskip(NEEDS[page.name])
+        pytest.importorskip(NEEDS[page.name], reason=f"{page.name} needs the {NEEDS[page.name]} extra")
     text = "\n".join(PYCON.findall(page.read_text()))
     test = doctest.DocTestParser().get_doctest(text, {}, page.name, str(page), 0)
     assert test.examples, f"{page} has an empty pycon block"
@@ -99,8 +104,12 @@ def _documented_objects(names: list[str]) -> set[int]:
     return objects
 
 
+@pytest.mark.torch
 def test_every_public_name_is_in_the_api_reference():
     pytest.importorskip("sphinx")
+    pytest.importorskip(
+        "torch", reason="the API reference imports every public module, constructions.training's need torch"
+    )
     import polyapprox_docs
 
     documented = polyapprox_docs.public_names()
@@ -123,8 +132,12 @@ def test_every_public_name_is_in_the_api_reference():
     assert not [n for n in documented if n.rpartition(".")[2].startswith("_")], "private names documented"
 
 
+@pytest.mark.torch
 def test_app_modules_are_not_in_the_api_reference():
     pytest.importorskip("sphinx")
+    pytest.importorskip(
+        "torch", reason="the API reference imports every public module, constructions.training's need torch"
+    )
     import polyapprox_docs
 
     assert not [
@@ -192,6 +205,9 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
         timeout=900,
     )
     assert result.returncode == 0, result.stderr[-4000:]
+    # no warnings in the log at all: -W fails on Sphinx's own, and the notebook kernels' (IPKernelApp) are gone too
+    assert "WARNING" not in result.stderr and "IPKernelApp" not in result.stderr, result.stderr[-4000:]
+    _check_math_rendered(out)
     # every notebook was executed during the build (its outputs are in the page)
     for notebook in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
         page = (out / "notebooks" / f"{notebook.stem}.html").read_text()
@@ -206,3 +222,104 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     for command in ("latent-dim", "represent", "build", "verify", "sparse", "reproduce"):
         assert command in cli
     shutil.rmtree(out, ignore_errors=True)
+
+
+# -- math renders without internet access, in a real browser --------------------------------------
+
+RAW_TEX = ("\\binom", "\\(", "\\)", "$$", "\\[", "\\frac")
+#: chromium with every network request refused: a dead proxy for all but loopback, and no name resolution
+OFFLINE = [
+    "--proxy-server=http://127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+]
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    pytest.skip("no headless Chromium (.ci/run installs it: apt-get install -y chromium)")
+
+
+def _rendered(page: Path) -> tuple[str, str]:
+    """(DOM after scripts ran, visible text: the DOM without script and style contents) of ``page``, offline."""
+    from html.parser import HTMLParser
+
+    result = subprocess.run(
+        [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000", *OFFLINE]
+        + ["--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "<html" in result.stdout, result.stderr[-2000:]
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.hidden = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.hidden += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.hidden -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.hidden:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(result.stdout)
+    return result.stdout, "".join(parser.parts)
+
+
+def _check_math_rendered(site: Path) -> None:
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").exists(), "MathJax is not served from the built site"
+    for name in ("theory/latent.html", "theory/continuous.html"):
+        page = site / name
+        source = page.read_text()
+        assert "_static/mathjax/tex-chtml.js" in source and "cdn.jsdelivr" not in source
+        dom, text = _rendered(page)
+        assert "<mjx-container" in dom, f"{name}: MathJax did not typeset the page"
+        raw = [t for t in RAW_TEX if t in text]
+        assert not raw, f"{name}: raw TeX left in the rendered page: {raw}"
+
+
+def test_the_offline_browser_check_sees_raw_tex_when_math_comes_from_a_cdn(tmp_path):
+    """The check can fail: a page that loads MathJax from a CDN stays raw TeX in the offline browser."""
+    page = tmp_path / "cdn.html"
+    page.write_text(
+        '<html><head><script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>'
+        "</head><body><p>\\(\\binom{n+d}{d}\\)</p></body></html>"
+    )
+    dom, text = _rendered(page)
+    assert "\\binom" in text and "<mjx-container" not in dom
+
+
+def test_math_renders_offline_in_a_headless_browser():
+    """The built site (POLYAPPROX_DOCS_HTML, set by .ci/run after its docs build) renders every formula offline."""
+    site = os.environ.get("POLYAPPROX_DOCS_HTML")
+    if not site:
+        pytest.skip("set POLYAPPROX_DOCS_HTML to a built site (.ci/run does), or run the slow test that builds one")
+    _check_math_rendered(Path(site))
+
+
+@pytest.mark.slow
+def test_math_renders_offline_in_a_site_built_without_notebooks(tmp_path):
+    """Builds the site with notebook execution and the quick report off (minutes, not the full build), then checks it."""
+    pytest.importorskip("sphinx")
+    pytest.importorskip("myst_nb")
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-D", "nb_execution_mode=off", str(DOCS), str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=1200,
+        env={**os.environ, "POLYAPPROX_DOCS_REPORT": "0"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    _check_math_rendered(out)

@@ -541,6 +541,7 @@ def _traced_cases(draw):
     return {"kind": "traced", "module": draw(st.sampled_from(["dense", "sparse"])), "X": X, "how": "export"}
 
 
+@pytest.mark.torch
 @settings(FAST, phases=[Phase.explicit])  # the default run: the findings only (two exports per batch)
 @given(st.lists(_traced_cases(), min_size=6, max_size=12))
 @example(
@@ -561,6 +562,7 @@ def test_fuzz_exported_modules(cases):
     run_batch(cases)
 
 
+@pytest.mark.torch
 @pytest.mark.slow
 @SLOW
 @given(st.lists(_traced_cases(), min_size=6, max_size=20))

@@ -256,6 +256,7 @@ def test_raw_numpy_errors_from_the_api_are_polyapprox_errors(models, model, case
         models[model](X)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("model", ["sumformer", "network", "target", "discontinuous", "sparse"])
 def test_np_matrix_and_torch_tensors_that_require_grad_are_read_as_arrays(models, model):
     import numpy as np

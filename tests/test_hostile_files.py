@@ -136,6 +136,7 @@ def test_model_save_to_symlink_is_refused(tmp_path):
     assert victim.read_text() == "keep me"
 
 
+@pytest.mark.torch
 def test_train_out_file_symlink_is_refused_before_training(tmp_path, capsys):
     pytest.importorskip("torch")
     victim = tmp_path / "victim.md"

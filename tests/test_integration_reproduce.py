@@ -11,9 +11,11 @@ from polyapprox.app.report.continuous import fit_case
 from polyapprox.app.report.executor import make_executor
 
 
-def test_reproduce_quick_all_sections(tmp_path, capsys):
-    assert main(["reproduce", "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
-    results = json.loads((tmp_path / "results.json").read_text())
+def test_reproduce_quick_all_sections(quick_report):
+    """The session's quick report (tests/conftest.py: computed once, read by the README, docs and figure tests)."""
+    tmp_path = quick_report.out
+    assert quick_report.code == 0
+    results = quick_report.results
     assert set(results["sections"]) == set(section_names())
     assert results["all_passed"] and all(c["passed"] for c in results["claims"])
     assert len(results["claims"]) >= 20
@@ -22,7 +24,7 @@ def test_reproduce_quick_all_sections(tmp_path, capsys):
     assert len(figures) >= len(section_names())
     for figure in figures:
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG" and f"]({figure})" in report
-    assert "claims passed" in capsys.readouterr().out
+    assert "claims passed" in quick_report.stdout
 
 
 SWEEP = [("gaussian-kernel-sum", 3, 1, D, 300, 0) for D in (2, 3, 4)] + [("max-inner", 2, 2, 2, 300, 1)]

@@ -9,7 +9,12 @@ from constructions._networks.network import LabelledArray
 from constructions.attention import Head
 from polyapprox import PolyapproxError
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
+
+INTEROP = 'needs the interop extra: pip install torch==2.13.0, then pip install -e ".[torch,interop]"'
+torch = pytest.importorskip(
+    "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,7 @@ def test_multihead_attention(S, kind, random_qk, rng):
 
 @pytest.mark.parametrize("random_qk", [False, True])
 def test_linformer_package(S, random_qk, rng):
-    pytest.importorskip("linformer")
+    pytest.importorskip("linformer", reason=INTEROP)
     net = linformer.from_sumformer(S, 3, 2, E=rng.normal(size=(2, 3)))
     net = with_random_qk(net, 2) if random_qk else net
     module = interop.to_linformer(net)
@@ -90,7 +95,7 @@ def _performer_pytorch_reference(net, Z, eps=1e-4):
 
 @pytest.mark.parametrize("random_query", [False, True])
 def test_performer_package_exact_when_w_k_is_zero(S, random_query, rng):
-    pytest.importorskip("performer_pytorch")
+    pytest.importorskip("performer_pytorch", reason=INTEROP)
     net = performer.from_sumformer(S, 3, 5, random_query=random_query, d_k=2)
     module = interop.to_performer(net)
     Z = rng.normal(size=(4, 3, net.width))
@@ -98,7 +103,7 @@ def test_performer_package_exact_when_w_k_is_zero(S, random_query, rng):
 
 
 def test_performer_package_random_qk_matches_its_eps_model(S, rng):
-    pytest.importorskip("performer_pytorch")
+    pytest.importorskip("performer_pytorch", reason=INTEROP)
     net = with_random_qk(performer.from_sumformer(S, 3, 5, d_k=2), 3)
     module = interop.to_performer(net)
     Z = rng.normal(size=(4, 3, net.width)) / 2

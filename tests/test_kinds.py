@@ -30,8 +30,11 @@ def test_unknown_kind_raises_everywhere(call):
         call()
 
 
+@pytest.mark.torch
 def test_unknown_kind_in_torch_export_raises():
-    pytest.importorskip("torch")
+    pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     import dataclasses
 
     net = transformer.from_sumformer(fitted(n=3), 3)

@@ -123,6 +123,7 @@ def test_a_tampered_sparse_file_is_refused(examples, tmp_path):
         load(path)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", KINDS)
 def test_torch_export_equals_numpy(name, examples):
     torch = pytest.importorskip("torch")
@@ -136,6 +137,7 @@ def test_torch_export_equals_numpy(name, examples):
     np.testing.assert_allclose(module(torch.tensor(X[0])).detach().numpy(), model(X[0]), rtol=0, atol=1e-12)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", KINDS)
 def test_torch_modules_check_their_input_as_numpy_does(name, examples):
     torch = pytest.importorskip("torch")
@@ -151,6 +153,7 @@ def test_torch_modules_check_their_input_as_numpy_does(name, examples):
         module(torch.zeros(n, d, dtype=torch.float32))
 
 
+@pytest.mark.torch
 def test_the_grid_sumformer_module_refuses_points_outside_the_grid(examples):
     torch = pytest.importorskip("torch")
     model = examples["discontinuous"]
@@ -158,6 +161,7 @@ def test_the_grid_sumformer_module_refuses_points_outside_the_grid(examples):
         model.to_torch()(torch.full((model.n, model.d), 1.5, dtype=torch.float64))
 
 
+@pytest.mark.torch
 def test_grid_sumformer_module_on_every_cell_and_boundary():
     torch = pytest.importorskip("torch")
     # n=2, d=2, k=3: all 9 cells, the points exactly on the cell boundaries 1/3, 2/3 and on 0 and 1
@@ -271,6 +275,7 @@ def fresh_registries(monkeypatch):
     monkeypatch.setattr(protocol_registry, "_REGISTRY", dict(protocol_registry._REGISTRY))
 
 
+@pytest.mark.torch
 def test_a_fifth_attention_kind_builds_saves_loads_and_exports(fresh_registries, tmp_path):
     register_attention_kind(_uniform_mean_kind())
     kind = get_model_kind("uniform-mean-transformer")
@@ -285,6 +290,7 @@ def test_a_fifth_attention_kind_builds_saves_loads_and_exports(fresh_registries,
     np.testing.assert_allclose(net.to_torch()(torch.tensor(X)).detach().numpy(), net(X), rtol=0, atol=1e-12)
 
 
+@pytest.mark.torch
 def test_a_fifth_kind_is_served_by_the_command_line_and_training(fresh_registries, tmp_path, capsys):
     pytest.importorskip("torch")
     from constructions import training

@@ -283,3 +283,30 @@ def test_parse_error_in_expression_target(saved):
     _rewrite(saved, edit_meta=lambda m: m.__setitem__("target", {"expression": "x_j", "lipschitz": None}))
     with pytest.raises(ParseError, match="not equivariant"):
         constructions.load(saved)
+
+
+def test_a_json_name_is_refused_by_save(fit, tmp_path):
+    with pytest.raises(ModelFileError, match=r"model files are safetensors, not JSON; name it m\.safetensors"):
+        constructions.save(fit, tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"# a report\n\nsome markdown text, not a model\n" * 40, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, b"\x01"],
+)
+def test_a_file_that_is_not_a_model_file_says_so(tmp_path, content):
+    path = tmp_path / "notes.safetensors"
+    path.write_bytes(content)
+    with pytest.raises(ModelFileError) as info:
+        constructions.read(path)
+    message = str(info.value)
+    assert "is not a model file" in message and "header of" not in message and "\n" not in message
+
+
+def test_a_cut_model_file_is_called_truncated(fit, tmp_path):
+    path = tmp_path / "m.safetensors"
+    constructions.save(fit, path)
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(ModelFileError, match="is a truncated model file"):
+        constructions.read(path)

@@ -61,11 +61,19 @@ def test_latent_figure_legend_lists_every_plotted_column():
     from polyapprox.app.report.latent import PLOTTED, _plot
 
     fig = _plot(8, k=4)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == PLOTTED
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [t.split(",")[0] for t in texts] == PLOTTED
+    # the bound that applies to Sumformers, (n-1)d, is drawn and says so; the multiset bound says what it bounds
+    assert "sumformer-lower-bound, (n-1)d: applies to the Sumformer constructions (psi also sees x_i)" in texts
+    assert any(t.startswith("multiset-lower-bound, nd:") and "not Sumformers" in t for t in texts)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])
 def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags, quick):
+    pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     from polyapprox.app import experiments
 
     seen = []
@@ -87,4 +95,7 @@ def test_a_section_whose_package_is_missing_is_skipped_and_says_so(tmp_path, mon
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
     sections = run_report(tmp_path, quick=True, only=["training"], progress=False)
     assert sections[0].claims == [] and "needs the optional package `torch`" in sections[0].markdown
+    # the local extra of a clone, after the CPU pin; never a package name the index would be asked for
+    assert 'pip install -e ".[torch]"' in sections[0].markdown and "torch==2.13.0" in sections[0].markdown
+    assert "'polyapprox[torch]'" not in sections[0].markdown
     assert "Skipped" in (tmp_path / "report.md").read_text()

@@ -154,7 +154,10 @@ def test_missing_self_loop():
     masks[1][4, 4] = False
     r = sparse.check_assumption(masks)
     assert (r.holds, r.failed_condition, r.witness, r.s) == (False, "self-loops", {"token": 4, "pattern": 1}, None)
-    assert "fails (self-loops" in r.summary() and r.to_dict()["witness"] == {"token": 4, "pattern": 1}
+    assert "fails (self-loops: token 4, pattern 1)" in r.summary() and r.to_dict()["witness"] == {
+        "token": 4,
+        "pattern": 1,
+    }
 
 
 def test_bad_input_and_method():

@@ -91,6 +91,7 @@ def network(built, case):
     return built[name]
 
 
+@pytest.mark.torch
 def test_sparse_float_path_exact_at_zero_delta_one_third():
     torch = pytest.importorskip("torch")
     net = sparse.universal_network(targets.get("centered"), 3, 1, "1/3", P.dense(3))
@@ -106,6 +107,7 @@ def test_sparse_float_path_exact_at_zero_delta_one_third():
     assert np.abs(net.to_torch()(torch.tensor(X)).numpy() - expected).max() <= tol  # was 2571.3 off
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     "case", CASES + [pytest.param(c, marks=pytest.mark.slow) for c in SLOW], ids=IDS + [c[0] for c in SLOW]
 )
@@ -125,6 +127,7 @@ def test_sparse_faces_float64_and_torch_equal_the_exact_cube(case, built):
     np.testing.assert_array_equal(net.cube_index(X), idx)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", [c for c in CASES if c[2] * c[4] ** (c[2] * c[3]) <= 100], ids=str)
 def test_sparse_faces_exact_network_equals_the_float_paths(case, built):
     """Exact rationals layer by layer on a seeded subset of faces (exact arithmetic is slow)."""
@@ -141,6 +144,7 @@ def test_sparse_faces_exact_network_equals_the_float_paths(case, built):
     assert np.abs(net.to_torch()(torch.tensor(X)).numpy() - exact).max() <= tol
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     "kwargs",
     [dict(rho="sparsemax", t=40), dict(rho="sparsemax", t=40, eps="1/100"), dict(eps="1/50")],
@@ -158,6 +162,7 @@ def test_sparse_faces_other_activations_float_equals_exact(kwargs):
     assert np.abs(net.to_torch()(torch.tensor(X)).numpy() - exact).max() <= tol
 
 
+@pytest.mark.torch
 def test_sparse_faces_softmax_float_equals_mpmath():
     torch = pytest.importorskip("torch")
     net = sparse.universal_network(targets.get("centered"), 2, 1, "1/5", P.dense(2), rho="softmax", t=200)
@@ -167,6 +172,7 @@ def test_sparse_faces_softmax_float_equals_mpmath():
     assert np.abs(net.to_torch()(torch.tensor(X)).numpy() - precise).max() <= 1e-9
 
 
+@pytest.mark.torch
 def test_sparse_random_interior_points_agree(built):
     torch = pytest.importorskip("torch")
     case = CASES[4]

@@ -28,9 +28,12 @@ CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
 def test_torch_matches_numpy_float64(case):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     name, masks, n, d, delta, kwargs = case
     net = sparse.universal_network(targets.get("centered"), n, d, delta, masks, **kwargs)
     assert net.arithmetic == "float64"
@@ -48,12 +51,15 @@ def test_torch_matches_numpy_float64(case):
 def test_torch_missing_gives_one_line_error(monkeypatch):
     net = sparse.universal_network(centered, 2, 1, "1/2", P.dense(2))
     monkeypatch.setitem(sys.modules, "torch", None)
-    with pytest.raises(PolyapproxError, match=r"pip install 'polyapprox\[torch\]'"):
+    with pytest.raises(PolyapproxError, match=r'torch==2\.13\.0, then pip install -e "\.\[torch\]"'):
         net.to_torch()
 
 
+@pytest.mark.torch
 def test_module_class_is_module_level_and_round_trips(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip(
+        "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+    )
     net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3))
     module = net.to_torch()
     path = tmp_path / "net.pt"

@@ -10,7 +10,11 @@ from constructions._networks import torch_support as _torch_support
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
 
-torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
+
+torch = pytest.importorskip(
+    "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+)
 
 BUILDERS = {
     "softmax": lambda S, ff, **kw: transformer.from_sumformer(S, 3, ff, m_relu=2, **kw),
@@ -266,7 +270,7 @@ def test_missing_torch_message(monkeypatch):
     with pytest.raises(PolyapproxError) as info:
         _torch_support.import_torch_module()
     message = str(info.value)
-    assert "pip install 'polyapprox[torch]'" in message and "torch==2.13.0" in message and "\n" not in message
+    assert 'pip install -e ".[torch]"' in message and "torch==2.13.0" in message and "\n" not in message
 
 
 def test_weight_names_keep_attention_projections(S):

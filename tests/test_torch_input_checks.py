@@ -20,6 +20,8 @@ from constructions import sparse, targets, transformer
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
 
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
+
 torch = pytest.importorskip("torch")
 F64 = torch.float64
 

@@ -8,7 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip(
+    "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
+)
 
 from constructions import continuous, sparse, targets, training  # noqa: E402
 from constructions.sparse import patterns  # noqa: E402
@@ -16,6 +18,8 @@ from constructions.training import _copying, _sumformers, one_layer  # noqa: E40
 from polyapprox.app import experiments  # noqa: E402
 from polyapprox.app.report.cases import CASES  # noqa: E402
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, UnknownNameError  # noqa: E402
+
+pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run by CI after the CPU pin (-m torch)
 
 SMALL = {"samples": 64, "test_samples": 64}
 

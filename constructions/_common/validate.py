@@ -108,7 +108,7 @@ def as_sequences(
         if outside.any():
             bad = tuple(int(i) for i in np.argwhere(outside.reshape(array.shape))[0])
             raise DomainError(
-                f"{name}{list(bad)} = {array[bad]!r} lies outside the domain [{lo}, {hi}]; "
+                f"{name}{list(bad)} = {float(array[bad]):.6g} lies outside the domain [{lo}, {hi}]; "
                 "pass extrapolate=True to evaluate outside it"
             )
     return X3, batched

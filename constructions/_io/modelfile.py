@@ -142,6 +142,7 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     """
     from safetensors.numpy import save as st_save
 
+    check_model_path(path)
     kind = kind_of(model)
     encoded = kind.encode(model, target)
     params, tensors, recorded = encoded.parameters, encoded.tensors, encoded.target
@@ -169,18 +170,41 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     write_atomic(path, data)
 
 
+#: file names a model file must not have: they name another format than the safetensors written here
+WRONG_SUFFIXES = {".json": "JSON", ".npz": "NumPy archives", ".pt": "torch pickles", ".pth": "torch pickles"}
+
+
+def check_model_path(path: str | os.PathLike) -> None:
+    """Refuse a model-file name whose extension names another format (``.json`` is not safetensors).
+
+    >>> check_model_path("model.json")
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.ModelFileError: 'model.json': model files are safetensors, not JSON; name it model.safetensors
+    """
+    root, suffix = os.path.splitext(os.fspath(path))
+    if suffix.lower() in WRONG_SUFFIXES:
+        raise ModelFileError(
+            f"{os.fspath(path)!r}: model files are safetensors, not {WRONG_SUFFIXES[suffix.lower()]}; "
+            f"name it {os.path.basename(root)}.safetensors"
+        )
+
+
 # ---------------------------------------------------------------------------------------------
 # reading
 
 
 def _split_safetensors(data: bytes, path: str) -> dict:
     if len(data) < 8:
-        raise ModelFileError(f"{path!r} is truncated or not a model file ({len(data)} bytes)")
+        raise ModelFileError(f"{path!r} is not a model file (it has only {len(data)} bytes)")
     (length,) = struct.unpack("<Q", data[:8])
-    if length > len(data) - 8:
+    if data[8:9] != b"{":  # every safetensors file has its JSON header right after the 8 length bytes
         raise ModelFileError(
-            f"{path!r} is truncated or not a model file (header of {length:,} bytes in a file of {len(data):,})"
+            f"{path!r} is not a model file (model files are safetensors files written by 'build ... --save' "
+            "or constructions.save)"
         )
+    if length > len(data) - 8:
+        raise ModelFileError(f"{path!r} is a truncated model file (its header is cut off)")
     header = _json(data[8 : 8 + length], path, "the safetensors header")
     if not isinstance(header, dict) or not isinstance(header.get("__metadata__"), dict):
         raise ModelFileError(f"{path!r} is not a polyapprox model file (no metadata in its header)")

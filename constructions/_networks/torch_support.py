@@ -6,10 +6,7 @@ from types import ModuleType
 
 from polyapprox.internal import PolyapproxError
 
-MISSING_TORCH = (
-    "this needs PyTorch: pip install 'polyapprox[torch]' (on machines that keep the CPU build, "
-    "install torch==2.13.0 first so pip does not download another build)"
-)
+from .._common.install import MISSING_TORCH as MISSING_TORCH
 
 
 def import_torch_module() -> ModuleType:

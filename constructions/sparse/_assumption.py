@@ -102,10 +102,14 @@ class AssumptionReport:
 
     def summary(self) -> str:
         """One line: holds/fails, the failing condition and witness, p, s, connections."""
-        status = "holds" if self.holds else f"fails ({self.failed_condition}: {self.witness})"
+        witness = self.witness
+        if isinstance(witness, dict):  # e.g. {"query": 0, "key": 15} -> "query 0, key 15"
+            witness = ", ".join(f"{k} {v}" for k, v in witness.items())
+        status = "holds" if self.holds else f"fails ({self.failed_condition}: {witness})"
         return (
-            f"Assumption 1 {status}; n = {self.n}, p = {self.p}, s = {self.s}, "
-            f"connections per layer = {list(self.connections)}"
+            f"Assumption 1 {status}; n = {self.n}, p = {self.p}, "
+            + (f"s = {self.s}, " if self.s is not None else "s: no finite s (some token never reaches all n), ")
+            + f"connections per layer = {list(self.connections)}"
         )
 
     def to_dict(self) -> dict:

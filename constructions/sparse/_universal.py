@@ -54,6 +54,7 @@ from polyapprox.internal import (
 )
 
 from .._common.exact_grid import exact_floor
+from .._common.install import TORCH_INSTALL
 from .._common.labelled import LabelledArray
 from .._common.protocol import SavableModel, error_bound_line, lipschitz_of
 from .._common.validate import real_array
@@ -794,7 +795,9 @@ class UniversalNetwork(SavableModel):
         lines = [
             f"sparse Transformer (Yun et al. 2020; reconstruction): n = {self.n}, d = {self.d}, "
             f"d_out = {self.d_out}, delta = {self.delta}, p = {self.p}, s = {self.s}, gamma = {list(self.gamma)}",
-            f"rho = {self.rho}, t = {self.t}, eps = {self.eps}; heads = {self.heads} of size {self.head_size}, "
+            f"rho = {self.rho}, t = {self.t}"
+            + ("" if self.eps is None else f", eps = {self.eps}")
+            + f"; heads = {self.heads} of size {self.head_size}, "
             f"FF width {self.ff_width}; c_B = {self.c_B}, largest code = {self.max_code} "
             f"(~2^{round(math.log2(float(self.max_code)), 1)})",
             "| stage | layers | formula |",
@@ -847,10 +850,7 @@ class UniversalNetwork(SavableModel):
         try:
             import torch  # noqa: F401  (the module below needs it)
         except ImportError:
-            raise PolyapproxError(
-                "the torch module needs PyTorch: pip install 'polyapprox[torch]' (on machines "
-                "that keep the CPU build, install torch==2.13.0 first)"
-            ) from None
+            raise PolyapproxError(f"the torch module needs PyTorch: {TORCH_INSTALL}") from None
         from ._universal_torch import UniversalSparseTransformer
 
         return UniversalSparseTransformer(self)

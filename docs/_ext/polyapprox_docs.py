@@ -12,12 +12,14 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import inspect
 import os
 import pkgutil
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any, ClassVar
@@ -183,7 +185,20 @@ def _quick_report() -> None:
         logger.warning("the quick report has %d failing claim(s); see reference/report-latest/report.md", len(failed))
 
 
+def _kernel_environment() -> None:
+    """Notebook kernels of this build read kernel/ipython_kernel_config.py (a fresh IPython directory per build)."""
+    ipython_dir = Path(tempfile.mkdtemp(prefix="polyapprox-docs-ipython-"))
+    profile = ipython_dir / "profile_default"
+    profile.mkdir()
+    shutil.copyfile(
+        Path(__file__).with_name("kernel") / "ipython_kernel_config.py", profile / "ipython_kernel_config.py"
+    )
+    os.environ["IPYTHONDIR"] = str(ipython_dir)  # inherited by the kernels the build starts
+    atexit.register(shutil.rmtree, ipython_dir, True)
+
+
 def _generate(app: Sphinx, config: Any = None) -> None:
+    _kernel_environment()
     _write_if_changed(DOCS / "reference" / "api.rst", api_rst())
     # autosummary rewrites its stubs but never deletes one: a name that left the API would stay
     # behind as an orphan page (a -W error), so the stubs are regenerated from scratch

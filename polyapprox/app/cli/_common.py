@@ -175,6 +175,17 @@ def check_applies(args: argparse.Namespace, option: str, dest: str, condition: b
         raise PolyapproxError(f"{option} does not apply {reason}")
 
 
+def add_executor(p: argparse.ArgumentParser, what: str = "sweeps") -> None:
+    """--jobs and --scheduler, one definition for every command whose work is a sweep (reproduce, sweep, train)."""
+    p.add_argument("--jobs", type=int, default=1, help=f"local worker processes for the {what} (default 1)")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS|local-dask",
+        help=f"run the {what} on a Dask cluster (needs the 'distributed' extra)",
+    )
+
+
 @contextmanager
 def long_integers() -> Iterator[None]:
     """Lift Python's 4,300-digit limit of int-to-text conversion while printing exact results (their sizes
@@ -242,8 +253,15 @@ def progress_bar(
         meter.close()
 
 
-def check_output(path: str | None, option: str = "--save") -> None:
+def check_output(path: str | None, option: str = "--save", *, model_file: bool = True) -> None:
     """Refuse an output path that cannot be written (a symlink, a directory, a FIFO, a missing or read-only
-    folder), before any work is done (one-line error)."""
-    if path is not None:
-        check_writable(path, f"{option} file")
+    folder), before any work is done (one-line error). ``model_file``: the file is a model file
+    (safetensors), so a ``.json`` name is refused with the right one."""
+    if path is None:
+        return
+    root, suffix = os.path.splitext(path)
+    if model_file and suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
+        raise PolyapproxError(
+            f"{option} {path!r}: model files are safetensors, not JSON; name it {os.path.basename(root)}.safetensors"
+        )
+    check_writable(path, f"{option} file")

@@ -61,7 +61,7 @@ def _delta(text: str):
 def run(args: argparse.Namespace) -> int:
     from constructions import sparse
 
-    check_output(args.save)
+    check_output(args.save, model_file=False)  # the exact weights as JSON, not a model file
     target = resolve_target(args.target)
     target.check_d(args.d)
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
@@ -96,10 +96,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(net.describe())
     if grid["checked"]:
-        print(
-            f"grid inputs where g equals f-bar ({grid['arithmetic']}): {grid['equal']}/{grid['checked']} "
-            f"of {grid['inputs']}"
+        checked = (
+            f"the {grid['inputs']:,} grid inputs (all checked)"
+            if grid["checked"] == grid["inputs"]
+            else f"{grid['checked']:,} checked grid inputs (of {grid['inputs']:,})"
         )
+        print(f"g equals f-bar ({grid['arithmetic']}) on {grid['equal']:,} of {checked}")
     else:
         print(f"grid check skipped: {grid['reason']}")
     print(

@@ -1,4 +1,4 @@
-"""``polyapprox latent-dim N D [--k K] [--json]`` and ``latent-dim --table``."""
+"""``polyapprox latent-dim --n N --d D [--k K] [--json]`` (or ``latent-dim N D``) and ``latent-dim --table``."""
 
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Print the latent dimension d' of each Sumformer construction for n tokens "
         "of dimension d, side by side with the bounds from the literature.",
     )
-    p.add_argument("n", nargs="?", type=int, help="number of tokens")
-    p.add_argument("d", nargs="?", type=int, help="token dimension")
-    p.add_argument("--n", dest="n_option", type=int, default=None, metavar="N", help="number of tokens (as N)")
-    p.add_argument("--d", dest="d_option", type=int, default=None, metavar="D", help="token dimension (as D)")
+    p.add_argument("--n", dest="n_option", type=int, default=None, metavar="N", help="number of tokens")
+    p.add_argument("--d", dest="d_option", type=int, default=None, metavar="D", help="token dimension")
+    p.add_argument("n", nargs="?", type=int, help="number of tokens, positionally (an alias of --n)")
+    p.add_argument("d", nargs="?", type=int, help="token dimension, positionally (an alias of --d)")
     p.add_argument("--k", type=int, default=None, help="grid parameter: adds the histogram column k^d")
     p.add_argument("--table", action="store_true", help="a table over n = 1..N_MAX, d = 1..D_MAX")
     p.add_argument("--n-max", type=int, default=None, help="largest n of --table (default 6)")
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         if args.n is None or args.d is None:
-            raise PolyapproxError("give N and D (e.g. 'latent-dim 3 2'), or --table")
+            raise PolyapproxError("give --n N --d D (e.g. 'latent-dim --n 3 --d 2'), or --table")
         table = latent_dimension_table([args.n], [args.d], k=args.k)
     if args.json:
         data = table.to_dict()

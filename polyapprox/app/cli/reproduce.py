@@ -7,7 +7,7 @@ import math
 import sys
 
 from ...internal import PolyapproxError
-from ._common import add_progress, applies_only, defer, inputs
+from ._common import add_executor, add_progress, applies_only, defer, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,13 +32,7 @@ def _add_options(p: argparse.ArgumentParser) -> None:
         "by default the report runs their quick settings)",
     )
     p.add_argument("--only", nargs="+", metavar="SECTION", help=f"sections to run: {', '.join(section_names())}")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes for sweeps (default 1)")
-    p.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS|local-dask",
-        help="run sweeps on a Dask cluster (needs the 'distributed' extra)",
-    )
+    add_executor(p)
     p.add_argument(
         "--tolerance",
         action="append",

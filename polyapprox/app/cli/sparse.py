@@ -19,7 +19,7 @@ def _pattern_args(p: argparse.ArgumentParser, required: bool) -> None:
         metavar="NAME",
         help="dense, tridiagonal, window, star, strided, fixed, longformer, bigbird",
     )
-    p.add_argument("--n", type=int, required=True, help="sequence length")
+    p.add_argument("--n", type=int, required=True, help="number of tokens (sequence length)")
     p.add_argument("--stride", type=int, default=None, help="STRIDED w (default round(sqrt(n)))")
     p.add_argument("--block", type=int, default=None, help="FIXED block size w (default round(sqrt(n)))")
     p.add_argument("--window", type=int, default=None, help="window width w (window, longformer, bigbird; default 3)")

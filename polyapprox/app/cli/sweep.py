@@ -3,8 +3,9 @@
 Every grid point is one item with its own seed. Results are appended to FILE as JSON lines as
 soon as each item finishes (in any order), so an interrupted sweep keeps what finished; a
 re-run reads FILE, skips the items already there and runs the rest (items that failed are
-retried). When every item is done the file is rewritten in grid order, so an interrupted and
-resumed sweep ends with the same file as an uninterrupted one. Timings are left out unless
+retried). At the end the file is rewritten in grid order with one record per item (its result, or
+its latest failure: a re-run never duplicates a record), so an interrupted and resumed sweep ends
+with the same file as an uninterrupted one. Targets are checked before any item runs. Timings are left out unless
 ``--timings`` (they differ from run to run).
 
 FILE is a cache keyed by item: each record holds the item, its key and a digest of the item and
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ...internal import PolyapproxError, check_int, check_writable, open_append, write_file
-from ._common import add_json, add_progress, applies_only, inputs
+from ._common import TARGET_HELP, add_executor, add_json, add_progress, applies_only, inputs, resolve_target
 
 #: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
 ENGINE_MAX_DEGREE = 1000
@@ -53,19 +54,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--d", type=int, nargs="+", required=True, help="token dimensions of the grid")
     p.add_argument("--degree", type=int, nargs="+", required=True, help="degrees of the grid")
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="seeds of the grid (default 0)")
-    p.add_argument("--target", nargs="+", default=["gaussian-kernel-sum"], help="fit: target names")
+    p.add_argument(
+        "--target",
+        nargs="+",
+        default=None,
+        metavar="TARGET",
+        help="fit: targets (default gaussian-kernel-sum), each " + TARGET_HELP,
+    )
     p.add_argument("--samples", type=int, default=None, help="fit: training sequences (default as in build)")
     for option in ("--target", "--samples"):
         applies_only(p, option, lambda a: a.kind == "fit", "to 'sweep fit'")
     p.add_argument("--refined", action="store_true", help="power sums up to n - 1")
     p.add_argument("--out", required=True, help="results file (JSON lines), appended to and resumed from")
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS|local-dask", help="run on a Dask cluster")
+    add_executor(p, "items")
     p.add_argument("--timings", action="store_true", help="record each item's seconds (not reproducible)")
     p.add_argument("--max-items", type=int, default=None, help="stop after this many new results")
     add_progress(p)
     add_json(p)
     p.set_defaults(run=run)
+
+
+def check_targets(args: argparse.Namespace) -> None:
+    """Refuse, before any item runs, targets that do not resolve or evaluate.
+
+    Every --target is resolved (a typo in a registered name, a bad expression, a module:function that
+    cannot be imported) and evaluated on one seeded sequence of every (n, d) of the grid, so a bad target
+    is one line and exit code 2 instead of one failed record per item.
+    """
+    import numpy as np
+
+    if args.kind != "fit":  # --target and --samples with engine are refused by applies_only (register)
+        return
+    args.target = args.target or ["gaussian-kernel-sum"]
+    for spec in args.target:
+        target = resolve_target(spec)
+        for n, d in itertools.product(args.n, args.d):
+            X = np.random.default_rng(0).uniform(size=(1, check_int("n", n), check_int("d", d)))
+            try:
+                values = np.asarray(target(X), dtype=float)
+            except Exception as exc:  # the user's expression or code, evaluated once here instead of in every item
+                raise PolyapproxError(
+                    f"--target {spec!r} cannot be evaluated at n = {n}, d = {d}: {str(exc).splitlines()[0][:200]}"
+                ) from None
+            if values.ndim != 3 or values.shape[:2] != (1, n) or not np.isfinite(values).all():
+                raise PolyapproxError(
+                    f"--target {spec!r} at n = {n}, d = {d} must give finite values of shape (1, {n}, d_out); "
+                    f"got shape {values.shape}"
+                )
 
 
 def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -167,10 +202,10 @@ def _engine(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fit(item: dict[str, Any]) -> dict[str, Any]:
-    from constructions import continuous, targets
+    from constructions import continuous
 
     _, report = continuous.approximate(
-        targets.get(item["target"]),
+        resolve_target(item["target"]),
         item["n"],
         item["d"],
         item["degree"],
@@ -234,9 +269,18 @@ def reusable(record: dict[str, Any]) -> bool:
     return "error" not in record and record.get("digest") == item_digest(record["item"])
 
 
+def _rewrite(out: Path, items: list[dict[str, Any]], records: dict[str, dict[str, Any]], others: list) -> None:
+    """One record per item, its result or else its latest failure (a re-run never adds a second line for an
+    item), in grid order, so an interrupted and resumed sweep ends with the same bytes; other sweeps' records stay."""
+    ordered = [records[item_key(item)] for item in items if item_key(item) in records] + others
+    if ordered:
+        write_file(out, "".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered), "--out file")
+
+
 def run(args: argparse.Namespace) -> int:
     from ..report.executor import make_executor
 
+    check_targets(args)
     items = grid(args)
     out = Path(args.out)
     if out.parent and not out.parent.exists():
@@ -246,6 +290,7 @@ def run(args: argparse.Namespace) -> int:
     keys = {item_key(item) for item in items}
     others = [r for k, r in previous.items() if k not in keys]  # another sweep's records: kept
     done = {k: r for k, r in previous.items() if k in keys and reusable(r)}
+    failed_before = {k: r for k, r in previous.items() if k in keys and k not in done and "error" in r}
     todo = [item for item in items if item_key(item) not in done]
     limit = None if args.max_items is None else check_int("max-items", args.max_items)
     total, finished = len(items), len(items) - len(todo)
@@ -261,15 +306,16 @@ def run(args: argparse.Namespace) -> int:
                 new += 1
                 if "error" not in record:
                     done[record["key"]] = record
+                    failed_before.pop(record["key"], None)
+                else:
+                    failed_before[record["key"]] = record
                 if not args.no_progress:
                     status = record.get("error", "ok")
                     print(f"[{finished + new}/{total}] {record['key']}: {status}", file=sys.stderr)
                 if limit is not None and new >= limit:
                     break
     complete = all(item_key(item) in done for item in items)
-    if complete:  # every item has a result: the file in grid order (same bytes however the run was split)
-        ordered = [done[item_key(item)] for item in items] + others
-        write_file(out, "".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered), "--out file")
+    _rewrite(out, items, {**failed_before, **done}, others)
     failed = len(items) - len(done)
     if args.json:
         from ._output import print_json

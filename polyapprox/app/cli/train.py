@@ -2,7 +2,7 @@
 
 Runs one training experiment of ``constructions.training`` (needs PyTorch), prints its results
 table and the notes that set it beside the papers, and writes the figure, table and records to
-``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``).
+``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``, ``--scheduler``).
 
 Measured run times (this project's 2-core machine, shared with other jobs;
 wall clock, whole command including start-up):
@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from ...internal import check_choice, check_writable
-from ._common import TARGET_HELP, inputs, resolve_target
+from ._common import TARGET_HELP, add_executor, inputs, resolve_target
 from ._output import print_json
 
 EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying")
@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--patterns", default=None, metavar="P1,P2", help="sparse-copying only: comma-separated patterns (default all)"
     )
-    p.add_argument("--jobs", type=int, default=1, help="local worker processes for the runs (default 1)")
+    add_executor(p, "runs")
     p.add_argument(
         "--out",
         type=Path,
@@ -110,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
 
     experiment = experiments.EXPERIMENTS[name]
     start = time.perf_counter()
-    with make_executor(args.jobs) as executor:
+    with make_executor(args.jobs, args.scheduler) as executor:
         result = experiment(map=_progress_map(executor, name, args.json), **options)
     seconds = time.perf_counter() - start
     if args.out is not None:

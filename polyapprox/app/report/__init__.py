@@ -134,5 +134,25 @@ def _write(ctx: ReportContext, sections: list[Section]) -> None:
 
 
 def _short(value: object, width: int = 60) -> str:
-    text = "" if value is None else str(value)
+    """A claim's measured or expected value for the table: readable numbers (4 significant digits), cut at ``width``."""
+    text = readable(value)
     return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def readable(value: object) -> str:
+    """A value as a person reads it: floats with 4 significant digits, containers without Python quoting, no None.
+
+    >>> readable({"(2, 2)": [5, 9], "ratio": 1644.8334261548393, "gap": 5.08e-20, "missing": None})
+    '(2, 2): [5, 9], ratio: 1645, gap: 5.08e-20, missing: -'
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, (bool, int, str)):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {readable(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(readable(v) for v in value) + "]"
+    return str(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ._files import write_atomic
+from ._plots import PNG_KEY, describe
 from .executor import SweepExecutor
+
+#: how to install an optional package a section needs, from a clone (torch: the CPU build first,
+#: since an unpinned torch resolves a CUDA build of several GB)
+INSTALL = {"torch": '`pip install torch==2.13.0`, then `pip install -e ".[torch]"`'}
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,9 @@ class ReportContext:
         if not filename.endswith(".png"):
             filename += ".png"
         buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        # the PNG carries what it shows as data (labels, legend, plotted numbers): see _plots.describe
+        metadata = {PNG_KEY: json.dumps(describe(fig), separators=(",", ":"))}
+        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata=metadata)
         write_atomic(self.out / filename, buffer.getvalue())
         return filename
 
@@ -190,10 +198,10 @@ class SectionSpec:
         if self._data is None or self._render is None:
             raise TypeError(f"section {self.name!r} needs a @data and a @render function")
         if self.requires is not None and importlib.util.find_spec(self.requires) is None:
+            install = INSTALL.get(self.requires, f'pip install -e ".[{self.requires}]"')
             note = (
                 f"**Skipped**: this section needs the optional package `{self.requires}` "
-                f"(pip install 'polyapprox[{self.requires}]'; for torch, on machines that keep the CPU "
-                "build, install torch==2.13.0 first). Its claims were not checked."
+                f"(in a clone of polyapprox: {install}). Its claims were not checked."
             )
             return Section(
                 self.name, self.title, note, [], {"skipped": f"needs {self.requires}"}, [], theory=self.theory

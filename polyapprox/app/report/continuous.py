@@ -9,6 +9,8 @@ itself as an interval [lower, upper] (outward-rounded interval Taylor forms, bra
 
 from __future__ import annotations
 
+import math
+
 from matplotlib.figure import Figure
 
 from ._model import Outcome, ReportContext, SectionSpec
@@ -28,7 +30,9 @@ SECTION = SectionSpec(
     },
 )
 REFERENCE_SAMPLES = 4000
-CERTIFY_SECONDS = {1: 120.0, 2: 300.0}  # time budget per certified fit, by d
+#: work budget (boxes) per certified fit; no time limit, so the certified numbers do not depend on the
+#: machine's load (a time limit cut the degree-8 fit at 22,272 of the 22,934 boxes it needs at load 10)
+CERTIFY_BOXES = 100_000
 
 
 def fit_case(item: tuple) -> dict:
@@ -46,9 +50,7 @@ def fit_case(item: tuple) -> dict:
     )
     out = {**report.to_dict(), "equivariance_error": equivariance_error(model, n, d, seed=seed)}
     if len(item) > 6:
-        cert = certified_sup_error(
-            model, name, tol=item[6], time_limit=CERTIFY_SECONDS.get(d, 300.0), max_boxes=2_000_000, seed=seed
-        )
+        cert = certified_sup_error(model, name, tol=item[6], time_limit=math.inf, max_boxes=CERTIFY_BOXES, seed=seed)
         out["certified"] = {
             key: cert.to_dict()[key] for key in ("lower", "upper", "ratio", "reached", "boxes", "seconds", "tol")
         }
@@ -214,7 +216,7 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
 
 
 def _plot(results: list[dict]) -> Figure:
-    fig = Figure(figsize=(8, 5))
+    fig = Figure(figsize=(8, 6))
     ax = fig.subplots()
     twin = ax.twinx()
     groups: dict[tuple, list[dict]] = {}
@@ -243,6 +245,8 @@ def _plot(results: list[dict]) -> Figure:
                 color=line.get_color(),
                 label=f"certified sup interval, n={n}, d={d}",
             )
+    # the dotted lines live on the right axis; one legend entry (on the left axis, where the legend is) says so
+    ax.plot([], [], ":", color="gray", label="number of coefficients of psi (dotted, right axis; colour as its fit)")
     twin.set_ylabel("number of coefficients of psi (dotted)")
     twin.set_yscale("log")
     finish_axes(
@@ -250,6 +254,7 @@ def _plot(results: list[dict]) -> Figure:
         xlabel="degree D of psi",
         ylabel="max error over test samples (solid); certified sup (bars)",
         title="Continuous Sumformer: error vs degree (latent dimension d' fixed)",
-        legend_loc="lower left",
+        legend=False,
     )
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2)  # below: it hid the curves
     return fig

@@ -15,11 +15,18 @@ PLOTTED = [
     "continuous-refined",
     "discontinuous",
     "histogram",
+    "sumformer-lower-bound",
     "multiset-lower-bound",
     "generic-separation",
     "injective-2nd+1",
     "tabaghi-wang-2nd",
 ]
+CONSTRUCTIONS = ("continuous", "continuous-refined", "discontinuous", "histogram")
+#: what each bound in the figure applies to (the legend says it beside the formula)
+LOWER_BOUNDS = {
+    "sumformer-lower-bound": "(n-1)d: applies to the Sumformer constructions (psi also sees x_i)",
+    "multiset-lower-bound": "nd: encodings of the multiset alone, not Sumformers",
+}
 
 
 @SECTION.data
@@ -77,12 +84,10 @@ def _plot(n_max: int, k: int) -> Figure:
             points = [(n, v) for n, v in zip(ns, values) if v is not None and v > 0]
             if not points:
                 continue
-            style = (
-                "--"
-                if "bound" in name or name in ("generic-separation", "injective-2nd+1", "tabaghi-wang-2nd")
-                else "-o"
-            )
-            (line,) = ax.plot(*zip(*points), style, color=colors[name], label=name, markersize=4)
+            style = ":" if name in LOWER_BOUNDS else "-o" if name in CONSTRUCTIONS else "--"
+            label = f"{name}, {LOWER_BOUNDS[name]}" if name in LOWER_BOUNDS else name
+            width = 2.2 if name == "sumformer-lower-bound" else 1.5
+            (line,) = ax.plot(*zip(*points), style, color=colors[name], label=label, markersize=4, linewidth=width)
             handles.setdefault(name, line)
         ax.set_yscale("log")
         ax.set_xticks(ns)
@@ -92,12 +97,14 @@ def _plot(n_max: int, k: int) -> Figure:
         ax.grid(True, which="both", alpha=0.3)
     fig.legend(
         [handles[name] for name in PLOTTED if name in handles],
-        [n for n in PLOTTED if n in handles],
+        [handles[name].get_label() for name in PLOTTED if name in handles],
         loc="lower center",
-        ncol=4,
+        ncol=3,
         fontsize=8,
         frameon=False,
     )
-    fig.suptitle("Latent dimension vs n: constructions (solid) and literature bounds (dashed); histogram k=4")
-    fig.subplots_adjust(bottom=0.12, hspace=0.25)
+    fig.suptitle(
+        f"Latent dimension vs n: constructions (solid), lower bounds (dotted), literature (dashed); histogram k={k}"
+    )
+    fig.subplots_adjust(bottom=0.15, hspace=0.25)
     return fig

@@ -332,43 +332,77 @@ def _mask_figure(masks_by_name: dict) -> Figure:
 
 
 def _reach_figure(reports: dict, n: int) -> Figure:
-    fig = Figure(figsize=(7, 4.5))
+    """One line per distinct reach curve: patterns with identical curves share a line and its legend entry."""
+    fig = Figure(figsize=(7.5, 4.8))
     ax = fig.subplots()
+    curves: dict[tuple[int, ...], list[str]] = {}
+    steps: dict[tuple[int, ...], int | None] = {}
     for (name, m), r in reports.items():
-        if m != n or not r.reach_sizes:
-            continue
-        t = range(1, len(r.reach_sizes) + 1)
+        if m == n and r.reach_sizes:
+            curves.setdefault(tuple(r.reach_sizes), []).append(name)
+            steps[tuple(r.reach_sizes)] = r.s
+    markers = "osD^v<>ph*"
+    for i, (sizes, names) in enumerate(curves.items()):
+        s = steps[sizes]
+        reach = f"all n after s = {s} layer{'s' if s != 1 else ''}" if s is not None else "never all n"
+        shared = f" (identical: {', '.join(names[1:])})" if len(names) > 1 else ""
+        t = range(1, len(sizes) + 1)
         ax.plot(
             t,
-            [v / n for v in r.reach_sizes],
-            "-o" if len(r.reach_sizes) < 20 else "-",
-            markersize=3,
-            label=f"{name} (s={r.s})",
+            [v / n for v in sizes],
+            "-",
+            marker=markers[i % len(markers)],
+            markevery=max(1, len(sizes) // 12),
+            markersize=max(10 - 0.8 * i, 4),  # later (smaller) markers drawn on top: overlapping points stay visible
+            zorder=2 + i,
+            label=f"{names[0]}: {reach}{shared}",
         )
     ax.set_xscale("log")
     ax.set_xlabel("layer t")
-    ax.set_ylabel("min_k |S_k^t| / n")
-    ax.set_title(f"Reachability over layers, n = {n}")
+    ax.set_ylabel("min_k |S_k^t| / n (fraction of tokens reached)")
+    ax.set_title(f"Reachability over layers, n = {n} (patterns with identical curves share one line)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.15), ncol=1)
     return fig
 
 
+#: the rho that are exactly one-hot from their threshold scale on (theory/sparse: sparsemax for t >= 1/zeta,
+#: hardmax for every t > 0); softmax only approaches one-hot, so its small masses are drawn as they are
+EXACT_ONE_HOT = ("sparsemax", "hardmax")
+#: at or below this, the computed off-argmax mass of an exactly one-hot rho is rounding noise of 0
+ZERO_FLOOR = 1e-13
+
+
 def _rho_figure(checks: dict) -> Figure:
-    fig = Figure(figsize=(7, 4.5))
+    """The off-argmax mass vs t on a log scale; exact zeros are not drawn at a noise floor but marked by a bar."""
+    fig = Figure(figsize=(7, 5.6))
     ax = fig.subplots()
+    bottom = 1e-18
+    bars = 0
     for name, c in checks.items():
-        zero = " (exactly 0 for every t: not visible)" if max(c.off_mass) == 0 else ""
-        ax.plot(c.ts, [max(v, 1e-300) for v in c.off_mass], label=f"{name} (t* = {c.threshold:.3g}){zero}")
+        ts, mass = list(c.ts), list(c.off_mass)
+        zero_from = None
+        if name in EXACT_ONE_HOT:
+            zero_from = next((i for i, t in enumerate(ts) if t >= c.threshold), None)
+            if zero_from is not None and max(mass[zero_from:]) > ZERO_FLOOR:
+                zero_from = None  # not zero after all: draw what was computed
+        label = f"{name} (t* = {c.threshold:.3g})" if math.isfinite(c.threshold) else f"{name} (no t*: never one-hot)"
+        if zero_from is not None:
+            label += f": exactly 0 for t in [{ts[zero_from]:.3g}, {ts[-1]:.3g}] (bar at the bottom)"
+        (line,) = ax.plot(ts[:zero_from], mass[:zero_from], label=label)
+        if zero_from is not None:  # the computed range where the mass is 0, one bar per rho near the bottom edge
+            height = bottom * 4 * 10**bars
+            ax.plot([ts[zero_from], ts[-1]], [height] * 2, "-|", color=line.get_color(), lw=3, markersize=9)
+            bars += 1
         if math.isfinite(c.threshold) and c.threshold > 0:
-            ax.axvline(c.threshold, ls=":", color=ax.lines[-1].get_color())
+            ax.axvline(c.threshold, ls=":", color=line.get_color())
     any_check = next(iter(checks.values()))
     ax.axhline(any_check.eta, color="k", lw=0.8, ls="--", label=f"eta = {any_check.eta}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(1e-18, 2)
+    ax.set_ylim(bottom, 2)
     ax.set_xlabel("scale t")
     ax.set_ylabel("max mass off the argmax")
     ax.set_title(f"Assumption 2: rho(t v) vs t (n = {any_check.n}, margin zeta = {any_check.zeta})")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.13))
     return fig
