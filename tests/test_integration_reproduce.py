@@ -92,4 +92,4 @@ def test_output_dir_cannot_be_created(tmp_path, capsys):
     blocker.write_text("not a directory")
     code = main(["reproduce", "--quick", "--only", "latent", "--out", str(blocker / "sub"), "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 2 and "cannot create output directory" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "cannot use output directory" in err and len(err.strip().splitlines()) == 1
