@@ -22,6 +22,7 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_
 from ._validate import Domain
 
 __all__ = [
+    "CertificationBudget",
     "CertifiedResult",
     "SupErrorResult",
     "certified_discontinuous_error",
@@ -303,6 +304,7 @@ def equivariance_error(
     return worst
 
 
+from ._certify import CertificationBudget as CertificationBudget  # noqa: E402
 from ._certify import CertifiedResult as CertifiedResult  # noqa: E402
 from ._certify import certified_sup_error as certified_sup_error  # noqa: E402
 from ._certify_discontinuous import certified_discontinuous_error as certified_discontinuous_error  # noqa: E402

@@ -1,4 +1,4 @@
-"""``polyapprox verify FILE [--target T] [--tol X] [--certify] [--json]``: error of a saved model of any kind."""
+"""``polyapprox verify FILE [--target T] [--tol X] [--certify [--certificate CERT]] [--json]``: error of a saved model."""
 
 from __future__ import annotations
 
@@ -38,10 +38,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
     )
     p.add_argument(
-        "--ratio", type=float, default=0.5, help="with --certify: stop when upper <= (1 + RATIO) * lower (default 0.5)"
+        "--ratio",
+        type=float,
+        default=1.5,
+        help="with --certify: stop when upper <= RATIO * lower (default 1.5)",
     )
-    p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: box budget")
-    p.add_argument("--time-limit", type=float, default=60.0, help="with --certify: seconds budget")
+    p.add_argument(
+        "--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes (default 200000)"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="with --certify: optional wall-clock safety stop in seconds (off by default; a result cut "
+        "short by it is rigorous but not reproducible)",
+    )
+    p.add_argument(
+        "--certificate",
+        default=None,
+        metavar="CERT",
+        help="with --certify: write a certificate of the upper bound (JSON) that "
+        "tools/check_certificate.py re-verifies without this toolkit",
+    )
     add_json(p)
     p.set_defaults(run=run)
 
@@ -63,10 +81,12 @@ def run(args: argparse.Namespace) -> int:
         info.model, target, info.n, info.d, domain=info.domain, samples=args.samples, seed=args.seed
     )
     measured, cert = result.error, None
+    if args.certificate is not None and not args.certify:
+        raise PolyapproxError("--certificate needs --certify")
     if args.certify:
-        cert = verify.certified_sup_error(
-            info.model, target, tol=args.ratio, max_boxes=args.max_boxes, time_limit=args.time_limit, seed=args.seed
-        )
+        budget = verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)
+        extra = {} if args.certificate is None else {"certificate": args.certificate, "model_file": args.file}
+        cert = verify.certified_sup_error(info.model, target, budget, seed=args.seed, **extra)
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
     summary = _summary(args, info, target, result, cert, passed)
@@ -128,9 +148,11 @@ def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any,
     if cert is not None:
         print(
             f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
-            f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
+            f"{'reached' if cert.reached else 'NOT reached'} {args.ratio:g}; {cert.boxes} boxes, "
             f"{cert.seconds:.1f} s)"
         )
+        if args.certificate is not None:
+            print(f"certificate written to {args.certificate} (check: python tools/check_certificate.py CERT)")
     if args.tol is not None:
         passed = summary["passed"]
         print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")

@@ -1,0 +1,148 @@
+"""Certificates: the data a certified bound rests on, as JSON that a standalone checker re-verifies.
+
+``tools/check_certificate.py`` (Python standard library only, importing nothing from this
+project) reads these files and re-derives every claim in exact rational interval arithmetic.
+Two kinds:
+
+- ``sup-error``: sup over [lo, hi]^{n x d} of max_{i,c} |S(X)_ic - f(X)_ic| <= upper, for a
+  polynomial Sumformer S(X)_i = Psi(x_i, P(X)) (exact rational coefficients of Psi) and a target
+  f given as an expression of the checker's language (``TARGET_EXPRESSIONS``). The boxes are the
+  leaves of the bisection tree of the branch and bound: the initial grid (its edges), then for
+  every split box the axis it was bisected along (at the float midpoint (lo + hi) * 0.5), every
+  box contracted to the sorted-token region (the certifier's symmetry argument, stated in the
+  file). Each leaf carries the bound the certifier computed for it (float hex); the checker
+  rebuilds each leaf's box, recomputes a bound with the same second-order Taylor form in exact
+  arithmetic, and accepts when its bound is <= the leaf's and every leaf's is <= ``upper``.
+- ``representation``: Psi, F_1, n, d and the power-sum indices of an exact representation; the
+  checker expands Psi(x_i, P(X)) and F_i(X) = F_1(X with tokens 1 and i exchanged) with Python
+  integers and fractions and compares them.
+
+Floats are written in ``float.hex`` form (exact), rationals as "p/q" strings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from fractions import Fraction
+from typing import Any
+
+from polyapprox.internal import PolyapproxError
+
+FORMAT = "polyapprox.certificate/1"
+
+#: Targets the checker can evaluate, written in its expression language with the same sequence of
+#: operations as the certifier's interval form (so the checker's enclosures are never wider).
+#: x_i, x_j: token vectors; sum_j / mean_j: over tokens j; sum_c: over the coordinates; sq: square.
+TARGET_EXPRESSIONS = {
+    "gaussian-kernel-sum": "sum_j(exp(-sum_c(sq(x_i - x_j))))",
+    "times-mean": "x_i * mean_j(x_j)",
+    "centered": "x_i - mean_j(x_j)",
+    "poly-mean-field": "sq(x_i) - x_i * 1/2 + mean_j(sq(x_j))",
+}
+
+SYMMETRY = (
+    "S(X)_i = Psi(x_i, P(X)) with P symmetric in the tokens, and the target is an expression in x_i and "
+    "sums/means over all tokens j, so both are permutation-equivariant and E(X) = max_{i,c} |S(X)_ic - f(X)_ic| "
+    "is invariant under permuting tokens. Every X in the cube [lo, hi]^{n x d} has a permutation sorting its "
+    "tokens by their first coordinate, so sup E over the cube = sup E over R = {X : x_{1,1} <= ... <= x_{n,1}}. "
+    "The leaves cover R: the grid cells cover the cube, the two halves of a box cover it, and a box is replaced "
+    "by its contraction to R (x_{j,1} >= max_{i<=j} lo_{i,1}, x_{j,1} <= min_{i>=j} hi_{i,1}), which keeps every "
+    "point of R in it; an empty contraction misses R."
+)
+
+
+def target_expression(target: Any) -> str:
+    """The checker-language expression of a target, or a PolyapproxError naming the ones supported."""
+    name = getattr(target, "name", target)
+    if name not in TARGET_EXPRESSIONS:
+        raise PolyapproxError(
+            f"no certificate form for target {name!r}: certificates cover {', '.join(sorted(TARGET_EXPRESSIONS))}"
+        )
+    return TARGET_EXPRESSIONS[name]
+
+
+def _fraction(q: Fraction) -> str:
+    q = Fraction(q)
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def representation_data(rep: Any) -> dict[str, Any]:
+    """n, d, d_out, the power-sum indices and Psi's exact coefficients: per output, [beta, m, "p/q"] terms."""
+    return {
+        "n": rep.n,
+        "d": rep.d,
+        "d_out": rep.d_out,
+        "indices": [list(g) for g in rep.indices],
+        "psi": [
+            [[list(beta), list(m), _fraction(q)] for (beta, m), q in terms.items()] for terms in rep.coefficients()
+        ],
+    }
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """sha256 of a file's bytes (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
+    from ._modelfile import write_atomic
+
+    write_atomic(path, json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8"))
+
+
+def write_sup_certificate(
+    path: str | os.PathLike[str],
+    model: Any,
+    target: Any,
+    domain: tuple[float, float],
+    result: Any,
+    outcome: Any,
+    model_file: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write the certificate of a ``certified_sup_error`` result (module docstring)."""
+    if outcome.tree is None or outcome.edges is None:
+        raise PolyapproxError("internal: the search kept no bisection tree")
+    document = {
+        "format": FORMAT,
+        "kind": "sup-error",
+        "statement": "sup over X in [domain]^(n x d) of max_{i,c} |Psi_c(x_i, P(X)) - f_c(X)_i| <= upper",
+        "symmetry": SYMMETRY,
+        "method": "per leaf box: second-order Taylor form at the float centre c = (lo + hi) * 0.5 "
+        "(S's exact Taylor coefficients at c, f's value and gradient at c, f's Hessian over the box)",
+        "model": representation_data(model.representation),
+        "target": {"name": target.name, "expression": target_expression(target)},
+        "domain": [float(domain[0]).hex(), float(domain[1]).hex()],
+        "upper": float(result.upper).hex(),
+        "lower": float(result.lower).hex(),
+        "witness": [float(v).hex() for v in result.witness.reshape(-1)],
+        "reached": bool(result.reached),
+        "boxes_bounded": int(result.boxes),
+        "grid": [float(e).hex() for e in outcome.edges],
+        "cells": {str(k): v for k, v in outcome.tree.items()},
+    }
+    if model_file is not None:
+        document["model_file_sha256"] = file_digest(model_file)
+    _write(path, document)
+
+
+def write_representation_certificate(path: str | os.PathLike[str], rep: Any) -> None:
+    """Write the certificate of an exact representation F_i(X) = Psi(x_i, P(X)) (module docstring)."""
+    F = rep.to_dict().get("F")
+    if F is None:
+        raise PolyapproxError("this representation has no target F: there is no identity to certify")
+    F = F[0]  # the first output row; the others are its images under exchanging tokens
+    document = {
+        "format": FORMAT,
+        "kind": "representation",
+        "statement": "Psi_c(x_i, P(X)) = F_c(X)_i for every token i and output c, with F_i(X) = F_1(X with "
+        "tokens 1 and i exchanged) and P(X) = (p_alpha = sum_j x_j^alpha) for alpha in indices",
+        "model": representation_data(rep),
+        "F1": [str(entry) for entry in F],
+    }
+    _write(path, document)
