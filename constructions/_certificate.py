@@ -13,9 +13,9 @@ Two kinds:
   file). Each leaf carries the bound the certifier computed for it (float hex); the checker
   rebuilds each leaf's box, recomputes a bound with the same second-order Taylor form in exact
   arithmetic, and accepts when its bound is <= the leaf's and every leaf's is <= ``upper``.
-- ``representation``: Psi, F_1, n, d and the power-sum indices of an exact representation; the
-  checker expands Psi(x_i, P(X)) and F_i(X) = F_1(X with tokens 1 and i exchanged) with Python
-  integers and fractions and compares them.
+- ``representation`` (written by ``EquivariantRepresentation.certificate``): Psi, F_1, n, d and the
+  power-sum indices of an exact representation; the checker expands Psi(x_i, P(X)) and F_i(X) =
+  F_1(X with tokens 1 and i exchanged) with Python integers and fractions and compares them.
 
 Floats are written in ``float.hex`` form (exact), rationals as "p/q" strings.
 """
@@ -23,14 +23,12 @@ Floats are written in ``float.hex`` form (exact), rationals as "p/q" strings.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-from fractions import Fraction
 from typing import Any
 
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import PolyapproxError, representation_data, write_certificate_json
 
-FORMAT = "polyapprox.certificate/1"
+FORMAT = "polyapprox.certificate/1"  # the same as the representation certificates of the exact core
 
 #: Targets the checker can evaluate, written in its expression language with the same sequence of
 #: operations as the certifier's interval form (so the checker's enclosures are never wider).
@@ -63,24 +61,6 @@ def target_expression(target: Any) -> str:
     return TARGET_EXPRESSIONS[name]
 
 
-def _fraction(q: Fraction) -> str:
-    q = Fraction(q)
-    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
-
-
-def representation_data(rep: Any) -> dict[str, Any]:
-    """n, d, d_out, the power-sum indices and Psi's exact coefficients: per output, [beta, m, "p/q"] terms."""
-    return {
-        "n": rep.n,
-        "d": rep.d,
-        "d_out": rep.d_out,
-        "indices": [list(g) for g in rep.indices],
-        "psi": [
-            [[list(beta), list(m), _fraction(q)] for (beta, m), q in terms.items()] for terms in rep.coefficients()
-        ],
-    }
-
-
 def file_digest(path: str | os.PathLike[str]) -> str:
     """sha256 of a file's bytes (hex)."""
     h = hashlib.sha256()
@@ -88,12 +68,6 @@ def file_digest(path: str | os.PathLike[str]) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _write(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
-    from ._modelfile import write_atomic
-
-    write_atomic(path, json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8"))
 
 
 def write_sup_certificate(
@@ -128,21 +102,4 @@ def write_sup_certificate(
     }
     if model_file is not None:
         document["model_file_sha256"] = file_digest(model_file)
-    _write(path, document)
-
-
-def write_representation_certificate(path: str | os.PathLike[str], rep: Any) -> None:
-    """Write the certificate of an exact representation F_i(X) = Psi(x_i, P(X)) (module docstring)."""
-    F = rep.to_dict().get("F")
-    if F is None:
-        raise PolyapproxError("this representation has no target F: there is no identity to certify")
-    F = F[0]  # the first output row; the others are its images under exchanging tokens
-    document = {
-        "format": FORMAT,
-        "kind": "representation",
-        "statement": "Psi_c(x_i, P(X)) = F_c(X)_i for every token i and output c, with F_i(X) = F_1(X with "
-        "tokens 1 and i exchanged) and P(X) = (p_alpha = sum_j x_j^alpha) for alpha in indices",
-        "model": representation_data(rep),
-        "F1": [str(entry) for entry in F],
-    }
-    _write(path, document)
+    write_certificate_json(path, document)

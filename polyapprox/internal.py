@@ -10,6 +10,8 @@ may change between releases; user code should import from ``polyapprox`` instead
 3
 """
 
+from ._certificate import representation_data as representation_data
+from ._certificate import write_json as write_certificate_json
 from ._errors import DomainError as DomainError
 from ._errors import PolyapproxError as PolyapproxError
 from ._errors import ShapeError as ShapeError
@@ -35,5 +37,7 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "representation_data",
     "syntax_name",
+    "write_certificate_json",
 ]

@@ -1,4 +1,4 @@
-"""``polyapprox represent "<first output row>" --n N --d D [--refined] [--latex] [--json]``.
+"""``polyapprox represent "<first output row>" --n N --d D [--refined] [--certificate CERT] [--latex] [--json]``.
 
 Reads the first output row F_1 (comma-separated entries for d_out > 1) with the safe parser,
 completes F by equivariance after checking that F_1 is symmetric in tokens 2..n, computes
@@ -45,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="budget of the exact elimination, estimated from n, d and the degree before it starts "
         f"(default {MAX_SOLVE_WORK:.0e} units, under a minute here); larger requests are refused",
     )
+    p.add_argument(
+        "--certificate",
+        default=None,
+        metavar="CERT",
+        help="also write a certificate of the identity (JSON) that tools/check_certificate.py re-verifies by "
+        "exact expansion without this toolkit",
+    )
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
     p.add_argument(
         "--json",
@@ -70,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
         failure = ""
     except PolyapproxError as exc:  # pragma: no cover - the engine's output always verifies
         verified, failure = False, str(exc)
+    if args.certificate is not None:
+        rep.certificate(args.certificate)
     if args.json:
         data = rep.to_dict()
         data.update(latent_dim=rep.latent_dim, verified=verified, candidates=stats.candidates, rank=stats.rank)
@@ -90,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{label}(y, p) = {expr}")
         if verified:
             print(f"verified: Psi(x_i, P(X)) expands exactly to F_i for i = 1..{rep.n}")
+        if args.certificate is not None:
+            print(f"certificate written to {args.certificate} (check: python tools/check_certificate.py CERT)")
         else:  # pragma: no cover
             print(f"verification FAILED: {failure}")
     return 0 if verified else 1
