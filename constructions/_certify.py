@@ -571,7 +571,8 @@ class _Deadline:
     """The optional wall-clock safety stop: ``expired()`` is always False without a time limit."""
 
     def __init__(self, time_limit: float | None) -> None:
-        self.end = None if time_limit is None else time.perf_counter() + time_limit
+        self.start = time.perf_counter()
+        self.end = None if time_limit is None else self.start + time_limit
 
     def expired(self) -> bool:
         return self.end is not None and time.perf_counter() > self.end
@@ -658,6 +659,8 @@ def box_upper(bounder: _Bounder, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 #: how many of a batch's boxes (those with the largest bounds) have their centre evaluated for the lower bound
 _PROBES = 16
+#: boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
+_TIMED_STEP = 128
 
 
 def _grid_edges(N: int, domain: tuple[float, float], count: int) -> np.ndarray:
@@ -703,6 +706,7 @@ def branch_and_bound(
     budget: CertificationBudget,
     batch: int,
     keep_partition: bool = False,
+    deadline: _Deadline | None = None,
 ) -> _Outcome:
     """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
 
@@ -713,13 +717,13 @@ def branch_and_bound(
     early. With ``keep_partition`` the leaf boxes (a cover of the sorted-token region) and their
     bounds are returned too.
     """
-    deadline = _Deadline(budget.time_limit)
+    deadline = deadline or _Deadline(budget.time_limit)
     edges = _grid_edges(n * d, domain, min(batch, budget.max_boxes))
     lo, hi, cells = _initial_boxes(n, d, edges)
     state = _SearchState(lo, hi, np.empty(0), lower, witness)
     tree = _Tree(cells) if keep_partition else None
     state.node = np.arange(len(lo))
-    state.ub = _bound(state, bounder, lo, hi, None, batch, deadline)
+    state.ub = _bound(state, bounder, lo, hi, np.full(len(lo), np.inf), batch, deadline)  # inf: no bound yet
     leaves: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
         _polish(state, bounder, domain)
@@ -765,20 +769,26 @@ def _bound(
     bound (``parent_ub``: valid, since a half lies inside its parent) and ``state.stopped`` is set.
     """
     ub = np.empty(len(lo)) if parent_ub is None else parent_ub.copy()
+    step = batch if deadline.end is None else max(1, min(batch, _TIMED_STEP))  # finer checks under a time limit
+    free = hasattr(bounder, "centre")
     for s in range(0, len(lo), batch):
-        if parent_ub is not None and deadline.expired():
-            state.stopped = True
-            break
-        b_lo, b_hi = lo[s : s + batch], hi[s : s + batch]
-        ub[s : s + batch] = box_upper(bounder, b_lo, b_hi)
-        state.boxes += len(b_lo)
-        free = getattr(bounder, "centre", None)
-        if free is not None:  # every centre, at no extra cost
-            state.offer(_mig(free).max(axis=1), (b_lo + b_hi) * 0.5)
-        else:
-            worst = np.argsort(-ub[s : s + batch], kind="stable")[:_PROBES]
-            centres = (b_lo[worst] + b_hi[worst]) * 0.5
+        done = s
+        for t in range(s, min(s + batch, len(lo)), step):
+            if parent_ub is not None and deadline.expired():
+                state.stopped = True
+                break
+            b_lo, b_hi = lo[t : t + step], hi[t : t + step]
+            ub[t : t + step] = box_upper(bounder, b_lo, b_hi)
+            state.boxes, done = state.boxes + len(b_lo), t + len(b_lo)
+            centre = getattr(bounder, "centre", None)
+            if centre is not None:  # every centre, at no extra cost
+                state.offer(_mig(centre).max(axis=1), (b_lo + b_hi) * 0.5)
+        if not free or getattr(bounder, "centre", None) is None:
+            worst = s + np.argsort(-ub[s:done], kind="stable")[:_PROBES]
+            centres = (lo[worst] + hi[worst]) * 0.5
             state.offer(point_lower(bounder, centres), centres)
+        if state.stopped:
+            break
     return ub
 
 
@@ -838,14 +848,24 @@ def _bisect_worst(
 
 
 def _sampled_lower(
-    bounder: _Bounder, n: int, d: int, domain: tuple[float, float], samples: int, seed: int, batch: int
+    bounder: _Bounder,
+    n: int,
+    d: int,
+    domain: tuple[float, float],
+    samples: int,
+    seed: int,
+    batch: int,
+    deadline: _Deadline | None = None,
 ) -> tuple[float, np.ndarray]:
     """The best rigorous lower bound of E over ``samples`` seeded uniform points of the cube, and its point."""
     rng = np.random.default_rng(seed)
     points = rng.uniform(domain[0], domain[1], size=(max(samples, 1), n * d))
-    best, witness = -np.inf, points[0]
-    for s in range(0, len(points), batch):
-        values = point_lower(bounder, points[s : s + batch])
+    best, witness = 0.0, points[0]  # E >= 0 everywhere: 0 is a lower bound at any point
+    step = batch if deadline is None or deadline.end is None else max(1, min(batch, _TIMED_STEP))
+    for s in range(0, len(points), step):
+        if deadline is not None and deadline.expired():
+            break
+        values = point_lower(bounder, points[s : s + step])
         j = int(np.argmax(values))
         if values[j] > best:
             best, witness = float(values[j]), points[s + j]
@@ -863,14 +883,15 @@ def _certify_by_search(
     batch: int,
     target: str,
     keep_partition: bool = False,
+    deadline: _Deadline | None = None,
 ) -> tuple[CertifiedResult, _Outcome]:
     """The certified interval for sup E: a seeded sampled lower bound, then branch and bound.
 
     Every lower bound is the lower end of a rigorous enclosure of E at a float point, so
     ``lower`` <= E(witness) <= sup E exactly.
     """
-    start = time.perf_counter()
-    lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch)
+    start = time.perf_counter() if deadline is None else deadline.start
+    lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch, deadline)
     outcome = branch_and_bound(
         bounder,
         n=n,
@@ -881,6 +902,7 @@ def _certify_by_search(
         budget=budget,
         batch=batch,
         keep_partition=keep_partition,
+        deadline=deadline,
     )
     return _certified_result(outcome, n, d, budget, start, target), outcome
 
@@ -963,6 +985,7 @@ def certified_sup_error(
     """
     from .continuous import PolynomialSumformer, check_equivariant
 
+    deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError(
             "certified_sup_error needs a continuous polynomial Sumformer "
@@ -981,7 +1004,7 @@ def certified_sup_error(
     bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
     result, outcome = _certify_by_search(
-        bounder, n, d, box, samples, seed, budget, batch, t.name, keep_partition=certificate is not None
+        bounder, n, d, box, samples, seed, budget, batch, t.name, certificate is not None, deadline
     )
     if certificate is not None:
         from ._certificate import write_sup_certificate

@@ -47,6 +47,7 @@ from ._certify import (
     CertifiedResult,
     _budget,
     _certify_by_search,
+    _Deadline,
     _row_polynomials,
     _ShiftedPolynomial,
 )
@@ -447,6 +448,7 @@ def certified_network_error(
     >>> r.reached, r.lower <= r.upper <= min(1.5 * r.lower, T.error_bound)
     (True, True)
     """
+    deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     n, d = _check_network_and_sumformer(network, sumformer)
     budget, batch = _budget(budget, 1024)
     samples = check_int("samples", samples)
@@ -464,7 +466,9 @@ def certified_network_error(
             f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
         )
     batch = max(1, min(batch, _MEMORY_BUDGET // per_box))
-    result, _ = _certify_by_search(bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer")
+    result, _ = _certify_by_search(
+        bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer", False, deadline
+    )
     return result
 
 
