@@ -232,9 +232,7 @@ def sumformer_rows(model):
             for beta, m, q in terms:
                 need(len(beta) == d and len(m) == len(indices) and min(beta + m, default=0) >= 0, "model: bad term")
                 poly = {tuple(beta[w % d] if w // d == i else 0 for w in range(N)): Fraction(q)}
-                for a, k in enumerate(m):
-                    for _ in range(k):
-                        poly = pmul(poly, sums[a])
+                poly = functools.reduce(pmul, [sums[a] for a, k in enumerate(m) for _ in range(k)], poly)
                 for e, c in poly.items():
                     row[e] = row.get(e, 0) + c
             rows.append({e: c for e, c in row.items() if c})
@@ -253,7 +251,7 @@ class SupChecker:
         for row in sumformer_rows(self.model):
             by_beta = {}
             for alpha, a in row.items():
-                for beta in itertools.product(*(range(a + 1) for a in alpha)):
+                for beta in itertools.product(*(range(k + 1) for k in alpha)):
                     w = a
                     for x, y in zip(alpha, beta):
                         w *= comb(x, y)
