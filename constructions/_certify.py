@@ -996,6 +996,9 @@ def certified_sup_error(
         from ._certificate import target_expression
 
         target_expression(t)  # refuses a target the checker cannot evaluate, before the search
+        folder = os.path.dirname(os.path.abspath(certificate))
+        if not os.path.isdir(folder):
+            raise PolyapproxError(f"cannot write the certificate {os.fspath(certificate)!r}: no directory {folder!r}")
     budget, batch = _budget(budget, _DEFAULT_BATCH)
     samples = check_int("samples", samples)
     n, d = model.n, model.d

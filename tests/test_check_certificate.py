@@ -180,6 +180,9 @@ def test_certificates_only_for_targets_the_checker_evaluates(tmp_path):
     model, _ = continuous.approximate(targets.get("max-inner"), 2, 1, 2, samples=100, seed=0)
     with pytest.raises(PolyapproxError, match="no certificate form for target 'max-inner'"):
         certified_sup_error(model, "max-inner", CertificationBudget(max_boxes=10), certificate=tmp_path / "x.json")
+    times, _ = continuous.approximate(targets.get("times-mean"), 2, 1, 1, samples=100, seed=0)
+    with pytest.raises(PolyapproxError, match="no directory"):
+        certified_sup_error(times, "times-mean", certificate=tmp_path / "missing" / "x.json")
 
 
 def _first_leaf(doc) -> list:
