@@ -91,7 +91,14 @@ def test_certified_claims_fail_on_violations():
             "degree": D,
             "d": 1,
             "test_sup_error": u / 2,
-            "certified": {"lower": u / 1.2, "upper": u, "ratio": 1.2, "reached": True, "certificate": f"c{D}.json"},
+            "certified": {
+                "lower": u / 1.2,
+                "upper": u,
+                "ratio": 1.2,
+                "reached": True,
+                "boxes": 100,
+                "certificate": f"c{D}.json",
+            },
         }
         for D, u in zip((2, 4, 6, 8), (0.25, 0.04, 3e-3, 1.5e-4))
     ]
