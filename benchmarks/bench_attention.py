@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from constructions._cost import time_attention_kinds
+from polyapprox.app.experiments import time_attention_kinds
 
 SOFTMAX_MEMORY_BUDGET = 4e9  # bytes for the (n, n) float64 score and weight matrices
 

@@ -20,7 +20,7 @@ import flint
 import numpy as np
 
 from constructions import continuous, targets
-from constructions._certify import _BoxBounder, _row_polynomials, box_upper
+from constructions._verify.certify import _BoxBounder, _row_polynomials, box_upper
 from constructions.verify import CertificationBudget, certified_sup_error
 
 CHECKER = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"

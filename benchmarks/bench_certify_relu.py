@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 from constructions import continuous, targets, transformer
-from constructions._certify import box_upper
-from constructions._certify_relu import _NetworkBounder
+from constructions._verify.certify import box_upper
+from constructions._verify.certify_relu import _NetworkBounder
 from constructions.verify import CertificationBudget, certified_network_error
 
 

@@ -1,4 +1,4 @@
-"""Accuracy of the CLI's time model (polyapprox/cli/_estimate.py) against runs measured in this session.
+"""Accuracy of the CLI's time model (polyapprox/app/cli/_estimate.py) against runs measured in this session.
 
 Least-squares fits (gaussian-kernel-sum, default samples) each run in a fresh process
 (_fit_child.py, the library call only, as the model estimates it) and ``build discontinuous``
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from polyapprox.cli._estimate import discontinuous_cpu_seconds, fit_cpu_seconds, load_factor
+from polyapprox.app.cli._estimate import discontinuous_cpu_seconds, fit_cpu_seconds, load_factor
 
 HERE = Path(__file__).resolve().parent
 FITS = [(3, 2, 4), (4, 2, 6), (4, 3, 5), (5, 2, 8), (6, 3, 6)]

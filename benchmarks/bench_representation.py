@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_time
 
 from polyapprox import SizeError, represent_equivariant
-from polyapprox._equivariance import _average_over_stabilizer, complete_rows
-from polyapprox._poly import terms_to_expr, token_gens
+from polyapprox.exact._equivariance import _average_over_stabilizer, complete_rows
+from polyapprox.exact._poly import terms_to_expr, token_gens
 
 CASES = [(3, 2, 4), (4, 2, 4), (4, 3, 4), (5, 2, 5), (6, 2, 6), (5, 3, 5)]
 REQUIRED_RATIO = {(5, 2, 5): 20, (4, 3, 4): 20}

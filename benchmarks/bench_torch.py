@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from constructions import attention_kinds
-from constructions._torch import Residual
+from constructions._networks.torch_modules import Residual
 from constructions.attention import Head
 
 WIDTH, D_K, D_V, K, M = 16, 4, 8, 32, 32

@@ -15,18 +15,18 @@ from . import sparse as sparse
 from . import targets as targets
 from . import transformer as transformer
 from . import verify as verify
-from ._features import MonomialFeatures as MonomialFeatures
-from ._features import power_sum_features as power_sum_features
-from ._kinds import AttentionKind as AttentionKind
-from ._kinds import BlockKind as BlockKind
-from ._kinds import attention_kinds as attention_kinds
-from ._kinds import get_attention_kind as get_attention_kind
-from ._modelfile import MAX_BYTES as MAX_MODEL_BYTES
-from ._modelfile import ModelFile as ModelFile
-from ._modelfile import load as load
-from ._modelfile import read as read
-from ._modelfile import save as save
-from ._sumformer import Sumformer as Sumformer
+from ._io.modelfile import MAX_BYTES as MAX_MODEL_BYTES
+from ._io.modelfile import ModelFile as ModelFile
+from ._io.modelfile import load as load
+from ._io.modelfile import read as read
+from ._io.modelfile import save as save
+from ._networks.kinds import AttentionKind as AttentionKind
+from ._networks.kinds import BlockKind as BlockKind
+from ._networks.kinds import attention_kinds as attention_kinds
+from ._networks.kinds import get_attention_kind as get_attention_kind
+from ._sumformers.features import MonomialFeatures as MonomialFeatures
+from ._sumformers.features import power_sum_features as power_sum_features
+from ._sumformers.sumformer import Sumformer as Sumformer
 
 __all__ = [
     "MAX_MODEL_BYTES",

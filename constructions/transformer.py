@@ -5,90 +5,16 @@ W_K = 0 (W_Q = 0, or random with ``random_query=True``: the logits stay 0), so e
 weight is 1/n, W_V selects phi and W_O = n x (writer into slot sum).
 """
 
-from __future__ import annotations
+from ._common.labelled import LabelledArray as LabelledArray
+from ._common.labelled import assert_weights_equal as assert_weights_equal
+from ._networks.network import Network as Network
+from ._networks.transformer import KIND as KIND
+from ._networks.transformer import from_sumformer as from_sumformer
 
-from . import attention as _attention
-from ._kinds import AttentionKind, register
-from ._network import LabelledArray, Network, assert_weights_equal, build_network
-from ._sumformer import Sumformer
-from ._torch_support import lazy_torch_module
-
-__all__ = ["KIND", "LabelledArray", "Network", "assert_weights_equal", "from_sumformer"]
-
-
-def from_sumformer(
-    S: Sumformer, n: int, ff: str = "exact", *, m_relu: int = 8, d_k: int = 1, random_query: bool = False, seed: int = 0
-) -> Network:
-    """Transformer (embed, FF, ONE softmax attention layer, FF, readout) equal to S on n tokens.
-
-    ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
-    rounding (reproduction case T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
-    networks with parameter ``m_relu``; ``.error_bound`` is L_psi n eta_1 + eta_2 (section 7).
-    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
-
-    Parameters
-    ----------
-    S : Sumformer
-        The Sumformer to realise.
-    n : int
-        Number of tokens n.
-    ff : str, default 'exact'
-        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
-    m_relu : int, default 8
-        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
-    d_k : int, default 1
-        Width of the query/key space.
-    random_query : bool, default False
-        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
-
-    Returns
-    -------
-    Network
-        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from constructions import Sumformer
-    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
-    >>> T = from_sumformer(S, n=3)
-    >>> X = np.array([[0.1], [0.2], [0.3]])
-    >>> bool(np.allclose(T(X), S(X), atol=1e-15))
-    True
-    """
-    return build_network(
-        S,
-        n,
-        attention=KIND,
-        ff=ff,
-        m_relu=m_relu,
-        d_k=d_k,
-        random_query=random_query,
-        seed=seed,
-        attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
-        recipe={
-            "kind": "transformer",
-            "n": n,
-            "ff": ff,
-            "m_relu": m_relu,
-            "d_k": d_k,
-            "random_query": random_query,
-            "seed": seed,
-        },
-    )
-
-
-KIND = register(
-    AttentionKind(
-        name="softmax",
-        network="transformer",
-        description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
-        forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
-        torch_module=lazy_torch_module("softmax_module"),
-        cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
-        timing_params=lambda n, d_k, rng, k, m: {},
-        build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
-    )
-)
+__all__ = [
+    "KIND",
+    "LabelledArray",
+    "Network",
+    "assert_weights_equal",
+    "from_sumformer",
+]

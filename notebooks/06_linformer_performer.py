@@ -10,7 +10,7 @@
 import numpy as np
 
 from constructions import continuous, linformer, performer, targets
-from constructions._cost import time_attention_kinds
+from polyapprox.app.experiments import time_attention_kinds
 
 S, _ = continuous.approximate(targets.get("softmax-attention"), n=5, d=2, degree=2, samples=800)
 X = np.random.default_rng(0).uniform(size=(100, 5, 2))

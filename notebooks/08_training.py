@@ -13,8 +13,9 @@
 from IPython.display import display
 
 from constructions import training
+from polyapprox.app import experiments
 
-curves = training.sumformer_curves(quick=True, steps=60)
+curves = experiments.sumformer_curves(quick=True, steps=60)
 print(curves.table.to_markdown())
 print("\n".join(curves.notes))
 display(curves.figure)
@@ -32,7 +33,7 @@ display(curves.figure)
 # the gradient of W_K is no longer 0).
 
 # %%
-init = training.init_comparison(quick=True, steps=10)
+init = experiments.init_comparison(quick=True, steps=10)
 print(init.table.to_markdown())
 assert init.extra["start_gap"] <= 1e-9  # fine-tuning starts at the constructed error
 display(init.figure)
@@ -45,7 +46,7 @@ display(init.figure)
 
 # %%
 print(training.assumption_table(16).to_markdown())
-copying = training.sparse_copying(quick=True, steps=90, patterns=("strided", "star", "union"))
+copying = experiments.sparse_copying(quick=True, steps=90, patterns=("strided", "star", "union"))
 print(copying.table.to_markdown())
 print("\n".join(copying.notes))
 display(copying.figure)

@@ -2,40 +2,40 @@
 
 Power sums, latent dimensions and the exact Sumformer representations of
 equivariant polynomials (theory/latent, theory/representation). Implementation lives in
-underscored modules; this file re-exports exactly the public API.
+the ``polyapprox.exact`` sub-package; this file re-exports exactly its public API.
 """
 
-from ._candidates import candidate_terms as candidate_terms
-from ._candidates import count_candidates as count_candidates
-from ._equivariance import equivariance_witness as equivariance_witness
-from ._equivariance import is_equivariant as is_equivariant
-from ._equivariance import symmetrize as symmetrize
-from ._errors import DomainError as DomainError
-from ._errors import NotEquivariantError as NotEquivariantError
-from ._errors import NotPolynomialError as NotPolynomialError
-from ._errors import ParseError as ParseError
-from ._errors import PolyapproxError as PolyapproxError
-from ._errors import ShapeError as ShapeError
-from ._errors import SizeError as SizeError
-from ._errors import UnknownNameError as UnknownNameError
-from ._indices import multi_indices as multi_indices
-from ._indices import power_sum_indices as power_sum_indices
-from ._latent import LatentDimensionTable as LatentDimensionTable
-from ._latent import latent_dimension as latent_dimension
-from ._latent import latent_dimension_table as latent_dimension_table
-from ._parse import parse_polynomial as parse_polynomial
-from ._power_sums import power_sums as power_sums
-from ._representation import MAX_SOLVE_WORK as MAX_SOLVE_WORK
-from ._representation import METHODS as METHODS
-from ._representation import represent_equivariant as represent_equivariant
-from ._representation import represent_invariant as represent_invariant
-from ._results import EquivariantRepresentation as EquivariantRepresentation
-from ._results import InvariantRepresentation as InvariantRepresentation
-from ._results import SolveStats as SolveStats
-from ._symbols import own_symbols as own_symbols
-from ._symbols import power_sum_symbol as power_sum_symbol
-from ._symbols import sequence_symbols as sequence_symbols
-from ._symbols import token_symbol as token_symbol
+from .exact import MAX_SOLVE_WORK as MAX_SOLVE_WORK
+from .exact import METHODS as METHODS
+from .exact import DomainError as DomainError
+from .exact import EquivariantRepresentation as EquivariantRepresentation
+from .exact import InvariantRepresentation as InvariantRepresentation
+from .exact import LatentDimensionTable as LatentDimensionTable
+from .exact import NotEquivariantError as NotEquivariantError
+from .exact import NotPolynomialError as NotPolynomialError
+from .exact import ParseError as ParseError
+from .exact import PolyapproxError as PolyapproxError
+from .exact import ShapeError as ShapeError
+from .exact import SizeError as SizeError
+from .exact import SolveStats as SolveStats
+from .exact import UnknownNameError as UnknownNameError
+from .exact import candidate_terms as candidate_terms
+from .exact import count_candidates as count_candidates
+from .exact import equivariance_witness as equivariance_witness
+from .exact import is_equivariant as is_equivariant
+from .exact import latent_dimension as latent_dimension
+from .exact import latent_dimension_table as latent_dimension_table
+from .exact import multi_indices as multi_indices
+from .exact import own_symbols as own_symbols
+from .exact import parse_polynomial as parse_polynomial
+from .exact import power_sum_indices as power_sum_indices
+from .exact import power_sum_symbol as power_sum_symbol
+from .exact import power_sums as power_sums
+from .exact import represent_equivariant as represent_equivariant
+from .exact import represent_invariant as represent_invariant
+from .exact import sequence_symbols as sequence_symbols
+from .exact import symmetrize as symmetrize
+from .exact import token_symbol as token_symbol
 
 __version__ = "0.1.0"
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 sys.exit(main())

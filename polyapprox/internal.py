@@ -10,20 +10,20 @@ may change between releases; user code should import from ``polyapprox`` instead
 3
 """
 
-from ._certificate import representation_data as representation_data
-from ._certificate import write_json as write_certificate_json
-from ._errors import DomainError as DomainError
-from ._errors import PolyapproxError as PolyapproxError
-from ._errors import ShapeError as ShapeError
-from ._errors import SizeError as SizeError
-from ._errors import UnknownNameError as UnknownNameError
-from ._parse import syntax_name as syntax_name
-from ._validate import MAX_ITEMS as MAX_ITEMS
-from ._validate import check_choice as check_choice
-from ._validate import check_int as check_int
-from ._validate import check_nonnegative as check_nonnegative
-from ._validate import check_seed as check_seed
-from ._validate import check_size as check_size
+from .exact._certificate import representation_data as representation_data
+from .exact._certificate import write_json as write_certificate_json
+from .exact._errors import DomainError as DomainError
+from .exact._errors import PolyapproxError as PolyapproxError
+from .exact._errors import ShapeError as ShapeError
+from .exact._errors import SizeError as SizeError
+from .exact._errors import UnknownNameError as UnknownNameError
+from .exact._parse import syntax_name as syntax_name
+from .exact._validate import MAX_ITEMS as MAX_ITEMS
+from .exact._validate import check_choice as check_choice
+from .exact._validate import check_int as check_int
+from .exact._validate import check_nonnegative as check_nonnegative
+from .exact._validate import check_seed as check_seed
+from .exact._validate import check_size as check_size
 
 __all__ = [
     "MAX_ITEMS",

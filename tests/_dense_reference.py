@@ -2,7 +2,7 @@
 
 :func:`rref_flint_or_domainmatrix` reduces a dense [A | B] (python-flint ``fmpz_mat.rref``
 or sympy ``DomainMatrix``); :func:`dense_block_solver` plugs it into the representation
-engine's degree blocks in place of :func:`polyapprox._linalg.sparse_solve`, so the tests can
+engine's degree blocks in place of :func:`polyapprox.exact._linalg.sparse_solve`, so the tests can
 check that both give the same pivots and the same Psi.
 """
 
@@ -13,10 +13,10 @@ from math import lcm
 
 import sympy
 
-from polyapprox._flint import HAVE_FLINT
-from polyapprox._flint import flint as _flint
-from polyapprox._linalg import NotRepresentableError
-from polyapprox._poly import to_fraction
+from polyapprox.exact._flint import HAVE_FLINT
+from polyapprox.exact._flint import flint as _flint
+from polyapprox.exact._linalg import NotRepresentableError
+from polyapprox.exact._poly import to_fraction
 
 
 def rref_flint_or_domainmatrix(

@@ -8,7 +8,7 @@ timeout; each case also gets its own wall-clock limit (``SIGALRM``). A case is o
   one evaluation on a small batch;
 - ``{"kind": "from_dict", "data": any}``: ``EquivariantRepresentation.from_dict``;
 - ``{"kind": "model", "data_b64": str}``: a model file with these bytes, loaded;
-- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.cli.main(argv)`` in this process.
+- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.app.cli.main(argv)`` in this process.
 
 Outcomes: ``ok`` (a result), ``error`` (a ``PolyapproxError``, or exit 2 with a one-line
 message), ``exit1`` (a check failed), ``timeout``, ``crash`` (anything else: an exception
@@ -37,7 +37,7 @@ def _alarm(signum, frame):
 
 
 def _run_poly(case):
-    from polyapprox._parse import parse_polynomial
+    from polyapprox.exact._parse import parse_polynomial
 
     parse_polynomial(case["text"], case["n"], case["d"])
 
@@ -45,7 +45,7 @@ def _run_poly(case):
 def _run_expr(case):
     import numpy as np
 
-    from constructions._expression import from_expression
+    from constructions._targets.expression import from_expression
 
     target = from_expression(case["text"], lipschitz=1.0)
     X = np.random.default_rng(0).uniform(-1, 1, size=(3, case["n"], case["d"]))
@@ -93,7 +93,7 @@ def _clean_cli_stderr(text: str, code: int) -> bool:
 
 
 def _run_cli(case):
-    from polyapprox.cli import main
+    from polyapprox.app.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):

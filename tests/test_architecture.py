@@ -1,8 +1,9 @@
-"""The layering contract (exact core -> numeric constructions -> app) and the size of functions.
+"""The layers (exact core -> numeric constructions -> app), the import contracts, the import
+weight of both packages, the public names and the size of functions.
 
-import-linter checks the contract declared in pyproject.toml; these tests make sure the
-contract names every module there is, that it holds, and that it would catch a new private
-import.
+import-linter checks the contracts declared in pyproject.toml; these tests make sure every
+contract holds, that each would catch a planted violation, that importing a package loads no
+heavier layer, and that the public names change only on purpose.
 """
 
 from __future__ import annotations
@@ -22,33 +23,38 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 #: Functions allowed over 60 lines, each with the reason (kernels that read best in one piece).
 LONG_FUNCTIONS = {
-    "polyapprox/_linalg.py:sparse_solve": "one elimination kernel: reduce, pivot, back-substitute",
+    "polyapprox/exact/_linalg.py:sparse_solve": "one elimination kernel: reduce, pivot, back-substitute",
 }
 
 
-def _core_modules() -> set[str]:
-    return {
-        f"polyapprox.{p.stem}" for p in (ROOT / "polyapprox").glob("*.py") if p.stem not in ("__init__", "__main__")
-    }
-
-
-def test_contracts_name_every_module_of_the_exact_core():
-    core, numeric_forbidden, app_forbidden = CONTRACTS
-    assert set(core["source_modules"]) == _core_modules()
-    private = {m for m in _core_modules() if m.rsplit(".", 1)[1].startswith("_")}
-    assert private <= set(numeric_forbidden["forbidden_modules"])
-    assert private <= set(app_forbidden["forbidden_modules"])
-    assert {"constructions", "numpy", "matplotlib", "polyapprox.cli", "polyapprox.report"} <= set(
-        core["forbidden_modules"]
-    )
+def test_contracts_are_rules_not_module_lists():
+    kinds = {c["type"] for c in CONTRACTS}
+    assert {"layers", "private_modules", "acyclic_siblings", "forbidden"} <= kinds
+    layers = next(c for c in CONTRACTS if c["type"] == "layers")
+    assert layers["layers"] == ["polyapprox.app", "constructions", "polyapprox.exact"]
+    for contract in CONTRACTS:  # packages and third-party names only: no list of private modules to keep
+        for key in ("source_modules", "forbidden_modules"):
+            assert not any(part.startswith("_") for m in contract.get(key, ()) for part in m.split(".")), contract
 
 
 def test_package_init_imports_only_the_core():
     tree = ast.parse((ROOT / "polyapprox" / "__init__.py").read_text())
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
-            assert node.level == 1 and f"polyapprox.{node.module}" in _core_modules(), ast.unparse(node)
+            assert node.level == 1 and node.module == "exact", ast.unparse(node)
         assert not isinstance(node, ast.Import), ast.unparse(node)
+
+
+@pytest.mark.parametrize(
+    "package, heavy",
+    [("polyapprox", ("numpy", "constructions", "polyapprox.app")), ("constructions", ("matplotlib", "torch"))],
+)
+def test_importing_a_package_loads_no_heavier_layer(package, heavy):
+    code = f"import sys, {package}; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r} or m in {heavy!r}))"
+    env = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess:
@@ -65,14 +71,32 @@ def test_the_contract_holds():
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def test_the_contract_catches_a_private_import(tmp_path):
+#: One planted violation per contract: (contract id, file, line appended to it).
+PLANTED = [
+    ("layers", "constructions/targets.py", "import polyapprox.app.cli"),
+    ("core-is-exact", "polyapprox/exact/_poly.py", "import numpy"),
+    ("no-plots-below-the-app", "constructions/relu.py", "import matplotlib"),
+    ("private-modules", "polyapprox/app/cli/build.py", "from constructions._sumformers import least_squares"),
+    ("private-modules", "constructions/targets.py", "from polyapprox.exact._poly import to_fraction"),
+    ("acyclic", "constructions/_common/validate.py", "from constructions._targets import target"),
+]
+
+
+def test_every_contract_has_a_planted_violation():
+    assert {c["id"] for c in CONTRACTS} == {contract for contract, _, _ in PLANTED}
+
+
+@pytest.mark.parametrize("contract, path, line", PLANTED, ids=[f"{c}:{p}" for c, p, _ in PLANTED])
+def test_the_contract_catches_a_planted_violation(tmp_path, contract, path, line):
     for name in ("polyapprox", "constructions"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    target = tmp_path / "constructions" / "targets.py"
-    target.write_text(target.read_text() + "\nfrom polyapprox._poly import to_fraction  # planted\n")
+    target = tmp_path / path
+    target.write_text(target.read_text() + f"\n{line}  # planted\n")
     result = _lint_imports(tmp_path)
-    assert result.returncode != 0 and "BROKEN" in result.stdout
+    name = next(c["name"] for c in CONTRACTS if c["id"] == contract)
+    broken = [c["name"] for c in CONTRACTS if f"{c['name']} BROKEN" in " ".join(result.stdout.split())]
+    assert result.returncode != 0 and broken == [name], result.stdout[-3000:]
 
 
 def _code_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:

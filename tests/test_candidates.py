@@ -3,8 +3,8 @@ import itertools
 import pytest
 
 from polyapprox import SizeError, multi_indices, power_sum_indices
-from polyapprox._candidates import candidate_terms, count_candidates, weighted_degree
-from polyapprox.report.cases import CASES
+from polyapprox.app.report.cases import CASES
+from polyapprox.exact._candidates import candidate_terms, count_candidates, weighted_degree
 
 # Reproduction case P1: (n, d, D, K) -> number of candidates (the table the report reads too).
 MATH_SIZES = list(CASES["P1"].expected.items())
@@ -57,7 +57,7 @@ def _exponent_tuples_recursive(weights, budget):
 
 @pytest.mark.parametrize("weights, budget", [((), 3), ((1,), 0), ((1, 1), 2), ((1, 2, 3), 6), ((2, 2, 1, 3), 7)])
 def test_iterative_exponent_tuples_equal_the_recursive_reference(weights, budget):
-    from polyapprox._candidates import _exponent_tuples
+    from polyapprox.exact._candidates import _exponent_tuples
 
     assert list(_exponent_tuples(weights, budget)) == list(_exponent_tuples_recursive(weights, budget))
 

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from constructions import continuous, targets
-from constructions._interval import Interval, Jet, check_float_environment, rational_enclosure
+from constructions._common.interval import Interval, Jet, check_float_environment, rational_enclosure
 from constructions.verify import CertificationBudget, certified_sup_error, sup_error
 from polyapprox import EquivariantRepresentation, PolyapproxError, power_sum_symbol
 from polyapprox.internal import DomainError

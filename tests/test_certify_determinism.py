@@ -15,7 +15,7 @@ import sympy
 from constructions import continuous, targets
 from constructions.verify import CertificationBudget, certified_network_error, certified_sup_error
 from polyapprox import EquivariantRepresentation, PolyapproxError, power_sum_symbol
-from polyapprox.report.executor import make_executor
+from polyapprox.app.report.executor import make_executor
 
 
 def _bump(k: int) -> EquivariantRepresentation:

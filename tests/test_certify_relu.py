@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from constructions import continuous, targets, transformer
-from constructions._certify import box_upper
-from constructions._certify_relu import _down, _Linear, _NetworkBounder, _up
-from constructions._interval import Interval
+from constructions._common.interval import Interval
+from constructions._verify.certify import box_upper
+from constructions._verify.certify_relu import _down, _Linear, _NetworkBounder, _up
 from constructions.verify import CertificationBudget, certified_network_error
 from polyapprox import PolyapproxError
 from polyapprox.internal import SizeError

@@ -16,7 +16,7 @@ import constructions
 from constructions import continuous, targets
 from constructions.verify import CertificationBudget, certified_sup_error
 from polyapprox import PolyapproxError, represent_equivariant
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 CHECKER = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
 
@@ -92,7 +92,7 @@ def test_rejects_tampering(sup_certificate, tmp_path, tamper, why):
     elif tamper == "shrink the domain":
         doc["domain"][1] = (0.5).hex()
     elif tamper == "another target":
-        doc["target"]["expression"] = "sum_j(exp(-sum_c(sq(x_i - x_j)))) + 1/10"
+        doc["target"]["expression"] = "sum_j(exp(-norm2(x_i - x_j))) + 1/10"
     code, out = check(write(tmp_path, doc))
     assert code == 1 and "REJECTED" in out and why in out, out
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 def test_latent_dim_markdown(capsys):
@@ -93,7 +93,7 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
         raise AssertionError("the target was resolved: work started before the --save check")
 
     for module in ("build_continuous", "build_discontinuous", "build_transformer", "build_sparse"):
-        monkeypatch.setattr(f"polyapprox.cli.{module}.resolve_target", no_work)
+        monkeypatch.setattr(f"polyapprox.app.cli.{module}.resolve_target", no_work)
     argv = ["build", *kind, "--target", "centered", "--n", "3", "--d", "1", "--save", "/nonexistent-dir/m.st"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -102,7 +102,7 @@ def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
 
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
     pytest.importorskip("torch")
-    import polyapprox.report.executor as executor
+    import polyapprox.app.report.executor as executor
 
     monkeypatch.setattr(executor, "make_executor", lambda *a, **k: pytest.fail("the runs started"))
     not_a_dir = tmp_path / "file"

@@ -1,7 +1,7 @@
 import json
 
 from constructions import continuous
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 def test_build_prints_report_and_saves(tmp_path, capsys):

@@ -1,6 +1,6 @@
 import json
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 def test_build_discontinuous_json(capsys):

@@ -1,11 +1,11 @@
-"""``polyapprox build sparse-transformer`` (polyapprox/cli/build_sparse.py)."""
+"""``polyapprox build sparse-transformer`` (polyapprox/app/cli/build_sparse.py)."""
 
 import json
 from fractions import Fraction
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 BASE = ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
 

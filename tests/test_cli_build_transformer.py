@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""Time estimates and progress bars of the build commands (polyapprox/cli/_estimate.py, _common.progress_bar)."""
+"""Time estimates and progress bars of the build commands (polyapprox/app/cli/_estimate.py, _common.progress_bar)."""
 
 import json
 
 import pytest
 
-from polyapprox.cli import _common, _estimate, main
-from polyapprox.cli._estimate import discontinuous_seconds, fit_seconds, fit_units
+from polyapprox.app.cli import _common, _estimate, main
+from polyapprox.app.cli._estimate import discontinuous_seconds, fit_seconds, fit_units
 
 
 @pytest.fixture(autouse=True)

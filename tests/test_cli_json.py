@@ -5,7 +5,7 @@ import json
 import pytest
 
 from polyapprox import EquivariantRepresentation
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 SMALL_FIT = ["--target", "centered", "--n", "2", "--d", "1", "--degree", "1", "--samples", "50"]
 

@@ -11,8 +11,8 @@ import pytest
 
 import constructions
 from polyapprox import __version__
-from polyapprox.cli import main
-from polyapprox.cli._common import digit_count, show_int
+from polyapprox.app.cli import main
+from polyapprox.app.cli._common import digit_count, show_int
 
 FAST_FIT = ["--n", "2", "--d", "1", "--degree", "2", "--samples", "60"]
 
@@ -94,7 +94,7 @@ def test_version_and_help_on_every_option(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0 and capsys.readouterr().out.strip() == f"polyapprox {__version__}"
-    from polyapprox.cli import build_parser
+    from polyapprox.app.cli import build_parser
 
     missing = []
 
@@ -308,7 +308,7 @@ def test_discontinuous_sizes_with_huge_codes_print(capsys):
 
 
 def test_huge_ints_in_json_are_printed_by_digit_count(capsys):
-    from polyapprox.cli._output import print_json
+    from polyapprox.app.cli._output import print_json
 
     print_json({"code": 10**20000, "small": 12})
     data = json.loads(capsys.readouterr().out)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from polyapprox import EquivariantRepresentation, own_symbols, power_sum_symbol
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 EXAMPLE_2 = "x2_1*x3_1 + x1_2*(x2_2+x3_2), x2_1*x2_2 + x3_1*x3_2"
 

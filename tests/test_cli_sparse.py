@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 def test_check_strided(capsys):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 GRID = ["--n", "2", "3", "--d", "1", "2", "--degree", "2", "3", "--no-progress"]
 

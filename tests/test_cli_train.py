@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 
 def _one_line_exit_2(argv, capsys, fragment):

@@ -18,7 +18,7 @@ from polyapprox import (
     symmetrize,
     token_symbol,
 )
-from polyapprox._equivariance import check_target, read_target
+from polyapprox.exact._equivariance import check_target, read_target
 
 x = token_symbol
 
@@ -188,7 +188,7 @@ def test_flat_list_of_n_entries_is_ambiguous_and_made_explicit():
 @pytest.mark.parametrize("n", [2, 3, 4, 5])
 def test_stabilizer_generators_generate(n):
     """The two generators of Stab(1) reach all (n-1)! permutations fixing token 1 (closure)."""
-    from polyapprox._equivariance import stabilizer_generators
+    from polyapprox.exact._equivariance import stabilizer_generators
 
     group = {tuple(range(n))}
     frontier = list(group)
@@ -205,8 +205,8 @@ def test_stabilizer_generators_generate(n):
 @pytest.mark.parametrize("seed", range(40))
 def test_linear_check_agrees_with_the_transposition_scan(seed):
     """The generator check and the scan over tau_{1i} decide alike on near-equivariant inputs."""
-    from polyapprox._equivariance import _violation_of_rows, is_equivariant_rows
-    from polyapprox._poly import transposition
+    from polyapprox.exact._equivariance import _violation_of_rows, is_equivariant_rows
+    from polyapprox.exact._poly import transposition
 
     rng = np.random.default_rng(seed)
     n, d = int(rng.integers(2, 6)), int(rng.integers(1, 3))
@@ -222,7 +222,7 @@ def test_linear_check_agrees_with_the_transposition_scan(seed):
 @pytest.mark.parametrize("seed", range(40))
 def test_engine_reader_decides_and_reports_like_check_target(seed):
     """read_checked (rows 2..n compared packed) accepts, refuses and names witnesses exactly like check_target."""
-    from polyapprox._equivariance import read_checked
+    from polyapprox.exact._equivariance import read_checked
 
     rng = np.random.default_rng(seed)
     n, d = int(rng.integers(2, 6)), int(rng.integers(1, 3))
@@ -248,7 +248,7 @@ def test_engine_reader_decides_and_reports_like_check_target(seed):
 
 def test_engine_reader_falls_back_for_other_inputs():
     """Strings, ints, floats and non-expanded rows take the general route (same results and messages)."""
-    from polyapprox._equivariance import read_checked
+    from polyapprox.exact._equivariance import read_checked
 
     X = sequence_symbols(2, 1)
     a, b = X

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from polyapprox import PolyapproxError
-from polyapprox.report.executor import SweepExecutor, make_executor
+from polyapprox.app.report.executor import SweepExecutor, make_executor
 
 
 def seeded_task(item):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from constructions import MonomialFeatures, power_sum_features
 from polyapprox import PolyapproxError, ShapeError, multi_indices, power_sums, sequence_symbols
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def _exact_power_sums(points, n, d, K):

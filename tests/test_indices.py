@@ -3,7 +3,7 @@ from math import comb
 import pytest
 
 from polyapprox import PolyapproxError, SizeError, multi_indices, power_sum_indices
-from polyapprox._indices import count_multi_indices
+from polyapprox.exact._indices import count_multi_indices
 
 
 @pytest.mark.parametrize("d", range(1, 9))
@@ -96,7 +96,7 @@ def _compositions_recursive(total, parts):
 
 @pytest.mark.parametrize("total, parts", [(0, 1), (3, 1), (0, 3), (2, 3), (4, 4), (5, 2), (3, 6)])
 def test_iterative_compositions_equal_the_recursive_reference(total, parts):
-    from polyapprox._indices import _compositions
+    from polyapprox.exact._indices import _compositions
 
     assert list(_compositions(total, parts)) == list(_compositions_recursive(total, parts))
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from polyapprox.cli import main
-from polyapprox.report import section_names
-from polyapprox.report.continuous import fit_case
-from polyapprox.report.executor import make_executor
+from polyapprox.app.cli import main
+from polyapprox.app.report import section_names
+from polyapprox.app.report.continuous import fit_case
+from polyapprox.app.report.executor import make_executor
 
 
 def test_reproduce_quick_all_sections(tmp_path, capsys):

@@ -5,7 +5,7 @@ import pytest
 from _networks import fitted
 
 from constructions import interop, linformer, masked, performer, sparse, transformer
-from constructions._network import LabelledArray
+from constructions._networks.network import LabelledArray
 from constructions.attention import Head
 from polyapprox import PolyapproxError
 

@@ -4,8 +4,8 @@ from _networks import fitted
 
 import constructions
 from constructions import BlockKind, attention_kinds, get_attention_kind, transformer
-from constructions._cost import attention_cost, time_attention_kinds
-from constructions._network import build_network
+from constructions._networks.network import build_network
+from polyapprox.app.experiments import attention_cost, time_attention_kinds
 from polyapprox.internal import UnknownNameError
 
 

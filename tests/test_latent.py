@@ -3,7 +3,7 @@ from math import comb
 import pytest
 
 from polyapprox import PolyapproxError, SizeError, UnknownNameError, latent_dimension, latent_dimension_table
-from polyapprox.report.cases import CASES
+from polyapprox.app.report.cases import CASES
 
 # Reproduction case L1 (rows n = 1..6, columns d = 1..5), from the one table the report reads too.
 MATH_TABLE = CASES["L1"].expected

@@ -9,7 +9,7 @@ import pytest
 from numpy.polynomial import chebyshev
 
 from constructions import continuous, targets
-from constructions._least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
+from constructions._sumformers.least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
 from polyapprox import DomainError, PolyapproxError, SizeError, candidate_terms, power_sum_indices
 
 
@@ -76,7 +76,7 @@ def test_memory_budget_refused_before_allocating():
 def test_condition_estimate_against_svd(r):
     import scipy.linalg
 
-    from constructions._least_squares import _triangular_condition
+    from constructions._sumformers.least_squares import _triangular_condition
 
     rng = np.random.default_rng(r)
     A = rng.normal(size=(r + 20, r)) @ np.diag(np.logspace(0, -5, r))

@@ -1,4 +1,4 @@
-"""Model files (constructions._modelfile): bitwise round trips of every kind, and hostile files."""
+"""Model files (constructions._io.modelfile): bitwise round trips of every kind, and hostile files."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from safetensors.numpy import save as st_save
 
 import constructions
 from constructions import continuous, discontinuous, linformer, performer, targets, transformer
-from constructions._modelfile import ModelFileError
-from constructions._network import assert_weights_equal
+from constructions._io.modelfile import ModelFileError
+from constructions.transformer import assert_weights_equal
 from polyapprox import ParseError, PolyapproxError
 from polyapprox import __version__ as polyapprox_version
 from polyapprox.internal import SizeError

@@ -3,9 +3,9 @@ import pytest
 from _networks import fitted, hand_made
 
 from constructions import transformer
-from constructions._network import LabelledArray, assert_weights_equal
+from constructions.transformer import LabelledArray, assert_weights_equal
 from polyapprox import PolyapproxError, ShapeError
-from polyapprox._errors import DomainError
+from polyapprox.exact._errors import DomainError
 
 
 def test_layout_labels_and_row_convention():

@@ -8,7 +8,7 @@ import pytest
 import sympy
 
 from polyapprox import NotPolynomialError, ParseError, PolyapproxError, SizeError, token_symbol
-from polyapprox._parse import MAX_LENGTH, parse_polynomial, parse_polynomials, parse_rows
+from polyapprox.exact._parse import MAX_LENGTH, parse_polynomial, parse_polynomials, parse_rows
 
 x = token_symbol
 

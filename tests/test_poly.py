@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 from polyapprox import NotPolynomialError, PolyapproxError, own_symbols, power_sum_symbol, power_sums, token_symbol
-from polyapprox._poly import (
+from polyapprox.exact._poly import (
     as_sympy,
     check_token_name,
     compose_flint_or_ring,
@@ -131,7 +131,7 @@ def _random_terms(gens, seed, count=8, top=3):
 @pytest.mark.parametrize("seed", range(60))
 def test_fast_conversions_equal_sympy_arithmetic(seed):
     """terms_to_expr builds sympy's canonical object directly; expr_to_terms reads it in one pass."""
-    from polyapprox._poly import _ring_terms, _terms_to_expr_ring
+    from polyapprox.exact._poly import _ring_terms, _terms_to_expr_ring
 
     gens = token_gens(3, 2)
     terms = _random_terms(gens, seed)
@@ -158,7 +158,7 @@ def test_fast_reader_falls_back_for_unexpanded_and_bad_input():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_composes_to_agrees_with_expansion(seed):
-    from polyapprox._poly import composes_to
+    from polyapprox.exact._poly import composes_to
 
     indices = [(1,), (2,), (3,)]
     psi = _random_terms(psi_gens(1, indices), seed, count=5, top=2)
@@ -173,7 +173,7 @@ def test_composes_to_agrees_with_expansion(seed):
 
 def test_canonical_builder_on_large_polynomials():
     """Hundreds of terms of mixed degrees and signs: the same args order as sympy's own sort."""
-    from polyapprox._poly import _terms_to_expr_ring
+    from polyapprox.exact._poly import _terms_to_expr_ring
 
     for n, d, seed in ((4, 2, 1), (6, 1, 2), (3, 3, 3)):
         gens = token_gens(n, d)
@@ -193,7 +193,7 @@ def _unpacked(packed, width):
 @pytest.mark.parametrize("seed", range(30))
 def test_packed_reader_equals_the_sparse_ring(seed):
     """PackedReader keys decode to the sparse ring's exponents; a permuted reader permutes the variables."""
-    from polyapprox._poly import PackedReader, _ring_terms, packed_to_terms
+    from polyapprox.exact._poly import PackedReader, _ring_terms, packed_to_terms
 
     gens = token_gens(3, 2)
     expr = _terms_to_expr_ring_of(_random_terms(gens, seed), gens)
@@ -208,14 +208,14 @@ def test_packed_reader_equals_the_sparse_ring(seed):
 
 
 def _terms_to_expr_ring_of(terms, gens):
-    from polyapprox._poly import _terms_to_expr_ring
+    from polyapprox.exact._poly import _terms_to_expr_ring
 
     return _terms_to_expr_ring(terms, gens)
 
 
 def test_packed_reader_shapes_it_refuses_or_merges():
     """Non-canonical products are merged exactly; floats, big powers and unknown symbols are refused (None)."""
-    from polyapprox._poly import PackedReader
+    from polyapprox.exact._poly import PackedReader
 
     gens = token_gens(2, 1)
     a, b = gens

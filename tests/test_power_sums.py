@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 from polyapprox import power_sum_indices, power_sums, sequence_symbols
-from polyapprox._symbols import own_symbols, power_sum_symbol, token_symbol
+from polyapprox.exact._symbols import own_symbols, power_sum_symbol, token_symbol
 
 
 def test_symbol_names():

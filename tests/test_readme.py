@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from polyapprox.cli import main
+from polyapprox.app.cli import main
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from polyapprox import PolyapproxError
-from polyapprox.cli import main
-from polyapprox.report import run_report
+from polyapprox.app.cli import main
+from polyapprox.app.report import run_report
 
 
 def test_latent_section_files_and_claims(tmp_path):
@@ -58,7 +58,7 @@ def test_reproduce_option_bounds(tmp_path, capsys, argv, message):
 
 
 def test_latent_figure_legend_lists_every_plotted_column():
-    from polyapprox.report.latent import PLOTTED, _plot
+    from polyapprox.app.report.latent import PLOTTED, _plot
 
     fig = _plot(8, k=4)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == PLOTTED
@@ -66,7 +66,7 @@ def test_latent_figure_legend_lists_every_plotted_column():
 
 @pytest.mark.parametrize("flags, quick", [([], True), (["--full-training"], False)])
 def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags, quick):
-    from constructions import training
+    from polyapprox.app import experiments
 
     seen = []
 
@@ -74,7 +74,7 @@ def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags
         seen.append(quick)
         raise RuntimeError("stop after recording the settings")
 
-    monkeypatch.setattr(training, "sumformer_curves", stop)
+    monkeypatch.setattr(experiments, "sumformer_curves", stop)
     with pytest.raises(RuntimeError, match="stop"):
         main(["reproduce", "--only", "training", "--out", str(tmp_path), "--no-progress", *flags])
     assert seen == [quick]

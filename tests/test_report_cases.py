@@ -1,4 +1,4 @@
-"""The report and the tests read one table of reproduction cases (polyapprox.report.cases)."""
+"""The report and the tests read one table of reproduction cases (polyapprox.app.report.cases)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from polyapprox.report import run_report, section_specs
-from polyapprox.report._model import _jsonable
-from polyapprox.report.cases import CASES
+from polyapprox.app.report import run_report, section_specs
+from polyapprox.app.report._model import _jsonable
+from polyapprox.app.report.cases import CASES
 
 TESTS = Path(__file__).parent
 
@@ -54,7 +54,9 @@ def test_unit_tests_read_the_case_table(test_file, case_ids):
     source = (TESTS / test_file).read_text()
     tree = ast.parse(source)
     imports = [
-        node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module == "polyapprox.report.cases"
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "polyapprox.app.report.cases"
     ]
     assert imports, f"{test_file} does not import the case table"
     used = {

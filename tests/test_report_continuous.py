@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from polyapprox.cli import main
-from polyapprox.report import run_report
+from polyapprox.app.cli import main
+from polyapprox.app.report import run_report
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +82,8 @@ def test_quick_section_certifies_the_reference_fits(quick_run):
 
 
 def test_certified_claims_fail_on_violations():
-    from polyapprox.report._model import ReportContext
-    from polyapprox.report.continuous import SECTION, _c1_certified, _certified_holds, _certified_reached
+    from polyapprox.app.report._model import ReportContext
+    from polyapprox.app.report.continuous import SECTION, _c1_certified, _certified_holds, _certified_reached
 
     ctx = ReportContext(out=None, quick=True, defaults=SECTION.tolerances)
     good = [

@@ -1,6 +1,6 @@
 import json
 
-from polyapprox.report import run_report
+from polyapprox.app.report import run_report
 
 
 def test_quick_section(tmp_path):

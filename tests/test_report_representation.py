@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from polyapprox.report import representation as section
-from polyapprox.report import run_report
-from polyapprox.report.cases import CASES
+from polyapprox.app.report import representation as section
+from polyapprox.app.report import run_report
+from polyapprox.app.report.cases import CASES
 
 
 def test_quick_section_files_and_claims(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("torch")
 
-from polyapprox.report import run_report
+from polyapprox.app.report import run_report
 
 
 @pytest.mark.slow

@@ -1,6 +1,6 @@
 import json
 
-from polyapprox.report import run_report
+from polyapprox.app.report import run_report
 
 
 def test_quick_section(tmp_path):
@@ -28,8 +28,8 @@ def test_impossible_tolerance_fails(tmp_path):
 
 
 def test_certified_relu_claim_fails_above_the_a_priori_bound():
-    from polyapprox.report._model import ReportContext
-    from polyapprox.report.transformer import SECTION, _t_relu_certified
+    from polyapprox.app.report._model import ReportContext
+    from polyapprox.app.report.transformer import SECTION, _t_relu_certified
 
     ctx = ReportContext(out=None, quick=True, defaults=SECTION.tolerances)
     row = {

@@ -36,11 +36,11 @@ from polyapprox import (
     symmetrize,
     token_symbol,
 )
-from polyapprox._representation import (
+from polyapprox.app.report.cases import CASES
+from polyapprox.exact._representation import (
     _represent_equivariant_stats,
     _represent_invariant_stats,
 )
-from polyapprox.report.cases import CASES
 
 x = token_symbol
 
@@ -195,9 +195,9 @@ def test_linear_algebra_paths_agree(case):
     results = [_represent_equivariant_stats(F, n, d, use_flint=flag)[0] for flag in (True, False)]
     from _dense_reference import dense_block_solver
 
-    from polyapprox._equivariance import check_target
-    from polyapprox._linalg import sparse_solve
-    from polyapprox._semi_invariant import solve
+    from polyapprox.exact._equivariance import check_target
+    from polyapprox.exact._linalg import sparse_solve
+    from polyapprox.exact._semi_invariant import solve
 
     rows = check_target(F, n, d).rows[0]
     sols = [

@@ -10,9 +10,9 @@ import sympy
 from _dense_reference import dense_block_solver
 
 from polyapprox import SizeError, multi_indices, power_sum_indices, power_sums
-from polyapprox._candidates import candidate_terms
-from polyapprox._poly import expr_to_terms, token_gens
-from polyapprox._semi_invariant import (
+from polyapprox.exact._candidates import candidate_terms
+from polyapprox.exact._poly import expr_to_terms, token_gens
+from polyapprox.exact._semi_invariant import (
     MAX_SOLVE_WORK,
     NotRepresentableError,
     _candidates_from,
@@ -82,7 +82,7 @@ def test_size_guards():
         solve([{}], 8, 4, multi_indices(4, 8), 12)
     with pytest.raises(SizeError, match="dense matrix"):
         solve([{}], 6, 3, multi_indices(3, 6), 6, method="reference")
-    from polyapprox import _semi_invariant
+    from polyapprox.exact import _semi_invariant
 
     old = _semi_invariant.MAX_BLOCK_NONZEROS
     _semi_invariant.MAX_BLOCK_NONZEROS = 100
@@ -100,7 +100,7 @@ def test_size_guards():
 )
 def test_nonzero_estimate_bounds_every_block(case):
     """The guard's estimate is an upper bound on the nonzeros of each degree block's columns."""
-    from polyapprox._semi_invariant import estimate_block_nonzeros, power_sum_products
+    from polyapprox.exact._semi_invariant import estimate_block_nonzeros, power_sum_products
 
     n, d, degree, own = case
     parts = n - 1 if own else n
@@ -123,7 +123,7 @@ def test_nonzero_estimate_bounds_every_block(case):
 def test_sparse_guard_admits_what_fits_and_refuses_oversized_before_allocating():
     import tracemalloc
 
-    from polyapprox._semi_invariant import MAX_BLOCK_NONZEROS, _check_sizes
+    from polyapprox.exact._semi_invariant import MAX_BLOCK_NONZEROS, _check_sizes
 
     # (4, 4, 6) was refused by the dense rows x columns bound (140,919,160 entries); its nonzeros fit
     assert 0 < _check_sizes(4, power_sum_indices(4, 4), 6, 3, True, "orbit-blocks", 16) < MAX_BLOCK_NONZEROS
@@ -138,7 +138,7 @@ def test_sparse_guard_admits_what_fits_and_refuses_oversized_before_allocating()
 
 
 def test_elimination_budget_refuses_fill_in():
-    from polyapprox._linalg import sparse_solve
+    from polyapprox.exact._linalg import sparse_solve
 
     columns = [{r: 1 + (r * c) % 7 for r in range(12)} for c in range(12)]
     pivots, _ = sparse_solve(columns, [], max_nonzeros=10_000)
@@ -153,7 +153,7 @@ def test_orbit_coordinates_are_the_representatives_of_orbit_key(n, d, own):
     """The sort-based reader keeps exactly the monomials orbit_key calls canonical, in the same order."""
     import random
 
-    from polyapprox._semi_invariant import orbit_coordinates, orbit_key
+    from polyapprox.exact._semi_invariant import orbit_coordinates, orbit_key
 
     rng = random.Random(n * 10 + d)
     terms = {tuple(rng.randint(0, 2) for _ in range(n * d)): Fraction(rng.randint(1, 5)) for _ in range(300)}
@@ -180,7 +180,7 @@ def test_block_shapes_equal_the_blocks_the_solver_receives(n, d, D, own):
     def recording_solver(columns, rhs, **kwargs):
         rows = set().union(*columns)
         seen.append((len(rows), len(columns)))
-        from polyapprox._linalg import sparse_solve
+        from polyapprox.exact._linalg import sparse_solve
 
         return sparse_solve(columns, rhs, **kwargs)
 

@@ -9,7 +9,7 @@ import pytest
 
 from constructions import sparse
 from polyapprox import DomainError, SizeError
-from polyapprox.report.cases import CASES
+from polyapprox.app.report.cases import CASES
 
 P = sparse.patterns
 F = Fraction

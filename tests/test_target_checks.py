@@ -1,4 +1,4 @@
-"""The one numeric check of a target's output (constructions._target_checks), shared by the
+"""The one numeric check of a target's output (constructions._sumformers.target_checks), shared by the
 least-squares fit, the equivariance check, the training runs and the sparse universal network."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from constructions._target_checks import check_equivariant, target_values
+from constructions._sumformers.target_checks import check_equivariant, target_values
 from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError
 
 X = np.random.default_rng(0).uniform(size=(5, 3, 2))

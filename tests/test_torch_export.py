@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from _networks import fitted
 
-from constructions import _torch_support, continuous, linformer, masked, performer, sparse, targets, transformer
+from constructions import continuous, linformer, masked, performer, sparse, targets, transformer
+from constructions._networks import torch_support as _torch_support
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
 
@@ -60,7 +61,10 @@ def test_every_kind_and_mode_parity_and_structure(S, kind, ff, rng):
     module = net.to_torch()
     X = rng.uniform(size=(6, 3, 2))
     assert np.abs(_np(module(torch.tensor(X))) - net(X)).max() <= 1e-12
-    assert type(module).__module__ == "constructions._torch" and type(module).__qualname__ == "TorchNetwork"
+    assert (
+        type(module).__module__ == "constructions._networks.torch_modules"
+        and type(module).__qualname__ == "TorchNetwork"
+    )
     assert list(module.stages) == ["embed", "ff1", "attn", "ff2", "readout"]
     params = dict(module.named_parameters())
     assert all(p.dtype == torch.float64 for p in params.values())

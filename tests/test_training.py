@@ -13,8 +13,9 @@ torch = pytest.importorskip("torch")
 from constructions import continuous, sparse, targets, training  # noqa: E402
 from constructions.sparse import patterns  # noqa: E402
 from constructions.training import copying, one_layer  # noqa: E402
+from polyapprox.app import experiments  # noqa: E402
+from polyapprox.app.report.cases import CASES  # noqa: E402
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, UnknownNameError  # noqa: E402
-from polyapprox.report.cases import CASES  # noqa: E402
 
 SMALL = {"samples": 64, "test_samples": 64}
 
@@ -219,8 +220,8 @@ def _nan_target(X):
         (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
         (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
         (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),
-        (lambda: training.run_experiment("nonsense"), UnknownNameError, "experiment"),
-        (lambda: training.sparse_copying(patterns=("strided", "zigzag")), UnknownNameError, "pattern"),
+        (lambda: experiments.run_experiment("nonsense"), UnknownNameError, "experiment"),
+        (lambda: experiments.sparse_copying(patterns=("strided", "zigzag")), UnknownNameError, "pattern"),
         (lambda: training.random_mask(4, 4, seed=0), PolyapproxError, "exceed"),
     ],
 )
@@ -241,10 +242,10 @@ def test_missing_torch_is_a_one_line_install_hint(monkeypatch):
 
 
 def test_experiment_sweeps_are_identical_in_worker_processes():
-    from polyapprox.report.executor import make_executor
+    from polyapprox.app.report.executor import make_executor
 
-    serial = training.sumformer_curves(steps=3, target="times-mean", degree=2)
+    serial = experiments.sumformer_curves(steps=3, target="times-mean", degree=2)
     with make_executor(jobs=2) as processes:
-        parallel = training.sumformer_curves(steps=3, target="times-mean", degree=2, map=processes.map)
+        parallel = experiments.sumformer_curves(steps=3, target="times-mean", degree=2, map=processes.map)
     strip = lambda runs: [{k: v for k, v in r.items() if k != "seconds"} for r in runs]
     assert strip(parallel.runs) == strip(serial.runs) and parallel.table.rows == serial.table.rows

@@ -135,7 +135,7 @@ def parse(text):
 
 def kind(node):  # "num", "name", "call", "neg", or the binary operator + - * / **
     if isinstance(node, ast.Constant):
-        need(type(node.value) is int, "numbers are integers")
+        need(type(node.value) in (int, float) and abs(node.value) < 1e300, "numbers are finite ints or floats")
         return "num"
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return "neg"
@@ -151,11 +151,11 @@ def kind(node):  # "num", "name", "call", "neg", or the binary operator + - * / 
 
 
 def target_value(node, X, i, j, n, order):
-    """A target expression (x_i, x_j, integers, + - *, / by integers, sq, exp, sum_j, mean_j, sum_c) as jets:
-    a list with one jet per component (a list of length 1 broadcasts)."""
+    """A target formula (x_i, x_j, numbers, + - *, / by numbers, integer powers, exp, norm2, sum_j, mean_j) as
+    jets in the certifier's order of operations: a list with one jet per component (length 1 broadcasts)."""
     op, N = kind(node), len(X[0][0].grad)
     if op == "num":
-        return [constant(node.value, N, order)]
+        return [constant(Fraction(node.value), N, order)]
     if op == "name":
         need(node.id == "x_i" or (node.id == "x_j" and j is not None), f"target: unknown or unbound {node.id}")
         return X[i] if node.id == "x_i" else X[j]
@@ -168,16 +168,23 @@ def target_value(node, X, i, j, n, order):
             total = [a + b for a, b in zip(total, target_value(node.args[0], X, i, jj, n, order))]
         return total if node.func.id == "sum_j" else [t * constant(Fraction(1, n), N, order) for t in total]
     if op == "call":
-        need(node.func.id in ("sq", "exp", "sum_c"), f"target: unknown function {node.func.id}")
+        need(node.func.id in ("exp", "norm2"), f"target: unknown function {node.func.id}")
         arg = target_value(node.args[0], X, i, j, n, order)
-        if node.func.id == "sum_c":
-            return [functools.reduce(Jet.__add__, arg)]
-        return [t.sq() if node.func.id == "sq" else t.exp() for t in arg]
-    need(op in "+-*/", f"target: {op} is not allowed")
+        return (
+            [functools.reduce(Jet.__add__, [t.sq() for t in arg])]
+            if node.func.id == "norm2"
+            else [t.exp() for t in arg]
+        )
+    need(op in ("+", "-", "*", "/", "**"), f"target: {op} is not allowed")
     a = target_value(node.left, X, i, j, n, order)
+    if op in ("/", "**"):
+        need(kind(node.right) == "num" and node.right.value != 0, f"target: {op} by a nonzero number only")
     if op == "/":
-        need(kind(node.right) == "num" and node.right.value != 0, "target: division by a nonzero integer only")
-        return [t * constant(Fraction(1, node.right.value), N, order) for t in a]
+        return [t * constant(1 / Fraction(node.right.value), N, order) for t in a]
+    if op == "**":  # x**2 is the square (as the certifier's jets), higher integer powers by products
+        k = node.right.value
+        need(type(k) is int and 1 <= k <= 16, "target: powers are integers 1..16")
+        return [t.sq() if k == 2 else functools.reduce(Jet.__mul__, [t] * k) for t in a]
     b = target_value(node.right, X, i, j, n, order)
     a, b = (a * len(b), b) if len(a) < len(b) else (a, b * len(a)) if len(b) < len(a) else (a, b)
     return [x + y if op == "+" else x + (-y) if op == "-" else x * y for x, y in zip(a, b)]

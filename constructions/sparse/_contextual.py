@@ -25,6 +25,7 @@ from polyapprox.internal import DomainError, check_int, check_size
 from ._assumption import check_assumption
 from ._layers import as_delta
 from ._masks import as_masks
+from ._rho import rho as get_rho
 
 #: Most grid inputs delta^{-nd} we agree to enumerate (exact arithmetic, every input).
 MAX_INPUTS = 200_000
@@ -383,8 +384,6 @@ class ContextualMapping:
 
         Shapes: -> (number of grid inputs, n).
         """
-        from ._rho import rho as get_rho
-
         fn = get_rho(rho)
         u = np.array([float(x) for x in self.u])
         Z = np.array([[[float(x) for x in row] for row in self.embed(L)] for L in self.inputs])

@@ -8,10 +8,15 @@ layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 
-from ._universal import RELU, STAGES, PiecewiseLinear, UniversalNetwork
+from ._piecewise import RELU, STAGES, PiecewiseLinear
+
+if TYPE_CHECKING:
+    from ._universal import UniversalNetwork
 
 F64 = torch.float64
 

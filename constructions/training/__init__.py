@@ -8,8 +8,9 @@ so a re-run gives bitwise the same losses.
 
 Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_layer``
 (one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
-``copying`` (the copying task with sparse masks), ``experiments`` (the four experiments: a
-results table and a figure each), ``_common`` (determinism, records, checks).
+``copying`` (the copying task with sparse masks), ``_runs`` (module-level runners that return plain
+records, for process pools), ``_common`` (determinism, records, checks). The four experiments
+built on them (tables, figures, verdicts) are the app's: :mod:`polyapprox.app.experiments`.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from typing import Any
 
 from polyapprox.internal import PolyapproxError
 
-from .._torch_support import MISSING_TORCH
+from .._networks.torch_support import MISSING_TORCH
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
 _NAMES = {
     "TrainingHistory": "_common",
     "ResultsTable": "_common",
     "deterministic": "_common",
+    "check_rate": "_common",
+    "check_steps": "_common",
     "MLPSumformer": "sumformers",
     "PolySumformer": "sumformers",
     "train_sumformer": "sumformers",
@@ -40,12 +43,11 @@ _NAMES = {
     "SparseCopyTransformer": "copying",
     "train_copying": "copying",
     "assumption_table": "copying",
-    "EXPERIMENTS": "experiments",
-    "run_experiment": "experiments",
-    "sumformer_curves": "experiments",
-    "latent_sweep": "experiments",
-    "init_comparison": "experiments",
-    "sparse_copying": "experiments",
+    "run_sumformer": "_runs",
+    "run_one_layer": "_runs",
+    "run_copying": "_runs",
+    "check_target": "_runs",
+    "constructed_references": "_runs",
 }
 
 __all__ = sorted(_NAMES)

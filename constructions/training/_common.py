@@ -60,12 +60,44 @@ def deterministic(seed: int, threads: int = 1) -> Iterator[torch.Generator]:
 
 
 def check_steps(steps: Any) -> int:
-    """Number of optimisation steps: an integer >= 0."""
+    """Number of optimisation steps: an integer >= 0.
+
+    Parameters
+    ----------
+    steps : int
+        The number of steps.
+
+    Returns
+    -------
+    int
+        ``steps``, checked.
+
+    Examples
+    --------
+    >>> check_steps(10)
+    10
+    """
     return check_int("steps", steps, minimum=0)
 
 
 def check_rate(lr: Any) -> float:
-    """Learning rate: a finite number > 0."""
+    """Learning rate: a finite number > 0.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate.
+
+    Returns
+    -------
+    float
+        ``lr`` as a float, checked.
+
+    Examples
+    --------
+    >>> check_rate(1)
+    1.0
+    """
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
         raise PolyapproxError(f"learning rate must be a finite number > 0; got {lr!r}")
     return float(lr)
@@ -261,13 +293,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.3g}"
     return str(value)
-
-
-def log_axes(ax, title: str, xlabel: str, ylabel: str) -> None:
-    """Common look of the learning-curve panels: log y, grid, labels, readable ticks."""
-    ax.set_yscale("log")
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.tick_params(labelsize=8)

@@ -7,7 +7,7 @@
 - The notebooks (``../notebooks/*.py``, jupytext percent format) are copied into
   ``notebooks/`` so that myst-nb renders and executes them.
 - The directive ``repro-cases`` renders rows of the table of reproduction cases
-  (``polyapprox.report.cases.CASES``), the single table that the report and the tests read.
+  (``polyapprox.app.report.cases.CASES``), the single table that the report and the tests read.
 """
 
 from __future__ import annotations
@@ -76,17 +76,22 @@ def _submodules(module: ModuleType) -> list[ModuleType]:
 
 
 #: Public modules of the user-facing app: documented on the CLI page, not in the API reference.
-APP_MODULES = ("polyapprox.cli", "polyapprox.report", "polyapprox.internal")
+APP_MODULES = ("polyapprox.app.cli", "polyapprox.app.report", "polyapprox.internal")
+
+#: App modules with a Python API of their own, listed after the numeric layer.
+APP_API = ("polyapprox.app.experiments",)
 
 
 def public_namespaces() -> list[tuple[str, list[str]]]:
     """(module name, its public non-module names), every object listed once, in reading order.
 
-    The roots' ``__all__`` first, then every public submodule of ``constructions``.
+    The roots' ``__all__`` first, then every public submodule of ``constructions``, then the app
+    modules of ``APP_API``.
     An object already listed under an earlier namespace (a re-export) is not listed again.
     """
     modules = [importlib.import_module(root) for root in ROOTS]
     modules += [m for m in _submodules(modules[1]) if not m.__name__.startswith(APP_MODULES)]
+    modules += [importlib.import_module(name) for name in APP_API]
     # objects that a module's __all__ exports belong there, not to a module that merely imports them
     claimed = {
         id(getattr(m, name)): m.__name__
@@ -170,7 +175,7 @@ def _quick_report() -> None:
             "run `polyapprox reproduce --quick` to produce it.\n"
         )
         return
-    from polyapprox.report import run_report
+    from polyapprox.app.report import run_report
 
     sections = run_report(REPORT, quick=True, progress=False)
     failed = [c for s in sections for c in s.claims if not c.passed]
@@ -336,7 +341,7 @@ class ReproCases(SphinxDirective):
     optional_arguments = 100
 
     def run(self) -> list[nodes.Node]:
-        from polyapprox.report.cases import CASES
+        from polyapprox.app.report.cases import CASES
 
         unknown = [i for i in self.arguments if i not in CASES]
         if unknown:

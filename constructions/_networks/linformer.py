@@ -1,0 +1,153 @@
+"""Implementation of :mod:`constructions.linformer` (private; import from there)."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_size
+
+from .._sumformers.sumformer import Sumformer
+from . import attention as _attention
+from .kinds import AttentionKind, CliOption, register
+from .network import LabelledArray, Network, build_network
+from .torch_support import lazy_torch_module
+
+
+def _projection(name: str, value, k: int, n: int) -> np.ndarray:
+    if isinstance(value, str):
+        if value == "mean":
+            return np.full((k, n), 1.0 / k)
+        if value == "first":
+            P = np.zeros((k, n))
+            P[0] = 1.0
+            return P
+        raise PolyapproxError(f"unknown {name} {value!r}; allowed: 'mean' (J/k), 'first' (e_1 1^T) or a (k, n) array")
+    P = np.asarray(value, dtype=float)
+    if P.shape != (k, n):
+        raise ShapeError(f"{name} must have shape (k, n) = ({k}, {n}); got {P.shape}")
+    if not np.all(np.isfinite(P)):
+        raise PolyapproxError(f"{name} contains NaN or inf")
+    return P
+
+
+def from_sumformer(
+    S: Sumformer,
+    n: int,
+    k: int,
+    ff: str = "exact",
+    *,
+    E: str | ArrayLike = "mean",
+    F: str | ArrayLike = "mean",
+    m_relu: int = 8,
+    random_query: bool = False,
+    seed: int = 0,
+    allow_unequal_columns: bool = False,
+    column_tol: float = 1e-12,
+) -> Network:
+    """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.
+
+    ``F`` must have equal non-zero column sums c (theory/attention): "mean" (J/k, c = 1),
+    "first" (e_1 1^T, c = 1) or an array. Unequal column sums are refused, unless
+    ``allow_unequal_columns=True`` (the negative control: the sum becomes weighted and the
+    network is no longer equivariant; W_O then uses the mean column sum).
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    k : int
+        Projected length: E and F are (k, n).
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    E : str or array_like, default 'mean'
+        Key projection: ``"mean"``, ``"first"`` or a (k, n) array.
+    F : str or array_like, default 'mean'
+        Value projection, same choices; its column sums must be equal and non-zero.
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    allow_unequal_columns : bool, default False
+        Build anyway when F's column sums differ (negative control).
+    column_tol : float, default 1e-12
+        Tolerance of the equal-column-sums check.
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> L = from_sumformer(S, n=4, k=2)
+    >>> X = np.array([[0.1], [0.2], [0.3], [0.4]])
+    >>> bool(np.allclose(L(X), S(X), atol=1e-15))
+    True
+    """
+    n, k = check_int("n", n), check_int("k", k)
+    check_size(f"the Linformer projections E, F of shape (k, n) = ({k:,}, {n:,})", k * n)
+    E_p, F_p = _projection("E", E, k, n), _projection("F", F, k, n)
+    sums = F_p.sum(axis=0)
+    c = float(sums.mean())
+    spread = float(np.abs(sums - sums[0]).max())
+    if abs(c) <= column_tol:
+        raise PolyapproxError("F must have non-zero column sums (their common value c is 0)")
+    if spread > column_tol * max(1.0, abs(c)) and not allow_unequal_columns:
+        raise PolyapproxError(
+            f"F must have equal column sums for the Linformer to compute the sum exactly; "
+            f"they differ by up to {spread:.3g} (pass allow_unequal_columns=True for the "
+            "negative control)"
+        )
+    tokens = [("token", j) for j in range(n)]
+    projections = [("proj", r) for r in range(1, k + 1)]
+    extra = {"E": LabelledArray(E_p, projections, tokens), "F": LabelledArray(F_p, projections, tokens)}
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        scale=k / c,
+        random_query=random_query,
+        seed=seed,
+        attention_params={"E": E_p, "F": F_p},
+        attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
+        extra_weights=extra,
+        details={"k": k, "column_sum": c, "column_spread": spread},
+        recipe={
+            "kind": "linformer",
+            "n": n,
+            "k": k,
+            "ff": ff,
+            "m_relu": m_relu,
+            "random_query": random_query,
+            "seed": seed,
+            "allow_unequal_columns": allow_unequal_columns,
+            "column_tol": column_tol,
+        },
+    )
+
+
+KIND = register(
+    AttentionKind(
+        name="linformer",
+        network="linformer",
+        description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
+        forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
+        torch_module=lazy_torch_module("linformer_module"),
+        cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
+        timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
+        build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+        cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
+        labels={"E": ("proj", "token"), "F": ("proj", "token")},
+    )
+)

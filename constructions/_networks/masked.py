@@ -1,0 +1,205 @@
+"""Implementation of :mod:`constructions.masked` (private; import from there)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from polyapprox.internal import PolyapproxError, ShapeError, check_int
+
+from .._sumformers.sumformer import Sumformer
+from ..sparse import patterns as _patterns
+from . import attention as _attention
+from .kinds import AttentionKind, CliOption, register
+from .network import Network, build_network
+from .torch_support import lazy_torch_module
+
+
+def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
+    """One boolean (n, n) mask from a mask or a list of masks (a pattern cycle: masks[layer % p]).
+
+    Every query must attend to at least one key.
+
+    Shapes: one (n, n) mask, or a cycle of p of them -> (n, n).
+
+    Parameters
+    ----------
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    n : int or None, default None
+        Number of tokens n, checked when given.
+    layer : int, default 0
+        Which mask of a cycle: ``masks[layer % p]``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The boolean mask.
+
+    Examples
+    --------
+    >>> as_mask(_patterns.tridiagonal(3)).astype(int)
+    array([[1, 1, 0],
+           [1, 1, 1],
+           [0, 1, 1]])
+    """
+    array = np.asarray(masks) if not isinstance(masks, (list, tuple)) else None
+    cycle = _patterns.from_masks([array] if array is not None and array.ndim == 2 else masks)
+    mask = cycle[check_int("layer", layer, minimum=0) % len(cycle)]
+    if n is not None and mask.shape != (n, n):
+        raise ShapeError(f"mask must have shape (n, n) = ({n}, {n}); got {mask.shape}")
+    empty = np.flatnonzero(~mask.any(axis=1))
+    if empty.size:
+        raise PolyapproxError(f"mask row {int(empty[0])} is all False: every query must attend to at least one key")
+    return mask
+
+
+def masked_softmax_attention(Z: np.ndarray, heads: Sequence[_attention.Head], mask: np.ndarray) -> np.ndarray:
+    """Z + sum_h softmax over the allowed keys of (Q K^T / sqrt(d_k)) V W_O; mask (n, n), mask[query, key].
+
+    Shapes: Z (b, n, D), mask (n, n) -> (b, n, D).
+
+    Parameters
+    ----------
+    Z : numpy.ndarray
+        The residual stream.
+    heads : sequence of Head
+        The attention heads.
+    mask : numpy.ndarray
+        Boolean, True where the query attends to the key.
+
+    Returns
+    -------
+    numpy.ndarray
+        The new residual stream.
+
+    Examples
+    --------
+    >>> Z = np.arange(6.0).reshape(1, 3, 2)
+    >>> zero = _attention.Head(np.zeros((2, 1)), np.zeros((2, 1)), np.eye(2), np.eye(2))
+    >>> masked_softmax_attention(Z, [zero], np.eye(3, dtype=bool))[0, 1]    # token 1 sees only itself
+    array([4., 6.])
+    """
+    _attention._check(Z, heads)
+    mask = as_mask(mask, Z.shape[1])
+    out = Z.copy()
+    for h in heads:
+        Q, K, V = Z @ h.W_Q, Z @ h.W_K, Z @ h.W_V
+        logits = np.where(mask, Q @ np.swapaxes(K, 1, 2) / np.sqrt(h.W_Q.shape[1]), -np.inf)
+        out += _attention._softmax(logits) @ V @ h.W_O
+    return out
+
+
+def from_sumformer(
+    S: Sumformer,
+    n: int,
+    masks: object,
+    ff: str = "exact",
+    *,
+    layer: int = 0,
+    allow_partial: bool = False,
+    m_relu: int = 8,
+    random_query: bool = False,
+    seed: int = 0,
+) -> Network:
+    """One masked softmax attention layer (W_K = 0, W_O = n x writer) between the two FF blocks.
+
+    ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
+    (``layer`` picks masks[layer % p]). Equal to S iff every query sees every key; otherwise
+    refused unless ``allow_partial=True``.
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise.
+    n : int
+        Number of tokens n.
+    masks : array_like or list of array_like
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    layer : int, default 0
+        Which mask of the cycle: ``masks[layer % p]``.
+    allow_partial : bool, default False
+        Build even when some query does not see every key (then not equal to S).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d); ``.weights`` holds the labelled weight blocks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer, sparse
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> M = from_sumformer(S, 3, sparse.patterns.dense(3))
+    >>> X = np.array([[0.1], [0.2], [0.3]])
+    >>> bool(np.allclose(M(X), S(X), atol=1e-15))
+    True
+    """
+    n = check_int("n", n)
+    mask = as_mask(masks, n, layer)
+    partial = np.flatnonzero(~mask.all(axis=1))
+    if partial.size and not allow_partial:
+        raise PolyapproxError(
+            f"query {int(partial[0])} does not attend to every key: one masked attention layer "
+            "writes the sum only for a dense pattern (sparse patterns need several layers, "
+            "Yun et al. 2020); pass allow_partial=True for the negative control"
+        )
+    return build_network(
+        S,
+        n,
+        attention=KIND,
+        ff=ff,
+        m_relu=m_relu,
+        random_query=random_query,
+        seed=seed,
+        attention_params={"mask": mask},
+        attention_formula=f"Z + masked softmax(QK^T/sqrt(d_k)) V W_O, {int(mask.sum())} of {n * n} "
+        "connections, W_K = 0",
+        details={"connections": int(mask.sum()), "partial_queries": int(partial.size)},
+    )
+
+
+def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
+    masks = _patterns.by_name(o["pattern"], n, window=o["window"])
+    return from_sumformer(S, n, masks, o["ff"], m_relu=o["m_relu"], seed=o["seed"], allow_partial=o["allow_partial"])
+
+
+KIND = register(
+    AttentionKind(
+        name="masked-softmax",
+        network="masked-transformer",
+        description="Transformer with ONE masked (sparse-pattern) softmax attention layer (Yun et al. 2020 patterns)",
+        forward=lambda Z, heads, params: masked_softmax_attention(Z, heads, params["mask"]),
+        torch_module=lazy_torch_module("masked_softmax_module"),
+        cost=lambda n, d_k, d_v, params: int(np.asarray(params["mask"]).sum()) * (d_k + d_v),
+        timing_params=lambda n, d_k, rng, k, m: {"mask": _patterns.sliding_window(n, max(2, min(n, 2 * k)))[0]},
+        build=_cli_build,
+        cli_options=(
+            CliOption(
+                "--pattern",
+                {
+                    "choices": sorted(_patterns.NAMES),
+                    "default": "dense",
+                    "help": "sparsity pattern of the attention layer",
+                },
+            ),
+            CliOption("--window", {"type": int, "default": 3, "help": "window of window-based patterns"}),
+            CliOption(
+                "--allow-partial",
+                {"action": "store_true", "help": "build even if some query misses keys (negative control)"},
+            ),
+        ),
+    )
+)

@@ -1,0 +1,168 @@
+"""The polynomial Sumformer: phi = power-sum monomials, psi = an exact polynomial Psi, evaluated vectorised.
+
+S(X)_i = Psi(x_i, P_{<=K}(X)) (exact Sumformer form of equivariant polynomials, Alberti et al.
+2023). psi is compiled once from the exact rational coefficients to float64 monomial features,
+so evaluation never touches sympy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from polyapprox import EquivariantRepresentation
+from polyapprox.internal import PolyapproxError
+
+from .._common.validate import Domain
+from .features import MonomialFeatures
+from .sumformer import Sumformer
+
+
+class _PolynomialEvaluator:
+    """Vectorised evaluation of sum_t c_t z^{e_t} (one column per output) on rows z of shape (m, v)."""
+
+    def __init__(self, exponents: list[tuple[int, ...]], coefficients: np.ndarray, width: int) -> None:
+        self.width = width
+        constant = [j for j, e in enumerate(exponents) if sum(e) == 0]
+        varying = [j for j, e in enumerate(exponents) if sum(e) > 0]
+        self.constant = coefficients[constant].sum(axis=0) if constant else np.zeros(coefficients.shape[1])
+        self.features = MonomialFeatures([exponents[j] for j in varying]) if varying else None
+        self.matrix = coefficients[varying]
+
+    #: Rows evaluated at once: the monomial features of a chunk stay below about 64 MB.
+    CHUNK_BYTES = 64e6
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        out = np.broadcast_to(self.constant, (len(z), len(self.constant))).copy()
+        if self.features is not None:
+            chunk = max(1, int(self.CHUNK_BYTES / 8 / max(len(self.features), 1)))
+            for start in range(0, len(z), chunk):
+                out[start : start + chunk] += self.features(z[start : start + chunk]) @ self.matrix
+        return out
+
+
+def psi_table(rep: EquivariantRepresentation) -> tuple[list[tuple[int, ...]], np.ndarray]:
+    """(exponents e_t over (y, s), float64 C of shape (terms, d_out)) with Psi_o = sum_t C[t, o] (y, s)^{e_t}.
+
+    The exponents are sorted; a zero Psi gets the single constant exponent and a zero row, so
+    every evaluator (numpy, ReLU, torch, model files) reads the same table.
+    """
+    per_output = rep.coefficients()
+    exponents = sorted({beta + m for terms in per_output for beta, m in terms}) or [(0,) * (rep.d + rep.latent_dim)]
+    slot = {e: j for j, e in enumerate(exponents)}
+    C = np.zeros((len(exponents), rep.d_out))
+    for out, terms in enumerate(per_output):
+        for (beta, m), c in terms.items():
+            try:
+                C[slot[beta + m], out] = float(c)
+            except OverflowError:
+                raise PolyapproxError(f"Psi coefficient of {beta + m} is too large for float64 (non-finite)") from None
+    return exponents, C
+
+
+def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """psi(y, s) = Psi(y, s) evaluated from the exact coefficients (as float64), no sympy at call time."""
+    exponents, C = psi_table(rep)
+    evaluator = _PolynomialEvaluator(exponents, C, rep.d + rep.latent_dim)
+
+    def psi(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+        return evaluator(np.concatenate([y, s], axis=1))
+
+    return psi
+
+
+class PolynomialSumformer(Sumformer):
+    """A Sumformer whose phi are the power-sum monomials and psi an exact polynomial Psi.
+
+    S(X)_i = Psi(x_i, P_{<=K}(X)) (theory/representation, Theorem; section 5). ``representation``
+    holds the exact Psi; ``indices`` the power-sum alphas (latent dimension d' = len(indices)).
+    Inputs must have exactly ``n`` tokens and lie in ``domain`` (pass ``extrapolate=True`` to a
+    call to evaluate outside it).
+
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    representation : EquivariantRepresentation
+        The exact representation.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] of every coordinate.
+    description : str, default ''
+        A one-line description shown by ``repr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from polyapprox import represent_equivariant
+    >>> S = PolynomialSumformer(represent_equivariant("x1_1 * x2_1", 2, 1))
+    >>> S.latent_dim, S(np.array([[0.5], [0.25]])).tolist()     # F_i = x_1 x_2
+    (2, [[0.125], [0.125]])
+    """
+
+    n: int  # always given: the representation fixes the number of tokens
+    domain: Domain  # always given (default (0, 1))
+
+    def __init__(
+        self, representation: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0), description: str = ""
+    ) -> None:
+        if not isinstance(representation, EquivariantRepresentation):
+            raise PolyapproxError(
+                f"representation must be a polyapprox.EquivariantRepresentation; got {type(representation).__name__}"
+            )
+        rep = representation
+        indices = tuple(rep.indices)
+        if indices:
+            features = MonomialFeatures(indices)
+            phi = features
+        else:  # n = 1, refined: no power sums at all
+            phi = lambda x: np.zeros((len(x), 0))
+        super().__init__(
+            phi,
+            _compile_psi(rep),
+            len(indices),
+            rep.d,
+            rep.d_out,
+            n=rep.n,
+            domain=domain,
+            description=description
+            or f"phi = power sums |alpha| <= {rep.K}, psi = exact Psi "
+            f"({sum(len(t) for t in rep.coefficients())} terms)",
+        )
+        self.representation = rep
+        self.indices = indices
+        self.target: Callable[[np.ndarray], np.ndarray] | None = (
+            None  # the target a fit approximates (set by approximate; model files record it)
+        )
+
+
+def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:
+    """The Sumformer of an exact representation: phi = power sums of ``rep.indices``, psi = ``rep.Psi``.
+
+    theory/representation Theorem: S(X)_i = Psi(x_i, P(X)) equals F_i(X) exactly; numerically up to
+    float64 rounding. psi is evaluated from the exact coefficients, vectorised over all tokens.
+
+    Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    rep : EquivariantRepresentation
+        The exact representation.
+    domain : tuple of float, default (0.0, 1.0)
+        Box [lo, hi] of every coordinate.
+
+    Returns
+    -------
+    PolynomialSumformer
+        S with S(X)_i = Psi(x_i, P(X)), exactly the represented F up to rounding.
+
+    Examples
+    --------
+    >>> from polyapprox import represent_equivariant, sequence_symbols
+    >>> X = sequence_symbols(2, 1)
+    >>> S = from_representation(represent_equivariant(X.applyfunc(lambda xi: xi * sum(X)), 2, 1))
+    >>> S(np.array([[0.5], [0.25]]))        # F_i = x_i (x_1 + x_2)
+    array([[0.375 ],
+           [0.1875]])
+    """
+    return PolynomialSumformer(rep, domain=domain)

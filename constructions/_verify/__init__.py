@@ -1,0 +1,1 @@
+"""Private implementation package of :mod:`constructions` (no stability promise)."""

@@ -1,0 +1,262 @@
+"""Implementation of :mod:`constructions.training.one_layer` (private; import from there)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from polyapprox.internal import check_choice
+
+from .._sumformers.target_checks import target_values
+from ._common import (
+    TrainingHistory,
+    check_positive,
+    check_rate,
+    check_steps,
+    deterministic,
+    errors,
+    fit,
+    resolve_target,
+    sample,
+    target_name,
+)
+from ._sumformers import TEST_SEED
+
+ONE_LAYER_KINDS = ("transformer", "linformer", "performer")
+INITS = ("constructed", "random")
+SADDLES = ("random-query", "freeze", "none")
+
+
+def one_layer_network(
+    S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8, seed: int = 0
+):
+    """The constructed one-layer network of ``kind`` for the Sumformer S (a numpy ``Network``).
+
+    Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer.
+    n : int
+        Number of tokens n.
+    kind : str
+        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+    saddle : str, default 'random-query'
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
+    k : int, default 2
+        Linformer projected length.
+    m : int, default 8
+        Performer random features.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Returns
+    -------
+    Network
+        The constructed network.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = one_layer_network(S, 3, "linformer")
+    >>> X = np.array([[0.1], [0.2], [0.3]])
+    >>> bool(np.allclose(T(X), S(X), atol=1e-15))
+    True
+    """
+    from constructions import linformer, performer, transformer
+
+    kind = check_choice("kind", kind, ONE_LAYER_KINDS)
+    random_query = check_choice("saddle", saddle, SADDLES) == "random-query"
+    if kind == "transformer":
+        return transformer.from_sumformer(S, n, random_query=random_query, seed=seed)
+    if kind == "linformer":
+        return linformer.from_sumformer(S, n, check_positive("k", k), random_query=random_query, seed=seed)
+    return performer.from_sumformer(S, n, check_positive("m", m), random_query=random_query, seed=seed)
+
+
+def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
+    """Redraw every parameter of ``module`` in place (seeded by ``generator``).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The module.
+    generator : torch.Generator
+        Seeded source of the draw.
+
+    Examples
+    --------
+    >>> layer = torch.nn.Linear(2, 2, dtype=torch.float64)
+    >>> randomise(layer, torch.Generator().manual_seed(0))
+    >>> again = torch.nn.Linear(2, 2, dtype=torch.float64)
+    >>> randomise(again, torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(layer.weight, again.weight))
+    True
+    """
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            rows = p.shape[-1] if name.endswith("weight") else p.shape[0]
+            p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / math.sqrt(rows))
+
+
+def _attention_projections(module: torch.nn.Module) -> list[torch.nn.Parameter]:
+    return [p for name, p in module.named_parameters() if name.endswith(("W_Q.weight", "W_K.weight"))]
+
+
+def train_one_layer(
+    target: Any,
+    n: int,
+    d: int,
+    *,
+    kind: str = "transformer",
+    init: str = "constructed",
+    saddle: str = "random-query",
+    degree: int = 4,
+    k: int = 2,
+    m: int = 8,
+    steps: int = 100,
+    lr: float | None = None,
+    samples: int = 512,
+    test_samples: int = 512,
+    seed: int = 0,
+    threads: int = 1,
+    progress: bool = False,
+) -> TrainingHistory:
+    """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
+
+    The constructed network is built from the least-squares Sumformer of degree ``degree``
+    (latent dimension C(n+d,d) - 1); ``history.reference`` holds its test errors, and with
+    ``init="constructed"`` ``history.test_mse[0]`` equals them up to rounding. ``lr`` defaults to
+    1e-5 for fine-tuning (the constructed psi has large, cancelling coefficients) and 3e-2 from
+    random weights.
+
+    Parameters
+    ----------
+    target : str or Target
+        A registered name, a target expression or a ``Target``.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    kind : str, default 'transformer'
+        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+    init : str, default 'constructed'
+        ``"constructed"`` or ``"random"`` weights.
+    saddle : str, default 'random-query'
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
+    degree : int, default 4
+        Degree of the least-squares Sumformer the network is built from.
+    k : int, default 2
+        Linformer projected length.
+    m : int, default 8
+        Performer random features.
+    steps : int, default 100
+        Optimiser steps.
+    lr : float or None, default None
+        Adam learning rate; default by ``init`` (above).
+    samples : int, default 512
+        Training sequences.
+    test_samples : int, default 512
+        Sequences of the fixed test sample.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainingHistory
+        Losses and test errors per step, and the constructed network's errors.
+
+    Examples
+    --------
+    >>> h = train_one_layer("centered", 3, 1, degree=1, steps=2, samples=64, test_samples=64)
+    >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
+    True
+    """
+    from ._sumformers import constructed_reference
+
+    kind, init = check_choice("kind", kind, ONE_LAYER_KINDS), check_choice("init", init, INITS)
+    saddle = check_choice("saddle", saddle, SADDLES)
+    steps = check_steps(steps)
+    lr = check_rate((1e-5 if init == "constructed" else 3e-2) if lr is None else lr)
+    n, d = check_positive("n", n), check_positive("d", d)
+    f = resolve_target(target)
+    X_train, X_test = (
+        sample(n, d, check_positive("samples", samples), seed),
+        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
+    )
+    Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
+    ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
+    network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, k=k, m=m, seed=seed)
+    settings = {
+        "n": n,
+        "d": d,
+        "kind": kind,
+        "init": init,
+        "saddle": saddle,
+        "degree": degree,
+        "k": k,
+        "m": m,
+        "steps": steps,
+        "lr": lr,
+        "samples": samples,
+        "test_samples": test_samples,
+        "seed": seed,
+    }
+    with deterministic(seed, threads) as generator:
+        module = network.to_torch(trainable=True)
+        if init == "random":
+            randomise(module, generator)
+        elif saddle == "freeze":
+            for p in _attention_projections(module):
+                p.requires_grad_(False)
+        return _train(
+            module,
+            X_train,
+            Y_train,
+            X_test,
+            Y_test,
+            steps,
+            lr,
+            f"{kind} ({init})",
+            target_name(f),
+            ref,
+            settings,
+            progress,
+        )
+
+
+def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
+    Xt, Yt, Xv = torch.from_numpy(X_train), torch.from_numpy(Y_train), torch.from_numpy(X_test)
+
+    def forward() -> torch.Tensor:
+        return ((module(Xt) - Yt) ** 2).mean()
+
+    def evaluate() -> tuple[float, float]:
+        with torch.no_grad():
+            out = module(Xv).numpy()
+        if not np.all(np.isfinite(out)):  # a diverged run: record it as infinite error
+            return math.inf, math.inf
+        return errors(out, Y_test)
+
+    return fit(
+        module,
+        forward,
+        evaluate,
+        steps,
+        lr,
+        name=name,
+        target=target,
+        reference=ref,
+        settings=settings,
+        progress=progress,
+    )

@@ -1,0 +1,153 @@
+"""Module-level runners of the training experiments: each takes plain data and returns plain data,
+so process pools and Dask can run them (the app turns their records into tables and figures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from polyapprox.internal import check_int
+
+from .._sumformers.target_checks import target_values
+from ._common import resolve_target, sample, target_name
+from ._copying import train_copying
+from ._one_layer import train_one_layer
+from ._sumformers import TEST_SEED, constructed_reference, train_sumformer
+
+
+def run_sumformer(item: dict) -> dict:
+    """Run one Sumformer training (module-level, so process pools and Dask can run it).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_sumformer(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_sumformer(dict(target="centered", n=2, d=1, kind="polynomial", degree=1, steps=2,
+    ...                                samples=32, test_samples=32, reference=False))
+    >>> record["steps"], len(record["train_loss"])
+    ((0, 1, 2), 2)
+    """
+    return train_sumformer(**item).to_dict()
+
+
+def run_one_layer(item: dict) -> dict:
+    """Run one one-layer training (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_one_layer(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_one_layer(dict(target="centered", n=2, d=1, degree=1, steps=2, samples=32, test_samples=32))
+    >>> record["model"]
+    'transformer (constructed)'
+    """
+    return train_one_layer(**item).to_dict()
+
+
+def run_copying(item: dict) -> dict:
+    """Run one copying training (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of the training function.
+
+    Returns
+    -------
+    dict
+        ``train_copying(**item).to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_copying(dict(pattern="dense", n=8, vocab=3, width=16, heads=2, steps=2, eval_every=2,
+    ...                               test_batch=8))
+    >>> record["pattern"], record["eval_steps"]
+    ('dense', (0, 2))
+    """
+    return train_copying(**item).to_dict()
+
+
+def check_target(target: Any, n: int, d: int) -> tuple[Any, str]:
+    """The target as given and its display name, checked before any run.
+
+    The target must resolve and give finite values of shape (b, n, d_out) on a small sample, so a
+    bad target fails at once with one line.
+
+    Parameters
+    ----------
+    target : str, Target or callable
+        The target (a registered name, an expression, ``module:function`` or a callable).
+    n : int
+        Sequence length.
+    d : int
+        Token dimension.
+
+    Returns
+    -------
+    tuple
+        ``(target, display name)``.
+
+    Examples
+    --------
+    >>> check_target("centered", 3, 1)
+    ('centered', 'centered')
+    """
+
+    f = resolve_target(target)
+    target_values(f, sample(check_int("n", n), check_int("d", d), 8, seed=1), "check sample")
+    return target, target_name(f)
+
+
+def constructed_references(target: Any, n: int, d: int, degree: int, samples: int, seed: int) -> dict[int, dict]:
+    """The least-squares Sumformers with d' = C(n+d,d)-1 and C(n-1+d,d)-1 on the shared test sample, by d'.
+
+    Parameters
+    ----------
+    target : str, Target or callable
+        The target.
+    n : int
+        Sequence length.
+    d : int
+        Token dimension.
+    degree : int
+        Degree of the fits.
+    samples : int
+        Training and test sequences.
+    seed : int
+        Seed of the training sample.
+
+    Returns
+    -------
+    dict
+        Reference record (without the model) by latent dimension d'.
+
+    Examples
+    --------
+    >>> sorted(constructed_references("centered", 2, 1, 1, 64, 0))  # C(n-1+d, d) - 1 and C(n+d, d) - 1
+    [1, 2]
+    """
+
+    f = resolve_target(target)
+    X_test = sample(n, d, samples, TEST_SEED)
+    Y_test = target_values(f, X_test, "test sample")
+    refs = {}
+    for is_refined in (False, True):
+        ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
+        ref.pop("model")
+        refs[ref["latent_dim"]] = ref
+    return refs

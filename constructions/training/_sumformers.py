@@ -1,0 +1,397 @@
+"""Implementation of :mod:`constructions.training.sumformers` (private; import from there)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from polyapprox import candidate_terms, latent_dimension, power_sum_indices
+from polyapprox.internal import check_choice
+
+from .._networks.torch_modules import Monomials
+from .._sumformers.target_checks import target_values
+from ._common import (
+    TrainingHistory,
+    check_positive,
+    check_rate,
+    check_steps,
+    deterministic,
+    errors,
+    fit,
+    resolve_target,
+    sample,
+    target_name,
+)
+
+KINDS = ("mlp", "polynomial")
+PSI_KINDS = ("polynomial", "mlp")
+#: Seed of the fixed test sample shared by every run (independent of the run's seed).
+TEST_SEED = 20_231_001
+
+
+def mlp(sizes: list[int]) -> nn.Sequential:
+    """Build Linear/GELU layers of the given widths (float64), no activation after the last.
+
+    Parameters
+    ----------
+    sizes : list of int
+        Input width, hidden widths, output width.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The layers.
+
+    Examples
+    --------
+    >>> net = mlp([2, 8, 1])
+    >>> [type(layer).__name__ for layer in net]
+    ['Linear', 'GELU', 'Linear']
+    """
+    layers: list[nn.Module] = []
+    for k, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b, dtype=torch.float64))
+        if k < len(sizes) - 2:
+            layers.append(nn.GELU())
+    return nn.Sequential(*layers)
+
+
+class MLPSumformer(nn.Module):
+    """A learned Sumformer psi(x_i, mean_j phi(x_j)) with MLPs phi: R^d -> R^{d'} and psi: R^{d+d'} -> R^{d_out}.
+
+    Shapes: X (b, n, d) -> (b, n, d_out).
+
+    Parameters
+    ----------
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    latent_dim : int
+        Latent dimension d'.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    depth : int, default 2
+        Hidden layers per MLP.
+
+    Examples
+    --------
+    >>> with torch.random.fork_rng():
+    ...     _ = torch.manual_seed(0)
+    ...     S = MLPSumformer(d=2, d_out=1, latent_dim=3, hidden=8)
+    >>> X = torch.rand(4, 5, 2, dtype=torch.float64)
+    >>> S(X).shape, bool(torch.allclose(S(X.flip(1)), S(X).flip(1)))    # equivariant
+    (torch.Size([4, 5, 1]), True)
+    """
+
+    def __init__(self, d: int, d_out: int, latent_dim: int, hidden: int = 32, depth: int = 2) -> None:
+        super().__init__()
+        widths = [check_positive("hidden", hidden)] * check_positive("depth", depth)
+        self.latent_dim = check_positive("latent dimension d'", latent_dim)
+        self.phi = mlp([d, *widths, self.latent_dim])
+        self.psi = mlp([d + self.latent_dim, *widths, d_out])
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)).
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
+        s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
+        return self.psi(torch.cat([X, s], dim=-1))
+
+
+class PolySumformer(nn.Module):
+    """A Sumformer with the fixed power-sum phi(x) = (x^alpha)_{alpha in I_{d,K}} and a trainable psi.
+
+    psi is a polynomial of weighted degree <= D, or an MLP.
+
+    Shapes: X (b, n, d) -> (b, n, d_out). ``latent_dim`` is d' = |I_{d,K}|.
+
+    Parameters
+    ----------
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    d_out : int
+        Output dimension per token.
+    degree : int
+        Weighted degree D of the polynomial psi.
+    psi : str, default 'polynomial'
+        ``"polynomial"`` or ``"mlp"``.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    depth : int, default 2
+        Hidden layers per MLP.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Examples
+    --------
+    >>> S = PolySumformer(n=3, d=1, d_out=1, degree=2)
+    >>> S.latent_dim, S.psi_terms, int(S(torch.rand(2, 3, 1, dtype=torch.float64)).abs().max())
+    (3, 7, 0)
+    """
+
+    def __init__(
+        self,
+        n: int,
+        d: int,
+        d_out: int,
+        degree: int,
+        psi: str = "polynomial",
+        hidden: int = 32,
+        depth: int = 2,
+        refined: bool = False,
+    ) -> None:
+        super().__init__()
+        indices = tuple(power_sum_indices(n, d, refined=refined))
+        self.latent_dim = len(indices)
+        self.phi = Monomials(np.array(indices, dtype=np.int64).reshape(len(indices), d))
+        self.psi_kind = check_choice("psi", psi, PSI_KINDS)
+        if self.psi_kind == "polynomial":
+            exponents = [beta + m for beta, m in candidate_terms(d, indices, check_positive("degree", degree))]
+            self.psi = Monomials(np.array(exponents, dtype=np.int64))
+            self.coefficients = nn.Parameter(torch.zeros(len(exponents), d_out, dtype=torch.float64))
+            self.psi_terms = len(exponents)
+        else:
+            self.psi = mlp([d + self.latent_dim, *[check_positive("hidden", hidden)] * depth, d_out])
+            self.psi_terms = 0
+
+    def inputs(self, X: torch.Tensor) -> torch.Tensor:
+        """The fixed inputs of psi, z = 2 (x_i, mean_j phi(x_j)) - 1 in [-1, 1]: (b, n, d) -> (b, n, d + d').
+
+        Shapes: X (b, n, d) -> (b, n, d + d').
+        (The affine map onto [-1, 1] conditions the monomials, as in the least-squares fit.)"""
+        s = self.phi(X).mean(dim=-2, keepdim=True).expand(*X.shape[:-1], self.latent_dim)
+        return 2 * torch.cat([X, s], dim=-1) - 1
+
+    def features(self, X: torch.Tensor) -> torch.Tensor:
+        """Polynomial psi: the candidate terms at (x_i, mean_j phi(x_j)), fixed (no parameter before them).
+
+        Shapes: X (b, n, d) -> (b, n, number of candidate terms).
+        """
+        return self.psi(self.inputs(X))
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """S(X)_i = psi(x_i, mean_j phi(x_j)) with the fixed power-sum phi.
+
+        Shapes: X (b, n, d) -> (b, n, d_out).
+        """
+        if self.psi_kind == "polynomial":
+            return self.features(X) @ self.coefficients
+        return self.psi(self.inputs(X))
+
+
+def constructed_reference(
+    f: Any,
+    n: int,
+    d: int,
+    degree: int,
+    X_test: np.ndarray,
+    Y_test: np.ndarray,
+    *,
+    samples: int,
+    seed: int,
+    refined: bool = False,
+) -> dict[str, Any]:
+    """The least-squares Sumformer (continuous theorem, constructed) and its errors on the test sample.
+
+    Shapes: X_test (b, n, d), Y_test (b, n, d_out).
+
+    Parameters
+    ----------
+    f : callable
+        The target, (b, n, d) -> (b, n, d_out).
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    degree : int
+        Total degree of the least-squares fit.
+    X_test : numpy.ndarray
+        Test inputs.
+    Y_test : numpy.ndarray
+        Target values on them.
+    samples : int
+        Training sequences of the fit.
+    seed : int
+        Seed of every random choice (reproducible).
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+
+    Returns
+    -------
+    dict
+        The fitted model (``"model"``) and its test errors (``"test_mse"``, ``"test_max"``...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import targets
+    >>> X = np.random.default_rng(1).uniform(size=(16, 3, 1))
+    >>> f = targets.get("centered")
+    >>> ref = constructed_reference(f, 3, 1, 1, X, f(X), samples=64, seed=0)
+    >>> ref["test_max"] < 1e-12                                   # the target is linear
+    True
+    """
+    from constructions import continuous
+
+    S, report = continuous.approximate(f, n, d, degree, samples=samples, test_samples=64, seed=seed, refined=refined)
+    mse, worst = errors(S(X_test), Y_test)
+    return {
+        "model": S,
+        "latent_dim": report.latent_dim,
+        "degree": degree,
+        "coefficients": report.coefficients,
+        "refined": refined,
+        "test_mse": mse,
+        "test_max": worst,
+    }
+
+
+def train_sumformer(
+    target: Any,
+    n: int,
+    d: int,
+    *,
+    kind: str = "mlp",
+    psi: str = "polynomial",
+    latent_dim: int | None = None,
+    degree: int = 4,
+    hidden: int = 32,
+    steps: int = 300,
+    lr: float = 5e-2,
+    samples: int = 512,
+    test_samples: int = 512,
+    seed: int = 0,
+    reference: bool = True,
+    threads: int = 1,
+    progress: bool = False,
+) -> TrainingHistory:
+    """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
+
+    ``latent_dim`` (MLP only) defaults to C(n+d,d) - 1; ``degree`` is D of the polynomial psi and
+    of the least-squares reference. The reference (``history.reference``) is the constructed
+    Sumformer of the continuous theorem with latent dimension C(n+d,d) - 1, fitted on the same
+    number of samples; its errors are measured on the same fixed test sample.
+
+    Parameters
+    ----------
+    target : str or Target
+        A registered name, a target expression or a ``Target``.
+    n : int
+        Number of tokens n.
+    d : int
+        Token dimension d.
+    kind : str, default 'mlp'
+        ``"mlp"`` or ``"polynomial"``.
+    psi : str, default 'polynomial'
+        psi of the polynomial Sumformer: ``"polynomial"`` or ``"mlp"``.
+    latent_dim : int or None, default None
+        d' of the MLP Sumformer; default C(n+d,d) - 1.
+    degree : int, default 4
+        D of the polynomial psi and of the reference.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+    steps : int, default 300
+        Optimiser steps.
+    lr : float, default 0.05
+        Adam learning rate.
+    samples : int, default 512
+        Training sequences.
+    test_samples : int, default 512
+        Sequences of the fixed test sample.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    reference : bool, default True
+        Also fit the constructed least-squares Sumformer.
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    TrainingHistory
+        Losses and test errors per step, and the reference's errors.
+
+    Examples
+    --------
+    >>> h = train_sumformer("centered", n=3, d=1, kind="polynomial", degree=1, steps=40, lr=0.05, samples=64,
+    ...                     test_samples=64, reference=False)
+    >>> h.test_mse[-1] < h.test_mse[0] / 10
+    True
+    """
+    kind = check_choice("kind", kind, KINDS)
+    steps, lr = check_steps(steps), check_rate(lr)
+    n, d = check_positive("n", n), check_positive("d", d)
+    f = resolve_target(target)
+    X_train, X_test = (
+        sample(n, d, check_positive("samples", samples), seed),
+        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
+    )
+    Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
+    d_out = Y_train.shape[-1]
+    ref = None
+    if reference:
+        ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
+        ref.pop("model")
+    with deterministic(seed, threads):
+        if kind == "mlp":
+            latent = latent_dimension(n, d) if latent_dim is None else check_positive("latent dimension d'", latent_dim)
+            model = MLPSumformer(d, d_out, latent, hidden)
+        else:
+            model = PolySumformer(n, d, d_out, degree, psi=psi, hidden=hidden)
+        name = kind if kind == "mlp" else f"polynomial (psi {model.psi_kind})"
+        settings = {
+            "n": n,
+            "d": d,
+            "d_out": d_out,
+            "kind": kind,
+            "psi": psi if kind == "polynomial" else "mlp",
+            "latent_dim": model.latent_dim,
+            "degree": degree,
+            "hidden": hidden,
+            "steps": steps,
+            "lr": lr,
+            "samples": samples,
+            "test_samples": test_samples,
+            "seed": seed,
+        }
+        return _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target_name(f), ref, settings, progress)
+
+
+def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):
+    Xt, Yt = torch.from_numpy(X_train), torch.from_numpy(Y_train)
+    Xv = torch.from_numpy(X_test)
+    apply = model
+    if isinstance(model, PolySumformer) and model.psi_kind == "polynomial":
+        # phi and the candidate terms are fixed: the model is linear in psi's coefficients, so the
+        # terms are computed once per sample (the same numbers model(X) computes every call)
+        with torch.no_grad():
+            cached = {id(Xt): model.features(Xt), id(Xv): model.features(Xv)}
+        apply = lambda X: cached[id(X)] @ model.coefficients
+
+    def forward() -> torch.Tensor:
+        return ((apply(Xt) - Yt) ** 2).mean()
+
+    def evaluate() -> tuple[float, float]:
+        with torch.no_grad():
+            return errors(apply(Xv).numpy(), Y_test)
+
+    return fit(
+        model,
+        forward,
+        evaluate,
+        steps,
+        lr,
+        name=name,
+        target=target,
+        reference=ref,
+        settings=settings,
+        progress=progress,
+    )

@@ -1,0 +1,224 @@
+"""Options and checks shared by subcommands: targets, memory budget, JSON inputs, big integers."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ...internal import PolyapproxError, SizeError
+
+TARGET_HELP = (
+    "a registered target (see 'polyapprox targets'), a target expression such as "
+    '"sum_j(exp(-norm2(x_i - x_j)))", or module:function / file.py:function '
+    "(imports and RUNS your Python code)"
+)
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kb": 2**10,
+    "m": 2**20,
+    "mb": 2**20,
+    "g": 2**30,
+    "gb": 2**30,
+    "t": 2**40,
+    "tb": 2**40,
+}
+MAX_PRINTED_DIGITS = 60
+#: A fit or build estimated to take longer than this prints its estimate on stderr and draws a bar.
+NOTICE_SECONDS = 3.0
+
+
+def add_target(p: argparse.ArgumentParser, *, required: bool = True, extra: str = "") -> None:
+    p.add_argument("--target", required=required, metavar="TARGET", help=TARGET_HELP + extra)
+
+
+def resolve_target(spec: str):
+    """The Target for a --target value (module:function imports the user's code, as documented)."""
+    from constructions import targets
+
+    return targets.resolve(spec, allow_import=True)
+
+
+def target_label(target) -> str:
+    return str(getattr(target, "name", target))
+
+
+def add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the complete result (inputs included) as JSON")
+
+
+def machine_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 8 * 2**30
+
+
+def default_max_memory() -> int:
+    """Half of the machine's memory."""
+    return machine_memory() // 2
+
+
+def parse_bytes(text: str) -> int:
+    """'512M', '2G', '1.5GB', '1000000' -> bytes."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", str(text))
+    if not match or match.group(2).lower() not in _UNITS:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512M or 2G; got {text!r}")
+    value = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not 0 < value < 2**60:
+        raise argparse.ArgumentTypeError(f"size must be positive; got {text!r}")
+    return int(value)
+
+
+def add_max_memory(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-memory",
+        type=parse_bytes,
+        default=None,
+        metavar="SIZE",
+        help=f"refuse work estimated to need more memory than SIZE (e.g. 4G; default half of this "
+        f"machine's memory, {human_bytes(default_max_memory())})",
+    )
+
+
+def check_memory(estimate: float, args: argparse.Namespace, what: str) -> None:
+    """Refuse (SizeError, before computing) when ``estimate`` bytes exceed --max-memory."""
+    budget = args.max_memory if getattr(args, "max_memory", None) is not None else default_max_memory()
+    if estimate > budget:
+        raise SizeError(
+            f"{what} needs an estimated {human_bytes(estimate)}, more than the budget of "
+            f"{human_bytes(budget)}; reduce the sizes or raise --max-memory"
+        )
+
+
+def human_bytes(value: float) -> str:
+    for unit, size in (("TB", 2**40), ("GB", 2**30), ("MB", 2**20), ("kB", 2**10)):
+        if value >= size:
+            return f"{value / size:.3g} {unit}"
+    return f"{value:.0f} B"
+
+
+def show_int(value: int) -> str:
+    """An int as text: exact when short, else its digit count and leading digits in scientific form.
+
+    >>> show_int(12345), show_int(7 ** 200)
+    ('12345', '1.05e+169 (170 digits)')
+    """
+    value = int(value)
+    bits = value.bit_length()
+    if bits <= 3.33 * MAX_PRINTED_DIGITS:
+        text = str(value)
+        if len(text.lstrip("-")) <= MAX_PRINTED_DIGITS:
+            return text
+    digits = digit_count(value)
+    sign = "-" if value < 0 else ""
+    # leading digits from the top bits: value ~ m * 2^shift
+    shift = max(bits - 64, 0)
+    log10 = math.log10(abs(value) >> shift) + shift * math.log10(2)
+    mantissa = 10 ** (log10 - math.floor(log10))
+    return f"{sign}{mantissa:.2f}e+{math.floor(log10)} ({digits} digits)"
+
+
+def digit_count(value: int) -> int:
+    """Decimal digits of |value|, exactly, without converting a huge int to a string."""
+    value = abs(int(value))
+    if value == 0:
+        return 1
+    guess = int((value.bit_length() - 1) * math.log10(2)) + 1
+    while guess > 1 and 10 ** (guess - 1) > value:
+        guess -= 1
+    while 10**guess <= value:
+        guess += 1
+    return guess
+
+
+def json_int(value: int) -> int | str:
+    """An int for JSON: itself when it prints (<= 4000 digits), else its show_int text."""
+    return int(value) if abs(int(value)).bit_length() < 13_000 else show_int(value)
+
+
+def inputs(args: argparse.Namespace) -> dict[str, Any]:
+    """The user's inputs, for --json output (everything parsed except internals)."""
+    hidden = {"run", "json", "network_kind"}
+    return {k: v for k, v in vars(args).items() if k not in hidden and not callable(v)}
+
+
+def check_applies(args: argparse.Namespace, option: str, dest: str, condition: bool, reason: str) -> None:
+    """Refuse an option that was given but does not apply (its default is None)."""
+    if getattr(args, dest, None) is not None and not condition:
+        raise PolyapproxError(f"{option} does not apply {reason}")
+
+
+def add_progress(p: argparse.ArgumentParser) -> None:
+    """The --no-progress option (one definition for every command that reports progress on stderr)."""
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="nothing on stderr while it runs: no time estimate line, no progress bar or progress lines",
+    )
+
+
+def human_seconds(seconds: float) -> str:
+    """'0.8 s', '40 s', '3.5 min', '2.1 h'."""
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@contextmanager
+def progress_bar(
+    args: argparse.Namespace, seconds: float, memory: float, what: str, bar: bool = True
+) -> Iterator[Callable[[int, int], None] | None]:
+    """When ``seconds`` (estimated) exceeds NOTICE_SECONDS and --no-progress is not given: print one line
+    with the time and memory estimate on stderr and (``bar``) yield a ``progress(done, total)`` callback
+    that draws a bar on stderr; otherwise yield None. stdout is never written (--json output stays pure)."""
+    if getattr(args, "no_progress", False) or seconds <= NOTICE_SECONDS:
+        yield None
+        return
+    from tqdm.auto import tqdm
+
+    command = " ".join(str(v) for v in (args.command, getattr(args, "kind", None)) if v)
+    print(
+        f"polyapprox {command}: estimated {human_seconds(seconds)}, {human_bytes(memory)} for {what} "
+        "(--no-progress hides this and the bar)",
+        file=sys.stderr,
+        flush=True,
+    )
+    if not bar:
+        yield None
+        return
+    meter = tqdm(total=100, file=sys.stderr, unit="%", bar_format="{l_bar}{bar}| {elapsed}<{remaining}", leave=False)
+
+    def progress(done: int, total: int) -> None:
+        percent = 100 * done // total if total > 0 else 100
+        if percent > meter.n:
+            meter.update(percent - meter.n)
+
+    try:
+        yield progress
+    finally:
+        meter.close()
+
+
+def check_output(path: str | None, option: str = "--save") -> None:
+    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
+    if not os.path.isdir(folder):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")

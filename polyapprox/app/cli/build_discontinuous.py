@@ -1,0 +1,154 @@
+"""``polyapprox build discontinuous --target T --n N --d D --k K [--save FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import (
+    add_json,
+    add_max_memory,
+    add_progress,
+    add_target,
+    check_memory,
+    check_output,
+    inputs,
+    json_int,
+    progress_bar,
+    resolve_target,
+    show_int,
+    target_label,
+)
+
+
+def register(kinds: argparse._SubParsersAction) -> None:
+    p = kinds.add_parser(
+        "discontinuous",
+        help="piecewise-constant Sumformer with exact cell codes (latent dimension 1)",
+        description="Build the discontinuous Sumformer on the grid of width 1/k (a reconstruction of the "
+        "discontinuous proof of Alberti et al. 2023): phi encodes the occupied cells as an exact integer, "
+        "psi decodes it.",
+    )
+    add_target(p)
+    p.add_argument("--n", type=int, required=True, help="number of tokens")
+    p.add_argument("--d", type=int, required=True, help="token dimension")
+    p.add_argument("--k", type=int, required=True, help="grid parameter: cells of width 1/k")
+    p.add_argument(
+        "--encoding",
+        choices=["integer", "histogram"],
+        default="integer",
+        help="integer: one exact code per sequence (latent dimension 1); histogram: k^d counts",
+    )
+    p.add_argument(
+        "--representative",
+        choices=["corner", "center"],
+        default="corner",
+        help="point of each cell where the target is evaluated",
+    )
+    p.add_argument(
+        "--lipschitz",
+        type=float,
+        default=None,
+        help="Lipschitz constant of the target for the error bound (default: the registered one, "
+        "else a sampled estimate)",
+    )
+    p.add_argument("--samples", type=int, default=4096, help="random test sequences for the measured error")
+    p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
+    p.add_argument("--save", metavar="FILE", help="write the model (its target and grid, safetensors) to FILE")
+    add_max_memory(p)
+    add_progress(p)
+    add_json(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import constructions
+    from constructions import discontinuous, verify
+
+    from ._output import print_json
+
+    check_output(args.save)
+    target = resolve_target(args.target)
+    seconds, memory = _check_grid_size(args)
+    with progress_bar(args, seconds, memory, f"the build and error search ({args.k}^{args.d} cells)", bar=False):
+        model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
+        result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
+    sizes = discontinuous.size_accounting(args.n, args.d, args.k)
+    lipschitz, source = _lipschitz(args, target)
+    bound = None if lipschitz is None else discontinuous.error_bound(lipschitz, args.k, args.representative)
+    if args.save:
+        constructions.save(model, args.save, target=target)
+    summary = {
+        "inputs": inputs(args),
+        "target": target_label(target),
+        "model": repr(model),
+        "latent_dim": model.latent_dim,
+        "sizes": {k: json_int(v) if isinstance(v, int) else v for k, v in sizes.to_dict().items()},
+        "sup_error": result.error,
+        "sup_error_is": "best found sup (random + grid + local search)",
+        "error_bound": bound,
+        "lipschitz": lipschitz,
+        "lipschitz_source": source if lipschitz is not None else None,
+        "f_calls": model.f_calls,
+        "equivariance_error": result.equivariance_error,
+        "saved": args.save,
+    }
+    if args.json:
+        print_json(summary)
+    else:
+        _print_text(args, model, sizes, summary)
+    return 0
+
+
+def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
+    """Refuse a grid past 2^40 cells or whose exact codes exceed the memory budget, before building it.
+
+    Returns the estimated seconds and bytes of the build and error search (0, 0 for sizes that
+    the library will refuse itself).
+    """
+    import math
+
+    from ...internal import SizeError
+    from ._estimate import discontinuous_bytes, discontinuous_seconds
+
+    if min(args.n, args.d, args.k, args.samples) < 1:
+        return 0.0, 0.0
+    if args.d * math.log2(args.k) > 40:
+        raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
+    memory = discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples)
+    check_memory(memory, args, f"the exact codes of a grid with k^d = {args.k}^{args.d} cells")
+    return discontinuous_seconds(args.n, args.d, args.k, args.samples), memory
+
+
+def _lipschitz(args: argparse.Namespace, target: Any) -> tuple[float | None, str]:
+    """The Lipschitz constant for the error bound (--lipschitz, else the target's) and where it came from."""
+    import math
+
+    from ...internal import PolyapproxError
+
+    if args.lipschitz is not None:
+        if not (math.isfinite(args.lipschitz) and args.lipschitz >= 0):
+            raise PolyapproxError(f"--lipschitz must be a finite number >= 0; got {args.lipschitz}")
+        return args.lipschitz, "given"
+    source = "estimated by sampling" if getattr(target, "lipschitz_estimated", False) else "known"
+    return target.lipschitz_constant(args.n, args.d), source
+
+
+def _print_text(args: argparse.Namespace, model: Any, sizes: Any, summary: dict) -> None:
+    """The human-readable report: the model, its code sizes, the measured error beside the bound."""
+    print(model)
+    print(
+        f"latent dimension {model.latent_dim}; {show_int(sizes.distinct_codes)} distinct codes; largest code "
+        f"{show_int(sizes.max_code_digits)} digits ({show_int(sizes.max_code_bits)} bits); continuous "
+        f"construction d' = {show_int(sizes.continuous_latent)}"
+    )
+    bound, lipschitz, source = summary["error_bound"], summary["lipschitz"], summary["lipschitz_source"]
+    tail = (
+        f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
+        if bound is not None
+        else " (no Lipschitz bound known; give --lipschitz)"
+    )
+    print(f"best found sup error vs {summary['target']}: {summary['sup_error']:.3e}{tail}")
+    print(f"f evaluated on {model.f_calls} distinct multisets; equivariance error {summary['equivariance_error']:.1e}")
+    if args.save:
+        print(f"saved to {args.save}")

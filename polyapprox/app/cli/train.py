@@ -1,0 +1,158 @@
+"""``polyapprox train EXPERIMENT [--quick] [--seed S] [--steps N] [--lr LR] [--out DIR] [--json]``.
+
+Runs one training experiment of ``constructions.training`` (needs PyTorch), prints its results
+table and the notes that set it beside the papers, and writes the figure, table and records to
+``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``).
+
+Measured run times (this project's 2-core machine, shared with other jobs;
+wall clock, whole command including start-up):
+
+=================  ==========================================  =================================
+experiment         ``--quick`` (wall / CPU user)                full (``--jobs 2``)
+=================  ==========================================  =================================
+sumformer-curves    9.9 s / 6.2 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
+latent-sweep       11.6 s / 8.6 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
+init               11.9 s / 7.3 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
+sparse-copying     19.3 s / 12.4 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
+=================  ==========================================  =================================
+
+The quick times are from load average ~9; at ~11 they were 15-38 s wall, and at ~12 (the same
+machine minutes earlier) 74-84 s. The full runs were measured at load ~10-12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from ...internal import check_choice
+from ._common import TARGET_HELP, inputs, resolve_target
+from ._output import print_json
+
+EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying")
+TARGETED = ("sumformer-curves", "latent-sweep", "init")
+
+
+#: Most training steps per run the CLI accepts (the full experiments use at most 1,500).
+MAX_STEPS = 100_000
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="training experiments: learned vs constructed networks, sparse patterns on copying (needs torch)",
+        description="Run a training experiment: sumformer-curves (polynomial vs MLP Sumformer), latent-sweep "
+        "(learned error vs latent dimension d'), init (one attention layer from constructed vs random weights), "
+        "sparse-copying (attention patterns on a copying task). Seeded and deterministic on the CPU.",
+    )
+    p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
+    p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
+    p.add_argument(
+        "--target",
+        default=None,
+        metavar="TARGET",
+        help=TARGET_HELP + " (sumformer-curves, latent-sweep, init; default gaussian-kernel-sum)",
+    )
+    p.add_argument(
+        "--patterns", default=None, metavar="P1,P2", help="sparse-copying only: comma-separated patterns (default all)"
+    )
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes for the runs (default 1)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write EXPERIMENT.png, EXPERIMENT.md and EXPERIMENT.json into DIR",
+    )
+    p.add_argument("--json", action="store_true", help="print the complete result (every run's records) as JSON")
+    p.set_defaults(run=run)
+
+
+def _options(args: argparse.Namespace, name: str) -> dict:
+    from ...internal import PolyapproxError, SizeError, check_seed
+
+    check_seed(args.seed)  # numpy refuses negative seeds deep inside a worker otherwise
+    if args.steps is not None and args.steps > MAX_STEPS:
+        raise SizeError(f"--steps {args.steps:,} is more than the limit of {MAX_STEPS:,} training steps per run")
+    options = {"quick": args.quick, "seed": args.seed, "steps": args.steps, "lr": args.lr}
+    if args.target is not None:
+        if name not in TARGETED:
+            raise PolyapproxError(f"--target does not apply to {name}; it applies to {', '.join(TARGETED)}")
+        options["target"] = resolve_target(args.target)
+    if args.patterns is not None:
+        if name != "sparse-copying":
+            raise PolyapproxError("--patterns applies only to sparse-copying")
+        options["patterns"] = tuple(p.strip() for p in args.patterns.split(",") if p.strip())
+    return options
+
+
+def run(args: argparse.Namespace) -> int:
+    from polyapprox.app.report.executor import make_executor
+
+    name = check_choice("experiment", args.experiment, EXPERIMENT_NAMES)
+    options = _options(args, name)
+    if args.out is not None:  # before the runs: an unusable --out fails at once, not after minutes of training
+        from polyapprox.app.report import prepare_output_dir
+
+        prepare_output_dir(args.out)
+    from polyapprox.app import experiments  # raises the one-line install message without torch
+
+    experiment = experiments.EXPERIMENTS[name]
+    start = time.perf_counter()
+    with make_executor(args.jobs) as executor:
+        result = experiment(map=_progress_map(executor, name, args.json), **options)
+    seconds = time.perf_counter() - start
+    if args.out is not None:
+        _write(result, args.out, seconds)
+    if args.json:
+        data = result.to_dict()
+        data["seconds"] = seconds
+        data["inputs"] = inputs(args)
+        print_json(data)
+    else:
+        print(_markdown(result, seconds))
+    return 0
+
+
+def _progress_map(executor, name: str, quiet: bool):
+    """The executor's map with a tqdm bar over the runs (this process) or one bar for the batch (workers)."""
+    from tqdm.auto import tqdm
+
+    def mapper(fn, items):
+        items = list(items)
+        if executor.name != "serial":
+            with tqdm(total=len(items), desc=name, disable=quiet) as bar:
+                results = executor.map(fn, items)
+                bar.update(len(items))
+            return results
+        with tqdm(items, desc=name, unit="run", disable=quiet, leave=False) as bar:
+            return [fn(item) for item in bar]
+
+    return mapper
+
+
+def _markdown(result, seconds: float) -> str:
+    lines = [f"## {result.name}: {result.table.title} ({seconds:.1f} s)", "", result.table.to_markdown(), ""]
+    for key, value in result.extra.items():
+        if hasattr(value, "to_markdown"):
+            lines += [f"### {value.title or key}", "", value.to_markdown(), ""]
+    lines += [f"- {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _write(result, out: Path, seconds: float) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    result.figure.savefig(out / f"{result.name}.png", dpi=110, bbox_inches="tight")
+    (out / f"{result.name}.md").write_text(_markdown(result, seconds) + "\n")
+    data = result.to_dict()
+    data["seconds"] = seconds
+    (out / f"{result.name}.json").write_text(json.dumps(data, default=str))

@@ -1,0 +1,168 @@
+"""``polyapprox verify FILE [--target T] [--tol X] [--certify [--certificate CERT]] [--json]``: error of a saved model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._common import TARGET_HELP, add_json, inputs, parse_bytes, resolve_target, target_label
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "verify",
+        help="measure the sup-norm error of a saved model against its target",
+        description="Load a model saved by 'build ... --save' (any kind; nothing in the file is executed) and "
+        "estimate its sup-norm error against the target recorded in the file (or --target): random samples, "
+        "a grid, then local maximisation; the result is the best found sup, a lower bound of the true sup. "
+        "With --certify (continuous models), also a rigorous upper bound: the true sup lies in [lower, upper]. "
+        "Exit code 1 when the error (with --certify: the certified upper bound) exceeds --tol.",
+    )
+    p.add_argument("file", help="model file written by 'build ... --save'")
+    p.add_argument("--target", default=None, help="override the recorded target: " + TARGET_HELP)
+    p.add_argument(
+        "--tol",
+        type=float,
+        default=None,
+        help="exit with code 1 when the error (with --certify: the certified upper bound) exceeds X",
+    )
+    p.add_argument("--samples", type=int, default=4096, help="random test sequences (first stage)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
+    p.add_argument(
+        "--max-bytes", type=parse_bytes, default=None, metavar="SIZE", help="largest model file read (default 256M)"
+    )
+    p.add_argument(
+        "--certify",
+        action="store_true",
+        help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
+        "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
+    )
+    p.add_argument(
+        "--ratio",
+        type=float,
+        default=1.5,
+        help="with --certify: stop when upper <= RATIO * lower (default 1.5)",
+    )
+    p.add_argument(
+        "--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes (default 200000)"
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="with --certify: optional wall-clock safety stop in seconds (off by default; a result cut "
+        "short by it is rigorous but not reproducible)",
+    )
+    p.add_argument(
+        "--certificate",
+        default=None,
+        metavar="CERT",
+        help="with --certify: write a certificate of the upper bound (JSON) that "
+        "tools/check_certificate.py re-verifies without this toolkit",
+    )
+    add_json(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import math
+
+    import constructions
+    from constructions import verify
+
+    from ...internal import PolyapproxError
+    from ._output import print_json
+
+    if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
+        raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
+    info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
+    target = _target(args, info)
+    result = verify.sup_error(
+        info.model, target, info.n, info.d, domain=info.domain, samples=args.samples, seed=args.seed
+    )
+    measured, cert = result.error, None
+    if args.certificate is not None and not args.certify:
+        raise PolyapproxError("--certificate needs --certify")
+    if args.certify:
+        budget = verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)
+        extra = {} if args.certificate is None else {"certificate": args.certificate, "model_file": args.file}
+        cert = verify.certified_sup_error(info.model, target, budget, seed=args.seed, **extra)
+        measured = cert.upper
+    passed = args.tol is None or measured <= args.tol
+    summary = _summary(args, info, target, result, cert, passed)
+    if args.json:
+        print_json(summary)
+    else:
+        _print_text(args, info, summary, result, cert, measured)
+    return 0 if passed else 1
+
+
+def _target(args: argparse.Namespace, info: Any) -> Any:
+    """The target to measure against: --target, else the one recorded in the file (a callable never is)."""
+    from ...internal import PolyapproxError
+
+    if args.target is not None:
+        return resolve_target(args.target)
+    if info.target is not None:
+        return info.target
+    recorded = (info.target_spec or {}).get("callable")
+    raise PolyapproxError(
+        "the file records "
+        + (f"the Python callable {recorded!r}, which is never imported from a file" if recorded else "no target")
+        + "; give --target"
+    )
+
+
+def _summary(args: argparse.Namespace, info: Any, target: Any, result: Any, cert: Any, passed: bool) -> dict:
+    """The JSON record of one verification."""
+    return {
+        "inputs": inputs(args),
+        "kind": info.kind,
+        "n": info.n,
+        "d": info.d,
+        "d_out": info.d_out,
+        "model": _short(info.model),
+        "target": target_label(target),
+        "target_source": "--target" if args.target is not None else "recorded in the file",
+        "sup_error": result.error,
+        "sup_error_is": "best found sup (random + grid + local search)",
+        "by_stage": result.by_stage,
+        "evaluations": result.evaluations,
+        "equivariance_error": result.equivariance_error,
+        "argmax": result.argmax,
+        "tol": args.tol,
+        "passed": passed,
+        "version": info.version,
+        "certified": None if cert is None else cert.to_dict(),
+    }
+
+
+def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any, cert: Any, measured: float) -> None:
+    """The human-readable report: the model, the sampled error, the certified interval, PASS/FAIL."""
+    print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
+    print(
+        f"best found sup error vs {summary['target']} ({summary['target_source']}): {result.error:.3e} "
+        f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")"
+    )
+    print(f"equivariance error (relative): {result.equivariance_error:.1e}")
+    if cert is not None:
+        print(
+            f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
+            f"{'reached' if cert.reached else 'NOT reached'} {args.ratio:g}; {cert.boxes} boxes, "
+            f"{cert.seconds:.1f} s)"
+        )
+        if args.certificate is not None:
+            print(f"certificate written to {args.certificate} (check: python tools/check_certificate.py CERT)")
+    if args.tol is not None:
+        passed = summary["passed"]
+        print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")
+
+
+def _short(model) -> str:
+    """One line about the model (a network's repr lists every block)."""
+    if hasattr(model, "blocks") and hasattr(model, "parameter_count"):
+        return (
+            f"{model.attention} attention, feed-forward {model.ff}, {model.parameter_count()} weights, "
+            f"proven error bound vs its Sumformer {model.error_bound:.3g}"
+        )
+    return repr(model)
