@@ -502,10 +502,10 @@ class CertificationBudget:
     --------
     >>> CertificationBudget(max_boxes=10_000, ratio=1.2)
     CertificationBudget(max_boxes=10000, ratio=1.2, atol=0.0, batch=None, time_limit=None)
-    >>> CertificationBudget(ratio=0.5)
+    >>> CertificationBudget(ratio=0.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
     Traceback (most recent call last):
         ...
-    polyapprox.internal.PolyapproxError: ratio must be a finite number >= 1 (stop when upper <= ratio * lower); got 0.5
+    PolyapproxError: ratio must be a finite number >= 1 (stop when upper <= ratio * lower); got 0.5
     """
 
     max_boxes: int = 200_000
