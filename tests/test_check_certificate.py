@@ -133,6 +133,10 @@ def test_truncated_oversized_and_foreign_files_are_refused(sup_certificate, tmp_
     code, out = check(path, "--max-bytes", 100)
     assert code == 1 and "larger than 100 bytes" in out
     assert check(write(tmp_path, {"format": "other"}))[0] == 1
+    doc = json.loads(text)
+    doc["upper"] = "inf"  # no traceback: one line, exit code 1
+    code, out = check(write(tmp_path, doc))
+    assert code == 1 and out.startswith("REJECTED") and "Traceback" not in out
     assert check(write(tmp_path, {"format": "polyapprox.certificate/1", "kind": "sup-error"}))[0] == 1
 
 

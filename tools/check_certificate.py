@@ -466,6 +466,6 @@ if __name__ == "__main__":
     except Reject as err:
         print(f"REJECTED: {err}")
         sys.exit(1)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OSError, RecursionError, SyntaxError) as err:
+    except Exception as err:  # anything unforeseen is a rejection (never an acceptance), in one line
         print(f"REJECTED: malformed certificate or file ({type(err).__name__}: {err})")
         sys.exit(1)
