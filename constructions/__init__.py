@@ -5,6 +5,8 @@ Sumformers and networks whose weights come from the proofs (Alberti et al. 2023;
 this file re-exports the public names.
 """
 
+from polyapprox.internal import ModelFileError as ModelFileError
+
 from . import continuous as continuous
 from . import discontinuous as discontinuous
 from . import linformer as linformer
@@ -33,6 +35,7 @@ __all__ = [
     "AttentionKind",
     "BlockKind",
     "ModelFile",
+    "ModelFileError",
     "MonomialFeatures",
     "Sumformer",
     "attention_kinds",

@@ -176,8 +176,8 @@ def test_cli_writes_certificates_the_checker_accepts(tmp_path, capsys):
     rep_cert = tmp_path / "r.json"
     assert main(["represent", "x2_1*x3_1", "--n", "3", "--d", "1", "--certificate", str(rep_cert)]) == 0
     assert check(rep_cert)[0] == 0
-    assert main(["verify", str(model_file), "--certificate", str(cert)]) == 2  # needs --certify
-    assert "--certificate needs --certify" in capsys.readouterr().err
+    assert main(["verify", str(model_file), "--certificate", str(cert)]) == 2  # applies only with --certify
+    assert "--certificate applies only with --certify" in capsys.readouterr().err
 
 
 def test_certificates_only_for_targets_the_checker_evaluates(tmp_path):
@@ -185,7 +185,7 @@ def test_certificates_only_for_targets_the_checker_evaluates(tmp_path):
     with pytest.raises(PolyapproxError, match="no certificate form for target 'max-inner'"):
         certified_sup_error(model, "max-inner", CertificationBudget(max_boxes=10), certificate=tmp_path / "x.json")
     times, _ = continuous.approximate(targets.get("times-mean"), 2, 1, 1, samples=100, seed=0)
-    with pytest.raises(PolyapproxError, match="no directory"):
+    with pytest.raises(PolyapproxError, match="does not exist"):
         certified_sup_error(times, "times-mean", certificate=tmp_path / "missing" / "x.json")
 
 

@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
 from .._common.labelled import Label, LabelledArray
-from .._common.validate import as_sequences
+from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
 from .._sumformers.polynomial import PolynomialSumformer, psi_table
 from .._sumformers.sumformer import Sumformer
@@ -148,7 +148,8 @@ class Network:
         return sum(block.parameters for block in self.blocks)
 
     def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         if len(shape) in (2, 3) and shape[-2] != self.n:
             raise ShapeError(
                 f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "

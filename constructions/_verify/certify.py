@@ -52,7 +52,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, check_int, check_writable
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
 from .._common.monomial_plan import parent
@@ -547,7 +547,7 @@ class CertificationBudget:
 
 def _positive_int(name: str, value: Any, most: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise PolyapproxError(f"{name} must be an integer; got {value!r}")
+        raise PolyapproxError(f"{name} must be an integer; got {value!r:.60}")
     if not 1 <= int(value) <= most:
         raise PolyapproxError(f"{name} must be between 1 and {most:,}; got {value!r}")
     return int(value)
@@ -555,11 +555,11 @@ def _positive_int(name: str, value: Any, most: int) -> int:
 
 def _real(name: str, value: Any) -> float:
     if isinstance(value, bool):
-        raise PolyapproxError(f"{name} must be a number; got {value!r}")
+        raise PolyapproxError(f"{name} must be a number; got {value!r:.60}")
     try:
         return float(value)
     except (TypeError, ValueError):
-        raise PolyapproxError(f"{name} must be a number; got {value!r}") from None
+        raise PolyapproxError(f"{name} must be a number; got {value!r:.60}") from None
 
 
 def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[CertificationBudget, int]:
@@ -998,9 +998,7 @@ def certified_sup_error(
         from .certificate import target_expression
 
         target_expression(t)  # refuses a target the checker cannot evaluate, before the search
-        folder = os.path.dirname(os.path.abspath(certificate))
-        if not os.path.isdir(folder):
-            raise PolyapproxError(f"cannot write the certificate {os.fspath(certificate)!r}: no directory {folder!r}")
+        check_writable(certificate, "certificate")
     budget, batch = _budget(budget, _DEFAULT_BATCH)
     samples = check_int("samples", samples)
     n, d = model.n, model.d

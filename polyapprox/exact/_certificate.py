@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from fractions import Fraction
 from typing import Any
 
@@ -53,14 +52,7 @@ def representation_certificate(rep: Any) -> dict[str, Any]:
 
 
 def write_json(path: str | os.PathLike[str], document: dict[str, Any]) -> None:
-    """Write a certificate as compact JSON, atomically (temporary file, then rename); one-line errors."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    data = json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".polyapprox-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise PolyapproxError(f"cannot write the certificate {path!r}: {exc.strerror or exc}") from None
+    """Write a certificate as compact JSON, atomically and never through a symbolic link (one-line errors)."""
+    from ._files import write_file
+
+    write_file(path, json.dumps(document, separators=(",", ":"), allow_nan=False), "certificate")
