@@ -43,15 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
         "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
     )
-    p.add_argument(
-        "--ratio",
-        type=float,
-        default=1.5,
-        help="with --certify: stop when upper <= RATIO * lower (default 1.5)",
-    )
-    p.add_argument(
-        "--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes (default 200000)"
-    )
+    p.add_argument("--ratio", type=float, default=1.5, help="with --certify: stop when upper <= RATIO * lower")
+    p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes")
     p.add_argument(
         "--time-limit",
         type=float,
