@@ -7,7 +7,7 @@ import os
 import stat
 from typing import Any
 
-from polyapprox.internal import ModelFileError, PolyapproxError, SizeError, write_file
+from polyapprox.internal import ModelFileError, SizeError, write_file
 
 MAX_BYTES = 256 * 2**20  # default cap on a model file's size (raise with max_bytes=)
 
