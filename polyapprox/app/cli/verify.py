@@ -82,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
         raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
-    if args.certify:  # the budget's own checks (ratio >= 1, a box count, an optional time limit), before any work
+    if args.certify and args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise PolyapproxError(f"--time-limit must be a finite number of seconds > 0; got {args.time_limit}")
+    if args.certify and not (math.isfinite(args.ratio) and args.ratio >= 1):
+        raise PolyapproxError(f"--ratio must be a finite number >= 1 (upper <= RATIO * lower); got {args.ratio}")
+    if args.certify:  # the budget's own checks (a box count), before any work
         verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)
     if args.domain is not None:  # before reading the file
         check_domain(args.domain, "--domain")
