@@ -28,40 +28,27 @@ def step_rate(run, steps: int, repeat: int) -> tuple[float, float, float]:
     return statistics.median(rates), min(rates), max(rates)
 
 
+def _config(steps: int, reference: bool = True) -> training.TrainingConfig:
+    return training.TrainingConfig(steps=steps, samples=256, test_samples=256, reference=reference)
+
+
 MODELS = {
     "MLP Sumformer": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, steps=s, degree=6, samples=256, test_samples=256, reference=False
+        "gaussian-kernel-sum", 3, 1, degree=6, config=_config(s, reference=False)
     ),
     "polynomial Sumformer (psi polynomial)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum",
-        3,
-        1,
-        kind="polynomial",
-        steps=s,
-        degree=6,
-        samples=256,
-        test_samples=256,
-        reference=False,
+        "gaussian-kernel-sum", 3, 1, kind="polynomial", degree=6, config=_config(s, reference=False)
     ),
     "polynomial Sumformer (psi MLP)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum",
-        3,
-        1,
-        kind="polynomial",
-        psi="mlp",
-        steps=s,
-        degree=6,
-        samples=256,
-        test_samples=256,
-        reference=False,
+        "gaussian-kernel-sum", 3, 1, kind="polynomial", psi="mlp", degree=6, config=_config(s, reference=False)
     ),
     **{
         f"one-layer {kind}": (
             lambda s, kind=kind: training.train_one_layer(
-                "gaussian-kernel-sum", 3, 1, kind=kind, steps=s, degree=4, samples=256, test_samples=256
+                "gaussian-kernel-sum", 3, 1, kind=kind, degree=4, config=_config(s)
             )
         )
-        for kind in ("transformer", "linformer", "performer")
+        for kind in training.one_layer_kinds()
     },
     "copying (dense, n=16)": lambda s: training.train_copying(
         "dense", 16, steps=s, width=32, heads=2, eval_every=10, test_batch=128

@@ -11,6 +11,7 @@ Models are saved and loaded like every other kind: ``constructions.save`` and
 ``constructions.load`` (safetensors files; Psi stored as exact rationals).
 """
 
+from ._networks.sumformer_kinds import CONTINUOUS as KIND
 from ._sumformers.least_squares import ApproximationReport as ApproximationReport
 from ._sumformers.least_squares import approximate as approximate
 from ._sumformers.least_squares import fit_work_units as fit_work_units
@@ -18,6 +19,7 @@ from ._sumformers.polynomial import PolynomialSumformer as PolynomialSumformer
 from ._sumformers.polynomial import from_representation as from_representation
 
 __all__ = [
+    "KIND",
     "ApproximationReport",
     "PolynomialSumformer",
     "approximate",

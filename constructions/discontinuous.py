@@ -17,6 +17,7 @@ Evaluation decodes each distinct code once (top-down: a valid code has at most n
 digits) and calls f once per distinct multiset of cells, in one batch.
 """
 
+from ._networks.sumformer_kinds import DISCONTINUOUS as KIND
 from ._sumformers.discontinuous import ENCODINGS as ENCODINGS
 from ._sumformers.discontinuous import REPRESENTATIVES as REPRESENTATIVES
 from ._sumformers.discontinuous import DiscontinuousSumformer as DiscontinuousSumformer
@@ -27,6 +28,7 @@ from ._sumformers.discontinuous import size_accounting as size_accounting
 
 __all__ = [
     "ENCODINGS",
+    "KIND",
     "REPRESENTATIVES",
     "DiscontinuousSumformer",
     "SizeAccounting",

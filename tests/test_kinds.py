@@ -4,7 +4,7 @@ from _networks import fitted
 
 import constructions
 from constructions import BlockKind, attention_kinds, get_attention_kind, transformer
-from constructions._networks.network import build_network
+from constructions._networks.network import AttentionBlock, build_network
 from polyapprox.app.experiments import attention_cost, time_attention_kinds
 from polyapprox.internal import UnknownNameError
 
@@ -20,7 +20,7 @@ def test_registry_holds_each_kind_once():
     "call",
     [
         lambda: get_attention_kind("sparse"),
-        lambda: build_network(fitted(n=3), 3, attention="flash"),
+        lambda: build_network(fitted(n=3), 3, AttentionBlock("flash")),
         lambda: attention_cost("flash", 4, 1, 1),
         lambda: time_attention_kinds(8, kinds=("softmax", "flash")),
     ],

@@ -142,7 +142,7 @@ def test_a_tampered_psi_is_refused_without_executing_or_expanding(fit, tmp_path,
 def test_unsavable_models_and_unwritable_paths(fit, tmp_path):
     from constructions import Sumformer
 
-    with pytest.raises(PolyapproxError, match="cannot save a Sumformer"):
+    with pytest.raises(PolyapproxError, match="cannot save or export a Sumformer"):
         constructions.save(Sumformer(lambda x: x, lambda x, s: s, 1, 1, 1), tmp_path / "s")
     with pytest.raises(PolyapproxError, match="only networks built"):
         constructions.save(

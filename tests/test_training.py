@@ -20,6 +20,10 @@ from polyapprox.internal import DomainError, PolyapproxError, ShapeError, Unknow
 SMALL = {"samples": 64, "test_samples": 64}
 
 
+def _config(**fields):
+    return training.TrainingConfig(**{**SMALL, **fields})
+
+
 # ---------------------------------------------------------------------------------------------- learning
 
 
@@ -28,7 +32,7 @@ SMALL = {"samples": 64, "test_samples": 64}
 )
 def test_a_short_run_lowers_the_error_clearly_on_an_easy_target(kind, psi, lr):
     h = training.train_sumformer(
-        "centered", 3, 1, kind=kind, psi=psi, degree=1, steps=60, lr=lr, reference=False, **SMALL
+        "centered", 3, 1, kind=kind, psi=psi, degree=1, config=_config(steps=60, lr=lr, reference=False)
     )
     assert h.test_mse[-1] < h.test_mse[0] / 10
     assert len(h.steps) == len(h.test_mse) == len(h.test_max) == 61 and len(h.train_loss) == 60
@@ -50,7 +54,7 @@ def test_polynomial_sumformer_with_exact_psi_is_the_target():
 
 
 def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
-    h = training.train_sumformer("times-mean", 3, 1, degree=2, steps=1, **SMALL)
+    h = training.train_sumformer("times-mean", 3, 1, degree=2, config=_config(steps=1))
     S, _ = continuous.approximate(targets.get("times-mean"), 3, 1, 2, samples=64, test_samples=64, seed=0)
     X = np.random.default_rng(_sumformers.TEST_SEED).uniform(size=(64, 3, 1))
     expected = ((S(X) - targets.get("times-mean")(X)) ** 2).mean()
@@ -61,9 +65,9 @@ def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
 # ---------------------------------------------------------------------------------------- one layer
 
 
-@pytest.mark.parametrize("kind", one_layer.ONE_LAYER_KINDS)
+@pytest.mark.parametrize("kind", one_layer.one_layer_kinds())
 def test_fine_tuning_starts_within_1e9_of_the_constructed_error(kind):
-    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, kind=kind, degree=3, steps=3, **SMALL)
+    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, kind=kind, degree=3, config=_config(steps=3))
     assert abs(h.test_mse[0] - h.reference["test_mse"]) <= 1e-9
     assert abs(h.test_max[0] - h.reference["test_max"]) <= 1e-9
     assert h.reference["test_mse"] > 1e-8  # not a trivial target: the comparison can fail
@@ -95,13 +99,13 @@ def test_random_query_keeps_the_constructed_output_and_frees_w_k():
 
 
 def test_freeze_keeps_attention_projections_fixed():
-    h = training.train_one_layer("centered", 3, 1, degree=1, saddle="freeze", steps=2, **SMALL)
-    trained = training.train_one_layer("centered", 3, 1, degree=1, saddle="none", steps=2, **SMALL)
+    h = training.train_one_layer("centered", 3, 1, degree=1, saddle="freeze", config=_config(steps=2))
+    trained = training.train_one_layer("centered", 3, 1, degree=1, saddle="none", config=_config(steps=2))
     assert h.parameters == trained.parameters - 2 * 8  # W_Q, W_K: D x d_k = 8 x 1 each (D = 1 + 2*3 + 1)
 
 
 def test_random_initialisation_starts_far_from_the_constructed_error():
-    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, init="random", degree=3, steps=5, **SMALL)
+    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, init="random", degree=3, config=_config(steps=5))
     assert h.test_mse[0] > 1e3 * h.reference["test_mse"]
 
 
@@ -110,7 +114,7 @@ def test_random_initialisation_starts_far_from_the_constructed_error():
 
 def test_a_rerun_gives_bitwise_equal_losses_and_another_seed_does_not():
     runs = [
-        training.train_sumformer("gaussian-kernel-sum", 3, 1, steps=15, reference=False, seed=s, **SMALL)
+        training.train_sumformer("gaussian-kernel-sum", 3, 1, config=_config(steps=15, reference=False, seed=s))
         for s in (4, 4, 5)
     ]
     assert runs[0].train_loss == runs[1].train_loss and runs[0].test_mse == runs[1].test_mse
@@ -199,24 +203,36 @@ def _nan_target(X):
     "call, error, fragment",
     [
         (
-            lambda: training.train_sumformer("centered", 3, 1, steps=-1),
+            lambda: training.TrainingConfig(steps=-1),
             PolyapproxError,
             "steps must be an integer >= 0",
         ),
-        (lambda: training.train_sumformer("centered", 3, 1, lr=-0.1), PolyapproxError, "learning rate"),
-        (lambda: training.train_sumformer("centered", 3, 1, lr=float("nan")), PolyapproxError, "learning rate"),
+        (lambda: training.TrainingConfig(lr=-0.1), PolyapproxError, "learning rate"),
+        (lambda: training.TrainingConfig(lr=float("nan")), PolyapproxError, "learning rate"),
         (
-            lambda: training.train_sumformer("centered", 3, 1, latent_dim=0, reference=False),
+            lambda: training.train_sumformer("centered", 3, 1, latent_dim=0, config=_config(reference=False)),
             PolyapproxError,
             "latent dimension d'",
         ),
         (lambda: training.train_sumformer("centered", 3, 1, kind="cnn"), UnknownNameError, "kind"),
-        (lambda: training.train_sumformer(_square_plus_token, 3, 1, reference=False), ShapeError, "(b, n, d_out)"),
-        (lambda: training.train_sumformer(_nan_target, 3, 1, reference=False), DomainError, "NaN"),
+        (
+            lambda: training.train_sumformer(_square_plus_token, 3, 1, config=_config(reference=False)),
+            ShapeError,
+            "(b, n, d_out)",
+        ),
+        (lambda: training.train_sumformer(_nan_target, 3, 1, config=_config(reference=False)), DomainError, "NaN"),
         (lambda: training.train_sumformer("no-such-target", 3, 1), UnknownNameError, "unknown target"),
         (lambda: training.train_sumformer(42, 3, 1), PolyapproxError, "target must be"),
         (lambda: training.train_one_layer("centered", 3, 1, kind="rnn"), UnknownNameError, "kind"),
         (lambda: training.train_one_layer("centered", 3, 1, saddle="jump"), UnknownNameError, "saddle"),
+        (
+            lambda: training.train_one_layer("centered", 3, 1, config=_config(reference=False)),
+            PolyapproxError,
+            "reference must be True",
+        ),
+        (lambda: training.train_one_layer("centered", 3, 1, options={"q": 1}), PolyapproxError, "no option 'q'"),
+        (lambda: training.TrainingConfig(samples=0), PolyapproxError, "samples"),
+        (lambda: training.TrainingConfig(progress="yes"), PolyapproxError, "progress must be True or False"),  # pyright: ignore[reportArgumentType]
         (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
         (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
         (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),

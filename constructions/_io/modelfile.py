@@ -1,8 +1,9 @@
 """Model files for every network kind: arrays in safetensors, exact rationals and metadata in its header.
 
-One format for the continuous and discontinuous Sumformers and the Transformer, Linformer and
-Performer built from them. A file is a ``safetensors`` file (no pickle anywhere): the arrays
-(psi's coefficient matrix, every named network weight, check values) are stored bitwise, and
+One format for every registered model kind (``constructions.model_kinds()``): each kind's
+codec says what its file holds, this module writes, reads and checks it. A file is a
+``safetensors`` file (no pickle anywhere): the arrays (psi's coefficient matrix, every named
+network weight, check values, masks) are stored bitwise, and
 the header's ``__metadata__["polyapprox"]`` holds one JSON document::
 
     {"format": "polyapprox.model/1", "kind": "transformer", "version": "0.1.0",
@@ -21,7 +22,6 @@ inconsistent file raises a one-line :class:`polyapprox.PolyapproxError`; nothing
 from __future__ import annotations
 
 import json
-import math
 import os
 import struct
 from dataclasses import dataclass, field
@@ -29,21 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox import EquivariantRepresentation, __version__
+from polyapprox import __version__
 from polyapprox.internal import PolyapproxError
 
-from .._networks import linformer, performer, transformer
-from .._networks.network import Network
-from .._sumformers import discontinuous as _discontinuous
-from .._sumformers import polynomial as _continuous
-from .._sumformers.polynomial import psi_table
+from .._common.protocol import get_model_kind, kind_of, model_kinds, set_writer
 from .._targets.resolve import from_spec, to_spec
 from .._targets.target import Target
 from .files import MAX_BYTES, ModelFileError, _json, read_bytes, write_atomic
 
 FORMAT = "polyapprox.model/1"
-KINDS = ("continuous", "discontinuous", "transformer", "linformer", "performer")
-CHECK_SEQUENCES = 16  # check values stored for a discontinuous model
 
 
 @dataclass(frozen=True)
@@ -104,79 +98,12 @@ class ModelFile:
 
     @property
     def domain(self) -> tuple[float, float]:
-        return tuple(self.model.domain) if self.model.domain is not None else (0.0, 1.0)
+        domain = getattr(self.model, "domain", None)
+        return (float(domain[0]), float(domain[1])) if domain is not None else (0.0, 1.0)
 
 
 # ---------------------------------------------------------------------------------------------
 # writing
-
-
-def kind_of(model: Any) -> str:
-    """The model-file kind of a model, or raise naming what can be saved."""
-    if isinstance(model, _continuous.PolynomialSumformer):
-        return "continuous"
-    if isinstance(model, _discontinuous.DiscontinuousSumformer):
-        return "discontinuous"
-    if isinstance(model, Network):
-        kind = model.recipe.get("kind")
-        if kind in ("transformer", "linformer", "performer") and isinstance(
-            model.sumformer, _continuous.PolynomialSumformer
-        ):
-            return kind
-        raise PolyapproxError(
-            "only networks built by transformer/linformer/performer.from_sumformer from a "
-            "continuous (polynomial) Sumformer can be saved: the file rebuilds them exactly"
-        )
-    raise PolyapproxError(
-        f"cannot save a {type(model).__name__}; savable: continuous and discontinuous Sumformers "
-        "and the Transformer, Linformer and Performer built from a continuous one"
-    )
-
-
-def _psi_matrix(rep: EquivariantRepresentation) -> np.ndarray:
-    """The float64 coefficient matrix of psi (rows: monomials of (y, s) in sorted order)."""
-    return psi_table(rep)[1]
-
-
-def _continuous_part(S: _continuous.PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:
-    if S.domain is None:
-        raise ModelFileError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
-    return (
-        {"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
-        {"psi.coefficients": _psi_matrix(S.representation)},
-    )
-
-
-def _check_sequences(model: _discontinuous.DiscontinuousSumformer) -> np.ndarray:
-    """Representatives of a few seeded random cell multisets (check points for the recorded target)."""
-    rng = np.random.default_rng(0)
-    cells = model.k**model.d
-    idx = np.sort(rng.integers(0, cells, size=(CHECK_SEQUENCES, model.n)), axis=1)
-    return _discontinuous.representatives(idx, model.k, model.d, model.representative)
-
-
-def _describe(model: Any, target: Target | None) -> tuple[str, dict, dict[str, np.ndarray], Target | None]:
-    kind = kind_of(model)
-    if kind == "continuous":
-        params, tensors = _continuous_part(model)
-        return kind, params, tensors, target if target is not None else model.target
-    if kind == "discontinuous":
-        f = target if target is not None else model.f
-        spec = to_spec(f) if isinstance(f, Target) else {"callable": getattr(f, "__name__", type(f).__name__)}
-        if spec is None or "callable" in spec:
-            raise PolyapproxError(
-                "a discontinuous model is rebuilt from its target, and this one is a Python "
-                "callable that a file cannot hold safely; build it from a registered target or a "
-                "target expression (targets.from_expression) to save it"
-            )
-        points = _check_sequences(model)
-        params = {"k": model.k, "encoding": model.encoding, "representative": model.representative}
-        return kind, params, {"check.points": points, "check.values": np.asarray(f(points), dtype=float)}, f
-    S = model.sumformer
-    params, tensors = _continuous_part(S)
-    params = {"sumformer": params, "network": {k: v for k, v in model.recipe.items() if k != "kind"}}
-    tensors.update({f"weights.{name}": np.asarray(w, dtype=float) for name, w in model.weights.items()})
-    return kind, params, tensors, target if target is not None else S.target
 
 
 def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, meta: dict | None = None) -> None:
@@ -215,10 +142,12 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     """
     from safetensors.numpy import save as st_save
 
-    kind, params, tensors, recorded = _describe(model, target)
+    kind = kind_of(model)
+    encoded = kind.encode(model, target)
+    params, tensors, recorded = encoded.parameters, encoded.tensors, encoded.target
     header = {
         "format": FORMAT,
-        "kind": kind,
+        "kind": kind.name,
         "version": __version__,
         "n": int(model.n),
         "d": int(model.d),
@@ -272,46 +201,6 @@ def _field(data: dict, key: str, kind: type, path: str) -> Any:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise ModelFileError(f"{path!r}: {key!r} must be a {kind.__name__}; got {type(value).__name__}")
     return value
-
-
-def _continuous_from(params: Any, path: str) -> _continuous.PolynomialSumformer:
-    if not isinstance(params, dict) or set(params) != {"representation", "domain"}:
-        raise ModelFileError(f"{path!r}: the Sumformer needs exactly 'representation' and 'domain'")
-    domain = params["domain"]
-    if (
-        not isinstance(domain, list)
-        or len(domain) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)
-    ):
-        raise ModelFileError(f"{path!r}: domain must be [lo, hi] with finite numbers; got {domain!r:.60}")
-    rep = EquivariantRepresentation.from_dict(params["representation"])
-    return _continuous.PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))
-
-
-def _rebuild_network(kind: str, S: _continuous.PolynomialSumformer, recipe: Any, tensors: dict, path: str) -> Network:
-    if not isinstance(recipe, dict):
-        raise ModelFileError(f"{path!r}: network parameters must be an object")
-    allowed = {
-        "transformer": {"n", "ff", "m_relu", "d_k", "random_query", "seed"},
-        "linformer": {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"},
-        "performer": {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"},
-    }[kind]
-    if set(recipe) != allowed:
-        raise ModelFileError(f"{path!r}: {kind} parameters must be {sorted(allowed)}; got {sorted(recipe)}")
-    args = dict(recipe)
-    for key in ("m_relu", "d_k", "k", "m"):
-        if key in args:
-            _int(args[key], key, path)
-    if kind == "transformer":
-        return transformer.from_sumformer(S, **args)
-    if kind == "linformer":
-        E, F = tensors.get("weights.attn.E"), tensors.get("weights.attn.F")
-        if E is None or F is None:
-            raise ModelFileError(f"{path!r}: a Linformer file needs the projections weights.attn.E and weights.attn.F")
-        n, k = args.pop("n"), args.pop("k")
-        return linformer.from_sumformer(S, n, k, E=E, F=F, **args)
-    n, m = args.pop("n"), args.pop("m")
-    return performer.from_sumformer(S, n, m, **args)
 
 
 def _compare(stored: dict[str, np.ndarray], rebuilt: dict[str, np.ndarray], path: str) -> None:
@@ -374,8 +263,8 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     if set(header) != expected:
         raise ModelFileError(f"{path!r}: unexpected or missing fields {sorted(set(header) ^ expected)}")
     kind = header["kind"]
-    if kind not in KINDS:
-        raise ModelFileError(f"{path!r}: unknown model kind {kind!r:.40}; known: {', '.join(KINDS)}")
+    if not isinstance(kind, str) or kind not in model_kinds():
+        raise ModelFileError(f"{path!r}: unknown model kind {kind!r:.40}; known: {', '.join(sorted(model_kinds()))}")
     n, d, d_out = (_int(header[k], k, path) for k in ("n", "d", "d_out"))
     version, meta = _field(header, "version", str, path), _field(header, "meta", dict, path)
     params = _field(header, "parameters", dict, path)
@@ -389,20 +278,7 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     if sorted(tensors) != header["tensors"] or any(t.dtype != np.float64 for t in tensors.values()):
         raise ModelFileError(f"{path!r} is inconsistent: its arrays do not match the list in its metadata")
     target = from_spec(header["target"])
-    if kind == "continuous":
-        model = _continuous_from(params, path)
-        model.target = target
-        rebuilt = _continuous_part(model)[1]
-    elif kind == "discontinuous":
-        model, rebuilt = _read_discontinuous(params, target, n, d, d_out, tensors, path)
-    else:
-        if set(params) != {"sumformer", "network"}:
-            raise ModelFileError(f"{path!r}: network parameters need exactly 'sumformer' and 'network'")
-        S = _continuous_from(params["sumformer"], path)
-        S.target = target
-        model = _rebuild_network(kind, S, params["network"], tensors, path)
-        rebuilt = {"psi.coefficients": _psi_matrix(S.representation)}
-        rebuilt.update({f"weights.{name}": w for name, w in model.weights.items()})
+    model, rebuilt = get_model_kind(kind).decode(params, tensors, target, path)
     if (model.n, model.d, model.d_out) != (n, d, d_out):
         raise ModelFileError(
             f"{path!r} is inconsistent: header says n, d, d_out = {(n, d, d_out)}, the model "
@@ -411,29 +287,6 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     if check:
         _compare(tensors, rebuilt, path)
     return ModelFile(path, kind, model, n, d, d_out, target, header["target"], params, version, meta)
-
-
-def _read_discontinuous(params, target, n, d, d_out, tensors, path):
-    if target is None:
-        raise ModelFileError(f"{path!r}: a discontinuous model needs its target (a name or an expression)")
-    if set(params) != {"k", "encoding", "representative"}:
-        raise ModelFileError(f"{path!r}: discontinuous parameters must be k, encoding, representative")
-    k = _int(params["k"], "k", path)
-    model = _discontinuous.build(target, n, d, k, params["encoding"], params["representative"], d_out=d_out)
-    points = tensors.get("check.points")
-    values = tensors.get("check.values")
-    if points is None or values is None or points.shape != (CHECK_SEQUENCES, n, d):
-        raise ModelFileError(f"{path!r}: missing or malformed check values of the target")
-    want = _check_sequences(model)
-    if not np.array_equal(points, want):
-        raise ModelFileError(f"{path!r} is inconsistent: check points are not the construction's representatives")
-    got = np.asarray(target(points), dtype=float)
-    if got.shape != values.shape or not np.allclose(got, values, rtol=1e-12, atol=1e-12):
-        raise ModelFileError(
-            f"{path!r} is inconsistent: its recorded target does not give the stored check values "
-            "(tampered, or the target changed)"
-        )
-    return model, {"check.points": want, "check.values": values}
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> Any:
@@ -463,3 +316,6 @@ def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     1
     """
     return read(path, max_bytes=max_bytes, check=check).model
+
+
+set_writer(save)  # every model's save() writes through this module

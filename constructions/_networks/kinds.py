@@ -4,7 +4,9 @@ Every attention kind (softmax, Linformer, Performer, masked softmax, ...) is ONE
 :class:`AttentionKind` object, defined in the module of its construction and registered here.
 The numpy forward, the torch export, the cost model and the command line all read the same
 object, so an unknown kind fails in the same words everywhere (``UnknownNameError``) and a new
-efficient-attention variant is one new module (plus its tests) that calls :func:`register`.
+efficient-attention variant is one new module (plus its tests) that calls
+``constructions.register_attention_kind``, which also registers its network as a model kind
+(model files, torch export, training and the command line then serve it).
 
 >>> sorted(attention_kinds())[:3]
 ['linformer', 'masked-softmax', 'performer']
@@ -22,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from polyapprox.internal import PolyapproxError, UnknownNameError
+
+from .._common.protocol import MISSING, check_pieces
 
 
 class BlockKind(enum.Enum):
@@ -78,14 +82,21 @@ class AttentionKind:
     torch_module : callable
         ``torch_module(weights, params, trainable)``: the same layer as a ``torch.nn.Module``
         (``weights``: the block's named arrays W_Q, W_K, W_V, W_O and the kind's extras); the
-        module returns the residual update only, the network adds it.
+        module returns the residual update only, the network adds it. Every piece is checked
+        when the kind registers (``constructions.register_attention_kind``).
     cost : callable
         ``cost(n, d_k, d_v, params)``: multiply-adds of one head.
     timing_params : callable
         ``timing_params(n, d_k, rng, k, m)``: params for timing runs.
     build : callable
         ``build(S, n, options)``: the network from a Sumformer with command-line ``options``
-        (``ff``, ``m_relu``, ``seed`` and the ``cli_options``).
+        (``ff``, ``m_relu``, ``seed``, ``random_query`` and the ``cli_options``).
+    encode : callable
+        ``encode(network) -> (parameters, tensors)``: the kind's own construction parameters
+        (JSON-able) and extra arrays, for model files (the weights are stored for every kind).
+    decode : callable
+        ``decode(S, parameters, tensors, path) -> Network``: the network rebuilt from its
+        Sumformer and what ``encode`` wrote (``tensors`` holds every stored array).
     cli_options : tuple of CliOption, default ()
         The kind's own options of ``polyapprox build``.
     labels : mapping, optional
@@ -100,24 +111,47 @@ class AttentionKind:
     """
 
     name: str
-    network: str
-    description: str
-    forward: Callable[[np.ndarray, Sequence[Any], Mapping[str, Any]], np.ndarray]
-    torch_module: Callable[[Mapping[str, np.ndarray], Mapping[str, Any], bool], Any]
-    cost: Callable[[int, int, int, Mapping[str, Any]], int]
-    timing_params: Callable[..., dict]
-    build: Callable[..., Any]
+    network: str = ""
+    description: str = ""
+    forward: Callable[[np.ndarray, Sequence[Any], Mapping[str, Any]], np.ndarray] = MISSING
+    torch_module: Callable[[Mapping[str, np.ndarray], Mapping[str, Any], bool], Any] = MISSING
+    cost: Callable[[int, int, int, Mapping[str, Any]], int] = MISSING
+    timing_params: Callable[..., dict] = MISSING
+    build: Callable[..., Any] = MISSING
+    encode: Callable[[Any], tuple[dict, dict[str, np.ndarray]]] = MISSING
+    decode: Callable[[Any, dict, Mapping[str, np.ndarray], str], Any] = MISSING
     cli_options: tuple[CliOption, ...] = ()
     labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def default_options(self) -> dict[str, Any]:
+        """The kind's own build options at their defaults (``--pattern`` -> ``pattern``).
+
+        >>> from constructions import get_attention_kind
+        >>> get_attention_kind("linformer").default_options()
+        {'k': 2}
+        """
+        options = {}
+        for option in self.cli_options:
+            default = option.kwargs.get("default", False if option.kwargs.get("action") == "store_true" else None)
+            options[option.flag.lstrip("-").replace("-", "_")] = default
+        return options
 
 
 _REGISTRY: dict[str, AttentionKind] = {}
 
 
-def register(kind: AttentionKind) -> AttentionKind:
-    """Add ``kind`` to the registry (once per name); returns it."""
+#: The callables every attention kind declares.
+ATTENTION_KIND_PIECES = ("forward", "torch_module", "cost", "timing_params", "build", "encode", "decode")
+
+
+def add(kind: AttentionKind) -> AttentionKind:
+    """Add ``kind`` to the attention registry after checking every piece (once per name).
+
+    ``constructions.register_attention_kind`` calls this and also registers the kind's network
+    as a model kind."""
     if not isinstance(kind, AttentionKind):
-        raise PolyapproxError(f"register needs an AttentionKind; got {type(kind).__name__}")
+        raise PolyapproxError(f"register_attention_kind needs an AttentionKind; got {type(kind).__name__}")
+    check_pieces(kind, "attention kind", ("name", "network", "description"), ATTENTION_KIND_PIECES)
     if kind.name in _REGISTRY and _REGISTRY[kind.name] is not kind:
         raise PolyapproxError(f"attention kind {kind.name!r} is already registered")
     _REGISTRY[kind.name] = kind

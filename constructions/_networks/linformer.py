@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_nonnegative, check_size
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_nonnegative, check_size
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
-from .kinds import AttentionKind, CliOption, register
-from .network import LabelledArray, Network, build_network
-from .torch_support import lazy_torch_module
+from .kinds import AttentionKind, CliOption
+from .network import (
+    AttentionBlock,
+    LabelledArray,
+    Network,
+    NetworkConfig,
+    build_network,
+    checked_recipe,
+    recipe_parameters,
+    register_attention_kind,
+)
+from .torch_support import require_torch
 
 
 def _projection(name: str, value, k: int, n: int) -> np.ndarray:
@@ -113,18 +124,12 @@ def from_sumformer(
     tokens = [("token", j) for j in range(n)]
     projections = [("proj", r) for r in range(1, k + 1)]
     extra = {"E": LabelledArray(E_p, projections, tokens), "F": LabelledArray(F_p, projections, tokens)}
-    return build_network(
-        S,
-        n,
-        attention=KIND,
-        ff=ff,
-        m_relu=m_relu,
-        scale=k / c,
-        random_query=random_query,
-        seed=seed,
-        attention_params={"E": E_p, "F": F_p},
-        attention_formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
+    block = AttentionBlock(
+        KIND,
+        formula=f"Z + softmax(Q (E K)^T) (F V) W_O, k={k}, W_K = 0, W_O = (k/c) writer",
+        params={"E": E_p, "F": F_p},
         extra_weights=extra,
+        scale=k / c,
         details={"k": k, "column_sum": c, "column_spread": spread},
         recipe={
             "kind": "linformer",
@@ -138,18 +143,42 @@ def from_sumformer(
             "column_tol": column_tol,
         },
     )
+    return build_network(S, n, block, NetworkConfig(ff=ff, m_relu=m_relu, random_query=random_query, seed=seed))
 
 
-KIND = register(
+def _torch_module(weights, params, trainable: bool):
+    require_torch()
+    from .torch_modules import LinformerAttention
+
+    return LinformerAttention(weights, params["E"], params["F"], trainable)
+
+
+_RECIPE = {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"}
+
+
+def _decode(S: Sumformer, recipe: object, tensors: Mapping[str, np.ndarray], path: str) -> Network:
+    args = checked_recipe(recipe, _RECIPE, "linformer", path)
+    E, F = tensors.get("weights.attn.E"), tensors.get("weights.attn.F")
+    if E is None or F is None:
+        raise ModelFileError(f"{path!r}: a Linformer file needs the projections weights.attn.E and weights.attn.F")
+    n, k = args.pop("n"), args.pop("k")
+    return from_sumformer(S, n, k, E=E, F=F, **args)
+
+
+KIND = register_attention_kind(
     AttentionKind(
         name="linformer",
         network="linformer",
         description="Linformer with projections E, F of shape (k, n) (Wang et al. 2020)",
         forward=lambda Z, heads, params: _attention.linformer_attention(Z, heads, params["E"], params["F"]),
-        torch_module=lazy_torch_module("linformer_module"),
+        torch_module=_torch_module,
         cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
-        build=lambda S, n, o: from_sumformer(S, n, o["k"], o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+        build=lambda S, n, o: from_sumformer(
+            S, n, o["k"], o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]
+        ),
+        encode=recipe_parameters,
+        decode=_decode,
         cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
         labels={"E": ("proj", "token"), "F": ("proj", "token")},
     )

@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int
 
 from .._sumformers.sumformer import Sumformer
 from ..sparse import patterns as _patterns
 from . import attention as _attention
-from .kinds import AttentionKind, CliOption, register
-from .network import Network, build_network
-from .torch_support import lazy_torch_module
+from .kinds import AttentionKind, CliOption
+from .network import AttentionBlock, Network, NetworkConfig, build_network, checked_recipe, register_attention_kind
+from .torch_support import require_torch
 
 
 def as_mask(masks: object, n: int | None = None, layer: int = 0) -> np.ndarray:
@@ -156,36 +156,70 @@ def from_sumformer(
             "writes the sum only for a dense pattern (sparse patterns need several layers, "
             "Yun et al. 2020); pass allow_partial=True for the negative control"
         )
-    return build_network(
-        S,
-        n,
-        attention=KIND,
-        ff=ff,
-        m_relu=m_relu,
-        random_query=random_query,
-        seed=seed,
-        attention_params={"mask": mask},
-        attention_formula=f"Z + masked softmax(QK^T/sqrt(d_k)) V W_O, {int(mask.sum())} of {n * n} "
-        "connections, W_K = 0",
+    block = AttentionBlock(
+        KIND,
+        formula=f"Z + masked softmax(QK^T/sqrt(d_k)) V W_O, {int(mask.sum())} of {n * n} connections, W_K = 0",
+        params={"mask": mask},
         details={"connections": int(mask.sum()), "partial_queries": int(partial.size)},
+        recipe={
+            "n": n,
+            "ff": ff,
+            "m_relu": m_relu,
+            "random_query": random_query,
+            "seed": seed,
+            "allow_partial": allow_partial,
+        },
     )
+    return build_network(S, n, block, NetworkConfig(ff=ff, m_relu=m_relu, random_query=random_query, seed=seed))
 
 
 def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
     masks = _patterns.by_name(o["pattern"], n, window=o["window"])
-    return from_sumformer(S, n, masks, o["ff"], m_relu=o["m_relu"], seed=o["seed"], allow_partial=o["allow_partial"])
+    return from_sumformer(
+        S,
+        n,
+        masks,
+        o["ff"],
+        m_relu=o["m_relu"],
+        random_query=o["random_query"],
+        seed=o["seed"],
+        allow_partial=o["allow_partial"],
+    )
 
 
-KIND = register(
+def _torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> Any:
+    require_torch()
+    from .torch_modules import SoftmaxAttention
+
+    return SoftmaxAttention(weights, trainable, mask=params["mask"])
+
+
+def _encode(network: Network) -> tuple[dict, dict[str, np.ndarray]]:
+    """The builder arguments and the mask (as 0/1 float64: model files hold float64 arrays only)."""
+    return dict(network.recipe), {"attn.mask": np.asarray(network.attention_params["mask"], dtype=float)}
+
+
+def _decode(S: Sumformer, recipe: object, tensors: Mapping[str, np.ndarray], path: str) -> Network:
+    args = checked_recipe(recipe, {"n", "ff", "m_relu", "random_query", "seed", "allow_partial"}, "masked", path)
+    stored = tensors.get("attn.mask")
+    n = args.pop("n")
+    if stored is None or stored.shape != (n, n) or not np.isin(stored, (0.0, 1.0)).all():
+        raise ModelFileError(f"{path!r}: a masked-transformer file needs attn.mask, an (n, n) array of 0 and 1")
+    return from_sumformer(S, n, stored == 1.0, **args)
+
+
+KIND = register_attention_kind(
     AttentionKind(
         name="masked-softmax",
         network="masked-transformer",
         description="Transformer with ONE masked (sparse-pattern) softmax attention layer (Yun et al. 2020 patterns)",
         forward=lambda Z, heads, params: masked_softmax_attention(Z, heads, params["mask"]),
-        torch_module=lazy_torch_module("masked_softmax_module"),
+        torch_module=_torch_module,
         cost=lambda n, d_k, d_v, params: int(np.asarray(params["mask"]).sum()) * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {"mask": _patterns.sliding_window(n, max(2, min(n, 2 * k)))[0]},
         build=_cli_build,
+        encode=_encode,
+        decode=_decode,
         cli_options=(
             CliOption(
                 "--pattern",

@@ -25,16 +25,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_seed
 
 from .._common.labelled import Label, LabelledArray
+from .._common.protocol import Encoded, ModelKind, SavableModel, register_model_kind
 from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
-from .._sumformers.polynomial import PolynomialSumformer, psi_table
+from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, psi_table, sumformer_from, sumformer_part
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
 from . import relu as _relu
-from .kinds import AttentionKind, BlockKind, get_attention_kind
+from .kinds import AttentionKind, BlockKind, add, get_attention_kind
 from .torch_support import import_torch_module
 
 
@@ -62,7 +63,7 @@ class Block:
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(SavableModel):
     """A Transformer with one attention layer whose weights come from a Sumformer's proof.
 
     Embedding, feed-forward block, ONE attention layer, feed-forward block, readout (the
@@ -134,6 +135,11 @@ class Network:
     def attention_kind(self) -> AttentionKind:
         """The registered attention kind of the attention block."""
         return get_attention_kind(self.attention)
+
+    @property
+    def kind(self) -> str:
+        """The model kind: the network name of its attention kind (``"transformer"``...)."""
+        return self.attention_kind.network
 
     @property
     def width(self) -> int:
@@ -420,48 +426,141 @@ def _relu_psi_block(psi_net: Any, labels, layout) -> Block:
     )
 
 
-def build_network(
-    S: Sumformer,
-    n: int,
-    *,
-    attention: str | AttentionKind,
-    ff: str = "exact",
-    m_relu: int = 8,
-    scale: float | None = None,
-    d_k: int = 1,
-    random_query: bool = False,
-    seed: int = 0,
-    details: dict | None = None,
-    attention_formula: str = "",
-    extra_weights: dict | None = None,
-    attention_params: dict | None = None,
-    recipe: dict | None = None,
-) -> Network:
-    """Assemble embed, ff1, attention, ff2, readout (theory/attention); the attention kind is looked up
-    in the registry and its numpy forward runs the attention block with ``attention_params``."""
-    kind = get_attention_kind(attention)
-    n = _check_buildable(S, n, ff)
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The builder options every attention kind shares (checked when constructed).
+
+    Parameters
+    ----------
+    ff : str, default 'exact'
+        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+    m_relu : int, default 8
+        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
+    d_k : int, default 1
+        Width of the query/key space.
+    random_query : bool, default False
+        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Examples
+    --------
+    >>> NetworkConfig(ff="relu", m_relu=4).ff
+    'relu'
+    >>> NetworkConfig(ff="gelu")
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: unknown ff 'gelu'; allowed: 'exact', 'relu'
+    """
+
+    ff: str = "exact"
+    m_relu: int = 8
+    d_k: int = 1
+    random_query: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.ff not in ("exact", "relu"):
+            raise PolyapproxError(f"unknown ff {self.ff!r}; allowed: 'exact', 'relu'")
+        check_int("m_relu", self.m_relu)
+        check_int("d_k", self.d_k)
+        if not isinstance(self.random_query, bool):
+            raise PolyapproxError(f"random_query must be True or False; got {self.random_query!r}")
+        check_seed(self.seed)
+
+
+@dataclass(frozen=True)
+class AttentionBlock:
+    """What one attention kind puts into the network: its kind and its own parameters.
+
+    Parameters
+    ----------
+    kind : str or AttentionKind
+        A registered attention kind.
+    formula : str, default ''
+        The layer's formula, for ``describe()``.
+    params : dict, optional
+        Parameters of the kind's forward and torch module (projections, features, mask).
+    extra_weights : dict, optional
+        The kind's labelled weights besides W_Q, W_K, W_V, W_O.
+    scale : float or None, default None
+        W_O = scale x writer into slot sum; default n.
+    details : dict, optional
+        Construction details shown by the network.
+    recipe : dict, optional
+        The builder arguments (the kind's model-file codec reads them).
+
+    Examples
+    --------
+    >>> AttentionBlock("softmax", formula="Z + softmax(QK^T) V W_O").scale is None     # W_O = n x writer
+    True
+    """
+
+    kind: str | AttentionKind
+    formula: str = ""
+    params: dict = field(default_factory=dict)
+    extra_weights: dict = field(default_factory=dict)
+    scale: float | None = None
+    details: dict = field(default_factory=dict)
+    recipe: dict = field(default_factory=dict)
+
+
+def build_network(S: Sumformer, n: int, block: AttentionBlock, config: NetworkConfig = NetworkConfig()) -> Network:
+    """Assemble embed, ff1, attention, ff2, readout; the attention block is ``block``'s registered kind.
+
+    Every attention kind's ``from_sumformer`` ends here: W_V selects phi, W_K = 0, W_O writes
+    ``block.scale`` (default n) x the attended value into slot sum, and the kind's numpy forward
+    runs the block with ``block.params``.
+
+    Parameters
+    ----------
+    S : Sumformer
+        The Sumformer to realise (continuous: float latent sums).
+    n : int
+        Number of tokens n.
+    block : AttentionBlock
+        The attention kind and its own parameters.
+    config : NetworkConfig, optional
+        Feed-forward blocks, ReLU parameter, d_k, random query, seed.
+
+    Returns
+    -------
+    Network
+        Callable on (n, d) or (b, n, d).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from constructions import Sumformer
+    >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
+    >>> T = build_network(S, 2, AttentionBlock("softmax"))
+    >>> bool(np.allclose(T(np.array([[0.5], [0.25]])), [[0.375], [0.1875]]))
+    True
+    """
+    kind = get_attention_kind(block.kind)
+    n = _check_buildable(S, n, config.ff)
     labels = _residual_labels(S, getattr(S, "indices", None))
     layout = _layout(S)
-    d_k = check_int("d_k", d_k)
-    query = np.random.default_rng(seed).normal(size=(len(labels), d_k)) if random_query else None
-    attn_head, attn_weights = _sum_heads(S, n, labels, layout, n if scale is None else scale, d_k, query)
-    params = dict(attention_params or {})
-    all_weights = {**attn_weights, **(extra_weights or {})}
+    d_k = config.d_k
+    query = np.random.default_rng(config.seed).normal(size=(len(labels), d_k)) if config.random_query else None
+    scale = n if block.scale is None else block.scale
+    attn_head, attn_weights = _sum_heads(S, n, labels, layout, scale, d_k, query)
+    params = dict(block.params)
+    all_weights = {**attn_weights, **block.extra_weights}
     attn = Block(
         "attn",
         BlockKind.ATTENTION,
         kind.name,
-        attention_formula,
+        block.formula,
         all_weights,
         lambda Z: kind.forward(Z, [attn_head], params),
         sum(w.values.size for w in all_weights.values()),
         {"kind": kind.name},
     )
-    if ff == "exact":
+    if config.ff == "exact":
         (ff1, ff2), bound, relu_details = _exact_ff_blocks(S, layout), 0.0, {}
     else:
-        ff1, ff2, bound, relu_details = _relu_blocks(S, n, check_int("m_relu", m_relu), labels, layout)
+        ff1, ff2, bound, relu_details = _relu_blocks(S, n, config.m_relu, labels, layout)
     blocks = (_embed(S, labels, layout), ff1, attn, ff2, _readout(S, labels, layout))
     return Network(
         blocks,
@@ -471,13 +570,13 @@ def build_network(
         layout,
         tuple(labels),
         kind.name,
-        ff,
+        config.ff,
         bound,
         S.domain,
-        {**(details or {}), **relu_details},
+        {**block.details, **relu_details},
         params,
         S,
-        dict(recipe or {}),
+        dict(block.recipe),
     )
 
 
@@ -525,3 +624,107 @@ def _exact_ff_blocks(S: Sumformer, layout: dict[str, slice]) -> tuple[Block, Blo
         psi_spec,
     )
     return ff1, ff2
+
+
+# ---------------------------------------------------------------------------------------------
+# registering an attention kind: its network becomes a model kind (files, torch, CLI, training)
+
+
+def register_attention_kind(kind: AttentionKind) -> AttentionKind:
+    """Register an attention kind and its network as a model kind; returns ``kind``.
+
+    Every piece of the kind is checked first (the message names each missing one). The network
+    model kind stores the Sumformer's exact description, every weight and what the kind's
+    ``encode`` adds, and rebuilds through the kind's ``decode``.
+
+    Parameters
+    ----------
+    kind : AttentionKind
+        The kind.
+
+    Returns
+    -------
+    AttentionKind
+        ``kind``.
+
+    Examples
+    --------
+    >>> from constructions import AttentionKind, register_attention_kind
+    >>> register_attention_kind(AttentionKind("flash", network="flash-transformer", description="x"))
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: attention kind 'flash' is missing forward (a callable), torch_module (a callable), cost (a callable), timing_params (a callable), build (a callable), encode (a callable), decode (a callable)
+    """
+    add(kind)
+    register_model_kind(network_model_kind(kind))
+    return kind
+
+
+def network_options(kind: AttentionKind, **options: Any) -> dict[str, Any]:
+    """The options of ``kind.build``: shared defaults, the kind's own defaults, then ``options``."""
+    return {"ff": "exact", "m_relu": 8, "seed": 0, "random_query": False, **kind.default_options(), **options}
+
+
+def recipe_parameters(network: Network) -> tuple[dict, dict[str, np.ndarray]]:
+    """An attention kind's ``encode`` when its builder arguments say everything: the recipe, no arrays."""
+    return {k: v for k, v in network.recipe.items() if k != "kind"}, {}
+
+
+def checked_recipe(recipe: Any, allowed: set[str], kind: str, path: str) -> dict:
+    """The recipe of a model file, checked: exactly the ``allowed`` keys, sizes integers in [1, 10^6]."""
+    if not isinstance(recipe, dict):
+        raise ModelFileError(f"{path!r}: network parameters must be an object")
+    if set(recipe) != allowed:
+        raise ModelFileError(f"{path!r}: {kind} parameters must be {sorted(allowed)}; got {sorted(recipe)}")
+    for key in ("m_relu", "d_k", "k", "m", "n"):
+        value = recipe.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10**6:
+            raise ModelFileError(f"{path!r}: {key} must be an integer in [1, 10^6]; got {value!r:.40}")
+    return dict(recipe)
+
+
+def network_model_kind(kind: AttentionKind) -> ModelKind:
+    """The model kind of the networks of an attention kind (named by ``kind.network``)."""
+
+    def stored(net: Network) -> dict[str, np.ndarray]:
+        assert isinstance(net.sumformer, PolynomialSumformer)  # encode refuses other Sumformers first
+        tensors = sumformer_part(net.sumformer)[1]
+        tensors.update({f"weights.{name}": np.asarray(w, dtype=float) for name, w in net.weights.items()})
+        tensors.update(kind.encode(net)[1])
+        return tensors
+
+    def encode(net: Network, target: Any) -> Encoded:
+        S = net.sumformer
+        if not isinstance(S, PolynomialSumformer):
+            raise PolyapproxError(
+                f"only networks built from a continuous (polynomial) Sumformer can be saved: the file "
+                f"rebuilds them exactly; this {kind.network} was built from a {type(S).__name__} of Python callables"
+            )
+        params = {"sumformer": sumformer_part(S)[0], "network": kind.encode(net)[0]}
+        return Encoded(params, stored(net), target if target is not None else S.target)
+
+    def decode(params: dict, tensors: Any, target: Any, path: str) -> tuple[Network, dict[str, np.ndarray]]:
+        if set(params) != {"sumformer", "network"}:
+            raise ModelFileError(f"{path!r}: network parameters need exactly 'sumformer' and 'network'")
+        S = sumformer_from(params["sumformer"], path)
+        S.target = target
+        net = kind.decode(S, params["network"], tensors, path)
+        return net, stored(net)
+
+    def torch_module(net: Network, trainable: bool = True, check_domain: bool = True) -> Any:
+        return net.to_torch(trainable, check_domain=check_domain)
+
+    def example() -> Network:
+        return kind.build(example_sumformer(), 3, network_options(kind, m_relu=6))
+
+    return ModelKind(
+        name=kind.network,
+        description=kind.description,
+        model_type=Network,
+        matches=lambda net: net.attention == kind.name,
+        torch_module=torch_module,
+        encode=encode,
+        decode=decode,
+        cost=lambda net: net.parameter_count(),
+        example=example,
+    )

@@ -11,9 +11,18 @@ from polyapprox.internal import PolyapproxError, check_choice, check_int, check_
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
-from .kinds import AttentionKind, CliOption, register
-from .network import LabelledArray, Network, build_network
-from .torch_support import lazy_torch_module
+from .kinds import AttentionKind, CliOption
+from .network import (
+    AttentionBlock,
+    LabelledArray,
+    Network,
+    NetworkConfig,
+    build_network,
+    checked_recipe,
+    recipe_parameters,
+    register_attention_kind,
+)
+from .torch_support import require_torch
 
 
 def from_sumformer(
@@ -81,17 +90,10 @@ def from_sumformer(
     extra = {
         "omega": LabelledArray(omega, [("feature", r) for r in range(1, m + 1)], [("qk", j) for j in range(1, d_k + 1)])
     }
-    return build_network(
-        S,
-        n,
-        attention=KIND,
-        ff=ff,
-        m_relu=m_relu,
-        d_k=d_k,
-        random_query=random_query,
-        seed=seed + 1,
-        attention_params={"omega": omega, "features": features},
-        attention_formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
+    block = AttentionBlock(
+        KIND,
+        formula=f"Z + D^-1 Phi(Q)(Phi(K)^T V) W_O, {features} features, m={m}, W_K = 0",
+        params={"omega": omega, "features": features},
         extra_weights=extra,
         details={"m": m, "features": features, "seed": seed},
         recipe={
@@ -106,6 +108,24 @@ def from_sumformer(
             "d_k": d_k,
         },
     )
+    config = NetworkConfig(ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query, seed=seed + 1)
+    return build_network(S, n, block, config)
+
+
+def _torch_module(weights, params, trainable: bool):
+    require_torch()
+    from .torch_modules import FavorAttention
+
+    return FavorAttention(weights, params["omega"], params["features"], trainable)
+
+
+_RECIPE = {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"}
+
+
+def _decode(S: Sumformer, recipe: object, tensors: object, path: str) -> Network:
+    args = checked_recipe(recipe, _RECIPE, "performer", path)
+    n, m = args.pop("n"), args.pop("m")
+    return from_sumformer(S, n, m, **args)
 
 
 def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
@@ -113,18 +133,27 @@ def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
     return 2 * n * width * (d_k + d_v)
 
 
-KIND = register(
+KIND = register_attention_kind(
     AttentionKind(
         name="performer",
         network="performer",
         description="Performer with m random features (Choromanski et al. 2021)",
         forward=lambda Z, heads, params: _attention.performer_attention(Z, heads, params["omega"], params["features"]),
-        torch_module=lazy_torch_module("performer_module"),
+        torch_module=_torch_module,
         cost=_cost,
         timing_params=lambda n, d_k, rng, k, m: {"omega": rng.normal(size=(m, d_k)), "features": "positive"},
         build=lambda S, n, o: from_sumformer(
-            S, n, o["m"], o["ff"], features=o["features"], seed=o["seed"], m_relu=o["m_relu"]
+            S,
+            n,
+            o["m"],
+            o["ff"],
+            features=o["features"],
+            seed=o["seed"],
+            m_relu=o["m_relu"],
+            random_query=o["random_query"],
         ),
+        encode=recipe_parameters,
+        decode=_decode,
         cli_options=(
             CliOption("--m", {"type": int, "default": 16, "help": "number of random features"}),
             CliOption(

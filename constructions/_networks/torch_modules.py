@@ -245,26 +245,6 @@ class FavorAttention(_Heads):
 
 
 # ---------------------------------------------------------------------------------------------
-# torch module factories of the attention kinds (called through the registry)
-
-
-def softmax_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
-    return SoftmaxAttention(weights, trainable)
-
-
-def masked_softmax_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
-    return SoftmaxAttention(weights, trainable, mask=params["mask"])
-
-
-def linformer_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
-    return LinformerAttention(weights, params["E"], params["F"], trainable)
-
-
-def performer_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> nn.Module:
-    return FavorAttention(weights, params["omega"], params["features"], trainable)
-
-
-# ---------------------------------------------------------------------------------------------
 # pieces for the standard-module interop (constructions.interop)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from types import ModuleType
-from typing import Any
 
 from polyapprox.internal import PolyapproxError
 
@@ -29,16 +27,9 @@ def import_torch_module() -> ModuleType:
     return _torch
 
 
-def lazy_torch_module(builder: str) -> Callable[[Mapping[str, Any], Mapping[str, Any], bool], Any]:
-    """An attention kind's ``torch_module``: imports torch only when called, then calls ``builder`` of
-    :mod:`constructions._networks.torch_modules` with (weights, params, trainable).
+def require_torch() -> None:
+    """Raise a one-line ``PolyapproxError`` saying how to install PyTorch when it is missing.
 
-    >>> lazy_torch_module("softmax_module").__name__
-    'softmax_module'
+    >>> require_torch()
     """
-
-    def torch_module(weights: Mapping[str, Any], params: Mapping[str, Any], trainable: bool) -> Any:
-        return getattr(import_torch_module(), builder)(weights, params, trainable)
-
-    torch_module.__name__ = builder
-    return torch_module
+    import_torch_module()

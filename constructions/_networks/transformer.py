@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
-from .kinds import AttentionKind, register
-from .network import Network, build_network
-from .torch_support import lazy_torch_module
+from .kinds import AttentionKind
+from .network import (
+    AttentionBlock,
+    Network,
+    NetworkConfig,
+    build_network,
+    checked_recipe,
+    recipe_parameters,
+    register_attention_kind,
+)
+from .torch_support import require_torch
 
 
 def from_sumformer(
@@ -51,16 +59,10 @@ def from_sumformer(
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    return build_network(
-        S,
-        n,
-        attention=KIND,
-        ff=ff,
-        m_relu=m_relu,
-        d_k=d_k,
-        random_query=random_query,
-        seed=seed,
-        attention_formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
+    config = NetworkConfig(ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query, seed=seed)
+    block = AttentionBlock(
+        KIND,
+        formula="Z + softmax(QK^T/sqrt(d_k)) V W_O, W_K = 0: n x mean of phi into sum",
         recipe={
             "kind": "transformer",
             "n": n,
@@ -71,17 +73,34 @@ def from_sumformer(
             "seed": seed,
         },
     )
+    return build_network(S, n, block, config)
 
 
-KIND = register(
+def _torch_module(weights, params, trainable: bool):
+    require_torch()
+    from .torch_modules import SoftmaxAttention
+
+    return SoftmaxAttention(weights, trainable)
+
+
+def _decode(S: Sumformer, recipe: object, tensors: object, path: str) -> Network:
+    args = checked_recipe(recipe, {"n", "ff", "m_relu", "d_k", "random_query", "seed"}, "transformer", path)
+    return from_sumformer(S, **args)
+
+
+KIND = register_attention_kind(
     AttentionKind(
         name="softmax",
         network="transformer",
         description="standard Transformer with ONE softmax attention layer (Alberti et al. 2023)",
         forward=lambda Z, heads, params: _attention.softmax_attention(Z, heads),
-        torch_module=lazy_torch_module("softmax_module"),
+        torch_module=_torch_module,
         cost=lambda n, d_k, d_v, params: n * n * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {},
-        build=lambda S, n, o: from_sumformer(S, n, o["ff"], m_relu=o["m_relu"], seed=o["seed"]),
+        build=lambda S, n, o: from_sumformer(
+            S, n, o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]
+        ),
+        encode=recipe_parameters,
+        decode=_decode,
     )
 )

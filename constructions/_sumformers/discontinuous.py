@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse
@@ -13,6 +14,7 @@ import scipy.sparse
 from polyapprox import latent_dimension
 from polyapprox.internal import (
     DomainError,
+    ModelFileError,
     PolyapproxError,
     ShapeError,
     SizeError,
@@ -21,6 +23,9 @@ from polyapprox.internal import (
 )
 
 from .._common.exact_grid import exact_floor
+from .._common.protocol import Encoded, lipschitz_of
+from .._targets.resolve import to_spec
+from .._targets.target import Target
 from .sumformer import Sumformer
 from .target_checks import check_equivariant
 
@@ -281,6 +286,7 @@ class DiscontinuousSumformer(Sumformer):
     """
 
     n: int  # always given: the encoding base is n + 1
+    kind = "discontinuous"
 
     def __init__(self, f: Callable, n: int, d: int, k: int, d_out: int, encoding: str, representative: str) -> None:
         self.f, self.k = f, k
@@ -301,6 +307,15 @@ class DiscontinuousSumformer(Sumformer):
             latent_dtype=object if encoding == "integer" else float,
             description=f"piecewise constant, k={k}, {encoding} codes, {representative} representatives",
         )
+
+    @property
+    def error_bound(self) -> float | None:
+        """omega_f(delta) (corners) or omega_f(delta/2) (centres) vs f, from f's Lipschitz constant; None without one."""
+        L = lipschitz_of(self.f, self.n, self.d)
+        return None if L is None else error_bound(L, self.k, self.representative)
+
+    def _error_bound_why(self) -> str:
+        return "the target has no known Lipschitz constant (the bound is omega_f of the grid width)"
 
     # phi and psi: the token-level maps of the construction
     def _phi(self, x: np.ndarray):
@@ -636,3 +651,69 @@ def _digit_count(value: int) -> int:
 
 
 # The literal ReLU networks build on the functions above, so they are imported last.
+
+
+# ---------------------------------------------------------------------------------------------
+# the discontinuous model kind's codec (rebuilt from the recorded target, checked at stored points;
+# registered with its torch module by constructions._networks.sumformer_kinds)
+
+CHECK_SEQUENCES = 16  # check values stored in a model file
+
+
+def _check_sequences(model: DiscontinuousSumformer) -> np.ndarray:
+    """Representatives of a few seeded random cell multisets (check points for the recorded target)."""
+    rng = np.random.default_rng(0)
+    idx = np.sort(rng.integers(0, model.k**model.d, size=(CHECK_SEQUENCES, model.n)), axis=1)
+    return representatives(idx, model.k, model.d, model.representative)
+
+
+def encode_model(model: DiscontinuousSumformer, target: Any) -> Encoded:
+    """The discontinuous kind's file record: grid parameters and the target's values at check points."""
+    f = model.f
+    spec = to_spec(f) if isinstance(f, Target) else None
+    if target is not None and spec is not None and to_spec(target) != spec:
+        raise PolyapproxError(
+            f"this model is rebuilt from the target it was built for ({next(iter(spec.values()))}); a file cannot record "
+            "another one (build the model for that target instead)"
+        )
+    if spec is None or "callable" in spec:
+        raise PolyapproxError(
+            "a discontinuous model is rebuilt from its target, and this one is a Python "
+            "callable that a file cannot hold safely; build it from a registered target or a "
+            "target expression (targets.from_expression) to save it"
+        )
+    points = _check_sequences(model)
+    params = {"k": model.k, "encoding": model.encoding, "representative": model.representative}
+    return Encoded(params, {"check.points": points, "check.values": np.asarray(f(points), dtype=float)}, f)
+
+
+def decode_model(params: dict, tensors: Any, target: Any, path: str):
+    """The model rebuilt from its recorded target, checked against the stored values."""
+    if target is None:
+        raise ModelFileError(f"{path!r}: a discontinuous model needs its target (a name or an expression)")
+    if set(params) != {"k", "encoding", "representative"}:
+        raise ModelFileError(f"{path!r}: discontinuous parameters must be k, encoding, representative")
+    k = params["k"]
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 10**6:
+        raise ModelFileError(f"{path!r}: k must be an integer in [1, 10^6]; got {k!r:.40}")
+    points, values = tensors.get("check.points"), tensors.get("check.values")
+    if points is None or values is None or points.ndim != 3 or len(points) != CHECK_SEQUENCES:
+        raise ModelFileError(f"{path!r}: missing or malformed check values of the target")
+    n, d = points.shape[1:]
+    model = build(target, n, d, k, params["encoding"], params["representative"], d_out=values.shape[-1])
+    if not np.array_equal(points, _check_sequences(model)):
+        raise ModelFileError(f"{path!r} is inconsistent: check points are not the construction's representatives")
+    got = np.asarray(target(points), dtype=float)
+    if got.shape != values.shape or not np.allclose(got, values, rtol=1e-12, atol=1e-12):
+        raise ModelFileError(
+            f"{path!r} is inconsistent: its recorded target does not give the stored check values "
+            "(tampered, or the target changed)"
+        )
+    return model, {"check.points": points, "check.values": values}
+
+
+def example_model() -> DiscontinuousSumformer:
+    """A small discontinuous Sumformer (n = 3, d = 1, k = 3 on the centered target): the kind's example."""
+    from .._targets.registry import get
+
+    return build(get("centered"), 3, 1, 3)

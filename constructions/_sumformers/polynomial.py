@@ -7,13 +7,16 @@ so evaluation never touches sympy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
 from polyapprox import EquivariantRepresentation
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import ModelFileError, PolyapproxError
 
+from .._common.protocol import Encoded
 from .._common.validate import Domain
 from .features import MonomialFeatures
 from .sumformer import Sumformer
@@ -102,6 +105,7 @@ class PolynomialSumformer(Sumformer):
 
     n: int  # always given: the representation fixes the number of tokens
     domain: Domain  # always given (default (0, 1))
+    kind = "continuous"
 
     def __init__(
         self, representation: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0), description: str = ""
@@ -135,6 +139,18 @@ class PolynomialSumformer(Sumformer):
             None  # the target a fit approximates (set by approximate; model files record it)
         )
 
+    @property
+    def error_bound(self) -> float | None:
+        """0 (up to float64 rounding) vs the represented polynomial; None for a least-squares fit.
+
+        A fit (``target`` set) realises its own polynomial exactly, but nothing proves how far
+        that is from the target: ``constructions.verify`` measures or certifies it.
+        """
+        return 0.0 if self.target is None else None
+
+    def _error_bound_why(self) -> str:
+        return "a least-squares fit: no a-priori bound vs its target (verify measures or certifies it)"
+
 
 def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:
     """The Sumformer of an exact representation: phi = power sums of ``rep.indices``, psi = ``rep.Psi``.
@@ -166,3 +182,52 @@ def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0
            [0.1875]])
     """
     return PolynomialSumformer(rep, domain=domain)
+
+
+# ---------------------------------------------------------------------------------------------
+# the continuous model kind's codec (registered with its torch module by constructions._networks.sumformer_kinds)
+
+
+def sumformer_part(S: PolynomialSumformer) -> tuple[dict, dict[str, np.ndarray]]:
+    """The exact description of S (Psi as rationals, the domain) and psi's float64 coefficient matrix."""
+    if S.domain is None:
+        raise ModelFileError("a continuous model needs its domain [lo, hi] to be saved; this one has none")
+    return (
+        {"representation": S.representation.to_dict(), "domain": [float(v) for v in S.domain]},
+        {"psi.coefficients": psi_table(S.representation)[1]},
+    )
+
+
+def sumformer_from(params: Any, path: str) -> PolynomialSumformer:
+    """The Sumformer of an exact description written by :func:`sumformer_part` (validated)."""
+    if not isinstance(params, dict) or set(params) != {"representation", "domain"}:
+        raise ModelFileError(f"{path!r}: the Sumformer needs exactly 'representation' and 'domain'")
+    domain = params["domain"]
+    if (
+        not isinstance(domain, list)
+        or len(domain) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in domain)
+    ):
+        raise ModelFileError(f"{path!r}: domain must be [lo, hi] with finite numbers; got {domain!r:.60}")
+    rep = EquivariantRepresentation.from_dict(params["representation"])
+    return PolynomialSumformer(rep, domain=(float(domain[0]), float(domain[1])))
+
+
+def encode(S: PolynomialSumformer, target: Any) -> Encoded:
+    """The continuous kind's file record: the exact description, psi's coefficients, the recorded target."""
+    params, tensors = sumformer_part(S)
+    return Encoded(params, tensors, target if target is not None else S.target)
+
+
+def decode(params: dict, tensors: Mapping[str, np.ndarray], target: Any, path: str):
+    """The Sumformer of a continuous file record and the arrays a faithful file holds."""
+    S = sumformer_from(params, path)
+    S.target = target
+    return S, sumformer_part(S)[1]
+
+
+def example_sumformer() -> PolynomialSumformer:
+    """A small continuous Sumformer (n = 3, d = 1, d' = 3): the example of the continuous kind."""
+    from polyapprox import represent_equivariant
+
+    return PolynomialSumformer(represent_equivariant("x1_1**2 * (x2_1 + x3_1) + x2_1 * x3_1", 3, 1))

@@ -9,6 +9,7 @@ import numpy as np
 
 from polyapprox.internal import PolyapproxError, ShapeError, check_int
 
+from .._common.protocol import SavableModel, error_bound_line, kind_of
 from .._common.validate import Domain, as_sequences
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ Phi = Callable[[np.ndarray], "np.ndarray | spmatrix"]
 Psi = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
-class Sumformer:
+class Sumformer(SavableModel):
     """S(X)_i = psi(x_i, Sigma(X)), Sigma(X) = sum_j phi(x_j).
 
     The Sumformer of Alberti et al. 2023 (Definition of a Sumformer). S is equivariant for every
@@ -57,7 +58,18 @@ class Sumformer:
     >>> S(np.array([[1.0], [3.0]]))
     array([[-1.],
            [ 1.]])
+    >>> S.kind, S.error_bound
+    ('sumformer', None)
     """
+
+    #: Model kind; "sumformer" (a Sumformer of Python callables) is not a registered kind: it
+    #: cannot be saved or exported to torch (``no_kind_reason`` says why). Subclasses set theirs.
+    kind: str = "sumformer"
+    no_kind_reason = (
+        "cannot save or export a Sumformer built from Python callables phi and psi: a file cannot "
+        "hold arbitrary code and torch cannot run it; build it with continuous.from_representation / "
+        "continuous.approximate or discontinuous.build"
+    )
 
     def __init__(
         self,
@@ -119,6 +131,36 @@ class Sumformer:
             raise ShapeError(f"psi must return (m, {self.d_out}); got {out.shape} for m = {b * n}")
         out = out.reshape(b, n, self.d_out)
         return out if batched else out[0]
+
+    @property
+    def error_bound(self) -> float | None:
+        """Proven sup-norm bound vs what the Sumformer realises; None for Python callables (no proof)."""
+        return None
+
+    def _error_bound_why(self) -> str:
+        return "phi and psi are Python callables: nothing is proven about them"
+
+    def describe(self) -> str:
+        """Kind, sizes, phi and psi in words, and the error bound (or why there is none)."""
+        n = "any n" if self.n is None else f"n={self.n}"
+        return "\n".join(
+            [
+                f"{self.kind} Sumformer S(X)_i = psi(x_i, sum_j phi(x_j)): {n}, d={self.d}, "
+                f"latent_dim={self.latent_dim}, d_out={self.d_out}, domain {self.domain or 'unbounded'}",
+                self.description or "phi, psi: Python callables",
+                error_bound_line(self.error_bound, "target", self._error_bound_why()),
+            ]
+        )
+
+    def to_torch(self, trainable: bool = True, *, check_domain: bool = True):
+        """This Sumformer as a float64 ``torch.nn.Module`` of its registered kind (needs torch).
+
+        Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out); inputs checked as numpy
+        checks them (``check_domain=False`` evaluates outside the domain, like
+        ``extrapolate=True``). A Sumformer of Python callables has no torch form
+        (``PolyapproxError`` says so).
+        """
+        return kind_of(self).torch_module(self, trainable, check_domain)
 
     def __repr__(self) -> str:
         parts = [f"d={self.d}", f"latent_dim={self.latent_dim}", f"d_out={self.d_out}"]

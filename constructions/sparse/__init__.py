@@ -6,6 +6,7 @@ layer counts and the exact contextual mapping with sparse selective shifts.
 2
 """
 
+from . import _universal_kind as _universal_kind  # registers the sparse-transformer model kind
 from . import patterns as patterns
 from ._assumption import AssumptionReport as AssumptionReport
 from ._assumption import check_assumption as check_assumption

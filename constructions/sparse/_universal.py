@@ -55,6 +55,7 @@ from polyapprox.internal import (
 
 from .._common.exact_grid import exact_floor
 from .._common.labelled import LabelledArray
+from .._common.protocol import SavableModel, error_bound_line, lipschitz_of
 from .._common.validate import real_array
 from .._sumformers.target_checks import target_values
 from ._assumption import check_assumption
@@ -412,7 +413,7 @@ class _Compiled:
 
 
 @dataclass
-class UniversalNetwork:
+class UniversalNetwork(SavableModel):
     """The sparse Transformer g of the universality theorem (Yun et al. 2020), layer by layer.
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); inputs in [0, 1].
@@ -489,6 +490,26 @@ class UniversalNetwork:
     heads: int = 2
     head_size: int = 1
     _cache: dict = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------- model protocol
+    #: The model kind (``constructions.model_kinds()``).
+    kind = "sparse-transformer"
+    #: Every coordinate of an input lies in [0, 1] (checked on every call).
+    domain = (0.0, 1.0)
+
+    @property
+    def error_bound(self) -> float | None:
+        """L delta/2 vs f (f's Lipschitz constant L) for hardmax with piecewise-linear activations,
+        where the network equals f-bar exactly; None otherwise (``describe()`` says why)."""
+        L = lipschitz_of(self.f, self.n, self.d)
+        if L is None or self.rho != "hardmax" or self.eps is not None:
+            return None
+        return L * float(self.delta) / 2
+
+    def _error_bound_why(self) -> str:
+        if self.rho != "hardmax" or self.eps is not None:
+            return "softmax/sparsemax or four-ReLU activations: g = f-bar is not proven off the grid bands"
+        return "the target has no known Lipschitz constant"
 
     # ---------------------------------------------------------- structure
     @property
@@ -790,6 +811,7 @@ class UniversalNetwork:
         lines.append(
             f"layers {len(self.layers)}, parameters {self.parameter_count():,}; auto arithmetic: {self.arithmetic}"
         )
+        lines.append(error_bound_line(self.error_bound, "target", self._error_bound_why()))
         return "\n".join(lines)
 
     def to_dict(self, weights: bool = False) -> dict:

@@ -9,7 +9,8 @@ so a re-run gives bitwise the same losses.
 Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_layer``
 (one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
 ``copying`` (the copying task with sparse masks), ``_runs`` (module-level runners that return plain
-records, for process pools), ``_common`` (determinism, records, checks). The four experiments
+records, for process pools), ``_common`` (determinism, records, checks), ``_config``
+(:class:`TrainingConfig`, the settings every run shares; needs no torch). The four experiments
 built on them (tables, figures, verdicts) are the app's: :mod:`polyapprox.app.experiments`.
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 from polyapprox.internal import PolyapproxError
 
 from .._networks.torch_support import MISSING_TORCH
+from ._config import TrainingConfig as TrainingConfig
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
 _NAMES = {
@@ -33,7 +35,7 @@ _NAMES = {
     "PolySumformer": "sumformers",
     "train_sumformer": "sumformers",
     "constructed_reference": "sumformers",
-    "ONE_LAYER_KINDS": "one_layer",
+    "one_layer_kinds": "one_layer",
     "one_layer_network": "one_layer",
     "train_one_layer": "one_layer",
     "PATTERNS": "copying",
@@ -50,7 +52,7 @@ _NAMES = {
     "constructed_references": "_runs",
 }
 
-__all__ = sorted(_NAMES)
+__all__ = [*sorted(_NAMES), "TrainingConfig"]
 
 
 def __getattr__(name: str) -> Any:

@@ -163,9 +163,9 @@ class TrainingHistory:
 
     Examples
     --------
-    >>> from constructions.training import train_sumformer
-    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, steps=2, samples=32,
-    ...                     test_samples=32, reference=False)
+    >>> from constructions.training import TrainingConfig, train_sumformer
+    >>> config = TrainingConfig(steps=2, samples=32, test_samples=32, reference=False)
+    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, config=config)
     >>> h.steps[0], len(h.train_loss), len(h.test_mse) == len(h.steps)
     (0, 2, True)
     """

@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from polyapprox.internal import check_choice
+from polyapprox.internal import PolyapproxError, check_choice
 
+from .._networks.kinds import attention_kinds, get_attention_kind
+from .._networks.network import network_options
 from .._sumformers.target_checks import target_values
 from ._common import (
     TrainingHistory,
     check_positive,
-    check_rate,
-    check_steps,
     deterministic,
     errors,
     fit,
@@ -23,15 +23,31 @@ from ._common import (
     sample,
     target_name,
 )
+from ._config import TrainingConfig
 from ._sumformers import TEST_SEED
 
-ONE_LAYER_KINDS = ("transformer", "linformer", "performer")
 INITS = ("constructed", "random")
 SADDLES = ("random-query", "freeze", "none")
 
 
+def one_layer_kinds() -> tuple[str, ...]:
+    """The networks a one-layer run can train: one per registered attention kind.
+
+    Returns
+    -------
+    tuple of str
+        Network names (``"transformer"``...), in registration order.
+
+    Examples
+    --------
+    >>> sorted(one_layer_kinds())
+    ['linformer', 'masked-transformer', 'performer', 'transformer']
+    """
+    return tuple(kind.network for kind in attention_kinds().values())
+
+
 def one_layer_network(
-    S: Any, n: int, kind: str, *, saddle: str = "random-query", k: int = 2, m: int = 8, seed: int = 0
+    S: Any, n: int, kind: str, *, saddle: str = "random-query", options: dict | None = None, seed: int = 0
 ):
     """The constructed one-layer network of ``kind`` for the Sumformer S (a numpy ``Network``).
 
@@ -44,13 +60,12 @@ def one_layer_network(
     n : int
         Number of tokens n.
     kind : str
-        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+        A network of :func:`one_layer_kinds` (``"transformer"``, ``"linformer"``...).
     saddle : str, default 'random-query'
         How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
-    k : int, default 2
-        Linformer projected length.
-    m : int, default 8
-        Performer random features.
+    options : dict or None, default None
+        The kind's own build options (``{"k": 2}`` for the Linformer, ``{"m": 8}`` for the
+        Performer, ``{"pattern": "star"}``...); unset ones take the kind's defaults.
     seed : int, default 0
         Seed of every random choice (reproducible).
 
@@ -64,20 +79,18 @@ def one_layer_network(
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
-    >>> T = one_layer_network(S, 3, "linformer")
+    >>> T = one_layer_network(S, 3, "linformer", options={"k": 2})
     >>> X = np.array([[0.1], [0.2], [0.3]])
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    from constructions import linformer, performer, transformer
-
-    kind = check_choice("kind", kind, ONE_LAYER_KINDS)
+    attention = get_attention_kind(check_choice("kind", kind, one_layer_kinds()))
+    own = attention.default_options()
+    unknown = sorted(set(options or {}) - set(own))
+    if unknown:
+        raise PolyapproxError(f"{attention.network} has no option {unknown[0]!r}; its options: {sorted(own) or 'none'}")
     random_query = check_choice("saddle", saddle, SADDLES) == "random-query"
-    if kind == "transformer":
-        return transformer.from_sumformer(S, n, random_query=random_query, seed=seed)
-    if kind == "linformer":
-        return linformer.from_sumformer(S, n, check_positive("k", k), random_query=random_query, seed=seed)
-    return performer.from_sumformer(S, n, check_positive("m", m), random_query=random_query, seed=seed)
+    return attention.build(S, n, network_options(attention, random_query=random_query, seed=seed, **(options or {})))
 
 
 def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
@@ -118,15 +131,8 @@ def train_one_layer(
     init: str = "constructed",
     saddle: str = "random-query",
     degree: int = 4,
-    k: int = 2,
-    m: int = 8,
-    steps: int = 100,
-    lr: float | None = None,
-    samples: int = 512,
-    test_samples: int = 512,
-    seed: int = 0,
-    threads: int = 1,
-    progress: bool = False,
+    options: dict | None = None,
+    config: TrainingConfig | None = None,
 ) -> TrainingHistory:
     """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
 
@@ -145,31 +151,18 @@ def train_one_layer(
     d : int
         Token dimension d.
     kind : str, default 'transformer'
-        ``"transformer"``, ``"linformer"`` or ``"performer"``.
+        A network of :func:`one_layer_kinds`.
     init : str, default 'constructed'
         ``"constructed"`` or ``"random"`` weights.
     saddle : str, default 'random-query'
         How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
     degree : int, default 4
         Degree of the least-squares Sumformer the network is built from.
-    k : int, default 2
-        Linformer projected length.
-    m : int, default 8
-        Performer random features.
-    steps : int, default 100
-        Optimiser steps.
-    lr : float or None, default None
-        Adam learning rate; default by ``init`` (above).
-    samples : int, default 512
-        Training sequences.
-    test_samples : int, default 512
-        Sequences of the fixed test sample.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
-    threads : int, default 1
-        torch CPU threads (fixed, for bitwise reproducibility).
-    progress : bool, default False
-        Show a progress bar on stderr.
+    options : dict or None, default None
+        The kind's own build options (``{"k": 2}``, ``{"m": 8}``...; see :func:`one_layer_network`).
+    config : TrainingConfig or None, default None
+        Steps (default 100), learning rate (default by ``init``, above), samples, seed, threads
+        and progress; ``reference`` must stay True (the network is built from the reference).
 
     Returns
     -------
@@ -178,25 +171,31 @@ def train_one_layer(
 
     Examples
     --------
-    >>> h = train_one_layer("centered", 3, 1, degree=1, steps=2, samples=64, test_samples=64)
+    >>> from constructions.training import TrainingConfig
+    >>> h = train_one_layer("centered", 3, 1, degree=1, config=TrainingConfig(steps=2, samples=64, test_samples=64))
     >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
     True
     """
     from ._sumformers import constructed_reference
 
-    kind, init = check_choice("kind", kind, ONE_LAYER_KINDS), check_choice("init", init, INITS)
+    kind, init = check_choice("kind", kind, one_layer_kinds()), check_choice("init", init, INITS)
     saddle = check_choice("saddle", saddle, SADDLES)
-    steps = check_steps(steps)
-    lr = check_rate((1e-5 if init == "constructed" else 3e-2) if lr is None else lr)
+    config = TrainingConfig() if config is None else config
+    if not isinstance(config, TrainingConfig):
+        raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    if not config.reference:
+        raise PolyapproxError(
+            "train_one_layer builds its network from the constructed reference: reference must be True"
+        )
+    steps = 100 if config.steps is None else config.steps
+    lr = (1e-5 if init == "constructed" else 3e-2) if config.lr is None else float(config.lr)
+    samples, test_samples, seed = config.samples, config.test_samples, config.seed
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
-    X_train, X_test = (
-        sample(n, d, check_positive("samples", samples), seed),
-        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
-    )
+    X_train, X_test = sample(n, d, samples, seed), sample(n, d, test_samples, TEST_SEED)
     Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
     ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
-    network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, k=k, m=m, seed=seed)
+    network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, options=options, seed=seed)
     settings = {
         "n": n,
         "d": d,
@@ -204,15 +203,14 @@ def train_one_layer(
         "init": init,
         "saddle": saddle,
         "degree": degree,
-        "k": k,
-        "m": m,
+        "options": dict(options or {}),
         "steps": steps,
         "lr": lr,
         "samples": samples,
         "test_samples": test_samples,
         "seed": seed,
     }
-    with deterministic(seed, threads) as generator:
+    with deterministic(seed, config.threads) as generator:
         module = network.to_torch(trainable=True)
         if init == "random":
             randomise(module, generator)
@@ -231,7 +229,7 @@ def train_one_layer(
             target_name(f),
             ref,
             settings,
-            progress,
+            config.progress,
         )
 
 

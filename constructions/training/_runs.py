@@ -9,6 +9,7 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
+from ._config import TrainingConfig
 from ._copying import train_copying
 from ._one_layer import train_one_layer
 from ._sumformers import TEST_SEED, constructed_reference, train_sumformer
@@ -20,12 +21,12 @@ def run_sumformer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function.
+        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
 
     Returns
     -------
     dict
-        ``train_sumformer(**item).to_dict()``.
+        ``train_sumformer(...).to_dict()``.
 
     Examples
     --------
@@ -34,7 +35,8 @@ def run_sumformer(item: dict) -> dict:
     >>> record["steps"], len(record["train_loss"])
     ((0, 1, 2), 2)
     """
-    return train_sumformer(**item).to_dict()
+    config, rest = TrainingConfig.split(item)
+    return train_sumformer(**rest, config=config).to_dict()
 
 
 def run_one_layer(item: dict) -> dict:
@@ -43,12 +45,12 @@ def run_one_layer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function.
+        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
 
     Returns
     -------
     dict
-        ``train_one_layer(**item).to_dict()``.
+        ``train_one_layer(...).to_dict()``.
 
     Examples
     --------
@@ -56,7 +58,8 @@ def run_one_layer(item: dict) -> dict:
     >>> record["model"]
     'transformer (constructed)'
     """
-    return train_one_layer(**item).to_dict()
+    config, rest = TrainingConfig.split(item)
+    return train_one_layer(**rest, config=config).to_dict()
 
 
 def run_copying(item: dict) -> dict:

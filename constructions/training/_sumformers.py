@@ -9,15 +9,13 @@ import torch
 from torch import nn
 
 from polyapprox import candidate_terms, latent_dimension, power_sum_indices
-from polyapprox.internal import check_choice
+from polyapprox.internal import PolyapproxError, check_choice
 
 from .._networks.torch_modules import Monomials
 from .._sumformers.target_checks import target_values
 from ._common import (
     TrainingHistory,
     check_positive,
-    check_rate,
-    check_steps,
     deterministic,
     errors,
     fit,
@@ -25,6 +23,7 @@ from ._common import (
     sample,
     target_name,
 )
+from ._config import TrainingConfig
 
 KINDS = ("mlp", "polynomial")
 PSI_KINDS = ("polynomial", "mlp")
@@ -263,14 +262,7 @@ def train_sumformer(
     latent_dim: int | None = None,
     degree: int = 4,
     hidden: int = 32,
-    steps: int = 300,
-    lr: float = 5e-2,
-    samples: int = 512,
-    test_samples: int = 512,
-    seed: int = 0,
-    reference: bool = True,
-    threads: int = 1,
-    progress: bool = False,
+    config: TrainingConfig | None = None,
 ) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
@@ -297,22 +289,9 @@ def train_sumformer(
         D of the polynomial psi and of the reference.
     hidden : int, default 32
         Width of the hidden layers of the MLPs.
-    steps : int, default 300
-        Optimiser steps.
-    lr : float, default 0.05
-        Adam learning rate.
-    samples : int, default 512
-        Training sequences.
-    test_samples : int, default 512
-        Sequences of the fixed test sample.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
-    reference : bool, default True
-        Also fit the constructed least-squares Sumformer.
-    threads : int, default 1
-        torch CPU threads (fixed, for bitwise reproducibility).
-    progress : bool, default False
-        Show a progress bar on stderr.
+    config : TrainingConfig or None, default None
+        Steps (default 300), learning rate (default 0.05), samples, seed, threads, progress and
+        whether to fit the constructed reference.
 
     Returns
     -------
@@ -321,26 +300,31 @@ def train_sumformer(
 
     Examples
     --------
-    >>> h = train_sumformer("centered", n=3, d=1, kind="polynomial", degree=1, steps=40, lr=0.05, samples=64,
-    ...                     test_samples=64, reference=False)
+    >>> config = TrainingConfig(steps=40, lr=0.05, samples=64, test_samples=64, reference=False)
+    >>> h = train_sumformer("centered", n=3, d=1, kind="polynomial", degree=1, config=config)
     >>> h.test_mse[-1] < h.test_mse[0] / 10
     True
     """
     kind = check_choice("kind", kind, KINDS)
-    steps, lr = check_steps(steps), check_rate(lr)
+    config = TrainingConfig() if config is None else config
+    if not isinstance(config, TrainingConfig):
+        raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    steps = 300 if config.steps is None else config.steps
+    lr = 5e-2 if config.lr is None else float(config.lr)
+    samples, test_samples, seed = config.samples, config.test_samples, config.seed
     n, d = check_positive("n", n), check_positive("d", d)
     f = resolve_target(target)
     X_train, X_test = (
-        sample(n, d, check_positive("samples", samples), seed),
-        sample(n, d, check_positive("test_samples", test_samples), TEST_SEED),
+        sample(n, d, samples, seed),
+        sample(n, d, test_samples, TEST_SEED),
     )
     Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
     d_out = Y_train.shape[-1]
     ref = None
-    if reference:
+    if config.reference:
         ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
         ref.pop("model")
-    with deterministic(seed, threads):
+    with deterministic(seed, config.threads):
         if kind == "mlp":
             latent = latent_dimension(n, d) if latent_dim is None else check_positive("latent dimension d'", latent_dim)
             model = MLPSumformer(d, d_out, latent, hidden)
@@ -362,7 +346,9 @@ def train_sumformer(
             "test_samples": test_samples,
             "seed": seed,
         }
-        return _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target_name(f), ref, settings, progress)
+        return _train(
+            model, X_train, Y_train, X_test, Y_test, steps, lr, name, target_name(f), ref, settings, config.progress
+        )
 
 
 def _train(model, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress):

@@ -1,4 +1,4 @@
-"""One-attention-layer Transformer, Linformer and Performer: trained from random weights or fine-tuned
+"""One-attention-layer networks of every registered attention kind: trained from random weights or fine-tuned
 from the constructed ones (Alberti et al. 2023: one attention layer suffices).
 
 The constructed network is ``<kind>.from_sumformer(S, n, ...)`` of the least-squares Sumformer S
@@ -24,16 +24,16 @@ Performer uses positive features (with W_K = 0 alone the FAVOR output is the exa
 """
 
 from ._one_layer import INITS as INITS
-from ._one_layer import ONE_LAYER_KINDS as ONE_LAYER_KINDS
 from ._one_layer import SADDLES as SADDLES
+from ._one_layer import one_layer_kinds as one_layer_kinds
 from ._one_layer import one_layer_network as one_layer_network
 from ._one_layer import randomise as randomise
 from ._one_layer import train_one_layer as train_one_layer
 
 __all__ = [
     "INITS",
-    "ONE_LAYER_KINDS",
     "SADDLES",
+    "one_layer_kinds",
     "one_layer_network",
     "randomise",
     "train_one_layer",

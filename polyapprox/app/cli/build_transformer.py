@@ -21,12 +21,11 @@ from ._common import (
     target_label,
 )
 
-KINDS = {kind.network: kind.description for kind in attention_kinds().values()}
 TEST_SEQUENCES = 2000
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
-    for kind, help_text in KINDS.items():
+    for kind, help_text in ((k.network, k.description) for k in attention_kinds().values()):
         p = kinds.add_parser(
             kind,
             help=help_text,
@@ -77,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     m_relu = 6 if args.m_relu is None else args.m_relu
     target = resolve_target(args.target)
     S, report = fit(args, target)
-    net = get_attention_kind(args.network_kind).build(S, args.n, {**vars(args), "m_relu": m_relu})
+    net = get_attention_kind(args.network_kind).build(
+        S, args.n, {**vars(args), "m_relu": m_relu, "random_query": False}
+    )
     X = np.random.default_rng(args.seed + 1).uniform(size=(TEST_SEQUENCES, args.n, args.d))
     vs_sumformer = float(np.abs(net(X) - S(X)).max())
     vs_target = verify.sup_error(net, target, args.n, args.d, samples=TEST_SEQUENCES, local_starts=2, seed=args.seed)

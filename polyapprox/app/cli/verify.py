@@ -204,10 +204,11 @@ def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any,
 
 
 def _short(model) -> str:
-    """One line about the model (a network's repr lists every block)."""
-    if hasattr(model, "blocks") and hasattr(model, "parameter_count"):
-        return (
-            f"{model.attention} attention, feed-forward {model.ff}, {model.parameter_count()} weights, "
-            f"proven error bound vs its Sumformer {model.error_bound:.3g}"
-        )
-    return repr(model)
+    """One line about the model, the same for every kind: what it is, its size, its proven bound."""
+    from constructions import get_model_kind
+
+    kind = get_model_kind(model.kind)
+    bound = model.error_bound
+    return f"{kind.description}; {kind.cost(model)} parameters; " + (
+        "no proven error bound" if bound is None else f"proven error bound {bound:.3g}"
+    )

@@ -24,7 +24,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from constructions.training import (
-    ONE_LAYER_KINDS,
     PATTERNS,
     ResultsTable,
     assumption_table,
@@ -32,6 +31,7 @@ from constructions.training import (
     check_steps,
     check_target,
     constructed_references,
+    one_layer_kinds,
     run_copying,
     run_one_layer,
     run_sumformer,
@@ -388,7 +388,7 @@ def init_comparison(
     degree: int = 4,
     lr: float | None = None,
 ) -> ExperimentResult:
-    """Compare one-layer Transformer, Linformer, Performer fine-tuned from the constructed weights and from random ones.
+    """Compare the one-layer network of every registered attention kind fine-tuned from the constructed weights and from random ones.
 
     Parameters
     ----------
@@ -420,12 +420,14 @@ def init_comparison(
     --------
     >>> result = init_comparison(steps=2, target="centered", n=2, degree=1)
     >>> result.table.column("network")
-    ['transformer', 'transformer', 'linformer', 'linformer', 'performer', 'performer']
+    ['linformer', 'linformer', 'masked-transformer', 'masked-transformer', 'performer', 'performer', 'transformer', 'transformer']
     """
     target, label = check_target(target, n, d)
     steps = _settings(quick, steps, 60, 500)
     variants = [
-        {"kind": kind, "init": init, "degree": degree} for kind in ONE_LAYER_KINDS for init in ("constructed", "random")
+        {"kind": kind, "init": init, "degree": degree}
+        for kind in one_layer_kinds()
+        for init in ("constructed", "random")
     ]
     items = _run_items(target, n, d, steps, 256 if quick else 512, lr, variants, [seed])
     runs = (map or _serial)(run_one_layer, items)

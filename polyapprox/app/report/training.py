@@ -31,12 +31,8 @@ def _data(ctx: ReportContext) -> dict:
     curves = experiments.sumformer_curves(quick=quick, seed=ctx.seed, map=ctx.map)
     init = experiments.init_comparison(quick=quick, seed=ctx.seed, map=ctx.map)
     copying = experiments.sparse_copying(quick=quick, seed=ctx.seed, map=ctx.map)
-    again = [
-        training.train_sumformer(
-            "centered", 3, 1, steps=20, samples=64, test_samples=64, reference=False, seed=ctx.seed
-        ).train_loss
-        for _ in range(2)
-    ]
+    rerun = training.TrainingConfig(steps=20, samples=64, test_samples=64, reference=False, seed=ctx.seed)
+    again = [training.train_sumformer("centered", 3, 1, config=rerun).train_loss for _ in range(2)]
     return {
         "sumformer_curves": curves.table.to_dict(),
         "init": init.table.to_dict(),
