@@ -9,6 +9,7 @@ is what finds narrow peaks that random sampling misses. For piecewise-constant (
 models gradients vanish almost everywhere, so the local stage is best effort there.
 """
 
+from ._verify.certify import CertificationBudget as CertificationBudget
 from ._verify.certify import CertifiedResult as CertifiedResult
 from ._verify.certify import certified_sup_error as certified_sup_error
 from ._verify.certify_discontinuous import certified_discontinuous_error as certified_discontinuous_error
@@ -19,6 +20,7 @@ from ._verify.sampled import equivariance_error as equivariance_error
 from ._verify.sampled import sup_error as sup_error
 
 __all__ = [
+    "CertificationBudget",
     "CertifiedResult",
     "SupErrorResult",
     "assert_equivariant",

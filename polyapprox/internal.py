@@ -10,6 +10,8 @@ may change between releases; user code should import from ``polyapprox`` instead
 3
 """
 
+from .exact._certificate import representation_data as representation_data
+from .exact._certificate import write_json as write_certificate_json
 from .exact._errors import DomainError as DomainError
 from .exact._errors import ModelFileError as ModelFileError
 from .exact._errors import NotSmoothError as NotSmoothError
@@ -53,7 +55,9 @@ __all__ = [
     "open_append",
     "prepare_directory",
     "read_file",
+    "representation_data",
     "show_int",
     "syntax_name",
+    "write_certificate_json",
     "write_file",
 ]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from constructions import discontinuous, targets
-from constructions.verify import certified_discontinuous_error
+from constructions.verify import CertificationBudget, certified_discontinuous_error
 from polyapprox import PolyapproxError
 from polyapprox.internal import SizeError
 
@@ -28,7 +28,7 @@ def test_closed_form_for_the_centred_target(n, k, representative):
     # S - f = (x_i - r_i) - mean_j (x_j - r_j); each x_j - r_j ranges over [0, 1/k) (corner) or
     # [-1/(2k), 1/(2k)) (centre), so the sup is (n - 1) / (n k) in both cases, approached but not attained
     S = discontinuous.build(targets.get("centered"), n, 1, k, representative=representative)
-    r = certified_discontinuous_error(S, "centered", tol=1e-3)
+    r = certified_discontinuous_error(S, "centered", CertificationBudget(ratio=1 + 1e-3))
     true = (n - 1) / (n * k)
     assert r.lower <= true <= r.upper <= true * (1 + 1e-3) and r.reached
     assert true - r.lower < 1e-6
@@ -39,11 +39,11 @@ def test_closed_form_for_the_centred_target(n, k, representative):
 def test_bound_holds_dense_sampling_and_beats_the_lipschitz_bound(name, n, k, representative):
     t = targets.get(name)
     S = discontinuous.build(t, n, 1, k, representative=representative)
-    r = certified_discontinuous_error(S, name, tol=0.05, time_limit=30)
+    r = certified_discontinuous_error(S, name, CertificationBudget(ratio=1.05))
     dense = _dense_max(S, t, n, k)
     assert r.reached and r.lower <= r.upper <= 1.05 * r.lower
     assert dense <= r.upper
-    assert np.isclose(float(np.abs(S(r.witness) - t(r.witness)).max()), r.lower, rtol=1e-12, atol=1e-15)
+    assert np.isclose(float(np.abs(S(r.witness) - t(r.witness)).max()), r.lower, rtol=1e-9, atol=1e-15)
     L = t.lipschitz_constant(n, 1)
     assert r.upper <= discontinuous.error_bound(L, k, representative) * (1 + 1e-12)
 
@@ -51,8 +51,8 @@ def test_bound_holds_dense_sampling_and_beats_the_lipschitz_bound(name, n, k, re
 def test_budget_exhaustion_keeps_a_rigorous_bound():
     t = targets.get("gaussian-kernel-sum")
     S = discontinuous.build(t, 3, 1, 4)
-    short = certified_discontinuous_error(S, t, tol=1e-4, max_boxes=30)
-    full = certified_discontinuous_error(S, t, tol=0.01)
+    short = certified_discontinuous_error(S, t, CertificationBudget(ratio=1 + 1e-4, max_boxes=30))
+    full = certified_discontinuous_error(S, t, CertificationBudget(ratio=1.01))
     assert not short.reached and short.pending > 0
     assert short.upper >= full.lower and short.upper >= _dense_max(S, t, 3, 4)
 
@@ -69,5 +69,5 @@ def test_bad_input():
         certified_discontinuous_error(discontinuous.build(plain, 2, 1, 3), plain)
     with pytest.raises(SizeError, match="max_cells"):
         certified_discontinuous_error(discontinuous.build(t, 3, 1, 30), t, max_cells=1000)
-    with pytest.raises(PolyapproxError, match="tol"):
-        certified_discontinuous_error(S, t, tol=float("inf"))
+    with pytest.raises(PolyapproxError, match="ratio"):
+        certified_discontinuous_error(S, t, CertificationBudget(ratio=float("inf")))

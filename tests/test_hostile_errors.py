@@ -215,7 +215,7 @@ def test_applies_only_lists_every_misplaced_option_and_keeps_defaults(capsys):
 
     args = build_parser().parse_args(["verify", "m.safetensors"])
     check_applies_only(args)  # nothing given: the plain defaults come back
-    assert (args.ratio, args.max_boxes, args.time_limit) == (0.5, 200_000, 60.0)
+    assert (args.ratio, args.max_boxes, args.time_limit, args.certificate) == (1.5, 200_000, None, None)
     argv = ["verify", "m.safetensors", "--ratio", "0.1", "--time-limit", "3"]
     with pytest.raises(PolyapproxError, match="--ratio applies only with --certify; --time-limit applies only"):
         check_applies_only(build_parser().parse_args(argv))
@@ -270,9 +270,11 @@ def test_np_matrix_and_torch_tensors_that_require_grad_are_read_as_arrays(models
     assert np.array_equal(models[model](tensor), expected)
 
 
-@pytest.mark.parametrize("keyword", [{"tol": None}, {"atol": "x"}, {"time_limit": None}, {"tol": float("nan")}])
+@pytest.mark.parametrize(
+    "keyword", [{"ratio": None}, {"atol": "x"}, {"time_limit": "soon"}, {"ratio": float("nan")}, {"max_boxes": None}]
+)
 def test_certified_sup_error_tol_none_is_a_polyapprox_error(models, keyword):
     from constructions import verify
 
     with pytest.raises(PolyapproxError, match="must be a"):
-        verify.certified_sup_error(models["sumformer"], models["target"], **keyword)
+        verify.certified_sup_error(models["sumformer"], models["target"], verify.CertificationBudget(**keyword))

@@ -91,7 +91,14 @@ def test_certified_claims_fail_on_violations():
             "degree": D,
             "d": 1,
             "test_sup_error": u / 2,
-            "certified": {"lower": u / 1.2, "upper": u, "ratio": 1.2, "reached": True},
+            "certified": {
+                "lower": u / 1.2,
+                "upper": u,
+                "ratio": 1.2,
+                "reached": True,
+                "boxes": 100,
+                "certificate": f"c{D}.json",
+            },
         }
         for D, u in zip((2, 4, 6, 8), (0.25, 0.04, 3e-3, 1.5e-4))
     ]
@@ -105,3 +112,26 @@ def test_certified_claims_fail_on_violations():
     unreached = [dict(r, certified=dict(r["certified"], reached=False)) for r in good]
     assert not _certified_reached(ctx, {"fits": unreached, "_C1": unreached}).passed
     assert not _certified_holds(ctx, {"fits": [], "_C1": []}).passed
+    unnamed = [dict(r, certified={k: v for k, v in r["certified"].items() if k != "certificate"}) for r in good]
+    assert not _certified_reached(ctx, {"fits": unnamed, "_C1": unnamed}).passed
+
+
+@pytest.mark.slow
+def test_the_checker_accepts_every_certificate_the_report_writes(quick_run):
+    """Each certified fit names its certificate in the report folder; the standalone checker accepts it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    checker = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
+    results = json.loads((quick_run / "results.json").read_text())
+    certified = [f["certified"] for f in results["sections"]["continuous"]["numbers"]["fits"] if "certified" in f]
+    assert len(certified) == 7
+    for c in certified:
+        out = subprocess.run(
+            [sys.executable, "-I", "-S", str(checker), str(quick_run / c["certificate"])],
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 0, out.stdout
+        assert f"[{c['lower']!r}, {c['upper']!r}]" in out.stdout

@@ -14,14 +14,17 @@ float M, and nextafter(+inf, -inf) = M < z; fl(z) = -inf gives -inf <= z. Gradua
 then follow from monotonicity: [a, b] + [c, d] is contained in [down(a + c), up(b + d)];
 [a, b] x [c, d] in [down(min of the four products), up(max of them)] since down/up are
 non-decreasing. Squares use [0, max(a^2, b^2)] when 0 is inside. Division by an exact positive
-integer uses the product with an enclosure of its reciprocal. exp is monotone; numpy's exp is
-not correctly rounded, so its endpoints are widened by the relative factor 2^-40 (about 4000
-units in the last place, far above the few-ulp error of any libm numpy ships) plus an absolute
-2^-1060 for subnormal results. :func:`check_float_environment` confirms round-to-nearest and
+integer uses the product with an enclosure of its reciprocal. exp is monotone; it is computed
+by :func:`_exp`, built from +, x and exact scalings by 2^k only (so it gives the same bits on
+every machine, unlike numpy's CPU-dispatched exp), whose relative error is below 2^-50 (its
+docstring); its endpoints are widened by the relative factor 2^-40 plus an absolute 2^-1060
+for subnormal results. :func:`check_float_environment` confirms round-to-nearest and
 gradual underflow (no flush-to-zero) before a certification relies on them. Results that are
 NaN (inf - inf, 0 x inf) are reported as unbounded by :meth:`Interval.mag`. log, tanh, sin,
 cos and non-integer powers are widened the same way as exp (sqrt is correctly rounded by IEEE
-754, so one float outward suffices); sin and cos are not monotone, so an interval that may
+754, so one float outward suffices); they call numpy's libm, whose last bits may differ between
+machines, so certifications of targets using them are rigorous everywhere but bit-for-bit
+reproducible only on one machine (targets built from + - x / exp sqrt are reproducible anywhere); sin and cos are not monotone, so an interval that may
 contain a maximum (minimum) point, tested with a margin, gets the upper (lower) end 1 (-1).
 
 :class:`Jet` carries an interval value, an interval gradient and an interval Hessian (upper
@@ -36,6 +39,7 @@ written once against the operations both classes share (+, -, *, / by numbers, `
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from numbers import Integral, Rational
 from typing import Any, TypeVar
@@ -55,6 +59,35 @@ def _down(x: np.ndarray) -> np.ndarray:
 
 def _up(x: np.ndarray) -> np.ndarray:
     return np.nextafter(x, _INF)
+
+
+_LN2_HI = 6.93147180369123816490e-01  # fdlibm: the high 32 bits of ln 2, so k * _LN2_HI is exact for |k| < 2^20
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI to double precision
+_INV_LN2 = 1.44269504088896338700e00
+_EXP_TAYLOR = tuple(1.0 / math.factorial(k) for k in range(15))
+
+
+def _exp(x: np.ndarray) -> np.ndarray:
+    """exp(x) from float +, x and ldexp only: the same bits on every machine (numpy's exp is not).
+
+    Error: x is clipped to [-760, 760] (exp is monotone and the float results there are 0 or inf
+    either way). With k = rint(x / ln 2) (|k| <= 1097), k * _LN2_HI is exact and
+    r = (x - k _LN2_HI) - k _LN2_LO differs from x - k ln 2 by at most 2^-60 (one rounding of each
+    difference, |x - k _LN2_HI| < 0.35 + 2^-30, plus |k| |ln 2 - _LN2_HI - _LN2_LO| < 2^-71),
+    so exp(r) is off by a relative 2^-59. The Taylor polynomial of degree 14 at |r| <= 0.35 has
+    remainder < 0.35^15 / 15! < 2^-63; Horner's rule with 14 roundings adds a relative < 2^-48.
+    Scaling by 2^k is exact (or underflows by < 2^-1074). Total: relative error < 2^-47 plus
+    2^-1074 absolute, inside the 2^-40 relative and 2^-1060 absolute widening used by
+    :meth:`Interval.exp` (the tests compare with arb at 200 bits).
+    """
+    x = np.clip(np.asarray(x, dtype=float), -760.0, 760.0)
+    k = np.rint(x * _INV_LN2)
+    r = (x - k * _LN2_HI) - k * _LN2_LO
+    p = np.full_like(r, _EXP_TAYLOR[-1])
+    for c in _EXP_TAYLOR[-2::-1]:
+        p = p * r + c
+    with np.errstate(over="ignore", under="ignore"):
+        return np.ldexp(p, np.nan_to_num(k).astype(np.int64))
 
 
 def _libm(value: np.ndarray, direction: float) -> np.ndarray:
@@ -260,9 +293,10 @@ class Interval:
     def exp(self) -> Interval:
         """exp over the interval (monotone; endpoints widened for libm error, module docstring)."""
         with np.errstate(over="ignore", under="ignore"):
-            lo = _down(np.exp(self.lo) * (1.0 - _EXP_WIDEN))
-            hi = _up(_up(np.exp(self.hi) * (1.0 + _EXP_WIDEN)) + _TINY)
-        return Interval(np.maximum(lo, 0.0), hi)
+            lo = _down(np.minimum(_exp(self.lo), np.finfo(float).max) * (1.0 - _EXP_WIDEN))
+            hi = _up(_up(_exp(self.hi) * (1.0 + _EXP_WIDEN)) + _TINY)
+        lo = np.where(np.isnan(self.lo), np.nan, np.maximum(lo, 0.0))
+        return Interval(lo, np.where(np.isnan(self.hi), np.nan, hi))
 
     def reciprocal(self) -> Interval:
         """1 / x for intervals not containing 0 (PolyapproxError otherwise)."""

@@ -6,8 +6,9 @@ interval [lower, upper] that contains
 
     E* = sup_{X in Omega} E(X),   E(X) = max_{i,c} |S(X)_{ic} - f(X)_{ic}|,   Omega = [lo, hi]^{n x d}.
 
-``lower`` is E at a point (the witness), so lower <= E*. ``upper`` is a maximum of rigorous
-per-box bounds over boxes covering a region R on which sup E = E*, so E* <= upper.
+``lower`` is the lower end of an outward-rounded enclosure of E at a float point (the witness),
+so lower <= E(witness) <= E*. ``upper`` is a maximum of rigorous per-box bounds over boxes
+covering a region R on which sup E = E*, so E* <= upper.
 
 Symmetry (why R suffices). S is equivariant for every phi, psi, and f is equivariant, so
 E(sigma X) = max_i |(S - f)(X)_{sigma^{-1}(i)}| = E(X): E is invariant under permuting tokens.
@@ -25,11 +26,17 @@ the plain interval value S(B) - f(B) is a second valid enclosure and the smaller
 The overestimate shrinks like width^3, so boxes near a maximum need little refinement. For a
 non-smooth target (max, rank) the bound is S's Taylor enclosure minus the interval f(B).
 
-Branch and bound. Boxes whose bound is <= max((1 + tol) lower, atol) are final; the others are
-bisected along their widest side, largest bound first, batch by batch. When ``max_boxes`` or
-``time_limit`` runs out the result keeps the largest bound of every box not yet final, so
-``upper`` stays rigorous and ``reached`` is False. ``lower`` comes from seeded sampling, the
-box centres, and local maximisation.
+Branch and bound. Boxes whose bound is <= max(ratio * lower, atol) are final; the others are
+bisected along their widest side, largest bound first (ties by position), ``batch`` at a time.
+When ``max_boxes`` runs out the result keeps the largest bound of every box not yet final, so
+``upper`` stays rigorous and ``reached`` is False. ``lower`` comes from seeded sample points and
+the centres of the boxes with the largest bounds, each evaluated in interval arithmetic.
+
+Determinism. Every quantity is computed by IEEE +, -, x, / and exact scalings applied
+elementwise, with sums in a fixed order (no BLAS, no CPU-dispatched exp, stable sorts), and the
+work is counted in boxes: the same model, target, budget and seed give the same bits on any
+machine, under any load and with any executor. Only the optional ``time_limit`` (off by
+default) depends on the clock.
 
 The model means the exact polynomial (its rational coefficients, each enclosed in a float
 interval), not its float64 implementation, whose own rounding is ~1e-15.
@@ -37,23 +44,21 @@ interval), not its float64 implementation, whose own rounding is ~1e-15.
 
 from __future__ import annotations
 
-import numbers
+import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, check_int, check_nonnegative
+from polyapprox.internal import DomainError, PolyapproxError, check_int, check_writable
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
 from .._common.monomial_plan import parent
 from .._sumformers.polynomial import PolynomialSumformer
 from .._sumformers.target_checks import check_equivariant
 from .._targets import registry as targets
-from .sampled import _ErrorOracle, _local_maximise, sup_error
 
 _DEFAULT_BATCH = 2048
 
@@ -62,34 +67,39 @@ _DEFAULT_BATCH = 2048
 class CertifiedResult:
     """A certified interval: [lower, upper] contains sup_X max_{i,c} |S(X)_ic - f(X)_ic| over the domain.
 
+    Both ends are rigorous: ``lower`` is the lower end of an outward-rounded enclosure of the
+    error at ``witness`` (so lower <= E(witness) <= sup), ``upper`` the largest rigorous box bound.
     Shapes: ``witness`` is (n, d).
 
     Parameters
     ----------
     lower : float
-        Largest error found, attained at ``witness``.
+        Rigorous lower bound of the error at ``witness`` (hence of the sup).
     witness : numpy.ndarray
-        The sequence attaining ``lower``.
+        The sequence where ``lower`` was proven.
     upper : float
         Rigorous upper bound.
     boxes : int
-        Boxes bounded.
+        Boxes bounded (the work done).
     reached : bool
-        Whether upper <= (1 + tol) lower (or upper <= atol).
+        Whether upper <= budget.ratio * lower (or upper <= budget.atol).
     seconds : float
-        Wall time.
-    tol : float
-        The relative tolerance asked for.
+        Wall time (informational; nothing depends on it).
+    budget : CertificationBudget
+        The budget used.
     pending : int
-        Boxes left unresolved when a budget ran out.
+        Boxes left unresolved when the budget ran out.
     target : str
         Name of the target compared with.
+    stopped_by_time : bool, default False
+        Whether the optional ``time_limit`` cut the search short (then the result is rigorous but
+        not reproducible).
 
     Examples
     --------
     >>> from constructions import continuous, targets
     >>> S, _ = continuous.approximate(targets.get("centered"), n=2, d=1, degree=1, samples=50)
-    >>> r = certified_sup_error(S, "centered", atol=1e-9)
+    >>> r = certified_sup_error(S, "centered", CertificationBudget(atol=1e-9))
     >>> r.reached, r.lower <= r.upper <= 1e-9, r.witness.shape
     (True, True, (2, 1))
     """
@@ -100,12 +110,14 @@ class CertifiedResult:
     boxes: int
     reached: bool
     seconds: float
-    tol: float
+    budget: CertificationBudget
     pending: int
     target: str
+    stopped_by_time: bool = False
 
     @property
     def ratio(self) -> float:
+        """upper / lower (inf when lower is 0): the ratio reached."""
         return self.upper / self.lower if self.lower > 0 else float("inf")
 
     def to_dict(self) -> dict[str, Any]:
@@ -349,9 +361,12 @@ class _BoxBounder:
         self.grad_slots = np.array([slot[u] for u in unit])
         self.hess_slots = np.array([slot[tuple(a + b for a, b in zip(unit[p], unit[q]))] for p, q in zip(k, l)])
         self.hess_diag = k == l
+        self.centre: Interval | None = None  # after ``enclosure``: e at the box centres, when available
 
-    def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
+        """Enclosures (B, n*d_out) of the error rows (S - f)_r over each box (rows r = i * d_out + c)."""
         B, n, d, d_out = len(lo), self.n, self.d, self.d_out
+        self.centre = None
         c = (lo + hi) * 0.5  # a float inside [lo, hi] (2lo <= fl(lo + hi) <= 2hi; halving is exact)
         h = Interval(np.nextafter(lo - c, -np.inf), np.nextafter(hi - c, np.inf))
         coef = self.shifted(c)  # (B, R, M), rows r = i * d_out + out
@@ -379,6 +394,8 @@ class _BoxBounder:
             ):
                 diff = Interval(coef_lo[:, :, slots], coef_hi[:, :, slots]) - part
                 coef_lo[:, :, slots], coef_hi[:, :, slots] = diff.lo, diff.hi
+            # the constant Taylor coefficient (slot 0) encloses e(c): a free lower bound at the centre
+            self.centre = Interval(coef_lo[:, :, 0].copy(), coef_hi[:, :, 0].copy())
         else:
             plain = self.target.interval(Interval(lo, hi).reshape((B, n, d))).reshape((B, n * d_out))
         hm = self.shifted.monomials(h)  # (B, M)
@@ -386,7 +403,7 @@ class _BoxBounder:
         total = terms.sum(-1)  # (B, R)
         if plain is not None:
             total = total - plain
-        return total.mag().max(axis=1)
+        return total
 
 
 def _contract(lo: np.ndarray, hi: np.ndarray, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -399,9 +416,11 @@ def _contract(lo: np.ndarray, hi: np.ndarray, n: int, d: int) -> tuple[np.ndarra
 
 
 def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bisect every box along its widest side; the two halves share the float midpoint."""
+    """Bisect every box along its widest side (the first one); the two halves share the float midpoint.
+
+    The lower halves come first, then the upper halves, in the order of the boxes."""
     rows = np.arange(len(lo))
-    k = np.argmax(hi - lo, axis=1)
+    k = _split_axes(lo, hi)
     mid = (lo[rows, k] + hi[rows, k]) * 0.5
     lo2, hi2 = lo.copy(), hi.copy()
     hi1 = hi.copy()
@@ -410,42 +429,157 @@ def _split(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([lo, lo2]), np.concatenate([hi1, hi2])
 
 
-@dataclass(frozen=True)
-class _Budget:
-    """The stopping rule and work limits every certify function takes, checked once.
+def _split_axes(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The axis :func:`_split` bisects each box along: its widest side, the first of equal ones."""
+    return np.argmax(hi - lo, axis=1)
 
-    A box is final when its bound is <= max((1 + tol) lower, atol); the search stops after
-    ``max_boxes`` boxes or ``time_limit`` seconds; boxes are bounded ``batch`` at a time.
+
+class _Tree:
+    """The bisection tree of a branch and bound (kept for certificates): node ids with their parent,
+    the axis the parent was split along and the side (0 lower, 1 upper half); roots are grid cells."""
+
+    def __init__(self, cells: np.ndarray) -> None:
+        self.parent, self.axis, self.side = [np.full(len(cells), -1)], [np.full(len(cells), -1)], [cells]
+        self.count = len(cells)
+
+    def add(self, parents: np.ndarray, axes: np.ndarray, sides: np.ndarray) -> np.ndarray:
+        ids = np.arange(self.count, self.count + len(parents))
+        self.parent.append(parents)
+        self.axis.append(axes)
+        self.side.append(sides)
+        self.count += len(parents)
+        return ids
+
+    def nested(self, leaves: np.ndarray, bounds: np.ndarray) -> dict[int, Any]:
+        """Per grid cell (root), the subtree: a leaf is its bound (float hex), an inner node
+        [axis, lower half, upper half] (None for a half dropped as outside the sorted region)."""
+        parent, axis, side = (np.concatenate(a) for a in (self.parent, self.axis, self.side))
+        children: dict[int, list[Any]] = {}
+        for node in range(len(parent)):
+            if parent[node] >= 0:
+                entry = children.setdefault(int(parent[node]), [int(axis[node]), None, None])
+                entry[1 + int(side[node])] = node
+        bound = {int(j): float(b).hex() for j, b in zip(leaves, bounds)}
+
+        def build(node: int) -> Any:
+            if node in bound:
+                return bound[node]
+            k, a, b = children[node]
+            return [k, None if a is None else build(a), None if b is None else build(b)]
+
+        return {int(side[root]): build(root) for root in range(len(self.parent[0]))}
+
+
+_MAX_BOXES = 10**9  # beyond this a budget is a typo, not a plan (a box is ~100 bytes to ~1 MB of work)
+_MAX_BATCH = 2**20
+
+
+@dataclass(frozen=True)
+class CertificationBudget:
+    """The stopping rule and the work limits of a certification, shared by every certifier.
+
+    A box is final when its bound is <= max(ratio * lower, atol). The search stops when every
+    box is final, or after ``max_boxes`` boxes have been bounded: the result depends only on the
+    model, the target, the seed and this budget, never on the machine's speed or load.
+    ``time_limit`` (seconds, default None = none) is an optional safety stop for interactive use,
+    checked between batches of boxes; a result cut short by it is rigorous but not reproducible.
+
+    Parameters
+    ----------
+    max_boxes : int, default 200000
+        Most boxes to bound (the work budget).
+    ratio : float, default 1.5
+        Stop when upper <= ratio * lower (>= 1).
+    atol : float, default 0.0
+        Or when upper <= atol.
+    batch : int or None, default None
+        Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
+        the boxes split in a step depend on it.
+    time_limit : float or None, default None
+        Optional wall-clock safety stop in seconds.
+
+    Examples
+    --------
+    >>> CertificationBudget(max_boxes=10_000, ratio=1.2)
+    CertificationBudget(max_boxes=10000, ratio=1.2, atol=0.0, batch=None, time_limit=None)
+    >>> CertificationBudget(ratio=0.5)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+        ...
+    PolyapproxError: ratio must be a finite number >= 1 (stop when upper <= ratio * lower); got 0.5
     """
 
-    tol: float
-    atol: float
-    max_boxes: int
-    time_limit: float
-    batch: int
+    max_boxes: int = 200_000
+    ratio: float = 1.5
+    atol: float = 0.0
+    batch: int | None = None
+    time_limit: float | None = None
 
-    @classmethod
-    def checked(cls, *, tol: float, atol: float, max_boxes: int, time_limit: float, batch: int) -> _Budget:
-        """The budget from the public keyword arguments, refusing negative or non-finite ones."""
-        tol, atol = check_nonnegative("tol", tol), check_nonnegative("atol", atol)  # None or text: one line
-        if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
-            raise PolyapproxError(f"time_limit must be a number of seconds > 0; got {time_limit!r:.60}")
-        time_limit = float(time_limit)
-        if not time_limit > 0:
-            raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
-        return cls(tol, atol, check_int("max_boxes", max_boxes), time_limit, check_int("batch", batch))
+    def __post_init__(self) -> None:
+        _positive_int("max_boxes", self.max_boxes, _MAX_BOXES)
+        if self.batch is not None:
+            _positive_int("batch", self.batch, _MAX_BATCH)
+        ratio, atol = _real("ratio", self.ratio), _real("atol", self.atol)
+        if not (np.isfinite(ratio) and ratio >= 1):
+            raise PolyapproxError(
+                f"ratio must be a finite number >= 1 (stop when upper <= ratio * lower); got {self.ratio!r}"
+            )
+        if not (np.isfinite(atol) and atol >= 0):
+            raise PolyapproxError(f"atol must be a finite number >= 0; got {self.atol!r}")
+        if self.time_limit is not None:
+            limit = _real("time_limit", self.time_limit)
+            if not (np.isfinite(limit) and limit > 0):
+                raise PolyapproxError(f"time_limit must be None or a finite number of seconds > 0; got {limit!r}")
+            object.__setattr__(self, "time_limit", limit)
+        object.__setattr__(self, "ratio", ratio)
+        object.__setattr__(self, "atol", atol)
 
     def threshold(self, lower: float) -> float:
         """Bound at or below which a box is final, given the best lower bound so far."""
-        return max((1.0 + self.tol) * lower, self.atol)
+        return max(self.ratio * lower, self.atol)
 
-    def spent(self, boxes: int, start: float) -> bool:
-        """Whether the box count or the time limit has run out."""
-        return boxes >= self.max_boxes or time.perf_counter() - start > self.time_limit
-
-    def take(self, pending: int, boxes: int) -> int:
+    def take(self, pending: int, boxes: int, batch: int) -> int:
         """How many of the worst pending boxes to bisect next (within the batch and the box budget)."""
-        return min(pending, max(1, self.batch // 2), max(1, (self.max_boxes - boxes + 1) // 2))
+        return min(pending, max(1, batch // 2), max(1, (self.max_boxes - boxes + 1) // 2))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _positive_int(name: str, value: Any, most: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PolyapproxError(f"{name} must be an integer; got {value!r:.60}")
+    if not 1 <= int(value) <= most:
+        raise PolyapproxError(f"{name} must be between 1 and {most:,}; got {value!r}")
+    return int(value)
+
+
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise PolyapproxError(f"{name} must be a number; got {value!r:.60}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PolyapproxError(f"{name} must be a number; got {value!r:.60}") from None
+
+
+def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[CertificationBudget, int]:
+    """The budget (default ``CertificationBudget()``) and the batch size it gives this certifier."""
+    if budget is None:
+        budget = CertificationBudget()
+    if not isinstance(budget, CertificationBudget):
+        raise PolyapproxError(f"budget must be a CertificationBudget; got {type(budget).__name__}")
+    return budget, default_batch if budget.batch is None else budget.batch
+
+
+class _Deadline:
+    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit."""
+
+    def __init__(self, time_limit: float | None) -> None:
+        self.start = time.perf_counter()
+        self.end = None if time_limit is None else self.start + time_limit
+
+    def expired(self) -> bool:
+        return self.end is not None and time.perf_counter() > self.end
 
 
 def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
@@ -473,8 +607,10 @@ class _SearchState:
     witness: np.ndarray
     boxes: int = 0
     done_max: float = -np.inf
+    stopped: bool = False  # the optional time limit cut the search short
+    node: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # tree node of each box
 
-    def finalise(self, budget: _Budget) -> np.ndarray:
+    def finalise(self, budget: CertificationBudget) -> np.ndarray:
         """Close the boxes whose bound meets the stopping rule; returns the mask of the ones kept."""
         final = self.ub <= budget.threshold(self.lower)
         if final.any():
@@ -485,204 +621,335 @@ class _SearchState:
         """The largest bound over the closed and the pending boxes: rigorous whenever the search stops."""
         return max(self.done_max, float(self.ub.max()) if len(self.ub) else -np.inf)
 
+    def offer(self, values: np.ndarray, points: np.ndarray) -> None:
+        """Raise the lower bound to the best of ``values`` (rigorous lower bounds of E at ``points``)."""
+        if len(values):
+            j = int(np.argmax(values))  # the first of equal maxima: deterministic
+            if values[j] > self.lower:
+                self.lower, self.witness = float(values[j]), points[j].copy()
 
-def _initial_boxes(n: int, d: int, domain: tuple[float, float], budget: _Budget) -> tuple[np.ndarray, np.ndarray]:
-    """A regular grid of at most ``min(batch, max_boxes)`` boxes (<= 8 per axis), contracted to sorted tokens."""
-    N = n * d
-    per_axis = max(1, int(np.floor(max(min(budget.batch, budget.max_boxes), 1) ** (1.0 / N) + 1e-9)))
+
+class _Bounder(Protocol):
+    """What the branch and bound needs of a certifier: enclosures of the error rows on boxes.
+
+    ``enclosure(lo, hi)`` returns an interval (B, R) holding (S - f)(X)_r for every X in each box
+    (B, n*d); on a point box (lo = hi) it encloses the error at that point. A bounder may also
+    leave in ``centre`` the enclosures (B, R) of the error at the box centres (lo + hi) / 2, and
+    offer a cheaper ``points(P)`` for enclosures at points.
+    """
+
+    def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval: ...
+
+
+def _mig(x: Interval) -> np.ndarray:
+    """min |x| over each interval (0 where it holds 0 or is NaN): a rigorous lower bound of |x|."""
+    m = np.where((x.lo > 0) | (x.hi < 0), np.minimum(np.abs(x.lo), np.abs(x.hi)), 0.0)
+    return np.where(np.isnan(m), 0.0, m)
+
+
+def point_lower(bounder: _Bounder, points: np.ndarray) -> np.ndarray:
+    """Rigorous lower bounds of E = max_r |S - f|_r at float points (b, n*d): the enclosure's lower end."""
+    if not len(points):
+        return np.empty(0)
+    at_points = getattr(bounder, "points", None)
+    enclosure = at_points(points) if at_points is not None else bounder.enclosure(points, points)
+    return _mig(enclosure).max(axis=1)
+
+
+def box_upper(bounder: _Bounder, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Rigorous upper bounds of E on boxes (B, n*d) (+inf where the enclosure is unbounded)."""
+    return bounder.enclosure(lo, hi).mag().max(axis=1)
+
+
+#: how many of a batch's boxes (those with the largest bounds) have their centre evaluated for the lower bound
+_PROBES = 16
+#: boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
+_TIMED_STEP = 128
+
+
+def _grid_edges(N: int, domain: tuple[float, float], count: int) -> np.ndarray:
+    """Edges of the initial grid: at most ``count`` boxes, <= 8 per axis, the same on every axis."""
+    per_axis = max(1, int(np.floor(max(count, 1) ** (1.0 / N) + 1e-9)))
     per_axis = min(per_axis, 8)
     edges = np.linspace(domain[0], domain[1], per_axis + 1)
+    edges[0], edges[-1] = domain  # exactly the domain's ends
+    return edges
+
+
+def _initial_boxes(n: int, d: int, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The grid cells on ``edges`` (row-major cell order), contracted to sorted tokens; the kept cells' indices."""
+    N, per_axis = n * d, len(edges) - 1
     grids = np.stack(np.meshgrid(*([np.arange(per_axis)] * N), indexing="ij"), -1).reshape(-1, N)
     lo, hi, keep = _contract(edges[grids], edges[grids + 1], n, d)
-    return lo[keep], hi[keep]
+    return lo[keep], hi[keep], np.nonzero(keep)[0]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What a branch and bound found: the certified interval, the work done, the final boxes."""
+
+    lower: float
+    witness: np.ndarray
+    upper: float
+    boxes: int
+    pending: int
+    reached: bool
+    stopped: bool
+    edges: np.ndarray | None = None  # the initial grid's edges
+    tree: dict[int, Any] | None = None  # with keep_partition: the bisection tree (:meth:`_Tree.nested`)
 
 
 def branch_and_bound(
-    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    refine: Callable[[np.ndarray], tuple[float, np.ndarray]] | None,
+    bounder: _Bounder,
     *,
     n: int,
     d: int,
     domain: tuple[float, float],
     lower: float,
     witness: np.ndarray,
-    budget: _Budget,
-    start: float,
-) -> tuple[float, np.ndarray, float, int, int, bool]:
+    budget: CertificationBudget,
+    batch: int,
+    keep_partition: bool = False,
+    deadline: _Deadline | None = None,
+) -> _Outcome:
     """Branch and bound over sorted-token boxes of ``domain``^(n x d) (module docstring).
 
-    ``bounder(lo, hi)`` returns rigorous per-box upper bounds (B,) of the error on boxes (B, n*d);
-    ``point_errors(lo, hi)`` errors at points of the boxes and the points (b, n, d) (lower bounds);
-    ``refine(point)`` a local maximisation from a point (value, point), used once when a budget runs out.
-    Returns (lower, witness, upper, boxes, pending, reached); ``upper`` is the largest bound of every
-    final box and of every box left pending, so it stays rigorous when a budget runs out.
+    Deterministic: boxes are bisected in a fixed order (largest bound first, ties by position),
+    ``batch`` at a time, until every box is final or ``budget.max_boxes`` boxes have been bounded;
+    the optional ``budget.time_limit`` is checked between batches. ``upper`` is the largest bound
+    of every final box and of every box left pending, so it stays rigorous when the search stops
+    early. With ``keep_partition`` the leaf boxes (a cover of the sorted-token region) and their
+    bounds are returned too.
     """
-    lo, hi = _initial_boxes(n, d, domain, budget)
-    state = _SearchState(lo, hi, np.empty(0), lower, witness, boxes=len(lo))
-    state.ub = _bound_and_probe(state, bounder, point_errors, lo, hi, budget.batch)
-    refined = refine is None
+    deadline = deadline or _Deadline(budget.time_limit)
+    edges = _grid_edges(n * d, domain, min(batch, budget.max_boxes))
+    lo, hi, cells = _initial_boxes(n, d, edges)
+    state = _SearchState(lo, hi, np.empty(0), lower, witness)
+    tree = _Tree(cells) if keep_partition else None
+    state.node = np.arange(len(lo))
+    state.ub = _bound(state, bounder, lo, hi, np.full(len(lo), np.inf), batch, deadline)  # inf: no bound yet
+    leaves: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
+        _polish(state, bounder, domain)
         keep = state.finalise(budget)
-        state.lo, state.hi, state.ub = state.lo[keep], state.hi[keep], state.ub[keep]
-        if not len(state.lo):
+        leaves.append((state.node[~keep], state.ub[~keep]))
+        state.lo, state.hi, state.ub, state.node = state.lo[keep], state.hi[keep], state.ub[keep], state.node[keep]
+        if not len(state.lo) or state.boxes >= budget.max_boxes or state.stopped:
             break
-        if budget.spent(state.boxes, start):
-            if refined:
-                break
-            assert refine is not None  # refined starts as (refine is None)
-            refined = True  # last chance for the lower bound: local maximisation from the worst boxes
-            _refine_from_worst(state, refine, n, d)
-            continue
-        _bisect_worst(state, bounder, point_errors, budget, n, d)
+        _bisect_worst(state, bounder, budget, batch, deadline, n, d, tree)
     upper = state.upper()
     if upper == -np.inf:  # every box was empty (cannot happen for a non-empty cube)
         upper = 0.0
     reached = bool(len(state.lo) == 0 and upper <= budget.threshold(state.lower))
-    return float(state.lower), state.witness, float(upper), int(state.boxes), len(state.lo), reached
+    nested = None
+    if tree is not None:
+        leaves.append((state.node, state.ub))
+        nested = tree.nested(np.concatenate([a for a, _ in leaves]), np.concatenate([b for _, b in leaves]))
+    return _Outcome(
+        float(state.lower),
+        state.witness,
+        float(upper),
+        int(state.boxes),
+        len(state.lo),
+        reached,
+        state.stopped,
+        edges,
+        nested,
+    )
 
 
-def _bound_and_probe(
+def _bound(
     state: _SearchState,
-    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    bounder: _Bounder,
     lo: np.ndarray,
     hi: np.ndarray,
+    parent_ub: np.ndarray | None,
     batch: int,
+    deadline: _Deadline,
 ) -> np.ndarray:
-    """Upper bounds of the boxes (batch by batch); raises ``state.lower`` to the best point error in them."""
-    ub = np.concatenate([bounder(lo[s : s + batch], hi[s : s + batch]) for s in range(0, len(lo), batch)])
-    err, C = point_errors(lo, hi)
-    j = int(np.argmax(err))
-    if err[j] > state.lower:
-        state.lower, state.witness = float(err[j]), C[j].copy()
+    """Upper bounds of the boxes, batch by batch; probes the worst centres of each batch for the lower bound.
+
+    When the time limit expires between batches, the boxes not yet bounded keep their parent's
+    bound (``parent_ub``: valid, since a half lies inside its parent) and ``state.stopped`` is set.
+    """
+    ub = np.empty(len(lo)) if parent_ub is None else parent_ub.copy()
+    step = batch if deadline.end is None else max(1, min(batch, _TIMED_STEP))  # finer checks under a time limit
+    free = hasattr(bounder, "centre")
+    for s in range(0, len(lo), batch):
+        done = s
+        for t in range(s, min(s + batch, len(lo)), step):
+            if parent_ub is not None and deadline.expired():
+                state.stopped = True
+                break
+            b_lo, b_hi = lo[t : t + step], hi[t : t + step]
+            ub[t : t + step] = box_upper(bounder, b_lo, b_hi)
+            state.boxes, done = state.boxes + len(b_lo), t + len(b_lo)
+            centre = getattr(bounder, "centre", None)
+            if centre is not None:  # every centre, at no extra cost
+                state.offer(_mig(centre).max(axis=1), (b_lo + b_hi) * 0.5)
+        if not free or getattr(bounder, "centre", None) is None:
+            worst = s + np.argsort(-ub[s:done], kind="stable")[:_PROBES]
+            centres = (lo[worst] + hi[worst]) * 0.5
+            state.offer(point_lower(bounder, centres), centres)
+        if state.stopped:
+            break
     return ub
 
 
-def _refine_from_worst(
-    state: _SearchState, refine: Callable[[np.ndarray], tuple[float, np.ndarray]], n: int, d: int
-) -> None:
-    """Local maximisation from the centres of the four boxes with the largest bounds."""
-    for j in np.argsort(state.ub)[::-1][:4]:
-        value, point = refine(((state.lo[j] + state.hi[j]) * 0.5).reshape(n, d))
-        if value > state.lower:
-            state.lower, state.witness = value, point
+#: scales of the pattern search around the witness, as fractions of the domain's width
+_POLISH_SCALES = 2.0 ** -np.arange(3, 23)
+
+
+def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float], rounds: int = 6) -> None:
+    """Raise the lower bound by a pattern search around the witness (deterministic local ascent).
+
+    Each round evaluates (rigorously) the points witness +- s e_k for every coordinate k and the
+    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves.
+    """
+    if not len(state.witness):
+        return
+    N = state.witness.size
+    steps = (domain[1] - domain[0]) * _POLISH_SCALES
+    moves = np.concatenate(
+        [np.eye(N)[:, None, :] * steps[None, :, None], -np.eye(N)[:, None, :] * steps[None, :, None]]
+    )
+    moves = moves.reshape(-1, N)
+    for _ in range(rounds):
+        points = np.clip(state.witness.reshape(1, N) + moves, domain[0], domain[1])
+        before = state.lower
+        state.offer(point_lower(bounder, points), points)
+        if not state.lower > before:
+            break
 
 
 def _bisect_worst(
     state: _SearchState,
-    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    point_errors: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-    budget: _Budget,
+    bounder: _Bounder,
+    budget: CertificationBudget,
+    batch: int,
+    deadline: _Deadline,
     n: int,
     d: int,
+    tree: _Tree | None = None,
 ) -> None:
     """Bisect the boxes with the largest bounds, contract the halves to sorted tokens and bound them."""
-    order = np.argsort(state.ub)[::-1]
-    take = budget.take(len(state.lo), state.boxes)
+    order = np.argsort(-state.ub, kind="stable")
+    take = budget.take(len(state.lo), state.boxes, batch)
     pick, rest = order[:take], order[take:]
+    axes = _split_axes(state.lo[pick], state.hi[pick])
     c_lo, c_hi = _split(state.lo[pick], state.hi[pick])
+    parent = np.concatenate([state.ub[pick], state.ub[pick]])
     c_lo, c_hi, keep = _contract(c_lo, c_hi, n, d)
-    c_lo, c_hi = c_lo[keep], c_hi[keep]
-    c_ub = _bound_and_probe(state, bounder, point_errors, c_lo, c_hi, budget.batch) if len(c_lo) else np.empty(0)
-    state.boxes += len(c_lo)
+    c_lo, c_hi, parent = c_lo[keep], c_hi[keep], parent[keep]
+    c_node = np.full(len(c_lo), -1)
+    if tree is not None:
+        sides = np.repeat([0, 1], take)[keep]
+        c_node = tree.add(np.concatenate([state.node[pick]] * 2)[keep], np.concatenate([axes, axes])[keep], sides)
+    c_ub = _bound(state, bounder, c_lo, c_hi, parent, batch, deadline) if len(c_lo) else np.empty(0)
     state.lo, state.hi = np.concatenate([state.lo[rest], c_lo]), np.concatenate([state.hi[rest], c_hi])
     state.ub = np.concatenate([state.ub[rest], c_ub])
+    state.node = np.concatenate([state.node[rest], c_node])
 
 
-def _certify_by_search(
-    bounder: Callable[[np.ndarray, np.ndarray], np.ndarray],
-    model: Callable[[np.ndarray], np.ndarray],
-    reference: Callable[[np.ndarray], np.ndarray],
+def _sampled_lower(
+    bounder: _Bounder,
     n: int,
     d: int,
     domain: tuple[float, float],
     samples: int,
     seed: int,
-    budget: _Budget,
-    start: float,
+    batch: int,
+    deadline: _Deadline | None = None,
+) -> tuple[float, np.ndarray]:
+    """The best rigorous lower bound of E over ``samples`` seeded uniform points of the cube, and its point."""
+    rng = np.random.default_rng(seed)
+    points = rng.uniform(domain[0], domain[1], size=(max(samples, 1), n * d))
+    best, witness = 0.0, points[0]  # E >= 0 everywhere: 0 is a lower bound at any point
+    step = batch if deadline is None or deadline.end is None else max(1, min(batch, _TIMED_STEP))
+    for s in range(0, len(points), step):
+        if deadline is not None and deadline.expired():
+            break
+        values = point_lower(bounder, points[s : s + step])
+        j = int(np.argmax(values))
+        if values[j] > best:
+            best, witness = float(values[j]), points[s + j]
+    return best, witness
+
+
+def _certify_by_search(
+    bounder: _Bounder,
+    n: int,
+    d: int,
+    domain: tuple[float, float],
+    samples: int,
+    seed: int,
+    budget: CertificationBudget,
+    batch: int,
     target: str,
-) -> CertifiedResult:
-    """The certified interval for sup |model - reference|: a seeded sampled lower bound, then branch and bound.
+    keep_partition: bool = False,
+    deadline: _Deadline | None = None,
+) -> tuple[CertifiedResult, _Outcome]:
+    """The certified interval for sup E: a seeded sampled lower bound, then branch and bound.
 
-    The search raises the lower bound with the errors at box centres and, once a budget runs
-    out, with a local maximisation from the worst boxes.
+    Every lower bound is the lower end of a rigorous enclosure of E at a float point, so
+    ``lower`` <= E(witness) <= sup E exactly.
     """
-    sampled = sup_error(
-        model,
-        reference,
-        n,
-        d,
-        domain=domain,
-        samples=samples,
-        local_starts=4,
-        local_maxiter=50,
-        seed=seed,
-        equivariance_trials=0,
-    )
-
-    def centre_errors(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        C = ((lo + hi) * 0.5).reshape(-1, n, d)
-        return np.abs(model(C) - reference(C)).reshape(len(C), -1).max(axis=1), C
-
-    def refine(point: np.ndarray) -> tuple[float, np.ndarray]:
-        return _local_maximise(_ErrorOracle(model, reference, n, d, 4096), point, domain[0], domain[1], 50)
-
-    lower, witness = sampled.error, np.asarray(sampled.argmax, dtype=float)
+    start = time.perf_counter() if deadline is None else deadline.start
+    lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch, deadline)
     outcome = branch_and_bound(
         bounder,
-        centre_errors,
-        refine,
         n=n,
         d=d,
         domain=domain,
         lower=lower,
         witness=witness,
         budget=budget,
-        start=start,
+        batch=batch,
+        keep_partition=keep_partition,
+        deadline=deadline,
     )
-    return _certified_result(outcome, n, d, budget.tol, start, target)
+    return _certified_result(outcome, n, d, budget, start, target), outcome
 
 
 def _certified_result(
-    outcome: tuple[float, np.ndarray, float, int, int, bool], n: int, d: int, tol: float, start: float, target: str
+    outcome: _Outcome, n: int, d: int, budget: CertificationBudget, start: float, target: str
 ) -> CertifiedResult:
-    """The result of a search (lower, witness, upper, boxes, pending, reached), timed from ``start``."""
-    lower, witness, upper, boxes, pending, reached = outcome
+    """The result of a search, timed from ``start``."""
     return CertifiedResult(
-        lower=float(lower),
-        witness=np.asarray(witness).reshape(n, d),
-        upper=float(upper),
-        boxes=int(boxes),
-        reached=bool(reached),
+        lower=float(outcome.lower),
+        witness=np.asarray(outcome.witness, dtype=float).reshape(n, d),
+        upper=float(outcome.upper),
+        boxes=int(outcome.boxes),
+        reached=bool(outcome.reached),
         seconds=time.perf_counter() - start,
-        tol=tol,
-        pending=int(pending),
+        budget=budget,
+        pending=int(outcome.pending),
         target=target,
+        stopped_by_time=bool(outcome.stopped),
     )
 
 
 def certified_sup_error(
     model: Any,
     target: Any,
+    budget: CertificationBudget | None = None,
     *,
-    tol: float = 0.5,
-    atol: float = 0.0,
-    max_boxes: int = 200_000,
-    time_limit: float = 60.0,
     seed: int = 0,
-    samples: int = 4096,
-    batch: int = _DEFAULT_BATCH,
+    samples: int = 1024,
     domain: tuple[float, float] | None = None,
+    certificate: str | os.PathLike[str] | None = None,
+    model_file: str | os.PathLike[str] | None = None,
 ) -> CertifiedResult:
     """Bound sup_X max_{i,c} |S(X)_ic - f(X)_ic| rigorously by an interval [lower, upper].
 
     ``model`` is a continuous polynomial Sumformer (``continuous.approximate`` or
     ``from_representation``); ``target`` a registered name or a ``Target`` with an interval
-    evaluation. Stops when upper <= (1 + tol) lower (or upper <= atol), after ``max_boxes``
-    boxes or ``time_limit`` seconds; in the last two cases ``reached`` is False and ``upper``
-    is still a rigorous bound (the largest over the unresolved boxes). ``domain`` (default the
-    model's) must lie inside the model's domain. Seeded.
+    evaluation. Stops when upper <= ``budget.ratio`` * lower (or upper <= ``budget.atol``), or
+    after ``budget.max_boxes`` boxes; then ``reached`` is False and ``upper`` is still a
+    rigorous bound (the largest over the unresolved boxes). Both ends are rigorous: ``lower`` is
+    the lower end of an outward-rounded enclosure of the error at ``witness``. The same model,
+    target, budget and seed give the same result bit for bit on any machine and under any load.
+    ``domain`` (default the model's) must lie inside the model's domain.
 
     Shapes: ``witness`` is (n, d).
 
@@ -692,51 +959,61 @@ def certified_sup_error(
         A continuous polynomial Sumformer.
     target : str or Target
         A registered name, a target expression, or a ``Target`` with an interval evaluation.
-    tol : float, default 0.5
-        Stop when upper <= (1 + tol) lower.
-    atol : float, default 0.0
-        Or when upper <= atol.
-    max_boxes : int, default 200000
-        Most boxes to split.
-    time_limit : float, default 60.0
-        Most seconds to spend.
+    budget : CertificationBudget or None, default None
+        Stopping ratio and work limits (default ``CertificationBudget()``; batch 2048).
     seed : int, default 0
-        Seed of every random choice (reproducible).
-    samples : int, default 4096
-        Random sequences for the lower bound.
-    batch : int, default 2048
-        Boxes per vectorised step.
+        Seed of the sampled lower bound (reproducible).
+    samples : int, default 1024
+        Random sequences evaluated (rigorously) for the first lower bound.
     domain : tuple of float or None, default None
         Box [lo, hi] per coordinate; default the model's.
+    certificate : str or path-like or None, default None
+        Also write a certificate of the upper bound here (JSON; ``tools/check_certificate.py``
+        re-verifies it without this toolkit). Targets: gaussian-kernel-sum, times-mean, centered,
+        poly-mean-field.
+    model_file : str or path-like or None, default None
+        The file the model was read from: its sha256 is recorded in the certificate.
 
     Returns
     -------
     CertifiedResult
-        ``lower`` (with its ``witness``) <= sup error <= ``upper``; ``reached`` says whether tol was met.
+        ``lower`` (at its ``witness``) <= sup error <= ``upper``; ``reached`` says whether the ratio was met.
 
     Examples
     --------
     >>> from constructions import continuous, targets
     >>> S, _ = continuous.approximate(targets.get("times-mean"), n=2, d=1, degree=1, samples=200)
-    >>> r = certified_sup_error(S, "times-mean", tol=0.05, max_boxes=20_000)
+    >>> r = certified_sup_error(S, "times-mean", CertificationBudget(ratio=1.05, max_boxes=20_000))
     >>> r.reached, r.lower <= r.upper <= 1.05 * r.lower
     (True, True)
     """
-    start = time.perf_counter()
+    deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     if not isinstance(model, PolynomialSumformer):
         raise PolyapproxError(
             "certified_sup_error needs a continuous polynomial Sumformer "
             f"(continuous.approximate / from_representation); got {type(model).__name__}"
         )
     t = _certifiable_target(target, model.d, model.d_out)
-    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
+    if certificate is not None:
+        from .certificate import target_expression
+
+        target_expression(t)  # refuses a target the checker cannot evaluate, before the search
+        check_writable(certificate, "certificate")
+    budget, batch = _budget(budget, _DEFAULT_BATCH)
     samples = check_int("samples", samples)
     n, d = model.n, model.d
     box = _checked_domain(model.domain, domain)
     check_float_environment()
     bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
-    return _certify_by_search(bounder, model, t.fn, n, d, box, samples, seed, budget, start, t.name)
+    result, outcome = _certify_by_search(
+        bounder, n, d, box, samples, seed, budget, batch, t.name, certificate is not None, deadline
+    )
+    if certificate is not None:
+        from .certificate import write_sup_certificate
+
+        write_sup_certificate(certificate, model, t, box, result, outcome, model_file)
+    return result
 
 
 def _checked_domain(model_domain: tuple[Any, Any], domain: tuple[float, float] | None) -> tuple[float, float]:

@@ -15,8 +15,8 @@ P lies in its closure Pbar, a box, so sup over Pbar of |v - f(X)| (f continuous)
 Per box B inside Pbar: f(B) is enclosed by the plain interval evaluation of f and by the
 mean-value form f(c) + Jf(B) (B - c) (interval jets of order 1, c the centre of B); the smaller
 of the two bounds of |v - f| is kept. Branch and bound bisects boxes whose bound exceeds
-(1 + tol) lower. ``lower`` is E at points strictly inside the half-open products (box centres
-and box vertices pulled inside), so lower <= E*. The sup is usually approached at a face of
+ratio * lower. ``lower`` is the lower end of an interval enclosure of E at points strictly inside
+the half-open products (box centres and box vertices pulled inside), so lower <= E*. The sup is usually approached at a face of
 the cell that belongs to the next cell and is then not attained: ``lower`` approaches it from below.
 
 Tiny grids only: the number of multisets C(k^d + n - 1, n) is refused past ``max_cells``.
@@ -35,7 +35,18 @@ from polyapprox.internal import PolyapproxError, SizeError, check_int
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment
 from .._sumformers.discontinuous import DiscontinuousSumformer, cell_index, representatives
-from .certify import CertifiedResult, _Budget, _certifiable_target, _certified_result, _SearchState, _split
+from .certify import (
+    CertificationBudget,
+    CertifiedResult,
+    _budget,
+    _certifiable_target,
+    _certified_result,
+    _Deadline,
+    _mig,
+    _Outcome,
+    _SearchState,
+    _split,
+)
 
 
 class _CellBounder:
@@ -77,13 +88,9 @@ def _multisets(n: int, cells: int, max_cells: int) -> np.ndarray:
 def certified_discontinuous_error(
     model: Any,
     target: Any,
+    budget: CertificationBudget | None = None,
     *,
-    tol: float = 0.5,
-    atol: float = 0.0,
-    max_boxes: int = 200_000,
     max_cells: int = 20_000,
-    time_limit: float = 60.0,
-    batch: int = 4096,
 ) -> CertifiedResult:
     """Bound the sup error of a discontinuous Sumformer rigorously by an interval [lower, upper].
 
@@ -93,9 +100,9 @@ def certified_discontinuous_error(
     ``Target``) it was built from, with an interval evaluation (checked: S must equal f at the
     representatives). Compare ``upper`` with the a-priori ``discontinuous.error_bound(L, k, ...)``
     (the modulus of continuity omega_f(delta) of the discontinuous theorem of Alberti et al. 2023).
-    Stops when upper <= (1 + tol) lower (or <= atol), after ``max_boxes`` boxes or ``time_limit``
-    seconds (``reached`` False, ``upper`` still rigorous). Refuses more than ``max_cells`` multisets
-    of cells (``SizeError``).
+    Stops when upper <= ``budget.ratio`` * lower (or <= atol), or after ``budget.max_boxes`` boxes
+    (``reached`` False, ``upper`` still rigorous). Deterministic. Refuses more than ``max_cells``
+    multisets of cells (``SizeError``).
 
     Shapes: ``witness`` is (n, d).
 
@@ -105,18 +112,10 @@ def certified_discontinuous_error(
         ``discontinuous.build(f, n, d, k, ...)``.
     target : str or Target
         The registered target (name or ``Target``) it was built from.
-    tol : float, default 0.5
-        Stop when upper <= (1 + tol) lower.
-    atol : float, default 0.0
-        Or when upper <= atol.
-    max_boxes : int, default 200000
-        Most boxes to bound.
+    budget : CertificationBudget or None, default None
+        Stopping ratio and work limits (default ``CertificationBudget()``; batch 4096).
     max_cells : int, default 20000
         Most multisets of cells (``SizeError`` beyond).
-    time_limit : float, default 60.0
-        Most seconds to spend.
-    batch : int, default 4096
-        Boxes per vectorised step.
 
     Returns
     -------
@@ -131,18 +130,18 @@ def certified_discontinuous_error(
     --------
     >>> from constructions import discontinuous, targets
     >>> S = discontinuous.build(targets.get("centered"), n=2, d=1, k=4)
-    >>> r = certified_discontinuous_error(S, "centered", tol=0.01)
+    >>> r = certified_discontinuous_error(S, "centered", CertificationBudget(ratio=1.01))
     >>> r.lower <= 0.125 <= r.upper <= 0.125 * 1.01 < discontinuous.error_bound(2.0, 4)   # (1 - 1/n)/k
     True
     """
     start = time.perf_counter()
     t = _checked_model_and_target(model, target)
-    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
+    budget, batch = _budget(budget, 4096)
     max_cells = check_int("max_cells", max_cells)
     check_float_environment()
     lo, hi, vals, corner = _cell_boxes(model, t, max_cells)
-    outcome = _CellSearch(model, t, budget).run(lo, hi, vals, corner[0].copy(), start)
-    return _certified_result(outcome, model.n, model.d, budget.tol, start, t.name)
+    outcome = _CellSearch(model, t, budget, batch).run(lo, hi, vals, corner[0].reshape(-1).copy())
+    return _certified_result(outcome, model.n, model.d, budget, start, t.name)
 
 
 def _checked_model_and_target(model: Any, target: Any) -> Any:
@@ -161,65 +160,69 @@ class _CellSearch:
     #: how far inside a half-open cell its vertices are pulled, as a fraction of the width
     PULL = 2.0**-30
 
-    def __init__(self, model: Any, target: Any, budget: _Budget) -> None:
-        self.model, self.fn, self.budget = model, target.fn, budget
+    def __init__(self, model: Any, target: Any, budget: CertificationBudget, batch: int) -> None:
+        self.model, self.target, self.budget, self.batch = model, target, budget, batch
         self.n, self.d, self.rows = model.n, model.d, model.n * model.d_out
         self.bounder = _CellBounder(target, model.n, model.d, model.d_out)
-        self.lower, self.witness = -np.inf, np.empty(0)
+        self.deadline = _Deadline(budget.time_limit)
 
     def point_errors(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Errors at the centre and at the vertices pulled inside (points strictly in the half-open cells)."""
+        """Rigorous lower bounds of E at the centre and the vertices pulled inside (points of the
+        half-open cells): |S(P) - f(P)| with S(P) the model's value and f(P) enclosed in intervals."""
         n, d, N = self.n, self.d, self.n * self.d
         width = hi - lo
         points = [lo + 0.5 * width]
         for corner_bits in itertools.product((0.0, 1.0), repeat=N) if N <= 6 else [(1.0,) * N]:
             bits = np.array(corner_bits)
             points.append(lo + width * (self.PULL + bits * (1.0 - 2.0 * self.PULL)))
-        P = np.concatenate(points).reshape(-1, n, d)
-        err = np.abs(np.asarray(self.model(P), dtype=float) - np.asarray(self.fn(P), dtype=float))
-        err = err.reshape(len(points), len(lo), self.rows).max(axis=2)
+        P = np.concatenate(points)
+        f = self.target.interval(Interval(P).reshape((len(P), n, d))).reshape((len(P), self.rows))
+        values = np.asarray(self.model(P.reshape(-1, n, d)), dtype=float).reshape(len(P), self.rows)
+        err = _mig(Interval(values) - f).max(axis=1).reshape(len(points), len(lo))
         best = err.argmax(axis=0)
-        return err.max(axis=0), P.reshape(len(points), len(lo), n, d)[best, np.arange(len(lo))]
+        return err.max(axis=0), P.reshape(len(points), len(lo), N)[best, np.arange(len(lo))]
 
-    def evaluate(self, lo: np.ndarray, hi: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Rigorous bounds of the boxes (batch by batch); raises the lower bound to the best point error."""
-        batch = self.budget.batch
-        ub = np.concatenate(
-            [self.bounder(lo[s : s + batch], hi[s : s + batch], v[s : s + batch]) for s in range(0, len(lo), batch)]
-        )
-        err, P = self.point_errors(lo, hi)
-        j = int(np.argmax(err))
-        if err[j] > self.lower:
-            self.lower, self.witness = float(err[j]), P[j].copy()
+    def evaluate(
+        self, state: _SearchState, lo: np.ndarray, hi: np.ndarray, v: np.ndarray, parent: np.ndarray | None
+    ) -> np.ndarray:
+        """Rigorous bounds of the boxes (batch by batch); raises the lower bound to the best point error.
+
+        Boxes not reached before the optional time limit keep their parent's bound."""
+        batch = self.batch
+        ub = np.empty(len(lo)) if parent is None else parent.copy()
+        for s in range(0, len(lo), batch):
+            if parent is not None and self.deadline.expired():
+                state.stopped = True
+                break
+            sl = slice(s, s + batch)
+            ub[sl] = self.bounder(lo[sl], hi[sl], v[sl])
+            state.boxes += len(lo[sl])
+            err, P = self.point_errors(lo[sl], hi[sl])
+            state.offer(err, P)
         return ub
 
-    def run(
-        self, lo: np.ndarray, hi: np.ndarray, vals: np.ndarray, witness: np.ndarray, start: float
-    ) -> tuple[float, np.ndarray, float, int, int, bool]:
-        """Bisect the worst boxes until done or out of budget.
-
-        Returns (lower, witness, upper, boxes, pending, reached), as :func:`branch_and_bound` does.
-        """
-        budget, self.witness = self.budget, witness
-        state = _SearchState(lo, hi, self.evaluate(lo, hi, vals), self.lower, self.witness, boxes=len(lo))
+    def run(self, lo: np.ndarray, hi: np.ndarray, vals: np.ndarray, witness: np.ndarray) -> _Outcome:
+        """Bisect the worst boxes (largest bound first, ties by position) until done or out of budget."""
+        budget = self.budget
+        state = _SearchState(lo, hi, np.empty(0), -np.inf, witness)
+        state.ub = self.evaluate(state, lo, hi, vals, None)
         while True:
-            state.lower = self.lower
             keep = state.finalise(budget)
             state.lo, state.hi, state.ub, vals = state.lo[keep], state.hi[keep], state.ub[keep], vals[keep]
-            if not len(state.lo) or budget.spent(state.boxes, start):
+            if not len(state.lo) or state.boxes >= budget.max_boxes or state.stopped:
                 break
-            order = np.argsort(state.ub)[::-1]
-            take = budget.take(len(state.lo), state.boxes)
+            order = np.argsort(-state.ub, kind="stable")
+            take = budget.take(len(state.lo), state.boxes, self.batch)
             pick, rest = order[:take], order[take:]
             c_lo, c_hi = _split(state.lo[pick], state.hi[pick])
             c_v = np.concatenate([vals[pick], vals[pick]])
-            c_ub = self.evaluate(c_lo, c_hi, c_v)
-            state.boxes += len(c_lo)
+            c_ub = self.evaluate(state, c_lo, c_hi, c_v, np.concatenate([state.ub[pick], state.ub[pick]]))
             state.lo, state.hi = np.concatenate([state.lo[rest], c_lo]), np.concatenate([state.hi[rest], c_hi])
             vals, state.ub = np.concatenate([vals[rest], c_v]), np.concatenate([state.ub[rest], c_ub])
         upper = state.upper()
-        reached = bool(len(state.lo) == 0 and upper <= budget.threshold(self.lower))
-        return float(self.lower), self.witness, float(upper), int(state.boxes), len(state.lo), reached
+        reached = bool(len(state.lo) == 0 and upper <= budget.threshold(state.lower))
+        lower = max(state.lower, 0.0)
+        return _Outcome(lower, state.witness, float(upper), int(state.boxes), len(state.lo), reached, state.stopped)
 
 
 def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ interval [lower, upper] containing
 
     E* = sup_{X in [0, 1]^{n x d}} max_{i,c} |T(X)_{ic} - S(X)_{ic}|.
 
-``lower`` is E at a point (the witness); ``upper`` is the largest of rigorous per-box bounds
+``lower`` is the lower end of a rigorous enclosure of E at a point (the witness); ``upper`` is the largest of rigorous per-box bounds
 over sorted-token boxes (branch and bound of :mod:`constructions._verify.certify`).
 
 The network means its weights as exact real numbers (every float64 weight is a rational), with
@@ -36,8 +36,6 @@ uniform attention), as is S, so the sorted-token region of :mod:`constructions._
 
 from __future__ import annotations
 
-import time
-from dataclasses import replace
 from typing import Any, overload
 
 import numpy as np
@@ -47,7 +45,15 @@ from polyapprox.internal import PolyapproxError, SizeError, check_int
 from .._common.interval import Interval, check_float_environment
 from .._networks.network import Network
 from .._sumformers.polynomial import PolynomialSumformer
-from .certify import CertifiedResult, _Budget, _certify_by_search, _row_polynomials, _ShiftedPolynomial
+from .certify import (
+    CertificationBudget,
+    CertifiedResult,
+    _budget,
+    _certify_by_search,
+    _Deadline,
+    _row_polynomials,
+    _ShiftedPolynomial,
+)
 
 _MEMORY_BUDGET = 2**28  # bytes of affine-form storage per batch of boxes
 _MAX_VARIABLES = 12  # n * d: boxes of the cube grow like 2^(n d)
@@ -84,8 +90,9 @@ def _down(x: np.ndarray) -> np.ndarray:
 class _Linear:
     """x W + b for an exact float matrix W (in, out), applied to interval arrays on their last axis.
 
-    Midpoint-radius form with one BLAS product each for the midpoints and radii (Rump 1999).
-    Rigour: every float64 matmul numpy uses computes each entry as a sum of the k products in
+    Midpoint-radius form with one product each for the midpoints and radii (Rump 1999), each a
+    sum over the k inputs in a fixed order (:func:`_fixed_order_matmul`: no BLAS, so the same bits on
+    every machine). Rigour: a float64 matmul that computes each entry as a sum of the k products in
     some order with correctly rounded operations or fused multiply-adds, so (Higham 2002, eq. 3.5
     with gradual underflow) |fl(x y) - x y| <= g_k |x| |y| + k eta, with g_k = k u / (1 - k u) <= 1.01 k u,
     u = 2^-53, eta = 2^-1074. For non-negative data this gives x y <= (fl(x y) + k eta)(1 + 2 g_k).
@@ -123,11 +130,11 @@ class _Linear:
         with np.errstate(over="ignore", invalid="ignore"):
             mid = (xl + xh) * 0.5
             rad = np.maximum(_up(xh - mid), _up(mid - xl))
-            m = (mid @ self.W).reshape(out)
+            m = _fixed_order_matmul(mid, self.W).reshape(out)
             t = np.abs(mid)
             t *= self.g
             t += rad
-            q = (t @ self.absW).reshape(out)
+            q = _fixed_order_matmul(t, self.absW).reshape(out)
             q *= self.c1
             q += self.c2
             r = _up(q)
@@ -136,6 +143,33 @@ class _Linear:
                 lo[..., -bias_rows:, :] = _down(lo[..., -bias_rows:, :] + self.b)
                 hi[..., -bias_rows:, :] = _up(hi[..., -bias_rows:, :] + self.b)
         return Interval(lo, hi)
+
+
+def _fixed_order_matmul(x: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """x @ W (x: (rows, k), W: (k, m)) as sum_j x[:, j] W[j] accumulated j = 0, 1, ... (separate
+    multiply and add, no fused operations): IEEE-deterministic, unlike BLAS, whose summation order
+    depends on the CPU and the thread count."""
+    k = W.shape[0]
+    if k == 0:
+        return np.zeros((x.shape[0], W.shape[1]))
+    xT = np.ascontiguousarray(x.T)
+    acc = np.multiply.outer(xT[0], W[0])
+    tmp = np.empty_like(acc)
+    for j in range(1, k):
+        np.multiply.outer(xT[j], W[j], out=tmp)
+        acc += tmp
+    return acc
+
+
+def _contract_last(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum over the last axis of a * b (broadcast), accumulated in index order: deterministic."""
+    prod = a * b
+    if prod.shape[-1] == 0:
+        return np.zeros(prod.shape[:-1])
+    acc = prod[..., 0].copy()
+    for j in range(1, prod.shape[-1]):
+        acc += prod[..., j]
+    return acc
 
 
 def _sum_up(x: np.ndarray, k: int) -> np.ndarray:
@@ -176,7 +210,7 @@ class _Affine:
         """Enclosure of K + G . h over the box (h: (B, N) intervals): |G . h| <= sum_k mag(G_k) mag(h_k)."""
         mag_h = np.maximum(np.abs(h.lo), np.abs(h.hi))
         with np.errstate(over="ignore", invalid="ignore"):
-            t = _sum_up(np.einsum("bjkw,bk->bjw", self.G.mag(), mag_h), mag_h.shape[1])
+            t = _sum_up(_contract_last(np.moveaxis(self.G.mag(), 2, 3), mag_h[:, None, None, :]), mag_h.shape[1])
             K = self.K
             return Interval(_down(K.lo - t), _up(K.hi + t))
 
@@ -240,8 +274,10 @@ class _Mlp:
         for back, (slope, e) in zip(self.back[-2::-1], relaxations[::-1]):
             k = e.shape[1] * e.shape[2]
             with np.errstate(over="ignore", invalid="ignore"):
-                pos = _sum_up(np.einsum("brjw,bjw->br", np.maximum(c.hi, 0.0), e), k)
-                neg = _sum_up(np.einsum("brjw,bjw->br", np.maximum(-c.lo, 0.0), e), k)
+                B, R = c.hi.shape[:2]
+                flat_e = e.reshape(B, 1, k)
+                pos = _sum_up(_contract_last(np.maximum(c.hi, 0.0).reshape(B, R, k), flat_e), k)
+                neg = _sum_up(_contract_last(np.maximum(-c.lo, 0.0).reshape(B, R, k), flat_e), k)
             bounds.append((-neg, pos))
             c = back(Interval(*_scale(c.lo, c.hi, slope[:, None])), bias_rows=0)
         return cot + self.read_back(c, bias_rows=0)
@@ -329,13 +365,28 @@ class _NetworkBounder:
         Gm = (G.lo + G.hi) * 0.5
         Gr = np.maximum(_up(G.hi - Gm), _up(Gm - G.lo))
         mag_h = np.maximum(np.abs(h.lo), np.abs(h.hi))
-        spread = _sum_up(np.einsum("brk,bk->br", Gr, mag_h), N)
+        spread = _sum_up(_contract_last(Gr, mag_h[:, None, :]), N)
         k_lo = np.maximum(K.lo, _down(K0.lo + eps_lo))
         k_hi = np.minimum(K.hi, _up(K0.hi + eps_hi))
         return Interval(_down(k_lo - spread), _up(k_hi + spread)), Interval(Gm), h
 
-    def __call__(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        B = len(lo)
+    def points(self, P: np.ndarray) -> Interval:
+        """Enclosures (b, n*d_out) of the error rows (S - T)_r at points P (b, n*d): the forward pass on
+        point intervals (affine forms without input rows), far cheaper than a box."""
+        B, n, d = len(P), self.n, self.d
+        A0 = np.zeros((B, n, 2, d))
+        A0[:, :, 0, :] = A0[:, :, 1, :] = P.reshape(B, n, d)
+        h = Interval(np.zeros((B, 0)))
+        z = _Affine(Interval(A0)).linear(self.embed)
+        if self.ff1 is not None:
+            z, _ = self.ff1(z, h)
+        z = z + z.linear(self.value).token_mean().linear(self.out)
+        z, _ = self.ff2(z, h)
+        T = z.linear(self.readout).K.reshape((B, n * self.d_out))
+        return self.shifted(P)[:, :, 0] - T
+
+    def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
+        """Enclosures (B, n*d_out) of the error rows (S - T)_r over each box."""
         K, G, h = self.network_form(lo, hi)
         c = (lo + hi) * 0.5
         coef = self.shifted(c)  # (B, R, M), rows r = i * d_out + o
@@ -346,20 +397,16 @@ class _NetworkBounder:
             coef_lo[:, :, slots], coef_hi[:, :, slots] = diff.lo, diff.hi
         hm = self.shifted.monomials(h)
         terms = Interval(coef_lo, coef_hi) * Interval(hm.lo[:, None, :], hm.hi[:, None, :])
-        return terms.sum(-1).mag().max(axis=1).reshape(B)
+        return terms.sum(-1)
 
 
 def certified_network_error(
     network: Any,
     sumformer: Any,
+    budget: CertificationBudget | None = None,
     *,
-    tol: float = 0.5,
-    atol: float = 0.0,
-    max_boxes: int = 200_000,
-    time_limit: float = 60.0,
     seed: int = 0,
-    samples: int = 4096,
-    batch: int = 1024,
+    samples: int = 1024,
 ) -> CertifiedResult:
     """Bound the error of a ReLU network against its Sumformer rigorously by an interval [lower, upper].
 
@@ -368,10 +415,10 @@ def certified_network_error(
     ``network``: ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)`` (one softmax attention layer
     with W_K = 0, ReLU feed-forward blocks); ``sumformer``: its polynomial Sumformer S. Set beside the
     a-priori bound ``network.error_bound`` = L_psi n eta_1 + eta_2 of the corollary of Alberti et al.
-    (2023), which it should not exceed. Stops when upper <= (1 + tol) lower (or <= atol), after
-    ``max_boxes`` boxes or ``time_limit`` seconds (then ``reached`` is False and ``upper`` is still
-    rigorous). Refuses networks with n*d > 12 or whose per-box storage exceeds 256 MB (``SizeError``).
-    Seeded.
+    (2023), which it should not exceed. Stops when upper <= ``budget.ratio`` * lower (or <= atol),
+    or after ``budget.max_boxes`` boxes (then ``reached`` is False and ``upper`` is still rigorous).
+    Deterministic (same bits on any machine). Refuses networks with n*d > 12 or whose per-box
+    storage exceeds 256 MB (``SizeError``).
 
     Shapes: ``witness`` is (n, d).
 
@@ -381,43 +428,31 @@ def certified_network_error(
         ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)``.
     sumformer : PolynomialSumformer
         Its polynomial Sumformer S.
-    tol : float, default 0.5
-        Stop when upper <= (1 + tol) lower.
-    atol : float, default 0.0
-        Or when upper <= atol.
-    max_boxes : int, default 200000
-        Most boxes to bound.
-    time_limit : float, default 60.0
-        Most seconds to spend.
+    budget : CertificationBudget or None, default None
+        Stopping ratio and work limits (default ``CertificationBudget()``; batch 1024, lowered to
+        fit 256 MB of affine forms).
     seed : int, default 0
-        Seed of every random choice (reproducible).
-    samples : int, default 4096
-        Random sequences for the lower bound.
-    batch : int, default 1024
-        Boxes per vectorised step.
+        Seed of the sampled lower bound (reproducible).
+    samples : int, default 1024
+        Random sequences evaluated (rigorously) for the first lower bound.
 
     Returns
     -------
     CertifiedResult
         ``lower`` <= sup error <= ``upper``; ``target`` is ``"sumformer"``.
 
-    Notes
-    -----
-    The network is the reconstruction of the one-attention-layer corollary; ``target`` in the
-    result is "sumformer".
-
     Examples
     --------
     >>> from constructions import continuous, targets, transformer
     >>> S, _ = continuous.approximate(targets.get("times-mean"), n=2, d=1, degree=2, samples=200)
     >>> T = transformer.from_sumformer(S, 2, ff="relu", m_relu=2)
-    >>> r = certified_network_error(T, S, tol=0.5, time_limit=30)
+    >>> r = certified_network_error(T, S, CertificationBudget(ratio=1.5, max_boxes=20_000))
     >>> r.reached, r.lower <= r.upper <= min(1.5 * r.lower, T.error_bound)
     (True, True)
     """
-    start = time.perf_counter()
+    deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     n, d = _check_network_and_sumformer(network, sumformer)
-    budget = _Budget.checked(tol=tol, atol=atol, max_boxes=max_boxes, time_limit=time_limit, batch=batch)
+    budget, batch = _budget(budget, 1024)
     samples = check_int("samples", samples)
     if n * d > _MAX_VARIABLES:
         raise SizeError(
@@ -432,9 +467,11 @@ def certified_network_error(
             f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
             f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
         )
-    budget = replace(budget, batch=max(1, min(budget.batch, _MEMORY_BUDGET // per_box)))
-    domain = (0.0, 1.0)
-    return _certify_by_search(bounder, network, sumformer, n, d, domain, samples, seed, budget, start, "sumformer")
+    batch = max(1, min(batch, _MEMORY_BUDGET // per_box))
+    result, _ = _certify_by_search(
+        bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer", False, deadline
+    )
+    return result
 
 
 def _check_network_and_sumformer(network: Any, sumformer: Any) -> tuple[int, int]:

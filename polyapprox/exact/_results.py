@@ -9,6 +9,7 @@ tampered file is rejected and nothing in it is ever executed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
@@ -434,6 +435,22 @@ class EquivariantRepresentation:
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     # -- persistence ------------------------------------------------------------------------------
+    def certificate(self, path: str | os.PathLike[str] | None = None) -> dict:
+        """The certificate of F_i(X) = Psi(x_i, P(X)): a JSON document that ``tools/check_certificate.py``
+        re-verifies by exact expansion without this toolkit; also written to ``path`` when given.
+
+        >>> from polyapprox import represent_equivariant
+        >>> doc = represent_equivariant("x2_1*x3_1", 3, 1).certificate()
+        >>> doc["kind"], doc["F1"], doc["model"]["indices"]
+        ('representation', ['x2_1*x3_1'], [[1], [2], [3]])
+        """
+        from ._certificate import representation_certificate, write_json
+
+        document = representation_certificate(self)
+        if path is not None:
+            write_json(path, document)
+        return document
+
     def to_dict(self) -> dict:
         """JSON-able, lossless: polynomials as strings in x{i}_{k}, y_k, p_... with exact rationals."""
         xg = token_gens(self.n, self.d)

@@ -1,4 +1,4 @@
-"""``polyapprox represent "<first output row>" --n N --d D [--refined] [--latex] [--json]``.
+"""``polyapprox represent "<first output row>" --n N --d D [--refined] [--certificate CERT] [--latex] [--json]``.
 
 Reads the first output row F_1 (comma-separated entries for d_out > 1) with the safe parser,
 completes F by equivariance after checking that F_1 is symmetric in tokens 2..n, computes
@@ -45,6 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         f"(default {MAX_SOLVE_WORK:.0e} units, under a minute here); larger requests are refused. A larger "
         "value also raises the budgets of expanding the row (bounded from its syntax) and of certifying Psi",
     )
+    p.add_argument(
+        "--certificate",
+        default=None,
+        metavar="CERT",
+        help="also write a certificate of the identity (JSON) that tools/check_certificate.py re-verifies by "
+        "exact expansion without this toolkit",
+    )
     p.add_argument("--latex", action="store_true", help="print Psi as LaTeX")
     p.add_argument(
         "--json",
@@ -71,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
     # work, past any budget for a short input at large n such as the sum of 999 tokens at n = 1000.)
     verified, failure = bool(stats.verified), "the engine did not certify Psi(x_1, P(X)) = F_1"
     with long_integers():  # exact coefficients (bounded by the parser's digit limit) may exceed 4,300 digits
+        if args.certificate is not None:
+            rep.certificate(args.certificate)
         return _print(args, rep, stats, verified, failure)
 
 
@@ -97,4 +106,6 @@ def _print(args: argparse.Namespace, rep, stats, verified: bool, failure: str) -
             print(f"verified: Psi(x_i, P(X)) expands exactly to F_i for i = 1..{rep.n}")
         else:  # pragma: no cover
             print(f"verification FAILED: {failure}")
+        if args.certificate is not None:
+            print(f"certificate written to {args.certificate} (check: python tools/check_certificate.py CERT)")
     return 0 if verified else 1

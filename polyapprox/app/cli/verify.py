@@ -1,4 +1,4 @@
-"""``polyapprox verify FILE [--target T] [--tol X] [--certify] [--json]``: error of a saved model of any kind."""
+"""``polyapprox verify FILE [--target T] [--tol X] [--certify [--certificate CERT]] [--json]``: error of a saved model."""
 
 from __future__ import annotations
 
@@ -43,11 +43,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
         "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
     )
+    p.add_argument("--ratio", type=float, default=1.5, help="with --certify: stop when upper <= RATIO * lower")
+    p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes")
     p.add_argument(
-        "--ratio", type=float, default=0.5, help="with --certify: stop when upper <= (1 + RATIO) * lower (default 0.5)"
+        "--time-limit",
+        type=float,
+        default=None,
+        help="with --certify: optional wall-clock safety stop in seconds (off by default; a result cut "
+        "short by it is rigorous but not reproducible)",
     )
-    p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: box budget")
-    p.add_argument("--time-limit", type=float, default=60.0, help="with --certify: seconds budget (finite)")
+    p.add_argument(
+        "--certificate",
+        default=None,
+        metavar="CERT",
+        help="with --certify: write a certificate of the upper bound (JSON) that "
+        "tools/check_certificate.py re-verifies without this toolkit",
+    )
     p.add_argument(
         "--domain",
         type=float,
@@ -56,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar=("LO", "HI"),
         help="check on [LO, HI]^(n x d) instead of the domain recorded in the file",
     )
-    for option in ("--ratio", "--max-boxes", "--time-limit"):
+    for option in ("--ratio", "--max-boxes", "--time-limit", "--certificate"):
         applies_only(p, option, lambda a: a.certify, "with --certify")
     add_json(p)
     p.set_defaults(run=run)
@@ -71,10 +82,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
         raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
-    if args.certify and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+    if args.certify and args.time_limit is not None and not (math.isfinite(args.time_limit) and args.time_limit > 0):
         raise PolyapproxError(f"--time-limit must be a finite number of seconds > 0; got {args.time_limit}")
-    if args.certify and not (math.isfinite(args.ratio) and args.ratio >= 0):
-        raise PolyapproxError(f"--ratio must be a finite number >= 0; got {args.ratio}")
+    if args.certify and not (math.isfinite(args.ratio) and args.ratio >= 1):
+        raise PolyapproxError(f"--ratio must be a finite number >= 1 (upper <= RATIO * lower); got {args.ratio}")
+    if args.certify:  # the budget's own checks (a box count), before any work
+        verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)
     if args.domain is not None:  # before reading the file
         check_domain(args.domain, "--domain")
     info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
@@ -89,14 +102,10 @@ def run(args: argparse.Namespace) -> int:
     result = verify.sup_error(info.model, target, info.n, info.d, domain=domain, samples=args.samples, seed=args.seed)
     measured, cert = result.error, None
     if args.certify:
+        budget = verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)
+        extra = {} if args.certificate is None else {"certificate": args.certificate, "model_file": args.file}
         cert = verify.certified_sup_error(
-            info.model,
-            target,
-            tol=args.ratio,
-            max_boxes=args.max_boxes,
-            time_limit=args.time_limit,
-            seed=args.seed,
-            domain=None if args.domain is None else domain,
+            info.model, target, budget, seed=args.seed, domain=None if args.domain is None else domain, **extra
         )
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
@@ -184,9 +193,11 @@ def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any,
     if cert is not None:
         print(
             f"certified: sup error in [{cert.lower:.4e}, {cert.upper:.4e}] (ratio {cert.ratio:.3f}; "
-            f"{'reached' if cert.reached else 'NOT reached'} 1 + {args.ratio:g}; {cert.boxes} boxes, "
+            f"{'reached' if cert.reached else 'NOT reached'} {args.ratio:g}; {cert.boxes} boxes, "
             f"{cert.seconds:.1f} s)"
         )
+        if args.certificate is not None:
+            print(f"certificate written to {args.certificate} (check: python tools/check_certificate.py CERT)")
     if args.tol is not None:
         passed = summary["passed"]
         print(f"{'PASS' if passed else 'FAIL'}: {measured:.3e} {'<=' if passed else '>'} tol {args.tol:g}")

@@ -120,6 +120,11 @@ class ReportContext:
             raise KeyError(f"tolerance {name!r} is not declared by the running section")
         return float(self.overrides.get(name, self.defaults[name]))
 
+    def savetext(self, text: str, filename: str) -> str:
+        """Write a text file (a certificate, a table) into the report folder; returns the file name."""
+        write_atomic(self.out / filename, text.encode("utf-8"))
+        return filename
+
     def savefig(self, fig, filename: str) -> str:
         """Save a matplotlib Figure as PNG into the report folder; returns the file name."""
         if not filename.endswith(".png"):

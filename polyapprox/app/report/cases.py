@@ -125,6 +125,14 @@ CASES: dict[str, Case] = {
             "upper <= threshold; certified lower > C1 threshold at the listed degrees",
         ),
         _case(
+            "C-certified-budget",
+            "box budgets of the certified fits, by d (stopping ratios 1.5 for d = 1, 3 for d = 2); the reference "
+            "run used 190, 192, 1378, 22934 boxes at d = 1, degrees 2, 4, 6, 8, and 540, 540, 1250 at d = 2, "
+            "degrees 2, 3, 4 (counted work, the same on every machine)",
+            {1: 60_000, 2: 10_000},
+            "certification reached within the budget",
+        ),
+        _case(
             "C2",
             "n = 3, d = 2, degrees 2..5: coefficients and test errors of the reference run",
             {"degrees": [2, 3, 4, 5], "coefficients": [18, 54, 141, 333], "errors": [0.37, 0.37, 0.093, 0.094]},
@@ -149,6 +157,13 @@ CASES: dict[str, Case] = {
             "Yarotsky square S_m: sup error 2^(-2m-2), attained, m = 1, 2, 4, 6, 8",
             [1, 2, 4, 6, 8],
             "attained to 1e-9",
+        ),
+        _case(
+            "T-relu-certified",
+            "ReLU network (m = 2) vs its Sumformer (n = 3, d = 1, degree 4): box budget of the certification "
+            "(stopping ratio 1.5); the reference run used 3612 boxes and gave [0.816, 1.224], a-priori bound 17.4",
+            10_000,
+            "reached within the budget",
         ),
         # -- sparse Transformers --------------------------------------------------------------------------------
         _case(

@@ -6,8 +6,6 @@ proof, the ReLU error budget as the accuracy tightens, and the cost of one atten
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -20,10 +18,8 @@ SECTION = SectionSpec(
     "One attention layer suffices: Transformer, Linformer, Performer (reconstruction)",
     order=50,
     theory="theory/attention",
-    tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9, "T.certify_tol": 0.5},
+    tolerances={"T.exact": expected("T1"), "T3.min": expected("T3"), "T5.attained": 1e-9, "T.certify_ratio": 1.5},
 )
-#: work budget of the certification (boxes; m = 2 needs 3,626): no time limit, so the result does not depend on the load
-CERTIFY_BOXES = 50_000
 CERTIFIED_M = (2,)  # Yarotsky parameters whose ReLU network is certified (m >= 4 needs far more boxes: see text)
 
 
@@ -66,7 +62,7 @@ def _relu_rows(ctx: ReportContext) -> tuple[list[dict], float]:
     Rows with m in CERTIFIED_M also carry the certified interval [lower, upper] of sup |T - S| over the cube.
     """
     from constructions import continuous, targets, transformer
-    from constructions.verify import certified_network_error
+    from constructions.verify import CertificationBudget, certified_network_error
 
     S, fit = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 4, seed=ctx.seed)
     X = np.random.default_rng(ctx.seed + 3).uniform(size=(2000, 3, 1))
@@ -82,9 +78,8 @@ def _relu_rows(ctx: ReportContext) -> tuple[list[dict], float]:
             "hat_relus": net.details["hat_relus"],
         }
         if m in CERTIFIED_M:
-            cert = certified_network_error(
-                net, S, tol=ctx.tol("T.certify_tol"), time_limit=math.inf, max_boxes=CERTIFY_BOXES, seed=ctx.seed
-            )
+            budget = CertificationBudget(ratio=ctx.tol("T.certify_ratio"), max_boxes=expected("T-relu-certified"))
+            cert = certified_network_error(net, S, budget, seed=ctx.seed)
             row["certified"] = {
                 key: cert.to_dict()[key] for key in ("lower", "upper", "ratio", "reached", "boxes", "seconds")
             }
@@ -147,14 +142,14 @@ def _t_relu(ctx: ReportContext, data: dict) -> Outcome:
 @SECTION.claim(
     "T-relu-certified",
     "ReLU network vs Sumformer, certified over the whole cube (m = 2): measured <= "
-    "certified upper <= proven a-priori bound, and upper <= (1 + T.certify_tol) lower",
+    "certified upper <= proven a-priori bound, and upper <= T.certify_ratio x lower within the box budget",
 )
 def _t_relu_certified(ctx: ReportContext, data: dict) -> Outcome:
     rows = [r for r in data["relu"] if "certified" in r]
     ok = bool(rows) and all(
         r["measured"] <= r["certified"]["upper"] <= r["bound"]
         and r["certified"]["reached"]
-        and r["certified"]["ratio"] <= 1 + ctx.tol("T.certify_tol")
+        and r["certified"]["ratio"] <= ctx.tol("T.certify_ratio")
         for r in rows
     )
     return Outcome(
@@ -164,7 +159,7 @@ def _t_relu_certified(ctx: ReportContext, data: dict) -> Outcome:
             f"(ratio {r['certified']['ratio']:.2f})"
             for r in rows
         ],
-        f"measured <= upper <= a-priori; ratio <= {1 + ctx.tol('T.certify_tol'):g}",
+        f"measured <= upper <= a-priori; ratio <= {ctx.tol('T.certify_ratio'):g}",
     )
 
 
@@ -182,8 +177,7 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
     ] + [
         f"| {r['m']} | {r['measured']:.2e} | "
         + (
-            f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] ({r['certified']['boxes']:,} boxes, "
-            f"{r['certified']['seconds']:.0f} s)"
+            f"[{r['certified']['lower']:.3e}, {r['certified']['upper']:.3e}] ({r['certified']['boxes']:,} boxes)"
             if "certified" in r
             else "not certified"
         )
@@ -206,10 +200,15 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
         "as affine forms over boxes of sorted tokens (a ReLU that changes sign inside a box is replaced by its "
         "chord relaxation, and a backward pass gives every relaxation term its exact coefficient), compared with "
         "the exact Taylor expansion of S, in outward-rounded arithmetic, with branch and bound until "
-        f"upper <= {1 + ctx.tol('T.certify_tol'):g} x lower. Only m = 2 is certified: for m >= 4 the Yarotsky "
+        f"upper <= {ctx.tol('T.certify_ratio'):g} x lower (a budget of {expected('T-relu-certified'):,} boxes, "
+        "so the interval is the same on every machine). Only m = 2 is certified: for m >= 4 the Yarotsky "
         "sawtooth has so many linear pieces that boxes must shrink below the tooth width before the bound "
-        "becomes informative (at m = 4 the bound is still above the a-priori bound after 150 s and 18,000 "
-        "boxes).\n\n" + "\n".join(relu_table) + "\n\nCost of one attention layer (D = 16):\n\n" + "\n".join(cost_table)
+        "becomes informative (at m = 4 the bound is still above the a-priori bound after 18,000 "
+        "boxes). The ReLU certificate is not written as a checkable file: the standalone checker covers "
+        "polynomial Sumformers only.\n\n"
+        + "\n".join(relu_table)
+        + "\n\nCost of one attention layer (D = 16):\n\n"
+        + "\n".join(cost_table)
     )
     return markdown, [ctx.savefig(_plot(data["relu"], costs), "transformer_relu_and_cost")]
 
