@@ -60,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
     info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
     target = _target(args, info)
     result = verify.sup_error(
-        info.model, target, info.n, info.d, domain=info.domain, samples=args.samples, seed=args.seed
+        info.model,
+        target,
+        info.n,
+        info.d,
+        domain=info.domain,
+        search=verify.SearchConfig(samples=args.samples),
+        seed=args.seed,
     )
     measured, cert = result.error, None
     if args.certify:
