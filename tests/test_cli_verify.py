@@ -119,3 +119,23 @@ def test_verify_certify_prints_interval_and_exit_code(tmp_path, capsys):
     )
     assert main(["verify", str(path), "--target", "gaussian-kernel-sum", "--certify", "--max-boxes", "0"]) == 2
     assert "max_boxes" in capsys.readouterr().err
+
+
+def test_verify_certify_an_expression_like_its_registered_twin(tmp_path, capsys):
+    """--certify --target EXPR gives the interval and box count of the registered target it spells."""
+    path = tmp_path / "g.json"
+    build = ["build", "continuous", "--target", "gaussian-kernel-sum", "--n", "3", "--d", "1", "--degree", "4"]
+    assert main([*build, "--samples", "300", "--save", str(path)]) == 0
+    capsys.readouterr()
+    results = []
+    for target in ("gaussian-kernel-sum", "sum_j(exp(-norm2(x_i - x_j)))"):
+        assert main(["verify", str(path), "--target", target, "--certify", "--max-boxes", "3000", "--json"]) == 0
+        cert = json.loads(capsys.readouterr().out)["certified"]
+        results.append((cert["lower"], cert["upper"], cert["boxes"], cert["reached"]))
+    assert results[0] == results[1] and results[0][0] <= results[0][1]
+    # module:function code has no interval form: one line, exit 2
+    module = tmp_path / "mytarget.py"
+    module.write_text("def f(X):\n    return X - X.mean(axis=1, keepdims=True)\n")
+    assert main(["verify", str(path), "--target", f"{module}:f", "--certify"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "has no interval evaluation" in err and "module:function" in err and len(err.splitlines()) == 1

@@ -3,7 +3,7 @@ import pytest
 from _networks import fitted, hand_made
 
 from constructions import transformer
-from constructions.verify import equivariance_error
+from constructions.verify import assert_equivariant
 
 
 @pytest.mark.parametrize("random_query", [False, True])
@@ -43,4 +43,4 @@ def test_network_equivariance(rng):
     S = fitted()
     for ff in ("exact", "relu"):
         T = transformer.from_sumformer(S, 5, ff=ff, m_relu=3)
-        assert equivariance_error(T, 5, 2, trials=5) < 1e-12
+        assert_equivariant(T, 5, 2, atol=1e-12)

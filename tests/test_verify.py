@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from constructions import targets
-from constructions.verify import SearchConfig, equivariance_error, sup_error
-from polyapprox import PolyapproxError, ShapeError
+from constructions.verify import SearchConfig, assert_equivariant, equivariance_error, sup_error
+from polyapprox import NotEquivariantError, PolyapproxError, ShapeError
 from polyapprox.exact._errors import DomainError
 
 CENTER = np.array([[0.31, 0.62], [0.77, 0.18]])  # n = 2, d = 2: a point in the 4-dimensional box
@@ -90,3 +90,54 @@ def test_huge_domain_and_sample_counts_are_refused():
         sup_error(f, f, n=2, d=1, domain=(-1e308, 1e308), search=SearchConfig(samples=8))
     with pytest.raises(SizeError, match="random sequences"):
         sup_error(f, f, n=2, d=1, search=SearchConfig(samples=10**12))
+
+
+def _brute_force_deviation(f, X, sigma):
+    """max |f(sigma X) - sigma f(X)| with sigma moving token j to position sigma[j] (NotEquivariantError's convention)."""
+    moved = np.empty_like(X)
+    moved[:, list(sigma)] = X
+    base = f(X)
+    expected = np.empty_like(base)
+    expected[:, list(sigma)] = base
+    return float(np.abs(f(moved) - expected).max())
+
+
+def test_assert_equivariant_passes_and_reports_the_largest_deviation():
+    assert assert_equivariant("gaussian-kernel-sum", 4, 2) < 1e-14
+    assert assert_equivariant("sum_j(exp(-norm2(x_i - x_j)))", 4, 2, atol=1e-14) < 1e-14
+    assert assert_equivariant(targets.get("rank"), 5, 1, atol=0.0) == 0.0
+    assert assert_equivariant(lambda X: X, 1, 3, atol=0.0) == 0.0  # n = 1: nothing to permute
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_assert_equivariant_gives_a_true_witness(n):
+    """Maps that commute with some permutations only: the witness really moves f, by the deviation it reports."""
+    cases = {
+        "shift": lambda X: np.roll(X, 1, axis=1),  # equivariant under cyclic shifts only
+        "first": lambda X: X[:, :1, :] + 0 * X,  # every token gets token 1
+        "weights": lambda X: X * np.arange(1, X.shape[1] + 1)[None, :, None],
+    }
+    X = np.random.default_rng(0).uniform(size=(16, n, 2))
+    for name, f in cases.items():
+        if name == "shift" and n == 2:  # the two permutations of 2 tokens are both shifts
+            assert assert_equivariant(f, n, 2, atol=0.0) == 0.0
+            continue
+        with pytest.raises(NotEquivariantError, match="max deviation") as info:
+            assert_equivariant(f, n, 2, samples=16, seed=0)
+        sigma = info.value.witness
+        assert sorted(sigma) == list(range(n)) and _brute_force_deviation(f, X, sigma) > 1e-9, name
+
+
+def test_assert_equivariant_bad_input():
+    with pytest.raises(PolyapproxError, match="needs a callable"):
+        assert_equivariant(3, 2, 1)
+    with pytest.raises(PolyapproxError, match="samples must be an integer >= 1"):
+        assert_equivariant("centered", 2, 1, samples=0)
+    with pytest.raises(PolyapproxError, match="atol must be >= 0"):
+        assert_equivariant("centered", 2, 1, atol=-1.0)
+    with pytest.raises(PolyapproxError, match="domain"):
+        assert_equivariant("centered", 2, 1, domain=(1.0, 0.0))
+    with pytest.raises(ShapeError, match=r"must map \(b, n, d\)"):
+        assert_equivariant(lambda X: X[:, 0], 2, 1)
+    with pytest.raises(NotEquivariantError, match="max deviation nan"):
+        assert_equivariant(lambda X: X * np.nan, 2, 1)

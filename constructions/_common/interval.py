@@ -19,14 +19,19 @@ not correctly rounded, so its endpoints are widened by the relative factor 2^-40
 units in the last place, far above the few-ulp error of any libm numpy ships) plus an absolute
 2^-1060 for subnormal results. :func:`check_float_environment` confirms round-to-nearest and
 gradual underflow (no flush-to-zero) before a certification relies on them. Results that are
-NaN (inf - inf, 0 x inf) are reported as unbounded by :meth:`Interval.mag`.
+NaN (inf - inf, 0 x inf) are reported as unbounded by :meth:`Interval.mag`. log, tanh, sin,
+cos and non-integer powers are widened the same way as exp (sqrt is correctly rounded by IEEE
+754, so one float outward suffices); sin and cos are not monotone, so an interval that may
+contain a maximum (minimum) point, tested with a margin, gets the upper (lower) end 1 (-1).
 
 :class:`Jet` carries an interval value, an interval gradient and an interval Hessian (upper
 triangle) with respect to N variables, propagated by the sum, product and chain rules in
 interval arithmetic; evaluating a smooth function on jets whose values are a box B encloses
 f(B), grad f(B) and Hessian f(B) (inclusion isotonicity of every rule). Target functions are
 written once against the operations both classes share (+, -, *, / by numbers, ``square``,
-``exp``, ``reciprocal``, ``sum``, ``mean``, ``matmul``, indexing without Ellipsis).
+``power``, ``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tanh``, ``reciprocal``, ``sum``,
+``mean``, ``matmul``, indexing without Ellipsis); non-smooth ones (``abs``, ``maximum``,
+``minimum``, comparisons) raise :class:`NotSmoothError` on jets.
 """
 
 from __future__ import annotations
@@ -50,6 +55,39 @@ def _down(x: np.ndarray) -> np.ndarray:
 
 def _up(x: np.ndarray) -> np.ndarray:
     return np.nextafter(x, _INF)
+
+
+def _libm(value: np.ndarray, direction: float) -> np.ndarray:
+    """``value`` of a libm function moved outward (``direction`` -1 or +1) by its error allowance."""
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        allowance = _up(np.abs(value) * _EXP_WIDEN + _TINY)
+        moved = value + direction * allowance
+    return _up(moved) if direction > 0 else _down(moved)
+
+
+def _may_contain(lo: np.ndarray, hi: np.ndarray, phase: float) -> np.ndarray:
+    """Whether [lo, hi] may contain a point phase + 2 k pi (True when unsure: a margin of 1e-9 turns)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        k_lo = np.ceil((lo - phase) / (2 * np.pi) - 1e-9)
+        k_hi = np.floor((hi - phase) / (2 * np.pi) + 1e-9)
+    return (k_lo <= k_hi) | ~(np.abs(lo) < 1e6) | ~(np.abs(hi) < 1e6)
+
+
+def _fraction_reciprocal(value: object) -> Interval | None:
+    """An enclosure of 1 / value for a non-zero number or point interval (exact for powers of 2), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Interval):
+        if value.lo.size != 1 or value.hi.size != 1 or value.lo.reshape(-1)[0] != value.hi.reshape(-1)[0]:
+            return None
+        point = float(value.lo.reshape(-1)[0])
+        inverse = _fraction_reciprocal(point)
+        return None if inverse is None else inverse.reshape(value.shape)
+    if isinstance(value, float) and np.isfinite(value) and value != 0:
+        return Interval.of(1 / Fraction(value))
+    if isinstance(value, (Integral, Fraction)) and value != 0:
+        return Interval.of(Fraction(1) / Fraction(value))
+    return None
 
 
 def check_float_environment() -> None:
@@ -189,9 +227,13 @@ class Interval:
     __rmul__ = __mul__
 
     def __truediv__(self, other: object) -> Interval:
-        if isinstance(other, (Integral, Fraction)) and not isinstance(other, bool) and other != 0:
-            return self * Interval.of(Fraction(1) / Fraction(other))
-        return self * Interval.of(other).reciprocal()
+        if isinstance(other, Jet):
+            return NotImplemented
+        inverse = _fraction_reciprocal(other)
+        return self * (Interval.of(other).reciprocal() if inverse is None else inverse)
+
+    def __rtruediv__(self, other: object) -> Interval:
+        return Interval.of(other) * self.reciprocal()
 
     def square(self) -> Interval:
         """{x^2 : x in [lo, hi]}: [0, max] when the interval contains 0 (tighter than x * x)."""
@@ -229,6 +271,60 @@ class Interval:
         # 1/x is exact-rounded by IEEE division; decreasing on each side of 0
         return Interval(_down(1.0 / self.hi), _up(1.0 / self.lo))
 
+    def power(self, p: float) -> Interval:
+        """x^p for a real constant p: integer p by products (negative: reciprocal), else for x >= 0 (NaN below)."""
+        if float(p).is_integer():
+            k = int(p)
+            return self**k if k >= 0 else (self**-k).reciprocal()
+        with np.errstate(all="ignore"):
+            a, b = np.power(self.lo, p), np.power(self.hi, p)  # monotone on [0, inf); NaN for x < 0
+        small, large = (a, b) if p > 0 else (b, a)
+        return Interval(np.maximum(_libm(small, -1.0), 0.0), _libm(large, 1.0))
+
+    def log(self) -> Interval:
+        """log over the interval (increasing; -inf from 0 down, NaN where the interval lies below 0)."""
+        with np.errstate(all="ignore"):
+            lo = np.where(self.lo > 0, _libm(np.log(self.lo), -1.0), np.where(self.hi >= 0, -_INF, np.nan))
+            hi = _libm(np.log(self.hi), 1.0)
+        return Interval(lo, hi)
+
+    def sqrt(self) -> Interval:
+        """sqrt over the interval (correctly rounded by IEEE 754; NaN where the interval lies below 0)."""
+        with np.errstate(invalid="ignore"):
+            lo = np.where(self.hi >= 0, np.maximum(_down(np.sqrt(np.maximum(self.lo, 0.0))), 0.0), np.nan)
+            hi = _up(np.sqrt(self.hi))
+        return Interval(lo, hi)
+
+    def tanh(self) -> Interval:
+        """tanh over the interval (increasing, within [-1, 1])."""
+        return Interval(np.maximum(_libm(np.tanh(self.lo), -1.0), -1.0), np.minimum(_libm(np.tanh(self.hi), 1.0), 1.0))
+
+    def _periodic(self, fn: Any, peak: float) -> Interval:
+        """fn = sin or cos with maxima at peak + 2 k pi and minima at peak + pi + 2 k pi."""
+        with np.errstate(invalid="ignore"):
+            a, b = fn(self.lo), fn(self.hi)
+        lo = np.where(_may_contain(self.lo, self.hi, peak + np.pi), -1.0, _libm(np.minimum(a, b), -1.0))
+        hi = np.where(_may_contain(self.lo, self.hi, peak), 1.0, _libm(np.maximum(a, b), 1.0))
+        return Interval(np.maximum(lo, -1.0), np.minimum(hi, 1.0))
+
+    def sin(self) -> Interval:
+        """sin over the interval (module docstring)."""
+        return self._periodic(np.sin, np.pi / 2)
+
+    def cos(self) -> Interval:
+        """cos over the interval (module docstring)."""
+        return self._periodic(np.cos, 0.0)
+
+    def abs(self) -> Interval:
+        """|x| over the interval (exact)."""
+        a, b = np.abs(self.lo), np.abs(self.hi)
+        return Interval(np.where((self.lo <= 0) & (self.hi >= 0), 0.0, np.minimum(a, b)), np.maximum(a, b))
+
+    def less(self, other: object) -> Interval:
+        """The indicator [x < y]: 1 where it holds for every pair of points, 0 where for none, else [0, 1]."""
+        o = Interval.of(other)
+        return Interval((self.hi < o.lo).astype(float), (self.lo < o.hi).astype(float))
+
     # -- reductions and shapes -------------------------------------------------------------
     def sum(self, axis: int, keepdims: bool = False) -> Interval:
         """Sum along one axis, one outward-rounded addition at a time."""
@@ -244,7 +340,8 @@ class Interval:
         return Interval(acc_lo, acc_hi)
 
     def mean(self, axis: int, keepdims: bool = False) -> Interval:
-        return self.sum(axis, keepdims) / self.shape[axis % self.ndim]
+        count = self.shape[axis % self.ndim]
+        return self.sum(axis, keepdims) if count == 1 else self.sum(axis, keepdims) / count
 
     def matmul(self, W: np.ndarray) -> Interval:
         """x @ W over the last axis for an exact float matrix W (d_in, d_out)."""
@@ -263,6 +360,22 @@ class Interval:
         return Interval(
             np.broadcast_to(self.lo, full).max(axis=axis, keepdims=keepdims),
             np.broadcast_to(self.hi, full).max(axis=axis, keepdims=keepdims),
+        )
+
+    def minimum(self, axis: int, keepdims: bool = False) -> Interval:
+        """min along an axis: [min lo, min hi] (exact, no rounding)."""
+        full = self.shape
+        return Interval(
+            np.broadcast_to(self.lo, full).min(axis=axis, keepdims=keepdims),
+            np.broadcast_to(self.hi, full).min(axis=axis, keepdims=keepdims),
+        )
+
+    def concatenate(self, others: list[Interval], axis: int) -> Interval:
+        """This interval array and ``others`` joined along ``axis``."""
+        parts = [self, *others]
+        return Interval(
+            np.concatenate([np.broadcast_to(p.lo, p.shape) for p in parts], axis=axis),
+            np.concatenate([np.broadcast_to(p.hi, p.shape) for p in parts], axis=axis),
         )
 
 
@@ -386,11 +499,11 @@ class Jet:
     def __truediv__(self, other: object) -> Jet:
         if isinstance(other, Jet):
             return self * other.reciprocal()
-        return self * (
-            Interval.of(Fraction(1) / Fraction(other))
-            if isinstance(other, (Integral, Fraction))
-            else Interval.of(other).reciprocal()
-        )
+        inverse = _fraction_reciprocal(other)
+        return self * (Interval.of(other).reciprocal() if inverse is None else inverse)
+
+    def __rtruediv__(self, other: object) -> Jet:
+        return self.reciprocal() * other
 
     def _chain(self, f0: Interval, f1: Interval, f2: Interval) -> Jet:
         """g = f(u): g' = f1 u', g'' = f1 u'' + f2 u' u'^T (f1, f2 enclose f', f'' on the value)."""
@@ -415,6 +528,77 @@ class Jet:
         r2 = r.square()
         return self._chain(r, -r2, r2 * r * 2)
 
+    def power(self, p: float) -> Jet:
+        """x^p: f' = p x^(p-1), f'' = p (p-1) x^(p-2) (interval powers of the value)."""
+        if p == 0:
+            return self * 0.0 + 1.0
+        if p == 1:
+            return self
+        if p == 2:
+            return self.square()
+        if not float(p).is_integer() and p < 2 and np.any(self.value.lo <= 0):
+            raise NotSmoothError(f"x^{p:g} is not twice differentiable at 0: plain interval evaluation only")
+        x = self.value
+        return self._chain(x.power(p), x.power(p - 1) * p, x.power(p - 2) * (p * (p - 1)))
+
+    def log(self) -> Jet:
+        """log x: f' = 1/x, f'' = -1/x^2 (PolyapproxError where the value may be <= 0)."""
+        r = self.value.reciprocal()
+        return self._chain(self.value.log(), r, -r.square())
+
+    def sqrt(self) -> Jet:
+        """sqrt x: f' = 1/(2 sqrt x), f'' = -f'/(2x); not differentiable where the value may be 0."""
+        if np.any(self.value.lo <= 0):
+            raise NotSmoothError("sqrt is not differentiable at 0: plain interval evaluation only")
+        root = self.value.sqrt()
+        f1 = (root * 2).reciprocal()
+        return self._chain(root, f1, -(f1 * self.value.reciprocal()) / 2)
+
+    def sin(self) -> Jet:
+        s, c = self.value.sin(), self.value.cos()
+        return self._chain(s, c, -s)
+
+    def cos(self) -> Jet:
+        s, c = self.value.sin(), self.value.cos()
+        return self._chain(c, -s, -c)
+
+    def tanh(self) -> Jet:
+        t = self.value.tanh()
+        f1 = 1 - t.square()
+        return self._chain(t, f1, t * f1 * -2)
+
+    def abs(self) -> Jet:
+        """|x|: x or -x where the value keeps one sign; not differentiable where it may be 0."""
+        if np.all(self.value.lo > 0):
+            return self
+        if np.all(self.value.hi < 0):
+            return -self
+        raise NotSmoothError("abs is not differentiable at 0: plain interval evaluation only")
+
+    def less(self, other: object) -> Jet:
+        raise NotSmoothError("a comparison is not continuous: plain interval evaluation only")
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> Jet:
+        N = (self.grad.shape[-1],)
+        return self._wrap(
+            self.value.broadcast_to(shape),
+            self.grad.broadcast_to(shape + N),
+            None if self.hess is None else self.hess.broadcast_to(shape + self.hess.shape[-1:]),
+        )
+
+    def concatenate(self, others: list[Jet], axis: int) -> Jet:
+        """This jet and ``others`` joined along value axis ``axis`` (< 0: counted from the value's last axis)."""
+        parts = [self, *others]
+        axis = axis % self.ndim
+        hess = (
+            None if any(p.hess is None for p in parts) else parts[0].hess.concatenate([p.hess for p in parts[1:]], axis)
+        )
+        return self._wrap(
+            parts[0].value.concatenate([p.value for p in parts[1:]], axis),
+            parts[0].grad.concatenate([p.grad for p in parts[1:]], axis),
+            hess,
+        )
+
     def sum(self, axis: int, keepdims: bool = False) -> Jet:
         axis = axis % self.ndim
         return self._wrap(
@@ -424,7 +608,8 @@ class Jet:
         )
 
     def mean(self, axis: int, keepdims: bool = False) -> Jet:
-        return self.sum(axis, keepdims) / self.shape[axis % self.ndim]
+        count = self.shape[axis % self.ndim]
+        return self.sum(axis, keepdims) if count == 1 else self.sum(axis, keepdims) / count
 
     def matmul(self, W: np.ndarray) -> Jet:
         return matmul(self, W)
@@ -438,6 +623,9 @@ class Jet:
 
     def maximum(self, axis: int, keepdims: bool = False) -> Jet:
         raise NotSmoothError("max is not differentiable: this target has only a plain interval evaluation")
+
+    def minimum(self, axis: int, keepdims: bool = False) -> Jet:
+        raise NotSmoothError("min is not differentiable: this target has only a plain interval evaluation")
 
 
 def _expand(x: Interval) -> Interval:

@@ -4,8 +4,11 @@ A user writes the output of token ``i`` in terms of its own token ``x_i`` and of
 over all tokens, e.g. ``"sum_j(exp(-norm2(x_i - x_j)))"`` for f(X)_i = sum_j exp(-|x_i - x_j|^2).
 The text is parsed with ``ast.parse(text, mode="eval")`` and the syntax tree is walked over a
 whitelist (as the polynomial parser does); nothing is ever evaluated, ``eval``-ed or
-``sympify``-ed. The walker builds a tree of small numpy closures, evaluated on a whole batch
-(b, n, d) at once.
+``sympify``-ed. The walker builds a tree of small closures over a number system
+(:mod:`constructions._targets.number_systems`), evaluated on a whole batch (b, n, d) at once: on float
+arrays it gives the values, on intervals rigorous enclosures and on interval jets enclosures
+of the gradient and Hessian too, so every expression can be certified. A numeric literal means
+its float64 value; ``pi`` and ``e`` mean the real constants.
 
 The language:
 
@@ -33,15 +36,19 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from polyapprox import ParseError
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, SizeError, check_int, syntax_name
 
+from .._common.interval import Interval, Jet
+from .number_systems import system_for
 from .target import Target
 
 MAX_LENGTH = 4000
@@ -52,17 +59,9 @@ MAX_EXPONENT = 64
 MAX_OUTPUTS = 256
 EVAL_BUDGET_BYTES = 2**27  # intermediates per evaluation chunk (128 MiB)
 
-ELEMENTWISE: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "exp": np.exp,
-    "log": np.log,
-    "sqrt": np.sqrt,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tanh": np.tanh,
-    "abs": np.abs,
-}
+ELEMENTWISE = ("exp", "log", "sqrt", "sin", "cos", "tanh", "abs")  # number-system operations of these names
 VECTOR_FUNCTIONS = ("dot", "norm", "norm2")
-REDUCTIONS: dict[str, Callable[..., np.ndarray]] = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min}
+REDUCTIONS = ("sum", "mean", "max", "min")
 CONSTANTS = {"pi": math.pi, "e": math.e}
 _REDUCTION_NAME = re.compile(r"(sum|mean|max|min)_([a-z])")
 _TOKEN_NAME = re.compile(r"x_([a-z])")
@@ -77,7 +76,7 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# the closure tree: every node maps an evaluation context to an array
+# the closure tree: every node maps an evaluation context to an array of its number system
 #
 # At reduction depth s (s enclosing reductions) a value has shape (b, n|1, [n|1] * s) for a scalar
 # and (b, n|1, [n|1] * s, d|1) for a vector: axis 1 is the own token i, axis 1 + p the token bound
@@ -85,10 +84,11 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 class _Context:
-    """The input batch and the views of it at each reduction depth; ``trace`` records failures."""
+    """The input batch, its number system ``K``; ``trace`` records failures (float arrays only)."""
 
-    def __init__(self, X: np.ndarray, trace: bool = False) -> None:
+    def __init__(self, X: Any, trace: bool = False) -> None:
         self.X, self.n = X, X.shape[1]
+        self.K = system_for(X)
         self.trace = trace
         self.first_bad: tuple[str, np.ndarray] | None = None
 
@@ -98,35 +98,35 @@ class _Node:
     source: str
     vector: bool
     depth: int  # number of enclosing reductions
-    run: Callable[[_Context], np.ndarray] = field(repr=False)
+    run: Callable[[_Context], Any] = field(repr=False)
 
-    def __call__(self, ctx: _Context) -> np.ndarray:
+    def __call__(self, ctx: _Context) -> Any:
         value = self.run(ctx)
         if ctx.trace and ctx.first_bad is None and not np.all(np.isfinite(value)):
             ctx.first_bad = (self.source, value)
         return value
 
 
-def _token_view(position: int, depth: int) -> Callable[[_Context], np.ndarray]:
+def _token_view(position: int, depth: int) -> Callable[[_Context], Any]:
     """x at axis 1 + position of a depth-``depth`` value (position 0: the own token i)."""
 
-    def run(ctx: _Context) -> np.ndarray:
+    def run(ctx: _Context) -> Any:
         b, n, d = ctx.X.shape
         shape = [b] + [1] * (depth + 1) + [d]
         shape[1 + position] = n
-        return ctx.X.reshape(shape)
+        return ctx.X.reshape(tuple(shape))
 
     return run
 
 
-def _full(value: np.ndarray, depth: int, vector: bool) -> np.ndarray:
+def _full(K: Any, value: Any, depth: int, vector: bool) -> Any:
     """``value`` with all its axes (a 0-d constant becomes (1, 1, ..., 1))."""
     ndim = 2 + depth + (1 if vector else 0)
-    return value.reshape((1,) * ndim) if value.ndim == 0 else value
+    return K.reshape(value, (1,) * ndim) if getattr(value, "ndim", 0) == 0 else value
 
 
-def _as_vector(value: np.ndarray, vector: bool) -> np.ndarray:
-    return value if vector else value[..., None]
+def _as_vector(K: Any, value: Any, vector: bool) -> Any:
+    return value if vector else K.expand_last(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,14 +180,13 @@ class _Compiler:
         number = float(value)
         if not math.isfinite(number):
             raise SizeError(f"the number {self.source(node)} overflows float64")
-        array = np.array(number)
-        return _Node(self.source(node), False, depth, lambda ctx: array)
+        return _Node(self.source(node), False, depth, lambda ctx: ctx.K.constant(number))
 
     def name(self, node: ast.Name, bound: tuple[str, ...]) -> _Node:
         name, depth = node.id, len(bound)
         if name in CONSTANTS:
-            array = np.array(CONSTANTS[name])
-            return _Node(name, False, depth, lambda ctx: array)
+            real = CONSTANTS[name]
+            return _Node(name, False, depth, lambda ctx: ctx.K.real(real))
         token = _TOKEN_NAME.fullmatch(name)
         if token:
             letter = token.group(1)
@@ -210,11 +209,8 @@ class _Compiler:
         if isinstance(op, ast.Pow):
             base = self.expr(node.left, bound)
             exponent = self.exponent(node.right)
-            if float(exponent).is_integer():
-                p = int(exponent)
-                return _Node(src, base.vector, depth, lambda ctx: base(ctx) ** float(p))
-            return _Node(src, base.vector, depth, lambda ctx: np.power(base(ctx), exponent))
-        functions = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide}
+            return _Node(src, base.vector, depth, lambda ctx: ctx.K.power(base(ctx), exponent))
+        functions = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
         if type(op) not in functions:
             symbol = {
                 ast.BitXor: "'^' (write powers as '**')",
@@ -232,8 +228,8 @@ class _Compiler:
         vector = left.vector or right.vector
         if vector and not (left.vector and right.vector):
             if left.vector:
-                return _Node(src, True, depth, lambda ctx: fn(left(ctx), _as_vector(right(ctx), False)))
-            return _Node(src, True, depth, lambda ctx: fn(_as_vector(left(ctx), False), right(ctx)))
+                return _Node(src, True, depth, lambda ctx: fn(left(ctx), _as_vector(ctx.K, right(ctx), False)))
+            return _Node(src, True, depth, lambda ctx: fn(_as_vector(ctx.K, left(ctx), False), right(ctx)))
         return _Node(src, vector, depth, lambda ctx: fn(left(ctx), right(ctx)))
 
     def exponent(self, node: ast.AST) -> float:
@@ -271,8 +267,8 @@ class _Compiler:
             raise self.fail(node, f"{name} takes {arity} argument{'s' if arity > 1 else ''}; got {len(node.args)}")
         args = [self.expr(a, bound) for a in node.args]
         if name in ELEMENTWISE:
-            fn, (a,) = ELEMENTWISE[name], args
-            return _Node(src, a.vector, depth, lambda ctx: fn(a(ctx)))
+            (a,) = args
+            return _Node(src, a.vector, depth, lambda ctx: getattr(ctx.K, name)(a(ctx)))
         for a, arg in zip(args, node.args):
             if not a.vector:
                 raise self.fail(
@@ -280,11 +276,11 @@ class _Compiler:
                 )
         if name == "dot":
             u, v = args
-            return _Node(src, False, depth, lambda ctx: (u(ctx) * v(ctx)).sum(axis=-1))
+            return _Node(src, False, depth, lambda ctx: ctx.K.dot(u(ctx), v(ctx)))
         (a,) = args
         if name == "norm2":
-            return _Node(src, False, depth, lambda ctx: (a(ctx) ** 2).sum(axis=-1))
-        return _Node(src, False, depth, lambda ctx: np.sqrt((a(ctx) ** 2).sum(axis=-1)))
+            return _Node(src, False, depth, lambda ctx: ctx.K.sum(ctx.K.square(a(ctx)), -1))
+        return _Node(src, False, depth, lambda ctx: ctx.K.sqrt(ctx.K.sum(ctx.K.square(a(ctx)), -1)))
 
     def reduction(self, node: ast.Call, kind: str, letter: str, bound: tuple[str, ...]) -> _Node:
         depth, src = len(bound), self.source(node)
@@ -306,14 +302,14 @@ class _Compiler:
         self.max_depth = max(self.max_depth, depth + 1)
         body = self.expr(node.args[0], bound + (letter,))
         axis = 2 + depth  # the bound token's axis in the body's value
-        reduce = REDUCTIONS[kind]
 
-        def run(ctx: _Context) -> np.ndarray:
-            value = _full(body(ctx), depth + 1, body.vector)
+        def run(ctx: _Context) -> Any:
+            K = ctx.K
+            value = _full(K, body(ctx), depth + 1, body.vector)
             if value.shape[axis] == 1:  # the body does not depend on the bound token
-                value = np.squeeze(value, axis=axis)
-                return value * ctx.n if kind == "sum" else value
-            return reduce(value, axis=axis)
+                value = K.squeeze(value, axis)
+                return value * ctx.n if kind == "sum" and ctx.n != 1 else value
+            return getattr(K, kind)(value, axis)
 
         return _Node(src, body.vector, depth, run)
 
@@ -329,7 +325,7 @@ class _Compiler:
         if not base.vector:
             raise self.fail(node, f"{self.source(node.value)!r} is a scalar; only vectors (tokens) have coordinates")
         self.min_d = max(self.min_d, c + 1)
-        return _Node(src, False, depth, lambda ctx: base(ctx)[..., c])
+        return _Node(src, False, depth, lambda ctx: ctx.K.coordinate(base(ctx), c))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,6 +337,7 @@ class CompiledExpression:
 
     ``entries``: one closure tree per output entry; ``min_d``: the least d the coordinates allow;
     ``reduction_depth``: the deepest nesting of reductions (cost ~ b n^(depth + 1) d).
+    :meth:`enclose` evaluates the same trees on intervals or interval jets.
     """
 
     def __init__(self, text: str, entries: list[_Node], min_d: int, reduction_depth: int) -> None:
@@ -362,26 +359,60 @@ class CompiledExpression:
         """Estimated bytes of intermediates per sequence (a few live arrays of n^(depth+1) d floats)."""
         return 8 * 4 * n ** (self.reduction_depth + 1) * max(d, 1) * max(len(self.entries), 1)
 
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        b, n, d = X.shape
-        self.check_d(d)
-        per_sequence = self.bytes_per_sequence(n, d)
+    def _chunk(self, n: int, d: int, scale: int = 1) -> int:
+        """Sequences per evaluation chunk within the memory budget (``scale``: floats per value)."""
+        per_sequence = self.bytes_per_sequence(n, d) * scale
         if per_sequence > EVAL_BUDGET_BYTES:
             raise SizeError(
                 f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
                 f"per sequence ({self.reduction_depth} nested reductions: n^{self.reduction_depth + 1} "
                 f"x d values), more than the budget of {EVAL_BUDGET_BYTES:.3g}"
             )
-        chunk = max(1, EVAL_BUDGET_BYTES // per_sequence)
+        return max(1, EVAL_BUDGET_BYTES // per_sequence)
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        b, n, d = X.shape
+        self.check_d(d)
+        chunk = self._chunk(n, d)
         parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         if not np.all(np.isfinite(out)):
             self._report_non_finite(X, out)
         return out
 
-    def _evaluate(self, X: np.ndarray) -> np.ndarray:
-        columns = self._columns(X, _Context(X, False))
-        return np.concatenate(columns, axis=-1).astype(float, copy=False)
+    def enclose(self, X: Interval | Jet) -> Interval | Jet:
+        """Enclosures of the values (b, n, d_out) over the boxes X (b, n, d) of intervals or interval jets.
+
+        Parameters
+        ----------
+        X : Interval or Jet
+            Boxes of shape (b, n, d); jets also carry derivatives with respect to N variables.
+
+        Returns
+        -------
+        Interval or Jet
+            Rigorous enclosures of the same type; jets raise ``NotSmoothError`` at max, min, abs,
+            and at sqrt or norm where the value may be 0.
+
+        Examples
+        --------
+        >>> box = Interval(np.array([[[0.0], [1.0]]]), np.array([[[0.5], [1.0]]]))   # x_1 in [0, 1/2], x_2 = 1
+        >>> out = compile_expression("x_i - mean_j(x_j)").enclose(box)             # f_1 = (x_1 - 1)/2
+        >>> bool(out.lo[0, 0, 0] <= -0.5 and -0.25 <= out.hi[0, 0, 0])             # contains [-1/2, -1/4]
+        True
+        """
+        b, n, d = X.shape
+        self.check_d(d)
+        width = 2 * (1 + (X.grad.shape[-1] + (0 if X.hess is None else X.hess.shape[-1])) if isinstance(X, Jet) else 1)
+        chunk = self._chunk(n, d, width)
+        parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
+        return parts[0] if len(parts) == 1 else parts[0].concatenate(parts[1:], 0)
+
+    def _evaluate(self, X: Any) -> Any:
+        ctx = _Context(X, False)
+        columns = self._columns(X, ctx)
+        out = ctx.K.concatenate(columns, -1)
+        return out.astype(float, copy=False) if isinstance(out, np.ndarray) else out
 
     def _trace(self, X: np.ndarray) -> _Context:
         """The evaluation context after a traced run (it records the first non-finite part)."""
@@ -389,13 +420,13 @@ class CompiledExpression:
         self._columns(X, ctx)
         return ctx
 
-    def _columns(self, X: np.ndarray, ctx: _Context) -> list[np.ndarray]:
+    def _columns(self, X: Any, ctx: _Context) -> list[Any]:
         b, n, d = X.shape
-        columns = []
+        K, columns = ctx.K, []
         with np.errstate(all="ignore"):
             for entry in self.entries:
-                value = _as_vector(_full(entry(ctx), 0, entry.vector), entry.vector)
-                columns.append(np.broadcast_to(value, (b, n, d if entry.vector else 1)))
+                value = _as_vector(K, _full(K, entry(ctx), 0, entry.vector), entry.vector)
+                columns.append(K.broadcast_to(value, (b, n, d if entry.vector else 1)))
         return columns
 
     def _report_non_finite(self, X: np.ndarray, out: np.ndarray) -> None:
@@ -632,6 +663,7 @@ def from_expression(
         fn=program,
         d_out=program.output_dim,
         lipschitz=lip,
+        interval=program.enclose,
         expression=program.text,
         lipschitz_estimated=lipschitz is None,
         program=program,

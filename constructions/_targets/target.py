@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -61,7 +62,7 @@ class Target:
     dims: tuple[int, ...] | None = None  # allowed d (None: any)
     polynomial_degree: int | None = None  # total degree if f is an equivariant polynomial
     # interval evaluation for certified bounds: (b, n, d) Interval/Jet -> (b, n, d_out) enclosure (None: none)
-    interval: Callable[[object], object] | None = field(default=None, repr=False)
+    interval: Callable[[Any], Any] | None = field(default=None, repr=False)
 
     def check_d(self, d: int) -> int:
         d = check_int("d", d)

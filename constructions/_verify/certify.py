@@ -318,11 +318,14 @@ def _powers(x: Interval, exponents: list[tuple[int, ...]], plan: list[tuple[int,
 
 
 def _as_target(target: Any) -> Any:
-    if isinstance(target, str):
-        return targets.get(target)
-    if isinstance(target, targets.Target):
-        return target
-    raise PolyapproxError(f"target must be a registered target name or a Target; got {type(target).__name__}")
+    """A registered name, a target expression or a ``Target`` as a ``Target`` (``module:function`` is refused)."""
+    from .._targets.resolve import resolve
+
+    if isinstance(target, (str, targets.Target)):
+        return resolve(target)
+    raise PolyapproxError(
+        f"target must be a registered name, a target expression or a Target; got {type(target).__name__}"
+    )
 
 
 class _BoxBounder:
@@ -448,8 +451,8 @@ def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
     t = _as_target(target)
     if t.interval is None:
         raise PolyapproxError(
-            f"target {t.name!r} has no interval evaluation, so its error cannot be certified; "
-            "targets with one: give the Target an 'interval' function"
+            f"target {t.name!r} has no interval evaluation (only registered targets and target expressions "
+            "have one; module:function code has none), so its error cannot be certified"
         )
     t.check_d(d)
     if t.output_dim(d) != d_out:
