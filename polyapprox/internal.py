@@ -16,6 +16,8 @@ from .exact._errors import ShapeError as ShapeError
 from .exact._errors import SizeError as SizeError
 from .exact._errors import UnknownNameError as UnknownNameError
 from .exact._parse import syntax_name as syntax_name
+from .exact._show import digit_count as digit_count
+from .exact._show import show_int as show_int
 from .exact._validate import MAX_ITEMS as MAX_ITEMS
 from .exact._validate import check_choice as check_choice
 from .exact._validate import check_int as check_int
@@ -35,5 +37,7 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "digit_count",
+    "show_int",
     "syntax_name",
 ]

@@ -8,7 +8,11 @@ timeout; each case also gets its own wall-clock limit (``SIGALRM``). A case is o
   one evaluation on a small batch;
 - ``{"kind": "from_dict", "data": any}``: ``EquivariantRepresentation.from_dict``;
 - ``{"kind": "model", "data_b64": str}``: a model file with these bytes, loaded;
-- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.app.cli.main(argv)`` in this process.
+- ``{"kind": "cli", "argv": [str, ...]}``: ``polyapprox.app.cli.main(argv)`` in this process;
+- ``{"kind": "faces", "construction": "sparse" | "discontinuous", "n", "d", "q", "X"}``: the float
+  forward at grid faces and their float neighbours against an exact reference (Fraction floors);
+- ``{"kind": "traced", "module": "dense" | "sparse", "X", "how": "export" | "trace"}``: an exported
+  torch module (n = 2, d = 1) on inputs of any shape and value, against the numpy forward.
 
 Outcomes: ``ok`` (a result), ``error`` (a ``PolyapproxError``, or exit 2 with a one-line
 message), ``exit1`` (a check failed), ``timeout``, ``crash`` (anything else: an exception
@@ -111,7 +115,113 @@ def _run_cli(case):
     return {0: "ok", 1: "exit1", 2: "error"}[code], text.strip().splitlines()[-1][:300] if code == 2 else ""
 
 
-RUNNERS = {"poly": _run_poly, "expr": _run_expr, "from_dict": _run_from_dict, "model": _run_model, "cli": _run_cli}
+_BUILT: dict = {}
+
+
+def _cached(key, build):
+    """One network (or exported program) per driver process: the cases of a batch share it."""
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]
+
+
+def _run_faces(case):
+    """The float path equals the exact reference at grid faces and their float neighbours."""
+    import math
+    from fractions import Fraction
+
+    import numpy as np
+
+    from constructions import discontinuous, targets
+    from constructions.sparse import patterns, universal_network
+
+    n, d, q = case["n"], case["d"], case["q"]
+    X = np.array(case["X"], dtype=float).reshape(-1, n, d)
+    f = targets.get("centered")
+    cells = np.vectorize(lambda v: min(math.floor(Fraction(float(v)) * q), q - 1), otypes=[np.int64])(X)
+    if case["construction"] == "sparse":
+        net = _cached(("sparse", n, d, q), lambda: universal_network(f, n, d, Fraction(1, q), patterns.dense(n)))
+        expected = f((cells + 0.5) / q)
+        got = net(X, "float64")
+        tolerance = net.float_error_estimate() * (1 + float(np.abs(expected).max()))
+        if not np.abs(got - expected).max() <= tolerance:
+            raise AssertionError(
+                f"float64 off by {np.abs(got - expected).max():.3g} at a face (tolerance {tolerance:.3g})"
+            )
+        if not np.array_equal(net.exact(X[:3]).astype(float), expected[:3]):
+            raise AssertionError("the exact path differs from f at the exact cube centre")
+    else:
+        S = _cached(("discontinuous", n, d, q), lambda: discontinuous.build(f, n, d, q))
+        got, expected = S(X), f(cells / q)
+        if not np.allclose(got, expected, rtol=0, atol=1e-15):
+            raise AssertionError(f"the discontinuous Sumformer is off by {np.abs(got - expected).max():.3g} at a face")
+
+
+def _exported(kind: str):
+    """(numpy network, torch module, exported program with a dynamic batch) for n = 2, d = 1."""
+    from fractions import Fraction
+
+    import torch
+
+    from constructions import continuous, targets, transformer
+    from constructions.sparse import patterns, universal_network
+
+    f = targets.get("centered")
+    if kind == "sparse":
+        net = universal_network(f, 2, 1, Fraction(1, 2), patterns.dense(2))
+    else:
+        S, _ = continuous.approximate(f, 2, 1, 2, samples=40)
+        net = transformer.from_sumformer(S, 2)
+    module = net.to_torch()
+    example = torch.full((2, 2, 1), 0.5, dtype=torch.float64)
+    program = torch.export.export(module, (example,), dynamic_shapes={"X": {0: torch.export.Dim("batch")}})
+    return net, module, program.module()
+
+
+def _run_traced(case):
+    """An exported module refuses what the numpy forward refuses, and agrees with it on the rest;
+    torch.jit.trace, which would keep no check, is refused."""
+    import warnings
+
+    import numpy as np
+    import torch
+
+    from polyapprox import PolyapproxError
+
+    net, module, program = _cached(("exported", case["module"]), lambda: _exported(case["module"]))
+    X = torch.tensor(case["X"], dtype=torch.float64)
+    if case.get("how") == "trace":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.jit.trace(module, (X,))  # must raise PolyapproxError
+        raise AssertionError("torch.jit.trace was not refused")
+    try:
+        expected, accepted = net(X.numpy()), True
+    except PolyapproxError:
+        expected, accepted = None, False
+    try:
+        out = program(X[None])[0] if X.dim() == 2 else program(X)
+    except (AssertionError, RuntimeError, IndexError) as exc:  # the exported program's guards and asserts
+        if accepted:
+            raise AssertionError(f"the exported module refused an input numpy accepts: {exc}") from None
+        raise PolyapproxError("refused by the exported program: " + (str(exc).splitlines() or [""])[0][:200]) from None
+    if not accepted:
+        raise AssertionError(
+            f"the exported module ran an input numpy refuses (shape {tuple(X.shape)}): a silent answer"
+        )
+    if not np.allclose(out.detach().numpy(), expected, rtol=0, atol=1e-9):
+        raise AssertionError("the exported module differs from the numpy forward")
+
+
+RUNNERS = {
+    "poly": _run_poly,
+    "expr": _run_expr,
+    "from_dict": _run_from_dict,
+    "model": _run_model,
+    "cli": _run_cli,
+    "faces": _run_faces,
+    "traced": _run_traced,
+}
 
 
 def run_case(case: dict, seconds: float) -> dict:

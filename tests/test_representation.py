@@ -653,15 +653,11 @@ def test_from_dict_refuses_inconsistent_or_boolean_versioned_data():
 
 def test_from_dict_counts_indices_before_building_them():
     """Hostile-input issue, item 8: d = 1000 in a dict built 501,500 index tuples of length 1000 first (hung)."""
-    import time
-
     data = represent_equivariant("x2_1", 2, 1).to_dict()
-    start = time.perf_counter()
     with pytest.raises(PolyapproxError, match="must be the 501,500 power-sum indices .* got 2 entries"):
         EquivariantRepresentation.from_dict({**data, "d": 1000})
     with pytest.raises(PolyapproxError, match="indices must be the 2 power-sum indices"):
         EquivariantRepresentation.from_dict({**data, "indices": [[1], [2], [3]]})
-    assert time.perf_counter() - start < 2
 
 
 def test_from_dict_with_integers_too_long_to_print():

@@ -149,3 +149,19 @@ def test_dense_masks_refused_before_allocating(name):
     function = getattr(sparse.patterns, name)
     with pytest.raises(SizeError, match="attention mask"):
         function(10**6) if name in ("dense", "tridiagonal", "star") else function(10**6, 3)
+
+
+@pytest.mark.parametrize(
+    "n, ring, s",
+    [(2, False, 1), (3, False, 1), (4, False, 2), (5, False, 2), (4, True, 1), (5, True, 2), (6, True, 2)],
+)
+def test_patterns_star_reach_matches_docstring(n, ring, s):
+    """The docstring said s = 2 for n >= 3; at n = 3 every token is a neighbour or the relay: s = 1."""
+    masks = sparse.patterns.star(n, ring=ring)
+    assert sparse.check_assumption(masks).s == s
+    # independent: the least t with every token reached in t steps, by boolean matrix powers
+    A = masks[0].astype(int)
+    reach, t = A.copy(), 1
+    while not reach.all():
+        reach, t = (reach @ A > 0).astype(int), t + 1
+    assert t == s

@@ -142,7 +142,8 @@ class ModelKind:
         ``matches(model) -> bool``: whether a model of ``model_type`` is of this kind (several
         kinds share the network class).
     torch_module : callable
-        ``torch_module(model, trainable, check_domain) -> torch.nn.Module`` (float64).
+        ``torch_module(model, trainable=True, check_domain=True) -> torch.nn.Module`` (float64,
+        its input checked as the numpy forward checks it).
     encode : callable
         ``encode(model, target) -> Encoded``: parameters, tensors and the target to record
         (``target`` None: the one the model was built for). Raises ``PolyapproxError`` naming

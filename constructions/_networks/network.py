@@ -191,7 +191,7 @@ class Network(SavableModel):
         )
         return "\n".join(lines)
 
-    def to_torch(self, trainable: bool = True, *, check_domain: bool = False):
+    def to_torch(self, trainable: bool = True, *, check_domain: bool = True):
         """This network as a float64 ``torch.nn.Module`` (needs the ``torch`` extra).
 
         Every block is a torch module of a module-level class (``torch.save`` works): the
@@ -200,7 +200,10 @@ class Network(SavableModel):
         whose coefficients and integer exponents live in the ``state_dict``, attention runs
         through ``F.scaled_dot_product_attention`` (Performer: FAVOR features). Weights are
         ``nn.Parameter``s (buffers when ``trainable=False``); the forward is differentiable
-        and has no numpy in it. ``check_domain=True`` rejects inputs outside the domain.
+        and has no numpy in it. Inputs are checked as ``__call__`` checks them (shape, dtype,
+        NaN, the domain); ``check_domain=False`` evaluates outside the domain, like
+        ``extrapolate=True``. The checks survive ``torch.compile`` and ``torch.export``;
+        ``torch.jit.trace`` would drop them and is refused.
         Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
 
         >>> import numpy as np, torch
@@ -707,7 +710,7 @@ def network_model_kind(kind: AttentionKind) -> ModelKind:
         net = kind.decode(S, params["network"], tensors, path)
         return net, stored(net)
 
-    def torch_module(net: Network, trainable: bool = True, check_domain: bool = False) -> Any:
+    def torch_module(net: Network, trainable: bool = True, check_domain: bool = True) -> Any:
         return net.to_torch(trainable, check_domain=check_domain)
 
     def example() -> Network:

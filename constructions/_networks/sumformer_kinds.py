@@ -14,7 +14,7 @@ from .._sumformers import polynomial as _polynomial
 from .torch_support import require_torch
 
 
-def _continuous_module(S: Any, trainable: bool = True, check_domain: bool = False) -> Any:
+def _continuous_module(S: Any, trainable: bool = True, check_domain: bool = True) -> Any:
     require_torch()
     from .sumformer_torch import polynomial_sumformer_module
 

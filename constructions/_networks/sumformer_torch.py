@@ -4,18 +4,21 @@
   phi, a sum over tokens, :class:`Polynomial` for psi (exponents integer buffers, psi's
   coefficients a parameter when trainable).
 - :class:`TorchGridSumformer`: the piecewise-constant S(X) = f(R(X)) of the discontinuous
-  construction as a lookup: cell index idx(x_i) = sum_c min(floor(k x_c), k-1) k^(d-c), the
+  construction as a lookup: cell index idx(x_i) = sum_c min(floor(k x_c), k-1) k^(d-c), where
+  min(floor(k x), k-1) is the number of faces j/k (0 < j < k) with x >= j/k, decided exactly by
+  comparing x with the least float >= j/k (as the numpy model decides it), the
   sorted cells of a sequence as one integer key, f at the representatives of every cell multiset
   in a table (computed once, when the module is built), and token i reads the row of its cell's
   first position in the sorted multiset (equal cells give equal outputs by equivariance).
 
-Inputs are checked as the network module checks them (:class:`constructions._networks.torch_modules.TorchNetwork`).
+Inputs are checked as every exported module checks them (``constructions._common.torch_checks.check_input``).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -24,21 +27,24 @@ from torch import nn
 
 from polyapprox.internal import SizeError
 
-from .torch_modules import Monomials, Polynomial, TorchNetwork
+from .._common.exact_grid import float_at_least
+from .._common.torch_checks import check_input
+from .torch_modules import Monomials, Polynomial
 
 #: Most cell multisets the grid module tabulates (the table has this many rows of n x d_out numbers).
 MAX_TABLE_ROWS = 200_000
 
 
 class _CheckedInput(nn.Module):
-    """Input checks of the network module: tensor, dtype, shape (n, d) or (b, n, d), finite, domain."""
+    """Input checks of every exported module (:func:`check_input`): tensor, dtype, shape, finite, domain."""
 
     n: int
     d: int
     domain: tuple[float, float] | None
     check_domain: bool
 
-    _check = TorchNetwork._check
+    def _check(self, X: torch.Tensor) -> None:
+        check_input(X, n=self.n, d=self.d, dtype=self.dtype, domain=self.domain if self.check_domain else None)
 
     @property
     def dtype(self) -> torch.dtype:
@@ -50,7 +56,7 @@ class _CheckedInput(nn.Module):
 class TorchPolynomialSumformer(_CheckedInput):
     """S(X)_i = Psi(x_i, sum_j phi(x_j)) with phi the power-sum monomials; (n, d) or (b, n, d) in."""
 
-    def __init__(self, model: Any, trainable: bool = True, check_domain: bool = False) -> None:
+    def __init__(self, model: Any, trainable: bool = True, check_domain: bool = True) -> None:
         super().__init__()
         from .._sumformers.polynomial import psi_table
 
@@ -79,6 +85,7 @@ class TorchGridSumformer(_CheckedInput):
     table: torch.Tensor  # buffer (M, n, d_out) float64: f at its representatives, sorted cells
     powers: torch.Tensor  # buffer (n,) int64: (k^d)^j, the key of a sorted multiset
     weights: torch.Tensor  # buffer (d,) int64: k^(d-c), the cell index of a token
+    faces: torch.Tensor  # buffer (k-1,) float64: the least float >= j/k for j = 1..k-1
 
     def __init__(self, model: Any, trainable: bool = True, check_domain: bool = True) -> None:
         super().__init__()
@@ -101,13 +108,15 @@ class TorchGridSumformer(_CheckedInput):
         self.register_buffer("table", torch.tensor(table, dtype=torch.float64))
         self.register_buffer("powers", torch.tensor(powers))
         self.register_buffer("weights", torch.tensor(self.k ** np.arange(self.d - 1, -1, -1, dtype=np.int64)))
+        faces = [float_at_least(Fraction(j, self.k)) for j in range(1, self.k)]
+        self.register_buffer("faces", torch.tensor(faces, dtype=torch.float64))
         self.register_buffer("reference", torch.zeros(1, dtype=torch.float64))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         self._check(X)
         single = X.dim() == 2
         Z = X.unsqueeze(0) if single else X
-        coords = torch.clamp(torch.floor(self.k * Z), max=self.k - 1).to(torch.int64)
+        coords = torch.bucketize(Z, self.faces, right=True)  # faces j/k at or below x: the exact cell
         idx = (coords * self.weights).sum(dim=-1)  # (b, n)
         ordered, _ = torch.sort(idx, dim=-1)
         row = torch.searchsorted(self.keys, (ordered * self.powers).sum(dim=-1))  # (b,)
@@ -117,7 +126,7 @@ class TorchGridSumformer(_CheckedInput):
         return out[0] if single else out
 
 
-def polynomial_sumformer_module(model: Any, trainable: bool = True, check_domain: bool = False) -> nn.Module:
+def polynomial_sumformer_module(model: Any, trainable: bool = True, check_domain: bool = True) -> nn.Module:
     """The torch module of a continuous (polynomial) Sumformer."""
     return TorchPolynomialSumformer(model, trainable, check_domain)
 

@@ -39,8 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError
+from polyapprox.internal import PolyapproxError, ShapeError
 
+from .._common.torch_checks import check_input as check_input  # the one input check of every exported module
 from .kinds import BlockKind, get_attention_kind
 
 _M = TypeVar("_M", bound=nn.Module)
@@ -367,17 +368,21 @@ def _stage(block, network, trainable: bool) -> nn.Module:
     raise PolyapproxError(f"no torch form for block kind {block.kind!r}")
 
 
+# ---------------------------------------------------------------------------------------------
+# the input check every exported module calls (constructions._common.torch_checks)
+
+
 class TorchNetwork(nn.Module):
     """A constructed network as a torch module: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
 
     ``stages`` holds ``embed``, ``ff1``, ``attn``, ``ff2``, ``readout`` in order. Inputs must have
-    the module's dtype (float64 unless converted with ``.to``). In eager mode NaN/inf always
-    raise ``DomainError``, and so do points outside ``domain`` when ``check_domain`` is set;
-    compiled and exported programs keep the shape and dtype checks (they are static) but skip
-    the value checks.
+    the module's dtype (float64 unless converted with ``.to``). Inputs are checked as the numpy
+    forward checks them (:func:`check_input`): shape, dtype, NaN/inf, and the domain unless built
+    with ``check_domain=False`` (the numpy forward's ``extrapolate=True``); the checks survive
+    ``torch.compile`` and ``torch.export``, and ``torch.jit.trace`` is refused.
     """
 
-    def __init__(self, network, trainable: bool = True, check_domain: bool = False) -> None:
+    def __init__(self, network, trainable: bool = True, check_domain: bool = True) -> None:
         super().__init__()
         self.n, self.d, self.d_out = int(network.n), int(network.d), int(network.d_out)
         self.domain = None if network.domain is None else (float(network.domain[0]), float(network.domain[1]))
@@ -400,23 +405,8 @@ class TorchNetwork(nn.Module):
         )
 
     def _check(self, X: torch.Tensor) -> None:
-        if not isinstance(X, torch.Tensor):
-            raise PolyapproxError(f"input must be a torch.Tensor; got {type(X).__name__}")
-        if X.dtype != self.dtype:
-            raise PolyapproxError(
-                f"input dtype {X.dtype} does not match the module's {self.dtype}; convert the "
-                f"input (X.to({self.dtype})) or the module (module.to({X.dtype}))"
-            )
-        if X.dim() not in (2, 3) or X.shape[-2] != self.n or X.shape[-1] != self.d:
-            raise ShapeError(f"input must be ({self.n}, {self.d}) or (b, {self.n}, {self.d}); got {tuple(X.shape)}")
-        if torch.compiler.is_compiling():
-            return
-        if not bool(torch.isfinite(X).all()):
-            raise DomainError("input contains NaN or inf")
-        if self.check_domain and self.domain is not None:
-            lo, hi = self.domain
-            if bool(((lo > X) | (hi < X)).any()):
-                raise DomainError(f"input lies outside the domain [{lo}, {hi}] (built with check_domain=True)")
+        domain = self.domain if self.check_domain else None
+        check_input(X, n=self.n, d=self.d, dtype=self.dtype, domain=domain)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         self._check(X)
@@ -427,6 +417,6 @@ class TorchNetwork(nn.Module):
         return Z[0] if single else Z
 
 
-def to_torch_module(network, *, trainable: bool = True, check_domain: bool = False) -> TorchNetwork:
+def to_torch_module(network, *, trainable: bool = True, check_domain: bool = True) -> TorchNetwork:
     """The torch module of ``network`` (see :meth:`constructions.transformer.Network.to_torch`)."""
     return TorchNetwork(network, trainable=trainable, check_domain=check_domain)

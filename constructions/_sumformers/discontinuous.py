@@ -21,6 +21,7 @@ from polyapprox.internal import (
     check_int,
 )
 
+from .._common.exact_grid import exact_floor
 from .._common.protocol import Encoded, ModelFileError, lipschitz_of
 from .._targets.resolve import to_spec
 from .._targets.target import Target
@@ -44,7 +45,9 @@ def _check_grid(k: int, d: int) -> tuple[int, int]:
 def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
     """Cell coordinates c(x) = min(floor(k x_c), k - 1) of tokens x in [0, 1]^d (theory/discontinuous, step 1).
 
-    Shapes: x (..., d) -> (..., d), integers in 0..k-1.
+    Shapes: x (..., d) -> (..., d), integers in 0..k-1. The floor is of each float's exact value:
+    ``float(1/3)`` is just below 1/3, so it lies in cell 0 of the k = 3 grid, although the rounded
+    product ``3 * float(1/3)`` is 1.0.
 
     Parameters
     ----------
@@ -63,6 +66,8 @@ def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
     >>> cell_coordinates(np.array([[0.0, 0.5], [0.24, 1.0]]), 4)
     array([[0, 2],
            [0, 3]])
+    >>> cell_coordinates(np.array([[1 / 3], [np.nextafter(1 / 3, 1)]]), 3)[:, 0]
+    array([0, 1])
     """
     x = np.asarray(x, dtype=float)
     k = check_int("k", k)
@@ -72,7 +77,7 @@ def cell_coordinates(x: np.ndarray, k: int) -> np.ndarray:
         raise DomainError(
             f"tokens must lie in [0, 1]^d for the grid construction; got values in [{x.min():g}, {x.max():g}]"
         )
-    return np.minimum(np.floor(k * x).astype(np.int64), k - 1)
+    return np.minimum(exact_floor(x, k), k - 1)  # floor of each float's exact value, not of the rounded k x
 
 
 def cell_index(x: np.ndarray, k: int) -> np.ndarray:

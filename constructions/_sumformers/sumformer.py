@@ -152,11 +152,12 @@ class Sumformer(SavableModel):
             ]
         )
 
-    def to_torch(self, trainable: bool = True, *, check_domain: bool = False):
+    def to_torch(self, trainable: bool = True, *, check_domain: bool = True):
         """This Sumformer as a float64 ``torch.nn.Module`` of its registered kind (needs torch).
 
-        Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out); inputs checked as the
-        network modules check them. A Sumformer of Python callables has no torch form
+        Shapes: (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out); inputs checked as numpy
+        checks them (``check_domain=False`` evaluates outside the domain, like
+        ``extrapolate=True``). A Sumformer of Python callables has no torch form
         (``PolyapproxError`` says so).
         """
         return kind_of(self).torch_module(self, trainable, check_domain)

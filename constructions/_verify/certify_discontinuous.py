@@ -231,8 +231,9 @@ def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndar
     """
     n, d, k = model.n, model.d, model.k
     cells = _multisets(n, k**d, max_cells)  # (C, n) sorted cell indices
-    corner = representatives(cells, k, d, "corner").reshape(len(cells), n, d)
-    v = np.asarray(model(corner), dtype=float)  # S on each product of half-open cells
+    # the float nearest a corner c/k may lie below it, in the cell below: the centres are inside
+    inside = representatives(cells, k, d, "center").reshape(len(cells), n, d)
+    v = np.asarray(model(inside), dtype=float)  # S on each product of half-open cells
     if not np.all(np.isfinite(v)):
         raise PolyapproxError("the model returned NaN or inf")
     rep = representatives(cells, k, d, model.representative).reshape(len(cells), n, d)
@@ -241,8 +242,8 @@ def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndar
             f"the model does not equal target {t.name!r} at its cell representatives: it was "
             "built from another function"
         )
-    if not np.array_equal(cell_index(corner.reshape(-1, d), k).reshape(len(cells), n), cells):
-        raise PolyapproxError("internal: representative corners are not in their cells")
+    if not np.array_equal(cell_index(inside.reshape(-1, d), k).reshape(len(cells), n), cells):
+        raise PolyapproxError("internal: cell centres are not in their cells")
     digits = (cells[..., None] // k ** np.arange(d - 1, -1, -1, dtype=np.int64)) % k  # (C, n, d)
 
     def widen(x: np.ndarray, to: float) -> np.ndarray:
@@ -250,4 +251,4 @@ def _cell_boxes(model: Any, t: Any, max_cells: int) -> tuple[np.ndarray, np.ndar
 
     lo = np.maximum(widen(digits / k, -np.inf), 0.0).reshape(len(cells), n * d)
     hi = np.minimum(widen((digits + 1) / k, np.inf), 1.0).reshape(len(cells), n * d)
-    return lo, hi, v.reshape(len(cells), n * model.d_out), corner
+    return lo, hi, v.reshape(len(cells), n * model.d_out), inside

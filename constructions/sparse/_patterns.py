@@ -113,7 +113,8 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
     """STAR with relay token n-1 (theory/sparse): A_k = {k-1, k, k+1, n-1} for k < n-1, A_{n-1} = [n].
 
     ``ring=True`` takes the neighbours k +- 1 modulo n-1 (a ring over tokens 0..n-2).
-    p = 1, s = 2 (for n >= 3), 5n - 6 connections (ring: 5n - 4 for n >= 4).
+    p = 1; s = 1 for n <= 3 (every token is a neighbour or the relay) and s = 2 for n >= 4 (ring:
+    s = 1 up to n = 4, s = 2 from n = 5); 5n - 6 connections (ring: 5n - 4 for n >= 4).
 
     Shapes: a list of p boolean masks, each (n, n).
 

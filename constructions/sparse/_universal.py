@@ -45,6 +45,7 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
 
+from .._common.exact_grid import exact_floor
 from .._common.labelled import LabelledArray
 from .._common.protocol import SavableModel, error_bound_line, lipschitz_of
 from .._sumformers.target_checks import target_values
@@ -53,6 +54,7 @@ from ._contextual import MAX_INPUTS, ContextualMapping
 from ._layers import LayerCounts, as_delta, layer_counts
 from ._masks import as_masks
 from ._piecewise import RELU, STAGES, PiecewiseLinear
+from ._prefix import PREFIX_STAGES, ExactPrefix
 from ._rho import simplex_projection
 
 #: Attention maps the network accepts (Assumption 2 holds for each).
@@ -324,7 +326,12 @@ class _Compiled:
     def __init__(self, net: UniversalNetwork, be: _Backend):
         self.be, self.rho, self.masks = be, net.rho, net.masks
         self.ops: list[tuple] = []
+        # float64 and mpmath evaluate the coordinate-wise stages as their exact composition, with
+        # exact piece decisions (see ._prefix); exact arithmetic runs every layer (the reference)
+        self.prefix = None if be.kind == "exact" else net.prefix
         for layer in net.layers:
+            if self.prefix is not None and layer.stage in PREFIX_STAGES:
+                continue
             if layer.kind == "affine":
                 B = be.array(layer.B) if layer.B else None
                 self.ops.append(("affine", be.array(layer.W), B))
@@ -354,8 +361,10 @@ class _Compiled:
                 ]  # zero heads add exactly 0
                 self.ops.append(("attn", layer.pattern, heads))
 
-    def run(self, Z: np.ndarray) -> np.ndarray:
+    def run(self, X: np.ndarray) -> np.ndarray:
+        """The forward pass on checked inputs X (b, n, d): floats, or Fractions for exact arithmetic."""
         be = self.be
+        Z = be.from_input(X) if self.prefix is None else self.prefix.evaluate(X, be.scalar, be.dtype)
         for op in self.ops:
             if op[0] == "affine":
                 _, W, B = op
@@ -400,7 +409,8 @@ class UniversalNetwork(SavableModel):
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); inputs in [0, 1].
 
-    ``__call__(X)`` evaluates in float64 (or exactly where float64 would not be accurate);
+    ``__call__(X)`` evaluates in float64 (or exactly where float64 would not be accurate), with
+    every cell decided as exact arithmetic decides it (see :attr:`prefix`);
     ``exact(X)``: the same in exact rationals (object array of Fractions; hardmax/sparsemax).
     ``f_bar(X)``: the piecewise-constant target (f at cube centres), looked up in the exact
     table ``values`` of the value mapping. Attributes: ``heads`` (2), ``head_size`` (1),
@@ -566,6 +576,13 @@ class UniversalNetwork(SavableModel):
             raise PolyapproxError(f"no layer called {name!r}; names look like {[l.name for l in self.layers[:3]]}")
         return self.layers[index[name]]
 
+    @property
+    def prefix(self) -> ExactPrefix:
+        """The input, clip, position and quantisation stages composed exactly (float paths use it)."""
+        if "prefix" not in self._cache:
+            self._cache["prefix"] = ExactPrefix.of(self.layers, self.n, self.d, self.D)
+        return self._cache["prefix"]
+
     # ---------------------------------------------------------- arithmetic
     def float_error_estimate(self) -> float:
         """Rough bound on the float64 rounding error of a code (absolute): decides ``"auto"``.
@@ -639,7 +656,7 @@ class UniversalNetwork(SavableModel):
             raise DomainError("softmax has irrational weights: use arithmetic 'float64' or 'mpmath'")
         X3, batched = self._check_input(X)
         compiled = self._compiled(arithmetic)
-        out = compiled.run(compiled.be.from_input(X3))
+        out = compiled.run(X3)
         return out if batched else out[0]
 
     def __call__(self, X: object, arithmetic: str = "auto") -> np.ndarray:
@@ -659,12 +676,16 @@ class UniversalNetwork(SavableModel):
 
     # ---------------------------------------------------------- the target
     def cube_index(self, X: np.ndarray) -> np.ndarray:
-        """Integer cube coordinates floor(x / delta), the last cube closed.
+        """Integer cube coordinates floor(x / delta) of the exact input values, the last cube closed.
 
         Shapes: X (b, n, d) -> (b, n, d) ints.
         """
-        X3 = np.asarray(X, dtype=float)
-        return np.minimum(np.floor(X3 * self.q), self.q - 1).astype(int)
+        X3 = np.asarray(X)
+        if X3.dtype == object:  # Fractions: floor exactly
+            floor = _map_objects(lambda v: math.floor(Fraction(v) * self.q), X3).astype(np.int64)
+        else:  # floats: floor of the exact value of each float, not of the rounded product x q
+            floor = exact_floor(np.asarray(X3, dtype=float), self.q)
+        return np.minimum(floor, self.q - 1)
 
     def f_bar(self, X: object, exact: bool = False) -> np.ndarray:
         """f at the centre of the grid cube of X (Step 1), from the exact value table.
@@ -672,7 +693,7 @@ class UniversalNetwork(SavableModel):
         Shapes: X (n, d) or (b, n, d) -> (n, d_out) or (b, n, d_out).
         """
         X3, batched = self._check_input(X)
-        idx = self.cube_index(X3.astype(float) if X3.dtype == object else X3)
+        idx = self.cube_index(X3)
         keys = [tuple(tuple(Fraction(int(v), self.q) for v in row) for row in sample) for sample in idx]
         table = np.array([self.values[k] for k in keys], dtype=object)  # (b, n, d_out) Fractions
         out = table if exact else table.astype(float)
@@ -960,6 +981,11 @@ def universal_network(
     smallest cases; and the four-ReLU activations cancel terms of size code/eps. ``net(X)``
     uses float64 when the estimated rounding error is below delta/64, otherwise exact
     rationals (hardmax, sparsemax) or mpmath with enough bits (softmax: exp is irrational).
+    Cells are decided exactly on every path, faces included: float64, mpmath and the torch
+    module evaluate the input, clip, position and quantisation stages (each acts on one
+    coordinate) as their exact piecewise-linear composition, choosing the piece by exact
+    comparisons of the input float with the breakpoints; run layer by layer in float64 they
+    put a token of exactly 0 one cell low when delta is not a power of 1/2.
 
     Examples
     --------

@@ -8,12 +8,17 @@ layers as the numpy float64 forward, with each pattern's ``attn_mask[l]`` (bool,
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from polyapprox.internal import PolyapproxError
+
+from .._common.torch_checks import check_input
 from ._piecewise import RELU, STAGES, PiecewiseLinear
+from ._prefix import PREFIX_STAGES
 
 if TYPE_CHECKING:
     from ._universal import UniversalNetwork
@@ -35,7 +40,12 @@ class UniversalSparseTransformer(torch.nn.Module):
 
     Shapes: forward takes X (n, d) or (b, n, d) and returns (n, d_out) or (b, n, d_out).
     Agrees with ``net(X, "float64")`` to rounding wherever float64 resolves the codes
-    (``net.arithmetic == "float64"``).
+    (``net.arithmetic == "float64"``), and decides every cell exactly as exact arithmetic does.
+    Inputs are checked as the numpy forward checks them (``constructions._common.torch_checks.check_input``:
+    a float64 tensor of shape (n, d) or (b, n, d) in [0, 1], no NaN), also under
+    ``torch.compile`` and ``torch.export``; ``torch.jit.trace`` is refused. Dtype policy: float64
+    only, like the numpy forward (the codes need it): other input dtypes are refused, not
+    converted, and converting the module (``.float()``, ``.to(torch.float32)``) is refused.
 
     >>> from constructions.sparse import patterns, universal_network
     >>> net = universal_network(lambda X: X, 2, 1, "1/2", patterns.dense(2))
@@ -45,13 +55,29 @@ class UniversalSparseTransformer(torch.nn.Module):
     """
 
     attn_mask: torch.Tensor  # registered buffer: (p, n, n) bool, one mask per pattern
+    prefix_thresholds: torch.Tensor  # buffer (n, d, m): least floats >= the breakpoints, +inf padding
+    prefix_slopes: torch.Tensor  # buffer (n, D, m + 1): slope of each piece
+    prefix_offsets: torch.Tensor  # buffer (n, D, m + 1): offset of each piece
 
     def __init__(self, net: UniversalNetwork) -> None:
         super().__init__()
         self.n, self.d, self.d_out, self.rho = net.n, net.d, net.d_out, net.rho
+        self.delta = str(net.delta)
+        self.code_bits = round(math.log2(float(net.max_code)))
         self.register_buffer("attn_mask", torch.tensor(np.stack(net.masks), dtype=torch.bool))
+        thresholds, slopes, offsets = net.prefix.tables()
+        self.register_buffer("prefix_thresholds", torch.tensor(thresholds, dtype=F64))
+        self.register_buffer(
+            "prefix_slopes", torch.tensor([[[float(v) for v in p] for p in r] for r in slopes], dtype=F64)
+        )
+        self.register_buffer(
+            "prefix_offsets", torch.tensor([[[float(v) for v in p] for p in r] for r in offsets], dtype=F64)
+        )
         self.stages: list[tuple[str, str]] = []
+        self.structure: dict[str, tuple[list[int], list[list[bool]]]] = {}
         for stage in STAGES:
+            if stage in PREFIX_STAGES:
+                continue
             layers = [layer for layer in net.layers if layer.stage == stage]
             if not layers:
                 continue
@@ -88,6 +114,9 @@ class UniversalSparseTransformer(torch.nn.Module):
         self.register_buffer(f"{key}_b_Q", torch.tensor([[float(h.b_Q) for h in hs] for hs in heads], dtype=F64))
         self.register_buffer(f"{key}_pattern", torch.tensor([l.pattern for l in layers]))
         self.register_buffer(f"{key}_active", torch.tensor([[not h.is_zero for h in hs] for hs in heads]))
+        # the same structure as plain Python values: the forward branches on them, and a branch on a
+        # tensor value cannot be traced (torch.export would stop on a data-dependent guard)
+        self.structure[key] = ([int(l.pattern) for l in layers], [[not h.is_zero for h in hs] for hs in heads])
 
     def _weights(self, allowed: torch.Tensor, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
         """rho over the allowed keys of row-shifted scores q_k (k_j - k*): same probabilities, no huge products."""
@@ -126,12 +155,12 @@ class UniversalSparseTransformer(torch.nn.Module):
 
     def _attention(self, key: str, Z: torch.Tensor) -> torch.Tensor:
         WQ, WK, WV, WO, bQ = (getattr(self, f"{key}_{x}") for x in ("W_Q", "W_K", "W_V", "W_O", "b_Q"))
-        patterns, active = getattr(self, f"{key}_pattern"), getattr(self, f"{key}_active")
+        patterns, active = self.structure[key]
         for i in range(WQ.shape[0]):
             allowed = self.attn_mask[patterns[i]][None]
             update = None
             for h in range(WQ.shape[1]):
-                if not bool(active[i, h]):
+                if not active[i][h]:
                     continue
                 q, k, v = Z @ WQ[i, h] + bQ[i, h], Z @ WK[i, h], Z @ WV[i, h]
                 out = (self._weights(allowed, q, k) * v[:, None, :]).sum(-1)[..., None] * WO[i, h]
@@ -140,10 +169,55 @@ class UniversalSparseTransformer(torch.nn.Module):
                 Z = Z + update
         return Z
 
+    def _prefix(self, X: torch.Tensor) -> torch.Tensor:
+        """The input, clip, position and quantisation stages: piece j of P_ic where j = #{thresholds <= x_ic}.
+
+        Exact decisions: a threshold is the least float >= a breakpoint r, so for a float x the
+        comparison ``x >= threshold`` is ``x >= r`` itself (no arithmetic before it, so no rounding,
+        and a traced or compiled graph keeps the comparison as it is). The value slope x + offset
+        is the only rounded step; on constant pieces (slope 0) it is the exact value, rounded once.
+        """
+        b, d = X.shape[0], self.d
+        index = (X.unsqueeze(-1) >= self.prefix_thresholds).sum(-1, keepdim=True)  # (b, n, d, 1)
+        slopes = self.prefix_slopes[:, :d].expand(b, -1, -1, -1)
+        offsets = self.prefix_offsets[:, :d].expand(b, -1, -1, -1)
+        Zx = torch.gather(slopes, -1, index)[..., 0] * X + torch.gather(offsets, -1, index)[..., 0]
+        rest = self.prefix_offsets[:, d:, 0].expand(b, -1, -1)
+        return torch.cat([Zx, rest], dim=-1)
+
+    def extra_repr(self) -> str:
+        return (
+            f"n={self.n}, d={self.d}, d_out={self.d_out}, delta={self.delta}, rho={self.rho!r}, "
+            f"stages={[stage for stage, _ in self.stages]}, float64 only"
+        )
+
+    def __prepare_scriptable__(self):
+        raise PolyapproxError(
+            "torch.jit.script is not supported for the sparse universal network (TorchScript cannot "
+            "compile the input checks); use torch.export.export or torch.compile"
+        )
+
+    def _apply(self, fn, recurse: bool = True):
+        """``.float()``, ``.half()``, ``.to(dtype)`` are refused (float64 only); devices may change."""
+        saved = dict(self._buffers)
+        out = super()._apply(fn, recurse)
+        changed = [
+            name for name, b in self._buffers.items() if b is not None and b.is_floating_point() and b.dtype != F64
+        ]
+        if changed:
+            self._buffers.update(saved)  # leave the module as it was
+            raise PolyapproxError(
+                f"the sparse universal network computes in float64 only (its codes reach about "
+                f"2^{self.code_bits}, and its weights rounded to a shorter float would decide other "
+                "cells): converting it to another dtype is refused; keep it in float64 (moving it "
+                "to another device with .to(device) is fine)"
+            )
+        return out
+
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        X = torch.as_tensor(X, dtype=F64)
+        check_input(X, n=self.n, d=self.d, dtype=F64, domain=(0.0, 1.0))
         batched = X.dim() == 3
-        Z = X if batched else X[None]
+        Z = self._prefix(X if batched else X[None])
         for stage, kind in self.stages:
             key = stage.replace("-", "_")
             if kind == "affine":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from math import comb
 
 from ._errors import PolyapproxError, SizeError
+from ._show import show_int
 from ._validate import check_choice, check_int, check_size
 
 CONSTRUCTIONS = ("continuous", "continuous-refined", "discontinuous", "histogram")
@@ -228,7 +229,9 @@ class LatentDimensionTable:
         names = [c.name for c in self.columns]
         lines = ["| n | d | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
         for row in self.rows:
-            cells = ["-" if row[c] is None else str(row[c]) for c in names]
+            cells = [
+                "-" if (value := row[c]) is None else show_int(value) for c in names
+            ]  # huge: 1.23e+8032 (8033 digits)
             lines.append(f"| {row['n']} | {row['d']} | " + " | ".join(cells) + " |")
         lines.append("")
         lines += [f"- **{c.name}** = {c.formula}: {c.source} [{c.kind}]" for c in self.columns]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import sys
@@ -11,7 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ...internal import PolyapproxError, SizeError
+from ...internal import PolyapproxError, SizeError, show_int
+from ...internal import digit_count as digit_count  # re-exported: the subcommands and tests import it from here
 
 TARGET_HELP = (
     "a registered target (see 'polyapprox targets'), a target expression such as "
@@ -30,7 +30,6 @@ _UNITS = {
     "t": 2**40,
     "tb": 2**40,
 }
-MAX_PRINTED_DIGITS = 60
 #: A fit or build estimated to take longer than this prints its estimate on stderr and draws a bar.
 NOTICE_SECONDS = 3.0
 
@@ -103,40 +102,6 @@ def human_bytes(value: float) -> str:
         if value >= size:
             return f"{value / size:.3g} {unit}"
     return f"{value:.0f} B"
-
-
-def show_int(value: int) -> str:
-    """An int as text: exact when short, else its digit count and leading digits in scientific form.
-
-    >>> show_int(12345), show_int(7 ** 200)
-    ('12345', '1.05e+169 (170 digits)')
-    """
-    value = int(value)
-    bits = value.bit_length()
-    if bits <= 3.33 * MAX_PRINTED_DIGITS:
-        text = str(value)
-        if len(text.lstrip("-")) <= MAX_PRINTED_DIGITS:
-            return text
-    digits = digit_count(value)
-    sign = "-" if value < 0 else ""
-    # leading digits from the top bits: value ~ m * 2^shift
-    shift = max(bits - 64, 0)
-    log10 = math.log10(abs(value) >> shift) + shift * math.log10(2)
-    mantissa = 10 ** (log10 - math.floor(log10))
-    return f"{sign}{mantissa:.2f}e+{math.floor(log10)} ({digits} digits)"
-
-
-def digit_count(value: int) -> int:
-    """Decimal digits of |value|, exactly, without converting a huge int to a string."""
-    value = abs(int(value))
-    if value == 0:
-        return 1
-    guess = int((value.bit_length() - 1) * math.log10(2)) + 1
-    while guess > 1 and 10 ** (guess - 1) > value:
-        guess -= 1
-    while 10**guess <= value:
-        guess += 1
-    return guess
 
 
 def json_int(value: int) -> int | str:
