@@ -17,6 +17,7 @@ from _common import peak_memory_mb
 from _discontinuous_reference import decode_digit_by_digit
 
 from constructions import discontinuous, targets
+from constructions._sumformers.discontinuous import decode
 
 
 def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:
@@ -34,7 +35,7 @@ def main(b: int = 10_000, n: int = 8, d: int = 2, k: int = 32) -> None:
 
     codes = model.latent(X[:200])[:, 0]
     start = time.perf_counter()
-    fast = [discontinuous.decode(code, n, k, d) for code in codes]
+    fast = [decode(code, n, k, d) for code in codes]
     t_fast = (time.perf_counter() - start) / len(codes)
     start = time.perf_counter()
     slow = [decode_digit_by_digit(code, n, k, d) for code in codes[:20]]

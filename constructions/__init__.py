@@ -5,6 +5,8 @@ Sumformers and networks whose weights come from the proofs (Alberti et al. 2023;
 this file re-exports the public names.
 """
 
+from polyapprox.internal import ModelFileError as ModelFileError
+
 from . import continuous as continuous
 from . import discontinuous as discontinuous
 from . import linformer as linformer
@@ -46,6 +48,7 @@ __all__ = [
     "Encoded",
     "Model",
     "ModelFile",
+    "ModelFileError",
     "ModelKind",
     "MonomialFeatures",
     "NetworkConfig",

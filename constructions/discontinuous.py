@@ -17,20 +17,13 @@ Evaluation decodes each distinct code once (top-down: a valid code has at most n
 digits) and calls f once per distinct multiset of cells, in one batch.
 """
 
-from ._networks.discontinuous_relu import relu_phi_network as relu_phi_network
-from ._networks.discontinuous_relu import relu_psi_network as relu_psi_network
 from ._networks.sumformer_kinds import DISCONTINUOUS as KIND
 from ._sumformers.discontinuous import ENCODINGS as ENCODINGS
 from ._sumformers.discontinuous import REPRESENTATIVES as REPRESENTATIVES
 from ._sumformers.discontinuous import DiscontinuousSumformer as DiscontinuousSumformer
 from ._sumformers.discontinuous import SizeAccounting as SizeAccounting
 from ._sumformers.discontinuous import build as build
-from ._sumformers.discontinuous import cell_coordinates as cell_coordinates
-from ._sumformers.discontinuous import cell_index as cell_index
-from ._sumformers.discontinuous import decode as decode
-from ._sumformers.discontinuous import encode as encode
 from ._sumformers.discontinuous import error_bound as error_bound
-from ._sumformers.discontinuous import representatives as representatives
 from ._sumformers.discontinuous import size_accounting as size_accounting
 
 __all__ = [
@@ -40,13 +33,6 @@ __all__ = [
     "DiscontinuousSumformer",
     "SizeAccounting",
     "build",
-    "cell_coordinates",
-    "cell_index",
-    "decode",
-    "encode",
     "error_bound",
-    "relu_phi_network",
-    "relu_psi_network",
-    "representatives",
     "size_accounting",
 ]

@@ -14,13 +14,11 @@ O(nnz(mask)(d_k + d_v)), command-line options; it registers itself in the kind r
 """
 
 from ._networks.masked import KIND as KIND
-from ._networks.masked import as_mask as as_mask
 from ._networks.masked import from_sumformer as from_sumformer
 from ._networks.masked import masked_softmax_attention as masked_softmax_attention
 
 __all__ = [
     "KIND",
-    "as_mask",
     "from_sumformer",
     "masked_softmax_attention",
 ]

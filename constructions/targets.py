@@ -15,7 +15,6 @@ array([[-0.5],
 """
 
 from ._targets.expression import ExpressionTarget as ExpressionTarget
-from ._targets.expression import estimate_lipschitz as estimate_lipschitz
 from ._targets.expression import from_expression as from_expression
 from ._targets.registry import FORMULAS as FORMULAS
 from ._targets.registry import REGISTRY as REGISTRY
@@ -23,9 +22,7 @@ from ._targets.registry import formula as formula
 from ._targets.registry import get as get
 from ._targets.registry import names as names
 from ._targets.resolve import from_callable as from_callable
-from ._targets.resolve import from_spec as from_spec
 from ._targets.resolve import resolve as resolve
-from ._targets.resolve import to_spec as to_spec
 from ._targets.target import Target as Target
 
 __all__ = [
@@ -33,13 +30,10 @@ __all__ = [
     "REGISTRY",
     "ExpressionTarget",
     "Target",
-    "estimate_lipschitz",
     "formula",
     "from_callable",
     "from_expression",
-    "from_spec",
     "get",
     "names",
     "resolve",
-    "to_spec",
 ]

@@ -11,13 +11,21 @@ may change between releases; user code should import from ``polyapprox`` instead
 """
 
 from .exact._errors import DomainError as DomainError
+from .exact._errors import ModelFileError as ModelFileError
+from .exact._errors import NotSmoothError as NotSmoothError
 from .exact._errors import PolyapproxError as PolyapproxError
 from .exact._errors import ShapeError as ShapeError
 from .exact._errors import SizeError as SizeError
 from .exact._errors import UnknownNameError as UnknownNameError
+from .exact._files import check_writable as check_writable
+from .exact._files import open_append as open_append
+from .exact._files import prepare_directory as prepare_directory
+from .exact._files import read_file as read_file
+from .exact._files import write_file as write_file
 from .exact._parse import syntax_name as syntax_name
 from .exact._show import digit_count as digit_count
 from .exact._show import show_int as show_int
+from .exact._symbols import MAX_TOKEN_VARIABLES as MAX_TOKEN_VARIABLES
 from .exact._validate import MAX_ITEMS as MAX_ITEMS
 from .exact._validate import check_choice as check_choice
 from .exact._validate import check_int as check_int
@@ -27,7 +35,10 @@ from .exact._validate import check_size as check_size
 
 __all__ = [
     "MAX_ITEMS",
+    "MAX_TOKEN_VARIABLES",
     "DomainError",
+    "ModelFileError",
+    "NotSmoothError",
     "PolyapproxError",
     "ShapeError",
     "SizeError",
@@ -37,7 +48,12 @@ __all__ = [
     "check_nonnegative",
     "check_seed",
     "check_size",
+    "check_writable",
     "digit_count",
+    "open_append",
+    "prepare_directory",
+    "read_file",
     "show_int",
     "syntax_name",
+    "write_file",
 ]

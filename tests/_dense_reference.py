@@ -13,9 +13,9 @@ from math import lcm
 
 import sympy
 
+from polyapprox.exact._errors import NotRepresentableError
 from polyapprox.exact._flint import HAVE_FLINT
 from polyapprox.exact._flint import flint as _flint
-from polyapprox.exact._linalg import NotRepresentableError
 from polyapprox.exact._poly import to_fraction
 
 

@@ -1,6 +1,6 @@
 """Reference decoder for tests and the benchmark: every base-(n+1) digit by repeated divmod.
 
-The library's :func:`constructions.discontinuous.decode` reads only the non-zero digits
+The library's decoder (``constructions._sumformers.discontinuous.decode``) reads only the non-zero digits
 (top-down); this is the straightforward second algorithm it is checked and timed against.
 """
 

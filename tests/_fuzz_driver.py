@@ -96,6 +96,26 @@ def _clean_cli_stderr(text: str, code: int) -> bool:
     return not extra or extra[0].startswith("usage:")
 
 
+def _setup(entries) -> dict[str, str]:
+    """Plant hostile paths in the current (temporary) directory: ["file", name, text] (a file that must keep
+    its text), ["symlink", name, target] (target may dangle), ["fifo", name], ["dir", name]. Returns the
+    files that must be unchanged afterwards."""
+    keep = {}
+    for entry in entries:
+        kind, name = entry[0], entry[1]
+        if kind == "file":
+            with open(name, "w", encoding="utf-8") as handle:
+                handle.write(entry[2])
+            keep[name] = entry[2]
+        elif kind == "symlink":
+            os.symlink(entry[2], name)
+        elif kind == "fifo":
+            os.mkfifo(name)
+        elif kind == "dir":
+            os.mkdir(name)
+    return keep
+
+
 def _run_cli(case):
     from polyapprox.app.cli import main
 
@@ -104,15 +124,29 @@ def _run_cli(case):
         cwd = os.getcwd()
         os.chdir(tmp)  # whatever a case writes lands in a temporary directory
         try:
+            keep = _setup(case.get("setup", []))
             code = main(case["argv"])
         except SystemExit as exc:  # argparse: --help exits 0, usage errors exit 2
             code = exc.code if isinstance(exc.code, int) else 2
         finally:
+            changed = [name for name, text in keep.items() if _read(name) != text]
+            created = [e[2] for e in case.get("setup", []) if e[0] == "symlink" and os.path.lexists(e[2])]
+            created = [name for name in created if name not in keep and not any(e[1] == name for e in case["setup"])]
             os.chdir(cwd)
+    if changed or created:
+        return "crash", f"wrote through a planted path: changed {changed}, created {created}"
     text = err.getvalue()
     if code not in (0, 1, 2) or not _clean_cli_stderr(text, code):
         return "crash", f"exit {code}: {text[-600:]}"
     return {0: "ok", 1: "exit1", 2: "error"}[code], text.strip().splitlines()[-1][:300] if code == 2 else ""
+
+
+def _read(name: str) -> str | None:
+    try:
+        with open(name, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 _BUILT: dict = {}

@@ -1,11 +1,11 @@
 import json
 
-from constructions import continuous
+import constructions
 from polyapprox.app.cli import main
 
 
 def test_build_prints_report_and_saves(tmp_path, capsys):
-    path = tmp_path / "m.json"
+    path = tmp_path / "m.safetensors"
     assert (
         main(
             [
@@ -28,7 +28,7 @@ def test_build_prints_report_and_saves(tmp_path, capsys):
     )
     out = json.loads(capsys.readouterr().out)
     assert out["report"]["coefficients"] == 25 and out["report"]["test_sup_error"] < 2e-2
-    assert continuous.load(path).latent_dim == 3
+    assert constructions.load(path).latent_dim == 3
 
 
 def test_build_errors_exit_2(capsys):

@@ -29,7 +29,7 @@ def test_refined_latex(capsys):
 
 
 def test_json_round_trip(capsys):
-    assert main(["represent", EXAMPLE_2, "--n", "3", "--d", "2", "--json", "--method", "reference"]) == 0
+    assert main(["represent", EXAMPLE_2, "--n", "3", "--d", "2", "--json", "--method", "dense-expansion"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verified"] is True and data["latent_dim"] == 9 and data["rank"] == 18
     for key in ("latent_dim", "verified", "candidates", "rank"):

@@ -122,10 +122,28 @@ def test_sweep_on_a_local_dask_cluster(tmp_path):
     assert dask.read_bytes() == serial.read_bytes()
 
 
-def test_absurd_engine_degree_is_recorded_quickly(tmp_path):
-    """Hostile-input issue, item 3: degree 10^6 multiplied a million symbols into a random target first (hung)."""
+def test_absurd_engine_degree_is_refused_before_any_item(tmp_path, capsys):
+    """Hostile-input issue, item 3: degree 10^6 multiplied a million symbols into a random target first (hung);
+    the sizes the engine always refuses now refuse the sweep before any item runs."""
     out = tmp_path / "r.jsonl"
     argv = ["sweep", "engine", "--n", "3", "--d", "1", "--degree", "1000000", "--no-progress", "--out", str(out)]
-    assert main(argv) == 1
-    (record,) = _lines(out)
-    assert record["error"].startswith("SizeError: degree 1,000,000 is more than the limit of 1,000")
+    assert main(argv) == 2
+    assert "degree 1,000,000 is more than the limit of 1,000" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_sweep_engine_n_1000000_is_refused_from_the_sizes(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    argv = ["sweep", "engine", "--n", "1000000", "--d", "1", "--degree", "2", "--no-progress", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "1,000,000 * 1 token variables, more than the exact engine's limit of 100,000" in err
+    assert not out.exists()
+
+
+def test_sequence_symbols_refuses_past_the_token_variable_limit_before_creating_any():
+    from polyapprox import sequence_symbols
+    from polyapprox.internal import SizeError
+
+    with pytest.raises(SizeError, match="limit of 100,000"):
+        sequence_symbols(1_000_000, 1)

@@ -48,7 +48,7 @@ def test_verify_bad_files(tmp_path, capsys):
     )
     assert main(["verify", str(tmp_path / "evil.json"), "--target", "centered"]) == 2
     err = capsys.readouterr().err
-    assert "cannot read" in err and "Traceback" not in err
+    assert "cannot read" in err and "no longer read" in err and "Traceback" not in err
 
 
 def test_verify_certify_prints_interval_and_exit_code(tmp_path, capsys):

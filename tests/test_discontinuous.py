@@ -8,6 +8,8 @@ from _discontinuous_reference import decode_digit_by_digit
 
 from constructions import discontinuous as dc
 from constructions import targets
+from constructions._networks import discontinuous_relu as _relu
+from constructions._sumformers import discontinuous as _dc
 from constructions.verify import SearchConfig, assert_equivariant, sup_error
 from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError, SizeError
 from polyapprox.app.report.cases import CASES
@@ -17,12 +19,12 @@ from polyapprox.app.report.cases import CASES
 def test_codes_injective_on_all_multisets(n, d, k, expected):
     """MATH.md L4: C(k^d + n - 1, n) distinct codes, one per multiset (enumerated)."""
     multisets = list(itertools.combinations_with_replacement(range(k**d), n))
-    codes = {dc.encode(m, n) for m in multisets}
+    codes = {_dc.encode(m, n) for m in multisets}
     assert len(multisets) == len(codes) == expected == math.comb(k**d + n - 1, n)
     for m in multisets[:: max(1, len(multisets) // 50)]:
-        histogram = dc.decode(dc.encode(m, n), n, k, d)
+        histogram = _dc.decode(_dc.encode(m, n), n, k, d)
         assert sorted(i for i, c in histogram.items() for _ in range(c)) == list(m)
-        assert histogram == decode_digit_by_digit(dc.encode(m, n), n, k, d)
+        assert histogram == decode_digit_by_digit(_dc.encode(m, n), n, k, d)
 
 
 def test_code_count_l4_large_case():
@@ -39,16 +41,16 @@ def test_code_digits_d2():
 def test_boundary_points_land_where_math_md_says():
     k = 4
     x = np.array([[0.0], [0.25], [0.2499999], [0.5], [0.75], [1.0], [0.999]])
-    assert dc.cell_coordinates(x, k)[:, 0].tolist() == [0, 1, 0, 2, 3, 3, 3]
-    assert dc.cell_index(np.array([[1.0, 0.0], [0.25, 1.0]]), k).tolist() == [3 * 4 + 0, 1 * 4 + 3]
-    np.testing.assert_allclose(dc.representatives(np.array([7]), 4, 2, "corner"), [[0.25, 0.75]])
+    assert _dc.cell_coordinates(x, k)[:, 0].tolist() == [0, 1, 0, 2, 3, 3, 3]
+    assert _dc.cell_index(np.array([[1.0, 0.0], [0.25, 1.0]]), k).tolist() == [3 * 4 + 0, 1 * 4 + 3]
+    np.testing.assert_allclose(_dc.representatives(np.array([7]), 4, 2, "corner"), [[0.25, 0.75]])
 
 
 def test_equals_f_at_representatives_and_codes_are_exact_ints(rng):
     f = targets.get("gaussian-kernel-sum")
     S = dc.build(f, 4, 2, 32)
     X = rng.uniform(size=(50, 4, 2))
-    R = dc.representatives(dc.cell_index(X.reshape(-1, 2), 32), 32, 2).reshape(X.shape)
+    R = _dc.representatives(_dc.cell_index(X.reshape(-1, 2), 32), 32, 2).reshape(X.shape)
     # f is evaluated on the sorted multiset: equal up to the order of f's own floating-point sums
     np.testing.assert_allclose(S(X), f(R), rtol=1e-14, atol=0)
     code = S.latent(X[0])[0]
@@ -94,7 +96,7 @@ def test_memoisation_calls_f_once_per_multiset(rng):
     calls.clear()  # build probes f once for its equivariance check; count the evaluations only
     X = rng.uniform(size=(500, 3, 1))
     S(X)
-    distinct = len({tuple(sorted(row)) for row in dc.cell_index(X.reshape(-1, 1), 4).reshape(500, 3).tolist()})
+    distinct = len({tuple(sorted(row)) for row in _dc.cell_index(X.reshape(-1, 1), 4).reshape(500, 3).tolist()})
     assert sum(calls) == S.f_calls == distinct <= math.comb(4 + 2, 3) and len(calls) == 1
     S(X[::-1])
     assert sum(calls) == distinct  # memoised across calls
@@ -128,7 +130,7 @@ def test_rank_target_wrong_only_when_tokens_share_a_cell(rng):
     S = dc.build(f, 4, 1, 16)
     X = rng.uniform(size=(4000, 4, 1))
     wrong = np.any(S(X) != f(X), axis=(1, 2))
-    cells = dc.cell_index(X.reshape(-1, 1), 16).reshape(4000, 4)
+    cells = _dc.cell_index(X.reshape(-1, 1), 16).reshape(4000, 4)
     shared = np.array([len(set(row)) < 4 for row in cells.tolist()])
     assert np.array_equal(wrong, shared)
 
@@ -153,13 +155,13 @@ def test_bad_input(rng):
     with pytest.raises(ShapeError):
         S(rng.uniform(size=(3, 1)))
     with pytest.raises(PolyapproxError, match="not a valid histogram"):
-        dc.decode(5 * 3 + 0, n=2, k=4, d=1)  # digit 1 equals 5 > n
+        _dc.decode(5 * 3 + 0, n=2, k=4, d=1)  # digit 1 equals 5 > n
     with pytest.raises(PolyapproxError, match="not a valid histogram"):
-        dc.decode(1, n=2, k=4, d=1)  # digits sum to 1, not 2
+        _dc.decode(1, n=2, k=4, d=1)  # digits sum to 1, not 2
     with pytest.raises(PolyapproxError, match="must be a Python int"):
-        dc.decode(3.0, n=2, k=4, d=1)
+        _dc.decode(3.0, n=2, k=4, d=1)
     with pytest.raises(PolyapproxError, match="count 0"):
-        S.psi(np.array([[0.9]]), np.array([[dc.encode([0, 0], 2)]], dtype=object))
+        S.psi(np.array([[0.9]]), np.array([[_dc.encode([0, 0], 2)]], dtype=object))
     with pytest.raises(ShapeError, match="f must map"):
         dc.build(lambda X: X[:, :1], 3, 1, 4)
     with pytest.raises(PolyapproxError, match="Lipschitz"):
@@ -170,11 +172,11 @@ def test_bad_input(rng):
 @pytest.mark.parametrize("n, d, k", [(2, 1, 3), (3, 2, 3), (2, 2, 4), (1, 1, 5)])
 def test_relu_phi_network_is_exact_off_the_bands_and_counted(n, d, k, rng):
     eps = 1e-3
-    net = dc.relu_phi_network(n, d, k, eps)
+    net = _relu.relu_phi_network(n, d, k, eps)
     assert net.neurons == dc.size_accounting(n, d, k).phi_relus == 2 * d * (k - 1) + k**d - 1
     x = rng.uniform(size=(4000, d))
     off_band = np.all(np.mod(x * k, 1.0) < 1 - eps * k - 1e-9, axis=1)  # outside [j/k - eps, j/k)
-    expected = (n + 1.0) ** dc.cell_index(x, k)
+    expected = (n + 1.0) ** _dc.cell_index(x, k)
     # exact in exact arithmetic; in float64 the steps divide by eps, amplifying rounding by 1/eps
     np.testing.assert_allclose(net(x)[off_band, 0], expected[off_band], rtol=1e-9)
     assert off_band.mean() > 0.9
@@ -183,7 +185,7 @@ def test_relu_phi_network_is_exact_off_the_bands_and_counted(n, d, k, rng):
 @pytest.mark.parametrize("n, d, k", [(2, 1, 3), (2, 2, 2), (3, 1, 2)])
 def test_relu_psi_network_equals_the_decoder_and_is_counted(n, d, k, rng):
     f = targets.get("softmax-attention")
-    net = dc.relu_psi_network(f, n, d, k)
+    net = _relu.relu_psi_network(f, n, d, k)
     assert net.neurons == dc.size_accounting(n, d, k).psi_relus
     S = dc.build(f, n, d, k)
     X = rng.uniform(size=(300, n, d))
@@ -202,11 +204,11 @@ def test_build_refuses_a_non_equivariant_target():
 
 def test_cell_indices_outside_the_grid_are_refused():
     with pytest.raises(PolyapproxError):
-        dc.encode([-1, 0], 2)
+        _dc.encode([-1, 0], 2)
     with pytest.raises(DomainError, match="outside"):
-        dc.representatives(np.array([16]), 4, 2)
+        _dc.representatives(np.array([16]), 4, 2)
     with pytest.raises(DomainError, match="outside"):
-        dc.representatives(np.array([-1]), 4, 2)
+        _dc.representatives(np.array([-1]), 4, 2)
 
 
 def test_huge_codes_and_grids_are_refused_before_computing():
@@ -214,15 +216,15 @@ def test_huge_codes_and_grids_are_refused_before_computing():
     with pytest.raises(SizeError, match="grid limit"):
         dc.error_bound(1e308, 10**400)
     with pytest.raises(SizeError, match="bits"):
-        dc.decode(1 << 11_000_000, 2, 2, 1)
+        _dc.decode(1 << 11_000_000, 2, 2, 1)
     with pytest.raises(SizeError, match="bits"):
-        dc.encode([10**400, 1], 2)
+        _dc.encode([10**400, 1], 2)
     with pytest.raises(SizeError, match="bits"):
-        dc.encode([10**7, 1], 2)  # (n+1)^(10^7): 15.8 million bits
+        _dc.encode([10**7, 1], 2)  # (n+1)^(10^7): 15.8 million bits
     with pytest.raises(SizeError, match="too large"):
         dc.size_accounting(10**6, 10**6, 10**6)  # k^d has 6 million digits: compared by logarithm
     with pytest.raises(SizeError, match="bits"):
         dc.size_accounting(10**6, 1, 10**6)
     with pytest.raises(PolyapproxError, match="5001-digit code is not a valid histogram"):
-        dc.decode(10**5000, 2, 10, 2)  # within the bit limit, printed by digit count
-    assert dc.encode([2, 2, 0], 3) == 2 * 4**2 + 1 and dc.decode(33, 3, 2, 2) == {2: 2, 0: 1}
+        _dc.decode(10**5000, 2, 10, 2)  # within the bit limit, printed by digit count
+    assert _dc.encode([2, 2, 0], 3) == 2 * 4**2 + 1 and _dc.decode(33, 3, 2, 2) == {2: 2, 0: 1}

@@ -173,6 +173,15 @@ def test_fuzz_polynomial_parser_long(texts, n, d):
 # -- (b) the target-expression parser --------------------------------------------------------------
 
 
+def _nested_expression(levels: int) -> str:
+    """Intermediates held ``levels`` deep, each of n^4 values: memory past the budget unless bounded first."""
+    leaf = "norm2(x_i - x_j + x_k - x_l)"
+    body = leaf
+    for _ in range(levels):
+        body = f"{leaf} + ({body})"
+    return f"sum_j(sum_k(sum_l({body})))"
+
+
 def _expr_cases(texts, n, d):
     return [{"kind": "expr", "text": t, "n": n, "d": d} for t in texts]
 
@@ -180,6 +189,7 @@ def _expr_cases(texts, n, d):
 @FAST
 @given(st.lists(EXPR_TEXT, min_size=10, max_size=25), SIZES, SIZES)
 @example(INJECTIONS + HUGE + BINARY, 3, 2)
+@example([_nested_expression(levels) for levels in (20, 30, 45, 60)] + ["exp(709) * x_i", "1e308 * x_i"], 45, 1)
 def test_fuzz_target_expressions(texts, n, d):
     run_batch(_expr_cases(texts, n, d))
 
@@ -378,6 +388,65 @@ def _argv() -> st.SearchStrategy[list[str]]:
     return st.one_of(represent, latent, sparse, layers, verify, build, garbage)
 
 
+def _sum(n: int, d: int = 1, start: int = 1) -> str:
+    return " + ".join(f"x{i}_{k}" for i in range(start, n + 1) for k in range(1, d + 1))
+
+
+def _cli(argv: list[str], *setup: list[str]) -> dict:
+    return {"kind": "cli", "argv": argv, "setup": list(setup)}
+
+
+#: The second probe's findings (files, sizes, claims): one CLI case each; planted paths come with the case.
+SWEEP = ["sweep", "engine", "--n", "2", "--d", "1", "--degree", "2", "--no-progress"]
+SPARSE = ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
+VICTIM = ["file", "victim", "keep"]
+FINDINGS = [
+    _cli([*SWEEP, "--out", "notes.txt"], ["file", "notes.txt", "my notes\n"]),
+    _cli([*SWEEP, "--out", "notes.txt"], ["file", "notes.txt", "one line, no newline"]),
+    _cli([*SWEEP, "--out", "link"], VICTIM, ["symlink", "link", "victim"]),
+    _cli([*SWEEP, "--out", "link"], ["symlink", "link", "made.jsonl"]),
+    _cli([*SWEEP, "--out", "pipe"], ["fifo", "pipe"]),
+    _cli([*SWEEP, "--out", "r.jsonl"], VICTIM, ["symlink", "r.jsonl.tmp", "victim"]),
+    _cli([*SPARSE, "--save", "link"], VICTIM, ["symlink", "link", "victim"]),
+    _cli([*SPARSE, "--save", "link"], ["symlink", "link", "made.json"]),
+    _cli(["reproduce", "--quick", "--only", "latent", "--out", "out"], ["dir", "real"], ["symlink", "out", "real"]),
+    _cli(["represent", f"({_sum(100)})**3", "--n", "100", "--d", "1"]),
+    _cli(["represent", f"({_sum(1000)})**2", "--n", "1000", "--d", "1"]),
+    _cli(["represent", "*".join(f"(x1_1 + x{i}_1)" for i in range(2, 21)), "--n", "20", "--d", "1"]),
+    _cli(["represent", f"({_sum(8, 2)})**8", "--n", "8", "--d", "2"]),
+    _cli(["represent", f"({_sum(7, 3)})**7", "--n", "7", "--d", "3"]),
+    _cli(["represent", _sum(1000, 1, 2), "--n", "1000", "--d", "1"]),
+    _cli(["sweep", "engine", "--n", "1000000", "--d", "1", "--degree", "2", "--out", "r.jsonl"]),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "1000000"]),
+    _cli(
+        [
+            "build",
+            "transformer",
+            "--target",
+            "centered",
+            "--n",
+            "100000",
+            "--d",
+            "1",
+            "--degree",
+            "1",
+            "--samples",
+            "10",
+        ]
+    ),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "3", "--lipschitz", "0"]),
+    # very large positional sizes and numbers, seeds, options that do not apply: one line each
+    _cli(["latent-dim", "--table", "--n-max", "100000000000000000000"]),
+    _cli(["build", "continuous", "--target", "centered", "--n", "100000000000000000000", "--d", "1", "--degree", "1"]),
+    _cli(["build", "continuous", "--target", "1e308", "--n", "2", "--d", "1", "--degree", "1", "--samples", "20"]),
+    _cli(["represent", "1e5000*x1_1", "--n", "2", "--d", "1"]),
+    _cli(["represent", "x1_" + "1" * 5000, "--n", "2", "--d", "1"]),
+    _cli(["build", "discontinuous", "--target", "centered", "--n", "2", "--d", "1", "--k", "2", "--seed", "-1"]),
+    _cli(["represent", "x1_1", "--n", "2", "--d", "1", "--latex", "--json"]),
+    _cli(["sweep", "engine", "--n", "2", "--d", "1", "--degree", "1", "--target", "x", "--out", "r.jsonl"]),
+]
+
+
 @FAST
 @given(st.lists(_argv(), min_size=8, max_size=16))
 @example(
@@ -395,8 +464,9 @@ def _argv() -> st.SearchStrategy[list[str]]:
         ["latent-dim", "1000000", "1000000"],  # refused by its digit count
     ]
 )
+@example(FINDINGS)
 def test_fuzz_cli(argvs):
-    run_batch([{"kind": "cli", "argv": argv} for argv in argvs])
+    run_batch([argv if isinstance(argv, dict) else {"kind": "cli", "argv": argv} for argv in argvs])
 
 
 @pytest.mark.slow

@@ -9,7 +9,8 @@ import pytest
 import sympy
 from _dense_reference import rref_flint_or_domainmatrix
 
-from polyapprox.exact._linalg import NotRepresentableError, sparse_solve
+from polyapprox.exact._errors import NotRepresentableError
+from polyapprox.exact._linalg import sparse_solve
 
 
 def _random_system(seed, rows=9, cols=12, rank=5):

@@ -3,6 +3,7 @@ import pytest
 from _networks import fitted
 
 from constructions import masked, sparse, transformer
+from constructions._networks.masked import as_mask
 from constructions.attention import Head, softmax_attention
 from polyapprox import PolyapproxError, ShapeError
 
@@ -59,11 +60,11 @@ def test_partial_pattern_is_the_negative_control(rng):
 
 def test_mask_forms_and_bad_masks():
     cycle = sparse.patterns.strided(4, 2)
-    np.testing.assert_array_equal(masked.as_mask(cycle, 4, layer=1), cycle[1])
-    np.testing.assert_array_equal(masked.as_mask(cycle[0], 4), cycle[0])
+    np.testing.assert_array_equal(as_mask(cycle, 4, layer=1), cycle[1])
+    np.testing.assert_array_equal(as_mask(cycle[0], 4), cycle[0])
     with pytest.raises(ShapeError, match=r"\(n, n\) = \(5, 5\)"):
-        masked.as_mask(cycle, 5)
+        as_mask(cycle, 5)
     empty = np.eye(3, dtype=bool)
     empty[1, 1] = False
     with pytest.raises(PolyapproxError, match="row 1 is all False"):
-        masked.as_mask(empty)
+        as_mask(empty)

@@ -12,8 +12,8 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import constructions
-from constructions import continuous, discontinuous, linformer, performer, targets, transformer
-from constructions._io.modelfile import ModelFileError
+from constructions import ModelFileError, continuous, discontinuous, linformer, performer, targets, transformer
+from constructions._targets.resolve import to_spec
 from constructions.transformer import assert_weights_equal
 from polyapprox import ParseError, PolyapproxError
 from polyapprox import __version__ as polyapprox_version
@@ -83,7 +83,7 @@ def test_discontinuous_round_trip(tmp_path, target, encoding):
     again = info.model
     assert (again.k, again.encoding, again.representative, again.d_out) == (4, encoding, "center", model.d_out)
     assert np.array_equal(again(_X()), model(_X()))
-    assert info.target_spec == targets.to_spec(f)
+    assert info.target_spec == to_spec(f)
 
 
 def test_discontinuous_with_a_python_callable_is_refused(tmp_path):
@@ -111,12 +111,32 @@ def test_callable_target_recorded_but_never_imported(tmp_path):
     assert info.target is None and info.target_spec == {"callable": "my_target"}
 
 
-def test_legacy_json_still_loads(fit, tmp_path):
-    continuous.save(fit, tmp_path / "old.json", meta={"target": "gaussian-kernel-sum"})
-    info = constructions.read(tmp_path / "old.json")
-    assert info.kind == "continuous" and info.target.name == "gaussian-kernel-sum"
-    assert np.array_equal(info.model(_X()), fit(_X()))
-    assert np.array_equal(continuous.load(tmp_path / "old.json")(_X()), fit(_X()))
+def test_the_removed_json_format_is_refused_in_one_line_naming_the_supported_one(fit, tmp_path):
+    old = {"format": "polyapprox.sumformer/1", "kind": "continuous", "domain": [0.0, 1.0], "meta": {}}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(old | {"representation": fit.representation.to_dict()}))
+    for reader in (constructions.read, constructions.load):
+        with pytest.raises(ModelFileError, match="no longer read; the supported format is 'polyapprox.model/1'") as e:
+            reader(path)
+        assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "tamper, error, fragment",
+    [
+        (lambda rep: rep.__setitem__("Psi", ["__import__('os').system('touch HACKED')"]), ParseError, "function calls"),
+        (lambda rep: rep.__setitem__("Psi", ["q_1 + 1"]), ParseError, "unknown name 'q_1'"),
+        (lambda rep: rep.update(Psi=["(p_1_0+p_0_1+p_2_0+y_1+1)**120"], F=None), SizeError, "terms"),
+    ],
+)
+def test_a_tampered_psi_is_refused_without_executing_or_expanding(fit, tmp_path, monkeypatch, tamper, error, fragment):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "c.safetensors"
+    constructions.save(fit, path)
+    _rewrite(path, edit_meta=lambda m: tamper(m["parameters"]["representation"]))
+    with pytest.raises(error, match=fragment):
+        constructions.load(path)
+    assert not (tmp_path / "HACKED").exists()
 
 
 def test_unsavable_models_and_unwritable_paths(fit, tmp_path):
@@ -257,8 +277,6 @@ def test_size_cap_symlinks_and_non_regular_files(saved, tmp_path):
         constructions.load(fifo)  # returns at once: never opened for a blocking read
     with pytest.raises(ModelFileError, match="cannot read"):
         constructions.load(tmp_path / "missing")
-    with pytest.raises(ModelFileError, match="symbolic link"):
-        continuous.load(link)
 
 
 def test_parse_error_in_expression_target(saved):

@@ -14,6 +14,8 @@ import pytest
 
 from constructions import discontinuous as dc
 from constructions import relu, targets
+from constructions._networks import discontinuous_relu as _relu
+from constructions._sumformers import discontinuous as _dc
 
 KS = (3, 5, 6, 7, 10)
 
@@ -50,12 +52,12 @@ def exact_relu_network(net, x: np.ndarray) -> list[list[Fraction]]:
 @pytest.mark.parametrize("k", KS)
 def test_discontinuous_cells_exact_at_faces(k):
     values = face_values(k)
-    got = dc.cell_coordinates(np.array(values)[:, None], k)[:, 0]
+    got = _dc.cell_coordinates(np.array(values)[:, None], k)[:, 0]
     assert got.tolist() == [exact_cell(v, k) for v in values]  # float(1/3) was put in cell 1
-    assert dc.cell_coordinates(np.array([[1.0]]), k).item() == k - 1  # 1 is in the last cell
+    assert _dc.cell_coordinates(np.array([[1.0]]), k).item() == k - 1  # 1 is in the last cell
     pairs = np.array(list(itertools.product(values, repeat=2)))
     expected = [exact_cell(a, k) * k + exact_cell(b, k) for a, b in pairs]
-    assert dc.cell_index(pairs, k).tolist() == expected
+    assert _dc.cell_index(pairs, k).tolist() == expected
 
 
 @pytest.mark.parametrize("k", (3, 5, 6))
@@ -85,7 +87,7 @@ def off_band(x: np.ndarray, k: int, eps: float) -> np.ndarray:
 @pytest.mark.parametrize("k", (3, 5, 6, 7))
 def test_discontinuous_relu_phi_on_faces_matches_exact_network_and_cells(k):
     n, eps = 2, 1e-3
-    net = dc.relu_phi_network(n, 1, k, eps)
+    net = _relu.relu_phi_network(n, 1, k, eps)
     x = np.array(face_values(k))[:, None]
     got = net(x)[:, 0]
     exact = np.array([float(v[0]) for v in exact_relu_network(net, x)])
@@ -100,7 +102,7 @@ def test_discontinuous_relu_phi_on_faces_matches_exact_network_and_cells(k):
 @pytest.mark.parametrize("k", (2, 3))
 def test_discontinuous_relu_psi_on_faces_matches_the_decoder(k):
     f = targets.get("centered")
-    net = dc.relu_psi_network(f, 2, 1, k)
+    net = _relu.relu_psi_network(f, 2, 1, k)
     S = dc.build(f, 2, 1, k)
     X = np.array(list(itertools.product(face_values(k), repeat=2)))[..., None]
     X = X[off_band(X[..., 0], k, 1e-3)]

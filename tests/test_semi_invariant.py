@@ -81,7 +81,7 @@ def test_size_guards():
     with pytest.raises(SizeError, match="candidate space"):
         solve([{}], 8, 4, multi_indices(4, 8), 12)
     with pytest.raises(SizeError, match="dense matrix"):
-        solve([{}], 6, 3, multi_indices(3, 6), 6, method="reference")
+        solve([{}], 6, 3, multi_indices(3, 6), 6, method="dense-expansion")
     from polyapprox.exact import _semi_invariant
 
     old = _semi_invariant.MAX_BLOCK_NONZEROS

@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from constructions import sparse
+from constructions.sparse._layers import as_delta
 from polyapprox import DomainError, PolyapproxError
 
 
@@ -49,16 +50,16 @@ def test_markdown_and_dict():
 
 
 def test_delta_parsing_and_errors():
-    assert sparse.as_delta(Fraction(1, 5)) == sparse.as_delta("1/5") == sparse.as_delta(0.2) == Fraction(1, 5)
+    assert as_delta(Fraction(1, 5)) == as_delta("1/5") == as_delta(0.2) == Fraction(1, 5)
     for bad in ("2/3", 0.3, "1", 0, -0.5, "x", 1.0):
         with pytest.raises(DomainError, match="delta must be 1/q"):
-            sparse.as_delta(bad)
+            as_delta(bad)
     with pytest.raises(DomainError, match="exactly one of delta or q"):
-        sparse.as_delta("1/2", 2)
+        as_delta("1/2", 2)
     with pytest.raises(DomainError, match="exactly one of delta or q"):
         sparse.layer_counts(3, 1, p=1, s=1)
     with pytest.raises(PolyapproxError, match="q must be an integer >= 2; got 1"):
-        sparse.as_delta(q=1)
+        as_delta(q=1)
     with pytest.raises(PolyapproxError, match="s must be an integer >= 1; got 0"):
         sparse.layer_counts(3, 1, "1/2", 1, 0)
 

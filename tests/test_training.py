@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 
 from constructions import continuous, sparse, targets, training  # noqa: E402
 from constructions.sparse import patterns  # noqa: E402
-from constructions.training import copying, one_layer  # noqa: E402
+from constructions.training import _copying, _sumformers, one_layer  # noqa: E402
 from polyapprox.app import experiments  # noqa: E402
 from polyapprox.app.report.cases import CASES  # noqa: E402
 from polyapprox.internal import DomainError, PolyapproxError, ShapeError, UnknownNameError  # noqa: E402
@@ -56,7 +56,7 @@ def test_polynomial_sumformer_with_exact_psi_is_the_target():
 def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
     h = training.train_sumformer("times-mean", 3, 1, degree=2, config=_config(steps=1))
     S, _ = continuous.approximate(targets.get("times-mean"), 3, 1, 2, samples=64, test_samples=64, seed=0)
-    X = np.random.default_rng(training.sumformers.TEST_SEED).uniform(size=(64, 3, 1))
+    X = np.random.default_rng(_sumformers.TEST_SEED).uniform(size=(64, 3, 1))
     expected = ((S(X) - targets.get("times-mean")(X)) ** 2).mean()
     assert h.reference["test_mse"] == pytest.approx(expected, rel=1e-12, abs=1e-30)
     assert h.reference["latent_dim"] == 3 and h.reference["test_max"] < 1e-10  # a degree-2 polynomial target
@@ -163,7 +163,7 @@ def test_copy_masks_are_the_sparse_patterns_cycled():
     assert np.array_equal(training.copy_masks("fixed", 64)[1], patterns.fixed(64, 8)[1])
     assert np.array_equal(training.copy_masks("star", 16)[3], patterns.star(16)[0])
     assert all(m.all() for m in training.copy_masks("dense", 16))
-    assert [copying.block_width(n) for n in (16, 32, 64)] == [4, 4, 8]
+    assert [_copying.block_width(n) for n in (16, 32, 64)] == [4, 4, 8]
 
 
 def test_masked_block_attends_only_inside_the_mask():

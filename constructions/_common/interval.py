@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import NotSmoothError, PolyapproxError
 
 _INF = np.inf
 _EXP_WIDEN = 2.0**-40
@@ -630,7 +630,3 @@ class Jet:
 
 def _expand(x: Interval) -> Interval:
     return Interval(x.lo[..., None], x.hi[..., None])
-
-
-class NotSmoothError(PolyapproxError):
-    """A non-smooth operation (max, comparison) was applied to a jet."""

@@ -86,10 +86,6 @@ class Model(Protocol):
     def save(self, path: str | os.PathLike, *, target: Any = None, meta: dict | None = None) -> None: ...
 
 
-class ModelFileError(PolyapproxError):
-    """A model file is unreadable, corrupted, tampered with or inconsistent."""
-
-
 class _Missing:
     """The default of a piece a kind did not declare (not callable: registration names it)."""
 

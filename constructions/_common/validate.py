@@ -4,9 +4,38 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyapprox.internal import DomainError, ShapeError
+from polyapprox.internal import DomainError, ShapeError, SizeError
 
 Domain = tuple[float, float]
+#: Most values (b x n x d) evaluated at once: 2^24 float64 values are 128 MiB, before any model's own
+#: intermediates (a multiple of it); a broadcast view of 10^7 or more sequences is refused, not evaluated.
+MAX_INPUT_VALUES = 2**24
+
+
+def real_array(X: object, name: str = "X") -> np.ndarray:
+    """X as a plain float64 numpy array, refusing by name what numpy or torch would raise on or misread.
+
+    A torch tensor is detached and copied to the CPU (a tensor that requires grad included); an
+    ``np.matrix`` becomes a plain array (its 2-D-only indexing breaks batching); ragged nesting,
+    empty batches and more than ``MAX_INPUT_VALUES`` values (e.g. a broadcast view of 10^8
+    sequences, which takes no memory until evaluated) are refused.
+
+    >>> real_array([[0.5], [1]]).dtype
+    dtype('float64')
+    """
+    if type(X).__module__.split(".")[0] == "torch" and hasattr(X, "detach"):
+        X = X.detach().cpu().numpy()  # pyright: ignore[reportAttributeAccessIssue]  # a torch.Tensor
+    if isinstance(X, np.matrix):
+        X = np.asarray(X).view(np.ndarray)
+    array = _real_array(X, name)
+    if array.size > MAX_INPUT_VALUES:
+        raise SizeError(
+            f"{name} has {array.size:,} values (shape {array.shape}), more than the limit of {MAX_INPUT_VALUES:,} "
+            "evaluated at once; evaluate it in chunks"
+        )
+    if array.ndim == 3 and array.shape[0] == 0:
+        raise ShapeError(f"{name} has no sequences (shape {array.shape}); give at least one")
+    return array
 
 
 def _real_array(X: object, name: str) -> np.ndarray:
@@ -23,8 +52,10 @@ def _real_array(X: object, name: str) -> np.ndarray:
     if array is None:
         try:
             array = np.asarray(X)
-        except (TypeError, ValueError) as exc:
-            raise ShapeError(f"{name} must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+        except (TypeError, ValueError) as exc:  # ragged nesting among them
+            raise ShapeError(
+                f"{name} must be a numeric array of shape (n, d) or (b, n, d); {str(exc).splitlines()[0][:120]}"
+            ) from None
     kind = array.dtype.kind
     if kind == "c":
         raise DomainError(f"{name} is complex; the constructions are real (the imaginary part would be lost)")
@@ -60,7 +91,7 @@ def as_sequences(
     >>> as_sequences([[0.5, 0.25]], n=1, d=2)[0].shape
     (1, 1, 2)
     """
-    array = _real_array(X, name)
+    array = real_array(X, name)
     expected = f"({'n' if n is None else n}, {d}) or (b, {'n' if n is None else n}, {d})"
     if array.ndim not in (2, 3):
         raise ShapeError(f"{name} must be {expected}; got shape {array.shape}")

@@ -5,35 +5,16 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tempfile
 from typing import Any
 
-from polyapprox.internal import PolyapproxError, SizeError
-
-from .._common.protocol import ModelFileError as ModelFileError
+from polyapprox.internal import ModelFileError, SizeError, write_file
 
 MAX_BYTES = 256 * 2**20  # default cap on a model file's size (raise with max_bytes=)
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path`` (one-line errors)."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise PolyapproxError(f"cannot write {path!r}: it is a directory")
-    if not os.path.isdir(folder):
-        raise PolyapproxError(f"cannot write {path!r}: the directory {folder!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".polyapprox-", suffix=".tmp")
-    except OSError as exc:
-        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        os.unlink(tmp) if os.path.exists(tmp) else None
-        raise PolyapproxError(f"cannot write {path!r}: {exc.strerror}") from None
+    """Write ``data`` atomically with the package's one safe writer (symlinks and non-regular files refused)."""
+    write_file(path, data, "model file")
 
 
 def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
@@ -63,7 +44,8 @@ def read_bytes(path: str | os.PathLike, max_bytes: int = MAX_BYTES) -> bytes:
                 f"{path!r} has {info.st_size:,} bytes, more than the limit of {max_bytes:,} "
                 "(raise it with max_bytes= / --max-bytes)"
             )
-        data = handle.read(max_bytes + 1)
+        # read(k) allocates k bytes at once: ask for the file's size (+1 to see growth), never max_bytes
+        data = handle.read(min(max_bytes, info.st_size) + 1)
     if len(data) > max_bytes:
         raise SizeError(f"{path!r} has more than {max_bytes:,} bytes (raise the limit with max_bytes= / --max-bytes)")
     return data

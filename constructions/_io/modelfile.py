@@ -17,7 +17,6 @@ above ``max_bytes`` before reading them, parses the header itself, rebuilds the 
 exact description (Psi through the safe polynomial parser, the target through the expression
 walker) and checks every stored array against the rebuilt one: a tampered, truncated or
 inconsistent file raises a one-line :class:`polyapprox.PolyapproxError`; nothing in it is executed.
-The JSON files of ``continuous.save`` are still read.
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from polyapprox.internal import PolyapproxError
 from .._common.protocol import get_model_kind, kind_of, model_kinds, set_writer
 from .._targets.resolve import from_spec, to_spec
 from .._targets.target import Target
-from . import sumformer_json as _continuous
 from .files import MAX_BYTES, ModelFileError, _json, read_bytes, write_atomic
 
 FORMAT = "polyapprox.model/1"
@@ -253,8 +251,11 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     """
     path = os.fspath(path)
     data = read_bytes(path, max_bytes)
-    if data[:1] == b"{":  # the JSON format of continuous.save
-        return _read_legacy(data, path)
+    if data[:1] == b"{":  # the JSON format of the removed continuous.save
+        raise ModelFileError(
+            f"{path!r} is a JSON model file, a format no longer read; the supported format is {FORMAT!r} "
+            "(safetensors, written by constructions.save): rebuild the model and save it again"
+        )
     header = _split_safetensors(data, path)
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{path!r} is not a polyapprox model file (expected format {FORMAT!r})")
@@ -286,36 +287,6 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     if check:
         _compare(tensors, rebuilt, path)
     return ModelFile(path, kind, model, n, d, d_out, target, header["target"], params, version, meta)
-
-
-def _read_legacy(data: bytes, path: str) -> ModelFile:
-    doc = _json(data, path, "the file")
-    model = _continuous.model_from_json(doc, path)
-    meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
-    name = meta.get("target")
-    target = None
-    if isinstance(name, str):
-        try:
-            from .._targets.resolve import resolve
-
-            target = resolve(name)
-        except PolyapproxError:
-            target = None
-    model.target = target
-    spec = to_spec(target) if target is not None else None
-    return ModelFile(
-        path,
-        "continuous",
-        model,
-        model.n,
-        model.d,
-        model.d_out,
-        target,
-        spec,
-        {"representation": doc.get("representation"), "domain": doc.get("domain")},
-        "legacy-json",
-        meta,
-    )
 
 
 def load(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> Any:

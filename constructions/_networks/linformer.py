@@ -7,9 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_size
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_nonnegative, check_size
 
-from .._common.protocol import ModelFileError
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
 from .kinds import AttentionKind, CliOption
@@ -106,6 +105,9 @@ def from_sumformer(
     True
     """
     n, k = check_int("n", n), check_int("k", k)
+    column_tol = check_nonnegative("column_tol", column_tol)  # a string, None or list from a file: one line
+    if not isinstance(allow_unequal_columns, bool):
+        raise PolyapproxError(f"allow_unequal_columns must be True or False; got {allow_unequal_columns!r:.60}")
     check_size(f"the Linformer projections E, F of shape (k, n) = ({k:,}, {n:,})", k * n)
     E_p, F_p = _projection("E", E, k, n), _projection("F", F, k, n)
     sums = F_p.sum(axis=0)

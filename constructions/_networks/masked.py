@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int
 
-from .._common.protocol import ModelFileError
 from .._sumformers.sumformer import Sumformer
 from ..sparse import patterns as _patterns
 from . import attention as _attention

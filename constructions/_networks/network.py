@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from polyapprox.internal import PolyapproxError, ShapeError, check_int, check_seed
+from polyapprox.internal import ModelFileError, PolyapproxError, ShapeError, check_int, check_seed
 
 from .._common.labelled import Label, LabelledArray
-from .._common.protocol import Encoded, ModelFileError, ModelKind, SavableModel, register_model_kind
-from .._common.validate import as_sequences
+from .._common.protocol import Encoded, ModelKind, SavableModel, register_model_kind
+from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
 from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, psi_table, sumformer_from, sumformer_part
 from .._sumformers.sumformer import Sumformer
@@ -154,7 +154,8 @@ class Network(SavableModel):
         return sum(block.parameters for block in self.blocks)
 
     def __call__(self, X: ArrayLike, *, extrapolate: bool = False) -> np.ndarray:
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         if len(shape) in (2, 3) and shape[-2] != self.n:
             raise ShapeError(
                 f"this network has n = {self.n} baked into W_O (it writes n x mean = the sum); "

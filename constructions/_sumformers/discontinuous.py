@@ -14,6 +14,7 @@ import scipy.sparse
 from polyapprox import latent_dimension
 from polyapprox.internal import (
     DomainError,
+    ModelFileError,
     PolyapproxError,
     ShapeError,
     SizeError,
@@ -22,7 +23,7 @@ from polyapprox.internal import (
 )
 
 from .._common.exact_grid import exact_floor
-from .._common.protocol import Encoded, ModelFileError, lipschitz_of
+from .._common.protocol import Encoded, lipschitz_of
 from .._targets.resolve import to_spec
 from .._targets.target import Target
 from .sumformer import Sumformer
@@ -529,7 +530,7 @@ class SizeAccounting:
     k^d - 1 hinge ReLUs (the piecewise-linear interpolant of iota -> (n+1)^iota); psi needs 2d(k-1)
     step ReLUs and one carrying s, 3 per distinct code (hat of s - code), 3 per cell (hat of idx - iota),
     and one AND ReLU(a + b - 1) per (code, cell of the code) pair, k^d C(k^d + n - 2, n - 1) of them
-    (see :func:`relu_phi_network` and :func:`relu_psi_network`, which build them).
+    (the tests build both networks and count their ReLUs).
 
     Parameters
     ----------

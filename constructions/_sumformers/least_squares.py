@@ -113,6 +113,8 @@ class ApproximationReport:
         )
 
 
+#: Largest |target value| a fit accepts (its squares must stay far inside float64).
+MAX_TARGET_VALUE = 1e150
 #: Default memory budget of a fit (MB): the estimate is checked before anything large is allocated.
 MEMORY_MB = 1024.0
 #: Largest condition number (sigma_max / sigma_min of the retained scaled columns, estimated from the
@@ -476,18 +478,20 @@ def approximate(
     candidates = candidate_terms(d, indices, degree)
     count = len(candidates)
     samples, test_samples = _sample_counts(samples, test_samples, count, n)
-    _check_sample_sizes(samples + test_samples, n, d, memory_mb)
+    _check_sample_sizes(samples + test_samples, n, d, memory_mb, len(indices) * samples)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
     X_test = rng.uniform(lo, hi, size=(test_samples, n, d))
     Y_train = target_values(f, X_train, "training samples")
     d_out = Y_train.shape[2]
+    _check_fit_values(Y_train)
     scale, shift = _chebyshev_scaling(X_train, indices)
     tracker = _Progress(progress, _tail_units(count, samples + test_samples, n))
     coefficients, rank, condition = _fit(
         _Plan(candidates), X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
     )
+    _check_fit_values(Y_train, coefficients)
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
     tracker.add(EXPANSION_UNITS * count)
     model = PolynomialSumformer(rep, domain=(lo, hi), description=f"least-squares fit of degree {degree} to {_name(f)}")
@@ -518,6 +522,20 @@ def approximate(
     return model, report
 
 
+def _check_fit_values(Y: np.ndarray, coefficients: np.ndarray | None = None) -> None:
+    """Refuse target values whose squares leave float64 (1e308, exp(709)), and non-finite fitted coefficients."""
+    top = float(np.abs(Y).max(initial=0.0))
+    if top > MAX_TARGET_VALUE:  # the fit squares residuals and values: past float64 (warnings, then inf)
+        raise DomainError(
+            f"the target's values reach {top:.3g}, more than {MAX_TARGET_VALUE:.0e}, past what a least-squares fit "
+            "in float64 can square; the fitted coefficients would overflow float64: rescale the target"
+        )
+    if coefficients is not None and not np.all(np.isfinite(coefficients)):
+        raise DomainError(
+            f"the fitted coefficients overflow float64 (target values up to {top:.3g}); rescale the target"
+        )
+
+
 def _checked_box(domain: Domain) -> tuple[float, float]:
     """The domain (lo, hi) as floats, finite with lo < hi and a finite width hi - lo."""
     lo, hi = (float(v) for v in domain)
@@ -526,13 +544,15 @@ def _checked_box(domain: Domain) -> tuple[float, float]:
     return lo, hi
 
 
-def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float) -> None:
-    """Refuse, before allocating, sample arrays (training + test, float64) larger than the memory budget."""
-    megabytes = sequences * n * d * 8 / 1e6  # MB of 10^6 bytes, as the fit's own estimate in _fit
+def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float, monomials: int = 0) -> None:
+    """Refuse, before allocating, sample arrays (training + test, float64) and the monomial columns of the
+    training samples (``monomials`` = latent dimension x training sequences, n values each, for the
+    power-sum ranges) larger than the memory budget."""
+    megabytes = (sequences * d + monomials) * n * 8 / 1e6  # MB of 10^6 bytes, as the fit's own estimate in _fit
     if megabytes > memory_mb:
         raise SizeError(
-            f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) take {megabytes:,.0f} MB, "
-            f"more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
+            f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) with their power-sum monomials take "
+            f"{megabytes:,.0f} MB, more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
         )
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from polyapprox import EquivariantRepresentation
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import ModelFileError, PolyapproxError
 
-from .._common.protocol import Encoded, ModelFileError
+from .._common.protocol import Encoded
 from .._common.validate import Domain
 from .features import MonomialFeatures
 from .sumformer import Sumformer

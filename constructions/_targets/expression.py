@@ -38,7 +38,7 @@ import ast
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,8 @@ MAX_REDUCTION_DEPTH = 3
 MAX_EXPONENT = 64
 MAX_OUTPUTS = 256
 EVAL_BUDGET_BYTES = 2**27  # intermediates per evaluation chunk (128 MiB)
+#: Part of the budget kept for numpy's own buffers (its iterators buffer reductions in blocks of 8192 values).
+NUMPY_OVERHEAD_BYTES = 2**20
 
 ELEMENTWISE = ("exp", "log", "sqrt", "sin", "cos", "tanh", "abs")  # number-system operations of these names
 VECTOR_FUNCTIONS = ("dot", "norm", "norm2")
@@ -340,9 +342,13 @@ class CompiledExpression:
     :meth:`enclose` evaluates the same trees on intervals or interval jets.
     """
 
-    def __init__(self, text: str, entries: list[_Node], min_d: int, reduction_depth: int) -> None:
+    def __init__(
+        self, text: str, entries: list[_Node], min_d: int, reduction_depth: int, items: Sequence[ast.AST] | None = None
+    ) -> None:
         self.text, self.entries = text, entries
         self.min_d, self.reduction_depth = min_d, reduction_depth
+        self._items = items
+        self._peaks: dict[tuple[int, int], int] = {}
 
     def output_dim(self, d: int) -> int:
         return sum(d if e.vector else 1 for e in self.entries)
@@ -356,19 +362,33 @@ class CompiledExpression:
         return d
 
     def bytes_per_sequence(self, n: int, d: int) -> int:
-        """Estimated bytes of intermediates per sequence (a few live arrays of n^(depth+1) d floats)."""
-        return 8 * 4 * n ** (self.reduction_depth + 1) * max(d, 1) * max(len(self.entries), 1)
+        """Bytes of intermediates per sequence: the peak of the arrays alive at once while the closure tree
+        runs (every result held while its siblings run, broadcast shapes n^axes x d, temporaries of dot
+        and norms), from the syntax tree, before anything is evaluated (:func:`_peak_elements`)."""
+        if self._items is None:  # built without its syntax tree: the coarse bound
+            return 8 * 4 * n ** (self.reduction_depth + 1) * max(d, 1) * max(len(self.entries), 1)
+        key = (int(n), int(d))
+        if key not in self._peaks:
+            peak, held = 0, 0
+            for item in self._items:
+                entry_peak, entry_held, _, _ = _peak_elements(item, (), key[0], key[1])
+                peak = max(peak, held + entry_peak)
+                held += entry_held
+            d_out = self.output_dim(key[1])
+            self._peaks[key] = 8 * (max(peak, held + key[0] * d_out) + key[0] * d_out)
+        return self._peaks[key]
 
     def _chunk(self, n: int, d: int, scale: int = 1) -> int:
         """Sequences per evaluation chunk within the memory budget (``scale``: floats per value)."""
         per_sequence = self.bytes_per_sequence(n, d) * scale
-        if per_sequence > EVAL_BUDGET_BYTES:
+        budget = EVAL_BUDGET_BYTES - NUMPY_OVERHEAD_BYTES
+        if per_sequence > budget:
             raise SizeError(
                 f"evaluating {_clip(self.text)!r} on n = {n} tokens needs about {per_sequence:.3g} bytes "
-                f"per sequence ({self.reduction_depth} nested reductions: n^{self.reduction_depth + 1} "
-                f"x d values), more than the budget of {EVAL_BUDGET_BYTES:.3g}"
+                f"of intermediates per sequence ({self.reduction_depth} nested reductions: arrays of up to "
+                f"n^{self.reduction_depth + 1} x d values alive at once), more than the budget of {budget:.3g}"
             )
-        return max(1, EVAL_BUDGET_BYTES // per_sequence)
+        return max(1, budget // per_sequence)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         b, n, d = X.shape
@@ -477,7 +497,79 @@ def compile_expression(text: str) -> CompiledExpression:
         entries = [compiler.expr(item, ()) for item in items]
     except RecursionError:
         raise ParseError(f"expression nested too deeply: {_clip(text)!r}") from None
-    return CompiledExpression(text.strip(), entries, compiler.min_d, compiler.max_depth)
+    return CompiledExpression(text.strip(), entries, compiler.min_d, compiler.max_depth, items)
+
+
+def _peak_elements(node: ast.AST, bound: tuple[str, ...], n: int, d: int) -> tuple[int, int, frozenset, bool]:
+    """Memory of evaluating ``node`` per sequence, in float64 elements, mirroring :class:`_Compiler`'s closures.
+
+    Returns (peak, held, axes, vector): the most elements alive at once during its evaluation (its
+    result included), the elements its result keeps alive (0 for a view of X or a constant), the
+    token axes its value spans (0 = the own token, 1 + k = the k-th bound index) and whether it is a
+    d-vector. A value spanning axes A is n^|A| (x d) elements; numpy allocates every operation's
+    broadcast result while its operands are alive. Called on a tree the compiler accepted.
+    """
+
+    def size(axes: frozenset, vector: bool) -> int:
+        return n ** len(axes) * (d if vector else 1)
+
+    def combine(children: Sequence[ast.AST]) -> tuple[int, int, list[tuple[int, int, frozenset, bool]]]:
+        """Children evaluated left to right, each result held while the next runs."""
+        peak, held, parts = 0, 0, []
+        for child in children:
+            part = _peak_elements(child, bound, n, d)
+            peak = max(peak, held + part[0])
+            held += part[1]
+            parts.append(part)
+        return peak, held, parts
+
+    if isinstance(node, ast.Constant):
+        return 0, 0, frozenset(), False
+    if isinstance(node, ast.Name):
+        token = _TOKEN_NAME.fullmatch(node.id)
+        if token is None:  # pi, e
+            return 0, 0, frozenset(), False
+        letter = token.group(1)
+        return 0, 0, frozenset({0 if letter == "i" else 1 + bound.index(letter)}), True
+    if isinstance(node, ast.UnaryOp):
+        peak, held, ((_, _, axes, vector),) = combine([node.operand])
+        if isinstance(node.op, ast.UAdd):
+            return peak, held, axes, vector
+        out = size(axes, vector)
+        return max(peak, held + out), out, axes, vector
+    if isinstance(node, ast.BinOp):
+        children = [node.left] if isinstance(node.op, ast.Pow) else [node.left, node.right]
+        peak, held, parts = combine(children)
+        axes = frozenset().union(*(p[2] for p in parts))
+        vector = any(p[3] for p in parts)
+        out = size(axes, vector)
+        return max(peak, held + out), out, axes, vector
+    if isinstance(node, ast.Subscript):  # a view: keeps its base alive
+        peak, held, ((_, _, axes, _),) = combine([node.value])
+        return peak, held, axes, False
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        reduction = _REDUCTION_NAME.fullmatch(name)
+        if reduction:
+            inner = bound + (reduction.group(2),)
+            peak, held, axes, vector = _peak_elements(node.args[0], inner, n, d)
+            axis = len(inner)  # 1 + the new index's position
+            out_axes = axes - {axis}
+            out = size(out_axes, vector)
+            if axis not in axes and reduction.group(1) != "sum":  # squeezed: a view of the body
+                return peak, held, out_axes, vector
+            return max(peak, held + out), out, out_axes, vector
+        peak, held, parts = combine(list(node.args))
+        axes = frozenset().union(*(p[2] for p in parts))
+        if name in ELEMENTWISE:
+            vector = parts[0][3]
+            out = size(axes, vector)
+            return max(peak, held + out), out, axes, vector
+        temporary = size(axes, True)  # u * v or a ** 2, then summed over the coordinates
+        out = size(axes, False)
+        extra = out if name == "norm" else 0  # the square root
+        return max(peak, held + temporary + out + extra), out, axes, False
+    return 0, 0, frozenset(), False  # not reached: the compiler refused everything else
 
 
 def _check_tree_size(tree: ast.AST, text: str) -> None:
@@ -500,7 +592,7 @@ class ExpressionTarget(Target):
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
     ``lipschitz_estimated`` is True when the Lipschitz constant was not given but estimated by
-    sampling (:func:`estimate_lipschitz`): an estimate from below, not a proof.
+    sampling: an estimate from below, not a proof.
 
     Parameters
     ----------
@@ -637,9 +729,16 @@ def from_expression(
     """
     program = compile_expression(text)
     if lipschitz is not None:
-        if isinstance(lipschitz, bool) or not isinstance(lipschitz, (int, float)) or not 0 <= lipschitz < math.inf:
-            raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {lipschitz!r}")
-        given = float(lipschitz)
+        try:  # a huge int overflows float64: refused like inf
+            given = (
+                float(lipschitz) if isinstance(lipschitz, (int, float)) and not isinstance(lipschitz, bool) else -1.0
+            )
+        except OverflowError:
+            given = math.inf
+        if not 0 <= given < math.inf:
+            bits = lipschitz.bit_length() if isinstance(lipschitz, int) else 0
+            shown = f"an integer of {bits:,} bits" if bits > 64 else _clip(repr(lipschitz))
+            raise PolyapproxError(f"lipschitz must be a finite number >= 0; got {shown}")
 
         def given_lipschitz(n: int, d: int) -> float:
             return given

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike
 
 from polyapprox.internal import PolyapproxError, check_int
 
-from .._common.validate import as_sequences
+from .._common.validate import as_sequences, real_array
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ class Target:
 
     def __call__(self, X: ArrayLike) -> np.ndarray:
         """f(X) for X of shape (n, d) or (b, n, d); inputs must be finite (any real box)."""
-        shape = np.shape(X)
+        X = real_array(X)
+        shape = X.shape
         X3, batched = as_sequences(X, None, shape[-1] if len(shape) in (2, 3) else 1)
         self.check_d(X3.shape[-1])
         out = self.fn(X3)

@@ -37,6 +37,7 @@ interval), not its float64 implementation, whose own rounding is ~1e-15.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, check_int, check_nonnegative
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
 from .._common.monomial_plan import parent
@@ -426,9 +427,10 @@ class _Budget:
     @classmethod
     def checked(cls, *, tol: float, atol: float, max_boxes: int, time_limit: float, batch: int) -> _Budget:
         """The budget from the public keyword arguments, refusing negative or non-finite ones."""
-        tol, atol, time_limit = float(tol), float(atol), float(time_limit)
-        if not (np.isfinite(tol) and tol >= 0 and np.isfinite(atol) and atol >= 0):
-            raise PolyapproxError(f"tol and atol must be finite and >= 0; got tol={tol}, atol={atol}")
+        tol, atol = check_nonnegative("tol", tol), check_nonnegative("atol", atol)  # None or text: one line
+        if isinstance(time_limit, bool) or not isinstance(time_limit, numbers.Real):
+            raise PolyapproxError(f"time_limit must be a number of seconds > 0; got {time_limit!r:.60}")
+        time_limit = float(time_limit)
         if not time_limit > 0:
             raise PolyapproxError(f"time_limit must be > 0 seconds; got {time_limit}")
         return cls(tol, atol, check_int("max_boxes", max_boxes), time_limit, check_int("batch", batch))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int, check_size
+from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_int, check_seed, check_size
 
 from .._common.validate import Domain
 
@@ -223,7 +223,7 @@ def sup_error(
     samples = search.samples
     check_size(f"sup_error's {samples:,} random sequences of shape ({n}, {d})", samples * n * d)
     lo, hi = _check_domain(domain)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(check_seed(seed))
     oracle = _ErrorOracle(model, f, n, d, search.batch)
 
     candidates = [rng.uniform(lo, hi, size=(samples, n, d)), _grid(n, d, lo, hi, search.grid_budget)]
@@ -303,7 +303,7 @@ def equivariance_error(
     lo, hi = _check_domain(domain)
     if n == 1 or trials == 0:
         return 0.0
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(check_seed(seed))
     X = rng.uniform(lo, hi, size=(check_int("batch", batch), n, d))
     base = np.asarray(model(X), dtype=float)
     scale = max(1.0, float(np.abs(base).max()))

@@ -15,7 +15,6 @@ from ._contextual import ContextualCheck as ContextualCheck
 from ._contextual import ContextualMapping as ContextualMapping
 from ._contextual import contextual_mapping as contextual_mapping
 from ._layers import LayerCounts as LayerCounts
-from ._layers import as_delta as as_delta
 from ._layers import layer_counts as layer_counts
 from ._rho import RHOS as RHOS
 from ._rho import RhoCheck as RhoCheck
@@ -39,7 +38,6 @@ __all__ = [
     "LayerCounts",
     "RhoCheck",
     "UniversalNetwork",
-    "as_delta",
     "check_assumption",
     "check_rho",
     "contextual_mapping",

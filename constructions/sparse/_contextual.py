@@ -460,9 +460,7 @@ def contextual_mapping(
 ) -> ContextualMapping:
     """Build the exact contextual mapping of theory/sparse and run every grid input through it.
 
-    ``patterns``: a cycle of masks satisfying Assumption 1 (else ``DomainError``); ``gamma``:
-    a Hamiltonian path (default: the one :func:`check_assumption` finds, the identity where it
-    is one); ``delta`` = 1/q; ``c_B_min`` enlarges the default c_B. Refuses more than ``MAX_INPUTS``
+    The mapping of Yun et al. 2020's step 2, with exact weights. Refuses more than ``MAX_INPUTS``
     grid inputs (``SizeError``).
 
     Parameters
@@ -474,9 +472,10 @@ def contextual_mapping(
     d : int, default 1
         Token dimension d.
     delta : Fraction, str or float, default '1/2'
-        Grid width 1/q (see ``as_delta``).
+        Grid width 1/q: a Fraction, an int ratio string "1/3" or a float equal to 1/q.
     gamma : tuple of int or None, default None
-        A Hamiltonian path (0-based); default the one :func:`check_assumption` finds.
+        A Hamiltonian path (0-based); default the one :func:`check_assumption` finds (the identity
+        where it is one).
     c_B : int or None, default None
         Override of the Phase-B base.
     shift_factor : Fraction or None, default None

@@ -189,7 +189,7 @@ def layer_counts(n: int, d: int, delta: object = None, p: int = 1, s: int = 1, *
     d : int
         Token dimension d.
     delta : Fraction, str, float or None, default None
-        Grid width 1/q (see :func:`as_delta`).
+        Grid width 1/q: a Fraction, an int ratio string "1/3" or a float equal to 1/q.
     p : int, default 1
         Period of the pattern cycle.
     s : int, default 1

@@ -43,11 +43,20 @@ from typing import Any, cast
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, ShapeError, check_choice, check_int, check_size
+from polyapprox.internal import (
+    DomainError,
+    PolyapproxError,
+    ShapeError,
+    check_choice,
+    check_int,
+    check_seed,
+    check_size,
+)
 
 from .._common.exact_grid import exact_floor
 from .._common.labelled import LabelledArray
 from .._common.protocol import SavableModel, error_bound_line, lipschitz_of
+from .._common.validate import real_array
 from .._sumformers.target_checks import target_values
 from ._assumption import check_assumption
 from ._contextual import MAX_INPUTS, ContextualMapping
@@ -626,11 +635,8 @@ class UniversalNetwork(SavableModel):
             except (TypeError, ValueError):
                 raise DomainError("X must contain numbers (Fractions, ints or floats)") from None
             as_float = values.astype(float)
-        else:
-            try:
-                as_float = np.asarray(X, dtype=float)
-            except (TypeError, ValueError) as exc:
-                raise ShapeError(f"X must be a numeric array of shape (n, d) or (b, n, d); {exc}") from None
+        else:  # the package's one conversion: torch tensors, np.matrix, ragged lists, sizes
+            as_float = real_array(X)
             values = as_float
         expected = f"({self.n}, {self.d}) or (b, {self.n}, {self.d})"
         if as_float.ndim not in (2, 3) or as_float.shape[-2:] != (self.n, self.d):
@@ -726,7 +732,8 @@ class UniversalNetwork(SavableModel):
         if not (isinstance(p, (int, float)) and 1 <= p < math.inf):
             raise DomainError(f"p must be a number in [1, inf); got {p!r}")
         samples = check_int("samples", samples)
-        X = np.random.default_rng(seed).uniform(size=(samples, self.n, self.d))
+        check_size(f"the distance's {samples:,} random sequences of n x d values", samples * self.n * self.d)
+        X = np.random.default_rng(check_seed(seed)).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
         fX = target_values(self.f, X, "distance samples", self.d_out)
         fb = self.f_bar(X)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import ModelFileError, PolyapproxError
 
-from .._common.protocol import Encoded, ModelFileError, ModelKind, register_model_kind
+from .._common.protocol import Encoded, ModelKind, register_model_kind
 from .._targets.resolve import to_spec
 from .._targets.target import Target
 from ._universal import UniversalNetwork, _layer_json, universal_network

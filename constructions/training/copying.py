@@ -17,26 +17,20 @@ configuration). With a window of half-width h = floor(w/2), ``layers`` blocks mo
 at most ``layers * h`` positions, so ``sliding_window`` can copy only while m <= layers * h.
 """
 
-from ._copying import MAX_LENGTH as MAX_LENGTH
 from ._copying import PATTERNS as PATTERNS
 from ._copying import CopyHistory as CopyHistory
-from ._copying import MaskedBlock as MaskedBlock
 from ._copying import SparseCopyTransformer as SparseCopyTransformer
 from ._copying import assumption_table as assumption_table
-from ._copying import block_width as block_width
 from ._copying import copy_batch as copy_batch
 from ._copying import copy_masks as copy_masks
 from ._copying import random_mask as random_mask
 from ._copying import train_copying as train_copying
 
 __all__ = [
-    "MAX_LENGTH",
     "PATTERNS",
     "CopyHistory",
-    "MaskedBlock",
     "SparseCopyTransformer",
     "assumption_table",
-    "block_width",
     "copy_batch",
     "copy_masks",
     "random_mask",

@@ -16,8 +16,6 @@ test mean-square and max error every step, beside the least-squares Sumformer of
 """
 
 from ._sumformers import KINDS as KINDS
-from ._sumformers import PSI_KINDS as PSI_KINDS
-from ._sumformers import TEST_SEED as TEST_SEED
 from ._sumformers import MLPSumformer as MLPSumformer
 from ._sumformers import PolySumformer as PolySumformer
 from ._sumformers import constructed_reference as constructed_reference
@@ -26,8 +24,6 @@ from ._sumformers import train_sumformer as train_sumformer
 
 __all__ = [
     "KINDS",
-    "PSI_KINDS",
-    "TEST_SEED",
     "MLPSumformer",
     "PolySumformer",
     "constructed_reference",

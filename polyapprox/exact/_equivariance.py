@@ -84,7 +84,7 @@ def read_target(
 
 
 def _raw_rows(
-    F: Any, n: int, d: int, what: str, first_row: bool | None, refuse_ambiguous: bool
+    F: Any, n: int, d: int, what: str, first_row: bool | None, refuse_ambiguous: bool, max_work: int | None = None
 ) -> tuple[list[list], bool]:
     """:func:`read_target` before conversion: the rows of entries as given (strings already parsed)."""
     if first_row is not None and not isinstance(first_row, bool):
@@ -95,7 +95,7 @@ def _raw_rows(
                 f"{what}: a string gives the first row only; with first_row=False give the n = {n} "
                 "rows as a list of rows or an n x d_out Matrix"
             )
-        entries = parse_polynomials(F, n, d)
+        entries = parse_polynomials(F, n, d, max_work=max_work)
         rows, first = [entries], True
     elif isinstance(F, sympy.MatrixBase):
         rows, first = _rows_of_matrix(F, n, what, first_row)
@@ -253,7 +253,9 @@ def check_target(F: Any, n: int, d: int, *, what: str = "F", first_row: bool | N
     return _checked(rows, first, int(n), int(d))
 
 
-def read_checked(F: Any, n: int, d: int, *, first_row: bool | None = None) -> tuple[PolynomialMap, float, float]:
+def read_checked(
+    F: Any, n: int, d: int, *, first_row: bool | None = None, max_work: int | None = None
+) -> tuple[PolynomialMap, float, float]:
     """:func:`check_target` for the engine: (the checked map, seconds reading F, seconds checking).
 
     For n rows of sympy expressions, F_1 is read into term dicts and every other row F_i is
@@ -264,7 +266,11 @@ def read_checked(F: Any, n: int, d: int, *, first_row: bool | None = None) -> tu
     route, which gives the same witness and messages as before.
     """
     start = time.perf_counter()
-    raw, first = _raw_rows(F, n, d, "F", first_row, True)
+    from ._semi_invariant import MAX_SOLVE_WORK  # one budget: the expansion of F and the elimination
+
+    # a larger max_work raises the expansion budget; a smaller one (meant for the elimination) does not lower it
+    budget = max(MAX_SOLVE_WORK, 0 if max_work is None else check_int("max_work", max_work))
+    raw, first = _raw_rows(F, n, d, "F", first_row, True, budget)
     packed = None
     if not first and n > 1 and all(isinstance(e, sympy.Expr) for row in raw for e in row):
         packed = _packed_rows(raw, n, d)

@@ -134,3 +134,42 @@ class NotEquivariantError(PolyapproxError):
 
     def __reduce__(self):  # keep pickling (multiprocessing) working
         return (type(self), (self.witness, self.detail))
+
+
+class NotRepresentableError(PolyapproxError):
+    """The linear system A c = b of the representation engine is inconsistent.
+
+    The right-hand side is not in the span of the candidate columns; for an equivariant
+    (or invariant) polynomial this cannot happen (the generation theorem).
+
+    Examples
+    --------
+    >>> issubclass(NotRepresentableError, PolyapproxError)
+    True
+    """
+
+
+class ModelFileError(PolyapproxError):
+    """A model file is unreadable, corrupted, tampered with or inconsistent.
+
+    Raised by ``constructions.load`` and ``constructions.read``; the message names the file
+    and what is wrong with it.
+
+    Examples
+    --------
+    >>> issubclass(ModelFileError, PolyapproxError)
+    True
+    """
+
+
+class NotSmoothError(PolyapproxError):
+    """A non-smooth operation (max, min, abs at 0, a comparison) was applied to an interval jet.
+
+    Targets built from such operations have a plain interval evaluation only, without
+    gradient and Hessian enclosures.
+
+    Examples
+    --------
+    >>> issubclass(NotSmoothError, PolyapproxError)
+    True
+    """

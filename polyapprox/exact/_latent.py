@@ -74,6 +74,8 @@ def latent_dimension(n: int, d: int, construction: str = "continuous", **params:
 
 #: Largest result (in decimal digits) the latent dimensions are computed exactly for.
 MAX_RESULT_DIGITS = 100_000
+#: Most rows of a latent-dimension table (and most values of each of its axes).
+MAX_TABLE_ENTRIES = 100_000
 
 
 def _check_digits(what: str, log10_value: float) -> None:
@@ -281,7 +283,7 @@ def latent_dimension_table(ns: Iterable[int], ds: Iterable[int], k: int | None =
     ds = [check_int("d", d) for d in _as_list("ds", ds)]
     if k is not None:
         k = check_int("k", k)
-    check_size("latent_dimension_table", len(ns) * len(ds), limit=100_000)
+    check_size("latent_dimension_table", len(ns) * len(ds), limit=MAX_TABLE_ENTRIES)
     columns = tuple(_columns(k))
     rows = tuple({"n": n, "d": d, **{c.name: c.value(n, d) for c in columns}} for n in ns for d in ds)
     return LatentDimensionTable(columns, rows)
@@ -290,7 +292,11 @@ def latent_dimension_table(ns: Iterable[int], ds: Iterable[int], k: int | None =
 def _as_list(name: str, values: Iterable[int]) -> list:
     if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
         raise PolyapproxError(f"{name} must be a list of integers; got {values!r}")
-    values = list(values)
+    import itertools
+
+    values = list(itertools.islice(values, MAX_TABLE_ENTRIES + 1))  # a huge range or generator is never listed
     if not values:
         raise PolyapproxError(f"{name} must not be empty")
+    if len(values) > MAX_TABLE_ENTRIES:
+        raise SizeError(f"{name} has more than {MAX_TABLE_ENTRIES:,} values, the limit of a latent-dimension table")
     return values

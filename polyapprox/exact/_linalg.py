@@ -14,13 +14,9 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from ._errors import PolyapproxError, SizeError
+from ._errors import NotRepresentableError, SizeError
 from ._flint import HAVE_FLINT
 from ._flint import flint as _flint
-
-
-class NotRepresentableError(PolyapproxError):
-    """The linear system A c = b is inconsistent (b is not in the span of the columns)."""
 
 
 def sparse_solve(

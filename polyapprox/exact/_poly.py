@@ -27,7 +27,7 @@ from ._errors import NotPolynomialError, PolyapproxError, SizeError
 from ._flint import HAVE_FLINT_MPOLY
 from ._flint import flint as _flint
 from ._indices import MultiIndex
-from ._symbols import own_symbols, power_sum_symbol, token_symbol
+from ._symbols import MAX_TOKEN_VARIABLES, own_symbols, power_sum_symbol, token_symbol
 
 Terms = dict[tuple[int, ...], Fraction]
 
@@ -35,10 +35,6 @@ TOKEN_NAME = re.compile(r"x([1-9][0-9]*)_([1-9][0-9]*)")
 NUMERIC_ROUTE = (
     "for a non-polynomial target use the numeric route constructions.continuous.approximate(f, n, d, degree)"
 )
-
-
-#: Most token variables n * d the exact core creates (sympy symbols; 10^5 take about a second).
-MAX_TOKEN_VARIABLES = 100_000
 
 
 def token_gens(n: int, d: int) -> list[sympy.Symbol]:
@@ -78,6 +74,8 @@ def check_token_name(name: str, n: int, d: int) -> tuple[int, int] | None:
     match = TOKEN_NAME.fullmatch(name)
     if not match:
         return None
+    if max(len(match.group(1)), len(match.group(2))) > 30:  # int() of over 4,300 digits raises ValueError
+        raise PolyapproxError(f"variable {name[:40]}... has an index of more than 30 digits; n = {n}, d = {d}")
     i, k = int(match.group(1)), int(match.group(2))
     if i > n:
         raise PolyapproxError(f"variable {name} refers to token {i}, but n = {n} (tokens 1..{n})")

@@ -7,7 +7,9 @@ exact solver of :mod:`polyapprox.exact._semi_invariant` and return the result ty
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sympy
@@ -17,15 +19,13 @@ from ._indices import power_sum_indices
 from ._parse import MAX_DEGREE
 from ._poly import psi_gens, terms_to_expr, token_gens
 from ._results import EquivariantRepresentation, InvariantRepresentation
-from ._semi_invariant import MAX_SOLVE_WORK, METHOD_ALIASES, METHODS, ORBIT_BLOCKS
+from ._semi_invariant import MAX_SOLVE_WORK, METHODS, ORBIT_BLOCKS
 from ._validate import check_choice, check_int
 
 __all__ = ["MAX_SOLVE_WORK", "METHODS", "represent_equivariant", "represent_invariant"]
 
 
 def _check_method(method: object) -> str:
-    if isinstance(method, str) and method in METHOD_ALIASES:
-        return METHOD_ALIASES[method]
     return check_choice("method", method, METHODS)
 
 
@@ -39,6 +39,39 @@ def _target_degree(rows: list, degree: int | None) -> int:
     if degree < actual:
         raise PolyapproxError(f"degree must be >= the total degree of the target, {actual}; got {degree}")
     return degree
+
+
+def estimate_verify_work(psi_terms: Sequence[dict[tuple[int, ...], Any]], n: int, d: int, indices) -> int:
+    """Work units of expanding Psi(x_1, P(X)) exactly (the certification), before expanding it.
+
+    Each term y^beta prod_gamma s_gamma^(m_gamma) expands into at most min(n^|m|, C(n d + deg, deg)) monomials
+    (|m| power sums of n terms each, or every monomial of its degree deg in the n d variables), each a
+    vector of n d exponents: the sum of those counts times n d. An upper bound of the terms the expansion
+    builds, in the same units as the elimination budget (``max_work``); it refuses, e.g., the product of
+    15 binomials (x1_1 + x{i}_1) at n = 16 (about 2e11 units, 100 s here).
+    """
+    weights = [sum(gamma) for gamma in indices]
+    width = n * d
+    total = 0
+    for terms in psi_terms:
+        for m in terms:
+            k = sum(m[d:])
+            degree = sum(m[:d]) + sum(w * e for w, e in zip(weights, m[d:]))
+            total += min(n**k, math.comb(width + degree, degree))
+    return total * width
+
+
+def check_verify_work(psi_terms, n: int, d: int, indices, max_work: int | None) -> None:
+    """Refuse (SizeError) a certification estimated above max(``max_work``, MAX_SOLVE_WORK): a larger
+    ``max_work`` raises this budget, a smaller one (meant for the elimination) does not lower it."""
+    budget = max(MAX_SOLVE_WORK, 0 if max_work is None else check_int("max_work", max_work))
+    work = estimate_verify_work(psi_terms, n, d, indices)
+    if work > budget:
+        raise SizeError(
+            f"certifying Psi (expanding Psi(x_1, P(X)) exactly: {sum(len(t) for t in psi_terms):,} terms at n = {n}, "
+            f"d = {d}) is estimated at {work:.3g} work units, more than the budget of {budget:.3g}; raise it with "
+            "max_work= (CLI: --max-work)"
+        )
 
 
 def _represent_equivariant_stats(
@@ -64,7 +97,7 @@ def _represent_equivariant_stats(
         if not isinstance(flag, bool):
             raise PolyapproxError(f"{name} must be True or False; got {flag!r}")
     method = _check_method(method)
-    target, convert_seconds, check_seconds = read_checked(F, n, d, first_row=first_row)
+    target, convert_seconds, check_seconds = read_checked(F, n, d, first_row=first_row, max_work=max_work)
     D = _target_degree(target.rows[0], degree)
     indices = power_sum_indices(n, d, refined)
     try:
@@ -84,6 +117,7 @@ def _represent_equivariant_stats(
     stats.convert_seconds, stats.check_seconds = convert_seconds, check_seconds
     psi_terms = tuple({beta + m: c for (beta, m), c in sol.items()} for sol in solution)
     if verify:
+        check_verify_work(psi_terms, n, d, indices, max_work)
         begin = time.perf_counter()
         for c, psi in enumerate(psi_terms):
             if not composes_to(psi, target.rows[0][c], n, d, indices, 0, use_flint=use_flint):  # pragma: no cover
@@ -122,29 +156,15 @@ def represent_equivariant(
 ) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
-    Alberti et al. 2023 (equivariant polynomials in Sumformer form), K = n - 1 if ``refined`` else n (n = 1 with
-    ``refined``: K = 0, Psi depends on y only). ``F``: sympy Matrix n x d_out, list of rows,
-    the first row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric
-    in tokens 2..n) or a string of comma-separated entries of the first row (safe parser).
-    ``first_row=True``/``False`` says explicitly whether F is the first row or all n rows
-    (needed for a flat list of exactly n > 1 expressions, refused as ambiguous otherwise).
-    ``degree`` (default: the total degree of F_1) bounds the weighted degree of Psi.
-    ``max_work`` (default ``MAX_SOLVE_WORK``, 3e10) is the budget of the exact elimination,
-    estimated from n, d and the degree before anything is built; past it a ``SizeError`` gives
-    the estimate (inputs inside the default budget were measured to finish within a minute).
-
-    The input is converted once into exact sparse term dicts; the equivariance check, the
-    solve and the certificate run there, and ``Psi``/``F`` become sympy matrices only when
-    read. With ``verify`` (the default) the result is certified: Psi(x_1, P(X)) - F_1 is
-    expanded exactly and must vanish, which with the equivariance of F gives every row
-    (structure lemma); ``.stats`` has the time split (``convert_seconds``, ``check_seconds``,
-    ``candidates_seconds``, ``solve_seconds``, ``verify_seconds``).
-
-    Normal form: the canonical Psi (candidates in canonical order,
-    RREF, free unknowns set to 0); ``method="orbit-blocks"`` (the default: degree blocks x
-    Stab(1)-orbit rows, sparse exact elimination) and ``method="dense-expansion"`` (every
-    candidate expanded, one dense sympy rref; a baseline) return the same Psi. The old names
-    ``"default"`` and ``"reference"`` are accepted. Solve sizes and time are on ``.stats``.
+    Alberti et al. 2023 (equivariant polynomials in Sumformer form): every equivariant
+    polynomial map F is F_i(X) = Psi(x_i, P_{<=K}(X)) with the power sums P of degree at most
+    K = n (or n - 1, refined). The engine matches coefficients exactly: the candidate terms
+    in canonical order, the RREF of the linear system, every free unknown set to 0, so Psi is
+    a canonical normal form and both methods return the same Psi. The input is converted once
+    into exact sparse term dicts; the equivariance check, the solve and the certificate run
+    there, and ``Psi``/``F`` become sympy matrices only when read. The certificate expands
+    Psi(x_1, P(X)) - F_1 exactly; with the equivariance of F it covers every row (structure
+    lemma). Solve sizes and the time split are on ``.stats``.
 
     Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
     decimals in strings are read exactly (0.5 -> 1/2).
@@ -152,25 +172,33 @@ def represent_equivariant(
     Parameters
     ----------
     F : sympy.Matrix, list of rows, first row, or str
-        The equivariant polynomial map (see above).
+        The equivariant polynomial map: a sympy Matrix n x d_out, a list of rows, the first
+        row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric in
+        tokens 2..n), or a string of comma-separated entries of the first row (safe parser).
     n : int
         Number of tokens n.
     d : int
         Token dimension d.
     refined : bool, default False
-        Use the power sums of degree at most n - 1 instead of n.
+        Use the power sums of degree at most n - 1 instead of n (for n = 1: K = 0, and Psi
+        depends on y only).
     method : str, default 'orbit-blocks'
-        ``"orbit-blocks"`` or ``"dense-expansion"`` (same Psi).
+        ``"orbit-blocks"`` (degree blocks x Stab(1)-orbit rows, sparse exact elimination) or
+        ``"dense-expansion"`` (every candidate expanded, one dense sympy rref; a baseline).
     degree : int or None, default None
         Bound on the weighted degree of Psi; default the total degree of F_1.
     first_row : bool or None, default None
-        Whether F is the first row only (True) or all n rows (False).
+        Whether F is the first row only (True) or all n rows (False); needed for a flat list
+        of exactly n > 1 expressions, which is refused as ambiguous otherwise.
     verify : bool, default True
         Certify the result by exact expansion.
     max_work : int or None, default None
-        Budget of the exact elimination in work units, estimated from the sizes before any
-        work; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU at most). Past it a
-        ``SizeError`` gives the estimate.
+        Budget of the exact elimination in work units, estimated from n, d and the degree
+        before anything is built; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU
+        at most). Past it a ``SizeError`` gives the estimate. The expansion of a string F
+        (bounded from its syntax tree before expanding) and the certification (bounded from
+        Psi's terms before expanding) have budgets of their own, max(max_work, MAX_SOLVE_WORK)
+        in the same units: a larger ``max_work`` raises them too.
 
     Returns
     -------
@@ -265,15 +293,15 @@ def represent_invariant(
 ) -> InvariantRepresentation:
     """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
-    ``f``: a sympy expression or a string (safe parser) in the token variables. Normal form
-    as in :func:`represent_equivariant` (canonical order of the products of power sums,
-    free unknowns 0); both methods return the same Q. ``max_work``: the elimination budget, as
-    in :func:`represent_equivariant`.
+    Every invariant polynomial is a polynomial Q in the power sums P_alpha, |alpha| <= n. Normal
+    form as in :func:`represent_equivariant` (canonical order of the products of power sums,
+    free unknowns 0), so both methods return the same Q.
 
     Parameters
     ----------
     f : sympy.Expr or str
-        The invariant polynomial.
+        The invariant polynomial: a sympy expression or a string (safe parser) in the token
+        variables.
     n : int
         Number of tokens n.
     d : int

@@ -196,12 +196,8 @@ class _LazyMatrix:
 class EquivariantRepresentation:
     """F_i(X) = Psi(x_i, P(X)) for every token i (theory/representation, Theorem).
 
-    Fields: ``n, d, d_out``; ``indices`` the power-sum alphas Gamma = I_{d,K} (graded-lex,
-    K = n - 1 if ``refined`` else n); ``Psi`` a 1 x d_out sympy Matrix in ``own_symbols(d)``
-    (y_k) and ``power_sum_symbol(alpha)`` (p_...); ``F`` the n x d_out target rows (None when
-    there was no symbolic target); ``method`` the algorithm that produced Psi.
-
-    Equality compares the exact content (n, d, d_out, indices, refined, the polynomials Psi
+    The result of :func:`represent_equivariant`: Psi evaluated at (x_i, P(X)) gives row i of
+    F. Equality compares the exact content (n, d, d_out, indices, refined, the polynomials Psi
     and F), not ``method``.
 
     Parameters
@@ -213,11 +209,12 @@ class EquivariantRepresentation:
     d_out : int
         Output dimension per token.
     indices : tuple of tuple of int
-        The power-sum alphas Gamma = I_{d,K}, graded-lex.
+        The power-sum alphas Gamma = I_{d,K}, graded-lex (K = n - 1 if ``refined`` else n).
     Psi : sympy.Matrix
-        1 x d_out, in the y_k and p_... variables.
+        1 x d_out, in the variables ``own_symbols(d)`` (y_k) and ``power_sum_symbol(alpha)``
+        (p_...).
     F : sympy.Matrix or None, default None
-        The n x d_out target rows, if known.
+        The n x d_out target rows; None when there was no symbolic target.
     refined : bool, default False
         Use the power sums of degree at most n - 1 instead of n.
     method : str, default ''
@@ -496,8 +493,7 @@ class EquivariantRepresentation:
 class InvariantRepresentation:
     """Exact form f(X) = Q(P(X)) of an invariant f, P = (P_alpha)_{|alpha| <= n} (theory/latent, generation theorem).
 
-    ``Q`` is a sympy expression in the ``p_...`` variables of ``indices`` (= I_{d,n});
-    ``f`` the invariant target (None when absent). Equality compares exact content, not ``method``.
+    The result of :func:`represent_invariant`. Equality compares exact content, not ``method``.
 
     Parameters
     ----------
@@ -508,7 +504,7 @@ class InvariantRepresentation:
     indices : tuple of tuple of int
         The power-sum alphas I_{d,n}, graded-lex.
     Q : sympy.Expr
-        Q in the p_... variables.
+        Q, a sympy expression in the p_... variables of ``indices``.
     f : sympy.Expr or None, default None
         The invariant target, if known.
     method : str, default ''

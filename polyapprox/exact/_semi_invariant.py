@@ -5,12 +5,12 @@ of :mod:`polyapprox.exact._candidates` in canonical order, take the reduced row 
 set every free (non-pivot) unknown to 0 (the canonical normal form of theory/representation,
 step 6). They differ in the rows of A:
 
-``"dense-expansion"`` (old name ``"reference"``)
+``"dense-expansion"``
     The straightforward algorithm: expand every T_{beta,m}(x_1, P(X)) in all n*d token
     variables (sympy ``Poly``), one dense row per monomial, one exact dense sympy ``Matrix``
     rref of the whole system.
 
-``"orbit-blocks"`` (the default; old name ``"default"``)
+``"orbit-blocks"`` (the default)
     Exploits two structures, neither of which changes which columns are pivots:
 
     * *Grading.* T_{beta,m}(x_1, P(X)) is homogeneous of degree |beta| + sum m_gamma |gamma|,
@@ -53,9 +53,9 @@ from ._candidates import (
     count_candidates,
     power_sum_products_by_degree,
 )
-from ._errors import SizeError
+from ._errors import NotRepresentableError, SizeError
 from ._indices import MultiIndex, multi_indices
-from ._linalg import NotRepresentableError, sparse_solve
+from ._linalg import sparse_solve
 from ._poly import Terms, to_fraction, token_blocks, token_gens
 from ._results import SolveStats
 from ._validate import check_int
@@ -66,8 +66,6 @@ Key = tuple[MultiIndex, tuple[MultiIndex, ...]]  # (beta, lambda): x_1^beta m_la
 #: (the default), and the dense expansion of every candidate with one sympy rref (a baseline).
 ORBIT_BLOCKS = "orbit-blocks"
 DENSE_EXPANSION = "dense-expansion"
-#: Old names kept working for saved files and scripts.
-METHOD_ALIASES = {"default": ORBIT_BLOCKS, "reference": DENSE_EXPANSION}
 METHODS = (ORBIT_BLOCKS, DENSE_EXPANSION)
 
 #: One degree block's solver: (sparse columns, sparse right-hand sides) -> (pivots, solutions);
@@ -236,7 +234,7 @@ def _check_sizes(
         monomials = comb(nvars + degree, degree)
         if monomials * total > MAX_REFERENCE_ENTRIES:
             raise SizeError(
-                f"the dense-expansion (reference) method's dense matrix would have about {monomials:,} x "
+                f"the dense-expansion method's dense matrix would have about {monomials:,} x "
                 f"{total:,} = {monomials * total:,} entries, more than the limit of "
                 f"{MAX_REFERENCE_ENTRIES:,}; use method='orbit-blocks'"
             )
@@ -440,7 +438,6 @@ def solve(
     reference in here). ``max_work``: the elimination budget (:func:`check_solve_work`).
     Raises ``NotRepresentableError`` when the system is inconsistent.
     """
-    method = METHOD_ALIASES.get(method, method)
     symmetric_tokens = n - 1 if first_token_apart else n
     estimate = _check_sizes(d, indices, degree, symmetric_tokens, first_token_apart, method, n * d, max_work)
     start = time.perf_counter()

@@ -13,6 +13,9 @@ import sympy
 from ._indices import MultiIndex
 from ._validate import check_int, check_size
 
+#: Most token variables n * d the exact core creates (sympy symbols; 10^5 take about a second).
+MAX_TOKEN_VARIABLES = 100_000
+
 
 def token_symbol(i: int, k: int) -> sympy.Symbol:
     """The variable x{i}_{k}: coordinate k of token i (both 1-based).
@@ -104,5 +107,5 @@ def sequence_symbols(n: int, d: int) -> sympy.Matrix:
     """
     n = check_int("n", n)
     d = check_int("d", d)
-    check_size(f"sequence_symbols(n={n}, d={d})", n * d)
+    check_size(f"sequence_symbols(n={n}, d={d})", n * d, limit=MAX_TOKEN_VARIABLES)  # before any symbol
     return sympy.Matrix(n, d, lambda i, k: token_symbol(i + 1, k + 1))  # no-eval: entries are sympy objects built here

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ...internal import PolyapproxError, SizeError, show_int
+from ...internal import PolyapproxError, SizeError, check_writable, show_int
 from ...internal import digit_count as digit_count  # re-exported: the subcommands and tests import it from here
 
 TARGET_HELP = (
@@ -111,14 +111,67 @@ def json_int(value: int) -> int | str:
 
 def inputs(args: argparse.Namespace) -> dict[str, Any]:
     """The user's inputs, for --json output (everything parsed except internals)."""
-    hidden = {"run", "json", "network_kind"}
+    hidden = {"run", "json", "network_kind", "_applies_only"}
     return {k: v for k, v in vars(args).items() if k not in hidden and not callable(v)}
+
+
+class _Default:
+    """Wraps an option's default so that a given value can be told from the default (see applies_only)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:  # --help shows the plain default
+        return repr(self.value)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+def applies_only(
+    p: argparse.ArgumentParser, option: str, when: Callable[[argparse.Namespace], bool], needs: str
+) -> None:
+    """Declare that ``option`` applies only when ``when(args)`` holds (``needs`` says when, e.g. "with
+    --certify"); giving it otherwise is a one-line error (exit 2), checked in one place by
+    :func:`check_applies_only` before the command runs."""
+    action = next(a for a in p._actions if option in a.option_strings)
+    action.default = _Default(action.default)
+    table = list(p.get_default("_applies_only") or [])
+    table.append((option, action.dest, when, needs))
+    p.set_defaults(_applies_only=table)
+
+
+def check_applies_only(args: argparse.Namespace) -> None:
+    """Put back the defaults of options not given, then refuse every given option that does not apply."""
+    table = getattr(args, "_applies_only", None) or []
+    given = []
+    for option, dest, when, needs in table:
+        value = getattr(args, dest, None)
+        if isinstance(value, _Default):
+            setattr(args, dest, value.value)
+        else:
+            given.append((option, when, needs))
+    problems = [f"{option} applies only {needs}" for option, when, needs in given if not when(args)]
+    if problems:
+        raise PolyapproxError("; ".join(problems))
 
 
 def check_applies(args: argparse.Namespace, option: str, dest: str, condition: bool, reason: str) -> None:
     """Refuse an option that was given but does not apply (its default is None)."""
     if getattr(args, dest, None) is not None and not condition:
         raise PolyapproxError(f"{option} does not apply {reason}")
+
+
+@contextmanager
+def long_integers() -> Iterator[None]:
+    """Lift Python's 4,300-digit limit of int-to-text conversion while printing exact results (their sizes
+    are bounded by the inputs' own limits); parsing keeps the limit."""
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(limit)
 
 
 def add_progress(p: argparse.ArgumentParser) -> None:
@@ -177,13 +230,7 @@ def progress_bar(
 
 
 def check_output(path: str | None, option: str = "--save") -> None:
-    """Refuse an output path that cannot be written, before any work is done (one-line error)."""
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: it is a directory")
-    if not os.path.isdir(folder):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise PolyapproxError(f"cannot write {option} file {path!r}: the directory {folder!r} is not writable")
+    """Refuse an output path that cannot be written (a symlink, a directory, a FIFO, a missing or read-only
+    folder), before any work is done (one-line error)."""
+    if path is not None:
+        check_writable(path, f"{option} file")

@@ -18,11 +18,14 @@ def fit_terms(n: int, d: int, degree: int, refined: bool = False) -> int:
 
 def fit_bytes(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> tuple[int, int]:
     """(estimated bytes, candidate terms) of continuous.approximate: the design matrix, its scaled copy and
-    the SVD workspace (about 3 copies of samples x n x terms float64), the samples themselves, and the exact
+    the SVD workspace (about 3 copies of samples x n x terms float64), the samples themselves, the monomials of
+    the power sums at every training token, and the exact
     expansion of Psi (about 200 bytes per term and output)."""
     terms = fit_terms(n, d, degree, refined)
     samples = max(4000, math.ceil(2 * terms / n)) if samples is None else samples
-    return 3 * 8 * samples * n * terms + 2 * 8 * samples * n * d + 200 * terms * d, terms
+    latent = latent_dimension(n, d, "continuous-refined" if refined else "continuous")
+    monomials = 8 * samples * n * latent  # every power sum's monomial at every training token (its ranges)
+    return 3 * 8 * samples * n * terms + 2 * 8 * samples * n * d + monomials + 200 * terms * d, terms
 
 
 def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:
@@ -95,13 +98,22 @@ DISCONTINUOUS_SECONDS = 8.1e-12
 DISCONTINUOUS_OVERHEAD_SECONDS = 0.3
 
 
-def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
-    """Estimated CPU seconds of build discontinuous (build, then the sampled error search)."""
+#: Default work budget of build discontinuous, in the units of discontinuous_work (about 13 CPU minutes).
+DISCONTINUOUS_MAX_WORK = 10**14
+
+
+def discontinuous_work(n: int, d: int, k: int, samples: int) -> float:
+    """Work units of build discontinuous: f_calls x n x bits^1.7 (the time model's units, from the sizes)."""
     cells = k**d
     multisets = math.comb(cells + n - 1, n) if cells < 10**6 else 10**18
     calls = min(multisets, 1.1 * samples)
     bits = cells * math.log2(n + 1)
-    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * calls * n * bits**1.7
+    return calls * n * bits**1.7
+
+
+def discontinuous_cpu_seconds(n: int, d: int, k: int, samples: int) -> float:
+    """Estimated CPU seconds of build discontinuous (build, then the sampled error search)."""
+    return DISCONTINUOUS_OVERHEAD_SECONDS + DISCONTINUOUS_SECONDS * discontinuous_work(n, d, k, samples)
 
 
 def discontinuous_seconds(n: int, d: int, k: int, samples: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from ._common import (
@@ -19,6 +20,7 @@ from ._common import (
     show_int,
     target_label,
 )
+from ._estimate import DISCONTINUOUS_MAX_WORK
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
@@ -55,6 +57,15 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--samples", type=int, default=4096, help="random test sequences for the measured error")
     p.add_argument("--seed", type=int, default=0, help="seed of the test sequences")
     p.add_argument("--save", metavar="FILE", help="write the model (its target and grid, safetensors) to FILE")
+    p.add_argument(
+        "--max-work",
+        type=int,
+        default=None,
+        metavar="UNITS",
+        help="budget of the build and error search, f calls x n x (code bits)^1.7, estimated from n, d, k and "
+        f"--samples before it starts (default {DISCONTINUOUS_MAX_WORK:.0e}, about 13 CPU minutes); larger "
+        "requests are refused",
+    )
     add_max_memory(p)
     add_progress(p)
     add_json(p)
@@ -91,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
         "error_bound": bound,
         "lipschitz": lipschitz,
         "lipschitz_source": source if lipschitz is not None else None,
+        "bound_holds": bound_holds(result.error, bound),
         "f_calls": model.f_calls,
         "equivariance_error": result.equivariance_error,
         "saved": args.save,
@@ -99,7 +111,24 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
     else:
         _print_text(args, model, sizes, summary)
+    if not summary["bound_holds"]:  # never a false inequality: the contradiction fails the command
+        print(
+            f"polyapprox build discontinuous: CONTRADICTION: the measured error {result.error:.6e} exceeds the "
+            f"error bound {bound:.6e} of Lipschitz constant {lipschitz:.6g} ({source}); the target is not "
+            "that Lipschitz (give a larger --lipschitz)",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+#: Slack for comparing a float measurement with the bound (rounding of the target's float evaluation).
+BOUND_SLACK = 1e-12
+
+
+def bound_holds(measured: float, bound: float | None) -> bool:
+    """Whether the measured error is within the stated bound (up to float rounding); True without a bound."""
+    return bound is None or measured <= bound + BOUND_SLACK * (1.0 + bound)
 
 
 def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
@@ -110,13 +139,24 @@ def _check_grid_size(args: argparse.Namespace) -> tuple[float, float]:
     """
     import math
 
-    from ...internal import SizeError
-    from ._estimate import discontinuous_bytes, discontinuous_seconds
+    from constructions import discontinuous
+
+    from ...internal import SizeError, check_int
+    from ._estimate import DISCONTINUOUS_MAX_WORK, discontinuous_bytes, discontinuous_seconds, discontinuous_work
 
     if min(args.n, args.d, args.k, args.samples) < 1:
         return 0.0, 0.0
     if args.d * math.log2(args.k) > 40:
         raise SizeError(f"a grid with k^d = {args.k}^{args.d} cells is too large (limit 2^40)")
+    discontinuous.size_accounting(args.n, args.d, args.k)  # its own size refusals, before any build
+    budget = DISCONTINUOUS_MAX_WORK if args.max_work is None else check_int("max-work", args.max_work)
+    work = discontinuous_work(args.n, args.d, args.k, args.samples)
+    if work > budget:
+        raise SizeError(
+            f"the build and error search on k^d = {args.k}^{args.d} cells with n = {args.n} needs an estimated "
+            f"{work:.2g} work units (f calls x n x code bits^1.7), more than the budget of {budget:.2g}; "
+            "reduce k or --samples, or raise --max-work"
+        )
     memory = discontinuous_bytes(args.n, args.d, args.k, 4 * args.samples)
     check_memory(memory, args, f"the exact codes of a grid with k^d = {args.k}^{args.d} cells")
     return discontinuous_seconds(args.n, args.d, args.k, args.samples), memory
@@ -145,8 +185,9 @@ def _print_text(args: argparse.Namespace, model: Any, sizes: Any, summary: dict)
         f"construction d' = {show_int(sizes.continuous_latent)}"
     )
     bound, lipschitz, source = summary["error_bound"], summary["lipschitz"], summary["lipschitz_source"]
+    relation = "<=" if summary["bound_holds"] else "> (CONTRADICTION)"
     tail = (
-        f" <= bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
+        f" {relation} bound {bound:.3e} (Lipschitz constant {lipschitz:.3g}, {source})"
         if bound is not None
         else " (no Lipschitz bound known; give --lipschitz)"
     )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ...internal import PolyapproxError
-from ._common import add_target, check_output, inputs, resolve_target
+from ...internal import write_file
+from ._common import add_target, applies_only, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
 
@@ -35,6 +35,7 @@ def register(kinds: argparse._SubParsersAction) -> None:
         help="attention probability map: hardmax (exact network) or softmax/sparsemax with --t",
     )
     p.add_argument("--t", type=float, default=None, help="query scale (needed for softmax/sparsemax)")
+    applies_only(p, "--t", lambda a: a.rho != "hardmax", "with --rho softmax or sparsemax (hardmax has no query scale)")
     p.add_argument(
         "--eps",
         type=float,
@@ -89,11 +90,7 @@ def run(args: argparse.Namespace) -> int:
     }
     summary.pop("masks")
     if args.save:
-        try:
-            with open(args.save, "w", encoding="utf-8") as fh:
-                json.dump(net.to_dict(weights=True), fh)
-        except OSError as exc:
-            raise PolyapproxError(f"cannot write --save file {args.save!r}: {exc.strerror}") from None
+        write_file(args.save, json.dumps(net.to_dict(weights=True)), "--save file")
     if args.json:
         print_json(summary)
         return 0

@@ -7,7 +7,7 @@ import math
 import sys
 
 from ...internal import PolyapproxError
-from ._common import add_progress, inputs
+from ._common import add_progress, applies_only, inputs
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +41,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="override a named tolerance of a claim (e.g. C.factor=2); repeatable",
+    )
+    applies_only(
+        p,
+        "--full-training",
+        lambda a: not a.only or "training" in a.only,
+        "when the training section runs (--only training)",
     )
     add_progress(p)
     p.add_argument("--json", action="store_true", help="print the inputs and every claim's result as JSON")

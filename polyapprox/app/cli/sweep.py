@@ -6,6 +6,14 @@ re-run reads FILE, skips the items already there and runs the rest (items that f
 retried). When every item is done the file is rewritten in grid order, so an interrupted and
 resumed sweep ends with the same file as an uninterrupted one. Timings are left out unless
 ``--timings`` (they differ from run to run).
+
+FILE is a cache keyed by item: each record holds the item, its key and a digest of the item and
+the package version, and a record is reused only when all three match (a record from another
+version, or one whose item was edited, is recomputed). Records are otherwise trusted: a file
+edited to hold other numbers under a matching digest is not detected. Several sweeps may share
+one FILE: records of items outside this sweep's grid are kept, after this grid's records. A file
+that is not a sweep results file (any line other than a record, except a torn last line) is
+refused, never overwritten; so are symbolic links, FIFOs and other non-regular files.
 """
 
 from __future__ import annotations
@@ -20,8 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...internal import PolyapproxError, check_int
-from ._common import add_json, add_progress, inputs
+from ...internal import PolyapproxError, check_int, check_writable, open_append, write_file
+from ._common import add_json, add_progress, applies_only, inputs
 
 #: The exact engine's degree limit (the polynomial parser's), checked before a random target is built.
 ENGINE_MAX_DEGREE = 1000
@@ -32,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "sweep",
         help="run the exact engine or least-squares fits over a grid, streaming JSON lines; resumable",
         description="Run a grid of (n, d, degree, seed) items through local processes or a Dask cluster. "
-        "Results are appended to --out as they finish; a re-run resumes.",
+        "Results are appended to --out as they finish; a re-run resumes. --out is a cache keyed by item: a record "
+        "is reused only when its digest matches its item and this version; other sweeps' records are kept; a file "
+        "that is not a sweep results file, a symbolic link or a FIFO is refused.",
     )
     p.add_argument(
         "kind",
@@ -45,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, nargs="+", default=[0], help="seeds of the grid (default 0)")
     p.add_argument("--target", nargs="+", default=["gaussian-kernel-sum"], help="fit: target names")
     p.add_argument("--samples", type=int, default=None, help="fit: training sequences (default as in build)")
+    for option in ("--target", "--samples"):
+        applies_only(p, option, lambda a: a.kind == "fit", "to 'sweep fit'")
     p.add_argument("--refined", action="store_true", help="power sums up to n - 1")
     p.add_argument("--out", required=True, help="results file (JSON lines), appended to and resumed from")
     p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1)")
@@ -72,11 +84,35 @@ def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
         if name is not None:
             item.update(target=name, samples=args.samples)
         items.append(item)
+    if args.kind == "engine":  # sizes the engine always refuses: refused before any item runs
+        from ...internal import MAX_TOKEN_VARIABLES, SizeError
+
+        for item in items:
+            if item["n"] * item["d"] > MAX_TOKEN_VARIABLES:
+                raise SizeError(
+                    f"n * d = {item['n']:,} * {item['d']:,} token variables, more than the exact engine's limit of "
+                    f"{MAX_TOKEN_VARIABLES:,}"
+                )
+            if item["degree"] > ENGINE_MAX_DEGREE:
+                raise SizeError(
+                    f"degree {item['degree']:,} is more than the limit of {ENGINE_MAX_DEGREE:,} for the exact engine"
+                )
     return items
 
 
 def item_key(item: dict[str, Any]) -> str:
     return json.dumps(item, sort_keys=True)
+
+
+def item_digest(item: dict[str, Any]) -> str:
+    """SHA-256 of the item's key and the package version: a record is reused only when it matches."""
+    from ... import __version__
+
+    return hashlib.sha256(f"{item_key(item)}\n{__version__}".encode()).hexdigest()
+
+
+#: Largest results file read back (a sweep of the largest grid writes far less).
+MAX_RESULTS_BYTES = 2**30
 
 
 def run_item(item: dict[str, Any], timings: bool = False) -> dict[str, Any]:
@@ -86,7 +122,7 @@ def run_item(item: dict[str, Any], timings: bool = False) -> dict[str, Any]:
         result = _engine(item) if item["kind"] == "engine" else _fit(item)
     except Exception as exc:  # recorded, not fatal: the sweep loses only this item
         result = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"}
-    record = {"key": item_key(item), "item": item, **result}
+    record = {"key": item_key(item), "digest": item_digest(item), "item": item, **result}
     if timings:
         record["seconds"] = round(time.perf_counter() - start, 4)
     return record
@@ -151,22 +187,51 @@ def _fit(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_results(path: Path) -> dict[str, dict[str, Any]]:
-    """Records already in ``path`` by key (a torn last line, from a crash, is dropped)."""
-    if not path.exists():
+    """Records already in ``path`` by key, in file order (a torn last line, from a crash, is dropped).
+
+    Refuses (one line) a file that is not a sweep results file, so that it is never overwritten.
+    """
+    from ...internal import read_file, write_file
+
+    data = read_file(path, MAX_RESULTS_BYTES, "--out file")
+    if not data:
         return {}
-    records = {}
-    lines = path.read_text().splitlines(keepends=True)
-    keep = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-            records[record["key"]] = record
-            keep.append(line if line.endswith("\n") else line + "\n")
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a torn or foreign line: its item is simply run again
-    if keep != lines:
-        path.write_text("".join(keep))
+    try:
+        lines = data.decode("utf-8").splitlines(keepends=True)
+    except UnicodeDecodeError:
+        raise PolyapproxError(
+            f"--out file {str(path)!r} exists and is not a sweep results file (not UTF-8 text); refusing to overwrite it"
+        ) from None
+    records: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(lines, 1):
+        record = _record(line)
+        if record is None:
+            if number == len(lines) and not line.endswith("\n") and line.startswith('{"'):
+                continue  # a record torn by a crash: its item simply runs again
+            raise PolyapproxError(
+                f"--out file {str(path)!r} exists and is not a sweep results file (line {number} is not a sweep "
+                "record); refusing to overwrite it"
+            )
+        records[record["key"]] = record
+    if not lines[-1].endswith("\n"):
+        write_file(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in records.values()), "--out file")
     return records
+
+
+def _record(line: str) -> dict[str, Any] | None:
+    """A sweep record (a JSON object whose key is its item's key), or None."""
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("item"), dict):
+        return None
+    return record if record.get("key") == item_key(record["item"]) else None
+
+
+def reusable(record: dict[str, Any]) -> bool:
+    """A finished record whose digest matches its item and this version (else its item runs again)."""
+    return "error" not in record and record.get("digest") == item_digest(record["item"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,7 +241,11 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.parent and not out.parent.exists():
         raise PolyapproxError(f"--out: directory {out.parent} does not exist")
-    done = {k: r for k, r in read_results(out).items() if "error" not in r}
+    check_writable(out, "--out file")
+    previous = read_results(out)
+    keys = {item_key(item) for item in items}
+    others = [r for k, r in previous.items() if k not in keys]  # another sweep's records: kept
+    done = {k: r for k, r in previous.items() if k in keys and reusable(r)}
     todo = [item for item in items if item_key(item) not in done]
     limit = None if args.max_items is None else check_int("max-items", args.max_items)
     total, finished = len(items), len(items) - len(todo)
@@ -184,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sweep {args.kind}: {total} items, {finished} already in {out}, {len(todo)} to run", file=sys.stderr)
     new = 0
     if todo:
-        with make_executor(args.jobs, args.scheduler) as ex, out.open("a") as fh:
+        with make_executor(args.jobs, args.scheduler) as ex, open_append(out, "--out file") as fh:
             for _, record in ex.as_completed(_timed_item, [(item, args.timings) for item in todo]):
                 fh.write(json.dumps(record, sort_keys=True) + "\n")
                 fh.flush()
@@ -199,9 +268,8 @@ def run(args: argparse.Namespace) -> int:
                     break
     complete = all(item_key(item) in done for item in items)
     if complete:  # every item has a result: the file in grid order (same bytes however the run was split)
-        tmp = out.with_name(out.name + ".tmp")
-        tmp.write_text("".join(json.dumps(done[item_key(item)], sort_keys=True) + "\n" for item in items))
-        os.replace(tmp, out)
+        ordered = [done[item_key(item)] for item in items] + others
+        write_file(out, "".join(json.dumps(r, sort_keys=True) + "\n" for r in ordered), "--out file")
     failed = len(items) - len(done)
     if args.json:
         from ._output import print_json

@@ -27,7 +27,7 @@ import json
 import time
 from pathlib import Path
 
-from ...internal import check_choice
+from ...internal import check_choice, check_writable
 from ._common import TARGET_HELP, inputs, resolve_target
 from ._output import print_json
 
@@ -104,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         from polyapprox.app.report import prepare_output_dir
 
         prepare_output_dir(args.out)
+        for suffix in (".png", ".md", ".json"):
+            check_writable(args.out / f"{name}{suffix}", "--out file")
     from polyapprox.app import experiments  # raises the one-line install message without torch
 
     experiment = experiments.EXPERIMENTS[name]
@@ -150,9 +152,16 @@ def _markdown(result, seconds: float) -> str:
 
 
 def _write(result, out: Path, seconds: float) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    result.figure.savefig(out / f"{result.name}.png", dpi=110, bbox_inches="tight")
-    (out / f"{result.name}.md").write_text(_markdown(result, seconds) + "\n")
+    """The figure, table and records, each with the package's one safe writer (atomic, links refused)."""
+    import io
+
+    from ...internal import prepare_directory, write_file
+
+    prepare_directory(out)
+    buffer = io.BytesIO()
+    result.figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    write_file(out / f"{result.name}.png", buffer.getvalue(), "--out file")
+    write_file(out / f"{result.name}.md", _markdown(result, seconds) + "\n", "--out file")
     data = result.to_dict()
     data["seconds"] = seconds
-    (out / f"{result.name}.json").write_text(json.dumps(data, default=str))
+    write_file(out / f"{result.name}.json", json.dumps(data, default=str), "--out file")

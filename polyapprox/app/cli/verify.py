@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
-from ._common import TARGET_HELP, add_json, inputs, parse_bytes, resolve_target, target_label
+from ._common import TARGET_HELP, add_json, applies_only, inputs, parse_bytes, resolve_target, target_label
+
+#: Largest |lo|, |hi| of a domain verify checks on, and the smallest width relative to max(1, |lo|, |hi|):
+#: beyond them a domain is degenerate (a file edited to [0, 1e-9] would pass any tolerance).
+MAX_DOMAIN_MAGNITUDE = 1e6
+MIN_RELATIVE_WIDTH = 1e-6
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,14 +47,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--ratio", type=float, default=0.5, help="with --certify: stop when upper <= (1 + RATIO) * lower (default 0.5)"
     )
     p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: box budget")
-    p.add_argument("--time-limit", type=float, default=60.0, help="with --certify: seconds budget")
+    p.add_argument("--time-limit", type=float, default=60.0, help="with --certify: seconds budget (finite)")
+    p.add_argument(
+        "--domain",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("LO", "HI"),
+        help="check on [LO, HI]^(n x d) instead of the domain recorded in the file",
+    )
+    for option in ("--ratio", "--max-boxes", "--time-limit"):
+        applies_only(p, option, lambda a: a.certify, "with --certify")
     add_json(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
-
     import constructions
     from constructions import verify
 
@@ -57,25 +71,44 @@ def run(args: argparse.Namespace) -> int:
 
     if args.tol is not None and not (math.isfinite(args.tol) and args.tol >= 0):
         raise PolyapproxError(f"--tol must be a finite number >= 0; got {args.tol}")
+    if args.certify and not (math.isfinite(args.time_limit) and args.time_limit > 0):
+        raise PolyapproxError(f"--time-limit must be a finite number of seconds > 0; got {args.time_limit}")
+    if args.certify and not (math.isfinite(args.ratio) and args.ratio >= 0):
+        raise PolyapproxError(f"--ratio must be a finite number >= 0; got {args.ratio}")
+    if args.domain is not None:  # before reading the file
+        check_domain(args.domain, "--domain")
     info = constructions.read(args.file, **({} if args.max_bytes is None else {"max_bytes": args.max_bytes}))
+    recorded = check_domain(info.domain, "the domain recorded in the file")
+    domain = recorded if args.domain is None else check_domain(args.domain, "--domain")
+    if not recorded[0] <= domain[0] < domain[1] <= recorded[1]:
+        raise PolyapproxError(
+            f"--domain [{domain[0]:g}, {domain[1]:g}] is not inside the model's domain [{recorded[0]:g}, "
+            f"{recorded[1]:g}] (recorded in the file); the model is not defined outside it"
+        )
     target = _target(args, info)
     result = verify.sup_error(
         info.model,
         target,
         info.n,
         info.d,
-        domain=info.domain,
+        domain=domain,
         search=verify.SearchConfig(samples=args.samples),
         seed=args.seed,
     )
     measured, cert = result.error, None
     if args.certify:
         cert = verify.certified_sup_error(
-            info.model, target, tol=args.ratio, max_boxes=args.max_boxes, time_limit=args.time_limit, seed=args.seed
+            info.model,
+            target,
+            tol=args.ratio,
+            max_boxes=args.max_boxes,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            domain=None if args.domain is None else domain,
         )
         measured = cert.upper
     passed = args.tol is None or measured <= args.tol
-    summary = _summary(args, info, target, result, cert, passed)
+    summary = _summary(args, info, target, result, cert, passed, domain)
     if args.json:
         print_json(summary)
     else:
@@ -99,7 +132,28 @@ def _target(args: argparse.Namespace, info: Any) -> Any:
     )
 
 
-def _summary(args: argparse.Namespace, info: Any, target: Any, result: Any, cert: Any, passed: bool) -> dict:
+def check_domain(domain: Any, source: str) -> tuple[float, float]:
+    """(lo, hi), or a one-line refusal of a degenerate domain (empty, reversed, tiny or huge width)."""
+    from ...internal import DomainError
+
+    lo, hi = (float(v) for v in domain)
+    scale = max(1.0, abs(lo), abs(hi))
+    if not (math.isfinite(lo) and math.isfinite(hi)) or scale > MAX_DOMAIN_MAGNITUDE:
+        raise DomainError(
+            f"{source} [{lo:g}, {hi:g}] is not a usable domain (|lo| and |hi| must be at most "
+            f"{MAX_DOMAIN_MAGNITUDE:g}); refusing to verify on it"
+        )
+    if not hi - lo >= MIN_RELATIVE_WIDTH * scale:
+        raise DomainError(
+            f"{source} [{lo:g}, {hi:g}] is degenerate (width {hi - lo:g}, at least {MIN_RELATIVE_WIDTH:g} x "
+            f"max(1, |lo|, |hi|) is needed); refusing to verify on it (an edited file?)"
+        )
+    return lo, hi
+
+
+def _summary(
+    args: argparse.Namespace, info: Any, target: Any, result: Any, cert: Any, passed: bool, domain: tuple[float, float]
+) -> dict:
     """The JSON record of one verification."""
     return {
         "inputs": inputs(args),
@@ -107,6 +161,8 @@ def _summary(args: argparse.Namespace, info: Any, target: Any, result: Any, cert
         "n": info.n,
         "d": info.d,
         "d_out": info.d_out,
+        "domain": list(domain),
+        "domain_source": "--domain" if args.domain is not None else "recorded in the file",
         "model": _short(info.model),
         "target": target_label(target),
         "target_source": "--target" if args.target is not None else "recorded in the file",
@@ -126,6 +182,8 @@ def _summary(args: argparse.Namespace, info: Any, target: Any, result: Any, cert
 def _print_text(args: argparse.Namespace, info: Any, summary: dict, result: Any, cert: Any, measured: float) -> None:
     """The human-readable report: the model, the sampled error, the certified interval, PASS/FAIL."""
     print(f"{info.kind} model, n = {info.n}, d = {info.d}, d_out = {info.d_out}: {_short(info.model)}")
+    lo, hi = summary["domain"]
+    print(f"checked on the domain [{lo:g}, {hi:g}]^({info.n} x {info.d}) ({summary['domain_source']})")
     print(
         f"best found sup error vs {summary['target']} ({summary['target_source']}): {result.error:.3e} "
         f"({result.evaluations} evaluations; " + ", ".join(f"{k} {v:.3e}" for k, v in result.by_stage.items()) + ")"

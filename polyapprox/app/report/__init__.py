@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ...internal import PolyapproxError, check_choice
+from ...internal import PolyapproxError, check_choice, prepare_directory
 from ._files import write_atomic
 from ._model import Claim, ReportContext, Section, SectionSpec
 from .executor import make_executor
@@ -32,19 +32,8 @@ __all__ = [
 
 
 def prepare_output_dir(out: str | os.PathLike) -> Path:
-    """Create ``out`` (and parents) or fail clearly if it is empty, a file or not writable."""
-    if not str(out).strip():
-        raise PolyapproxError("the output directory must be a non-empty path (e.g. report)")
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise PolyapproxError(f"output directory {str(path)!r} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PolyapproxError(f"cannot create output directory {str(path)!r}: {exc.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise PolyapproxError(f"output directory {str(path)!r} is not writable")
-    return path
+    """Create ``out`` (and parents) or fail clearly if it is empty, a symbolic link, a file or not writable."""
+    return Path(prepare_directory(out))
 
 
 def _select(only: Iterable[str] | None) -> list[str]:

@@ -145,22 +145,26 @@ def _generic(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.claim("D2", "max code digits for n=4, d=2, k=2..32 (size accounting and encoding agree)")
 def _d2(ctx: ReportContext, data: dict) -> Outcome:
-    from constructions import discontinuous
+    from constructions import discontinuous, targets
 
     ks = (2, 4, 8, 16, 32)
     digits = [discontinuous.size_accounting(4, 2, k).max_code_digits for k in ks]
-    encoded = [len(str(discontinuous.encode([k * k - 1] * 4, 4))) for k in ks]
+    last_cell = np.ones((4, 2))  # all four tokens in the last cell: the largest code
+    centered = targets.get("centered")
+    encoded = [len(str(discontinuous.build(centered, 4, 2, k).latent(last_cell)[0])) for k in ks]
     return Outcome(digits == encoded == expected("D2"), encoded, expected("D2"))
 
 
 @SECTION.claim("L4", "distinct codes C(k^d+n-1, n): (2,1,4), (3,2,4) enumerated; (4,2,8) closed form")
 def _l4(ctx: ReportContext, data: dict) -> Outcome:
-    from constructions import discontinuous
+    from constructions import discontinuous, targets
 
-    counts = {
-        (n, d, k): len({discontinuous.encode(m, n) for m in itertools.combinations_with_replacement(range(k**d), n)})
-        for n, d, k in ((2, 1, 4), (3, 2, 4))
-    }
+    def codes(n: int, d: int, k: int) -> int:  # every sequence of cell corners, in every order
+        corners = np.array(list(itertools.product(range(k), repeat=d)), dtype=float) / k
+        X = np.array([corners[list(seq)] for seq in itertools.product(range(k**d), repeat=n)])
+        return len(set(discontinuous.build(targets.get("centered"), n, d, k).latent(X)[:, 0].tolist()))
+
+    counts = {(n, d, k): codes(n, d, k) for n, d, k in ((2, 1, 4), (3, 2, 4))}
     counts[(4, 2, 8)] = discontinuous.size_accounting(4, 2, 8).distinct_codes
     return equals(counts, expected("L4"))
 

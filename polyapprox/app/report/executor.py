@@ -92,10 +92,18 @@ def _connect(client_class: Any, address: str, timeout: float) -> Any:
     outcome: dict[str, Any] = {}
     settings = {"distributed.comm.timeouts.connect": f"{timeout}s", "distributed.comm.retry.count": 0}
 
+    class QuietClient(client_class):
+        """A client that, when its connection failed, does not try to close it again at garbage collection
+        (Client.__del__ would wait 20 s for the dead peer and print a TimeoutError traceback at exit)."""
+
+        def __del__(self) -> None:
+            if getattr(self, "status", None) in ("running", "connecting", "newly-created") and outcome.get("client"):
+                super().__del__()
+
     def connect() -> None:
         try:
             with dask.config.set(settings):
-                outcome["client"] = client_class(address, timeout=timeout, set_as_default=False)
+                outcome["client"] = QuietClient(address, timeout=timeout, set_as_default=False)
         except BaseException as exc:
             outcome["error"] = exc
 
