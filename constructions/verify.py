@@ -15,6 +15,7 @@ from ._verify.certify import certified_sup_error as certified_sup_error
 from ._verify.certify_discontinuous import certified_discontinuous_error as certified_discontinuous_error
 from ._verify.certify_relu import certified_network_error as certified_network_error
 from ._verify.equivariance import assert_equivariant as assert_equivariant
+from ._verify.sampled import SearchConfig as SearchConfig
 from ._verify.sampled import SupErrorResult as SupErrorResult
 from ._verify.sampled import equivariance_error as equivariance_error
 from ._verify.sampled import sup_error as sup_error
@@ -22,6 +23,7 @@ from ._verify.sampled import sup_error as sup_error
 __all__ = [
     "CertificationBudget",
     "CertifiedResult",
+    "SearchConfig",
     "SupErrorResult",
     "assert_equivariant",
     "certified_discontinuous_error",

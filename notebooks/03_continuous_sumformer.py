@@ -38,7 +38,7 @@ assert errors[2] > errors[4] > errors[6] > errors[8]
 # exceed the test-set maximum.
 
 # %%
-result = verify.sup_error(S, f, n=3, d=1, samples=2000, seed=1)
+result = verify.sup_error(S, f, n=3, d=1, search=verify.SearchConfig(samples=2000), seed=1)
 print(
     f"best found sup error {result.error:.2e} by stage {result.by_stage}; equivariance {result.equivariance_error:.1e}"
 )

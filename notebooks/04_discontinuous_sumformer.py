@@ -18,7 +18,7 @@ X = np.random.default_rng(0).uniform(size=(1000, 4, 2))
 rows = []
 for k in (2, 4, 8, 16, 32):
     S = discontinuous.build(f, n=4, d=2, k=k)
-    err = verify.sup_error(S, f, 4, 2, samples=2000, seed=0).error
+    err = verify.sup_error(S, f, 4, 2, search=verify.SearchConfig(samples=2000), seed=0).error
     code = S.latent(X[0])[0]
     rows.append((k, err, len(str(code))))
     print(f"k={k:2d}: best found sup error {err:.3f} = {err * k:.2f} delta; code of X[0] has {len(str(code))} digits")

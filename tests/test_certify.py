@@ -9,7 +9,7 @@ import sympy
 
 from constructions import continuous, targets
 from constructions._common.interval import Interval, Jet, check_float_environment, rational_enclosure
-from constructions.verify import CertificationBudget, certified_sup_error, sup_error
+from constructions.verify import CertificationBudget, SearchConfig, certified_sup_error, sup_error
 from polyapprox import EquivariantRepresentation, PolyapproxError, power_sum_symbol
 from polyapprox.internal import DomainError
 
@@ -162,7 +162,7 @@ def test_bound_holds_the_sampled_maximum(name, degree):
     f = targets.get(name)
     model, _ = continuous.approximate(f, 3, 1, degree, samples=400, seed=0)
     r = certified_sup_error(model, name, CertificationBudget(max_boxes=20_000), samples=256)
-    dense = sup_error(model, f, 3, 1, samples=20_000, seed=1)
+    dense = sup_error(model, f, 3, 1, search=SearchConfig(samples=20_000), seed=1)
     assert r.upper >= dense.error >= 0 and r.upper >= r.lower
     err = np.abs(model(r.witness[None]) - f(r.witness[None])).max()
     assert err == pytest.approx(r.lower, rel=1e-9)
@@ -174,7 +174,7 @@ def test_two_dimensional_tokens_bound_holds_the_sampled_maximum():
     f = targets.get("gaussian-kernel-sum")
     model, _ = continuous.approximate(f, 2, 2, 2, samples=400, seed=0)
     r = certified_sup_error(model, f, CertificationBudget(ratio=2.0, max_boxes=20_000), samples=256)
-    dense = sup_error(model, f, 2, 2, samples=20_000, seed=2)
+    dense = sup_error(model, f, 2, 2, search=SearchConfig(samples=20_000), seed=2)
     assert r.reached and r.upper >= dense.error and r.upper <= 2 * r.lower
 
 

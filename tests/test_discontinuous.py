@@ -10,7 +10,7 @@ from constructions import discontinuous as dc
 from constructions import targets
 from constructions._networks import discontinuous_relu as _relu
 from constructions._sumformers import discontinuous as _dc
-from constructions.verify import assert_equivariant, sup_error
+from constructions.verify import SearchConfig, assert_equivariant, sup_error
 from polyapprox import DomainError, NotEquivariantError, PolyapproxError, ShapeError, SizeError
 from polyapprox.app.report.cases import CASES
 
@@ -108,7 +108,7 @@ def test_error_bounds_hold(name, representative):
     f = targets.get(name)
     n, d, k = 3, 2, 8
     S = dc.build(f, n, d, k, representative=representative)
-    measured = sup_error(S, f, n, d, samples=1500, grid_budget=729, local_starts=4, seed=2).error
+    measured = sup_error(S, f, n, d, search=SearchConfig(samples=1500, grid_budget=729, local_starts=4), seed=2).error
     assert measured <= dc.error_bound(f.lipschitz_constant(n, d), k, representative) + 1e-12
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from constructions import targets
-from constructions.verify import assert_equivariant, equivariance_error, sup_error
+from constructions.verify import SearchConfig, assert_equivariant, equivariance_error, sup_error
 from polyapprox import NotEquivariantError, PolyapproxError, ShapeError
 from polyapprox.exact._errors import DomainError
 
@@ -28,9 +28,9 @@ def planted(X):
 def test_planted_spike_found_by_local_stage_but_missed_by_random_sampling():
     # Same budget of random samples: the ball has volume ~1e-3 of the box, so random points land
     # in it only near its rim, where the bump is small.
-    plain = sup_error(base, planted, n=2, d=2, samples=2000, grid_budget=0, local_starts=0, seed=0)
+    plain = sup_error(base, planted, n=2, d=2, search=SearchConfig(samples=2000, grid_budget=0, local_starts=0), seed=0)
     assert plain.error < 0.6
-    full = sup_error(base, planted, n=2, d=2, samples=2000, grid_budget=0, local_starts=8, seed=0)
+    full = sup_error(base, planted, n=2, d=2, search=SearchConfig(samples=2000, grid_budget=0, local_starts=8), seed=0)
     assert full.error > 0.999 and full.by_stage["local"] > 0.999
     np.testing.assert_allclose(full.argmax, CENTER, atol=1e-3)
     assert full.evaluations > plain.evaluations
@@ -38,7 +38,7 @@ def test_planted_spike_found_by_local_stage_but_missed_by_random_sampling():
 
 def test_exact_model_has_zero_error_and_counts_evaluations():
     f = targets.get("centered")
-    result = sup_error(f, f, n=3, d=1, samples=100, grid_budget=64, local_starts=2, seed=1)
+    result = sup_error(f, f, n=3, d=1, search=SearchConfig(samples=100, grid_budget=64, local_starts=2), seed=1)
     assert result.error == 0.0
     assert result.by_stage["random"] == 0.0 and result.by_stage["grid"] == 0.0
     assert result.evaluations >= 100 + 64  # random + grid (4 points per axis) + local
@@ -47,15 +47,15 @@ def test_exact_model_has_zero_error_and_counts_evaluations():
 def test_grid_stage_hits_the_box_corners():
     f = targets.get("centered")
     model = lambda X: f(X) + (X.sum(axis=(-2, -1)) == 0)[..., None, None] * 1.0  # wrong only at X = 0
-    result = sup_error(model, f, n=2, d=1, samples=50, grid_budget=9, local_starts=0, seed=0)
+    result = sup_error(model, f, n=2, d=1, search=SearchConfig(samples=50, grid_budget=9, local_starts=0), seed=0)
     assert result.by_stage["grid"] == 1.0 and result.by_stage["random"] == 0.0
 
 
 def test_seeded_reproducible():
     f = targets.get("max-inner")
     model = lambda X: f(X) * 1.01
-    a = sup_error(model, f, n=3, d=2, samples=200, seed=5)
-    b = sup_error(model, f, n=3, d=2, samples=200, seed=5)
+    a = sup_error(model, f, n=3, d=2, search=SearchConfig(samples=200), seed=5)
+    b = sup_error(model, f, n=3, d=2, search=SearchConfig(samples=200), seed=5)
     assert a.error == b.error and np.array_equal(a.argmax, b.argmax)
 
 
@@ -70,13 +70,13 @@ def test_equivariance_error():
 def test_bad_input():
     f = targets.get("centered")
     with pytest.raises(ShapeError, match="model returns shape"):
-        sup_error(lambda X: X[..., :1].repeat(2, -1), f, n=2, d=1, samples=4, local_starts=0)
+        sup_error(lambda X: X[..., :1].repeat(2, -1), f, n=2, d=1, search=SearchConfig(samples=4, local_starts=0))
     with pytest.raises(DomainError, match="model returned NaN"):
-        sup_error(lambda X: f(X) * np.nan, f, n=2, d=1, samples=4, local_starts=0)
+        sup_error(lambda X: f(X) * np.nan, f, n=2, d=1, search=SearchConfig(samples=4, local_starts=0))
     with pytest.raises(PolyapproxError, match="domain"):
         sup_error(f, f, n=2, d=1, domain=(1, 0))
     with pytest.raises(PolyapproxError, match="samples must be an integer >= 1"):
-        sup_error(f, f, n=2, d=1, samples=0)
+        sup_error(f, f, n=2, d=1, search=SearchConfig(samples=0))
     with pytest.raises(PolyapproxError, match="n must be an integer >= 1"):
         equivariance_error(f, n=0, d=1)
 
@@ -87,9 +87,9 @@ def test_huge_domain_and_sample_counts_are_refused():
 
     f = targets.get("centered")
     with pytest.raises(PolyapproxError, match="finite width"):
-        sup_error(f, f, n=2, d=1, samples=8, domain=(-1e308, 1e308))
+        sup_error(f, f, n=2, d=1, domain=(-1e308, 1e308), search=SearchConfig(samples=8))
     with pytest.raises(SizeError, match="random sequences"):
-        sup_error(f, f, n=2, d=1, samples=10**12)
+        sup_error(f, f, n=2, d=1, search=SearchConfig(samples=10**12))
 
 
 def _brute_force_deviation(f, X, sigma):

@@ -38,7 +38,7 @@ class SupErrorResult:
     --------
     >>> from constructions import targets
     >>> f = targets.get("centered")
-    >>> result = sup_error(lambda X: f(X) + 0.25 * X[..., :1] ** 2, f, n=2, d=1, samples=64)
+    >>> result = sup_error(lambda X: f(X) + 0.25 * X[..., :1] ** 2, f, n=2, d=1, search=SearchConfig(samples=64))
     >>> sorted(result.by_stage), result.argmax.shape, result.evaluations > 64
     (['grid', 'local', 'random'], (2, 1), True)
     """
@@ -48,6 +48,51 @@ class SupErrorResult:
     evaluations: int
     by_stage: dict[str, float]
     equivariance_error: float
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """How hard :func:`sup_error` searches (every field checked when constructed).
+
+    Parameters
+    ----------
+    samples : int, default 4096
+        Random sequences of the first stage (>= 1).
+    grid_budget : int, default 4096
+        Most sequences of the grid stage (0: no grid).
+    local_starts : int, default 8
+        Worst points the local maximisation starts from (0: no local stage).
+    local_maxiter : int, default 100
+        Iterations of each L-BFGS-B run.
+    batch : int, default 4096
+        Sequences per model evaluation.
+    equivariance_trials : int, default 8
+        Permutations tried for ``equivariance_error``.
+
+    Examples
+    --------
+    >>> SearchConfig(samples=64, local_starts=0).grid_budget
+    4096
+    >>> SearchConfig(samples=0)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: samples must be an integer >= 1; got 0
+    """
+
+    samples: int = 4096
+    grid_budget: int = 4096
+    local_starts: int = 8
+    local_maxiter: int = 100
+    batch: int = 4096
+    equivariance_trials: int = 8
+
+    def __post_init__(self) -> None:
+        check_int("samples", self.samples, minimum=1)
+        check_int("grid_budget", self.grid_budget, minimum=0)
+        check_int("local_starts", self.local_starts, minimum=0)
+        check_int("local_maxiter", self.local_maxiter, minimum=1)
+        check_int("batch", self.batch)
+        check_int("equivariance_trials", self.equivariance_trials, minimum=1)
 
 
 def _check_domain(domain: Domain) -> tuple[float, float]:
@@ -130,19 +175,14 @@ def sup_error(
     d: int,
     *,
     domain: Domain = (0.0, 1.0),
-    samples: int = 4096,
-    grid_budget: int = 4096,
-    local_starts: int = 8,
-    local_maxiter: int = 100,
+    search: SearchConfig | None = None,
     seed: int | np.random.Generator = 0,
-    batch: int = 4096,
-    equivariance_trials: int = 8,
 ) -> SupErrorResult:
     """Estimated sup_X ||model(X) - f(X)||_max over the box ``domain``^(n x d).
 
-    ``model`` and ``f`` map (b, n, d) arrays to (b, n, d_out). Stages: ``samples`` random
-    sequences, a grid of at most ``grid_budget`` sequences (skipped when fewer than 2 points
-    per axis fit), then L-BFGS-B from the ``local_starts`` worst points. Seeded.
+    ``model`` and ``f`` map (b, n, d) arrays to (b, n, d_out). Stages (sizes in ``search``):
+    random sequences, a grid (skipped when fewer than 2 points per axis fit), then L-BFGS-B
+    from the worst points. Seeded.
     Shapes: model and f map X (b, n, d) to (b, n, d_out); ``argmax`` is (n, d).
 
     Parameters
@@ -157,20 +197,10 @@ def sup_error(
         Token dimension d.
     domain : tuple of float, default (0.0, 1.0)
         Every coordinate is drawn from [lo, hi].
-    samples : int, default 4096
-        Random sequences of the first stage.
-    grid_budget : int, default 4096
-        Most sequences of the grid stage.
-    local_starts : int, default 8
-        Worst points the local maximisation starts from.
-    local_maxiter : int, default 100
-        Iterations of each L-BFGS-B run.
+    search : SearchConfig or None, default None
+        Sizes of the three stages; default ``SearchConfig()``.
     seed : int | np.random.Generator, default 0
         Seed of every random choice (reproducible).
-    batch : int, default 4096
-        Sequences per model evaluation.
-    equivariance_trials : int, default 8
-        Permutations tried for ``equivariance_error``.
 
     Returns
     -------
@@ -182,20 +212,21 @@ def sup_error(
     >>> from constructions import targets
     >>> f = targets.get("centered")
     >>> model = lambda X: f(X) + 0.25 * X[..., :1] ** 2      # differs by x^2 / 4, largest at x = 1
-    >>> result = sup_error(model, f, n=2, d=1, samples=64, seed=0)
+    >>> result = sup_error(model, f, n=2, d=1, search=SearchConfig(samples=64), seed=0)
     >>> round(result.error, 6), float(result.argmax.max())
     (0.25, 1.0)
     """
     n, d = check_int("n", n), check_int("d", d)
-    samples = check_int("samples", samples, minimum=1)
+    search = SearchConfig() if search is None else search
+    if not isinstance(search, SearchConfig):
+        raise PolyapproxError(f"search must be a SearchConfig; got {type(search).__name__}")
+    samples = search.samples
     check_size(f"sup_error's {samples:,} random sequences of shape ({n}, {d})", samples * n * d)
-    grid_budget = check_int("grid_budget", grid_budget, minimum=0)
-    local_starts = check_int("local_starts", local_starts, minimum=0)
     lo, hi = _check_domain(domain)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(check_seed(seed))
-    oracle = _ErrorOracle(model, f, n, d, check_int("batch", batch))
+    oracle = _ErrorOracle(model, f, n, d, search.batch)
 
-    candidates = [rng.uniform(lo, hi, size=(samples, n, d)), _grid(n, d, lo, hi, grid_budget)]
+    candidates = [rng.uniform(lo, hi, size=(samples, n, d)), _grid(n, d, lo, hi, search.grid_budget)]
     stage_names = ["random", "grid"]
     by_stage: dict[str, float] = {}
     points, errors = [], []
@@ -210,16 +241,16 @@ def sup_error(
     best_index = int(errors_all.argmax())
     best_error, best_point = float(errors_all[best_index]), points_all[best_index]
 
-    if local_starts:
+    if search.local_starts:
         local_best = -np.inf
-        for index in np.argsort(errors_all)[::-1][:local_starts]:
-            value, point = _local_maximise(oracle, points_all[index], lo, hi, local_maxiter)
+        for index in np.argsort(errors_all)[::-1][: search.local_starts]:
+            value, point = _local_maximise(oracle, points_all[index], lo, hi, search.local_maxiter)
             local_best = max(local_best, value)
             if value > best_error:
                 best_error, best_point = value, point
         by_stage["local"] = float(local_best)
 
-    eq = equivariance_error(model, n, d, domain=(lo, hi), trials=equivariance_trials, seed=rng)
+    eq = equivariance_error(model, n, d, domain=(lo, hi), trials=search.equivariance_trials, seed=rng)
     return SupErrorResult(best_error, best_point.copy(), oracle.evaluations, by_stage, eq)
 
 

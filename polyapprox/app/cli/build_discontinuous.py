@@ -83,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     seconds, memory = _check_grid_size(args)
     with progress_bar(args, seconds, memory, f"the build and error search ({args.k}^{args.d} cells)", bar=False):
         model = discontinuous.build(target, args.n, args.d, args.k, args.encoding, args.representative)
-        result = verify.sup_error(model, target, args.n, args.d, samples=args.samples, seed=args.seed)
+        result = verify.sup_error(
+            model, target, args.n, args.d, search=verify.SearchConfig(samples=args.samples), seed=args.seed
+        )
     sizes = discontinuous.size_accounting(args.n, args.d, args.k)
     lipschitz, source = _lipschitz(args, target)
     bound = None if lipschitz is None else discontinuous.error_bound(lipschitz, args.k, args.representative)

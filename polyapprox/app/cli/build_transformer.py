@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     )
     X = np.random.default_rng(args.seed + 1).uniform(size=(TEST_SEQUENCES, args.n, args.d))
     vs_sumformer = float(np.abs(net(X) - S(X)).max())
-    vs_target = verify.sup_error(net, target, args.n, args.d, samples=TEST_SEQUENCES, local_starts=2, seed=args.seed)
+    vs_target = verify.sup_error(
+        net, target, args.n, args.d, search=verify.SearchConfig(samples=TEST_SEQUENCES, local_starts=2), seed=args.seed
+    )
     if args.save:
         constructions.save(net, args.save, target=target, meta={"fit": report.to_dict()})
     summary = {

@@ -99,7 +99,15 @@ def run(args: argparse.Namespace) -> int:
             f"{recorded[1]:g}] (recorded in the file); the model is not defined outside it"
         )
     target = _target(args, info)
-    result = verify.sup_error(info.model, target, info.n, info.d, domain=domain, samples=args.samples, seed=args.seed)
+    result = verify.sup_error(
+        info.model,
+        target,
+        info.n,
+        info.d,
+        domain=domain,
+        search=verify.SearchConfig(samples=args.samples),
+        seed=args.seed,
+    )
     measured, cert = result.error, None
     if args.certify:
         budget = verify.CertificationBudget(max_boxes=args.max_boxes, ratio=args.ratio, time_limit=args.time_limit)

@@ -35,7 +35,9 @@ def error_case(item: tuple[int, int]) -> dict:
     k, seed = item
     f = targets.get("gaussian-kernel-sum")
     model = discontinuous.build(f, 4, 2, k)
-    result = verify.sup_error(model, f, 4, 2, samples=4096, grid_budget=4096, local_starts=8, seed=seed)
+    result = verify.sup_error(
+        model, f, 4, 2, search=verify.SearchConfig(samples=4096, grid_budget=4096, local_starts=8), seed=seed
+    )
     rng = np.random.default_rng(seed)
     X = rng.uniform(size=(200, 4, 2))
     base = model(X)
@@ -73,7 +75,9 @@ def generic_bounds(seed: int) -> list[dict]:
         f = targets.get(name)
         for representative in ("corner", "center"):
             model = discontinuous.build(f, 3, 2, 8, representative=representative)
-            measured = verify.sup_error(model, f, 3, 2, samples=1500, grid_budget=729, local_starts=3, seed=seed).error
+            measured = verify.sup_error(
+                model, f, 3, 2, search=verify.SearchConfig(samples=1500, grid_budget=729, local_starts=3), seed=seed
+            ).error
             lipschitz = f.lipschitz_constant(3, 2)
             if lipschitz is None:
                 raise PolyapproxError(f"generic target {name!r} has no Lipschitz constant for the error bound")
