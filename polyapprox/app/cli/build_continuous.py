@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
     model, report = fit(args, target)
     # the sup error as 'verify' measures it (random + grid + local search): the max over the test samples
     # alone can understate it several times (at a corner of the cube, for instance)
-    vs_target = verify.sup_error(model, target, args.n, args.d, search=verify.SearchConfig(samples=4096), seed=args.seed)
+    vs_target = verify.sup_error(
+        model, target, args.n, args.d, search=verify.SearchConfig(samples=4096), seed=args.seed
+    )
     if args.save:
         constructions.save(model, args.save, target=target, meta={"report": report.to_dict()})
     if args.json:
