@@ -13,6 +13,7 @@ runs exactly those again after installing the CPU pin (`python -m pytest -m "tor
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 from pathlib import Path
 
@@ -21,23 +22,45 @@ from _pytest.doctest import DoctestItem
 
 ROOT = Path(__file__).resolve().parent
 
-#: modules that import torch (or a name of constructions.training, which imports it) when imported:
-#: their doctests need it to be collected at all
-TORCH_MODULES = (
-    "constructions/_common/torch_checks.py",
-    "constructions/_networks/sumformer_torch.py",
-    "constructions/_networks/torch_modules.py",
-    "constructions/sparse/_universal_torch.py",
-    "constructions/training/_common.py",
-    "constructions/training/_copying.py",
-    "constructions/training/_one_layer.py",
-    "constructions/training/_runs.py",
-    "constructions/training/_sumformers.py",
-    "constructions/training/copying.py",
-    "constructions/training/one_layer.py",
-    "constructions/training/sumformers.py",
-    "polyapprox/app/experiments/_training.py",
-)
+
+def _modules_importing_torch() -> frozenset[str]:
+    """The package files that import torch when imported (their doctests cannot even be collected without it).
+
+    Read from the source, not kept by hand: a file imports torch at its top level, or a name of
+    constructions.training (whose every name imports torch on first use), or, transitively, one of those files.
+    tests/test_setup.py checks the result against a second method (importing every module with torch blocked).
+    """
+    imports: dict[str, set[str]] = {}  # module file -> the modules it imports at its top level (absolute names)
+    for package in ("polyapprox", "constructions"):
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            parts = list(relative.with_suffix("").parts)
+            names: set[str] = set()
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.Import):
+                    names |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom):
+                    base = parts[: len(parts) - node.level] if node.level else []
+                    module = ".".join(base + ([node.module] if node.module else []))
+                    names |= {module} | {f"{module}.{a.name}" for a in node.names}
+            imports[relative.as_posix()] = names
+    files = set(imports)
+    importing = {
+        f
+        for f, names in imports.items()
+        if any(n.split(".")[0] == "torch" or n.startswith("constructions.training.") for n in names)
+        and not f.startswith("constructions/training/__init__")
+    }
+    while True:  # a module that imports one of them at its top level needs torch too
+        more = {
+            f for f, names in imports.items() if any({n.replace(".", "/") + ".py"} & files & importing for n in names)
+        } - importing
+        if not more:
+            return frozenset(importing)
+        importing |= more
+
+
+TORCH_MODULES = _modules_importing_torch()
 #: docstring examples that call torch (modules importable without it, examples that are not)
 TORCH_EXAMPLES = ("import torch", "import_torch_module()", "to_torch(", "torch_module(")
 INSTALL = 'pip install torch==2.13.0, then pip install -e ".[torch,interop]"'

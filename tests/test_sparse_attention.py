@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 import torch.nn.functional as F  # noqa: E402
 

@@ -22,6 +22,7 @@ def _small(**changes) -> TrainingConfig:
     return TrainingConfig(**{"samples": 32, "test_samples": 16, "reference": False, **changes})
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("k", [1, 3, 7, 50])
 def test_every_k_steps_and_the_last(k):
     pytest.importorskip("torch")
@@ -41,6 +42,7 @@ def test_every_k_steps_and_the_last(k):
     assert [(m, w) for m, w in zip(sparse.test_mse, sparse.test_max)] == [at[s] for s in sparse.steps]
 
 
+@pytest.mark.torch
 def test_errors_in_torch_equal_the_numpy_formula():
     torch = pytest.importorskip("torch")
     from constructions.training._common import errors, eval_errors
@@ -53,6 +55,7 @@ def test_errors_in_torch_equal_the_numpy_formula():
     assert eval_errors(torch.from_numpy(prediction), torch.from_numpy(truth)).tolist() == [math.inf, math.inf]
 
 
+@pytest.mark.torch
 def test_a_one_layer_run_records_the_evaluated_steps():
     pytest.importorskip("torch")
     from constructions.training import train_one_layer
