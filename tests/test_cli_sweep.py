@@ -180,3 +180,13 @@ def test_a_bad_target_is_refused_before_any_item_runs(tmp_path, capsys, argv, fr
     err = capsys.readouterr().err
     assert fragment in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists()  # refused up front: no item ran, nothing was recorded
+
+
+def test_sweep_fit_n_10_20_is_refused_from_the_sizes(tmp_path, capsys):
+    """n = 10^20 reached numpy's 'Maximum allowed dimension exceeded' in the up-front target check (a traceback)."""
+    out = tmp_path / "fit.jsonl"
+    argv = ["sweep", "fit", "--target", "centered", "--n", str(10**20), "--d", "1", "--degree", "2"]
+    assert main([*argv, "--no-progress", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "values per sequence, more than the limit" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()

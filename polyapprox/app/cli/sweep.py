@@ -85,11 +85,18 @@ def check_targets(args: argparse.Namespace) -> None:
 
     if args.kind != "fit":  # --target and --samples with engine are refused by applies_only (register)
         return
+    from ...internal import MAX_TOKEN_VARIABLES, SizeError
+
     args.target = args.target or ["gaussian-kernel-sum"]
+    for n, d in itertools.product(args.n, args.d):
+        if check_int("n", n) * check_int("d", d) > MAX_TOKEN_VARIABLES:  # before any array of that size exists
+            raise SizeError(
+                f"n * d = {n:,} * {d:,} values per sequence, more than the limit of {MAX_TOKEN_VARIABLES:,}"
+            )
     for spec in args.target:
         target = resolve_target(spec)
         for n, d in itertools.product(args.n, args.d):
-            X = np.random.default_rng(0).uniform(size=(1, check_int("n", n), check_int("d", d)))
+            X = np.random.default_rng(0).uniform(size=(1, n, d))
             try:
                 values = np.asarray(target(X), dtype=float)
             except Exception as exc:  # the user's expression or code, evaluated once here instead of in every item
