@@ -12,7 +12,13 @@ timeout; each case also gets its own wall-clock limit (``SIGALRM``). A case is o
 - ``{"kind": "faces", "construction": "sparse" | "discontinuous", "n", "d", "q", "X"}``: the float
   forward at grid faces and their float neighbours against an exact reference (Fraction floors);
 - ``{"kind": "traced", "module": "dense" | "sparse", "X", "how": "export" | "trace"}``: an exported
-  torch module (n = 2, d = 1) on inputs of any shape and value, against the numpy forward.
+  torch module (n = 2, d = 1) on inputs of any shape and value, against the numpy forward;
+- ``{"kind": "api", "model": KIND | "target:NAME", "input": NAME}``: the registered model kind's
+  example (or a registered target) called on a hostile input named in ``HOSTILE_INPUTS`` (or
+  ``"sup_error-seed-1"``, ``"lipschitz-2**2000"``); a result must equal the plain-array one;
+- ``{"kind": "header", "model": KIND, "field": [key, ...] | int, "value": any}``: the kind's example
+  saved, one header field (a key path, or an index into ``header_fields``) replaced, loaded: a ``ModelFileError`` (or ``SizeError``) naming the
+  file, or a model whose forward equals the original's.
 
 Outcomes: ``ok`` (a result), ``error`` (a ``PolyapproxError``, or exit 2 with a one-line
 message), ``exit1`` (a check failed), ``timeout``, ``crash`` (anything else: an exception
@@ -247,6 +253,172 @@ def _run_traced(case):
         raise AssertionError("the exported module differs from the numpy forward")
 
 
+def _sample(n: int, d: int):
+    import numpy as np
+
+    return np.random.default_rng(5).uniform(0.1, 0.9, size=(n, d))
+
+
+def hostile_input(name: str, n: int, d: int):
+    """The hostile input ``name`` for sequences of n tokens of dimension d (torch only when asked)."""
+    import numpy as np
+
+    X = _sample(n, d)
+    if name == "zero-sequences":
+        return np.zeros((0, n, d))
+    if name == "np.matrix":
+        return np.matrix(X)
+    if name == "ragged-list":
+        return [list(row) + [0.5] * (i == n - 1) for i, row in enumerate(X.tolist())]
+    if name == "torch-requires-grad":
+        import torch
+
+        return torch.tensor(X, requires_grad=True)
+    if name.startswith("broadcast-10**"):
+        return np.broadcast_to(X, (10 ** int(name.split("**")[1]), n, d))
+    raise KeyError(name)
+
+
+HOSTILE_INPUTS = [
+    "zero-sequences",
+    "np.matrix",
+    "ragged-list",
+    "torch-requires-grad",
+    *(f"broadcast-10**{k}" for k in (7, 8, 9)),
+]
+
+
+def _api_model(name: str):
+    from constructions import get_model_kind, targets
+
+    if name.startswith("target:"):
+        f = targets.get(name.split(":", 1)[1])
+        return f, 3, 1
+    model = _cached(("example", name), lambda: get_model_kind(name).example())
+    return model, model.n, model.d
+
+
+def _run_api(case):
+    """A hostile input to a model or target: a PolyapproxError, or the result of the same values as a plain array."""
+    import numpy as np
+
+    model, n, d = _api_model(case["model"])
+    if case["input"] == "sup_error-seed-1":
+        from constructions import targets, verify
+
+        search = verify.SearchConfig(samples=5, grid_budget=5, local_starts=1, local_maxiter=1)
+        verify.sup_error(model, targets.get("centered"), n, d, search=search, seed=-1)
+        raise AssertionError("sup_error accepted seed=-1")
+    if case["input"] == "lipschitz-2**2000":
+        from constructions.targets import from_expression
+
+        from_expression("x_i", lipschitz=2**2000)
+        raise AssertionError("from_expression accepted lipschitz=2**2000 (no float holds it)")
+    got = np.asarray(model(hostile_input(case["input"], n, d)))
+    expected = np.asarray(model(_sample(n, d)))
+    if case["input"] == "zero-sequences":
+        if got.shape[:1] != (0,):
+            raise AssertionError(f"zero sequences gave a result of shape {got.shape}")
+    elif case["input"].startswith("broadcast"):
+        if not (got == expected).all():
+            raise AssertionError("a broadcast view gave values that differ from its one sequence's")
+    elif not np.array_equal(got, expected):
+        raise AssertionError(f"{case['input']} gave {got.ravel()[:4]}, the plain array {expected.ravel()[:4]}")
+
+
+def saved_example(kind: str, directory: str):
+    """(header, tensors, model) of the kind's example model, saved in ``directory`` and loaded back."""
+    import struct
+
+    from safetensors.numpy import load as st_load
+
+    import constructions
+    from constructions import get_model_kind
+
+    path = os.path.join(directory, f"original-{kind}.safetensors")
+    constructions.save(get_model_kind(kind).example(), path)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    (length,) = struct.unpack("<Q", data[:8])
+    header = json.loads(json.loads(data[8 : 8 + length])["__metadata__"]["polyapprox"])
+    return header, st_load(data), constructions.load(path)
+
+
+def header_fields(value, prefix=()):
+    """Every field of a header (nested keys; list entries by position, at most the first 3 of a list)."""
+    if prefix:
+        yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from header_fields(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value[:3]):
+            yield from header_fields(item, (*prefix, index))
+
+
+#: The wrong-type values every header field is replaced with (NaN and a 31-digit int included).
+BAD_FIELD_VALUES = ["x", None, [1], True, 10**30, float("nan"), {}]
+
+
+def mutated_load(kind: str, saved, field, value, directory: str) -> None:
+    """Load the kind's example (``saved`` from :func:`saved_example`) with ``field`` of its header set to
+    ``value``. Returns if the file loads and computes what the original does; raises a
+    ``ModelFileError`` naming the file or a ``SizeError`` if refused; AssertionError otherwise."""
+    import copy
+
+    import numpy as np
+    from safetensors.numpy import save as st_save
+
+    import constructions
+    from polyapprox.internal import ModelFileError, PolyapproxError, SizeError
+
+    header, tensors, original = saved
+    edited = copy.deepcopy(header)
+    place = edited
+    for key in field[:-1]:
+        place = place[key]
+    place[field[-1]] = value
+    path = os.path.join(directory, f"mutated-{kind}.safetensors")
+    with open(path, "wb") as handle:
+        handle.write(st_save(tensors, metadata={"polyapprox": json.dumps(edited)}))
+    try:
+        loaded = constructions.load(path)
+    except SizeError:
+        raise
+    except ModelFileError as exc:
+        if f"mutated-{kind}.safetensors" not in str(exc):
+            raise AssertionError(f"the error does not name the file: {exc}") from None
+        raise
+    except PolyapproxError as exc:
+        raise AssertionError(f"{type(exc).__name__}, not ModelFileError: {exc}") from None
+    X = np.random.default_rng(3).uniform(size=(4, original.n, original.d))
+    if not np.array_equal(np.asarray(loaded(X)), np.asarray(original(X))):
+        raise AssertionError(f"{kind}: header field {list(field)} = {value!r:.40} loads a different model")
+
+
+def _directory() -> str:
+    """One temporary directory per driver process (a batch), removed when it exits."""
+    import atexit
+    import shutil
+
+    def make() -> str:
+        path = tempfile.mkdtemp(prefix="polyapprox-fuzz-")
+        atexit.register(shutil.rmtree, path, True)
+        return path
+
+    return _cached("directory", make)
+
+
+def _run_header(case):
+    kind = case["model"]
+    saved = _cached(("saved", kind), lambda: saved_example(kind, _directory()))
+    field = case["field"]
+    if isinstance(field, int):
+        fields = list(header_fields(saved[0]))
+        field = fields[field % len(fields)]
+    mutated_load(kind, saved, tuple(field), _bigints(case["value"]), _directory())
+
+
 RUNNERS = {
     "poly": _run_poly,
     "expr": _run_expr,
@@ -255,6 +427,8 @@ RUNNERS = {
     "cli": _run_cli,
     "faces": _run_faces,
     "traced": _run_traced,
+    "api": _run_api,
+    "header": _run_header,
 }
 
 

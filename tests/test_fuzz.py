@@ -10,6 +10,7 @@ budget. The default run is small and derandomized; ``-m slow`` runs many more ex
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
+
+from constructions import model_kinds
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = Path(__file__).resolve().parent / "_fuzz_driver.py"
@@ -568,4 +571,78 @@ def test_fuzz_exported_modules(cases):
 @given(st.lists(_traced_cases(), min_size=6, max_size=20))
 def test_fuzz_exported_modules_long(cases):
     pytest.importorskip("torch")
+    run_batch(cases)
+
+
+# -- the Python API under hostile inputs: every registered model kind and registered targets ----------
+
+sys.path.insert(0, str(DRIVER.parent))
+from _fuzz_driver import BAD_FIELD_VALUES, HOSTILE_INPUTS  # noqa: E402
+
+TORCH = importlib.util.find_spec("torch") is not None
+API_MODELS = [*sorted(model_kinds()), "target:centered", "target:gaussian-kernel-sum"]
+API_INPUTS = [i for i in HOSTILE_INPUTS if TORCH or "torch" not in i]
+API_CALLS = ["sup_error-seed-1", "lipschitz-2**2000"]
+
+
+@st.composite
+def _api_cases(draw):
+    return {
+        "kind": "api",
+        "model": draw(st.sampled_from(API_MODELS)),
+        "input": draw(st.sampled_from(API_INPUTS + API_CALLS)),
+    }
+
+
+@settings(FAST, phases=[Phase.explicit])  # the default run: the findings, every kind times every input
+@given(st.lists(_api_cases(), min_size=4, max_size=12))
+@example(
+    [{"kind": "api", "model": m, "input": i} for m in API_MODELS for i in API_INPUTS]
+    + [{"kind": "api", "model": m, "input": "sup_error-seed-1"} for m in API_MODELS]
+    + [{"kind": "api", "model": "target:centered", "input": "lipschitz-2**2000"}]
+)
+def test_fuzz_api_hostile_inputs(cases):
+    """Zero sequences, np.matrix, ragged lists, tensors that require grad, broadcast views of 10^7-10^9
+    sequences, sup_error(seed=-1), from_expression(lipschitz=2**2000): a PolyapproxError or the right
+    result, never a raw numpy/torch error."""
+    run_batch(cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(_api_cases(), min_size=8, max_size=20))
+def test_fuzz_api_hostile_inputs_long(cases):
+    run_batch(cases)
+
+
+@st.composite
+def _header_cases(draw):
+    value = draw(st.one_of(st.sampled_from(BAD_FIELD_VALUES), st.integers(-(2**70), 2**70), st.text(max_size=8)))
+    return {
+        "kind": "header",
+        "model": draw(st.sampled_from(sorted(model_kinds()))),
+        "field": draw(st.integers(0, 200)),
+        "value": value,
+    }
+
+
+@settings(FAST, phases=[Phase.explicit])  # the default run: the explicit batch; -m slow generates more
+@given(st.lists(_header_cases(), min_size=10, max_size=30))
+@example(  # every field of every kind once, the wrong-type values in turn (the registry test tries them all)
+    [
+        {"kind": "header", "model": kind, "field": index, "value": BAD_FIELD_VALUES[index % len(BAD_FIELD_VALUES)]}
+        for kind in sorted(model_kinds())
+        for index in range(60)
+    ]
+)
+def test_fuzz_model_file_header_fields(cases):
+    """A header field of a saved model of any kind replaced: a one-line ModelFileError naming the file,
+    or the same model."""
+    run_batch(cases)
+
+
+@pytest.mark.slow
+@SLOW
+@given(st.lists(_header_cases(), min_size=20, max_size=60))
+def test_fuzz_model_file_header_fields_long(cases):
     run_batch(cases)

@@ -396,3 +396,50 @@ def test_cli_verifies_a_saved_model_of_every_kind(name, examples, tmp_path, caps
 def test_a_model_rebuilt_from_its_target_cannot_record_another(name, examples, tmp_path):
     with pytest.raises(PolyapproxError, match="rebuilt from the target it was built for"):
         examples[name].save(tmp_path / "m.safetensors", target=targets.get("times-mean"))
+
+
+# ---------------------------------------------------------------------------------------------
+# model-file header fields of the wrong type (hostile-input issue): walks every field of every kind
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_model_file_fields_of_the_wrong_type_are_one_line_model_file_errors(tmp_path, capsys, kind):
+    """Every header field of every kind's file, set to a string, null, a list, a bool, a 31-digit int,
+    NaN or an object: a one-line ModelFileError naming the file (or a SizeError) in the API and exit 2
+    with one line in ``polyapprox verify FILE``, or a file that loads the very same model."""
+    from _fuzz_driver import BAD_FIELD_VALUES, header_fields, mutated_load, saved_example
+
+    from polyapprox.app.cli import main
+    from polyapprox.internal import ModelFileError, SizeError
+
+    saved = saved_example(kind, str(tmp_path))
+    fields = list(header_fields(saved[0]))
+    assert {("n",), ("target",), ("parameters",)} <= set(fields) and len(fields) > 12
+    refused = 0
+    for field in fields:
+        through_cli = False
+        for value in BAD_FIELD_VALUES:
+            try:
+                mutated_load(kind, saved, field, value, str(tmp_path))
+            except (ModelFileError, SizeError) as exc:
+                assert "\n" not in str(exc), (field, value, str(exc))
+                refused += 1
+                if through_cli:
+                    continue
+                through_cli = True  # the CLI once per field: it reads the file through the same load
+                capsys.readouterr()
+                path = str(tmp_path / f"mutated-{kind}.safetensors")
+                assert main(["verify", path, "--target", "centered"]) == 2, (field, value)
+                err = capsys.readouterr().err
+                assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, (field, value, err)
+    assert refused > 0.9 * len(fields) * len(BAD_FIELD_VALUES)
+
+
+def test_masked_transformer_allow_partial_of_the_wrong_type_is_refused(examples):
+    from constructions import masked
+
+    S = examples["transformer"].sumformer
+    values: list = ["x", None, [1], 1]
+    for value in values:
+        with pytest.raises(PolyapproxError, match="allow_partial must be True or False"):
+            masked.from_sumformer(S, S.n, constructions.sparse.patterns.dense(S.n), allow_partial=value)

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from polyapprox import __version__
-from polyapprox.internal import PolyapproxError
+from polyapprox.internal import PolyapproxError, SizeError
 
 from .._common.protocol import get_model_kind, kind_of, model_kinds, set_writer
 from .._targets.resolve import from_spec, to_spec
@@ -301,8 +301,13 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
         raise ModelFileError(f"{path!r} is corrupted: {str(exc)[:100]}") from None
     if sorted(tensors) != header["tensors"] or any(t.dtype != np.float64 for t in tensors.values()):
         raise ModelFileError(f"{path!r} is inconsistent: its arrays do not match the list in its metadata")
-    target = from_spec(header["target"])
-    model, rebuilt = get_model_kind(kind).decode(params, tensors, target, path)
+    try:  # one place: every check of the target and of each kind's decode names the file
+        target = from_spec(header["target"])
+        model, rebuilt = get_model_kind(kind).decode(params, tensors, target, path)
+    except (ModelFileError, SizeError):
+        raise
+    except PolyapproxError as exc:
+        raise ModelFileError(f"{path!r}: {exc}") from None
     if (model.n, model.d, model.d_out) != (n, d, d_out):
         raise ModelFileError(
             f"{path!r} is inconsistent: header says n, d, d_out = {(n, d, d_out)}, the model "

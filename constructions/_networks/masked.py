@@ -148,6 +148,8 @@ def from_sumformer(
     True
     """
     n = check_int("n", n)
+    if not isinstance(allow_partial, bool):
+        raise PolyapproxError(f"allow_partial must be True or False; got {allow_partial!r:.60}")
     mask = as_mask(masks, n, layer)
     partial = np.flatnonzero(~mask.all(axis=1))
     if partial.size and not allow_partial:
