@@ -83,3 +83,39 @@ def test_unknown_target_and_size(capsys):
 def test_save_unwritable(tmp_path, capsys):
     assert main(BASE + ["--save", str(tmp_path / "missing" / "x.safetensors")]) == 2
     assert "cannot write --save file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--samples", "100000000000000000000"], "random sequences of n x d values"),
+        (["--sample-seed", "-1"], "seed must be an integer >= 0"),
+        (["--norm-p", "0.5"], "p must be a number in"),
+    ],
+)
+def test_samples_10_pow_20_is_refused_before_the_network_is_built(monkeypatch, capsys, extra, message):
+    from constructions import sparse
+
+    def built(*args, **kwargs):
+        raise AssertionError("the network was built before its distance arguments were checked")
+
+    monkeypatch.setattr(sparse, "universal_network", built)
+    argv = ["build", "sparse-transformer", "--target", "centered", "--n", "3", "--d", "1", "--pattern", "star"]
+    assert main([*argv, *extra]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_check_distance_args_agrees_with_distance():
+    from constructions import sparse, targets
+    from polyapprox.internal import PolyapproxError
+
+    net = sparse.universal_network(targets.get("centered"), 2, 1, "1/2", sparse.patterns.dense(2))
+    cases: list[dict] = [{"samples": 10**20}, {"seed": -1}, {"p": 0.5}, {"p": True}, {"samples": "x"}]
+    for kwargs in cases:
+        with pytest.raises(PolyapproxError) as before:
+            sparse.check_distance_args(2, 1, **kwargs)
+        with pytest.raises(PolyapproxError) as during:
+            net.distance(**kwargs)
+        assert str(before.value) == str(during.value)
+    assert net.distance(samples=50)["samples"] == sparse.check_distance_args(2, 1, samples=50) == 50

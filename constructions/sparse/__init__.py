@@ -26,6 +26,7 @@ from ._rho import softmax as softmax
 from ._rho import sparsemax as sparsemax
 from ._universal import Layer as Layer
 from ._universal import UniversalNetwork as UniversalNetwork
+from ._universal import check_distance_args as check_distance_args
 from ._universal import error_table as error_table
 from ._universal import universal_network as universal_network
 
@@ -39,6 +40,7 @@ __all__ = [
     "RhoCheck",
     "UniversalNetwork",
     "check_assumption",
+    "check_distance_args",
     "check_rho",
     "contextual_mapping",
     "error_table",

@@ -413,6 +413,51 @@ class _Compiled:
 # ------------------------------------------------------------------ the network
 
 
+def check_distance_args(n: int, d: int, *, p: float = 2, samples: int = 2000, seed: int = 0) -> int:
+    """Check the arguments of :meth:`UniversalNetwork.distance` before any network is built.
+
+    The distance draws ``samples`` random sequences of ``n`` tokens in dimension ``d``; a size
+    past the array limit, ``p`` outside [1, inf) or a negative seed is refused here, so a caller
+    can refuse them before paying for the network and its grid check.
+
+    Parameters
+    ----------
+    n, d : int
+        Tokens per sequence and token dimension of the network.
+    p : float, default 2
+        Exponent of the d_p distance.
+    samples : int, default 2000
+        Random sequences.
+    seed : int, default 0
+        Seed of the random sequences.
+
+    Returns
+    -------
+    int
+        ``samples``, checked.
+
+    Raises
+    ------
+    PolyapproxError
+        ``DomainError`` for ``p``, ``SizeError`` for too many values, others for non-integers.
+
+    Examples
+    --------
+    >>> check_distance_args(3, 1, samples=200)
+    200
+    >>> check_distance_args(3, 1, samples=10**20)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.SizeError: the distance's 100,000,000,000,000,000,000 random sequences of n x d values would have 300,000,000,000,000,000,000 entries, more than the limit of 10,000,000; choose smaller parameters
+    """
+    if isinstance(p, bool) or not (isinstance(p, (int, float)) and 1 <= p < math.inf):
+        raise DomainError(f"p must be a number in [1, inf); got {p!r:.40}")
+    samples = check_int("samples", samples)
+    check_size(f"the distance's {samples:,} random sequences of n x d values", samples * n * d)
+    check_seed(seed)
+    return samples
+
+
 @dataclass
 class UniversalNetwork(SavableModel):
     """The sparse Transformer g of the universality theorem (Yun et al. 2020), layer by layer.
@@ -730,10 +775,7 @@ class UniversalNetwork(SavableModel):
         ``omega`` = omega_f(delta/2) and the Step-1 bound
         (n d_out)^(1/p) omega.
         """
-        if not (isinstance(p, (int, float)) and 1 <= p < math.inf):
-            raise DomainError(f"p must be a number in [1, inf); got {p!r}")
-        samples = check_int("samples", samples)
-        check_size(f"the distance's {samples:,} random sequences of n x d values", samples * self.n * self.d)
+        samples = check_distance_args(self.n, self.d, p=p, samples=samples, seed=seed)
         X = np.random.default_rng(check_seed(seed)).uniform(size=(samples, self.n, self.d))
         g = self(X, arithmetic)
         fX = target_values(self.f, X, "distance samples", self.d_out)

@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     check_output(args.save, model_file=False)  # the exact weights as JSON, not a model file
     target = resolve_target(args.target)
     target.check_d(args.d)
+    # the distance's sizes, p and seed are refused before the network and its grid check are built
+    sparse.check_distance_args(args.n, args.d, p=args.norm_p, samples=args.samples, seed=args.sample_seed)
     budget = {} if args.max_value_layers is None else {"max_value_layers": args.max_value_layers}
     net = sparse.universal_network(
         target,
