@@ -62,7 +62,7 @@ def _modules_importing_torch() -> frozenset[str]:
 
 TORCH_MODULES = _modules_importing_torch()
 #: docstring examples that call torch (modules importable without it, examples that are not)
-TORCH_EXAMPLES = ("import torch", "import_torch_module()", "to_torch(", "torch_module(")
+TORCH_EXAMPLES = ("import torch", "import_torch_module()", "require_torch()", "to_torch(", "torch_module(")
 INSTALL = 'pip install torch==2.13.0, then pip install -e ".[torch,interop]"'
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 

@@ -28,6 +28,7 @@ def test_represent_json_has_inputs_and_loads_with_from_dict(capsys):
         "method": "orbit-blocks",
         "latex": False,
         "max_work": None,
+        "certificate": None,
     }
     rep = EquivariantRepresentation.from_dict(data)  # the output as it is, inputs and all
     assert rep.verify() and rep.n == 3 and data["verified"] is True and data["latent_dim"] == rep.latent_dim

@@ -11,6 +11,8 @@ import importlib
 import inspect
 import pkgutil
 
+import pytest
+
 import constructions
 import polyapprox
 from polyapprox import PolyapproxError
@@ -42,7 +44,9 @@ def _defined_exceptions():
     return found
 
 
+@pytest.mark.torch  # walks every module, constructions.training's included (they import torch)
 def test_every_exception_class_lives_in_the_errors_module_and_is_a_polyapprox_error():
+    pytest.importorskip("torch")
     found = _defined_exceptions()
     elsewhere = sorted(name for name, cls in found.items() if cls.__module__ != ERRORS_MODULE)
     assert not elsewhere, f"exception classes outside {ERRORS_MODULE}: {elsewhere}"
