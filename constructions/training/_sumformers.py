@@ -240,7 +240,9 @@ def constructed_reference(
     """
     from constructions import continuous
 
-    S, report = continuous.approximate(f, n, d, degree, samples=samples, test_samples=64, seed=seed, refined=refined)
+    S, report = continuous.approximate(
+        f, n, d, degree, samples=samples, seed=seed, config=continuous.FitConfig(test_samples=64, refined=refined)
+    )
     mse, worst = errors(S(X_test), Y_test)
     return {
         "model": S,
