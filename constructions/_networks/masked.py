@@ -106,9 +106,8 @@ def from_sumformer(
 ) -> Network:
     """One masked softmax attention layer (W_K = 0, W_O = n x writer) between the two FF blocks.
 
-    ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
-    (``layer`` picks masks[layer % p]). Equal to S iff every query sees every key; otherwise
-    refused unless ``allow_partial=True``.
+    With W_K = 0 each query averages the values of the keys its mask lets it see, so the layer
+    computes the Sumformer's sum, and the network equals S, iff every query sees every key.
     Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
     Parameters
