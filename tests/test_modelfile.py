@@ -12,7 +12,16 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import constructions
-from constructions import ModelFileError, continuous, discontinuous, linformer, performer, targets, transformer
+from constructions import (
+    ModelFileError,
+    NetworkConfig,
+    continuous,
+    discontinuous,
+    linformer,
+    performer,
+    targets,
+    transformer,
+)
 from constructions._targets.resolve import to_spec
 from constructions.transformer import assert_weights_equal
 from polyapprox import ParseError, PolyapproxError
@@ -34,7 +43,7 @@ def _networks(S):
         "transformer-exact": transformer.from_sumformer(S, 3),
         "transformer-relu": transformer.from_sumformer(S, 3, "relu", m_relu=3, random_query=True, seed=4),
         "linformer": linformer.from_sumformer(S, 3, 2, F=F, E="first"),
-        "performer-positive": performer.from_sumformer(S, 3, 5, seed=9, random_query=True),
+        "performer-positive": performer.from_sumformer(S, 3, 5, config=NetworkConfig(seed=9, random_query=True)),
         "performer-trig": performer.from_sumformer(S, 3, 4, features="trig"),
     }
 

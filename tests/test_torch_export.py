@@ -19,8 +19,10 @@ torch = pytest.importorskip(
 BUILDERS = {
     "softmax": lambda S, ff, **kw: transformer.from_sumformer(S, 3, ff, m_relu=2, **kw),
     "linformer": lambda S, ff, **kw: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff=ff, m_relu=2, **kw)),
-    "performer": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, **kw),
-    "performer-trig": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, features="trig", **kw),
+    "performer": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff=ff, m_relu=2, **kw)),
+    "performer-trig": lambda S, ff, **kw: performer.from_sumformer(
+        S, 3, 4, features="trig", config=NetworkConfig(ff=ff, m_relu=2, **kw)
+    ),
     "masked-softmax": lambda S, ff, **kw: masked.from_sumformer(
         S, 3, sparse.patterns.tridiagonal(3), ff, m_relu=2, allow_partial=True, **kw
     ),
@@ -43,8 +45,8 @@ def _np(t):
         lambda S: transformer.from_sumformer(S, 3, ff="relu", m_relu=3),
         lambda S: transformer.from_sumformer(S, 3),
         lambda S: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff="relu", m_relu=2)),
-        lambda S: performer.from_sumformer(S, 3, 8, features="trig", ff="relu", m_relu=2),
-        lambda S: performer.from_sumformer(S, 3, 8, random_query=True),
+        lambda S: performer.from_sumformer(S, 3, 8, features="trig", config=NetworkConfig(ff="relu", m_relu=2)),
+        lambda S: performer.from_sumformer(S, 3, 8, config=NetworkConfig(random_query=True)),
     ],
 )
 def test_torch_parity_float64(build, rng):
@@ -131,8 +133,12 @@ def test_gradcheck_tiny(kind, ff):
     net = {
         "softmax": lambda: transformer.from_sumformer(S, 2, ff, m_relu=1, random_query=True),
         "linformer": lambda: linformer.from_sumformer(S, 2, 2, config=NetworkConfig(ff=ff, m_relu=1)),
-        "performer": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, random_query=True),
-        "performer-trig": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, features="trig"),
+        "performer": lambda: performer.from_sumformer(
+            S, 2, 2, config=NetworkConfig(ff=ff, m_relu=1, random_query=True)
+        ),
+        "performer-trig": lambda: performer.from_sumformer(
+            S, 2, 2, features="trig", config=NetworkConfig(ff=ff, m_relu=1)
+        ),
     }[kind]()
     module = net.to_torch()
     X = torch.tensor([[[0.21], [0.64]], [[0.33], [0.87]]], dtype=torch.float64, requires_grad=True)
@@ -221,7 +227,7 @@ def test_state_dict_of_a_different_fit_changes_the_output_or_fails(rng):
 
 
 def test_float32_and_dtype_errors(S, rng):
-    net = performer.from_sumformer(S, 3, 4, "relu", m_relu=2, random_query=True)
+    net = performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff="relu", m_relu=2, random_query=True))
     module = net.to_torch()
     X = rng.uniform(size=(5, 3, 2))
     with pytest.raises(PolyapproxError, match="dtype torch.float32 does not match the module's torch.float64"):
