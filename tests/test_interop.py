@@ -135,7 +135,9 @@ def test_performer_trig_refused(S):
         lambda S: transformer.from_sumformer(S, 3, "relu", m_relu=2),
         lambda S: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff="relu", m_relu=2)),
         lambda S: performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff="relu", m_relu=2)),
-        lambda S: masked.from_sumformer(S, 3, sparse.patterns.star(3), "relu", m_relu=2, allow_partial=True),
+        lambda S: masked.from_sumformer(
+            S, 3, sparse.patterns.star(3), allow_partial=True, config=NetworkConfig(ff="relu", m_relu=2)
+        ),
     ],
 )
 def test_sequential_of_standard_layers(S, build, rng):

@@ -61,8 +61,6 @@ ALLOWED_LONGER: dict[str, str] = {
     "constructions.sparse.patterns.by_name": "a dispatcher: its keywords are the union of the named patterns' own "
     "parameters (each pattern function takes one to three), so a config would be a second copy of that list",
     "polyapprox.represent_equivariant": "9: F, n, d, refined and the method's options; not grouped yet",
-    "constructions.masked.from_sumformer": "9: ff, m_relu, random_query, seed are NetworkConfig's fields given flat; "
-    "not grouped yet (linformer and performer.from_sumformer are)",
     "constructions.sparse.universal_network": "10: the construction's symbols (f, n, d, delta, patterns, rho, t, eps, "
     "path) and the layer budget; not grouped yet",
     "constructions.training.train_one_layer": "9: the run settings are a TrainingConfig already; the rest choose "
@@ -118,4 +116,5 @@ def test_the_parameter_count_sees_long_signatures():
     assert counts["constructions.sparse.error_table"] == 7
     assert counts["constructions.linformer.from_sumformer"] == 8
     assert counts["constructions.performer.from_sumformer"] == 5
+    assert counts["constructions.masked.from_sumformer"] == 6
     assert counts["constructions.sparse.patterns.by_name"] == 10

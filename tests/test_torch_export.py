@@ -24,7 +24,7 @@ BUILDERS = {
         S, 3, 4, features="trig", config=NetworkConfig(ff=ff, m_relu=2, **kw)
     ),
     "masked-softmax": lambda S, ff, **kw: masked.from_sumformer(
-        S, 3, sparse.patterns.tridiagonal(3), ff, m_relu=2, allow_partial=True, **kw
+        S, 3, sparse.patterns.tridiagonal(3), allow_partial=True, config=NetworkConfig(ff=ff, m_relu=2, **kw)
     ),
 }
 CASES = [(kind, ff) for kind in BUILDERS for ff in ("exact", "relu")]
