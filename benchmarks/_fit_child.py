@@ -23,7 +23,7 @@ def main() -> None:
     from constructions import continuous, targets
 
     f = targets.get("gaussian-kernel-sum")
-    kwargs = {"samples": samples, "test_samples": test_samples}
+    kwargs = {"samples": samples, "config": continuous.FitConfig(test_samples=test_samples)}
     cpu = time.process_time()
     start = time.perf_counter()
     if trace:

@@ -31,7 +31,13 @@ from _common import one_blas_thread
 
 def _fit(n: int, d: int, degree: int):
     return continuous.approximate(
-        targets.get("gaussian-kernel-sum"), n, d, degree, samples=4000, test_samples=4000, seed=0
+        targets.get("gaussian-kernel-sum"),
+        n,
+        d,
+        degree,
+        samples=4000,
+        seed=0,
+        config=continuous.FitConfig(test_samples=4000),
     )[0]
 
 

@@ -77,7 +77,12 @@ def fitting_memory() -> None:
     samples = 2 * count // n + 1
     peak = peak_memory_mb(
         lambda: continuous.approximate(
-            targets.get("gaussian-kernel-sum"), n, d, degree, samples=samples, test_samples=200
+            targets.get("gaussian-kernel-sum"),
+            n,
+            d,
+            degree,
+            samples=samples,
+            config=continuous.FitConfig(test_samples=200),
         )
     )
     print(

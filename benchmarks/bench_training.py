@@ -62,7 +62,7 @@ MODELS = {
         for kind in training.one_layer_kinds()
     },
     "copying (dense, n=16)": lambda s: training.train_copying(
-        "dense", 16, steps=s, width=32, heads=2, eval_every=10, test_batch=128
+        "dense", 16, width=32, heads=2, config=training.CopyingConfig(steps=s, eval_every=10, test_batch=128)
     ),
 }
 
@@ -137,7 +137,7 @@ def overhead(repeat: int, steps: int = 60) -> None:
 
 def copy_step(pattern: str, n: int, steps: int, repeat: int) -> tuple[float, float, float]:
     run = lambda s: training.train_copying(
-        pattern, n, steps=s, width=32, heads=2, batch=16, eval_every=10**6, test_batch=1
+        pattern, n, width=32, heads=2, config=training.CopyingConfig(steps=s, batch=16, eval_every=10**6, test_batch=1)
     )
     rates = step_rate(run, steps, repeat)
     return tuple(1 / r for r in (rates[0], rates[2], rates[1]))  # seconds per step: median, min, max

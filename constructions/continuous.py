@@ -13,6 +13,7 @@ Models are saved and loaded like every other kind: ``constructions.save`` and
 
 from ._networks.sumformer_kinds import CONTINUOUS as KIND
 from ._sumformers.least_squares import ApproximationReport as ApproximationReport
+from ._sumformers.least_squares import FitConfig as FitConfig
 from ._sumformers.least_squares import approximate as approximate
 from ._sumformers.least_squares import fit_work_units as fit_work_units
 from ._sumformers.polynomial import PolynomialSumformer as PolynomialSumformer
@@ -21,6 +22,7 @@ from ._sumformers.polynomial import from_representation as from_representation
 __all__ = [
     "KIND",
     "ApproximationReport",
+    "FitConfig",
     "PolynomialSumformer",
     "approximate",
     "fit_work_units",

@@ -72,9 +72,10 @@ for name, masks, n, d, delta in [
 # score margin is δ²/2). d(f, f̄) is bounded by (n d_out)^{1/p} ω_f(δ/2) (Step 1).
 
 # %%
-rows = sparse.error_table(
-    f, 3, 1, P.star(3), deltas=("1/2", "1/3", "1/4"), ts=(10, 50, 100, 300), epss=(0.05, 0.01, 0.001), samples=2000
+sweeps = sparse.ErrorTableConfig(
+    deltas=("1/2", "1/3", "1/4"), ts=(10, 50, 100, 300), epss=(0.05, 0.01, 0.001), samples=2000
 )
+rows = sparse.error_table(f, 3, 1, P.star(3), config=sweeps)
 print("| sweep | delta | t | eps | d_2(f, g) | d_2(f, f_bar) | Step-1 bound | share g != f_bar |")
 for r in rows:
     print(

@@ -138,7 +138,9 @@ def test_reproduction_c1_and_c2_full():
 
 
 def test_refined_fit_uses_degree_n_minus_1():
-    S, report = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 2, 3, refined=True, samples=500)
+    S, report = continuous.approximate(
+        targets.get("gaussian-kernel-sum"), 3, 2, 3, samples=500, config=continuous.FitConfig(refined=True)
+    )
     assert report.latent_dim == 5 and all(sum(a) <= 2 for a in S.indices)
 
 
@@ -197,4 +199,5 @@ def test_bad_input():
 def test_check_parameters_are_validated_not_silently_disabled(kwargs, message):
     # NaN compared false with every gap, so it used to turn the equivariance check off
     with pytest.raises(PolyapproxError, match=message):
-        continuous.approximate(lambda X: X[:, ::-1] * 1.0, 2, 1, 1, samples=50, **kwargs)
+        seed, fit = kwargs.pop("seed", 0), continuous.FitConfig(**kwargs)
+        continuous.approximate(lambda X: X[:, ::-1] * 1.0, 2, 1, 1, samples=50, seed=seed, config=fit)

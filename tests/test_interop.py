@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from _networks import fitted
 
-from constructions import interop, linformer, masked, performer, sparse, transformer
+from constructions import NetworkConfig, interop, linformer, masked, performer, sparse, transformer
 from constructions._networks.network import LabelledArray
 from constructions.attention import Head
 from polyapprox import PolyapproxError
@@ -96,7 +96,7 @@ def _performer_pytorch_reference(net, Z, eps=1e-4):
 @pytest.mark.parametrize("random_query", [False, True])
 def test_performer_package_exact_when_w_k_is_zero(S, random_query, rng):
     pytest.importorskip("performer_pytorch", reason=INTEROP)
-    net = performer.from_sumformer(S, 3, 5, random_query=random_query, d_k=2)
+    net = performer.from_sumformer(S, 3, 5, config=NetworkConfig(random_query=random_query, d_k=2))
     module = interop.to_performer(net)
     Z = rng.normal(size=(4, 3, net.width))
     assert np.abs(module(torch.tensor(Z)).detach().numpy() - update(net, Z)).max() <= 1e-12
@@ -104,7 +104,7 @@ def test_performer_package_exact_when_w_k_is_zero(S, random_query, rng):
 
 def test_performer_package_random_qk_matches_its_eps_model(S, rng):
     pytest.importorskip("performer_pytorch", reason=INTEROP)
-    net = with_random_qk(performer.from_sumformer(S, 3, 5, d_k=2), 3)
+    net = with_random_qk(performer.from_sumformer(S, 3, 5, config=NetworkConfig(d_k=2)), 3)
     module = interop.to_performer(net)
     Z = rng.normal(size=(4, 3, net.width)) / 2
     out = module(torch.tensor(Z)).detach().numpy()
@@ -117,7 +117,7 @@ def test_performer_package_random_qk_matches_its_eps_model(S, rng):
 def test_performer_package_eps_gap_grows_with_weight_scale(S, scale, low, high):
     """The interop docstring said "0.1 off"; it is 8e-5 at weight scale 0.1 and up to 0.78 at 0.7."""
     pytest.importorskip("performer_pytorch")
-    net = with_random_qk(performer.from_sumformer(S, 3, 5, d_k=2), 3, scale=scale)
+    net = with_random_qk(performer.from_sumformer(S, 3, 5, config=NetworkConfig(d_k=2)), 3, scale=scale)
     Z = np.random.default_rng(100).normal(size=(4, 3, net.width)) / 2
     out = interop.to_performer(net)(torch.tensor(Z)).detach().numpy()
     assert np.abs(out - _performer_pytorch_reference(net, Z)).max() <= 1e-12
@@ -133,9 +133,11 @@ def test_performer_trig_refused(S):
     "build",
     [
         lambda S: transformer.from_sumformer(S, 3, "relu", m_relu=2),
-        lambda S: linformer.from_sumformer(S, 3, 2, "relu", m_relu=2),
-        lambda S: performer.from_sumformer(S, 3, 4, "relu", m_relu=2),
-        lambda S: masked.from_sumformer(S, 3, sparse.patterns.star(3), "relu", m_relu=2, allow_partial=True),
+        lambda S: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff="relu", m_relu=2)),
+        lambda S: performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff="relu", m_relu=2)),
+        lambda S: masked.from_sumformer(
+            S, 3, sparse.patterns.star(3), allow_partial=True, config=NetworkConfig(ff="relu", m_relu=2)
+        ),
     ],
 )
 def test_sequential_of_standard_layers(S, build, rng):

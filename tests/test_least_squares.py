@@ -48,7 +48,10 @@ def test_blockwise_normal_equations_equal_the_design_matrix_ones(n, d, degree):
 def test_normal_equations_and_svd_routes_agree(n, d, degree):
     f = targets.get("gaussian-kernel-sum")
     X = np.random.default_rng(5).uniform(size=(300, n, d))
-    (Sn, rn), (Ss, rs) = (continuous.approximate(f, n, d, degree, samples=800, solver=s) for s in ("normal", "svd"))
+    (Sn, rn), (Ss, rs) = (
+        continuous.approximate(f, n, d, degree, samples=800, config=continuous.FitConfig(solver=s))
+        for s in ("normal", "svd")
+    )
     assert rn.rank == rs.rank and rn.coefficients == rs.coefficients
     np.testing.assert_allclose(Sn(X), Ss(X), atol=1e-8)
     assert abs(rn.test_sup_error - rs.test_sup_error) <= 1e-8
@@ -59,17 +62,17 @@ def test_memory_budget_refused_before_allocating():
     tracemalloc.start()
     try:
         with pytest.raises(SizeError, match=r"needs about [0-9,]+ MB .* more than memory_mb = 20"):
-            continuous.approximate(f, 4, 2, 8, memory_mb=20)
+            continuous.approximate(f, 4, 2, 8, config=continuous.FitConfig(memory_mb=20))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     assert peak < 20e6
     with pytest.raises(SizeError, match="solver 'svd'"):
-        continuous.approximate(f, 3, 2, 4, solver="svd", memory_mb=5)
+        continuous.approximate(f, 3, 2, 4, config=continuous.FitConfig(solver="svd", memory_mb=5))
     with pytest.raises(PolyapproxError, match="solver"):
-        continuous.approximate(f, 3, 1, 2, solver="qr")
+        continuous.approximate(f, 3, 1, 2, config=continuous.FitConfig(solver="qr"))
     with pytest.raises(PolyapproxError, match="memory_mb"):
-        continuous.approximate(f, 3, 1, 2, memory_mb=float("nan"))
+        continuous.approximate(f, 3, 1, 2, config=continuous.FitConfig(memory_mb=float("nan")))
 
 
 @pytest.mark.parametrize("r", [5, 100, 200])
@@ -86,11 +89,10 @@ def test_condition_estimate_against_svd(r):
     assert 0.8 * s[0] / s[-1] <= _triangular_condition(U) <= 1.0001 * s[0] / s[-1]
 
 
-def _progress_calls(**kwargs):
+def _progress_calls(solver: str, **kwargs):
     calls = []
-    model, report = continuous.approximate(
-        targets.get("gaussian-kernel-sum"), progress=lambda done, total: calls.append((done, total)), **kwargs
-    )
+    config = continuous.FitConfig(solver=solver, progress=lambda done, total: calls.append((done, total)))
+    model, report = continuous.approximate(targets.get("gaussian-kernel-sum"), **kwargs, config=config)
     return calls, model, report
 
 
@@ -110,7 +112,12 @@ def test_progress_is_monotone_and_reaches_the_total(solver):
 def test_progress_does_not_change_the_fit():
     _, with_bar, _ = _progress_calls(n=3, d=1, degree=3, samples=200, solver="normal")
     without, _ = continuous.approximate(
-        targets.get("gaussian-kernel-sum"), n=3, d=1, degree=3, samples=200, solver="normal"
+        targets.get("gaussian-kernel-sum"),
+        n=3,
+        d=1,
+        degree=3,
+        samples=200,
+        config=continuous.FitConfig(solver="normal"),
     )
     assert with_bar.representation.to_dict() == without.representation.to_dict()
 

@@ -12,7 +12,16 @@ from safetensors.numpy import load as st_load
 from safetensors.numpy import save as st_save
 
 import constructions
-from constructions import ModelFileError, continuous, discontinuous, linformer, performer, targets, transformer
+from constructions import (
+    ModelFileError,
+    NetworkConfig,
+    continuous,
+    discontinuous,
+    linformer,
+    performer,
+    targets,
+    transformer,
+)
 from constructions._targets.resolve import to_spec
 from constructions.transformer import assert_weights_equal
 from polyapprox import PolyapproxError
@@ -34,7 +43,7 @@ def _networks(S):
         "transformer-exact": transformer.from_sumformer(S, 3),
         "transformer-relu": transformer.from_sumformer(S, 3, "relu", m_relu=3, random_query=True, seed=4),
         "linformer": linformer.from_sumformer(S, 3, 2, F=F, E="first"),
-        "performer-positive": performer.from_sumformer(S, 3, 5, seed=9, random_query=True),
+        "performer-positive": performer.from_sumformer(S, 3, 5, config=NetworkConfig(seed=9, random_query=True)),
         "performer-trig": performer.from_sumformer(S, 3, 4, features="trig"),
     }
 
@@ -314,3 +323,44 @@ def test_a_cut_model_file_is_called_truncated(fit, tmp_path):
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(ModelFileError, match="is a truncated model file"):
         constructions.read(path)
+
+
+def _drop_d_k(node) -> int:
+    """Remove d_k from the recipe of a Linformer or masked file (as files written before it was
+    recorded); the number of recipes edited."""
+    if isinstance(node, dict):
+        dropped = 0
+        if "allow_partial" in node or "column_tol" in node:
+            assert node.pop("d_k") == 1
+            dropped = 1
+        return dropped + sum(_drop_d_k(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(_drop_d_k(value) for value in node)
+    return 0
+
+
+@pytest.mark.parametrize("kind", ["linformer", "masked"])
+def test_files_written_before_d_k_was_recorded_still_load(fit, tmp_path, kind):
+    from constructions import masked, sparse
+
+    net = (
+        linformer.from_sumformer(fit, 3, 2)
+        if kind == "linformer"
+        else masked.from_sumformer(fit, 3, sparse.patterns.dense(3))
+    )
+    path = tmp_path / "old.safetensors"
+    constructions.save(net, path)
+    edited = []
+    _rewrite(path, edit_meta=lambda meta: edited.append(_drop_d_k(meta)))
+    assert edited == [1]
+    X = _X()
+    assert np.array_equal(constructions.load(path)(X), net(X))
+
+
+def test_linformer_d_k_round_trips(fit, tmp_path):
+    net = linformer.from_sumformer(fit, 3, 2, config=NetworkConfig(d_k=2, random_query=True, seed=3))
+    path = tmp_path / "l.safetensors"
+    constructions.save(net, path)
+    loaded = constructions.load(path)
+    assert loaded.weights["attn.W_Q"].shape == net.weights["attn.W_Q"].shape
+    assert np.array_equal(loaded(_X()), net(_X()))

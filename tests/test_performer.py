@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from _networks import fitted
 
-from constructions import performer
+from constructions import NetworkConfig, performer
 from polyapprox import PolyapproxError, UnknownNameError
 
 
@@ -11,7 +11,9 @@ def test_independent_of_draw_and_m_t4(features, rng):
     S = fitted()
     X = rng.uniform(size=(30, 5, 2))
     outputs = [
-        performer.from_sumformer(S, 5, m, features=features, seed=seed)(X) for seed in (0, 1, 17) for m in (1, 4, 16)
+        performer.from_sumformer(S, 5, m, features=features, config=NetworkConfig(seed=seed))(X)
+        for seed in (0, 1, 17)
+        for m in (1, 4, 16)
     ]
     reference = S(X)
     for out in outputs:
@@ -20,7 +22,7 @@ def test_independent_of_draw_and_m_t4(features, rng):
 
 def test_positive_features_with_random_query(rng):
     S = fitted()
-    P = performer.from_sumformer(S, 5, 16, random_query=True, seed=2)
+    P = performer.from_sumformer(S, 5, 16, config=NetworkConfig(random_query=True, seed=2))
     X = rng.uniform(size=(20, 5, 2))
     assert np.abs(P(X) - S(X)).max() <= 1e-13
     assert np.asarray(P.weights["attn.W_Q"]).any()
@@ -33,7 +35,7 @@ def test_bad_input():
     with pytest.raises(UnknownNameError, match="unknown features"):
         performer.from_sumformer(S, 5, 4, features="cos")
     with pytest.raises(PolyapproxError, match="trigonometric features need W_Q = W_K = 0"):
-        performer.from_sumformer(S, 5, 4, features="trig", random_query=True)
+        performer.from_sumformer(S, 5, 4, features="trig", config=NetworkConfig(random_query=True))
 
 
 def test_absurd_feature_counts_and_bad_seeds_are_refused():
@@ -44,4 +46,4 @@ def test_absurd_feature_counts_and_bad_seeds_are_refused():
     with pytest.raises(SizeError, match="Performer feature matrices"):
         performer.from_sumformer(S, 5, 10**12)
     with pytest.raises(PolyapproxError, match="seed must be an integer >= 0"):
-        performer.from_sumformer(S, 5, 4, seed=-1)
+        performer.from_sumformer(S, 5, 4, config=NetworkConfig(seed=-1))

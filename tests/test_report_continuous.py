@@ -70,7 +70,13 @@ def test_quick_section_certifies_the_reference_fits(quick_run):
         assert f["test_sup_error"] <= c["lower"] <= c["upper"] <= ratio * c["lower"] and c["reached"]
     # independent reference: the degree-2 fit refitted and sampled densely never exceeds the certified upper bound
     model, _ = continuous.approximate(
-        targets.get("gaussian-kernel-sum"), 3, 1, 2, samples=4000, test_samples=4000, seed=0
+        targets.get("gaussian-kernel-sum"),
+        3,
+        1,
+        2,
+        samples=4000,
+        seed=0,
+        config=continuous.FitConfig(test_samples=4000),
     )
     X = np.random.default_rng(7).uniform(size=(200_000, 3, 1))
     dense = float(np.abs(model(X) - targets.get("gaussian-kernel-sum")(X)).max())

@@ -340,15 +340,34 @@ def test_refuses_bad_inputs():
 
 
 def test_error_table_rows():
-    rows = sparse.error_table(
-        centered, 2, 1, P.dense(2), deltas=("1/2", "1/4"), ts=(1, 200), epss=(0.1, 0.001), samples=500
-    )
+    sweeps = sparse.ErrorTableConfig(deltas=("1/2", "1/4"), ts=(1, 200), epss=(0.1, 0.001), samples=500)
+    rows = sparse.error_table(centered, 2, 1, P.dense(2), config=sweeps)
     by = {(r["sweep"], r["t"], r["eps"], r["delta"]): r for r in rows}
     assert by[("t", 1.0, None, "1/2")]["d_p(f,g)"] > by[("t", 200.0, None, "1/2")]["d_p(f,g)"]
     assert by[("eps", 200.0, 0.1, "1/2")]["mismatch"] > by[("eps", 200.0, 0.001, "1/2")]["mismatch"]
     assert by[("delta", 800.0, None, "1/4")]["d_p(f,g)"] < by[("delta", 200.0, None, "1/2")]["d_p(f,g)"]
     for r in rows:
         assert r["d_p(f,f_bar)"] <= r["bound_f_fbar"]
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"ts": ()}, "at least one value"),
+        ({"epss": (0.1, -1)}, "epss must hold finite numbers > 0"),
+        ({"ts": (float("inf"),)}, "ts must hold finite numbers > 0"),
+        ({"deltas": ("1/2", "2/3")}, "delta"),
+        ({"p": 0.5}, "p must be a number in"),
+        ({"samples": 0}, "samples"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_error_table_config_refuses_bad_fields(fields, message):
+    with pytest.raises(PolyapproxError, match=message) as info:
+        sparse.ErrorTableConfig(**fields)
+    assert "\n" not in str(info.value)
+    with pytest.raises(PolyapproxError, match="ErrorTableConfig"):
+        sparse.error_table(centered, 2, 1, P.dense(2), config={"samples": 10})  # type: ignore[arg-type]
 
 
 def test_given_hamiltonian_path_is_used():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from _networks import fitted
 
-from constructions import continuous, linformer, masked, performer, sparse, targets, transformer
+from constructions import NetworkConfig, continuous, linformer, masked, performer, sparse, targets, transformer
 from constructions._networks import torch_support as _torch_support
 from polyapprox import PolyapproxError, ShapeError
 from polyapprox.internal import DomainError
@@ -18,11 +18,13 @@ torch = pytest.importorskip(
 
 BUILDERS = {
     "softmax": lambda S, ff, **kw: transformer.from_sumformer(S, 3, ff, m_relu=2, **kw),
-    "linformer": lambda S, ff, **kw: linformer.from_sumformer(S, 3, 2, ff, m_relu=2, **kw),
-    "performer": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, **kw),
-    "performer-trig": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, ff, m_relu=2, features="trig", **kw),
+    "linformer": lambda S, ff, **kw: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff=ff, m_relu=2, **kw)),
+    "performer": lambda S, ff, **kw: performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff=ff, m_relu=2, **kw)),
+    "performer-trig": lambda S, ff, **kw: performer.from_sumformer(
+        S, 3, 4, features="trig", config=NetworkConfig(ff=ff, m_relu=2, **kw)
+    ),
     "masked-softmax": lambda S, ff, **kw: masked.from_sumformer(
-        S, 3, sparse.patterns.tridiagonal(3), ff, m_relu=2, allow_partial=True, **kw
+        S, 3, sparse.patterns.tridiagonal(3), allow_partial=True, config=NetworkConfig(ff=ff, m_relu=2, **kw)
     ),
 }
 CASES = [(kind, ff) for kind in BUILDERS for ff in ("exact", "relu")]
@@ -42,9 +44,9 @@ def _np(t):
     [
         lambda S: transformer.from_sumformer(S, 3, ff="relu", m_relu=3),
         lambda S: transformer.from_sumformer(S, 3),
-        lambda S: linformer.from_sumformer(S, 3, 2, ff="relu", m_relu=2),
-        lambda S: performer.from_sumformer(S, 3, 8, features="trig", ff="relu", m_relu=2),
-        lambda S: performer.from_sumformer(S, 3, 8, random_query=True),
+        lambda S: linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff="relu", m_relu=2)),
+        lambda S: performer.from_sumformer(S, 3, 8, features="trig", config=NetworkConfig(ff="relu", m_relu=2)),
+        lambda S: performer.from_sumformer(S, 3, 8, config=NetworkConfig(random_query=True)),
     ],
 )
 def test_torch_parity_float64(build, rng):
@@ -130,9 +132,13 @@ def test_gradcheck_tiny(kind, ff):
     S, _ = continuous.approximate(targets.get("poly-mean-field"), 2, 1, 2, samples=40)
     net = {
         "softmax": lambda: transformer.from_sumformer(S, 2, ff, m_relu=1, random_query=True),
-        "linformer": lambda: linformer.from_sumformer(S, 2, 2, ff, m_relu=1),
-        "performer": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, random_query=True),
-        "performer-trig": lambda: performer.from_sumformer(S, 2, 2, ff, m_relu=1, features="trig"),
+        "linformer": lambda: linformer.from_sumformer(S, 2, 2, config=NetworkConfig(ff=ff, m_relu=1)),
+        "performer": lambda: performer.from_sumformer(
+            S, 2, 2, config=NetworkConfig(ff=ff, m_relu=1, random_query=True)
+        ),
+        "performer-trig": lambda: performer.from_sumformer(
+            S, 2, 2, features="trig", config=NetworkConfig(ff=ff, m_relu=1)
+        ),
     }[kind]()
     module = net.to_torch()
     X = torch.tensor([[[0.21], [0.64]], [[0.33], [0.87]]], dtype=torch.float64, requires_grad=True)
@@ -188,7 +194,7 @@ def test_jit_script_is_refused_clearly(S):
 
 @pytest.mark.parametrize("ff", ["exact", "relu"])
 def test_save_load_and_state_dict_round_trip(S, ff, rng):
-    net = linformer.from_sumformer(S, 3, 2, ff, m_relu=2)
+    net = linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff=ff, m_relu=2))
     module = net.to_torch()
     buffer = io.BytesIO()
     torch.save(module, buffer)
@@ -196,7 +202,7 @@ def test_save_load_and_state_dict_round_trip(S, ff, rng):
     loaded = torch.load(buffer, weights_only=False)  # test only: the library never unpickles
     X = torch.tensor(rng.uniform(size=(5, 3, 2)))
     assert torch.equal(loaded(X), module(X))
-    fresh = linformer.from_sumformer(S, 3, 2, ff, m_relu=2).to_torch()
+    fresh = linformer.from_sumformer(S, 3, 2, config=NetworkConfig(ff=ff, m_relu=2)).to_torch()
     with torch.no_grad():
         for p in fresh.parameters():
             p.add_(torch.randn_like(p) * 0.1)
@@ -221,7 +227,7 @@ def test_state_dict_of_a_different_fit_changes_the_output_or_fails(rng):
 
 
 def test_float32_and_dtype_errors(S, rng):
-    net = performer.from_sumformer(S, 3, 4, "relu", m_relu=2, random_query=True)
+    net = performer.from_sumformer(S, 3, 4, config=NetworkConfig(ff="relu", m_relu=2, random_query=True))
     module = net.to_torch()
     X = rng.uniform(size=(5, 3, 2))
     with pytest.raises(PolyapproxError, match="dtype torch.float32 does not match the module's torch.float64"):

@@ -59,7 +59,9 @@ def test_polynomial_sumformer_with_exact_psi_is_the_target():
 
 def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
     h = training.train_sumformer("times-mean", 3, 1, degree=2, config=_config(steps=1))
-    S, _ = continuous.approximate(targets.get("times-mean"), 3, 1, 2, samples=64, test_samples=64, seed=0)
+    S, _ = continuous.approximate(
+        targets.get("times-mean"), 3, 1, 2, samples=64, seed=0, config=continuous.FitConfig(test_samples=64)
+    )
     X = np.random.default_rng(_sumformers.TEST_SEED).uniform(size=(64, 3, 1))
     expected = ((S(X) - targets.get("times-mean")(X)) ** 2).mean()
     assert h.reference["test_mse"] == pytest.approx(expected, rel=1e-12, abs=1e-30)
@@ -78,7 +80,9 @@ def test_fine_tuning_starts_within_1e9_of_the_constructed_error(kind):
 
 
 def _constructed_module(saddle: str):
-    S, _ = continuous.approximate(targets.get("gaussian-kernel-sum"), 3, 1, 3, samples=64, test_samples=16)
+    S, _ = continuous.approximate(
+        targets.get("gaussian-kernel-sum"), 3, 1, 3, samples=64, config=continuous.FitConfig(test_samples=16)
+    )
     return S, training.one_layer_network(S, 3, "transformer", saddle=saddle).to_torch(trainable=True)
 
 
@@ -126,7 +130,7 @@ def test_a_rerun_gives_bitwise_equal_losses_and_another_seed_does_not():
 
 
 def test_copying_runs_are_bitwise_reproducible():
-    kw = {"vocab": 3, "width": 16, "heads": 2, "steps": 6, "eval_every": 3, "test_batch": 16}
+    kw = {"vocab": 3, "width": 16, "heads": 2, "config": training.CopyingConfig(steps=6, eval_every=3, test_batch=16)}
     a, b = training.train_copying("strided", 16, **kw), training.train_copying("strided", 16, **kw)
     assert a.train_loss == b.train_loss and a.accuracy == b.accuracy
 
@@ -239,7 +243,11 @@ def _nan_target(X):
         (lambda: training.TrainingConfig(progress="yes"), PolyapproxError, "progress must be True or False"),  # pyright: ignore[reportArgumentType]
         (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),
         (lambda: training.train_copying("dense", 15), PolyapproxError, "even length"),
-        (lambda: training.train_copying("dense", 16, steps=-3), PolyapproxError, "steps"),
+        (
+            lambda: training.train_copying("dense", 16, config=training.CopyingConfig(steps=-3)),
+            PolyapproxError,
+            "steps",
+        ),
         (lambda: experiments.run_experiment("nonsense"), UnknownNameError, "experiment"),
         (lambda: experiments.sparse_copying(patterns=("strided", "zigzag")), UnknownNameError, "pattern"),
         (lambda: training.random_mask(4, 4, seed=0), PolyapproxError, "exceed"),

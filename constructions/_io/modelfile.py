@@ -112,8 +112,7 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     The arrays (psi's coefficient matrix, every named network weight, check values) are stored
     bitwise; the header holds one JSON document with the kind, n, d, d_out, the target (a
     registered name or an expression), the construction parameters with the exact Psi as
-    rationals, and the package version. No pickle is used. ``target`` defaults to the one the model was built for (a fit's target, a discontinuous
-    model's f). Written atomically (a temporary file, then a rename); an existing symlink at
+    rationals, and the package version. No pickle is used. Written atomically (a temporary file, then a rename); an existing symlink at
     ``path`` is replaced, never followed.
 
     Parameters
@@ -123,7 +122,8 @@ def save(model: Any, path: str | os.PathLike, *, target: Target | None = None, m
     path : str or os.PathLike
         The file.
     target : Target or None, default None
-        The target to record; default the one the model was built for.
+        The target to record; default the one the model was built for (a fit's target, a
+        discontinuous model's f).
     meta : dict or None, default None
         JSON-able user metadata.
 
@@ -247,9 +247,6 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     are refused before reading. The model is rebuilt from its exact description (Psi through the
     safe polynomial parser, the target through the expression parser).
 
-    ``check=False`` skips comparing the stored arrays with the rebuilt ones (for trusted large
-    files); the exact description is validated either way.
-
     Parameters
     ----------
     path : str or os.PathLike
@@ -257,7 +254,8 @@ def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = T
     max_bytes : int, default 268435456
         Refuse larger files (``SizeError``).
     check : bool, default True
-        Compare the stored arrays with the rebuilt ones.
+        Compare the stored arrays with the rebuilt ones; False skips it (for trusted large files),
+        the exact description is validated either way.
 
     Returns
     -------

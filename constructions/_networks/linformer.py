@@ -46,22 +46,19 @@ def from_sumformer(
     S: Sumformer,
     n: int,
     k: int,
-    ff: str = "exact",
     *,
     E: str | ArrayLike = "mean",
     F: str | ArrayLike = "mean",
-    m_relu: int = 8,
-    random_query: bool = False,
-    seed: int = 0,
+    config: NetworkConfig | None = None,
     allow_unequal_columns: bool = False,
     column_tol: float = 1e-12,
 ) -> Network:
     """Linformer (one attention layer with projections E, F of shape (k, n)) equal to S.
 
-    ``F`` must have equal non-zero column sums c (theory/attention): "mean" (J/k, c = 1),
-    "first" (e_1 1^T, c = 1) or an array. Unequal column sums are refused, unless
-    ``allow_unequal_columns=True`` (the negative control: the sum becomes weighted and the
-    network is no longer equivariant; W_O then uses the mean column sum).
+    With W_K = 0 the attention is uniform over the k projected tokens, so F V sums the values
+    with weights F's column sums: when they share one non-zero value c, W_O = (k/c) x writer
+    recovers the Sumformer's sum exactly (theory/attention). Unequal column sums make the sum
+    weighted and the network no longer equivariant (the negative control).
     Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
     Parameters
@@ -72,18 +69,13 @@ def from_sumformer(
         Number of tokens n.
     k : int
         Projected length: E and F are (k, n).
-    ff : str, default 'exact'
-        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
     E : str or array_like, default 'mean'
         Key projection: ``"mean"``, ``"first"`` or a (k, n) array.
     F : str or array_like, default 'mean'
         Value projection, same choices; its column sums must be equal and non-zero.
-    m_relu : int, default 8
-        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
-    random_query : bool, default False
-        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
+    config : NetworkConfig or None, default None
+        The options every attention kind shares: FF blocks (exact or ReLU), ``m_relu``, ``d_k``,
+        random query, seed; None: ``NetworkConfig()``.
     allow_unequal_columns : bool, default False
         Build anyway when F's column sums differ (negative control).
     column_tol : float, default 1e-12
@@ -105,6 +97,9 @@ def from_sumformer(
     True
     """
     n, k = check_int("n", n), check_int("k", k)
+    config = NetworkConfig() if config is None else config
+    if not isinstance(config, NetworkConfig):
+        raise PolyapproxError(f"config must be a NetworkConfig; got {type(config).__name__}")
     column_tol = check_nonnegative("column_tol", column_tol)  # a string, None or list from a file: one line
     if not isinstance(allow_unequal_columns, bool):
         raise PolyapproxError(f"allow_unequal_columns must be True or False; got {allow_unequal_columns!r:.60}")
@@ -135,15 +130,16 @@ def from_sumformer(
             "kind": "linformer",
             "n": n,
             "k": k,
-            "ff": ff,
-            "m_relu": m_relu,
-            "random_query": random_query,
-            "seed": seed,
+            "ff": config.ff,
+            "m_relu": config.m_relu,
+            "d_k": config.d_k,
+            "random_query": config.random_query,
+            "seed": config.seed,
             "allow_unequal_columns": allow_unequal_columns,
             "column_tol": column_tol,
         },
     )
-    return build_network(S, n, block, NetworkConfig(ff=ff, m_relu=m_relu, random_query=random_query, seed=seed))
+    return build_network(S, n, block, config)
 
 
 def _torch_module(weights, params, trainable: bool):
@@ -154,15 +150,19 @@ def _torch_module(weights, params, trainable: bool):
 
 
 _RECIPE = {"n", "k", "ff", "m_relu", "random_query", "seed", "allow_unequal_columns", "column_tol"}
+_NETWORK_FIELDS = ("ff", "m_relu", "d_k", "random_query", "seed")
 
 
 def _decode(S: Sumformer, recipe: object, tensors: Mapping[str, np.ndarray], path: str) -> Network:
-    args = checked_recipe(recipe, _RECIPE, "linformer", path)
+    # files written before d_k was recorded hold no d_k (it was 1)
+    allowed = _RECIPE | {"d_k"} if isinstance(recipe, dict) and "d_k" in recipe else _RECIPE
+    args = checked_recipe(recipe, allowed, "linformer", path)
     E, F = tensors.get("weights.attn.E"), tensors.get("weights.attn.F")
     if E is None or F is None:
         raise ModelFileError(f"{path!r}: a Linformer file needs the projections weights.attn.E and weights.attn.F")
     n, k = args.pop("n"), args.pop("k")
-    return from_sumformer(S, n, k, E=E, F=F, **args)
+    config = NetworkConfig(**{name: args.pop(name) for name in _NETWORK_FIELDS if name in args})
+    return from_sumformer(S, n, k, E=E, F=F, config=config, **args)
 
 
 KIND = register_attention_kind(
@@ -175,7 +175,10 @@ KIND = register_attention_kind(
         cost=lambda n, d_k, d_v, params: 2 * n * params["E"].shape[0] * (d_k + d_v),
         timing_params=lambda n, d_k, rng, k, m: {"E": rng.normal(size=(k, n)) / n, "F": np.full((k, n), 1.0 / k)},
         build=lambda S, n, o: from_sumformer(
-            S, n, o["k"], o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]
+            S,
+            n,
+            o["k"],
+            config=NetworkConfig(ff=o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]),
         ),
         encode=recipe_parameters,
         decode=_decode,

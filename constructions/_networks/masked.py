@@ -96,19 +96,15 @@ def from_sumformer(
     S: Sumformer,
     n: int,
     masks: object,
-    ff: str = "exact",
     *,
     layer: int = 0,
     allow_partial: bool = False,
-    m_relu: int = 8,
-    random_query: bool = False,
-    seed: int = 0,
+    config: NetworkConfig | None = None,
 ) -> Network:
     """One masked softmax attention layer (W_K = 0, W_O = n x writer) between the two FF blocks.
 
-    ``masks``: one boolean (n, n) mask or a pattern cycle from ``constructions.sparse.patterns``
-    (``layer`` picks masks[layer % p]). Equal to S iff every query sees every key; otherwise
-    refused unless ``allow_partial=True``.
+    With W_K = 0 each query averages the values of the keys its mask lets it see, so the layer
+    computes the Sumformer's sum, and the network equals S, iff every query sees every key.
     Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
     Parameters
@@ -118,19 +114,15 @@ def from_sumformer(
     n : int
         Number of tokens n.
     masks : array_like or list of array_like
-        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle.
-    ff : str, default 'exact'
-        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
+        One boolean (n, n) mask ``mask[query, key]`` or a pattern cycle from
+        ``constructions.sparse.patterns``.
     layer : int, default 0
         Which mask of the cycle: ``masks[layer % p]``.
     allow_partial : bool, default False
         Build even when some query does not see every key (then not equal to S).
-    m_relu : int, default 8
-        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
-    random_query : bool, default False
-        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
+    config : NetworkConfig or None, default None
+        The options every attention kind shares: FF blocks (exact or ReLU), ``m_relu``, ``d_k``,
+        random query, seed; None: ``NetworkConfig()``.
 
     Returns
     -------
@@ -150,6 +142,9 @@ def from_sumformer(
     n = check_int("n", n)
     if not isinstance(allow_partial, bool):
         raise PolyapproxError(f"allow_partial must be True or False; got {allow_partial!r:.60}")
+    config = NetworkConfig() if config is None else config
+    if not isinstance(config, NetworkConfig):
+        raise PolyapproxError(f"config must be a NetworkConfig; got {type(config).__name__}")
     mask = as_mask(masks, n, layer)
     partial = np.flatnonzero(~mask.all(axis=1))
     if partial.size and not allow_partial:
@@ -165,14 +160,15 @@ def from_sumformer(
         details={"connections": int(mask.sum()), "partial_queries": int(partial.size)},
         recipe={
             "n": n,
-            "ff": ff,
-            "m_relu": m_relu,
-            "random_query": random_query,
-            "seed": seed,
+            "ff": config.ff,
+            "m_relu": config.m_relu,
+            "d_k": config.d_k,
+            "random_query": config.random_query,
+            "seed": config.seed,
             "allow_partial": allow_partial,
         },
     )
-    return build_network(S, n, block, NetworkConfig(ff=ff, m_relu=m_relu, random_query=random_query, seed=seed))
+    return build_network(S, n, block, config)
 
 
 def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
@@ -181,10 +177,7 @@ def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
         S,
         n,
         masks,
-        o["ff"],
-        m_relu=o["m_relu"],
-        random_query=o["random_query"],
-        seed=o["seed"],
+        config=NetworkConfig(ff=o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]),
         allow_partial=o["allow_partial"],
     )
 
@@ -204,12 +197,16 @@ def _encode(network: Network) -> tuple[dict, dict[str, np.ndarray]]:
 
 
 def _decode(S: Sumformer, recipe: object, tensors: Mapping[str, np.ndarray], path: str) -> Network:
-    args = checked_recipe(recipe, {"n", "ff", "m_relu", "random_query", "seed", "allow_partial"}, "masked", path)
+    allowed = {"n", "ff", "m_relu", "random_query", "seed", "allow_partial"}
+    if isinstance(recipe, dict) and "d_k" in recipe:  # files written before d_k was recorded hold none (it was 1)
+        allowed.add("d_k")
+    args = checked_recipe(recipe, allowed, "masked", path)
     stored = tensors.get("attn.mask")
     n = args.pop("n")
     if stored is None or stored.shape != (n, n) or not np.isin(stored, (0.0, 1.0)).all():
         raise ModelFileError(f"{path!r}: a masked-transformer file needs attn.mask, an (n, n) array of 0 and 1")
-    return from_sumformer(S, n, stored == 1.0, **args)
+    allow_partial = args.pop("allow_partial")
+    return from_sumformer(S, n, stored == 1.0, allow_partial=allow_partial, config=NetworkConfig(**args))
 
 
 KIND = register_attention_kind(

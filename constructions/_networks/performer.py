@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, check_choice, check_int, check_seed, check_size
+from polyapprox.internal import PolyapproxError, check_choice, check_int, check_size
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
@@ -29,13 +30,9 @@ def from_sumformer(
     S: Sumformer,
     n: int,
     m: int,
-    ff: str = "exact",
     *,
     features: str = "positive",
-    seed: int = 0,
-    m_relu: int = 8,
-    random_query: bool = False,
-    d_k: int = 1,
+    config: NetworkConfig | None = None,
 ) -> Network:
     """Performer with m random features (omega ~ N(0, I), seeded) equal to S on n tokens.
 
@@ -49,18 +46,12 @@ def from_sumformer(
         Number of tokens n.
     m : int
         Number of random features.
-    ff : str, default 'exact'
-        ``"exact"`` (the FF blocks compute phi and psi exactly) or ``"relu"`` (Yarotsky ReLU networks).
     features : str, default 'positive'
         ``"positive"`` (FAVOR+ positive features) or ``"trig"`` (trigonometric).
-    seed : int, default 0
-        Seed of every random choice (reproducible).
-    m_relu : int, default 8
-        Yarotsky parameter m of the ReLU blocks (``ff="relu"``).
-    random_query : bool, default False
-        Draw W_Q at random (seeded) instead of 0; W_K = 0 keeps the attention uniform.
-    d_k : int, default 1
-        Width of the query/key space.
+    config : NetworkConfig or None, default None
+        The options every attention kind shares: FF blocks (exact or ReLU), ``m_relu``, ``d_k``,
+        random query, and the seed (of the features; the network's weights use seed + 1); None:
+        ``NetworkConfig()``.
 
     Returns
     -------
@@ -72,14 +63,18 @@ def from_sumformer(
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
-    >>> P = from_sumformer(S, n=3, m=4, features="trig", seed=7)
+    >>> from constructions import NetworkConfig
+    >>> P = from_sumformer(S, n=3, m=4, features="trig", config=NetworkConfig(seed=7))
     >>> X = np.array([[0.1], [0.2], [0.3]])
     >>> bool(np.allclose(P(X), S(X), atol=1e-15))
     True
     """
     m = check_int("m", m)
     check_size(f"the Performer feature matrices (m = {m:,} features x n = {n} tokens)", m * max(check_int("n", n), 1))
-    seed = check_seed(seed)
+    config = NetworkConfig() if config is None else config
+    if not isinstance(config, NetworkConfig):
+        raise PolyapproxError(f"config must be a NetworkConfig; got {type(config).__name__}")
+    ff, m_relu, d_k, random_query, seed = config.ff, config.m_relu, config.d_k, config.random_query, config.seed
     features = check_choice("features", features, ["positive", "trig"])
     if random_query and features == "trig":
         raise PolyapproxError(
@@ -108,8 +103,7 @@ def from_sumformer(
             "d_k": d_k,
         },
     )
-    config = NetworkConfig(ff=ff, m_relu=m_relu, d_k=d_k, random_query=random_query, seed=seed + 1)
-    return build_network(S, n, block, config)
+    return build_network(S, n, block, dataclasses.replace(config, seed=seed + 1))
 
 
 def _torch_module(weights, params, trainable: bool):
@@ -124,8 +118,8 @@ _RECIPE = {"n", "m", "ff", "features", "seed", "m_relu", "random_query", "d_k"}
 
 def _decode(S: Sumformer, recipe: object, tensors: object, path: str) -> Network:
     args = checked_recipe(recipe, _RECIPE, "performer", path)
-    n, m = args.pop("n"), args.pop("m")
-    return from_sumformer(S, n, m, **args)
+    n, m, features = args.pop("n"), args.pop("m"), args.pop("features")
+    return from_sumformer(S, n, m, features=features, config=NetworkConfig(**args))
 
 
 def _cost(n: int, d_k: int, d_v: int, params: Mapping[str, Any]) -> int:
@@ -146,11 +140,8 @@ KIND = register_attention_kind(
             S,
             n,
             o["m"],
-            o["ff"],
             features=o["features"],
-            seed=o["seed"],
-            m_relu=o["m_relu"],
-            random_query=o["random_query"],
+            config=NetworkConfig(ff=o["ff"], m_relu=o["m_relu"], random_query=o["random_query"], seed=o["seed"]),
         ),
         encode=recipe_parameters,
         decode=_decode,

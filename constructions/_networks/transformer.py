@@ -22,9 +22,10 @@ def from_sumformer(
 ) -> Network:
     """Transformer (embed, FF, ONE softmax attention layer, FF, readout) equal to S on n tokens.
 
-    ``ff="exact"``: the FF blocks compute phi and psi exactly, so the network equals S up to
-    rounding (reproduction case T1: <= 1e-13). ``ff="relu"``: phi and psi are explicit Yarotsky ReLU
-    networks with parameter ``m_relu``; ``.error_bound`` is L_psi n eta_1 + eta_2 (section 7).
+    With W_K = 0 the attention averages phi over the tokens and W_O = n x writer turns the
+    average into the Sumformer's sum. With exact FF blocks the network equals S up to rounding
+    (reproduction case T1: <= 1e-13); with ReLU blocks ``.error_bound`` is L_psi n eta_1 + eta_2
+    (section 7).
     Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
     Parameters

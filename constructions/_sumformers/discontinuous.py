@@ -429,16 +429,16 @@ def build(
 ) -> DiscontinuousSumformer:
     """Piecewise-constant Sumformer on the grid of width 1/k with S(X) = f(R(X)) (theory/discontinuous).
 
-    ``f``: an equivariant callable (b, n, d) -> (b, n, d_out), e.g. a ``constructions.targets`` entry;
-    ``d_out`` is read from one evaluation unless given. "integer" encoding: latent dimension 1, codes
-    are exact Python ints; "histogram": latent dimension k^d, sparse counts.
+    R maps every token to a representative of its grid cell; the latent sum encodes the multiset
+    of cells exactly (one integer code, or a histogram of counts), so psi can read f(R(X)) back
+    from it (the discontinuous theorem of Alberti et al. 2023).
 
     Shapes: the Sumformer maps X (n, d) -> (n, d_out) and (b, n, d) -> (b, n, d_out).
 
     Parameters
     ----------
     f : callable
-        The equivariant target.
+        The equivariant target (b, n, d) -> (b, n, d_out), e.g. a ``constructions.targets`` entry.
     n : int
         Number of tokens n.
     d : int
@@ -446,7 +446,8 @@ def build(
     k : int
         Cells per axis: the grid has width 1/k.
     encoding : str, optional
-        ``"integer"`` (the default) or ``"histogram"``.
+        ``"integer"`` (the default: latent dimension 1, codes are exact Python ints) or
+        ``"histogram"`` (latent dimension k^d, sparse counts).
     representative : str, default 'corner'
         ``"corner"`` (lower corner c/k) or ``"center"`` ((c + 1/2)/k).
     d_out : int or None, default None

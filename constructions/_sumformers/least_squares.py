@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from polyapprox import EquivariantRepresentation, candidate_terms, power_sum_indices
-from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int
+from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int, check_nonnegative
 
 from .._common.validate import Domain
 from .features import MonomialFeatures
@@ -379,6 +379,67 @@ def _solve_normal(G: np.ndarray, R: np.ndarray, count: int) -> tuple[np.ndarray,
     return solution / norms[:, None], int(rank), condition
 
 
+@dataclass(frozen=True)
+class FitConfig:
+    """How a least-squares fit runs: test set, power sums, solver, tolerances, memory, progress (checked).
+
+    Parameters
+    ----------
+    test_samples : int or None, default None
+        Independent test sequences; default the number of training sequences.
+    refined : bool, default False
+        Use the power sums of degree at most n - 1 instead of n.
+    rcond : float, default 1e-13
+        Relative singular-value cutoff of the SVD route (after column scaling).
+    equivariance_rtol : float, default 1e-08
+        Tolerance of the numeric equivariance check of the target.
+    solver : str, default 'auto'
+        ``"auto"``: SVD of the design matrix when it is under 64 MB, else the normal equations
+        accumulated blockwise (tokens summed first) and solved by rank-revealing pivoted
+        Cholesky, redone by SVD if the kept columns' condition number exceeds 1e8 and the SVD
+        route fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route.
+    memory_mb : float, default 1024.0
+        Memory budget, checked before anything large is allocated.
+    progress : callable or None, default None
+        Called as ``progress(done, total)`` after each step of the work (each block row of
+        A^T A in each chunk of sequences, the solve, the exact expansion, the evaluations);
+        ``done`` grows to ``total`` at the end. The units are estimated multiply-adds, weighted
+        to track time; ``total`` can grow once, if the normal equations are redone by SVD. The
+        library never prints: a caller draws its own bar.
+
+    Examples
+    --------
+    >>> FitConfig(solver="svd").memory_mb
+    1024.0
+    >>> FitConfig(solver="qr")
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.UnknownNameError: unknown solver 'qr'; allowed: 'auto', 'normal', 'svd'
+    """
+
+    test_samples: int | None = None
+    refined: bool = False
+    rcond: float = 1e-13
+    equivariance_rtol: float = 1e-8
+    solver: str = "auto"
+    memory_mb: float = MEMORY_MB
+    progress: Callable[[int, int], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.test_samples is not None:
+            check_int("test_samples", self.test_samples)
+        if not isinstance(self.refined, bool):
+            raise PolyapproxError(f"refined must be True or False; got {self.refined!r:.60}")
+        check_nonnegative("rcond", self.rcond)
+        check_nonnegative("equivariance_rtol", self.equivariance_rtol)
+        check_choice("solver", self.solver, SOLVERS)
+        memory_mb = self.memory_mb
+        if isinstance(memory_mb, bool) or not isinstance(memory_mb, (int, float)) or not 0 < memory_mb < math.inf:
+            raise PolyapproxError(f"memory_mb must be a positive number of megabytes; got {memory_mb!r:.60}")
+        if self.progress is not None and not callable(self.progress):
+            raise PolyapproxError(f"progress must be None or a callable (done, total); got {self.progress!r:.60}")
+
+
 def approximate(
     f: Callable[[np.ndarray], np.ndarray],
     n: int,
@@ -387,20 +448,14 @@ def approximate(
     *,
     domain: Domain = (0.0, 1.0),
     samples: int | None = None,
-    test_samples: int | None = None,
     seed: int = 0,
-    refined: bool = False,
-    rcond: float = 1e-13,
-    equivariance_rtol: float = 1e-8,
-    solver: str = "auto",
-    memory_mb: float = MEMORY_MB,
-    progress: Callable[[int, int], None] | None = None,
+    config: FitConfig | None = None,
 ) -> tuple[PolynomialSumformer, ApproximationReport]:
     """Fit an equivariant polynomial of total degree ``degree`` to f, in exact Sumformer form.
 
     Least squares in Sumformer form (Alberti et al. 2023, continuous theorem): rows are
     (sequence, token) pairs, columns the candidates T_{beta,m}(x_i, P_{<=K}(X)) of weighted
-    degree <= ``degree`` (canonical order), K = n (or n - 1 if ``refined``). Each variable is
+    degree <= ``degree`` (canonical order), K = n (or n - 1 with refined power sums). Each variable is
     first mapped affinely onto [-1, 1] (range over the training set) and the columns are the
     products of Chebyshev polynomials there (same span as the monomials, better conditioned).
     The coefficients are then made exact rationals (exact binary values of the float64 fit) and
@@ -423,29 +478,11 @@ def approximate(
         Box [lo, hi] that every coordinate is drawn from.
     samples : int or None, default None
         Training sequences, drawn uniformly (seeded); default max(4000, 2 x coefficients / n).
-    test_samples : int or None, default None
-        Independent test sequences; default ``samples``.
     seed : int, default 0
         Seed of every random choice (reproducible).
-    refined : bool, default False
-        Use the power sums of degree at most n - 1 instead of n.
-    rcond : float, default 1e-13
-        Relative singular-value cutoff of the SVD route (after column scaling).
-    equivariance_rtol : float, default 1e-08
-        Tolerance of the numeric equivariance check of f.
-    solver : str, default 'auto'
-        ``"auto"``: SVD of the design matrix when it is under 64 MB, else the normal equations
-        accumulated blockwise (tokens summed first) and solved by rank-revealing pivoted
-        Cholesky, redone by SVD if the kept columns' condition number exceeds 1e8 and the SVD
-        route fits ``memory_mb``. ``"normal"`` and ``"svd"`` force one route.
-    memory_mb : float, default 1024.0
-        Memory budget, checked before anything large is allocated.
-    progress : callable or None, default None
-        Called as ``progress(done, total)`` after each step of the work (each block row of
-        A^T A in each chunk of sequences, the solve, the exact expansion, the evaluations);
-        ``done`` grows to ``total`` at the end. The units are estimated multiply-adds, weighted
-        to track time; ``total`` can grow once, if the normal equations are redone by SVD. The
-        library never prints: a caller draws its own bar.
+    config : FitConfig or None, default None
+        Test set size, refined power sums, solver, tolerances, memory budget, progress callback;
+        None: ``FitConfig()``.
 
     Returns
     -------
@@ -459,7 +496,7 @@ def approximate(
     NotEquivariantError
         When f is not equivariant (numerically).
     SizeError
-        When the fit's memory estimate exceeds ``memory_mb``.
+        When the fit's memory estimate exceeds ``config.memory_mb``.
 
     Examples
     --------
@@ -471,13 +508,16 @@ def approximate(
     n, d, degree, (lo, hi) = check_int("n", n), check_int("d", d), check_int("degree", degree), _checked_box(domain)
     if not callable(f):
         raise PolyapproxError(f"f must be a callable (b, n, d) -> (b, n, d_out); got {type(f).__name__}")
+    config = FitConfig() if config is None else config
+    if not isinstance(config, FitConfig):
+        raise PolyapproxError(f"config must be a FitConfig; got {type(config).__name__}")
+    refined, rcond, solver, memory_mb = config.refined, config.rcond, config.solver, float(config.memory_mb)
     start = time.perf_counter()
-    check_equivariant(f, n, d, domain=(lo, hi), rtol=equivariance_rtol, seed=seed)
-    solver, memory_mb = check_choice("solver", solver, SOLVERS), _checked_memory(memory_mb)
+    check_equivariant(f, n, d, domain=(lo, hi), rtol=config.equivariance_rtol, seed=seed)
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
     count = len(candidates)
-    samples, test_samples = _sample_counts(samples, test_samples, count, n)
+    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
     _check_sample_sizes(samples + test_samples, n, d, memory_mb, len(indices) * samples)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
@@ -487,7 +527,7 @@ def approximate(
     d_out = Y_train.shape[2]
     _check_fit_values(Y_train)
     scale, shift = _chebyshev_scaling(X_train, indices)
-    tracker = _Progress(progress, _tail_units(count, samples + test_samples, n))
+    tracker = _Progress(config.progress, _tail_units(count, samples + test_samples, n))
     coefficients, rank, condition = _fit(
         _Plan(candidates), X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
     )
@@ -565,14 +605,6 @@ def _check_power_sums_finite(lo: float, hi: float, n: int, indices: tuple[tuple[
             f"on the domain ({lo:g}, {hi:g}) the power sums of degree up to {top} reach about "
             f"10^{top * math.log10(radius) + math.log10(n):.0f}, past float64; rescale the inputs to a smaller box"
         )
-
-
-def _checked_memory(memory_mb: float) -> float:
-    """The memory budget in megabytes: a finite number > 0."""
-    memory_mb = float(memory_mb)
-    if not (math.isfinite(memory_mb) and memory_mb > 0):
-        raise PolyapproxError(f"memory_mb must be a positive number of megabytes; got {memory_mb!r}")
-    return memory_mb
 
 
 def _sample_counts(samples: int | None, test_samples: int | None, count: int, n: int) -> tuple[int, int]:

@@ -942,21 +942,18 @@ def certified_sup_error(
 ) -> CertifiedResult:
     """Bound sup_X max_{i,c} |S(X)_ic - f(X)_ic| rigorously by an interval [lower, upper].
 
-    ``model`` is a continuous polynomial Sumformer (``continuous.approximate`` or
-    ``from_representation``); ``target`` a registered name or a ``Target`` with an interval
-    evaluation. Stops when upper <= ``budget.ratio`` * lower (or upper <= ``budget.atol``), or
-    after ``budget.max_boxes`` boxes; then ``reached`` is False and ``upper`` is still a
-    rigorous bound (the largest over the unresolved boxes). Both ends are rigorous: ``lower`` is
-    the lower end of an outward-rounded enclosure of the error at ``witness``. The same model,
-    target, budget and seed give the same result bit for bit on any machine and under any load.
-    ``domain`` (default the model's) must lie inside the model's domain.
+    Branch and bound over boxes of the domain with interval enclosures of S - f: ``upper`` is the
+    largest enclosure over the boxes left (rigorous even when the budget ends the search, then
+    ``reached`` is False); ``lower`` is the lower end of an outward-rounded enclosure of the error
+    at ``witness``. The same model, target, budget and seed give the same result bit for bit on
+    any machine and under any load.
 
     Shapes: ``witness`` is (n, d).
 
     Parameters
     ----------
     model : PolynomialSumformer
-        A continuous polynomial Sumformer.
+        A continuous polynomial Sumformer (``continuous.approximate`` or ``from_representation``).
     target : str or Target
         A registered name, a target expression, or a ``Target`` with an interval evaluation.
     budget : CertificationBudget or None, default None
@@ -966,7 +963,7 @@ def certified_sup_error(
     samples : int, default 1024
         Random sequences evaluated (rigorously) for the first lower bound.
     domain : tuple of float or None, default None
-        Box [lo, hi] per coordinate; default the model's.
+        Box [lo, hi] per coordinate, inside the model's domain; default the model's.
     certificate : str or path-like or None, default None
         Also write a certificate of the upper bound here (JSON; ``tools/check_certificate.py``
         re-verifies it without this toolkit). Targets: gaussian-kernel-sum, times-mean, centered,

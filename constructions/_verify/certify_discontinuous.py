@@ -96,13 +96,10 @@ def certified_discontinuous_error(
 
     The error is sup_X max_{i,c} |S(X)_ic - f(X)_ic|.
 
-    ``model``: ``discontinuous.build(f, n, d, k, ...)``; ``target``: the registered target (name or
-    ``Target``) it was built from, with an interval evaluation (checked: S must equal f at the
-    representatives). Compare ``upper`` with the a-priori ``discontinuous.error_bound(L, k, ...)``
-    (the modulus of continuity omega_f(delta) of the discontinuous theorem of Alberti et al. 2023).
-    Stops when upper <= ``budget.ratio`` * lower (or <= atol), or after ``budget.max_boxes`` boxes
-    (``reached`` False, ``upper`` still rigorous). Deterministic. Refuses more than ``max_cells``
-    multisets of cells (``SizeError``).
+    Compare ``upper`` with the a-priori ``discontinuous.error_bound(L, k, ...)`` (the modulus of
+    continuity omega_f(delta) of the discontinuous theorem of Alberti et al. 2023). S is constant
+    on each multiset of cells, so the search bounds f's spread over each multiset; ``upper`` stays
+    rigorous when the budget ends the search (then ``reached`` is False). Deterministic.
 
     Shapes: ``witness`` is (n, d).
 
@@ -111,7 +108,8 @@ def certified_discontinuous_error(
     model : DiscontinuousSumformer
         ``discontinuous.build(f, n, d, k, ...)``.
     target : str or Target
-        The registered target (name or ``Target``) it was built from.
+        The registered target (name or ``Target``) it was built from, with an interval evaluation
+        (checked: S must equal f at the representatives).
     budget : CertificationBudget or None, default None
         Stopping ratio and work limits (default ``CertificationBudget()``; batch 4096).
     max_cells : int, default 20000

@@ -412,20 +412,18 @@ def certified_network_error(
 
     The error is sup_X max_{i,c} |T(X)_ic - S(X)_ic| over [0, 1]^{n x d}.
 
-    ``network``: ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)`` (one softmax attention layer
-    with W_K = 0, ReLU feed-forward blocks); ``sumformer``: its polynomial Sumformer S. Set beside the
-    a-priori bound ``network.error_bound`` = L_psi n eta_1 + eta_2 of the corollary of Alberti et al.
-    (2023), which it should not exceed. Stops when upper <= ``budget.ratio`` * lower (or <= atol),
-    or after ``budget.max_boxes`` boxes (then ``reached`` is False and ``upper`` is still rigorous).
-    Deterministic (same bits on any machine). Refuses networks with n*d > 12 or whose per-box
-    storage exceeds 256 MB (``SizeError``).
+    Set beside the a-priori bound ``network.error_bound`` = L_psi n eta_1 + eta_2 of the corollary
+    of Alberti et al. (2023), which it should not exceed. Branch and bound with affine enclosures of
+    T - S: ``upper`` stays rigorous when the budget ends the search (then ``reached`` is False).
+    Deterministic (same bits on any machine).
 
     Shapes: ``witness`` is (n, d).
 
     Parameters
     ----------
     network : Network
-        ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)``.
+        ``transformer.from_sumformer(S, n, ff="relu", m_relu=m)`` (one softmax attention layer with
+        W_K = 0, ReLU feed-forward blocks), with n*d <= 12 and at most 256 MB of storage per box.
     sumformer : PolynomialSumformer
         Its polynomial Sumformer S.
     budget : CertificationBudget or None, default None

@@ -24,6 +24,7 @@ from ._rho import normalised_relu as normalised_relu
 from ._rho import rho_threshold as rho_threshold
 from ._rho import softmax as softmax
 from ._rho import sparsemax as sparsemax
+from ._universal import ErrorTableConfig as ErrorTableConfig
 from ._universal import Layer as Layer
 from ._universal import UniversalNetwork as UniversalNetwork
 from ._universal import check_distance_args as check_distance_args
@@ -35,6 +36,7 @@ __all__ = [
     "AssumptionReport",
     "ContextualCheck",
     "ContextualMapping",
+    "ErrorTableConfig",
     "Layer",
     "LayerCounts",
     "RhoCheck",

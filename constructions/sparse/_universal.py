@@ -1253,31 +1253,76 @@ def _value_layers(
     return layers
 
 
+@dataclass(frozen=True)
+class ErrorTableConfig:
+    """What :func:`error_table` sweeps and how it measures: the three sweeps and the Monte Carlo d_p (checked).
+
+    Parameters
+    ----------
+    deltas : sequence, default ('1/2', '1/3')
+        Grid widths of the delta sweep; the first is used by the two other sweeps.
+    ts : sequence of float, default (10, 30, 100, 300, 1000)
+        Query scales of the t sweep; the largest is used by the two other sweeps.
+    epss : sequence of float, default (0.05, 0.01, 0.001)
+        ReLU band widths of the eps sweep.
+    p : float, default 2
+        The p of the L^p distance d_p, in [1, inf).
+    samples : int, default 2000
+        Monte Carlo points per row.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+
+    Examples
+    --------
+    >>> ErrorTableConfig(ts=(1, 100)).deltas
+    ('1/2', '1/3')
+    >>> ErrorTableConfig(epss=())
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.DomainError: deltas, ts and epss must each contain at least one value
+    """
+
+    deltas: tuple = ("1/2", "1/3")
+    ts: tuple = (10, 30, 100, 300, 1000)
+    epss: tuple = (0.05, 0.01, 0.001)
+    p: float = 2
+    samples: int = 2000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("deltas", "ts", "epss"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if not self.deltas or not self.ts or not self.epss:
+            raise DomainError("deltas, ts and epss must each contain at least one value")
+        for delta in self.deltas:
+            read_delta(delta)
+        for name in ("ts", "epss"):
+            for value in getattr(self, name):
+                if isinstance(value, bool) or not isinstance(value, (int, float, Fraction)) or not 0 < value < math.inf:
+                    raise DomainError(f"{name} must hold finite numbers > 0; got {value!r:.40}")
+        if isinstance(self.p, bool) or not isinstance(self.p, (int, float)) or not 1 <= self.p < math.inf:
+            raise DomainError(f"p must be a number in [1, inf); got {self.p!r:.40}")
+        check_int("samples", self.samples)
+        check_seed(self.seed)
+
+
 def error_table(
     f: Callable,
     n: int,
     d: int,
     patterns: object,
     *,
-    deltas=("1/2", "1/3"),
-    ts=(10, 30, 100, 300, 1000),
-    epss=(0.05, 0.01, 0.001),
+    config: ErrorTableConfig | None = None,
     rho: str = "softmax",
-    p: float = 2,
-    samples: int = 2000,
-    seed: int = 0,
     max_value_layers: int = MAX_VALUE_LAYERS,
 ) -> list[dict]:
     """Measure d_p(f, g) of the real network (Step 3) against t, eps and delta, next to the Step-1 bound.
 
-    Three sweeps, one row each: ``t`` over ``ts`` (delta = deltas[0], piecewise-linear
-    activations: attention error only); ``eps`` over ``epss`` (delta = deltas[0], t = max(ts):
-    activation bands only); ``delta`` over ``deltas`` (t = max(ts) (deltas[0]/delta)^2, since the
-    Phase-A score margin is delta^2/2; piecewise-linear activations, as a fixed eps would hide
-    the decrease: smaller delta means larger codes). Each row
-    has sweep, delta, t, eps, d_p(f,g), d_p(f,f_bar), d_p(f_bar,g), mismatch (share of samples
-    where g differs from f-bar), omega = omega_f(delta/2), the bound (n d_out)^(1/p) omega on
-    d_p(f, f_bar), the arithmetic used, layers and parameters.
+    Three sweeps: t alone with piecewise-linear activations isolates the attention error; eps
+    alone (largest t) isolates the activation bands; delta with t scaled by
+    (deltas[0]/delta)^2, since the Phase-A score margin is delta^2/2, shows the grid error
+    (piecewise-linear activations, as a fixed eps would hide the decrease: smaller delta means
+    larger codes). The Step-1 bound on d_p(f, f_bar) is (n d_out)^(1/p) omega_f(delta/2).
 
     Shapes: f maps X (b, n, d) to (b, n, d_out).
 
@@ -1291,27 +1336,20 @@ def error_table(
         Token dimension d.
     patterns : list of array_like
         A cycle of masks satisfying Assumption 1.
-    deltas : sequence, default ('1/2', '1/3')
-        Grid widths of the delta sweep; the first is used by the others.
-    ts : sequence of float, default (10, 30, 100, 300, 1000)
-        Query scales of the t sweep.
-    epss : sequence of float, default (0.05, 0.01, 0.001)
-        ReLU band widths of the eps sweep.
+    config : ErrorTableConfig or None, default None
+        The sweeps (deltas, ts, epss) and the Monte Carlo measure (p, samples, seed); None:
+        ``ErrorTableConfig()``.
     rho : str, default 'softmax'
         ``"softmax"`` or ``"sparsemax"``.
-    p : float, default 2
-        The p of the L^p distance d_p.
-    samples : int, default 2000
-        Monte Carlo points per row.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
     max_value_layers : int, default 20000
         Budget of value-mapping layers per network.
 
     Returns
     -------
     list of dict
-        One row per sweep point, with the keys above.
+        One row per sweep point: sweep, delta, t, eps, d_p(f,g), d_p(f,f_bar), d_p(f_bar,g),
+        mismatch (share of samples where g differs from f-bar), omega = omega_f(delta/2),
+        bound_f_fbar, the arithmetic used, layers and parameters.
 
     Notes
     -----
@@ -1322,13 +1360,15 @@ def error_table(
     --------
     >>> from constructions.sparse import patterns
     >>> f = lambda X: X - X.mean(axis=1, keepdims=True)
-    >>> rows = error_table(f, 2, 1, patterns.dense(2), deltas=("1/2",), ts=(1, 100), epss=(0.01,), samples=200)
+    >>> sweeps = ErrorTableConfig(deltas=("1/2",), ts=(1, 100), epss=(0.01,), samples=200)
+    >>> rows = error_table(f, 2, 1, patterns.dense(2), config=sweeps)
     >>> [r["sweep"] for r in rows], rows[0]["d_p(f,g)"] > rows[1]["d_p(f,g)"]
     (['t', 't', 'eps', 'delta'], True)
     """
-    deltas = [read_delta(x) for x in deltas]
-    if not deltas or not ts or not epss:
-        raise DomainError("deltas, ts and epss must each contain at least one value")
+    config = ErrorTableConfig() if config is None else config
+    if not isinstance(config, ErrorTableConfig):
+        raise PolyapproxError(f"config must be an ErrorTableConfig; got {type(config).__name__}")
+    deltas, ts, epss = [read_delta(x) for x in config.deltas], config.ts, config.epss
     t_max = max(ts, key=float)
     plan = [("t", deltas[0], t, None) for t in ts]
     plan += [("eps", deltas[0], t_max, e) for e in epss]
@@ -1336,7 +1376,7 @@ def error_table(
     rows = []
     for sweep, dl, t, e in plan:
         net = universal_network(f, n, d, dl, patterns, rho=rho, t=t, eps=e, max_value_layers=max_value_layers)
-        r = net.distance(p=p, samples=samples, seed=seed)
+        r = net.distance(p=config.p, samples=config.samples, seed=config.seed)
         rows.append(
             {
                 "sweep": sweep,

@@ -22,6 +22,7 @@ from typing import Any
 from polyapprox.internal import PolyapproxError
 
 from .._networks.torch_support import MISSING_TORCH
+from ._config import CopyingConfig as CopyingConfig
 from ._config import TrainingConfig as TrainingConfig
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
@@ -52,7 +53,7 @@ _NAMES = {
     "constructed_references": "_runs",
 }
 
-__all__ = [*sorted(_NAMES), "TrainingConfig"]
+__all__ = [*sorted(_NAMES), "CopyingConfig", "TrainingConfig"]
 
 
 def __getattr__(name: str) -> Any:

@@ -29,6 +29,11 @@ def check_eval_every(value: Any) -> int:
     return k
 
 
+def _check_lr(lr: Any) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        raise PolyapproxError(f"learning rate must be a finite number > 0; got {lr!r}")
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
     """How a training run goes: steps, learning rate, samples, seed, threads (every field checked).
@@ -81,11 +86,8 @@ class TrainingConfig:
         check_eval_every(self.eval_every)
         if self.steps is not None:
             check_int("steps", self.steps, minimum=0)
-        lr = self.lr
-        if lr is not None and (
-            isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0
-        ):
-            raise PolyapproxError(f"learning rate must be a finite number > 0; got {lr!r}")
+        if self.lr is not None:
+            _check_lr(self.lr)
         check_int("samples", self.samples, minimum=1)
         check_int("test_samples", self.test_samples, minimum=1)
         check_seed(self.seed)
@@ -101,6 +103,73 @@ class TrainingConfig:
         >>> config, rest = TrainingConfig.split({"steps": 5, "kind": "mlp"})
         >>> config.steps, rest
         (5, {'kind': 'mlp'})
+        """
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in settings.items() if k in names}), {
+            k: v for k, v in settings.items() if k not in names
+        }
+
+
+@dataclass(frozen=True)
+class CopyingConfig:
+    """How a copying-task run goes: steps, learning rate, batches, seed, threads (every field checked).
+
+    Parameters
+    ----------
+    steps : int, default 400
+        Optimiser steps (>= 0).
+    lr : float, default 0.003
+        Adam learning rate (> 0).
+    batch : int, default 32
+        Sequences per step (a fresh seeded batch every step).
+    eval_every : int, default 20
+        Evaluate after every ``eval_every``-th step and after the last, 1 to 1,000,000.
+    test_batch : int, default 256
+        Sequences of the fixed test batch.
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> CopyingConfig(steps=20).batch
+    32
+    >>> CopyingConfig(batch=0)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: batch must be an integer >= 1; got 0
+    """
+
+    steps: int = 400
+    lr: float = 3e-3
+    batch: int = 32
+    eval_every: int = 20
+    test_batch: int = 256
+    seed: int = 0
+    threads: int = 1
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("steps", self.steps, minimum=0)
+        _check_lr(self.lr)
+        check_int("batch", self.batch, minimum=1)
+        check_eval_every(self.eval_every)
+        check_int("test_batch", self.test_batch, minimum=1)
+        check_seed(self.seed)
+        check_int("threads", self.threads, minimum=1)
+        if not isinstance(self.progress, bool):
+            raise PolyapproxError(f"progress must be True or False; got {self.progress!r}")
+
+    @classmethod
+    def split(cls, settings: Mapping[str, Any]) -> tuple[CopyingConfig, dict[str, Any]]:
+        """(the config of the fields in ``settings``, the other keys): for flat run records.
+
+        >>> config, rest = CopyingConfig.split({"steps": 5, "pattern": "dense"})
+        >>> config.steps, rest
+        (5, {'pattern': 'dense'})
         """
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in settings.items() if k in names}), {

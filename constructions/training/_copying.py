@@ -15,7 +15,8 @@ from torch import nn
 from polyapprox.internal import PolyapproxError, SizeError, check_choice, check_int
 
 from .._networks.sparse_attention import MaskedAttention
-from ._common import ResultsTable, check_positive, check_rate, check_steps, deterministic
+from ._common import ResultsTable, check_positive, deterministic
+from ._config import CopyingConfig
 
 PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "union")
 #: Cost of one gathered connection in dense scores for this model's attention (float32, heads of
@@ -354,7 +355,8 @@ class CopyHistory:
 
     Examples
     --------
-    >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, steps=2, eval_every=2, test_batch=8)
+    >>> run = CopyingConfig(steps=2, eval_every=2, test_batch=8)
+    >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, config=run)
     >>> h.pattern, h.eval_steps, len(h.accuracy)
     ('dense', (0, 2), 2)
     """
@@ -394,14 +396,7 @@ def train_copying(
     layers: int = 4,
     width: int = 64,
     heads: int = 4,
-    steps: int = 400,
-    lr: float = 3e-3,
-    batch: int = 32,
-    eval_every: int = 20,
-    test_batch: int = 256,
-    seed: int = 0,
-    threads: int = 1,
-    progress: bool = False,
+    config: CopyingConfig | None = None,
 ) -> CopyHistory:
     """Train the copying model with ``pattern``'s masks (Adam, a fresh seeded batch every step).
 
@@ -419,22 +414,9 @@ def train_copying(
         Model width.
     heads : int, default 4
         Attention heads per block.
-    steps : int, default 400
-        Optimiser steps.
-    lr : float, default 0.003
-        Adam learning rate.
-    batch : int, default 32
-        Sequences per step.
-    eval_every : int, default 20
-        Steps between evaluations.
-    test_batch : int, default 256
-        Sequences of the fixed test batch.
-    seed : int, default 0
-        Seed of every random choice (reproducible).
-    threads : int, default 1
-        torch CPU threads (fixed, for bitwise reproducibility).
-    progress : bool, default False
-        Show a progress bar on stderr.
+    config : CopyingConfig or None, default None
+        Steps, learning rate, batch sizes, evaluation interval, seed, threads, progress bar;
+        None: ``CopyingConfig()``.
 
     Returns
     -------
@@ -443,29 +425,32 @@ def train_copying(
 
     Examples
     --------
-    >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, steps=3, eval_every=3, test_batch=16)
+    >>> run = CopyingConfig(steps=3, eval_every=3, test_batch=16)
+    >>> h = train_copying("dense", 8, vocab=3, width=16, heads=2, config=run)
     >>> h.eval_steps, len(h.train_loss)
     ((0, 3), 3)
     """
-    n, steps, lr = _check_length(n), check_steps(steps), check_rate(lr)
-    eval_every, test_batch = check_positive("eval_every", eval_every), check_positive("test_batch", test_batch)
+    config = CopyingConfig() if config is None else config
+    if not isinstance(config, CopyingConfig):
+        raise PolyapproxError(f"config must be a CopyingConfig; got {type(config).__name__}")
+    n, steps, lr, seed = _check_length(n), config.steps, config.lr, config.seed
     masks = copy_masks(pattern, n, layers, seed)
     start = time.perf_counter()
-    with deterministic(seed, threads) as generator:
-        test = copy_batch(test_batch, n, vocab, torch.Generator().manual_seed(10_000 + seed))
+    with deterministic(seed, config.threads) as generator:
+        test = copy_batch(config.test_batch, n, vocab, torch.Generator().manual_seed(10_000 + seed))
         model = SparseCopyTransformer(
             vocab, masks, width=check_positive("width", width), heads=check_positive("heads", heads)
         )
         optimiser = torch.optim.Adam(model.parameters(), lr=lr)
         losses, evals, acc, seq = [], [0], *[[v] for v in _accuracy(model, *test)]
-        for step in _bar(steps, progress, pattern):
-            inputs, targets = copy_batch(batch, n, vocab, generator)
+        for step in _bar(steps, config.progress, pattern):
+            inputs, targets = copy_batch(config.batch, n, vocab, generator)
             optimiser.zero_grad(set_to_none=True)
             loss = F.cross_entropy(model(inputs).flatten(0, 1), targets.flatten())
             loss.backward()
             optimiser.step()
             losses.append(float(loss.detach()))
-            if (step + 1) % eval_every == 0 or step + 1 == steps:
+            if (step + 1) % config.eval_every == 0 or step + 1 == steps:
                 evals.append(step + 1)
                 for record, value in zip((acc, seq), _accuracy(model, *test)):
                     record.append(value)
@@ -476,7 +461,7 @@ def train_copying(
         "heads": heads,
         "steps": steps,
         "lr": lr,
-        "batch": batch,
+        "batch": config.batch,
         "seed": seed,
         "block_width": block_width(n),
     }

@@ -9,7 +9,7 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
-from ._config import TrainingConfig
+from ._config import CopyingConfig, TrainingConfig
 from ._copying import train_copying
 from ._one_layer import train_one_layer
 from ._sumformers import TEST_SEED, constructed_reference, train_sumformer
@@ -68,12 +68,13 @@ def run_copying(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function.
+        Keyword arguments of the training function, with the fields of its ``CopyingConfig``
+        given flat.
 
     Returns
     -------
     dict
-        ``train_copying(**item).to_dict()``.
+        The run's ``CopyHistory.to_dict()``.
 
     Examples
     --------
@@ -82,7 +83,8 @@ def run_copying(item: dict) -> dict:
     >>> record["pattern"], record["eval_steps"]
     ('dense', (0, 2))
     """
-    return train_copying(**item).to_dict()
+    config, rest = CopyingConfig.split(item)
+    return train_copying(**rest, config=config).to_dict()
 
 
 def check_target(target: Any, n: int, d: int) -> tuple[Any, str]:

@@ -240,7 +240,9 @@ def constructed_reference(
     """
     from constructions import continuous
 
-    S, report = continuous.approximate(f, n, d, degree, samples=samples, test_samples=64, seed=seed, refined=refined)
+    S, report = continuous.approximate(
+        f, n, d, degree, samples=samples, seed=seed, config=continuous.FitConfig(test_samples=64, refined=refined)
+    )
     mse, worst = errors(S(X_test), Y_test)
     return {
         "model": S,
@@ -267,10 +269,10 @@ def train_sumformer(
 ) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
-    ``latent_dim`` (MLP only) defaults to C(n+d,d) - 1; ``degree`` is D of the polynomial psi and
-    of the least-squares reference. The reference (``history.reference``) is the constructed
-    Sumformer of the continuous theorem with latent dimension C(n+d,d) - 1, fitted on the same
-    number of samples; its errors are measured on the same fixed test sample.
+    The learned models are set beside the constructed one: the reference (``history.reference``)
+    is the least-squares Sumformer of the continuous theorem (Alberti et al. 2023) with latent
+    dimension C(n+d,d) - 1, fitted on the same number of samples; its errors are measured on the
+    same fixed test sample.
 
     Parameters
     ----------

@@ -17,6 +17,7 @@ configuration). With a window of half-width h = floor(w/2), ``layers`` blocks mo
 at most ``layers * h`` positions, so ``sliding_window`` can copy only while m <= layers * h.
 """
 
+from ._config import CopyingConfig as CopyingConfig
 from ._copying import PATTERNS as PATTERNS
 from ._copying import CopyHistory as CopyHistory
 from ._copying import SparseCopyTransformer as SparseCopyTransformer
@@ -29,6 +30,7 @@ from ._copying import train_copying as train_copying
 __all__ = [
     "PATTERNS",
     "CopyHistory",
+    "CopyingConfig",
     "SparseCopyTransformer",
     "assumption_table",
     "copy_batch",

@@ -63,10 +63,9 @@ def fit(args: argparse.Namespace, target):
             args.n,
             args.d,
             args.degree,
-            refined=refined,
             samples=args.samples,
             seed=args.seed,
-            progress=progress,
+            config=continuous.FitConfig(refined=refined, progress=progress),
         )
 
 

@@ -218,7 +218,7 @@ def _fit(item: dict[str, Any]) -> dict[str, Any]:
         item["degree"],
         samples=item["samples"],
         seed=item["seed"],
-        refined=item["refined"],
+        config=continuous.FitConfig(refined=item["refined"]),
     )
     return {
         "coefficients": report.coefficients,

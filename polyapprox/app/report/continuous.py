@@ -45,7 +45,7 @@ def fit_case(item: tuple) -> dict:
 
     name, n, d, degree, samples, seed = item[:6]
     model, report = continuous.approximate(
-        targets.get(name), n, d, degree, samples=samples, test_samples=samples, seed=seed
+        targets.get(name), n, d, degree, samples=samples, seed=seed, config=continuous.FitConfig(test_samples=samples)
     )
     out = {**report.to_dict(), "equivariance_error": equivariance_error(model, n, d, seed=seed)}
     if len(item) > 6:

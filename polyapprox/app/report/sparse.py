@@ -203,17 +203,14 @@ def _universal(ctx: ReportContext) -> dict:
             "ff_width": net.ff_width,
             "parameters": net.parameter_count(),
         }
-    table = sparse.error_table(
-        f,
-        3,
-        1,
-        masks,
+    sweeps = sparse.ErrorTableConfig(
         deltas=("1/2", "1/3") if ctx.quick else ("1/2", "1/3", "1/4"),
         ts=(10, 50, 100, 300),
         epss=(0.05, 0.01, 0.001),
         samples=1000 if ctx.quick else 2000,
         seed=ctx.seed,
     )
+    table = sparse.error_table(f, 3, 1, masks, config=sweeps)
     return {"checks": checks, "errors": table}
 
 

@@ -25,7 +25,7 @@ CERTIFIED_M = (2,)  # Yarotsky parameters whose ReLU network is certified (m >= 
 
 def _deviations(ctx: ReportContext) -> dict:
     """T1-T5 on n = 5, d = 2, K = n (d' = 20), psi of degree 2 fitted to the softmax-attention target."""
-    from constructions import continuous, linformer, performer, relu, targets, transformer
+    from constructions import NetworkConfig, continuous, linformer, performer, relu, targets, transformer
 
     S, _ = continuous.approximate(targets.get("softmax-attention"), 5, 2, 2, samples=800, seed=ctx.seed)
     X = np.random.default_rng(ctx.seed).uniform(size=(200, 5, 2))
@@ -47,7 +47,7 @@ def _deviations(ctx: ReportContext) -> dict:
         ],
         "T3": deviation(linformer.from_sumformer(S, 5, 3, F=gaussian, allow_unequal_columns=True)),
         "T4": [
-            deviation(performer.from_sumformer(S, 5, 16, features=kind, seed=seed))
+            deviation(performer.from_sumformer(S, 5, 16, features=kind, config=NetworkConfig(seed=seed)))
             for kind in ("positive", "trig")
             for seed in (0, 1, 2)
         ],
