@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from polyapprox.app.experiments._stats import Interval, compare, t_interval
+from polyapprox.app.experiments._stats import SeedInterval, compare, t_interval
 from polyapprox.internal import PolyapproxError
 
 
@@ -60,5 +60,5 @@ def test_bad_input_is_named(values: list[float], level: float, words: str) -> No
 
 
 def test_compare_is_strict_at_the_ends() -> None:
-    iv = Interval(1.0, 0.5, 1.5, 3, 0.95)
+    iv = SeedInterval(1.0, 0.5, 1.5, 3, 0.95)
     assert compare(iv, 0.5) == "inconclusive" and compare(iv, 1.5) == "inconclusive"

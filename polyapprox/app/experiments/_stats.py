@@ -24,7 +24,7 @@ Comparison = Literal["above", "below", "inconclusive"]
 
 
 @dataclass(frozen=True)
-class Interval:
+class SeedInterval:
     """The mean of per-seed values and a confidence interval [low, high] for it.
 
     Parameters
@@ -40,7 +40,7 @@ class Interval:
 
     Examples
     --------
-    >>> Interval(1.0, 0.5, 1.5, 3, 0.95).half_width
+    >>> SeedInterval(1.0, 0.5, 1.5, 3, 0.95).half_width
     0.5
     """
 
@@ -70,13 +70,13 @@ class Interval:
 
         Examples
         --------
-        >>> Interval(1.0, 0.5, 1.5, 3, 0.95).format(".2f")
+        >>> SeedInterval(1.0, 0.5, 1.5, 3, 0.95).format(".2f")
         '1.00 [0.50, 1.50]'
         """
         return f"{self.mean:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
 
 
-def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
+def t_interval(values: Sequence[float], level: float = 0.95) -> SeedInterval:
     """Two-sided Student-t confidence interval of the mean: mean +- t_{(1+level)/2, m-1} s / sqrt(m).
 
     Parameters
@@ -88,7 +88,7 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
 
     Returns
     -------
-    Interval
+    SeedInterval
         The mean and the interval (s is the sample standard deviation, m the number of values).
 
     Raises
@@ -114,15 +114,15 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> Interval:
     mean = math.fsum(data) / m
     s = math.sqrt(math.fsum((v - mean) ** 2 for v in data) / (m - 1))
     half = float(t.ppf((1 + level) / 2, m - 1)) * s / math.sqrt(m)
-    return Interval(mean, mean - half, mean + half, m, float(level))
+    return SeedInterval(mean, mean - half, mean + half, m, float(level))
 
 
-def compare(interval: Interval, threshold: float) -> Comparison:
+def compare(interval: SeedInterval, threshold: float) -> Comparison:
     """Where an interval lies relative to a threshold: wholly above, wholly below, or neither.
 
     Parameters
     ----------
-    interval : Interval
+    interval : SeedInterval
         The interval over seeds.
     threshold : float
         The value compared with.
@@ -134,7 +134,7 @@ def compare(interval: Interval, threshold: float) -> Comparison:
 
     Examples
     --------
-    >>> compare(Interval(0.99, 0.985, 0.995, 3, 0.95), 0.98)
+    >>> compare(SeedInterval(0.99, 0.985, 0.995, 3, 0.95), 0.98)
     'above'
     """
     if interval.low > threshold:
