@@ -55,7 +55,7 @@ class ApproximationReport:
     refined : bool
         Whether the power sums stop at degree n - 1.
     latent_dim : int
-        Latent dimension d' of the model.
+        Latent dimension d' of the model: the power sums its Psi reads (of degree <= ``degree``).
     coefficients : int
         Number of fitted coefficients (candidate terms).
     samples : int
@@ -547,7 +547,7 @@ def approximate(
         d_out=d_out,
         degree=degree,
         refined=refined,
-        latent_dim=len(indices),
+        latent_dim=model.latent_dim,
         coefficients=len(candidates),
         samples=samples,
         test_samples=test_samples,
