@@ -175,7 +175,11 @@ class Network(SavableModel):
             f"{self.attention} Transformer from a Sumformer: n={self.n}, d={self.d}, d_out={self.d_out}, "
             f"residual width D={self.width} ({', '.join(f'{k}: {v.stop - v.start}' for k, v in self.layout.items())}), "
             f"feed-forward: {self.ff}, ONE attention layer",
-            *([f"slots phi and sum: {self.sumformer.carried()}"] if isinstance(self.sumformer, PolynomialSumformer) else []),
+            *(
+                [f"slots phi and sum: {self.sumformer.carried()}"]
+                if isinstance(self.sumformer, PolynomialSumformer)
+                else []
+            ),
             "| block | kind | computes | weights | parameters |",
             "|---|---|---|---|---|",
         ]

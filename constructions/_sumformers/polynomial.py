@@ -199,19 +199,21 @@ class PolynomialSumformer(Sumformer):
         )
 
     def psi_table(self) -> tuple[list[tuple[int, ...]], np.ndarray]:
-        """(exponents over (y, carried power sums), C): psi(y, s) = sum_t C[t] (y, s)^{e_t} (:func:`psi_table`)."""
+        """(exponents over (y, carried power sums), C): psi(y, s) = sum_t C[t] (y, s)^{e_t} (:func:`psi_table`).
+
+        Shapes: exponents T tuples of length d + d'; C (T, d_out).
+        """
         return psi_table(self.representation, self.slots)
 
     def carried(self) -> str:
         """Which power sums S carries, in words: "carries 2 of the 4 power sums of degree <= n: p_(1), p_(2)"."""
         rep = self.representation
-        degree = "n" if rep.K == rep.n else "n - 1"
+        degree = "n" if rep.n == rep.K else "n - 1"
         shown = ", ".join(_power_sum_name(a) for a in self.indices[:12])
         more = f", ... ({len(self.indices) - 12} more)" if len(self.indices) > 12 else ""
         which = "those Psi reads" if self.power_sums == "used" else "all"
-        return (
-            f"carries {len(self.indices)} of the {rep.latent_dim} power sums of degree <= {degree} ({which})"
-            + (f": {shown}{more}" if self.indices else "")
+        return f"carries {len(self.indices)} of the {rep.latent_dim} power sums of degree <= {degree} ({which})" + (
+            f": {shown}{more}" if self.indices else ""
         )
 
     def describe(self) -> str:
