@@ -40,6 +40,18 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_now_mb() -> float:
+    """Resident memory of this process now (VmRSS), in MB of 2^20 bytes, as :func:`peak_rss_mb`; 0 if unknown."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 0.0
+
+
 def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> float:
     """CPU seconds (user + system) of one child process running ``argv`` (RUSAGE_CHILDREN difference)."""
     import subprocess
