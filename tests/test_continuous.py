@@ -106,7 +106,8 @@ def test_hand_made_representation_and_repr():
 def test_built_models_are_equivariant(name, n, d, degree):
     S, report = continuous.approximate(targets.get(name), n, d, degree, samples=600)
     assert_equivariant(S, n, d, atol=1e-12)
-    assert report.latent_dim == len(S.indices) and report.samples == 600
+    assert report.latent_dim == len(S.representation.indices) and report.samples == 600
+    assert set(S.indices) <= set(S.representation.indices)
 
 
 def test_exact_polynomial_targets_are_fitted_exactly():

@@ -112,7 +112,7 @@ def test_a_fit_carries_the_power_sums_its_psi_reads_and_computes_psi_of_all(fit)
 def test_the_width_of_a_degree_2_fit_does_not_grow_with_n(n):
     S, report = continuous.approximate(targets.get("poly-mean-field"), n, 1, 2, samples=60)
     T = transformer.from_sumformer(S, n)
-    assert S.indices == ((1,), (2,)) and report.latent_dim == 2 and T.width == 1 + 2 * 2 + 1
+    assert S.indices == ((1,), (2,)) and report.latent_dim == n and T.width == 1 + 2 * 2 + 1
     assert f"carries 2 of the {n} power sums of degree <= n (those Psi reads): p_(1), p_(2)" in S.describe()
     assert "p_(1), p_(2)" in T.describe()
     X = _inputs(n, 1)

@@ -55,7 +55,8 @@ class ApproximationReport:
     refined : bool
         Whether the power sums stop at degree n - 1.
     latent_dim : int
-        Latent dimension d' of the model: the power sums its Psi reads (of degree <= ``degree``).
+        Latent dimension d' of the fit: the power sums its candidates range over (the model carries
+        those its Psi reads: ``model.latent_dim``).
     coefficients : int
         Number of fitted coefficients (candidate terms).
     samples : int
@@ -183,8 +184,9 @@ def fit_work_units(terms: int, samples: int, n: int) -> int:
 #: Bytes per candidate term and output held by the exact expansion of Psi (Chebyshev products to
 #: monomials as Python ints, then exact rationals): measured with the peaks below.
 EXPANSION_BYTES = 6_000
-#: Bytes the fit needs besides its arrays (modules it loads on first use, allocator slack): the
-#: measured peak above the process's resident memory at the call of the smallest fit, (3, 2, 4).
+#: Bytes the fit needs besides the arrays :func:`fit_memory_bytes` counts (allocator slack, modules
+#: loaded on first use, small temporaries): set so that the estimate is at least 0.95 of every
+#: measured peak of benchmarks/bench_estimate.py.
 FIT_OVERHEAD_BYTES = 16e6
 
 
@@ -236,8 +238,9 @@ def fit_memory_bytes(
     64 MB), on top of one chunk's arrays, which stay in the allocator's heap. :func:`approximate`
     refuses a fit whose estimate exceeds ``config.memory_mb``; the normal equations fall back to the
     SVD route only when that route's bytes fit the budget too. Measured against the peak
-    resident memory of fits in fresh processes (``benchmarks/bench_estimate.py``): within
-    0.95-1.41x at (n, d, degree) = (3, 2, 4) ... (6, 3, 6).
+    resident memory of fits in fresh processes above the memory at the call
+    (``benchmarks/bench_estimate.py``, (n, d, degree) = (3, 2, 4) ... (6, 3, 6)): 0.96-1.54x
+    (1.54x at the smallest, 54 MB estimated for 35 MB).
 
     Parameters
     ----------
@@ -665,7 +668,7 @@ def approximate(
         d_out=d_out,
         degree=degree,
         refined=refined,
-        latent_dim=model.latent_dim,
+        latent_dim=len(indices),
         coefficients=len(candidates),
         samples=samples,
         test_samples=test_samples,
