@@ -8,6 +8,7 @@ kind needs no other module; a kind missing a piece is refused when it registers.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -33,6 +34,7 @@ from constructions import (
     register_attention_kind,
     register_model_kind,
     targets,
+    verify,
 )
 from polyapprox.internal import PolyapproxError
 
@@ -328,6 +330,44 @@ def test_a_model_kind_missing_a_piece_is_refused_at_registration(piece, fresh_re
     with pytest.raises(PolyapproxError, match=f"model kind 'copy' is missing {piece} \\(a callable\\)"):
         register_model_kind(ModelKind("copy", **{**pieces, piece: "not callable"}))
     assert "copy" not in model_kinds()
+
+
+def test_a_model_kind_without_a_certification_entry_is_refused_at_registration(fresh_registries):
+    kind = get_model_kind("continuous")
+    pieces = {name: getattr(kind, name) for name in ("description", "model_type", "matches", "torch_module")}
+    pieces.update({name: getattr(kind, name) for name in ("encode", "decode", "cost", "example")})
+    for certify in ({}, {"certify": ""}, {"certify": "two\nlines"}, {"certify": 3}):
+        with pytest.raises(
+            PolyapproxError, match="model kind 'copy' is missing certify \\(a certifier callable, or a one-line"
+        ):
+            register_model_kind(ModelKind("copy", **pieces, **certify))
+    assert "copy" not in model_kinds()
+
+
+def test_a_kind_that_cannot_be_certified_says_why_in_its_one_line(fresh_registries, examples):
+    import dataclasses
+
+    reason = "this kind has no interval form (a test kind)"
+    protocol_registry._REGISTRY["continuous"] = dataclasses.replace(get_model_kind("continuous"), certify=reason)
+    with pytest.raises(PolyapproxError, match=f"^cannot certify a continuous model: {re.escape(reason)}$"):
+        verify.certified_sup_error(examples["continuous"], "centered")
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_every_kind_is_certified_on_its_example_or_says_why(name, examples):
+    model, kind = examples[name], get_model_kind(name)
+    f = targets.get("centered")
+    if isinstance(kind.certify, str):
+        with pytest.raises(PolyapproxError, match=re.escape(kind.certify)):
+            verify.certified_sup_error(model, f)
+        return
+    r = verify.certified_sup_error(model, f, verify.CertificationBudget(ratio=1.05, max_boxes=20_000))
+    assert r.lower <= r.upper and r.witness.shape == (model.n, model.d)
+    X = np.random.default_rng(37).uniform(size=(4000, model.n, model.d))
+    sampled = float(np.abs(model(X) - f(X)).max())  # a lower bound of the true sup: independent of the certifier
+    assert sampled <= r.upper
+    at_witness = float(np.abs(model(r.witness[None]) - f(r.witness[None])).max())
+    assert at_witness == pytest.approx(r.lower, rel=1e-9, abs=1e-14)  # the witness attains lower (float evaluation)
 
 
 def test_a_model_type_outside_the_protocol_is_refused(fresh_registries):
