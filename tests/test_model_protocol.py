@@ -430,6 +430,14 @@ def test_cli_verifies_a_saved_model_of_every_kind(name, examples, tmp_path, caps
     assert main(["verify", str(path), "--samples", "64", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["kind"] == name and record["target"] == "centered" and record["sup_error"] >= 0
+    certify = get_model_kind(name).certify
+    code = main(["verify", str(path), "--samples", "64", "--certify", "--max-boxes", "20000", "--json"])
+    if isinstance(certify, str):  # a kind that cannot be certified says why, in one line
+        assert code == 2 and certify in capsys.readouterr().err
+        return
+    assert code == 0
+    cert = json.loads(capsys.readouterr().out)["certified"]
+    assert cert["lower"] <= cert["upper"] and cert["upper"] >= record["sup_error"]
 
 
 @pytest.mark.parametrize("name", ["discontinuous", "sparse-transformer"])
