@@ -124,7 +124,7 @@ class Encoded:
 
 @dataclass(frozen=True)
 class ModelKind:
-    """One model kind, defined once: its type, torch module, model-file codec, cost and example.
+    """One model kind, defined once: its type, torch module, model-file codec, cost, example, certifier.
 
     Parameters
     ----------
