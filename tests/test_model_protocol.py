@@ -310,6 +310,28 @@ def test_a_fifth_kind_is_served_by_the_command_line_and_training(fresh_registrie
     assert abs(h.test_mse[0] - h.reference["test_mse"]) <= 1e-9  # starts at the constructed network
 
 
+def test_a_fifth_attention_kind_is_certified_once_it_declares_its_exact_weights(fresh_registries):
+    from fractions import Fraction
+
+    register_attention_kind(_uniform_mean_kind())
+    net = get_model_kind("uniform-mean-transformer").example()
+    with pytest.raises(PolyapproxError, match="^attention kind 'uniform-mean' declares no exact attention weights"):
+        verify.certified_sup_error(net, "centered")
+    declared = _uniform_mean_kind(
+        name="uniform-mean-2",
+        network="uniform-mean-2-transformer",
+        build=lambda S, n, o: build_network(S, n, AttentionBlock("uniform-mean-2"), NetworkConfig(ff=o["ff"])),
+        exact_weights=lambda params, n: [[Fraction(1, n)] * n] * n,
+    )
+    register_attention_kind(declared)
+    net = get_model_kind("uniform-mean-2-transformer").example()  # the same layer, of a kind that declares its weights
+    r = verify.certified_sup_error(net, "centered", verify.CertificationBudget(ratio=1.05))
+    again = verify.certified_sup_error(
+        get_model_kind("transformer").example(), "centered", verify.CertificationBudget(ratio=1.05)
+    )
+    assert (r.lower, r.upper, r.boxes) == (again.lower, again.upper, again.boxes)  # both are the example Sumformer
+
+
 @pytest.mark.parametrize("piece", ["forward", "torch_module", "cost", "timing_params", "build", "encode", "decode"])
 def test_an_attention_kind_missing_a_piece_is_refused_at_registration(piece, fresh_registries):
     with pytest.raises(PolyapproxError, match=f"attention kind 'uniform-mean' is missing {piece} \\(a callable\\)"):

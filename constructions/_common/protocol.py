@@ -4,7 +4,9 @@ Every model (continuous and discontinuous Sumformers, every attention-kind netwo
 universal network) offers the surface of :class:`Model`. Every model *kind* is ONE
 :class:`ModelKind` object that declares its numpy forward (the ``__call__`` of its model type),
 its torch module (a callable), its model-file codec (encode to arrays and a JSON header,
-decode back) and its cost, and a small example used by the tests that walk the registry. The
+decode back), its cost, its certifier (or a one-line reason why it has none: the entry
+``constructions.verify.certified_sup_error`` dispatches on it) and a small example used by the
+tests that walk the registry. The
 model-file reader and writer, the torch export and the command line iterate this registry; a
 kind missing a piece is refused when it registers, with a message naming the piece.
 
