@@ -203,3 +203,8 @@ def test_what_a_kind_cannot_do_is_refused_naming_why(tmp_path):
         certified_sup_error(hard, "centered", CertificationBudget(max_boxes=10))
     with pytest.raises(PolyapproxError, match="not a model of a registered kind"):
         certified_sup_error(lambda X: X, "centered")
+    from constructions import Sumformer
+
+    callables = transformer.from_sumformer(Sumformer(lambda x: x, lambda x, s: s - x, 1, 1, 1), 2)
+    with pytest.raises(PolyapproxError, match="feed-forward blocks are Python callables"):
+        certified_sup_error(callables, "centered")
