@@ -29,7 +29,7 @@ import sympy
 from sympy.utilities.iterables import multiset_permutations
 
 from ._errors import NotEquivariantError, PolyapproxError, ShapeError
-from ._parse import parse_polynomials
+from ._parse import check_expansion_work, expansion_cost, parse_polynomials
 from ._poly import (
     PackedReader,
     Terms,
@@ -105,7 +105,24 @@ def _raw_rows(
         if first_row is False and n > 1:
             raise ShapeError(f"{what}: one expression is the first row only; with first_row=False give n = {n} rows")
         rows, first = [[F]], True
+    if max_work is not None and not isinstance(F, str):  # entries given as sympy objects or strings: bounded too
+        rows = [
+            [_bounded(e, n, d, f"{what}[{i + 1},{c + 1}]", max_work) for c, e in enumerate(r)]
+            for i, r in enumerate(rows)
+        ]
     return rows, first
+
+
+def _bounded(entry: Any, n: int, d: int, label: str, max_work: int) -> Any:
+    """``entry`` after refusing (``SizeError``) an expansion estimated above ``max_work``; a string is parsed."""
+    if isinstance(entry, str):
+        parsed = parse_polynomials(entry, n, d, max_work=max_work)
+        if len(parsed) != 1:
+            raise PolyapproxError(f"{label} must be one polynomial; got {len(parsed)} entries")
+        return parsed[0]
+    if isinstance(entry, sympy.Basic):
+        check_expansion_work(expansion_cost(entry), label, n * d, max_work)
+    return entry
 
 
 def _rows_of_matrix(F: sympy.MatrixBase, n: int, what: str, first_row: bool | None) -> tuple[list[list], bool]:
