@@ -243,9 +243,9 @@ def _compare(stored: dict[str, np.ndarray], rebuilt: dict[str, np.ndarray], path
 def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> ModelFile:
     """Read and rebuild a model file of any kind written by :func:`save`, validating it; nothing is executed.
 
-    Only regular files are opened (no symlinks, FIFOs or devices), and files above ``max_bytes``
-    are refused before reading. The model is rebuilt from its exact description (Psi through the
-    safe polynomial parser, the target through the expression parser).
+    Only regular files are opened (no symlinks, FIFOs or devices). The model is rebuilt from its
+    exact description (Psi through the safe polynomial parser, the target through the expression
+    parser).
 
     Parameters
     ----------
