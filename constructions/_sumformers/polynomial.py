@@ -125,8 +125,7 @@ class PolynomialSumformer(Sumformer):
     ``indices`` are their alphas (latent dimension d' = len(indices)), ``slots`` their positions
     in ``representation.indices``. Psi does not depend on the others, so the function is the same;
     a fit of degree D reads only power sums of degree <= D, so its width does not grow with n.
-    Inputs must have exactly ``n`` tokens and lie in ``domain`` (pass ``extrapolate=True`` to a
-    call to evaluate outside it).
+    Inputs must have exactly ``n`` tokens.
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
@@ -135,7 +134,8 @@ class PolynomialSumformer(Sumformer):
     representation : EquivariantRepresentation
         The exact representation.
     domain : tuple of float, default (0.0, 1.0)
-        Box [lo, hi] of every coordinate.
+        Box [lo, hi] every coordinate must lie in (pass ``extrapolate=True`` to a call to
+        evaluate outside it).
     description : str, default ''
         A one-line description shown by ``repr``.
     power_sums : str, default 'used'
