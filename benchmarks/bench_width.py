@@ -26,15 +26,15 @@ from constructions import continuous, targets, transformer
 from constructions.continuous import FitConfig, PolynomialSumformer
 
 
-def cpu_time(fn, repeat: int) -> float:
-    """Smallest CPU time (process time) of ``repeat`` calls after one warm-up call, in seconds."""
-    fn()
+def cpu_time(fn, repeat: int):
+    """(smallest CPU time (process time) of ``repeat`` calls after one warm-up call in seconds, the last output)."""
+    out = fn()
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
-        fn()
+        out = fn()
         best = min(best, time.process_time() - start)
-    return best
+    return best, out
 
 
 def row(n: int, repeat: int, torch_module) -> dict:
@@ -49,13 +49,12 @@ def row(n: int, repeat: int, torch_module) -> dict:
     for label, model in (("before", wide), ("after", S)):
         T = transformer.from_sumformer(model, n)
         out[f"width_{label}"] = T.width
-        out[f"numpy_{label}"] = cpu_time(lambda T=T: T(X), repeat)
-        results[label] = T(X)
+        out[f"numpy_{label}"], results[label] = cpu_time(lambda T=T: T(X), repeat)
         if torch_module is not None:
             module, Xt = T.to_torch(trainable=False), torch_module.tensor(X)
             with torch_module.no_grad():
-                out[f"torch_{label}"] = cpu_time(lambda module=module: module(Xt), repeat)
-                results[f"torch_{label}"] = module(Xt).numpy()
+                out[f"torch_{label}"], value = cpu_time(lambda module=module: module(Xt), repeat)
+                results[f"torch_{label}"] = value.numpy()
     scale = max(1.0, float(np.abs(results["before"]).max()))
     out["difference"] = float(np.abs(results["after"] - results["before"]).max()) / scale
     if torch_module is not None:
