@@ -10,6 +10,7 @@ input ``X`` and each model's output on it as that commit computed it (numpy and 
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,7 +36,7 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     X = np.random.default_rng(20261205).uniform(size=(7, 3, 2))
     X[0] = [[0.0, 1.0], [0.5, 0.0], [1.0, 1.0]]  # grid faces and corners
-    values = {"X": X}
+    values: dict[str, Any] = {"X": X}
     for name, model in models().items():
         constructions.save(model, out / f"{name}.safetensors")
         values[f"{name}|numpy"] = model(X)
