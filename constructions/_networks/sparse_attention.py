@@ -55,6 +55,107 @@ GATHER_COST = 2.0
 GRADIENT_GATHER_COST = 85.0
 
 
+def fused_sdpa(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attn_mask: torch.Tensor | None = None, scale: float | None = None
+) -> torch.Tensor:
+    """``F.scaled_dot_product_attention(q, k, v, attn_mask, scale)`` through PyTorch's fused CPU kernel.
+
+    The fused (flash) kernel needs 4-D (batch, heads, n, e) tensors with one head width e for
+    q, k and v; otherwise SDPA falls back to the math path, which materialises the n x m scores
+    (measured at n = 4096, d_k = 4, d_v = 8, one thread: 135 -> 14 ms in float32, 205 -> 33 ms in
+    float64). So q and k are zero-padded to e = max(d_k, d_v) columns (every dot product is
+    unchanged: the added terms are exact zeros), v likewise when d_v < d_k, and leading
+    dimensions are viewed as (batch, heads); the result is sliced back to d_v columns. The scale
+    defaults to 1 / sqrt(d_k) of the unpadded width.
+
+    Shapes: q (..., n, d_k), k (..., m, d_k), v (..., m, d_v), attn_mask (n, m) boolean (True:
+    attend) -> (..., n, d_v); q, k and v share their leading dimensions.
+
+    Parameters
+    ----------
+    q, k, v : torch.Tensor
+        Queries, keys and values.
+    attn_mask : torch.Tensor or None, default None
+        SDPA's ``attn_mask``.
+    scale : float or None, default None
+        Factor of the logits; None: 1 / sqrt(d_k).
+
+    Returns
+    -------
+    torch.Tensor
+        The attention output.
+
+    Examples
+    --------
+    >>> q = torch.randn(2, 5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> v = torch.randn(2, 5, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    >>> out = fused_sdpa(q, q, v)
+    >>> out.shape, bool(torch.allclose(out, F.scaled_dot_product_attention(q, q, v), atol=1e-14))
+    (torch.Size([2, 5, 7]), True)
+    """
+    lead = q.shape[:-2]
+    if k.shape[:-2] != lead or v.shape[:-2] != lead or q.dim() < 2:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale)
+    d_k, d_v = q.shape[-1], v.shape[-1]
+    factor = 1.0 / math.sqrt(d_k) if scale is None else scale
+    e = max(d_k, d_v)
+    if d_k < e:
+        q, k = F.pad(q, (0, e - d_k)), F.pad(k, (0, e - d_k))
+    if d_v < e:
+        v = F.pad(v, (0, e - d_v))
+    if q.dim() != 4:
+        q, k, v = (t.reshape(-1, 1, *t.shape[-2:]) for t in (q, k, v))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=factor)
+    return out[..., :d_v].reshape(*lead, q.shape[-2], d_v)
+
+
+class SdpaMask(nn.Module):
+    """A boolean ``mask[query, key]`` in the form SDPA's fused CPU kernel takes fastest.
+
+    ``None`` when every entry is True (the same function as no mask: plain SDPA), else an
+    additive mask (0 where True, -inf where False) of the queries' dtype, made on first use and
+    kept per dtype (not in the ``state_dict``). A boolean mask is converted into such a float
+    mask on every call (measured at n = 4096, one thread: SDPA with a boolean mask 97.9 ms in
+    float32 and 142 ms in float64, with the stored float mask 22.1 and 54.5 ms, without a mask
+    14.9 and 35.7 ms).
+
+    Shapes: mask (n, m) boolean; ``module(dtype)`` -> None or (n, m) of that dtype.
+
+    Parameters
+    ----------
+    mask : torch.Tensor or None
+        Boolean (n, m), True where the query attends to the key; None: no mask.
+
+    Examples
+    --------
+    >>> SdpaMask(torch.ones(3, 3, dtype=torch.bool))(torch.float32) is None
+    True
+    >>> SdpaMask(torch.eye(2, dtype=torch.bool))(torch.float64)
+    tensor([[0., -inf],
+            [-inf, 0.]], dtype=torch.float64)
+    """
+
+    def __init__(self, mask: torch.Tensor | None) -> None:
+        super().__init__()
+        self.mask = mask  # the caller's buffer: a mask loaded into it in place is seen (its version changes)
+        self._cache: dict[tuple[torch.dtype, int], torch.Tensor | None] = {}
+
+    def forward(self, dtype: torch.dtype) -> torch.Tensor | None:
+        if self.mask is None:
+            return None
+        if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+            return self.mask  # traced graphs keep the boolean mask (the checks above are data-dependent)
+        key = (dtype, self.mask._version)
+        if key not in self._cache:
+            if len(self._cache) > 4:
+                self._cache.clear()
+            full = bool(self.mask.all())
+            self._cache[key] = (
+                None if full else torch.zeros(self.mask.shape, dtype=dtype).masked_fill_(~self.mask, -math.inf)
+            )
+        return self._cache[key]
+
+
 def _split(mask: np.ndarray, gather_cost: float) -> tuple[int, np.ndarray]:
     """(D, heavy): the padded degree of the gathered rows and the rows computed densely, minimising
     gather_cost * D per gathered row plus n per dense row."""
@@ -110,6 +211,7 @@ class _GatherPlan(nn.Module):
         self.register_buffer("rows", torch.as_tensor(light, dtype=torch.int64), persistent=False)
         self.register_buffer("dense_rows", torch.as_tensor(heavy, dtype=torch.int64), persistent=False)
         self.register_buffer("dense_mask", torch.as_tensor(M[heavy]), persistent=False)
+        self.sdpa_mask = SdpaMask(self.dense_mask)
         order = np.concatenate([light, heavy])
         inverse = np.empty(n, dtype=np.int64)
         inverse[order] = np.arange(n)
@@ -134,7 +236,7 @@ class _GatherPlan(nn.Module):
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunked: bool) -> torch.Tensor:
         if self.strategy == "dense":
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=self.dense_mask, scale=scale)
+            return fused_sdpa(q, k, v, self.sdpa_mask(q.dtype), scale)
         L, D = self.index.shape
         step = L
         if chunked:
@@ -145,7 +247,7 @@ class _GatherPlan(nn.Module):
         if len(self.dense_rows) == 0:
             return out
         q_dense = q.index_select(-2, self.dense_rows)
-        dense = F.scaled_dot_product_attention(q_dense, k, v, attn_mask=self.dense_mask, scale=scale)
+        dense = fused_sdpa(q_dense, k, v, self.sdpa_mask(q.dtype), scale)
         return torch.cat([out, dense], dim=-2).index_select(-2, self.inverse)
 
 
