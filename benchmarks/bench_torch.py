@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import numpy as np
 import torch
-from _common import one_blas_thread, peak_rss_mb
+from _common import one_blas_thread, peak_rss_mb, reset_peak_rss
 
 from constructions import attention_kinds
 from constructions._networks.torch_modules import Residual
@@ -111,34 +111,63 @@ def _fused_case(n: int, dtype: torch.dtype, masked: bool):
 def fused(repeat: int) -> None:
     """Softmax and masked modules vs plain SDPA at equal width (interleaved, CPU time)."""
     import torch.nn.functional as F
+    from torch.nn.attention import SDPBackend, sdpa_kernel
 
-    print(f"fused path: module CPU time / plain SDPA on (1, 1, n, {FUSED_DV}) tensors; median of {repeat}, interleaved")
-    print(f"{'n':>6} {'dtype':>8} {'SDPA ms':>9} {'softmax ms':>11} {'ratio':>6} {'masked ms':>10} {'ratio':>6}")
+    from constructions._networks.torch_modules import SparseSoftmaxAttention
+
+    print(
+        f"fused path: module CPU time / plain SDPA on (1, 1, n, {FUSED_DV}) tensors; median of at least {repeat}, "
+        "interleaved; masked = the masked module on a dense mask (all True), masked 70% = on a random mask "
+        "with 70% of the keys per query (dense in practice: the dense kernel with an additive mask); "
+        "math = the softmax module forced onto SDPA's math path (the path it took before), n <= 4096"
+    )
+    print(
+        f"{'n':>6} {'dtype':>8} {'SDPA ms':>9} {'softmax':>8} {'ratio':>6} {'masked':>8} {'ratio':>6} "
+        f"{'masked 70%':>10} {'ratio':>6} {'math':>8} {'ratio':>6}"
+    )
     for n in FUSED_NS:
         for dtype in (torch.float32, torch.float64):
             softmax, Z = _fused_case(n, dtype, False)
             masked, _ = _fused_case(n, dtype, True)
+            M = np.random.default_rng(n).random((n, n)) < 0.7
+            M[np.arange(n), np.arange(n)] = True
+            weights = {
+                name: getattr(softmax, name).weight.detach().T.double().numpy() for name in ("W_Q", "W_K", "W_V", "W_O")
+            }
+            partial = SparseSoftmaxAttention(weights, False, M).to(dtype).eval()
             g = torch.Generator().manual_seed(n)
             q, k, v = (torch.randn(1, 1, n, FUSED_DV, dtype=dtype, generator=g) for _ in range(3))
+
+            def math(m=softmax, Z=Z):
+                with sdpa_kernel(SDPBackend.MATH):
+                    return m(Z)
+
             calls = {
                 "sdpa": lambda q=q, k=k, v=v: F.scaled_dot_product_attention(q, k, v),
                 "softmax": lambda m=softmax, Z=Z: m(Z),
                 "masked": lambda m=masked, Z=Z: m(Z),
+                "partial": lambda m=partial, Z=Z: m(Z),
             }
+            if n <= 4096:
+                calls["math"] = math
             times: dict[str, list[float]] = {name: [] for name in calls}
             with torch.no_grad():
                 for call in calls.values():
                     call()  # warm-up
-                for _ in range(repeat):
+                for _ in range(max(repeat, (4096 // n) ** 2 * repeat // 2)):
                     for name, call in calls.items():
                         start = time.process_time()
                         call()
                         times[name].append(time.process_time() - start)
             med = {name: statistics.median(t) * 1e3 for name, t in times.items()}
-            print(
-                f"{n:>6} {str(dtype)[6:]:>8} {med['sdpa']:>9.1f} {med['softmax']:>11.1f} "
-                f"{med['softmax'] / med['sdpa']:>6.2f} {med['masked']:>10.1f} {med['masked'] / med['sdpa']:>6.2f}"
-            )
+            row = f"{n:>6} {str(dtype)[6:]:>8} {med['sdpa']:>9.1f}"
+            for name, width in (("softmax", 8), ("masked", 8), ("partial", 10), ("math", 8)):
+                row += (
+                    f" {med[name]:>{width}.1f} {med[name] / med['sdpa']:>6.2f}"
+                    if name in med
+                    else f" {'-':>{width}} {'-':>6}"
+                )
+            print(row, flush=True)
     print("peak RSS of one softmax-module forward above its inputs (fresh child process each):")
     for n in FUSED_NS:
         for dtype in ("float32", "float64"):
@@ -154,7 +183,7 @@ def memory_child(n: int, dtype_name: str) -> None:
     module, Z = _fused_case(n, getattr(torch, dtype_name), False)
     with torch.no_grad():
         module(Z[:, :16])  # warm-up: load the kernels on a short sequence
-        before = peak_rss_mb()
+        before = reset_peak_rss()
         module(Z)
     print(f"{peak_rss_mb() - before:.1f}")
 

@@ -78,17 +78,20 @@ def query_block(b: int, n_keys: int) -> int:
     return max(1, SCORE_BLOCK_BYTES // (8 * b * n_keys))
 
 
-def softmax_memory_bytes(b: int, n: int, D: int, d_k: int, d_v: int) -> int:
-    """The budget rule of the numpy softmax forwards: bytes they allocate above their input Z.
+def softmax_memory_bytes(b: int, n: int, D: int, d_k: int, d_v: int, masked: bool = False) -> int:
+    """The budget rule of the numpy softmax forwards: bytes they allocate above their inputs.
 
     The output and one head's Q, K, V and V W_O (float64, each b x n x width) plus
     ``SCORE_TEMPORARIES`` score blocks of :func:`query_block` rows, and the block's weighted
-    values. ``benchmarks/bench_attention.py --memory`` checks it against the measured peak.
+    values; the masked forward also holds its validated copy of the (n, n) boolean mask.
+    ``benchmarks/bench_attention.py --memory`` checks it against the measured peak.
 
     Parameters
     ----------
     b, n, D, d_k, d_v : int
         Batch, tokens, width, key and value width of a head.
+    masked : bool, default False
+        The masked forward (``masked_softmax_attention``).
 
     Returns
     -------
@@ -102,7 +105,7 @@ def softmax_memory_bytes(b: int, n: int, D: int, d_k: int, d_v: int) -> int:
     """
     rows = min(n, query_block(b, n))
     streams = b * n * (2 * D + 2 * d_k + 2 * d_v)
-    return 8 * (streams + SCORE_TEMPORARIES * b * rows * n + b * rows * d_v)
+    return 8 * (streams + SCORE_TEMPORARIES * b * rows * n + b * rows * d_v) + (n * n if masked else 0)
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
