@@ -72,3 +72,24 @@ def test_build_save_writes_a_model_file_that_loads_and_verifies(kind, tmp_path, 
     assert main(["verify", str(path), "--samples", "200"]) in (0, 1)
     err = capsys.readouterr().err
     assert "error:" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("kind", sorted(BUILD_KINDS))
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("missing-dir/m.safetensors", "cannot write --save file"),
+        ("m.json", "model files are safetensors, not JSON; name it m.safetensors"),
+    ],
+)
+def test_build_save_refuses_a_bad_file_before_any_work(kind, name, message, tmp_path, capsys, monkeypatch):
+    from constructions import targets
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the target was resolved: work started before the --save check")
+
+    monkeypatch.setattr(targets, "resolve", no_work)
+    assert main([*_argv(kind), "--save", str(tmp_path / name)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
