@@ -3,7 +3,7 @@
 The layer is the kind's own numpy forward and its torch module (from the same registry entry,
 float64, residual included), on one sequence of length n = 1024 and 4096, width D = 16,
 d_k = 4, d_v = 8, Linformer k = 32, Performer m = 32 positive features, masked softmax on a
-sliding window of width 64. Each cell: median over REPEAT timed calls after one warm-up call
+sliding window of width 64. Each cell: median CPU time over REPEAT timed calls after one warm-up call
 (torch.compile: after compiling), with the spread (min - max). Ratios are against numpy in
 the same run. Torch runs on the threads it is given (printed).
 
@@ -41,9 +41,9 @@ def timings(fn, repeat: int) -> list[float]:
     fn()  # warm-up (and compilation for torch.compile)
     out = []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        out.append(time.perf_counter() - start)
+        out.append(time.process_time() - start)
     return out
 
 
