@@ -322,6 +322,8 @@ def block_plan(M: np.ndarray, B: int, dense_fill: float = 0.25) -> list[tuple[in
         back = 1 if s1 == 1 else n // s1
         first, rest = _permuted(first, back), _permuted(rest_permuted, back)
         m1 = int(dense.sum(axis=1).max())
+        if m1 + 1 >= best[0]:  # the rest needs at least one more block per query block
+            continue
         for s2 in orders:
             if s2 != s1:
                 m2 = int(_occupied(_permuted(rest, s2), B).sum(axis=1).max())
