@@ -129,8 +129,10 @@ def test_the_width_of_a_degree_2_fit_does_not_grow_with_n(n):
 )
 def test_exact_representations_carry_what_psi_reads(F, n, d, read):
     rep = represent_equivariant(F, n, d)  # F is F_1; F_i follows by equivariance
-    S = continuous.from_representation(rep)
+    S = continuous.from_representation(rep, power_sums="used")
     assert S.indices == read and S.latent_dim == len(read)
+    # by default phi is the whole feature map of rep.indices (the documented contract)
+    assert continuous.from_representation(rep).indices == rep.indices
     Xv = _inputs(n, d)
     _close(S(Xv), _reference(rep, Xv))
     for net in _networks(S, n).values():
@@ -154,7 +156,7 @@ def test_files_written_before_the_change_load_as_written_and_rebuild_narrow(name
     assert np.array_equal(model(X), OLD[f"{name}|numpy"])
     S_old = model if name == "continuous" else model.sumformer
     assert S_old.power_sums == "all" and S_old.latent_dim == 9
-    S = continuous.from_representation(S_old.representation, domain=S_old.domain)
+    S = continuous.from_representation(S_old.representation, domain=S_old.domain, power_sums="used")
     narrow = {
         "continuous": S,
         "transformer-exact": transformer.from_sumformer(S, 3),
@@ -201,7 +203,7 @@ def test_torch_modules_of_the_narrow_rebuild_compute_what_the_old_files_computed
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     S_old = constructions.load(BEFORE / "continuous.safetensors")
-    S = continuous.from_representation(S_old.representation, domain=S_old.domain)
+    S = continuous.from_representation(S_old.representation, domain=S_old.domain, power_sums="used")
     model = {
         "continuous": S,
         "transformer-exact": transformer.from_sumformer(S, 3),

@@ -234,13 +234,17 @@ class PolynomialSumformer(Sumformer):
         return "a least-squares fit: no a-priori bound vs its target (verify measures or certifies it)"
 
 
-def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0)) -> PolynomialSumformer:
-    """The Sumformer of an exact representation: phi = the power sums ``rep.Psi`` reads, psi = ``rep.Psi``.
+def from_representation(
+    rep: EquivariantRepresentation, *, domain: Domain = (0.0, 1.0), power_sums: str = "all"
+) -> PolynomialSumformer:
+    """The Sumformer of an exact representation: phi = the power sums of ``rep.indices``, psi = ``rep.Psi``.
 
     theory/representation Theorem: S(X)_i = Psi(x_i, P(X)) equals F_i(X) exactly; numerically up to
     float64 rounding. psi is evaluated from the exact coefficients, vectorised over all tokens.
-    Only the power sums of ``rep.indices`` with a non-zero exponent in Psi are carried
-    (``S.indices``; ``describe()`` lists them).
+    By default phi is the whole power-sum feature map of ``rep.indices`` (latent dimension
+    ``rep.latent_dim``); ``power_sums="used"`` carries only those Psi reads, the same function
+    with a width that does not grow with n (``describe()`` lists the power sums carried; a
+    least-squares fit, :func:`approximate`, carries only those).
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
@@ -250,6 +254,8 @@ def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0
         The exact representation.
     domain : tuple of float, default (0.0, 1.0)
         Box [lo, hi] of every coordinate.
+    power_sums : {"all", "used"}, default "all"
+        Carry every power sum of ``rep.indices``, or only those Psi reads.
 
     Returns
     -------
@@ -264,8 +270,10 @@ def from_representation(rep: EquivariantRepresentation, *, domain: Domain = (0.0
     >>> S(np.array([[0.5], [0.25]]))        # F_i = x_i (x_1 + x_2)
     array([[0.375 ],
            [0.1875]])
+    >>> S.latent_dim, from_representation(S.representation, power_sums="used").latent_dim
+    (2, 1)
     """
-    return PolynomialSumformer(rep, domain=domain)
+    return PolynomialSumformer(rep, domain=domain, power_sums=power_sums)
 
 
 # ---------------------------------------------------------------------------------------------
