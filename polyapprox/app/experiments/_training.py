@@ -143,13 +143,16 @@ def _verdict(verdict: str, statement: str) -> str:
 
 
 def _band(ax, steps: Sequence[float], curves: Sequence[Sequence[float]], colour: str, label: str, floor: float) -> None:
-    """The mean over seeds per step, with the 95% t-interval as a band (lower edge clipped at ``floor``)."""
-    values = np.asarray(curves, dtype=float)
+    """The geometric mean over seeds per step, with the 95% t-interval of log10 values as a band.
+
+    For the log-scale panels: values below ``floor`` count as ``floor`` (a raw-value interval of
+    positive errors that span decades reaches below 0 and says nothing on a log axis).
+    """
+    values = np.log10(np.maximum(np.asarray(curves, dtype=float), floor))
     intervals = [t_interval(values[:, j].tolist()) for j in range(values.shape[1])]
-    mean = np.array([iv.mean for iv in intervals])
-    low = np.maximum([iv.low for iv in intervals], floor)
-    high = np.maximum([iv.high for iv in intervals], floor)
-    ax.plot(steps, np.maximum(mean, floor), color=colour, label=label, linewidth=1.4)
+    mean = 10.0 ** np.array([iv.mean for iv in intervals])
+    low, high = 10.0 ** np.array([iv.low for iv in intervals]), 10.0 ** np.array([iv.high for iv in intervals])
+    ax.plot(steps, mean, color=colour, label=label, linewidth=1.4)
     ax.fill_between(steps, low, high, color=colour, alpha=0.2, linewidth=0)
 
 
@@ -158,7 +161,7 @@ def _seeds_text(config: ExperimentConfig) -> str:
     return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
 
 
-BAND = "lines: mean over seeds; bands: 95% t-interval"
+BAND = "lines: geometric mean over seeds; bands: 95% t-interval of log10 values over seeds"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,7 +317,7 @@ def _curves_figure(groups: dict[str, list[dict]], reference: dict, target: str, 
         log_axes(ax, what, "training step", what)
     axes[0].legend(fontsize=8)
     seeds = len(next(iter(groups.values())))
-    fig.suptitle(f"Sumformer variants on {target} (n={n}, d={d}), {seeds} seeds; Adam lr: {lrs}\n{BAND}", fontsize=10)
+    fig.suptitle(f"Sumformer variants on {target} (n={n}, d={d}), {seeds} seeds\nAdam lr: {lrs}\n{BAND}", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -377,7 +380,7 @@ def latent_sweep(
         f"Adam lr {lr:g}; cells: mean [95% t-interval] over seeds",
     )
     notes = _latent_notes(groups, refs, full)
-    fig = _latent_figure(rows, refs, label, n, d, (refined, full, injective), lr)
+    fig = _latent_figure(groups, refs, label, n, d, (refined, full, injective), lr)
     return ExperimentResult("latent-sweep", table, fig, runs, notes, {"constructed": refs})
 
 
@@ -407,19 +410,18 @@ def _latent_notes(groups: dict[int, list[dict]], refs: dict, full: int) -> list[
     ]
 
 
-def _latent_figure(rows, refs, target, n, d, marks, lr) -> Figure:
+def _latent_figure(groups: dict[int, list[dict]], refs, target, n, d, marks, lr) -> Figure:
     fig = Figure(figsize=(7.5, 4.8))
     ax = fig.subplots()
-    dims = [r["d'"] for r in rows]
-    for key, style, what in (
-        ("learned final test MSE", "-o", "final"),
-        ("learned best test MSE", ":o", "best over the run"),
+    dims = list(groups)
+    for pick, style, what in (
+        (lambda r: r["test_mse"][-1], "-o", "final"),
+        (lambda r: min(r["test_mse"]), ":o", "best over the run"),
     ):
-        intervals = [r[key] for r in rows]
-        mean = np.array([iv.mean for iv in intervals])
-        floor = mean.min() / 100
-        low = mean - np.maximum([iv.low for iv in intervals], floor)
-        high = np.array([iv.high for iv in intervals]) - mean
+        intervals = [t_interval([math.log10(pick(r)) for r in groups[dp]]) for dp in dims]
+        mean = np.array([10.0**iv.mean for iv in intervals])
+        low = mean - np.array([10.0**iv.low for iv in intervals])
+        high = np.array([10.0**iv.high for iv in intervals]) - mean
         ax.errorbar(dims, mean, yerr=[low, high], fmt=style, capsize=3, label=f"MLP phi + MLP psi, {what}")
     ax.plot(list(refs), [r["test_mse"] for r in refs.values()], "ks", markersize=8, label="constructed least squares")
     for value, label, style in zip(marks, ("C(n-1+d,d)-1", "C(n+d,d)-1", "2nd+1"), (":", "--", "-.")):
@@ -427,7 +429,7 @@ def _latent_figure(rows, refs, target, n, d, marks, lr) -> Figure:
     log_axes(
         ax,
         f"Test MSE vs latent dimension d' ({target}, n={n}, d={d}), Adam lr {lr:g}\n"
-        "points: mean over seeds; bars: 95% t-interval",
+        "points: geometric mean over seeds; bars: 95% t-interval of log10 values",
         "latent dimension d'",
         "test mean-square error",
     )
@@ -498,7 +500,7 @@ def init_comparison(
             "final test MSE": t_interval([r["test_mse"][-1] for r in group]),
             "best test MSE": t_interval([min(r["test_mse"]) for r in group]),
             "final test max": t_interval([r["test_max"][-1] for r in group]),
-            "constructed test MSE": group[0]["reference"]["test_mse"],
+            "constructed test MSE": t_interval([r["reference"]["test_mse"] for r in group]),
         }
         for (kind, init), group in groups.items()
     ]
@@ -508,6 +510,12 @@ def init_comparison(
         rows,
         f"one attention layer on {label}, n={n}, d={d}, {steps} steps x {_seeds_text(config)}; Adam lr {lrs}; "
         "cells: mean [95% t-interval] over seeds",
+    )
+    rates = {r["settings"]["init"]: r["settings"]["lr"] for r in runs}
+    moved = max(
+        abs(r["test_mse"][-1] - r["test_mse"][0]) / r["test_mse"][0]
+        for r in runs
+        if r["settings"]["init"] == "constructed"
     )
     start_gap = max(
         abs(r["test_mse"][0] - r["reference"]["test_mse"]) for r in runs if r["settings"]["init"] == "constructed"
@@ -526,8 +534,10 @@ def init_comparison(
         f"fine-tuning starts at the constructed error (largest gap over seeds {start_gap:.2g})",
         "final test MSE from constructed vs from random weights (log10 ratio paired by seed vs 0): "
         + "; ".join(f"{kind} {_word(side, 'constructed lower', 'random lower')}" for kind, side in lower.items()),
-        f"at lr {lrs} fine-tuning barely moves the error: the constructed psi is already the least-squares optimum "
-        "on the training sample; from random weights no network gets near it in this budget",
+        f"fine-tuning from the constructed weights (lr {rates['constructed']:g}) moves the test MSE by at most "
+        f"{moved:.2g} of its start (largest over networks and seeds): the constructed psi is already the least-squares "
+        f"optimum on the training sample; from random weights (lr {rates['random']:g}) no network gets near it "
+        "in this budget",
     ]
     extra = {"start_gap": start_gap, "constructed_lower": lower}
     return ExperimentResult("init", table, _init_figure(groups, label, n, d, lrs), runs, notes, extra)
@@ -570,7 +580,7 @@ def _init_figure(groups: dict[tuple[str, str], list[dict]], target, n, d, lrs: s
     axes[0].legend(fontsize=8)
     seeds = len(next(iter(groups.values())))
     fig.suptitle(
-        f"One attention layer on {target} (n={n}, d={d}): constructed vs random initialisation, {seeds} seeds; "
+        f"One attention layer on {target} (n={n}, d={d}): constructed vs random initialisation, {seeds} seeds\n"
         f"Adam lr {lrs}\n{BAND}",
         fontsize=10,
     )
@@ -612,7 +622,7 @@ def _copy_items(config: ExperimentConfig, n: int, steps: int, cells: list[tuple[
             "test_batch": 128 if config.quick else 512,
             "layers": COPY_LAYERS,
             "batch": COPY_BATCH,
-            **({} if level is None else {"level": level}),
+            **({} if LEVELS[p] is None else {"level": check_level(p, n, level)}),
             **size,
             **rate,
         }
@@ -621,13 +631,18 @@ def _copy_items(config: ExperimentConfig, n: int, steps: int, cells: list[tuple[
     ]
 
 
-def _copy_setup(config: ExperimentConfig, n: int, steps: int) -> str:
+def _copy_model(config: ExperimentConfig) -> str:
+    """The copying set-up in one line: model, positions, optimiser."""
     size = COPY_MODEL["quick" if config.quick else "full"]
     lr = COPY_LR if config.lr is None else config.lr
     return (
-        f"copying, n={n}: {COPY_LAYERS} pre-LayerNorm blocks, width {size['width']}, {size['heads']} heads, "
-        f"fixed sinusoidal positional encoding, Adam lr {lr:g}, batch {COPY_BATCH}, {steps} steps x {_seeds_text(config)}"
+        f"{COPY_LAYERS} pre-LayerNorm blocks, width {size['width']}, {size['heads']} heads, "
+        f"fixed sinusoidal positional encoding, Adam lr {lr:g}, batch {COPY_BATCH}"
     )
+
+
+def _copy_setup(config: ExperimentConfig, n: int, steps: int) -> str:
+    return f"copying, n={n}: {_copy_model(config)}, {steps} steps x {_seeds_text(config)}"
 
 
 def _check_length(n: int | None, quick: bool) -> int:
@@ -687,7 +702,12 @@ def sparse_copying(
     }
     notes = _copy_notes(ranked, groups)
     return ExperimentResult(
-        "sparse-copying", ResultsTable(columns, ranked, title), _copy_figure(groups, n, title), runs, notes, extra
+        "sparse-copying",
+        ResultsTable(columns, ranked, title),
+        _copy_figure(groups, n, _copy_model(config)),
+        runs,
+        notes,
+        extra,
     )
 
 
@@ -771,9 +791,7 @@ def _copy_figure(groups: dict[str, list[dict]], n: int, setup: str) -> Figure:
         _band(ax, group[0]["eval_steps"], error, f"C{i}", pattern, 1e-3)
     log_axes(
         ax,
-        f"Copying task (n={n}): token error vs steps, {len(next(iter(groups.values())))} seeds\n"
-        + setup.split(": ", 1)[1].rsplit(",", 1)[0]
-        + f"\n{BAND}",
+        f"Copying task (n={n}): token error vs steps, {len(next(iter(groups.values())))} seeds\n" + f"{setup}\n{BAND}",
         "training step",
         "token error 1 - accuracy (floor 1e-3)",
     )
@@ -910,7 +928,11 @@ def sparsity_sweep(
         "learns",
     ]
     return ExperimentResult(
-        "sparsity-sweep", ResultsTable(columns, rows, title), _sweep_figure(rows, n, title), runs, _sweep_notes(rows)
+        "sparsity-sweep",
+        ResultsTable(columns, rows, title),
+        _sweep_figure(rows, n, _copy_model(config)),
+        runs,
+        _sweep_notes(rows),
     )
 
 
@@ -932,33 +954,58 @@ def _sweep_notes(rows: list[dict]) -> list[str]:
 
 
 def _sweep_figure(rows: list[dict], n: int, setup: str) -> Figure:
-    fig = Figure(figsize=(9, 5.6))
-    ax = fig.subplots()
-    markers = dict(zip(PATTERNS, "s*o^vDP"))
-    for i, family in enumerate(dict.fromkeys(r["family"] for r in rows)):
-        own = sorted((r for r in rows if r["family"] == family), key=lambda r: r["connections per layer"])
-        x = [r["connections per layer"] for r in own]
-        mean = np.array([r["final accuracy"].mean for r in own])
-        low = mean - np.clip([r["final accuracy"].low for r in own], 0, 1)
-        high = np.clip([r["final accuracy"].high for r in own], 0, 1) - mean
-        levels = ", ".join(str(r["level"]) for r in own if r["level"] is not None)
-        label = family if not levels else f"{family} ({LEVELS[family]} = {levels})"
-        ax.errorbar(
-            x, mean, yerr=[low, high], fmt="-" + markers[family], color=f"C{i}", capsize=3, markersize=7, label=label
-        )
-    ax.axhline(LEARNS, color="grey", linestyle="--", linewidth=1, label=f"learns: accuracy {LEARNS}")
-    ax.set_xscale("log", base=2)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlabel(f"connections per layer (mask entries; dense = n^2 = {n * n})")
-    ax.set_ylabel("final token accuracy")
-    ax.set_title(
-        f"Copying task (n={n}): accuracy vs sparsity, {len(rows) and rows[0]['final accuracy'].count} seeds\n"
-        + setup.split(": ", 1)[1].rsplit(",", 1)[0]
-        + "\npoints: mean over seeds; bars: 95% t-interval (clipped to [0, 1])",
-        fontsize=9,
+    """One panel per family with levels (points labelled by level), one for the families without."""
+    families = list(dict.fromkeys(r["family"] for r in rows))
+    panels = [[f] for f in families if LEVELS[f] is not None]
+    plain = [f for f in families if LEVELS[f] is None]
+    if plain:
+        panels.append(plain)
+    columns = min(3, len(panels))
+    grid = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(4.2 * columns, 3.4 * grid + 0.9))
+    axes = np.atleast_1d(fig.subplots(grid, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+    xs = [r["connections per layer"] for r in rows]
+    for ax, panel in zip(axes, panels):
+        for family in panel:
+            own = sorted((r for r in rows if r["family"] == family), key=lambda r: r["connections per layer"])
+            x = [r["connections per layer"] for r in own]
+            mean = np.array([r["final accuracy"].mean for r in own])
+            low = mean - np.clip([r["final accuracy"].low for r in own], 0, 1)
+            high = np.clip([r["final accuracy"].high for r in own], 0, 1) - mean
+            colour = f"C{PATTERNS.index(family)}"
+            style = "-o" if LEVELS[family] is not None else "s"
+            ax.errorbar(x, mean, yerr=[low, high], fmt=style, color=colour, capsize=3, markersize=6, label=family)
+            for i, r in enumerate(own):
+                if r["level"] is not None:  # staggered: neighbouring levels can have close connection counts
+                    ax.annotate(
+                        f"{LEVELS[family].split()[-1]}={r['level']}",
+                        (r["connections per layer"], r["final accuracy"].mean),
+                        textcoords="offset points",
+                        xytext=(2, -12 - 10 * (i % 3) if r["final accuracy"].mean > 0.5 else 6),
+                        fontsize=8,
+                    )
+        ax.axhline(LEARNS, color="grey", linestyle="--", linewidth=1)
+        title = panel[0] if len(panel) == 1 else " and ".join(panel)
+        ax.set_title(title + (f" (by {LEVELS[panel[0]]})" if LEVELS[panel[0]] else ", no level"), fontsize=10)
+        ax.set_xscale("log", base=2)
+        ax.set_xlim(min(xs) / 1.3, max(max(xs), n * n) * 1.3)
+        ax.set_ylim(0, 1.08)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.tick_params(labelsize=8)
+        if len(panel) > 1:
+            ax.legend(fontsize=8, loc="center right")
+    for ax in axes[len(panels) :]:
+        ax.set_visible(False)
+    for ax in axes[-columns:]:
+        ax.set_xlabel("connections per layer (mask entries)", fontsize=9)
+    for ax in axes[::columns]:
+        ax.set_ylabel("final token accuracy", fontsize=9)
+    seeds = rows[0]["final accuracy"].count
+    fig.suptitle(
+        f"Copying task (n={n}, dense = n^2 = {n * n} connections): final accuracy vs sparsity level, {seeds} seeds\n"
+        f"{setup}\npoints: mean over seeds; bars: 95% t-interval (clipped to [0, 1]); dashed: accuracy {LEARNS}",
+        fontsize=10,
     )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 

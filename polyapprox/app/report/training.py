@@ -29,7 +29,8 @@ def _data(ctx: ReportContext) -> dict:
     from polyapprox.app import experiments
 
     quick = not ctx.full_training  # the full runs take 2-20 minutes each: only with reproduce --full-training
-    config = experiments.ExperimentConfig.from_first_seed(ctx.seed, quick, map=ctx.map)
+    # the sweep's runs at the default levels are the copying table's runs: each distinct item runs once
+    config = experiments.ExperimentConfig.from_first_seed(ctx.seed, quick, map=_once(ctx.map))
     curves = experiments.sumformer_curves(config)
     init = experiments.init_comparison(config)
     copying = experiments.sparse_copying(config)
@@ -50,6 +51,21 @@ def _data(ctx: ReportContext) -> dict:
         "_copy_runs": copying.runs,
         "_rerun": again,
     }
+
+
+def _once(map_):
+    """``map_`` that runs each distinct item once per report (items are plain dicts with their seed)."""
+    import json
+
+    done: dict[str, object] = {}
+
+    def mapper(fn, items):
+        keys = [json.dumps([fn.__name__, item], sort_keys=True, default=str) for item in items]
+        fresh = {k: item for k, item in zip(keys, items) if k not in done}
+        done.update(zip(fresh, map_(fn, list(fresh.values()))))
+        return [done[k] for k in keys]
+
+    return mapper
 
 
 def _above(values: list[float], threshold: float) -> str:
