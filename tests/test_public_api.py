@@ -114,7 +114,8 @@ def test_the_parameter_count_sees_long_signatures():
     counts = {name: count for names, _, count in _parameter_counts() for name in names}
     assert len(counts) > 100
     assert counts["constructions.continuous.approximate"] == 8  # f, n, d, degree, domain, samples, seed, config
-    assert counts["constructions.training.copying.train_copying"] == 8  # pattern, n, vocab, layers, width, heads, level, config
+    # pattern, n, vocab, layers, width, heads, level, config
+    assert counts["constructions.training.copying.train_copying"] == 8
     assert counts["polyapprox.app.experiments.sumformer_curves"] == 5  # config, target, n, d, degree
     assert counts["constructions.sparse.error_table"] == 7
     assert counts["constructions.linformer.from_sumformer"] == 8
