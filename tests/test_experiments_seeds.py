@@ -114,6 +114,8 @@ def test_sweep_rows_follow_the_levels_and_count_connections():
         ({"fixed": (3,)}, PolyapproxError, "must divide n = 16"),
         ({"star": (2,)}, PolyapproxError, "has no sparsity level"),
         ({"zigzag": (2,)}, UnknownNameError, "pattern"),
+        ({"random": 4}, PolyapproxError, "must be a list of integers"),
+        ({"random": (True,)}, PolyapproxError, "must be an integer from 1 to 15"),
         (
             {"random": tuple(range(1, 16)), "strided": tuple(range(2, 17)), "union": tuple(range(2, 17))}
             | {"sliding_window": tuple(range(2, 17)), "fixed": (2, 4, 8, 16)},
@@ -129,6 +131,13 @@ def test_bad_levels_are_one_line_errors(levels, error, fragment):
     with pytest.raises(error) as info:
         experiments.check_levels(levels, 16)
     assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_default_levels_fit_other_lengths():
+    result = experiments.sparsity_sweep(ExperimentConfig(steps=1, seeds=(0, 1)), n=6)
+    levels = {(r["family"], r["level"]) for r in result.table.rows}
+    assert ("fixed", 2) in levels and ("fixed", 4) not in levels and ("random", 4) in levels
+    assert ("sliding_window", 8) not in levels and ("dense", None) in levels
 
 
 def test_too_many_cells_are_refused():

@@ -4,20 +4,24 @@ Runs one training experiment of ``constructions.training`` (needs PyTorch), prin
 table and the notes that set it beside the papers, and writes the figure, table and records to
 ``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``, ``--scheduler``).
 
-Measured run times (this project's 2-core machine, shared with other jobs;
-wall clock, whole command including start-up):
+Every variant runs once per seed (3 seeds with ``--quick``, 5 full; ``--seed S`` counts them up
+from S, ``--seeds`` lists them). Measured CPU time of the quick runs (torch threads 1, this
+project's 2-core machine at a load average of about 11, so wall times were 3-7x longer):
 
-=================  ==========================================  =================================
-experiment         ``--quick`` (wall / CPU user)                full (``--jobs 2``)
-=================  ==========================================  =================================
-sumformer-curves    9.9 s / 6.2 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
-latent-sweep       11.6 s / 8.6 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
-init               11.9 s / 7.3 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
-sparse-copying     19.3 s / 12.4 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
-=================  ==========================================  =================================
+=================  ==========================================================
+experiment         ``--quick`` (CPU time, runs)
+=================  ==========================================================
+sumformer-curves   3.1-5.1 s (3 variants x 3 seeds x 150 steps)
+latent-sweep       8.1 s (4 latent dimensions x 3 seeds x 150 steps)
+init               13.0-14.8 s (8 networks x 3 seeds x 60 steps)
+sparse-copying     31.7 s (7 patterns x 3 seeds x 150 steps, n = 16)
+sparsity-sweep     78.8 s (17 pattern levels x 3 seeds x 150 steps, n = 16)
+=================  ==========================================================
 
-The quick times are from load average ~9; at ~11 they were 15-38 s wall, and at ~12 (the same
-machine minutes earlier) 74-84 s. The full runs were measured at load ~10-12.
+The full settings run 5 seeds with more steps (sumformer-curves 1,500, latent-sweep 1,000, init
+500, copying 400 at n = 32, width 64, 4 heads). Not timed as a whole: one full copying run (dense,
+n = 32, 400 steps) took 12.4 s CPU, so sparse-copying (35 runs) costs about 7 minutes of CPU and
+sparsity-sweep (115 runs) about 25; ``--jobs 2`` halves the wall time on 2 free cores.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)",
+        help="small settings, 3 seeds (3-80 s of CPU per experiment; the full runs, 5 seeds, take minutes to half an hour)",
     )
     p.add_argument(
         "--seed", type=int, default=0, help="first seed: the runs take seeds S, S+1, ... (3 quick, 5 full; default 0)"

@@ -1,5 +1,6 @@
 """Experiments of the app: the five training experiments (results table, figure, notes and
-"agrees with the paper" verdicts each) and the measured cost of the attention kinds.
+"agrees with the paper" verdicts each, over seeds), the intervals over seeds their verdicts are
+decided on, and the measured cost of the attention kinds.
 
 The training experiments need PyTorch: their names import it on first use and raise a one-line
 ``PolyapproxError`` (how to install it) when it is missing, like :mod:`constructions.training`.
@@ -18,6 +19,10 @@ from ._config import ExperimentConfig as ExperimentConfig
 from ._config import check_seeds as check_seeds
 from ._cost import attention_cost as attention_cost
 from ._cost import time_attention_kinds as time_attention_kinds
+from ._stats import SeedInterval as SeedInterval
+from ._stats import compare as compare
+from ._stats import paper_verdict as paper_verdict
+from ._stats import t_interval as t_interval
 
 if TYPE_CHECKING:  # for type checkers; at run time they load on first use (below)
     from ._training import EXPERIMENTS as EXPERIMENTS
@@ -56,15 +61,19 @@ __all__ = [
     "SWEEP_LEVELS",
     "ExperimentConfig",
     "ExperimentResult",
+    "SeedInterval",
     "attention_cost",
     "check_levels",
     "check_seeds",
+    "compare",
     "init_comparison",
     "latent_sweep",
+    "paper_verdict",
     "run_experiment",
     "sparse_copying",
     "sparsity_sweep",
     "sumformer_curves",
+    "t_interval",
     "time_attention_kinds",
 ]
 

@@ -663,7 +663,7 @@ def sparse_copying(
     Parameters
     ----------
     config : ExperimentConfig or None, default None
-        Quick or full, seeds, steps (default 150 quick, 800 full), learning rate (default 0.003), map.
+        Quick or full, seeds, steps (default 150 quick, 400 full), learning rate (default 0.003), map.
     n : int or None, default None
         Sequence length; default 16 quick, 32 full.
     patterns : tuple of str or None, default None
@@ -680,7 +680,7 @@ def sparse_copying(
     ['dense', 'fixed', 'random', 'sliding_window', 'star', 'strided', 'union']
     """
     config = _config(config)
-    steps, n = _steps(config, 150, 800), _check_length(n, config.quick)
+    steps, n = _steps(config, 150, 400), _check_length(n, config.quick)
     chosen = PATTERNS if patterns is None else tuple(check_choice("pattern", p, PATTERNS) for p in patterns)
     if not chosen:
         raise PolyapproxError("patterns must name at least one pattern")
@@ -852,6 +852,8 @@ def check_levels(levels: Any, n: int) -> dict[str, tuple[int, ...]]:
     checked: dict[str, tuple[int, ...]] = {}
     for family, values in levels.items():
         family = check_choice("pattern", family, PATTERNS)
+        if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+            raise PolyapproxError(f"{family}'s levels must be a list of integers; got {values!r}")
         values = tuple(values)
         if LEVELS[family] is None:
             if values:
@@ -876,7 +878,7 @@ def sparsity_sweep(
     Parameters
     ----------
     config : ExperimentConfig or None, default None
-        Quick or full, seeds, steps (default 150 quick, 800 full), learning rate (default 0.003), map.
+        Quick or full, seeds, steps (default 150 quick, 400 full), learning rate (default 0.003), map.
     n : int or None, default None
         Sequence length; default 16 quick, 32 full.
     levels : dict or None, default None
@@ -895,10 +897,12 @@ def sparsity_sweep(
     ([1, 4], 4)
     """
     config = _config(config)
-    steps, n = _steps(config, 150, 800), _check_length(n, config.quick)
+    steps, n = _steps(config, 150, 400), _check_length(n, config.quick)
     if levels is None:
         default = SWEEP_LEVELS["quick" if config.quick and n == 16 else "full"]
-        levels = {"dense": (), "star": (), **{f: tuple(v for v in vs if v <= n) for f, vs in default.items()}}
+        fits = lambda f, v: v <= (n - 1 if f == "random" else n) and (f != "fixed" or n % v == 0)
+        levels = {"dense": (), "star": (), **{f: tuple(v for v in vs if fits(f, v)) for f, vs in default.items()}}
+        levels = {f: vs for f, vs in levels.items() if vs or LEVELS[f] is None}
     chosen = check_levels(levels, n)
     cells = [(family, level) for family, values in chosen.items() for level in (values or (None,))]
     runs = config.run(run_copying, _copy_items(config, n, steps, cells))

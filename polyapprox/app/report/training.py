@@ -70,7 +70,7 @@ def _once(map_):
 
 def _above(values: list[float], threshold: float) -> str:
     """ "above", "below" or "inconclusive": where the 95% t-interval of ``values`` lies against ``threshold``."""
-    from polyapprox.app.experiments._stats import compare, t_interval
+    from polyapprox.app.experiments import compare, t_interval
 
     return compare(t_interval(values), threshold)
 
