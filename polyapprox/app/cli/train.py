@@ -1,11 +1,11 @@
-"""``polyapprox train EXPERIMENT [--quick] [--seed S | --seeds S1,S2,...] [--steps N] [--lr LR] [--out DIR] [--json]``.
+"""``polyapprox train EXPERIMENT [--quick] [--seed S [S ...]] [--steps N] [--lr LR] [--out DIR] [--json]``.
 
 Runs one training experiment of ``constructions.training`` (needs PyTorch), prints its results
 table and the notes that set it beside the papers, and writes the figure, table and records to
 ``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``, ``--scheduler``).
 
 Every variant runs once per seed (3 seeds with ``--quick``, 5 full; ``--seed S`` counts them up
-from S, ``--seeds`` lists them). Measured CPU time of the quick runs (torch threads 1, this
+from S, ``--seed S1 S2 ...`` lists them). Measured CPU time of the quick runs (torch threads 1, this
 project's 2-core machine at a load average of about 11, so wall times were 3-7x longer):
 
 =================  ==========================================================
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(learned error vs latent dimension d'), init (one attention layer from constructed vs random weights), "
         "sparse-copying (attention patterns on a copying task), sparsity-sweep (copying accuracy vs connections "
         "per layer for every pattern family). Every variant runs once per seed (3 quick, 5 full); rows give the "
-        "mean and 95%% t-interval over seeds. Seeded and deterministic on the CPU.",
+        "mean and 95% t-interval over seeds. Seeded and deterministic on the CPU.",
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
     p.add_argument(
@@ -58,10 +58,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="small settings, 3 seeds (3-80 s of CPU per experiment; the full runs, 5 seeds, take minutes to half an hour)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="first seed: the runs take seeds S, S+1, ... (3 quick, 5 full; default 0)"
-    )
-    p.add_argument(
-        "--seeds", default=None, metavar="S1,S2", help="comma-separated seeds instead (2 to 100 distinct, >= 0)"
+        "--seed",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="S",
+        help="seeds: one value S runs the default number of seeds S, S+1, ... (3 quick, 5 full; default 0); "
+        "two or more run exactly those (2 to 100 distinct, >= 0)",
     )
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
@@ -112,12 +115,10 @@ def _options(args: argparse.Namespace, name: str) -> tuple:
     from ...internal import PolyapproxError
     from ..experiments import ExperimentConfig
 
-    if args.seeds is not None:
-        config = ExperimentConfig(
-            quick=args.quick, seeds=tuple(_integers("--seeds", args.seeds)), steps=args.steps, lr=args.lr
-        )
+    if len(args.seed) == 1:
+        config = ExperimentConfig.from_first_seed(args.seed[0], args.quick, steps=args.steps, lr=args.lr)
     else:
-        config = ExperimentConfig.from_first_seed(args.seed, args.quick, steps=args.steps, lr=args.lr)
+        config = ExperimentConfig(quick=args.quick, seeds=tuple(args.seed), steps=args.steps, lr=args.lr)
     options: dict = {}
     if args.target is not None:
         if name not in TARGETED:
