@@ -69,11 +69,17 @@ class QuickReport:
 @pytest.fixture(scope="session")
 def quick_report(tmp_path_factory) -> QuickReport:
     """The quick report, computed ONCE per test session and shared by every test that reads it
-    (the end-to-end check, the README and docs numbers, the figures)."""
+    (the end-to-end check, the README and docs numbers, the figures, the sections' claims).
+
+    Written to a temporary folder, or to POLYAPPROX_QUICK_REPORT_DIR when set (.ci/run passes that folder
+    to the docs build, which then copies the report instead of computing it again).
+    """
     from polyapprox.app.cli import main
     from polyapprox.app.report import section_specs
 
-    out = tmp_path_factory.mktemp("quick-report")
+    # POLYAPPROX_QUICK_REPORT_DIR keeps it: .ci/run hands it to the docs build (one quick report per CI run)
+    kept = os.environ.get("POLYAPPROX_QUICK_REPORT_DIR")
+    out = Path(kept) if kept else tmp_path_factory.mktemp("quick-report")
     stdout = io.StringIO()
     data: dict[str, dict] = {}
 
