@@ -175,3 +175,78 @@ class CopyingConfig:
         return cls(**{k: v for k, v in settings.items() if k in names}), {
             k: v for k, v in settings.items() if k not in names
         }
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """How a character-level language-modelling run goes (every field checked).
+
+    Parameters
+    ----------
+    steps : int, default 200
+        Optimiser steps (>= 0).
+    lr : float, default 0.003
+        Adam learning rate (> 0).
+    batch : int, default 16
+        Training windows per step (seeded random offsets into the training block), 1 to 4,096.
+    context : int, default 32
+        Characters per window (the sequence length n of the masks), 4 to 1,024.
+    eval_windows : int, default 256
+        Held-out windows (consecutive, non-overlapping) scored for bits per character, 1 to
+        100,000 (fewer if the held-out block is shorter).
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> TextConfig(steps=10).context
+    32
+    >>> TextConfig(context=2)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: context must be an integer >= 4; got 2
+    """
+
+    steps: int = 200
+    lr: float = 3e-3
+    batch: int = 16
+    context: int = 32
+    eval_windows: int = 256
+    seed: int = 0
+    threads: int = 1
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("steps", self.steps, minimum=0)
+        if self.steps > MAX_TEXT_STEPS:
+            raise PolyapproxError(f"steps must be at most {MAX_TEXT_STEPS:,}; got {self.steps:,}")
+        _check_lr(self.lr)
+        for name, low, high in (("batch", 1, 4096), ("context", 4, 1024), ("eval_windows", 1, 100_000)):
+            value = check_int(name, getattr(self, name), minimum=low)
+            if value > high:
+                raise PolyapproxError(f"{name} must be at most {high:,}; got {value:,}")
+        check_seed(self.seed)
+        check_int("threads", self.threads, minimum=1)
+        if not isinstance(self.progress, bool):
+            raise PolyapproxError(f"progress must be True or False; got {self.progress!r}")
+
+    @classmethod
+    def split(cls, settings: Mapping[str, Any]) -> tuple[TextConfig, dict[str, Any]]:
+        """(the config of the fields in ``settings``, the other keys): for flat run records.
+
+        >>> config, rest = TextConfig.split({"steps": 5, "pattern": "dense"})
+        >>> config.steps, rest
+        (5, {'pattern': 'dense'})
+        """
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in settings.items() if k in names}), {
+            k: v for k, v in settings.items() if k not in names
+        }
+
+
+#: Most steps of a text run (the full experiment uses 1,500).
+MAX_TEXT_STEPS = 100_000
