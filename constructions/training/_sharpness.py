@@ -146,7 +146,12 @@ def hessian_top_eigenvalue(
 
 
 def loss_along_directions(
-    loss: Callable[[], torch.Tensor], params: Sequence[torch.Tensor], radii: Sequence[float], *, count: int = 8, seed: int = 0
+    loss: Callable[[], torch.Tensor],
+    params: Sequence[torch.Tensor],
+    radii: Sequence[float],
+    *,
+    count: int = 8,
+    seed: int = 0,
 ) -> list[list[float]]:
     """Loss at the parameters moved by r along ``count`` seeded random unit directions, for every r.
 
@@ -203,7 +208,9 @@ def _trainable(module: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for p in module.parameters() if p.requires_grad]
 
 
-def _adam(module: torch.nn.Module, loss: Callable[[torch.nn.Module], torch.Tensor], lr: float, steps: int) -> list[float]:
+def _adam(
+    module: torch.nn.Module, loss: Callable[[torch.nn.Module], torch.Tensor], lr: float, steps: int
+) -> list[float]:
     """Losses before each of ``steps`` Adam steps and after the last: [L_0, L_1, ..., L_steps]."""
     optimiser = torch.optim.Adam(_trainable(module), lr=lr)
     values = []

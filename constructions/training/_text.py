@@ -186,7 +186,9 @@ class CharTransformer(nn.Module):
             raise PolyapproxError(f"width must be a multiple of heads; got width {width}, heads {heads}")
         for t, M in enumerate(masks):
             if (np.triu(M, 1)).any():
-                raise PolyapproxError(f"mask {t} lets a position attend to a later one: a language model must be causal")
+                raise PolyapproxError(
+                    f"mask {t} lets a position attend to a later one: a language model must be causal"
+                )
         self.embed = nn.Embedding(vocab, width)
         self.position = nn.Parameter(torch.randn(n, width) * 0.1)
         self.blocks = nn.ModuleList(MaskedBlock(width, heads, M) for M in masks)

@@ -1,0 +1,42 @@
+"""The registry of training experiments: name -> experiment function (one place; the CLI and report read it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from polyapprox.internal import check_choice
+
+from ._finetune import fine_tuning
+from ._text import sparse_text
+from ._training import EXPERIMENTS as _FIRST
+from ._training import ExperimentResult
+
+EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
+    **_FIRST,
+    "sparse-text": sparse_text,
+    "fine-tuning": fine_tuning,
+}
+
+
+def run_experiment(name: str, **options: Any) -> ExperimentResult:
+    """Run the experiment called ``name`` (see :data:`EXPERIMENTS`) with keyword ``options``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`EXPERIMENTS`.
+    **options : dict
+        Keyword arguments of the experiment.
+
+    Returns
+    -------
+    ExperimentResult
+        What the experiment returns.
+
+    Examples
+    --------
+    >>> sorted(EXPERIMENTS)
+    ['fine-tuning', 'init', 'latent-sweep', 'sparse-copying', 'sparse-text', 'sumformer-curves']
+    """
+    return EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)](**options)

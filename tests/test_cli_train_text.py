@@ -1,0 +1,66 @@
+"""CLI: ``polyapprox train sparse-text`` and ``fine-tuning``: bad seeds, levels and splits are one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"')
+
+from polyapprox.app.cli import main
+
+pytestmark = pytest.mark.torch
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--seeds", ""], "--seeds must be a comma-separated list"),
+        (["--seeds=-1,2"], "seed must be an integer >= 0"),
+        (["--seeds", "4"], "at least 2 seeds"),
+        (["--seeds", "1,1"], "distinct"),
+        (["--seeds", "a,b"], "list of integers"),
+        (["--seeds", ",".join(map(str, range(60)))], "at most 50"),
+        (["--levels", "0,4"], "sparsity level must be an integer >= 2"),
+        (["--levels", ""], "--levels must be a comma-separated list"),
+        (["--levels", "4,100000"], "larger than the context"),
+        (["--split", "0.5,0.1"], "share of the corpus"),
+        (["--split=-0.1,0.1"], "share of the corpus"),
+        (["--split", "0.1"], "two shares"),
+        (["--split", "x,y"], "list of numbers"),
+        (["--patterns", "nope"], "unknown pattern"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(extra, fragment, capsys):
+    code = main(["train", "sparse-text", "--quick", *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert fragment in err, err
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "fine-tuning", "--lr", "1e-3"], "--lr does not apply to fine-tuning"),
+        (["train", "fine-tuning", "--levels", "4"], "--levels applies only to sparse-text"),
+        (["train", "init", "--seeds", "0,1"], "--seeds applies only to"),
+        (["train", "fine-tuning", "--seeds", "0"], "at least 2 seeds"),
+        (["train", "fine-tuning", "--steps", "0"], "steps must be an integer >= 1"),
+    ],
+)
+def test_options_that_do_not_apply_are_refused(argv, fragment, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and fragment in err, err
+
+
+def test_sparse_text_runs_with_seeds_levels_and_split(tmp_path, capsys):
+    argv = ["train", "sparse-text", "--quick", "--steps", "1", "--patterns", "sliding_window", "--levels", "4"]
+    argv += ["--seeds", "5,6", "--split", "0.04,0.06", "--out", str(tmp_path), "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert sorted({r["settings"]["seed"] for r in data["runs"]}) == [5, 6]
+    assert {(r["pattern"], r["level"]) for r in data["runs"]} == {("dense", None), ("sliding_window", 4)}
+    assert all(r["settings"]["test"] == 0.06 for r in data["runs"])
+    assert (tmp_path / "sparse-text.png").read_bytes()[:4] == b"\x89PNG"
