@@ -12,7 +12,7 @@ from constructions.training import load_corpus
 from constructions.training._corpus import ALPHABET, CORPUS_DIGESTS, VOCAB_SIZE, corpus_digest, encode
 from polyapprox.internal import PolyapproxError
 
-RUNNING = tuple(sys.version_info[:3])
+RUNNING = (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
 recorded = pytest.mark.skipif(RUNNING not in CORPUS_DIGESTS, reason="no corpus digest recorded for this Python")
 
 

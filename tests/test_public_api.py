@@ -69,6 +69,8 @@ ALLOWED_LONGER: dict[str, str] = {
     "polyapprox.represent_equivariant": "9: F, n, d, refined and the method's options; not grouped yet",
     "constructions.sparse.universal_network": "10: the construction's symbols (f, n, d, delta, patterns, rho, t, eps, "
     "path) and the layer budget; not grouped yet",
+    "polyapprox.app.experiments.sparse_text": "9: the options every experiment takes from the CLI (quick, seed, "
+    "steps, map, lr) plus seeds, patterns, sparsity levels and the corpus split; not grouped further yet",
     "constructions.training.train_one_layer": "9: the run settings are a TrainingConfig already; the rest choose "
     "the model (kind, init, saddle, degree, options); not grouped further yet",
     "constructions.training.train_sumformer": "9: the run settings are a TrainingConfig already; the rest choose "

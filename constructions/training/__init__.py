@@ -25,6 +25,7 @@ from polyapprox.internal import PolyapproxError
 
 from .._networks.torch_support import MISSING_TORCH
 from ._config import CopyingConfig as CopyingConfig
+from ._config import FineTuneConfig as FineTuneConfig
 from ._config import TextConfig as TextConfig
 from ._config import TrainingConfig as TrainingConfig
 from ._corpus import load_corpus as load_corpus
@@ -67,7 +68,7 @@ _NAMES = {
     "loss_along_directions": "sharpness",
 }
 
-__all__ = [*sorted(_NAMES), "CopyingConfig", "TextConfig", "TrainingConfig", "load_corpus"]
+__all__ = [*sorted(_NAMES), "CopyingConfig", "FineTuneConfig", "TextConfig", "TrainingConfig", "load_corpus"]
 
 
 def __getattr__(name: str) -> Any:

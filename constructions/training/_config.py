@@ -250,3 +250,60 @@ class TextConfig:
 
 #: Most steps of a text run (the full experiment uses 1,500).
 MAX_TEXT_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class FineTuneConfig:
+    """How the fine-tuning and sharpness measurements go (every field checked).
+
+    Parameters
+    ----------
+    rates : tuple of float, default (1e-5, 1e-4, 1e-3, 1e-2)
+        Adam learning rates of the fine-tuning runs (1 to 12, each in (0, 10]).
+    steps : int, default 50
+        Adam steps per rate (>= 1).
+    random_steps : int, default 300
+        Training steps of the random start before it is measured (>= 0).
+    random_lr : float, default 0.03
+        Their learning rate.
+    iterations : int, default 200
+        Most power iterations (Hessian-vector products), 1 to 10,000.
+    directions : int, default 8
+        Random directions of the loss profile, 1 to 1,000.
+
+    Examples
+    --------
+    >>> FineTuneConfig().rates
+    (1e-05, 0.0001, 0.001, 0.01)
+    >>> FineTuneConfig(rates=())
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: rates must hold 1 to 12 learning rates; got 0
+    """
+
+    rates: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2)
+    steps: int = 50
+    random_steps: int = 300
+    random_lr: float = 3e-2
+    iterations: int = 200
+    directions: int = 8
+
+    def __post_init__(self) -> None:
+        rates = self.rates
+        if isinstance(rates, (str, bytes)) or not isinstance(rates, (tuple, list)) or not 1 <= len(rates) <= 12:
+            count = len(rates) if isinstance(rates, (tuple, list)) else rates
+            raise PolyapproxError(f"rates must hold 1 to 12 learning rates; got {count!r}")
+        for lr in (*rates, self.random_lr):
+            _check_lr(lr)
+            if lr > 10:
+                raise PolyapproxError(f"learning rates must be at most 10; got {lr!r}")
+        object.__setattr__(self, "rates", tuple(float(lr) for lr in rates))
+        for name, low, high in (
+            ("steps", 1, MAX_TEXT_STEPS),
+            ("random_steps", 0, MAX_TEXT_STEPS),
+            ("iterations", 1, 10_000),
+            ("directions", 1, 1000),
+        ):
+            value = check_int(name, getattr(self, name), minimum=low)
+            if value > high:
+                raise PolyapproxError(f"{name} must be at most {high:,}; got {value:,}")

@@ -116,6 +116,8 @@ class TextCorpus:
     def split(self, validation: float = VALIDATION_SHARE, test: float = TEST_SHARE) -> dict[str, np.ndarray]:
         """Contiguous train / validation / test blocks of the symbols (in that order, no overlap).
 
+        Shapes: symbols (N,) -> blocks (N_train,), (N_validation,), (N_test,) with the three summing to N.
+
         Parameters
         ----------
         validation, test : float, default 0.05
@@ -188,10 +190,11 @@ def load_corpus(
     polyapprox.exact._errors.PolyapproxError: the text corpus changed: its SHA-256 is 372eb3774802..., \
 expected ed886d735b3e... (refusing to train on different data)
     """
-    version = tuple(sys.version_info[:3]) if version is None else tuple(version)  # type: ignore[assignment]
-    name = _version_name(version)  # type: ignore[arg-type]
+    if version is None:
+        version = (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
+    name = _version_name(version)
     if expected is None:
-        expected = CORPUS_DIGESTS.get(version)  # type: ignore[arg-type]
+        expected = CORPUS_DIGESTS.get(version)
         if expected is None:
             recorded = ", ".join(f"Python {_version_name(v)}: {d}" for v, d in CORPUS_DIGESTS.items())
             raise PolyapproxError(

@@ -9,7 +9,7 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
-from ._config import CopyingConfig, TextConfig, TrainingConfig
+from ._config import CopyingConfig, FineTuneConfig, TextConfig, TrainingConfig
 from ._copying import train_copying
 from ._one_layer import train_one_layer
 from ._sharpness import finetune_sharpness
@@ -118,7 +118,8 @@ def run_finetune(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of ``finetune_sharpness``, the ``TrainingConfig`` fields flat beside them.
+        Keyword arguments of ``finetune_sharpness``, the ``TrainingConfig`` and ``FineTuneConfig``
+        fields flat beside them.
 
     Returns
     -------
@@ -127,13 +128,15 @@ def run_finetune(item: dict) -> dict:
 
     Examples
     --------
-    >>> record = run_finetune(dict(target="centered", n=2, d=1, degree=1, rates=[1e-3], steps=1, random_steps=1,
+    >>> record = run_finetune(dict(target="centered", n=2, d=1, degree=1, rates=(1e-3,), steps=1, random_steps=1,
     ...                            iterations=3, directions=1, samples=16, test_samples=16))
     >>> record["settings"]["rates"]
     [0.001]
     """
-    config, rest = TrainingConfig.split(item)
-    return finetune_sharpness(**rest, config=config)
+    plan_fields = ("rates", "steps", "random_steps", "random_lr", "iterations", "directions")
+    plan = FineTuneConfig(**{k: item[k] for k in plan_fields if k in item})
+    config, rest = TrainingConfig.split({k: v for k, v in item.items() if k not in plan_fields})
+    return finetune_sharpness(**rest, finetune=plan, config=config)
 
 
 def check_target(target: Any, n: int, d: int) -> tuple[Any, str]:

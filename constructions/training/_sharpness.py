@@ -23,13 +23,13 @@ import torch
 from polyapprox.internal import PolyapproxError, check_int
 
 from ._common import check_rate, deterministic
-from ._config import TrainingConfig
+from ._config import FineTuneConfig, TrainingConfig
 from ._one_layer import one_layer_problem, randomise
 
 #: Largest number of power iterations (each is one Hessian-vector product).
 MAX_POWER_ITERATIONS = 10_000
 #: Learning rates of the fine-tuning sweep: the project's 1e-5 up to what a user would try.
-FINETUNE_RATES = (1e-5, 1e-4, 1e-3, 1e-2)
+FINETUNE_RATES = FineTuneConfig().rates
 
 
 def _flat(tensors: Sequence[torch.Tensor]) -> torch.Tensor:
@@ -47,9 +47,11 @@ def _unflat(vector: torch.Tensor, like: Sequence[torch.Tensor]) -> list[torch.Te
 def hessian_vector_product(
     loss: Callable[[], torch.Tensor], params: Sequence[torch.Tensor]
 ) -> Callable[[torch.Tensor], torch.Tensor]:
-    """v -> H v for the Hessian H of ``loss()`` in ``params`` (flattened), by double backward.
+    """Hessian-vector products v -> H v of ``loss()`` in ``params`` (flattened), by double backward.
 
     The gradient's graph is built once; every product is one more backward pass through it.
+
+    Shapes: params of P entries in all; v (P,) -> H v (P,).
 
     Parameters
     ----------
@@ -94,6 +96,8 @@ def hessian_top_eigenvalue(
     changes by at most ``rtol`` relative (or ``iterations`` products). Power iteration converges
     to the eigenvalue of largest absolute value; at a minimum (H positive semi-definite) that is
     the largest eigenvalue, the sharpness.
+
+    Shapes: params of P entries in all; the start vector and every iterate (P,).
 
     Parameters
     ----------
@@ -154,6 +158,8 @@ def loss_along_directions(
     seed: int = 0,
 ) -> list[list[float]]:
     """Loss at the parameters moved by r along ``count`` seeded random unit directions, for every r.
+
+    Shapes: params of P entries in all; directions (count, P) -> losses (len(radii), count).
 
     Parameters
     ----------
@@ -253,6 +259,8 @@ def sharpness_profile(
 ) -> dict[str, Any]:
     """The sharpness of ``loss`` at ``module``'s weights and what Adam does there at each rate.
 
+    Shapes: the module's trainable parameters, P entries in all, flattened to (P,) vectors.
+
     Parameters
     ----------
     module : torch.nn.Module
@@ -323,16 +331,13 @@ def finetune_sharpness(
     *,
     kind: str = "transformer",
     degree: int = 4,
-    rates: Sequence[float] = FINETUNE_RATES,
-    steps: int = 50,
-    random_steps: int = 300,
-    random_lr: float = 3e-2,
-    iterations: int = 200,
-    directions: int = 8,
+    finetune: FineTuneConfig | None = None,
     config: TrainingConfig | None = None,
 ) -> dict[str, Any]:
-    """Fine-tune the constructed one-layer network at every rate, and measure the sharpness there;
-    the same from a randomly initialised network trained ``random_steps`` steps at ``random_lr``.
+    """Fine-tune the constructed one-layer network at every rate and measure its sharpness; the same from random weights.
+
+    The random start is trained ``finetune.random_steps`` steps at ``finetune.random_lr`` before it
+    is measured.
 
     Parameters
     ----------
@@ -344,18 +349,8 @@ def finetune_sharpness(
         A network of ``one_layer_kinds()``.
     degree : int, default 4
         Degree of the least-squares Sumformer the network is built from.
-    rates : sequence of float, default (1e-5, 1e-4, 1e-3, 1e-2)
-        Adam learning rates of the fine-tuning runs.
-    steps : int, default 50
-        Adam steps per rate.
-    random_steps : int, default 300
-        Training steps of the random start before it is measured.
-    random_lr : float, default 0.03
-        Their learning rate.
-    iterations : int, default 200
-        Most power iterations.
-    directions : int, default 8
-        Random directions.
+    finetune : FineTuneConfig or None, default None
+        Rates, steps per rate, the random start's training, power iterations, directions.
     config : TrainingConfig or None, default None
         Samples, test samples, seed, threads.
 
@@ -368,19 +363,19 @@ def finetune_sharpness(
     Examples
     --------
     >>> config = TrainingConfig(samples=32, test_samples=32)
-    >>> r = finetune_sharpness("centered", 2, 1, degree=1, rates=[1e-3], steps=1, random_steps=1, iterations=5,
-    ...                        directions=1, config=config)
+    >>> plan = FineTuneConfig(rates=(1e-3,), steps=1, random_steps=1, iterations=5, directions=1)
+    >>> r = finetune_sharpness("centered", 2, 1, degree=1, finetune=plan, config=config)
     >>> sorted(r), r["constructed"]["runs"][0]["lr"]
     (['constructed', 'random', 'settings'], 0.001)
     """
     config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
-    rates = [check_rate(r) for r in rates]
-    if not rates:
-        raise PolyapproxError("at least one learning rate is needed")
-    steps, random_steps = check_int("steps", steps, minimum=1), check_int("random_steps", random_steps, minimum=0)
-    random_lr = check_rate(random_lr)
+    plan = FineTuneConfig() if finetune is None else finetune
+    if not isinstance(plan, FineTuneConfig):
+        raise PolyapproxError(f"finetune must be a FineTuneConfig; got {type(plan).__name__}")
+    rates, steps, random_steps, random_lr = list(plan.rates), plan.steps, plan.random_steps, plan.random_lr
+    iterations, directions = plan.iterations, plan.directions
     _, network, ref, (X_train, Y_train, _, _) = one_layer_problem(target, n, d, kind=kind, degree=degree, config=config)
     X, Y = torch.from_numpy(X_train), torch.from_numpy(Y_train)
 

@@ -143,15 +143,16 @@ def text_masks(pattern: str, n: int, level: int | None = None, layers: int = 2, 
     n, layers = check_int("n", n, minimum=2), check_positive("layers", layers)
     w = check_level(pattern, level, n)
     causal = np.tril(np.ones((n, n), dtype=bool))
+    width = 0 if w is None else w  # dense and STAR take none
     if pattern == "random":
-        return [causal_random_mask(n, int(w or 0), seed + t) for t in range(layers)]
+        return [causal_random_mask(n, width, seed + t) for t in range(layers)]
     cycle = {
         "dense": lambda: patterns.dense(n),
         "star": lambda: patterns.star(n),
-        "strided": lambda: patterns.strided(n, w),
-        "fixed": lambda: patterns.fixed(n, w),
-        "sliding_window": lambda: patterns.sliding_window(n, w),
-        "union": lambda: [np.logical_or(*patterns.strided(n, w))],
+        "strided": lambda: patterns.strided(n, width),
+        "fixed": lambda: patterns.fixed(n, width),
+        "sliding_window": lambda: patterns.sliding_window(n, width),
+        "union": lambda: [np.logical_or(*patterns.strided(n, width))],
     }[pattern]()
     return [cycle[t % len(cycle)] & causal for t in range(layers)]
 

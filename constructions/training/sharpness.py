@@ -10,6 +10,7 @@ the loss jump of Adam's first step at each learning rate with its second-order p
 loss along seeded random directions at the same distance, and the losses of a short fine-tuning.
 """
 
+from ._config import FineTuneConfig as FineTuneConfig
 from ._sharpness import FINETUNE_RATES as FINETUNE_RATES
 from ._sharpness import finetune_sharpness as finetune_sharpness
 from ._sharpness import hessian_top_eigenvalue as hessian_top_eigenvalue
@@ -19,6 +20,7 @@ from ._sharpness import sharpness_profile as sharpness_profile
 
 __all__ = [
     "FINETUNE_RATES",
+    "FineTuneConfig",
     "finetune_sharpness",
     "hessian_top_eigenvalue",
     "hessian_vector_product",

@@ -129,9 +129,9 @@ def _options(args: argparse.Namespace, name: str) -> dict:
             if name != "sparse-text":
                 raise PolyapproxError(f"{flag} applies only to sparse-text")
             options[key] = _numbers(flag, value, kind)
-    if name == "fine-tuning" and args.lr is not None:
-        raise PolyapproxError("--lr does not apply to fine-tuning: it sweeps the learning rates 1e-5 to 1e-2")
     if name == "fine-tuning":
+        if args.lr is not None:
+            raise PolyapproxError("--lr does not apply to fine-tuning: it sweeps the learning rates 1e-5 to 1e-2")
         options.pop("lr")
     return options
 

@@ -32,6 +32,8 @@ FINETUNE_SETTINGS = {
     True: {"seeds": 3, "steps": 50, "random_steps": 300, "samples": 256, "iterations": 200, "directions": 8},
     False: {"seeds": 5, "steps": 300, "random_steps": 2000, "samples": 512, "iterations": 500, "directions": 16},
 }
+#: The one-layer problem fine-tuned (the init experiment's): tokens, token dimension, degree of the Sumformer.
+PROBLEM = {"n": 3, "d": 1, "degree": 4}
 #: The random start's training rate (the one-layer runs' default from random weights).
 RANDOM_LR = 3e-2
 
@@ -91,13 +93,12 @@ def fine_tuning(
     steps: int | None = None,
     map: Mapper | None = None,
     target: str = "gaussian-kernel-sum",
-    n: int = 3,
-    d: int = 1,
-    degree: int = 4,
     rates: Sequence[float] = FINETUNE_RATES,
-    lr: float | None = None,
 ) -> ExperimentResult:
     """Fine-tune the constructed one-layer Transformer at every rate and measure the sharpness of its minimum.
+
+    The network is the one of ``init_comparison``: n = 3 tokens, d = 1, built from the least-squares
+    Sumformer of degree 4 (:data:`PROBLEM`).
 
     Parameters
     ----------
@@ -115,14 +116,8 @@ def fine_tuning(
         A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
     target : str, default 'gaussian-kernel-sum'
         The target.
-    n, d : int, default 3, 1
-        Number of tokens and token dimension.
-    degree : int, default 4
-        Degree of the least-squares Sumformer the network is built from.
     rates : sequence of float, default (1e-5, 1e-4, 1e-3, 1e-2)
         Adam learning rates.
-    lr : None
-        Not used (this experiment sweeps ``rates``); a value is refused.
 
     Returns
     -------
@@ -131,12 +126,11 @@ def fine_tuning(
 
     Examples
     --------
-    >>> result = fine_tuning(steps=1, seeds=[0, 1], target="centered", n=2, degree=1, rates=[1e-3])
+    >>> result = fine_tuning(steps=1, seeds=[0, 1], target="centered", rates=[1e-3])
     >>> result.table.column("start")
     ['constructed', 'random, trained']
     """
-    if lr is not None:
-        raise PolyapproxError("--lr does not apply to fine-tuning: it sweeps the learning rates (rates)")
+    n, d, degree = PROBLEM["n"], PROBLEM["d"], PROBLEM["degree"]
     target, label = check_target(target, n, d)
     settings = dict(FINETUNE_SETTINGS[bool(quick)])
     if steps is not None:
@@ -150,7 +144,7 @@ def fine_tuning(
             "n": n,
             "d": d,
             "degree": degree,
-            "rates": rates,
+            "rates": tuple(rates),
             "random_lr": RANDOM_LR,
             "samples": settings["samples"],
             "test_samples": settings["samples"],

@@ -49,7 +49,7 @@ def _data(ctx: ReportContext) -> dict:
         "corpus": {
             "python": corpus.python,
             "digest": corpus.digest,
-            "recorded": CORPUS_DIGESTS.get(tuple(int(v) for v in corpus.python.split("."))),
+            "recorded": next((d for v, d in CORPUS_DIGESTS.items() if ".".join(map(str, v)) == corpus.python), None),
             "characters": len(corpus.text),
             "blocks": {k: len(v) for k, v in blocks.items()},
         },
