@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyapprox import represent_equivariant
+from polyapprox import SolveConfig, represent_equivariant
 from polyapprox.app.cli import main
 from polyapprox.internal import SizeError
 
@@ -46,7 +46,7 @@ def test_represent_api_expansion_budget_is_a_size_error_and_max_work_raises_it()
         represent_equivariant(f"({_sum(100)})**3", 100, 1)
     rep = represent_equivariant(row, 8, 1)
     assert rep.stats is not None and rep.stats.verified
-    assert rep.Psi[0] == represent_equivariant(row, 8, 1, max_work=10**12).Psi[0]
+    assert rep.Psi[0] == represent_equivariant(row, 8, 1, config=SolveConfig(max_work=10**12)).Psi[0]
 
 
 def test_represent_sum_of_999_other_tokens_at_n1000_finishes(capsys):

@@ -303,7 +303,8 @@ def test_a_fifth_kind_is_served_by_the_command_line_and_training(fresh_registrie
     assert load(path).kind == "uniform-mean-transformer"
     assert "uniform-mean-transformer" in training.one_layer_kinds()
     config = training.TrainingConfig(steps=1, samples=32, test_samples=32)
-    h = training.train_one_layer("centered", 3, 1, kind="uniform-mean-transformer", degree=1, config=config)
+    model = training.OneLayerModelConfig(kind="uniform-mean-transformer", degree=1)
+    h = training.train_one_layer("centered", 3, 1, model=model, config=config)
     assert abs(h.test_mse[0] - h.reference["test_mse"]) <= 1e-9  # starts at the constructed network
 
 

@@ -1368,6 +1368,8 @@ def error_table(
     config = ErrorTableConfig() if config is None else config
     if not isinstance(config, ErrorTableConfig):
         raise PolyapproxError(f"config must be an ErrorTableConfig; got {type(config).__name__}")
+    n, d = check_int("n", n, minimum=2), check_int("d", d)
+    check_distance_args(n, d, p=config.p, samples=config.samples, seed=config.seed)  # before any network is built
     deltas, ts, epss = [read_delta(x) for x in config.deltas], config.ts, config.epss
     t_max = max(ts, key=float)
     plan = [("t", deltas[0], t, None) for t in ts]

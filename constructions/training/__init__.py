@@ -12,7 +12,8 @@ Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_la
 on the Python documentation with sparse causal masks; its corpus loader needs no torch),
 ``sharpness`` (the curvature of the constructed one-layer network's minimum), ``_runs`` (module-level runners that return plain
 records, for process pools), ``_common`` (determinism, records, checks), ``_config``
-(:class:`TrainingConfig`, the settings every run shares; needs no torch). The experiments
+(:class:`TrainingConfig`, the settings every run shares, and the model configs
+:class:`SumformerModelConfig`, :class:`OneLayerModelConfig`; needs no torch). The experiments
 built on them (tables, figures, verdicts) are the app's: :mod:`polyapprox.app.experiments`.
 """
 
@@ -26,6 +27,8 @@ from polyapprox.internal import PolyapproxError
 from .._networks.torch_support import MISSING_TORCH
 from ._config import CopyingConfig as CopyingConfig
 from ._config import FineTuneConfig as FineTuneConfig
+from ._config import OneLayerModelConfig as OneLayerModelConfig
+from ._config import SumformerModelConfig as SumformerModelConfig
 from ._config import TextConfig as TextConfig
 from ._config import TrainingConfig as TrainingConfig
 from ._corpus import load_corpus as load_corpus
@@ -68,7 +71,16 @@ _NAMES = {
     "loss_along_directions": "sharpness",
 }
 
-__all__ = [*sorted(_NAMES), "CopyingConfig", "FineTuneConfig", "TextConfig", "TrainingConfig", "load_corpus"]
+__all__ = [
+    *sorted(_NAMES),
+    "CopyingConfig",
+    "FineTuneConfig",
+    "OneLayerModelConfig",
+    "SumformerModelConfig",
+    "TextConfig",
+    "TrainingConfig",
+    "load_corpus",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,14 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
-from ._config import CopyingConfig, FineTuneConfig, TextConfig, TrainingConfig
+from ._config import (
+    CopyingConfig,
+    FineTuneConfig,
+    OneLayerModelConfig,
+    SumformerModelConfig,
+    TextConfig,
+    TrainingConfig,
+)
 from ._copying import train_copying
 from ._one_layer import train_one_layer
 from ._sharpness import finetune_sharpness
@@ -23,7 +30,8 @@ def run_sumformer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
+        ``target``, ``n``, ``d``, with the fields of the ``SumformerModelConfig`` and the
+        ``TrainingConfig`` flat beside them.
 
     Returns
     -------
@@ -38,7 +46,8 @@ def run_sumformer(item: dict) -> dict:
     ((0, 1, 2), 2)
     """
     config, rest = TrainingConfig.split(item)
-    return train_sumformer(**rest, config=config).to_dict()
+    model, rest = SumformerModelConfig.split(rest)
+    return train_sumformer(**rest, model=model, config=config).to_dict()
 
 
 def run_one_layer(item: dict) -> dict:
@@ -47,7 +56,8 @@ def run_one_layer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
+        ``target``, ``n``, ``d``, with the fields of the ``OneLayerModelConfig`` and the
+        ``TrainingConfig`` flat beside them.
 
     Returns
     -------
@@ -61,7 +71,8 @@ def run_one_layer(item: dict) -> dict:
     'transformer (constructed)'
     """
     config, rest = TrainingConfig.split(item)
-    return train_one_layer(**rest, config=config).to_dict()
+    model, rest = OneLayerModelConfig.split(rest)
+    return train_one_layer(**rest, model=model, config=config).to_dict()
 
 
 def run_copying(item: dict) -> dict:
@@ -135,8 +146,9 @@ def run_finetune(item: dict) -> dict:
     """
     plan_fields = ("rates", "steps", "random_steps", "random_lr", "iterations", "directions")
     plan = FineTuneConfig(**{k: item[k] for k in plan_fields if k in item})
-    config, rest = TrainingConfig.split({k: v for k, v in item.items() if k not in plan_fields})
-    return finetune_sharpness(**rest, finetune=plan, config=config)
+    model, rest = OneLayerModelConfig.split({k: v for k, v in item.items() if k not in plan_fields})
+    config, rest = TrainingConfig.split(rest)
+    return finetune_sharpness(**rest, model=model, finetune=plan, config=config)
 
 
 def check_target(target: Any, n: int, d: int) -> tuple[Any, str]:
@@ -204,7 +216,7 @@ def constructed_references(target: Any, n: int, d: int, degree: int, samples: in
     Y_test = target_values(f, X_test, "test sample")
     refs = {}
     for is_refined in (False, True):
-        ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
+        ref = constructed_reference(f, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
         ref.pop("model")
         refs[ref["latent_dim"]] = ref
     return refs

@@ -23,7 +23,7 @@ import torch
 from polyapprox.internal import PolyapproxError, check_int
 
 from ._common import check_rate, deterministic
-from ._config import FineTuneConfig, TrainingConfig
+from ._config import FineTuneConfig, OneLayerModelConfig, TrainingConfig
 from ._one_layer import one_layer_problem, randomise
 
 #: Largest number of power iterations (each is one Hessian-vector product).
@@ -329,8 +329,7 @@ def finetune_sharpness(
     n: int,
     d: int,
     *,
-    kind: str = "transformer",
-    degree: int = 4,
+    model: OneLayerModelConfig | None = None,
     finetune: FineTuneConfig | None = None,
     config: TrainingConfig | None = None,
 ) -> dict[str, Any]:
@@ -345,10 +344,9 @@ def finetune_sharpness(
         A registered name, a target expression or a ``Target``.
     n, d : int
         Number of tokens and token dimension.
-    kind : str, default 'transformer'
-        A network of ``one_layer_kinds()``.
-    degree : int, default 4
-        Degree of the least-squares Sumformer the network is built from.
+    model : OneLayerModelConfig or None, default None
+        The network: kind, saddle, degree of the Sumformer it is built from, the kind's options
+        (``init`` is not used: both starts are measured); None: ``OneLayerModelConfig()``.
     finetune : FineTuneConfig or None, default None
         Rates, steps per rate, the random start's training, power iterations, directions.
     config : TrainingConfig or None, default None
@@ -364,19 +362,22 @@ def finetune_sharpness(
     --------
     >>> config = TrainingConfig(samples=32, test_samples=32)
     >>> plan = FineTuneConfig(rates=(1e-3,), steps=1, random_steps=1, iterations=5, directions=1)
-    >>> r = finetune_sharpness("centered", 2, 1, degree=1, finetune=plan, config=config)
+    >>> r = finetune_sharpness("centered", 2, 1, model=OneLayerModelConfig(degree=1), finetune=plan, config=config)
     >>> sorted(r), r["constructed"]["runs"][0]["lr"]
     (['constructed', 'random', 'settings'], 0.001)
     """
     config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    model = OneLayerModelConfig() if model is None else model
+    if not isinstance(model, OneLayerModelConfig):
+        raise PolyapproxError(f"model must be a OneLayerModelConfig; got {type(model).__name__}")
     plan = FineTuneConfig() if finetune is None else finetune
     if not isinstance(plan, FineTuneConfig):
         raise PolyapproxError(f"finetune must be a FineTuneConfig; got {type(plan).__name__}")
     rates, steps, random_steps, random_lr = list(plan.rates), plan.steps, plan.random_steps, plan.random_lr
     iterations, directions = plan.iterations, plan.directions
-    _, network, ref, (X_train, Y_train, _, _) = one_layer_problem(target, n, d, kind=kind, degree=degree, config=config)
+    _, network, ref, (X_train, Y_train, _, _) = one_layer_problem(target, n, d, model=model, config=config)
     X, Y = torch.from_numpy(X_train), torch.from_numpy(Y_train)
 
     def loss(module: torch.nn.Module) -> torch.Tensor:
@@ -393,8 +394,8 @@ def finetune_sharpness(
     result["settings"] = {
         "n": n,
         "d": d,
-        "kind": kind,
-        "degree": degree,
+        "kind": model.kind,
+        "degree": model.degree,
         "rates": rates,
         "steps": steps,
         "random_steps": random_steps,

@@ -479,7 +479,7 @@ class _Walker:
                 raise SizeError(
                     f"expanding {self.source(node)} (up to {_show_count(cost.terms)} terms of degree {cost.degree} "
                     f"in {variables:,} variables) is estimated at {work:.3g} work units, more than the budget of "
-                    f"{self.max_work:.3g}; raise it with max_work= (CLI: --max-work)"
+                    f"{self.max_work:.3g}; raise it with SolveConfig(max_work=...) (CLI: --max-work)"
                 )
         return cost
 
