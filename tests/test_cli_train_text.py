@@ -64,3 +64,10 @@ def test_sparse_text_runs_with_seeds_levels_and_split(tmp_path, capsys):
     assert {(r["pattern"], r["level"]) for r in data["runs"]} == {("dense", None), ("sliding_window", 4)}
     assert all(r["settings"]["test"] == 0.06 for r in data["runs"])
     assert (tmp_path / "sparse-text.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_cli_offers_every_registered_experiment():
+    from polyapprox.app import experiments
+    from polyapprox.app.cli.train import EXPERIMENT_NAMES
+
+    assert sorted(EXPERIMENT_NAMES) == sorted(experiments.EXPERIMENTS)

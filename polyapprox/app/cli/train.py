@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)",
+        help="small settings (measured 6-62 s of CPU on a shared 2-core machine; full runs 2-60 min)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
