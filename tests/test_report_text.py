@@ -24,7 +24,9 @@ def test_text_and_fine_tuning_claims_pass_and_can_fail(tmp_path):
         quick=True,
         only=["text", "fine-tuning"],
         progress=False,
-        overrides={"close_share": -0.5, "small_jump": 1.000001, "prediction_factor": 1.0},
+        overrides={"unigram_margin": 2.0, "small_jump": 1.000001, "prediction_factor": 1.0},
     )
     failed = {c.id for s in strict for c in s.claims if not c.passed}
-    assert failed == {"TX-close", "FT-jump", "FT-predict"}
+    # TX-close cannot fail through a tolerance >= 0 at these settings (every gap is below 0); its decision
+    # on the interval is tested with a planted case in test_training_text.py
+    assert failed == {"TX-dense", "FT-jump", "FT-predict"}

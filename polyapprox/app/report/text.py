@@ -20,7 +20,7 @@ SECTION = SectionSpec(
     order=71,
     requires="torch",
     theory="theory/training",
-    tolerances={"close_share": 0.05},
+    tolerances={"close_share": 0.05, "unigram_margin": 0.5},
 )
 
 #: The windowed patterns at the smallest level, which the claim below says reach close to dense.
@@ -73,12 +73,13 @@ def _corpus(ctx: ReportContext, data: dict) -> Outcome:
 
 @SECTION.claim(
     "TX-dense",
-    "the dense model learns from context: its test bits per character (whole 95% interval) are below the "
-    "cross-entropy of the training block's character frequencies",
+    "the dense model learns from context: its test bits per character (whole 95% interval) are at least 0.5 below "
+    "the cross-entropy of the training block's character frequencies",
 )
 def _dense(ctx: ReportContext, data: dict) -> Outcome:
     dense = data["intervals"]["dense None"]
-    return Outcome(dense["high"] < data["unigram_bits"], dense["high"], f"< {data['unigram_bits']:.4g}")
+    limit = data["unigram_bits"] - ctx.tol("unigram_margin")
+    return Outcome(dense["high"] < limit, dense["high"], f"< {limit:.4g}")
 
 
 @SECTION.claim(
