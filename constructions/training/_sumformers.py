@@ -105,8 +105,6 @@ class MLPSumformer(nn.Module):
 class PolySumformer(nn.Module):
     """A Sumformer with the fixed power-sum phi(x) = (x^alpha)_{alpha in I_{d,K}} and a trainable psi.
 
-    psi is a polynomial of weighted degree <= D, or an MLP.
-
     Shapes: X (b, n, d) -> (b, n, d_out). ``latent_dim`` is d' = |I_{d,K}|.
 
     Parameters
@@ -120,7 +118,7 @@ class PolySumformer(nn.Module):
     degree : int
         Weighted degree D of the polynomial psi.
     psi : str, default 'polynomial'
-        ``"polynomial"`` or ``"mlp"``.
+        ``"polynomial"`` (weighted degree <= D) or ``"mlp"``.
     hidden : int, default 32
         Width of the hidden layers of the MLPs.
     depth : int, default 2
