@@ -9,7 +9,13 @@ import pytest
 from numpy.polynomial import chebyshev
 
 from constructions import continuous, targets
-from constructions._sumformers.least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
+from constructions._sumformers.least_squares import (
+    _chebyshev_tables,
+    _chebyshev_to_monomials,
+    _memory_bytes,
+    _normal_equations,
+    _Plan,
+)
 from polyapprox import DomainError, PolyapproxError, SizeError, candidate_terms, power_sum_indices
 
 
@@ -73,6 +79,45 @@ def test_memory_budget_refused_before_allocating():
         continuous.approximate(f, 3, 1, 2, config=continuous.FitConfig(solver="qr"))
     with pytest.raises(PolyapproxError, match="memory_mb"):
         continuous.approximate(f, 3, 1, 2, config=continuous.FitConfig(memory_mb=float("nan")))
+
+
+@pytest.mark.parametrize("solver", ["auto", "normal", "svd"])
+def test_the_budget_is_checked_against_the_memory_estimate_exactly(solver):
+    """A budget just below the estimate refuses, one at the estimate runs: the guard and the estimate are one number."""
+    f = targets.get("gaussian-kernel-sum")
+    n, d, degree, samples = 3, 2, 3, 300
+    indices = power_sum_indices(n, d)
+    plan = _Plan(candidate_terms(d, indices, degree))
+
+    def need(memory_mb: float) -> int:
+        config = continuous.FitConfig(solver=solver, memory_mb=memory_mb)
+        return _memory_bytes(plan.count, samples, n, d, degree, len(indices), 1, config, len(plan.ms))
+
+    estimate = need(1024.0)
+    assert estimate == need(1024.0)  # deterministic
+    assert estimate > 8 * plan.count**2 + 8 * samples * n * d  # at least A^T A and the samples
+    public = continuous.fit_memory_bytes(
+        plan.count, samples, n, d, degree, len(indices), config=continuous.FitConfig(solver=solver)
+    )
+    assert public >= estimate  # without the plan: every candidate counted as its own product of power sums
+    below = (estimate - 1) / 1e6
+    assert need(below) == estimate  # the chunks of this small fit do not depend on the budget
+    with pytest.raises(SizeError, match=f"needs about {estimate / 1e6:,.0f} MB .* solver '{solver}'"):
+        continuous.approximate(
+            f, n, d, degree, samples=samples, config=continuous.FitConfig(solver=solver, memory_mb=below)
+        )
+    config = continuous.FitConfig(solver=solver, memory_mb=estimate / 1e6)
+    _, report = continuous.approximate(f, n, d, degree, samples=samples, config=config)
+    assert report.coefficients == plan.count
+
+
+def test_the_memory_estimate_grows_with_the_sizes_and_follows_the_route():
+    est = continuous.fit_memory_bytes
+    assert est(820, 4000, 4, 2, 6, 14) < est(820, 8000, 4, 2, 6, 14) < est(1640, 8000, 4, 2, 6, 14)
+    # the SVD route holds the design matrix (rows x terms) twice; the normal equations hold terms^2 twice
+    svd, normal = continuous.FitConfig(solver="svd"), continuous.FitConfig(solver="normal")
+    assert est(141, 4000, 3, 2, 4, 9, config=svd) >= 2 * 8 * 4000 * 3 * 141
+    assert est(3978, 4000, 5, 2, 8, 20, config=normal) >= 2 * 8 * 3978**2
 
 
 @pytest.mark.parametrize("r", [5, 100, 200])

@@ -15,13 +15,13 @@ pytestmark = pytest.mark.torch  # needs the torch extra: skipped without it, run
 def test_training_section_claims_pass_and_can_fail(tmp_path):
     (section,) = run_report(tmp_path / "ok", quick=True, only=["training"], progress=False)
     assert section.name == "training" and all(c.passed for c in section.claims), section.claims
-    assert len(section.figures) == 3 and all((tmp_path / "ok" / f).exists() for f in section.figures)
+    assert len(section.figures) == 4 and all((tmp_path / "ok" / f).exists() for f in section.figures)
     (strict,) = run_report(
         tmp_path / "strict",
         quick=True,
         only=["training"],
         progress=False,
-        overrides={"start_gap": 1e-25, "loss_drop": 1e12, "learns": 1.1},
+        overrides={"start_gap": 1e-25, "loss_drop": 1e12, "learns": 1.1, "dense": 1.1},
     )
     failed = {c.id for c in strict.claims if not c.passed}  # the start gap is ~1e-19, not 0: see the passing run
-    assert failed == {"TR-start", "TR-drop", "TR-copy"}
+    assert failed == {"TR-start", "TR-drop", "TR-copy", "TR-dense"}

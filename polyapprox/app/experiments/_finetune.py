@@ -17,11 +17,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from constructions.training import FINETUNE_RATES, ResultsTable, check_rate, check_target, run_finetune
-from polyapprox.internal import PolyapproxError, check_int, check_seed
+from polyapprox.internal import PolyapproxError
 
+from ._config import ExperimentConfig
 from ._stats import SeedInterval, compare, t_interval
-from ._text import check_seeds
-from ._training import ExperimentResult, Mapper, _serial, log_axes
+from ._training import ExperimentResult, log_axes
 
 #: Most learning rates one sweep accepts.
 MAX_RATES = 12
@@ -29,8 +29,8 @@ MAX_RATES = 12
 MAX_RATE = 10.0
 
 FINETUNE_SETTINGS = {
-    True: {"seeds": 3, "steps": 50, "random_steps": 300, "samples": 256, "iterations": 200, "directions": 8},
-    False: {"seeds": 5, "steps": 300, "random_steps": 2000, "samples": 512, "iterations": 500, "directions": 16},
+    True: {"steps": 50, "random_steps": 300, "samples": 256, "iterations": 200, "directions": 8},
+    False: {"steps": 300, "random_steps": 2000, "samples": 512, "iterations": 500, "directions": 16},
 }
 #: The one-layer problem fine-tuned (the init experiment's): tokens, token dimension, degree of the Sumformer.
 PROBLEM = {"n": 3, "d": 1, "degree": 4}
@@ -86,34 +86,23 @@ def _ratio(interval: SeedInterval) -> str:
 
 
 def fine_tuning(
+    config: ExperimentConfig | None = None,
     *,
-    quick: bool = True,
-    seed: int = 0,
-    seeds: Sequence[int] | None = None,
-    steps: int | None = None,
-    map: Mapper | None = None,
     target: str = "gaussian-kernel-sum",
     rates: Sequence[float] = FINETUNE_RATES,
 ) -> ExperimentResult:
     """Fine-tune the constructed one-layer Transformer at every rate and measure the sharpness of its minimum.
 
     The network is the one of ``init_comparison``: n = 3 tokens, d = 1, built from the least-squares
-    Sumformer of degree 4 (:data:`PROBLEM`).
+    Sumformer of degree 4 (:data:`PROBLEM`). Each seed draws its own training sample, hence its own
+    constructed network.
 
     Parameters
     ----------
-    quick : bool, default True
-        The small settings (3 seeds, 50 fine-tuning steps, random start trained 300 steps); False:
-        5 seeds, 300 steps, 2000 steps.
-    seed : int, default 0
-        The first seed (seeds seed, seed + 1, ...) unless ``seeds`` is given.
-    seeds : sequence of int or None, default None
-        The seeds (2 to 50, distinct): each draws its own training sample, hence its own constructed
-        network.
-    steps : int or None, default None
-        Fine-tuning steps per rate; default by ``quick``.
-    map : callable or None, default None
-        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    config : ExperimentConfig or None, default None
+        Quick (50 fine-tuning steps per rate, random start trained 300 steps) or full (300 and
+        2,000), seeds, steps (fine-tuning steps per rate), map; a learning rate is refused (this
+        experiment sweeps ``rates``).
     target : str, default 'gaussian-kernel-sum'
         The target.
     rates : sequence of float, default (1e-5, 1e-4, 1e-3, 1e-2)
@@ -126,16 +115,19 @@ def fine_tuning(
 
     Examples
     --------
-    >>> result = fine_tuning(steps=1, seeds=[0, 1], target="centered", rates=[1e-3])
+    >>> result = fine_tuning(ExperimentConfig(steps=1, seeds=(0, 1)), target="centered", rates=[1e-3])
     >>> result.table.column("start")
     ['constructed', 'random, trained']
     """
+    config = ExperimentConfig() if config is None else config
+    if config.lr is not None:
+        raise PolyapproxError("a learning rate does not apply to fine-tuning: it sweeps the learning rates (rates)")
     n, d, degree = PROBLEM["n"], PROBLEM["d"], PROBLEM["degree"]
     target, label = check_target(target, n, d)
-    settings = dict(FINETUNE_SETTINGS[bool(quick)])
-    if steps is not None:
-        settings["steps"] = check_int("steps", steps, minimum=1)
-    seeds = check_seeds(list(range(check_seed(seed), seed + settings["seeds"])) if seeds is None else seeds)
+    settings = dict(FINETUNE_SETTINGS[bool(config.quick)])
+    if config.steps is not None:
+        settings["steps"] = config.steps
+    seeds = list(config.seed_list)
     rates = check_rates(rates)
     shared = {key: settings[key] for key in ("steps", "random_steps", "iterations", "directions")}
     items = [
@@ -153,7 +145,7 @@ def fine_tuning(
         }
         for s in seeds
     ]
-    runs = (map or _serial)(run_finetune, items)
+    runs = config.run(run_finetune, items)
     rows, sharp = _rows(runs, rates)
     caption = (
         f"fine-tuning the one-layer Transformer on {label} (n={n}, d={d}, degree {degree}) with Adam, "

@@ -7,6 +7,7 @@ from typing import Any
 
 from polyapprox.internal import check_choice
 
+from ._config import ExperimentConfig
 from ._finetune import fine_tuning
 from ._text import sparse_text
 from ._training import EXPERIMENTS as _FIRST
@@ -19,15 +20,17 @@ EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
 }
 
 
-def run_experiment(name: str, **options: Any) -> ExperimentResult:
-    """Run the experiment called ``name`` (see :data:`EXPERIMENTS`) with keyword ``options``.
+def run_experiment(name: str, config: ExperimentConfig | None = None, **options: Any) -> ExperimentResult:
+    """Run the experiment called ``name`` (see :data:`EXPERIMENTS`) with ``config`` and keyword ``options``.
 
     Parameters
     ----------
     name : str
         A key of :data:`EXPERIMENTS`.
+    config : ExperimentConfig or None, default None
+        Quick or full, seeds, steps, learning rate, map.
     **options : dict
-        Keyword arguments of the experiment.
+        The experiment's own keyword arguments.
 
     Returns
     -------
@@ -37,6 +40,6 @@ def run_experiment(name: str, **options: Any) -> ExperimentResult:
     Examples
     --------
     >>> sorted(EXPERIMENTS)
-    ['fine-tuning', 'init', 'latent-sweep', 'sparse-copying', 'sparse-text', 'sumformer-curves']
+    ['fine-tuning', 'init', 'latent-sweep', 'sparse-copying', 'sparse-text', 'sparsity-sweep', 'sumformer-curves']
     """
-    return EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)](**options)
+    return EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)](config, **options)

@@ -17,28 +17,26 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from constructions.training import LEVELLED, PATTERNS, ResultsTable, check_rate, check_steps, run_text
-from polyapprox.internal import PolyapproxError, check_choice, check_int, check_seed
+from constructions.training import LEVELLED, PATTERNS, ResultsTable, run_text
+from polyapprox.internal import PolyapproxError, check_choice, check_int
 
+from ._config import ExperimentConfig
 from ._stats import SeedInterval, compare, t_interval
-from ._training import ExperimentResult, Mapper, _serial
+from ._training import ExperimentResult
 
 #: A sparse pattern is "close to dense" when its bits per character exceed dense's by at most this share.
 CLOSE_SHARE = 0.05
-#: Most seeds and sparsity levels one experiment accepts (each seed x level is a training run).
-MAX_SEEDS = 50
+#: Most sparsity levels one experiment accepts (each seed x level is a training run).
 MAX_LEVELS = 8
 
 #: The quick and full settings (measured: see the README's experiments passage).
 TEXT_SETTINGS = {
     True: {
-        "seeds": 3,
         "levels": (4, 8),
         "model": {"layers": 2, "width": 32, "heads": 2},
         "run": {"steps": 300, "lr": 1e-2, "batch": 16, "context": 32, "eval_windows": 256},
     },
     False: {
-        "seeds": 5,
         "levels": (4, 8, 16),
         "model": {"layers": 4, "width": 64, "heads": 4},
         "run": {"steps": 1000, "lr": 3e-3, "batch": 32, "context": 64, "eval_windows": 100_000},
@@ -46,41 +44,7 @@ TEXT_SETTINGS = {
 }
 
 
-def check_seeds(seeds: Any) -> list[int]:
-    """A list of 2 to 50 distinct seeds (integers >= 0): an interval needs at least two.
-
-    Parameters
-    ----------
-    seeds : sequence of int
-        The seeds.
-
-    Returns
-    -------
-    list of int
-        The seeds, checked.
-
-    Examples
-    --------
-    >>> check_seeds((0, 1, 2))
-    [0, 1, 2]
-    >>> check_seeds([3])
-    Traceback (most recent call last):
-    ...
-    polyapprox.exact._errors.PolyapproxError: an interval over seeds needs at least 2 seeds; got 1
-    """
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
-        raise PolyapproxError(f"seeds must be a list of integers >= 0; got {seeds!r}")
-    checked = [check_seed(s) for s in seeds]
-    if len(checked) < 2:
-        raise PolyapproxError(f"an interval over seeds needs at least 2 seeds; got {len(checked)}")
-    if len(checked) > MAX_SEEDS:
-        raise PolyapproxError(f"at most {MAX_SEEDS} seeds; got {len(checked)}")
-    if len(set(checked)) != len(checked):
-        raise PolyapproxError(f"the seeds must be distinct; got {checked}")
-    return checked
-
-
-def check_levels(levels: Any, context: int) -> list[int]:
+def check_text_levels(levels: Any, context: int) -> list[int]:
     """Sparsity levels: 1 to 8 distinct widths, each 2 to the context length.
 
     Parameters
@@ -97,9 +61,9 @@ def check_levels(levels: Any, context: int) -> list[int]:
 
     Examples
     --------
-    >>> check_levels([8, 4], 32)
+    >>> check_text_levels([8, 4], 32)
     [4, 8]
-    >>> check_levels([], 32)
+    >>> check_text_levels([], 32)
     Traceback (most recent call last):
     ...
     polyapprox.exact._errors.PolyapproxError: at least one sparsity level is needed
@@ -130,38 +94,24 @@ def _check_split(split: Any) -> dict[str, float]:
 
 
 def sparse_text(
+    config: ExperimentConfig | None = None,
     *,
-    quick: bool = True,
-    seed: int = 0,
-    seeds: Sequence[int] | None = None,
-    steps: int | None = None,
-    map: Mapper | None = None,
     patterns: tuple[str, ...] | None = None,
     levels: Sequence[int] | None = None,
-    lr: float | None = None,
     split: Sequence[float] | None = None,
 ) -> ExperimentResult:
     """Compare sparse causal patterns at several sparsity levels with dense attention on real English.
 
     Parameters
     ----------
-    quick : bool, default True
-        The small settings (3 seeds, 2 levels, 2 layers, context 32, 300 steps); False: 5 seeds,
-        3 levels, 4 layers, context 64, 1000 steps.
-    seed : int, default 0
-        The first seed (the seeds are seed, seed + 1, ...) unless ``seeds`` is given.
-    seeds : sequence of int or None, default None
-        The seeds (2 to 50, distinct).
-    steps : int or None, default None
-        Optimiser steps per run; default by ``quick``.
-    map : callable or None, default None
-        A ``map(function, items)`` to run the runs with (a process pool, Dask); default serial.
+    config : ExperimentConfig or None, default None
+        Quick or full (quick: 3 seeds, 2 levels, 2 layers, context 32, 300 steps at lr 0.01; full:
+        5 seeds, 3 levels, 4 layers, context 64, 1000 steps at lr 0.003), seeds, steps, learning
+        rate, map.
     patterns : tuple of str or None, default None
         Patterns to compare; dense is always run (the reference). Default: all of ``PATTERNS``.
     levels : sequence of int or None, default None
         Sparsity levels (widths; RANDOM's earlier keys); default by ``quick``.
-    lr : float or None, default None
-        Adam learning rate; default by ``quick``.
     split : pair of float or None, default None
         Shares of the corpus in the validation and test blocks; default 0.05 each.
 
@@ -173,26 +123,28 @@ def sparse_text(
 
     Examples
     --------
-    >>> result = sparse_text(steps=1, patterns=("sliding_window",), levels=[4], seeds=[0, 1])
+    >>> config = ExperimentConfig(steps=1, seeds=(0, 1))
+    >>> result = sparse_text(config, patterns=("sliding_window",), levels=[4])
     >>> result.table.column("pattern"), len(result.runs)
     (['dense', 'sliding_window'], 4)
     """
-    settings = TEXT_SETTINGS[bool(quick)]
+    config = ExperimentConfig() if config is None else config
+    settings = TEXT_SETTINGS[bool(config.quick)]
     run = dict(settings["run"])
-    if steps is not None:
-        run["steps"] = check_steps(steps)
-    if lr is not None:
-        run["lr"] = check_rate(lr)
+    if config.steps is not None:
+        run["steps"] = config.steps
+    if config.lr is not None:
+        run["lr"] = config.lr
+    seeds = list(config.seed_list)
     chosen = PATTERNS if patterns is None else tuple(check_choice("pattern", p, PATTERNS) for p in patterns)
     chosen = ("dense", *(p for p in dict.fromkeys(chosen) if p != "dense"))
-    seeds = check_seeds(list(range(check_seed(seed), seed + settings["seeds"])) if seeds is None else seeds)
-    levels = check_levels(settings["levels"] if levels is None else levels, run["context"])
+    levels = check_text_levels(settings["levels"] if levels is None else levels, run["context"])
     shares = _check_split(split)
     variants = [(p, w) for p in chosen for w in (levels if p in LEVELLED else [None])]
     items = [
         {"pattern": p, "level": w, "seed": s, **run, **settings["model"], **shares} for p, w in variants for s in seeds
     ]
-    runs = (map or _serial)(run_text, items)
+    runs = config.run(run_text, items)
     rows, intervals = _rows(variants, runs, seeds)
     title = (
         f"character-level language modelling on Python's documentation: causal Transformer, "

@@ -25,7 +25,8 @@ SECTION = SectionSpec(
 def _data(ctx: ReportContext) -> dict:
     from polyapprox.app import experiments
 
-    result = experiments.fine_tuning(quick=not ctx.full_training, seed=ctx.seed, map=ctx.map)
+    config = experiments.ExperimentConfig.from_first_seed(ctx.seed, not ctx.full_training, map=ctx.map)
+    result = experiments.fine_tuning(config)
     runs = result.runs
     rates = runs[0]["settings"]["rates"]
 

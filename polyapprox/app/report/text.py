@@ -42,7 +42,8 @@ def _data(ctx: ReportContext) -> dict:
 
     corpus = load_corpus()
     blocks = corpus.split()
-    result = experiments.sparse_text(quick=not ctx.full_training, seed=ctx.seed, map=ctx.map)
+    config = experiments.ExperimentConfig.from_first_seed(ctx.seed, not ctx.full_training, map=ctx.map)
+    result = experiments.sparse_text(config)
     tiny = {"pattern": "strided", "level": 4, "context": 8, "width": 8, "heads": 2, "steps": 3, "eval_windows": 4}
     again = [run_text({**tiny, "seed": ctx.seed})["train_bits"] for _ in range(2)]
     return {
