@@ -39,7 +39,7 @@ def test_bad_input_is_one_line_exit_2(extra, fragment, capsys):
     "argv, fragment",
     [
         (["train", "fine-tuning", "--lr", "1e-3"], "--lr does not apply to fine-tuning"),
-        (["train", "fine-tuning", "--levels", "4"], "--levels applies only to sparse-text"),
+        (["train", "fine-tuning", "--levels", "4"], "--levels applies only to"),
         (["train", "init", "--split", "0.1,0.1"], "--split applies only to sparse-text"),
         (["train", "fine-tuning", "--seed", "3", "3"], "distinct"),
     ],

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from polyapprox.internal import PolyapproxError, check_int
 
@@ -73,7 +74,9 @@ def hessian_vector_product(
     [4.0, 2.0]
     """
     params = list(params)
-    gradient = _flat(torch.autograd.grad(loss(), params, create_graph=True))
+    # the fused attention kernels have no double backward: record the graph with the plain math kernel
+    with sdpa_kernel(SDPBackend.MATH):
+        gradient = _flat(torch.autograd.grad(loss(), params, create_graph=True))
 
     def hvp(v: torch.Tensor) -> torch.Tensor:
         parts = torch.autograd.grad(gradient, params, grad_outputs=v, retain_graph=True, allow_unused=True)
