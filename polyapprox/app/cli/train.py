@@ -91,6 +91,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="P1,P2",
         help="sparse-copying, sparsity-sweep, sparse-text: comma-separated patterns (default all)",
     )
+    _add_sparsity_options(p)
+    add_executor(p, "runs")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write EXPERIMENT.png, EXPERIMENT.md and EXPERIMENT.json into DIR",
+    )
+    p.add_argument("--json", action="store_true", help="print the complete result (every run's records) as JSON")
+    p.set_defaults(run=run)
+
+
+def _add_sparsity_options(p: argparse.ArgumentParser) -> None:
+    """--levels (sparsity-sweep, sparse-text) and --split (sparse-text)."""
     p.add_argument(
         "--levels",
         default=None,
@@ -104,16 +119,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="VAL,TEST",
         help="sparse-text only: shares of the corpus in the validation and test blocks (default 0.05,0.05)",
     )
-    add_executor(p, "runs")
-    p.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="write EXPERIMENT.png, EXPERIMENT.md and EXPERIMENT.json into DIR",
-    )
-    p.add_argument("--json", action="store_true", help="print the complete result (every run's records) as JSON")
-    p.set_defaults(run=run)
 
 
 def _integers(flag: str, text: str) -> list[int]:
