@@ -182,3 +182,40 @@ def test_absurd_sizes_and_domains_are_refused_before_allocating(kwargs, error, w
     with pytest.raises(error, match=words) as info:
         continuous.approximate(f, d=1, degree=4, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_a_huge_n_is_refused_before_the_power_sums_are_enumerated(monkeypatch):
+    """n = 10**6: the sizes are checked in closed form; enumerating the 10**6 power sums took seconds."""
+    from constructions._sumformers import least_squares
+    from polyapprox.internal import SizeError
+
+    def enumerate_all(*args, **kwargs):
+        raise AssertionError("the power sums were enumerated before the size check")
+
+    monkeypatch.setattr(least_squares, "power_sum_indices", enumerate_all)
+    monkeypatch.setattr(least_squares, "check_equivariant", enumerate_all)
+    with pytest.raises(SizeError, match="8,000 sequences of 1000000 x 1"):
+        continuous.approximate(targets.get("centered"), 10**6, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "n, d, degree, refined", [(1, 2, 3, False), (2, 1, 5, True), (3, 2, 2, False), (5, 1, 8, True), (4, 3, 6, False)]
+)
+def test_the_closed_form_sizes_equal_the_enumerated_ones(n, d, degree, refined, monkeypatch):
+    """The count the size check uses (low-degree power sums only) is the enumerated candidate count."""
+    from constructions._sumformers import least_squares
+    from polyapprox import candidate_terms, latent_dimension, power_sum_indices
+
+    class Counted(Exception):
+        pass
+
+    def record(samples, test_samples, count, n):
+        raise Counted(count)
+
+    monkeypatch.setattr(least_squares, "_sample_counts", record)
+    with pytest.raises(Counted) as counted:
+        continuous.approximate(targets.get("centered"), n, d, degree, config=continuous.FitConfig(refined=refined))
+    seen = {"count": counted.value.args[0]}
+    indices = power_sum_indices(n, d, refined=refined)
+    assert seen["count"] == len(candidate_terms(d, indices, degree))
+    assert len(indices) == latent_dimension(n, d, "continuous-refined" if refined else "continuous")

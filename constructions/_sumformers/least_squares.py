@@ -27,7 +27,7 @@ from typing import Any, cast
 import numpy as np
 import scipy.linalg
 
-from polyapprox import EquivariantRepresentation, candidate_terms, power_sum_indices
+from polyapprox import EquivariantRepresentation, candidate_terms, count_candidates, multi_indices, power_sum_indices
 from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int, check_nonnegative
 
 from .._common.validate import Domain
@@ -632,12 +632,15 @@ def approximate(
         raise PolyapproxError(f"config must be a FitConfig; got {type(config).__name__}")
     refined, rcond, solver, memory_mb = config.refined, config.rcond, config.solver, float(config.memory_mb)
     start = time.perf_counter()
+    # sizes first, in closed form: at huge n the power sums alone would take seconds to enumerate
+    top = n - 1 if refined else n  # the largest |alpha| of a power sum
+    latent = math.comb(top + d, d) - 1
+    count = count_candidates(d, multi_indices(d, min(top, degree)) if top >= 1 else [], degree)
+    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
+    _check_sample_sizes(samples + test_samples, n, d, memory_mb, latent * samples)
     check_equivariant(f, n, d, domain=(lo, hi), rtol=config.equivariance_rtol, seed=seed)
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
-    count = len(candidates)
-    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
-    _check_sample_sizes(samples + test_samples, n, d, memory_mb, len(indices) * samples)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
