@@ -167,9 +167,7 @@ def fused(repeat: int) -> None:
             for name, width in (("softmax", 8), ("masked", 8), ("partial", 10), ("math", 8)):
                 base = med["sdpa_mask"] if name == "partial" else med["sdpa"]  # the masked one: SDPA with its mask
                 row += (
-                    f" {med[name]:>{width}.1f} {med[name] / base:>6.2f}"
-                    if name in med
-                    else f" {'-':>{width}} {'-':>6}"
+                    f" {med[name]:>{width}.1f} {med[name] / base:>6.2f}" if name in med else f" {'-':>{width}} {'-':>6}"
                 )
             print(row, flush=True)
     print("peak RSS of one softmax-module forward above its inputs (fresh child process each):")

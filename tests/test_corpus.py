@@ -103,3 +103,21 @@ def test_fixed_vocabulary():
     assert VOCAB_SIZE == 97 and ALPHABET[0] == "\n" and ALPHABET[1] == " " and ALPHABET[-1] == "~"
     assert encode("\n ~\t\u2019").tolist() == [1, 2, 96, 0, 0]
     assert [ALPHABET[i - 1] for i in encode("Hello, world")] == list("Hello, world")
+
+
+def test_the_report_section_is_skipped_with_the_reason_on_an_unrecorded_python(monkeypatch, tmp_path):
+    """Another Python's pydoc text is not recorded: the text section says so and is skipped, the report runs."""
+    import importlib.util
+
+    from constructions.training import _corpus
+    from polyapprox.app.report import section_specs
+
+    monkeypatch.setattr(_corpus, "CORPUS_DIGESTS", {})
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object())  # as if torch were installed
+    monkeypatch.setattr(section_specs()["text"], "_data", lambda ctx: pytest.fail("the section computed"))
+    from polyapprox.app.report._model import ReportContext
+
+    spec = section_specs()["text"]
+    section = spec.run(ReportContext.__new__(ReportContext))
+    assert section.claims == [] and "no digest of the text corpus" in section.numbers["skipped"]
+    assert section.markdown.startswith("**Skipped**: no digest of the text corpus")

@@ -3,7 +3,8 @@
 Runs ``polyapprox train sparse-text --quick`` (3 seeds; about a minute of CPU) by default and the
 full settings with ``polyapprox reproduce --full-training``. The corpus is the documentation
 shipped with Python (``pydoc_data.topics``), checked against its recorded SHA-256 digest.
-Needs PyTorch; without it the section is skipped, saying why.
+Needs PyTorch, and the corpus recorded for the running Python; without either the section is
+skipped, saying why.
 """
 
 from __future__ import annotations
@@ -14,11 +15,25 @@ import numpy as np
 
 from ._model import Outcome, ReportContext, SectionSpec
 
+
+def _corpus_unavailable() -> str | None:
+    """Why the corpus cannot be used on this Python (no digest recorded, missing or changed text), or None."""
+    from constructions.training import load_corpus
+    from polyapprox.internal import PolyapproxError
+
+    try:
+        load_corpus()
+    except PolyapproxError as error:
+        return str(error)
+    return None
+
+
 SECTION = SectionSpec(
     "text",
     "Training: sparse attention patterns on real text (character-level language modelling)",
     order=71,
     requires="torch",
+    unavailable=_corpus_unavailable,
     theory="theory/training",
     tolerances={"close_share": 0.05, "unigram_margin": 0.5},
 )
