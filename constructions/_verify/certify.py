@@ -361,7 +361,7 @@ class _BoxBounder:
         self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
         rows = _row_polynomials(model.representation, n)
-        self.order = taylor_order(rows) if order is None else order
+        self.order = taylor_order(rows, self.N) if order is None else order
         self.shifted = _ShiftedPolynomial(rows, self.N, self.order)
         self.mono = Monomials(self.N, self.order)
         self.tm_slots = np.array([self.shifted.beta_slot[e] for e in self.mono.exponents])
@@ -452,14 +452,20 @@ class _BoxBounder:
         return out
 
 
-#: the highest order of the target's Taylor models (cost grows like C(2N + K, 2N) per product)
-_MAX_ORDER = 6
+#: the highest order of the target's Taylor models, and the most coefficient products C(2N + K, K) one
+#: product of two of them may take (measured: (3,1,8) is fastest at K = 6, (4,1,8) at 4, (5,1,6) at 4)
+_MAX_ORDER, _MAX_PRODUCTS = 6, 1100
 
 
-def taylor_order(rows: list[dict[tuple[int, ...], Fraction]]) -> int:
-    """The order of the target's Taylor models: S's degree, at least 2 and at most ``_MAX_ORDER``."""
+def taylor_order(rows: list[dict[tuple[int, ...], Fraction]], N: int) -> int:
+    """The order K of the target's Taylor models: S's degree, within 2.._MAX_ORDER and the product budget."""
+    from math import comb
+
     degree = max((sum(a) for row in rows for a in row), default=0)
-    return int(min(max(degree, 2), _MAX_ORDER))
+    K = min(max(degree, 2), _MAX_ORDER)
+    while K > 2 and comb(2 * N + K, K) > _MAX_PRODUCTS:
+        K -= 1
+    return int(K)
 
 
 def _contract(lo: np.ndarray, hi: np.ndarray, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
