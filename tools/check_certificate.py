@@ -1,19 +1,16 @@
 """Check a polyapprox certificate without polyapprox: Python standard library only, exact arithmetic.
 
-Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]
-
-Prints the certified statement and exits 0, or prints the first failure and exits 1.
-- kind "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the
-  float midpoint, each contracted to the sorted-token region, so the leaves cover that region,
-  which carries the sup by the symmetry argument stated in the file), bounds max_{i,c} |S - f|
-  on each leaf (S's exact Taylor coefficients at the centre minus a Taylor model of f of the
-  certificate's order) in interval arithmetic on integers scaled by 2^-256, rounded outward, and
-  checks it against the leaf's bound and the claimed upper bound; also the lower bound at the witness.
-- kind "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
---model FILE: the certificate must be about that safetensors model file (same n, d, power sums,
-domain and exact Psi; same sha256 when the certificate records one).
-Trusts CPython (int, Fraction, float.fromhex, json). Limits: file size (64 MB unless --max-bytes),
-n*d <= 24, 200,000 terms per polynomial, tree depth 2000, 2^20 grid cells.
+Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]. Prints the
+certified statement and exits 0, or the first failure and exits 1.
+- "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the float
+  midpoint, each contracted to the sorted-token region, which carries the sup by the symmetry
+  stated in the file), bounds max_{i,c} |S - f| on each (S's exact Taylor coefficients at the
+  centre minus a Taylor model of f of the stated order) in interval arithmetic on integers scaled
+  by 2^-256, rounded outward, against the leaf's and the claimed upper bound; and the lower bound.
+- "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
+--model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi;
+its sha256 when recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast). Limits: file
+size (64 MB unless --max-bytes), n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells.
 """
 
 import argparse
@@ -143,21 +140,21 @@ def parse(text):
     return ast.parse(text, mode="eval").body
 
 
+OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
 def kind(node):  # "num", "name", "call", "neg", or the binary operator + - * / **
     if isinstance(node, ast.Constant):
         need(type(node.value) in (int, float) and abs(node.value) < 1e300, "numbers are finite ints or floats")
-        return "num"
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return "neg"
-    if isinstance(node, ast.Call):
+    elif isinstance(node, ast.Call):
         need(isinstance(node.func, ast.Name) and len(node.args) == 1 and not node.keywords, "calls take one argument")
-        return "call"
-    if isinstance(node, ast.BinOp):
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-        need(type(node.op) in ops, "operators are + - * / **")
-        return ops[type(node.op)]
-    need(isinstance(node, ast.Name), f"{type(node).__name__} is not allowed")
-    return "name"
+    elif isinstance(node, ast.BinOp):
+        need(type(node.op) in OPS, "operators are + - * / **")
+        return OPS[type(node.op)]
+    elif not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+        need(isinstance(node, ast.Name), f"{type(node).__name__} is not allowed")
+    names = {ast.Constant: "num", ast.Call: "call", ast.UnaryOp: "neg", ast.Name: "name"}
+    return names[type(node)]
 
 
 def target_value(node, X, i, j, n):
