@@ -35,7 +35,7 @@ import sympy
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import best_time, one_blas_thread
 
-from polyapprox import SizeError, represent_equivariant
+from polyapprox import SizeError, SolveConfig, represent_equivariant
 from polyapprox.exact._equivariance import _average_over_stabilizer, complete_rows
 from polyapprox.exact._poly import terms_to_expr, token_gens
 
@@ -92,7 +92,7 @@ def part1() -> bool:
         t_verify = time.perf_counter() - start
         start = time.perf_counter()
         try:
-            ref = represent_equivariant(F, n, d, method="dense-expansion")
+            ref = represent_equivariant(F, n, d, config=SolveConfig(method="dense-expansion"))
         except SizeError as exc:  # refused before any work: the dense matrix is too large
             ref_text, ratio_text, mono = f"infeasible ({str(exc).split(',')[0]})", "", "-"
             ratio = None

@@ -45,18 +45,26 @@ def _config(steps: int, reference: bool = True) -> training.TrainingConfig:
 
 MODELS = {
     "MLP Sumformer": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, degree=6, config=_config(s, reference=False)
+        "gaussian-kernel-sum", 3, 1, model=training.SumformerModelConfig(degree=6), config=_config(s, reference=False)
     ),
     "polynomial Sumformer (psi polynomial)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, kind="polynomial", degree=6, config=_config(s, reference=False)
+        "gaussian-kernel-sum",
+        3,
+        1,
+        model=training.SumformerModelConfig(kind="polynomial", degree=6),
+        config=_config(s, reference=False),
     ),
     "polynomial Sumformer (psi MLP)": lambda s: training.train_sumformer(
-        "gaussian-kernel-sum", 3, 1, kind="polynomial", psi="mlp", degree=6, config=_config(s, reference=False)
+        "gaussian-kernel-sum",
+        3,
+        1,
+        model=training.SumformerModelConfig(kind="polynomial", psi="mlp", degree=6),
+        config=_config(s, reference=False),
     ),
     **{
         f"one-layer {kind}": (
             lambda s, kind=kind: training.train_one_layer(
-                "gaussian-kernel-sum", 3, 1, kind=kind, degree=4, config=_config(s)
+                "gaussian-kernel-sum", 3, 1, model=training.OneLayerModelConfig(kind=kind, degree=4), config=_config(s)
             )
         )
         for kind in training.one_layer_kinds()

@@ -11,8 +11,7 @@ models gradients vanish almost everywhere, so the local stage is best effort the
 
 from ._verify.certify import CertificationBudget as CertificationBudget
 from ._verify.certify import CertifiedResult as CertifiedResult
-from ._verify.certify import certified_sup_error as certified_sup_error
-from ._verify.certify_discontinuous import certified_discontinuous_error as certified_discontinuous_error
+from ._verify.certify_models import certified_sup_error as certified_sup_error
 from ._verify.certify_relu import certified_network_error as certified_network_error
 from ._verify.equivariance import assert_equivariant as assert_equivariant
 from ._verify.sampled import SearchConfig as SearchConfig
@@ -26,7 +25,6 @@ __all__ = [
     "SearchConfig",
     "SupErrorResult",
     "assert_equivariant",
-    "certified_discontinuous_error",
     "certified_network_error",
     "certified_sup_error",
     "equivariance_error",

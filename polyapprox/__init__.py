@@ -17,6 +17,7 @@ from .exact import ParseError as ParseError
 from .exact import PolyapproxError as PolyapproxError
 from .exact import ShapeError as ShapeError
 from .exact import SizeError as SizeError
+from .exact import SolveConfig as SolveConfig
 from .exact import SolveStats as SolveStats
 from .exact import UnknownNameError as UnknownNameError
 from .exact import candidate_terms as candidate_terms
@@ -52,6 +53,7 @@ __all__ = [
     "PolyapproxError",
     "ShapeError",
     "SizeError",
+    "SolveConfig",
     "SolveStats",
     "UnknownNameError",
     "candidate_terms",

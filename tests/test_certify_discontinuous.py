@@ -1,4 +1,5 @@
-"""Certified sup error of the discontinuous Sumformer: closed forms, dense sampling, the Lipschitz bound."""
+"""Certified sup error of the discontinuous Sumformer (through ``verify.certified_sup_error``): closed forms,
+dense sampling, the Lipschitz bound."""
 
 import itertools
 
@@ -6,7 +7,8 @@ import numpy as np
 import pytest
 
 from constructions import discontinuous, targets
-from constructions.verify import CertificationBudget, certified_discontinuous_error
+from constructions.verify import CertificationBudget
+from constructions.verify import certified_sup_error as certified_discontinuous_error
 from polyapprox import PolyapproxError
 from polyapprox.internal import SizeError
 
@@ -60,14 +62,14 @@ def test_budget_exhaustion_keeps_a_rigorous_bound():
 def test_bad_input():
     t = targets.get("times-mean")
     S = discontinuous.build(t, 2, 1, 3)
-    with pytest.raises(PolyapproxError, match="discontinuous Sumformer"):
+    with pytest.raises(PolyapproxError, match="not a model of a registered kind"):
         certified_discontinuous_error(lambda X: X, t)
     with pytest.raises(PolyapproxError, match="another function"):
         certified_discontinuous_error(S, "centered")
     plain = targets.Target("no-interval", "x", lambda X: X, lambda d: d)
     with pytest.raises(PolyapproxError, match="no interval evaluation"):
         certified_discontinuous_error(discontinuous.build(plain, 2, 1, 3), plain)
-    with pytest.raises(SizeError, match="max_cells"):
-        certified_discontinuous_error(discontinuous.build(t, 3, 1, 30), t, max_cells=1000)
+    with pytest.raises(SizeError, match=r"C\(30 \+ 3 - 1, 3\) = 4,960 exceeds the work budget of 1,000 cells"):
+        certified_discontinuous_error(discontinuous.build(t, 3, 1, 30), t, CertificationBudget(max_boxes=1000))
     with pytest.raises(PolyapproxError, match="ratio"):
         certified_discontinuous_error(S, t, CertificationBudget(ratio=float("inf")))

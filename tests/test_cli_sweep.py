@@ -134,13 +134,15 @@ def test_absurd_engine_degree_is_refused_before_any_item(tmp_path, capsys):
     assert not out.exists()
 
 
-def test_sweep_engine_n_1000000_is_refused_from_the_sizes(tmp_path, capsys):
+@pytest.mark.parametrize("kind", ["engine", "fit"])
+def test_sweep_n_1000000_is_refused_from_the_sizes_by_one_check(kind, tmp_path, capsys):
+    """Both kinds refuse n * d past the limit with the same one line, before any target or item runs."""
     out = tmp_path / "r.jsonl"
-    argv = ["sweep", "engine", "--n", "1000000", "--d", "1", "--degree", "2", "--no-progress", "--out", str(out)]
+    argv = ["sweep", kind, "--n", "1000000", "--d", "1", "--degree", "2", "--no-progress", "--out", str(out)]
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "1,000,000 * 1 token variables, more than the exact engine's limit of 100,000" in err
-    assert not out.exists()
+    assert "n * d = 1,000,000 * 1 values per sequence, more than the limit of 100,000" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
 
 
 def test_sequence_symbols_refuses_past_the_token_variable_limit_before_creating_any():

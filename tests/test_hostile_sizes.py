@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from polyapprox import represent_equivariant
+from polyapprox import SolveConfig, represent_equivariant
 from polyapprox.app.cli import main
 from polyapprox.internal import SizeError
 
@@ -46,7 +46,28 @@ def test_represent_api_expansion_budget_is_a_size_error_and_max_work_raises_it()
         represent_equivariant(f"({_sum(100)})**3", 100, 1)
     rep = represent_equivariant(row, 8, 1)
     assert rep.stats is not None and rep.stats.verified
-    assert rep.Psi[0] == represent_equivariant(row, 8, 1, max_work=10**12).Psi[0]
+    assert rep.Psi[0] == represent_equivariant(row, 8, 1, config=SolveConfig(max_work=10**12)).Psi[0]
+
+
+@pytest.mark.parametrize("form", ["expression", "matrix", "rows of strings"])
+def test_represent_api_bounds_the_expansion_of_sympy_input_too(monkeypatch, form):
+    """F given as sympy objects (or a list of strings) is bounded by the same budget as a string, before expanding."""
+    import sympy
+
+    from polyapprox import sequence_symbols
+    from polyapprox.exact import _equivariance
+
+    def never(*args, **kwargs):
+        raise AssertionError("F was expanded before its expansion was bounded")
+
+    monkeypatch.setattr(_equivariance, "expr_to_terms", never)
+    power = sympy.Add(*sequence_symbols(8, 2)) ** 8  # unexpanded: C(23, 8) = 490,314 terms, degree 8, 16 variables
+    F = {"expression": power, "matrix": sympy.Matrix([[power]]), "rows of strings": [[f"({_sum(8, 2)})**8"]]}[form]
+    with pytest.raises(SizeError, match=r"budget of 3e\+10; raise it with SolveConfig\(max_work=\.\.\.\)") as info:
+        represent_equivariant(F, 8, 2)
+    assert "\n" not in str(info.value)
+    with pytest.raises(SizeError, match=r"up to 1,000,00[1-9] terms of degree 1000000"):  # C(10^6 + 1, 10^6), log-gamma
+        represent_equivariant(sympy.Add(*sequence_symbols(2, 1)) ** (10**6), 2, 1)
 
 
 def test_represent_sum_of_999_other_tokens_at_n1000_finishes(capsys):

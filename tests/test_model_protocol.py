@@ -8,6 +8,7 @@ kind needs no other module; a kind missing a piece is refused when it registers.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -33,6 +34,7 @@ from constructions import (
     register_attention_kind,
     register_model_kind,
     targets,
+    verify,
 )
 from polyapprox.internal import PolyapproxError
 
@@ -303,8 +305,31 @@ def test_a_fifth_kind_is_served_by_the_command_line_and_training(fresh_registrie
     assert load(path).kind == "uniform-mean-transformer"
     assert "uniform-mean-transformer" in training.one_layer_kinds()
     config = training.TrainingConfig(steps=1, samples=32, test_samples=32)
-    h = training.train_one_layer("centered", 3, 1, kind="uniform-mean-transformer", degree=1, config=config)
+    model = training.OneLayerModelConfig(kind="uniform-mean-transformer", degree=1)
+    h = training.train_one_layer("centered", 3, 1, model=model, config=config)
     assert abs(h.test_mse[0] - h.reference["test_mse"]) <= 1e-9  # starts at the constructed network
+
+
+def test_a_fifth_attention_kind_is_certified_once_it_declares_its_exact_weights(fresh_registries):
+    from fractions import Fraction
+
+    register_attention_kind(_uniform_mean_kind())
+    net = get_model_kind("uniform-mean-transformer").example()
+    with pytest.raises(PolyapproxError, match="^attention kind 'uniform-mean' declares no exact attention weights"):
+        verify.certified_sup_error(net, "centered")
+    declared = _uniform_mean_kind(
+        name="uniform-mean-2",
+        network="uniform-mean-2-transformer",
+        build=lambda S, n, o: build_network(S, n, AttentionBlock("uniform-mean-2"), NetworkConfig(ff=o["ff"])),
+        exact_weights=lambda params, n: [[Fraction(1, n)] * n] * n,
+    )
+    register_attention_kind(declared)
+    net = get_model_kind("uniform-mean-2-transformer").example()  # the same layer, of a kind that declares its weights
+    r = verify.certified_sup_error(net, "centered", verify.CertificationBudget(ratio=1.05))
+    again = verify.certified_sup_error(
+        get_model_kind("transformer").example(), "centered", verify.CertificationBudget(ratio=1.05)
+    )
+    assert (r.lower, r.upper, r.boxes) == (again.lower, again.upper, again.boxes)  # both are the example Sumformer
 
 
 @pytest.mark.parametrize("piece", ["forward", "torch_module", "cost", "timing_params", "build", "encode", "decode"])
@@ -328,6 +353,44 @@ def test_a_model_kind_missing_a_piece_is_refused_at_registration(piece, fresh_re
     with pytest.raises(PolyapproxError, match=f"model kind 'copy' is missing {piece} \\(a callable\\)"):
         register_model_kind(ModelKind("copy", **{**pieces, piece: "not callable"}))
     assert "copy" not in model_kinds()
+
+
+def test_a_model_kind_without_a_certification_entry_is_refused_at_registration(fresh_registries):
+    kind = get_model_kind("continuous")
+    pieces = {name: getattr(kind, name) for name in ("description", "model_type", "matches", "torch_module")}
+    pieces.update({name: getattr(kind, name) for name in ("encode", "decode", "cost", "example")})
+    for certify in ({}, {"certify": ""}, {"certify": "two\nlines"}, {"certify": 3}):
+        with pytest.raises(
+            PolyapproxError, match="model kind 'copy' is missing certify \\(a certifier callable, or a one-line"
+        ):
+            register_model_kind(ModelKind("copy", **pieces, **certify))
+    assert "copy" not in model_kinds()
+
+
+def test_a_kind_that_cannot_be_certified_says_why_in_its_one_line(fresh_registries, examples):
+    import dataclasses
+
+    reason = "this kind has no interval form (a test kind)"
+    protocol_registry._REGISTRY["continuous"] = dataclasses.replace(get_model_kind("continuous"), certify=reason)
+    with pytest.raises(PolyapproxError, match=f"^cannot certify a continuous model: {re.escape(reason)}$"):
+        verify.certified_sup_error(examples["continuous"], "centered")
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_every_kind_is_certified_on_its_example_or_says_why(name, examples):
+    model, kind = examples[name], get_model_kind(name)
+    f = targets.get("centered")
+    if isinstance(kind.certify, str):
+        with pytest.raises(PolyapproxError, match=re.escape(kind.certify)):
+            verify.certified_sup_error(model, f)
+        return
+    r = verify.certified_sup_error(model, f, verify.CertificationBudget(ratio=1.05, max_boxes=20_000))
+    assert r.lower <= r.upper and r.witness.shape == (model.n, model.d)
+    X = np.random.default_rng(37).uniform(size=(4000, model.n, model.d))
+    sampled = float(np.abs(model(X) - f(X)).max())  # a lower bound of the true sup: independent of the certifier
+    assert sampled <= r.upper
+    at_witness = float(np.abs(model(r.witness[None]) - f(r.witness[None])).max())
+    assert at_witness == pytest.approx(r.lower, rel=1e-9, abs=1e-14)  # the witness attains lower (float evaluation)
 
 
 def test_a_model_type_outside_the_protocol_is_refused(fresh_registries):
@@ -390,6 +453,14 @@ def test_cli_verifies_a_saved_model_of_every_kind(name, examples, tmp_path, caps
     assert main(["verify", str(path), "--samples", "64", "--json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["kind"] == name and record["target"] == "centered" and record["sup_error"] >= 0
+    certify = get_model_kind(name).certify
+    code = main(["verify", str(path), "--samples", "64", "--certify", "--max-boxes", "20000", "--json"])
+    if isinstance(certify, str):  # a kind that cannot be certified says why, in one line
+        assert code == 2 and certify in capsys.readouterr().err
+        return
+    assert code == 0
+    cert = json.loads(capsys.readouterr().out)["certified"]
+    assert cert["lower"] <= cert["upper"] and cert["upper"] >= record["sup_error"]
 
 
 @pytest.mark.parametrize("name", ["discontinuous", "sparse-transformer"])

@@ -176,8 +176,8 @@ def test_twin_certifies_a_discontinuous_sumformer_identically(name):
     from constructions import discontinuous
 
     S = discontinuous.build(targets.get(name), 3, 1, 4)
-    a = verify.certified_discontinuous_error(S, name, verify.CertificationBudget(max_boxes=4000))
-    b = verify.certified_discontinuous_error(S, TWINS[name], verify.CertificationBudget(max_boxes=4000))
+    a = verify.certified_sup_error(S, name, verify.CertificationBudget(max_boxes=4000))
+    b = verify.certified_sup_error(S, TWINS[name], verify.CertificationBudget(max_boxes=4000))
     assert (a.lower, a.upper, a.boxes, a.reached) == (b.lower, b.upper, b.boxes, b.reached) and a.lower <= a.upper
 
 

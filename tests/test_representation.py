@@ -25,6 +25,7 @@ from polyapprox import (
     PolyapproxError,
     ShapeError,
     SizeError,
+    SolveConfig,
     UnknownNameError,
     own_symbols,
     power_sum_indices,
@@ -179,7 +180,7 @@ def test_random_equivariant_default_equals_reference(case):
     for refined in (False, True):
         default, _stats = _represent_equivariant_stats(F, n, d, refined)
         assert default.verify()
-        reference = represent_equivariant(F, n, d, refined, method="dense-expansion")
+        reference = represent_equivariant(F, n, d, refined, config=SolveConfig(method="dense-expansion"))
         assert reference.verify()
         # the canonical normal form is the same (not only after substitution)
         assert list(default.Psi) == list(reference.Psi)
@@ -268,7 +269,7 @@ def test_d1_against_sympy_symmetrize(n, seed):
     e = _elementary_via_power_sums(n)
     expected = sympy.expand(sym.xreplace({name: e[int(str(name)[1:])] for name, _ in defs}))
     for method in ("orbit-blocks", "dense-expansion"):
-        rep = represent_invariant(f, n, 1, method=method)
+        rep = represent_invariant(f, n, 1, config=SolveConfig(method=method))
         # p_1..p_n are algebraically independent for d = 1: Q is unique
         assert sympy.expand(rep.Q - expected) == 0
         assert rep.verify()
@@ -285,7 +286,7 @@ def test_invariant_d2_verifies_and_methods_agree():
         )
     )
     a, stats = _represent_invariant_stats(f, n, d)
-    b = represent_invariant(f, n, d, method="dense-expansion")
+    b = represent_invariant(f, n, d, config=SolveConfig(method="dense-expansion"))
     assert a == b and a.verify() and stats.candidates > 0
     subs = {power_sum_symbol(al): v for al, v in power_sums(n, d).items()}
     assert sympy.expand(a.Q.xreplace(subs) - f) == 0
@@ -304,7 +305,7 @@ def test_invariant_input_forms_and_errors():
     with pytest.raises(ShapeError):
         represent_invariant(["x1_1 + x2_1", "x1_1*x2_1"], 2, 1)
     with pytest.raises(UnknownNameError):
-        represent_invariant("x1_1 + x2_1", 2, 1, method="fast")
+        represent_invariant("x1_1 + x2_1", 2, 1, config=SolveConfig(method="fast"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,14 +394,14 @@ def test_too_large_refused_with_size():
     with pytest.raises(SizeError, match=r"[0-9,]+ terms"):
         represent_equivariant(x(1, 1) ** 12, 8, 4)
     with pytest.raises(SizeError, match="dense-expansion"):
-        represent_equivariant(x(1, 1) ** 6, 6, 3, method="dense-expansion")
+        represent_equivariant(x(1, 1) ** 6, 6, 3, config=SolveConfig(method="dense-expansion"))
 
 
 def test_other_argument_errors():
     with pytest.raises(PolyapproxError, match="degree"):
         represent_equivariant("x1_1**3", 2, 1, degree=2)
     with pytest.raises(UnknownNameError):
-        represent_equivariant("x1_1", 2, 1, method="fast")
+        represent_equivariant("x1_1", 2, 1, config=SolveConfig(method="fast"))
     with pytest.raises(PolyapproxError, match="refined"):
         represent_equivariant("x1_1", 2, 1, refined="yes")
     with pytest.raises(PolyapproxError):
@@ -565,7 +566,10 @@ def test_invariant_representation_type(tmp_path):
 
 
 def test_method_names_and_the_old_names_refused():
-    new = {m: represent_equivariant("x2_1**2", 2, 1, method=m) for m in ("orbit-blocks", "dense-expansion")}
+    new = {
+        m: represent_equivariant("x2_1**2", 2, 1, config=SolveConfig(method=m))
+        for m in ("orbit-blocks", "dense-expansion")
+    }
     assert new["orbit-blocks"] == new["dense-expansion"]
     assert new["orbit-blocks"].method == "orbit-blocks" and new["dense-expansion"].method == "dense-expansion"
     assert new["orbit-blocks"].stats.method == "orbit-blocks" and new["orbit-blocks"].stats.candidates == 7
@@ -573,9 +577,22 @@ def test_method_names_and_the_old_names_refused():
     assert EquivariantRepresentation.from_dict(data) == new["orbit-blocks"]
     for old in ("default", "reference", "fast"):  # the names before the rename are refused, naming the new ones
         with pytest.raises(PolyapproxError, match="'orbit-blocks', 'dense-expansion'"):
-            represent_equivariant("x2_1", 2, 1, method=old)
+            represent_equivariant("x2_1", 2, 1, config=SolveConfig(method=old))
         with pytest.raises(PolyapproxError, match="'orbit-blocks', 'dense-expansion'"):
-            represent_invariant("x1_1 + x2_1", 2, 1, method=old)
+            represent_invariant("x1_1 + x2_1", 2, 1, config=SolveConfig(method=old))
+
+
+def test_solve_config_is_checked_when_built_and_its_budget_reaches_the_solver():
+    with pytest.raises(PolyapproxError, match="max_work must be an integer >= 1; got 0"):
+        SolveConfig(max_work=0)
+    with pytest.raises(PolyapproxError, match="config must be a SolveConfig; got dict"):
+        represent_equivariant("x1_1", 2, 1, config={"method": "orbit-blocks"})  # pyright: ignore[reportArgumentType]
+    with pytest.raises(PolyapproxError, match="config must be a SolveConfig; got str"):
+        represent_invariant("x1_1 + x2_1", 2, 1, config="dense-expansion")  # pyright: ignore[reportArgumentType]
+    # x1_1**2 at n = 2, d = 1: the elimination is estimated at 2^2 (4 - 3) 3^2 = 36 units (test_semi_invariant)
+    with pytest.raises(SizeError, match=r"budget of 35.*SolveConfig\(max_work=\.\.\.\)"):
+        represent_equivariant("x1_1**2", 2, 1, config=SolveConfig(max_work=35))
+    assert represent_equivariant("x1_1**2", 2, 1, config=SolveConfig(max_work=36)).verify()
 
 
 def test_from_terms_matches_the_engine():

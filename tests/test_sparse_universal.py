@@ -370,6 +370,19 @@ def test_error_table_config_refuses_bad_fields(fields, message):
         sparse.error_table(centered, 2, 1, P.dense(2), config={"samples": 10})  # type: ignore[arg-type]
 
 
+def test_error_table_checks_the_sample_size_before_building_a_network(monkeypatch):
+    from constructions.sparse import _universal
+
+    def never(*args, **kwargs):
+        raise AssertionError("a network was built before the sample size was checked")
+
+    monkeypatch.setattr(_universal, "universal_network", never)
+    # 10^7 sequences of 2 x 1 values: 2 x 10^7 entries, past the array limit of 10^7
+    with pytest.raises(SizeError, match="the distance's 10,000,000 random sequences") as info:
+        sparse.error_table(centered, 2, 1, P.dense(2), config=sparse.ErrorTableConfig(samples=10**7))
+    assert "\n" not in str(info.value)
+
+
 def test_given_hamiltonian_path_is_used():
     net = sparse.universal_network(centered, 3, 1, "1/2", P.star(3), path=[2, 1, 0])
     assert net.gamma == (2, 1, 0)

@@ -36,7 +36,11 @@ def _config(**fields):
 )
 def test_a_short_run_lowers_the_error_clearly_on_an_easy_target(kind, psi, lr):
     h = training.train_sumformer(
-        "centered", 3, 1, kind=kind, psi=psi, degree=1, config=_config(steps=60, lr=lr, reference=False)
+        "centered",
+        3,
+        1,
+        model=training.SumformerModelConfig(kind=kind, psi=psi, degree=1),
+        config=_config(steps=60, lr=lr, reference=False),
     )
     assert h.test_mse[-1] < h.test_mse[0] / 10
     assert len(h.steps) == len(h.test_mse) == len(h.test_max) == 61 and len(h.train_loss) == 60
@@ -58,7 +62,9 @@ def test_polynomial_sumformer_with_exact_psi_is_the_target():
 
 
 def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
-    h = training.train_sumformer("times-mean", 3, 1, degree=2, config=_config(steps=1))
+    h = training.train_sumformer(
+        "times-mean", 3, 1, model=training.SumformerModelConfig(degree=2), config=_config(steps=1)
+    )
     S, _ = continuous.approximate(
         targets.get("times-mean"), 3, 1, 2, samples=64, seed=0, config=continuous.FitConfig(test_samples=64)
     )
@@ -73,7 +79,9 @@ def test_reference_is_the_least_squares_sumformer_on_the_fixed_test_sample():
 
 @pytest.mark.parametrize("kind", one_layer.one_layer_kinds())
 def test_fine_tuning_starts_within_1e9_of_the_constructed_error(kind):
-    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, kind=kind, degree=3, config=_config(steps=3))
+    h = training.train_one_layer(
+        "gaussian-kernel-sum", 3, 1, model=training.OneLayerModelConfig(kind=kind, degree=3), config=_config(steps=3)
+    )
     assert abs(h.test_mse[0] - h.reference["test_mse"]) <= 1e-9
     assert abs(h.test_max[0] - h.reference["test_max"]) <= 1e-9
     assert h.reference["test_mse"] > 1e-8  # not a trivial target: the comparison can fail
@@ -83,7 +91,7 @@ def _constructed_module(saddle: str):
     S, _ = continuous.approximate(
         targets.get("gaussian-kernel-sum"), 3, 1, 3, samples=64, config=continuous.FitConfig(test_samples=16)
     )
-    return S, training.one_layer_network(S, 3, "transformer", saddle=saddle).to_torch(trainable=True)
+    return S, training.one_layer_network(S, 3, training.OneLayerModelConfig(saddle=saddle)).to_torch(trainable=True)
 
 
 def test_the_saddle_w_q_w_k_zero_has_exactly_zero_gradients():
@@ -107,13 +115,23 @@ def test_random_query_keeps_the_constructed_output_and_frees_w_k():
 
 
 def test_freeze_keeps_attention_projections_fixed():
-    h = training.train_one_layer("centered", 3, 1, degree=1, saddle="freeze", config=_config(steps=2))
-    trained = training.train_one_layer("centered", 3, 1, degree=1, saddle="none", config=_config(steps=2))
+    h, trained = (
+        training.train_one_layer(
+            "centered", 3, 1, model=training.OneLayerModelConfig(degree=1, saddle=saddle), config=_config(steps=2)
+        )
+        for saddle in ("freeze", "none")
+    )
     assert h.parameters == trained.parameters - 2 * 8  # W_Q, W_K: D x d_k = 8 x 1 each (D = 1 + 2*3 + 1)
 
 
 def test_random_initialisation_starts_far_from_the_constructed_error():
-    h = training.train_one_layer("gaussian-kernel-sum", 3, 1, init="random", degree=3, config=_config(steps=5))
+    h = training.train_one_layer(
+        "gaussian-kernel-sum",
+        3,
+        1,
+        model=training.OneLayerModelConfig(init="random", degree=3),
+        config=_config(steps=5),
+    )
     assert h.test_mse[0] > 1e3 * h.reference["test_mse"]
 
 
@@ -218,11 +236,18 @@ def _nan_target(X):
         (lambda: training.TrainingConfig(lr=-0.1), PolyapproxError, "learning rate"),
         (lambda: training.TrainingConfig(lr=float("nan")), PolyapproxError, "learning rate"),
         (
-            lambda: training.train_sumformer("centered", 3, 1, latent_dim=0, config=_config(reference=False)),
+            lambda: training.SumformerModelConfig(latent_dim=0),
             PolyapproxError,
             "latent dimension d'",
         ),
-        (lambda: training.train_sumformer("centered", 3, 1, kind="cnn"), UnknownNameError, "kind"),
+        (lambda: training.SumformerModelConfig(kind="cnn"), UnknownNameError, "kind"),
+        (lambda: training.SumformerModelConfig(psi="rbf"), UnknownNameError, "psi"),
+        (lambda: training.SumformerModelConfig(hidden=0), PolyapproxError, "hidden must be an integer >= 1"),
+        (
+            lambda: training.train_sumformer("centered", 3, 1, model=training.OneLayerModelConfig()),  # pyright: ignore[reportArgumentType]
+            PolyapproxError,
+            "model must be a SumformerModelConfig",
+        ),
         (
             lambda: training.train_sumformer(_square_plus_token, 3, 1, config=_config(reference=False)),
             ShapeError,
@@ -231,14 +256,29 @@ def _nan_target(X):
         (lambda: training.train_sumformer(_nan_target, 3, 1, config=_config(reference=False)), DomainError, "NaN"),
         (lambda: training.train_sumformer("no-such-target", 3, 1), UnknownNameError, "unknown target"),
         (lambda: training.train_sumformer(42, 3, 1), PolyapproxError, "target must be"),
-        (lambda: training.train_one_layer("centered", 3, 1, kind="rnn"), UnknownNameError, "kind"),
-        (lambda: training.train_one_layer("centered", 3, 1, saddle="jump"), UnknownNameError, "saddle"),
+        (lambda: training.OneLayerModelConfig(kind="rnn"), UnknownNameError, "kind"),
+        (lambda: training.OneLayerModelConfig(saddle="jump"), UnknownNameError, "saddle"),
+        (lambda: training.OneLayerModelConfig(init="zeros"), UnknownNameError, "init"),
+        (lambda: training.OneLayerModelConfig(degree=0), PolyapproxError, "degree must be an integer >= 1"),
+        (lambda: training.OneLayerModelConfig(options=[("k", 2)]), PolyapproxError, "options must be a dict"),  # pyright: ignore[reportArgumentType]
+        (
+            lambda: training.train_one_layer("centered", 3, 1, model=training.SumformerModelConfig()),  # pyright: ignore[reportArgumentType]
+            PolyapproxError,
+            "model must be a OneLayerModelConfig",
+        ),
+        (
+            lambda: training.constructed_reference(
+                targets.get("centered"), 1, np.zeros((4, 3)), np.zeros((4, 3)), samples=8, seed=0
+            ),
+            ShapeError,
+            "X_test must be (b, n, d)",
+        ),
         (
             lambda: training.train_one_layer("centered", 3, 1, config=_config(reference=False)),
             PolyapproxError,
             "reference must be True",
         ),
-        (lambda: training.train_one_layer("centered", 3, 1, options={"q": 1}), PolyapproxError, "no option 'q'"),
+        (lambda: training.OneLayerModelConfig(options={"q": 1}), PolyapproxError, "no option 'q'"),
         (lambda: training.TrainingConfig(samples=0), PolyapproxError, "samples"),
         (lambda: training.TrainingConfig(progress="yes"), PolyapproxError, "progress must be True or False"),  # pyright: ignore[reportArgumentType]
         (lambda: training.train_copying("spiral", 16), UnknownNameError, "pattern"),

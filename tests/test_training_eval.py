@@ -26,13 +26,11 @@ def _small(**changes) -> TrainingConfig:
 @pytest.mark.parametrize("k", [1, 3, 7, 50])
 def test_every_k_steps_and_the_last(k):
     pytest.importorskip("torch")
-    from constructions.training import train_sumformer
+    from constructions.training import SumformerModelConfig, train_sumformer
 
-    steps = 7
-    every = train_sumformer("centered", 2, 1, kind="polynomial", degree=2, config=_small(steps=steps, seed=4))
-    sparse = train_sumformer(
-        "centered", 2, 1, kind="polynomial", degree=2, config=_small(steps=steps, seed=4, eval_every=k)
-    )
+    steps, model = 7, SumformerModelConfig(kind="polynomial", degree=2)
+    every = train_sumformer("centered", 2, 1, model=model, config=_small(steps=steps, seed=4))
+    sparse = train_sumformer("centered", 2, 1, model=model, config=_small(steps=steps, seed=4, eval_every=k))
     expected = [0, *range(k, steps + 1, k)]
     if expected[-1] != steps:
         expected.append(steps)
@@ -58,9 +56,9 @@ def test_errors_in_torch_equal_the_numpy_formula():
 @pytest.mark.torch
 def test_a_one_layer_run_records_the_evaluated_steps():
     pytest.importorskip("torch")
-    from constructions.training import train_one_layer
+    from constructions.training import OneLayerModelConfig, train_one_layer
 
     config = TrainingConfig(steps=5, samples=16, test_samples=8, eval_every=2)
-    history = train_one_layer("centered", 2, 1, degree=1, config=config)
+    history = train_one_layer("centered", 2, 1, model=OneLayerModelConfig(degree=1), config=config)
     assert history.steps == (0, 2, 4, 5) and len(history.train_loss) == 5
     assert len(history.test_mse) == len(history.test_max) == 4

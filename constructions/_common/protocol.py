@@ -4,7 +4,9 @@ Every model (continuous and discontinuous Sumformers, every attention-kind netwo
 universal network) offers the surface of :class:`Model`. Every model *kind* is ONE
 :class:`ModelKind` object that declares its numpy forward (the ``__call__`` of its model type),
 its torch module (a callable), its model-file codec (encode to arrays and a JSON header,
-decode back) and its cost, and a small example used by the tests that walk the registry. The
+decode back), its cost, its certifier (or a one-line reason why it has none: the entry
+``constructions.verify.certified_sup_error`` dispatches on it) and a small example used by the
+tests that walk the registry. The
 model-file reader and writer, the torch export and the command line iterate this registry; a
 kind missing a piece is refused when it registers, with a message naming the piece.
 
@@ -124,7 +126,7 @@ class Encoded:
 
 @dataclass(frozen=True)
 class ModelKind:
-    """One model kind, defined once: its type, torch module, model-file codec, cost and example.
+    """One model kind, defined once: its type, torch module, model-file codec, cost, example, certifier.
 
     Parameters
     ----------
@@ -151,7 +153,11 @@ class ModelKind:
         ``cost(model) -> int``: its parameter count (weight and coefficient entries; exact
         token maps and target look-ups count 0), the size measure the tables report.
     example : callable
-        ``example() -> model``: a small model of this kind (the registry tests build it). Every
+        ``example() -> model``: a small model of this kind (the registry tests build it).
+    certify : callable or str
+        ``certify(model, target, budget, *, seed, samples, domain, certificate, model_file)
+        -> CertifiedResult``: the certifier ``constructions.verify.certified_sup_error``
+        dispatches to; or a one-line reason why models of this kind cannot be certified. Every
         piece left out stays missing, and ``register_model_kind`` refuses the kind naming each.
 
     Examples
@@ -170,6 +176,7 @@ class ModelKind:
     decode: Callable[[dict, Mapping[str, np.ndarray], Any, str], tuple[Any, dict[str, np.ndarray]]] = MISSING
     cost: Callable[[Any], int] = MISSING
     example: Callable[[], Any] = MISSING
+    certify: Callable[..., Any] | str = MISSING
 
 
 #: Methods every model type defines; n, d, d_out, kind and error_bound are instance attributes, checked
@@ -199,6 +206,12 @@ def _check_model_kind(kind: ModelKind) -> None:
         raise PolyapproxError(
             f"model kind {kind.name!r}: its model type {model_type.__name__} lacks {', '.join(lacking)} "
             "(the model protocol)"
+        )
+    certify = kind.certify
+    if not callable(certify) and not (isinstance(certify, str) and certify.strip() and "\n" not in certify):
+        raise PolyapproxError(
+            f"model kind {kind.name!r} is missing certify (a certifier callable, or a one-line reason why its "
+            "models cannot be certified)"
         )
 
 

@@ -44,9 +44,6 @@ FORMAT = "polyapprox.model/1"
 class ModelFile:
     """What :func:`read` found in a model file: the rebuilt model and what was recorded with it.
 
-    The recorded ``target`` is a :class:`Target`, or None when none was recorded or it was a
-    Python callable, which is never imported (``target_spec`` then says which).
-
     Parameters
     ----------
     path : str
@@ -62,9 +59,10 @@ class ModelFile:
     d_out : int
         Output dimension per token.
     target : Target or None
-        The recorded target, or None.
+        The recorded target, or None when none was recorded or it was a Python callable, which
+        is never imported.
     target_spec : dict or None
-        How the target was recorded (also for a callable that is not imported).
+        How the target was recorded (for a callable: which one).
     parameters : dict
         Construction parameters.
     version : str
@@ -243,9 +241,9 @@ def _compare(stored: dict[str, np.ndarray], rebuilt: dict[str, np.ndarray], path
 def read(path: str | os.PathLike, *, max_bytes: int = MAX_BYTES, check: bool = True) -> ModelFile:
     """Read and rebuild a model file of any kind written by :func:`save`, validating it; nothing is executed.
 
-    Only regular files are opened (no symlinks, FIFOs or devices), and files above ``max_bytes``
-    are refused before reading. The model is rebuilt from its exact description (Psi through the
-    safe polynomial parser, the target through the expression parser).
+    Only regular files are opened (no symlinks, FIFOs or devices). The model is rebuilt from its
+    exact description (Psi through the safe polynomial parser, the target through the expression
+    parser).
 
     Parameters
     ----------

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,11 @@ class AttentionKind:
         The kind's own options of ``polyapprox build``.
     labels : mapping, optional
         Name of every extra (non W_Q/W_K/W_V/W_O) weight of the block -> (row slot, column slot).
+    exact_weights : callable or None, default None
+        ``exact_weights(params, n) -> list of n lists of n Fractions``: with W_K = 0 (every
+        network the builders make), the exact weight a_ij that query i gives the value of token j
+        (before W_O), in exact real arithmetic. The certifier reads it; None: the kind's networks
+        cannot be certified (``certified_sup_error`` says so).
 
     Examples
     --------
@@ -122,6 +128,7 @@ class AttentionKind:
     decode: Callable[[Any, dict, Mapping[str, np.ndarray], str], Any] = MISSING
     cli_options: tuple[CliOption, ...] = ()
     labels: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    exact_weights: Callable[[Mapping[str, Any], int], list[list[Fraction]]] | None = None
 
     def default_options(self) -> dict[str, Any]:
         """The kind's own build options at their defaults (``--pattern`` -> ``pattern``).
@@ -209,3 +216,13 @@ def get_attention_kind(name: object) -> AttentionKind:
                 return kind
     allowed = ", ".join(repr(k) for k in sorted(_REGISTRY))
     raise UnknownNameError(f"unknown attention kind {name!r}; allowed: {allowed}")
+
+
+def uniform_weights(params: Mapping[str, Any], n: int) -> list[list[Fraction]]:
+    """Every query weighs every key 1/n: softmax of equal logits (W_K = 0), and the Performer's
+    ratio Phi(q) . (sum_j Phi(0) v_j) / Phi(q) . (n Phi(0)) with its n equal key features.
+
+    >>> uniform_weights({}, 2)
+    [[Fraction(1, 2), Fraction(1, 2)], [Fraction(1, 2), Fraction(1, 2)]]
+    """
+    return [[Fraction(1, n)] * n for _ in range(n)]

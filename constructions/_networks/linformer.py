@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -142,6 +143,14 @@ def from_sumformer(
     return build_network(S, n, block, config)
 
 
+def _exact_weights(F: np.ndarray, n: int) -> list[list[Fraction]]:
+    """a_ij = (1/k) sum_r F_rj: with W_K = 0 each query weighs the k projected tokens 1/k, and
+    projected token r is sum_j F_rj v_j (F's float entries read as exact rationals)."""
+    k = F.shape[0]
+    column = [sum((Fraction(float(F[r, j])) for r in range(k)), Fraction(0)) / k for j in range(n)]
+    return [list(column) for _ in range(n)]
+
+
 def _torch_module(weights, params, trainable: bool):
     require_torch()
     from .torch_modules import LinformerAttention
@@ -184,5 +193,6 @@ KIND = register_attention_kind(
         decode=_decode,
         cli_options=(CliOption("--k", {"type": int, "default": 2, "help": "projected length k"}),),
         labels={"E": ("proj", "token"), "F": ("proj", "token")},
+        exact_weights=lambda params, n: _exact_weights(params["F"], n),
     )
 )

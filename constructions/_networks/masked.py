@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -171,6 +172,12 @@ def from_sumformer(
     return build_network(S, n, block, config)
 
 
+def _exact_weights(mask: np.ndarray, n: int) -> list[list[Fraction]]:
+    """a_ij = 1/|M_i| for the keys j that query i sees (softmax of equal logits over them), else 0."""
+    rows = np.asarray(mask, dtype=bool)
+    return [[Fraction(int(rows[i, j]), int(rows[i].sum())) for j in range(n)] for i in range(n)]
+
+
 def _cli_build(S: Sumformer, n: int, o: Mapping[str, Any]) -> Network:
     masks = _patterns.by_name(o["pattern"], n, window=o["window"])
     return from_sumformer(
@@ -236,5 +243,6 @@ KIND = register_attention_kind(
                 {"action": "store_true", "help": "build even if some query misses keys (negative control)"},
             ),
         ),
+        exact_weights=lambda params, n: _exact_weights(params["mask"], n),
     )
 )

@@ -34,6 +34,7 @@ from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
 from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, psi_table, sumformer_from, sumformer_part
 from .._sumformers.sumformer import Sumformer
+from .._verify.certify_networks import certify_network
 from . import attention as _attention
 from . import relu as _relu
 from .kinds import AttentionKind, BlockKind, add, get_attention_kind
@@ -729,4 +730,5 @@ def network_model_kind(kind: AttentionKind) -> ModelKind:
         decode=decode,
         cost=lambda net: net.parameter_count(),
         example=example,
+        certify=certify_network,
     )

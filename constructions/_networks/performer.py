@@ -12,7 +12,7 @@ from polyapprox.internal import PolyapproxError, check_choice, check_int, check_
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
-from .kinds import AttentionKind, CliOption
+from .kinds import AttentionKind, CliOption, uniform_weights
 from .network import (
     AttentionBlock,
     LabelledArray,
@@ -157,5 +157,6 @@ KIND = register_attention_kind(
             ),
         ),
         labels={"omega": ("feature", "qk")},
+        exact_weights=uniform_weights,
     )
 )

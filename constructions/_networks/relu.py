@@ -52,8 +52,7 @@ def square_error(m: int) -> float:
 class ReluNetwork:
     """Affine layers (W_k, b_k) with ReLU on all but the last; ``error_bound`` per output.
 
-    ``hat_relus`` counts ReLUs as theory/attention does (3 per hat, 2 per clip; carried
-    non-negative values excluded); ``neurons`` counts every hidden unit.
+    ``neurons`` counts every hidden unit.
 
     Shapes: x (..., input_dim) -> (..., output_dim).
 
@@ -64,7 +63,8 @@ class ReluNetwork:
     error_bound : numpy.ndarray
         Proven bound on the error of each output, (output_dim,).
     hat_relus : int
-        ReLUs counted per hat and clip.
+        ReLUs counted as theory/attention does (3 per hat, 2 per clip; carried non-negative
+        values excluded).
     description : str, default ''
         A one-line description shown by ``repr``.
     domain : tuple of float or None, default None

@@ -11,6 +11,7 @@ from typing import Any
 from .._common.protocol import ModelKind, register_model_kind
 from .._sumformers import discontinuous as _discontinuous
 from .._sumformers import polynomial as _polynomial
+from .._verify.certify_models import certify_continuous, certify_discontinuous
 from .torch_support import require_torch
 
 
@@ -39,6 +40,7 @@ CONTINUOUS = register_model_kind(
         decode=_polynomial.decode,
         cost=lambda S: int(_polynomial.psi_table(S.representation)[1].size),
         example=_polynomial.example_sumformer,
+        certify=certify_continuous,
     )
 )
 
@@ -53,5 +55,6 @@ DISCONTINUOUS = register_model_kind(
         decode=_discontinuous.decode_model,
         cost=lambda S: 0,  # no weights: psi evaluates the recorded target at cell representatives
         example=_discontinuous.example_model,
+        certify=certify_discontinuous,
     )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._sumformers.sumformer import Sumformer
 from . import attention as _attention
-from .kinds import AttentionKind
+from .kinds import AttentionKind, uniform_weights
 from .network import (
     AttentionBlock,
     Network,
@@ -103,5 +103,6 @@ KIND = register_attention_kind(
         ),
         encode=recipe_parameters,
         decode=_decode,
+        exact_weights=uniform_weights,
     )
 )

@@ -482,17 +482,13 @@ def build(
 
 
 def error_bound(f_lipschitz: float | Callable[[float], float], k: int, representative: str = "corner") -> float:
-    """A-priori error bound: ||S - f||_inf <= omega_f(delta) for corners, omega_f(delta/2) for centres (step 7).
-
-    delta = 1/k.
-
-    ``f_lipschitz``: a Lipschitz constant L (max-norm to max-norm; then omega(t) = L t) or a
-    modulus of continuity omega as a callable.
+    """A-priori bound ||S - f||_inf <= omega_f(delta) (corners) or omega_f(delta/2) (centres), delta = 1/k (step 7).
 
     Parameters
     ----------
     f_lipschitz : float or callable
-        Lipschitz constant L or modulus of continuity omega.
+        A Lipschitz constant L of f (max-norm to max-norm; then omega(t) = L t), or its modulus
+        of continuity omega as a callable.
     k : int
         Cells per axis: the grid has width 1/k.
     representative : str, default 'corner'

@@ -78,10 +78,9 @@ def _compile_psi(rep: EquivariantRepresentation) -> Callable[[np.ndarray, np.nda
 class PolynomialSumformer(Sumformer):
     """A Sumformer whose phi are the power-sum monomials and psi an exact polynomial Psi.
 
-    S(X)_i = Psi(x_i, P_{<=K}(X)) (theory/representation, Theorem; section 5). ``representation``
-    holds the exact Psi; ``indices`` the power-sum alphas (latent dimension d' = len(indices)).
-    Inputs must have exactly ``n`` tokens and lie in ``domain`` (pass ``extrapolate=True`` to a
-    call to evaluate outside it).
+    S(X)_i = Psi(x_i, P_{<=K}(X)) (theory/representation, Theorem; section 5); ``indices`` are
+    the power-sum alphas (latent dimension d' = len(indices)). Inputs must have exactly ``n``
+    tokens.
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out).
 
@@ -90,7 +89,8 @@ class PolynomialSumformer(Sumformer):
     representation : EquivariantRepresentation
         The exact representation.
     domain : tuple of float, default (0.0, 1.0)
-        Box [lo, hi] of every coordinate.
+        Box [lo, hi] every coordinate must lie in (pass ``extrapolate=True`` to a call to
+        evaluate outside it).
     description : str, default ''
         A one-line description shown by ``repr``.
 

@@ -25,7 +25,7 @@ class Sumformer(SavableModel):
 
     The Sumformer of Alberti et al. 2023 (Definition of a Sumformer). S is equivariant for every
     phi and psi, because Sigma is a sum over tokens; both are called once per batch on all
-    tokens at once. Paper notation: ``latent_dim`` is d' of Alberti et al.
+    tokens at once.
 
     Shapes: X (n, d) -> (n, d_out); X (b, n, d) -> (b, n, d_out); ``latent(X)`` (..., latent_dim).
 

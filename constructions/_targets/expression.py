@@ -690,10 +690,8 @@ def from_expression(
 ) -> ExpressionTarget:
     """Compile a target expression into the :class:`Target` f(X)_i = <expression>.
 
-    Equivariant by construction; evaluated by one vectorised numpy pass over (b, n, d).
-    ``lipschitz``: a known Lipschitz constant (max-norm to max-norm) used by error bounds; if
-    omitted it is estimated by sampling per (n, d) and marked ``lipschitz_estimated``.
-    Nothing in ``text`` is ever executed.
+    Equivariant by construction; evaluated by one vectorised numpy pass over (b, n, d). Nothing
+    in the text is ever executed.
 
     Shapes: the target maps X (n, d) -> (n, d_out) and (b, n, d) -> (b, n, d_out).
 
@@ -702,7 +700,8 @@ def from_expression(
     text : str
         The expression, e.g. ``"sum_j(exp(-norm2(x_i - x_j)))"``.
     lipschitz : float or None, default None
-        Known Lipschitz constant (max-norm to max-norm).
+        Known Lipschitz constant (max-norm to max-norm), used by error bounds; None: estimated
+        by sampling per (n, d) and marked ``lipschitz_estimated``.
     name : str or None, default None
         Name of the target; default the text.
     description : str or None, default None

@@ -31,15 +31,13 @@ EXAMPLE = "sum_j(exp(-norm2(x_i - x_j)))"
 def resolve(spec: Any, *, allow_import: bool = False) -> Target:
     """The :class:`Target` for a registered name, a target expression or ``module:function``.
 
-    ``module:function`` (or ``path/to/file.py:function``) imports and runs user code, so it is
-    refused unless ``allow_import=True``.
-
     Parameters
     ----------
     spec : str or Target
         A registered name, a target expression, ``module:function``, or a ``Target``.
     allow_import : bool, default False
-        Allow ``module:function`` (runs user code).
+        Allow ``module:function`` (or ``path/to/file.py:function``), which imports and runs
+        user code.
 
     Returns
     -------

@@ -540,25 +540,23 @@ _MAX_BATCH = 2**20
 class CertificationBudget:
     """The stopping rule and the work limits of a certification, shared by every certifier.
 
-    A box is final when its bound is <= max(ratio * lower, atol). The search stops when every
-    box is final, or after ``max_boxes`` boxes have been bounded: the result depends only on the
-    model, the target, the seed and this budget, never on the machine's speed or load.
-    ``time_limit`` (seconds, default None = none) is an optional safety stop for interactive use,
-    checked between batches of boxes; a result cut short by it is rigorous but not reproducible.
+    The search stops when every box is final or the work budget is spent, so the result depends
+    only on the model, the target, the seed and this budget, never on the machine's speed or load.
 
     Parameters
     ----------
     max_boxes : int, default 200000
         Most boxes to bound (the work budget).
     ratio : float, default 1.5
-        Stop when upper <= ratio * lower (>= 1).
+        A box is final when its bound is <= max(ratio * lower, atol); ratio >= 1.
     atol : float, default 0.0
-        Or when upper <= atol.
+        The absolute level of the same rule.
     batch : int or None, default None
         Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
-        Optional wall-clock safety stop in seconds.
+        Optional wall-clock safety stop in seconds for interactive use, checked between batches
+        of boxes; a result cut short by it is rigorous but not reproducible.
 
     Examples
     --------

@@ -3,7 +3,8 @@
 The discontinuous construction of Alberti et al. (2023) (:mod:`constructions.discontinuous`)
 returns S(X) = f(R(X)): f at the representatives of the cells of the tokens. The a-priori bound
 is ||S - f|| <= omega_f(delta) (a Lipschitz constant times the cell width, or half of it for
-centres). :func:`certified_discontinuous_error` certifies the actual value instead:
+centres). :func:`constructions.verify.certified_sup_error` certifies the actual value instead
+(through :func:`_certified_discontinuous_error`):
 
     E* = sup_{X in [0, 1]^{n x d}} max_{i,c} |S(X)_{ic} - f(X)_{ic}|.
 
@@ -80,12 +81,12 @@ def _multisets(n: int, cells: int, max_cells: int) -> np.ndarray:
     if count > max_cells:
         raise SizeError(
             f"certifying needs one box per multiset of cells: C({cells} + {n} - 1, {n}) = {count:,} "
-            f"exceeds max_cells = {max_cells:,} (tiny grids only)"
+            f"exceeds the work budget of {max_cells:,} cells (budget.max_boxes; tiny grids only)"
         )
     return np.array(list(itertools.combinations_with_replacement(range(cells), n)), dtype=np.int64).reshape(count, n)
 
 
-def certified_discontinuous_error(
+def _certified_discontinuous_error(
     model: Any,
     target: Any,
     budget: CertificationBudget | None = None,
@@ -128,7 +129,7 @@ def certified_discontinuous_error(
     --------
     >>> from constructions import discontinuous, targets
     >>> S = discontinuous.build(targets.get("centered"), n=2, d=1, k=4)
-    >>> r = certified_discontinuous_error(S, "centered", CertificationBudget(ratio=1.01))
+    >>> r = _certified_discontinuous_error(S, "centered", CertificationBudget(ratio=1.01))
     >>> r.lower <= 0.125 <= r.upper <= 0.125 * 1.01 < discontinuous.error_bound(2.0, 4)   # (1 - 1/n)/k
     True
     """
@@ -143,10 +144,10 @@ def certified_discontinuous_error(
 
 
 def _checked_model_and_target(model: Any, target: Any) -> Any:
-    """The target of :func:`certified_discontinuous_error`, checked against a discontinuous Sumformer."""
+    """The target of :func:`_certified_discontinuous_error`, checked against a discontinuous Sumformer."""
     if not isinstance(model, DiscontinuousSumformer):
         raise PolyapproxError(
-            "certified_discontinuous_error needs a discontinuous Sumformer (discontinuous.build); "
+            "the discontinuous certifier needs a discontinuous Sumformer (discontinuous.build); "
             f"got {type(model).__name__}"
         )
     return _certifiable_target(target, model.d, model.d_out)

@@ -43,7 +43,6 @@ import numpy as np
 from polyapprox.internal import PolyapproxError, SizeError, check_int
 
 from .._common.interval import Interval, check_float_environment
-from .._networks.network import Network
 from .._sumformers.polynomial import PolynomialSumformer
 from .certify import (
     CertificationBudget,
@@ -229,10 +228,12 @@ class _Affine:
         hi[:, :, -2] = _up(hi[:, :, -2] + e)  # K gains [0, e]; K0 does not
         return _Affine(Interval(lo, hi)), slope, e
 
-    def token_mean(self) -> _Affine:
-        """(1/n) sum_j over tokens (uniform attention), kept as one token that broadcasts to all."""
+    def token_mean(self, mix: Interval | None = None) -> _Affine:
+        """(1/n) sum_j over tokens (uniform attention), kept as one token that broadcasts to all;
+        times ``mix`` (an enclosure of n a for uniform attention weights a != 1/n) when given."""
         n = self.A.shape[1]
-        return _Affine(self.A.sum(1, keepdims=True) / n)
+        mean = self.A.sum(1, keepdims=True) / n
+        return _Affine(mean if mix is None else mean * mix)
 
 
 def _scale(lo: np.ndarray, hi: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -290,8 +291,8 @@ class _NetworkBounder:
     benchmark's baseline for what the backward pass gains.
     """
 
-    def __init__(self, network: Any, sumformer: Any, backward: bool = True) -> None:
-        self.backward = backward
+    def __init__(self, network: Any, sumformer: Any, backward: bool = True, mix: Interval | None = None) -> None:
+        self.backward, self.mix = backward, mix  # mix: n a for uniform attention weights a (None: a = 1/n)
         weights = {key: np.asarray(value, dtype=float) for key, value in network.weights.items()}
         names = [block.name for block in network.blocks]
         if names != ["embed", "ff1", "attn", "ff2", "readout"]:
@@ -311,9 +312,10 @@ class _NetworkBounder:
         self.ff2 = _Mlp(weights, "ff2")
         self.readout = _Linear(weights["readout.W"])
         self.width = max([network.width] + self.ff2.widths + (self.ff1.widths if self.ff1 else []))
-        self.shifted = _ShiftedPolynomial(_row_polynomials(sumformer.representation, self.n), self.N)
-        slot = self.shifted.beta_slot
-        self.grad_slots = np.array([slot[tuple(int(j == k) for j in range(self.N))] for k in range(self.N)])
+        if sumformer is not None:  # None: the caller compares T with something else (a target)
+            self.shifted = _ShiftedPolynomial(_row_polynomials(sumformer.representation, self.n), self.N)
+            slot = self.shifted.beta_slot
+            self.grad_slots = np.array([slot[tuple(int(j == k) for j in range(self.N))] for k in range(self.N)])
 
         self.value_back, self.out_back = _Linear(self.value.W.T), _Linear(self.out.W.T)
 
@@ -335,7 +337,7 @@ class _NetworkBounder:
         relax1: list = []
         if self.ff1 is not None:
             z, relax1 = self.ff1(z, h)
-        z = z + z.linear(self.value).token_mean().linear(self.out)
+        z = z + z.linear(self.value).token_mean(self.mix).linear(self.out)
         z, relax2 = self.ff2(z, h)
         y = z.linear(self.readout).A  # (B, n, N + 2, d_out)
         R = n * d_out
@@ -355,6 +357,8 @@ class _NetworkBounder:
         bounds: list = []
         cot = self.ff2.backward(Interval(cot), relax2, bounds)
         total = cot.sum(2, keepdims=True) / n  # attention: z2_i = z1_i + (1/n) sum_j z1_j W_V W_O
+        if self.mix is not None:  # uniform weights a: (n a / n) sum_j
+            total = total * self.mix
         cot = cot + self.value_back(self.out_back(total, bias_rows=0), bias_rows=0)
         if self.ff1 is not None:
             self.ff1.backward(cot, relax1, bounds)
@@ -371,8 +375,12 @@ class _NetworkBounder:
         return Interval(_down(k_lo - spread), _up(k_hi + spread)), Interval(Gm), h
 
     def points(self, P: np.ndarray) -> Interval:
-        """Enclosures (b, n*d_out) of the error rows (S - T)_r at points P (b, n*d): the forward pass on
-        point intervals (affine forms without input rows), far cheaper than a box."""
+        """Enclosures (b, n*d_out) of the error rows (S - T)_r at points P (b, n*d)."""
+        return self.shifted(P)[:, :, 0] - self.network_points(P)
+
+    def network_points(self, P: np.ndarray) -> Interval:
+        """Enclosures (b, n*d_out) of T at points P (b, n*d): the forward pass on point intervals
+        (affine forms without input rows), far cheaper than a box."""
         B, n, d = len(P), self.n, self.d
         A0 = np.zeros((B, n, 2, d))
         A0[:, :, 0, :] = A0[:, :, 1, :] = P.reshape(B, n, d)
@@ -380,10 +388,9 @@ class _NetworkBounder:
         z = _Affine(Interval(A0)).linear(self.embed)
         if self.ff1 is not None:
             z, _ = self.ff1(z, h)
-        z = z + z.linear(self.value).token_mean().linear(self.out)
+        z = z + z.linear(self.value).token_mean(self.mix).linear(self.out)
         z, _ = self.ff2(z, h)
-        T = z.linear(self.readout).K.reshape((B, n * self.d_out))
-        return self.shifted(P)[:, :, 0] - T
+        return z.linear(self.readout).K.reshape((B, n * self.d_out))
 
     def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
         """Enclosures (B, n*d_out) of the error rows (S - T)_r over each box."""
@@ -452,29 +459,39 @@ def certified_network_error(
     n, d = _check_network_and_sumformer(network, sumformer)
     budget, batch = _budget(budget, 1024)
     samples = check_int("samples", samples)
-    if n * d > _MAX_VARIABLES:
-        raise SizeError(
-            f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
-            "the number of boxes grows like 2^(n d)"
-        )
+    check_size_of_network(n, d)
     check_float_environment()
     bounder = _NetworkBounder(network, sumformer)
-    per_box = bounder.bytes_per_box()
-    if per_box > _MEMORY_BUDGET:
-        raise SizeError(
-            f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
-            f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
-        )
-    batch = max(1, min(batch, _MEMORY_BUDGET // per_box))
+    batch = batch_for(bounder, batch)
     result, _ = _certify_by_search(
         bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer", False, deadline
     )
     return result
 
 
+def check_size_of_network(n: int, d: int) -> None:
+    """Refuse networks on more than ``_MAX_VARIABLES`` input coordinates (boxes grow like 2^(n d))."""
+    if n * d > _MAX_VARIABLES:
+        raise SizeError(
+            f"certifying a network on n*d = {n * d} variables is refused (limit {_MAX_VARIABLES}): "
+            "the number of boxes grows like 2^(n d)"
+        )
+
+
+def batch_for(bounder: _NetworkBounder, batch: int) -> int:
+    """The batch lowered to fit ``_MEMORY_BUDGET`` bytes of affine forms; refuses a box that alone exceeds it."""
+    per_box = bounder.bytes_per_box()
+    if per_box > _MEMORY_BUDGET:
+        raise SizeError(
+            f"one box needs about {per_box / 2**20:.0f} MB of affine forms (network width "
+            f"{bounder.width}); the limit is {_MEMORY_BUDGET // 2**20} MB"
+        )
+    return max(1, min(batch, _MEMORY_BUDGET // per_box))
+
+
 def _check_network_and_sumformer(network: Any, sumformer: Any) -> tuple[int, int]:
     """(n, d) of a softmax ReLU Transformer and a polynomial Sumformer of the same shapes; refuses others."""
-    if not isinstance(network, Network) or network.ff != "relu" or network.attention != "softmax":
+    if getattr(network, "kind", None) != "transformer" or network.ff != "relu":
         raise PolyapproxError(
             "certified_network_error needs a softmax Transformer with ReLU feed-forward blocks "
             "(transformer.from_sumformer(S, n, ff='relu'))"

@@ -180,9 +180,9 @@ def sup_error(
 ) -> SupErrorResult:
     """Estimated sup_X ||model(X) - f(X)||_max over the box ``domain``^(n x d).
 
-    ``model`` and ``f`` map (b, n, d) arrays to (b, n, d_out). Stages (sizes in ``search``):
-    random sequences, a grid (skipped when fewer than 2 points per axis fit), then L-BFGS-B
-    from the worst points. Seeded.
+    Three stages: random sequences, a grid (skipped when fewer than 2 points per axis fit), then
+    L-BFGS-B from the worst points.
+
     Shapes: model and f map X (b, n, d) to (b, n, d_out); ``argmax`` is (n, d).
 
     Parameters
@@ -266,8 +266,8 @@ def equivariance_error(
 ) -> float:
     """Relative equivariance error max |model(sigma X) - sigma model(X)| / max(1, max |model(X)|).
 
-    Over ``trials`` random permutations sigma (tokens are rows), each applied to ``batch``
-    random sequences from the box. 0.0 for n = 1.
+    Tokens are rows; 0.0 for n = 1.
+
     Shapes: model maps X (b, n, d) to (b, n, d_out).
 
     Parameters

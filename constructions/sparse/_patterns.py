@@ -82,7 +82,7 @@ def tridiagonal(n: int) -> list[np.ndarray]:
 def sliding_window(n: int, w: int) -> list[np.ndarray]:
     """Window w: A_k = {k - floor(w/2), ..., k + floor(w/2)} clipped (theory/sparse).
 
-    p = 1, s = ceil((n-1)/floor(w/2)); w must be >= 2 (w = 2, 3 give the tridiagonal pattern).
+    p = 1, s = ceil((n-1)/floor(w/2)); w = 2, 3 give the tridiagonal pattern.
 
     Shapes: a list of p boolean masks, each (n, n).
 
@@ -112,7 +112,6 @@ def sliding_window(n: int, w: int) -> list[np.ndarray]:
 def star(n: int, ring: bool = False) -> list[np.ndarray]:
     """STAR with relay token n-1 (theory/sparse): A_k = {k-1, k, k+1, n-1} for k < n-1, A_{n-1} = [n].
 
-    ``ring=True`` takes the neighbours k +- 1 modulo n-1 (a ring over tokens 0..n-2).
     p = 1; s = 1 for n <= 3 (every token is a neighbour or the relay) and s = 2 for n >= 4 (ring:
     s = 1 up to n = 4, s = 2 from n = 5); 5n - 6 connections (ring: 5n - 4 for n >= 4).
 
@@ -123,7 +122,7 @@ def star(n: int, ring: bool = False) -> list[np.ndarray]:
     n : int
         Number of tokens n.
     ring : bool, default False
-        Neighbours k +- 1 modulo n-1.
+        Take the neighbours k +- 1 modulo n-1 (a ring over tokens 0..n-2).
 
     Returns
     -------
@@ -336,18 +335,18 @@ def _is_scalar(value: object) -> bool:
 def from_adjacency(lists: object, n: int | None = None) -> list[np.ndarray]:
     """A user pattern from adjacency lists: ``lists[k]`` are the keys attended by query k.
 
-    ``lists`` is one pattern (a sequence over queries, or a dict query -> keys) or a cycle of
-    such patterns (a sequence of them). ``n`` defaults to the number of queries; for dicts,
-    to one more than the largest index. Self-loops are NOT added: list them.
+    Self-loops are NOT added: list them.
 
     Shapes: a list of p boolean masks, each (n, n).
 
     Parameters
     ----------
     lists : sequence or dict
-        One pattern or a cycle of patterns, as adjacency lists.
+        One pattern (a sequence over queries, or a dict query -> keys) or a cycle of such
+        patterns (a sequence of them).
     n : int or None, default None
-        Number of tokens n; default from ``lists``.
+        Number of tokens n; default the number of queries (for dicts, one more than the largest
+        index).
 
     Returns
     -------

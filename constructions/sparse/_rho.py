@@ -267,8 +267,7 @@ def check_rho(
 ) -> RhoCheck:
     """Demonstrate Assumption 2 numerically for ``name`` on seeded score vectors with margin zeta.
 
-    Evaluates rho(t v) for t in ``ts`` (default: geometric grid up to 4 x threshold, or to 1000
-    for the normalised ReLU) and at the threshold of :func:`rho_threshold`.
+    Evaluates rho(t v) for every scale t tested and at the threshold of :func:`rho_threshold`.
 
     Parameters
     ----------
@@ -281,7 +280,8 @@ def check_rho(
     eta : float, default 0.001
         Allowed mass off the maximiser.
     ts : sequence of float or None, default None
-        Scales t to test; default a geometric grid.
+        Scales t to test; default a geometric grid up to 4 x threshold (to 1000 for the
+        normalised ReLU).
     count : int, default 200
         Score vectors tested.
     seed : int, default 0

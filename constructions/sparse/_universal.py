@@ -416,20 +416,18 @@ class _Compiled:
 def check_distance_args(n: int, d: int, *, p: float = 2, samples: int = 2000, seed: int = 0) -> int:
     """Check the arguments of :meth:`UniversalNetwork.distance` before any network is built.
 
-    The distance draws ``samples`` random sequences of ``n`` tokens in dimension ``d``; a size
-    past the array limit, ``p`` outside [1, inf) or a negative seed is refused here, so a caller
-    can refuse them before paying for the network and its grid check.
+    A caller refuses bad arguments here before paying for the network and its grid check.
 
     Parameters
     ----------
     n, d : int
         Tokens per sequence and token dimension of the network.
     p : float, default 2
-        Exponent of the d_p distance.
+        Exponent of the d_p distance, in [1, inf).
     samples : int, default 2000
-        Random sequences.
+        Random sequences of n x d values, within the array limit.
     seed : int, default 0
-        Seed of the random sequences.
+        Seed of the random sequences, >= 0.
 
     Returns
     -------
@@ -991,9 +989,9 @@ def universal_network(
     patterns : list of array_like
         A cycle of boolean (n, n) masks ``mask[query, key]`` satisfying Assumption 1.
     rho : str, default 'hardmax'
-        ``"hardmax"`` (Step 2), ``"softmax"`` or ``"sparsemax"`` (Step 3; need ``t``).
+        ``"hardmax"`` (Step 2), ``"softmax"`` or ``"sparsemax"`` (Step 3).
     t : Fraction, float or None, default None
-        Query scale (> 0); required for softmax/sparsemax, default 1 for hardmax.
+        Query scale (> 0); required for softmax and sparsemax, default 1 for hardmax.
     eps : Fraction, float or None, default None
         Width (0 < eps < delta/2) of the four-ReLU replacements of the piecewise-linear
         activations; None keeps the piecewise-linear ones (FF width 1).
@@ -1368,6 +1366,8 @@ def error_table(
     config = ErrorTableConfig() if config is None else config
     if not isinstance(config, ErrorTableConfig):
         raise PolyapproxError(f"config must be an ErrorTableConfig; got {type(config).__name__}")
+    n, d = check_int("n", n, minimum=2), check_int("d", d)
+    check_distance_args(n, d, p=config.p, samples=config.samples, seed=config.seed)  # before any network is built
     deltas, ts, epss = [read_delta(x) for x in config.deltas], config.ts, config.epss
     t_max = max(ts, key=float)
     plan = [("t", deltas[0], t, None) for t in ts]

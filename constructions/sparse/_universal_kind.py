@@ -21,6 +21,7 @@ from polyapprox.internal import ModelFileError, PolyapproxError
 from .._common.protocol import Encoded, ModelKind, register_model_kind
 from .._targets.resolve import to_spec
 from .._targets.target import Target
+from .._verify.certify_sparse import certify_sparse_network
 from ._universal import UniversalNetwork, _layer_json, universal_network
 
 PARAMETERS = {"d", "delta", "rho", "t", "eps", "path", "value_layers", "weights_sha256"}
@@ -117,5 +118,6 @@ KIND = register_model_kind(
         decode=_decode,
         cost=lambda net: net.parameter_count(),
         example=_example,
+        certify=certify_sparse_network,
     )
 )

@@ -10,7 +10,8 @@ Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_la
 (one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
 ``copying`` (the copying task with sparse masks), ``_runs`` (module-level runners that return plain
 records, for process pools), ``_common`` (determinism, records, checks), ``_config``
-(:class:`TrainingConfig`, the settings every run shares; needs no torch). The four experiments
+(:class:`TrainingConfig`, the settings every run shares, and the model configs
+:class:`SumformerModelConfig`, :class:`OneLayerModelConfig`; needs no torch). The four experiments
 built on them (tables, figures, verdicts) are the app's: :mod:`polyapprox.app.experiments`.
 """
 
@@ -23,6 +24,8 @@ from polyapprox.internal import PolyapproxError
 
 from .._networks.torch_support import MISSING_TORCH
 from ._config import CopyingConfig as CopyingConfig
+from ._config import OneLayerModelConfig as OneLayerModelConfig
+from ._config import SumformerModelConfig as SumformerModelConfig
 from ._config import TrainingConfig as TrainingConfig
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
@@ -53,7 +56,7 @@ _NAMES = {
     "constructed_references": "_runs",
 }
 
-__all__ = [*sorted(_NAMES), "CopyingConfig", "TrainingConfig"]
+__all__ = [*sorted(_NAMES), "CopyingConfig", "OneLayerModelConfig", "SumformerModelConfig", "TrainingConfig"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,13 +1,17 @@
-"""The settings every training run shares, as one checked, frozen object (no torch needed)."""
+"""The settings of training runs as checked, frozen objects (no torch needed): how a run goes
+(:class:`TrainingConfig`, :class:`CopyingConfig`) and what it trains (:class:`SumformerModelConfig`,
+:class:`OneLayerModelConfig`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
-from polyapprox.internal import PolyapproxError, check_int, check_seed
+from polyapprox.internal import PolyapproxError, check_choice, check_int, check_seed
+
+from .._networks.kinds import attention_kinds, get_attention_kind
 
 #: Largest evaluation interval accepted (a larger one is a typo: runs take at most 100,000 steps).
 MAX_EVAL_EVERY = 1_000_000
@@ -27,6 +31,17 @@ def check_eval_every(value: Any) -> int:
     if k > MAX_EVAL_EVERY:
         raise PolyapproxError(f"eval_every must be at most {MAX_EVAL_EVERY:,}; got {k:,}")
     return k
+
+
+_Config = TypeVar("_Config")
+
+
+def split_fields(cls: type[_Config], settings: Mapping[str, Any]) -> tuple[_Config, dict[str, Any]]:
+    """(``cls`` built from the keys of ``settings`` that are its fields, the other keys)."""
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]  # cls is a dataclass
+    return cls(**{k: v for k, v in settings.items() if k in names}), {
+        k: v for k, v in settings.items() if k not in names
+    }
 
 
 def _check_lr(lr: Any) -> None:
@@ -104,10 +119,7 @@ class TrainingConfig:
         >>> config.steps, rest
         (5, {'kind': 'mlp'})
         """
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in settings.items() if k in names}), {
-            k: v for k, v in settings.items() if k not in names
-        }
+        return split_fields(cls, settings)
 
 
 @dataclass(frozen=True)
@@ -171,7 +183,146 @@ class CopyingConfig:
         >>> config.steps, rest
         (5, {'pattern': 'dense'})
         """
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in settings.items() if k in names}), {
-            k: v for k, v in settings.items() if k not in names
-        }
+        return split_fields(cls, settings)
+
+
+#: The learned Sumformers :func:`~constructions.training.train_sumformer` trains.
+KINDS = ("mlp", "polynomial")
+#: The psi of a polynomial Sumformer.
+PSI_KINDS = ("polynomial", "mlp")
+
+
+@dataclass(frozen=True)
+class SumformerModelConfig:
+    """The Sumformer a training run learns: its kind, psi, latent dimension, degree, width (checked).
+
+    Parameters
+    ----------
+    kind : str, default 'mlp'
+        ``"mlp"`` (phi and psi are MLPs) or ``"polynomial"`` (phi the fixed power sums).
+    psi : str, default 'polynomial'
+        psi of the polynomial Sumformer: ``"polynomial"`` or ``"mlp"``.
+    latent_dim : int or None, default None
+        d' of the MLP Sumformer; None: C(n+d,d) - 1.
+    degree : int, default 4
+        Weighted degree D of the polynomial psi and total degree of the constructed reference.
+    hidden : int, default 32
+        Width of the hidden layers of the MLPs.
+
+    Examples
+    --------
+    >>> SumformerModelConfig(kind="polynomial", degree=2).psi
+    'polynomial'
+    >>> SumformerModelConfig(kind="cnn")
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.UnknownNameError: unknown kind 'cnn'; allowed: 'mlp', 'polynomial'
+    """
+
+    kind: str = "mlp"
+    psi: str = "polynomial"
+    latent_dim: int | None = None
+    degree: int = 4
+    hidden: int = 32
+
+    def __post_init__(self) -> None:
+        check_choice("kind", self.kind, KINDS)
+        check_choice("psi", self.psi, PSI_KINDS)
+        if self.latent_dim is not None:
+            check_int("latent dimension d'", self.latent_dim)
+        check_int("degree", self.degree)
+        check_int("hidden", self.hidden)
+
+    @classmethod
+    def split(cls, settings: Mapping[str, Any]) -> tuple[SumformerModelConfig, dict[str, Any]]:
+        """(the config of the fields in ``settings``, the other keys): for flat run records.
+
+        >>> model, rest = SumformerModelConfig.split({"kind": "polynomial", "steps": 5})
+        >>> model.kind, rest
+        ('polynomial', {'steps': 5})
+        """
+        return split_fields(cls, settings)
+
+
+#: Starting weights of a one-layer run.
+INITS = ("constructed", "random")
+#: Ways to leave the W_Q = W_K = 0 saddle of the constructed network.
+SADDLES = ("random-query", "freeze", "none")
+
+
+def one_layer_kinds() -> tuple[str, ...]:
+    """The networks a one-layer run can train: one per registered attention kind.
+
+    Returns
+    -------
+    tuple of str
+        Network names (``"transformer"``...), in registration order.
+
+    Examples
+    --------
+    >>> sorted(one_layer_kinds())
+    ['linformer', 'masked-transformer', 'performer', 'transformer']
+    """
+    return tuple(kind.network for kind in attention_kinds().values())
+
+
+@dataclass(frozen=True)
+class OneLayerModelConfig:
+    """The one-attention-layer network a training run learns: kind, start, saddle, degree, options (checked).
+
+    Parameters
+    ----------
+    kind : str, default 'transformer'
+        A network of :func:`one_layer_kinds` (``"transformer"``, ``"linformer"``...).
+    init : str, default 'constructed'
+        ``"constructed"`` or ``"random"`` weights.
+    saddle : str, default 'random-query'
+        How to leave the W_Q = W_K = 0 saddle: ``"random-query"`` (a construction-style random
+        W_Q), ``"freeze"`` (W_Q = W_K = 0, not trained) or ``"none"`` (W_Q = W_K = 0, trained:
+        their gradients are exactly zero there).
+    degree : int, default 4
+        Degree of the least-squares Sumformer the network is built from.
+    options : dict, optional
+        The kind's own build options (``{"k": 2}`` for the Linformer, ``{"m": 8}`` for the
+        Performer, ``{"pattern": "star"}``...); unset ones take the kind's defaults.
+
+    Examples
+    --------
+    >>> OneLayerModelConfig(kind="linformer", options={"k": 2}).init
+    'constructed'
+    >>> OneLayerModelConfig(kind="linformer", options={"q": 1})
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: linformer has no option 'q'; its options: ['k']
+    """
+
+    kind: str = "transformer"
+    init: str = "constructed"
+    saddle: str = "random-query"
+    degree: int = 4
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        attention = get_attention_kind(check_choice("kind", self.kind, one_layer_kinds()))
+        check_choice("init", self.init, INITS)
+        check_choice("saddle", self.saddle, SADDLES)
+        check_int("degree", self.degree)
+        if not isinstance(self.options, Mapping):
+            raise PolyapproxError(f"options must be a dict of the kind's build options; got {self.options!r:.60}")
+        own = attention.default_options()
+        unknown = sorted(set(self.options) - set(own))
+        if unknown:
+            raise PolyapproxError(
+                f"{attention.network} has no option {unknown[0]!r}; its options: {sorted(own) or 'none'}"
+            )
+        object.__setattr__(self, "options", dict(self.options))
+
+    @classmethod
+    def split(cls, settings: Mapping[str, Any]) -> tuple[OneLayerModelConfig, dict[str, Any]]:
+        """(the config of the fields in ``settings``, the other keys): for flat run records.
+
+        >>> model, rest = OneLayerModelConfig.split({"kind": "performer", "steps": 5})
+        >>> model.kind, rest
+        ('performer', {'steps': 5})
+        """
+        return split_fields(cls, settings)

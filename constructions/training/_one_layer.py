@@ -7,9 +7,9 @@ from typing import Any
 
 import torch
 
-from polyapprox.internal import PolyapproxError, check_choice
+from polyapprox.internal import PolyapproxError
 
-from .._networks.kinds import attention_kinds, get_attention_kind
+from .._networks.kinds import get_attention_kind
 from .._networks.network import network_options
 from .._sumformers.target_checks import target_values
 from ._common import (
@@ -22,33 +22,15 @@ from ._common import (
     sample,
     target_name,
 )
-from ._config import TrainingConfig
+from ._config import INITS as INITS
+from ._config import SADDLES as SADDLES
+from ._config import OneLayerModelConfig, TrainingConfig
+from ._config import one_layer_kinds as one_layer_kinds
 from ._sumformers import TEST_SEED
 
-INITS = ("constructed", "random")
-SADDLES = ("random-query", "freeze", "none")
 
-
-def one_layer_kinds() -> tuple[str, ...]:
-    """The networks a one-layer run can train: one per registered attention kind.
-
-    Returns
-    -------
-    tuple of str
-        Network names (``"transformer"``...), in registration order.
-
-    Examples
-    --------
-    >>> sorted(one_layer_kinds())
-    ['linformer', 'masked-transformer', 'performer', 'transformer']
-    """
-    return tuple(kind.network for kind in attention_kinds().values())
-
-
-def one_layer_network(
-    S: Any, n: int, kind: str, *, saddle: str = "random-query", options: dict | None = None, seed: int = 0
-):
-    """The constructed one-layer network of ``kind`` for the Sumformer S (a numpy ``Network``).
+def one_layer_network(S: Any, n: int, model: OneLayerModelConfig | None = None, *, seed: int = 0):
+    """The constructed one-layer network of ``model.kind`` for the Sumformer S (a numpy ``Network``).
 
     Shapes: the network maps X (n, d) or (b, n, d) to (n, d_out) or (b, n, d_out).
 
@@ -58,13 +40,9 @@ def one_layer_network(
         The Sumformer.
     n : int
         Number of tokens n.
-    kind : str
-        A network of :func:`one_layer_kinds` (``"transformer"``, ``"linformer"``...).
-    saddle : str, default 'random-query'
-        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
-    options : dict or None, default None
-        The kind's own build options (``{"k": 2}`` for the Linformer, ``{"m": 8}`` for the
-        Performer, ``{"pattern": "star"}``...); unset ones take the kind's defaults.
+    model : OneLayerModelConfig or None, default None
+        The kind, its options and the saddle (only ``"random-query"`` changes the built weights:
+        a seeded random W_Q); None: ``OneLayerModelConfig()``.
     seed : int, default 0
         Seed of every random choice (reproducible).
 
@@ -78,18 +56,17 @@ def one_layer_network(
     >>> import numpy as np
     >>> from constructions import Sumformer
     >>> S = Sumformer(lambda x: x, lambda x, s: x * s, latent_dim=1, d=1, d_out=1)
-    >>> T = one_layer_network(S, 3, "linformer", options={"k": 2})
+    >>> T = one_layer_network(S, 3, OneLayerModelConfig(kind="linformer", options={"k": 2}))
     >>> X = np.array([[0.1], [0.2], [0.3]])
     >>> bool(np.allclose(T(X), S(X), atol=1e-15))
     True
     """
-    attention = get_attention_kind(check_choice("kind", kind, one_layer_kinds()))
-    own = attention.default_options()
-    unknown = sorted(set(options or {}) - set(own))
-    if unknown:
-        raise PolyapproxError(f"{attention.network} has no option {unknown[0]!r}; its options: {sorted(own) or 'none'}")
-    random_query = check_choice("saddle", saddle, SADDLES) == "random-query"
-    return attention.build(S, n, network_options(attention, random_query=random_query, seed=seed, **(options or {})))
+    model = OneLayerModelConfig() if model is None else model
+    if not isinstance(model, OneLayerModelConfig):
+        raise PolyapproxError(f"model must be a OneLayerModelConfig; got {type(model).__name__}")
+    attention = get_attention_kind(model.kind)
+    random_query = model.saddle == "random-query"
+    return attention.build(S, n, network_options(attention, random_query=random_query, seed=seed, **model.options))
 
 
 def randomise(module: torch.nn.Module, generator: torch.Generator) -> None:
@@ -122,24 +99,14 @@ def _attention_projections(module: torch.nn.Module) -> list[torch.nn.Parameter]:
 
 
 def train_one_layer(
-    target: Any,
-    n: int,
-    d: int,
-    *,
-    kind: str = "transformer",
-    init: str = "constructed",
-    saddle: str = "random-query",
-    degree: int = 4,
-    options: dict | None = None,
-    config: TrainingConfig | None = None,
+    target: Any, n: int, d: int, *, model: OneLayerModelConfig | None = None, config: TrainingConfig | None = None
 ) -> TrainingHistory:
-    """Train a one-attention-layer ``kind`` network on ``target`` from ``init`` weights (Adam, full batch).
+    """Train a one-attention-layer network on ``target`` from constructed or random weights (Adam, full batch).
 
-    The constructed network is built from the least-squares Sumformer of degree ``degree``
-    (latent dimension C(n+d,d) - 1); ``history.reference`` holds its test errors, and with
-    ``init="constructed"`` ``history.test_mse[0]`` equals them up to rounding. ``lr`` defaults to
-    1e-5 for fine-tuning (the constructed psi has large, cancelling coefficients) and 3e-2 from
-    random weights.
+    The constructed network is built from the least-squares Sumformer of the continuous
+    theorem (Alberti et al. 2023; latent dimension C(n+d,d) - 1); ``history.reference`` holds
+    its test errors, and from constructed weights ``history.test_mse[0]`` equals them up to
+    rounding.
 
     Parameters
     ----------
@@ -149,20 +116,13 @@ def train_one_layer(
         Number of tokens n.
     d : int
         Token dimension d.
-    kind : str, default 'transformer'
-        A network of :func:`one_layer_kinds`.
-    init : str, default 'constructed'
-        ``"constructed"`` or ``"random"`` weights.
-    saddle : str, default 'random-query'
-        How to leave the W_Q = W_K = 0 saddle: ``"random-query"``, ``"freeze"`` or ``"none"``: a construction-style random W_Q, W_Q = W_K = 0 frozen, or W_Q = W_K = 0 trained (their gradients are exactly zero there).
-    degree : int, default 4
-        Degree of the least-squares Sumformer the network is built from.
-    options : dict or None, default None
-        The kind's own build options (``{"k": 2}``, ``{"m": 8}``...; see :func:`one_layer_network`).
+    model : OneLayerModelConfig or None, default None
+        The network: kind, starting weights, saddle, degree of the Sumformer it is built from,
+        the kind's options; None: ``OneLayerModelConfig()``.
     config : TrainingConfig or None, default None
-        Steps (default 100), learning rate (default by ``init``, above), samples, seed, threads
-        progress and the evaluation interval; ``reference`` must stay True (the network is built from
-        the reference).
+        How the run goes; ``steps`` defaults to 100 and ``lr`` to 1e-5 from constructed weights
+        (the constructed psi has large, cancelling coefficients) or 3e-2 from random ones;
+        ``reference`` must stay True (the network is built from the reference).
 
     Returns
     -------
@@ -171,15 +131,17 @@ def train_one_layer(
 
     Examples
     --------
-    >>> from constructions.training import TrainingConfig
-    >>> h = train_one_layer("centered", 3, 1, degree=1, config=TrainingConfig(steps=2, samples=64, test_samples=64))
+    >>> from constructions.training import OneLayerModelConfig, TrainingConfig
+    >>> config = TrainingConfig(steps=2, samples=64, test_samples=64)
+    >>> h = train_one_layer("centered", 3, 1, model=OneLayerModelConfig(degree=1), config=config)
     >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
     True
     """
     from ._sumformers import constructed_reference
 
-    kind, init = check_choice("kind", kind, one_layer_kinds()), check_choice("init", init, INITS)
-    saddle = check_choice("saddle", saddle, SADDLES)
+    model = OneLayerModelConfig() if model is None else model
+    if not isinstance(model, OneLayerModelConfig):
+        raise PolyapproxError(f"model must be a OneLayerModelConfig; got {type(model).__name__}")
     config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
@@ -187,6 +149,7 @@ def train_one_layer(
         raise PolyapproxError(
             "train_one_layer builds its network from the constructed reference: reference must be True"
         )
+    kind, init, saddle, degree = model.kind, model.init, model.saddle, model.degree
     steps = 100 if config.steps is None else config.steps
     lr = (1e-5 if init == "constructed" else 3e-2) if config.lr is None else float(config.lr)
     samples, test_samples, seed = config.samples, config.test_samples, config.seed
@@ -194,8 +157,8 @@ def train_one_layer(
     f = resolve_target(target)
     X_train, X_test = sample(n, d, samples, seed), sample(n, d, test_samples, TEST_SEED)
     Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
-    ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
-    network = one_layer_network(ref.pop("model"), n, kind, saddle=saddle, options=options, seed=seed)
+    ref = constructed_reference(f, degree, X_test, Y_test, samples=samples, seed=seed)
+    network = one_layer_network(ref.pop("model"), n, model, seed=seed)
     settings = {
         "n": n,
         "d": d,
@@ -203,7 +166,7 @@ def train_one_layer(
         "init": init,
         "saddle": saddle,
         "degree": degree,
-        "options": dict(options or {}),
+        "options": dict(model.options),
         "steps": steps,
         "lr": lr,
         "samples": samples,

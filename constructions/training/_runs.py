@@ -9,7 +9,7 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
-from ._config import CopyingConfig, TrainingConfig
+from ._config import CopyingConfig, OneLayerModelConfig, SumformerModelConfig, TrainingConfig
 from ._copying import train_copying
 from ._one_layer import train_one_layer
 from ._sumformers import TEST_SEED, constructed_reference, train_sumformer
@@ -21,7 +21,8 @@ def run_sumformer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
+        ``target``, ``n``, ``d``, with the fields of the ``SumformerModelConfig`` and the
+        ``TrainingConfig`` flat beside them.
 
     Returns
     -------
@@ -36,7 +37,8 @@ def run_sumformer(item: dict) -> dict:
     ((0, 1, 2), 2)
     """
     config, rest = TrainingConfig.split(item)
-    return train_sumformer(**rest, config=config).to_dict()
+    model, rest = SumformerModelConfig.split(rest)
+    return train_sumformer(**rest, model=model, config=config).to_dict()
 
 
 def run_one_layer(item: dict) -> dict:
@@ -45,7 +47,8 @@ def run_one_layer(item: dict) -> dict:
     Parameters
     ----------
     item : dict
-        Keyword arguments of the training function, the ``TrainingConfig`` fields flat beside them.
+        ``target``, ``n``, ``d``, with the fields of the ``OneLayerModelConfig`` and the
+        ``TrainingConfig`` flat beside them.
 
     Returns
     -------
@@ -59,7 +62,8 @@ def run_one_layer(item: dict) -> dict:
     'transformer (constructed)'
     """
     config, rest = TrainingConfig.split(item)
-    return train_one_layer(**rest, config=config).to_dict()
+    model, rest = OneLayerModelConfig.split(rest)
+    return train_one_layer(**rest, model=model, config=config).to_dict()
 
 
 def run_copying(item: dict) -> dict:
@@ -152,7 +156,7 @@ def constructed_references(target: Any, n: int, d: int, degree: int, samples: in
     Y_test = target_values(f, X_test, "test sample")
     refs = {}
     for is_refined in (False, True):
-        ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
+        ref = constructed_reference(f, degree, X_test, Y_test, samples=samples, seed=seed, refined=is_refined)
         ref.pop("model")
         refs[ref["latent_dim"]] = ref
     return refs

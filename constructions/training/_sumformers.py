@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from polyapprox import candidate_terms, latent_dimension, power_sum_indices
-from polyapprox.internal import PolyapproxError, check_choice
+from polyapprox.internal import PolyapproxError, ShapeError, check_choice
 
 from .._networks.torch_modules import Monomials
 from .._sumformers.target_checks import target_values
@@ -24,10 +24,9 @@ from ._common import (
     sample,
     target_name,
 )
-from ._config import TrainingConfig
+from ._config import KINDS as KINDS
+from ._config import PSI_KINDS, SumformerModelConfig, TrainingConfig
 
-KINDS = ("mlp", "polynomial")
-PSI_KINDS = ("polynomial", "mlp")
 #: Seed of the fixed test sample shared by every run (independent of the run's seed).
 TEST_SEED = 20_231_001
 
@@ -106,8 +105,6 @@ class MLPSumformer(nn.Module):
 class PolySumformer(nn.Module):
     """A Sumformer with the fixed power-sum phi(x) = (x^alpha)_{alpha in I_{d,K}} and a trainable psi.
 
-    psi is a polynomial of weighted degree <= D, or an MLP.
-
     Shapes: X (b, n, d) -> (b, n, d_out). ``latent_dim`` is d' = |I_{d,K}|.
 
     Parameters
@@ -121,7 +118,7 @@ class PolySumformer(nn.Module):
     degree : int
         Weighted degree D of the polynomial psi.
     psi : str, default 'polynomial'
-        ``"polynomial"`` or ``"mlp"``.
+        ``"polynomial"`` (weighted degree <= D) or ``"mlp"``.
     hidden : int, default 32
         Width of the hidden layers of the MLPs.
     depth : int, default 2
@@ -187,29 +184,16 @@ class PolySumformer(nn.Module):
 
 
 def constructed_reference(
-    f: Any,
-    n: int,
-    d: int,
-    degree: int,
-    X_test: np.ndarray,
-    Y_test: np.ndarray,
-    *,
-    samples: int,
-    seed: int,
-    refined: bool = False,
+    f: Any, degree: int, X_test: np.ndarray, Y_test: np.ndarray, *, samples: int, seed: int, refined: bool = False
 ) -> dict[str, Any]:
     """The least-squares Sumformer (continuous theorem, constructed) and its errors on the test sample.
 
-    Shapes: X_test (b, n, d), Y_test (b, n, d_out).
+    Shapes: X_test (b, n, d) gives n and d; Y_test (b, n, d_out).
 
     Parameters
     ----------
     f : callable
         The target, (b, n, d) -> (b, n, d_out).
-    n : int
-        Number of tokens n.
-    d : int
-        Token dimension d.
     degree : int
         Total degree of the least-squares fit.
     X_test : numpy.ndarray
@@ -228,18 +212,29 @@ def constructed_reference(
     dict
         The fitted model (``"model"``) and its test errors (``"test_mse"``, ``"test_max"``...).
 
+    Raises
+    ------
+    ShapeError
+        When X_test is not a (b, n, d) array or Y_test is not (b, n, d_out) for it.
+
     Examples
     --------
     >>> import numpy as np
     >>> from constructions import targets
     >>> X = np.random.default_rng(1).uniform(size=(16, 3, 1))
     >>> f = targets.get("centered")
-    >>> ref = constructed_reference(f, 3, 1, 1, X, f(X), samples=64, seed=0)
+    >>> ref = constructed_reference(f, 1, X, f(X), samples=64, seed=0)
     >>> ref["test_max"] < 1e-12                                   # the target is linear
     True
     """
     from constructions import continuous
 
+    X_test, Y_test = np.asarray(X_test), np.asarray(Y_test)
+    if X_test.ndim != 3 or Y_test.ndim != 3 or Y_test.shape[:2] != X_test.shape[:2]:
+        raise ShapeError(
+            f"X_test must be (b, n, d) and Y_test (b, n, d_out) for it; got {X_test.shape} and {Y_test.shape}"
+        )
+    n, d = X_test.shape[1:]
     S, report = continuous.approximate(
         f, n, d, degree, samples=samples, seed=seed, config=continuous.FitConfig(test_samples=64, refined=refined)
     )
@@ -256,23 +251,13 @@ def constructed_reference(
 
 
 def train_sumformer(
-    target: Any,
-    n: int,
-    d: int,
-    *,
-    kind: str = "mlp",
-    psi: str = "polynomial",
-    latent_dim: int | None = None,
-    degree: int = 4,
-    hidden: int = 32,
-    config: TrainingConfig | None = None,
+    target: Any, n: int, d: int, *, model: SumformerModelConfig | None = None, config: TrainingConfig | None = None
 ) -> TrainingHistory:
     """Train an MLP or polynomial Sumformer on ``target`` (full-batch Adam, seeded, deterministic).
 
-    The learned models are set beside the constructed one: the reference (``history.reference``)
-    is the least-squares Sumformer of the continuous theorem (Alberti et al. 2023) with latent
-    dimension C(n+d,d) - 1, fitted on the same number of samples; its errors are measured on the
-    same fixed test sample.
+    The learned models are set beside the constructed one: ``history.reference`` is the
+    least-squares Sumformer of the continuous theorem (Alberti et al. 2023) with latent
+    dimension C(n+d,d) - 1, fitted on as many samples and measured on the same test sample.
 
     Parameters
     ----------
@@ -282,19 +267,11 @@ def train_sumformer(
         Number of tokens n.
     d : int
         Token dimension d.
-    kind : str, default 'mlp'
-        ``"mlp"`` or ``"polynomial"``.
-    psi : str, default 'polynomial'
-        psi of the polynomial Sumformer: ``"polynomial"`` or ``"mlp"``.
-    latent_dim : int or None, default None
-        d' of the MLP Sumformer; default C(n+d,d) - 1.
-    degree : int, default 4
-        D of the polynomial psi and of the reference.
-    hidden : int, default 32
-        Width of the hidden layers of the MLPs.
+    model : SumformerModelConfig or None, default None
+        The learned Sumformer: kind, psi, latent dimension, degree (also the reference's),
+        hidden width; None: ``SumformerModelConfig()`` (an MLP Sumformer).
     config : TrainingConfig or None, default None
-        Steps (default 300), learning rate (default 0.05), samples, seed, threads, progress and
-        whether to fit the constructed reference.
+        How the run goes; ``steps`` defaults to 300 and ``lr`` to 0.05.
 
     Returns
     -------
@@ -304,14 +281,18 @@ def train_sumformer(
     Examples
     --------
     >>> config = TrainingConfig(steps=40, lr=0.05, samples=64, test_samples=64, reference=False)
-    >>> h = train_sumformer("centered", n=3, d=1, kind="polynomial", degree=1, config=config)
+    >>> model = SumformerModelConfig(kind="polynomial", degree=1)
+    >>> h = train_sumformer("centered", n=3, d=1, model=model, config=config)
     >>> h.test_mse[-1] < h.test_mse[0] / 10
     True
     """
-    kind = check_choice("kind", kind, KINDS)
+    model = SumformerModelConfig() if model is None else model
+    if not isinstance(model, SumformerModelConfig):
+        raise PolyapproxError(f"model must be a SumformerModelConfig; got {type(model).__name__}")
     config = TrainingConfig() if config is None else config
     if not isinstance(config, TrainingConfig):
         raise PolyapproxError(f"config must be a TrainingConfig; got {type(config).__name__}")
+    kind, psi, degree, hidden = model.kind, model.psi, model.degree, model.hidden
     steps = 300 if config.steps is None else config.steps
     lr = 5e-2 if config.lr is None else float(config.lr)
     samples, test_samples, seed = config.samples, config.test_samples, config.seed
@@ -325,22 +306,22 @@ def train_sumformer(
     d_out = Y_train.shape[-1]
     ref = None
     if config.reference:
-        ref = constructed_reference(f, n, d, degree, X_test, Y_test, samples=samples, seed=seed)
+        ref = constructed_reference(f, degree, X_test, Y_test, samples=samples, seed=seed)
         ref.pop("model")
     with deterministic(seed, config.threads):
         if kind == "mlp":
-            latent = latent_dimension(n, d) if latent_dim is None else check_positive("latent dimension d'", latent_dim)
-            model = MLPSumformer(d, d_out, latent, hidden)
+            latent = latent_dimension(n, d) if model.latent_dim is None else model.latent_dim
+            learned: MLPSumformer | PolySumformer = MLPSumformer(d, d_out, latent, hidden)
         else:
-            model = PolySumformer(n, d, d_out, degree, psi=psi, hidden=hidden)
-        name = kind if kind == "mlp" else f"polynomial (psi {model.psi_kind})"
+            learned = PolySumformer(n, d, d_out, degree, psi=psi, hidden=hidden)
+        name = kind if kind == "mlp" else f"polynomial (psi {psi})"
         settings = {
             "n": n,
             "d": d,
             "d_out": d_out,
             "kind": kind,
             "psi": psi if kind == "polynomial" else "mlp",
-            "latent_dim": model.latent_dim,
+            "latent_dim": learned.latent_dim,
             "degree": degree,
             "hidden": hidden,
             "steps": steps,
@@ -350,7 +331,7 @@ def train_sumformer(
             "seed": seed,
         }
         return _train(
-            model,
+            learned,
             X_train,
             Y_train,
             X_test,

@@ -12,7 +12,7 @@ The W_Q = W_K = 0 saddle
 The construction sets W_K = 0 (and W_Q = 0), so every logit is 0 and attention is the exact mean.
 The logits are (Z W_Q)(Z W_K)^T, so dL/dW_Q = Z^T G (Z W_K) and dL/dW_K = Z^T G^T (Z W_Q) (G the
 logit gradient): at W_Q = W_K = 0 both vanish exactly and plain gradient descent never leaves
-the uniform attention. ``saddle`` chooses what to do:
+the uniform attention. ``OneLayerModelConfig.saddle`` chooses what to do:
 
 - ``"random-query"`` (default): the construction's own option ``random_query=True``: W_Q is a
   seeded N(0, 1) draw and W_K = 0. The logits stay exactly 0 (the start is the constructed

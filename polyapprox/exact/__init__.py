@@ -26,6 +26,7 @@ from ._parse import parse_polynomial as parse_polynomial
 from ._power_sums import power_sums as power_sums
 from ._representation import MAX_SOLVE_WORK as MAX_SOLVE_WORK
 from ._representation import METHODS as METHODS
+from ._representation import SolveConfig as SolveConfig
 from ._representation import represent_equivariant as represent_equivariant
 from ._representation import represent_invariant as represent_invariant
 from ._results import EquivariantRepresentation as EquivariantRepresentation
@@ -49,6 +50,7 @@ __all__ = [
     "PolyapproxError",
     "ShapeError",
     "SizeError",
+    "SolveConfig",
     "SolveStats",
     "UnknownNameError",
     "candidate_terms",

@@ -91,14 +91,12 @@ def count_candidates(d: int, indices: Sequence[MultiIndex], degree: int) -> int:
 def candidate_terms(d: int, indices: Sequence[MultiIndex], degree: int) -> list[Candidate]:
     """The candidate terms (beta, m) of weighted degree <= ``degree``, in canonical order.
 
-    ``indices`` are the power-sum alphas Gamma (graded-lex), e.g. ``power_sum_indices(n, d)``.
-
     Parameters
     ----------
     d : int
         Token dimension d.
     indices : sequence of tuple of int
-        The power-sum alphas Gamma (graded-lex).
+        The power-sum alphas Gamma (graded-lex), e.g. ``power_sum_indices(n, d)``.
     degree : int
         Largest weighted degree of a candidate.
 

@@ -29,7 +29,7 @@ import sympy
 from sympy.utilities.iterables import multiset_permutations
 
 from ._errors import NotEquivariantError, PolyapproxError, ShapeError
-from ._parse import parse_polynomials
+from ._parse import check_expansion_work, expansion_cost, parse_polynomials
 from ._poly import (
     PackedReader,
     Terms,
@@ -105,7 +105,24 @@ def _raw_rows(
         if first_row is False and n > 1:
             raise ShapeError(f"{what}: one expression is the first row only; with first_row=False give n = {n} rows")
         rows, first = [[F]], True
+    if max_work is not None and not isinstance(F, str):  # entries given as sympy objects or strings: bounded too
+        rows = [
+            [_bounded(e, n, d, f"{what}[{i + 1},{c + 1}]", max_work) for c, e in enumerate(r)]
+            for i, r in enumerate(rows)
+        ]
     return rows, first
+
+
+def _bounded(entry: Any, n: int, d: int, label: str, max_work: int) -> Any:
+    """``entry`` after refusing (``SizeError``) an expansion estimated above ``max_work``; a string is parsed."""
+    if isinstance(entry, str):
+        parsed = parse_polynomials(entry, n, d, max_work=max_work)
+        if len(parsed) != 1:
+            raise PolyapproxError(f"{label} must be one polynomial; got {len(parsed)} entries")
+        return parsed[0]
+    if isinstance(entry, sympy.Basic):
+        check_expansion_work(expansion_cost(entry), label, n * d, max_work)
+    return entry
 
 
 def _rows_of_matrix(F: sympy.MatrixBase, n: int, what: str, first_row: bool | None) -> tuple[list[list], bool]:
@@ -369,22 +386,21 @@ def _show(terms: Terms, gens) -> str:
 def is_equivariant(F: Any, n: int, d: int, *, first_row: bool | None = None) -> bool:
     """True iff F(sigma X) = sigma F(X) for every permutation sigma, checked exactly.
 
-    F: sympy Matrix n x d_out or list of rows in the token variables (Alberti et al. 2023,
-    equivariance), or the first row alone (then: is it symmetric in tokens 2..n?).
-    ``first_row=True`` reads F as the first row, ``False`` as all n rows; the default decides
-    by shape and refuses a flat list of exactly n > 1 expressions as ambiguous. Generators
-    only are tested (two of Stab(1) and the transpositions tau_{1i}): cost linear in the terms.
+    Equivariance as in Alberti et al. 2023. Generators only are tested (two of Stab(1) and the
+    transpositions tau_{1i}): cost linear in the terms.
 
     Parameters
     ----------
     F : sympy.Matrix, list of rows, first row, or str
-        The map, in the token variables.
+        The map in the token variables: a sympy Matrix n x d_out or a list of rows, or the
+        first row alone (then: is it symmetric in tokens 2..n?).
     n : int
         Number of tokens n.
     d : int
         Token dimension d.
     first_row : bool or None, default None
-        Read F as the first row (True) or all n rows (False); None decides by shape.
+        Read F as the first row (True) or all n rows (False); None decides by shape and refuses
+        a flat list of exactly n > 1 expressions as ambiguous.
 
     Returns
     -------
@@ -411,8 +427,7 @@ def equivariance_witness(F: Any, n: int, d: int, *, first_row: bool | None = Non
     """None if F is equivariant, else a permutation sigma (0-based tuple) with F(sigma X) != sigma F(X).
 
     Convention: token j moves to position sigma[j]. The witness is the first failing
-    transposition tau_{1i} (for a first row alone: tau_{2i}). ``first_row`` as in
-    :func:`is_equivariant`.
+    transposition tau_{1i} (for a first row alone: tau_{2i}).
 
     Parameters
     ----------
@@ -447,8 +462,7 @@ def equivariance_witness(F: Any, n: int, d: int, *, first_row: bool | None = Non
 def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     """The equivariant F whose first row is the average of g over Stab(1) (theory/representation).
 
-    ``g`` is the would-be first output row: an expression, a list of d_out expressions or a
-    string. Works orbit by orbit: the terms of g are grouped by their Stab(1)-orbit (the
+    Works orbit by orbit: the terms of g are grouped by their Stab(1)-orbit (the
     exponent of token 1 and the multiset of the exponents of tokens 2..n); each orbit's
     coefficient total is spread evenly over its distinct monomials, never looping over the
     (n-1)! permutations. Then F_i = g_bar o tau_{1i}.
@@ -456,7 +470,7 @@ def symmetrize(g: Any, n: int, d: int) -> sympy.Matrix:
     Parameters
     ----------
     g : sympy.Expr, list of sympy.Expr, or str
-        The would-be first output row.
+        The would-be first output row: an expression, a list of d_out expressions or a string.
     n : int
         Number of tokens n.
     d : int

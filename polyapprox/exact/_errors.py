@@ -104,13 +104,11 @@ class NotPolynomialError(PolyapproxError):
 class NotEquivariantError(PolyapproxError):
     """F(sigma X) != sigma F(X); ``witness`` is the permutation that shows it.
 
-    ``witness`` is a tuple ``sigma`` of 0-based positions, meaning token j moves
-    to position ``sigma[j]``; ``detail`` says which output entry differs.
-
     Parameters
     ----------
     witness : tuple of int or None
-        The permutation sigma (0-based), or None when it is not known.
+        The permutation sigma of 0-based positions (token j moves to position sigma[j]), or None
+        when it is not known.
     detail : str, default ''
         Which output entry differs, appended to the message.
 

@@ -95,8 +95,8 @@ def multi_indices(d: int, max_degree: int, min_degree: int = 1) -> list[MultiInd
 def power_sum_indices(n: int, d: int, refined: bool = False) -> list[MultiIndex]:
     """The alphas of the power sums of the continuous construction.
 
-    |alpha| <= n (theory/latent, latent dimension C(n+d, d) - 1), or
-    |alpha| <= n - 1 when ``refined`` (C(n-1+d, d) - 1; empty for n = 1).
+    |alpha| <= n: latent dimension C(n+d, d) - 1 (theory/latent); refined, |alpha| <= n - 1:
+    C(n-1+d, d) - 1 (empty for n = 1).
 
     Parameters
     ----------

@@ -200,15 +200,13 @@ def _columns(k: int | None) -> list[LatentColumn]:
 class LatentDimensionTable:
     """Latent dimensions of all constructions and literature bounds, one row per (n, d).
 
-    ``rows`` are dicts with keys ``n``, ``d`` and one key per column name (None where a
-    column does not apply, e.g. Wagstaff's bound for d >= 2).
-
     Parameters
     ----------
     columns : tuple of LatentColumn
         The columns: name, formula, source, and whether the number comes with a construction.
     rows : tuple of dict
-        One dict per (n, d), keyed by ``n``, ``d`` and the column names.
+        One dict per (n, d), keyed by ``n``, ``d`` and the column names (None where a column does
+        not apply, e.g. Wagstaff's bound for d >= 2).
 
     Examples
     --------

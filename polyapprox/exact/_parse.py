@@ -32,6 +32,7 @@ import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import cast
 
 import sympy
 
@@ -473,15 +474,71 @@ class _Walker:
                 f"than the limit of {MAX_DIGITS:,}"
             )
         if self.max_work is not None:
-            variables = self.n * self.d + len(self.extra)
-            work = EXPANSION_UNITS * cost.terms * variables * max(cost.degree, 1)
-            if work > self.max_work:
-                raise SizeError(
-                    f"expanding {self.source(node)} (up to {_show_count(cost.terms)} terms of degree {cost.degree} "
-                    f"in {variables:,} variables) is estimated at {work:.3g} work units, more than the budget of "
-                    f"{self.max_work:.3g}; raise it with max_work= (CLI: --max-work)"
-                )
+            check_expansion_work(cost, self.source(node), self.n * self.d + len(self.extra), self.max_work)
         return cost
+
+
+def check_expansion_work(cost: _Cost, what: str, variables: int, max_work: int) -> None:
+    """Refuse (``SizeError``) expanding ``what``, bounded by ``cost``, when it is estimated above ``max_work``."""
+    work = EXPANSION_UNITS * cost.terms * variables * max(cost.degree, 1)
+    if work > max_work:
+        raise SizeError(
+            f"expanding {what} (up to {_show_count(cost.terms)} terms of degree {cost.degree} in {variables:,} "
+            f"variables) is estimated at {work:.3g} work units, more than the budget of {max_work:.3g}; raise it "
+            "with SolveConfig(max_work=...) (CLI: --max-work)"
+        )
+
+
+def expansion_cost(expr: sympy.Basic) -> _Cost:
+    """Bounds of the expansion of a sympy expression, from its tree alone (nothing is expanded).
+
+    The same bounds as the parser's: sums add, products multiply, a power of a sum of t terms to
+    the e has at most C(t + e - 1, e) terms. Anything else (a function, a negative or symbolic
+    power) counts as one term of degree 1: the engine refuses it as not a polynomial without
+    expanding it. The walk keeps its own stack (no recursion) and visits a shared sub-tree once.
+
+    >>> from polyapprox import sequence_symbols
+    >>> X = sequence_symbols(3, 1)
+    >>> cost = expansion_cost((X[0] + X[1] + X[2]) ** 4)        # C(3 + 4 - 1, 4) = 15 terms
+    >>> cost.terms, cost.degree
+    (15, 4)
+    """
+    costs: dict[int, _Cost] = {}
+    stack: list[tuple[sympy.Basic, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in costs:
+            continue
+        if not ready:
+            stack.append((node, True))
+            stack.extend((arg, False) for arg in node.args if id(arg) not in costs)
+            continue
+        costs[id(node)] = _node_cost(node, [costs[id(arg)] for arg in node.args])
+    return costs[id(expr)]
+
+
+def _node_cost(node: sympy.Basic, args: list[_Cost]) -> _Cost:
+    if node.is_Rational:
+        return _Cost(0, 1, _digits(cast(sympy.Expr, node)))
+    if node.is_Add:
+        total = args[0]
+        for cost in args[1:]:
+            total = total.add(cost)
+        return total
+    if node.is_Mul:
+        total = args[0]
+        for cost in args[1:]:
+            total = total.times(cost)
+        return total
+    exponent = node.args[1] if node.is_Pow else None
+    if isinstance(exponent, sympy.Integer) and exponent >= 0:
+        base, e = args[0], int(exponent)
+        if base.terms > 1 and e > MAX_EXPONENT:  # too large for the exact count: bounded through log-gamma
+            log10 = (math.lgamma(base.terms + e) - math.lgamma(e + 1) - math.lgamma(base.terms)) / math.log(10)
+            terms = math.ceil(10**log10 * (1 + 1e-9)) if log10 < 300 else 10 ** math.ceil(log10)  # rounded up
+            return _Cost(base.degree * e, terms, e * (base.digits + math.log10(base.terms)))
+        return base.power(e)
+    return _Cost(1, 1, 0.0)
 
 
 def _digits(value: sympy.Expr) -> float:

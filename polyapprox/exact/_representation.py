@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
@@ -22,11 +23,54 @@ from ._results import EquivariantRepresentation, InvariantRepresentation
 from ._semi_invariant import MAX_SOLVE_WORK, METHODS, ORBIT_BLOCKS
 from ._validate import check_choice, check_int
 
-__all__ = ["MAX_SOLVE_WORK", "METHODS", "represent_equivariant", "represent_invariant"]
+__all__ = ["MAX_SOLVE_WORK", "METHODS", "SolveConfig", "represent_equivariant", "represent_invariant"]
 
 
 def _check_method(method: object) -> str:
     return check_choice("method", method, METHODS)
+
+
+@dataclass(frozen=True)
+class SolveConfig:
+    """How the exact engine solves: the method and the work budget (checked when built).
+
+    Parameters
+    ----------
+    method : str, default 'orbit-blocks'
+        ``"orbit-blocks"`` (degree blocks x Stab(1)-orbit rows, sparse exact elimination) or
+        ``"dense-expansion"`` (every candidate expanded, one dense sympy rref; a baseline). Both
+        give the same normal form.
+    max_work : int or None, default None
+        Budget of the exact elimination in work units, estimated from n, d and the degree
+        before anything is built; None: :data:`MAX_SOLVE_WORK` (about 20 s of CPU at most).
+        The expansion of F and the certification have budgets of their own, max(max_work,
+        MAX_SOLVE_WORK) in the same units: a larger ``max_work`` raises them too.
+
+    Examples
+    --------
+    >>> SolveConfig(max_work=10**12).method
+    'orbit-blocks'
+    >>> SolveConfig(method="fast")
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.UnknownNameError: unknown method 'fast'; allowed: 'orbit-blocks', 'dense-expansion'
+    """
+
+    method: str = ORBIT_BLOCKS
+    max_work: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_method(self.method)
+        if self.max_work is not None:
+            check_int("max_work", self.max_work)
+
+
+def _solve_config(config: object) -> SolveConfig:
+    if config is None:
+        return SolveConfig()
+    if not isinstance(config, SolveConfig):
+        raise PolyapproxError(f"config must be a SolveConfig; got {type(config).__name__}")
+    return config
 
 
 def _target_degree(rows: list, degree: int | None) -> int:
@@ -70,7 +114,7 @@ def check_verify_work(psi_terms, n: int, d: int, indices, max_work: int | None) 
         raise SizeError(
             f"certifying Psi (expanding Psi(x_1, P(X)) exactly: {sum(len(t) for t in psi_terms):,} terms at n = {n}, "
             f"d = {d}) is estimated at {work:.3g} work units, more than the budget of {budget:.3g}; raise it with "
-            "max_work= (CLI: --max-work)"
+            "SolveConfig(max_work=...) (CLI: --max-work)"
         )
 
 
@@ -148,26 +192,20 @@ def represent_equivariant(
     d: int,
     refined: bool = False,
     *,
-    method: str = ORBIT_BLOCKS,
     degree: int | None = None,
     first_row: bool | None = None,
     verify: bool = True,
-    max_work: int | None = None,
+    config: SolveConfig | None = None,
 ) -> EquivariantRepresentation:
     """Exact Sumformer form F_i(X) = Psi(x_i, P_{<=K}(X)) of an equivariant polynomial map.
 
     Alberti et al. 2023 (equivariant polynomials in Sumformer form): every equivariant
     polynomial map F is F_i(X) = Psi(x_i, P_{<=K}(X)) with the power sums P of degree at most
-    K = n (or n - 1, refined). The engine matches coefficients exactly: the candidate terms
-    in canonical order, the RREF of the linear system, every free unknown set to 0, so Psi is
-    a canonical normal form and both methods return the same Psi. The input is converted once
-    into exact sparse term dicts; the equivariance check, the solve and the certificate run
-    there, and ``Psi``/``F`` become sympy matrices only when read. The certificate expands
-    Psi(x_1, P(X)) - F_1 exactly; with the equivariance of F it covers every row (structure
-    lemma). Solve sizes and the time split are on ``.stats``.
-
-    Coefficients must be rational: floats in sympy input are rejected (use sympy.Rational);
-    decimals in strings are read exactly (0.5 -> 1/2).
+    K = n (or n - 1, refined). Coefficients are matched exactly over the candidate terms in
+    canonical order, every free unknown set to 0, so Psi is a canonical normal form (the same
+    for both methods). The certificate expands Psi(x_1, P(X)) - F_1 exactly; with the
+    equivariance of F it covers every row (structure lemma). Solve sizes and the time split
+    are on ``.stats``.
 
     Parameters
     ----------
@@ -175,6 +213,8 @@ def represent_equivariant(
         The equivariant polynomial map: a sympy Matrix n x d_out, a list of rows, the first
         row only (completed by F_i = F_1 o tau_{1i} after checking that it is symmetric in
         tokens 2..n), or a string of comma-separated entries of the first row (safe parser).
+        Coefficients must be rational: floats in sympy input are refused (use
+        sympy.Rational); decimals in strings are read exactly (0.5 -> 1/2).
     n : int
         Number of tokens n.
     d : int
@@ -182,9 +222,6 @@ def represent_equivariant(
     refined : bool, default False
         Use the power sums of degree at most n - 1 instead of n (for n = 1: K = 0, and Psi
         depends on y only).
-    method : str, default 'orbit-blocks'
-        ``"orbit-blocks"`` (degree blocks x Stab(1)-orbit rows, sparse exact elimination) or
-        ``"dense-expansion"`` (every candidate expanded, one dense sympy rref; a baseline).
     degree : int or None, default None
         Bound on the weighted degree of Psi; default the total degree of F_1.
     first_row : bool or None, default None
@@ -192,13 +229,8 @@ def represent_equivariant(
         of exactly n > 1 expressions, which is refused as ambiguous otherwise.
     verify : bool, default True
         Certify the result by exact expansion.
-    max_work : int or None, default None
-        Budget of the exact elimination in work units, estimated from n, d and the degree
-        before anything is built; default :data:`MAX_SOLVE_WORK` (about 20 s of CPU
-        at most). Past it a ``SizeError`` gives the estimate. The expansion of a string F
-        (bounded from its syntax tree before expanding) and the certification (bounded from
-        Psi's terms before expanding) have budgets of their own, max(max_work, MAX_SOLVE_WORK)
-        in the same units: a larger ``max_work`` raises them too.
+    config : SolveConfig or None, default None
+        The method and the work budget; None: ``SolveConfig()``.
 
     Returns
     -------
@@ -217,7 +249,8 @@ def represent_equivariant(
     ShapeError
         For an ambiguous flat list.
     SizeError
-        When the candidate space or the sparse solve is too large (the message gives the estimate).
+        When the expansion of F, the candidate space, the sparse solve or the certification is
+        estimated above its budget (the message gives the estimate).
 
     Notes
     -----
@@ -236,8 +269,17 @@ def represent_equivariant(
     >>> represent_equivariant([X[1], X[0]], n=2, d=1, first_row=False).stats.verified   # rows x2, x1
     True
     """
+    config = _solve_config(config)
     return _represent_equivariant_stats(
-        F, n, d, refined, method=method, degree=degree, first_row=first_row, verify=verify, max_work=max_work
+        F,
+        n,
+        d,
+        refined,
+        method=config.method,
+        degree=degree,
+        first_row=first_row,
+        verify=verify,
+        max_work=config.max_work,
     )[0]
 
 
@@ -289,7 +331,7 @@ def _represent_invariant_stats(
 
 
 def represent_invariant(
-    f: Any, n: int, d: int, *, method: str = ORBIT_BLOCKS, degree: int | None = None, max_work: int | None = None
+    f: Any, n: int, d: int, *, degree: int | None = None, config: SolveConfig | None = None
 ) -> InvariantRepresentation:
     """Write an invariant polynomial f as f(X) = Q(P_{<=n}(X)) (theory/latent, generation theorem).
 
@@ -306,12 +348,10 @@ def represent_invariant(
         Number of tokens n.
     d : int
         Token dimension d.
-    method : str, default 'orbit-blocks'
-        ``"orbit-blocks"`` or ``"dense-expansion"`` (same Q).
     degree : int or None, default None
         Bound on the weighted degree of Q; default the total degree of f.
-    max_work : int or None, default None
-        Budget of the exact elimination, as in :func:`represent_equivariant`.
+    config : SolveConfig or None, default None
+        The method (both give the same Q) and the work budget; None: ``SolveConfig()``.
 
     Returns
     -------
@@ -330,4 +370,5 @@ def represent_invariant(
     >>> represent_invariant(X[0] * X[1], n=2, d=1).Q
     p_1**2/2 - p_2/2
     """
-    return _represent_invariant_stats(f, n, d, method=method, degree=degree, max_work=max_work)[0]
+    config = _solve_config(config)
+    return _represent_invariant_stats(f, n, d, method=config.method, degree=degree, max_work=config.max_work)[0]

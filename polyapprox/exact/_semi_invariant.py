@@ -81,7 +81,7 @@ MAX_ELIMINATION_NONZEROS = 40_000_000
 #: Largest dense matrix (monomials * candidates) the reference method builds.
 MAX_REFERENCE_ENTRIES = 5_000_000
 #: Default budget of the orbit-blocks elimination, in the units of :func:`estimate_solve_work`
-#: (raise it with ``max_work=`` / ``--max-work``). Measured (CPU time, 2 shared cores): 0.5e-10 to
+#: (raise it with ``SolveConfig(max_work=...)`` / ``--max-work``). Measured (CPU time, 2 shared cores): 0.5e-10 to
 #: 6.6e-10 s per unit over (n, d, D) = (5,1,15), (5,1,16), (6,1,14), (3,2,10), (2,1,45), (4,1,18..20),
 #: (3,1,23..26), so inputs inside the default take at most about 20 s of CPU; x1_1**24 at n = 4,
 #: d = 1 (4.0e11 units) and x2_1**60 + x3_1**60 at n = 3 (1.7e14) are refused.
@@ -292,7 +292,7 @@ def check_solve_work(
         raise SizeError(
             f"the exact elimination is estimated at {work:.3g} work units (degree {degree}, {len(indices)} power "
             f"sums), more than the budget of {budget:.3g} (several minutes or more); choose a smaller degree or "
-            "raise the budget with max_work= (CLI: --max-work)"
+            "raise the budget with SolveConfig(max_work=...) (CLI: --max-work)"
         )
     return work
 

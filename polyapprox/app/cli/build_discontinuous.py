@@ -24,6 +24,8 @@ from ._estimate import DISCONTINUOUS_MAX_WORK
 
 
 def register(kinds: argparse._SubParsersAction) -> None:
+    from constructions.discontinuous import ENCODINGS, REPRESENTATIVES  # the build command loads the registry
+
     p = kinds.add_parser(
         "discontinuous",
         help="piecewise-constant Sumformer with exact cell codes (latent dimension 1)",
@@ -37,14 +39,14 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--k", type=int, required=True, help="grid parameter: cells of width 1/k")
     p.add_argument(
         "--encoding",
-        choices=["integer", "histogram"],
-        default="integer",
+        choices=ENCODINGS,
+        default=ENCODINGS[0],
         help="integer: one exact code per sequence (latent dimension 1); histogram: k^d counts",
     )
     p.add_argument(
         "--representative",
-        choices=["corner", "center"],
-        default="corner",
+        choices=REPRESENTATIVES,
+        default=REPRESENTATIVES[0],
         help="point of each cell where the target is evaluated",
     )
     p.add_argument(

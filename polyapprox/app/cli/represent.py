@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from ... import MAX_SOLVE_WORK, METHODS, represent_equivariant
+from ... import MAX_SOLVE_WORK, METHODS, SolveConfig, represent_equivariant
 from ...internal import PolyapproxError
 from ._common import applies_only, inputs, long_integers
 from ._output import print_json
@@ -67,9 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n < 1 or args.d < 1:
         raise PolyapproxError(f"--n and --d must be integers >= 1; got --n {args.n} --d {args.d}")
-    rep = represent_equivariant(
-        args.row, args.n, args.d, args.refined, method=args.method, degree=args.degree, max_work=args.max_work
-    )
+    config = SolveConfig(method=args.method, max_work=args.max_work)
+    rep = represent_equivariant(args.row, args.n, args.d, args.refined, degree=args.degree, config=config)
     stats = rep.stats
     if stats is None:  # represent_equivariant records them on every result it returns
         raise PolyapproxError("represent_equivariant returned a result without solve statistics")

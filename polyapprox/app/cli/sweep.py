@@ -74,6 +74,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def check_sizes(args: argparse.Namespace) -> None:
+    """Refuse, before anything else, an (n, d) of the grid past the limit of values per sequence.
+
+    One limit for both kinds: the engine's token variables x{i}_{k} and a fit's values per sequence
+    (checked before any array of that size, or any symbol, exists).
+    """
+    from ...internal import MAX_TOKEN_VARIABLES, SizeError
+
+    for n, d in itertools.product(args.n, args.d):
+        if check_int("n", n) * check_int("d", d) > MAX_TOKEN_VARIABLES:
+            raise SizeError(
+                f"n * d = {n:,} * {d:,} values per sequence, more than the limit of {MAX_TOKEN_VARIABLES:,}"
+            )
+
+
 def check_targets(args: argparse.Namespace) -> None:
     """Refuse, before any item runs, targets that do not resolve or evaluate.
 
@@ -85,14 +100,7 @@ def check_targets(args: argparse.Namespace) -> None:
 
     if args.kind != "fit":  # --target and --samples with engine are refused by applies_only (register)
         return
-    from ...internal import MAX_TOKEN_VARIABLES, SizeError
-
     args.target = args.target or ["gaussian-kernel-sum"]
-    for n, d in itertools.product(args.n, args.d):
-        if check_int("n", n) * check_int("d", d) > MAX_TOKEN_VARIABLES:  # before any array of that size exists
-            raise SizeError(
-                f"n * d = {n:,} * {d:,} values per sequence, more than the limit of {MAX_TOKEN_VARIABLES:,}"
-            )
     for spec in args.target:
         target = resolve_target(spec)
         for n, d in itertools.product(args.n, args.d):
@@ -126,15 +134,10 @@ def grid(args: argparse.Namespace) -> list[dict[str, Any]]:
         if name is not None:
             item.update(target=name, samples=args.samples)
         items.append(item)
-    if args.kind == "engine":  # sizes the engine always refuses: refused before any item runs
-        from ...internal import MAX_TOKEN_VARIABLES, SizeError
+    if args.kind == "engine":  # degrees the engine always refuses: refused before any item runs (sizes: check_sizes)
+        from ...internal import SizeError
 
         for item in items:
-            if item["n"] * item["d"] > MAX_TOKEN_VARIABLES:
-                raise SizeError(
-                    f"n * d = {item['n']:,} * {item['d']:,} token variables, more than the exact engine's limit of "
-                    f"{MAX_TOKEN_VARIABLES:,}"
-                )
             if item["degree"] > ENGINE_MAX_DEGREE:
                 raise SizeError(
                     f"degree {item['degree']:,} is more than the limit of {ENGINE_MAX_DEGREE:,} for the exact engine"
@@ -287,6 +290,7 @@ def _rewrite(out: Path, items: list[dict[str, Any]], records: dict[str, dict[str
 def run(args: argparse.Namespace) -> int:
     from ..report.executor import make_executor
 
+    check_sizes(args)
     check_targets(args)
     items = grid(args)
     out = Path(args.out)

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Load a model saved by 'build ... --save' (any kind; nothing in the file is executed) and "
         "estimate its sup-norm error against the target recorded in the file (or --target): random samples, "
         "a grid, then local maximisation; the result is the best found sup, a lower bound of the true sup. "
-        "With --certify (continuous models), also a rigorous upper bound: the true sup lies in [lower, upper]. "
+        "With --certify (every model kind; targets with an interval form: registered names and expressions), also "
+        "a rigorous upper bound: the true sup lies in [lower, upper]. "
         "Exit code 1 when the error (with --certify: the certified upper bound) exceeds --tol.",
     )
     p.add_argument("file", help="model file written by 'build ... --save'")
@@ -41,10 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--certify",
         action="store_true",
         help="also compute a rigorous upper bound on the sup error (outward-rounded interval "
-        "branch and bound; continuous models) and print the interval [lower, upper] that contains it",
+        "branch and bound over boxes, or cell by cell for the piecewise-constant kinds) and print the interval "
+        "[lower, upper] that contains it",
     )
     p.add_argument("--ratio", type=float, default=1.5, help="with --certify: stop when upper <= RATIO * lower")
-    p.add_argument("--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes")
+    p.add_argument(
+        "--max-boxes", type=int, default=200_000, help="with --certify: work budget in boxes (a cell counts as a box)"
+    )
     p.add_argument(
         "--time-limit",
         type=float,
@@ -56,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--certificate",
         default=None,
         metavar="CERT",
-        help="with --certify: write a certificate of the upper bound (JSON) that "
+        help="with --certify: write a certificate of the upper bound (JSON; continuous models) that "
         "tools/check_certificate.py re-verifies without this toolkit",
     )
     p.add_argument(
