@@ -40,6 +40,35 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_now_mb() -> float:
+    """Resident memory of this process now (VmRSS), in MB of 2^20 bytes, as :func:`peak_rss_mb`; 0 if unknown."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 0.0
+
+
+def reset_peak_rss() -> float:
+    """Reset this process's peak resident memory to its current one (Linux: /proc/self/clear_refs); returns it in MB.
+
+    After it, ``peak_rss_mb() - reset_peak_rss()`` is the peak a later call adds to what was resident.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return peak_rss_mb()
+
+
 def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> float:
     """CPU seconds (user + system) of one child process running ``argv`` (RUSAGE_CHILDREN difference)."""
     import subprocess

@@ -2,7 +2,7 @@
 
 Standalone: it imports whichever ``constructions`` is first on the path, so the same script
 times the current tree and an older commit checked out in a temporary worktree. Prints one
-JSON line: wall and CPU seconds, peak RSS, traced peak (with --trace), the report's errors.
+JSON line: wall and CPU seconds, peak RSS and RSS before the fit, traced peak (with --trace), the report's errors.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 import time
 import tracemalloc
 
-from _common import peak_rss_mb  # benchmarks/ is on sys.path: this file runs as a script
+from _common import peak_rss_mb, rss_now_mb  # benchmarks/ is on sys.path: this file runs as a script
 
 
 def main() -> None:
@@ -24,6 +24,7 @@ def main() -> None:
 
     f = targets.get("gaussian-kernel-sum")
     kwargs = {"samples": samples, "config": continuous.FitConfig(test_samples=test_samples)}
+    rss_start = rss_now_mb()  # the interpreter and the imports, before the fit allocates anything
     cpu = time.process_time()
     start = time.perf_counter()
     if trace:
@@ -36,6 +37,7 @@ def main() -> None:
                 "seconds": time.perf_counter() - start,
                 "cpu_seconds": time.process_time() - cpu,
                 "rss_peak_mb": peak_rss_mb(),
+                "rss_start_mb": rss_start,
                 "traced_peak_mb": traced,
                 "coefficients": report.coefficients,
                 "rank": report.rank,

@@ -10,11 +10,15 @@ Step rate: S steps divided by the run's own loop time (``history.seconds``: the 
 steps and the per-step test evaluation the experiments record; sampling, the constructed
 reference and the model set-up are outside it). Copying: seconds per training step (batch 16, width 32, 2 heads, 4 layers)
 for each mask, ratio dense / pattern in the same run. The masks go through
-``MaskedAttention`` with the copying model's measured gather cost (``COPY_GATHER_COST``): only
-STAR's rows gather, from n = 512 on; the other patterns run the dense masked SDPA (gathering
-lost to it with gradients in float32 at these sizes).
+``MaskedAttention`` with the copying model's measured gather cost (``COPY_GATHER_COST``): with
+gradients STAR's rows gather from n = 512 on, STRIDED's and FIXED's steps and SLIDING_WINDOW run
+the block kernel where it is cheaper (n = 1024), the rest the dense masked SDPA.
 Every cell: median over REPEAT repetitions, with the spread (min - max). One torch thread.
-Run: python benchmarks/bench_training.py [--repeat 3]
+``--copying``: per pattern, CPU seconds of one training step (forward, backward, Adam; batch 16,
+width 32, 2 heads, 4 layers) with the kernel ``MaskedAttention`` chooses with gradients (its
+``training_strategy``) against the same model whose masks run the plan it had without the block
+kernel (the dense kernel, or STAR's gathered rows), steps interleaved in one process, median.
+Run: python benchmarks/bench_training.py [--repeat 3] [--copying]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import statistics
 import sys
 from pathlib import Path
+from typing import cast
 
 import torch
 
@@ -148,15 +153,61 @@ def copy_step(pattern: str, n: int, steps: int, repeat: int) -> tuple[float, flo
         pattern, n, width=32, heads=2, config=training.CopyingConfig(steps=s, batch=16, eval_every=10**6, test_batch=1)
     )
     rates = step_rate(run, steps, repeat)
-    return tuple(1 / r for r in (rates[0], rates[2], rates[1]))  # seconds per step: median, min, max
+    return (1 / rates[0], 1 / rates[2], 1 / rates[1])  # seconds per step: median, min, max
+
+
+def copying_kernels(ns=(512, 1024), repeat: int = 5) -> None:
+    """Training step with the chosen kernel vs without the block kernel, interleaved (CPU time)."""
+    import time
+
+    import torch.nn.functional as F
+
+    from constructions._networks.sparse_attention import MaskedAttention
+    from constructions.training.copying import SparseCopyTransformer, copy_batch, copy_masks
+
+    print(
+        "\n| n | pattern | kernel with gradients | ms/step | without blocks ms/step | gained |\n|---|---|---|---|---|---|"
+    )
+    for n in ns:
+        for pattern in ("strided", "fixed", "sliding_window", "union", "star", "random", "dense"):
+            masks = copy_masks(pattern, n)
+            models = []
+            for blocks in (True, False):
+                torch.manual_seed(0)
+                model = SparseCopyTransformer(8, masks, width=32, heads=2)
+                if not blocks:
+                    for block in model.blocks:
+                        cast(MaskedAttention, block.attention).blocks = None  # the plan without the block kernel
+                models.append((model, torch.optim.Adam(model.parameters(), lr=1e-3)))
+            strategies = sorted({block.attention.training_strategy for block in models[0][0].blocks})
+            generator = torch.Generator().manual_seed(0)
+            times: list[list[float]] = [[], []]
+            for rep in range(repeat + 1):
+                inputs, targets = copy_batch(16, n, 8, generator)
+                for slot, (model, optimiser) in enumerate(models):
+                    start = time.process_time()
+                    optimiser.zero_grad(set_to_none=True)
+                    F.cross_entropy(model(inputs).flatten(0, 1), targets.flatten()).backward()
+                    optimiser.step()
+                    if rep:  # the first step warms up
+                        times[slot].append(time.process_time() - start)
+            chosen, without = (statistics.median(t) * 1e3 for t in times)
+            print(
+                f"| {n} | {pattern} | {' / '.join(strategies)} | {chosen:.0f} | {without:.0f} | {without / chosen:.2f}x |",
+                flush=True,
+            )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--steps", type=int, default=30, help="steps per timed run (default 30)")
+    parser.add_argument("--copying", action="store_true", help="only the copying kernels with gradients")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.copying:
+        copying_kernels(repeat=max(args.repeat, 5))
+        return
     print(f"torch {torch.__version__}, 1 thread, repeat {args.repeat}\n")
     print("| model (quick settings) | steps/s median | spread |\n|---|---|---|")
     for name, run in MODELS.items():

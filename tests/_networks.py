@@ -6,7 +6,8 @@ from constructions import Sumformer, continuous, targets
 
 
 def fitted(n=5, d=2, degree=2):
-    """MATH.md T1 setting: n=5, d=2, K=n gives d'=20; softmax-attention target has d_out = d = 2."""
+    """MATH.md T1 setting: n=5, d=2, K=n gives 20 power sums, of which a degree-2 fit carries the 5 of
+    degree <= 2; softmax-attention target has d_out = d = 2."""
     S, _ = continuous.approximate(targets.get("softmax-attention"), n, d, degree, samples=600)
     return S
 

@@ -1,10 +1,11 @@
 """Shared test settings: a non-interactive matplotlib backend, seeded generators, the session's quick report."""
 
 import contextlib
+import copy
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -28,11 +29,25 @@ def _estimates_for_an_idle_machine(monkeypatch):
 
 @dataclass(frozen=True)
 class QuickReport:
-    """One `polyapprox reproduce --quick` run (every section): its folder, exit code, stdout and results."""
+    """One `polyapprox reproduce --quick` run (every section): its folder, exit code, stdout and results,
+    and what each section's data step computed (``data``, section name -> the dict its claims and render read)."""
 
     out: Path
     code: int
     stdout: str
+    data: dict = field(default_factory=dict, repr=False)
+
+    def replay(self, monkeypatch: pytest.MonkeyPatch, section: str) -> None:
+        """Make ``section``'s data step return (a copy of) what it computed in this report.
+
+        For tests of what happens AFTER the data step (a tolerance override failing a claim, the
+        exit code, the error line): the section's claims and render still run, on the session's
+        numbers, instead of computing the same sweeps and certificates again.
+        """
+        from polyapprox.app.report import section_specs
+
+        recorded = self.data[section]
+        monkeypatch.setattr(section_specs()[section], "_data", lambda ctx: copy.deepcopy(recorded))
 
     @property
     def results(self) -> dict:
@@ -54,13 +69,32 @@ class QuickReport:
 @pytest.fixture(scope="session")
 def quick_report(tmp_path_factory) -> QuickReport:
     """The quick report, computed ONCE per test session and shared by every test that reads it
-    (the end-to-end check, the README and docs numbers, the figures)."""
-    from polyapprox.app.cli import main
+    (the end-to-end check, the README and docs numbers, the figures, the sections' claims).
 
-    out = tmp_path_factory.mktemp("quick-report")
+    Written to a temporary folder, or to POLYAPPROX_QUICK_REPORT_DIR when set (.ci/run passes that folder
+    to the docs build, which then copies the report instead of computing it again).
+    """
+    from polyapprox.app.cli import main
+    from polyapprox.app.report import section_specs
+
+    # POLYAPPROX_QUICK_REPORT_DIR keeps it: .ci/run hands it to the docs build (one quick report per CI run)
+    kept = os.environ.get("POLYAPPROX_QUICK_REPORT_DIR")
+    out = Path(kept) if kept else tmp_path_factory.mktemp("quick-report")
     stdout = io.StringIO()
+    data: dict[str, dict] = {}
+
+    def recording(name, compute):
+        def run(ctx):
+            result = compute(ctx)
+            data[name] = copy.deepcopy(result)  # copied before the claims and the render read it
+            return result
+
+        return run
+
     with pytest.MonkeyPatch.context() as mp:  # the estimate-free CLI the other tests see
         mp.setattr("polyapprox.app.cli._estimate.load_factor", lambda: 1.0)
+        for name, spec in section_specs().items():
+            mp.setattr(spec, "_data", recording(name, spec._data))
         with contextlib.redirect_stdout(stdout):
             code = main(["reproduce", "--quick", "--out", str(out), "--no-progress"])
-    return QuickReport(out, code, stdout.getvalue())
+    return QuickReport(out, code, stdout.getvalue(), data)

@@ -219,14 +219,3 @@ def test_non_finite_coefficients_are_refused():
     rep = EquivariantRepresentation(1, 1, 1, (), sympy.Matrix([[sympy.Integer(10) ** 400 * y]]), refined=True)
     with pytest.raises(PolyapproxError, match="too large for float64"):
         continuous.from_representation(rep)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("degree", [2, 4, 6, 8])
-def test_goal_n3_d1_gaussian_within_1_5x(degree):
-    f = targets.get("gaussian-kernel-sum")
-    model, _ = continuous.approximate(
-        f, 3, 1, degree, samples=4000, seed=0, config=continuous.FitConfig(test_samples=4000)
-    )
-    r = certified_sup_error(model, f, CertificationBudget(max_boxes=10**6))
-    assert r.reached and r.upper <= 1.5 * r.lower

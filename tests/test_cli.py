@@ -79,27 +79,6 @@ def test_usage_errors_are_one_line_exit_2(argv, capsys):
     assert "error: " in err and "--help')" in err and "usage:" not in err
 
 
-BUILDS = [
-    ["continuous", "--degree", "1"],
-    ["discontinuous", "--k", "3"],
-    ["transformer", "--degree", "1"],
-    ["sparse-transformer", "--delta", "1/2", "--pattern", "star"],
-]
-
-
-@pytest.mark.parametrize("kind", BUILDS, ids=[b[0] for b in BUILDS])
-def test_unwritable_save_is_refused_before_any_work(kind, capsys, monkeypatch):
-    def no_work(spec):
-        raise AssertionError("the target was resolved: work started before the --save check")
-
-    for module in ("build_continuous", "build_discontinuous", "build_transformer", "build_sparse"):
-        monkeypatch.setattr(f"polyapprox.app.cli.{module}.resolve_target", no_work)
-    argv = ["build", *kind, "--target", "centered", "--n", "3", "--d", "1", "--save", "/nonexistent-dir/m.st"]
-    assert main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "cannot write --save file" in err and "does not exist" in err
-
-
 @pytest.mark.torch
 def test_train_unusable_out_is_refused_before_the_runs(tmp_path, capsys, monkeypatch):
     pytest.importorskip(

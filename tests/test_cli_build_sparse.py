@@ -34,12 +34,16 @@ def test_json_summary(capsys):
 
 
 def test_softmax_eps_and_save(tmp_path, capsys):
-    path = tmp_path / "net.json"
+    from constructions import load
+
+    path = tmp_path / "net.safetensors"
     assert main(BASE + ["--rho", "softmax", "--t", "300", "--eps", "0.01", "--save", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["ff_width"] == 4 and out["rho"] == "softmax"
+    assert out["ff_width"] == 4 and out["rho"] == "softmax" and out["saved"] == str(path)
     assert out["grid_check"]["equal"] == 8
-    saved = json.loads(path.read_text())
+    net = load(path)  # a model file: rebuilt with exact rational weights, checked against the recorded SHA-256
+    assert net.kind == "sparse-transformer" and net.rho == "softmax" and net.t == 300
+    saved = net.to_dict(weights=True)
     layers = saved["layers"]
     assert len(layers) == sum(saved["stage_counts"].values())
     # exact rationals as strings; the all-max shift writes c_B on coordinate 1 and its query is scaled by t
@@ -83,6 +87,24 @@ def test_unknown_target_and_size(capsys):
 def test_save_unwritable(tmp_path, capsys):
     assert main(BASE + ["--save", str(tmp_path / "missing" / "x.safetensors")]) == 2
     assert "cannot write --save file" in capsys.readouterr().err
+
+
+def test_save_text_and_verify_certify_hardmax(tmp_path, capsys):
+    path = tmp_path / "net.safetensors"
+    assert main(BASE + ["--save", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"saved to {path}"
+    assert main(["verify", str(path), "--certify", "--json"]) == 0
+    cert = json.loads(capsys.readouterr().out)["certified"]
+    # g is f at the cell centre, |x_j - c_j| <= 1/4: |f(X)_i - f(c)_i| <= (2/3 + 1/3 + 1/3) / 4 = 1/3 (closed form),
+    # attained at a corner of a cell
+    assert cert["lower"] <= 1 / 3 <= cert["upper"] and cert["upper"] - cert["lower"] < 1e-9
+
+
+def test_save_json_name_is_refused_before_any_work(tmp_path, capsys):
+    assert main(BASE + ["--save", str(tmp_path / "net.json")]) == 2
+    err = capsys.readouterr().err
+    assert "model files are safetensors, not JSON; name it net.safetensors" in err and err.count("\n") == 1
+    assert not (tmp_path / "net.json").exists()
 
 
 @pytest.mark.parametrize(

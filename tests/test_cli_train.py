@@ -38,7 +38,8 @@ def test_train_writes_figure_table_and_records(tmp_path, capsys):
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["inputs"]["experiment"] == "sparse-copying" and data["inputs"]["steps"] == 4
-    assert [r["pattern"] for r in data["runs"]] == ["strided", "star"]
+    assert [r["pattern"] for r in data["runs"]] == ["strided"] * 3 + ["star"] * 3  # 3 seeds each
+    assert data["table"]["rows"][0]["final accuracy"]["count"] == 3
     assert all(r["eval_steps"][-1] == 4 and len(r["train_loss"]) == 4 for r in data["runs"])
     assert {p.name for p in out.iterdir()} == {"sparse-copying.png", "sparse-copying.md", "sparse-copying.json"}
     assert (out / "sparse-copying.png").read_bytes()[:4] == b"\x89PNG"
@@ -64,15 +65,24 @@ def test_same_seed_same_numbers(capsys):
     "argv, fragment",
     [
         (["train", "nonsense"], "unknown experiment"),
-        (["train", "init", "--steps", "-1"], "steps must be an integer >= 0"),
+        (["train", "init", "--steps", "-1"], "steps must be an integer >= 1"),
         (["train", "init", "--lr", "-0.5"], "learning rate must be a finite number > 0"),
         (["train", "sparse-copying", "--patterns", "strided,zigzag"], "pattern"),
         (["train", "sparse-copying", "--target", "centered"], "--target does not apply"),
         (["train", "init", "--patterns", "star"], "--patterns applies only"),
+        (["train", "init", "--seed", "0", "-2"], "seed must be an integer >= 0"),
+        (["train", "init", "--seed", "4", "5", "4"], "4 appears more than once"),
+        (["train", "init", "--seed", *map(str, range(1000))], "limit of 100 seeds"),
+        (["train", "init", "--seed", "0", str(2**32)], "at most 4,294,967,295"),
+        (["train", "sparsity-sweep", "--levels", ""], "--levels must list at least one integer"),
+        (["train", "sparsity-sweep", "--quick", "--levels", "1"], "from 2 to 16"),
+        (["train", "sparsity-sweep", "--quick", "--patterns", "random", "--levels", "99"], "from 1 to 15"),
+        (["train", "sparsity-sweep", "--patterns", ","], "--patterns must name at least one"),
+        (["train", "init", "--levels", "2"], "--levels applies only to sparsity-sweep"),
         (["train", "init", "--target", "no-such-target"], "unknown target"),
         (["train", "sumformer-curves", "--steps", "1", "--target", "log(x_i - 2)"], "nan"),
         (["train", "sumformer-curves", "--seed", "-1"], "seed must be an integer >= 0"),  # was a numpy traceback
-        (["train", "init", "--steps", "1000000000000"], "more than the limit of 100,000 training steps"),
+        (["train", "init", "--steps", "1000000000000"], "exceed the limit of 100,000 training steps"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(argv, fragment, capsys):
@@ -92,3 +102,12 @@ def test_missing_torch_exits_2_with_the_install_hint(monkeypatch, capsys):
 
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ImportError
     _one_line_exit_2(["train", "init", "--quick"], capsys, 'pip install -e ".[torch]"')
+
+
+def test_sweep_takes_families_levels_and_seeds(capsys):
+    argv = ["train", "sparsity-sweep", "--quick", "--steps", "2", "--patterns", "random,star", "--levels", "2,1"]
+    assert main([*argv, "--seed", "4", "7", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = data["table"]["rows"]
+    assert [(r["family"], r["level"]) for r in rows] == [("random", 1), ("random", 2), ("star", None)]
+    assert sorted({r["settings"]["seed"] for r in data["runs"]}) == [4, 7] and len(data["runs"]) == 6

@@ -62,7 +62,12 @@ def test_from_representation_reproduces_exact_polynomial(n, d, degree, refined):
             for j in range(2):
                 ref = float(exact[i][j])
                 assert abs(got[i, j] - ref) <= 1e-12 * max(1.0, abs(ref))
-    assert S.latent_dim == len(rep.indices) and S.representation is rep
+    assert S.latent_dim == len(rep.indices) and S.representation is rep  # phi: every power sum of rep.indices
+    narrow = continuous.from_representation(rep, power_sums="used")
+    read = [a for a in rep.indices if power_sum_symbol(a) in rep.Psi.free_symbols]  # sympy's own account
+    assert narrow.indices == tuple(read) and narrow.latent_dim == len(read)
+    X = np.random.default_rng(2).uniform(size=(4, n, d))
+    assert np.array_equal(narrow(X), S(X))
 
 
 def test_math_md_worked_example_2_numeric():
@@ -105,7 +110,8 @@ def test_hand_made_representation_and_repr():
 def test_built_models_are_equivariant(name, n, d, degree):
     S, report = continuous.approximate(targets.get(name), n, d, degree, samples=600)
     assert_equivariant(S, n, d, atol=1e-12)
-    assert report.latent_dim == len(S.indices) and report.samples == 600
+    assert report.latent_dim == len(S.representation.indices) and report.samples == 600
+    assert set(S.indices) <= set(S.representation.indices)
 
 
 def test_exact_polynomial_targets_are_fitted_exactly():

@@ -4,7 +4,7 @@ Every hypothesis example is a BATCH of cases run in one subprocess (``tests/_fuz
 with an address-space limit (``RLIMIT_AS``, 2 GiB) and a timeout, each case with its own
 wall-clock limit. The property: every case ends in a result or a clean error (a
 ``PolyapproxError``; in the CLI exit 0/1/2 with a one-line message and no traceback) within its
-budget. The default run is small and derandomized; ``-m slow`` runs many more examples.
+budget. The default run is small and derandomized; ``-m slow`` runs more examples (SLOW_EXAMPLES).
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ SUPPRESSED = [
     HealthCheck.function_scoped_fixture,
 ]
 FAST = settings(max_examples=1, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
-SLOW = settings(max_examples=40, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
+#: examples per long test (each a batch of cases in one subprocess, about 2 s CPU of start-up): 12 in the slow
+#: stage; POLYAPPROX_FUZZ_EXAMPLES=200 python -m pytest -m slow tests/test_fuzz.py for a longer hunt
+SLOW_EXAMPLES = int(os.environ.get("POLYAPPROX_FUZZ_EXAMPLES", "12"))
+SLOW = settings(max_examples=SLOW_EXAMPLES, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child

@@ -112,15 +112,15 @@ def test_sweep_out_fifo_is_refused_without_blocking(tmp_path):
 def test_build_sparse_transformer_save_symlink_is_refused(tmp_path, capsys):
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me")
-    link = tmp_path / "net.json"
+    link = tmp_path / "net.safetensors"
     link.symlink_to(victim)
     assert main([*SPARSE, "--save", str(link)]) == 2
     assert "symbolic link" in capsys.readouterr().err
     assert victim.read_text() == "keep me"
-    dangling = tmp_path / "dangling.json"
-    dangling.symlink_to(tmp_path / "made.json")
+    dangling = tmp_path / "dangling.safetensors"
+    dangling.symlink_to(tmp_path / "made.safetensors")
     assert main([*SPARSE, "--save", str(dangling)]) == 2
-    assert not (tmp_path / "made.json").exists()
+    assert not (tmp_path / "made.safetensors").exists()
 
 
 def test_model_save_to_symlink_is_refused(tmp_path):

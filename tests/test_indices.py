@@ -102,7 +102,15 @@ def test_iterative_compositions_equal_the_recursive_reference(total, parts):
 
 
 def test_large_d_has_no_recursion_limit():
-    alphas = multi_indices(1000, 2)
-    assert len(alphas) == comb(1002, 2) - 1 and alphas[0] == (1,) + (0,) * 999
+    """d past Python's default recursion limit (1000); degree 1 keeps the list at d entries."""
+    alphas = multi_indices(1500, 1)
+    assert len(alphas) == comb(1501, 1) - 1 and alphas[0] == (1,) + (0,) * 1499 and alphas[-1] == (0,) * 1499 + (1,)
     with pytest.raises(SizeError, match="about 10"):
         multi_indices(10**6, 10**6)
+
+
+@pytest.mark.slow
+def test_large_d_degree_two_is_complete():
+    """The half-million degree-<=2 indices at d = 1000 (several GB of tuples: slow stage)."""
+    alphas = multi_indices(1000, 2)
+    assert len(alphas) == comb(1002, 2) - 1 and alphas[0] == (1,) + (0,) * 999

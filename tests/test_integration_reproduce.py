@@ -43,7 +43,17 @@ def test_sweeps_identical_on_every_executor():
         assert _strip(dask.map(fit_case, SWEEP)) == serial
 
 
-def test_reproduce_with_local_dask(tmp_path):
+def _without_seconds(value):
+    if isinstance(value, dict):
+        return {k: _without_seconds(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [_without_seconds(v) for v in value]
+    return value
+
+
+def test_reproduce_with_local_dask(tmp_path, quick_report):
+    """`reproduce` on a local Dask cluster: the discontinuous section (its sweeps run through the executor) gives
+    the numbers and claims of the session's serial quick report."""
     pytest.importorskip("distributed")
     assert (
         main(
@@ -51,7 +61,7 @@ def test_reproduce_with_local_dask(tmp_path):
                 "reproduce",
                 "--quick",
                 "--only",
-                "continuous",
+                "discontinuous",
                 "--out",
                 str(tmp_path),
                 "--no-progress",
@@ -63,7 +73,13 @@ def test_reproduce_with_local_dask(tmp_path):
         )
         == 0
     )
-    assert json.loads((tmp_path / "results.json").read_text())["executor"].startswith("dask")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["executor"].startswith("dask")
+    serial = quick_report.results
+    assert _without_seconds(results["sections"]["discontinuous"]) == _without_seconds(
+        serial["sections"]["discontinuous"]
+    )
+    assert results["claims"] == [c for c in serial["claims"] if c["section"] == "discontinuous"]
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path, capsys):

@@ -9,7 +9,13 @@ import pytest
 from numpy.polynomial import chebyshev
 
 from constructions import continuous, targets
-from constructions._sumformers.least_squares import _chebyshev_tables, _chebyshev_to_monomials, _normal_equations, _Plan
+from constructions._sumformers.least_squares import (
+    _chebyshev_tables,
+    _chebyshev_to_monomials,
+    _memory_bytes,
+    _normal_equations,
+    _Plan,
+)
 from polyapprox import DomainError, PolyapproxError, SizeError, candidate_terms, power_sum_indices
 
 
@@ -75,6 +81,45 @@ def test_memory_budget_refused_before_allocating():
         continuous.approximate(f, 3, 1, 2, config=continuous.FitConfig(memory_mb=float("nan")))
 
 
+@pytest.mark.parametrize("solver", ["auto", "normal", "svd"])
+def test_the_budget_is_checked_against_the_memory_estimate_exactly(solver):
+    """A budget just below the estimate refuses, one at the estimate runs: the guard and the estimate are one number."""
+    f = targets.get("gaussian-kernel-sum")
+    n, d, degree, samples = 3, 2, 3, 300
+    indices = power_sum_indices(n, d)
+    plan = _Plan(candidate_terms(d, indices, degree))
+
+    def need(memory_mb: float) -> int:
+        config = continuous.FitConfig(solver=solver, memory_mb=memory_mb)
+        return _memory_bytes(plan.count, samples, n, d, degree, len(indices), 1, config, len(plan.ms))
+
+    estimate = need(1024.0)
+    assert estimate == need(1024.0)  # deterministic
+    assert estimate > 8 * plan.count**2 + 8 * samples * n * d  # at least A^T A and the samples
+    public = continuous.fit_memory_bytes(
+        plan.count, samples, n, d, degree, len(indices), config=continuous.FitConfig(solver=solver)
+    )
+    assert public >= estimate  # without the plan: every candidate counted as its own product of power sums
+    below = (estimate - 1) / 1e6
+    assert need(below) == estimate  # the chunks of this small fit do not depend on the budget
+    with pytest.raises(SizeError, match=f"needs about {estimate / 1e6:,.0f} MB .* solver '{solver}'"):
+        continuous.approximate(
+            f, n, d, degree, samples=samples, config=continuous.FitConfig(solver=solver, memory_mb=below)
+        )
+    config = continuous.FitConfig(solver=solver, memory_mb=estimate / 1e6)
+    _, report = continuous.approximate(f, n, d, degree, samples=samples, config=config)
+    assert report.coefficients == plan.count
+
+
+def test_the_memory_estimate_grows_with_the_sizes_and_follows_the_route():
+    est = continuous.fit_memory_bytes
+    assert est(820, 4000, 4, 2, 6, 14) < est(820, 8000, 4, 2, 6, 14) < est(1640, 8000, 4, 2, 6, 14)
+    # the SVD route holds the design matrix (rows x terms) twice; the normal equations hold terms^2 twice
+    svd, normal = continuous.FitConfig(solver="svd"), continuous.FitConfig(solver="normal")
+    assert est(141, 4000, 3, 2, 4, 9, config=svd) >= 2 * 8 * 4000 * 3 * 141
+    assert est(3978, 4000, 5, 2, 8, 20, config=normal) >= 2 * 8 * 3978**2
+
+
 @pytest.mark.parametrize("r", [5, 100, 200])
 def test_condition_estimate_against_svd(r):
     import scipy.linalg
@@ -137,3 +182,40 @@ def test_absurd_sizes_and_domains_are_refused_before_allocating(kwargs, error, w
     with pytest.raises(error, match=words) as info:
         continuous.approximate(f, d=1, degree=4, **kwargs)
     assert "\n" not in str(info.value)
+
+
+def test_a_huge_n_is_refused_before_the_power_sums_are_enumerated(monkeypatch):
+    """n = 10**6: the sizes are checked in closed form; enumerating the 10**6 power sums took seconds."""
+    from constructions._sumformers import least_squares
+    from polyapprox.internal import SizeError
+
+    def enumerate_all(*args, **kwargs):
+        raise AssertionError("the power sums were enumerated before the size check")
+
+    monkeypatch.setattr(least_squares, "power_sum_indices", enumerate_all)
+    monkeypatch.setattr(least_squares, "check_equivariant", enumerate_all)
+    with pytest.raises(SizeError, match="8,000 sequences of 1000000 x 1"):
+        continuous.approximate(targets.get("centered"), 10**6, 1, 2)
+
+
+@pytest.mark.parametrize(
+    "n, d, degree, refined", [(1, 2, 3, False), (2, 1, 5, True), (3, 2, 2, False), (5, 1, 8, True), (4, 3, 6, False)]
+)
+def test_the_closed_form_sizes_equal_the_enumerated_ones(n, d, degree, refined, monkeypatch):
+    """The count the size check uses (low-degree power sums only) is the enumerated candidate count."""
+    from constructions._sumformers import least_squares
+    from polyapprox import candidate_terms, latent_dimension, power_sum_indices
+
+    class Counted(Exception):
+        pass
+
+    def record(samples, test_samples, count, n):
+        raise Counted(count)
+
+    monkeypatch.setattr(least_squares, "_sample_counts", record)
+    with pytest.raises(Counted) as counted:
+        continuous.approximate(targets.get("centered"), n, d, degree, config=continuous.FitConfig(refined=refined))
+    seen = {"count": counted.value.args[0]}
+    indices = power_sum_indices(n, d, refined=refined)
+    assert seen["count"] == len(candidate_terms(d, indices, degree))
+    assert len(indices) == latent_dimension(n, d, "continuous-refined" if refined else "continuous")

@@ -11,22 +11,25 @@ from polyapprox.exact._errors import DomainError
 def test_layout_labels_and_row_convention():
     S = fitted()
     T = transformer.from_sumformer(S, 5)
-    assert T.width == 2 + 2 * 20 + 2 == 44
-    assert T.layout == {"x": slice(0, 2), "phi": slice(2, 22), "sum": slice(22, 42), "out": slice(42, 44)}
+    # a fit of degree 2 reads the 5 power sums of degree <= 2 of the 20 (|alpha| <= n = 5): only they are carried
+    assert S.indices == ((1, 0), (0, 1), (2, 0), (1, 1), (0, 2)) and S.representation.latent_dim == 20
+    assert T.width == 2 + 2 * 5 + 2 == 14
+    assert T.layout == {"x": slice(0, 2), "phi": slice(2, 7), "sum": slice(7, 12), "out": slice(12, 14)}
     assert T.labels[:3] == (("x", 1), ("x", 2), ("phi", (1, 0)))
-    assert T.labels[2:22] == tuple(("phi", a) for a in S.indices)  # graded-lex, never sorted by name
+    assert T.labels[2:7] == tuple(("phi", a) for a in S.indices)  # graded-lex, never sorted by name
     W_V, W_O = T.weights["attn.W_V"], T.weights["attn.W_O"]
     assert W_V[("phi", (1, 0)), ("sum", (1, 0))] == 1 and W_V[("phi", (1, 0)), ("sum", (0, 1))] == 0
-    assert W_O[("sum", (2, 1)), ("sum", (2, 1))] == 5  # n x writer
+    assert W_O[("sum", (1, 1)), ("sum", (1, 1))] == 5  # n x writer
     assert np.asarray(T.weights["attn.W_K"]).any() == False  # noqa: E712  (W_K = 0)
-    assert T.weights["embed.W"].shape == (2, 44)  # (d_in, d_out): a layer computes X @ W
+    assert T.weights["embed.W"].shape == (2, 14)  # (d_in, d_out): a layer computes X @ W
 
 
 def test_describe_and_parameters():
     T = transformer.from_sumformer(fitted(), 5)
     text = T.describe()
-    assert "ONE attention layer" in text and "W_V 44x20" in text and "W_O 20x44" in text
-    assert T.parameter_count() == 2 * 44 + 4 * 44 + 2 * 44 * 20 - 2 * 44 + 44 * 2  # embed, W_Q, W_K, W_V, W_O, readout
+    assert "ONE attention layer" in text and "W_V 14x5" in text and "W_O 5x14" in text
+    assert "carries 5 of the 20 power sums of degree <= n (those Psi reads): p_(1, 0), p_(0, 1), p_(2, 0)" in text
+    assert T.parameter_count() == 2 * 14 + 2 * 14 + 2 * 14 * 5 + 14 * 2  # embed, W_Q, W_K, W_V, W_O, readout
 
 
 def test_labelled_array():
@@ -66,11 +69,11 @@ def test_labelled_arrays_behave_as_arrays():
     T = transformer.from_sumformer(fitted(), 5)
     W_O = T.weights["attn.W_O"]
     assert isinstance(W_O, np.ndarray) and (T.weights["attn.W_K"] == 0).all()
-    assert np.count_nonzero(W_O) == 20 and W_O.sum() == 100 and type(W_O.sum()) is not type(W_O)
-    Z = np.ones((3, 20))
+    assert np.count_nonzero(W_O) == 5 and W_O.sum() == 25 and type(W_O.sum()) is not type(W_O)
+    Z = np.ones((3, 5))
     np.testing.assert_array_equal(Z @ W_O, Z @ W_O.values)
-    assert W_O.T.shape == (44, 20) and type(W_O.T) is np.ndarray and type(W_O + 1) is np.ndarray
-    assert W_O[0, 22] == 5 and W_O[("sum", (1, 0))].shape == (44,)
+    assert W_O.T.shape == (14, 5) and type(W_O.T) is np.ndarray and type(W_O + 1) is np.ndarray
+    assert W_O[0, 7] == 5 and W_O[("sum", (1, 0))].shape == (14,)
 
 
 @pytest.mark.parametrize("encoding", ["integer", "histogram"])

@@ -76,16 +76,17 @@ def test_full_training_flag_reaches_the_experiments(tmp_path, monkeypatch, flags
     )
     from polyapprox.app import experiments
 
-    seen = []
+    seen, seeds = [], []
 
-    def stop(*, quick, seed, map):
-        seen.append(quick)
+    def stop(config):
+        seen.append(config.quick)
+        seeds.append(config.seed_list)
         raise RuntimeError("stop after recording the settings")
 
     monkeypatch.setattr(experiments, "sumformer_curves", stop)
     with pytest.raises(RuntimeError, match="stop"):
         main(["reproduce", "--only", "training", "--out", str(tmp_path), "--no-progress", *flags])
-    assert seen == [quick]
+    assert seen == [quick] and seeds == [(0, 1, 2) if quick else (0, 1, 2, 3, 4)]
 
 
 def test_a_section_whose_package_is_missing_is_skipped_and_says_so(tmp_path, monkeypatch):

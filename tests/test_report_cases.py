@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from polyapprox.app.report import run_report, section_specs
+from polyapprox.app.report import section_specs
 from polyapprox.app.report._model import _jsonable
 from polyapprox.app.report.cases import CASES
 
@@ -18,11 +18,10 @@ TESTS = Path(__file__).parent
 QUOTED = {"latent": ["L1", "L2", "L3", "L-cross"], "representation": ["P1", "P4"], "sparse": ["S1", "S4", "S6"]}
 
 
-@pytest.fixture(scope="module")
-def claims(tmp_path_factory):
-    out = tmp_path_factory.mktemp("report")
-    run_report(out, quick=True, only=list(QUOTED), progress=False)
-    return json.loads((out / "results.json").read_text())["claims"]
+@pytest.fixture
+def claims(quick_report):
+    """The claims of the session's quick report (tests/conftest.py)."""
+    return quick_report.results["claims"]
 
 
 @pytest.mark.parametrize("case_id", [c for ids in QUOTED.values() for c in ids])

@@ -10,11 +10,11 @@ from polyapprox.app.report import run_report
 from polyapprox.app.report.cases import CASES
 
 
-def test_quick_section_files_and_claims(tmp_path):
-    sections = run_report(tmp_path, quick=True, only=["sparse"], progress=False)
-    assert [s.name for s in sections] == ["sparse"]
-    results = json.loads((tmp_path / "results.json").read_text())
-    claims = {c["id"]: c for c in results["claims"]}
+def test_quick_section_files_and_claims(quick_report):
+    """The sparse section of the session's quick report (tests/conftest.py)."""
+    tmp_path = quick_report.out
+    results = quick_report.results
+    claims = {c["id"]: c for c in results["claims"] if c["section"] == "sparse"}
     assert {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "S-universal", "S-universal-softmax"} <= set(claims)
     assert results["all_passed"] is True
     assert claims["S-universal"]["measured"]["STAR n=3, delta=1/3"] == "27/27"
@@ -25,7 +25,8 @@ def test_quick_section_files_and_claims(tmp_path):
     assert "| STAR n=3 | 4+1 | 9 | 73 | 3/2 |" in report
 
 
-def test_impossible_tolerance_and_wrong_expectation_fail(tmp_path, monkeypatch):
+def test_impossible_tolerance_and_wrong_expectation_fail(tmp_path, monkeypatch, quick_report):
+    quick_report.replay(monkeypatch, "sparse")  # the session's numbers: the claims run here against the changed cases
     monkeypatch.setitem(CASES["S1"].expected, "dense", (1, 2, [256]))
     monkeypatch.setitem(CASES["S2"].expected, "STAR n=3", ((("star", 3), 3, 1, "1/2"), (4, 1, 9, 74)))
     run_report(

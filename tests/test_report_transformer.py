@@ -1,12 +1,12 @@
-import json
-
 from polyapprox.app.report import run_report
 
 
-def test_quick_section(tmp_path):
-    run_report(tmp_path, quick=True, only=["transformer"], progress=False)
-    results = json.loads((tmp_path / "results.json").read_text())
-    assert {c["id"] for c in results["claims"]} == {"T1", "T2", "T3", "T4", "T5", "T-relu", "T-relu-certified"}
+def test_quick_section(quick_report):
+    """The transformer section of the session's quick report (tests/conftest.py)."""
+    tmp_path = quick_report.out
+    results = quick_report.results
+    claims = [c for c in results["claims"] if c["section"] == "transformer"]
+    assert {c["id"] for c in claims} == {"T1", "T2", "T3", "T4", "T5", "T-relu", "T-relu-certified"}
     assert results["all_passed"]
     numbers = results["sections"]["transformer"]["numbers"]
     assert numbers["T3"] > 1e-3 and max(numbers["T1"]) <= 1e-13
@@ -21,7 +21,8 @@ def test_quick_section(tmp_path):
     assert "ONE attention layer" in report and "reconstruction" in report.lower()
 
 
-def test_impossible_tolerance_fails(tmp_path):
+def test_impossible_tolerance_fails(tmp_path, quick_report, monkeypatch):
+    quick_report.replay(monkeypatch, "transformer")  # the session's numbers: the claims run here with the override
     sections = run_report(tmp_path, quick=True, only=["transformer"], progress=False, overrides={"T3.min": 1e9})
     failed = [c.id for s in sections for c in s.claims if not c.passed]
     assert failed == ["T3"]

@@ -62,3 +62,56 @@ def test_bad_input_is_named(values: list[float], level: float, words: str) -> No
 def test_compare_is_strict_at_the_ends() -> None:
     iv = SeedInterval(1.0, 0.5, 1.5, 3, 0.95)
     assert compare(iv, 0.5) == "inconclusive" and compare(iv, 1.5) == "inconclusive"
+
+
+# ------------------------------------------------------------------ verdicts and seeds (no torch needed)
+
+
+def test_one_agreeing_seed_does_not_make_an_agreeing_verdict() -> None:
+    from polyapprox.app.experiments._stats import paper_verdict
+
+    # seed 0 alone reaches 0.95 >= 0.9 (a one-seed run said "agrees"); the three seeds' interval
+    # 0.6833 +- 4.303 * 0.2363 / sqrt(3) = [0.096, 1.270] contains 0.9
+    accuracies = [0.95, 0.5, 0.6]
+    assert accuracies[0] >= 0.9
+    assert paper_verdict(t_interval(accuracies), 0.9, paper_above=True) == "inconclusive"
+    assert paper_verdict(t_interval(accuracies), 0.9, paper_above=False) == "inconclusive"
+    assert paper_verdict(t_interval([0.99, 1.0, 0.995]), 0.9, paper_above=True) == "agrees"
+    assert paper_verdict(t_interval([0.99, 1.0, 0.995]), 0.9, paper_above=False) == "differs"
+    assert paper_verdict(t_interval([0.3, 0.31, 0.32]), 0.9, paper_above=False) == "agrees"
+
+
+def test_interval_cells_print_and_serialise() -> None:
+    iv = SeedInterval(1.0, 0.5, 1.5, 3, 0.95)
+    assert str(iv) == "1 [0.5, 1.5]"
+    assert iv.to_dict() == {"mean": 1.0, "low": 0.5, "high": 1.5, "count": 3, "level": 0.95}
+
+
+@pytest.mark.parametrize(
+    "seeds, fragment",
+    [
+        ([], "at least 2 seeds"),
+        ([4], "at least 2 seeds"),
+        ([0, -1], "seed must be an integer >= 0"),
+        ([1, 2, 1], "1 appears more than once"),
+        (list(range(101)), "exceed the limit of 100 seeds"),
+        ([0, 2**32], "at most 4,294,967,295"),
+        ([0, 1.5], "seed must be an integer"),
+        ("012", "list of integers"),
+    ],
+)
+def test_bad_seed_lists_are_one_line_errors(seeds, fragment) -> None:
+    from polyapprox.app.experiments import ExperimentConfig
+
+    with pytest.raises(PolyapproxError) as info:
+        ExperimentConfig(seeds=seeds)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
+
+
+def test_default_seeds_are_three_quick_and_five_full() -> None:
+    from polyapprox.app.experiments import ExperimentConfig
+
+    assert ExperimentConfig().seed_list == (0, 1, 2)
+    assert ExperimentConfig(quick=False).seed_list == (0, 1, 2, 3, 4)
+    assert ExperimentConfig.from_first_seed(5, quick=False).seed_list == (5, 6, 7, 8, 9)
+    assert ExperimentConfig(seeds=[3, 1]).seed_list == (3, 1)

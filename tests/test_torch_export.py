@@ -177,8 +177,12 @@ def test_compile_parity_on_unseen_inputs(S, kind, ff):
         assert np.abs(_np(compiled(torch.tensor(X))) - net(X)).max() <= 1e-12
 
 
+#: every kind once, both feed-forwards among them (an inductor compile costs tens of CPU seconds)
+INDUCTOR_CASES = [(kind, ("exact", "relu")[i % 2]) for i, kind in enumerate(BUILDERS)]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("kind, ff", CASES)
+@pytest.mark.parametrize("kind, ff", INDUCTOR_CASES)
 def test_compile_inductor_parity(S, kind, ff):
     net = BUILDERS[kind](S, ff)
     compiled = torch.compile(net.to_torch(), dynamic=True)

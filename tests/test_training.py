@@ -312,8 +312,11 @@ def test_missing_torch_is_a_one_line_install_hint(monkeypatch):
 def test_experiment_sweeps_are_identical_in_worker_processes():
     from polyapprox.app.report.executor import make_executor
 
-    serial = experiments.sumformer_curves(steps=3, target="times-mean", degree=2)
+    config = experiments.ExperimentConfig(steps=3, seeds=(0, 1))
+    serial = experiments.sumformer_curves(config, target="times-mean", degree=2)
     with make_executor(jobs=2) as processes:
-        parallel = experiments.sumformer_curves(steps=3, target="times-mean", degree=2, map=processes.map)
+        parallel = experiments.sumformer_curves(
+            experiments.ExperimentConfig(steps=3, seeds=(0, 1), map=processes.map), target="times-mean", degree=2
+        )
     strip = lambda runs: [{k: v for k, v in r.items() if k != "seconds"} for r in runs]
     assert strip(parallel.runs) == strip(serial.runs) and parallel.table.rows == serial.table.rows

@@ -45,10 +45,115 @@ class Head:
                 raise ShapeError(f"{name} must have shape {shape}; got {getattr(self, name).shape}")
 
 
+#: Bytes of one block of attention scores in the numpy softmax forwards (:func:`softmax_attention`
+#: and the masked one): they take the queries ``SCORE_BLOCK_BYTES // (8 b n)`` at a time (at least
+#: one), so their n x n temporaries never exceed ``SCORE_TEMPORARIES`` such blocks, whatever n.
+#: Before, the whole (b, n, n) logits, shifted, exp and weights lived at once: 8.3 GB at n = 16384.
+SCORE_BLOCK_BYTES = 2**25
+#: Score-sized temporaries alive at once in one block: the logits and their shifted exponentials
+#: (the masked forward's ``np.where`` replaces the logits; the normalisation is in place).
+SCORE_TEMPORARIES = 2
+
+
+def query_block(b: int, n_keys: int) -> int:
+    """Queries per block of the numpy softmax forwards for b sequences of n_keys keys.
+
+    Parameters
+    ----------
+    b : int
+        Sequences in the batch.
+    n_keys : int
+        Keys per query.
+
+    Returns
+    -------
+    int
+        ``max(1, SCORE_BLOCK_BYTES // (8 b n_keys))``.
+
+    Examples
+    --------
+    >>> query_block(1, 1024), query_block(1, 16384), query_block(10**9, 10**9)
+    (4096, 256, 1)
+    """
+    return max(1, SCORE_BLOCK_BYTES // (8 * b * n_keys))
+
+
+def softmax_memory_bytes(b: int, n: int, D: int, d_k: int, d_v: int, masked: bool = False) -> int:
+    """The budget rule of the numpy softmax forwards: bytes they allocate above their inputs.
+
+    The output and one head's Q, K, V and V W_O (float64, each b x n x width) plus
+    ``SCORE_TEMPORARIES`` score blocks of :func:`query_block` rows, and the block's weighted
+    values; the masked forward also holds its validated copy of the (n, n) boolean mask.
+    ``benchmarks/bench_attention.py --memory`` checks it against the measured peak.
+
+    Parameters
+    ----------
+    b, n, D, d_k, d_v : int
+        Batch, tokens, width, key and value width of a head.
+    masked : bool, default False
+        The masked forward (``masked_softmax_attention``).
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
+    >>> softmax_memory_bytes(1, 16384, 16, 4, 8) / 2**20   # 64 MiB of scores, whatever n
+    71.015625
+    """
+    rows = min(n, query_block(b, n))
+    streams = b * n * (2 * D + 2 * d_k + 2 * d_v)
+    return 8 * (streams + SCORE_TEMPORARIES * b * rows * n + b * rows * d_v) + (n * n if masked else 0)
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    weights = np.exp(shifted)
-    return weights / weights.sum(axis=-1, keepdims=True)
+    """Softmax over the last axis; ``logits`` is consumed (no score-sized copy beyond one)."""
+    weights = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(weights, out=weights)
+    weights /= weights.sum(axis=-1, keepdims=True)
+    return weights
+
+
+def attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """softmax(Q K^T / sqrt(d_k)) V, the queries in blocks of :func:`query_block` rows.
+
+    Under a mask, the logits outside ``mask[query, key]`` are -inf. The peak memory is bounded
+    by :func:`softmax_memory_bytes`, not by n^2.
+
+    Shapes: Q (b, n, d_k), K (b, m, d_k), V (b, m, d_v), mask (n, m) -> (b, n, d_v).
+
+    Parameters
+    ----------
+    Q, K, V : numpy.ndarray
+        Queries, keys, values.
+    mask : numpy.ndarray or None, default None
+        Boolean, True where the query attends to the key.
+
+    Returns
+    -------
+    numpy.ndarray
+        The attention output.
+
+    Examples
+    --------
+    >>> V = np.arange(6.0).reshape(1, 3, 2)
+    >>> attend(np.zeros((1, 3, 1)), np.zeros((1, 3, 1)), V)[0, 0]     # mean of the values
+    array([2., 3.])
+    """
+    b, n, m = Q.shape[0], Q.shape[1], K.shape[1]
+    rows = query_block(b, m)
+    Kt = np.swapaxes(K, 1, 2)
+    root = np.sqrt(Q.shape[2])
+    out = np.empty((b, n, V.shape[2]))
+    for start in range(0, n, rows):
+        block = slice(start, start + rows)
+        logits = Q[:, block] @ Kt / root
+        if mask is not None:
+            logits = np.where(mask[block], logits, -np.inf)
+        out[:, block] = _softmax(logits) @ V
+    return out
 
 
 def _check(Z: np.ndarray, heads: Sequence[Head]) -> None:
@@ -89,9 +194,7 @@ def softmax_attention(Z: np.ndarray, heads: Sequence[Head]) -> np.ndarray:
     _check(Z, heads)
     out = Z.copy()
     for h in heads:
-        Q, K, V = Z @ h.W_Q, Z @ h.W_K, Z @ h.W_V
-        weights = _softmax(Q @ np.swapaxes(K, 1, 2) / np.sqrt(h.W_Q.shape[1]))
-        out += weights @ V @ h.W_O
+        out += attend(Z @ h.W_Q, Z @ h.W_K, Z @ h.W_V) @ h.W_O
     return out
 
 

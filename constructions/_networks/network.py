@@ -32,7 +32,7 @@ from .._common.labelled import Label, LabelledArray
 from .._common.protocol import Encoded, ModelKind, SavableModel, register_model_kind
 from .._common.validate import as_sequences, real_array
 from .._sumformers.discontinuous import DiscontinuousSumformer
-from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, psi_table, sumformer_from, sumformer_part
+from .._sumformers.polynomial import PolynomialSumformer, example_sumformer, sumformer_from, sumformer_part
 from .._sumformers.sumformer import Sumformer
 from .._verify.certify_networks import certify_network
 from . import attention as _attention
@@ -176,6 +176,11 @@ class Network(SavableModel):
             f"{self.attention} Transformer from a Sumformer: n={self.n}, d={self.d}, d_out={self.d_out}, "
             f"residual width D={self.width} ({', '.join(f'{k}: {v.stop - v.start}' for k, v in self.layout.items())}), "
             f"feed-forward: {self.ff}, ONE attention layer",
+            *(
+                [f"slots phi and sum: {self.sumformer.carried()}"]
+                if isinstance(self.sumformer, PolynomialSumformer)
+                else []
+            ),
             "| block | kind | computes | weights | parameters |",
             "|---|---|---|---|---|",
         ]
@@ -260,12 +265,13 @@ def _embed(S: Sumformer, labels, layout) -> Block:
 def _polynomial_spec(S: Sumformer) -> dict[str, Any] | None:
     """Exponents and float64 coefficients of exact phi and psi, or None for a non-polynomial Sumformer.
 
-    phi(x) = (x^alpha)_{alpha in indices}; psi(y, s) = sum_t C[t] (y, s)^{e_t} with the exponents
-    e_t = (beta_t, mu_t) of the exact representation, in sorted order.
+    phi(x) = (x^alpha)_{alpha in indices} for the power sums S carries (those Psi reads);
+    psi(y, s) = sum_t C[t] (y, s)^{e_t} with the exponents e_t = (beta_t, mu_t) of the exact
+    representation restricted to them, in sorted order.
     """
     if not isinstance(S, PolynomialSumformer):
         return None
-    exponents, C = psi_table(S.representation)
+    exponents, C = S.psi_table()
     phi_exponents = np.array(list(S.indices), dtype=np.int64).reshape(len(S.indices), S.d)
     return {"phi_exponents": phi_exponents, "psi_exponents": np.array(exponents, dtype=np.int64), "psi_coefficients": C}
 
@@ -387,7 +393,7 @@ def _psi_network(S: PolynomialSumformer, n: int, m: int) -> tuple[Any, np.ndarra
     psi is evaluated at s_hat = s / n, so each term of degree mu in s is scaled by n^mu.
     """
     d, latent = S.d, S.latent_dim
-    exponents, C = psi_table(S.representation)
+    exponents, C = S.psi_table()
     mu = np.array([sum(e[d:]) for e in exponents], dtype=float)  # degree of each term in s
     lipschitz = (np.abs(C) * (mu * float(n) ** np.maximum(mu - 1, 0))[:, None]).sum(axis=0)
     C = C * (float(n) ** mu)[:, None]

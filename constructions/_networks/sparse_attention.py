@@ -18,6 +18,17 @@ the dense masked call; time vs n (1024 -> 4096) grows with slope 1.5 and 1.5 in 
 scores: measured 1.1-2.8 (random masks of n / 32 to n / 2 keys per query at n = 1024 and 2048:
 gathering was 8.4x and 13.6x faster at n / 32, 0.94x and 1.7x at n / 2), so a mask with more than
 n / 2 keys per query runs densely.
+With gradients (training), gathering loses to the dense kernel's BLAS products unless a query
+keeps very few keys (``GRADIENT_GATHER_COST``), so calls that record gradients can run a third
+kernel, :class:`_BlockPlan`: B x B blocks of queries and keys under at most two token orders
+(the identity, or tokens grouped by residue mod s, which makes a stride pattern
+block-diagonal), each block one small matmul, the parts joined by one shared row maximum. It
+runs where it is cheaper than gathering and than the dense kernel (``BLOCK_COST``): in the
+copying model at n = 1024, STRIDED's and FIXED's steps and SLIDING_WINDOW (training steps
+1.56-1.97x faster, ``benchmarks/bench_training.py --copying``); STRIDED's union, RANDOM and
+DENSE stay dense and say so.
+Dense calls go through :func:`fused_sdpa` (PyTorch's fused CPU kernel) with the mask from
+:class:`SdpaMask` (none when all True, else an additive float mask made once).
 FlexAttention (``torch.nn.attention.flex_attention``, torch 2.13 CPU) is not used here: called
 eagerly it warns and runs its unfused reference path; under ``torch.compile`` its first call on
 STRIDED's union at n = 1024 (float32, one head of width 16) cost 1.8 s CPU of compilation (again
@@ -53,6 +64,116 @@ GATHER_COST = 2.0
 #: 33 keys per query 253 against 111 ms. The backward's index_add and the tiny batched matmuls
 #: lose to BLAS on the dense n x n product until the mask keeps under about n / 85 keys per query.
 GRADIENT_GATHER_COST = 85.0
+#: Cost of one score of the block kernel (:class:`_BlockPlan`) in dense scores, with gradients
+#: (forward and backward, float32, 4 heads of width 16, batch 32, n = 1024, blocks of 32, CPU time,
+#: against the fused dense kernel with the mask): FIXED's blocks (32 scores per query) 93.7 /
+#: 465 ms, STRIDED's stride under its residue permutation (32) 134 / 495 ms, its window (64 in two
+#: parts) 250 / 474 ms, STRIDED's union (128) 541-561 / 483-485 ms: a block score costs about 8 dense
+#: ones, so a plan runs when it keeps under n / 8 scores per query.
+BLOCK_COST = 8.0
+#: Block size of the block kernel when none is given: the largest divisor of n not above this.
+BLOCK_SIZE = 32
+
+
+def fused_sdpa(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, attn_mask: torch.Tensor | None = None, scale: float | None = None
+) -> torch.Tensor:
+    """``F.scaled_dot_product_attention(q, k, v, attn_mask, scale)`` through PyTorch's fused CPU kernel.
+
+    The fused (flash) kernel needs 4-D (batch, heads, n, e) tensors with one head width e for
+    q, k and v; otherwise SDPA falls back to the math path, which materialises the n x m scores
+    (measured at n = 4096, d_k = 4, d_v = 8, one thread: 135 -> 14 ms in float32, 205 -> 33 ms in
+    float64). So q and k are zero-padded to e = max(d_k, d_v) columns (every dot product is
+    unchanged: the added terms are exact zeros), v likewise when d_v < d_k, and leading
+    dimensions are viewed as (batch, heads); the result is sliced back to d_v columns. The scale
+    defaults to 1 / sqrt(d_k) of the unpadded width.
+
+    Shapes: q (..., n, d_k), k (..., m, d_k), v (..., m, d_v), attn_mask (n, m) boolean (True:
+    attend) -> (..., n, d_v); q, k and v share their leading dimensions.
+
+    Parameters
+    ----------
+    q, k, v : torch.Tensor
+        Queries, keys and values.
+    attn_mask : torch.Tensor or None, default None
+        SDPA's ``attn_mask``.
+    scale : float or None, default None
+        Factor of the logits; None: 1 / sqrt(d_k).
+
+    Returns
+    -------
+    torch.Tensor
+        The attention output.
+
+    Examples
+    --------
+    >>> q = torch.randn(2, 5, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    >>> v = torch.randn(2, 5, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    >>> out = fused_sdpa(q, q, v)
+    >>> out.shape, bool(torch.allclose(out, F.scaled_dot_product_attention(q, q, v), atol=1e-14))
+    (torch.Size([2, 5, 7]), True)
+    """
+    lead = q.shape[:-2]
+    if k.shape[:-2] != lead or v.shape[:-2] != lead or q.dim() < 2:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=scale)
+    d_k, d_v = q.shape[-1], v.shape[-1]
+    factor = 1.0 / math.sqrt(d_k) if scale is None else scale
+    e = max(d_k, d_v)
+    if d_k < e:
+        q, k = F.pad(q, (0, e - d_k)), F.pad(k, (0, e - d_k))
+    if d_v < e:
+        v = F.pad(v, (0, e - d_v))
+    if q.dim() != 4:
+        q, k, v = (t.reshape(-1, 1, *t.shape[-2:]) for t in (q, k, v))
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask, scale=factor)
+    return out[..., :d_v].reshape(*lead, q.shape[-2], d_v)
+
+
+class SdpaMask(nn.Module):
+    """A boolean ``mask[query, key]`` in the form SDPA's fused CPU kernel takes fastest.
+
+    ``None`` when every entry is True (the same function as no mask: plain SDPA), else an
+    additive mask (0 where True, -inf where False) of the queries' dtype, made on first use and
+    kept per dtype (not in the ``state_dict``). A boolean mask is converted into such a float
+    mask on every call (measured at n = 4096, one thread: SDPA with a boolean mask 97.9 ms in
+    float32 and 142 ms in float64, with the stored float mask 22.1 and 54.5 ms, without a mask
+    14.9 and 35.7 ms).
+
+    Shapes: mask (n, m) boolean; ``module(dtype)`` -> None or (n, m) of that dtype.
+
+    Parameters
+    ----------
+    mask : torch.Tensor or None
+        Boolean (n, m), True where the query attends to the key; None: no mask.
+
+    Examples
+    --------
+    >>> SdpaMask(torch.ones(3, 3, dtype=torch.bool))(torch.float32) is None
+    True
+    >>> SdpaMask(torch.eye(2, dtype=torch.bool))(torch.float64)
+    tensor([[0., -inf],
+            [-inf, 0.]], dtype=torch.float64)
+    """
+
+    def __init__(self, mask: torch.Tensor | None) -> None:
+        super().__init__()
+        self.mask = mask  # the caller's buffer: a mask loaded into it in place is seen (its version changes)
+        self._cache: dict[tuple[torch.dtype, int], torch.Tensor | None] = {}
+
+    def forward(self, dtype: torch.dtype) -> torch.Tensor | None:
+        if self.mask is None:
+            return None
+        if torch.compiler.is_compiling() or torch.compiler.is_exporting():
+            return self.mask  # traced graphs keep the boolean mask (the checks above are data-dependent)
+        key = (dtype, self.mask._version)
+        if key not in self._cache:
+            if len(self._cache) > 4:
+                self._cache.clear()
+            full = bool(self.mask.all())
+            self._cache[key] = (
+                None if full else torch.zeros(self.mask.shape, dtype=dtype).masked_fill_(~self.mask, -math.inf)
+            )
+        return self._cache[key]
 
 
 def _split(mask: np.ndarray, gather_cost: float) -> tuple[int, np.ndarray]:
@@ -85,6 +206,7 @@ class _GatherPlan(nn.Module):
         D, heavy = _split(M, gather_cost)
         light = np.setdiff1d(np.arange(n), heavy)
         cost = gather_cost * len(light) * D + len(heavy) * n
+        self.cost = min(1.0, cost / (n * n))  # in units of the dense kernel
         if cost >= n * n:
             self.strategy = "dense"
             self.reason = (
@@ -110,6 +232,7 @@ class _GatherPlan(nn.Module):
         self.register_buffer("rows", torch.as_tensor(light, dtype=torch.int64), persistent=False)
         self.register_buffer("dense_rows", torch.as_tensor(heavy, dtype=torch.int64), persistent=False)
         self.register_buffer("dense_mask", torch.as_tensor(M[heavy]), persistent=False)
+        self.sdpa_mask = SdpaMask(self.dense_mask)
         order = np.concatenate([light, heavy])
         inverse = np.empty(n, dtype=np.int64)
         inverse[order] = np.arange(n)
@@ -134,7 +257,7 @@ class _GatherPlan(nn.Module):
 
     def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float, chunked: bool) -> torch.Tensor:
         if self.strategy == "dense":
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=self.dense_mask, scale=scale)
+            return fused_sdpa(q, k, v, self.sdpa_mask(q.dtype), scale)
         L, D = self.index.shape
         step = L
         if chunked:
@@ -145,8 +268,164 @@ class _GatherPlan(nn.Module):
         if len(self.dense_rows) == 0:
             return out
         q_dense = q.index_select(-2, self.dense_rows)
-        dense = F.scaled_dot_product_attention(q_dense, k, v, attn_mask=self.dense_mask, scale=scale)
+        dense = fused_sdpa(q_dense, k, v, self.sdpa_mask(q.dtype), scale)
         return torch.cat([out, dense], dim=-2).index_select(-2, self.inverse)
+
+
+def _residue_order(n: int, s: int) -> np.ndarray:
+    """Tokens grouped by residue mod s (s divides n): position r (n / s) + a holds token a s + r."""
+    return np.arange(n).reshape(n // s, s).T.reshape(-1)
+
+
+def _permuted(M: np.ndarray, s: int) -> np.ndarray:
+    """M with queries and keys both in :func:`_residue_order` (s = 1: M itself)."""
+    n = M.shape[0]
+    if s == 1:
+        return M
+    return M.reshape(n // s, s, n // s, s).transpose(1, 0, 3, 2).reshape(n, n)
+
+
+def _occupied(P: np.ndarray, B: int) -> np.ndarray:
+    nb = P.shape[0] // B
+    return np.asarray(P.reshape(nb, B, nb, B).any(axis=(1, 3)))
+
+
+def block_plan(M: np.ndarray, B: int, dense_fill: float = 0.25) -> list[tuple[int, np.ndarray]]:
+    """The cheapest cover of M's connections by B x B blocks under at most two token orders.
+
+    An order is the identity (s = 1) or tokens grouped by residue mod s (s dividing n): a stride
+    pattern is block-diagonal in the order of its stride. Tried: every order alone (all its
+    non-empty blocks), and every pair (the blocks of the first order filled to at least
+    ``dense_fill``, the remaining connections in the second). Cost: key blocks per query block.
+
+    Returns
+    -------
+    list of (int, numpy.ndarray)
+        ``(s, connections)`` per part; the parts' connections are disjoint and cover M.
+    """
+    n = M.shape[0]
+    orders = [1, *(s for s in range(2, n // 2 + 1) if n % s == 0)]
+    best: tuple[int, list[tuple[int, np.ndarray]]] | None = None
+    for s1 in orders:
+        P = _permuted(M, s1)
+        nb = n // B
+        counts = P.reshape(nb, B, nb, B).sum(axis=(1, 3))
+        alone = int((counts > 0).sum(axis=1).max())
+        if best is None or alone < best[0]:
+            best = (alone, [(s1, M)])
+        dense = counts >= dense_fill * B * B
+        if not dense.any() or dense.all():
+            continue
+        first = P & np.kron(dense, np.ones((B, B), dtype=bool))
+        rest_permuted = P & ~first
+        # back to token order: the inverse of _permuted is _permuted with n / s (or itself for s = 1)
+        back = 1 if s1 == 1 else n // s1
+        first, rest = _permuted(first, back), _permuted(rest_permuted, back)
+        m1 = int(dense.sum(axis=1).max())
+        if m1 + 1 >= best[0]:  # the rest needs at least one more block per query block
+            continue
+        for s2 in orders:
+            if s2 != s1:
+                m2 = int(_occupied(_permuted(rest, s2), B).sum(axis=1).max())
+                if m1 + m2 < best[0]:
+                    best = (m1 + m2, [(s1, first), (s2, rest)])
+    assert best is not None
+    return best[1]
+
+
+class _BlockPart(nn.Module):
+    """One part of a block plan: queries of block i attend to key blocks ``blocks[i]`` (token order ``order``)."""
+
+    order: torch.Tensor | None  # (n,) int64, or None for the identity
+    inverse: torch.Tensor | None
+    blocks: torch.Tensor  # (nb, m) int64 (padding repeats a block, masked out)
+    allowed: torch.Tensor  # (nb, B, m B) bool
+
+    def __init__(self, s: int, A: np.ndarray, B: int) -> None:
+        super().__init__()
+        n = A.shape[0]
+        nb = n // B
+        P = _permuted(A, s)
+        occupied = _occupied(P, B)
+        m = int(occupied.sum(axis=1).max())
+        blocks = np.argsort(~occupied, axis=1, kind="stable")[:, :m]
+        valid = np.take_along_axis(occupied, blocks, axis=1)
+        tiles = P.reshape(nb, B, nb, B).transpose(0, 2, 1, 3)  # (query block, key block, B, B)
+        allowed = tiles[np.arange(nb)[:, None], blocks] & valid[:, :, None, None]  # (nb, m, B, B)
+        order = _residue_order(n, s)
+        self.register_buffer("order", None if s == 1 else torch.as_tensor(order), persistent=False)
+        self.register_buffer("inverse", None if s == 1 else torch.as_tensor(np.argsort(order)), persistent=False)
+        self.register_buffer("blocks", torch.as_tensor(blocks, dtype=torch.int64), persistent=False)
+        self.register_buffer(
+            "allowed", torch.as_tensor(allowed.transpose(0, 2, 1, 3).reshape(nb, B, m * B)), persistent=False
+        )
+        self.sdpa_mask = SdpaMask(self.allowed)
+        self.s, self.m, self.B = s, m, B
+
+    def scores(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float):
+        """(scores (..., nb, B, m B) with -inf outside, gathered values (..., nb, m B, d_v)) in this order."""
+        if self.order is not None:
+            q, k, v = (t.index_select(-2, self.order) for t in (q, k, v))
+        nb, B = self.blocks.shape[0], self.B
+        keys = k.unflatten(-2, (nb, B))[..., self.blocks, :, :].flatten(-3, -2)
+        values = v.unflatten(-2, (nb, B))[..., self.blocks, :, :].flatten(-3, -2)
+        additive = self.sdpa_mask(q.dtype)
+        logits = torch.matmul(q.unflatten(-2, (nb, B)), keys.transpose(-1, -2)) * scale
+        return (logits if additive is None else logits + additive), values
+
+    def to_tokens(self, x: torch.Tensor, dim: int) -> torch.Tensor:
+        return x if self.inverse is None else x.index_select(dim, self.inverse)
+
+    def from_tokens(self, x: torch.Tensor, dim: int) -> torch.Tensor:
+        return x if self.order is None else x.index_select(dim, self.order)
+
+
+class _BlockPlan(nn.Module):
+    """Masked attention by B x B blocks under one or two token orders (see :func:`block_plan`).
+
+    Each part computes its blocks' scores (-inf outside the mask); the parts share one row
+    maximum (a constant for autograd: softmax does not depend on it), and the output is the
+    sum of the parts' exponentials times values over the sum of their exponentials: the softmax
+    over the union of the parts' keys, which is the mask's row.
+    """
+
+    def __init__(self, M: np.ndarray, B: int) -> None:
+        super().__init__()
+        self.n, self.B = M.shape[0], B
+        self.part_list = [_BlockPart(s, A, B) for s, A in block_plan(M, B)]
+        self.parts = nn.ModuleList(self.part_list)  # registered: buffers follow the module
+        #: scores per query (the widest query block of every part)
+        self.cost = sum(part.m for part in self.part_list) * B
+
+    def describe(self) -> str:
+        return " + ".join(
+            f"{part.m} key block{'s' if part.m > 1 else ''} of {self.B}"
+            + ("" if part.s == 1 else f" (tokens by residue mod {part.s})")
+            for part in self.part_list
+        )
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        computed = [part.scores(q, k, v, scale) for part in self.part_list]
+        peak = None
+        for part, (logits, _) in zip(self.part_list, computed):
+            row = part.to_tokens(logits.amax(dim=-1).flatten(-2, -1), -1)  # (..., n) in token order
+            peak = row if peak is None else torch.maximum(peak, row)
+        assert peak is not None
+        peak = peak.detach()
+        numerator = denominator = None
+        for part, (logits, values) in zip(self.part_list, computed):
+            shift = part.from_tokens(peak, -1).unflatten(-1, (logits.shape[-3], self.B)).unsqueeze(-1)
+            weights = torch.exp(logits - shift)
+            num = part.to_tokens(torch.matmul(weights, values).flatten(-3, -2), -2)
+            den = part.to_tokens(weights.sum(dim=-1).flatten(-2, -1), -1)
+            numerator = num if numerator is None else numerator + num
+            denominator = den if denominator is None else denominator + den
+        assert numerator is not None and denominator is not None
+        return numerator / denominator.unsqueeze(-1)
+
+
+def _default_block(n: int) -> int:
+    return max(b for b in range(1, min(n, BLOCK_SIZE) + 1) if n % b == 0)
 
 
 class MaskedAttention(nn.Module):
@@ -168,13 +447,19 @@ class MaskedAttention(nn.Module):
         Cost of one gathered connection in dense scores, without gradients.
     gradient_gather_cost : float, default GRADIENT_GATHER_COST
         The same when gradients are recorded.
+    block_size : int or None, default None
+        Block size B of the block kernel (calls with gradients), dividing n; None: the largest
+        divisor of n up to ``BLOCK_SIZE``.
+    block_cost : float, default BLOCK_COST
+        Cost of one score of the block kernel in dense scores (with gradients).
 
     Attributes
     ----------
     strategy, training_strategy : str
         Without / with gradients: ``"gather"`` (every query gathers its keys), ``"gather+dense
-        rows"`` (high-degree rows dense) or ``"dense"`` (the pattern is dense in practice: the
-        dense kernel runs).
+        rows"`` (high-degree rows dense), ``"blocks"`` (with gradients only: B x B blocks under
+        one or two token orders, :func:`block_plan`) or ``"dense"`` (the pattern is dense in
+        practice: the dense kernel runs).
     reason, training_reason : str
         Why, with the degrees and costs that decided it.
 
@@ -191,7 +476,13 @@ class MaskedAttention(nn.Module):
     """
 
     def __init__(
-        self, mask: Any, *, gather_cost: float | None = None, gradient_gather_cost: float | None = None
+        self,
+        mask: Any,
+        *,
+        gather_cost: float | None = None,
+        gradient_gather_cost: float | None = None,
+        block_size: int | None = None,
+        block_cost: float | None = None,
     ) -> None:
         super().__init__()
         M = np.asarray(mask)
@@ -200,18 +491,37 @@ class MaskedAttention(nn.Module):
         empty = np.flatnonzero(~M.any(axis=1))
         if len(empty):
             raise PolyapproxError(f"mask row {int(empty[0])} is all False: every query must attend to at least one key")
-        for value in (gather_cost, gradient_gather_cost):
+        for value in (gather_cost, gradient_gather_cost, block_cost):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf
             ):
                 raise PolyapproxError(f"the cost of a gathered connection must be a positive number; got {value!r}")
-        self.n = M.shape[0]
+        n = M.shape[0]
+        if block_size is not None and (
+            isinstance(block_size, bool) or not isinstance(block_size, (int, np.integer)) or not 1 <= block_size <= n
+        ):
+            raise PolyapproxError(f"block_size must be an integer from 1 to n = {n}; got {block_size!r:.60}")
+        if block_size is not None and n % block_size:
+            raise PolyapproxError(f"block_size must divide n = {n}; got {block_size}")
+        self.n = n
         self.inference = _GatherPlan(M, GATHER_COST if gather_cost is None else gather_cost, "without gradients")
         self.gradients = _GatherPlan(
             M, GRADIENT_GATHER_COST if gradient_gather_cost is None else gradient_gather_cost, "with gradients"
         )
         self.strategy, self.reason = self.inference.strategy, self.inference.reason
         self.training_strategy, self.training_reason = self.gradients.strategy, self.gradients.reason
+        self.blocks: _BlockPlan | None = None
+        B = _default_block(n) if block_size is None else int(block_size)
+        if n // B >= 4 and self.gradients.cost > 0:
+            plan = _BlockPlan(M, B)
+            relative = (BLOCK_COST if block_cost is None else block_cost) * plan.cost / n
+            if relative < self.gradients.cost:
+                self.blocks = plan
+                self.training_strategy = "blocks"
+                self.training_reason = (
+                    f"with gradients: {plan.describe()} per query block ({plan.cost} scores per query of {n}); "
+                    f"cost {relative:.2f}x the dense kernel, gathering {self.gradients.cost:.2f}x"
+                )
 
     def extra_repr(self) -> str:
         return f"n={self.n}"
@@ -228,5 +538,7 @@ class MaskedAttention(nn.Module):
         factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
         recording = torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)
         if recording:
+            if self.blocks is not None:
+                return self.blocks(q, k, v, factor)
             return self.gradients(q, k, v, factor, chunked=False)
         return self.inference(q, k, v, factor, chunked=True)

@@ -38,7 +38,7 @@ CONTINUOUS = register_model_kind(
         torch_module=_continuous_module,
         encode=_polynomial.encode,
         decode=_polynomial.decode,
-        cost=lambda S: int(_polynomial.psi_table(S.representation)[1].size),
+        cost=lambda S: int(S.psi_table()[1].size),
         example=_polynomial.example_sumformer,
         certify=certify_continuous,
     )

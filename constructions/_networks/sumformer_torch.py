@@ -58,13 +58,11 @@ class TorchPolynomialSumformer(_CheckedInput):
 
     def __init__(self, model: Any, trainable: bool = True, check_domain: bool = True) -> None:
         super().__init__()
-        from .._sumformers.polynomial import psi_table
-
         self.n, self.d, self.d_out = int(model.n), int(model.d), int(model.d_out)
         self.domain = (float(model.domain[0]), float(model.domain[1]))
         self.check_domain = bool(check_domain)
         phi = np.array(list(model.indices), dtype=np.int64).reshape(len(model.indices), self.d)
-        exponents, C = psi_table(model.representation)
+        exponents, C = model.psi_table()  # over (y, the power sums S carries)
         self.phi = Monomials(phi)
         self.psi = Polynomial(np.array(exponents, dtype=np.int64), C, trainable)
         self.register_buffer("reference", torch.zeros(1, dtype=torch.float64))

@@ -20,19 +20,19 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from typing import Any, cast
 
 import numpy as np
 import scipy.linalg
 
-from polyapprox import EquivariantRepresentation, candidate_terms, power_sum_indices
+from polyapprox import EquivariantRepresentation, candidate_terms, count_candidates, multi_indices, power_sum_indices
 from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int, check_nonnegative
 
 from .._common.validate import Domain
 from .features import MonomialFeatures
-from .polynomial import PolynomialSumformer
+from .polynomial import PolynomialSumformer, _PolynomialEvaluator
 from .target_checks import check_equivariant, target_values
 
 
@@ -55,7 +55,8 @@ class ApproximationReport:
     refined : bool
         Whether the power sums stop at degree n - 1.
     latent_dim : int
-        Latent dimension d' of the model.
+        Latent dimension d' of the fit: the power sums its candidates range over (the model carries
+        those its Psi reads: ``model.latent_dim``).
     coefficients : int
         Number of fitted coefficients (candidate terms).
     samples : int
@@ -178,6 +179,124 @@ def fit_work_units(terms: int, samples: int, n: int) -> int:
     else:
         work = samples * terms * (terms + 1) // 2 + SOLVE_UNITS * terms**3
     return int(work) + _tail_units(terms, 2 * samples, n)
+
+
+#: Bytes per candidate term and output held by the exact expansion of Psi (Chebyshev products to
+#: monomials as Python ints, then exact rationals): measured with the peaks below.
+EXPANSION_BYTES = 6_000
+#: Bytes the fit needs besides the arrays :func:`fit_memory_bytes` counts (allocator slack, modules
+#: loaded on first use, small temporaries): set so that the estimate is at least 0.95 of every
+#: measured peak of benchmarks/bench_estimate.py.
+FIT_OVERHEAD_BYTES = 16e6
+
+
+@dataclass(frozen=True)
+class _Sizes:
+    """The sizes that decide a fit's route and chunks (one place for :func:`_fit` and the estimate)."""
+
+    svd_bytes: int  # the SVD route: design matrix, its scaled copy, workspace, features
+    fixed: int  # the normal equations: A^T A, right-hand side, solution
+    per_sequence: int  # the normal equations: features and block temporaries per sequence
+    chunk: int  # the normal equations: sequences per chunk
+
+    @staticmethod
+    def of(samples: int, n: int, terms: int, betas: int, ms: int, d_out: int, memory_mb: float) -> _Sizes:
+        rows = samples * n
+        per_sequence = 8 * (n * betas + ms + 3 * terms + betas * d_out)
+        fixed = 8 * (terms * terms + 2 * terms * d_out)
+        svd_bytes = 8 * (3 * rows * terms + 2 * rows * d_out) + per_sequence * samples
+        # sequences per chunk: the per-chunk temporaries stay near 32 MB each (GEMMs stay large enough)
+        chunk = max(
+            1, min(samples, int((memory_mb * 1e6 - fixed) / 2 / per_sequence), max(64, int(32e6 / (8 * terms))))
+        )
+        return _Sizes(svd_bytes, fixed, per_sequence, chunk)
+
+    def route(self, solver: str) -> str:
+        """The route ``solver`` takes first: ``"svd"`` or ``"normal"``."""
+        return "svd" if solver == "svd" or (solver == "auto" and self.svd_bytes <= AUTO_SVD_BYTES) else "normal"
+
+
+def fit_memory_bytes(
+    terms: int,
+    samples: int,
+    n: int,
+    d: int,
+    degree: int,
+    latent: int,
+    *,
+    d_out: int = 1,
+    config: FitConfig | None = None,
+) -> int:
+    """Estimated peak bytes :func:`approximate` allocates (above what the process held before), from the sizes alone.
+
+    Deterministic (nothing is measured at run time). The samples and target values stay alive
+    throughout; on top of them the largest of: the power-sum monomials of every training token
+    (the ranges of the Chebyshev map); the route's own peak (SVD: the design matrix, the copy
+    LAPACK factorises and the features; normal equations: A^T A with one chunk's temporaries,
+    then A^T A and its pivoted Cholesky factor, copied when the rank is deficient); the exact
+    expansion of Psi with the evaluation of the model (monomial features in chunks of about
+    64 MB), on top of one chunk's arrays, which stay in the allocator's heap. :func:`approximate`
+    refuses a fit whose estimate exceeds ``config.memory_mb``; the normal equations fall back to the
+    SVD route only when that route's bytes fit the budget too. Measured against the peak
+    resident memory of fits in fresh processes above the memory at the call
+    (``benchmarks/bench_estimate.py``, (n, d, degree) = (3, 2, 4) ... (6, 3, 6)): 0.96-1.54x
+    (1.54x at the smallest, 54 MB estimated for 35 MB).
+
+    Parameters
+    ----------
+    terms : int
+        Candidate terms (columns of the design matrix).
+    samples : int
+        Training sequences.
+    n : int
+        Sequence length.
+    d : int
+        Token dimension.
+    degree : int
+        Degree of the fit.
+    latent : int
+        Number of power sums the fit ranges over.
+    d_out : int, default 1
+        Outputs per token.
+    config : FitConfig or None, default None
+        The fit's test set size, solver and budget (the normal equations' chunk size follows it);
+        None: ``FitConfig()``.
+
+    Returns
+    -------
+    int
+        Estimated peak bytes.
+
+    Examples
+    --------
+    >>> fit_memory_bytes(820, 4000, 4, 2, 6, 14) > 8 * 820**2    # more than A^T A alone
+    True
+    """
+    config = FitConfig() if config is None else config
+    return _memory_bytes(terms, samples, n, d, degree, latent, d_out, config, terms)
+
+
+def _memory_bytes(
+    terms: int, samples: int, n: int, d: int, degree: int, latent: int, d_out: int, config: FitConfig, ms: int
+) -> int:
+    """:func:`fit_memory_bytes` with ``ms`` distinct products of power sums among the candidates (at most ``terms``)."""
+    test_samples = samples if config.test_samples is None else config.test_samples
+    solver, memory_mb = config.solver, float(config.memory_mb)
+    rows = samples * n
+    betas = math.comb(d + degree, d)
+    sizes = _Sizes.of(samples, n, terms, betas, ms, d_out, memory_mb)
+    data = 8 * (samples + test_samples) * n * (d + d_out)
+    ranges = 8 * rows * latent
+    tail = (
+        EXPANSION_BYTES * terms * d_out + 2 * min(_PolynomialEvaluator.CHUNK_BYTES, 8 * rows * terms) + 8 * rows * d_out
+    )
+    if sizes.route(solver) == "svd":
+        route = 8 * (2 * rows * terms + samples * (n * betas + ms + terms))
+    else:
+        chunk = sizes.chunk
+        route = max(sizes.fixed + 8 * chunk * (ms + 2 * terms + n * betas) + 8 * terms * terms // 4, 16 * terms * terms)
+        tail += 8 * chunk * terms
+    return int(FIT_OVERHEAD_BYTES + data + max(ranges, route, tail))
 
 
 class _Progress:
@@ -513,12 +632,15 @@ def approximate(
         raise PolyapproxError(f"config must be a FitConfig; got {type(config).__name__}")
     refined, rcond, solver, memory_mb = config.refined, config.rcond, config.solver, float(config.memory_mb)
     start = time.perf_counter()
+    # sizes first, in closed form: at huge n the power sums alone would take seconds to enumerate
+    top = n - 1 if refined else n  # the largest |alpha| of a power sum
+    latent = math.comb(top + d, d) - 1
+    count = count_candidates(d, multi_indices(d, min(top, degree)) if top >= 1 else [], degree)
+    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
+    _check_sample_sizes(samples + test_samples, n, d, memory_mb, latent * samples)
     check_equivariant(f, n, d, domain=(lo, hi), rtol=config.equivariance_rtol, seed=seed)
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
-    count = len(candidates)
-    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
-    _check_sample_sizes(samples + test_samples, n, d, memory_mb, len(indices) * samples)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
@@ -526,10 +648,12 @@ def approximate(
     Y_train = target_values(f, X_train, "training samples")
     d_out = Y_train.shape[2]
     _check_fit_values(Y_train)
+    plan = _Plan(candidates)
+    _check_fit_memory(plan, samples, n, d, degree, len(indices), d_out, replace(config, test_samples=test_samples))
     scale, shift = _chebyshev_scaling(X_train, indices)
     tracker = _Progress(config.progress, _tail_units(count, samples + test_samples, n))
     coefficients, rank, condition = _fit(
-        _Plan(candidates), X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
+        plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
     )
     _check_fit_values(Y_train, coefficients)
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
@@ -593,6 +717,20 @@ def _check_sample_sizes(sequences: int, n: int, d: int, memory_mb: float, monomi
         raise SizeError(
             f"the training and test samples alone ({sequences:,} sequences of {n} x {d}) with their power-sum monomials take "
             f"{megabytes:,.0f} MB, more than memory_mb = {memory_mb:,.0f}; use fewer samples or a larger memory_mb"
+        )
+
+
+def _check_fit_memory(
+    plan: _Plan, samples: int, n: int, d: int, degree: int, latent: int, d_out: int, config: FitConfig
+) -> None:
+    """Refuse, before the large arrays, a fit whose memory estimate (:func:`fit_memory_bytes`) exceeds the budget."""
+    need = _memory_bytes(plan.count, samples, n, d, degree, latent, d_out, config, len(plan.ms))
+    solver, memory_mb = config.solver, float(config.memory_mb)
+    if need > memory_mb * 1e6:
+        raise SizeError(
+            f"the least-squares fit needs about {need / 1e6:,.0f} MB ({plan.count:,} coefficients, {samples:,} x {n} "
+            f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
+            "the samples, or raise memory_mb"
         )
 
 
@@ -704,25 +842,14 @@ def _fit(
     tracker = tracker or _Progress(None, 0)
     b, n, _ = X.shape
     d_out = Y.shape[2]
-    count, nb, nm = plan.count, len(plan.betas), len(plan.ms)
-    per_sequence = 8 * (n * nb + nm + 3 * count + nb * d_out)  # features, S of every column, block temporaries
-    fixed = 8 * (count * count + 2 * count * d_out)  # G, right-hand side, solution
+    count = plan.count
+    sizes = _Sizes.of(b, n, count, len(plan.betas), len(plan.ms), d_out, memory_mb)
     budget = memory_mb * 1e6
-    normal_bytes = fixed + per_sequence * min(b, 256)
-    svd_bytes = 8 * (3 * b * n * count + 2 * b * n * d_out) + per_sequence * b
-    if (solver == "svd" and svd_bytes > budget) or (solver != "svd" and normal_bytes > budget):
-        need = svd_bytes if solver == "svd" else normal_bytes
-        raise SizeError(
-            f"the least-squares fit needs about {need / 1e6:,.0f} MB ({count:,} coefficients, {b:,} x {n} "
-            f"rows, solver {solver!r}), more than memory_mb = {memory_mb:,.0f}; lower the degree or "
-            "the samples, or raise memory_mb"
-        )
-    if solver == "auto" and svd_bytes <= AUTO_SVD_BYTES:
+    if solver == "auto" and sizes.route(solver) == "svd":
         solver = "svd"  # small: the SVD of the design matrix is cheap and the most accurate
     if solver != "svd":
         tracker.plan(b * plan.gram_units() + SOLVE_UNITS * count**3)
-        # sequences per chunk: the per-chunk temporaries stay near 32 MB each (GEMMs stay large enough)
-        chunk = max(1, min(b, int((budget - fixed) / 2 / per_sequence), max(64, int(32e6 / (8 * count)))))
+        chunk = sizes.chunk
         G = np.zeros((count, count), order="F")
         R = np.zeros((count, d_out))
         for start in range(0, b, chunk):
@@ -731,7 +858,7 @@ def _fit(
         coefficients, rank, condition = _solve_normal(G, R, count)
         tracker.add(SOLVE_UNITS * count**3)
         del G  # factorised in place
-        if solver == "normal" or condition <= NORMAL_EQUATIONS_MAX_CONDITION or svd_bytes > budget:
+        if solver == "normal" or condition <= NORMAL_EQUATIONS_MAX_CONDITION or sizes.svd_bytes > budget:
             return coefficients, rank, condition
     tracker.plan(SVD_UNITS * b * n * count**2)
     Yf, Sf = plan.features(X, indices, scale, shift, degree)

@@ -253,14 +253,13 @@ def progress_bar(
         meter.close()
 
 
-def check_output(path: str | None, option: str = "--save", *, model_file: bool = True) -> None:
-    """Refuse an output path that cannot be written (a symlink, a directory, a FIFO, a missing or read-only
-    folder), before any work is done (one-line error). ``model_file``: the file is a model file
-    (safetensors), so a ``.json`` name is refused with the right one."""
+def check_output(path: str | None, option: str = "--save") -> None:
+    """Refuse a model-file path that cannot be written (a ``.json`` name: model files are safetensors;
+    a symlink, a directory, a FIFO, a missing or read-only folder), before any work is done (one-line error)."""
     if path is None:
         return
     root, suffix = os.path.splitext(path)
-    if model_file and suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
+    if suffix.lower() == ".json":  # constructions.save refuses it too; here before any work is done
         raise PolyapproxError(
             f"{option} {path!r}: model files are safetensors, not JSON; name it {os.path.basename(root)}.safetensors"
         )

@@ -16,16 +16,23 @@ def fit_terms(n: int, d: int, degree: int, refined: bool = False) -> int:
     return count_candidates(d, power_sum_indices(n, d, refined=refined), degree)
 
 
+#: Resident memory of the process before a fit starts (the interpreter, numpy, scipy, sympy and the
+#: numeric layer): 122 MiB measured before the fits of benchmarks/bench_estimate.py.
+PROCESS_BYTES = 128_000_000
+
+
 def fit_bytes(n: int, d: int, degree: int, samples: int | None, refined: bool = False) -> tuple[int, int]:
-    """(estimated bytes, candidate terms) of continuous.approximate: the design matrix, its scaled copy and
-    the SVD workspace (about 3 copies of samples x n x terms float64), the samples themselves, the monomials of
-    the power sums at every training token, and the exact
-    expansion of Psi (about 200 bytes per term and output)."""
+    """(estimated peak resident bytes, candidate terms) of a process running continuous.approximate: the
+    process before the fit (``PROCESS_BYTES``) and the fit's own peak (``continuous.fit_memory_bytes``, with
+    the library's default budget and solver), from the sizes alone."""
     terms = fit_terms(n, d, degree, refined)
-    samples = max(4000, math.ceil(2 * terms / n)) if samples is None else samples
     latent = latent_dimension(n, d, "continuous-refined" if refined else "continuous")
-    monomials = 8 * samples * n * latent  # every power sum's monomial at every training token (its ranges)
-    return 3 * 8 * samples * n * terms + 2 * 8 * samples * n * d + monomials + 200 * terms * d, terms
+    if terms >= 10**18:
+        return 10**18, terms
+    samples = max(4000, math.ceil(2 * terms / n)) if samples is None else samples
+    from constructions.continuous import fit_memory_bytes  # numpy loads only when a fit is estimated
+
+    return PROCESS_BYTES + fit_memory_bytes(terms, samples, n, d, degree, latent), terms
 
 
 def discontinuous_bytes(n: int, d: int, k: int, evaluations: int) -> int:

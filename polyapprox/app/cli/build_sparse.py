@@ -1,15 +1,17 @@
 """``polyapprox build sparse-transformer``: the network of the sparse universality theorem (Yun et al. 2020).
 
 polyapprox build sparse-transformer --target centered --n 3 --d 1 --delta 1/2 --pattern star
-polyapprox build sparse-transformer ... --rho softmax --t 300 --eps 0.001 [--save net.json] [--json]
+polyapprox build sparse-transformer ... --rho softmax --t 300 --eps 0.001 [--save net.safetensors] [--json]
+
+``--save FILE`` writes the network as a model file (``constructions.save``), which ``polyapprox
+verify FILE`` and ``constructions.load`` read; loading rebuilds the exact rational weights and checks
+them against the SHA-256 recorded in the file (``load(FILE).to_dict(weights=True)`` lists them).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 
-from ...internal import write_file
 from ._common import add_target, applies_only, check_output, inputs, resolve_target
 from ._output import print_json
 from .sparse import _masks, _path, _pattern_args
@@ -47,7 +49,11 @@ def register(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-seed", dest="sample_seed", type=int, default=0, help="seed of the random inputs")
     p.add_argument("--max-value-layers", type=int, default=None, help="budget of value-mapping layers")
     p.add_argument(
-        "--save", metavar="FILE", default=None, help="write the network as JSON, every weight an exact rational string"
+        "--save",
+        metavar="FILE",
+        default=None,
+        help="write the network (its target, exact construction parameters and masks, safetensors) to FILE; "
+        "loading rebuilds the exact rational weights and checks them against the recorded SHA-256",
     )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(run=run)
@@ -59,9 +65,10 @@ def _delta(text: str):
 
 
 def run(args: argparse.Namespace) -> int:
+    import constructions
     from constructions import sparse
 
-    check_output(args.save, model_file=False)  # the exact weights as JSON, not a model file
+    check_output(args.save)
     target = resolve_target(args.target)
     target.check_d(args.d)
     # the distance's sizes, p and seed are refused before the network and its grid check are built
@@ -89,10 +96,11 @@ def run(args: argparse.Namespace) -> int:
         **net.to_dict(),
         "grid_check": grid,
         "distance": dist,
+        "saved": args.save,
     }
     summary.pop("masks")
     if args.save:
-        write_file(args.save, json.dumps(net.to_dict(weights=True)), "--save file")
+        constructions.save(net, args.save, target=target)
     if args.json:
         print_json(summary)
         return 0
@@ -113,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
         f"share of inputs with g != f-bar: {dist['mismatch']:.4g}"
     )
     if args.save:
-        print(f"saved the exact weights to {args.save}")
+        print(f"saved to {args.save}")
     return 0

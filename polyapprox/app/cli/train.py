@@ -1,23 +1,27 @@
-"""``polyapprox train EXPERIMENT [--quick] [--seed S] [--steps N] [--lr LR] [--out DIR] [--json]``.
+"""``polyapprox train EXPERIMENT [--quick] [--seed S [S ...]] [--steps N] [--lr LR] [--out DIR] [--json]``.
 
 Runs one training experiment of ``constructions.training`` (needs PyTorch), prints its results
 table and the notes that set it beside the papers, and writes the figure, table and records to
 ``--out``. Sweeps run through the same executor as ``reproduce`` (``--jobs``, ``--scheduler``).
 
-Measured run times (this project's 2-core machine, shared with other jobs;
-wall clock, whole command including start-up):
+Every variant runs once per seed (3 seeds with ``--quick``, 5 full; ``--seed S`` counts them up
+from S, ``--seed S1 S2 ...`` lists them). Measured CPU time of the quick runs (torch threads 1, this
+project's 2-core machine at a load average of about 11, so wall times were 3-7x longer):
 
-=================  ==========================================  =================================
-experiment         ``--quick`` (wall / CPU user)                full (``--jobs 2``)
-=================  ==========================================  =================================
-sumformer-curves    9.9 s / 6.2 s (3 runs x 150 steps)          118.5 s (9 runs x 1500 steps)
-latent-sweep       11.6 s / 8.6 s (4 runs x 150 steps)          234.5 s (12 runs x 1000 steps)
-init               11.9 s / 7.3 s (6 runs x 60 steps)           139.5 s (6 runs x 500 steps)
-sparse-copying     19.3 s / 12.4 s (7 runs x 150 steps, n=16)   1199 s (14 runs x 800 steps, n=32)
-=================  ==========================================  =================================
+=================  ==========================================================
+experiment         ``--quick`` (CPU time, runs)
+=================  ==========================================================
+sumformer-curves   3.1-5.1 s (3 variants x 3 seeds x 150 steps)
+latent-sweep       8.1 s (4 latent dimensions x 3 seeds x 150 steps)
+init               13.0-14.8 s (8 networks x 3 seeds x 60 steps)
+sparse-copying     31.7 s (7 patterns x 3 seeds x 150 steps, n = 16)
+sparsity-sweep     78.8 s (17 pattern levels x 3 seeds x 150 steps, n = 16)
+=================  ==========================================================
 
-The quick times are from load average ~9; at ~11 they were 15-38 s wall, and at ~12 (the same
-machine minutes earlier) 74-84 s. The full runs were measured at load ~10-12.
+The full settings run 5 seeds with more steps (sumformer-curves 1,500, latent-sweep 1,000, init
+500, copying 400 at n = 32, width 64, 4 heads). Not timed as a whole: one full copying run (dense,
+n = 32, 400 steps) took 12.4 s CPU, so sparse-copying (35 runs) costs about 7 minutes of CPU and
+sparsity-sweep (115 runs) about 25; ``--jobs 2`` halves the wall time on 2 free cores.
 """
 
 from __future__ import annotations
@@ -25,18 +29,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from ...internal import check_choice, check_writable
 from ._common import TARGET_HELP, add_executor, inputs, resolve_target
 from ._output import print_json
 
-EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying")
+EXPERIMENT_NAMES = ("sumformer-curves", "latent-sweep", "init", "sparse-copying", "sparsity-sweep")
 TARGETED = ("sumformer-curves", "latent-sweep", "init")
-
-
-#: Most training steps per run the CLI accepts (the full experiments use at most 1,500).
-MAX_STEPS = 100_000
+PATTERNED = ("sparse-copying", "sparsity-sweep")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,15 +47,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="training experiments: learned vs constructed networks, sparse patterns on copying (needs torch)",
         description="Run a training experiment: sumformer-curves (polynomial vs MLP Sumformer), latent-sweep "
         "(learned error vs latent dimension d'), init (one attention layer from constructed vs random weights), "
-        "sparse-copying (attention patterns on a copying task). Seeded and deterministic on the CPU.",
+        "sparse-copying (attention patterns on a copying task), sparsity-sweep (copying accuracy vs connections "
+        "per layer for every pattern family). Every variant runs once per seed (3 quick, 5 full); rows give the "
+        "mean and 95% t-interval over seeds. Seeded and deterministic on the CPU.",
     )
     p.add_argument("experiment", metavar="EXPERIMENT", help=f"one of: {', '.join(EXPERIMENT_NAMES)}")
     p.add_argument(
         "--quick",
         action="store_true",
-        help="small settings (measured 10-20 s wall on a shared 2-core machine; full runs 2-20 min)",
+        help="small settings, 3 seeds (3-80 s of CPU per experiment; the full runs, 5 seeds, take minutes to half an hour)",
     )
-    p.add_argument("--seed", type=int, default=0, help="seed of the first run (default 0)")
+    p.add_argument(
+        "--seed",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="S",
+        help="seeds: one value S runs the default number of seeds S, S+1, ... (3 quick, 5 full; default 0); "
+        "two or more run exactly those (2 to 100 distinct, >= 0)",
+    )
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the experiment's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the experiment's)")
     p.add_argument(
@@ -63,7 +75,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=TARGET_HELP + " (sumformer-curves, latent-sweep, init; default gaussian-kernel-sum)",
     )
     p.add_argument(
-        "--patterns", default=None, metavar="P1,P2", help="sparse-copying only: comma-separated patterns (default all)"
+        "--patterns",
+        default=None,
+        metavar="P1,P2",
+        help="sparse-copying, sparsity-sweep: comma-separated patterns (default all)",
+    )
+    p.add_argument(
+        "--levels",
+        default=None,
+        metavar="L1,L2",
+        help="sparsity-sweep only: sparsity levels for every chosen family but dense and star (stride, block "
+        "width, window width or RANDOM's other keys; default per family)",
     )
     add_executor(p, "runs")
     p.add_argument(
@@ -77,29 +99,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _options(args: argparse.Namespace, name: str) -> dict:
-    from ...internal import PolyapproxError, SizeError, check_seed
+def _integers(flag: str, text: str) -> list[int]:
+    from ...internal import PolyapproxError
 
-    check_seed(args.seed)  # numpy refuses negative seeds deep inside a worker otherwise
-    if args.steps is not None and args.steps > MAX_STEPS:
-        raise SizeError(f"--steps {args.steps:,} is more than the limit of {MAX_STEPS:,} training steps per run")
-    options = {"quick": args.quick, "seed": args.seed, "steps": args.steps, "lr": args.lr}
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts):
+        raise PolyapproxError(f"{flag} must list at least one integer; got {text!r}")
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise PolyapproxError(f"{flag} must be comma-separated integers; got {text!r}") from None
+
+
+def _options(args: argparse.Namespace, name: str) -> tuple:
+    from ...internal import PolyapproxError
+    from ..experiments import ExperimentConfig
+
+    if len(args.seed) == 1:
+        config = ExperimentConfig.from_first_seed(args.seed[0], args.quick, steps=args.steps, lr=args.lr)
+    else:
+        config = ExperimentConfig(quick=args.quick, seeds=tuple(args.seed), steps=args.steps, lr=args.lr)
+    options: dict = {}
     if args.target is not None:
         if name not in TARGETED:
             raise PolyapproxError(f"--target does not apply to {name}; it applies to {', '.join(TARGETED)}")
         options["target"] = resolve_target(args.target)
+    patterns = None
     if args.patterns is not None:
-        if name != "sparse-copying":
-            raise PolyapproxError("--patterns applies only to sparse-copying")
-        options["patterns"] = tuple(p.strip() for p in args.patterns.split(",") if p.strip())
-    return options
+        if name not in PATTERNED:
+            raise PolyapproxError(f"--patterns applies only to {', '.join(PATTERNED)}")
+        patterns = tuple(dict.fromkeys(p.strip() for p in args.patterns.split(",") if p.strip()))
+        if not patterns:
+            raise PolyapproxError(f"--patterns must name at least one pattern; got {args.patterns!r}")
+    if args.levels is not None and name != "sparsity-sweep":
+        raise PolyapproxError("--levels applies only to sparsity-sweep")
+    if name == "sparse-copying" and patterns is not None:
+        options["patterns"] = patterns
+    if name == "sparsity-sweep" and (patterns is not None or args.levels is not None):
+        options["levels"] = _sweep_levels(config.quick, patterns, args.levels)
+    return config, options
+
+
+def _sweep_levels(quick: bool, patterns: tuple[str, ...] | None, levels: str | None) -> dict:
+    """The sweep's levels by family: the chosen families (default all), each at ``levels`` or its defaults."""
+    from constructions.training import LEVELS, PATTERNS
+
+    from ...internal import check_choice
+    from ..experiments import SWEEP_LEVELS, check_levels
+
+    chosen = PATTERNS if patterns is None else tuple(check_choice("pattern", p, PATTERNS) for p in patterns)
+    given = None if levels is None else _integers("--levels", levels)
+    default = SWEEP_LEVELS["quick" if quick else "full"]
+    table = {p: () if LEVELS[p] is None else tuple(given if given is not None else default[p]) for p in chosen}
+    check_levels(table, 16 if quick else 32)
+    return table
 
 
 def run(args: argparse.Namespace) -> int:
     from polyapprox.app.report.executor import make_executor
 
     name = check_choice("experiment", args.experiment, EXPERIMENT_NAMES)
-    options = _options(args, name)
+    config, options = _options(args, name)
     if args.out is not None:  # before the runs: an unusable --out fails at once, not after minutes of training
         from polyapprox.app.report import prepare_output_dir
 
@@ -111,7 +171,7 @@ def run(args: argparse.Namespace) -> int:
     experiment = experiments.EXPERIMENTS[name]
     start = time.perf_counter()
     with make_executor(args.jobs, args.scheduler) as executor:
-        result = experiment(map=_progress_map(executor, name, args.json), **options)
+        result = experiment(replace(config, map=_progress_map(executor, name, args.json)), **options)
     seconds = time.perf_counter() - start
     if args.out is not None:
         _write(result, args.out, seconds)

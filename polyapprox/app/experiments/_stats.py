@@ -75,6 +75,13 @@ class SeedInterval:
         """
         return f"{self.mean:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
 
+    def __str__(self) -> str:
+        return self.format()
+
+    def to_dict(self) -> dict[str, float | int]:
+        """The fields as a plain dict (for JSON records)."""
+        return {"mean": self.mean, "low": self.low, "high": self.high, "count": self.count, "level": self.level}
+
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> SeedInterval:
     """Two-sided Student-t confidence interval of the mean: mean +- t_{(1+level)/2, m-1} s / sqrt(m).
@@ -142,3 +149,39 @@ def compare(interval: SeedInterval, threshold: float) -> Comparison:
     if interval.high < threshold:
         return "below"
     return "inconclusive"
+
+
+Verdict = Literal["agrees", "differs", "inconclusive"]
+
+
+def paper_verdict(interval: SeedInterval, threshold: float, paper_above: bool) -> Verdict:
+    """Whether the seeds agree with a paper saying the quantity is above ``threshold`` (or below).
+
+    Decided on the interval: "agrees" when it lies wholly on the paper's side, "differs" when
+    wholly on the other, "inconclusive" when it contains the threshold (even if some seeds agree).
+
+    Parameters
+    ----------
+    interval : SeedInterval
+        The interval over seeds.
+    threshold : float
+        The threshold of the paper's statement.
+    paper_above : bool
+        True when the paper says the quantity is above ``threshold``, False when below.
+
+    Returns
+    -------
+    {"agrees", "differs", "inconclusive"}
+        The verdict.
+
+    Examples
+    --------
+    >>> paper_verdict(t_interval([0.95, 0.5, 0.6]), 0.9, paper_above=True)  # seed 0 agrees, the interval does not
+    'inconclusive'
+    >>> paper_verdict(t_interval([0.99, 1.0, 1.0]), 0.9, paper_above=True)
+    'agrees'
+    """
+    side = compare(interval, threshold)
+    if side == "inconclusive":
+        return "inconclusive"
+    return "agrees" if (side == "above") == paper_above else "differs"

@@ -190,8 +190,9 @@ def _render(ctx: ReportContext, data: dict) -> tuple[str, list[str]]:
     t1, t2, t3, t4 = data["T1"], data["T2"], data["T3"], data["T4"]
     markdown = (
         "Weights are constructed, not trained (*reconstruction* of the corollaries of Alberti et al. 2023). "
-        "Worked example: n = 5, d = 2, psi of degree 2 fitted to the softmax-attention target, d' = 20, residual "
-        f"width D = {T.width}.\n\n" + T.describe() + "\n\n"
+        "Worked example: n = 5, d = 2, psi of degree 2 fitted to the softmax-attention target over the "
+        f"{data['_S'].representation.latent_dim} power sums of degree <= n; the network carries the "
+        f"d' = {data['_S'].latent_dim} its Psi reads, residual width D = {T.width}.\n\n" + T.describe() + "\n\n"
         f"Deviations from the Sumformer on 200 random sequences: softmax {t1[0]:.1e} (random W_Q {t1[1]:.1e}), "
         f"Linformer {t2[0]:.1e} / {t2[1]:.1e}, Performer {max(t4):.1e}; Gaussian F control {t3:.2f}.\n\n"
         f"ReLU feed-forward blocks (n = 3, d = 1, Sumformer max test-sample error {data['relu_fit_error']:.1e}). "

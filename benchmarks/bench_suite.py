@@ -1,0 +1,82 @@
+"""Cost of the default test suite and of the documentation build: wall and CPU seconds against their goals.
+
+Each runs in a child process from the repository root: the README's test command (``python -m pytest``,
+here with ``-p no:cacheprovider -q``) and the docs build (``sphinx-build -W -q -b html docs <tmp>``).
+CPU time is user + system of the children (``getrusage(RUSAGE_CHILDREN)``: the child and every
+process it waited for, the notebook kernels and the subprocess tests included). On a shared machine the
+wall time follows the load; the CPU time is what a run costs, so the goals are compared on both, with
+the load average printed beside them. BLAS/OpenMP/torch pools are bounded to one thread in the children.
+
+Goals: the default suite under 150 s CPU on 2 cores, the docs build under 5 minutes.
+
+Run: ``python benchmarks/bench_suite.py`` (both), ``--only suite`` or ``--only docs``; pass pytest
+options after ``--`` (e.g. ``-- -m "not slow and not torch"`` in an environment that has torch, to
+select what the torch-free README command runs). ``--docs-report FOLDER`` lets the docs build copy an
+existing quick report instead of computing one (what .ci/run does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+#: goal -> seconds (CPU for the suite, wall and CPU for the docs build)
+GOALS = {"suite": 150.0, "docs": 300.0}
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages and the number of cores."""
+    return f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores"
+
+
+def measure(argv: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """(exit code, wall seconds, CPU seconds of the child and the processes it waited for) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    code = subprocess.run(argv, cwd=ROOT, env=env, check=False).returncode
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return code, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def report(name: str, code: int, wall: float, cpu: float) -> None:
+    goal = GOALS[name]
+    print(
+        f"{name:6} exit {code}: {wall:7.1f} s wall, {cpu:7.1f} s CPU; "
+        f"CPU / goal {cpu / goal:.2f}, wall / goal {wall / goal:.2f} (goal {goal:.0f} s); {load()}",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="wall and CPU seconds of the default test suite and the docs build")
+    parser.add_argument("--only", choices=sorted(GOALS), help="run only this one")
+    parser.add_argument(
+        "--docs-report", help="a quick report folder for the docs build to copy (POLYAPPROX_DOCS_REPORT)"
+    )
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest options (after --)")
+    args = parser.parse_args()
+    env = {**os.environ, **ONE_THREAD}
+    print(f"before: {load()}", flush=True)
+    if args.only in (None, "suite"):
+        argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args.pytest_args]
+        report("suite", *measure(argv, env))
+    if args.only in (None, "docs"):
+        docs_env = dict(env)
+        if args.docs_report:
+            docs_env["POLYAPPROX_DOCS_REPORT"] = str(Path(args.docs_report).resolve())
+        with tempfile.TemporaryDirectory() as tmp:
+            argv = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", "html", "docs", str(Path(tmp) / "html")]
+            report("docs", *measure(argv, docs_env))
+
+
+if __name__ == "__main__":
+    main()
