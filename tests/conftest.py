@@ -13,6 +13,10 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import numpy as np
 import pytest
 
+#: tests/data holds recorded reference files and the scripts that wrote them (run by hand in an old
+#: checkout, some with torch): never collected, not even for doctests.
+collect_ignore = ["data"]
+
 
 @pytest.fixture
 def rng() -> np.random.Generator:

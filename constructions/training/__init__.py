@@ -8,10 +8,12 @@ so a re-run gives bitwise the same losses.
 
 Modules (one job each): ``sumformers`` (MLP and polynomial Sumformers), ``one_layer``
 (one-attention-layer Transformer, Linformer, Performer from random or constructed weights),
-``copying`` (the copying task with sparse masks), ``_runs`` (module-level runners that return plain
+``copying`` (the copying task with sparse masks), ``text`` (character-level language modelling
+on the Python documentation with sparse causal masks; its corpus loader needs no torch),
+``sharpness`` (the curvature of the constructed one-layer network's minimum), ``_runs`` (module-level runners that return plain
 records, for process pools), ``_common`` (determinism, records, checks), ``_config``
 (:class:`TrainingConfig`, the settings every run shares, and the model configs
-:class:`SumformerModelConfig`, :class:`OneLayerModelConfig`; needs no torch). The four experiments
+:class:`SumformerModelConfig`, :class:`OneLayerModelConfig`; needs no torch). The experiments
 built on them (tables, figures, verdicts) are the app's: :mod:`polyapprox.app.experiments`.
 """
 
@@ -24,9 +26,12 @@ from polyapprox.internal import PolyapproxError
 
 from .._networks.torch_support import MISSING_TORCH
 from ._config import CopyingConfig as CopyingConfig
+from ._config import FineTuneConfig as FineTuneConfig
 from ._config import OneLayerModelConfig as OneLayerModelConfig
 from ._config import SumformerModelConfig as SumformerModelConfig
+from ._config import TextConfig as TextConfig
 from ._config import TrainingConfig as TrainingConfig
+from ._corpus import load_corpus as load_corpus
 
 #: public name -> submodule defining it (imported on first use, so torch stays optional)
 _NAMES = {
@@ -57,9 +62,28 @@ _NAMES = {
     "run_copying": "_runs",
     "check_target": "_runs",
     "constructed_references": "_runs",
+    "run_text": "_runs",
+    "run_finetune": "_runs",
+    "LEVELLED": "text",
+    "CharTransformer": "text",
+    "text_masks": "text",
+    "train_text": "text",
+    "FINETUNE_RATES": "sharpness",
+    "finetune_sharpness": "sharpness",
+    "hessian_top_eigenvalue": "sharpness",
+    "loss_along_directions": "sharpness",
 }
 
-__all__ = [*sorted(_NAMES), "CopyingConfig", "OneLayerModelConfig", "SumformerModelConfig", "TrainingConfig"]
+__all__ = [
+    *sorted(_NAMES),
+    "CopyingConfig",
+    "FineTuneConfig",
+    "OneLayerModelConfig",
+    "SumformerModelConfig",
+    "TextConfig",
+    "TrainingConfig",
+    "load_corpus",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,6 +1,6 @@
 """The settings of training runs as checked, frozen objects (no torch needed): how a run goes
-(:class:`TrainingConfig`, :class:`CopyingConfig`) and what it trains (:class:`SumformerModelConfig`,
-:class:`OneLayerModelConfig`)."""
+(:class:`TrainingConfig`, :class:`CopyingConfig`, :class:`TextConfig`, :class:`FineTuneConfig`) and what
+it trains (:class:`SumformerModelConfig`, :class:`OneLayerModelConfig`)."""
 
 from __future__ import annotations
 
@@ -326,3 +326,132 @@ class OneLayerModelConfig:
         ('performer', {'steps': 5})
         """
         return split_fields(cls, settings)
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """How a character-level language-modelling run goes (every field checked).
+
+    Parameters
+    ----------
+    steps : int, default 200
+        Optimiser steps (>= 0).
+    lr : float, default 0.003
+        Adam learning rate (> 0).
+    batch : int, default 16
+        Training windows per step (seeded random offsets into the training block), 1 to 4,096.
+    context : int, default 32
+        Characters per window (the sequence length n of the masks), 4 to 1,024.
+    eval_windows : int, default 256
+        Held-out windows (consecutive, non-overlapping) scored for bits per character, 1 to
+        100,000 (fewer if the held-out block is shorter).
+    seed : int, default 0
+        Seed of every random choice (reproducible).
+    threads : int, default 1
+        torch CPU threads (fixed, for bitwise reproducibility).
+    progress : bool, default False
+        Show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> TextConfig(steps=10).context
+    32
+    >>> TextConfig(context=2)
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: context must be an integer >= 4; got 2
+    """
+
+    steps: int = 200
+    lr: float = 3e-3
+    batch: int = 16
+    context: int = 32
+    eval_windows: int = 256
+    seed: int = 0
+    threads: int = 1
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("steps", self.steps, minimum=0)
+        if self.steps > MAX_TEXT_STEPS:
+            raise PolyapproxError(f"steps must be at most {MAX_TEXT_STEPS:,}; got {self.steps:,}")
+        _check_lr(self.lr)
+        for name, low, high in (("batch", 1, 4096), ("context", 4, 1024), ("eval_windows", 1, 100_000)):
+            value = check_int(name, getattr(self, name), minimum=low)
+            if value > high:
+                raise PolyapproxError(f"{name} must be at most {high:,}; got {value:,}")
+        check_seed(self.seed)
+        check_int("threads", self.threads, minimum=1)
+        if not isinstance(self.progress, bool):
+            raise PolyapproxError(f"progress must be True or False; got {self.progress!r}")
+
+    @classmethod
+    def split(cls, settings: Mapping[str, Any]) -> tuple[TextConfig, dict[str, Any]]:
+        """(the config of the fields in ``settings``, the other keys): for flat run records.
+
+        >>> config, rest = TextConfig.split({"steps": 5, "pattern": "dense"})
+        >>> config.steps, rest
+        (5, {'pattern': 'dense'})
+        """
+        return split_fields(cls, settings)
+
+
+#: Most steps of a text run (the full experiment uses 1,500).
+MAX_TEXT_STEPS = 100_000
+
+
+@dataclass(frozen=True)
+class FineTuneConfig:
+    """How the fine-tuning and sharpness measurements go (every field checked).
+
+    Parameters
+    ----------
+    rates : tuple of float, default (1e-5, 1e-4, 1e-3, 1e-2)
+        Adam learning rates of the fine-tuning runs (1 to 12, each in (0, 10]).
+    steps : int, default 50
+        Adam steps per rate (>= 1).
+    random_steps : int, default 300
+        Training steps of the random start before it is measured (>= 0).
+    random_lr : float, default 0.03
+        Their learning rate.
+    iterations : int, default 200
+        Most power iterations (Hessian-vector products), 1 to 10,000.
+    directions : int, default 8
+        Random directions of the loss profile, 1 to 1,000.
+
+    Examples
+    --------
+    >>> FineTuneConfig().rates
+    (1e-05, 0.0001, 0.001, 0.01)
+    >>> FineTuneConfig(rates=())
+    Traceback (most recent call last):
+    ...
+    polyapprox.exact._errors.PolyapproxError: rates must hold 1 to 12 learning rates; got 0
+    """
+
+    rates: tuple[float, ...] = (1e-5, 1e-4, 1e-3, 1e-2)
+    steps: int = 50
+    random_steps: int = 300
+    random_lr: float = 3e-2
+    iterations: int = 200
+    directions: int = 8
+
+    def __post_init__(self) -> None:
+        rates = self.rates
+        if isinstance(rates, (str, bytes)) or not isinstance(rates, (tuple, list)) or not 1 <= len(rates) <= 12:
+            count = len(rates) if isinstance(rates, (tuple, list)) else rates
+            raise PolyapproxError(f"rates must hold 1 to 12 learning rates; got {count!r}")
+        for lr in (*rates, self.random_lr):
+            _check_lr(lr)
+            if lr > 10:
+                raise PolyapproxError(f"learning rates must be at most 10; got {lr!r}")
+        object.__setattr__(self, "rates", tuple(float(lr) for lr in rates))
+        for name, low, high in (
+            ("steps", 1, MAX_TEXT_STEPS),
+            ("random_steps", 0, MAX_TEXT_STEPS),
+            ("iterations", 1, 10_000),
+            ("directions", 1, 1000),
+        ):
+            value = check_int(name, getattr(self, name), minimum=low)
+            if value > high:
+                raise PolyapproxError(f"{name} must be at most {high:,}; got {value:,}")

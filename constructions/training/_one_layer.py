@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from polyapprox.internal import PolyapproxError
@@ -137,8 +138,6 @@ def train_one_layer(
     >>> abs(h.test_mse[0] - h.reference["test_mse"]) < 1e-9
     True
     """
-    from ._sumformers import constructed_reference
-
     model = OneLayerModelConfig() if model is None else model
     if not isinstance(model, OneLayerModelConfig):
         raise PolyapproxError(f"model must be a OneLayerModelConfig; got {type(model).__name__}")
@@ -154,11 +153,7 @@ def train_one_layer(
     lr = (1e-5 if init == "constructed" else 3e-2) if config.lr is None else float(config.lr)
     samples, test_samples, seed = config.samples, config.test_samples, config.seed
     n, d = check_positive("n", n), check_positive("d", d)
-    f = resolve_target(target)
-    X_train, X_test = sample(n, d, samples, seed), sample(n, d, test_samples, TEST_SEED)
-    Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
-    ref = constructed_reference(f, degree, X_test, Y_test, samples=samples, seed=seed)
-    network = one_layer_network(ref.pop("model"), n, model, seed=seed)
+    f, network, ref, (X_train, Y_train, X_test, Y_test) = one_layer_problem(target, n, d, model=model, config=config)
     settings = {
         "n": n,
         "d": d,
@@ -195,6 +190,52 @@ def train_one_layer(
             config.progress,
             config.eval_every,
         )
+
+
+def one_layer_problem(
+    target: Any, n: int, d: int, *, model: OneLayerModelConfig, config: TrainingConfig
+) -> tuple[Any, Any, dict, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """What a one-layer run trains on: the target, the constructed network, its reference errors, the samples.
+
+    The training sample is seeded by ``config.seed``, the test sample by the shared test seed; the
+    network is built from the least-squares Sumformer of degree ``model.degree`` fitted on the
+    training sample (:func:`train_one_layer` and the sharpness measurements share this set-up).
+
+    Shapes: X_train, Y_train (samples, n, d) and (samples, n, d_out); X_test, Y_test likewise.
+
+    Parameters
+    ----------
+    target : str or Target
+        A registered name, a target expression or a ``Target``.
+    n, d : int
+        Number of tokens and token dimension.
+    model : OneLayerModelConfig
+        The network (kind, saddle, degree, options).
+    config : TrainingConfig
+        Samples, test samples and seed.
+
+    Returns
+    -------
+    tuple
+        ``(target function, constructed Network, reference record without the model,
+        (X_train, Y_train, X_test, Y_test))``.
+
+    Examples
+    --------
+    >>> config = TrainingConfig(samples=8, test_samples=4)
+    >>> f, net, ref, data = one_layer_problem("centered", 2, 1, model=OneLayerModelConfig(degree=1), config=config)
+    >>> [a.shape for a in data]
+    [(8, 2, 1), (8, 2, 1), (4, 2, 1), (4, 2, 1)]
+    """
+    from ._sumformers import constructed_reference
+
+    f = resolve_target(target)
+    samples, seed = config.samples, config.seed
+    X_train, X_test = sample(n, d, samples, seed), sample(n, d, config.test_samples, TEST_SEED)
+    Y_train, Y_test = target_values(f, X_train, "training sample"), target_values(f, X_test, "test sample")
+    ref = constructed_reference(f, model.degree, X_test, Y_test, samples=samples, seed=seed)
+    network = one_layer_network(ref.pop("model"), n, model, seed=seed)
+    return f, network, ref, (X_train, Y_train, X_test, Y_test)
 
 
 def _train(module, X_train, Y_train, X_test, Y_test, steps, lr, name, target, ref, settings, progress, eval_every):

@@ -9,10 +9,19 @@ from polyapprox.internal import check_int
 
 from .._sumformers.target_checks import target_values
 from ._common import resolve_target, sample, target_name
-from ._config import CopyingConfig, OneLayerModelConfig, SumformerModelConfig, TrainingConfig
+from ._config import (
+    CopyingConfig,
+    FineTuneConfig,
+    OneLayerModelConfig,
+    SumformerModelConfig,
+    TextConfig,
+    TrainingConfig,
+)
 from ._copying import train_copying
 from ._one_layer import train_one_layer
+from ._sharpness import finetune_sharpness
 from ._sumformers import TEST_SEED, constructed_reference, train_sumformer
+from ._text import train_text
 
 
 def run_sumformer(item: dict) -> dict:
@@ -89,6 +98,57 @@ def run_copying(item: dict) -> dict:
     """
     config, rest = CopyingConfig.split(item)
     return train_copying(**rest, config=config).to_dict()
+
+
+def run_text(item: dict) -> dict:
+    """Run one language-modelling training (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of ``train_text``, with the fields of its ``TextConfig`` given flat.
+
+    Returns
+    -------
+    dict
+        The run's ``TextHistory.to_dict()``.
+
+    Examples
+    --------
+    >>> record = run_text(dict(pattern="fixed", level=4, context=8, width=8, heads=2, steps=1, eval_windows=2))
+    >>> record["pattern"], record["level"], len(record["train_bits"])
+    ('fixed', 4, 1)
+    """
+    config, rest = TextConfig.split(item)
+    return train_text(**rest, config=config).to_dict()
+
+
+def run_finetune(item: dict) -> dict:
+    """Run one fine-tuning and sharpness measurement (module-level, for process pools and Dask).
+
+    Parameters
+    ----------
+    item : dict
+        Keyword arguments of ``finetune_sharpness``, the ``TrainingConfig`` and ``FineTuneConfig``
+        fields flat beside them.
+
+    Returns
+    -------
+    dict
+        What ``finetune_sharpness`` returns.
+
+    Examples
+    --------
+    >>> record = run_finetune(dict(target="centered", n=2, d=1, degree=1, rates=(1e-3,), steps=1, random_steps=1,
+    ...                            iterations=3, directions=1, samples=16, test_samples=16))
+    >>> record["settings"]["rates"]
+    [0.001]
+    """
+    plan_fields = ("rates", "steps", "random_steps", "random_lr", "iterations", "directions")
+    plan = FineTuneConfig(**{k: item[k] for k in plan_fields if k in item})
+    model, rest = OneLayerModelConfig.split({k: v for k, v in item.items() if k not in plan_fields})
+    config, rest = TrainingConfig.split(rest)
+    return finetune_sharpness(**rest, model=model, finetune=plan, config=config)
 
 
 def check_target(target: Any, n: int, d: int) -> tuple[Any, str]:

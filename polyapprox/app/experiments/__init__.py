@@ -25,7 +25,10 @@ from ._stats import paper_verdict as paper_verdict
 from ._stats import t_interval as t_interval
 
 if TYPE_CHECKING:  # for type checkers; at run time they load on first use (below)
-    from ._training import EXPERIMENTS as EXPERIMENTS
+    from ._finetune import fine_tuning as fine_tuning
+    from ._registry import EXPERIMENTS as EXPERIMENTS
+    from ._registry import run_experiment as run_experiment
+    from ._text import sparse_text as sparse_text
     from ._training import PAPER_LEARNS as PAPER_LEARNS
     from ._training import SUMFORMER_MODELS as SUMFORMER_MODELS
     from ._training import SWEEP_LEVELS as SWEEP_LEVELS
@@ -33,26 +36,27 @@ if TYPE_CHECKING:  # for type checkers; at run time they load on first use (belo
     from ._training import check_levels as check_levels
     from ._training import init_comparison as init_comparison
     from ._training import latent_sweep as latent_sweep
-    from ._training import run_experiment as run_experiment
     from ._training import sparse_copying as sparse_copying
     from ._training import sparsity_sweep as sparsity_sweep
     from ._training import sumformer_curves as sumformer_curves
 
-#: names of the training experiments, imported on first use (torch and matplotlib stay optional)
-_TRAINING = (
-    "EXPERIMENTS",
-    "PAPER_LEARNS",
-    "SUMFORMER_MODELS",
-    "SWEEP_LEVELS",
-    "ExperimentResult",
-    "check_levels",
-    "init_comparison",
-    "latent_sweep",
-    "run_experiment",
-    "sparse_copying",
-    "sparsity_sweep",
-    "sumformer_curves",
-)
+#: names of the training experiments -> their module, imported on first use (torch and matplotlib stay optional)
+_TRAINING = {
+    "EXPERIMENTS": "_registry",
+    "PAPER_LEARNS": "_training",
+    "SUMFORMER_MODELS": "_training",
+    "SWEEP_LEVELS": "_training",
+    "ExperimentResult": "_training",
+    "check_levels": "_training",
+    "fine_tuning": "_finetune",
+    "init_comparison": "_training",
+    "latent_sweep": "_training",
+    "run_experiment": "_registry",
+    "sparse_copying": "_training",
+    "sparse_text": "_text",
+    "sparsity_sweep": "_training",
+    "sumformer_curves": "_training",
+}
 
 __all__ = [
     "EXPERIMENTS",
@@ -66,11 +70,13 @@ __all__ = [
     "check_levels",
     "check_seeds",
     "compare",
+    "fine_tuning",
     "init_comparison",
     "latent_sweep",
     "paper_verdict",
     "run_experiment",
     "sparse_copying",
+    "sparse_text",
     "sparsity_sweep",
     "sumformer_curves",
     "t_interval",
@@ -84,4 +90,4 @@ def __getattr__(name: str) -> Any:
     from constructions import training
 
     training.run_sumformer  # noqa: B018  (without torch: the one-line install message, on every access)
-    return getattr(importlib.import_module(f"{__name__}._training"), name)
+    return getattr(importlib.import_module(f"{__name__}.{_TRAINING[name]}"), name)

@@ -442,6 +442,21 @@ def _latent_figure(groups: dict[int, list[dict]], refs, target, n, d, marks, lr)
 # 3. constructed vs random initialisation of the one-layer networks
 
 
+def _init_row(kind: str, init: str, group: list[dict]) -> dict:
+    """One row of the init comparison: a kind and a start, with intervals over its seeds."""
+    return {
+        "network": kind,
+        "init": init,
+        "parameters": group[0]["parameters"],
+        "lr": group[0]["settings"]["lr"],
+        "start test MSE": t_interval([r["test_mse"][0] for r in group]),
+        "final test MSE": t_interval([r["test_mse"][-1] for r in group]),
+        "best test MSE": t_interval([min(r["test_mse"]) for r in group]),
+        "final test max": t_interval([r["test_max"][-1] for r in group]),
+        "constructed test MSE": t_interval([r["reference"]["test_mse"] for r in group]),
+    }
+
+
 def init_comparison(
     config: ExperimentConfig | None = None,
     *,
@@ -490,20 +505,7 @@ def init_comparison(
     groups: dict[tuple[str, str], list[dict]] = {}
     for r in runs:
         groups.setdefault((r["settings"]["kind"], r["settings"]["init"]), []).append(r)
-    rows = [
-        {
-            "network": kind,
-            "init": init,
-            "parameters": group[0]["parameters"],
-            "lr": group[0]["settings"]["lr"],
-            "start test MSE": t_interval([r["test_mse"][0] for r in group]),
-            "final test MSE": t_interval([r["test_mse"][-1] for r in group]),
-            "best test MSE": t_interval([min(r["test_mse"]) for r in group]),
-            "final test max": t_interval([r["test_max"][-1] for r in group]),
-            "constructed test MSE": t_interval([r["reference"]["test_mse"] for r in group]),
-        }
-        for (kind, init), group in groups.items()
-    ]
+    rows = [_init_row(kind, init, group) for (kind, init), group in groups.items()]
     lrs = _init_rates(runs)
     table = ResultsTable(
         list(rows[0]),

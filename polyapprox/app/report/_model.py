@@ -168,10 +168,13 @@ class SectionSpec:
         tolerances: dict[str, float] | None = None,
         theory: str | None = None,
         requires: str | None = None,
+        unavailable: Callable[[], str | None] | None = None,
     ) -> None:
         self.name, self.title, self.order = name, title, order
         #: an optional package the section needs (e.g. "torch"); without it the section is skipped, saying why
         self.requires = requires
+        #: ``unavailable() -> reason or None``: checked after ``requires``; a reason skips the section, saying it
+        self.unavailable = unavailable
         #: the documentation page that states the theorem this section checks (docs/<theory>.md)
         self.theory = theory or f"theory/{name}"
         self.tolerances = dict(tolerances or {})  # name -> default; ``reproduce --tolerance`` may override
@@ -211,6 +214,10 @@ class SectionSpec:
             return Section(
                 self.name, self.title, note, [], {"skipped": f"needs {self.requires}"}, [], theory=self.theory
             )
+        reason = None if self.unavailable is None else self.unavailable()
+        if reason is not None:
+            note = f"**Skipped**: {reason}. Its claims were not checked."
+            return Section(self.name, self.title, note, [], {"skipped": reason}, [], theory=self.theory)
         ctx.defaults = self.tolerances
         data = self._data(ctx)
         claims = [Claim(c.id, c.statement, *_fields(c.check(ctx, data))) for c in self.claims]
