@@ -1,19 +1,16 @@
 """Check a polyapprox certificate without polyapprox: Python standard library only, exact arithmetic.
 
-Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]
-
-Prints the certified statement and exits 0, or prints the first failure and exits 1.
-- kind "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the
-  float midpoint, each contracted to the sorted-token region, so the leaves cover that region,
-  which carries the sup by the symmetry argument stated in the file), bounds max_{i,c} |S - f|
-  on each leaf by the second-order Taylor form in interval arithmetic on integers scaled by
-  2^-256, rounded outward (exp: Taylor series with a remainder bound), and checks it against the
-  leaf's bound and the claimed upper bound; also the claimed lower bound at the witness.
-- kind "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
---model FILE: the certificate must be about that safetensors model file (same n, d, power sums,
-domain and exact Psi; same sha256 when the certificate records one).
-Trusts CPython (int, Fraction, float.fromhex, json). Limits: file size (64 MB unless --max-bytes),
-n*d <= 24, 200,000 terms per polynomial, tree depth 2000, 2^20 grid cells.
+Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]. Prints the
+certified statement and exits 0, or the first failure and exits 1.
+- "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the float
+  midpoint, each contracted to the sorted-token region, which carries the sup by the symmetry
+  stated in the file), bounds max_{i,c} |S - f| on each (S's exact Taylor coefficients at the
+  centre minus a Taylor model of f of the stated order) in interval arithmetic on integers scaled
+  by 2^-256, rounded outward, against the leaf's and the claimed upper bound; and the lower bound.
+- "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
+--model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi;
+its sha256 when recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast). Limits: file
+size (64 MB unless --max-bytes), n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells.
 """
 
 import argparse
@@ -24,7 +21,7 @@ import itertools
 import json
 import sys
 from fractions import Fraction
-from math import comb
+from math import comb, factorial
 from operator import mul as mul_int
 
 P = 256  # an integer v stands for v / 2^P
@@ -84,47 +81,57 @@ def exp_point(v):
     return total
 
 
-# -- second-order jets: value, gradient, Hessian {(k, l): interval, k <= l} or None --------------
-class Jet:
-    def __init__(self, value, grad, hess):
-        self.value, self.grad, self.hess = value, grad, hess
+# -- Taylor models: {beta: interval} (nonzero coefficients of h^beta, |beta| <= K) + remainder --------
+class TM:
+    """f(c + h) in sum_beta P[beta] h^beta + R for every h in the box; ``box`` holds K, the range hm[beta]
+    of each h^beta (|beta| <= K) and rho[beta] >= |h^beta| (the certifier's rules, taylor_model.py)."""
+
+    def __init__(self, P, R, box):
+        self.P, self.R, self.box = {b: v for b, v in P.items() if v != (0, 0)}, R, box
 
     def __add__(self, o):
-        h = None if self.hess is None else {p: add(v, o.hess[p]) for p, v in self.hess.items()}
-        return Jet(add(self.value, o.value), [add(a, b) for a, b in zip(self.grad, o.grad)], h)
+        P = dict(self.P)
+        for b, v in o.P.items():
+            P[b] = add(P.get(b, (0, 0)), v)
+        return TM(P, add(self.R, o.R), self.box)
 
     def __neg__(self):
-        h = None if self.hess is None else {p: (-v[1], -v[0]) for p, v in self.hess.items()}
-        return Jet((-self.value[1], -self.value[0]), [(-g[1], -g[0]) for g in self.grad], h)
+        return TM({b: (-v[1], -v[0]) for b, v in self.P.items()}, (-self.R[1], -self.R[0]), self.box)
 
-    def __mul__(self, v):  # the product rule in the certifier's order: v' u + u' v, v'' u + u'' v + cross
-        u, hess = self, None
-        if u.hess is not None:
-            g, w = u.grad, v.grad
-            hess = {
-                (k, l): add(add(mul(v.hess[k, l], u.value), mul(h, v.value)), add(mul(g[k], w[l]), mul(g[l], w[k])))
-                for (k, l), h in u.hess.items()
-            }
-        grad = [add(mul(gv, u.value), mul(gu, v.value)) for gu, gv in zip(u.grad, v.grad)]
-        return Jet(mul(u.value, v.value), grad, hess)
+    def range(self):  # B(P), the polynomial's naive range over the box
+        return functools.reduce(add, [mul(v, self.box["hm"][b]) for b, v in self.P.items()], (0, 0))
 
-    def chain(self, f0, f1, f2):  # g = f(u): g' = f1 u', g'' = f1 u'' + f2 u' u'^T
-        g, hess = self.grad, None
-        if self.hess is not None:
-            hess = {(k, l): add(mul(h, f1), mul(mul(g[k], g[l]), f2)) for (k, l), h in self.hess.items()}
-        return Jet(f0, [mul(x, f1) for x in g], hess)
+    def sums(self):  # U_p = sum_{|a| = p} |P_a| rho^a
+        U = [0] * (self.box["K"] + 1)
+        for b, v in self.P.items():
+            U[sum(b)] -= -max(-v[0], v[1]) * self.box["rho"][b] >> P
+        return U
 
-    def sq(self):
-        return self.chain(power(self.value, 2), mul(self.value, fx(2)), fx(2))
+    def __mul__(self, o):
+        K, out = self.box["K"], {}
+        for a, u in self.P.items():
+            for b, v in o.P.items():
+                if sum(a) + sum(b) <= K:
+                    e = tuple(x + y for x, y in zip(a, b))
+                    out[e] = add(out.get(e, (0, 0)), mul(u, v))
+        U, V = self.sums(), o.sums()
+        high = sum(U[p] * V[q] for p in range(1, K + 1) for q in range(K + 1 - p, K + 1)) >> P
+        R = add(add((-high, high), mul(self.range(), o.R)), mul(self.R, add(o.range(), o.R)))
+        return TM(out, R, self.box)
 
     def exp(self):
-        e = (exp_point(self.value[0])[0], exp_point(self.value[1])[1])
-        return self.chain(e, e, e)
+        K, zero = self.box["K"], (0,) * len(self.box["unit"])
+        c0, t = self.P.get(zero, (0, 0)), TM({b: v for b, v in self.P.items() if b != zero}, self.R, self.box)
+        J, total, power_ = add(t.range(), t.R), t + t.const(1), t
+        for k in range(2, K + 1):
+            power_ = power_ * t
+            total = total + power_ * t.const(Fraction(1, factorial(k)))
+        hull = (exp_point(min(J[0], 0))[0], exp_point(max(J[1], 0))[1])
+        total.R = add(total.R, mul(mul(power(J, K + 1), fx(Fraction(1, factorial(K + 1)))), hull))
+        return total * t.const((exp_point(c0[0])[0], exp_point(c0[1])[1]))
 
-
-def constant(q, N, order):
-    zero = (0, 0)
-    return Jet(fx(q), [zero] * N, {(k, l): zero for k in range(N) for l in range(k, N)} if order == 2 else None)
+    def const(self, q):
+        return TM({(0,) * len(self.box["unit"]): q if isinstance(q, tuple) else fx(q)}, (0, 0), self.box)
 
 
 # -- expressions: parsed by Python's own parser (ast, never evaluated), walked below ----------------
@@ -133,59 +140,57 @@ def parse(text):
     return ast.parse(text, mode="eval").body
 
 
+OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
 def kind(node):  # "num", "name", "call", "neg", or the binary operator + - * / **
     if isinstance(node, ast.Constant):
         need(type(node.value) in (int, float) and abs(node.value) < 1e300, "numbers are finite ints or floats")
-        return "num"
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return "neg"
-    if isinstance(node, ast.Call):
+    elif isinstance(node, ast.Call):
         need(isinstance(node.func, ast.Name) and len(node.args) == 1 and not node.keywords, "calls take one argument")
-        return "call"
-    if isinstance(node, ast.BinOp):
-        ops = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
-        need(type(node.op) in ops, "operators are + - * / **")
-        return ops[type(node.op)]
-    need(isinstance(node, ast.Name), f"{type(node).__name__} is not allowed")
-    return "name"
+    elif isinstance(node, ast.BinOp):
+        need(type(node.op) in OPS, "operators are + - * / **")
+        return OPS[type(node.op)]
+    elif not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
+        need(isinstance(node, ast.Name), f"{type(node).__name__} is not allowed")
+    names = {ast.Constant: "num", ast.Call: "call", ast.UnaryOp: "neg", ast.Name: "name"}
+    return names[type(node)]
 
 
-def target_value(node, X, i, j, n, order):
+def target_value(node, X, i, j, n):
     """A target formula (x_i, x_j, numbers, + - *, / by numbers, integer powers, exp, norm2, sum_j, mean_j) as
-    jets in the certifier's order of operations: a list with one jet per component (length 1 broadcasts)."""
-    op, N = kind(node), len(X[0][0].grad)
+    Taylor models in the certifier's order of operations: a list, one per component (length 1 broadcasts)."""
+    op, one = kind(node), X[0][0]
     if op == "num":
-        return [constant(Fraction(node.value), N, order)]
+        return [one.const(Fraction(node.value))]
     if op == "name":
         need(node.id == "x_i" or (node.id == "x_j" and j is not None), f"target: unknown or unbound {node.id}")
         return X[i] if node.id == "x_i" else X[j]
     if op == "neg":
-        return [-t for t in target_value(node.operand, X, i, j, n, order)]
+        return [-t for t in target_value(node.operand, X, i, j, n)]
     if op == "call" and node.func.id in ("sum_j", "mean_j"):
         need(j is None, "target: nested sums over j")
-        total = target_value(node.args[0], X, i, 0, n, order)
+        total = target_value(node.args[0], X, i, 0, n)
         for jj in range(1, n):
-            total = [a + b for a, b in zip(total, target_value(node.args[0], X, i, jj, n, order))]
-        return total if node.func.id == "sum_j" else [t * constant(Fraction(1, n), N, order) for t in total]
+            total = [a + b for a, b in zip(total, target_value(node.args[0], X, i, jj, n))]
+        return total if node.func.id == "sum_j" else [t * one.const(Fraction(1, n)) for t in total]
     if op == "call":
         need(node.func.id in ("exp", "norm2"), f"target: unknown function {node.func.id}")
-        arg = target_value(node.args[0], X, i, j, n, order)
+        arg = target_value(node.args[0], X, i, j, n)
         return (
-            [functools.reduce(Jet.__add__, [t.sq() for t in arg])]
-            if node.func.id == "norm2"
-            else [t.exp() for t in arg]
+            [functools.reduce(TM.__add__, [t * t for t in arg])] if node.func.id == "norm2" else [t.exp() for t in arg]
         )
     need(op in ("+", "-", "*", "/", "**"), f"target: {op} is not allowed")
-    a = target_value(node.left, X, i, j, n, order)
+    a = target_value(node.left, X, i, j, n)
     if op in ("/", "**"):
         need(kind(node.right) == "num" and node.right.value != 0, f"target: {op} by a nonzero number only")
     if op == "/":
-        return [t * constant(1 / Fraction(node.right.value), N, order) for t in a]
-    if op == "**":  # x**2 is the square (as the certifier's jets), higher integer powers by products
+        return [t * one.const(1 / Fraction(node.right.value)) for t in a]
+    if op == "**":  # integer powers by products, as the certifier's Taylor models
         k = node.right.value
         need(type(k) is int and 1 <= k <= 16, "target: powers are integers 1..16")
-        return [t.sq() if k == 2 else functools.reduce(Jet.__mul__, [t] * k) for t in a]
-    b = target_value(node.right, X, i, j, n, order)
+        return [functools.reduce(TM.__mul__, [t] * k) for t in a]
+    b = target_value(node.right, X, i, j, n)
     a, b = (a * len(b), b) if len(a) < len(b) else (a, b * len(a)) if len(b) < len(a) else (a, b)
     return [x + y if op == "+" else x + (-y) if op == "-" else x * y for x, y in zip(a, b)]
 
@@ -267,20 +272,34 @@ class SupChecker:
             self.rows.append({beta: ([j for j, _ in t], [w for _, w in t]) for beta, t in by_beta.items()})
         self.gammas = list(gammas)
         self.degree = max([sum(g) for g in self.gammas] + [2])
+        self.order = cert["order"]
+        need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
+        self.low = [b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order]
 
-    def target_rows(self, box, order):
-        """f's jets (order 1: value and gradient; 2: also the Hessian) over the box, rows (i, c)."""
-        N, d, zero = self.N, self.d, (0, 0)
-        hess = {(k, l): zero for k in range(N) for l in range(k, N)} if order == 2 else None
+    def target_rows(self, c, h):
+        """f as Taylor models of order K at the centre c (floats) over c + h (h: intervals), rows (i, c)."""
+        N, d, K = self.N, self.d, self.order
+        unit = [tuple(int(j == k) for j in range(N)) for k in range(N)]
+        box = {"K": K, "unit": unit, "hm": self.hpow(h, {}, self.low)}
+        box["rho"] = {b: max(-v[0], v[1]) for b, v in box["hm"].items()}
         X = [
-            [Jet(box[w], [fx(k == w) for k in range(N)], hess) for w in range(j * d, j * d + d)] for j in range(self.n)
+            [TM({(0,) * N: fx(Fraction(c[w])), unit[w]: fx(1)}, (0, 0), box) for w in range(j * d, j * d + d)]
+            for j in range(self.n)
         ]
         rows = []
         for i in range(self.n):
-            out = target_value(self.target, X, i, None, self.n, order)
+            out = target_value(self.target, X, i, None, self.n)
             need(len(out) in (1, self.d_out), "the target's output size differs from the model's")
             rows += out * (self.d_out // len(out))
         return rows
+
+    @staticmethod
+    def hpow(h, table, betas):
+        """The ranges of h^beta (for ``betas``) in ``table``: exact per variable, multiplied."""
+        for beta in betas:
+            if beta not in table:
+                table[beta] = functools.reduce(mul, [power(h[k], e) for k, e in enumerate(beta) if e], fx(1))
+        return table
 
     def shifted(self, c):
         """b_{r,beta}(c) as intervals: exact integer sums of floor(2^P w) m^gamma (c = m / 2^E exactly),
@@ -306,40 +325,23 @@ class SupChecker:
 
     def bound(self, lo, hi):
         """An upper bound of max_{i,c} |S - f| over the box [lo, hi] (floats), times 2^P."""
-        N = self.N
         c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # the certifier's centre, bit for bit
         cI, loI, hiI = ([fx(Fraction(v)) for v in x] for x in (c, lo, hi))
-        h = [(loI[k][0] - cI[k][1], hiI[k][1] - cI[k][0]) for k in range(N)]
-        f_c, f_B = self.target_rows(cI, 1), self.target_rows([(a[0], b[1]) for a, b in zip(loI, hiI)], 2)
-        worst, hpow, unit = 0, {}, [tuple(int(j == k) for j in range(N)) for k in range(N)]
+        h = [(a[0] - m[1], b[1] - m[0]) for a, b, m in zip(loI, hiI, cI)]
+        f, worst, hpow = self.target_rows(c, h), 0, {}
         for r, coef in enumerate(self.shifted(c)):
-            parts = [((0,) * N, f_c[r].value)] + [(unit[k], f_c[r].grad[k]) for k in range(N)]
-            for (k, l), v in f_B[r].hess.items():  # f's Hessian over the box, halved on the diagonal
-                half = (v[0] >> 1, -(-v[1] >> 1)) if k == l else v
-                parts.append((tuple(a + b for a, b in zip(unit[k], unit[l])), half))
-            for beta, v in parts:
+            for beta, v in f[r].P.items():
                 coef[beta] = sub(coef.get(beta, (0, 0)), v)
-            total = (0, 0)
-            for beta, b in coef.items():
-                if beta not in hpow:
-                    hpow[beta] = fx(1)
-                    for k, e in enumerate(beta):
-                        hpow[beta] = mul(hpow[beta], power(h[k], e)) if e else hpow[beta]
-                total = add(total, mul(b, hpow[beta]))
+            self.hpow(h, hpow, coef)
+            total = sub(functools.reduce(add, [mul(b, hpow[beta]) for beta, b in coef.items()]), f[r].R)
             worst = max(worst, -total[0], total[1])
         return worst
 
     def lower_at(self, point):
         """A lower bound of max_{i,c} |S - f| at a point (floats), times 2^P: |S exactly - enclosure of f|."""
-        x = [Fraction(v) for v in point]
-        f, best = self.target_rows([fx(v) for v in x], 1), 0
-        for r, row in enumerate(sumformer_rows(self.model)):
-            s = Fraction(0)
-            for e, q in row.items():
-                for v, k in zip(x, e):
-                    q *= v**k
-                s += q
-            d = sub(fx(s), f[r].value)
+        f, best, zero = self.target_rows(point, [(0, 0)] * self.N), 0, (0,) * self.N
+        for r, coef in enumerate(self.shifted(point)):
+            d = sub(coef.get(zero, (0, 0)), add(f[r].P.get(zero, (0, 0)), f[r].R))
             best = max(best, 0 if d[0] <= 0 <= d[1] else min(abs(d[0]), abs(d[1])))
         return best
 

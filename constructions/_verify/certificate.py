@@ -92,8 +92,10 @@ def write_sup_certificate(
     result: Any,
     outcome: Any,
     model_file: str | os.PathLike[str] | None = None,
+    order: int = 2,
 ) -> None:
-    """Write the certificate of a ``certified_sup_error`` result (module docstring)."""
+    """Write the certificate of a ``certified_sup_error`` result (module docstring); ``order``: the Taylor
+    models' order of the target."""
     if outcome.tree is None or outcome.edges is None:
         raise PolyapproxError("internal: the search kept no bisection tree")
     document = {
@@ -101,8 +103,10 @@ def write_sup_certificate(
         "kind": "sup-error",
         "statement": "sup over X in [domain]^(n x d) of max_{i,c} |Psi_c(x_i, P(X)) - f_c(X)_i| <= upper",
         "symmetry": SYMMETRY,
-        "method": "per leaf box: second-order Taylor form at the float centre c = (lo + hi) * 0.5 "
-        "(S's exact Taylor coefficients at c, f's value and gradient at c, f's Hessian over the box)",
+        "method": "per leaf box, at the float centre c = (lo + hi) * 0.5: S's exact Taylor coefficients at c "
+        "minus a Taylor model of f of the given order over the box (coefficients of h^beta, |beta| <= order, "
+        "and a remainder), evaluated as sum_beta coefficient * range(h^beta) - remainder",
+        "order": int(order),
         "model": representation_data(model.representation),
         "target": {"name": target.name, "expression": target_expression(target)},
         "domain": [float(domain[0]).hex(), float(domain[1]).hex()],

@@ -1,0 +1,258 @@
+"""Taylor models of order K over boxes, vectorised: f(c + h) in P(h) + R for every h in [-r, r].
+
+A :class:`TaylorModel` array carries, per entry, interval coefficients P_beta of the monomials
+h^beta with |beta| <= K (:class:`Monomials`, sorted by degree) and an interval remainder R, with
+the meaning: for every h in the box [-r, r] (one box per batch row) and every choice of the
+coefficients inside their intervals, the true value lies in sum_beta P_beta h^beta + R.
+
+Operations keep that meaning (each step is outward-rounded interval arithmetic, inclusion
+isotone, sums in a fixed order):
+
+- sums, differences, products with constants act on the coefficients and the remainder;
+- a product (P1 + R1)(P2 + R2) keeps the terms of P1 P2 of degree <= K, and bounds the others by
+  sum_{p + q > K} U_p V_q with U_p = sum_{|a| = p} |P1_a| rho^a (rho^a >= |h^a| on the box; V
+  likewise): the remainder is that bound + B(P1) R2 + R1 (B(P2) + R2), B(P) the naive interval
+  range of P over the box;
+- exp(T) = exp(T_0) (sum_{k <= K} T'^k / k! + J^(K+1) / (K+1)! exp(hull(0, J))), with T_0 the
+  constant coefficient, T' = T - T_0 and J = B(T') + R (Lagrange's remainder).
+
+Non-polynomial operations other than exp raise NotSmoothError (the caller falls back to jets).
+The class is a :class:`Jet` so target formulas evaluate on it through the enclosure number system.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import factorial
+from typing import Any
+
+import numpy as np
+
+from .._common.interval import Interval, Jet, NotSmoothError
+from .._common.monomial_plan import parent
+
+
+def _up(x: np.ndarray) -> np.ndarray:
+    return np.nextafter(x, np.inf)
+
+
+class Monomials:
+    """The exponents beta of N variables with |beta| <= K (sorted by degree) and the product tables.
+
+    ``columns``: the products P_a Q_b with |a + b| <= K grouped by output slot, one column per
+    position within a group, so every output is accumulated in a fixed order."""
+
+    def __init__(self, N: int, K: int) -> None:
+        self.N, self.K = N, K
+        exps = [e for e in np.ndindex(*([K + 1] * N)) if sum(e) <= K]
+        self.exponents = sorted((tuple(int(v) for v in e) for e in exps), key=lambda e: (sum(e), e))
+        self.slot = {e: j for j, e in enumerate(self.exponents)}
+        self.M = len(self.exponents)
+        self.degree = np.array([sum(e) for e in self.exponents])
+        groups: dict[int, list[tuple[int, int]]] = {}
+        for a, ea in enumerate(self.exponents):
+            for b, eb in enumerate(self.exponents):
+                e = tuple(x + y for x, y in zip(ea, eb))
+                if sum(e) <= K:
+                    groups.setdefault(self.slot[e], []).append((a, b))
+        self.columns = []
+        for t in range(max(len(g) for g in groups.values())):
+            rows = [(o, g[t]) for o, g in sorted(groups.items()) if len(g) > t]
+            self.columns.append(
+                (
+                    np.array([o for o, _ in rows]),
+                    np.array([a for _, (a, _) in rows]),
+                    np.array([b for _, (_, b) in rows]),
+                )
+            )
+
+    def ranges(self, r: Interval) -> tuple[Interval, np.ndarray]:
+        """Per box (r: (B, N) half-widths as intervals [-r, r]): the range of each h^beta, and rho^beta >= |h^beta|."""
+        B = r.shape[0]
+        lo, hi = np.empty((B, self.M)), np.empty((B, self.M))
+        for j, e in enumerate(self.exponents):
+            if j == 0:
+                lo[:, 0] = hi[:, 0] = 1.0
+                continue
+            up, v = parent(e)
+            if sum(e) == e[v] and e[v] % 2 == 0:  # pure even power: the square of the half power
+                half = self.slot[e[:v] + (e[v] // 2,) + e[v + 1 :]]
+                p = Interval(lo[:, half], hi[:, half]).square()
+            else:
+                p = Interval(lo[:, self.slot[up]], hi[:, self.slot[up]]) * r[:, v]
+            lo[:, j], hi[:, j] = p.lo, p.hi
+        hm = Interval(lo, hi)
+        return hm, hm.mag()
+
+
+class TaylorModel(Jet):
+    """An array (shape ``shape``) of Taylor models of order K over a batch of boxes (module docstring)."""
+
+    __slots__ = ("coef", "hm", "mono", "rem", "rho")
+
+    def __init__(self, coef: Interval, rem: Interval, mono: Monomials, hm: Interval, rho: np.ndarray) -> None:
+        self.coef, self.rem, self.mono, self.hm, self.rho = coef, rem, mono, hm, rho
+
+    @staticmethod
+    def variables(centre: np.ndarray, radius: Interval, mono: Monomials) -> TaylorModel:
+        """x_k = c_k + h_k for the boxes c + [-r, r]: centre (B, N) floats, radius (B, N) intervals."""
+        B, N = centre.shape
+        lo = np.zeros((B, N, mono.M))
+        lo[:, :, 0] = centre
+        lo[:, np.arange(N), [mono.slot[tuple(int(j == k) for j in range(N))] for k in range(N)]] = 1.0
+        hm, rho = mono.ranges(radius)
+        return TaylorModel(Interval(lo), Interval(np.zeros((B, N))), mono, hm, rho)
+
+    # -- shapes ----------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.rem.shape
+
+    @property
+    def order(self) -> int:
+        return self.mono.K
+
+    def _wrap_tm(self, coef: Interval, rem: Interval) -> TaylorModel:
+        return TaylorModel(coef, rem, self.mono, self.hm, self.rho)
+
+    def _box(self, table: Any, ndim: int) -> Any:
+        """The per-box table (B, M) shaped to broadcast against coefficients of ``ndim`` leading axes."""
+        return table.reshape((table.shape[0],) + (1,) * (ndim - 1) + (self.mono.M,))
+
+    def __getitem__(self, index: object) -> TaylorModel:
+        index = index if isinstance(index, tuple) else (index,)
+        if any(i is Ellipsis for i in index):
+            raise NotSmoothError("Taylor models take no Ellipsis index")
+        full = index + (slice(None),) * (self.ndim - sum(i is not None for i in index)) + (slice(None),)
+        return self._wrap_tm(self.coef[full], self.rem[index])
+
+    def reshape(self, shape: tuple[int, ...]) -> TaylorModel:
+        rem = self.rem.reshape(shape)
+        return self._wrap_tm(self.coef.reshape(rem.shape + (self.mono.M,)), rem)
+
+    def broadcast_to(self, shape: tuple[int, ...]) -> TaylorModel:
+        return self._wrap_tm(self.coef.broadcast_to(tuple(shape) + (self.mono.M,)), self.rem.broadcast_to(shape))
+
+    def sum(self, axis: int, keepdims: bool = False) -> TaylorModel:
+        axis = axis % self.ndim
+        return self._wrap_tm(self.coef.sum(axis, keepdims), self.rem.sum(axis, keepdims))
+
+    def mean(self, axis: int, keepdims: bool = False) -> TaylorModel:
+        count = self.shape[axis % self.ndim]
+        return self.sum(axis, keepdims) * Interval.of(Fraction(1, count))
+
+    # -- arithmetic ------------------------------------------------------------------------
+    def __add__(self, other: object) -> TaylorModel:
+        if isinstance(other, TaylorModel):
+            return self._wrap_tm(self.coef + other.coef, self.rem + other.rem)
+        if isinstance(other, Jet):
+            raise NotSmoothError("a Taylor model meets a jet")
+        c = Interval.of(other)
+        shape = np.broadcast_shapes(self.shape, c.shape)
+        lo = np.array(np.broadcast_to(self.coef.lo, shape + (self.mono.M,)))
+        hi = np.array(np.broadcast_to(self.coef.hi, shape + (self.mono.M,)))
+        const = Interval(lo[..., 0], hi[..., 0]) + c
+        lo[..., 0], hi[..., 0] = const.lo, const.hi
+        return self._wrap_tm(Interval(lo, hi), self.rem.broadcast_to(shape))
+
+    __radd__ = __add__
+
+    def __neg__(self) -> TaylorModel:
+        return self._wrap_tm(-self.coef, -self.rem)
+
+    def __sub__(self, other: object) -> TaylorModel:
+        return self + (-other if isinstance(other, (Jet, Interval)) else -Interval.of(other))
+
+    def __rsub__(self, other: object) -> TaylorModel:
+        return (-self) + other
+
+    def __mul__(self, other: object) -> TaylorModel:
+        if isinstance(other, TaylorModel):
+            return self._product(other)
+        if isinstance(other, Jet):
+            raise NotSmoothError("a Taylor model meets a jet")
+        c = Interval.of(other)
+        return self._wrap_tm(self.coef * Interval(c.lo[..., None], c.hi[..., None]), self.rem * c)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other: object) -> TaylorModel:
+        if isinstance(other, Jet):
+            raise NotSmoothError("division by a Taylor model")
+        if isinstance(other, (int, Fraction)) or (isinstance(other, float) and float(other).is_integer()):
+            return self * Interval.of(1 / Fraction(other))
+        return self * (Interval(np.float64(1.0)) / other)
+
+    def range(self) -> Interval:
+        """B(P) + R: an enclosure of the model's values over its box."""
+        return (self.coef * self._box(self.hm, self.ndim)).sum(-1) + self.rem
+
+    def _degree_sums(self) -> list[np.ndarray]:
+        """U_p = sum_{|a| = p} |P_a| rho^a (rounded up) for p = 0..K."""
+        w = _up(self.coef.mag() * self._box(self.rho, self.ndim))
+        out = []
+        for p in range(self.mono.K + 1):
+            cols = np.nonzero(self.mono.degree == p)[0]
+            acc = w[..., cols[0]]
+            for j in cols[1:]:
+                acc = _up(acc + w[..., j])
+            out.append(acc)
+        return out
+
+    def _product(self, other: TaylorModel) -> TaylorModel:
+        shape = np.broadcast_shapes(self.shape, other.shape)
+        K, M = self.mono.K, self.mono.M
+        lo, hi = np.zeros(shape + (M,)), np.zeros(shape + (M,))
+        first = True
+        for o, a, b in self.mono.columns:
+            prod = self.coef[..., a] * other.coef[..., b]
+            if first:
+                lo[..., o], hi[..., o] = np.broadcast_to(prod.lo, shape + (len(o),)), prod.hi
+                first = False
+            else:
+                s = Interval(lo[..., o], hi[..., o]) + prod
+                lo[..., o], hi[..., o] = s.lo, s.hi
+        U, V = self._degree_sums(), other._degree_sums()
+        high = np.zeros(shape)
+        for p in range(1, K + 1):
+            for q in range(K + 1 - p, K + 1):
+                high = _up(high + _up(U[p] * V[q]))
+        rem = Interval(-high, high) + self.range_poly() * other.rem + self.rem * (other.range_poly() + other.rem)
+        return self._wrap_tm(Interval(lo, hi), rem)
+
+    def range_poly(self) -> Interval:
+        """B(P): the naive interval range of the polynomial part over the box."""
+        return (self.coef * self._box(self.hm, self.ndim)).sum(-1)
+
+    def square(self) -> TaylorModel:
+        return self._product(self)
+
+    def power(self, p: float) -> TaylorModel:
+        if not float(p).is_integer() or p < 1:
+            raise NotSmoothError(f"no Taylor model of x^{p:g}")
+        out = self
+        for _ in range(int(p) - 1):
+            out = out._product(self)
+        return out
+
+    def exp(self) -> TaylorModel:
+        K = self.mono.K
+        c0 = self.coef[..., 0]
+        lo, hi = self.coef.lo.copy(), self.coef.hi.copy()
+        lo[..., 0], hi[..., 0] = 0.0, 0.0
+        t = self._wrap_tm(Interval(lo, hi), self.rem)  # T' = T - T_0
+        J = t.range()
+        total, power = t + 1.0, t
+        for k in range(2, K + 1):
+            power = power._product(t)
+            total = total + power * Interval.of(Fraction(1, factorial(k)))
+        hull = Interval(np.minimum(J.lo, 0.0), np.maximum(J.hi, 0.0))
+        lagrange = (J ** (K + 1)) * Interval.of(Fraction(1, factorial(K + 1))) * hull.exp()
+        total = total._wrap_tm(total.coef, total.rem + lagrange)
+        return total * c0.exp()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotSmoothError("no Taylor model for this operation: jets instead")
+
+    log = sqrt = sin = cos = tanh = reciprocal = abs = less = maximum = minimum = matmul = concatenate = _refuse
+    __rtruediv__ = _refuse
