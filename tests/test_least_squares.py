@@ -219,3 +219,17 @@ def test_the_closed_form_sizes_equal_the_enumerated_ones(n, d, degree, refined, 
     indices = power_sum_indices(n, d, refined=refined)
     assert seen["count"] == len(candidate_terms(d, indices, degree))
     assert len(indices) == latent_dimension(n, d, "continuous-refined" if refined else "continuous")
+
+
+def test_a_fit_is_the_same_whatever_the_blas_thread_count():
+    """OpenBLAS sums in an order that depends on its threads (by default the core count): before the fit ran with
+    one thread, (3, 1, 8) and (4, 2, 4) differed between 1 and 2 threads in the last bits of their outputs."""
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.default_rng(0).uniform(size=(20, 4, 2))
+    outputs = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, "blas"):
+            S, report = continuous.approximate(targets.get("gaussian-kernel-sum"), 4, 2, 4)
+        outputs.append((S(X), report.test_sup_error, report.condition_number))
+    assert np.array_equal(outputs[0][0], outputs[1][0]) and outputs[0][1:] == outputs[1][1:]

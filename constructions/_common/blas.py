@@ -122,13 +122,8 @@ def blas_threads() -> int | None:
     return _state["threads"]
 
 
-@contextmanager
-def bounded_blas() -> Iterator[None]:
-    """Run the body with BLAS bounded to :func:`blas_threads` threads (nothing when unbounded)."""
-    threads = blas_threads()
-    if threads is None:
-        yield
-        return
+def _limited(threads: int) -> Any:
+    """A context limiting BLAS to ``threads`` threads (one cached threadpoolctl controller)."""
     controller = _state["controller"]
     if controller is None:
         try:
@@ -138,5 +133,27 @@ def bounded_blas() -> Iterator[None]:
             controller = False
         else:
             controller = _state["controller"] = ThreadpoolController()
-    with controller.limit(limits=threads, user_api="blas") if controller else nullcontext():
+    return controller.limit(limits=threads, user_api="blas") if controller else nullcontext()
+
+
+@contextmanager
+def bounded_blas() -> Iterator[None]:
+    """Run the body with BLAS bounded to :func:`blas_threads` threads (nothing when unbounded)."""
+    threads = blas_threads()
+    if threads is None:
+        yield
+        return
+    with _limited(threads):
+        yield
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the body with one BLAS thread, whatever :func:`set_blas_threads` says.
+
+    For numbers that must not depend on the machine: OpenBLAS sums a product's terms in an order
+    that depends on its thread count (by default the core count), so a least-squares fit run with
+    2 threads differed from the same fit with 1 in the last bits of every coefficient.
+    """
+    with _limited(1):
         yield

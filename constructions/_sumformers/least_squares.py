@@ -30,6 +30,7 @@ import scipy.linalg
 from polyapprox import EquivariantRepresentation, candidate_terms, count_candidates, multi_indices, power_sum_indices
 from polyapprox.internal import DomainError, PolyapproxError, SizeError, check_choice, check_int, check_nonnegative
 
+from .._common.blas import one_blas_thread
 from .._common.validate import Domain
 from .features import MonomialFeatures
 from .polynomial import PolynomialSumformer, _PolynomialEvaluator
@@ -652,9 +653,10 @@ def approximate(
     _check_fit_memory(plan, samples, n, d, degree, len(indices), d_out, replace(config, test_samples=test_samples))
     scale, shift = _chebyshev_scaling(X_train, indices)
     tracker = _Progress(config.progress, _tail_units(count, samples + test_samples, n))
-    coefficients, rank, condition = _fit(
-        plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
-    )
+    with one_blas_thread():  # the same coefficients on any machine, whatever its core count
+        coefficients, rank, condition = _fit(
+            plan, X_train, Y_train, indices, scale, shift, degree, rcond, solver, memory_mb, tracker
+        )
     _check_fit_values(Y_train, coefficients)
     rep = _exact_representation(n, d, d_out, indices, refined, candidates, coefficients, scale, shift, degree)
     tracker.add(EXPANSION_UNITS * count)
