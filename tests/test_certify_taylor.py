@@ -12,7 +12,7 @@ import pytest
 
 from constructions import targets
 from constructions._common.interval import Interval
-from constructions._verify.taylor_model import Monomials, TaylorModel
+from constructions._verify.taylor_model import TaylorModel, TaylorMonomials
 
 
 def _boxes(B: int, N: int, width: float, seed: int) -> tuple[np.ndarray, Interval]:
@@ -42,7 +42,7 @@ def _at(model: TaylorModel, h: np.ndarray) -> Interval:
 def test_taylor_model_encloses_the_target_at_sampled_points(name, n, d, K):
     target, N, B = targets.get(name), n * d, 64
     c, h_box = _boxes(B, N, 0.3, seed=1)
-    model = _enclose(target, TaylorModel.variables(c, h_box, Monomials(N, K)).reshape((B, n, d)))
+    model = _enclose(target, TaylorModel.variables(c, h_box, TaylorMonomials(N, K)).reshape((B, n, d)))
     assert isinstance(model, TaylorModel)
     span = model.range()
     rng = np.random.default_rng(2)
@@ -63,7 +63,7 @@ def test_taylor_model_of_a_polynomial_target_is_its_exact_expansion():
     coefficients the closed-form Taylor coefficients."""
     target, n, B = targets.get("poly-mean-field"), 2, 8
     c, h_box = _boxes(B, n, 0.25, seed=3)
-    mono = Monomials(n, 2)
+    mono = TaylorMonomials(n, 2)
     model = _enclose(target, TaylorModel.variables(c, h_box, mono).reshape((B, n, 1)))
     assert float(np.max(model.rem.mag())) < 1e-300
     for i in range(n):

@@ -633,15 +633,11 @@ def approximate(
         raise PolyapproxError(f"config must be a FitConfig; got {type(config).__name__}")
     refined, rcond, solver, memory_mb = config.refined, config.rcond, config.solver, float(config.memory_mb)
     start = time.perf_counter()
-    # sizes first, in closed form: at huge n the power sums alone would take seconds to enumerate
-    top = n - 1 if refined else n  # the largest |alpha| of a power sum
-    latent = math.comb(top + d, d) - 1
-    count = count_candidates(d, multi_indices(d, min(top, degree)) if top >= 1 else [], degree)
-    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
-    _check_sample_sizes(samples + test_samples, n, d, memory_mb, latent * samples)
+    samples, test_samples = _checked_sample_counts(n, d, degree, samples, config)
     check_equivariant(f, n, d, domain=(lo, hi), rtol=config.equivariance_rtol, seed=seed)
     indices = tuple(power_sum_indices(n, d, refined=refined))
     candidates = candidate_terms(d, indices, degree)
+    count = len(candidates)
     _check_power_sums_finite(lo, hi, n, indices)
     rng = np.random.default_rng(seed)
     X_train = rng.uniform(lo, hi, size=(samples, n, d))
@@ -745,6 +741,20 @@ def _check_power_sums_finite(lo: float, hi: float, n: int, indices: tuple[tuple[
             f"on the domain ({lo:g}, {hi:g}) the power sums of degree up to {top} reach about "
             f"10^{top * math.log10(radius) + math.log10(n):.0f}, past float64; rescale the inputs to a smaller box"
         )
+
+
+def _checked_sample_counts(n: int, d: int, degree: int, samples: int | None, config: FitConfig) -> tuple[int, int]:
+    """Training and test sequence counts, their sizes checked in closed form before anything is enumerated.
+
+    At huge n the power sums alone would take seconds to enumerate; the candidates involve only
+    those of degree <= ``degree``, so their count comes from those.
+    """
+    top = n - 1 if config.refined else n  # the largest |alpha| of a power sum
+    latent = math.comb(top + d, d) - 1
+    count = count_candidates(d, multi_indices(d, min(top, degree)) if top >= 1 else [], degree)
+    samples, test_samples = _sample_counts(samples, config.test_samples, count, n)
+    _check_sample_sizes(samples + test_samples, n, d, float(config.memory_mb), latent * samples)
+    return samples, test_samples
 
 
 def _sample_counts(samples: int | None, test_samples: int | None, count: int, n: int) -> tuple[int, int]:

@@ -59,7 +59,7 @@ from .._common.monomial_plan import parent
 from .._sumformers.polynomial import PolynomialSumformer
 from .._sumformers.target_checks import check_equivariant
 from .._targets import registry as targets
-from .taylor_model import Monomials, TaylorModel
+from .taylor_model import TaylorModel, TaylorMonomials
 
 _DEFAULT_BATCH = 2048
 
@@ -248,7 +248,7 @@ class _ShiftedPolynomial:
                     betas.add(beta)
                     entries.append(((r, beta), gamma, weight))
         # every beta of order <= max(2, order) takes part (the target's Taylor terms), even where S has none
-        betas.update(Monomials(N, max(2, order)).exponents if order >= 0 else [(0,) * N])
+        betas.update(TaylorMonomials(N, max(2, order)).exponents if order >= 0 else [(0,) * N])
         self.betas = sorted(betas, key=lambda e: (sum(e), e))
         self.beta_slot = {b: j for j, b in enumerate(self.betas)}
         closed = {g for _, g, _ in entries} | {(0,) * N}
@@ -363,7 +363,7 @@ class _BoxBounder:
         rows = _row_polynomials(model.representation, n)
         self.order = taylor_order(rows, self.N) if order is None else order
         self.shifted = _ShiftedPolynomial(rows, self.N, self.order)
-        self.mono = Monomials(self.N, self.order)
+        self.mono = TaylorMonomials(self.N, self.order)
         self.tm_slots = np.array([self.shifted.beta_slot[e] for e in self.mono.exponents])
         self.values = _ShiftedPolynomial(rows, self.N, -1)
         self.smooth = True

@@ -1,7 +1,7 @@
 """Taylor models of order K over boxes, vectorised: f(c + h) in P(h) + R for every h in [-r, r].
 
 A :class:`TaylorModel` array carries, per entry, interval coefficients P_beta of the monomials
-h^beta with |beta| <= K (:class:`Monomials`, sorted by degree) and an interval remainder R, with
+h^beta with |beta| <= K (:class:`TaylorMonomials`, sorted by degree) and an interval remainder R, with
 the meaning: for every h in the box [-r, r] (one box per batch row) and every choice of the
 coefficients inside their intervals, the true value lies in sum_beta P_beta h^beta + R.
 
@@ -36,7 +36,7 @@ def _up(x: np.ndarray) -> np.ndarray:
     return np.nextafter(x, np.inf)
 
 
-class Monomials:
+class TaylorMonomials:
     """The exponents beta of N variables with |beta| <= K (sorted by degree) and the product tables.
 
     ``columns``: the products P_a Q_b with |a + b| <= K grouped by output slot, one column per
@@ -90,11 +90,11 @@ class TaylorModel(Jet):
 
     __slots__ = ("coef", "hm", "mono", "rem", "rho")
 
-    def __init__(self, coef: Interval, rem: Interval, mono: Monomials, hm: Interval, rho: np.ndarray) -> None:
+    def __init__(self, coef: Interval, rem: Interval, mono: TaylorMonomials, hm: Interval, rho: np.ndarray) -> None:
         self.coef, self.rem, self.mono, self.hm, self.rho = coef, rem, mono, hm, rho
 
     @staticmethod
-    def variables(centre: np.ndarray, radius: Interval, mono: Monomials) -> TaylorModel:
+    def variables(centre: np.ndarray, radius: Interval, mono: TaylorMonomials) -> TaylorModel:
         """x_k = c_k + h_k for the boxes c + [-r, r]: centre (B, N) floats, radius (B, N) intervals."""
         B, N = centre.shape
         lo = np.zeros((B, N, mono.M))

@@ -10,11 +10,21 @@ from polyapprox.internal import check_choice
 from ._config import ExperimentConfig
 from ._finetune import fine_tuning
 from ._text import sparse_text
-from ._training import EXPERIMENTS as _FIRST
-from ._training import ExperimentResult
+from ._training import (
+    ExperimentResult,
+    init_comparison,
+    latent_sweep,
+    sparse_copying,
+    sparsity_sweep,
+    sumformer_curves,
+)
 
 EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
-    **_FIRST,
+    "sumformer-curves": sumformer_curves,
+    "latent-sweep": latent_sweep,
+    "init": init_comparison,
+    "sparse-copying": sparse_copying,
+    "sparsity-sweep": sparsity_sweep,
     "sparse-text": sparse_text,
     "fine-tuning": fine_tuning,
 }

@@ -23,7 +23,7 @@ seed, so every run is bitwise the same under every executor.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1017,40 +1017,6 @@ def _sweep_figure(rows: list[dict], n: int, setup: str) -> Figure:
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-EXPERIMENTS: dict[str, Callable[..., ExperimentResult]] = {
-    "sumformer-curves": sumformer_curves,
-    "latent-sweep": latent_sweep,
-    "init": init_comparison,
-    "sparse-copying": sparse_copying,
-    "sparsity-sweep": sparsity_sweep,
-}
-
-
-def run_experiment(name: str, config: ExperimentConfig | None = None, **options: Any) -> ExperimentResult:
-    """Run the experiment called ``name`` (see :data:`EXPERIMENTS`) with ``config`` and keyword ``options``.
-
-    Parameters
-    ----------
-    name : str
-        A key of :data:`EXPERIMENTS`.
-    config : ExperimentConfig or None, default None
-        Quick or full, seeds, steps, learning rate, map.
-    **options : dict
-        The experiment's own keyword arguments.
-
-    Returns
-    -------
-    ExperimentResult
-        What the experiment returns.
-
-    Examples
-    --------
-    >>> sorted(EXPERIMENTS)
-    ['init', 'latent-sweep', 'sparse-copying', 'sparsity-sweep', 'sumformer-curves']
-    """
-    return EXPERIMENTS[check_choice("experiment", name, EXPERIMENTS)](config, **options)
 
 
 def log_axes(ax, title: str, xlabel: str, ylabel: str) -> None:
