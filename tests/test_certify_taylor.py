@@ -78,3 +78,16 @@ def test_taylor_model_of_a_polynomial_target_is_its_exact_expansion():
         for beta, value in expected.items():
             j = mono.slot[beta]
             assert np.all(coef.lo[:, j] - 1e-12 <= value) and np.all(value <= coef.hi[:, j] + 1e-12), beta
+
+
+@pytest.mark.parametrize("name", ["centered", "gaussian-kernel-sum", "poly-mean-field", "times-mean"])
+def test_target_expressions_evaluate_to_the_same_taylor_models_as_their_registered_twins(name):
+    """An expression (chunked, its columns concatenated) gets a Taylor model, not the jets fallback, equal to its twin's."""
+    n, d = 2, 2
+    c, h = _boxes(4, n * d, 0.05, seed=3)
+    X = TaylorModel.variables(c, h, TaylorMonomials(n * d, 3)).reshape((4, n, d))
+    by_name = _enclose(targets.get(name), X)
+    by_text = _enclose(targets.from_expression(targets.FORMULAS[name]), X)
+    assert isinstance(by_name, TaylorModel) and isinstance(by_text, TaylorModel)
+    for a, b in ((by_name.coef, by_text.coef), (by_name.rem, by_text.rem)):
+        assert np.array_equal(a.lo, b.lo) and np.array_equal(a.hi, b.hi)

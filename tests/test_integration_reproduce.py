@@ -22,7 +22,8 @@ def test_reproduce_quick_all_sections(quick_report):
     report = (tmp_path / "report.md").read_text()
     ran = {name: s for name, s in results["sections"].items() if "skipped" not in s["numbers"]}
     assert {"latent", "representation", "continuous", "discontinuous", "transformer", "sparse"} <= set(ran)
-    assert all(s["figures"] for s in ran.values()), "every section that ran draws a figure"
+    drawn = {name for name, s in ran.items() if s["figures"]}
+    assert set(ran) - drawn == {"representation"}, "every section that ran but the algebra's draws a figure"
     figures = [f for section in results["sections"].values() for f in section["figures"]]
     for figure in figures:
         assert (tmp_path / figure).read_bytes()[:4] == b"\x89PNG" and f"]({figure})" in report

@@ -476,6 +476,11 @@ class Jet:
     def order(self) -> int:
         return 1 if self.hess is None else 2
 
+    @property
+    def entry_width(self) -> int:
+        """Floats per interval end an entry carries: the value, the gradient and the Hessian's upper triangle."""
+        return 1 + self.grad.shape[-1] + (0 if self.hess is None else self.hess.shape[-1])
+
     def _wrap(self, value: Interval, grad: Interval, hess: Interval | None) -> Jet:
         return Jet(value, grad, hess, self.pairs)
 

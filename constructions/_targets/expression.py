@@ -423,7 +423,7 @@ class CompiledExpression:
         """
         b, n, d = X.shape
         self.check_d(d)
-        width = 2 * (1 + (X.grad.shape[-1] + (0 if X.hess is None else X.hess.shape[-1])) if isinstance(X, Jet) else 1)
+        width = 2 * (X.entry_width if isinstance(X, Jet) else 1)
         chunk = self._chunk(n, d, width)
         parts = [self._evaluate(X[start : start + chunk]) for start in range(0, b, chunk)]
         return parts[0] if len(parts) == 1 else parts[0].concatenate(parts[1:], 0)

@@ -85,6 +85,21 @@ class TaylorMonomials:
         return hm, hm.mag()
 
 
+def _integer_point(value: object) -> int | None:
+    """The non-zero integer a constant (a number, a 0-d array or a point interval) equals, else None."""
+    if isinstance(value, Interval):
+        if value.lo.size != 1 or value.lo.reshape(()) != value.hi.reshape(()):
+            return None
+        value = value.lo.reshape(())
+    if isinstance(value, np.ndarray) and value.size == 1:
+        value = value.reshape(())[()]
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        if np.isfinite(v) and v.is_integer() and v != 0:
+            return int(v)
+    return None
+
+
 class TaylorModel(Jet):
     """An array (shape ``shape``) of Taylor models of order K over a batch of boxes (module docstring)."""
 
@@ -112,6 +127,11 @@ class TaylorModel(Jet):
     def order(self) -> int:
         return self.mono.K
 
+    @property
+    def entry_width(self) -> int:
+        """Floats per interval end an entry carries: its coefficients and its remainder."""
+        return self.mono.M + 1
+
     def _wrap_tm(self, coef: Interval, rem: Interval) -> TaylorModel:
         return TaylorModel(coef, rem, self.mono, self.hm, self.rho)
 
@@ -132,6 +152,17 @@ class TaylorModel(Jet):
 
     def broadcast_to(self, shape: tuple[int, ...]) -> TaylorModel:
         return self._wrap_tm(self.coef.broadcast_to(tuple(shape) + (self.mono.M,)), self.rem.broadcast_to(shape))
+
+    def concatenate(self, others: list[TaylorModel], axis: int) -> TaylorModel:
+        """This array of models and ``others`` (same boxes) joined along value axis ``axis``."""
+        if not all(isinstance(p, TaylorModel) for p in others):
+            raise NotSmoothError("a Taylor model meets a jet")
+        axis = axis % self.ndim
+        parts = [self, *others]
+        return self._wrap_tm(
+            parts[0].coef.concatenate([p.coef for p in parts[1:]], axis),
+            parts[0].rem.concatenate([p.rem for p in parts[1:]], axis),
+        )
 
     def sum(self, axis: int, keepdims: bool = False) -> TaylorModel:
         axis = axis % self.ndim
@@ -181,6 +212,9 @@ class TaylorModel(Jet):
             raise NotSmoothError("division by a Taylor model")
         if isinstance(other, (int, Fraction)) or (isinstance(other, float) and float(other).is_integer()):
             return self * Interval.of(1 / Fraction(other))
+        point = _integer_point(other)
+        if point is not None:  # a constant such as 2, however it is spelled (an expression passes an array)
+            return self * Interval.of(Fraction(1, point))
         return self * (Interval(np.float64(1.0)) / other)
 
     def range(self) -> Interval:
@@ -254,5 +288,5 @@ class TaylorModel(Jet):
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise NotSmoothError("no Taylor model for this operation: jets instead")
 
-    log = sqrt = sin = cos = tanh = reciprocal = abs = less = maximum = minimum = matmul = concatenate = _refuse
+    log = sqrt = sin = cos = tanh = reciprocal = abs = less = maximum = minimum = matmul = _refuse
     __rtruediv__ = _refuse
