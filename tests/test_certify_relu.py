@@ -74,7 +74,7 @@ def test_midpoint_radius_product_encloses_exact_rational_product(seed):
 def test_bound_holds_the_dense_sampled_maximum_and_beats_the_a_priori_bound(degree, m):
     S = _fit(degree)
     T = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)
-    r = certified_network_error(T, S, CertificationBudget(ratio=1.5 if m == 2 else 4.0, max_boxes=20_000))
+    r = certified_network_error(T, S, CertificationBudget(ratio=1.5 if m == 2 else 3.0, max_boxes=40_000))
     dense = _dense_max(T, S, 3)
     assert r.lower <= r.upper
     assert dense <= r.upper * (1 + 1e-12)

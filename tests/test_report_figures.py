@@ -59,7 +59,10 @@ def test_training_figures_are_labelled(quick_report):
         "torch", reason='needs the torch extra: pip install torch==2.13.0, then pip install -e ".[torch]"'
     )
     names = [n for n in _figures(quick_report) if n.startswith("training_")]
-    assert len(names) == 3
+    assert sorted(names) == [
+        f"training_{e}"
+        for e in sorted(["sumformer-curves", "init", "sparse-copying", "sparsity-sweep", "sparse-text", "fine-tuning"])
+    ]
     for name in names:
         figure = quick_report.figure(name)
         for ax in figure["axes"]:

@@ -121,7 +121,8 @@ def test_freeze_keeps_attention_projections_fixed():
         )
         for saddle in ("freeze", "none")
     )
-    assert h.parameters == trained.parameters - 2 * 8  # W_Q, W_K: D x d_k = 8 x 1 each (D = 1 + 2*3 + 1)
+    # W_Q, W_K: D x d_k = 4 x 1 each (D = 1 + 2*1 + 1: a degree-1 fit of centered carries p_1 only)
+    assert h.parameters == trained.parameters - 2 * 4
 
 
 def test_random_initialisation_starts_far_from_the_constructed_error():

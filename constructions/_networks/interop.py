@@ -69,7 +69,7 @@ def to_multihead_attention(network: Network):
     >>> mha = to_multihead_attention(network)
     >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
     >>> tuple(mha(Z, Z, Z, need_weights=False)[0].shape)
-    (1, 3, 8)
+    (1, 3, 4)
     """
     torch = import_torch_module().torch
     weights = _attention_block(network, ("softmax", "masked-softmax"), "nn.MultiheadAttention")
@@ -111,7 +111,7 @@ def to_linformer(network: Network):
     >>> network = linformer.from_sumformer(S, n=3, k=2)
     >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
     >>> tuple(to_linformer(network)(Z).shape)
-    (1, 3, 8)
+    (1, 3, 4)
     """
     weights = _attention_block(network, ("linformer",), "linformer.LinformerSelfAttention")
     linformer = _package("linformer", "linformer")
@@ -163,7 +163,7 @@ def to_performer(network: Network):
     >>> network = performer.from_sumformer(S, n=3, m=4)
     >>> Z = torch.zeros(1, 3, network.width, dtype=torch.float64)
     >>> tuple(to_performer(network)(Z).shape)
-    (1, 3, 8)
+    (1, 3, 4)
     """
     weights = _attention_block(network, ("performer",), "performer_pytorch.SelfAttention")
     if network.attention_params["features"] != "positive":

@@ -166,9 +166,10 @@ class TrainingHistory:
 
     Examples
     --------
-    >>> from constructions.training import TrainingConfig, train_sumformer
+    >>> from constructions.training import SumformerModelConfig, TrainingConfig, train_sumformer
     >>> config = TrainingConfig(steps=2, samples=32, test_samples=32, reference=False)
-    >>> h = train_sumformer("centered", n=2, d=1, kind="polynomial", degree=1, config=config)
+    >>> model = SumformerModelConfig(kind="polynomial", degree=1)
+    >>> h = train_sumformer("centered", n=2, d=1, model=model, config=config)
     >>> h.steps[0], len(h.train_loss), len(h.test_mse) == len(h.steps)
     (0, 2, True)
     """

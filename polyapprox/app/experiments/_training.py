@@ -1002,9 +1002,8 @@ def _sweep_figure(rows: list[dict], n: int, setup: str) -> Figure:
             ax.legend(fontsize=8, loc="center right")
     for ax in axes[len(panels) :]:
         ax.set_visible(False)
-    for ax in axes[-columns:]:
+    for ax in axes:
         ax.set_xlabel("connections per layer (mask entries)", fontsize=9)
-    for ax in axes[::columns]:
         ax.set_ylabel("final token accuracy", fontsize=9)
     seeds = rows[0]["final accuracy"].count
     fig.suptitle(
