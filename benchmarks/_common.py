@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -67,6 +68,23 @@ def reset_peak_rss() -> float:
     except OSError:  # pragma: no cover - not Linux
         pass
     return peak_rss_mb()
+
+
+def process_cpu() -> float:
+    """CPU seconds (user + system) this process has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def median_cpu(fn: Callable[[], object], repeat: int) -> float:
+    """Median CPU seconds of ``repeat`` calls of ``fn`` after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = process_cpu()
+        fn()
+        times.append(process_cpu() - start)
+    return statistics.median(times)
 
 
 def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> float:

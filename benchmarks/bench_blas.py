@@ -12,27 +12,15 @@ Run: PYTHONPATH=. python benchmarks/bench_blas.py [--repeat 5]
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
+import sys
+from pathlib import Path
 
 import numpy as np
 
 from constructions import Sumformer, linformer, set_blas_threads, transformer
 
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_median(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = cpu()
-        fn()
-        times.append(cpu() - start)
-    return statistics.median(times)
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import median_cpu
 
 
 def features(x: np.ndarray) -> np.ndarray:
@@ -56,9 +44,9 @@ def main() -> None:
         for name, net in nets.items():
             call = lambda net=net: net(X)
             previous = set_blas_threads(None)
-            default = cpu_median(call, repeat)
+            default = median_cpu(call, repeat)
             set_blas_threads(previous)
-            one = cpu_median(call, repeat)
+            one = median_cpu(call, repeat)
             print(f"{name:12} {n:>5} {default * 1e3:11.2f} {one * 1e3:11.2f} {default / one:7.1f}x")
 
 

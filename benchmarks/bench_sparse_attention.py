@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import resource
-import statistics
 import sys
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from constructions.sparse import patterns
 from constructions.training.copying import random_mask
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import one_blas_thread
+from _common import median_cpu, one_blas_thread
 
 NS = (1024, 2048, 4096)
 
@@ -43,21 +41,6 @@ def masks(n: int) -> dict[str, np.ndarray]:
         "random": random_mask(n, w, seed=0),
         "dense": patterns.dense(n)[0],
     }
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def median_cpu(fn, repeat: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = cpu()
-        fn()
-        times.append(cpu() - start)
-    return statistics.median(times)
 
 
 def slope(ns, times) -> float:

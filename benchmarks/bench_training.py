@@ -34,7 +34,7 @@ import torch
 from constructions import training
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import one_blas_thread
+from _common import one_blas_thread, process_cpu
 
 
 def step_rate(run, steps: int, repeat: int) -> tuple[float, float, float]:
@@ -83,14 +83,8 @@ MODELS = {
 def overhead(repeat: int, steps: int = 60) -> None:
     """CPU seconds of fit (eval_every = 1, 10, 50) and of the previous per-step numpy evaluation, over a
     plain Adam loop on the same module."""
-    import resource
-
     from constructions.training._common import errors, fit, sample
     from constructions.training.sumformers import MLPSumformer
-
-    def cpu() -> float:
-        usage = resource.getrusage(resource.RUSAGE_SELF)
-        return usage.ru_utime + usage.ru_stime
 
     n, d = 3, 1
     X, Xv = (torch.from_numpy(sample(n, d, 512, seed)) for seed in (0, 1))
@@ -99,9 +93,9 @@ def overhead(repeat: int, steps: int = 60) -> None:
     def run(loop) -> float:
         torch.manual_seed(0)
         model = MLPSumformer(d, d, 9, 32).double()
-        start = cpu()
+        start = process_cpu()
         loop(model)
-        return cpu() - start
+        return process_cpu() - start
 
     def plain(model) -> None:
         optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
