@@ -175,3 +175,24 @@ def test_a_mask_loaded_into_the_module_is_used():
         module.load_state_dict(other.state_dict())
         assert float((module(Z) - other(Z)).abs().max()) == 0.0
         assert float((module(Z) - SoftmaxAttention(weights)(Z)).abs().max()) > 1e-3
+
+
+def test_the_packed_projection_follows_changed_weights():
+    """Without gradients the packed [W_Q | W_K | W_V] is kept; an in-place change, a loaded state or a new
+    dtype is seen at the next call."""
+    n = 10
+    weights = _weights(4, 2, 3, seed=2)
+    Z = torch.tensor(np.random.default_rng(2).uniform(-1, 1, size=(2, n, 4)))
+    module = SoftmaxAttention(weights)
+    moved = {name: value + 0.25 for name, value in weights.items()}
+    with torch.no_grad():
+        before = module(Z)  # packs and keeps
+        module.W_K.weight.add_(0.25)  # in place, as an optimiser step
+        module.W_Q.weight.add_(0.25)
+        module.W_V.weight.add_(0.25)
+        module.W_O.weight.add_(0.25)
+        assert float((module(Z) - SoftmaxAttention(moved)(Z)).abs().max()) == 0.0
+        module.load_state_dict(SoftmaxAttention(weights).state_dict())
+        assert float((module(Z) - before).abs().max()) == 0.0
+        single = module.float()(Z.float())
+        assert single.dtype == torch.float32 and float((single.double() - before).abs().max()) <= 1e-5
