@@ -74,22 +74,27 @@ GRADIENT_GATHER_COST = 85.0
 #: against the fused dense kernel with the mask): FIXED's blocks (32 scores per query) 93.7 /
 #: 465 ms, STRIDED's stride under its residue permutation (32) 134 / 495 ms, its window (64 in two
 #: parts) 250 / 474 ms, STRIDED's union (128) 541-561 / 483-485 ms: a block score cost 6.4-8.9 dense
-#: ones there; with batch 16 and 2 heads 5.0-7.2 (FIXED's first step 17 / 110 ms, STRIDED's first
-#: 49 / 112, SLIDING_WINDOW 50 / 110), with batch 4 at n = 1024 and 4096 4.2-4.4
-#: (``bench_sparse_attention.py --gradients``). 6 keeps the block kernel where it beat the
-#: compressed sparse rows (``CSR_COST``) in those runs: where its blocks are at least 60% full.
-BLOCK_COST = 6.0
+#: ones there; with batch 16 and 2 heads 5.0-7.2 at n = 1024 (FIXED's first step 17 / 110 ms,
+#: STRIDED's first 49 / 112, SLIDING_WINDOW 50 / 110), 5.9-10.5 at n = 256 and 512 (a stride under
+#: its residue order 11.9 / 9.0 ms at n = 256), with batch 4 at n = 4096 4.2-4.4
+#: (``bench_sparse_attention.py --gradients``). 8 keeps every choice between blocks and dense
+#: of before the compressed sparse rows.
+BLOCK_COST = 8.0
 #: Block size of the block kernel when none is given: the largest divisor of n not above this.
 BLOCK_SIZE = 32
-#: Cost of one connection of the compressed-sparse-row kernel (:class:`_SparsePlan`) in dense
-#: scores, with gradients (forward and backward, float32, 2 heads of width 16, CPU time, one
-#: thread, against the fused dense kernel with the mask; batch 16 at n = 1024, 4 at n = 4096):
-#: RANDOM (33 keys per query at n = 1024, 65 at 4096) 35 / 113 and 58 / 494 ms, STRIDED's union
-#: (63, 127) 68 / 114 and 158 / 485 ms, STRIDED's first step (32, 64) 40 / 112 and 71 / 480 ms,
-#: FIXED's (32, 64) 31 / 110 and 55 / 462 ms: a connection costs 7-12 dense scores. 11, not 10:
-#: in the copying model at n = 512 STRIDED's union (48 keys per query) took 195 ms per training
-#: step against 180 densely (``bench_training.py --copying``).
-CSR_COST = 11.0
+#: Cost of the compressed-sparse-row kernel (:class:`_SparsePlan`) with gradients, in dense scores:
+#: ``CSR_COST`` per connection plus ``CSR_ROW_COST`` per query row (its per-row softmax and
+#: products). Measured (forward and backward, float32, 2 heads of width 16, batch 16, CPU time,
+#: one thread, against the fused dense kernel with the mask): at n = 128, 256, 512 STAR (5 keys
+#: per query) 3.6 / 2.6, 5.7 / 8.4 and 10.3 / 29.5 ms, RANDOM, SLIDING_WINDOW and STRIDED's first
+#: step (9, 17, 17 keys) 3.8-4.9 / 2.6-2.9, 8.1-8.9 / 8.3-8.4 and 15.5-16.4 / 29.2-29.7 ms: about
+#: 140 dense scores per row and 8 per connection; at n = 1024 RANDOM (33 keys) 35 / 113 ms, STRIDED's
+#: union (63) 68 / 114, FIXED's first step (32) 31 / 110; at n = 4096 (batch 4) RANDOM (65) 58 /
+#: 494, STRIDED's union (127) 158 / 485. So short sequences (n = 128: 1.4-1.7x the dense time)
+#: and STRIDED's union at n = 512 (48 keys) stay dense; 9 rather than 8 per connection keeps the
+#: block kernel for STRIDED's union at n = 4096, where it was 1.4x faster.
+CSR_COST = 9.0
+CSR_ROW_COST = 140.0
 
 
 def fused_sdpa(
@@ -595,7 +600,7 @@ class MaskedAttention(nn.Module):
         Cost of one score of the block kernel in dense scores (with gradients).
     csr_cost : float, default CSR_COST
         Cost of one connection of the compressed-sparse-row kernel in dense scores (with
-        gradients).
+        gradients); each query row costs ``CSR_ROW_COST / CSR_COST`` connections more.
 
     Attributes
     ----------
@@ -667,7 +672,8 @@ class MaskedAttention(nn.Module):
             plan = _BlockPlan(M, B)
             costs["blocks"] = (BLOCK_COST if block_cost is None else block_cost) * plan.cost / n
         connections = int(M.sum())
-        costs["csr"] = (CSR_COST if csr_cost is None else csr_cost) * connections / (n * n)
+        per_row = CSR_ROW_COST / CSR_COST  # connections' worth per query row
+        costs["csr"] = (CSR_COST if csr_cost is None else csr_cost) * (connections + per_row * n) / (n * n)
         compared = "cost " + ", ".join(f"{name} {cost:.2f}x" for name, cost in costs.items()) + " the dense kernel"
         best = min(costs, key=lambda name: costs[name])
         if best == "blocks" and plan is not None:
