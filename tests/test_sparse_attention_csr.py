@@ -158,6 +158,11 @@ def test_the_cheapest_kernel_runs_and_the_reason_gives_every_cost():
             assert "csr " in reason and "the dense kernel" in reason, reason
     union = chosen["union"][0].training_reason
     assert "as compressed sparse rows" in union and "blocks 1.00x" in union and "csr 0.70x" in union
+    # at n = 512 FIXED's first step fills half of its blocks (16 keys in 32 scores): the sparse rows
+    # run although the block kernel's cost is lower (BLOCK_FILL)
+    fixed = MaskedAttention(copy_masks("fixed", 512, layers=1)[0])
+    assert fixed.training_strategy == "csr" and "blocks 0.50x" in fixed.training_reason
+    assert "csr 0.55x" in fixed.training_reason
     # at n = 512 STRIDED's union (48 keys per query) costs as much as dense, and so does every
     # pattern but STAR at n = 256 and every one at n = 128 (a row costs 140 dense scores): they stay dense
     assert MaskedAttention(copy_masks("union", 512, layers=1)[0]).training_strategy == "dense"

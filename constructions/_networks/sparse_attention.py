@@ -80,6 +80,13 @@ GRADIENT_GATHER_COST = 85.0
 #: (``bench_sparse_attention.py --gradients``). 8 keeps every choice between blocks and dense
 #: of before the compressed sparse rows.
 BLOCK_COST = 8.0
+#: Where both the block kernel and the compressed sparse rows beat dense, blocks run when at least
+#: this share of their scores are connections: measured (float32, 2 heads of width 16, CPU time)
+#: blocks 47.7-51.4 / sparse rows 65.2-66.2 ms for SLIDING_WINDOW at n = 4096 (65 keys per query in
+#: 96 scores: 0.68; batch 4), but 16.1 / 14.1 ms for FIXED's first step at n = 512 (16 in 32: 0.5;
+#: batch 16) and 48.5-49.7 / 38.8-40.4 ms for STRIDED's first step and SLIDING_WINDOW at n = 1024
+#: (33 in 64; batch 16); the two costs alone do not separate these.
+BLOCK_FILL = 0.6
 #: Block size of the block kernel when none is given: the largest divisor of n not above this.
 BLOCK_SIZE = 32
 #: Cost of the compressed-sparse-row kernel (:class:`_SparsePlan`) with gradients, in dense scores:
@@ -676,6 +683,12 @@ class MaskedAttention(nn.Module):
         costs["csr"] = (CSR_COST if csr_cost is None else csr_cost) * (connections + per_row * n) / (n * n)
         compared = "cost " + ", ".join(f"{name} {cost:.2f}x" for name, cost in costs.items()) + " the dense kernel"
         best = min(costs, key=lambda name: costs[name])
+        if plan is not None and best in ("blocks", "csr") and min(costs["blocks"], costs["csr"]) < self.gradients.cost:
+            # between the two, the measured crossover: blocks when at least BLOCK_FILL of their scores are connections
+            fill = connections / (n * plan.cost)
+            cheaper = "blocks" if fill >= BLOCK_FILL else "csr"
+            best = cheaper if costs[cheaper] < self.gradients.cost else best
+            compared += f"; blocks {fill:.0%} full (they run from {BLOCK_FILL:.0%})"
         if best == "blocks" and plan is not None:
             self.blocks = plan
             self.training_reason = (
