@@ -10,9 +10,14 @@ the load average printed beside them. BLAS/OpenMP/torch pools are bounded to one
 Goals: the default suite under 150 s CPU on 2 cores, the docs build under 5 minutes.
 
 Run: ``python benchmarks/bench_suite.py`` (both), ``--only suite`` or ``--only docs``; pass pytest
-options after ``--`` (e.g. ``-- -m "not slow and not torch"`` in an environment that has torch, to
-select what the torch-free README command runs). ``--docs-report FOLDER`` lets the docs build copy an
-existing quick report instead of computing one (what .ci/run does).
+options after ``--``. ``--as-stage-1`` measures, in an environment that has the optional extras, what CI's
+first stage runs (the README's test command in a venv with only the test extra): the children cannot import
+torch, the interop packages or the docs extra (each finds ``sys.modules[name] = None``, set by a
+``sitecustomize`` on PYTHONPATH, which the subprocess tests and notebook kernels inherit), so the torch
+tests and doctests skip as they do there, and the quick report skips its training sections. Selecting
+with ``-m "not torch"`` instead is not the same run: the quick report then computes the torch sections.
+``--docs-report FOLDER`` lets the docs build copy an existing quick report instead of computing one (what
+.ci/run does).
 """
 
 from __future__ import annotations
@@ -30,6 +35,26 @@ ROOT = Path(__file__).resolve().parents[1]
 #: goal -> seconds (CPU for the suite, wall and CPU for the docs build)
 GOALS = {"suite": 150.0, "docs": 300.0}
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+#: what CI's first stage does not install: the torch and interop extras and the docs extra's own packages
+STAGE_1_ABSENT = (
+    "torch",
+    "linformer",
+    "performer_pytorch",
+    "sphinx",
+    "myst_parser",
+    "myst_nb",
+    "furo",
+    "sphinxarg",
+    "sphinx_mathjax_offline",
+)
+
+
+def without(names: tuple[str, ...], folder: Path, env: dict[str, str]) -> dict[str, str]:
+    """``env`` with a ``sitecustomize`` in ``folder`` first on PYTHONPATH that makes ``names`` unimportable."""
+    (folder / "sitecustomize.py").write_text(
+        f"import sys\nfor name in {list(names)!r}:\n    sys.modules[name] = None  # ImportError; find_spec -> None\n"
+    )
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(folder), env.get("PYTHONPATH")) if p)}
 
 
 def load() -> str:
@@ -62,13 +87,20 @@ def main() -> None:
     parser.add_argument(
         "--docs-report", help="a quick report folder for the docs build to copy (POLYAPPROX_DOCS_REPORT)"
     )
+    parser.add_argument(
+        "--as-stage-1",
+        action="store_true",
+        help="the suite as CI's first stage runs it: torch, the interop and the docs packages unimportable",
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest options (after --)")
     args = parser.parse_args()
     env = {**os.environ, **ONE_THREAD}
     print(f"before: {load()}", flush=True)
     if args.only in (None, "suite"):
         argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args.pytest_args]
-        report("suite", *measure(argv, env))
+        with tempfile.TemporaryDirectory() as blocked:
+            suite_env = without(STAGE_1_ABSENT, Path(blocked), env) if args.as_stage_1 else env
+            report("suite", *measure(argv, suite_env))
     if args.only in (None, "docs"):
         docs_env = dict(env)
         if args.docs_report:
