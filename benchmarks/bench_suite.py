@@ -11,9 +11,9 @@ Goals: the default suite under 150 s CPU on 2 cores, the docs build under 5 minu
 
 Run: ``python benchmarks/bench_suite.py`` (both), ``--only suite`` or ``--only docs``; pass pytest
 options after ``--``. ``--as-stage-1`` measures, in an environment that has the optional extras, what CI's
-first stage runs (the README's test command in a venv with only the test extra): the children cannot import
-torch, the interop packages or the docs extra (each finds ``sys.modules[name] = None``, set by a
-``sitecustomize`` on PYTHONPATH, which the subprocess tests and notebook kernels inherit), so the torch
+first stage runs (the README's test command in a venv with only the test extra): the children cannot find
+torch, the interop packages or the docs extra's own packages (a ``sitecustomize`` on PYTHONPATH hides them
+from the path finder; the subprocess tests and notebook kernels inherit it), so the torch
 tests and doctests skip as they do there, and the quick report skips its training sections. Selecting
 with ``-m "not torch"`` instead is not the same run: the quick report then computes the torch sections.
 ``--docs-report FOLDER`` lets the docs build copy an existing quick report instead of computing one (what
@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 GOALS = {"suite": 150.0, "docs": 300.0}
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
 #: what CI's first stage does not install: the torch and interop extras and the docs extra's own packages
+#: (sphinx itself is there: numpydoc, in the test extra, requires it)
 STAGE_1_ABSENT = (
     "torch",
     "linformer",
     "performer_pytorch",
-    "sphinx",
     "myst_parser",
     "myst_nb",
     "furo",
@@ -49,11 +49,30 @@ STAGE_1_ABSENT = (
 )
 
 
+#: a sitecustomize that hides packages as if they were not installed: the path finder does not find them, so
+#: ``import`` raises ModuleNotFoundError and ``importlib.util.find_spec`` returns None (a ``None`` in sys.modules
+#: would not do: scipy's array-API helpers read ``sys.modules["torch"]`` when the key is there)
+HIDE = """import sys
+from importlib.machinery import PathFinder
+
+HIDDEN = {names!r}
+
+
+class _WithoutHidden(PathFinder):
+    @classmethod
+    def find_spec(cls, fullname, path=None, target=None):
+        if fullname.partition(".")[0] in HIDDEN:
+            return None
+        return super().find_spec(fullname, path, target)
+
+
+sys.meta_path[:] = [_WithoutHidden if finder is PathFinder else finder for finder in sys.meta_path]
+"""
+
+
 def without(names: tuple[str, ...], folder: Path, env: dict[str, str]) -> dict[str, str]:
-    """``env`` with a ``sitecustomize`` in ``folder`` first on PYTHONPATH that makes ``names`` unimportable."""
-    (folder / "sitecustomize.py").write_text(
-        f"import sys\nfor name in {list(names)!r}:\n    sys.modules[name] = None  # ImportError; find_spec -> None\n"
-    )
+    """``env`` with a ``sitecustomize`` in ``folder`` first on PYTHONPATH that hides the packages ``names``."""
+    (folder / "sitecustomize.py").write_text(HIDE.format(names=set(names)))
     return {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(folder), env.get("PYTHONPATH")) if p)}
 
 
