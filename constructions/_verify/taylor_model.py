@@ -16,6 +16,14 @@ isotone, sums in a fixed order):
 - exp(T) = exp(T_0) (sum_{k <= K} T'^k / k! + J^(K+1) / (K+1)! exp(hull(0, J))), with T_0 the
   constant coefficient, T' = T - T_0 and J = B(T') + R (Lagrange's remainder).
 
+Each array of models also carries degrees (low, high) outside which the exact coefficients are
+zero: the polynomial that the coefficient intervals enclose is the exact result of the same
+chain of operations on the exact inputs, and sums and products of polynomials keep their
+degrees in (min low, max high) and (low1 + low2, high1 + high2) (x_k = c_k + h_k has (0, 1),
+(x_k - x_l)^2 has (0, 2), T' of exp has low >= 1). Products, ranges and the remainder's degree
+sums skip the monomials outside them and take their coefficients as the exact 0 (the float
+intervals there only enclose 0, widened by roundings).
+
 Non-polynomial operations other than exp raise NotSmoothError (the caller falls back to jets).
 The class is a :class:`Jet` so target formulas evaluate on it through the enclosure number system.
 """
@@ -49,22 +57,41 @@ class TaylorMonomials:
         self.slot = {e: j for j, e in enumerate(self.exponents)}
         self.M = len(self.exponents)
         self.degree = np.array([sum(e) for e in self.exponents])
-        groups: dict[int, list[tuple[int, int]]] = {}
+        #: slots of degree p are start[p]:start[p + 1] (exponents sorted by degree)
+        self.start = np.searchsorted(self.degree, np.arange(K + 2))
+        self._groups: dict[int, list[tuple[int, int]]] = {}
         for a, ea in enumerate(self.exponents):
             for b, eb in enumerate(self.exponents):
                 e = tuple(x + y for x, y in zip(ea, eb))
                 if sum(e) <= K:
-                    groups.setdefault(self.slot[e], []).append((a, b))
-        self.columns = []
-        for t in range(max(len(g) for g in groups.values())):
-            rows = [(o, g[t]) for o, g in sorted(groups.items()) if len(g) > t]
-            self.columns.append(
-                (
-                    np.array([o for o, _ in rows]),
-                    np.array([a for _, (a, _) in rows]),
-                    np.array([b for _, (_, b) in rows]),
+                    self._groups.setdefault(self.slot[e], []).append((a, b))
+        self._columns: dict[tuple[int, int, int, int], list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
+        self.columns = self.product_columns((0, K), (0, K))
+
+    def product_columns(
+        self, first: tuple[int, int], second: tuple[int, int]
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The product table (output slot, a, b) restricted to deg a in ``first``, deg b in ``second``
+        (inclusive degree ranges), one column per position within an output's group (fixed order)."""
+        key = (*first, *second)
+        if key not in self._columns:
+            deg = self.degree
+            groups = {
+                o: [(a, b) for a, b in g if first[0] <= deg[a] <= first[1] and second[0] <= deg[b] <= second[1]]
+                for o, g in sorted(self._groups.items())
+            }
+            columns = []
+            for t in range(max((len(g) for g in groups.values()), default=0)):
+                rows = [(o, g[t]) for o, g in groups.items() if len(g) > t]
+                columns.append(
+                    (
+                        np.array([o for o, _ in rows]),
+                        np.array([a for _, (a, _) in rows]),
+                        np.array([b for _, (_, b) in rows]),
+                    )
                 )
-            )
+            self._columns[key] = columns
+        return self._columns[key]
 
     def ranges(self, r: Interval) -> tuple[Interval, np.ndarray]:
         """Per box (r: (B, N) half-widths as intervals [-r, r]): the range of each h^beta, and rho^beta >= |h^beta|."""
@@ -101,12 +128,23 @@ def _integer_point(value: object) -> int | None:
 
 
 class TaylorModel(Jet):
-    """An array (shape ``shape``) of Taylor models of order K over a batch of boxes (module docstring)."""
+    """An array (shape ``shape``) of Taylor models of order K over a batch of boxes (module docstring).
 
-    __slots__ = ("coef", "hm", "mono", "rem", "rho")
+    ``deg`` = (low, high): the exact coefficients of degrees outside low..high are zero."""
 
-    def __init__(self, coef: Interval, rem: Interval, mono: TaylorMonomials, hm: Interval, rho: np.ndarray) -> None:
+    __slots__ = ("coef", "deg", "hm", "mono", "rem", "rho")
+
+    def __init__(
+        self,
+        coef: Interval,
+        rem: Interval,
+        mono: TaylorMonomials,
+        hm: Interval,
+        rho: np.ndarray,
+        deg: tuple[int, int] | None = None,
+    ) -> None:
         self.coef, self.rem, self.mono, self.hm, self.rho = coef, rem, mono, hm, rho
+        self.deg = (0, mono.K) if deg is None else deg
 
     @staticmethod
     def variables(centre: np.ndarray, radius: Interval, mono: TaylorMonomials) -> TaylorModel:
@@ -116,7 +154,7 @@ class TaylorModel(Jet):
         lo[:, :, 0] = centre
         lo[:, np.arange(N), [mono.slot[tuple(int(j == k) for j in range(N))] for k in range(N)]] = 1.0
         hm, rho = mono.ranges(radius)
-        return TaylorModel(Interval(lo), Interval(np.zeros((B, N))), mono, hm, rho)
+        return TaylorModel(Interval(lo), Interval(np.zeros((B, N))), mono, hm, rho, (0, min(1, mono.K)))
 
     # -- shapes ----------------------------------------------------------------------------
     @property
@@ -132,12 +170,18 @@ class TaylorModel(Jet):
         """Floats per interval end an entry carries: its coefficients and its remainder."""
         return self.mono.M + 1
 
-    def _wrap_tm(self, coef: Interval, rem: Interval) -> TaylorModel:
-        return TaylorModel(coef, rem, self.mono, self.hm, self.rho)
+    def _wrap_tm(self, coef: Interval, rem: Interval, deg: tuple[int, int] | None = None) -> TaylorModel:
+        """A model on the same boxes; ``deg`` None keeps this one's degrees."""
+        return TaylorModel(coef, rem, self.mono, self.hm, self.rho, self.deg if deg is None else deg)
 
     def _box(self, table: Any, ndim: int) -> Any:
         """The per-box table (B, M) shaped to broadcast against coefficients of ``ndim`` leading axes."""
-        return table.reshape((table.shape[0],) + (1,) * (ndim - 1) + (self.mono.M,))
+        return table.reshape((table.shape[0],) + (1,) * (ndim - 1) + (table.shape[-1],))
+
+    def _slots(self) -> slice:
+        """The coefficient slots of degrees low..high (empty when the polynomial part is zero)."""
+        low, high = self.deg
+        return slice(self.mono.start[min(low, self.mono.K + 1)], self.mono.start[max(min(high, self.mono.K), -1) + 1])
 
     def __getitem__(self, index: object) -> TaylorModel:
         index = index if isinstance(index, tuple) else (index,)
@@ -162,6 +206,7 @@ class TaylorModel(Jet):
         return self._wrap_tm(
             parts[0].coef.concatenate([p.coef for p in parts[1:]], axis),
             parts[0].rem.concatenate([p.rem for p in parts[1:]], axis),
+            _union(*(p.deg for p in parts)),
         )
 
     def sum(self, axis: int, keepdims: bool = False) -> TaylorModel:
@@ -175,7 +220,7 @@ class TaylorModel(Jet):
     # -- arithmetic ------------------------------------------------------------------------
     def __add__(self, other: object) -> TaylorModel:
         if isinstance(other, TaylorModel):
-            return self._wrap_tm(self.coef + other.coef, self.rem + other.rem)
+            return self._wrap_tm(self.coef + other.coef, self.rem + other.rem, _union(self.deg, other.deg))
         if isinstance(other, Jet):
             raise NotSmoothError("a Taylor model meets a jet")
         c = Interval.of(other)
@@ -184,7 +229,7 @@ class TaylorModel(Jet):
         hi = np.array(np.broadcast_to(self.coef.hi, shape + (self.mono.M,)))
         const = Interval(lo[..., 0], hi[..., 0]) + c
         lo[..., 0], hi[..., 0] = const.lo, const.hi
-        return self._wrap_tm(Interval(lo, hi), self.rem.broadcast_to(shape))
+        return self._wrap_tm(Interval(lo, hi), self.rem.broadcast_to(shape), _union(self.deg, (0, 0)))
 
     __radd__ = __add__
 
@@ -219,14 +264,18 @@ class TaylorModel(Jet):
 
     def range(self) -> Interval:
         """B(P) + R: an enclosure of the model's values over its box."""
-        return (self.coef * self._box(self.hm, self.ndim)).sum(-1) + self.rem
+        return self.range_poly() + self.rem
 
-    def _degree_sums(self) -> list[np.ndarray]:
-        """U_p = sum_{|a| = p} |P_a| rho^a (rounded up) for p = 0..K."""
-        w = _up(self.coef.mag() * self._box(self.rho, self.ndim))
-        out = []
+    def _degree_sums(self) -> list[np.ndarray | None]:
+        """U_p = sum_{|a| = p} |P_a| rho^a (rounded up) for p = 0..K (None: exactly zero, p outside ``deg``)."""
+        s = self._slots()
+        w = _up(self.coef[..., s].mag() * self._box(self.rho[:, s], self.ndim))
+        out: list[np.ndarray | None] = []
         for p in range(self.mono.K + 1):
-            cols = np.nonzero(self.mono.degree == p)[0]
+            if not self.deg[0] <= p <= self.deg[1]:
+                out.append(None)
+                continue
+            cols = np.arange(self.mono.start[p], self.mono.start[p + 1]) - s.start
             acc = w[..., cols[0]]
             for j in cols[1:]:
                 acc = _up(acc + w[..., j])
@@ -238,7 +287,7 @@ class TaylorModel(Jet):
         K, M = self.mono.K, self.mono.M
         lo, hi = np.zeros(shape + (M,)), np.zeros(shape + (M,))
         first = True
-        for o, a, b in self.mono.columns:
+        for o, a, b in self.mono.product_columns(self.deg, other.deg):
             prod = self.coef[..., a] * other.coef[..., b]
             if first:
                 lo[..., o], hi[..., o] = np.broadcast_to(prod.lo, shape + (len(o),)), prod.hi
@@ -250,13 +299,19 @@ class TaylorModel(Jet):
         high = np.zeros(shape)
         for p in range(1, K + 1):
             for q in range(K + 1 - p, K + 1):
-                high = _up(high + _up(U[p] * V[q]))
+                u, v = U[p], V[q]
+                if u is not None and v is not None:
+                    high = _up(high + _up(u * v))
         rem = Interval(-high, high) + self.range_poly() * other.rem + self.rem * (other.range_poly() + other.rem)
-        return self._wrap_tm(Interval(lo, hi), rem)
+        deg = (self.deg[0] + other.deg[0], min(K, self.deg[1] + other.deg[1]))
+        return self._wrap_tm(Interval(lo, hi), rem, deg)
 
     def range_poly(self) -> Interval:
         """B(P): the naive interval range of the polynomial part over the box."""
-        return (self.coef * self._box(self.hm, self.ndim)).sum(-1)
+        s = self._slots()
+        if s.start >= s.stop:
+            return Interval(np.zeros(self.shape))
+        return (self.coef[..., s] * self._box(self.hm[:, s], self.ndim)).sum(-1)
 
     def square(self) -> TaylorModel:
         return self._product(self)
@@ -274,7 +329,7 @@ class TaylorModel(Jet):
         c0 = self.coef[..., 0]
         lo, hi = self.coef.lo.copy(), self.coef.hi.copy()
         lo[..., 0], hi[..., 0] = 0.0, 0.0
-        t = self._wrap_tm(Interval(lo, hi), self.rem)  # T' = T - T_0
+        t = self._wrap_tm(Interval(lo, hi), self.rem, (max(1, self.deg[0]), self.deg[1]))  # T' = T - T_0
         J = t.range()
         total, power = t + 1.0, t
         for k in range(2, K + 1):
@@ -290,3 +345,8 @@ class TaylorModel(Jet):
 
     log = sqrt = sin = cos = tanh = reciprocal = abs = less = maximum = minimum = matmul = _refuse
     __rtruediv__ = _refuse
+
+
+def _union(*degrees: tuple[int, int]) -> tuple[int, int]:
+    """The degree range of a sum: from the lowest low to the highest high."""
+    return min(d[0] for d in degrees), max(d[1] for d in degrees)
