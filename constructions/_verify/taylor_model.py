@@ -24,6 +24,13 @@ degrees in (min low, max high) and (low1 + low2, high1 + high2) (x_k = c_k + h_k
 sums skip the monomials outside them and take their coefficients as the exact 0 (the float
 intervals there only enclose 0, widened by roundings).
 
+Likewise each entry carries its support, the variables its exact polynomial may involve (a mask
+``vars`` of shape (1, *value shape, N)): exp(-|x_i - x_j|^2) involves the 2d variables of tokens
+i and j only. exp computes its series in the local variables of each entry (the support padded
+to a common length L with variables outside it, whose coefficients are the exact 0): the same
+polynomial, remainder and ranges term by term, with the C(2L + K, K) products of L variables
+instead of C(2N + K, K).
+
 Non-polynomial operations other than exp raise NotSmoothError (the caller falls back to jets).
 The class is a :class:`Jet` so target formulas evaluate on it through the enclosure number system.
 """
@@ -132,7 +139,7 @@ class TaylorModel(Jet):
 
     ``deg`` = (low, high): the exact coefficients of degrees outside low..high are zero."""
 
-    __slots__ = ("coef", "deg", "hm", "mono", "rem", "rho")
+    __slots__ = ("coef", "deg", "hm", "mono", "rem", "rho", "vars")
 
     def __init__(
         self,
@@ -142,9 +149,11 @@ class TaylorModel(Jet):
         hm: Interval,
         rho: np.ndarray,
         deg: tuple[int, int] | None = None,
+        vars: np.ndarray | None = None,
     ) -> None:
         self.coef, self.rem, self.mono, self.hm, self.rho = coef, rem, mono, hm, rho
         self.deg = (0, mono.K) if deg is None else deg
+        self.vars = vars  # the support mask (1, *shape[1:], N), None: every variable
 
     @staticmethod
     def variables(centre: np.ndarray, radius: Interval, mono: TaylorMonomials) -> TaylorModel:
@@ -154,7 +163,8 @@ class TaylorModel(Jet):
         lo[:, :, 0] = centre
         lo[:, np.arange(N), [mono.slot[tuple(int(j == k) for j in range(N))] for k in range(N)]] = 1.0
         hm, rho = mono.ranges(radius)
-        return TaylorModel(Interval(lo), Interval(np.zeros((B, N))), mono, hm, rho, (0, min(1, mono.K)))
+        vars = np.eye(N, dtype=bool)[None]
+        return TaylorModel(Interval(lo), Interval(np.zeros((B, N))), mono, hm, rho, (0, min(1, mono.K)), vars)
 
     # -- shapes ----------------------------------------------------------------------------
     @property
@@ -170,12 +180,19 @@ class TaylorModel(Jet):
         """Floats per interval end an entry carries: its coefficients and its remainder."""
         return self.mono.M + 1
 
-    def _wrap_tm(self, coef: Interval, rem: Interval, deg: tuple[int, int] | None = None) -> TaylorModel:
-        """A model on the same boxes; ``deg`` None keeps this one's degrees."""
-        return TaylorModel(coef, rem, self.mono, self.hm, self.rho, self.deg if deg is None else deg)
+    def _wrap_tm(
+        self, coef: Interval, rem: Interval, deg: tuple[int, int] | None = None, vars: Any = "keep"
+    ) -> TaylorModel:
+        """A model on the same boxes; ``deg`` None keeps this one's degrees, ``vars`` "keep" its support
+        (broadcast to the new shape)."""
+        support = _shaped(self.vars if isinstance(vars, str) else vars, rem.shape)
+        return TaylorModel(coef, rem, self.mono, self.hm, self.rho, self.deg if deg is None else deg, support)
 
     def _box(self, table: Any, ndim: int) -> Any:
-        """The per-box table (B, M) shaped to broadcast against coefficients of ``ndim`` leading axes."""
+        """The per-box table (B, M) shaped to broadcast against coefficients of ``ndim`` leading axes
+        (a per-entry table, as in a local basis, is already shaped)."""
+        if table.ndim == ndim + 1:
+            return table
         return table.reshape((table.shape[0],) + (1,) * (ndim - 1) + (table.shape[-1],))
 
     def _slots(self) -> slice:
@@ -188,11 +205,14 @@ class TaylorModel(Jet):
         if any(i is Ellipsis for i in index):
             raise NotSmoothError("Taylor models take no Ellipsis index")
         full = index + (slice(None),) * (self.ndim - sum(i is not None for i in index)) + (slice(None),)
-        return self._wrap_tm(self.coef[full], self.rem[index])
+        keeps_boxes = self.vars is not None and isinstance(index[0], slice) and index[0] == slice(None)
+        return self._wrap_tm(self.coef[full], self.rem[index], vars=self.vars[full] if keeps_boxes else None)
 
     def reshape(self, shape: tuple[int, ...]) -> TaylorModel:
         rem = self.rem.reshape(shape)
-        return self._wrap_tm(self.coef.reshape(rem.shape + (self.mono.M,)), rem)
+        same_boxes = self.vars is not None and rem.shape[0] == self.shape[0]  # then only the value axes change
+        vars = self.vars.reshape((1,) + rem.shape[1:] + self.vars.shape[-1:]) if same_boxes else None
+        return self._wrap_tm(self.coef.reshape(rem.shape + (self.mono.M,)), rem, vars=vars)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> TaylorModel:
         return self._wrap_tm(self.coef.broadcast_to(tuple(shape) + (self.mono.M,)), self.rem.broadcast_to(shape))
@@ -207,11 +227,13 @@ class TaylorModel(Jet):
             parts[0].coef.concatenate([p.coef for p in parts[1:]], axis),
             parts[0].rem.concatenate([p.rem for p in parts[1:]], axis),
             _union(*(p.deg for p in parts)),
+            _joined([p.vars for p in parts], [p.shape for p in parts], axis),
         )
 
     def sum(self, axis: int, keepdims: bool = False) -> TaylorModel:
         axis = axis % self.ndim
-        return self._wrap_tm(self.coef.sum(axis, keepdims), self.rem.sum(axis, keepdims))
+        vars = None if self.vars is None or axis == 0 else self.vars.any(axis=axis, keepdims=keepdims)
+        return self._wrap_tm(self.coef.sum(axis, keepdims), self.rem.sum(axis, keepdims), vars=vars)
 
     def mean(self, axis: int, keepdims: bool = False) -> TaylorModel:
         count = self.shape[axis % self.ndim]
@@ -220,7 +242,9 @@ class TaylorModel(Jet):
     # -- arithmetic ------------------------------------------------------------------------
     def __add__(self, other: object) -> TaylorModel:
         if isinstance(other, TaylorModel):
-            return self._wrap_tm(self.coef + other.coef, self.rem + other.rem, _union(self.deg, other.deg))
+            return self._wrap_tm(
+                self.coef + other.coef, self.rem + other.rem, _union(self.deg, other.deg), _either(self, other)
+            )
         if isinstance(other, Jet):
             raise NotSmoothError("a Taylor model meets a jet")
         c = Interval.of(other)
@@ -269,7 +293,7 @@ class TaylorModel(Jet):
     def _degree_sums(self) -> list[np.ndarray | None]:
         """U_p = sum_{|a| = p} |P_a| rho^a (rounded up) for p = 0..K (None: exactly zero, p outside ``deg``)."""
         s = self._slots()
-        w = _up(self.coef[..., s].mag() * self._box(self.rho[:, s], self.ndim))
+        w = _up(self.coef[..., s].mag() * self._box(self.rho[..., s], self.ndim))
         out: list[np.ndarray | None] = []
         for p in range(self.mono.K + 1):
             if not self.deg[0] <= p <= self.deg[1]:
@@ -304,14 +328,14 @@ class TaylorModel(Jet):
                     high = _up(high + _up(u * v))
         rem = Interval(-high, high) + self.range_poly() * other.rem + self.rem * (other.range_poly() + other.rem)
         deg = (self.deg[0] + other.deg[0], min(K, self.deg[1] + other.deg[1]))
-        return self._wrap_tm(Interval(lo, hi), rem, deg)
+        return self._wrap_tm(Interval(lo, hi), rem, deg, _either(self, other))
 
     def range_poly(self) -> Interval:
         """B(P): the naive interval range of the polynomial part over the box."""
         s = self._slots()
         if s.start >= s.stop:
             return Interval(np.zeros(self.shape))
-        return (self.coef[..., s] * self._box(self.hm[:, s], self.ndim)).sum(-1)
+        return (self.coef[..., s] * self._box(self.hm[..., s], self.ndim)).sum(-1)
 
     def square(self) -> TaylorModel:
         return self._product(self)
@@ -325,11 +349,19 @@ class TaylorModel(Jet):
         return out
 
     def exp(self) -> TaylorModel:
-        K = self.mono.K
         c0 = self.coef[..., 0]
         lo, hi = self.coef.lo.copy(), self.coef.hi.copy()
         lo[..., 0], hi[..., 0] = 0.0, 0.0
         t = self._wrap_tm(Interval(lo, hi), self.rem, (max(1, self.deg[0]), self.deg[1]))  # T' = T - T_0
+        local = _LocalBasis.of(t)
+        if local is None:
+            return t._exp_series() * c0.exp()
+        series = local.gather(t)._exp_series()
+        return local.scatter(series, t) * c0.exp()
+
+    def _exp_series(self) -> TaylorModel:
+        """exp(T') / exp(T_0) for this T' (no constant term): the series and Lagrange's remainder."""
+        K, t = self.mono.K, self
         J = t.range()
         total, power = t + 1.0, t
         for k in range(2, K + 1):
@@ -337,8 +369,7 @@ class TaylorModel(Jet):
             total = total + power * Interval.of(Fraction(1, factorial(k)))
         hull = Interval(np.minimum(J.lo, 0.0), np.maximum(J.hi, 0.0))
         lagrange = (J ** (K + 1)) * Interval.of(Fraction(1, factorial(K + 1))) * hull.exp()
-        total = total._wrap_tm(total.coef, total.rem + lagrange)
-        return total * c0.exp()
+        return total._wrap_tm(total.coef, total.rem + lagrange)
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise NotSmoothError("no Taylor model for this operation: jets instead")
@@ -350,3 +381,99 @@ class TaylorModel(Jet):
 def _union(*degrees: tuple[int, int]) -> tuple[int, int]:
     """The degree range of a sum: from the lowest low to the highest high."""
     return min(d[0] for d in degrees), max(d[1] for d in degrees)
+
+
+def _shaped(vars: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """A support mask broadcast to the value shape ``shape`` (boxes first), None when it does not fit."""
+    if vars is None:
+        return None
+    try:
+        return np.broadcast_to(vars, (1,) + tuple(shape[1:]) + vars.shape[-1:])
+    except ValueError:
+        return None
+
+
+def _either(a: TaylorModel, b: TaylorModel) -> np.ndarray | None:
+    """The support of a sum or product: the variables of either operand (None: unknown)."""
+    if a.vars is None or b.vars is None:
+        return None
+    return a.vars | b.vars
+
+
+def _joined(supports: list[np.ndarray | None], shapes: list[tuple[int, ...]], axis: int) -> np.ndarray | None:
+    """The support of a concatenation along value axis ``axis`` (None when unknown or along the boxes)."""
+    if axis == 0 or any(v is None for v in supports):
+        return None
+    parts = [_shaped(v, shape) for v, shape in zip(supports, shapes)]
+    return None if any(p is None for p in parts) else np.concatenate(parts, axis=axis)
+
+
+class _LocalBasis:
+    """Per entry of an array of models, its support padded to L variables, and the slots of the
+    monomials of those L variables (|beta| <= K) among the N-variable ones (module docstring)."""
+
+    def __init__(self, mono: TaylorMonomials, chosen: np.ndarray) -> None:
+        L, K = chosen.shape[-1], mono.K
+        self.local = _local_monomials(L, K)
+        table = np.array([[mono.slot[_placed(e, row, mono.N)] for e in self.local.exponents] for row in chosen])
+        self.slots = table  # (entries, M_L)
+
+    @staticmethod
+    def of(t: TaylorModel) -> _LocalBasis | None:
+        """The local basis of ``t``'s entries, or None when it would not be smaller than the N variables."""
+        if t.vars is None:
+            return None
+        mask = np.broadcast_to(t.vars, (1,) + t.shape[1:] + t.vars.shape[-1:]).reshape(-1, t.vars.shape[-1])
+        N = mask.shape[1]
+        L = max(1, int(mask.sum(axis=1).max()))
+        if L >= N:
+            return None
+        # the support, then the first variables outside it, to L per entry; sorted (a fixed basis)
+        order = np.argsort(~mask, axis=1, kind="stable")[:, :L]
+        chosen = np.sort(order, axis=1)
+        key = (t.mono.N, t.mono.K, chosen.tobytes(), chosen.shape)
+        if key not in _LOCAL_CACHE:
+            _LOCAL_CACHE[key] = _LocalBasis(t.mono, chosen)
+        return _LOCAL_CACHE[key]
+
+    def gather(self, t: TaylorModel) -> TaylorModel:
+        """``t`` in the local basis: coefficients and the tables hm, rho per entry (B, *shape[1:], M_L)."""
+        shape = t.shape
+        idx = self.slots.reshape((1,) + shape[1:] + (self.local.M,))
+        full = shape + (t.mono.M,)
+
+        def pick(a: np.ndarray) -> np.ndarray:
+            return np.take_along_axis(np.broadcast_to(a, full), np.broadcast_to(idx, shape + (self.local.M,)), -1)
+
+        coef = Interval(pick(t.coef.lo), pick(t.coef.hi))
+        per_box = (shape[0],) + (1,) * (len(shape) - 1) + (t.mono.M,)
+        hm = Interval(pick(t.hm.lo.reshape(per_box)), pick(t.hm.hi.reshape(per_box)))
+        rho = pick(t.rho.reshape(per_box))
+        return TaylorModel(coef, t.rem, self.local, hm, rho, t.deg, None)
+
+    def scatter(self, s: TaylorModel, t: TaylorModel) -> TaylorModel:
+        """The local model ``s`` back on ``t``'s N variables (the other coefficients are the exact 0)."""
+        shape = s.shape
+        idx = np.broadcast_to(self.slots.reshape((1,) + shape[1:] + (self.local.M,)), shape + (self.local.M,))
+        lo, hi = np.zeros(shape + (t.mono.M,)), np.zeros(shape + (t.mono.M,))
+        np.put_along_axis(lo, idx, np.broadcast_to(s.coef.lo, idx.shape), -1)
+        np.put_along_axis(hi, idx, np.broadcast_to(s.coef.hi, idx.shape), -1)
+        return TaylorModel(Interval(lo, hi), s.rem, t.mono, t.hm, t.rho, s.deg, t.vars)
+
+
+_LOCAL_CACHE: dict[Any, _LocalBasis] = {}
+_LOCAL_MONOMIALS: dict[tuple[int, int], TaylorMonomials] = {}
+
+
+def _local_monomials(L: int, K: int) -> TaylorMonomials:
+    if (L, K) not in _LOCAL_MONOMIALS:
+        _LOCAL_MONOMIALS[(L, K)] = TaylorMonomials(L, K)
+    return _LOCAL_MONOMIALS[(L, K)]
+
+
+def _placed(e: tuple[int, ...], variables: np.ndarray, N: int) -> tuple[int, ...]:
+    """The N-variable exponent with e's entries at ``variables``."""
+    out = [0] * N
+    for v, k in zip(variables, e):
+        out[int(v)] = k
+    return tuple(out)
