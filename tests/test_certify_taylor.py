@@ -35,7 +35,7 @@ def _at(model: TaylorModel, h: np.ndarray) -> Interval:
     powers = np.stack([np.prod(h ** np.array(e), axis=1) for e in model.mono.exponents], axis=1)  # exact-ish
     hp = Interval(np.nextafter(powers, -np.inf), np.nextafter(powers, np.inf))
     shape = (B,) + (1,) * (model.ndim - 1) + (model.mono.M,)
-    return (model.coef * hp.reshape(shape)).sum(-1) + model.rem
+    return (model.full() * hp.reshape(shape)).sum(-1) + model.rem
 
 
 @pytest.mark.parametrize(("name", "n", "d", "K"), [("gaussian-kernel-sum", 3, 1, 6), ("gaussian-kernel-sum", 2, 2, 3)])
@@ -67,7 +67,7 @@ def test_taylor_model_of_a_polynomial_target_is_its_exact_expansion():
     model = _enclose(target, TaylorModel.variables(c, h_box, mono).reshape((B, n, 1)))
     assert float(np.max(model.rem.mag())) < 1e-300
     for i in range(n):
-        coef = model.coef[:, i, 0, :]
+        coef = model.full()[:, i, 0, :]
         expected: dict[tuple[int, ...], np.ndarray] = {(0, 0): c[:, i] ** 2 - c[:, i] / 2 + (c**2).mean(1)}
         for k in range(n):
             unit = tuple(int(j == k) for j in range(n))
@@ -89,5 +89,5 @@ def test_target_expressions_evaluate_to_the_same_taylor_models_as_their_register
     by_name = _enclose(targets.get(name), X)
     by_text = _enclose(targets.from_expression(targets.FORMULAS[name]), X)
     assert isinstance(by_name, TaylorModel) and isinstance(by_text, TaylorModel)
-    for a, b in ((by_name.coef, by_text.coef), (by_name.rem, by_text.rem)):
+    for a, b in ((by_name.full(), by_text.full()), (by_name.rem, by_text.rem)):
         assert np.array_equal(a.lo, b.lo) and np.array_equal(a.hi, b.hi)

@@ -390,7 +390,7 @@ class _BoxBounder:
             R = n * d_out
             coef_lo, coef_hi = coef_lo.copy(), coef_hi.copy()
             s = self.tm_slots
-            diff = Interval(coef_lo[:, :, s], coef_hi[:, :, s]) - f_tm.coef.reshape((B, R, self.mono.M))
+            diff = Interval(coef_lo[:, :, s], coef_hi[:, :, s]) - f_tm.full().reshape((B, R, self.mono.M))
             coef_lo[:, :, s], coef_hi[:, :, s] = diff.lo, diff.hi
             rem = f_tm.rem.reshape((B, R))
             # slot 0 minus f's remainder encloses e(c): a free lower bound at the centre

@@ -22,7 +22,8 @@ chain of operations on the exact inputs, and sums and products of polynomials ke
 degrees in (min low, max high) and (low1 + low2, high1 + high2) (x_k = c_k + h_k has (0, 1),
 (x_k - x_l)^2 has (0, 2), T' of exp has low >= 1). Products, ranges and the remainder's degree
 sums skip the monomials outside them and take their coefficients as the exact 0 (the float
-intervals there only enclose 0, widened by roundings).
+intervals there only enclose 0, widened by roundings). The coefficients are stored up to degree
+high only (slots sorted by degree: a prefix; :meth:`TaylorModel.full` pads with exact zeros).
 
 Likewise each entry carries its support, the variables its exact polynomial may involve (a mask
 ``vars`` of shape (1, *value shape, N)): exp(-|x_i - x_j|^2) involves the 2d variables of tokens
@@ -152,14 +153,16 @@ class TaylorModel(Jet):
         vars: np.ndarray | None = None,
     ) -> None:
         self.coef, self.rem, self.mono, self.hm, self.rho = coef, rem, mono, hm, rho
-        self.deg = (0, mono.K) if deg is None else deg
+        low, high = (0, mono.K) if deg is None else deg
+        stored = int(np.searchsorted(mono.start, coef.shape[-1], side="right")) - 2  # the degrees stored whole
+        self.deg = (low, min(high, stored))
         self.vars = vars  # the support mask (1, *shape[1:], N), None: every variable
 
     @staticmethod
     def variables(centre: np.ndarray, radius: Interval, mono: TaylorMonomials) -> TaylorModel:
         """x_k = c_k + h_k for the boxes c + [-r, r]: centre (B, N) floats, radius (B, N) intervals."""
         B, N = centre.shape
-        lo = np.zeros((B, N, mono.M))
+        lo = np.zeros((B, N, mono.start[min(1, mono.K) + 1]))  # degrees 0 and 1 stored
         lo[:, :, 0] = centre
         lo[:, np.arange(N), [mono.slot[tuple(int(j == k) for j in range(N))] for k in range(N)]] = 1.0
         hm, rho = mono.ranges(radius)
@@ -179,6 +182,22 @@ class TaylorModel(Jet):
     def entry_width(self) -> int:
         """Floats per interval end an entry carries: its coefficients and its remainder."""
         return self.mono.M + 1
+
+    def full(self) -> Interval:
+        """The coefficients of all M monomials (the ones not stored are the exact 0)."""
+        stored = self.coef.shape[-1]
+        if stored == self.mono.M:
+            return self.coef
+        pad = [(0, 0)] * (self.coef.ndim - 1) + [(0, self.mono.M - stored)]
+        return Interval(np.pad(self.coef.lo, pad), np.pad(self.coef.hi, pad))
+
+    def _padded(self, stored: int) -> Interval:
+        """The coefficients stored to ``stored`` slots (>= this model's; the new ones are the exact 0)."""
+        have = self.coef.shape[-1]
+        if have == stored:
+            return self.coef
+        pad = [(0, 0)] * (self.coef.ndim - 1) + [(0, stored - have)]
+        return Interval(np.pad(self.coef.lo, pad), np.pad(self.coef.hi, pad))
 
     def _wrap_tm(
         self, coef: Interval, rem: Interval, deg: tuple[int, int] | None = None, vars: Any = "keep"
@@ -212,10 +231,10 @@ class TaylorModel(Jet):
         rem = self.rem.reshape(shape)
         same_boxes = self.vars is not None and rem.shape[0] == self.shape[0]  # then only the value axes change
         vars = self.vars.reshape((1,) + rem.shape[1:] + self.vars.shape[-1:]) if same_boxes else None
-        return self._wrap_tm(self.coef.reshape(rem.shape + (self.mono.M,)), rem, vars=vars)
+        return self._wrap_tm(self.coef.reshape(rem.shape + self.coef.shape[-1:]), rem, vars=vars)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> TaylorModel:
-        return self._wrap_tm(self.coef.broadcast_to(tuple(shape) + (self.mono.M,)), self.rem.broadcast_to(shape))
+        return self._wrap_tm(self.coef.broadcast_to(tuple(shape) + self.coef.shape[-1:]), self.rem.broadcast_to(shape))
 
     def concatenate(self, others: list[TaylorModel], axis: int) -> TaylorModel:
         """This array of models and ``others`` (same boxes) joined along value axis ``axis``."""
@@ -223,8 +242,10 @@ class TaylorModel(Jet):
             raise NotSmoothError("a Taylor model meets a jet")
         axis = axis % self.ndim
         parts = [self, *others]
+        stored = max(p.coef.shape[-1] for p in parts)
+        coefs = [p._padded(stored) for p in parts]
         return self._wrap_tm(
-            parts[0].coef.concatenate([p.coef for p in parts[1:]], axis),
+            coefs[0].concatenate(coefs[1:], axis),
             parts[0].rem.concatenate([p.rem for p in parts[1:]], axis),
             _union(*(p.deg for p in parts)),
             _joined([p.vars for p in parts], [p.shape for p in parts], axis),
@@ -242,15 +263,15 @@ class TaylorModel(Jet):
     # -- arithmetic ------------------------------------------------------------------------
     def __add__(self, other: object) -> TaylorModel:
         if isinstance(other, TaylorModel):
-            return self._wrap_tm(
-                self.coef + other.coef, self.rem + other.rem, _union(self.deg, other.deg), _either(self, other)
-            )
+            stored = max(self.coef.shape[-1], other.coef.shape[-1])
+            coef = self._padded(stored) + other._padded(stored)
+            return self._wrap_tm(coef, self.rem + other.rem, _union(self.deg, other.deg), _either(self, other))
         if isinstance(other, Jet):
             raise NotSmoothError("a Taylor model meets a jet")
         c = Interval.of(other)
         shape = np.broadcast_shapes(self.shape, c.shape)
-        lo = np.array(np.broadcast_to(self.coef.lo, shape + (self.mono.M,)))
-        hi = np.array(np.broadcast_to(self.coef.hi, shape + (self.mono.M,)))
+        lo = np.array(np.broadcast_to(self.coef.lo, shape + self.coef.shape[-1:]))
+        hi = np.array(np.broadcast_to(self.coef.hi, shape + self.coef.shape[-1:]))
         const = Interval(lo[..., 0], hi[..., 0]) + c
         lo[..., 0], hi[..., 0] = const.lo, const.hi
         return self._wrap_tm(Interval(lo, hi), self.rem.broadcast_to(shape), _union(self.deg, (0, 0)))
@@ -308,7 +329,9 @@ class TaylorModel(Jet):
 
     def _product(self, other: TaylorModel) -> TaylorModel:
         shape = np.broadcast_shapes(self.shape, other.shape)
-        K, M = self.mono.K, self.mono.M
+        K = self.mono.K
+        deg = (self.deg[0] + other.deg[0], min(K, self.deg[1] + other.deg[1]))
+        M = self.mono.start[max(deg[1], 0) + 1]  # the product's stored slots
         lo, hi = np.zeros(shape + (M,)), np.zeros(shape + (M,))
         first = True
         for o, a, b in self.mono.product_columns(self.deg, other.deg):
@@ -327,7 +350,6 @@ class TaylorModel(Jet):
                 if u is not None and v is not None:
                     high = _up(high + _up(u * v))
         rem = Interval(-high, high) + self.range_poly() * other.rem + self.rem * (other.range_poly() + other.rem)
-        deg = (self.deg[0] + other.deg[0], min(K, self.deg[1] + other.deg[1]))
         return self._wrap_tm(Interval(lo, hi), rem, deg, _either(self, other))
 
     def range_poly(self) -> Interval:
@@ -357,7 +379,7 @@ class TaylorModel(Jet):
         if local is None:
             return t._exp_series() * c0.exp()
         series = local.gather(t)._exp_series()
-        return local.scatter(series, t) * c0.exp()
+        return local.scatter(series * c0.exp(), t)
 
     def _exp_series(self) -> TaylorModel:
         """exp(T') / exp(T_0) for this T' (no constant term): the series and Lagrange's remainder."""
@@ -439,11 +461,13 @@ class _LocalBasis:
     def gather(self, t: TaylorModel) -> TaylorModel:
         """``t`` in the local basis: coefficients and the tables hm, rho per entry (B, *shape[1:], M_L)."""
         shape = t.shape
-        idx = self.slots.reshape((1,) + shape[1:] + (self.local.M,))
-        full = shape + (t.mono.M,)
+        idx = np.broadcast_to(self.slots.reshape((1,) + shape[1:] + (self.local.M,)), shape + (self.local.M,))
 
         def pick(a: np.ndarray) -> np.ndarray:
-            return np.take_along_axis(np.broadcast_to(a, full), np.broadcast_to(idx, shape + (self.local.M,)), -1)
+            stored = a.shape[-1]
+            inside = idx < stored  # the slots not stored are the exact 0
+            got = np.take_along_axis(np.broadcast_to(a, shape + (stored,)), np.minimum(idx, stored - 1), -1)
+            return np.where(inside, got, 0.0)
 
         coef = Interval(pick(t.coef.lo), pick(t.coef.hi))
         per_box = (shape[0],) + (1,) * (len(shape) - 1) + (t.mono.M,)
@@ -456,8 +480,9 @@ class _LocalBasis:
         shape = s.shape
         idx = np.broadcast_to(self.slots.reshape((1,) + shape[1:] + (self.local.M,)), shape + (self.local.M,))
         lo, hi = np.zeros(shape + (t.mono.M,)), np.zeros(shape + (t.mono.M,))
-        np.put_along_axis(lo, idx, np.broadcast_to(s.coef.lo, idx.shape), -1)
-        np.put_along_axis(hi, idx, np.broadcast_to(s.coef.hi, idx.shape), -1)
+        coef = s.full()
+        np.put_along_axis(lo, idx, np.broadcast_to(coef.lo, idx.shape), -1)
+        np.put_along_axis(hi, idx, np.broadcast_to(coef.hi, idx.shape), -1)
         return TaylorModel(Interval(lo, hi), s.rem, t.mono, t.hm, t.rho, s.deg, t.vars)
 
 
