@@ -377,7 +377,22 @@ class _BoxBounder:
         self.centre: Interval | None = None  # after ``enclosure``: e at the box centres, when available
 
     def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
-        """Enclosures (B, n*d_out) of the error rows (S - f)_r over each box (rows r = i * d_out + c)."""
+        """Enclosures (B, n*d_out) of the error rows (S - f)_r over each box (rows r = i * d_out + c).
+
+        Computed ``_BLOCK`` boxes at a time (each box's bound is independent of the others, so the
+        blocks change no bit; small blocks keep the Taylor models' arrays in the CPU caches)."""
+        parts, centres = [], []
+        for s in range(0, max(len(lo), 1), _BLOCK):
+            parts.append(self._enclosure(lo[s : s + _BLOCK], hi[s : s + _BLOCK]))
+            centres.append(self.centre)
+        if len(parts) == 1:
+            return parts[0]
+        first = centres[0]
+        self.centre = None if any(c is None for c in centres) or first is None else first.concatenate(centres[1:], 0)
+        return parts[0].concatenate(parts[1:], 0)
+
+    def _enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
+        """:meth:`enclosure` of one block of boxes."""
         B, n, d, d_out = len(lo), self.n, self.d, self.d_out
         self.centre = None
         c = (lo + hi) * 0.5  # a float inside [lo, hi] (2lo <= fl(lo + hi) <= 2hi; halving is exact)
@@ -451,6 +466,10 @@ class _BoxBounder:
             return None
         return out
 
+
+#: boxes per block of :meth:`_BoxBounder.enclosure` (measured: 128 to 256 are fastest, 1.3 to 1.8x faster
+#: than 2,048 at (4,2,4), (5,1,6), (3,2,6))
+_BLOCK = 128
 
 #: the highest order of the target's Taylor models for N <= 3 variables and above (one product costs
 #: C(2N + K, K) coefficient products; measured: (3,1,8) is fastest at K = 6, (4,1,8) and (5,1,6) at 4,
@@ -665,6 +684,7 @@ class _SearchState:
     done_max: float = -np.inf
     stopped: bool = False  # the optional time limit cut the search short
     node: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # tree node of each box
+    polished: np.ndarray | None = None  # the witness a pattern search (:func:`_polish`) last ended at
 
     def finalise(self, budget: CertificationBudget) -> np.ndarray:
         """Close the boxes whose bound meets the stopping rule; returns the mask of the ones kept."""
@@ -862,8 +882,8 @@ def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float],
     Each round evaluates (rigorously) the points witness +- s e_k for every coordinate k and the
     scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves.
     """
-    if not len(state.witness):
-        return
+    if not len(state.witness) or state.polished is state.witness:
+        return  # the search from this witness already ended without a better point: it would again
     N = state.witness.size
     steps = (domain[1] - domain[0]) * _POLISH_SCALES
     moves = np.concatenate(
@@ -875,6 +895,7 @@ def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float],
         before = state.lower
         state.offer(point_lower(bounder, points), points)
         if not state.lower > before:
+            state.polished = state.witness  # offer replaces the witness array when it improves
             break
 
 

@@ -38,6 +38,7 @@ The class is a :class:`Jet` so target formulas evaluate on it through the enclos
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 from math import factorial
 from typing import Any
@@ -67,14 +68,19 @@ class TaylorMonomials:
         self.degree = np.array([sum(e) for e in self.exponents])
         #: slots of degree p are start[p]:start[p + 1] (exponents sorted by degree)
         self.start = np.searchsorted(self.degree, np.arange(K + 2))
-        self._groups: dict[int, list[tuple[int, int]]] = {}
-        for a, ea in enumerate(self.exponents):
-            for b, eb in enumerate(self.exponents):
-                e = tuple(x + y for x, y in zip(ea, eb))
-                if sum(e) <= K:
-                    self._groups.setdefault(self.slot[e], []).append((a, b))
+        self._groups: dict[int, list[tuple[int, int]]] | None = None  # built on the first product
         self._columns: dict[tuple[int, int, int, int], list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
-        self.columns = self.product_columns((0, K), (0, K))
+
+    def groups(self) -> dict[int, list[tuple[int, int]]]:
+        """Per output slot o, the pairs (a, b) of slots with exponents adding up to o's, by increasing a."""
+        if self._groups is None:
+            self._groups = {}
+            for o, e in enumerate(self.exponents):
+                pairs = []
+                for a in itertools.product(*(range(k + 1) for k in e)):
+                    pairs.append((self.slot[a], self.slot[tuple(x - y for x, y in zip(e, a))]))
+                self._groups[o] = sorted(pairs)
+        return self._groups
 
     def product_columns(
         self, first: tuple[int, int], second: tuple[int, int]
@@ -86,7 +92,7 @@ class TaylorMonomials:
             deg = self.degree
             groups = {
                 o: [(a, b) for a, b in g if first[0] <= deg[a] <= first[1] and second[0] <= deg[b] <= second[1]]
-                for o, g in sorted(self._groups.items())
+                for o, g in sorted(self.groups().items())
             }
             columns = []
             for t in range(max((len(g) for g in groups.values()), default=0)):
