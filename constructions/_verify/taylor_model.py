@@ -230,13 +230,18 @@ class TaylorModel(Jet):
         if any(i is Ellipsis for i in index):
             raise NotSmoothError("Taylor models take no Ellipsis index")
         full = index + (slice(None),) * (self.ndim - sum(i is not None for i in index)) + (slice(None),)
-        keeps_boxes = self.vars is not None and isinstance(index[0], slice) and index[0] == slice(None)
-        return self._wrap_tm(self.coef[full], self.rem[index], vars=self.vars[full] if keeps_boxes else None)
+        support = self.vars
+        keeps_boxes = isinstance(index[0], slice) and index[0] == slice(None)
+        vars = support[full] if support is not None and keeps_boxes else None
+        return self._wrap_tm(self.coef[full], self.rem[index], vars=vars)
 
     def reshape(self, shape: tuple[int, ...]) -> TaylorModel:
         rem = self.rem.reshape(shape)
-        same_boxes = self.vars is not None and rem.shape[0] == self.shape[0]  # then only the value axes change
-        vars = self.vars.reshape((1,) + rem.shape[1:] + self.vars.shape[-1:]) if same_boxes else None
+        support = self.vars
+        same_boxes = rem.shape[0] == self.shape[0]  # then only the value axes change
+        vars = (
+            support.reshape((1,) + rem.shape[1:] + support.shape[-1:]) if support is not None and same_boxes else None
+        )
         return self._wrap_tm(self.coef.reshape(rem.shape + self.coef.shape[-1:]), rem, vars=vars)
 
     def broadcast_to(self, shape: tuple[int, ...]) -> TaylorModel:
@@ -432,8 +437,8 @@ def _joined(supports: list[np.ndarray | None], shapes: list[tuple[int, ...]], ax
     """The support of a concatenation along value axis ``axis`` (None when unknown or along the boxes)."""
     if axis == 0 or any(v is None for v in supports):
         return None
-    parts = [_shaped(v, shape) for v, shape in zip(supports, shapes)]
-    return None if any(p is None for p in parts) else np.concatenate(parts, axis=axis)
+    parts = [p for p in (_shaped(v, shape) for v, shape in zip(supports, shapes)) if p is not None]
+    return None if len(parts) < len(supports) else np.concatenate(parts, axis=axis)
 
 
 class _LocalBasis:
