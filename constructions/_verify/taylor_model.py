@@ -232,7 +232,7 @@ class TaylorModel(Jet):
         full = index + (slice(None),) * (self.ndim - sum(i is not None for i in index)) + (slice(None),)
         support = self.vars
         keeps_boxes = isinstance(index[0], slice) and index[0] == slice(None)
-        vars = support[full] if support is not None and keeps_boxes else None
+        vars = support[full] if support is not None and keeps_boxes else None  # type: ignore[index]
         return self._wrap_tm(self.coef[full], self.rem[index], vars=vars)
 
     def reshape(self, shape: tuple[int, ...]) -> TaylorModel:
