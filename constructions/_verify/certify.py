@@ -295,10 +295,14 @@ class _ShiftedPolynomial:
         V = _powers(Interval(c), self.gammas, self.gamma_plan)
         nseg = self.R * self.M
         lo, hi = np.zeros((B, nseg)), np.zeros((B, nseg))
-        for g, w_lo, w_hi, k in self.columns:
-            prod = V[:, g] * Interval(w_lo, w_hi)
-            lo[:, :k] = np.nextafter(lo[:, :k] + prod.lo, -np.inf)
-            hi[:, :k] = np.nextafter(hi[:, :k] + prod.hi, np.inf)
+        v_lo, v_hi = np.broadcast_to(V.lo, V.shape), np.broadcast_to(V.hi, V.shape)
+        for g, w_lo, w_hi, k in self.columns:  # Interval's product and sum, written out (the same operations)
+            a, b = v_lo[:, g], v_hi[:, g]
+            p1, p2, p3, p4 = a * w_lo, a * w_hi, b * w_lo, b * w_hi
+            p_lo = np.nextafter(np.minimum(np.minimum(p1, p2), np.minimum(p3, p4)), -np.inf)
+            p_hi = np.nextafter(np.maximum(np.maximum(p1, p2), np.maximum(p3, p4)), np.inf)
+            lo[:, :k] = np.nextafter(lo[:, :k] + p_lo, -np.inf)
+            hi[:, :k] = np.nextafter(hi[:, :k] + p_hi, np.inf)
         out_lo, out_hi = np.empty_like(lo), np.empty_like(hi)
         out_lo[:, self.order_seg], out_hi[:, self.order_seg] = lo, hi
         return Interval(out_lo.reshape(B, self.R, self.M), out_hi.reshape(B, self.R, self.M))
