@@ -17,14 +17,17 @@ coordinate, so E* = sup over R = {X : x_{1,1} <= x_{2,1} <= ... <= x_{n,1}} (for
 tokens, 1/n! of the cube). Boxes are contracted to R: on box cap R, x_{j,1} >= max_{i<=j} lo_{i,1}
 and x_{j,1} <= min_{i>=j} hi_{i,1}; a box whose contraction is empty misses R and is dropped.
 
-Per-box bound (second-order Taylor form). Let e = S_{ic} - f_{ic} (smooth), B a box, c in B
-its centre, h = X - c. Taylor's theorem with the Lagrange remainder on the segment [c, X] in B:
-e(X) = e(c) + grad e(c) . h + (1/2) h^T Hess e(xi) h for some xi in B. Hence
-e(B) is inside e([c]) + grad e([c]) . [h] + (1/2) [h]^T Hess e(B) [h], evaluated in outward-
-rounded interval arithmetic with jets (value, gradient at the point c; Hessian enclosure over B);
-the plain interval value S(B) - f(B) is a second valid enclosure and the smaller bound is kept.
-The overestimate shrinks like width^3, so boxes near a maximum need little refinement. For a
-non-smooth target (max, rank) the bound is S's Taylor enclosure minus the interval f(B).
+Per-box bound (Taylor models). Let e = S_{ic} - f_{ic}, B a box, c in B its centre, h = X - c. S
+is a polynomial, so its expansion S_{ic}(c + h) = sum_beta b_beta h^beta at c is exact (computed
+in outward-rounded intervals). The target is evaluated on B as a Taylor model of the same order
+K (``taylor_model.py``: f(c + h) in sum_{|beta| <= K} f_beta h^beta + R for every h in B), so
+e(B) is inside sum_beta (b_beta - f_beta) [h]^beta - R: S's terms of degree <= K cancel against
+f's coefficient by coefficient, and the overestimate shrinks like width^(K+1) near a maximum. K
+is S's degree, at least 2, at most 6 for n*d <= 3 variables and 4 above (:func:`taylor_order`).
+A target whose formula has no Taylor model (division by a variable, a power other than a natural
+one, a function other than exp) falls back to a second-order form (value and gradient at c,
+Hessian enclosure over B, from interval jets); a non-smooth target (max, rank) to S's Taylor
+enclosure minus the interval f(B).
 
 Branch and bound. Boxes whose bound is <= max(ratio * lower, atol) are final; the others are
 bisected along their widest side, largest bound first (ties by position), ``batch`` at a time.
@@ -355,10 +358,10 @@ def _as_target(target: Any) -> Any:
 class _BoxBounder:
     """Rigorous bounds of max_{i,c} |S - f| on a batch of boxes (lo, hi) of shape (B, n*d).
 
-    S's Taylor expansion at the centre is exact (S is a polynomial; :class:`_ShiftedPolynomial`),
-    f's is of second order with a Hessian enclosure over the box (interval jets), so
-    e(c + h) = sum_beta (b_beta - f_beta) h^beta with f_beta the value, gradient and (halved on
-    the diagonal) Hessian of f for |beta| <= 2 and 0 above.
+    S's Taylor expansion at the centre is exact (S is a polynomial; :class:`_ShiftedPolynomial`);
+    f is a Taylor model of ``order`` over the box (:meth:`_target_model`), subtracted
+    coefficient by coefficient, with the second-order jets and then plain intervals as the
+    fallbacks the module docstring describes.
     """
 
     def __init__(self, model: Any, target: Any, n: int, d: int, order: int | None = None) -> None:
