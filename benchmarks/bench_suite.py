@@ -9,6 +9,27 @@ the load average printed beside them. BLAS/OpenMP/torch pools are bounded to one
 
 Goals: the default suite under 150 s CPU on 2 cores, the docs build under 5 minutes.
 
+What the default suite spends (``--as-stage-1``, CPU per test with its subprocesses; 2 cores): the quick
+report about 37 s (computed once per session and read by every test that needs it; before main's sparse Taylor
+models, its continuous section's certifications were 13 s of it), the local Dask and process-pool tests 22 s,
+the notebooks 17 s, the fuzz subprocesses 15 s, collection and start-up 5-7 s, about 3,000 small tests 14 s.
+Cut without losing a check (CPU measured file by file, old and new versions back to back at the same load
+average of 7-8):
+
+- the notebooks of the numeric layer (03-09) are slow cases: the docs build executes every notebook with
+  raise-on-error and the slow stage runs them here; the exact core's two still run (18.3 -> 2.9 s);
+- the default fuzz run runs the explicit batches (the findings, the hostile inputs) only, test_fuzz_cli's two
+  in one subprocess; the generated batches run in the slow stage's ``_long`` twins (17.1 -> 11.1 s);
+- one local Dask cluster and one two-process pool per session for the tests that compare results across
+  executors (they connect by address); starting a ``local-dask`` cluster keeps its own test (66.3 -> 60.4 s
+  for the three files, the quick report included);
+- ``POLYAPPROX_BLAS_THREADS`` read in-process from a fresh bound, one subprocess per test kept for the real
+  interpreter start (5.4 -> 3.1 s);
+- the representation grid's interior degrees above n d = 4, where it compares two solvers only (3.9 -> 2.8 s).
+
+Together about 31 s CPU at that load. The whole suite: 181 s CPU before (``--as-stage-1`` at a load average
+of 4; CI's first stage: 200 s at load 1), AFTER_FIGURE.
+
 Run: ``python benchmarks/bench_suite.py`` (both), ``--only suite`` or ``--only docs``; pass pytest
 options after ``--``. ``--as-stage-1`` measures, in an environment that has the optional extras, what CI's
 first stage runs (the README's test command in a venv with only the test extra): the children cannot find
