@@ -5,13 +5,11 @@ exits 0, or the first failure and exits 1.
 - "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the float midpoint, each contracted
   to the sorted-token region, which carries the sup by the symmetry stated in the file), bounds max_{i,c} |S - f| on
   each (S's exact Taylor coefficients at the centre minus a Taylor model of f of the stated order) in interval
-  arithmetic on integers scaled by 2^-256, rounded outward, against the leaf's and the claimed upper bound; and the
-  lower bound at the witness.
-- "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
+  arithmetic on integers scaled by 2^-256, rounded outward, against the leaf's and the claimed upper bound, and the
+  lower bound at the witness. "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
 --model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi; its sha256 when
-recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast). Limits: file size (64 MB unless --max-bytes),
-n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells. Expressions (targets, polynomials) are read by one
-walker over Python's parse tree (never evaluated by Python): numbers, names, + - *, / by numbers, integer powers.
+recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast: expressions are walked, never run). Limits: file
+size (64 MB unless --max-bytes), n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells.
 """
 
 import argparse
@@ -76,12 +74,9 @@ def exp_point(v):
     return total
 
 
-# -- sparse polynomials {exponent tuple: coefficient}, over intervals (Taylor models) or Fractions ----------
-def merge(a, b, plus):
-    out = dict(a)
-    for e, c in b.items():
-        out[e] = plus(out[e], c) if e in out else c
-    return out
+# -- sparse polynomials {exponent tuple: coefficient}: Taylor models (intervals) and exact ones (Fractions) ----
+def merge(a, b, plus):  # the sum
+    return {e: plus(a[e], b[e]) if e in a and e in b else c for e, c in (a | b).items()}
 
 
 def product(a, b, plus, times, keep=None):  # only the exponents in ``keep``, when given
@@ -95,10 +90,10 @@ def product(a, b, plus, times, keep=None):  # only the exponents in ``keep``, wh
     return out
 
 
-# -- Taylor models: {beta: interval} (nonzero coefficients of h^beta, |beta| <= K) + remainder --------
 class TM:
-    """f(c + h) in sum_beta P[beta] h^beta + R for every h in the box; ``box`` holds K, the range hm[beta]
-    of each h^beta (|beta| <= K) and rho[beta] >= |h^beta| (the certifier's rules, taylor_model.py)."""
+    """A Taylor model: f(c + h) in sum_beta P[beta] h^beta + R for every h in the box (P: nonzero intervals); ``box``
+    holds K, the exponents ``low`` with |beta| <= K, the range hm[beta] of each h^beta and rho[beta] >= |h^beta| (the
+    certifier's rules: constructions/_verify/taylor_model.py)."""
 
     def __init__(self, P, R, box):
         self.P, self.R, self.box = {b: v for b, v in P.items() if v != (0, 0)}, R, box
@@ -122,7 +117,7 @@ class TM:
         K, U, V = self.box["K"], self.sums(), o.sums()
         high = -(-sum(U[p] * V[q] for p in range(1, K + 1) for q in range(K + 1 - p, K + 1)) >> P)
         R = add(add((-high, high), mul(self.range(), o.R)), mul(self.R, add(o.range(), o.R)))
-        return TM(product(self.P, o.P, add, mul, self.box["hm"]), R, self.box)
+        return TM(product(self.P, o.P, add, mul, self.box["low"]), R, self.box)
 
     def exp(self):
         K, zero = self.box["K"], self.box["zero"]
@@ -139,7 +134,6 @@ class TM:
         return TM({self.box["zero"]: q if isinstance(q, tuple) else fx(q)}, (0, 0), self.box)
 
 
-# -- expressions: parsed by Python's own parser (ast, never evaluated); one walker for targets and polynomials --
 class Poly(dict):
     """A polynomial {exponent tuple: nonzero Fraction}."""
 
@@ -156,64 +150,59 @@ class Poly(dict):
         return Poly(product(self, o, operator.add, operator.mul))
 
 
-def parse(text):
-    need(isinstance(text, str) and len(text) <= 1 << 20, "an expression is missing or too long")
-    return ast.parse(text, mode="eval").body
-
-
+# -- expressions: parsed by Python's own parser (ast, never evaluated); one walker for targets and polynomials --
 def number(node):
     need(isinstance(node, ast.Constant) and type(node.value) in (int, float), f"{type(node).__name__} is not allowed")
     need(abs(node.value) < 1e300, "numbers are finite")
     return node.value
 
 
-BINARY = {ast.Add: operator.add, ast.Sub: lambda a, b: a + -b, ast.Mult: operator.mul}
-
-
 def evaluate(node, names, calls, num, powers):
     """An expression's value as a list of components (a single one broadcasts), each a number ``num(Fraction)``, a
     component of one of the ``names``, of a one-argument call (``calls[f](argument node, names)``), combined by + - *
     and unary -, / by a nonzero number and ** by an integer in ``powers`` (products left to right, as the certifier)."""
+    if not isinstance(node, ast.AST):
+        need(isinstance(node, str) and len(node) <= 1 << 20, "an expression is missing or too long")
+        node = ast.parse(node, mode="eval").body
     again = functools.partial(evaluate, names=names, calls=calls, num=num, powers=powers)
     if isinstance(node, ast.Name):
         need(node.id in names, f"unknown or unbound variable {node.id}")
         return names[node.id]
     if isinstance(node, ast.Call):
         f = getattr(node.func, "id", None)
-        need(f in calls and len(node.args) == 1 and not node.keywords, f"{f}: unknown function or not one argument")
+        need(f in calls and len(node.args) == 1 and not node.keywords, f"{ast.unparse(node.func)}: unknown function")
         return calls[f](node.args[0], names)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         return [-t for t in again(node.operand)]
     if not isinstance(node, ast.BinOp):
         return [num(Fraction(number(node)))]
-    k = number(node.right) if isinstance(node.op, (ast.Div, ast.Pow)) else None
-    if isinstance(node.op, ast.Div):
-        need(k != 0, "division by zero")
-        return [t * num(1 / Fraction(k)) for t in again(node.left)]
-    if isinstance(node.op, ast.Pow):
+    if isinstance(node.op, (ast.Div, ast.Pow)):
+        k, a = number(node.right), again(node.left)
+        if isinstance(node.op, ast.Div):
+            need(k != 0, "division by zero")
+            return [t * num(1 / Fraction(k)) for t in a]
         need(type(k) is int and k in powers, f"exponents are integers in {powers}")
-        return [functools.reduce(operator.mul, [t] * k) if k else num(Fraction(1)) for t in again(node.left)]
-    need(type(node.op) in BINARY, "operators are + - * / **")
+        return [functools.reduce(operator.mul, [t] * k) if k else num(Fraction(1)) for t in a]
+    op = {ast.Add: operator.add, ast.Sub: lambda x, y: x + -y, ast.Mult: operator.mul}.get(type(node.op))
+    need(op is not None, "operators are + - * / **")
     a, b = again(node.left), again(node.right)
-    m = max(len(a), len(b))
-    need(len(a) in (1, m) and len(b) in (1, m), "the component counts differ")
-    return [BINARY[type(node.op)](x, y) for x, y in zip(a * (m // len(a)), b * (m // len(b)))]
+    need(len(a) == len(b) or 1 in (len(a), len(b)), "the component counts differ")
+    return [op(x, y) for x, y in zip(a * (len(b) // len(a) or 1), b * (len(a) // len(b) or 1))]
 
 
 def polynomial(text, names):
     """A polynomial string in the variables ``names`` (their order gives the exponents' order)."""
     unit = {v: [Poly({tuple(int(v == w) for w in names): 1})] for v in names}
-    return evaluate(parse(text), unit, {}, lambda q: Poly({(0,) * len(names): q}), range(65))[0]
+    return evaluate(text, unit, {}, lambda q: Poly({(0,) * len(names): q}), range(65))[0]
 
 
 def sumformer_rows(model):
     """S(X)_{i c} = Psi_c(x_i, P(X)) in the n*d variables x_{j,k} (index j*d + k), rows (i, c), c fastest."""
     n, d, indices = model["n"], model["d"], [tuple(g) for g in model["indices"]]
-    N = n * d
-    need(1 <= N <= MAX_VARS and all(len(g) == d for g in indices), "model: bad n, d or indices")
+    need(1 <= n * d <= MAX_VARS and all(len(g) == d for g in indices), "model: bad n, d or indices")
 
     def token(j, e):  # the monomial x_j^e among the n*d variables
-        return tuple(e[w % d] if w // d == j else 0 for w in range(N))
+        return tuple(e[w % d] if w // d == j else 0 for w in range(n * d))
 
     sums = [functools.reduce(Poly.__add__, [Poly({token(j, g): 1}) for j in range(n)]) for g in indices]
     rows = []
@@ -223,9 +212,8 @@ def sumformer_rows(model):
             for beta, m, q in terms:
                 need(len(beta) == d and len(m) == len(indices) and min(beta + m, default=0) >= 0, "model: bad term")
                 factors = [sums[a] for a, k in enumerate(m) for _ in range(k)]
-                row = merge(
-                    row, functools.reduce(Poly.__mul__, factors, Poly({token(i, beta): Fraction(q)})), operator.add
-                )
+                term = functools.reduce(Poly.__mul__, factors, Poly({token(i, beta): Fraction(q)}))
+                row = merge(row, term, operator.add)
             rows.append(Poly(row))
     return rows
 
@@ -234,11 +222,11 @@ def sumformer_rows(model):
 class SupChecker:
     def __init__(self, cert):
         model = cert["model"]
-        self.n, self.d, self.d_out = model["n"], model["d"], model["d_out"]
-        self.N, self.target, self.order = self.n * self.d, parse(cert["target"]["expression"]), cert["order"]
+        self.n, self.d, self.d_out = (model[k] for k in ("n", "d", "d_out"))
+        self.N, self.target, self.order = self.n * self.d, cert["target"]["expression"], cert["order"]
         need(len(model["psi"]) == self.d_out, "model: one Psi per output")
         need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
-        self.low = [b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order]
+        self.low = {b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order}
         # per row and beta: the terms (gamma, floor(2^P a C(alpha, beta))) of b_beta(c) = sum a C(alpha, beta) c^gamma
         self.rows, gammas = [], {}
         for row in sumformer_rows(model):
@@ -248,18 +236,36 @@ class SupChecker:
                     gamma = gammas.setdefault(tuple(map(operator.sub, alpha, beta)), len(gammas))
                     by_beta.setdefault(beta, []).append((gamma, fx(a * prod(map(comb, alpha, beta)))[0]))
             self.rows.append({beta: tuple(zip(*t)) for beta, t in by_beta.items()})
-        self.gammas = list(gammas)
+        self.gammas, self.betas = list(gammas), self.low.union(*self.rows)
         self.degree = max([sum(g) for g in self.gammas] + [2])
 
-    def target_rows(self, c, hm):
-        """f as Taylor models of order K at the centre c (floats) over the box where h^beta ranges over hm[beta]."""
-        d, zero = self.d, (0,) * self.N
-        box = {"K": self.order, "zero": zero, "hm": hm, "rho": {b: max(-v[0], v[1]) for b, v in hm.items()}}
-        X = [
-            [TM({zero: fx(c[w]), zero[:w] + (1,) + zero[w + 1 :]: fx(1)}, (0, 0), box) for w in range(j * d, j * d + d)]
-            for j in range(self.n)
-        ]
-        num = X[0][0].const
+    def shifted(self, c):
+        """-b_{r,beta}(c) as intervals: exact integer sums of -floor(2^P w) m^gamma (c = m / 2^E exactly), widened by
+        the error of the floors (each < one unit times |c^gamma|)."""
+        cq = [Fraction(v) for v in c]
+        E = max(q.denominator.bit_length() - 1 for q in cq)
+        m = [q.numerator << (E - q.denominator.bit_length() + 1) for q in cq]
+        S = E * self.degree  # every c^gamma as an integer at scale 2^-S
+        g = [prod(map(pow, m, gamma)) << (E * (self.degree - sum(gamma))) for gamma in self.gammas]
+        gabs, out = [abs(v) for v in g], []
+        for by_beta in self.rows:
+            coef = {}
+            for beta, (js, ws) in by_beta.items():
+                total, err = -sum(map(operator.mul, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
+                coef[beta] = ((total - err) >> S, -(-(total + err) >> S))
+            out.append(coef)
+        return out
+
+    def errors(self, lo, hi):
+        """Enclosures of the rows of f - S over the box [lo, hi] (floats), times 2^P, at the certifier's centre c: f as
+        Taylor models of the stated order, S by its exact Taylor coefficients; hm[beta]: the range of h^beta."""
+        c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # bit for bit
+        h = [(fx(a)[0] - fx(m)[1], fx(b)[1] - fx(m)[0]) for a, b, m in zip(lo, hi, c)]
+        hm = {b: functools.reduce(mul, [power(h[k], e) for k, e in enumerate(b) if e], fx(1)) for b in self.betas}
+        zero, rho = (0,) * self.N, {b: max(-hm[b][0], hm[b][1]) for b in self.low}
+        box = {"K": self.order, "zero": zero, "low": self.low, "hm": hm, "rho": rho}
+        x = [TM({zero: fx(v), zero[:w] + (1,) + zero[w + 1 :]: fx(1)}, (0, 0), box) for w, v in enumerate(c)]
+        X, num = [x[j * self.d : (j + 1) * self.d] for j in range(self.n)], x[0].const
 
         def call(f, arg, names):  # sum_j and mean_j (not nested), exp and norm2
             if f in ("sum_j", "mean_j"):
@@ -270,49 +276,14 @@ class SupChecker:
             v = evaluate(arg, names, calls, num, range(1, 17))
             return [functools.reduce(TM.__add__, [t * t for t in v])] if f == "norm2" else [t.exp() for t in v]
 
-        calls = {f: functools.partial(call, f) for f in ("sum_j", "mean_j", "exp", "norm2")}
-        rows = []
+        calls, rows = {f: functools.partial(call, f) for f in ("sum_j", "mean_j", "exp", "norm2")}, []
         for i in range(self.n):
             out = evaluate(self.target, {"x_i": X[i]}, calls, num, range(1, 17))
             need(len(out) in (1, self.d_out), "the target's output size differs from the model's")
             rows += out * (self.d_out // len(out))
-        return rows
-
-    def hpow(self, h, table, betas):
-        """The ranges of h^beta (for ``betas``) in ``table``: exact per variable, multiplied."""
-        for beta in betas:
-            if beta not in table:
-                table[beta] = functools.reduce(mul, [power(h[k], e) for k, e in enumerate(beta) if e], fx(1))
-        return table
-
-    def shifted(self, c):
-        """b_{r,beta}(c) as intervals: exact integer sums of floor(2^P w) m^gamma (c = m / 2^E exactly),
-        widened by the error of the floors (each < one unit times |c^gamma|)."""
-        cq = [Fraction(v) for v in c]
-        E = max(q.denominator.bit_length() - 1 for q in cq)
-        m = [q.numerator << (E - q.denominator.bit_length() + 1) for q in cq]
-        S = E * self.degree  # every c^gamma as an integer at scale 2^-S
-        g = [prod(map(pow, m, gamma)) << (E * (self.degree - sum(gamma))) for gamma in self.gammas]
-        gabs, out = [abs(v) for v in g], []
-        for by_beta in self.rows:
-            coef = {}
-            for beta, (js, ws) in by_beta.items():
-                total, err = sum(map(operator.mul, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
-                coef[beta] = ((total - err) >> S, -(-(total + err) >> S))
-            out.append(coef)
-        return out
-
-    def errors(self, lo, hi):
-        """Enclosures of the rows of S - f over the box [lo, hi] (floats), times 2^P."""
-        c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # the certifier's centre, bit for bit
-        cI, loI, hiI = ([fx(v) for v in x] for x in (c, lo, hi))
-        h = [(a[0] - m[1], b[1] - m[0]) for a, b, m in zip(loI, hiI, cI)]
-        hm = self.hpow(h, {}, self.low)
-        minus_f, hpow = [-t for t in self.target_rows(c, hm)], dict(hm)
-        for r, coef in enumerate(self.shifted(c)):
-            coef = merge(coef, minus_f[r].P, add)
-            self.hpow(h, hpow, coef)
-            yield add(functools.reduce(add, [mul(b, hpow[beta]) for beta, b in coef.items()]), minus_f[r].R)
+        for f, minus_s in zip(rows, self.shifted(c)):
+            coef = merge(minus_s, f.P, add)
+            yield add(functools.reduce(add, [mul(b, hm[beta]) for beta, b in coef.items()]), f.R)
 
 
 def contract(lo, hi, n, d):
@@ -331,53 +302,47 @@ def check_sup(cert):
     upper, edges = float.fromhex(cert["upper"]), [float.fromhex(v) for v in cert["grid"]]
     need(lo_dom < hi_dom and edges[0] == lo_dom and edges[-1] == hi_dom, "the grid does not span the domain")
     need(all(a < b for a, b in zip(edges, edges[1:])), "grid edges are not increasing")
-    per_axis, cells, leaves = len(edges) - 1, cert["cells"], [0]
+    per_axis, cells, leaves = len(edges) - 1, cert["cells"], 0
     need(per_axis**N <= MAX_CELLS and all(k.isdigit() and int(k) < per_axis**N for k in cells), "bad grid cells")
-
-    def visit(node, lo, hi, depth, where):
-        need(depth <= MAX_DEPTH, "tree too deep")
+    grid = enumerate(itertools.product(range(per_axis), repeat=N))
+    todo = [(str(i), cells.get(str(i)), [edges[t] for t in g], [edges[t + 1] for t in g]) for i, g in grid][::-1]
+    while todo:  # depth first, in order: each box meeting the sorted region (and no other) has a node
+        where, node, lo, hi = todo.pop()
+        kept = contract(lo, hi, n, d)
+        need((node is None) == (kept is None), f"box {where}: missing, or outside the sorted region")
+        if kept is None:
+            continue
+        lo, hi = kept
         if isinstance(node, str):
             got, claimed = max(max(-e[0], e[1]) for e in ck.errors(lo, hi)), float.fromhex(node)
             why = f"box {where} {lo}..{hi}: bound {got / 2**P:.17g} exceeds the claimed"
             need(got <= max(fx(claimed)[0], 1 << (P - 200)), f"{why} {claimed:.17g}")
             need(got <= fx(upper)[0], f"{why} upper bound {upper:.17g}")
-            leaves[0] += 1
-            return
+            leaves += 1
+            continue
         need(isinstance(node, list) and len(node) == 3 and node[0] in range(N), f"box {where}: malformed node")
-        k = node[0]
-        mid = (lo[k] + hi[k]) * 0.5
-        for side, half in enumerate(((lo, hi[:k] + [mid] + hi[k + 1 :]), (lo[:k] + [mid] + lo[k + 1 :], hi))):
-            kept = contract(*half, n, d)
-            need((node[1 + side] is None) == (kept is None), f"box {where}.{side}: a half in the region is missing")
-            if kept is not None:
-                visit(node[1 + side], *kept, depth + 1, f"{where}.{side}")
-
-    for index, digits in enumerate(itertools.product(range(per_axis), repeat=N)):
-        kept = contract([edges[t] for t in digits], [edges[t + 1] for t in digits], n, d)
-        node = cells.get(str(index))
-        need((node is None) == (kept is None), f"grid cell {index}: missing, or outside the sorted region")
-        if kept is not None:
-            visit(node, *kept, 0, str(index))
+        need(where.count(".") < MAX_DEPTH, "tree too deep")
+        k, mid = node[0], (lo[node[0]] + hi[node[0]]) * 0.5
+        todo.append((f"{where}.1", node[2], lo[:k] + [mid] + lo[k + 1 :], hi))
+        todo.append((f"{where}.0", node[1], lo, hi[:k] + [mid] + hi[k + 1 :]))
     witness, lower = [float.fromhex(v) for v in cert["witness"]], float.fromhex(cert["lower"])
     need(len(witness) == N and all(lo_dom <= v <= hi_dom for v in witness), "the witness is not in the domain")
     at_witness = max(max(e[0], -e[1], 0) for e in ck.errors(witness, witness))  # the lower ends of |S - f|
     need(fx(lower)[1] <= at_witness, "the claimed lower bound fails at the witness")
     return (
         f"certified: sup over [{lo_dom!r}, {hi_dom!r}]^({n} x {d}) of max |S - f| (target {cert['target']['name']!r}"
-        f": {cert['target']['expression']}) lies in [{lower!r}, {upper!r}] ({leaves[0]} boxes)"
+        f": {cert['target']['expression']}) lies in [{lower!r}, {upper!r}] ({leaves} boxes)"
     )
 
 
 # -- the representation certificate and the model file -------------------------------------------
 def check_representation(cert):
-    model = cert["model"]
-    n, d, d_out = model["n"], model["d"], model["d_out"]
-    need(len(cert["F1"]) == d_out == len(model["psi"]), "F1 needs one entry per output")
-    rows = sumformer_rows(model)
+    n, d, d_out = (cert["model"][k] for k in ("n", "d", "d_out"))
+    need(len(cert["F1"]) == d_out == len(cert["model"]["psi"]), "F1 needs one entry per output")
+    rows = sumformer_rows(cert["model"])
     for i in range(n):
-        tokens = list(range(n))  # F_i is F_1 with tokens 1 and i exchanged
-        tokens[0], tokens[i] = i, 0
-        names = [f"x{t + 1}_{k + 1}" for t in tokens for k in range(d)]
+        swap = {0: i, i: 0}  # F_i is F_1 with tokens 1 and i exchanged
+        names = [f"x{swap.get(t, t) + 1}_{k + 1}" for t in range(n) for k in range(d)]
         for c, text in enumerate(cert["F1"]):
             need(rows[i * d_out + c] == polynomial(text, names), f"Psi_{c + 1}(x_{i + 1}, P(X)) differs from F_{i + 1}")
     return f"certified: Psi(x_i, P(X)) = F_i(X) exactly for n = {n}, d = {d}, every token i and output"
@@ -391,8 +356,7 @@ def check_model_file(cert, path, max_bytes):
     need(len(data) >= 8 and 8 + size <= len(data), "the model file is truncated")
     meta = json.loads(json.loads(data[8 : 8 + size])["__metadata__"]["polyapprox"])
     rep, model = meta["parameters"]["representation"], cert["model"]
-    keys = ("n", "d", "d_out", "indices")
-    need([rep[k] for k in keys] == [model[k] for k in keys], "the model file has another n, d, d_out or power sums")
+    need(all(rep[k] == model[k] for k in ("n", "d", "d_out", "indices")), "model file: another n, d, d_out or indices")
     names = [f"y_{k + 1}" for k in range(rep["d"])] + ["p_" + "_".join(map(str, g)) for g in rep["indices"]]
     for c, text in enumerate(rep["Psi"]):
         mine = {tuple(beta + m): Fraction(q) for beta, m, q in model["psi"][c] if Fraction(q)}
