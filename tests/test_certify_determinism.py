@@ -96,6 +96,47 @@ def test_budget_is_counted_in_boxes():
     assert Fraction(r.upper) >= Fraction(1, 10) and not r.stopped_by_time
 
 
+def test_time_limit_is_looked_at_between_steps_of_boxes(monkeypatch):
+    """``time_limit`` is a safety stop looked at between steps of at most _TIMED_STEP boxes, the first pass over the
+    grid included. No wall time is measured: the clock advances one second per box bounded, so a limit of T seconds
+    must stop the search after more than T and at most T + step boxes (benchmarks/bench_certify.py times the real
+    clock); a limit that never expires changes no bit of the result."""
+    from constructions._verify import certify
+
+    clock, step, box_upper = [0.0], 16, certify.box_upper
+
+    def counted(bounder, lo, hi):
+        clock[0] += len(lo)
+        return box_upper(bounder, lo, hi)
+
+    monkeypatch.setattr(certify, "_clock", lambda: clock[0])
+    monkeypatch.setattr(certify, "box_upper", counted)
+    monkeypatch.setattr(certify, "_TIMED_STEP", step)
+    model = continuous.from_representation(_bump(2))
+
+    def run(limit):
+        clock[0] = 0.0
+        budget = CertificationBudget(max_boxes=2000, ratio=1.0001, batch=256, time_limit=limit)
+        return certified_sup_error(model, "times-mean", budget)
+
+    free, never = run(None), run(1e9)
+    assert not free.stopped_by_time and free.boxes > 400
+    assert (never.lower, never.upper, never.boxes, never.witness.tobytes(), never.stopped_by_time) == (
+        free.lower,
+        free.upper,
+        free.boxes,
+        free.witness.tobytes(),
+        False,
+    )
+    edges = certify._grid_edges(3, (0.0, 1.0), 256)
+    assert len(certify._initial_boxes(3, 1, edges)[0]) > 40  # the first pass bounds these grid cells
+    for limit in [40.0, 300.0]:  # inside the first pass over the grid, and in a bisection round
+        r = run(limit)
+        assert r.stopped_by_time and limit < r.boxes <= limit + step
+        # still rigorous: cells the first pass did not reach keep the bound +inf
+        assert Fraction(r.lower) <= Fraction(1, 10) <= r.upper and (r.upper == np.inf) == (limit == 40.0)
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [

@@ -627,15 +627,23 @@ def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[Cer
     return budget, default_batch if budget.batch is None else budget.batch
 
 
+#: the clock of the optional time limit (a test replaces it by one that counts boxes)
+_clock = time.perf_counter
+
+
 class _Deadline:
-    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit."""
+    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
+
+    The searches look at it between steps of at most ``_TIMED_STEP`` boxes (sampling, the initial
+    grid, every bisection round and each round of the lower bound's local search), never inside one.
+    """
 
     def __init__(self, time_limit: float | None) -> None:
-        self.start = time.perf_counter()
+        self.start = _clock()
         self.end = None if time_limit is None else self.start + time_limit
 
     def expired(self) -> bool:
-        return self.end is not None and time.perf_counter() > self.end
+        return self.end is not None and _clock() > self.end
 
 
 def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
@@ -786,7 +794,7 @@ def branch_and_bound(
     state.ub = _bound(state, bounder, lo, hi, np.full(len(lo), np.inf), batch, deadline)  # inf: no bound yet
     leaves: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
-        _polish(state, bounder, domain)
+        _polish(state, bounder, domain, deadline)
         keep = state.finalise(budget)
         leaves.append((state.node[~keep], state.ub[~keep]))
         state.lo, state.hi, state.ub, state.node = state.lo[keep], state.hi[keep], state.ub[keep], state.node[keep]
@@ -856,11 +864,18 @@ def _bound(
 _POLISH_SCALES = 2.0 ** -np.arange(3, 23)
 
 
-def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float], rounds: int = 6) -> None:
+def _polish(
+    state: _SearchState,
+    bounder: _Bounder,
+    domain: tuple[float, float],
+    deadline: _Deadline | None = None,
+    rounds: int = 6,
+) -> None:
     """Raise the lower bound by a pattern search around the witness (deterministic local ascent).
 
     Each round evaluates (rigorously) the points witness +- s e_k for every coordinate k and the
-    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves.
+    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves;
+    an expired ``deadline`` ends it between rounds.
     """
     if not len(state.witness):
         return
@@ -871,6 +886,9 @@ def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float],
     )
     moves = moves.reshape(-1, N)
     for _ in range(rounds):
+        if deadline is not None and deadline.expired():
+            state.stopped = True
+            break
         points = np.clip(state.witness.reshape(1, N) + moves, domain[0], domain[1])
         before = state.lower
         state.offer(point_lower(bounder, points), points)
@@ -950,7 +968,7 @@ def _certify_by_search(
     Every lower bound is the lower end of a rigorous enclosure of E at a float point, so
     ``lower`` <= E(witness) <= sup E exactly.
     """
-    start = time.perf_counter() if deadline is None else deadline.start
+    start = _clock() if deadline is None else deadline.start
     lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch, deadline)
     outcome = branch_and_bound(
         bounder,
@@ -977,7 +995,7 @@ def _certified_result(
         upper=float(outcome.upper),
         boxes=int(outcome.boxes),
         reached=bool(outcome.reached),
-        seconds=time.perf_counter() - start,
+        seconds=_clock() - start,
         budget=budget,
         pending=int(outcome.pending),
         target=target,
