@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -551,8 +552,9 @@ class CertificationBudget:
         Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
-        Optional wall-clock safety stop in seconds for interactive use, checked between batches
-        of boxes; a result cut short by it is rigorous but not reproducible.
+        Optional wall-clock safety stop in seconds for interactive use, checked between steps of
+        at most 128 boxes (building the bounder before the first box is not interrupted); a
+        result cut short by it is rigorous but not reproducible.
 
     Examples
     --------
@@ -634,16 +636,34 @@ _clock = time.perf_counter
 class _Deadline:
     """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
 
-    The searches look at it between steps of at most ``_TIMED_STEP`` boxes (sampling, the initial
-    grid, every bisection round and each round of the lower bound's local search), never inside one.
+    The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
+    grid's boxes, every bisection round's boxes; each round of the lower bound's local search).
     """
 
     def __init__(self, time_limit: float | None) -> None:
         self.start = _clock()
         self.end = None if time_limit is None else self.start + time_limit
+        self.per_item: dict[str, float] = {}  # seconds per box, per point, as last measured
 
     def expired(self) -> bool:
         return self.end is not None and _clock() > self.end
+
+    def pieces(self, start: int, stop: int, items: str = "boxes") -> Iterator[tuple[int, int]]:
+        """Ranges (a, b) covering start..stop, to look at the clock between: all at once without a
+        time limit; else pieces of at most ``_TIMED_STEP`` items sized from the time per item (of
+        this kind) measured on the previous piece to take about 1% of the limit (the first piece is
+        one item). Only the timing depends on the sizes: the items and their order do not."""
+        if self.end is None:
+            yield start, stop
+            return
+        while start < stop:
+            per = self.per_item.get(items)
+            size = 1 if per is None else int((self.end - self.start) / 100 / max(per, 1e-9))
+            size = max(1, min(size, _TIMED_STEP, stop - start))
+            began = _clock()
+            yield start, start + size
+            self.per_item[items] = (_clock() - began) / size
+            start += size
 
 
 def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
@@ -727,7 +747,7 @@ def box_upper(bounder: _Bounder, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 #: how many of a batch's boxes (those with the largest bounds) have their centre evaluated for the lower bound
 _PROBES = 16
-#: boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
+#: the most boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
 _TIMED_STEP = 128
 
 
@@ -837,16 +857,15 @@ def _bound(
     bound (``parent_ub``: valid, since a half lies inside its parent) and ``state.stopped`` is set.
     """
     ub = np.empty(len(lo)) if parent_ub is None else parent_ub.copy()
-    step = batch if deadline.end is None else max(1, min(batch, _TIMED_STEP))  # finer checks under a time limit
     free = hasattr(bounder, "centre")
     for s in range(0, len(lo), batch):
         done = s
-        for t in range(s, min(s + batch, len(lo)), step):
+        for t, u in deadline.pieces(s, min(s + batch, len(lo))):  # finer pieces under a time limit
             if parent_ub is not None and deadline.expired():
                 state.stopped = True
                 break
-            b_lo, b_hi = lo[t : t + step], hi[t : t + step]
-            ub[t : t + step] = box_upper(bounder, b_lo, b_hi)
+            b_lo, b_hi = lo[t:u], hi[t:u]
+            ub[t:u] = box_upper(bounder, b_lo, b_hi)
             state.boxes, done = state.boxes + len(b_lo), t + len(b_lo)
             centre = getattr(bounder, "centre", None)
             if centre is not None:  # every centre, at no extra cost
@@ -939,14 +958,15 @@ def _sampled_lower(
     rng = np.random.default_rng(seed)
     points = rng.uniform(domain[0], domain[1], size=(max(samples, 1), n * d))
     best, witness = 0.0, points[0]  # E >= 0 everywhere: 0 is a lower bound at any point
-    step = batch if deadline is None or deadline.end is None else max(1, min(batch, _TIMED_STEP))
-    for s in range(0, len(points), step):
-        if deadline is not None and deadline.expired():
-            break
-        values = point_lower(bounder, points[s : s + step])
-        j = int(np.argmax(values))
-        if values[j] > best:
-            best, witness = float(values[j]), points[s + j]
+    deadline = deadline or _Deadline(None)
+    for b in range(0, len(points), batch):
+        for s, u in deadline.pieces(b, min(b + batch, len(points)), "points"):
+            if deadline.expired():
+                return best, witness
+            values = point_lower(bounder, points[s:u])
+            j = int(np.argmax(values))
+            if values[j] > best:
+                best, witness = float(values[j]), points[s + j]
     return best, witness
 
 
