@@ -96,8 +96,8 @@ def test_budget_is_counted_in_boxes():
     assert Fraction(r.upper) >= Fraction(1, 10) and not r.stopped_by_time
 
 
-def test_time_limit_is_looked_at_between_pieces_of_about_one_percent(monkeypatch):
-    """``time_limit`` is a safety stop looked at between pieces of work sized to about 1% of the limit, the first
+def test_time_limit_is_looked_at_between_pieces_of_work(monkeypatch):
+    """``time_limit`` is a safety stop looked at between pieces of work that shrink as the limit nears, the first
     pass over the grid included. No wall time is measured: the clock advances one second per box bounded, so a
     limit of T seconds must stop the search after more than T and at most 1.01 T + 1 boxes (benchmarks/
     bench_certify.py times the real clock); a limit that never expires changes no bit of the result."""

@@ -637,7 +637,8 @@ class _Deadline:
     """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
 
     The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
-    grid's boxes, every bisection round's boxes; each round of the lower bound's local search).
+    grid's boxes, every bisection round's boxes; each round of the lower bound's local search),
+    never while the bounder is built (the model's expansion before the first box).
     """
 
     def __init__(self, time_limit: float | None) -> None:
@@ -650,15 +651,16 @@ class _Deadline:
 
     def pieces(self, start: int, stop: int, items: str = "boxes") -> Iterator[tuple[int, int]]:
         """Ranges (a, b) covering start..stop, to look at the clock between: all at once without a
-        time limit; else pieces of at most ``_TIMED_STEP`` items sized from the time per item (of
-        this kind) measured on the previous piece to take about 1% of the limit (the first piece is
-        one item). Only the timing depends on the sizes: the items and their order do not."""
+        time limit; else pieces of at most ``_TIMED_STEP`` items, each sized from the time per item
+        (of this kind) measured on the previous piece to take at most half the time left (the
+        first piece is one item), so the search stops at most about one item's time after the
+        limit. Only the timing depends on the sizes: the items and their order do not."""
         if self.end is None:
             yield start, stop
             return
         while start < stop:
             per = self.per_item.get(items)
-            size = 1 if per is None else int((self.end - self.start) / 100 / max(per, 1e-9))
+            size = 1 if per is None else int(0.5 * (self.end - _clock()) / max(per, 1e-9))
             size = max(1, min(size, _TIMED_STEP, stop - start))
             began = _clock()
             yield start, start + size
