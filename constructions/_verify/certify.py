@@ -552,9 +552,9 @@ class CertificationBudget:
         Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
-        Optional wall-clock safety stop in seconds for interactive use, checked between steps of
-        at most 128 boxes (building the bounder before the first box is not interrupted); a
-        result cut short by it is rigorous but not reproducible.
+        Optional wall-clock safety stop in seconds for interactive use, checked between pieces
+        of work that shrink as the limit nears (building the bounder before the first box is not
+        interrupted); a result cut short by it is rigorous but not reproducible.
 
     Examples
     --------
