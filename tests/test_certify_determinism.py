@@ -136,6 +136,22 @@ def test_time_limit_is_looked_at_between_pieces_of_work(monkeypatch):
         assert Fraction(r.lower) <= Fraction(1, 10) <= r.upper and (r.upper == np.inf) == (limit == 40.0)
 
 
+def test_time_limit_running_out_while_the_model_is_expanded(monkeypatch, tmp_path):
+    """Expanding a high-degree model's Taylor coefficients can take longer than the limit: it is interrupted too,
+    and the result is the rigorous [0, inf] with no box bounded (a certificate is refused). The clock here moves
+    one second per look, so the limit runs out at the first look."""
+    from constructions._verify import certify
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(certify, "_clock", lambda: float(next(ticks)))
+    model = continuous.from_representation(_bump(2))
+    r = certified_sup_error(model, "times-mean", CertificationBudget(time_limit=0.5))
+    assert (r.lower, r.upper, r.boxes, r.reached, r.stopped_by_time) == (0.0, np.inf, 0, False, True)
+    assert r.witness.shape == (3, 1)
+    with pytest.raises(PolyapproxError, match="time_limit ran out while the model was expanded"):
+        certified_sup_error(model, "times-mean", CertificationBudget(time_limit=0.5), certificate=tmp_path / "c.json")
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [

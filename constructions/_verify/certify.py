@@ -233,14 +233,22 @@ class _ShiftedPolynomial:
     Every exact product a C is enclosed in a float interval, c^gamma is built by interval products.
     """
 
-    def __init__(self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2) -> None:
+    def __init__(
+        self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: raise :class:`_Expired` when it runs out (looked at every 1,024 terms)."""
         from math import comb
+
+        def look(k: int) -> None:
+            if k % 1024 == 0 and deadline is not None and deadline.expired():
+                raise _Expired
 
         self.N, self.R = N, len(rows)
         betas: set[tuple[int, ...]] = set()
         entries = []  # (segment key (r, beta), gamma, weight)
         for r, row in enumerate(rows):
-            for alpha, a in row.items():
+            for count, (alpha, a) in enumerate(row.items()):
+                look(count)
                 for beta in np.ndindex(*(k + 1 for k in alpha)) if order >= 0 else [(0,) * N]:
                     gamma = tuple(x - y for x, y in zip(alpha, beta))
                     weight = a
@@ -268,7 +276,11 @@ class _ShiftedPolynomial:
         # segments r * M + beta_slot; order entries by segment, then pad-free prefix sums by length
         seg = np.array([r * M + self.beta_slot[b] for (r, b), _, _ in entries], dtype=np.int64)
         gam = np.array([gslot[g] for _, g, _ in entries], dtype=np.int64)
-        enc = np.array([rational_enclosure(w) for _, _, w in entries]).reshape(-1, 2)
+        enc_list = []
+        for count, (_, _, w) in enumerate(entries):
+            look(count)
+            enc_list.append(rational_enclosure(w))
+        enc = np.array(enc_list).reshape(-1, 2)
         counts = np.bincount(seg, minlength=self.R * M)
         order_seg = np.argsort(-counts, kind="stable")  # segments by decreasing length
         rank = np.empty_like(order_seg)
@@ -358,12 +370,15 @@ class _BoxBounder:
     the diagonal) Hessian of f for |beta| <= 2 and 0 above.
     """
 
-    def __init__(self, model: Any, target: Any, n: int, d: int, order: int | None = None) -> None:
+    def __init__(
+        self, model: Any, target: Any, n: int, d: int, order: int | None = None, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: building stops with :class:`_Expired` when it runs out (the optional time limit)."""
         self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
         rows = _row_polynomials(model.representation, n)
         self.order = taylor_order(rows, self.N) if order is None else order
-        self.shifted = _ShiftedPolynomial(rows, self.N, self.order)
+        self.shifted = _ShiftedPolynomial(rows, self.N, self.order, deadline)
         self.mono = TaylorMonomials(self.N, self.order)
         self.tm_slots = np.array([self.shifted.beta_slot[e] for e in self.mono.exponents])
         self.values = _ShiftedPolynomial(rows, self.N, -1)
@@ -633,12 +648,16 @@ def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[Cer
 _clock = time.perf_counter
 
 
+class _Expired(Exception):
+    """The optional time limit ran out while a bounder was built, before the first box."""
+
+
 class _Deadline:
     """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
 
     The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
-    grid's boxes, every bisection round's boxes; each round of the lower bound's local search),
-    never while the bounder is built (the model's expansion before the first box).
+    grid's boxes, every bisection round's boxes; each round of the lower bound's local search) and
+    while the polynomial bounder expands the model's Taylor coefficients (:class:`_Expired`).
     """
 
     def __init__(self, time_limit: float | None) -> None:
@@ -1097,7 +1116,13 @@ def certified_sup_error(
     n, d = model.n, model.d
     box = _checked_domain(model.domain, domain)
     check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    try:
+        bounder = _BoxBounder(model, t, n, d, deadline=deadline)  # encloses every coefficient: refuses non-finite ones
+    except _Expired:  # E >= 0 everywhere and no box is bounded: the rigorous interval [0, inf]
+        if certificate is not None:
+            raise PolyapproxError("time_limit ran out while the model was expanded: no certificate written") from None
+        witness = np.full((n, d), box[0])
+        return CertifiedResult(0.0, witness, np.inf, 0, False, _clock() - deadline.start, budget, 0, t.name, True)
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
     result, outcome = _certify_by_search(
         bounder, n, d, box, samples, seed, budget, batch, t.name, certificate is not None, deadline
