@@ -174,9 +174,8 @@ def time_limit_overshoot(cases: list[tuple[str, object, str, float]]) -> None:
 
     The clock starts at the call. The search looks at it between pieces of work (sample points, the
     grid's first pass, every bisection round, each round of the local search for the lower bound) that
-    shrink to half the time left; building the bounder (expanding the model before the first box) is
-    not interruptible, so its time is shown too (timed again after the run): a limit below it is
-    overshot by about the difference."""
+    shrink to half the time left, and while the bounder expands the model before the first box (that
+    setup is timed again after the run and shown: a limit below it ends with no box bounded)."""
     for label, model, target, limit in cases:
         t = time.perf_counter()
         r = certified_sup_error(model, target, CertificationBudget(max_boxes=10**7, ratio=1.0001, time_limit=limit))

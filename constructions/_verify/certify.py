@@ -236,11 +236,11 @@ class _ShiftedPolynomial:
     def __init__(
         self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2, deadline: _Deadline | None = None
     ) -> None:
-        """``deadline``: raise :class:`_Expired` when it runs out (looked at every 1,024 terms)."""
+        """``deadline``: raise :class:`_Expired` when it runs out (looked at every ``every`` terms)."""
         from math import comb
 
-        def look(k: int) -> None:
-            if k % 1024 == 0 and deadline is not None and deadline.expired():
+        def look(k: int, every: int) -> None:
+            if k % every == 0 and deadline is not None and deadline.expired():
                 raise _Expired
 
         self.N, self.R = N, len(rows)
@@ -248,7 +248,7 @@ class _ShiftedPolynomial:
         entries = []  # (segment key (r, beta), gamma, weight)
         for r, row in enumerate(rows):
             for count, (alpha, a) in enumerate(row.items()):
-                look(count)
+                look(count, 4)  # each term of S has up to prod(alpha_k + 1) Taylor coefficients
                 for beta in np.ndindex(*(k + 1 for k in alpha)) if order >= 0 else [(0,) * N]:
                     gamma = tuple(x - y for x, y in zip(alpha, beta))
                     weight = a
@@ -278,7 +278,7 @@ class _ShiftedPolynomial:
         gam = np.array([gslot[g] for _, g, _ in entries], dtype=np.int64)
         enc_list = []
         for count, (_, _, w) in enumerate(entries):
-            look(count)
+            look(count, 1024)
             enc_list.append(rational_enclosure(w))
         enc = np.array(enc_list).reshape(-1, 2)
         counts = np.bincount(seg, minlength=self.R * M)
@@ -568,8 +568,8 @@ class CertificationBudget:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
         Optional wall-clock safety stop in seconds for interactive use, checked between pieces
-        of work that shrink as the limit nears (building the bounder before the first box is not
-        interrupted); a result cut short by it is rigorous but not reproducible.
+        of work that shrink as the limit nears (and while the model is expanded before the first
+        box); a result cut short by it is rigorous but not reproducible.
 
     Examples
     --------
