@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -235,14 +236,22 @@ class _ShiftedPolynomial:
     Every exact product a C is enclosed in a float interval, c^gamma is built by interval products.
     """
 
-    def __init__(self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2) -> None:
+    def __init__(
+        self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: raise :class:`_Expired` when it runs out (looked at every ``every`` terms)."""
         from math import comb
+
+        def look(k: int, every: int) -> None:
+            if k % every == 0 and deadline is not None and deadline.expired():
+                raise _Expired
 
         self.N, self.R = N, len(rows)
         betas: set[tuple[int, ...]] = set()
         entries = []  # (segment key (r, beta), gamma, weight)
         for r, row in enumerate(rows):
-            for alpha, a in row.items():
+            for count, (alpha, a) in enumerate(row.items()):
+                look(count, 4)  # each term of S has up to prod(alpha_k + 1) Taylor coefficients
                 for beta in np.ndindex(*(k + 1 for k in alpha)) if order >= 0 else [(0,) * N]:
                     gamma = tuple(x - y for x, y in zip(alpha, beta))
                     weight = a
@@ -270,7 +279,11 @@ class _ShiftedPolynomial:
         # segments r * M + beta_slot; order entries by segment, then pad-free prefix sums by length
         seg = np.array([r * M + self.beta_slot[b] for (r, b), _, _ in entries], dtype=np.int64)
         gam = np.array([gslot[g] for _, g, _ in entries], dtype=np.int64)
-        enc = np.array([rational_enclosure(w) for _, _, w in entries]).reshape(-1, 2)
+        enc_list = []
+        for count, (_, _, w) in enumerate(entries):
+            look(count, 1024)
+            enc_list.append(rational_enclosure(w))
+        enc = np.array(enc_list).reshape(-1, 2)
         counts = np.bincount(seg, minlength=self.R * M)
         order_seg = np.argsort(-counts, kind="stable")  # segments by decreasing length
         rank = np.empty_like(order_seg)
@@ -364,12 +377,15 @@ class _BoxBounder:
     fallbacks the module docstring describes.
     """
 
-    def __init__(self, model: Any, target: Any, n: int, d: int, order: int | None = None) -> None:
+    def __init__(
+        self, model: Any, target: Any, n: int, d: int, order: int | None = None, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: building stops with :class:`_Expired` when it runs out (the optional time limit)."""
         self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
         rows = _row_polynomials(model.representation, n)
         self.order = taylor_order(rows, self.N) if order is None else order
-        self.shifted = _ShiftedPolynomial(rows, self.N, self.order)
+        self.shifted = _ShiftedPolynomial(rows, self.N, self.order, deadline)
         self.mono = TaylorMonomials(self.N, self.order)
         self.tm_slots = np.array([self.shifted.beta_slot[e] for e in self.mono.exponents])
         self.values = _ShiftedPolynomial(rows, self.N, -1)
@@ -577,8 +593,9 @@ class CertificationBudget:
         Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
-        Optional wall-clock safety stop in seconds for interactive use, checked between batches
-        of boxes; a result cut short by it is rigorous but not reproducible.
+        Optional wall-clock safety stop in seconds for interactive use, checked between pieces
+        of work that shrink as the limit nears (and while the model is expanded before the first
+        box); a result cut short by it is rigorous but not reproducible.
 
     Examples
     --------
@@ -653,15 +670,47 @@ def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[Cer
     return budget, default_batch if budget.batch is None else budget.batch
 
 
+#: the clock of the optional time limit (a test replaces it by one that counts boxes)
+_clock = time.perf_counter
+
+
+class _Expired(Exception):
+    """The optional time limit ran out while a bounder was built, before the first box."""
+
+
 class _Deadline:
-    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit."""
+    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
+
+    The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
+    grid's boxes, every bisection round's boxes; each round of the lower bound's local search) and
+    while the polynomial bounder expands the model's Taylor coefficients (:class:`_Expired`).
+    """
 
     def __init__(self, time_limit: float | None) -> None:
-        self.start = time.perf_counter()
+        self.start = _clock()
         self.end = None if time_limit is None else self.start + time_limit
+        self.per_item: dict[str, float] = {}  # seconds per box, per point, as last measured
 
     def expired(self) -> bool:
-        return self.end is not None and time.perf_counter() > self.end
+        return self.end is not None and _clock() > self.end
+
+    def pieces(self, start: int, stop: int, items: str = "boxes") -> Iterator[tuple[int, int]]:
+        """Ranges (a, b) covering start..stop, to look at the clock between: all at once without a
+        time limit; else pieces of at most ``_TIMED_STEP`` items, each sized from the time per item
+        (of this kind) measured on the previous piece to take at most half the time left (the
+        first piece is one item), so the search stops at most about one item's time after the
+        limit. Only the timing depends on the sizes: the items and their order do not."""
+        if self.end is None:
+            yield start, stop
+            return
+        while start < stop:
+            per = self.per_item.get(items)
+            size = 1 if per is None else int(0.5 * (self.end - _clock()) / max(per, 1e-9))
+            size = max(1, min(size, _TIMED_STEP, stop - start))
+            began = _clock()
+            yield start, start + size
+            self.per_item[items] = (_clock() - began) / size
+            start += size
 
 
 def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
@@ -746,7 +795,7 @@ def box_upper(bounder: _Bounder, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 #: how many of a batch's boxes (those with the largest bounds) have their centre evaluated for the lower bound
 _PROBES = 16
-#: boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
+#: the most boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
 _TIMED_STEP = 128
 
 
@@ -813,7 +862,7 @@ def branch_and_bound(
     state.ub = _bound(state, bounder, lo, hi, np.full(len(lo), np.inf), batch, deadline)  # inf: no bound yet
     leaves: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
-        _polish(state, bounder, domain)
+        _polish(state, bounder, domain, deadline)
         keep = state.finalise(budget)
         leaves.append((state.node[~keep], state.ub[~keep]))
         state.lo, state.hi, state.ub, state.node = state.lo[keep], state.hi[keep], state.ub[keep], state.node[keep]
@@ -856,16 +905,15 @@ def _bound(
     bound (``parent_ub``: valid, since a half lies inside its parent) and ``state.stopped`` is set.
     """
     ub = np.empty(len(lo)) if parent_ub is None else parent_ub.copy()
-    step = batch if deadline.end is None else max(1, min(batch, _TIMED_STEP))  # finer checks under a time limit
     free = hasattr(bounder, "centre")
     for s in range(0, len(lo), batch):
         done = s
-        for t in range(s, min(s + batch, len(lo)), step):
+        for t, u in deadline.pieces(s, min(s + batch, len(lo))):  # finer pieces under a time limit
             if parent_ub is not None and deadline.expired():
                 state.stopped = True
                 break
-            b_lo, b_hi = lo[t : t + step], hi[t : t + step]
-            ub[t : t + step] = box_upper(bounder, b_lo, b_hi)
+            b_lo, b_hi = lo[t:u], hi[t:u]
+            ub[t:u] = box_upper(bounder, b_lo, b_hi)
             state.boxes, done = state.boxes + len(b_lo), t + len(b_lo)
             centre = getattr(bounder, "centre", None)
             if centre is not None:  # every centre, at no extra cost
@@ -883,11 +931,18 @@ def _bound(
 _POLISH_SCALES = 2.0 ** -np.arange(3, 23)
 
 
-def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float], rounds: int = 6) -> None:
+def _polish(
+    state: _SearchState,
+    bounder: _Bounder,
+    domain: tuple[float, float],
+    deadline: _Deadline | None = None,
+    rounds: int = 6,
+) -> None:
     """Raise the lower bound by a pattern search around the witness (deterministic local ascent).
 
     Each round evaluates (rigorously) the points witness +- s e_k for every coordinate k and the
-    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves.
+    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves;
+    an expired ``deadline`` ends it between rounds.
     """
     if not len(state.witness) or state.polished is state.witness:
         return  # the search from this witness already ended without a better point: it would again
@@ -898,6 +953,9 @@ def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float],
     )
     moves = moves.reshape(-1, N)
     for _ in range(rounds):
+        if deadline is not None and deadline.expired():
+            state.stopped = True
+            break
         points = np.clip(state.witness.reshape(1, N) + moves, domain[0], domain[1])
         before = state.lower
         state.offer(point_lower(bounder, points), points)
@@ -949,14 +1007,15 @@ def _sampled_lower(
     rng = np.random.default_rng(seed)
     points = rng.uniform(domain[0], domain[1], size=(max(samples, 1), n * d))
     best, witness = 0.0, points[0]  # E >= 0 everywhere: 0 is a lower bound at any point
-    step = batch if deadline is None or deadline.end is None else max(1, min(batch, _TIMED_STEP))
-    for s in range(0, len(points), step):
-        if deadline is not None and deadline.expired():
-            break
-        values = point_lower(bounder, points[s : s + step])
-        j = int(np.argmax(values))
-        if values[j] > best:
-            best, witness = float(values[j]), points[s + j]
+    deadline = deadline or _Deadline(None)
+    for b in range(0, len(points), batch):
+        for s, u in deadline.pieces(b, min(b + batch, len(points)), "points"):
+            if deadline.expired():
+                return best, witness
+            values = point_lower(bounder, points[s:u])
+            j = int(np.argmax(values))
+            if values[j] > best:
+                best, witness = float(values[j]), points[s + j]
     return best, witness
 
 
@@ -978,7 +1037,7 @@ def _certify_by_search(
     Every lower bound is the lower end of a rigorous enclosure of E at a float point, so
     ``lower`` <= E(witness) <= sup E exactly.
     """
-    start = time.perf_counter() if deadline is None else deadline.start
+    start = _clock() if deadline is None else deadline.start
     lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch, deadline)
     outcome = branch_and_bound(
         bounder,
@@ -1005,7 +1064,7 @@ def _certified_result(
         upper=float(outcome.upper),
         boxes=int(outcome.boxes),
         reached=bool(outcome.reached),
-        seconds=time.perf_counter() - start,
+        seconds=_clock() - start,
         budget=budget,
         pending=int(outcome.pending),
         target=target,
@@ -1085,7 +1144,13 @@ def certified_sup_error(
     n, d = model.n, model.d
     box = _checked_domain(model.domain, domain)
     check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    try:
+        bounder = _BoxBounder(model, t, n, d, deadline=deadline)  # encloses every coefficient: refuses non-finite ones
+    except _Expired:  # E >= 0 everywhere and no box is bounded: the rigorous interval [0, inf]
+        if certificate is not None:
+            raise PolyapproxError("time_limit ran out while the model was expanded: no certificate written") from None
+        witness = np.full((n, d), box[0])
+        return CertifiedResult(0.0, witness, np.inf, 0, False, _clock() - deadline.start, budget, 0, t.name, True)
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
     result, outcome = _certify_by_search(
         bounder, n, d, box, samples, seed, budget, batch, t.name, certificate is not None, deadline
