@@ -178,8 +178,9 @@ def test_a_mask_loaded_into_the_module_is_used():
 
 
 def test_the_packed_projection_follows_changed_weights():
-    """Without gradients the packed [W_Q | W_K | W_V] is kept; an in-place change, a loaded state or a new
-    dtype is seen at the next call."""
+    """The packed [W_Q | W_K | W_V] follows the weights at the next call: an in-place change, a write through
+    ``.data`` (which bumps no version counter, so a cache keyed by versions would miss it), a loaded state, a
+    new dtype."""
     n = 10
     weights = _weights(4, 2, 3, seed=2)
     Z = torch.tensor(np.random.default_rng(2).uniform(-1, 1, size=(2, n, 4)))
@@ -194,5 +195,11 @@ def test_the_packed_projection_follows_changed_weights():
         assert float((module(Z) - SoftmaxAttention(moved)(Z)).abs().max()) == 0.0
         module.load_state_dict(SoftmaxAttention(weights).state_dict())
         assert float((module(Z) - before).abs().max()) == 0.0
+        module.W_K.weight.data.add_(0.25)
+        module.W_Q.weight.data.add_(0.25)
+        module.W_V.weight.data.add_(0.25)
+        module.W_O.weight.data.add_(0.25)
+        assert float((module(Z) - SoftmaxAttention(moved)(Z)).abs().max()) == 0.0
+        module.load_state_dict(SoftmaxAttention(weights).state_dict())
         single = module.float()(Z.float())
         assert single.dtype == torch.float32 and float((single.double() - before).abs().max()) <= 1e-5

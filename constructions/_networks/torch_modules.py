@@ -183,8 +183,8 @@ class SoftmaxAttention(_Heads):
     (the convention of SDPA's boolean ``attn_mask`` and of ``constructions.sparse.patterns``).
     One product ``Z @ [W_Q | W_K | W_V]`` with each weight zero-padded to e = max(d_k, d_v)
     columns gives q, k and v as views of equal width, as the fused kernel needs (see
-    :func:`fused_sdpa`; every dot product is unchanged). Padding the (D, d) weights (once, while they
-    do not change and no gradient flows to them) rather than the (n, d) projections, and one
+    :func:`fused_sdpa`; every dot product is unchanged). Padding the (D, d) weights on each call rather
+    than the (n, d) projections, and one
     product instead of three, cut the module's fixed cost: at n = 1024, float32, d_k = 1,
     d_v = 14, one thread, against plain SDPA of that width, calls in random order in one process,
     1.32-1.38x -> 1.20-1.24x.
@@ -206,20 +206,12 @@ class SoftmaxAttention(_Heads):
         return F.linear((out if d_v == e else out[..., :d_v]).reshape(*Z.shape[:-1], d_v), self.W_O.weight)
 
     def _packed(self) -> tuple[torch.Tensor, int, int]:
-        """([W_Q | W_K | W_V] zero-padded to e rows each, e, d_v); kept while the weights are unchanged and
-        no gradient flows to them (their version counters, storage, dtype and device key it)."""
+        """([W_Q | W_K | W_V] zero-padded to e rows each, e, d_v), built on every call: a cache keyed
+        by the weights' version counters would go stale under ``W.data`` writes, which do not count."""
         weights = (self.W_Q.weight, self.W_K.weight, self.W_V.weight)
         d_v = weights[2].shape[0]
         e = max(self.d_k, d_v)
-        tracing = torch.compiler.is_compiling() or torch.compiler.is_exporting()
-        if tracing or (torch.is_grad_enabled() and any(W.requires_grad for W in weights)):
-            return self._pack(weights, e), e, d_v
-        key = tuple((W._version, W.data_ptr(), W.dtype, W.device) for W in weights)
-        cached = getattr(self, "_packed_cache", None)
-        if cached is None or cached[0] != key:
-            cached = (key, self._pack(weights, e))
-            self._packed_cache = cached
-        return cached[1], e, d_v
+        return self._pack(weights, e), e, d_v
 
     @staticmethod
     def _pack(weights: tuple[torch.Tensor, ...], e: int) -> torch.Tensor:
