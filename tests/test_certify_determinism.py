@@ -96,6 +96,62 @@ def test_budget_is_counted_in_boxes():
     assert Fraction(r.upper) >= Fraction(1, 10) and not r.stopped_by_time
 
 
+def test_time_limit_is_looked_at_between_pieces_of_work(monkeypatch):
+    """``time_limit`` is a safety stop looked at between pieces of work that shrink as the limit nears, the first
+    pass over the grid included. No wall time is measured: the clock advances one second per box bounded, so a
+    limit of T seconds must stop the search after more than T and at most 1.01 T + 1 boxes (benchmarks/
+    bench_certify.py times the real clock); a limit that never expires changes no bit of the result."""
+    from constructions._verify import certify
+
+    clock, box_upper = [0.0], certify.box_upper
+
+    def counted(bounder, lo, hi):
+        clock[0] += len(lo)
+        return box_upper(bounder, lo, hi)
+
+    monkeypatch.setattr(certify, "_clock", lambda: clock[0])
+    monkeypatch.setattr(certify, "box_upper", counted)
+    model = continuous.from_representation(_bump(2))
+
+    def run(limit):
+        clock[0] = 0.0
+        budget = CertificationBudget(max_boxes=2000, ratio=1.0001, batch=256, time_limit=limit)
+        return certified_sup_error(model, "times-mean", budget)
+
+    free, never = run(None), run(1e9)
+    assert not free.stopped_by_time and free.boxes > 400
+    assert (never.lower, never.upper, never.boxes, never.witness.tobytes(), never.stopped_by_time) == (
+        free.lower,
+        free.upper,
+        free.boxes,
+        free.witness.tobytes(),
+        False,
+    )
+    edges = certify._grid_edges(3, (0.0, 1.0), 256)
+    assert len(certify._initial_boxes(3, 1, edges)[0]) > 40  # the first pass bounds these grid cells
+    for limit in [40.0, 300.0]:  # inside the first pass over the grid, and in a bisection round
+        r = run(limit)
+        assert r.stopped_by_time and limit < r.boxes <= 1.01 * limit + 1
+        # still rigorous: cells the first pass did not reach keep the bound +inf
+        assert Fraction(r.lower) <= Fraction(1, 10) <= r.upper and (r.upper == np.inf) == (limit == 40.0)
+
+
+def test_time_limit_running_out_while_the_model_is_expanded(monkeypatch, tmp_path):
+    """Expanding a high-degree model's Taylor coefficients can take longer than the limit: it is interrupted too,
+    and the result is the rigorous [0, inf] with no box bounded (a certificate is refused). The clock here moves
+    one second per look, so the limit runs out at the first look."""
+    from constructions._verify import certify
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(certify, "_clock", lambda: float(next(ticks)))
+    model = continuous.from_representation(_bump(2))
+    r = certified_sup_error(model, "times-mean", CertificationBudget(time_limit=0.5))
+    assert (r.lower, r.upper, r.boxes, r.reached, r.stopped_by_time) == (0.0, np.inf, 0, False, True)
+    assert r.witness.shape == (3, 1)
+    with pytest.raises(PolyapproxError, match="time_limit ran out while the model was expanded"):
+        certified_sup_error(model, "times-mean", CertificationBudget(time_limit=0.5), certificate=tmp_path / "c.json")
+
+
 @pytest.mark.parametrize(
     "kwargs,match",
     [

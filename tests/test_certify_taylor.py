@@ -35,10 +35,13 @@ def _at(model: TaylorModel, h: np.ndarray) -> Interval:
     powers = np.stack([np.prod(h ** np.array(e), axis=1) for e in model.mono.exponents], axis=1)  # exact-ish
     hp = Interval(np.nextafter(powers, -np.inf), np.nextafter(powers, np.inf))
     shape = (B,) + (1,) * (model.ndim - 1) + (model.mono.M,)
-    return (model.coef * hp.reshape(shape)).sum(-1) + model.rem
+    return (model.full() * hp.reshape(shape)).sum(-1) + model.rem
 
 
-@pytest.mark.parametrize(("name", "n", "d", "K"), [("gaussian-kernel-sum", 3, 1, 6), ("gaussian-kernel-sum", 2, 2, 3)])
+@pytest.mark.parametrize(
+    ("name", "n", "d", "K"),
+    [("gaussian-kernel-sum", 3, 1, 6), ("gaussian-kernel-sum", 2, 2, 3), ("gaussian-kernel-sum", 3, 2, 4)],
+)
 def test_taylor_model_encloses_the_target_at_sampled_points(name, n, d, K):
     target, N, B = targets.get(name), n * d, 64
     c, h_box = _boxes(B, N, 0.3, seed=1)
@@ -67,7 +70,7 @@ def test_taylor_model_of_a_polynomial_target_is_its_exact_expansion():
     model = _enclose(target, TaylorModel.variables(c, h_box, mono).reshape((B, n, 1)))
     assert float(np.max(model.rem.mag())) < 1e-300
     for i in range(n):
-        coef = model.coef[:, i, 0, :]
+        coef = model.full()[:, i, 0, :]
         expected: dict[tuple[int, ...], np.ndarray] = {(0, 0): c[:, i] ** 2 - c[:, i] / 2 + (c**2).mean(1)}
         for k in range(n):
             unit = tuple(int(j == k) for j in range(n))
@@ -89,5 +92,25 @@ def test_target_expressions_evaluate_to_the_same_taylor_models_as_their_register
     by_name = _enclose(targets.get(name), X)
     by_text = _enclose(targets.from_expression(targets.FORMULAS[name]), X)
     assert isinstance(by_name, TaylorModel) and isinstance(by_text, TaylorModel)
-    for a, b in ((by_name.coef, by_text.coef), (by_name.rem, by_text.rem)):
+    for a, b in ((by_name.full(), by_text.full()), (by_name.rem, by_text.rem)):
         assert np.array_equal(a.lo, b.lo) and np.array_equal(a.hi, b.hi)
+
+
+@pytest.mark.parametrize(("n", "d", "K"), [(3, 1, 6), (3, 2, 4)])
+def test_sparse_taylor_models_agree_with_the_dense_evaluation(n, d, K):
+    """Degree ranges, stored prefixes and exp in each entry's local variables (the support of
+    exp(-|x_i - x_j|^2) is 2d of the n*d variables) against the dense evaluation over all variables
+    (support unknown): both enclose the same exact coefficients, so the intervals meet, with
+    widths and remainders within float rounding of each other."""
+    target, N, B = targets.get("gaussian-kernel-sum"), n * d, 16
+    c, h = _boxes(B, N, 0.1, seed=4)
+    sparse_x = TaylorModel.variables(c, h, TaylorMonomials(N, K))
+    assert sparse_x.deg == (0, 1) and sparse_x.coef.shape[-1] == N + 1
+    dense_x = TaylorModel(sparse_x.full(), sparse_x.rem, sparse_x.mono, sparse_x.hm, sparse_x.rho)
+    assert dense_x.vars is None and dense_x.deg == (0, K)
+    sparse = _enclose(target, sparse_x.reshape((B, n, d)))
+    dense = _enclose(target, dense_x.reshape((B, n, d)))
+    a, b = sparse.full(), dense.full()
+    assert np.all(a.lo <= b.hi) and np.all(b.lo <= a.hi)
+    assert np.max(np.abs(a.lo - b.lo)) < 1e-12 and np.max(np.abs(a.hi - b.hi)) < 1e-12
+    assert np.max(np.abs(sparse.rem.mag() - dense.rem.mag())) <= 1e-12 + 1e-9 * np.max(dense.rem.mag())

@@ -1,15 +1,14 @@
 """Check a polyapprox certificate without polyapprox: Python standard library only, exact arithmetic.
 
-Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]. Prints the
-certified statement and exits 0, or the first failure and exits 1.
-- "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the float
-  midpoint, each contracted to the sorted-token region, which carries the sup by the symmetry
-  stated in the file), bounds max_{i,c} |S - f| on each (S's exact Taylor coefficients at the
-  centre minus a Taylor model of f of the stated order) in interval arithmetic on integers scaled
-  by 2^-256, rounded outward, against the leaf's and the claimed upper bound; and the lower bound.
-- "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
---model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi;
-its sha256 when recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast). Limits: file
+Usage: python -I -S tools/check_certificate.py CERT [--model FILE] [--max-bytes N]. Prints the certified statement and
+exits 0, or the first failure and exits 1.
+- "sup-error": rebuilds every leaf box of the bisection tree (grid cells, halves at the float midpoint, each contracted
+  to the sorted-token region, which carries the sup by the symmetry stated in the file), bounds max_{i,c} |S - f| on
+  each (S's exact Taylor coefficients at the centre minus a Taylor model of f of the stated order) in interval
+  arithmetic on integers scaled by 2^-256, rounded outward, against the leaf's and the claimed upper bound, and the
+  lower bound at the witness. "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
+--model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi; its sha256 when
+recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast: expressions are walked, never run). Limits: file
 size (64 MB unless --max-bytes), n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells.
 """
 
@@ -19,10 +18,10 @@ import functools
 import hashlib
 import itertools
 import json
+import operator
 import sys
 from fractions import Fraction
-from math import comb, factorial
-from operator import mul as mul_int
+from math import comb, factorial, prod
 
 P = 256  # an integer v stands for v / 2^P
 MAX_TERMS, MAX_VARS, MAX_DEPTH, MAX_CELLS = 200_000, 24, 2000, 1 << 20
@@ -47,22 +46,16 @@ def add(a, b):
     return a[0] + b[0], a[1] + b[1]
 
 
-def sub(a, b):
-    return a[0] - b[1], a[1] - b[0]
-
-
 def mul(a, b):
     p = (a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1])
     return min(p) >> P, -(-max(p) >> P)
 
 
-def power(a, k):  # the exact range of x^k over a, rounded outward
-    if k == 0:
-        return 1 << P, 1 << P
+def power(a, k):  # the exact range of x^k (k >= 1) over a, rounded outward
     s, lo, hi = P * (k - 1), a[0] ** k, a[1] ** k
-    if k % 2:
-        return lo >> s, -(-hi >> s)
-    return (0 if a[0] <= 0 <= a[1] else min(lo, hi) >> s), -(-max(lo, hi) >> s)
+    if k % 2 == 0:
+        lo, hi = (0 if a[0] <= 0 <= a[1] else min(lo, hi)), max(lo, hi)
+    return lo >> s, -(-hi >> s)
 
 
 def exp_point(v):
@@ -81,19 +74,32 @@ def exp_point(v):
     return total
 
 
-# -- Taylor models: {beta: interval} (nonzero coefficients of h^beta, |beta| <= K) + remainder --------
+# -- sparse polynomials {exponent tuple: coefficient}: Taylor models (intervals) and exact ones (Fractions) ----
+def merge(a, b, plus):  # the sum
+    return {e: plus(a[e], b[e]) if e in a and e in b else c for e, c in (a | b).items()}
+
+
+def product(a, b, plus, times, keep=None):  # only the exponents in ``keep``, when given
+    out = {}
+    for ea, ca in a.items():
+        for eb, cb in b.items():
+            e = tuple(map(operator.add, ea, eb))
+            if keep is None or e in keep:
+                out[e] = plus(out[e], times(ca, cb)) if e in out else times(ca, cb)
+        need(len(out) <= MAX_TERMS, f"a polynomial exceeds {MAX_TERMS} terms")
+    return out
+
+
 class TM:
-    """f(c + h) in sum_beta P[beta] h^beta + R for every h in the box; ``box`` holds K, the range hm[beta]
-    of each h^beta (|beta| <= K) and rho[beta] >= |h^beta| (the certifier's rules, taylor_model.py)."""
+    """A Taylor model: f(c + h) in sum_beta P[beta] h^beta + R for every h in the box (P: nonzero intervals); ``box``
+    holds K, the exponents ``low`` with |beta| <= K, the range hm[beta] of each h^beta and rho[beta] >= |h^beta| (the
+    certifier's rules: constructions/_verify/taylor_model.py)."""
 
     def __init__(self, P, R, box):
         self.P, self.R, self.box = {b: v for b, v in P.items() if v != (0, 0)}, R, box
 
     def __add__(self, o):
-        P = dict(self.P)
-        for b, v in o.P.items():
-            P[b] = add(P.get(b, (0, 0)), v)
-        return TM(P, add(self.R, o.R), self.box)
+        return TM(merge(self.P, o.P, add), add(self.R, o.R), self.box)
 
     def __neg__(self):
         return TM({b: (-v[1], -v[0]) for b, v in self.P.items()}, (-self.R[1], -self.R[0]), self.box)
@@ -107,20 +113,14 @@ class TM:
             U[sum(b)] -= -max(-v[0], v[1]) * self.box["rho"][b] >> P
         return U
 
-    def __mul__(self, o):
-        K, out = self.box["K"], {}
-        for a, u in self.P.items():
-            for b, v in o.P.items():
-                if sum(a) + sum(b) <= K:
-                    e = tuple(x + y for x, y in zip(a, b))
-                    out[e] = add(out.get(e, (0, 0)), mul(u, v))
-        U, V = self.sums(), o.sums()
-        high = sum(U[p] * V[q] for p in range(1, K + 1) for q in range(K + 1 - p, K + 1)) >> P
+    def __mul__(self, o):  # the terms of degree <= K, and a bound of the others
+        K, U, V = self.box["K"], self.sums(), o.sums()
+        high = -(-sum(U[p] * V[q] for p in range(1, K + 1) for q in range(K + 1 - p, K + 1)) >> P)
         R = add(add((-high, high), mul(self.range(), o.R)), mul(self.R, add(o.range(), o.R)))
-        return TM(out, R, self.box)
+        return TM(product(self.P, o.P, add, mul, self.box["low"]), R, self.box)
 
     def exp(self):
-        K, zero = self.box["K"], (0,) * len(self.box["unit"])
+        K, zero = self.box["K"], self.box["zero"]
         c0, t = self.P.get(zero, (0, 0)), TM({b: v for b, v in self.P.items() if b != zero}, self.R, self.box)
         J, total, power_ = add(t.range(), t.R), t + t.const(1), t
         for k in range(2, K + 1):
@@ -131,228 +131,167 @@ class TM:
         return total * t.const((exp_point(c0[0])[0], exp_point(c0[1])[1]))
 
     def const(self, q):
-        return TM({(0,) * len(self.box["unit"]): q if isinstance(q, tuple) else fx(q)}, (0, 0), self.box)
+        return TM({self.box["zero"]: q if isinstance(q, tuple) else fx(q)}, (0, 0), self.box)
 
 
-# -- expressions: parsed by Python's own parser (ast, never evaluated), walked below ----------------
-def parse(text):
-    need(isinstance(text, str) and len(text) <= 1 << 20, "an expression is missing or too long")
-    return ast.parse(text, mode="eval").body
+class Poly(dict):
+    """A polynomial {exponent tuple: nonzero Fraction}."""
+
+    def __init__(self, terms):
+        super().__init__((e, c) for e, c in terms.items() if c)
+
+    def __add__(self, o):
+        return Poly(merge(self, o, operator.add))
+
+    def __neg__(self):
+        return Poly({e: -c for e, c in self.items()})
+
+    def __mul__(self, o):
+        return Poly(product(self, o, operator.add, operator.mul))
 
 
-OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+# -- expressions: parsed by Python's own parser (ast, never evaluated); one walker for targets and polynomials --
+def number(node):
+    need(isinstance(node, ast.Constant) and type(node.value) in (int, float), f"{type(node).__name__} is not allowed")
+    need(abs(node.value) < 1e300, "numbers are finite")
+    return node.value
 
 
-def kind(node):  # "num", "name", "call", "neg", or the binary operator + - * / **
-    if isinstance(node, ast.Constant):
-        need(type(node.value) in (int, float) and abs(node.value) < 1e300, "numbers are finite ints or floats")
-    elif isinstance(node, ast.Call):
-        need(isinstance(node.func, ast.Name) and len(node.args) == 1 and not node.keywords, "calls take one argument")
-    elif isinstance(node, ast.BinOp):
-        need(type(node.op) in OPS, "operators are + - * / **")
-        return OPS[type(node.op)]
-    elif not (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)):
-        need(isinstance(node, ast.Name), f"{type(node).__name__} is not allowed")
-    names = {ast.Constant: "num", ast.Call: "call", ast.UnaryOp: "neg", ast.Name: "name"}
-    return names[type(node)]
+def evaluate(node, names, calls, num, powers):
+    """An expression's value as a list of components (a single one broadcasts), each a number ``num(Fraction)``, a
+    component of one of the ``names``, of a one-argument call (``calls[f](argument node, names)``), combined by + - *
+    and unary -, / by a nonzero number and ** by an integer in ``powers`` (products left to right, as the certifier)."""
+    if not isinstance(node, ast.AST):
+        need(isinstance(node, str) and len(node) <= 1 << 20, "an expression is missing or too long")
+        node = ast.parse(node, mode="eval").body
+    again = functools.partial(evaluate, names=names, calls=calls, num=num, powers=powers)
+    if isinstance(node, ast.Name):
+        need(node.id in names, f"unknown or unbound variable {node.id}")
+        return names[node.id]
+    if isinstance(node, ast.Call):
+        f = getattr(node.func, "id", None)
+        need(f in calls and len(node.args) == 1 and not node.keywords, f"{ast.unparse(node.func)}: unknown function")
+        return calls[f](node.args[0], names)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return [-t for t in again(node.operand)]
+    if not isinstance(node, ast.BinOp):
+        return [num(Fraction(number(node)))]
+    if isinstance(node.op, (ast.Div, ast.Pow)):
+        k, a = number(node.right), again(node.left)
+        if isinstance(node.op, ast.Div):
+            need(k != 0, "division by zero")
+            return [t * num(1 / Fraction(k)) for t in a]
+        need(type(k) is int and k in powers, f"exponents are integers in {powers}")
+        return [functools.reduce(operator.mul, [t] * k) if k else num(Fraction(1)) for t in a]
+    op = {ast.Add: operator.add, ast.Sub: lambda x, y: x + -y, ast.Mult: operator.mul}.get(type(node.op))
+    need(op is not None, "operators are + - * / **")
+    a, b = again(node.left), again(node.right)
+    need(len(a) == len(b) or 1 in (len(a), len(b)), "the component counts differ")
+    return [op(x, y) for x, y in zip(a * (len(b) // len(a) or 1), b * (len(a) // len(b) or 1))]
 
 
-def target_value(node, X, i, j, n):
-    """A target formula (x_i, x_j, numbers, + - *, / by numbers, integer powers, exp, norm2, sum_j, mean_j) as
-    Taylor models in the certifier's order of operations: a list, one per component (length 1 broadcasts)."""
-    op, one = kind(node), X[0][0]
-    if op == "num":
-        return [one.const(Fraction(node.value))]
-    if op == "name":
-        need(node.id == "x_i" or (node.id == "x_j" and j is not None), f"target: unknown or unbound {node.id}")
-        return X[i] if node.id == "x_i" else X[j]
-    if op == "neg":
-        return [-t for t in target_value(node.operand, X, i, j, n)]
-    if op == "call" and node.func.id in ("sum_j", "mean_j"):
-        need(j is None, "target: nested sums over j")
-        total = target_value(node.args[0], X, i, 0, n)
-        for jj in range(1, n):
-            total = [a + b for a, b in zip(total, target_value(node.args[0], X, i, jj, n))]
-        return total if node.func.id == "sum_j" else [t * one.const(Fraction(1, n)) for t in total]
-    if op == "call":
-        need(node.func.id in ("exp", "norm2"), f"target: unknown function {node.func.id}")
-        arg = target_value(node.args[0], X, i, j, n)
-        return (
-            [functools.reduce(TM.__add__, [t * t for t in arg])] if node.func.id == "norm2" else [t.exp() for t in arg]
-        )
-    need(op in ("+", "-", "*", "/", "**"), f"target: {op} is not allowed")
-    a = target_value(node.left, X, i, j, n)
-    if op in ("/", "**"):
-        need(kind(node.right) == "num" and node.right.value != 0, f"target: {op} by a nonzero number only")
-    if op == "/":
-        return [t * one.const(1 / Fraction(node.right.value)) for t in a]
-    if op == "**":  # integer powers by products, as the certifier's Taylor models
-        k = node.right.value
-        need(type(k) is int and 1 <= k <= 16, "target: powers are integers 1..16")
-        return [functools.reduce(TM.__mul__, [t] * k) for t in a]
-    b = target_value(node.right, X, i, j, n)
-    a, b = (a * len(b), b) if len(a) < len(b) else (a, b * len(a)) if len(b) < len(a) else (a, b)
-    return [x + y if op == "+" else x + (-y) if op == "-" else x * y for x, y in zip(a, b)]
-
-
-# -- polynomials: {exponent tuple: Fraction} -----------------------------------------------------
-def pmul(a, b):
-    out = {}
-    for ea, ca in a.items():
-        for eb, cb in b.items():
-            e = tuple(x + y for x, y in zip(ea, eb))
-            out[e] = out.get(e, 0) + ca * cb
-    need(len(out) <= MAX_TERMS, f"a polynomial exceeds {MAX_TERMS} terms")
-    return {e: c for e, c in out.items() if c}
-
-
-def polynomial(node, names):
-    """A parsed polynomial string over the variables ``names`` (division by nonzero constants only)."""
-    op, zero = kind(node), (0,) * len(names)
-    if op == "num":
-        return {zero: Fraction(node.value)} if node.value else {}
-    if op == "name":
-        need(node.id in names, f"unknown variable {node.id}")
-        return {tuple(int(v == node.id) for v in names): Fraction(1)}
-    if op == "neg":
-        return {e: -c for e, c in polynomial(node.operand, names).items()}
-    need(op in ("+", "-", "*", "/", "**"), f"{op} is not allowed in a polynomial")
-    a = polynomial(node.left, names)
-    if op == "**":
-        need(kind(node.right) == "num" and 0 <= node.right.value <= 64, "exponents are integers 0..64")
-        return functools.reduce(pmul, [a] * node.right.value, {zero: Fraction(1)})
-    b = polynomial(node.right, names)
-    if op in "*/":
-        need(op == "*" or (set(b) == {zero}), "division by a non-constant")
-        return pmul(a, b) if op == "*" else {e: c / b[zero] for e, c in a.items()}
-    out = dict(a)
-    for e, c in b.items():
-        out[e] = out.get(e, 0) + (c if op == "+" else -c)
-    return {e: c for e, c in out.items() if c}
+def polynomial(text, names):
+    """A polynomial string in the variables ``names`` (their order gives the exponents' order)."""
+    unit = {v: [Poly({tuple(int(v == w) for w in names): 1})] for v in names}
+    return evaluate(text, unit, {}, lambda q: Poly({(0,) * len(names): q}), range(65))[0]
 
 
 def sumformer_rows(model):
     """S(X)_{i c} = Psi_c(x_i, P(X)) in the n*d variables x_{j,k} (index j*d + k), rows (i, c), c fastest."""
     n, d, indices = model["n"], model["d"], [tuple(g) for g in model["indices"]]
-    N = n * d
-    need(1 <= N <= MAX_VARS and all(len(g) == d for g in indices), "model: bad n, d or indices")
-    sums = [{tuple(g[w % d] if w // d == j else 0 for w in range(N)): Fraction(1) for j in range(n)} for g in indices]
+    need(1 <= n * d <= MAX_VARS and all(len(g) == d for g in indices), "model: bad n, d or indices")
+
+    def token(j, e):  # the monomial x_j^e among the n*d variables
+        return tuple(e[w % d] if w // d == j else 0 for w in range(n * d))
+
+    sums = [functools.reduce(Poly.__add__, [Poly({token(j, g): 1}) for j in range(n)]) for g in indices]
     rows = []
     for i in range(n):
         for terms in model["psi"]:
             row = {}
             for beta, m, q in terms:
                 need(len(beta) == d and len(m) == len(indices) and min(beta + m, default=0) >= 0, "model: bad term")
-                poly = {tuple(beta[w % d] if w // d == i else 0 for w in range(N)): Fraction(q)}
-                poly = functools.reduce(pmul, [sums[a] for a, k in enumerate(m) for _ in range(k)], poly)
-                for e, c in poly.items():
-                    row[e] = row.get(e, 0) + c
-            rows.append({e: c for e, c in row.items() if c})
+                factors = [sums[a] for a, k in enumerate(m) for _ in range(k)]
+                term = functools.reduce(Poly.__mul__, factors, Poly({token(i, beta): Fraction(q)}))
+                row = merge(row, term, operator.add)
+            rows.append(Poly(row))
     return rows
 
 
 # -- the sup-error certificate ---------------------------------------------------------------------
 class SupChecker:
     def __init__(self, cert):
-        self.model, self.n, self.d = cert["model"], cert["model"]["n"], cert["model"]["d"]
-        self.N, self.d_out = self.n * self.d, cert["model"]["d_out"]
-        need(len(self.model["psi"]) == self.d_out, "model: one Psi per output")
-        self.target = parse(cert["target"]["expression"])
+        model = cert["model"]
+        self.n, self.d, self.d_out = (model[k] for k in ("n", "d", "d_out"))
+        self.N, self.target, self.order = self.n * self.d, cert["target"]["expression"], cert["order"]
+        need(len(model["psi"]) == self.d_out, "model: one Psi per output")
+        need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
+        self.low = {b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order}
         # per row and beta: the terms (gamma, floor(2^P a C(alpha, beta))) of b_beta(c) = sum a C(alpha, beta) c^gamma
         self.rows, gammas = [], {}
-        for row in sumformer_rows(self.model):
+        for row in sumformer_rows(model):
             by_beta = {}
             for alpha, a in row.items():
                 for beta in itertools.product(*(range(k + 1) for k in alpha)):
-                    w = a
-                    for x, y in zip(alpha, beta):
-                        w *= comb(x, y)
-                    gamma = tuple(x - y for x, y in zip(alpha, beta))
-                    by_beta.setdefault(beta, []).append((gammas.setdefault(gamma, len(gammas)), fx(w)[0]))
-            self.rows.append({beta: ([j for j, _ in t], [w for _, w in t]) for beta, t in by_beta.items()})
-        self.gammas = list(gammas)
+                    gamma = gammas.setdefault(tuple(map(operator.sub, alpha, beta)), len(gammas))
+                    by_beta.setdefault(beta, []).append((gamma, fx(a * prod(map(comb, alpha, beta)))[0]))
+            self.rows.append({beta: tuple(zip(*t)) for beta, t in by_beta.items()})
+        self.gammas, self.betas = list(gammas), self.low.union(*self.rows)
         self.degree = max([sum(g) for g in self.gammas] + [2])
-        self.order = cert["order"]
-        need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
-        self.low = [b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order]
-
-    def target_rows(self, c, h):
-        """f as Taylor models of order K at the centre c (floats) over c + h (h: intervals), rows (i, c)."""
-        N, d, K = self.N, self.d, self.order
-        unit = [tuple(int(j == k) for j in range(N)) for k in range(N)]
-        box = {"K": K, "unit": unit, "hm": self.hpow(h, {}, self.low)}
-        box["rho"] = {b: max(-v[0], v[1]) for b, v in box["hm"].items()}
-        X = [
-            [TM({(0,) * N: fx(Fraction(c[w])), unit[w]: fx(1)}, (0, 0), box) for w in range(j * d, j * d + d)]
-            for j in range(self.n)
-        ]
-        rows = []
-        for i in range(self.n):
-            out = target_value(self.target, X, i, None, self.n)
-            need(len(out) in (1, self.d_out), "the target's output size differs from the model's")
-            rows += out * (self.d_out // len(out))
-        return rows
-
-    @staticmethod
-    def hpow(h, table, betas):
-        """The ranges of h^beta (for ``betas``) in ``table``: exact per variable, multiplied."""
-        for beta in betas:
-            if beta not in table:
-                table[beta] = functools.reduce(mul, [power(h[k], e) for k, e in enumerate(beta) if e], fx(1))
-        return table
 
     def shifted(self, c):
-        """b_{r,beta}(c) as intervals: exact integer sums of floor(2^P w) m^gamma (c = m / 2^E exactly),
-        widened by the error of the floors (each < one unit times |c^gamma|)."""
+        """-b_{r,beta}(c) as intervals: exact integer sums of -floor(2^P w) m^gamma (c = m / 2^E exactly), widened by
+        the error of the floors (each < one unit times |c^gamma|)."""
         cq = [Fraction(v) for v in c]
         E = max(q.denominator.bit_length() - 1 for q in cq)
         m = [q.numerator << (E - q.denominator.bit_length() + 1) for q in cq]
         S = E * self.degree  # every c^gamma as an integer at scale 2^-S
-        g = []
-        for gamma in self.gammas:
-            v = 1
-            for x, k in zip(m, gamma):
-                v *= x**k
-            g.append(v << (E * (self.degree - sum(gamma))))
+        g = [prod(map(pow, m, gamma)) << (E * (self.degree - sum(gamma))) for gamma in self.gammas]
         gabs, out = [abs(v) for v in g], []
         for by_beta in self.rows:
             coef = {}
             for beta, (js, ws) in by_beta.items():
-                total, err = sum(map(mul_int, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
+                total, err = -sum(map(operator.mul, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
                 coef[beta] = ((total - err) >> S, -(-(total + err) >> S))
             out.append(coef)
         return out
 
-    def bound(self, lo, hi):
-        """An upper bound of max_{i,c} |S - f| over the box [lo, hi] (floats), times 2^P."""
-        c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # the certifier's centre, bit for bit
-        cI, loI, hiI = ([fx(Fraction(v)) for v in x] for x in (c, lo, hi))
-        h = [(a[0] - m[1], b[1] - m[0]) for a, b, m in zip(loI, hiI, cI)]
-        f, worst, hpow = self.target_rows(c, h), 0, {}
-        for r, coef in enumerate(self.shifted(c)):
-            for beta, v in f[r].P.items():
-                coef[beta] = sub(coef.get(beta, (0, 0)), v)
-            self.hpow(h, hpow, coef)
-            total = sub(functools.reduce(add, [mul(b, hpow[beta]) for beta, b in coef.items()]), f[r].R)
-            worst = max(worst, -total[0], total[1])
-        return worst
+    def errors(self, lo, hi):
+        """Enclosures of the rows of f - S over the box [lo, hi] (floats), times 2^P, at the certifier's centre c: f as
+        Taylor models of the stated order, S by its exact Taylor coefficients; hm[beta]: the range of h^beta."""
+        c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # bit for bit
+        h = [(fx(a)[0] - fx(m)[1], fx(b)[1] - fx(m)[0]) for a, b, m in zip(lo, hi, c)]
+        hm = {b: functools.reduce(mul, [power(h[k], e) for k, e in enumerate(b) if e], fx(1)) for b in self.betas}
+        zero, rho = (0,) * self.N, {b: max(-hm[b][0], hm[b][1]) for b in self.low}
+        box = {"K": self.order, "zero": zero, "low": self.low, "hm": hm, "rho": rho}
+        x = [TM({zero: fx(v), zero[:w] + (1,) + zero[w + 1 :]: fx(1)}, (0, 0), box) for w, v in enumerate(c)]
+        X, num = [x[j * self.d : (j + 1) * self.d] for j in range(self.n)], x[0].const
 
-    def lower_at(self, point):
-        """A lower bound of max_{i,c} |S - f| at a point (floats), times 2^P: |S exactly - enclosure of f|."""
-        f, best, zero = self.target_rows(point, [(0, 0)] * self.N), 0, (0,) * self.N
-        for r, coef in enumerate(self.shifted(point)):
-            d = sub(coef.get(zero, (0, 0)), add(f[r].P.get(zero, (0, 0)), f[r].R))
-            best = max(best, 0 if d[0] <= 0 <= d[1] else min(abs(d[0]), abs(d[1])))
-        return best
+        def call(f, arg, names):  # sum_j and mean_j (not nested), exp and norm2
+            if f in ("sum_j", "mean_j"):
+                need("x_j" not in names, "target: nested sums over j")
+                terms = [evaluate(arg, {**names, "x_j": X[j]}, calls, num, range(1, 17)) for j in range(self.n)]
+                total = [functools.reduce(TM.__add__, ts) for ts in zip(*terms)]
+                return total if f == "sum_j" else [t * num(Fraction(1, self.n)) for t in total]
+            v = evaluate(arg, names, calls, num, range(1, 17))
+            return [functools.reduce(TM.__add__, [t * t for t in v])] if f == "norm2" else [t.exp() for t in v]
+
+        calls, rows = {f: functools.partial(call, f) for f in ("sum_j", "mean_j", "exp", "norm2")}, []
+        for i in range(self.n):
+            out = evaluate(self.target, {"x_i": X[i]}, calls, num, range(1, 17))
+            need(len(out) in (1, self.d_out), "the target's output size differs from the model's")
+            rows += out * (self.d_out // len(out))
+        for f, minus_s in zip(rows, self.shifted(c)):
+            coef = merge(minus_s, f.P, add)
+            yield add(functools.reduce(add, [mul(b, hm[beta]) for beta, b in coef.items()]), f.R)
 
 
 def contract(lo, hi, n, d):
     """Shrink a box to x_{1,1} <= ... <= x_{n,1}; None when it misses that region."""
     lo, hi = list(lo), list(hi)
-    for j in range(1, n):
+    for j in range(1, n):  # lower ends upwards, upper ends downwards
         lo[j * d] = max(lo[j * d], lo[(j - 1) * d])
-    for j in range(n - 2, -1, -1):
-        hi[j * d] = min(hi[j * d], hi[(j + 1) * d])
+        hi[(n - 1 - j) * d] = min(hi[(n - 1 - j) * d], hi[(n - j) * d])
     return (lo, hi) if all(a <= b for a, b in zip(lo, hi)) else None
 
 
@@ -363,58 +302,49 @@ def check_sup(cert):
     upper, edges = float.fromhex(cert["upper"]), [float.fromhex(v) for v in cert["grid"]]
     need(lo_dom < hi_dom and edges[0] == lo_dom and edges[-1] == hi_dom, "the grid does not span the domain")
     need(all(a < b for a, b in zip(edges, edges[1:])), "grid edges are not increasing")
-    per_axis, cells, leaves = len(edges) - 1, cert["cells"], [0]
+    per_axis, cells, leaves = len(edges) - 1, cert["cells"], 0
     need(per_axis**N <= MAX_CELLS and all(k.isdigit() and int(k) < per_axis**N for k in cells), "bad grid cells")
-    top = fx(Fraction(upper))[0]
-
-    def visit(node, lo, hi, depth, where):
-        need(depth <= MAX_DEPTH, "tree too deep")
+    grid = enumerate(itertools.product(range(per_axis), repeat=N))
+    todo = [(str(i), cells.get(str(i)), [edges[t] for t in g], [edges[t + 1] for t in g]) for i, g in grid][::-1]
+    while todo:  # depth first, in order: each box meeting the sorted region (and no other) has a node
+        where, node, lo, hi = todo.pop()
+        kept = contract(lo, hi, n, d)
+        need((node is None) == (kept is None), f"box {where}: missing, or outside the sorted region")
+        if kept is None:
+            continue
+        lo, hi = kept
         if isinstance(node, str):
-            got, claimed = ck.bound(lo, hi), float.fromhex(node)
+            got, claimed = max(max(-e[0], e[1]) for e in ck.errors(lo, hi)), float.fromhex(node)
             why = f"box {where} {lo}..{hi}: bound {got / 2**P:.17g} exceeds the claimed"
-            need(got <= max(fx(Fraction(claimed))[0], 1 << (P - 200)), f"{why} {claimed:.17g}")
-            need(got <= top, f"{why} upper bound {upper:.17g}")
-            leaves[0] += 1
-            return
+            need(got <= max(fx(claimed)[0], 1 << (P - 200)), f"{why} {claimed:.17g}")
+            need(got <= fx(upper)[0], f"{why} upper bound {upper:.17g}")
+            leaves += 1
+            continue
         need(isinstance(node, list) and len(node) == 3 and node[0] in range(N), f"box {where}: malformed node")
-        k = node[0]
-        mid = (lo[k] + hi[k]) * 0.5
-        for side, half in enumerate(((lo, hi[:k] + [mid] + hi[k + 1 :]), (lo[:k] + [mid] + lo[k + 1 :], hi))):
-            kept = contract(*half, n, d)
-            need((node[1 + side] is None) == (kept is None), f"box {where}.{side}: a half in the region is missing")
-            if kept is not None:
-                visit(node[1 + side], *kept, depth + 1, f"{where}.{side}")
-
-    for index in range(per_axis**N):
-        digits = [index // per_axis ** (N - 1 - k) % per_axis for k in range(N)]
-        kept = contract([edges[t] for t in digits], [edges[t + 1] for t in digits], n, d)
-        node = cells.get(str(index))
-        need((node is None) == (kept is None), f"grid cell {index}: missing, or outside the sorted region")
-        if kept is not None:
-            visit(node, *kept, 0, str(index))
+        need(where.count(".") < MAX_DEPTH, "tree too deep")
+        k, mid = node[0], (lo[node[0]] + hi[node[0]]) * 0.5
+        todo.append((f"{where}.1", node[2], lo[:k] + [mid] + lo[k + 1 :], hi))
+        todo.append((f"{where}.0", node[1], lo, hi[:k] + [mid] + hi[k + 1 :]))
     witness, lower = [float.fromhex(v) for v in cert["witness"]], float.fromhex(cert["lower"])
     need(len(witness) == N and all(lo_dom <= v <= hi_dom for v in witness), "the witness is not in the domain")
-    need(fx(Fraction(lower))[1] <= ck.lower_at(witness), "the claimed lower bound fails at the witness")
+    at_witness = max(max(e[0], -e[1], 0) for e in ck.errors(witness, witness))  # the lower ends of |S - f|
+    need(fx(lower)[1] <= at_witness, "the claimed lower bound fails at the witness")
     return (
         f"certified: sup over [{lo_dom!r}, {hi_dom!r}]^({n} x {d}) of max |S - f| (target {cert['target']['name']!r}"
-        f": {cert['target']['expression']}) lies in [{lower!r}, {upper!r}] ({leaves[0]} boxes)"
+        f": {cert['target']['expression']}) lies in [{lower!r}, {upper!r}] ({leaves} boxes)"
     )
 
 
 # -- the representation certificate and the model file -------------------------------------------
 def check_representation(cert):
-    model = cert["model"]
-    n, d, d_out = model["n"], model["d"], model["d_out"]
-    names = [f"x{j + 1}_{k + 1}" for j in range(n) for k in range(d)]
-    need(len(cert["F1"]) == d_out == len(model["psi"]), "F1 needs one entry per output")
-    F1, rows = [polynomial(parse(text), names) for text in cert["F1"]], sumformer_rows(model)
+    n, d, d_out = (cert["model"][k] for k in ("n", "d", "d_out"))
+    need(len(cert["F1"]) == d_out == len(cert["model"]["psi"]), "F1 needs one entry per output")
+    rows = sumformer_rows(cert["model"])
     for i in range(n):
-        swap = list(range(n * d))  # exchange tokens 1 and i
-        for k in range(d):
-            swap[k], swap[i * d + k] = i * d + k, k
-        for c in range(d_out):
-            Fi = {tuple(e[swap[w]] for w in range(n * d)): q for e, q in F1[c].items()}
-            need(rows[i * d_out + c] == Fi, f"Psi_{c + 1}(x_{i + 1}, P(X)) differs from F_{i + 1}")
+        swap = {0: i, i: 0}  # F_i is F_1 with tokens 1 and i exchanged
+        names = [f"x{swap.get(t, t) + 1}_{k + 1}" for t in range(n) for k in range(d)]
+        for c, text in enumerate(cert["F1"]):
+            need(rows[i * d_out + c] == polynomial(text, names), f"Psi_{c + 1}(x_{i + 1}, P(X)) differs from F_{i + 1}")
     return f"certified: Psi(x_i, P(X)) = F_i(X) exactly for n = {n}, d = {d}, every token i and output"
 
 
@@ -426,12 +356,11 @@ def check_model_file(cert, path, max_bytes):
     need(len(data) >= 8 and 8 + size <= len(data), "the model file is truncated")
     meta = json.loads(json.loads(data[8 : 8 + size])["__metadata__"]["polyapprox"])
     rep, model = meta["parameters"]["representation"], cert["model"]
-    keys = ("n", "d", "d_out", "indices")
-    need([rep[k] for k in keys] == [model[k] for k in keys], "the model file has another n, d, d_out or power sums")
+    need(all(rep[k] == model[k] for k in ("n", "d", "d_out", "indices")), "model file: another n, d, d_out or indices")
     names = [f"y_{k + 1}" for k in range(rep["d"])] + ["p_" + "_".join(map(str, g)) for g in rep["indices"]]
     for c, text in enumerate(rep["Psi"]):
         mine = {tuple(beta + m): Fraction(q) for beta, m, q in model["psi"][c] if Fraction(q)}
-        need(polynomial(parse(text), names) == mine, f"Psi_{c + 1} differs from the file's")
+        need(polynomial(text, names) == mine, f"Psi_{c + 1} differs from the file's")
     domain = [float(v) for v in meta["parameters"]["domain"]]
     need(cert["kind"] != "sup-error" or domain == [float.fromhex(v) for v in cert["domain"]], "another domain")
 
@@ -456,18 +385,15 @@ def main(argv):
     need(isinstance(cert, dict) and cert.get("format") == "polyapprox.certificate/1", "not a polyapprox certificate")
     if args.model is not None:
         check_model_file(cert, args.model, args.max_bytes)
-    if cert.get("kind") == "sup-error":
-        return check_sup(cert)
-    need(cert.get("kind") == "representation", "unknown certificate kind")
-    return check_representation(cert)
+    checks = {"sup-error": check_sup, "representation": check_representation}
+    need(cert.get("kind") in checks, "unknown certificate kind")
+    return checks[cert["kind"]](cert)
 
 
 if __name__ == "__main__":
     try:
         print(main(sys.argv[1:]))
-    except Reject as err:
-        print(f"REJECTED: {err}")
-        sys.exit(1)
-    except Exception as err:  # anything unforeseen is a rejection (never an acceptance), in one line
-        print(f"REJECTED: malformed certificate or file ({type(err).__name__}: {err})")
+    except Exception as err:  # anything unforeseen is a rejection too (never an acceptance), in one line
+        why = err if isinstance(err, Reject) else f"malformed certificate or file ({type(err).__name__}: {err})"
+        print(f"REJECTED: {why}")
         sys.exit(1)

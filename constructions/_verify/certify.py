@@ -17,14 +17,17 @@ coordinate, so E* = sup over R = {X : x_{1,1} <= x_{2,1} <= ... <= x_{n,1}} (for
 tokens, 1/n! of the cube). Boxes are contracted to R: on box cap R, x_{j,1} >= max_{i<=j} lo_{i,1}
 and x_{j,1} <= min_{i>=j} hi_{i,1}; a box whose contraction is empty misses R and is dropped.
 
-Per-box bound (second-order Taylor form). Let e = S_{ic} - f_{ic} (smooth), B a box, c in B
-its centre, h = X - c. Taylor's theorem with the Lagrange remainder on the segment [c, X] in B:
-e(X) = e(c) + grad e(c) . h + (1/2) h^T Hess e(xi) h for some xi in B. Hence
-e(B) is inside e([c]) + grad e([c]) . [h] + (1/2) [h]^T Hess e(B) [h], evaluated in outward-
-rounded interval arithmetic with jets (value, gradient at the point c; Hessian enclosure over B);
-the plain interval value S(B) - f(B) is a second valid enclosure and the smaller bound is kept.
-The overestimate shrinks like width^3, so boxes near a maximum need little refinement. For a
-non-smooth target (max, rank) the bound is S's Taylor enclosure minus the interval f(B).
+Per-box bound (Taylor models). Let e = S_{ic} - f_{ic}, B a box, c in B its centre, h = X - c. S
+is a polynomial, so its expansion S_{ic}(c + h) = sum_beta b_beta h^beta at c is exact (computed
+in outward-rounded intervals). The target is evaluated on B as a Taylor model of the same order
+K (``taylor_model.py``: f(c + h) in sum_{|beta| <= K} f_beta h^beta + R for every h in B), so
+e(B) is inside sum_beta (b_beta - f_beta) [h]^beta - R: S's terms of degree <= K cancel against
+f's coefficient by coefficient, and the overestimate shrinks like width^(K+1) near a maximum. K
+is S's degree, at least 2, at most 6 for n*d <= 3 variables and 4 above (:func:`taylor_order`).
+A target whose formula has no Taylor model (division by a variable, a power other than a natural
+one, a function other than exp) falls back to a second-order form (value and gradient at c,
+Hessian enclosure over B, from interval jets); a non-smooth target (max, rank) to S's Taylor
+enclosure minus the interval f(B).
 
 Branch and bound. Boxes whose bound is <= max(ratio * lower, atol) are final; the others are
 bisected along their widest side, largest bound first (ties by position), ``batch`` at a time.
@@ -46,6 +49,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
@@ -232,14 +236,22 @@ class _ShiftedPolynomial:
     Every exact product a C is enclosed in a float interval, c^gamma is built by interval products.
     """
 
-    def __init__(self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2) -> None:
+    def __init__(
+        self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: raise :class:`_Expired` when it runs out (looked at every ``every`` terms)."""
         from math import comb
+
+        def look(k: int, every: int) -> None:
+            if k % every == 0 and deadline is not None and deadline.expired():
+                raise _Expired
 
         self.N, self.R = N, len(rows)
         betas: set[tuple[int, ...]] = set()
         entries = []  # (segment key (r, beta), gamma, weight)
         for r, row in enumerate(rows):
-            for alpha, a in row.items():
+            for count, (alpha, a) in enumerate(row.items()):
+                look(count, 4)  # each term of S has up to prod(alpha_k + 1) Taylor coefficients
                 for beta in np.ndindex(*(k + 1 for k in alpha)) if order >= 0 else [(0,) * N]:
                     gamma = tuple(x - y for x, y in zip(alpha, beta))
                     weight = a
@@ -267,7 +279,11 @@ class _ShiftedPolynomial:
         # segments r * M + beta_slot; order entries by segment, then pad-free prefix sums by length
         seg = np.array([r * M + self.beta_slot[b] for (r, b), _, _ in entries], dtype=np.int64)
         gam = np.array([gslot[g] for _, g, _ in entries], dtype=np.int64)
-        enc = np.array([rational_enclosure(w) for _, _, w in entries]).reshape(-1, 2)
+        enc_list = []
+        for count, (_, _, w) in enumerate(entries):
+            look(count, 1024)
+            enc_list.append(rational_enclosure(w))
+        enc = np.array(enc_list).reshape(-1, 2)
         counts = np.bincount(seg, minlength=self.R * M)
         order_seg = np.argsort(-counts, kind="stable")  # segments by decreasing length
         rank = np.empty_like(order_seg)
@@ -295,10 +311,14 @@ class _ShiftedPolynomial:
         V = _powers(Interval(c), self.gammas, self.gamma_plan)
         nseg = self.R * self.M
         lo, hi = np.zeros((B, nseg)), np.zeros((B, nseg))
-        for g, w_lo, w_hi, k in self.columns:
-            prod = V[:, g] * Interval(w_lo, w_hi)
-            lo[:, :k] = np.nextafter(lo[:, :k] + prod.lo, -np.inf)
-            hi[:, :k] = np.nextafter(hi[:, :k] + prod.hi, np.inf)
+        v_lo, v_hi = np.broadcast_to(V.lo, V.shape), np.broadcast_to(V.hi, V.shape)
+        for g, w_lo, w_hi, k in self.columns:  # Interval's product and sum, written out (the same operations)
+            a, b = v_lo[:, g], v_hi[:, g]
+            p1, p2, p3, p4 = a * w_lo, a * w_hi, b * w_lo, b * w_hi
+            p_lo = np.nextafter(np.minimum(np.minimum(p1, p2), np.minimum(p3, p4)), -np.inf)
+            p_hi = np.nextafter(np.maximum(np.maximum(p1, p2), np.maximum(p3, p4)), np.inf)
+            lo[:, :k] = np.nextafter(lo[:, :k] + p_lo, -np.inf)
+            hi[:, :k] = np.nextafter(hi[:, :k] + p_hi, np.inf)
         out_lo, out_hi = np.empty_like(lo), np.empty_like(hi)
         out_lo[:, self.order_seg], out_hi[:, self.order_seg] = lo, hi
         return Interval(out_lo.reshape(B, self.R, self.M), out_hi.reshape(B, self.R, self.M))
@@ -351,18 +371,21 @@ def _as_target(target: Any) -> Any:
 class _BoxBounder:
     """Rigorous bounds of max_{i,c} |S - f| on a batch of boxes (lo, hi) of shape (B, n*d).
 
-    S's Taylor expansion at the centre is exact (S is a polynomial; :class:`_ShiftedPolynomial`),
-    f's is of second order with a Hessian enclosure over the box (interval jets), so
-    e(c + h) = sum_beta (b_beta - f_beta) h^beta with f_beta the value, gradient and (halved on
-    the diagonal) Hessian of f for |beta| <= 2 and 0 above.
+    S's Taylor expansion at the centre is exact (S is a polynomial; :class:`_ShiftedPolynomial`);
+    f is a Taylor model of ``order`` over the box (:meth:`_target_model`), subtracted
+    coefficient by coefficient, with the second-order jets and then plain intervals as the
+    fallbacks the module docstring describes.
     """
 
-    def __init__(self, model: Any, target: Any, n: int, d: int, order: int | None = None) -> None:
+    def __init__(
+        self, model: Any, target: Any, n: int, d: int, order: int | None = None, deadline: _Deadline | None = None
+    ) -> None:
+        """``deadline``: building stops with :class:`_Expired` when it runs out (the optional time limit)."""
         self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
         rows = _row_polynomials(model.representation, n)
         self.order = taylor_order(rows, self.N) if order is None else order
-        self.shifted = _ShiftedPolynomial(rows, self.N, self.order)
+        self.shifted = _ShiftedPolynomial(rows, self.N, self.order, deadline)
         self.mono = TaylorMonomials(self.N, self.order)
         self.tm_slots = np.array([self.shifted.beta_slot[e] for e in self.mono.exponents])
         self.values = _ShiftedPolynomial(rows, self.N, -1)
@@ -377,7 +400,22 @@ class _BoxBounder:
         self.centre: Interval | None = None  # after ``enclosure``: e at the box centres, when available
 
     def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
-        """Enclosures (B, n*d_out) of the error rows (S - f)_r over each box (rows r = i * d_out + c)."""
+        """Enclosures (B, n*d_out) of the error rows (S - f)_r over each box (rows r = i * d_out + c).
+
+        Computed ``_BLOCK`` boxes at a time (each box's bound is independent of the others, so the
+        blocks change no bit; small blocks keep the Taylor models' arrays in the CPU caches)."""
+        parts, centres = [], []
+        for s in range(0, max(len(lo), 1), _BLOCK):
+            parts.append(self._enclosure(lo[s : s + _BLOCK], hi[s : s + _BLOCK]))
+            centres.append(self.centre)
+        if len(parts) == 1:
+            return parts[0]
+        first = centres[0]
+        self.centre = None if any(c is None for c in centres) or first is None else first.concatenate(centres[1:], 0)
+        return parts[0].concatenate(parts[1:], 0)
+
+    def _enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
+        """:meth:`enclosure` of one block of boxes."""
         B, n, d, d_out = len(lo), self.n, self.d, self.d_out
         self.centre = None
         c = (lo + hi) * 0.5  # a float inside [lo, hi] (2lo <= fl(lo + hi) <= 2hi; halving is exact)
@@ -390,7 +428,7 @@ class _BoxBounder:
             R = n * d_out
             coef_lo, coef_hi = coef_lo.copy(), coef_hi.copy()
             s = self.tm_slots
-            diff = Interval(coef_lo[:, :, s], coef_hi[:, :, s]) - f_tm.coef.reshape((B, R, self.mono.M))
+            diff = Interval(coef_lo[:, :, s], coef_hi[:, :, s]) - f_tm.full().reshape((B, R, self.mono.M))
             coef_lo[:, :, s], coef_hi[:, :, s] = diff.lo, diff.hi
             rem = f_tm.rem.reshape((B, R))
             # slot 0 minus f's remainder encloses e(c): a free lower bound at the centre
@@ -451,6 +489,10 @@ class _BoxBounder:
             return None
         return out
 
+
+#: boxes per block of :meth:`_BoxBounder.enclosure` (measured: 128 to 256 are fastest, 1.3 to 1.8x faster
+#: than 2,048 at (4,2,4), (5,1,6), (3,2,6))
+_BLOCK = 128
 
 #: the highest order of the target's Taylor models for N <= 3 variables and above (one product costs
 #: C(2N + K, K) coefficient products; measured: (3,1,8) is fastest at K = 6, (4,1,8) and (5,1,6) at 4,
@@ -551,8 +593,9 @@ class CertificationBudget:
         Boxes bounded per vectorised step (None: the certifier's default). Part of the result:
         the boxes split in a step depend on it.
     time_limit : float or None, default None
-        Optional wall-clock safety stop in seconds for interactive use, checked between batches
-        of boxes; a result cut short by it is rigorous but not reproducible.
+        Optional wall-clock safety stop in seconds for interactive use, checked between pieces
+        of work that shrink as the limit nears (and while the model is expanded before the first
+        box); a result cut short by it is rigorous but not reproducible.
 
     Examples
     --------
@@ -627,15 +670,47 @@ def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[Cer
     return budget, default_batch if budget.batch is None else budget.batch
 
 
+#: the clock of the optional time limit (a test replaces it by one that counts boxes)
+_clock = time.perf_counter
+
+
+class _Expired(Exception):
+    """The optional time limit ran out while a bounder was built, before the first box."""
+
+
 class _Deadline:
-    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit."""
+    """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
+
+    The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
+    grid's boxes, every bisection round's boxes; each round of the lower bound's local search) and
+    while the polynomial bounder expands the model's Taylor coefficients (:class:`_Expired`).
+    """
 
     def __init__(self, time_limit: float | None) -> None:
-        self.start = time.perf_counter()
+        self.start = _clock()
         self.end = None if time_limit is None else self.start + time_limit
+        self.per_item: dict[str, float] = {}  # seconds per box, per point, as last measured
 
     def expired(self) -> bool:
-        return self.end is not None and time.perf_counter() > self.end
+        return self.end is not None and _clock() > self.end
+
+    def pieces(self, start: int, stop: int, items: str = "boxes") -> Iterator[tuple[int, int]]:
+        """Ranges (a, b) covering start..stop, to look at the clock between: all at once without a
+        time limit; else pieces of at most ``_TIMED_STEP`` items, each sized from the time per item
+        (of this kind) measured on the previous piece to take at most half the time left (the
+        first piece is one item), so the search stops at most about one item's time after the
+        limit. Only the timing depends on the sizes: the items and their order do not."""
+        if self.end is None:
+            yield start, stop
+            return
+        while start < stop:
+            per = self.per_item.get(items)
+            size = 1 if per is None else int(0.5 * (self.end - _clock()) / max(per, 1e-9))
+            size = max(1, min(size, _TIMED_STEP, stop - start))
+            began = _clock()
+            yield start, start + size
+            self.per_item[items] = (_clock() - began) / size
+            start += size
 
 
 def _certifiable_target(target: Any, d: int, d_out: int) -> Any:
@@ -665,6 +740,7 @@ class _SearchState:
     done_max: float = -np.inf
     stopped: bool = False  # the optional time limit cut the search short
     node: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # tree node of each box
+    polished: np.ndarray | None = None  # the witness a pattern search (:func:`_polish`) last ended at
 
     def finalise(self, budget: CertificationBudget) -> np.ndarray:
         """Close the boxes whose bound meets the stopping rule; returns the mask of the ones kept."""
@@ -719,7 +795,7 @@ def box_upper(bounder: _Bounder, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 #: how many of a batch's boxes (those with the largest bounds) have their centre evaluated for the lower bound
 _PROBES = 16
-#: boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
+#: the most boxes bounded between two looks at the clock when a time limit is set (the batch still sets the work)
 _TIMED_STEP = 128
 
 
@@ -786,7 +862,7 @@ def branch_and_bound(
     state.ub = _bound(state, bounder, lo, hi, np.full(len(lo), np.inf), batch, deadline)  # inf: no bound yet
     leaves: list[tuple[np.ndarray, np.ndarray]] = []
     while True:
-        _polish(state, bounder, domain)
+        _polish(state, bounder, domain, deadline)
         keep = state.finalise(budget)
         leaves.append((state.node[~keep], state.ub[~keep]))
         state.lo, state.hi, state.ub, state.node = state.lo[keep], state.hi[keep], state.ub[keep], state.node[keep]
@@ -829,16 +905,15 @@ def _bound(
     bound (``parent_ub``: valid, since a half lies inside its parent) and ``state.stopped`` is set.
     """
     ub = np.empty(len(lo)) if parent_ub is None else parent_ub.copy()
-    step = batch if deadline.end is None else max(1, min(batch, _TIMED_STEP))  # finer checks under a time limit
     free = hasattr(bounder, "centre")
     for s in range(0, len(lo), batch):
         done = s
-        for t in range(s, min(s + batch, len(lo)), step):
+        for t, u in deadline.pieces(s, min(s + batch, len(lo))):  # finer pieces under a time limit
             if parent_ub is not None and deadline.expired():
                 state.stopped = True
                 break
-            b_lo, b_hi = lo[t : t + step], hi[t : t + step]
-            ub[t : t + step] = box_upper(bounder, b_lo, b_hi)
+            b_lo, b_hi = lo[t:u], hi[t:u]
+            ub[t:u] = box_upper(bounder, b_lo, b_hi)
             state.boxes, done = state.boxes + len(b_lo), t + len(b_lo)
             centre = getattr(bounder, "centre", None)
             if centre is not None:  # every centre, at no extra cost
@@ -856,14 +931,21 @@ def _bound(
 _POLISH_SCALES = 2.0 ** -np.arange(3, 23)
 
 
-def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float], rounds: int = 6) -> None:
+def _polish(
+    state: _SearchState,
+    bounder: _Bounder,
+    domain: tuple[float, float],
+    deadline: _Deadline | None = None,
+    rounds: int = 6,
+) -> None:
     """Raise the lower bound by a pattern search around the witness (deterministic local ascent).
 
     Each round evaluates (rigorously) the points witness +- s e_k for every coordinate k and the
-    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves.
+    scales s of ``_POLISH_SCALES`` (clipped to the domain) and moves to the best while it improves;
+    an expired ``deadline`` ends it between rounds.
     """
-    if not len(state.witness):
-        return
+    if not len(state.witness) or state.polished is state.witness:
+        return  # the search from this witness already ended without a better point: it would again
     N = state.witness.size
     steps = (domain[1] - domain[0]) * _POLISH_SCALES
     moves = np.concatenate(
@@ -871,10 +953,14 @@ def _polish(state: _SearchState, bounder: _Bounder, domain: tuple[float, float],
     )
     moves = moves.reshape(-1, N)
     for _ in range(rounds):
+        if deadline is not None and deadline.expired():
+            state.stopped = True
+            break
         points = np.clip(state.witness.reshape(1, N) + moves, domain[0], domain[1])
         before = state.lower
         state.offer(point_lower(bounder, points), points)
         if not state.lower > before:
+            state.polished = state.witness  # offer replaces the witness array when it improves
             break
 
 
@@ -921,14 +1007,15 @@ def _sampled_lower(
     rng = np.random.default_rng(seed)
     points = rng.uniform(domain[0], domain[1], size=(max(samples, 1), n * d))
     best, witness = 0.0, points[0]  # E >= 0 everywhere: 0 is a lower bound at any point
-    step = batch if deadline is None or deadline.end is None else max(1, min(batch, _TIMED_STEP))
-    for s in range(0, len(points), step):
-        if deadline is not None and deadline.expired():
-            break
-        values = point_lower(bounder, points[s : s + step])
-        j = int(np.argmax(values))
-        if values[j] > best:
-            best, witness = float(values[j]), points[s + j]
+    deadline = deadline or _Deadline(None)
+    for b in range(0, len(points), batch):
+        for s, u in deadline.pieces(b, min(b + batch, len(points)), "points"):
+            if deadline.expired():
+                return best, witness
+            values = point_lower(bounder, points[s:u])
+            j = int(np.argmax(values))
+            if values[j] > best:
+                best, witness = float(values[j]), points[s + j]
     return best, witness
 
 
@@ -950,7 +1037,7 @@ def _certify_by_search(
     Every lower bound is the lower end of a rigorous enclosure of E at a float point, so
     ``lower`` <= E(witness) <= sup E exactly.
     """
-    start = time.perf_counter() if deadline is None else deadline.start
+    start = _clock() if deadline is None else deadline.start
     lower, witness = _sampled_lower(bounder, n, d, domain, samples, seed, batch, deadline)
     outcome = branch_and_bound(
         bounder,
@@ -977,7 +1064,7 @@ def _certified_result(
         upper=float(outcome.upper),
         boxes=int(outcome.boxes),
         reached=bool(outcome.reached),
-        seconds=time.perf_counter() - start,
+        seconds=_clock() - start,
         budget=budget,
         pending=int(outcome.pending),
         target=target,
@@ -1057,7 +1144,13 @@ def certified_sup_error(
     n, d = model.n, model.d
     box = _checked_domain(model.domain, domain)
     check_float_environment()
-    bounder = _BoxBounder(model, t, n, d)  # encloses every coefficient: refuses non-finite ones
+    try:
+        bounder = _BoxBounder(model, t, n, d, deadline=deadline)  # encloses every coefficient: refuses non-finite ones
+    except _Expired:  # E >= 0 everywhere and no box is bounded: the rigorous interval [0, inf]
+        if certificate is not None:
+            raise PolyapproxError("time_limit ran out while the model was expanded: no certificate written") from None
+        witness = np.full((n, d), box[0])
+        return CertifiedResult(0.0, witness, np.inf, 0, False, _clock() - deadline.start, budget, 0, t.name, True)
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
     result, outcome = _certify_by_search(
         bounder, n, d, box, samples, seed, budget, batch, t.name, certificate is not None, deadline
