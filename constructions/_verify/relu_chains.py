@@ -280,29 +280,6 @@ def merge_duplicates(
     return layers, depths
 
 
-def evaluate(layers: list[tuple[np.ndarray, np.ndarray]], depths: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """The collapsed network at float points x (..., inputs) in float64 (a reference for tests)."""
-    h = np.asarray(x, dtype=float)
-    for (W, b), dep in zip(layers[:-1], depths):
-        z = h @ W + b
-        h = np.maximum(z, 0.0)
-        for m in np.unique(dep[dep > 0]):
-            sel = dep == m
-            h[..., sel] = chain_value(z[..., sel], int(m))
-    W, b = layers[-1]
-    return h @ W + b
-
-
-def chain_value(t: np.ndarray, m: int) -> np.ndarray:
-    """F_m(t) in float64: 0 left of 0, t right of 1, the interpolant of t^2 on the nodes k / 2^m between."""
-    scale = 2.0**m
-    cell = np.clip(np.floor(t * scale), 0, scale - 1)
-    a = cell / scale
-    b2 = (cell + 1) / scale
-    inside = (a + b2) * t - a * b2
-    return np.where(t <= 0, 0.0, np.where(t >= 1, t, inside))
-
-
 def _F_enclosure(t: np.ndarray, m: int, up, down) -> tuple[np.ndarray, np.ndarray]:
     """[lo, hi] containing F_m(t) for float t (outward rounded; exact at nodes and outside [0, 1])."""
     scale = 2.0**m
