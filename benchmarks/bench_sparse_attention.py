@@ -7,7 +7,12 @@ with sqrt(n) keys; DENSE, which the kernel runs densely and says so): CPU time o
 calls after a warm-up, at n = 1024, 2048, 4096. Printed: the kernel's strategy, keys per
 query, ms dense / kernel, their ratio, and the log-log slope of time vs n (least squares over the
 three n; dense attention: 2.0). One torch thread, one BLAS thread.
-Run: PYTHONPATH=. python benchmarks/bench_sparse_attention.py [--repeat 5]
+``--gradients``: forward and backward (as a training step runs them; float32, batch 4, 2 heads of
+width 16) at n = 1024 and 4096, RANDOM with 2 sqrt(n) other keys and the masks above: CPU ms of the
+kernel ``MaskedAttention`` chooses with gradients, of the plan it chose before the compressed
+sparse rows (``csr_cost`` huge: blocks, gathered rows or dense) and of the dense masked SDPA,
+interleaved in one process, median of REPEAT after a warm-up.
+Run: PYTHONPATH=. python benchmarks/bench_sparse_attention.py [--repeat 5] [--gradients]
 """
 
 from __future__ import annotations
@@ -47,10 +52,59 @@ def slope(ns, times) -> float:
     return float(np.polyfit(np.log(ns), np.log(times), 1)[0])
 
 
+def gradients(repeat: int, ns=(1024, 4096)) -> None:
+    """Forward and backward: the kernel chosen with gradients vs the plan before CSR vs dense (CPU ms)."""
+    import statistics
+    import time
+
+    from constructions._networks.sparse_attention import SdpaMask, fused_sdpa
+
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, float32, batch 4, 2 heads of width 16")
+    print(
+        "| n | pattern | keys/query | kernel | ms | before: kernel | ms | dense ms | before / kernel | dense / kernel |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for n in ns:
+        cases = masks(n)
+        cases["random (2 sqrt(n))"] = random_mask(n, 2 * math.isqrt(n), seed=0)
+        cases["strided (step 1)"] = patterns.strided(n, math.isqrt(n))[0]
+        g = torch.Generator().manual_seed(n)
+        q, k, v = (torch.randn(4, 2, n, 16, generator=g, requires_grad=True) for _ in range(3))
+        weights = torch.randn(4, 2, n, 16, generator=g)
+        for name, mask in cases.items():
+            chosen, before = MaskedAttention(mask), MaskedAttention(mask, csr_cost=1e12, block_cost=8.0)
+            additive = SdpaMask(torch.tensor(mask))
+            runs = {
+                "chosen": lambda a=chosen: a(q, k, v),
+                "before": lambda a=before: a(q, k, v),
+                "dense": lambda m=additive: fused_sdpa(q, k, v, m(q.dtype)),
+            }
+            times: dict[str, list[float]] = {key: [] for key in runs}
+            for rep in range(repeat + 1):  # interleaved; the first round warms up
+                for key, run in runs.items():
+                    start = time.process_time()
+                    (run() * weights).sum().backward()
+                    if rep:
+                        times[key].append(time.process_time() - start)
+                    q.grad = k.grad = v.grad = None
+            ms = {key: statistics.median(values) * 1e3 for key, values in times.items()}
+            print(
+                f"| {n} | {name} | {mask.sum() / n:.0f} | {chosen.training_strategy} | {ms['chosen']:.1f} | "
+                f"{before.training_strategy} | {ms['before']:.1f} | {ms['dense']:.1f} | "
+                f"{ms['before'] / ms['chosen']:.2f}x | {ms['dense'] / ms['chosen']:.2f}x |",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="masked attention: gathered kernel vs dense masked SDPA")
     parser.add_argument("--repeat", type=int, default=5)
-    repeat = parser.parse_args().repeat
+    parser.add_argument("--gradients", action="store_true", help="forward and backward, float32 (training)")
+    args = parser.parse_args()
+    repeat = args.repeat
+    if args.gradients:
+        gradients(repeat)
+        return
     g = torch.Generator().manual_seed(0)
     table: dict[str, dict[int, tuple[float, float, str, float]]] = {}
     for n in NS:

@@ -10,7 +10,9 @@ the same run. Torch runs on the threads it is given (printed).
 ``--fused``: the softmax module (construction widths d_k = 1, d_v = 14, D = 16) and the masked
 module on a dense mask (its dense fallback), each against plain ``scaled_dot_product_attention``
 on 4-D (1, 1, n, 14) tensors (equal width), n = 1024 ... 16384, float32 and float64, CPU time
-of one thread, repetitions interleaved in one process (median); then the peak RSS above the
+of one thread, repetitions interleaved in one process in a seeded random order per round (in a
+fixed order the call right after the masked SDPA, whose 4 MB mask evicts the caches, paid
+0.1-0.15 ms more at n = 1024), median; then the peak RSS above the
 inputs of one softmax-module forward per n, each in a fresh child process.
 Run: python benchmarks/bench_torch.py [--repeat 7] [--fused]
 """
@@ -18,6 +20,7 @@ Run: python benchmarks/bench_torch.py [--repeat 7] [--fused]
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import subprocess
 import sys
@@ -157,10 +160,13 @@ def fused(repeat: int) -> None:
             with torch.no_grad():
                 for call in calls.values():
                     call()  # warm-up
-                for _ in range(max(repeat, (4096 // n) ** 2 * repeat // 2)):
-                    for name, call in calls.items():
+                order = random.Random(n)  # a seeded new order every round: whatever runs right after the
+                for _ in range(max(repeat, (4096 // n) ** 2 * repeat // 2)):  # masked calls starts cold
+                    names = list(calls)
+                    order.shuffle(names)
+                    for name in names:
                         start = time.process_time()
-                        call()
+                        calls[name]()
                         times[name].append(time.process_time() - start)
             med = {name: statistics.median(t) * 1e3 for name, t in times.items()}
             row = f"{n:>6} {str(dtype)[6:]:>8} {med['sdpa']:>9.1f}"

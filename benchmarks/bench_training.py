@@ -11,13 +11,14 @@ steps and the per-step test evaluation the experiments record; sampling, the con
 reference and the model set-up are outside it). Copying: seconds per training step (batch 16, width 32, 2 heads, 4 layers)
 for each mask, ratio dense / pattern in the same run. The masks go through
 ``MaskedAttention`` with the copying model's measured gather cost (``COPY_GATHER_COST``): with
-gradients STAR's rows gather from n = 512 on, STRIDED's and FIXED's steps and SLIDING_WINDOW run
-the block kernel where it is cheaper (n = 1024), the rest the dense masked SDPA.
+gradients each mask runs the cheapest of the block kernel, the compressed sparse rows and the dense
+masked SDPA (``training_strategy``).
 Every cell: median over REPEAT repetitions, with the spread (min - max). One torch thread.
 ``--copying``: per pattern, CPU seconds of one training step (forward, backward, Adam; batch 16,
-width 32, 2 heads, 4 layers) with the kernel ``MaskedAttention`` chooses with gradients (its
-``training_strategy``) against the same model whose masks run the plan it had without the block
-kernel (the dense kernel, or STAR's gathered rows), steps interleaved in one process, median.
+width 32, 2 heads, 4 layers) with the kernels ``MaskedAttention`` chooses with gradients (its
+``training_strategy``) against the same model whose masks run the plan they had before the
+compressed-sparse-row kernel (blocks, STAR's gathered rows or dense) and against the dense masked
+kernel, steps interleaved in one process, median.
 Run: python benchmarks/bench_training.py [--repeat 3] [--copying]
 """
 
@@ -151,43 +152,56 @@ def copy_step(pattern: str, n: int, steps: int, repeat: int) -> tuple[float, flo
 
 
 def copying_kernels(ns=(512, 1024), repeat: int = 5) -> None:
-    """Training step with the chosen kernel vs without the block kernel, interleaved (CPU time)."""
+    """Training step with the kernel chosen with gradients vs the plan before CSR vs dense, interleaved (CPU time)."""
     import time
 
     import torch.nn.functional as F
 
     from constructions._networks.sparse_attention import MaskedAttention
+    from constructions.training._copying import COPY_GATHER_COST
     from constructions.training.copying import SparseCopyTransformer, copy_batch, copy_masks
 
+    variants = {  # the attention of every block: as the model builds it, before CSR, always dense
+        "chosen": {},
+        "before": {"csr_cost": 1e12, "block_cost": 8.0},  # the previous plan (block cost 8 then)
+        "dense": {"csr_cost": 1e12, "block_cost": 1e12, "gradient_gather_cost": 1e12},
+    }
     print(
-        "\n| n | pattern | kernel with gradients | ms/step | without blocks ms/step | gained |\n|---|---|---|---|---|---|"
+        "\n| n | pattern | kernels with gradients | ms/step | before: kernels | ms/step | dense ms/step "
+        "| before / chosen | dense / chosen |\n|---|---|---|---|---|---|---|---|---|"
     )
     for n in ns:
         for pattern in ("strided", "fixed", "sliding_window", "union", "star", "random", "dense"):
             masks = copy_masks(pattern, n)
-            models = []
-            for blocks in (True, False):
+            models = {}
+            for name, costs in variants.items():
                 torch.manual_seed(0)
                 model = SparseCopyTransformer(8, masks, width=32, heads=2)
-                if not blocks:
-                    for block in model.blocks:
-                        cast(MaskedAttention, block.attention).blocks = None  # the plan without the block kernel
-                models.append((model, torch.optim.Adam(model.parameters(), lr=1e-3)))
-            strategies = sorted({block.attention.training_strategy for block in models[0][0].blocks})
+                for block, mask in zip(model.blocks, masks):
+                    block.attention = MaskedAttention(
+                        mask, gather_cost=COPY_GATHER_COST, **{"gradient_gather_cost": COPY_GATHER_COST, **costs}
+                    )
+                models[name] = (model, torch.optim.Adam(model.parameters(), lr=1e-3))
+            kernels = {
+                name: " / ".join(dict.fromkeys(cast(MaskedAttention, b.attention).training_strategy for b in m.blocks))
+                for name, (m, _) in models.items()
+            }
             generator = torch.Generator().manual_seed(0)
-            times: list[list[float]] = [[], []]
+            times: dict[str, list[float]] = {name: [] for name in models}
             for rep in range(repeat + 1):
                 inputs, targets = copy_batch(16, n, 8, generator)
-                for slot, (model, optimiser) in enumerate(models):
+                for name, (model, optimiser) in models.items():
                     start = time.process_time()
                     optimiser.zero_grad(set_to_none=True)
                     F.cross_entropy(model(inputs).flatten(0, 1), targets.flatten()).backward()
                     optimiser.step()
                     if rep:  # the first step warms up
-                        times[slot].append(time.process_time() - start)
-            chosen, without = (statistics.median(t) * 1e3 for t in times)
+                        times[name].append(time.process_time() - start)
+            ms = {name: statistics.median(t) * 1e3 for name, t in times.items()}
             print(
-                f"| {n} | {pattern} | {' / '.join(strategies)} | {chosen:.0f} | {without:.0f} | {without / chosen:.2f}x |",
+                f"| {n} | {pattern} | {kernels['chosen']} | {ms['chosen']:.0f} | {kernels['before']} | "
+                f"{ms['before']:.0f} | {ms['dense']:.0f} | {ms['before'] / ms['chosen']:.2f}x | "
+                f"{ms['dense'] / ms['chosen']:.2f}x |",
                 flush=True,
             )
 

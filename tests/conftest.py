@@ -1,17 +1,24 @@
 """Shared test settings: a non-interactive matplotlib backend, seeded generators, the session's quick report."""
 
+from __future__ import annotations
+
 import contextlib
 import copy
 import io
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from polyapprox.app.report.executor import SweepExecutor
 
 #: tests/data holds recorded reference files and the scripts that wrote them (run by hand in an old
 #: checkout, some with torch): never collected, not even for doctests.
@@ -102,3 +109,31 @@ def quick_report(tmp_path_factory) -> QuickReport:
         with contextlib.redirect_stdout(stdout):
             code = main(["reproduce", "--quick", "--out", str(out), "--no-progress"])
     return QuickReport(out, code, stdout.getvalue(), data)
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler() -> Iterator[str]:
+    """The address of ONE local Dask cluster for the session (two worker processes, started as
+    ``--scheduler local-dask`` starts it), for the tests that compare results across executors: they connect
+    to it by address (the ``--scheduler ADDRESS`` path) instead of each starting a cluster whose workers import
+    the numeric stack again. Starting a cluster (``local-dask``) keeps its own test in tests/test_executor.py."""
+    pytest.importorskip("distributed")
+    from polyapprox.app.report.executor import DaskExecutor
+
+    executor = DaskExecutor("local-dask", jobs=2)
+    try:
+        assert executor._cluster is not None
+        yield executor._cluster.scheduler_address
+    finally:
+        executor.close()
+
+
+@pytest.fixture(scope="session")
+def process_executor() -> Iterator[SweepExecutor]:
+    """ONE pool of two local worker processes (``--jobs 2``) for the session, shared by the tests that compare
+    results across executors (each pool's workers import the numeric stack once). The pool itself is tested,
+    fresh, in tests/test_executor.py."""
+    from polyapprox.app.report.executor import make_executor
+
+    with make_executor(jobs=2) as executor:
+        yield executor

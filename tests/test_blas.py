@@ -11,6 +11,7 @@ import pytest
 from threadpoolctl import threadpool_info
 
 from constructions import Sumformer, blas_threads, set_blas_threads, transformer
+from constructions._common import blas as blas_module
 from polyapprox.internal import PolyapproxError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,24 +61,52 @@ def test_the_network_forward_runs_inside_the_bound(restore):
     assert _blas_threads_now() == outside  # restored after the forward
 
 
-@pytest.mark.parametrize("value, fragment", [("0", "between 1 and 1024"), ("many", "thread count or 'none'")])
-def test_a_bad_environment_variable_is_one_line_at_the_first_forward(value, fragment):
+@pytest.fixture
+def fresh_start(monkeypatch):
+    """The bound as a fresh interpreter finds it: nothing set yet, so the first use reads the environment variable
+    (``monkeypatch.setenv`` it in the test). The real process start keeps one subprocess case in each test below."""
+    monkeypatch.setitem(blas_module._state, "threads", blas_module._UNSET)
+    monkeypatch.delenv(blas_module.ENVIRONMENT_VARIABLE, raising=False)
+
+
+def _network():
+    S = Sumformer(lambda x: x, lambda x, s: x - s / 2, latent_dim=1, d=1, d_out=1)
+    return transformer.from_sumformer(S, 2)
+
+
+@pytest.mark.parametrize("value, fragment", [("0", "between 1 and 1024"), ("1025", "between 1 and 1024")])
+def test_a_bad_environment_variable_is_refused_at_the_first_forward(value, fragment, fresh_start, monkeypatch):
+    monkeypatch.setenv("POLYAPPROX_BLAS_THREADS", value)
+    net = _network()  # building reads nothing: the variable is read when a forward first needs the bound
+    with pytest.raises(PolyapproxError, match=fragment) as raised:
+        net(np.ones((2, 1)))
+    assert "POLYAPPROX_BLAS_THREADS" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_bad_environment_variable_is_one_line_at_the_first_forward_of_a_fresh_interpreter():
     code = (
         "import numpy as np\nfrom constructions import Sumformer, transformer\n"
         "S = Sumformer(lambda x: x, lambda x, s: x - s / 2, latent_dim=1, d=1, d_out=1)\n"
         "transformer.from_sumformer(S, 2)(np.ones((2, 1)))\n"
     )
-    env = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent), "POLYAPPROX_BLAS_THREADS": value}
+    env = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent), "POLYAPPROX_BLAS_THREADS": "many"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode != 0
     last = result.stderr.strip().splitlines()[-1]
-    assert "POLYAPPROX_BLAS_THREADS" in last and fragment in last, result.stderr[-1000:]
+    assert "POLYAPPROX_BLAS_THREADS" in last and "thread count or 'none'" in last, result.stderr[-1000:]
 
 
-def test_the_environment_variable_sets_the_default():
+@pytest.mark.parametrize("value, expected", [("3", 3), (" none ", None), ("NONE", None), (None, 1)])
+def test_the_environment_variable_sets_the_default(value, expected, fresh_start, monkeypatch):
+    if value is not None:
+        monkeypatch.setenv("POLYAPPROX_BLAS_THREADS", value)
+    assert blas_threads() == expected
+
+
+def test_a_fresh_interpreter_reads_the_environment_variable():
     code = "from constructions import blas_threads; print(blas_threads())"
     base = {"PYTHONPATH": str(ROOT), "PATH": str(Path(sys.executable).parent)}
-    for value, expected in (("3", "3"), ("none", "None"), (None, "1")):
+    for value, expected in (("3", "3"), (None, "1")):
         env = dict(base) if value is None else {**base, "POLYAPPROX_BLAS_THREADS": value}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
         assert out.stdout.strip() == expected, out.stderr[-1000:]

@@ -58,12 +58,11 @@ def test_high_degree_lower_bound_never_exceeds_the_exact_sup(k):
     assert r.lower > 0.0999
 
 
-def test_serial_processes_and_local_dask_give_the_same_bits():
+def test_serial_processes_and_dask_give_the_same_bits(process_executor, dask_scheduler):
+    """Serial, two local processes and a Dask cluster (the session's pool and cluster, tests/conftest.py)."""
     serial = [certify_item(item) for item in ITEMS]
-    with make_executor(jobs=2) as ex:
-        assert ex.map(certify_item, ITEMS) == serial
-    pytest.importorskip("distributed")
-    with make_executor(jobs=2, scheduler="local-dask") as ex:
+    assert process_executor.map(certify_item, ITEMS) == serial
+    with make_executor(jobs=2, scheduler=dask_scheduler) as ex:
         assert ex.map(certify_item, ITEMS) == serial
 
 

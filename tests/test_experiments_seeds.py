@@ -52,6 +52,32 @@ def test_every_row_has_an_interval_over_all_seeds():
     )
 
 
+def test_curves_evaluate_about_fifty_times_and_the_early_cell_reads_its_step():
+    # 120 steps: every 2nd step is evaluated (61 points) and the early column is step 12; a run that
+    # evaluates every step (the training is the same) gives the value at step 12 by position
+    result = experiments.sumformer_curves(ExperimentConfig(steps=120, seeds=(0, 1)), target="centered", n=2, degree=1)
+    assert all(list(r["steps"]) == list(range(0, 121, 2)) for r in result.runs)
+    mlp = [r for r in result.runs if r["label"] == "MLP phi + MLP psi"]
+    model = training.SumformerModelConfig(kind="mlp", degree=1)
+    every = [
+        training.train_sumformer(
+            "centered",
+            2,
+            1,
+            model=model,
+            config=training.TrainingConfig(
+                **{k: r["settings"][k] for k in ("steps", "lr", "samples", "test_samples", "seed")},
+                eval_every=1,
+                reference=False,
+            ),
+        ).to_dict()
+        for r in mlp
+    ]
+    assert [r["train_loss"] for r in every] == [r["train_loss"] for r in mlp]
+    row = next(r for r in result.table.rows if r["model"] == "MLP phi + MLP psi")
+    assert row["test MSE @ 12"].mean == pytest.approx(sum(r["test_mse"][12] for r in every) / 2, rel=1e-12)
+
+
 def test_notes_and_legends_use_one_label_per_variant():
     result = experiments.sumformer_curves(TINY, target="centered", n=2, degree=1)
     legend = list(result.figure.axes[0].get_legend_handles_labels()[1])

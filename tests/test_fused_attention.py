@@ -95,6 +95,26 @@ def test_softmax_module_equals_numpy_forward(n, b):
     assert np.abs(out - reference).max() <= 1e-12
 
 
+@pytest.mark.parametrize(("d_k", "d_v"), [(1, 14), (8, 3), (5, 5)])
+@pytest.mark.parametrize("batched", [False, True])
+def test_softmax_module_runs_the_fused_kernel_on_its_packed_projection(d_k, d_v, batched):
+    """q, k and v are views of one product with padded weights: the flash kernel alone runs it, same values."""
+    n = 37
+    weights = _weights(6, d_k, d_v, seed=d_k * d_v)
+    Z = np.random.default_rng(d_k).uniform(-1, 1, size=(2, n, 6) if batched else (n, 6))
+    Zb = Z if batched else Z[None]  # the numpy forwards take (b, n, D)
+    for mask in (None, patterns.sliding_window(n, 4)[0]):
+        with_residual = (
+            softmax_attention(Zb, [Head(**weights)])
+            if mask is None
+            else masked_softmax_attention(Zb, [Head(**weights)], mask)
+        )
+        reference = (with_residual - Zb).reshape(Z.shape)
+        with sdpa_kernel(SDPBackend.FLASH_ATTENTION), torch.no_grad():
+            out = SoftmaxAttention(weights, mask=mask)(torch.tensor(Z)).numpy()
+        assert out.shape == Z.shape and np.abs(out - reference).max() <= 1e-12
+
+
 @pytest.mark.parametrize("n", [16, 90])
 @pytest.mark.parametrize("b", [1, 3])
 def test_masked_modules_equal_numpy_forward_and_each_other(n, b):
@@ -155,3 +175,24 @@ def test_a_mask_loaded_into_the_module_is_used():
         module.load_state_dict(other.state_dict())
         assert float((module(Z) - other(Z)).abs().max()) == 0.0
         assert float((module(Z) - SoftmaxAttention(weights)(Z)).abs().max()) > 1e-3
+
+
+def test_the_packed_projection_follows_changed_weights():
+    """Without gradients the packed [W_Q | W_K | W_V] is kept; an in-place change, a loaded state or a new
+    dtype is seen at the next call."""
+    n = 10
+    weights = _weights(4, 2, 3, seed=2)
+    Z = torch.tensor(np.random.default_rng(2).uniform(-1, 1, size=(2, n, 4)))
+    module = SoftmaxAttention(weights)
+    moved = {name: value + 0.25 for name, value in weights.items()}
+    with torch.no_grad():
+        before = module(Z)  # packs and keeps
+        module.W_K.weight.add_(0.25)  # in place, as an optimiser step
+        module.W_Q.weight.add_(0.25)
+        module.W_V.weight.add_(0.25)
+        module.W_O.weight.add_(0.25)
+        assert float((module(Z) - SoftmaxAttention(moved)(Z)).abs().max()) == 0.0
+        module.load_state_dict(SoftmaxAttention(weights).state_dict())
+        assert float((module(Z) - before).abs().max()) == 0.0
+        single = module.float()(Z.float())
+        assert single.dtype == torch.float32 and float((single.double() - before).abs().max()) <= 1e-5

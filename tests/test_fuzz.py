@@ -4,7 +4,8 @@ Every hypothesis example is a BATCH of cases run in one subprocess (``tests/_fuz
 with an address-space limit (``RLIMIT_AS``, 2 GiB) and a timeout, each case with its own
 wall-clock limit. The property: every case ends in a result or a clean error (a
 ``PolyapproxError``; in the CLI exit 0/1/2 with a one-line message and no traceback) within its
-budget. The default run is small and derandomized; ``-m slow`` runs more examples (SLOW_EXAMPLES).
+budget. The default run runs the explicit batches (the findings, hostile inputs); ``-m slow`` generates
+derandomized batches (SLOW_EXAMPLES per test).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ SUPPRESSED = [
     HealthCheck.large_base_example,
     HealthCheck.function_scoped_fixture,
 ]
-FAST = settings(max_examples=1, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED)
+#: the default run: the explicit batches only (the findings and hostile inputs, one subprocess each); the
+#: generated batches run in the slow stage (SLOW), each test's ``_long`` twin drawing from the same strategies
+FAST = settings(
+    max_examples=1, derandomize=True, deadline=None, suppress_health_check=SUPPRESSED, phases=[Phase.explicit]
+)
 #: examples per long test (each a batch of cases in one subprocess, about 2 s CPU of start-up): 12 in the slow
 #: stage; POLYAPPROX_FUZZ_EXAMPLES=200 python -m pytest -m slow tests/test_fuzz.py for a longer hunt
 SLOW_EXAMPLES = int(os.environ.get("POLYAPPROX_FUZZ_EXAMPLES", "12"))
@@ -468,9 +473,9 @@ FINDINGS = [
         ["latent-dim", "20000", "20000", "--json"],
         ["latent-dim", "100000000000000000000", "1"],
         ["latent-dim", "1000000", "1000000"],  # refused by its digit count
+        *FINDINGS,  # in the same batch: one subprocess
     ]
 )
-@example(FINDINGS)
 def test_fuzz_cli(argvs):
     run_batch([argv if isinstance(argv, dict) else {"kind": "cli", "argv": argv} for argv in argvs])
 
@@ -548,7 +553,7 @@ def _traced_cases(draw):
 
 
 @pytest.mark.torch
-@settings(FAST, phases=[Phase.explicit])  # the default run: the findings only (two exports per batch)
+@FAST  # the default run: the findings only (two exports per batch)
 @given(st.lists(_traced_cases(), min_size=6, max_size=12))
 @example(
     [
@@ -597,7 +602,7 @@ def _api_cases(draw):
     }
 
 
-@settings(FAST, phases=[Phase.explicit])  # the default run: the findings, every kind times every input
+@FAST  # the default run: the findings, every kind times every input
 @given(st.lists(_api_cases(), min_size=4, max_size=12))
 @example(
     [{"kind": "api", "model": m, "input": i} for m in API_MODELS for i in API_INPUTS]
@@ -629,7 +634,7 @@ def _header_cases(draw):
     }
 
 
-@settings(FAST, phases=[Phase.explicit])  # the default run: the explicit batch; -m slow generates more
+@FAST  # the default run: the explicit batch; -m slow generates more
 @given(st.lists(_header_cases(), min_size=10, max_size=30))
 @example(  # every field of every kind once, the wrong-type values in turn (the registry test tries them all)
     [

@@ -37,12 +37,11 @@ def _strip(results):
     return [{k: v for k, v in r.items() if k != "seconds"} for r in results]
 
 
-def test_sweeps_identical_on_every_executor():
-    pytest.importorskip("distributed")
+def test_sweeps_identical_on_every_executor(process_executor, dask_scheduler):
+    """Serial, two local processes and a Dask cluster (the session's, tests/conftest.py) give the same fits."""
     serial = _strip(make_executor().map(fit_case, SWEEP))
-    with make_executor(jobs=2) as processes:
-        assert _strip(processes.map(fit_case, SWEEP)) == serial
-    with make_executor(jobs=2, scheduler="local-dask") as dask:
+    assert _strip(process_executor.map(fit_case, SWEEP)) == serial
+    with make_executor(jobs=2, scheduler=dask_scheduler) as dask:
         assert _strip(dask.map(fit_case, SWEEP)) == serial
 
 
@@ -54,10 +53,11 @@ def _without_seconds(value):
     return value
 
 
-def test_reproduce_with_local_dask(tmp_path, quick_report):
-    """`reproduce` on a local Dask cluster: the discontinuous section (its sweeps run through the executor) gives
-    the numbers and claims of the session's serial quick report."""
-    pytest.importorskip("distributed")
+def test_reproduce_on_a_dask_cluster(tmp_path, quick_report, dask_scheduler):
+    """`reproduce --scheduler ADDRESS` on a local Dask cluster (the session's, tests/conftest.py; the CLI hands
+    the address to the executor as it hands `local-dask`, whose cluster start tests/test_executor.py covers):
+    the discontinuous section (its sweeps run through the executor) gives the numbers and claims of the
+    session's serial quick report."""
     assert (
         main(
             [
@@ -69,7 +69,7 @@ def test_reproduce_with_local_dask(tmp_path, quick_report):
                 str(tmp_path),
                 "--no-progress",
                 "--scheduler",
-                "local-dask",
+                dask_scheduler,
                 "--jobs",
                 "2",
             ]

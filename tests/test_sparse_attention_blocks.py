@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 import pytest
 
@@ -13,7 +11,7 @@ import torch.nn.functional as F  # noqa: E402
 
 from constructions._networks.sparse_attention import MaskedAttention, _permuted, _residue_order, block_plan  # noqa: E402
 from constructions.sparse import patterns  # noqa: E402
-from constructions.training.copying import SparseCopyTransformer, copy_masks, random_mask  # noqa: E402
+from constructions.training.copying import random_mask  # noqa: E402
 from polyapprox.internal import PolyapproxError  # noqa: E402
 
 
@@ -114,17 +112,3 @@ def test_bad_block_sizes_are_refused(size):
 def test_bad_block_costs_are_refused(cost):
     with pytest.raises(PolyapproxError):
         MaskedAttention(patterns.sliding_window(64, 8)[0], block_cost=cost)
-
-
-def test_copying_model_at_1024_uses_blocks_where_they_win_and_says_dense_where_not():
-    n = 1024
-    chosen = {}
-    for pattern in ("strided", "fixed", "sliding_window", "union", "random", "dense", "star"):
-        model = SparseCopyTransformer(4, copy_masks(pattern, n, layers=1), width=8, heads=2)
-        attention = cast(MaskedAttention, model.blocks[0].attention)
-        chosen[pattern] = (attention.training_strategy, attention.training_reason)
-    for pattern in ("strided", "fixed", "sliding_window"):
-        assert chosen[pattern][0] == "blocks", chosen[pattern]
-    for pattern in ("union", "random", "dense"):
-        assert chosen[pattern][0] == "dense" and "dense in practice" in chosen[pattern][1], chosen[pattern]
-    assert chosen["star"][0] == "gather+dense rows"

@@ -43,7 +43,8 @@ def test_a_short_run_lowers_the_error_clearly_on_an_easy_target(kind, psi, lr):
         config=_config(steps=60, lr=lr, reference=False),
     )
     assert h.test_mse[-1] < h.test_mse[0] / 10
-    assert len(h.steps) == len(h.test_mse) == len(h.test_max) == 61 and len(h.train_loss) == 60
+    assert h.steps == tuple(range(0, 61, 10)) and len(h.train_loss) == 60  # by default every 10th step
+    assert len(h.test_mse) == len(h.test_max) == 7
     assert all(m <= M**2 + 1e-15 for m, M in zip(h.test_mse, h.test_max))  # mean of squares <= max squared
 
 

@@ -29,7 +29,7 @@ def test_every_k_steps_and_the_last(k):
     from constructions.training import SumformerModelConfig, train_sumformer
 
     steps, model = 7, SumformerModelConfig(kind="polynomial", degree=2)
-    every = train_sumformer("centered", 2, 1, model=model, config=_small(steps=steps, seed=4))
+    every = train_sumformer("centered", 2, 1, model=model, config=_small(steps=steps, seed=4, eval_every=1))
     sparse = train_sumformer("centered", 2, 1, model=model, config=_small(steps=steps, seed=4, eval_every=k))
     expected = [0, *range(k, steps + 1, k)]
     if expected[-1] != steps:

@@ -19,14 +19,16 @@ scores: measured 1.1-2.8 (random masks of n / 32 to n / 2 keys per query at n = 
 gathering was 8.4x and 13.6x faster at n / 32, 0.94x and 1.7x at n / 2), so a mask with more than
 n / 2 keys per query runs densely.
 With gradients (training), gathering loses to the dense kernel's BLAS products unless a query
-keeps very few keys (``GRADIENT_GATHER_COST``), so calls that record gradients can run a third
-kernel, :class:`_BlockPlan`: B x B blocks of queries and keys under at most two token orders
-(the identity, or tokens grouped by residue mod s, which makes a stride pattern
-block-diagonal), each block one small matmul, the parts joined by one shared row maximum. It
-runs where it is cheaper than gathering and than the dense kernel (``BLOCK_COST``): in the
-copying model at n = 1024, STRIDED's and FIXED's steps and SLIDING_WINDOW (training steps
-1.56-1.97x faster, ``benchmarks/bench_training.py --copying``); STRIDED's union, RANDOM and
-DENSE stay dense and say so.
+keeps very few keys (``GRADIENT_GATHER_COST``), so calls that record gradients run the cheapest
+of the gather plan (or dense) and two more kernels: :class:`_BlockPlan`, B x B blocks of queries
+and keys under at most two token orders (the identity, or tokens grouped by residue mod s,
+which makes a stride pattern block-diagonal), each block one small matmul, the parts joined by
+one shared row maximum (``BLOCK_COST``); and :class:`_SparsePlan`, the mask's connections as
+compressed sparse rows: sampled products for the scores, sparse-times-dense products for the
+output and the gradients, a hand-written backward (``CSR_COST``). In the copying model at
+n = 1024 (``benchmarks/bench_training.py --copying``) blocks run where they are full (one of
+STRIDED's and one of FIXED's steps), the sparse rows for the other steps, SLIDING_WINDOW,
+STRIDED's union, RANDOM and STAR; DENSE stays dense and says so.
 Dense calls go through :func:`fused_sdpa` (PyTorch's fused CPU kernel) with the mask from
 :class:`SdpaMask` (none when all True, else an additive float mask made once).
 FlexAttention (``torch.nn.attention.flex_attention``, torch 2.13 CPU) is not used here: called
@@ -38,8 +40,11 @@ for every new mask and shape) and later calls 5.8 ms. Whether it beats gathering
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -68,11 +73,35 @@ GRADIENT_GATHER_COST = 85.0
 #: (forward and backward, float32, 4 heads of width 16, batch 32, n = 1024, blocks of 32, CPU time,
 #: against the fused dense kernel with the mask): FIXED's blocks (32 scores per query) 93.7 /
 #: 465 ms, STRIDED's stride under its residue permutation (32) 134 / 495 ms, its window (64 in two
-#: parts) 250 / 474 ms, STRIDED's union (128) 541-561 / 483-485 ms: a block score costs about 8 dense
-#: ones, so a plan runs when it keeps under n / 8 scores per query.
+#: parts) 250 / 474 ms, STRIDED's union (128) 541-561 / 483-485 ms: a block score cost 6.4-8.9 dense
+#: ones there; with batch 16 and 2 heads 5.0-7.2 at n = 1024 (FIXED's first step 17 / 110 ms,
+#: STRIDED's first 49 / 112, SLIDING_WINDOW 50 / 110), 5.9-10.5 at n = 256 and 512 (a stride under
+#: its residue order 11.9 / 9.0 ms at n = 256), with batch 4 at n = 4096 4.2-4.4
+#: (``bench_sparse_attention.py --gradients``). 8 keeps every choice between blocks and dense
+#: of before the compressed sparse rows.
 BLOCK_COST = 8.0
+#: Where both the block kernel and the compressed sparse rows beat dense, blocks run when at least
+#: this share of their scores are connections: measured (float32, 2 heads of width 16, CPU time)
+#: blocks 47.7-51.4 / sparse rows 65.2-66.2 ms for SLIDING_WINDOW at n = 4096 (65 keys per query in
+#: 96 scores: 0.68; batch 4), but 16.1 / 14.1 ms for FIXED's first step at n = 512 (16 in 32: 0.5;
+#: batch 16) and 48.5-49.7 / 38.8-40.4 ms for STRIDED's first step and SLIDING_WINDOW at n = 1024
+#: (33 in 64; batch 16); the two costs alone do not separate these.
+BLOCK_FILL = 0.6
 #: Block size of the block kernel when none is given: the largest divisor of n not above this.
 BLOCK_SIZE = 32
+#: Cost of the compressed-sparse-row kernel (:class:`_SparsePlan`) with gradients, in dense scores:
+#: ``CSR_COST`` per connection plus ``CSR_ROW_COST`` per query row (its per-row softmax and
+#: products). Measured (forward and backward, float32, 2 heads of width 16, batch 16, CPU time,
+#: one thread, against the fused dense kernel with the mask): at n = 128, 256, 512 STAR (5 keys
+#: per query) 3.6 / 2.6, 5.7 / 8.4 and 10.3 / 29.5 ms, RANDOM, SLIDING_WINDOW and STRIDED's first
+#: step (9, 17, 17 keys) 3.8-4.9 / 2.6-2.9, 8.1-8.9 / 8.3-8.4 and 15.5-16.4 / 29.2-29.7 ms: about
+#: 140 dense scores per row and 8 per connection; at n = 1024 RANDOM (33 keys) 35 / 113 ms, STRIDED's
+#: union (63) 68 / 114, FIXED's first step (32) 31 / 110; at n = 4096 (batch 4) RANDOM (65) 58 /
+#: 494, STRIDED's union (127) 158 / 485. So short sequences (n = 128: 1.4-1.7x the dense time)
+#: and STRIDED's union at n = 512 (48 keys) stay dense; 9 rather than 8 per connection keeps the
+#: block kernel for STRIDED's union at n = 4096, where it was 1.4x faster.
+CSR_COST = 9.0
+CSR_ROW_COST = 140.0
 
 
 def fused_sdpa(
@@ -424,6 +453,130 @@ class _BlockPlan(nn.Module):
         return numerator / denominator.unsqueeze(-1)
 
 
+def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """A sparse CSR tensor of trusted indices (no invariant check); call under :func:`_quiet`."""
+    return torch.sparse_csr_tensor(crow, col, values, shape, check_invariants=False)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence torch's one-time "Sparse CSR tensor support is in beta state" notice."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+        yield
+
+
+class _CsrAttention(torch.autograd.Function):
+    """softmax over each row's connections of (q k^T) * scale, times v, on the connections only.
+
+    The scores are sampled products (``torch.sparse.sampled_addmm``) on the mask's compressed
+    sparse rows, the output and the gradients of q, k and v sparse-times-dense products; the
+    backward saves the probabilities (one number per connection) and the output, and uses
+    ``dS = P * (dP - rowsum(dO * O))``, so no (..., n, keys, d) tensor is ever made. Its own
+    backward is not differentiable (neither is the fused dense kernel's).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, plan: _SparsePlan, scale: float):
+        lead, n = q.shape[:-2], q.shape[-2]
+        q3, k3, v3 = (t.reshape(-1, n, t.shape[-1]).contiguous() for t in (q, k, v))
+        probabilities = plan.softmax(plan.sampled(q3, k3).mul_(scale))
+        out = plan.product(probabilities, v3, transposed=False)
+        ctx.save_for_backward(q3, k3, v3, probabilities, out)
+        ctx.plan, ctx.scale, ctx.lead = plan, scale, lead
+        return out.reshape(*lead, n, v.shape[-1])
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx: Any, grad: torch.Tensor):
+        q3, k3, v3, probabilities, out = ctx.saved_tensors
+        plan, scale, lead = ctx.plan, ctx.scale, ctx.lead
+        grad3 = grad.reshape(out.shape).contiguous()
+        dq = dk = dv = None
+        if ctx.needs_input_grad[0] or ctx.needs_input_grad[1]:
+            rowsum = (grad3 * out).sum(dim=-1)  # (G, n): sum over the row's keys of P dP
+            scores = plan.sampled(grad3, v3).sub_(rowsum.index_select(1, plan.row)).mul_(probabilities)
+            if ctx.needs_input_grad[0]:
+                dq = plan.product(scores, k3, transposed=False).mul_(scale).reshape(*lead, *q3.shape[-2:])
+            if ctx.needs_input_grad[1]:
+                dk = plan.product(scores, q3, transposed=True).mul_(scale).reshape(*lead, *k3.shape[-2:])
+        if ctx.needs_input_grad[2]:
+            dv = plan.product(probabilities, grad3, transposed=True).reshape(*lead, *v3.shape[-2:])
+        return dq, dk, dv, None, None
+
+
+class _SparsePlan(nn.Module):
+    """Masked attention with gradients on the mask's connections as compressed sparse rows (CSR).
+
+    Time and memory grow with the number of connections (:class:`_CsrAttention`); rows may
+    keep any number of keys. CPU, float32 and float64 (``supports``).
+    """
+
+    crow: torch.Tensor  # (n + 1,) int32: row pointers of the mask
+    col: torch.Tensor  # (nnz,) int32: keys of each row, increasing
+    row: torch.Tensor  # (nnz,) int64: the row of each connection
+    lengths: torch.Tensor  # (n,) int64: keys per row
+    crow_t: torch.Tensor  # the same for the transposed mask (keys as rows)
+    col_t: torch.Tensor
+    perm: torch.Tensor  # (nnz,) int64: connection e of the transposed mask is connection perm[e]
+
+    def __init__(self, M: np.ndarray) -> None:
+        super().__init__()
+        n = M.shape[0]
+        rows, cols = np.nonzero(M)  # row-major: each row's keys increasing
+        perm = np.lexsort((rows, cols))  # column-major order
+        lengths = M.sum(axis=1)
+        self.n, self.nnz = n, len(rows)
+        #: keys of every row when all rows keep the same number (softmax on a (n, D) view), else 0
+        self.uniform = int(lengths[0]) if (lengths == lengths[0]).all() else 0
+        pointers = lambda counts: torch.as_tensor(np.concatenate([[0], np.cumsum(counts)]), dtype=torch.int32)
+        for name, value in (
+            ("crow", pointers(lengths)),
+            ("col", torch.as_tensor(cols, dtype=torch.int32)),
+            ("row", torch.as_tensor(rows, dtype=torch.int64)),
+            ("lengths", torch.as_tensor(lengths, dtype=torch.int64)),
+            ("crow_t", pointers(M.sum(axis=0))),
+            ("col_t", torch.as_tensor(rows[perm], dtype=torch.int32)),
+            ("perm", torch.as_tensor(perm, dtype=torch.int64)),
+        ):
+            self.register_buffer(name, value, persistent=False)
+
+    @staticmethod
+    def supports(q: torch.Tensor) -> bool:
+        return q.device.type == "cpu" and q.dtype in (torch.float32, torch.float64)
+
+    def sampled(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(G, nnz): a[g, i] . b[g, j] for every connection (i, j); a (G, n, e), b (G, n, e)."""
+        G = a.shape[0]
+        zeros = torch.zeros(1, dtype=a.dtype).expand(G, self.nnz)
+        with _quiet():
+            pattern = _csr(self.crow.expand(G, -1), self.col.expand(G, -1), zeros, (G, self.n, self.n))
+        return torch.sparse.sampled_addmm(pattern, a, b.transpose(-1, -2)).values()
+
+    def product(self, values: torch.Tensor, x: torch.Tensor, transposed: bool) -> torch.Tensor:
+        """(G, n, e): the sparse matrix of ``values`` (G, nnz) (or its transpose) times x (G, n, e)."""
+        crow, col = (self.crow_t, self.col_t) if transposed else (self.crow, self.col)
+        if transposed:
+            values = values.index_select(1, self.perm)
+        shape = (self.n, self.n)
+        with _quiet():
+            return torch.stack([_csr(crow, col, values[g], shape) @ x[g] for g in range(len(x))])
+
+    def softmax(self, logits: torch.Tensor) -> torch.Tensor:
+        """(G, nnz): softmax of ``logits`` over each row's connections."""
+        G = logits.shape[0]
+        if self.uniform:
+            return torch.softmax(logits.view(G, self.n, self.uniform), dim=-1).view(G, self.nnz)
+        lengths = self.lengths.expand(G, -1)
+        peak = torch.segment_reduce(logits, "max", lengths=lengths, axis=1)
+        weights = torch.exp(logits - peak.index_select(1, self.row))
+        total = torch.segment_reduce(weights, "sum", lengths=lengths, axis=1)
+        return weights.div_(total.index_select(1, self.row))
+
+    def forward(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float) -> torch.Tensor:
+        return _CsrAttention.apply(q, k, v, self, scale)
+
+
 def _default_block(n: int) -> int:
     return max(b for b in range(1, min(n, BLOCK_SIZE) + 1) if n % b == 0)
 
@@ -452,14 +605,19 @@ class MaskedAttention(nn.Module):
         divisor of n up to ``BLOCK_SIZE``.
     block_cost : float, default BLOCK_COST
         Cost of one score of the block kernel in dense scores (with gradients).
+    csr_cost : float, default CSR_COST
+        Cost of one connection of the compressed-sparse-row kernel in dense scores (with
+        gradients); each query row costs ``CSR_ROW_COST / CSR_COST`` connections more.
 
     Attributes
     ----------
     strategy, training_strategy : str
         Without / with gradients: ``"gather"`` (every query gathers its keys), ``"gather+dense
         rows"`` (high-degree rows dense), ``"blocks"`` (with gradients only: B x B blocks under
-        one or two token orders, :func:`block_plan`) or ``"dense"`` (the pattern is dense in
-        practice: the dense kernel runs).
+        one or two token orders, :func:`block_plan`), ``"csr"`` (with gradients only: scores,
+        output and gradients on the connections as compressed sparse rows; CPU float32 and
+        float64, other inputs run the plan it would have without it) or ``"dense"`` (the pattern
+        is dense in practice: the dense kernel runs).
     reason, training_reason : str
         Why, with the degrees and costs that decided it.
 
@@ -483,6 +641,7 @@ class MaskedAttention(nn.Module):
         gradient_gather_cost: float | None = None,
         block_size: int | None = None,
         block_cost: float | None = None,
+        csr_cost: float | None = None,
     ) -> None:
         super().__init__()
         M = np.asarray(mask)
@@ -491,7 +650,7 @@ class MaskedAttention(nn.Module):
         empty = np.flatnonzero(~M.any(axis=1))
         if len(empty):
             raise PolyapproxError(f"mask row {int(empty[0])} is all False: every query must attend to at least one key")
-        for value in (gather_cost, gradient_gather_cost, block_cost):
+        for value in (gather_cost, gradient_gather_cost, block_cost, csr_cost):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf
             ):
@@ -510,18 +669,40 @@ class MaskedAttention(nn.Module):
         )
         self.strategy, self.reason = self.inference.strategy, self.inference.reason
         self.training_strategy, self.training_reason = self.gradients.strategy, self.gradients.reason
+        # with gradients: the block kernel or the compressed sparse rows where cheaper than the gather plan
         self.blocks: _BlockPlan | None = None
+        self.csr: _SparsePlan | None = None
         B = _default_block(n) if block_size is None else int(block_size)
+        costs = {self.gradients.strategy: self.gradients.cost}  # in units of the dense kernel; ties keep this plan
+        plan = None
         if n // B >= 4 and self.gradients.cost > 0:
             plan = _BlockPlan(M, B)
-            relative = (BLOCK_COST if block_cost is None else block_cost) * plan.cost / n
-            if relative < self.gradients.cost:
-                self.blocks = plan
-                self.training_strategy = "blocks"
-                self.training_reason = (
-                    f"with gradients: {plan.describe()} per query block ({plan.cost} scores per query of {n}); "
-                    f"cost {relative:.2f}x the dense kernel, gathering {self.gradients.cost:.2f}x"
-                )
+            costs["blocks"] = (BLOCK_COST if block_cost is None else block_cost) * plan.cost / n
+        connections = int(M.sum())
+        per_row = CSR_ROW_COST / CSR_COST  # connections' worth per query row
+        costs["csr"] = (CSR_COST if csr_cost is None else csr_cost) * (connections + per_row * n) / (n * n)
+        compared = "cost " + ", ".join(f"{name} {cost:.2f}x" for name, cost in costs.items()) + " the dense kernel"
+        best = min(costs, key=lambda name: costs[name])
+        if plan is not None and best in ("blocks", "csr") and min(costs["blocks"], costs["csr"]) < self.gradients.cost:
+            # between the two, the measured crossover: blocks when at least BLOCK_FILL of their scores are connections
+            fill = connections / (n * plan.cost)
+            cheaper = "blocks" if fill >= BLOCK_FILL else "csr"
+            best = cheaper if costs[cheaper] < self.gradients.cost else best
+            compared += f"; blocks {fill:.0%} full (they run from {BLOCK_FILL:.0%})"
+        if best == "blocks" and plan is not None:
+            self.blocks = plan
+            self.training_reason = (
+                f"with gradients: {plan.describe()} per query block ({plan.cost} scores per query of {n}); {compared}"
+            )
+        elif best == "csr":
+            self.csr = _SparsePlan(M)
+            self.training_reason = (
+                f"with gradients: {connections} connections ({connections / n:.1f} per query of {n}) as compressed "
+                f"sparse rows; {compared}"
+            )
+        else:
+            self.training_reason += f"; {compared}"
+        self.training_strategy = best if best in ("blocks", "csr") else self.gradients.strategy
 
     def extra_repr(self) -> str:
         return f"n={self.n}"
@@ -538,6 +719,8 @@ class MaskedAttention(nn.Module):
         factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
         recording = torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)
         if recording:
+            if self.csr is not None and _SparsePlan.supports(q):
+                return self.csr(q, k, v, factor)
             if self.blocks is not None:
                 return self.blocks(q, k, v, factor)
             return self.gradients(q, k, v, factor, chunked=False)

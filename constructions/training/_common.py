@@ -220,7 +220,7 @@ def fit(
     reference: dict | None,
     settings: dict,
     progress: bool = False,
-    eval_every: int = 1,
+    eval_every: int = 10,
 ) -> TrainingHistory:
     """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors
     (``evaluate()`` -> tensor [mse, max]) before the first step, after every ``eval_every``-th step

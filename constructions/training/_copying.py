@@ -25,9 +25,9 @@ PATTERNS = ("dense", "star", "strided", "fixed", "sliding_window", "random", "un
 #: STRIDED's union 660 / 625 ms, STAR 368 / 624 ms; evaluation at n = 1024, batch 64, union
 #: 3446 / 830 ms (a connection costs about 66 scores), STAR 490 / 765 ms; at n = 256 STAR's
 #: training step 82.5 / 69.1 ms. So only STAR's light rows (2-3 keys) gather, from n = 512 on.
-#: With gradients, patterns that are block-sparse under the identity or a residue order (STRIDED's
-#: and FIXED's steps, SLIDING_WINDOW) run ``MaskedAttention``'s block kernel where it is cheaper
-#: (n = 1024: training steps 1.56-1.97x faster); ``training_reason`` of each block says which ran.
+#: With gradients ``MaskedAttention`` runs its block kernel or its compressed sparse rows where
+#: cheaper (n = 1024: training steps 1.5-2.3x faster than dense for STRIDED's union and RANDOM,
+#: 2.0-3.3x for the other sparse patterns); ``training_reason`` of each block says which ran.
 COPY_GATHER_COST = 100.0
 #: Largest sequence length accepted (the dense masks and attention scores are n x n per head).
 MAX_LENGTH = 1024

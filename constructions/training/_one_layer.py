@@ -128,7 +128,8 @@ def train_one_layer(
     Returns
     -------
     TrainingHistory
-        Losses and test errors per step, and the constructed network's errors.
+        Losses per step, test errors every ``config.eval_every``-th step and after the last,
+        and the constructed network's errors.
 
     Examples
     --------

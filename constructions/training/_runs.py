@@ -43,7 +43,7 @@ def run_sumformer(item: dict) -> dict:
     >>> record = run_sumformer(dict(target="centered", n=2, d=1, kind="polynomial", degree=1, steps=2,
     ...                                samples=32, test_samples=32, reference=False))
     >>> record["steps"], len(record["train_loss"])
-    ((0, 1, 2), 2)
+    ((0, 2), 2)
     """
     config, rest = TrainingConfig.split(item)
     model, rest = SumformerModelConfig.split(rest)

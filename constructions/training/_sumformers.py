@@ -276,7 +276,8 @@ def train_sumformer(
     Returns
     -------
     TrainingHistory
-        Losses and test errors per step, and the reference's errors.
+        Losses per step, test errors every ``config.eval_every``-th step and after the last,
+        and the reference's errors.
 
     Examples
     --------

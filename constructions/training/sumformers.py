@@ -10,8 +10,9 @@ Two learned models of S(X)_i = psi(x_i, sum_j phi(x_j)):
 
 Both read the latent sum in mean form, psi(x_i, (1/n) sum_j phi(x_j)) (for fixed n the same
 model class as the sum form, and the inputs stay in [0, 1]). :func:`train_sumformer` trains
-one of them full batch with Adam on a registered or user target and records train loss,
-test mean-square and max error every step, beside the least-squares Sumformer of
+one of them full batch with Adam on a registered or user target and records the train loss of
+every step and the test mean-square and max error every ``eval_every``-th step (10 by default),
+beside the least-squares Sumformer of
 :func:`constructions.continuous.approximate` (the constructed reference).
 """
 

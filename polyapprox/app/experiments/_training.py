@@ -223,7 +223,7 @@ def sumformer_curves(
     for item, run in zip(items, runs):
         run["label"] = next(k for k, v in SUMFORMER_MODELS.items() if v == (item["kind"], item["psi"]))
     reference = next(r["reference"] for r in runs if r.get("reference"))
-    early = max(1, steps // 10)
+    early = _early_step(steps)
     groups = {name: [r for r in runs if r["label"] == name] for name in SUMFORMER_MODELS}
     rows = _sumformer_rows(groups, reference, early, degree)
     lrs = ", ".join(f"{name} {groups[name][0]['settings']['lr']:g}" for name in groups)
@@ -238,9 +238,38 @@ def sumformer_curves(
     return ExperimentResult("sumformer-curves", table, figure, runs, notes)
 
 
+#: Points per learning curve: runs evaluate every ``steps // CURVE_POINTS``-th step (at least every step).
+CURVE_POINTS = 50
+
+
+def _eval_every(steps: int) -> int:
+    """The evaluation interval of a curve of ``steps`` steps: about CURVE_POINTS points (every step below).
+
+    >>> _eval_every(150), _eval_every(1500), _eval_every(60)
+    (3, 30, 1)
+    """
+    return max(1, steps // CURVE_POINTS)
+
+
+def _early_step(steps: int) -> int:
+    """The evaluated step nearest a tenth of the run (at least the first evaluated one).
+
+    >>> _early_step(150), _early_step(1500), _early_step(60), _early_step(2)
+    (15, 150, 6, 1)
+    """
+    every = _eval_every(steps)
+    return every * max(1, round(steps / 10 / every))
+
+
+def _at_step(run: dict, key: str, step: int) -> float:
+    """The run's record ``key`` (``"test_mse"``...) after ``step`` updates (an evaluated step)."""
+    return run[key][run["steps"].index(step)]
+
+
 def _run_items(target: Any, n: int, d: int, steps: int, samples: int, config: ExperimentConfig, variants: list[dict]):
     """One run per (variant, seed): the experiment's shared settings, then the variant's own keys."""
     shared = {"target": target, "n": n, "d": d, "steps": steps, "samples": samples, "test_samples": samples}
+    shared["eval_every"] = _eval_every(steps)
     return [{**shared, **variant, "seed": s, **_rate(config)} for variant in variants for s in config.seed_list]
 
 
@@ -251,7 +280,7 @@ def _sumformer_rows(groups: dict[str, list[dict]], reference: dict, early: int, 
             "model": name,
             "parameters": group[0]["parameters"],
             "seeds": len(group),
-            f"test MSE @ {early}": t_interval([r["test_mse"][early] for r in group]),
+            f"test MSE @ {early}": t_interval([_at_step(r, "test_mse", early) for r in group]),
             "final test MSE": t_interval([r["test_mse"][-1] for r in group]),
             "final test max": t_interval([r["test_max"][-1] for r in group]),
         }
@@ -274,7 +303,9 @@ def _sumformer_notes(groups: dict[str, list[dict]], reference: dict, early: int)
     mlp = groups[_MLP]
     notes = []
     for name in (_PAPER_POLY, "polynomial phi + polynomial psi"):
-        ratio = _log_ratios([r["test_mse"][early] for r in mlp], [r["test_mse"][early] for r in groups[name]])
+        ratio = _log_ratios(
+            [_at_step(r, "test_mse", early) for r in mlp], [_at_step(r, "test_mse", early) for r in groups[name]]
+        )
         notes.append(
             _verdict(
                 paper_verdict(ratio, 0.0, paper_above=True),
