@@ -25,6 +25,14 @@ an interval and G an interval vector (one per input coordinate x_{j,c}):
   [0, max(g(l), g(u))]; hence ReLU(z) is in lambda (K + G . h) + [0, e], e = max(g(l), g(u)).
   lambda = u / (u - l) (the chord slope) when l < 0 < u, 1 when l >= 0, 0 when u <= 0, so a
   ReLU that is stable on B is represented exactly.
+- Yarotsky squaring chains (the m hidden layers that compute S_m(t) = the interpolant of t^2 on
+  the nodes k / 2^m, inside every product of the ReLU polynomials) are recognised in the weights
+  and replaced by one unit F_m(t) (:mod:`constructions._verify.relu_chains`: exact checks on the
+  float weights, so the network's real function is unchanged), and F_m is enclosed on [l, u] as
+  lambda z + c + [0, e] with lambda the chord slope and c, e from F_m's exact values at its nodes:
+  one relaxation no wider than that of t^2, instead of m relaxations of hat functions whose
+  cancellation (the sawtooths of the levels add up to a function with 2^m small kinks) interval
+  propagation loses. Identical units of a layer (the two factors of a square x * x) are merged.
 T's output on B is then  K_T + G_T . h. S is a polynomial with exact Taylor coefficients
 b_beta(c) at the centre (:class:`constructions._verify.certify._ShiftedPolynomial`), so
 S(c + h) - T(c + h) is enclosed by (b_0 - K_T) + (b_1 - G_T) . h + sum_{|beta| >= 2} b_beta h^beta:
@@ -53,6 +61,7 @@ from .certify import (
     _row_polynomials,
     _ShiftedPolynomial,
 )
+from .relu_chains import chain_relaxation, collapse
 
 _MEMORY_BUDGET = 2**28  # bytes of affine-form storage per batch of boxes
 _MAX_VARIABLES = 12  # n * d: boxes of the cube grow like 2^(n d)
@@ -213,8 +222,9 @@ class _Affine:
             K = self.K
             return Interval(_down(K.lo - t), _up(K.hi + t))
 
-    def relu(self, h: Interval) -> tuple[_Affine, np.ndarray, np.ndarray]:
-        """ReLU(z) in lambda z + [0, e] (module docstring); returns the new form, lambda and e (B, n, W)."""
+    def activate(self, h: Interval, depths: np.ndarray) -> tuple[_Affine, np.ndarray, np.ndarray]:
+        """Each unit's activation (``depths`` 0: ReLU, m > 0: the squaring chain F_m) as lambda z + c + [0, e]
+        (module docstring); returns the new form, lambda and e (B, n, W)."""
         z = self.range(h)
         l, u = z.lo, z.hi
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -224,7 +234,22 @@ class _Affine:
         g_l = Interval(np.maximum(l, 0.0)) - lam * Interval(l)  # g at the endpoints, rounded up
         g_u = Interval(np.maximum(u, 0.0)) - lam * Interval(u)
         e = np.maximum(np.maximum(g_l.hi, g_u.hi), 0.0)
+        offset = None
+        for m in np.unique(depths[depths > 0]):
+            sel = depths == m
+            lam_m, c_lo, c_hi = chain_relaxation(l[..., sel], u[..., sel], int(m), _up, _down)
+            slope[..., sel] = lam_m
+            if offset is None:
+                offset = np.zeros_like(e)
+            offset[..., sel] = c_lo
+            with np.errstate(invalid="ignore"):
+                e[..., sel] = _up(c_hi - c_lo)
         lo, hi = _scale(self.A.lo, self.A.hi, slope[:, :, None, :])
+        if offset is not None:  # K and K0 gain c_lo (rounded outward where it is not 0)
+            shift = offset[:, :, None, :]
+            exact = shift == 0.0
+            for arr, rnd in ((lo, _down), (hi, _up)):
+                arr[:, :, -2:] = np.where(exact, arr[:, :, -2:], rnd(arr[:, :, -2:] + shift))
         hi[:, :, -2] = _up(hi[:, :, -2] + e)  # K gains [0, e]; K0 does not
         return _Affine(Interval(lo, hi)), slope, e
 
@@ -246,15 +271,20 @@ def _scale(lo: np.ndarray, hi: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, n
 class _Mlp:
     """z + MLP(z @ in) @ out: one ReLU feed-forward block of the network, from its weights."""
 
-    def __init__(self, weights: dict[str, Any], name: str) -> None:
+    def __init__(self, weights: dict[str, Any], name: str, chains: bool = True) -> None:
         self.read = _Linear(weights[f"{name}.in"])
-        self.layers = []
+        raw = []
         k = 0
         while f"{name}.mlp.layer{k}.W" in weights:
-            self.layers.append(_Linear(weights[f"{name}.mlp.layer{k}.W"], weights[f"{name}.mlp.layer{k}.b"]))
+            raw.append((weights[f"{name}.mlp.layer{k}.W"], weights[f"{name}.mlp.layer{k}.b"]))
             k += 1
-        if not self.layers:
+        if not raw:
             raise PolyapproxError(f"block {name!r} has no ReLU MLP weights")
+        if chains:  # the same real function, with each Yarotsky squaring chain as one unit
+            raw, self.depths = collapse(raw)
+        else:
+            self.depths = [np.zeros(W.shape[1], dtype=np.int64) for W, _ in raw[:-1]]
+        self.layers = [_Linear(W, b) for W, b in raw]
         self.write = _Linear(weights[f"{name}.out"])
         self.widths = [layer.n_out for layer in self.layers]
         self.back = [_Linear(layer.W.T) for layer in self.layers]
@@ -263,8 +293,8 @@ class _Mlp:
     def __call__(self, z: _Affine, h: Interval) -> tuple[_Affine, list]:
         a = z.linear(self.read)
         relaxations = []
-        for layer in self.layers[:-1]:
-            a, slope, e = a.linear(layer).relu(h)
+        for layer, depths in zip(self.layers[:-1], self.depths):
+            a, slope, e = a.linear(layer).activate(h, depths)
             relaxations.append((slope, e))
         return z + a.linear(self.layers[-1]).linear(self.write), relaxations
 
@@ -287,11 +317,14 @@ class _Mlp:
 class _NetworkBounder:
     """Rigorous bounds of max_{i,c} |S - T| on batches of boxes (lo, hi) of shape (B, n*d).
 
-    ``backward=False`` keeps only the forward enclosure (relaxation terms merged into K): the
-    benchmark's baseline for what the backward pass gains.
+    ``backward=False`` keeps only the forward enclosure (relaxation terms merged into K), and
+    ``chains=False`` propagates through every layer of the Yarotsky squaring chains instead of
+    bounding each chain as one function: the benchmark's baselines for what each gains.
     """
 
-    def __init__(self, network: Any, sumformer: Any, backward: bool = True, mix: Interval | None = None) -> None:
+    def __init__(
+        self, network: Any, sumformer: Any, backward: bool = True, mix: Interval | None = None, chains: bool = True
+    ) -> None:
         self.backward, self.mix = backward, mix  # mix: n a for uniform attention weights a (None: a = 1/n)
         weights = {key: np.asarray(value, dtype=float) for key, value in network.weights.items()}
         names = [block.name for block in network.blocks]
@@ -304,12 +337,12 @@ class _NetworkBounder:
         self.n, self.d, self.d_out = network.n, network.d, network.d_out
         self.N = self.n * self.d
         self.embed = _Linear(weights["embed.W"])
-        self.ff1 = _Mlp(weights, "ff1") if "ff1.in" in weights else None
+        self.ff1 = _Mlp(weights, "ff1", chains) if "ff1.in" in weights else None
         if self.ff1 is None and network.layout["phi"].stop > network.layout["phi"].start:
             raise PolyapproxError("ff1 is not a ReLU MLP: certification needs ff='relu'")
         self.value = _Linear(weights["attn.W_V"])
         self.out = _Linear(weights["attn.W_O"])
-        self.ff2 = _Mlp(weights, "ff2")
+        self.ff2 = _Mlp(weights, "ff2", chains)
         self.readout = _Linear(weights["readout.W"])
         self.width = max([network.width] + self.ff2.widths + (self.ff1.widths if self.ff1 else []))
         if sumformer is not None:  # None: the caller compares T with something else (a target)

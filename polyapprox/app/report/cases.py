@@ -161,7 +161,7 @@ CASES: dict[str, Case] = {
         _case(
             "T-relu-certified",
             "ReLU network (m = 2) vs its Sumformer (n = 3, d = 1, degree 4): box budget of the certification "
-            "(stopping ratio 1.5); the reference run used 3612 boxes and gave [0.816, 1.224], a-priori bound 17.4",
+            "(stopping ratio 1.5); the reference run used 700 boxes and gave [0.816, 1.224], a-priori bound 17.4",
             10_000,
             "reached within the budget",
         ),
