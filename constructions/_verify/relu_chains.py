@@ -116,13 +116,26 @@ def _find_chains(
     hidden = len(layers) - 1
     if k + 1 >= hidden:
         return None
+    chains = _chain_heads(layers, k)
+    if not chains or not _extend_chains(layers, k, chains):
+        return None
+    m = len(chains[0])
+    if k + m > hidden or m > MAX_CHAIN_DEPTH:
+        return None
+    carried = _carried_lines(layers, k, m, chains)
+    if carried is None or not _consumer_reads_chains(layers[k + m][0], m, chains):
+        return None
+    return m, chains, carried
+
+
+def _chain_heads(layers: list[tuple[np.ndarray, np.ndarray]], k: int) -> list[list[tuple[int, int, int, int]]]:
+    """The first two levels of every chain starting at hidden layer k: announced by the acc columns of
+    layer k + 1 (support of size 4 with one entry 1.0) over three hat units of layer k."""
     W0, b0 = layers[k]
     W1, b1 = layers[k + 1]
-    width0 = W0.shape[1]
-    # chains are announced by the acc columns of layer k + 1: support of size 4 with one entry 1.0
     chains: list[list[tuple[int, int, int, int]]] = []
     taken = np.zeros(W1.shape[1], dtype=bool)
-    used = np.zeros(width0, dtype=bool)
+    used = np.zeros(W0.shape[1], dtype=bool)
     for col in range(W1.shape[1]):
         sup = _support(W1[:, col])
         if len(sup) != 3 or b1[col] != 0.0:
@@ -154,14 +167,19 @@ def _find_chains(
         taken[hats + [acc[0]]] = True
         used[[q1, q2, q3, acc[1]]] = True
         chains.append([(q1, q2, q3, acc[1]), (hats[0], hats[1], hats[2], acc[0])])
-    if not chains:
-        return None
-    # follow every chain through layers k + 2, ...: all must end at the same depth m
+    return chains
+
+
+def _extend_chains(
+    layers: list[tuple[np.ndarray, np.ndarray]], k: int, chains: list[list[tuple[int, int, int, int]]]
+) -> bool:
+    """Follow every chain through layers k + 2, ... in place; False when they end at different depths."""
+    hidden = len(layers) - 1
     s = 1
     while True:
         s += 1  # chains have s levels; layer k + s is the next one
         if k + s >= hidden:
-            break
+            return True
         W, b = layers[k + s]
         taken = np.zeros(W.shape[1], dtype=bool)
         extended = []
@@ -175,20 +193,23 @@ def _find_chains(
             else:
                 extended.append(None)
         if all(e is None for e in extended):
-            break
+            return True
         if any(e is None for e in extended):
-            return None  # chains of different depths
+            return False  # chains of different depths
         for chain, e in zip(chains, extended):
             chain.append(e)  # type: ignore[arg-type]
-    m = len(chains[0])
-    if k + m > hidden or m > MAX_CHAIN_DEPTH:
-        return None
-    # carried lines: every other column of layers k + 1 .. k + m - 1 is e_q (bias 0) on a non-chain unit
-    chain_units = [set() for _ in range(m)]
+
+
+def _carried_lines(
+    layers: list[tuple[np.ndarray, np.ndarray]], k: int, m: int, chains: list[list[tuple[int, int, int, int]]]
+) -> list[list[int]] | None:
+    """Every other column of layers k + 1 .. k + m - 1 is e_q (bias 0) on a non-chain unit: the lines
+    they carry, one unit per layer; None when a column is neither."""
+    chain_units: list[set[int]] = [set() for _ in range(m)]
     for chain in chains:
         for level, units in enumerate(chain):
             chain_units[level].update(units)
-    lines = [[q] for q in range(width0) if q not in chain_units[0]]
+    lines = [[q] for q in range(layers[k][0].shape[1]) if q not in chain_units[0]]
     for level in range(1, m):
         W, b = layers[k + level]
         ends = {line[-1]: line for line in lines if len(line) == level}  # each line is continued at most once
@@ -199,17 +220,19 @@ def _find_chains(
             if len(sup) != 1 or W[sup[0], col] != 1.0 or b[col] != 0.0 or int(sup[0]) not in ends:
                 return None
             ends.pop(int(sup[0])).append(col)
-    carried = [line for line in lines if len(line) == m]
-    # consumer: rows q1, q2, q3 of the last chain layer are row p4 times -2/4^m, 4/4^m, -2/4^m
-    Wc = layers[k + m][0]
+    return [line for line in lines if len(line) == m]
+
+
+def _consumer_reads_chains(Wc: np.ndarray, m: int, chains: list[list[tuple[int, int, int, int]]]) -> bool:
+    """Rows q1, q2, q3 of every chain's last layer are its row p4 times -2/4^m, 4/4^m, -2/4^m (exactly)."""
     scale = Fraction(1, 4**m)
     for chain in chains:
         q1, q2, q3, p4 = chain[-1]
         row = [Fraction(float(x)) for x in Wc[p4]]
         for q, factor in ((q1, -2 * scale), (q2, 4 * scale), (q3, -2 * scale)):
             if [Fraction(float(x)) for x in Wc[q]] != [factor * r for r in row]:
-                return None
-    return m, chains, carried
+                return False
+    return True
 
 
 def collapse(
