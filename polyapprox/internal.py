@@ -18,6 +18,7 @@ from .exact._errors import NotSmoothError as NotSmoothError
 from .exact._errors import PolyapproxError as PolyapproxError
 from .exact._errors import ShapeError as ShapeError
 from .exact._errors import SizeError as SizeError
+from .exact._errors import TimeLimitExpired as TimeLimitExpired
 from .exact._errors import UnknownNameError as UnknownNameError
 from .exact._files import check_writable as check_writable
 from .exact._files import open_append as open_append
@@ -44,6 +45,7 @@ __all__ = [
     "PolyapproxError",
     "ShapeError",
     "SizeError",
+    "TimeLimitExpired",
     "UnknownNameError",
     "check_choice",
     "check_int",

@@ -56,7 +56,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from polyapprox.internal import DomainError, PolyapproxError, check_int, check_writable
+from polyapprox.internal import DomainError, PolyapproxError, TimeLimitExpired, check_int, check_writable
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
 from .._common.monomial_plan import parent
@@ -239,12 +239,12 @@ class _ShiftedPolynomial:
     def __init__(
         self, rows: list[dict[tuple[int, ...], Fraction]], N: int, order: int = 2, deadline: _Deadline | None = None
     ) -> None:
-        """``deadline``: raise :class:`_Expired` when it runs out (looked at every ``every`` terms)."""
+        """``deadline``: raise :class:`TimeLimitExpired` when it runs out (looked at every ``every`` terms)."""
         from math import comb
 
         def look(k: int, every: int) -> None:
             if k % every == 0 and deadline is not None and deadline.expired():
-                raise _Expired
+                raise TimeLimitExpired
 
         self.N, self.R = N, len(rows)
         betas: set[tuple[int, ...]] = set()
@@ -380,7 +380,7 @@ class _BoxBounder:
     def __init__(
         self, model: Any, target: Any, n: int, d: int, order: int | None = None, deadline: _Deadline | None = None
     ) -> None:
-        """``deadline``: building stops with :class:`_Expired` when it runs out (the optional time limit)."""
+        """``deadline``: building stops with :class:`TimeLimitExpired` when it runs out (the optional time limit)."""
         self.target, self.n, self.d, self.d_out = target, n, d, model.d_out
         self.N = n * d
         rows = _row_polynomials(model.representation, n)
@@ -674,16 +674,12 @@ def _budget(budget: CertificationBudget | None, default_batch: int) -> tuple[Cer
 _clock = time.perf_counter
 
 
-class _Expired(Exception):
-    """The optional time limit ran out while a bounder was built, before the first box."""
-
-
 class _Deadline:
     """The optional wall-clock safety stop: ``expired()`` is always False without a time limit.
 
     The searches look at it between pieces of work (:meth:`pieces`: sample points, the initial
     grid's boxes, every bisection round's boxes; each round of the lower bound's local search) and
-    while the polynomial bounder expands the model's Taylor coefficients (:class:`_Expired`).
+    while the polynomial bounder expands the model's Taylor coefficients (:class:`TimeLimitExpired`).
     """
 
     def __init__(self, time_limit: float | None) -> None:
@@ -1146,7 +1142,7 @@ def certified_sup_error(
     check_float_environment()
     try:
         bounder = _BoxBounder(model, t, n, d, deadline=deadline)  # encloses every coefficient: refuses non-finite ones
-    except _Expired:  # E >= 0 everywhere and no box is bounded: the rigorous interval [0, inf]
+    except TimeLimitExpired:  # E >= 0 everywhere and no box is bounded: the rigorous interval [0, inf]
         if certificate is not None:
             raise PolyapproxError("time_limit ran out while the model was expanded: no certificate written") from None
         witness = np.full((n, d), box[0])

@@ -171,3 +171,16 @@ class NotSmoothError(PolyapproxError):
     >>> issubclass(NotSmoothError, PolyapproxError)
     True
     """
+
+
+class TimeLimitExpired(PolyapproxError):
+    """The optional wall-clock ``time_limit`` of a certification ran out while its bounder was built.
+
+    Raised and caught inside the certifier, which then returns the rigorous interval [0, inf]
+    (no box bounded); it reaches a caller only as that result.
+
+    Examples
+    --------
+    >>> issubclass(TimeLimitExpired, PolyapproxError)
+    True
+    """
