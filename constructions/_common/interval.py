@@ -61,6 +61,17 @@ def _up(x: np.ndarray) -> np.ndarray:
     return np.nextafter(x, _INF)
 
 
+def product_bounds(
+    a_lo: np.ndarray, a_hi: np.ndarray, b_lo: np.ndarray, b_hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outward-rounded bounds of {x y : x in [a_lo, a_hi], y in [b_lo, b_hi]} (the product of
+    :class:`Interval`, on bare arrays for loops where building Interval objects costs)."""
+    p1, p2, p3, p4 = a_lo * b_lo, a_lo * b_hi, a_hi * b_lo, a_hi * b_hi
+    lo = np.minimum(np.minimum(p1, p2), np.minimum(p3, p4))
+    hi = np.maximum(np.maximum(p1, p2), np.maximum(p3, p4))
+    return _down(lo), _up(hi)
+
+
 _LN2_HI = 6.93147180369123816490e-01  # fdlibm: the high 32 bits of ln 2, so k * _LN2_HI is exact for |k| < 2^20
 _LN2_LO = 1.90821492927058770002e-10  # ln 2 - _LN2_HI to double precision
 _INV_LN2 = 1.44269504088896338700e00
@@ -252,10 +263,7 @@ class Interval:
         if o.lo is o.hi and self.lo is self.hi:  # two point arrays: one product
             p = self.lo * o.lo
             return Interval(_down(p), _up(p))
-        p1, p2, p3, p4 = self.lo * o.lo, self.lo * o.hi, self.hi * o.lo, self.hi * o.hi
-        lo = np.minimum(np.minimum(p1, p2), np.minimum(p3, p4))
-        hi = np.maximum(np.maximum(p1, p2), np.maximum(p3, p4))
-        return Interval(_down(lo), _up(hi))
+        return Interval(*product_bounds(self.lo, self.hi, o.lo, o.hi))
 
     __rmul__ = __mul__
 

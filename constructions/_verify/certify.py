@@ -58,7 +58,14 @@ import numpy as np
 
 from polyapprox.internal import DomainError, PolyapproxError, TimeLimitExpired, check_int, check_writable
 
-from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment, rational_enclosure
+from .._common.interval import (
+    Interval,
+    Jet,
+    NotSmoothError,
+    check_float_environment,
+    product_bounds,
+    rational_enclosure,
+)
 from .._common.monomial_plan import parent
 from .._sumformers.polynomial import PolynomialSumformer
 from .._sumformers.target_checks import check_equivariant
@@ -312,11 +319,8 @@ class _ShiftedPolynomial:
         nseg = self.R * self.M
         lo, hi = np.zeros((B, nseg)), np.zeros((B, nseg))
         v_lo, v_hi = np.broadcast_to(V.lo, V.shape), np.broadcast_to(V.hi, V.shape)
-        for g, w_lo, w_hi, k in self.columns:  # Interval's product and sum, written out (the same operations)
-            a, b = v_lo[:, g], v_hi[:, g]
-            p1, p2, p3, p4 = a * w_lo, a * w_hi, b * w_lo, b * w_hi
-            p_lo = np.nextafter(np.minimum(np.minimum(p1, p2), np.minimum(p3, p4)), -np.inf)
-            p_hi = np.nextafter(np.maximum(np.maximum(p1, p2), np.maximum(p3, p4)), np.inf)
+        for g, w_lo, w_hi, k in self.columns:  # Interval's product and sum on bare arrays (the same operations)
+            p_lo, p_hi = product_bounds(v_lo[:, g], v_hi[:, g], w_lo, w_hi)
             lo[:, :k] = np.nextafter(lo[:, :k] + p_lo, -np.inf)
             hi[:, :k] = np.nextafter(hi[:, :k] + p_hi, np.inf)
         out_lo, out_hi = np.empty_like(lo), np.empty_like(hi)
