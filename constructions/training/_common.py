@@ -219,12 +219,12 @@ def fit(
     target: str,
     reference: dict | None,
     settings: dict,
+    eval_every: int,
     progress: bool = False,
-    eval_every: int = 10,
 ) -> TrainingHistory:
     """Full-batch Adam on ``forward()`` (returns the training loss), evaluating the test errors
     (``evaluate()`` -> tensor [mse, max]) before the first step, after every ``eval_every``-th step
-    and after the last. Losses and errors stay tensors until the run ends (no conversion per step)."""
+    (the caller's config decides: ``TrainingConfig.eval_every``) and after the last. Losses and errors stay tensors until the run ends (no conversion per step)."""
     import time
 
     eval_every = check_eval_every(eval_every)
