@@ -191,11 +191,7 @@ class TaylorModel(Jet):
 
     def full(self) -> Interval:
         """The coefficients of all M monomials (the ones not stored are the exact 0)."""
-        stored = self.coef.shape[-1]
-        if stored == self.mono.M:
-            return self.coef
-        pad = [(0, 0)] * (self.coef.ndim - 1) + [(0, self.mono.M - stored)]
-        return Interval(np.pad(self.coef.lo, pad), np.pad(self.coef.hi, pad))
+        return self._padded(self.mono.M)
 
     def _padded(self, stored: int) -> Interval:
         """The coefficients stored to ``stored`` slots (>= this model's; the new ones are the exact 0)."""
