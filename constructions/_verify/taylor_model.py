@@ -38,6 +38,7 @@ The class is a :class:`Jet` so target formulas evaluate on it through the enclos
 
 from __future__ import annotations
 
+import functools
 import itertools
 from fractions import Fraction
 from math import factorial
@@ -460,10 +461,7 @@ class _LocalBasis:
         # the support, then the first variables outside it, to L per entry; sorted (a fixed basis)
         order = np.argsort(~mask, axis=1, kind="stable")[:, :L]
         chosen = np.sort(order, axis=1)
-        key = (t.mono.N, t.mono.K, chosen.tobytes(), chosen.shape)
-        if key not in _LOCAL_CACHE:
-            _LOCAL_CACHE[key] = _LocalBasis(t.mono, chosen)
-        return _LOCAL_CACHE[key]
+        return _local_basis(t.mono, chosen.astype(np.int64).tobytes(), chosen.shape)
 
     def gather(self, t: TaylorModel) -> TaylorModel:
         """``t`` in the local basis: coefficients and the tables hm, rho per entry (B, *shape[1:], M_L)."""
@@ -493,14 +491,15 @@ class _LocalBasis:
         return TaylorModel(Interval(lo, hi), s.rem, t.mono, t.hm, t.rho, s.deg, t.vars)
 
 
-_LOCAL_CACHE: dict[Any, _LocalBasis] = {}
-_LOCAL_MONOMIALS: dict[tuple[int, int], TaylorMonomials] = {}
+@functools.lru_cache(maxsize=64)
+def _local_basis(mono: TaylorMonomials, chosen: bytes, shape: tuple[int, ...]) -> _LocalBasis:
+    """The :class:`_LocalBasis` of the variables ``chosen`` (an int64 array's bytes, of ``shape``)."""
+    return _LocalBasis(mono, np.frombuffer(chosen, dtype=np.int64).reshape(shape))
 
 
+@functools.lru_cache(maxsize=64)
 def _local_monomials(L: int, K: int) -> TaylorMonomials:
-    if (L, K) not in _LOCAL_MONOMIALS:
-        _LOCAL_MONOMIALS[(L, K)] = TaylorMonomials(L, K)
-    return _LOCAL_MONOMIALS[(L, K)]
+    return TaylorMonomials(L, K)
 
 
 def _placed(e: tuple[int, ...], variables: np.ndarray, N: int) -> tuple[int, ...]:
