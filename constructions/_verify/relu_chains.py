@@ -49,10 +49,6 @@ import numpy as np
 MAX_CHAIN_DEPTH = 26
 
 
-def _frac_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and all(Fraction(float(x)) == Fraction(float(y)) for x, y in zip(a.ravel(), b.ravel()))
-
-
 def _support(col: np.ndarray) -> np.ndarray:
     return np.nonzero(col)[0]
 
