@@ -75,7 +75,7 @@ class TrainingConfig:
         network is built from it, so ``train_one_layer`` needs True).
     eval_every : int, default 10
         Evaluate the test errors after every ``eval_every``-th step and after the last, 1 to
-        1,000,000 (10 keeps the loop within 4% of a plain Adam loop, 1 costs 1.39x: each
+        1,000,000 (10 keeps the loop within about 7% of a plain Adam loop, 1 costs 1.4x: each
         evaluation is a forward over the test sample).
 
     Examples
