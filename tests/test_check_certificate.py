@@ -52,7 +52,7 @@ def test_checker_imports_only_the_standard_library():
     imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
     imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert imported <= set(sys.stdlib_module_names), imported
-    assert len(CHECKER.read_text().splitlines()) <= 400
+    assert len(CHECKER.read_text().splitlines()) <= 450  # network certificates: the sibling file (<= 400)
 
 
 def test_accepts_an_honest_certificate_and_states_the_interval(sup_certificate):

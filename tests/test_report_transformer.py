@@ -1,3 +1,9 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from polyapprox.app.report import run_report
 
 
@@ -37,9 +43,30 @@ def test_certified_relu_claim_fails_above_the_a_priori_bound():
         "m": 2,
         "measured": 0.7,
         "bound": 13.0,
-        "certified": {"lower": 0.75, "upper": 1.1, "ratio": 1.47, "reached": True},
+        "certified": {"lower": 0.75, "upper": 1.1, "ratio": 1.47, "reached": True, "certificate": "c.json"},
     }
     assert _t_relu_certified(ctx, {"relu": [row]}).passed
+    unnamed = {k: v for k, v in row["certified"].items() if k != "certificate"}
+    assert not _t_relu_certified(ctx, {"relu": [dict(row, certified=unnamed)]}).passed
     assert not _t_relu_certified(ctx, {"relu": [dict(row, bound=1.0)]}).passed
     assert not _t_relu_certified(ctx, {"relu": [dict(row, measured=1.2)]}).passed
     assert not _t_relu_certified(ctx, {"relu": [dict(row, certified=dict(row["certified"], reached=False))]}).passed
+
+
+@pytest.mark.slow
+def test_the_checker_accepts_the_relu_certificate_the_report_writes(quick_report):
+    """The certified ReLU row names its certificate in the report folder; the standalone checker accepts it
+    and states the report's interval."""
+    checker = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
+    rows = [r for r in quick_report.results["sections"]["transformer"]["numbers"]["relu"] if "certified" in r]
+    assert [r["certified"]["certificate"] for r in rows] == ["certificate_relu_network_m2.json"]
+    for r in rows:
+        c = r["certified"]
+        out = subprocess.run(
+            [sys.executable, "-I", "-S", str(checker), str(quick_report.out / c["certificate"])],
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 0, out.stdout
+        assert f"[{c['lower']!r}, {c['upper']!r}]" in out.stdout and "|T - S|" in out.stdout
+    assert "certificate_relu_network_m2.json" in (quick_report.out / "report.md").read_text()

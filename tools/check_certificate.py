@@ -7,6 +7,7 @@ exits 0, or the first failure and exits 1.
   each (S's exact Taylor coefficients at the centre minus a Taylor model of f of the stated order) in interval
   arithmetic on integers scaled by 2^-256, rounded outward, against the leaf's and the claimed upper bound, and the
   lower bound at the witness. "representation": expands Psi(x_i, P(X)) and F_i with Python integers and fractions.
+  "network-error": the same walk for a ReLU network T, by check_certificate_networks.py next to this file.
 --model FILE: the certificate must be about that safetensors file (n, d, power sums, domain, Psi; its sha256 when
 recorded). Trusts CPython (int, Fraction, float.fromhex, json, ast: expressions are walked, never run). Limits: file
 size (64 MB unless --max-bytes), n*d <= 24, 200,000 terms per polynomial, depth 2000, 2^20 cells.
@@ -16,12 +17,14 @@ import argparse
 import ast
 import functools
 import hashlib
+import importlib.util
 import itertools
 import json
 import operator
 import sys
 from fractions import Fraction
 from math import comb, factorial, prod
+from pathlib import Path
 
 P = 256  # an integer v stands for v / 2^P
 MAX_TERMS, MAX_VARS, MAX_DEPTH, MAX_CELLS = 200_000, 24, 2000, 1 << 20
@@ -218,16 +221,25 @@ def sumformer_rows(model):
     return rows
 
 
-# -- the sup-error certificate ---------------------------------------------------------------------
-class SupChecker:
-    def __init__(self, cert):
-        model = cert["model"]
-        self.n, self.d, self.d_out = (model[k] for k in ("n", "d", "d_out"))
-        self.N, self.target, self.order = self.n * self.d, cert["target"]["expression"], cert["order"]
-        need(len(model["psi"]) == self.d_out, "model: one Psi per output")
-        need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
-        self.low = {b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order}
-        # per row and beta: the terms (gamma, floor(2^P a C(alpha, beta))) of b_beta(c) = sum a C(alpha, beta) c^gamma
+# -- the sup-error certificate: the rows of reference - model as Taylor models on each leaf box -------------
+def leaf(lo, hi, K, betas, low):
+    """A box [lo, hi] (floats) at the certifier's centre c = (lo + hi) * 0.5 (bit for bit): the ranges hm[beta] of
+    h^beta (times 2^P) for h in [lo, hi] - c, rho[beta] >= |h^beta|, and the variables c + h as Taylor models."""
+    c, N = [(a + b) * 0.5 for a, b in zip(lo, hi)], len(lo)
+    h = [(fx(a)[0] - fx(m)[1], fx(b)[1] - fx(m)[0]) for a, b, m in zip(lo, hi, c)]
+    zero = (0,) * N
+    hm = {b: functools.reduce(mul, [power(h[k], e) for k, e in enumerate(b) if e], fx(1)) for b in betas | low}
+    box = dict(K=K, zero=zero, low=low, hm=hm, c=c, h=h, rho={b: max(-hm[b][0], hm[b][1]) for b in low})
+    box["x"] = [TM({zero: fx(v), zero[:w] + (1,) + zero[w + 1 :]: fx(1)}, (0, 0), box) for w, v in enumerate(c)]
+    return box
+
+
+class Sumformer:
+    """S(c + h)_r = sum_beta b_{r,beta}(c) h^beta exactly: per row and beta, the terms (gamma, floor(2^P a C(alpha,
+    beta))) of b_beta(c) = sum_alpha a C(alpha, beta) c^gamma, gamma = alpha - beta."""
+
+    def __init__(self, model):
+        need(len(model["psi"]) == model["d_out"], "model: one Psi per output")
         self.rows, gammas = [], {}
         for row in sumformer_rows(model):
             by_beta = {}
@@ -236,13 +248,13 @@ class SupChecker:
                     gamma = gammas.setdefault(tuple(map(operator.sub, alpha, beta)), len(gammas))
                     by_beta.setdefault(beta, []).append((gamma, fx(a * prod(map(comb, alpha, beta)))[0]))
             self.rows.append({beta: tuple(zip(*t)) for beta, t in by_beta.items()})
-        self.gammas, self.betas = list(gammas), self.low.union(*self.rows)
+        self.gammas, self.betas = list(gammas), set().union(*self.rows)
         self.degree = max([sum(g) for g in self.gammas] + [2])
 
-    def shifted(self, c):
-        """-b_{r,beta}(c) as intervals: exact integer sums of -floor(2^P w) m^gamma (c = m / 2^E exactly), widened by
-        the error of the floors (each < one unit times |c^gamma|)."""
-        cq = [Fraction(v) for v in c]
+    def at(self, box, sign):
+        """sign b_{r,beta}(c): exact integer sums of floor(2^P w) m^gamma (c = m / 2^E exactly), widened by the error
+        of the floors (each < one unit times |c^gamma|)."""
+        cq = [Fraction(v) for v in box["c"]]
         E = max(q.denominator.bit_length() - 1 for q in cq)
         m = [q.numerator << (E - q.denominator.bit_length() + 1) for q in cq]
         S = E * self.degree  # every c^gamma as an integer at scale 2^-S
@@ -251,21 +263,33 @@ class SupChecker:
         for by_beta in self.rows:
             coef = {}
             for beta, (js, ws) in by_beta.items():
-                total, err = -sum(map(operator.mul, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
+                total, err = sign * sum(map(operator.mul, ws, map(g.__getitem__, js))), sum(map(gabs.__getitem__, js))
                 coef[beta] = ((total - err) >> S, -(-(total + err) >> S))
-            out.append(coef)
+            out.append(TM(coef, (0, 0), box))
         return out
 
+
+class SupChecker:
+    """Encloses max_{i,c} |reference - model| on boxes as Taylor models of the stated order: the reference is the
+    target's formula or a Sumformer ("model" in the target entry), ``model.at(box, -1)`` minus the model's rows."""
+
+    def __init__(self, cert, model, n, d, d_out):
+        self.n, self.d, self.d_out, self.N, self.model = n, d, d_out, n * d, model
+        self.order, ref = cert["order"], cert["target"]
+        need(type(self.order) is int and 1 <= self.order <= 8, "the Taylor order is not 1..8")
+        self.low = {b for b in itertools.product(range(self.order + 1), repeat=self.N) if sum(b) <= self.order}
+        self.ref = Sumformer(ref["model"]) if "model" in ref else self
+        self.text, self.betas = ref.get("expression"), getattr(self.ref, "betas", set()) | model.betas
+
     def errors(self, lo, hi):
-        """Enclosures of the rows of f - S over the box [lo, hi] (floats), times 2^P, at the certifier's centre c: f as
-        Taylor models of the stated order, S by its exact Taylor coefficients; hm[beta]: the range of h^beta."""
-        c = [(a + b) * 0.5 for a, b in zip(lo, hi)]  # bit for bit
-        h = [(fx(a)[0] - fx(m)[1], fx(b)[1] - fx(m)[0]) for a, b, m in zip(lo, hi, c)]
-        hm = {b: functools.reduce(mul, [power(h[k], e) for k, e in enumerate(b) if e], fx(1)) for b in self.betas}
-        zero, rho = (0,) * self.N, {b: max(-hm[b][0], hm[b][1]) for b in self.low}
-        box = {"K": self.order, "zero": zero, "low": self.low, "hm": hm, "rho": rho}
-        x = [TM({zero: fx(v), zero[:w] + (1,) + zero[w + 1 :]: fx(1)}, (0, 0), box) for w, v in enumerate(c)]
-        X, num = [x[j * self.d : (j + 1) * self.d] for j in range(self.n)], x[0].const
+        box = leaf(lo, hi, self.order, self.betas, self.low)
+        for f, s in zip(self.ref.at(box, 1), self.model.at(box, -1), strict=True):
+            t = f + s
+            yield add(t.range(), t.R)
+
+    def at(self, box, sign):
+        """The target's rows: its formula (x_i, x_j, numbers, + - * /, **k, exp, norm2, sum_j, mean_j) as Taylor models."""
+        X, num = [box["x"][j * self.d : (j + 1) * self.d] for j in range(self.n)], box["x"][0].const
 
         def call(f, arg, names):  # sum_j and mean_j (not nested), exp and norm2
             if f in ("sum_j", "mean_j"):
@@ -278,12 +302,10 @@ class SupChecker:
 
         calls, rows = {f: functools.partial(call, f) for f in ("sum_j", "mean_j", "exp", "norm2")}, []
         for i in range(self.n):
-            out = evaluate(self.target, {"x_i": X[i]}, calls, num, range(1, 17))
+            out = evaluate(self.text, {"x_i": X[i]}, calls, num, range(1, 17))
             need(len(out) in (1, self.d_out), "the target's output size differs from the model's")
             rows += out * (self.d_out // len(out))
-        for f, minus_s in zip(rows, self.shifted(c)):
-            coef = merge(minus_s, f.P, add)
-            yield add(functools.reduce(add, [mul(b, hm[beta]) for beta, b in coef.items()]), f.R)
+        return rows
 
 
 def contract(lo, hi, n, d):
@@ -295,8 +317,15 @@ def contract(lo, hi, n, d):
     return (lo, hi) if all(a <= b for a, b in zip(lo, hi)) else None
 
 
-def check_sup(cert):
-    ck = SupChecker(cert)
+def check_sup_error(cert):
+    m, t = cert["model"], cert["target"]
+    ck, what = SupChecker(cert, Sumformer(m), m["n"], m["d"], m["d_out"]), f"|S - f| (target {t['name']!r}"
+    return check_sup(cert, ck, f"{what}: {t['expression']})")
+
+
+def check_sup(cert, ck, what, per_leaf=True):
+    """Rebuild the leaves, bound each with ``ck.errors`` against the upper bound (and its claim, when ``per_leaf``:
+    when the checker bounds a leaf as the certifier did); the witness."""
     n, d, N = ck.n, ck.d, ck.N
     lo_dom, hi_dom = (float.fromhex(v) for v in cert["domain"])
     upper, edges = float.fromhex(cert["upper"]), [float.fromhex(v) for v in cert["grid"]]
@@ -316,7 +345,7 @@ def check_sup(cert):
         if isinstance(node, str):
             got, claimed = max(max(-e[0], e[1]) for e in ck.errors(lo, hi)), float.fromhex(node)
             why = f"box {where} {lo}..{hi}: bound {got / 2**P:.17g} exceeds the claimed"
-            need(got <= max(fx(claimed)[0], 1 << (P - 200)), f"{why} {claimed:.17g}")
+            need(not per_leaf or got <= max(fx(claimed)[0], 1 << (P - 200)), f"{why} {claimed:.17g}")
             need(got <= fx(upper)[0], f"{why} upper bound {upper:.17g}")
             leaves += 1
             continue
@@ -327,12 +356,9 @@ def check_sup(cert):
         todo.append((f"{where}.0", node[1], lo, hi[:k] + [mid] + hi[k + 1 :]))
     witness, lower = [float.fromhex(v) for v in cert["witness"]], float.fromhex(cert["lower"])
     need(len(witness) == N and all(lo_dom <= v <= hi_dom for v in witness), "the witness is not in the domain")
-    at_witness = max(max(e[0], -e[1], 0) for e in ck.errors(witness, witness))  # the lower ends of |S - f|
+    at_witness = max(max(e[0], -e[1], 0) for e in ck.errors(witness, witness))  # the lower ends of the errors
     need(fx(lower)[1] <= at_witness, "the claimed lower bound fails at the witness")
-    return (
-        f"certified: sup over [{lo_dom!r}, {hi_dom!r}]^({n} x {d}) of max |S - f| (target {cert['target']['name']!r}"
-        f": {cert['target']['expression']}) lies in [{lower!r}, {upper!r}] ({leaves} boxes)"
-    )
+    return f"certified: sup over [{lo_dom!r}, {hi_dom!r}]^({n} x {d}) of max {what} lies in [{lower!r}, {upper!r}] ({leaves} boxes)"
 
 
 # -- the representation certificate and the model file -------------------------------------------
@@ -348,21 +374,30 @@ def check_representation(cert):
     return f"certified: Psi(x_i, P(X)) = F_i(X) exactly for n = {n}, d = {d}, every token i and output"
 
 
-def check_model_file(cert, path, max_bytes):
+def model_file(cert, path, max_bytes):
+    """A safetensors model file's bytes, header and polyapprox metadata (its sha256 checked when recorded)."""
     data = read(path, max_bytes)
     if "model_file_sha256" in cert:
         need(hashlib.sha256(data).hexdigest() == cert["model_file_sha256"], "the model file's sha256 differs")
     size = int.from_bytes(data[:8], "little")
     need(len(data) >= 8 and 8 + size <= len(data), "the model file is truncated")
-    meta = json.loads(json.loads(data[8 : 8 + size])["__metadata__"]["polyapprox"])
-    rep, model = meta["parameters"]["representation"], cert["model"]
+    header = json.loads(data[8 : 8 + size])
+    return data[8 + size :], header, json.loads(header["__metadata__"]["polyapprox"])
+
+
+def check_model_file(cert, tensors, header, meta):
+    check_psi(meta["parameters"]["representation"], cert["model"])
+    domain = [float(v) for v in meta["parameters"]["domain"]]
+    need(cert["kind"] != "sup-error" or domain == [float.fromhex(v) for v in cert["domain"]], "another domain")
+
+
+def check_psi(rep, model):
+    """A model file's representation (n, d, d_out, indices, Psi) is the certificate's ``model``."""
     need(all(rep[k] == model[k] for k in ("n", "d", "d_out", "indices")), "model file: another n, d, d_out or indices")
     names = [f"y_{k + 1}" for k in range(rep["d"])] + ["p_" + "_".join(map(str, g)) for g in rep["indices"]]
     for c, text in enumerate(rep["Psi"]):
         mine = {tuple(beta + m): Fraction(q) for beta, m, q in model["psi"][c] if Fraction(q)}
         need(polynomial(text, names) == mine, f"Psi_{c + 1} differs from the file's")
-    domain = [float(v) for v in meta["parameters"]["domain"]]
-    need(cert["kind"] != "sup-error" or domain == [float.fromhex(v) for v in cert["domain"]], "another domain")
 
 
 def read(path, max_bytes):
@@ -383,11 +418,19 @@ def main(argv):
     except (ValueError, RecursionError):
         raise Reject("not a complete JSON document (truncated or corrupt)") from None
     need(isinstance(cert, dict) and cert.get("format") == "polyapprox.certificate/1", "not a polyapprox certificate")
-    if args.model is not None:
-        check_model_file(cert, args.model, args.max_bytes)
-    checks = {"sup-error": check_sup, "representation": check_representation}
+    checks = {"sup-error": check_sup_error, "representation": check_representation, "network-error": None}
     need(cert.get("kind") in checks, "unknown certificate kind")
-    return checks[cert["kind"]](cert)
+    check, check_file = checks[cert["kind"]], check_model_file
+    if check is None:  # networks: the sibling file, which imports this one's functions under this name
+        sys.modules["check_certificate"] = sys.modules[__name__]
+        spec = importlib.util.spec_from_file_location(
+            "networks", Path(__file__).with_name("check_certificate_networks.py")
+        )
+        spec.loader.exec_module(networks := importlib.util.module_from_spec(spec))
+        check, check_file = networks.check_network, networks.check_network_file
+    if args.model is not None:
+        check_file(cert, *model_file(cert, args.model, args.max_bytes))
+    return check(cert)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Certificates: the data a certified bound rests on, as JSON that a standalone checker re-verifies.
 
 ``tools/check_certificate.py`` (Python standard library only, importing nothing from this
-project) reads these files and re-derives every claim in exact rational interval arithmetic.
-Two kinds:
+project; it loads ``tools/check_certificate_networks.py`` for network certificates) reads these
+files and re-derives every claim in exact rational interval arithmetic. Three kinds:
 
 - ``sup-error``: sup over [lo, hi]^{n x d} of max_{i,c} |S(X)_ic - f(X)_ic| <= upper, for a
   polynomial Sumformer S(X)_i = Psi(x_i, P(X)) (exact rational coefficients of Psi) and a target
@@ -13,6 +13,11 @@ Two kinds:
   file). Each leaf carries the bound the certifier computed for it (float hex); the checker
   rebuilds each leaf's box, recomputes a bound with the same second-order Taylor form in exact
   arithmetic, and accepts when its bound is <= the leaf's and every leaf's is <= ``upper``.
+- ``network-error``: the same for a one-attention-layer ReLU network T (its float64 tensors, exact,
+  and its uniform attention weight) against its polynomial Sumformer (``certified_network_error``)
+  or a target: the checker rebuilds the leaves and encloses T on each by affine forms, relaxing
+  every ReLU unit, and every chain of units on one input, as a piecewise-linear function it
+  computes exactly from the weights (the checker's docstring states the method).
 - ``representation`` (written by ``EquivariantRepresentation.certificate``): Psi, F_1, n, d and the
   power-sum indices of an exact representation; the checker expands Psi(x_i, P(X)) and F_i(X) =
   F_1(X with tokens 1 and i exchanged) with Python integers and fractions and compares them.
@@ -25,7 +30,10 @@ from __future__ import annotations
 import ast
 import hashlib
 import os
+from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from polyapprox.internal import PolyapproxError, representation_data, write_certificate_json
 
@@ -35,14 +43,17 @@ FORMAT = "polyapprox.certificate/1"  # the same as the representation certificat
 CHECKER_FUNCTIONS = ("exp", "norm2", "sum_j", "mean_j")
 CHECKER_NAMES = ("x_i", "x_j")
 
-SYMMETRY = (
-    "S(X)_i = Psi(x_i, P(X)) with P symmetric in the tokens, and the target is an expression in x_i and "
-    "sums/means over all tokens j, so both are permutation-equivariant and E(X) = max_{i,c} |S(X)_ic - f(X)_ic| "
+_SORTED = (
     "is invariant under permuting tokens. Every X in the cube [lo, hi]^{n x d} has a permutation sorting its "
     "tokens by their first coordinate, so sup E over the cube = sup E over R = {X : x_{1,1} <= ... <= x_{n,1}}. "
     "The leaves cover R: the grid cells cover the cube, the two halves of a box cover it, and a box is replaced "
     "by its contraction to R (x_{j,1} >= max_{i<=j} lo_{i,1}, x_{j,1} <= min_{i>=j} hi_{i,1}), which keeps every "
     "point of R in it; an empty contraction misses R."
+)
+SYMMETRY = (
+    "S(X)_i = Psi(x_i, P(X)) with P symmetric in the tokens, and the target is an expression in x_i and "
+    "sums/means over all tokens j, so both are permutation-equivariant and E(X) = max_{i,c} |S(X)_ic - f(X)_ic| "
+    + _SORTED
 )
 
 
@@ -84,6 +95,85 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+NETWORK_SYMMETRY = (
+    "T applies the same blocks to every token and gives every token the same attention weight a, so T is "
+    "permutation-equivariant, as is the reference (a Sumformer, or a target expression in x_i and sums/means "
+    "over all tokens j), so E(X) = max_{i,c} |T(X)_ic - R(X)_ic| " + _SORTED
+)
+
+
+def _search_fields(domain: tuple[float, float], result: Any, outcome: Any) -> dict[str, Any]:
+    """The bound, the witness and the bisection tree of a search, as a certificate's fields (float hex)."""
+    if outcome.tree is None or outcome.edges is None:
+        raise PolyapproxError("internal: the search kept no bisection tree")
+    return {
+        "domain": [float(domain[0]).hex(), float(domain[1]).hex()],
+        "upper": float(result.upper).hex(),
+        "lower": float(result.lower).hex(),
+        "witness": [float(v).hex() for v in result.witness.reshape(-1)],
+        "reached": bool(result.reached),
+        "boxes_bounded": int(result.boxes),
+        "grid": [float(e).hex() for e in outcome.edges],
+        "cells": {str(k): v for k, v in outcome.tree.items()},
+    }
+
+
+def network_data(network: Any, weight: Fraction) -> dict[str, Any]:
+    """n, d, d_out, the uniform attention weight and every tensor but W_Q, W_K: [i, j, float hex] per non-zero."""
+    tensors = {}
+    for name, value in network.weights.items():
+        if name in ("attn.W_Q", "attn.W_K"):
+            continue
+        array = np.asarray(value, dtype=float)
+        rows, cols = np.nonzero(array)
+        tensors[name] = {
+            "shape": list(array.shape),
+            "entries": [[int(i), int(j), float(array[i, j]).hex()] for i, j in zip(rows, cols)],
+        }
+    return {
+        "n": network.n,
+        "d": network.d,
+        "d_out": network.d_out,
+        "attention_weight": f"{weight.numerator}/{weight.denominator}",
+        "tensors": tensors,
+    }
+
+
+def write_network_certificate(
+    path: str | os.PathLike[str],
+    network: Any,
+    weight: Fraction,
+    reference: Any,
+    domain: tuple[float, float],
+    result: Any,
+    outcome: Any,
+    model_file: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write the certificate of a ReLU network's certified distance to ``reference``, a polynomial Sumformer or a
+    target (module docstring); ``weight``: the attention weight a every query gives every token."""
+    if hasattr(reference, "representation"):
+        target: dict[str, Any] = {"name": "sumformer", "model": representation_data(reference.representation)}
+    else:
+        target = {"name": reference.name, "expression": target_expression(reference)}
+    document = {
+        "format": FORMAT,
+        "kind": "network-error",
+        "statement": "sup over X in [domain]^(n x d) of max_{i,c} |T(X)_ic - R(X)_ic| <= upper, T the network "
+        "(its tensors exact; every attention weight a), R the reference (a Sumformer's Psi or a target's formula)",
+        "symmetry": NETWORK_SYMMETRY,
+        "method": "per leaf box, at the float centre c = (lo + hi) * 0.5: T enclosed by affine forms (ReLU units "
+        "and chains of units on one input relaxed as exact piecewise-linear functions, a backward pass for the "
+        "relaxation terms), minus R's exact Taylor coefficients or Taylor model of the given order",
+        "order": 2,
+        "network": network_data(network, weight),
+        "target": target,
+        **_search_fields(domain, result, outcome),
+    }
+    if model_file is not None:
+        document["model_file_sha256"] = file_digest(model_file)
+    write_certificate_json(path, document)
+
+
 def write_sup_certificate(
     path: str | os.PathLike[str],
     model: Any,
@@ -96,8 +186,6 @@ def write_sup_certificate(
 ) -> None:
     """Write the certificate of a ``certified_sup_error`` result (module docstring); ``order``: the Taylor
     models' order of the target."""
-    if outcome.tree is None or outcome.edges is None:
-        raise PolyapproxError("internal: the search kept no bisection tree")
     document = {
         "format": FORMAT,
         "kind": "sup-error",
@@ -109,14 +197,7 @@ def write_sup_certificate(
         "order": int(order),
         "model": representation_data(model.representation),
         "target": {"name": target.name, "expression": target_expression(target)},
-        "domain": [float(domain[0]).hex(), float(domain[1]).hex()],
-        "upper": float(result.upper).hex(),
-        "lower": float(result.lower).hex(),
-        "witness": [float(v).hex() for v in result.witness.reshape(-1)],
-        "reached": bool(result.reached),
-        "boxes_bounded": int(result.boxes),
-        "grid": [float(e).hex() for e in outcome.edges],
-        "cells": {str(k): v for k, v in outcome.tree.items()},
+        **_search_fields(domain, result, outcome),
     }
     if model_file is not None:
         document["model_file_sha256"] = file_digest(model_file)

@@ -44,11 +44,13 @@ uniform attention), as is S, so the sorted-token region of :mod:`constructions._
 
 from __future__ import annotations
 
+import os
+from fractions import Fraction
 from typing import Any, overload
 
 import numpy as np
 
-from polyapprox.internal import PolyapproxError, SizeError, check_int
+from polyapprox.internal import PolyapproxError, SizeError, check_int, check_writable
 
 from .._common.interval import Interval, check_float_environment
 from .._sumformers.polynomial import PolynomialSumformer
@@ -447,6 +449,8 @@ def certified_network_error(
     *,
     seed: int = 0,
     samples: int = 1024,
+    certificate: str | os.PathLike[str] | None = None,
+    model_file: str | os.PathLike[str] | None = None,
 ) -> CertifiedResult:
     """Bound the error of a ReLU network against its Sumformer rigorously by an interval [lower, upper].
 
@@ -473,6 +477,12 @@ def certified_network_error(
         Seed of the sampled lower bound (reproducible).
     samples : int, default 1024
         Random sequences evaluated (rigorously) for the first lower bound.
+    certificate : str or path-like or None, default None
+        Also write a certificate of the upper bound (JSON: the network's tensors, Psi's exact
+        coefficients, the bisection tree) that ``tools/check_certificate.py`` re-verifies in
+        exact arithmetic without this toolkit.
+    model_file : str or path-like or None, default None
+        The file the network was read from (its sha256 goes into the certificate).
 
     Returns
     -------
@@ -490,15 +500,23 @@ def certified_network_error(
     """
     deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     n, d = _check_network_and_sumformer(network, sumformer)
+    if certificate is not None:
+        check_writable(certificate, "certificate")
     budget, batch = _budget(budget, 1024)
     samples = check_int("samples", samples)
     check_size_of_network(n, d)
     check_float_environment()
     bounder = _NetworkBounder(network, sumformer)
     batch = batch_for(bounder, batch)
-    result, _ = _certify_by_search(
-        bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer", False, deadline
+    keep = certificate is not None
+    result, outcome = _certify_by_search(
+        bounder, n, d, (0.0, 1.0), samples, seed, budget, batch, "sumformer", keep, deadline
     )
+    if certificate is not None:
+        from .certificate import write_network_certificate
+
+        weight = Fraction(1, n)  # softmax with W_K = 0 (checked above)
+        write_network_certificate(certificate, network, weight, sumformer, (0.0, 1.0), result, outcome, model_file)
     return result
 
 
