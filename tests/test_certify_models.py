@@ -107,6 +107,48 @@ def test_a_fitted_relu_network_is_bounded_against_registered_and_expression_targ
         assert r.reached
 
 
+def test_a_relu_network_against_a_polynomial_target_is_bracketed_by_brute_force():
+    # the reference: the error's max over an exhaustive grid (step 1/400) on the sorted square and
+    # 20,000 seeded points of the cube, lower-bounds the sup, so lower <= it <= sup <= upper; ratio 1.001
+    # leaves upper within 0.1% of lower, so a bound that lost any rigour would fall below the grid
+    f = targets.get("times-mean")
+    S, _ = continuous.approximate(f, n=2, d=1, degree=2, samples=200)
+    T = transformer.from_sumformer(S, 2, ff="relu", m_relu=3)
+    r = certified_sup_error(T, f, CertificationBudget(ratio=1.001, max_boxes=20_000))
+    g = np.linspace(0.0, 1.0, 401)
+    a, b = np.meshgrid(g, g, indexing="ij")
+    sorted_grid = np.stack([a[a <= b], b[a <= b]], axis=-1)[:, :, None]
+    brute = max(float(np.abs(T(sorted_grid) - f(sorted_grid)).max()), _sampled_error(T, f, count=20_000, seed=11))
+    assert r.reached and r.lower <= brute <= r.upper <= 1.001 * r.lower
+
+
+@pytest.mark.parametrize(
+    "target,path", [("gaussian-kernel-sum", "taylor"), ("softmax-attention", "jet"), ("max-inner", "plain")]
+)
+def test_every_per_box_form_of_a_relu_network_encloses_the_error_at_points_of_the_box(target, path):
+    # the three per-box forms (Taylor model of f, f's jets, f's range) on boxes of widths 1e-3 to 1, each
+    # checked against the float error at 200 seeded points and the corners of the box
+    from constructions._verify.certify import _certifiable_target
+    from constructions._verify.certify_networks import _TargetBounder
+
+    f = targets.get(target)
+    S, _ = continuous.approximate(targets.get("gaussian-kernel-sum"), n=2, d=1, degree=2, samples=200, seed=0)
+    T = transformer.from_sumformer(S, 2, ff="relu", m_relu=3)
+    bounder = _TargetBounder(T, _certifiable_target(target, 1, 1), None)
+    rng = np.random.default_rng(7)
+    width = 10.0 ** rng.uniform(-3, 0, size=(40, 1))
+    lo = rng.uniform(size=(40, 2)) * (1 - width)
+    hi = lo + width * rng.uniform(0.5, 1.0, size=(40, 2))
+    enclosure = bounder.enclosure(lo, hi)
+    assert {"taylor": bounder.taylor, "jet": not bounder.taylor and bounder.smooth, "plain": not bounder.smooth}[path]
+    corners = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    for k in range(len(lo)):
+        u = np.concatenate([corners, rng.uniform(size=(200, 2))])
+        X = (lo[k] + u * (hi[k] - lo[k]))[:, :, None]
+        error = (T(X) - f(X)).reshape(len(X), 2)
+        assert np.all(enclosure.lo[k] - 1e-13 <= error) and np.all(error <= enclosure.hi[k] + 1e-13), k
+
+
 def test_the_direct_bound_is_tighter_than_the_triangle_inequality_through_the_sumformer():
     f = targets.get("gaussian-kernel-sum")
     S, _ = continuous.approximate(f, n=2, d=1, degree=2, samples=200, seed=0)

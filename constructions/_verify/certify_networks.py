@@ -18,13 +18,22 @@ unequal exact column sums) make T not equivariant: refused, one line says so.
   polynomials, so T is the polynomial Sumformer with psi(y, g s); g = 1 (softmax, Performer, a dense
   mask, the Linformer's "mean" F with k a power of 2) gives T = S exactly. T is certified as that
   polynomial Sumformer (the continuous certifier).
-- ReLU blocks (``ff="relu"``): on a box c + H, T is enclosed by the affine forms K_T + G_T . h of
-  :mod:`constructions._verify.certify_relu` (outward rounded, ReLU relaxations, backward pass), and
-  f by its second-order Taylor form f(c) + grad f(c) . h + (1/2) h^T Hess f(B) h in interval jets
-  (B the box). T - f is enclosed by (K_T - f(c)) + (G_T - grad f(c)) . h - (1/2) h^T Hess f(B) h,
-  intersected with the plain enclosure (K_T + G_T . H) - f(B) (which alone is used for a non-smooth
-  target). No triangle inequality through the Sumformer: the bound is on T - f directly. ``lower``
-  is the lower end of an outward-rounded enclosure of T - f at the witness (a point forward pass).
+- ReLU blocks (``ff="relu"``): on a box with centre c = (lo + hi) / 2 and h in H = [lo - c, hi - c]
+  (rounded outward), T is enclosed by the affine forms K_T + G_T . h of
+  :mod:`constructions._verify.certify_relu` (outward rounded, ReLU relaxations, backward pass), and f
+  by its Taylor model of order 2 at c over the same H (:mod:`constructions._verify.taylor_model`:
+  f(c + h) in sum_{|beta| <= 2} f_beta h^beta + R_f). With T_0 = K_T, T_{e_k} = G_T[:, k] and T_beta = 0
+  for |beta| = 2, each error row over the box lies in
+
+      sum_beta (T_beta - f_beta) range(h^beta) - R_f,
+
+  range(h^beta) the exact range of the monomial over H (1, h_k, h_k^2, h_k h_l: axes vary
+  independently; squares and products rounded outward), every step outward-rounded. A target with
+  no Taylor model falls back to its second-order jet form (f(c), grad f(c), Hessian enclosure over
+  the box) intersected with the plain enclosure (K_T + G_T . H) - f(B), and a non-smooth target to
+  the plain enclosure alone. No triangle inequality through the Sumformer: the bound is on T - f
+  directly. ``lower`` is the lower end of an outward-rounded enclosure of T - f at the witness (a
+  point forward pass).
 
 The network means its weights as exact real numbers (every float64 weight is a rational); its
 float64 evaluation adds rounding of order 1e-15.
@@ -44,9 +53,18 @@ from polyapprox.internal import DomainError, PolyapproxError, check_int
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment
 from .._sumformers.polynomial import PolynomialSumformer, from_representation
 from .._sumformers.target_checks import check_equivariant
-from .certify import CertificationBudget, CertifiedResult, _budget, _certifiable_target, _certify_by_search, _Deadline
+from .certify import (
+    _BLOCK,
+    CertificationBudget,
+    CertifiedResult,
+    _budget,
+    _certifiable_target,
+    _certify_by_search,
+    _Deadline,
+)
 from .certify import certified_sup_error as _certify_polynomial
 from .certify_relu import _down, _NetworkBounder, _up, batch_for, check_size_of_network
+from .taylor_model import TaylorModel, TaylorMonomials
 
 
 def uniform_weight(network: Any) -> Fraction:
@@ -127,11 +145,15 @@ def certify_network(
 
 
 class _TargetBounder(_NetworkBounder):
-    """Rigorous bounds of max_{i,c} |T - f| on batches of boxes (B, n*d): T's affine forms against f's Taylor form."""
+    """Rigorous bounds of max_{i,c} |T - f| on batches of boxes (B, n*d): T's affine forms against f's
+    Taylor model of order 2 (else its second-order jets, else its interval range; module docstring)."""
 
     def __init__(self, network: Any, target: Any, mix: Interval | None) -> None:
         super().__init__(network, None, mix=mix)
         self.target = target
+        self.mono = TaylorMonomials(self.N, 2)
+        self.unit_slots = np.array([self.mono.slot[tuple(int(j == k) for j in range(self.N))] for k in range(self.N)])
+        self.taylor = True  # f as a Taylor model of order 2 (else second-order jets, else plain intervals)
         self.smooth = True
         self.pair_k, self.pair_l = Jet.pair_index(self.N)
 
@@ -142,9 +164,47 @@ class _TargetBounder(_NetworkBounder):
         return self.network_points(P) - f
 
     def enclosure(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
-        """Enclosures (B, n*d_out) of the error rows (T - f)_r over each box."""
-        B, n, d, R = len(lo), self.n, self.d, self.n * self.d_out
+        """Enclosures (B, n*d_out) of the error rows (T - f)_r over each box, ``_BLOCK`` boxes at a time (each
+        box's bound is independent of the others, so the blocks change no bit; measured 9% faster at n = 3, m = 4)."""
+        if len(lo) > _BLOCK:
+            parts = [self._block(lo[s : s + _BLOCK], hi[s : s + _BLOCK]) for s in range(0, len(lo), _BLOCK)]
+            return parts[0].concatenate(parts[1:], 0)
+        return self._block(lo, hi)
+
+    def _block(self, lo: np.ndarray, hi: np.ndarray) -> Interval:
+        """:meth:`enclosure` of one block of boxes."""
         K, G, h = self.network_form(lo, hi)
+        if self.taylor:
+            bound = self._taylor_model(lo, hi, K, G, h)
+            if bound is not None:
+                return bound
+        return self._jet(lo, hi, K, G, h)
+
+    def _taylor_model(self, lo: np.ndarray, hi: np.ndarray, K: Interval, G: Interval, h: Interval) -> Interval | None:
+        """sum_beta (T_beta - f_beta) range(h^beta) - R_f over each box, f's Taylor model of order 2 taken at
+        network_form's centre c over its c + h (None, and jets from then on, when the target has none)."""
+        B, n, d, R, M = len(lo), self.n, self.d, self.n * self.d_out, self.mono.M
+        c = (lo + hi) * 0.5  # network_form's centre, bit for bit
+        try:
+            f = self.target.interval(TaylorModel.variables(c, h, self.mono).reshape((B, n, d)))
+        except NotSmoothError:
+            f = None
+        if not isinstance(f, TaylorModel) or f.shape != (B, n, self.d_out):
+            self.taylor = False
+            return None
+        f_coef = f.full().reshape((B, R, M))
+        coef = -f_coef  # T_beta = 0 for |beta| = 2: the exact negation
+        for slots, T_beta in ((np.array([0]), K[:, :, None]), (self.unit_slots, G)):
+            diff = T_beta - f_coef[:, :, slots]
+            coef.lo[:, :, slots], coef.hi[:, :, slots] = diff.lo, diff.hi
+        hm = _monomial_ranges(h, self.mono)
+        terms = coef * Interval(hm.lo[:, None, :], hm.hi[:, None, :])
+        return terms.sum(-1) - f.rem.reshape((B, R))
+
+    def _jet(self, lo: np.ndarray, hi: np.ndarray, K: Interval, G: Interval, h: Interval) -> Interval:
+        """The fallbacks: f's second-order jet form intersected with the plain enclosure, or the plain one alone
+        for a non-smooth target."""
+        B, n, d, R = len(lo), self.n, self.d, self.n * self.d_out
         box = Interval(lo, hi)
         T_range = K + (G * Interval(h.lo[:, None, :], h.hi[:, None, :])).sum(-1)
         plain = T_range - self.target.interval(box.reshape((B, n, d))).reshape((B, R))
@@ -173,6 +233,28 @@ class _TargetBounder(_NetworkBounder):
         quadratic = (f_hess * Interval(hh.lo[:, None, :], hh.hi[:, None, :])).sum(-1)
         taylor = (K - f_val) + linear - quadratic
         return Interval(np.maximum(taylor.lo, plain.lo), np.minimum(taylor.hi, plain.hi))
+
+
+def _monomial_ranges(h: Interval, mono: TaylorMonomials) -> Interval:
+    """Enclosures (B, M) of the range of h^beta over each box h (B, N), for the exponents of ``mono`` (order 2):
+    1 for beta = 0, h_k itself for h_k, [0 or min(h_k^2), max(h_k^2)] for h_k^2 and the product interval
+    h_k h_l for k != l (the exact ranges: the axes vary independently), squares and products rounded outward."""
+    B = h.shape[0]
+    lo, hi = np.empty((B, mono.M)), np.empty((B, mono.M))
+    for j, e in enumerate(mono.exponents):
+        axes = [k for k, p in enumerate(e) for _ in range(p)]
+        if not axes:
+            r = Interval(np.ones(B))
+        elif len(axes) == 1:
+            r = h[:, axes[0]]
+        elif len(axes) == 2 and axes[0] == axes[1]:
+            r = h[:, axes[0]].square()
+        elif len(axes) == 2:
+            r = h[:, axes[0]] * h[:, axes[1]]
+        else:
+            raise PolyapproxError(f"internal: monomial ranges of order <= 2 only; got exponent {e}")
+        lo[:, j], hi[:, j] = r.lo, r.hi
+    return Interval(lo, hi)
 
 
 def _certify_relu_network(
