@@ -229,10 +229,12 @@ def test_non_equivariant_networks_are_refused_in_one_line():
 
 def test_what_a_kind_cannot_do_is_refused_naming_why(tmp_path):
     D = discontinuous.build(targets.get("centered"), n=2, d=1, k=2)
-    with pytest.raises(PolyapproxError, match="certificates cover continuous Sumformers only"):
-        certified_sup_error(RELU["transformer"], "centered", certificate=tmp_path / "c.json")
-    with pytest.raises(PolyapproxError, match="certificates cover continuous Sumformers only"):
+    with pytest.raises(PolyapproxError, match="network certificates cover ReLU feed-forward blocks"):
+        certified_sup_error(EXACT["transformer"], "centered", certificate=tmp_path / "c.json")
+    with pytest.raises(PolyapproxError, match="certificates cover continuous Sumformers and ReLU networks"):
         certified_sup_error(D, "centered", certificate=tmp_path / "c.json")
+    with pytest.raises(PolyapproxError, match="no certificate form for target 'rank'"):
+        certified_sup_error(RELU["transformer"], "rank", certificate=tmp_path / "c.json")
     with pytest.raises(PolyapproxError, match="omit domain"):
         certified_sup_error(D, "centered", domain=(0.0, 0.5))
     with pytest.raises(DomainError, match="outside the model's domain"):

@@ -197,3 +197,57 @@ def test_the_api_refuses_an_unwritable_certificate_path(tmp_path):
     S, T = relu_network(2, 2, 2)
     with pytest.raises(PolyapproxError, match="certificate"):
         certified_network_error(T, S, certificate=tmp_path)  # a directory
+
+
+def test_a_network_against_a_target_expression_and_a_linformer(tmp_path):
+    """Against a target (its formula in the file, as a Taylor model of order 2), for a Transformer and for a
+    Linformer (whose uniform weight comes with the file, not from a model file); a changed formula is rejected."""
+    from constructions import NetworkConfig, linformer
+    from constructions.verify import certified_sup_error
+
+    S, T = relu_network(2, 2, 3)
+    L = linformer.from_sumformer(S, 2, 2, config=NetworkConfig(ff="relu", m_relu=3))
+    for net in (T, L):
+        path = tmp_path / f"{net.kind}.json"
+        r = certified_sup_error(net, "x_i * mean_j(x_j)", CertificationBudget(ratio=1.5), certificate=path)
+        code, out = check(path)
+        assert code == 0 and f"[{r.lower!r}, {r.upper!r}]" in out and "|T - f|" in out, out
+        doc = json.loads(path.read_text())
+        assert doc["network"]["attention_weight"] == "1/2" and set(doc["network"]["tensors"]) >= {"attn.W_V"}
+        doc["target"]["expression"] = "x_i * mean_j(x_j) + 0.1"
+        code, out = check(write(tmp_path, doc))
+        assert code == 1 and "exceeds the claimed upper bound" in out, out
+
+
+def test_the_cli_writes_a_network_certificate_the_checker_accepts(tmp_path, capsys):
+    from polyapprox.app.cli import main
+
+    _, T = relu_network(2, 2, 2)
+    model_file, cert = tmp_path / "T.safetensors", tmp_path / "c.json"
+    T.save(model_file)
+    argv = [str(model_file), "--target", "times-mean", "--certify", "--certificate", str(cert), "--json"]
+    assert main(["verify", *argv]) == 0
+    upper = json.loads(capsys.readouterr().out)["certified"]["upper"]
+    code, out = check(cert, "--model", model_file)
+    assert code == 0 and f"{upper!r}]" in out, out
+
+
+def test_a_leaf_above_the_upper_bound_is_halved_until_its_halves_are_below(network_certificate):
+    """Refining: the checker's own bound of a box is above a threshold its two halves are below; the leaf is
+    accepted through its halves (one halving), and the result holds the network's error at points of the box."""
+    core, networks = checker_modules()
+    doc, T = network_certificate[3], network_certificate[4]
+    ck = networks.Refining(doc, networks.Network(doc["network"]))
+    lo, hi = [0.0, 0.5], [0.5, 1.0]
+    whole = max(max(-e[0], e[1]) for e in core.SupChecker.errors(ck, lo, hi))
+    halves = [core.SupChecker.errors(ck, [0.0, 0.5], [0.5, 0.75]), core.SupChecker.errors(ck, [0.0, 0.75], [0.5, 1.0])]
+    below = max(max(-e[0], e[1]) for rows in halves for e in rows)
+    assert below < whole
+    ck.upper = (below + whole) // 2
+    rows = ck.errors(lo, hi)
+    assert ck.halvings == 1 and max(max(-e[0], e[1]) for e in rows) <= ck.upper
+    S = network_certificate[4].sumformer
+    X = np.random.default_rng(2).uniform(lo, hi, size=(200, 2))[..., None]
+    err = (S(X) - T(X)).reshape(200, -1)  # the rows are reference - model
+    for r, (a, b) in enumerate(rows):
+        assert a / 2**core.P - 1e-12 <= err[:, r].min() and err[:, r].max() <= b / 2**core.P + 1e-12

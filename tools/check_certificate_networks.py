@@ -8,14 +8,15 @@ ff(z) = z + MLP(z in) out, MLP: ReLU layers, then a linear one; every attention 
 gives a = 1/n: with --model the file must be such a transformer).
 
 On each leaf box c + h every activation is enclosed as K + G . h (G: an interval per coordinate of h; K0: K without
-the relaxation terms), affine maps applied in integers scaled by 2^-256, rounded outward. Units of a layer whose
-weight columns are proportional share one input s (up to scale and bias), and a unit that reads units of one such s
-alone is a function of s too: so every ReLU unit and every chain of them on one input (Yarotsky's squaring chains,
-units carried through layers) is a piecewise-linear function of an s, computed exactly in fractions. Where a unit
-reads a combination F(s) of them, F is relaxed on the range [l, u] of s as lambda s + [c_lo, c_hi]: lambda the chord
-slope rounded to 2^-256, c_lo and c_hi the least and largest F(t) - lambda t over l, u and F's nodes between (F is
-linear between its nodes). A backward pass gives every relaxation term's coefficient on every output, and K is
-intersected with K0 + their range. T - R is then a Taylor model bounded as in check_certificate.py.
+the relaxation terms) in integers scaled by 2^-256, rounded outward. Units of a layer with proportional weight columns
+share one input s, and a unit reading units of one s alone is a function of s too: every ReLU unit and every chain of
+them on one input (Yarotsky's squaring chains, units carried through layers) is an exact piecewise-linear function
+of an s (fractions). What a unit reads of one s, alpha + beta s + sum_k gamma_k ReLU(s - x_k), is split into atoms:
+kinks x_k whose gammas are proportional over all readers; each atom F is relaxed once per box on the range [l, u] of
+s as lambda s + [c_lo, c_hi], c_lo and c_hi the least and largest F(t) - lambda t over l, u and F's nodes between,
+lambda the slope (of an edge of those points' hull, rounded to 2^-256) giving the narrowest. A backward pass gives
+every relaxation's coefficient on every output; K is intersected with K0 + their range, and T - R is a Taylor model
+bounded as in check_certificate.py. Leaves whose bound exceeds the upper bound are halved (class Refining).
 """
 
 import bisect
@@ -23,7 +24,7 @@ import functools
 import struct
 from fractions import Fraction
 
-from check_certificate import TM, P, SupChecker, add, check_psi, check_sup, fx, mul, need
+from check_certificate import TM, P, SupChecker, add, check_psi, check_sup, contract, fx, mul, need
 
 ONE, MAX_UNITS = 1 << P, 1 << 18
 
@@ -42,6 +43,7 @@ class PL:
     def __init__(self, xs, ys, left, right):
         self.xs, self.ys, self.left, self.right = xs, ys, left, right
         self.relu = xs == [0] and ys == [0] and left == 0 and right == 1
+        self.keys = self.pieces = None  # relaxation's cache
         need(len(xs) <= 1 << 16, "a piecewise-linear function with too many pieces")
 
     def __call__(self, t):
@@ -52,10 +54,14 @@ class PL:
             return ys[-1] + self.right * (t - xs[-1])
         return ys[k - 1] + (ys[k] - ys[k - 1]) * (t - xs[k - 1]) / (xs[k] - xs[k - 1])
 
+    def slopes(self):  # of the pieces: left of node 0, between nodes 0 and 1, ..., right of the last node
+        xs, ys = self.xs, self.ys
+        return [self.left] + [(b - a) / (y - x) for x, a, y, b in zip(xs, ys, xs[1:], ys[1:])] + [self.right]
+
 
 def simplest(xs, ys, left, right):
     """The same function without nodes where the slope does not change (one form per function)."""
-    slopes = [left] + [(y1 - y0) / (x1 - x0) for x0, y0, x1, y1 in zip(xs, ys, xs[1:], ys[1:])] + [right]
+    slopes = PL(xs, ys, left, right).slopes()
     keep = [k for k in range(len(xs)) if slopes[k] != slopes[k + 1]] or [0]
     return PL([xs[k] for k in keep], [ys[k] for k in keep], left, right)
 
@@ -87,7 +93,7 @@ RELU = PL([Fraction(0)], [Fraction(0)], Fraction(0), Fraction(1))
 
 def decompose(f):
     """(alpha, beta, {x_k: gamma_k}) with f(s) = alpha + beta s + sum_k gamma_k ReLU(s - x_k) (f in simplest form)."""
-    slopes = [f.left] + [(y1 - y0) / (x1 - x0) for x0, y0, x1, y1 in zip(f.xs, f.ys, f.xs[1:], f.ys[1:])] + [f.right]
+    slopes = f.slopes()
     gammas = {x: b - a for x, a, b in zip(f.xs, slopes, slopes[1:]) if b != a}
     return f.ys[0] - f.left * f.xs[0], f.left, gammas
 
@@ -110,6 +116,14 @@ def relaxation(F, L, U):
     strip), rounded down to 2^-P, the one giving the narrowest [c_lo, c_hi]."""
     if F.relu and (U <= 0 or L >= 0):
         return (0, 0, 0) if U <= 0 else (ONE, 0, 0)
+    if F.keys is None:  # per piece k (between nodes k - 1 and k): its slope and intercept times 2^P, when exact
+        F.keys = [x.numerator * ONE // x.denominator for x in F.xs]
+        slopes = F.slopes()
+        at = [F.ys[0] - F.left * F.xs[0]] + [y - g * x for x, y, g in zip(F.xs, F.ys, slopes[1:])]
+        F.pieces = [(fx(g), fx(c)) if fx(g)[0] == fx(g)[1] else None for g, c in zip(slopes, at)]
+    k = bisect.bisect_left(F.keys, L)  # no node in [L, U + 1): F is one line there (as exact as it is written)
+    if (k == len(F.keys) or F.keys[k] > U) and F.pieces[k] is not None:
+        return F.pieces[k][0][0], *F.pieces[k][1]
     lo, hi = Fraction(L, ONE), Fraction(U, ONE)
     pts = [(t, F(t)) for t in (lo, *(x for x in F.xs if lo < x < hi), hi)]
     slopes = {0} if hi == lo else {(b[1] - a[1]) / (b[0] - a[0]) for a, b in hull(pts) + hull(pts[::-1])}
@@ -164,15 +178,11 @@ class Program:
         if "ff1.in" in self.T:
             z = [self.feed_forward(z[j], "ff1") for j in range(self.n)]
         v = [self.linear(z[j], "attn.W_V") for j in range(self.n)]
-        mean = [
-            self.op("mix", self.op("lin", 0, [(ONE, v[j][t]) for j in range(self.n)]), self.a) for t in range(len(v[0]))
-        ]
-        o = self.linear(mean, "attn.W_O")
+        sums = [self.op("lin", 0, [(ONE, v[j][t]) for j in range(self.n)]) for t in range(len(v[0]))]
+        o = self.linear([self.op("mix", s, self.a) for s in sums], "attn.W_O")
         need(len(o) == len(z[0]), "attn.W_O: bad shape")
-        z = [
-            self.feed_forward([self.op("lin", 0, [(ONE, a), (ONE, b)]) for a, b in zip(z[j], o)], "ff2")
-            for j in range(self.n)
-        ]
+        z = [[self.op("lin", 0, [(ONE, a), (ONE, b)]) for a, b in zip(z[j], o)] for j in range(self.n)]
+        z = [self.feed_forward(z[j], "ff2") for j in range(self.n)]
         self.rows = [y for j in range(self.n) for y in self.linear(z[j], "readout.W")]
         need(len(self.rows) == self.n * self.d_out, "readout.W: bad shape")
         need(len(self.T) == len(self.used), "network: tensors the statement does not use")
@@ -338,11 +348,31 @@ class Network(Program):
         return pos, neg
 
 
+class Refining(SupChecker):
+    """Bounds a leaf as SupChecker does and, while that exceeds the upper bound (this file's enclosures are not the
+    certifier's), its halves (along its widest axis at the float midpoint, each contracted to the sorted region: they
+    cover the leaf's part of it), at most 8 levels deep and 4096 halvings in all."""
+
+    def __init__(self, cert, net):
+        super().__init__(cert, net, net.n, net.d, net.d_out)
+        self.upper, self.halvings = fx(float.fromhex(cert["upper"]))[0], 0
+
+    def errors(self, lo, hi, depth=0):
+        rows = list(super().errors(lo, hi))
+        if lo == hi or max(max(-e[0], e[1]) for e in rows) <= self.upper or depth == 8 or self.halvings == 4096:
+            return rows
+        k = max(range(self.N), key=lambda i: hi[i] - lo[i])
+        mid, self.halvings = (lo[k] + hi[k]) * 0.5, self.halvings + 1
+        halves = [contract(lo, hi[:k] + [mid] + hi[k + 1 :], self.n, self.d)]
+        halves.append(contract(lo[:k] + [mid] + lo[k + 1 :], hi, self.n, self.d))
+        parts = [self.errors(a, b, depth + 1) for a, b in filter(None, halves)]
+        return [(min(e[0] for e in r), max(e[1] for e in r)) for r in zip(*parts)]
+
+
 def check_network(cert):
     ref, net = cert["target"], Network(cert["network"])
-    ck = SupChecker(cert, net, net.n, net.d, net.d_out)
     what = f"|T - {'S' if 'model' in ref else 'f'}| (T the network, reference {ref['name']!r})"
-    return check_sup(cert, ck, what, per_leaf=False)  # its enclosures are its own: every leaf <= upper
+    return check_sup(cert, Refining(cert, net), what, per_leaf=False)  # its own enclosures: each leaf <= upper
 
 
 def check_network_file(cert, data, header, meta):

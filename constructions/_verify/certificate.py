@@ -119,10 +119,11 @@ def _search_fields(domain: tuple[float, float], result: Any, outcome: Any) -> di
 
 
 def network_data(network: Any, weight: Fraction) -> dict[str, Any]:
-    """n, d, d_out, the uniform attention weight and every tensor but W_Q, W_K: [i, j, float hex] per non-zero."""
+    """n, d, d_out, the uniform attention weight a and the tensors T's value depends on given a (all but the
+    attention's other ones: W_Q, W_K, a Linformer's projections, ...): [i, j, float hex] per non-zero entry."""
     tensors = {}
     for name, value in network.weights.items():
-        if name in ("attn.W_Q", "attn.W_K"):
+        if name.startswith("attn.") and name not in ("attn.W_V", "attn.W_O"):
             continue
         array = np.asarray(value, dtype=float)
         rows, cols = np.nonzero(array)

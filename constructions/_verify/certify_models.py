@@ -65,8 +65,8 @@ def certified_sup_error(
         Box [lo, hi] per coordinate inside the model's domain (box searches; the cell searches
         cover [0, 1] and refuse it).
     certificate : str or path-like or None, default None
-        Also write a certificate of the upper bound (continuous Sumformers only; other kinds
-        refuse it, naming why).
+        Also write a certificate of the upper bound (continuous Sumformers and one-attention-layer
+        networks with ReLU blocks; other kinds refuse it, naming why).
     model_file : str or path-like or None, default None
         The file the model was read from (its sha256 goes into the certificate).
 
@@ -133,7 +133,7 @@ def certify_discontinuous(
     every sorted multiset of cells is one box of work, so at most ``budget.max_boxes`` of them."""
     if certificate is not None:
         raise PolyapproxError(
-            "certificates cover continuous Sumformers only (tools/check_certificate.py does not evaluate "
+            "certificates cover continuous Sumformers and ReLU networks (tools/check_certificate.py does not evaluate "
             "piecewise-constant models); certify without a certificate"
         )
     if domain is not None:

@@ -48,11 +48,12 @@ import numpy as np
 import sympy
 
 from polyapprox import EquivariantRepresentation, power_sum_symbol
-from polyapprox.internal import DomainError, PolyapproxError, check_int
+from polyapprox.internal import DomainError, PolyapproxError, check_int, check_writable
 
 from .._common.interval import Interval, Jet, NotSmoothError, check_float_environment
 from .._sumformers.polynomial import PolynomialSumformer, from_representation
 from .._sumformers.target_checks import check_equivariant
+from .certificate import target_expression, write_network_certificate
 from .certify import (
     _BLOCK,
     CertificationBudget,
@@ -125,11 +126,11 @@ def certify_network(
     certificate: Any = None,
     model_file: Any = None,
 ) -> CertifiedResult:
-    """The certifier of every one-attention-layer network kind (module docstring)."""
-    if certificate is not None:
+    """The certifier of every one-attention-layer network kind (module docstring); ``certificate``: ReLU blocks."""
+    if certificate is not None and network.ff != "relu":
         raise PolyapproxError(
-            f"certificates cover continuous Sumformers only (tools/check_certificate.py evaluates polynomials, not "
-            f"{network.kind} networks); certify without a certificate"
+            "network certificates cover ReLU feed-forward blocks; exact blocks compute the polynomial Sumformer "
+            "psi(x_i, g sum_j phi(x_j)): certify that Sumformer with a certificate instead"
         )
     a = uniform_weight(network)
     if network.ff == "exact":
@@ -141,7 +142,17 @@ def certify_network(
             )
         model = _scaled_sumformer(S, network.n, a * _writer_scale(network))
         return _certify_polynomial(model, target, budget, seed=seed, samples=samples, domain=domain)
-    return _certify_relu_network(network, target, budget, a, seed=seed, samples=samples, domain=domain)
+    return _certify_relu_network(
+        network,
+        target,
+        budget,
+        a,
+        seed=seed,
+        samples=samples,
+        domain=domain,
+        certificate=certificate,
+        model_file=model_file,
+    )
 
 
 class _TargetBounder(_NetworkBounder):
@@ -266,10 +277,15 @@ def _certify_relu_network(
     seed: int,
     samples: int,
     domain: tuple[float, float] | None,
+    certificate: Any = None,
+    model_file: Any = None,
 ) -> CertifiedResult:
     deadline = _Deadline(budget.time_limit if isinstance(budget, CertificationBudget) else None)
     n, d = network.n, network.d
     t = _certifiable_target(target, d, network.d_out)
+    if certificate is not None:
+        target_expression(t)  # refuses a target the checker cannot evaluate, before the search
+        check_writable(certificate, "certificate")
     budget, batch = _budget(budget, 1024)
     samples = check_int("samples", samples)
     check_size_of_network(n, d)
@@ -279,7 +295,12 @@ def _certify_relu_network(
     bounder = _TargetBounder(network, t, mix)
     batch = batch_for(bounder, batch)
     check_equivariant(t, n, d, domain=box, seed=seed)  # the symmetry reduction needs it
-    result, _ = _certify_by_search(bounder, n, d, box, samples, seed, budget, batch, t.name, False, deadline)
+    keep = certificate is not None
+    result, outcome = _certify_by_search(bounder, n, d, box, samples, seed, budget, batch, t.name, keep, deadline)
+    if certificate is not None:
+        if not bounder.taylor:
+            raise PolyapproxError(f"internal: target {t.name!r} has no Taylor model, so no certificate form")
+        write_network_certificate(certificate, network, a, t, box, result, outcome, model_file)
     return result
 
 

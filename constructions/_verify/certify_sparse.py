@@ -62,7 +62,7 @@ def certify_sparse_network(
     start = time.perf_counter()
     if certificate is not None:
         raise PolyapproxError(
-            "certificates cover continuous Sumformers only (tools/check_certificate.py does not evaluate the "
+            "certificates cover continuous Sumformers and ReLU networks (tools/check_certificate.py does not evaluate the "
             "sparse network); certify without a certificate"
         )
     if domain is not None:

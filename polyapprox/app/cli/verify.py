@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--certificate",
         default=None,
         metavar="CERT",
-        help="with --certify: write a certificate of the upper bound (JSON; continuous models) that "
+        help="with --certify: write a certificate of the upper bound (JSON; continuous Sumformers and ReLU networks) that "
         "tools/check_certificate.py re-verifies without this toolkit",
     )
     p.add_argument(
