@@ -97,6 +97,23 @@ def child_cpu_seconds(argv: list[str], env: dict[str, str] | None = None) -> flo
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def check_certificate_cpu(path) -> str:
+    """Run the standalone checker (python -I -S tools/check_certificate.py) on a certificate: the leaf boxes it
+    checked (or REJECTED) and its CPU seconds."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    checker = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
+    before = os.times()
+    out = subprocess.run([sys.executable, "-I", "-S", str(checker), str(path)], capture_output=True, text=True)
+    after = os.times()
+    cpu = after.children_user - before.children_user + after.children_system - before.children_system
+    leaves = out.stdout.rsplit("(", 1)[-1].split()[0] if out.returncode == 0 else "REJECTED"
+    return f"{leaves:>7s} {cpu:6.1f}"
+
+
 def one_blas_thread() -> None:
     """Bound BLAS/OpenMP pools of this process to one thread (every benchmark times on one thread: on a
     shared machine OpenBLAS's spinning threads cost up to 200x on small matrices) and torch to one thread."""

@@ -10,8 +10,6 @@ deterministic measure. Run: python benchmarks/bench_certify.py [--quick]
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,10 +22,8 @@ from constructions import continuous, targets
 from constructions._verify.certify import _BoxBounder, _row_polynomials, box_upper
 from constructions.verify import CertificationBudget, certified_sup_error
 
-CHECKER = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import one_blas_thread
+from _common import check_certificate_cpu, one_blas_thread
 
 
 def _fit(n: int, d: int, degree: int):
@@ -73,21 +69,11 @@ def certify_table(cases: list[tuple[int, int, int, float, int]], check: bool) ->
                 model, "gaussian-kernel-sum", CertificationBudget(max_boxes=max_boxes, ratio=ratio), certificate=path
             )
             cpu = time.process_time() - t
-            checked = _check(path) if check else "-"
+            checked = check_certificate_cpu(path) if check else "-"
         print(
             f"{n} {d} {degree:6d} | {r.lower:.3e}  {r.upper:.3e}  {r.ratio:.3f}  {r.reached!s:7s} "
             f"{r.boxes:7d} {cpu:7.1f}  | {checked} | {BEFORE.get((n, d, degree), '-')}"
         )
-
-
-def _check(path: Path) -> str:
-    """Run the standalone checker (python -I -S) on a certificate: its verdict and CPU seconds."""
-    before = os.times()
-    out = subprocess.run([sys.executable, "-I", "-S", str(CHECKER), str(path)], capture_output=True, text=True)
-    after = os.times()
-    cpu = after.children_user - before.children_user + after.children_system - before.children_system
-    leaves = out.stdout.rsplit("(", 1)[-1].split()[0] if out.returncode == 0 else "REJECTED"
-    return f"{leaves:>7s} {cpu:6.1f}"
 
 
 def _ipow(x, k: int):

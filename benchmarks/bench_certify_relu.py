@@ -42,6 +42,7 @@ Run: python benchmarks/bench_certify_relu.py [--quick]
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,7 +54,7 @@ from constructions._verify.certify_relu import _NetworkBounder
 from constructions.verify import CertificationBudget, certified_network_error, certified_sup_error
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import one_blas_thread, process_cpu
+from _common import check_certificate_cpu, one_blas_thread, process_cpu
 
 
 def _fit(degree: int):
@@ -94,24 +95,30 @@ def tightness_and_speed(degree: int, m: int, repeat: int, count: int = 512) -> N
 
 def certify_table(cases: list[tuple[str, int, int, float, int]]) -> None:
     """Per case (quantity, degree, m, stopping ratio, box budget): the interval, the boxes and the CPU seconds."""
-    print("quantity degree m ratio | measured   lower      upper      upper/lower a-priori   reached boxes   CPU s")
+    print(
+        "quantity degree m ratio | measured   lower      upper      upper/lower a-priori   reached boxes   CPU s"
+        " | checker: leaves CPU s"
+    )
     X = np.random.default_rng(3).uniform(size=(2000, 3, 1))
     f = targets.get("gaussian-kernel-sum")
     for quantity, degree, m, ratio, max_boxes in cases:
         S = _fit(degree)
         T = transformer.from_sumformer(S, 3, ff="relu", m_relu=m)
         budget = CertificationBudget(ratio=ratio, max_boxes=max_boxes)
-        t = process_cpu()
-        if quantity == "T-S":
-            r = certified_network_error(T, S, budget)
-            measured = float(np.abs(T(X) - S(X)).max())
-        else:
-            r = certified_sup_error(T, f, budget)
-            measured = float(np.abs(T(X) - f(X)).max())
-        cpu = process_cpu() - t
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "certificate.json"
+            t = process_cpu()
+            if quantity == "T-S":
+                r = certified_network_error(T, S, budget, certificate=path)
+                measured = float(np.abs(T(X) - S(X)).max())
+            else:
+                r = certified_sup_error(T, f, budget, certificate=path)
+                measured = float(np.abs(T(X) - f(X)).max())
+            cpu = process_cpu() - t
+            checked = check_certificate_cpu(path)
         print(
             f"{quantity:8s} {degree:6d} {m} {ratio:5g} | {measured:.3e}  {r.lower:.3e}  {r.upper:.3e}  "
-            f"{r.ratio:11.3f} {T.error_bound:.3e}  {r.reached!s:7s} {r.boxes:7d} {cpu:7.1f}"
+            f"{r.ratio:11.3f} {T.error_bound:.3e}  {r.reached!s:7s} {r.boxes:7d} {cpu:7.1f} | {checked}"
         )
 
 

@@ -5,28 +5,17 @@ the domain shrunk, a truncated or oversized file, a certificate for another mode
 import ast
 import copy
 import json
-import subprocess
 import sys
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from _checker import CHECKER, check, write
 
 import constructions
 from constructions import continuous, targets
 from constructions.verify import CertificationBudget, certified_sup_error
 from polyapprox import PolyapproxError, represent_equivariant
 from polyapprox.app.cli import main
-
-CHECKER = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
-
-
-def check(path, *extra) -> tuple[int, str]:
-    """Run the checker isolated (-I: no user site, no PYTHONPATH; -S: no site packages)."""
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", str(CHECKER), str(path), *map(str, extra)], capture_output=True, text=True
-    )
-    return out.returncode, out.stdout + out.stderr
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +28,6 @@ def sup_certificate(tmp_path_factory):
     path = folder / "c.json"
     r = certified_sup_error(model, "gaussian-kernel-sum", certificate=path, model_file=model_file)
     return path, model_file, r, json.loads(path.read_text())
-
-
-def write(tmp_path, doc, name="t.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def test_checker_imports_only_the_standard_library():

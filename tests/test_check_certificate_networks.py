@@ -7,28 +7,18 @@ import ast
 import copy
 import importlib.util
 import json
-import subprocess
 import sys
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _checker import CHECKER, TOOLS, check, write
 
 from constructions import continuous, targets, transformer
 from constructions.verify import CertificationBudget, certified_network_error
 from polyapprox import PolyapproxError
 
-TOOLS = Path(__file__).resolve().parents[1] / "tools"
-CHECKER, NETWORKS = TOOLS / "check_certificate.py", TOOLS / "check_certificate_networks.py"
-
-
-def check(path, *extra) -> tuple[int, str]:
-    """Run the checker isolated (-I: no user site, no PYTHONPATH; -S: no site packages)."""
-    out = subprocess.run(
-        [sys.executable, "-I", "-S", str(CHECKER), str(path), *map(str, extra)], capture_output=True, text=True
-    )
-    return out.returncode, out.stdout + out.stderr
+NETWORKS = TOOLS / "check_certificate_networks.py"
 
 
 def checker_modules():
@@ -61,12 +51,6 @@ def network_certificate(tmp_path_factory):
     path = folder / "c.json"
     r = certified_network_error(T, S, CertificationBudget(ratio=1.5), certificate=path, model_file=model_file)
     return path, model_file, r, json.loads(path.read_text()), T
-
-
-def write(tmp_path, doc, name="t.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def test_the_networks_file_imports_only_the_standard_library_and_the_core():

@@ -129,19 +129,12 @@ def test_certified_claims_fail_on_violations():
 @pytest.mark.slow
 def test_the_checker_accepts_every_certificate_the_report_writes(quick_run):
     """Each certified fit names its certificate in the report folder; the standalone checker accepts it."""
-    import subprocess
-    import sys
-    from pathlib import Path
+    from _checker import check
 
-    checker = Path(__file__).resolve().parents[1] / "tools" / "check_certificate.py"
     results = json.loads((quick_run / "results.json").read_text())
     certified = [f["certified"] for f in results["sections"]["continuous"]["numbers"]["fits"] if "certified" in f]
     assert len(certified) == 7
     for c in certified:
-        out = subprocess.run(
-            [sys.executable, "-I", "-S", str(checker), str(quick_run / c["certificate"])],
-            capture_output=True,
-            text=True,
-        )
-        assert out.returncode == 0, out.stdout
-        assert f"[{c['lower']!r}, {c['upper']!r}]" in out.stdout
+        code, out = check(quick_run / c["certificate"])
+        assert code == 0, out
+        assert f"[{c['lower']!r}, {c['upper']!r}]" in out

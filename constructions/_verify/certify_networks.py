@@ -132,7 +132,7 @@ def certify_network(
             "network certificates cover ReLU feed-forward blocks; exact blocks compute the polynomial Sumformer "
             "psi(x_i, g sum_j phi(x_j)): certify that Sumformer with a certificate instead"
         )
-    a = uniform_weight(network)
+    a, options = uniform_weight(network), {"seed": seed, "samples": samples, "domain": domain}
     if network.ff == "exact":
         S = network.sumformer
         if not isinstance(S, PolynomialSumformer):
@@ -141,18 +141,8 @@ def certify_network(
                 "which have no interval form; build it from continuous.approximate / from_representation"
             )
         model = _scaled_sumformer(S, network.n, a * _writer_scale(network))
-        return _certify_polynomial(model, target, budget, seed=seed, samples=samples, domain=domain)
-    return _certify_relu_network(
-        network,
-        target,
-        budget,
-        a,
-        seed=seed,
-        samples=samples,
-        domain=domain,
-        certificate=certificate,
-        model_file=model_file,
-    )
+        return _certify_polynomial(model, target, budget, **options)
+    return _certify_relu_network(network, target, budget, a, **options, certificate=certificate, model_file=model_file)
 
 
 class _TargetBounder(_NetworkBounder):
