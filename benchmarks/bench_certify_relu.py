@@ -26,6 +26,10 @@ Before -> after bounding each squaring chain as one function (one core, load ~4;
     |T - f|   2      4  2     | 1.99 reached,    192,   0.7         | 1.17 reached,    190,  0.1
     |T - f|   4      4  2     | 38.8 not reached, 40,000, 569 s     | 2.00 reached,  8,648,  7.9
 
+Checker (tools/check_certificate.py on each certificate, its own exact enclosures; leaf boxes, CPU s, load 2):
+|T - S| degree 2, m = 2: 190 leaves, 0.5 s; degree 4, m = 2, ratio 1.5 (the report's): 445, 5.3 s; degree 2,
+m = 4, ratio 2: 1,069, 3.1 s; degree 4, m = 4, ratio 1.5: 7,354, 145 s; |T - f| degree 4, m = 2, ratio 2: 224, 3.3 s.
+
 Per box at degree 4, m = 4 (median bound / sampled max at w = 1/16, 1/64, 1/256; boxes/s):
 layer by layer 1,080, 9.24, 1.11, 62/s -> chains as one unit 6.58, 1.50, 1.06, 930/s.
 
