@@ -247,10 +247,10 @@ class Program:
     def emit(self, roots):
         """The nodes of the roots: each reads alpha + beta s + sum_k gamma_k ReLU(s - x_k) of every s it reads (F's
         kinks x_k); kinks whose gammas are proportional across all readers form one atom, relaxed once per box."""
-        kinks = {}  # s -> x -> [(reader, gamma)]
-        for r, (_, _, sites) in enumerate(roots):
-            for s, F in sites.items():
-                for x, g in decompose(F)[2].items():
+        kinks, parts = {}, [{s: decompose(F) for s, F in sites.items()} for _, _, sites in roots]
+        for r, split in enumerate(parts):  # s -> x -> [(reader, gamma)]
+            for s, (_, _, gammas) in split.items():
+                for x, g in gammas.items():
                     kinks.setdefault(s, {}).setdefault(x, []).append((r, g))
         atom, basis = {}, {}  # (s, x) -> the key of its atom; key -> the atom's function of s
         for s, by_x in kinks.items():
@@ -261,10 +261,9 @@ class Program:
                 atom |= {(s, x): key for x in xs}
                 basis[key] = combine([(by_x[x][0][1] / by_x[xs[0]][0][1], kink(x)) for x in xs], Fraction(0)), xs[0]
         nodes, relaxed = [], {}
-        for bias, plain, sites in roots:
+        for (bias, plain, _), split in zip(roots, parts):
             terms, shift = list(plain), Fraction(bias, ONE)
-            for s, F in sites.items():
-                alpha, beta, gammas = decompose(F)
+            for s, (alpha, beta, gammas) in split.items():
                 shift += alpha
                 terms.append((exact(beta), nodes[s]))
                 for x, g in gammas.items():
